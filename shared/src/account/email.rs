@@ -1,0 +1,150 @@
+use crate::error::{ErrorCode, Invalid};
+use email_address::{EmailAddress, Options};
+use serde::{Deserialize, Serialize};
+
+/// An email address as accounts are keyed by it: trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = "email"))]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// RFC 5321 caps a forward path at 256 octets including the angle brackets.
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(Invalid::new(
+                ErrorCode::InvalidEmail,
+                "Enter your email address.",
+            ));
+        }
+        if email.len() > Self::MAX_LEN {
+            return Err(Invalid::new(
+                ErrorCode::InvalidEmail,
+                "An email address has at most 254 characters.",
+            ));
+        }
+        // A console account needs a mailbox on the internet: no display names, no IP
+        // literals, and a domain with at least one dot.
+        let options = Options::default()
+            .without_display_text()
+            .without_domain_literal()
+            .with_required_tld();
+        match EmailAddress::parse_with_options(&email, options) {
+            Ok(_) if !email.contains('"') => Ok(Email(email)),
+            _ => Err(Invalid::new(
+                ErrorCode::InvalidEmail,
+                "Enter an email address like name@example.com.",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part before the `@`, which a password may not contain.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or(&self.0, |(local, _)| local)
+    }
+
+    /// `a***@example.com`, for showing where a code went without revealing the address.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = Invalid;
+    fn try_from(raw: String) -> Result<Self, Invalid> {
+        Email::parse(&raw)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_and_surrounding_space() {
+        assert_eq!(
+            Email::parse("  Ada.Lovelace@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "ada.lovelace@example.com"
+        );
+    }
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "x_y-z@example.museum",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_addresses() {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@example.com",
+            "a@[127.0.0.1]",
+            "Ada <ada@example.com>",
+            "\"a\"@example.com",
+            "a@example..com",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                ErrorCode::InvalidEmail,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn length_limit_is_inclusive_at_254() {
+        let label = "b".repeat(61);
+        let at_limit = format!("{}@{label}.{label}.{label}.com", "a".repeat(64));
+        assert_eq!(at_limit.len(), 254);
+        assert!(Email::parse(&at_limit).is_ok());
+        let over = format!("{}@b{label}.{label}.{label}.com", "a".repeat(64));
+        assert_eq!(over.len(), 255);
+        assert_eq!(
+            Email::parse(&over).unwrap_err().code,
+            ErrorCode::InvalidEmail
+        );
+    }
+
+    #[test]
+    fn masks_all_but_the_first_letter_of_the_local_part() {
+        assert_eq!(
+            Email::parse("ada@example.com").unwrap().masked(),
+            "a***@example.com"
+        );
+    }
+}

@@ -1,0 +1,92 @@
+use crate::error::{ErrorCode, Invalid};
+use serde::{Deserialize, Serialize};
+
+/// Where a verification code goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Phone,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "email" => Some(Channel::Email),
+            "phone" => Some(Channel::Phone),
+            _ => None,
+        }
+    }
+}
+
+/// How a phone code reaches the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    #[default]
+    Sms,
+    Voice,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sms => "sms",
+            Delivery::Voice => "voice",
+        }
+    }
+}
+
+/// A six-digit one-time code as typed by a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationCode(String);
+
+impl VerificationCode {
+    pub const LEN: usize = 6;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let code: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        if code.len() == Self::LEN && code.chars().all(|c| c.is_ascii_digit()) {
+            Ok(VerificationCode(code))
+        } else {
+            Err(Invalid::new(
+                ErrorCode::InvalidCode,
+                "Enter the 6-digit code we sent you.",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_exactly_six_digits() {
+        assert!(VerificationCode::parse("012345").is_ok());
+        assert_eq!(
+            VerificationCode::parse("123 456").unwrap().as_str(),
+            "123456"
+        );
+        for bad in ["", "12345", "1234567", "12a456", "１２３４５６"] {
+            assert_eq!(
+                VerificationCode::parse(bad).unwrap_err().code,
+                ErrorCode::InvalidCode,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Request and response bodies of the JSON API under `/api`.
+//!
+//! Requests travel as plain forms (what the user typed); `parse` turns a form into the checked
+//! values the server acts on, and the app runs the same `parse` before it sends anything.
+
+use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};
+use crate::country::Country;
+use crate::error::{FieldError, collect_errors};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// `POST /api/signup`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignupForm {
+    /// ISO 3166-1 alpha-2 code: where the phone number and card are registered.
+    pub country: String,
+    pub email: String,
+    pub password: String,
+    pub password_confirmation: String,
+    /// The Membership Agreement, Privacy Policy, Product Terms and Terms of Use.
+    pub accept_agreement: bool,
+}
+
+/// A sign-up whose every field passed its rule.
+#[derive(Debug, Clone)]
+pub struct Signup {
+    pub country: Country,
+    pub email: Email,
+    pub password: Password,
+}
+
+impl SignupForm {
+    pub fn parse(&self) -> Result<Signup, Vec<FieldError>> {
+        let country = Country::parse(&self.country);
+        let email = Email::parse(&self.email);
+        let password = Password::parse(&self.password, email.as_ref().ok());
+        let confirmed = Password::confirm(&self.password, &self.password_confirmation);
+        let agreed = if self.accept_agreement {
+            Ok(())
+        } else {
+            Err(crate::Invalid::new(
+                crate::ErrorCode::AgreementRequired,
+                "Read and accept the agreements to continue.",
+            ))
+        };
+        match (country, email, password, confirmed, agreed) {
+            (Ok(country), Ok(email), Ok(password), Ok(()), Ok(())) => Ok(Signup {
+                country,
+                email,
+                password,
+            }),
+            (country, email, password, confirmed, agreed) => Err(collect_errors([
+                country.err().map(|e| e.at("country")),
+                email.err().map(|e| e.at("email")),
+                password.err().map(|e| e.at("password")),
+                confirmed.err().map(|e| e.at("password_confirmation")),
+                agreed.err().map(|e| e.at("accept_agreement")),
+            ])),
+        }
+    }
+}
+
+/// The answer to a sign-up: it waits for a verified code before it becomes an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignupStarted {
+    /// Names the pending sign-up in the verification calls. Keep it private.
+    pub signup_id: String,
+    pub email: String,
+    pub country: String,
+    /// Without the `+`.
+    pub calling_code: String,
+    /// RFC 3339; the sign-up is forgotten after this.
+    pub expires_at: String,
+}
+
+/// `POST /api/signup/{id}/code`: send a code by email (default) or to a phone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SendCodeForm {
+    pub channel: Option<Channel>,
+    /// Required for the phone channel: a number of the sign-up's country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// For the phone channel: SMS (default) or a voice call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// Where a code is to go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeTarget {
+    Email,
+    Phone(Phone, Delivery),
+}
+
+impl SendCodeForm {
+    /// `country` is the sign-up's, which fixes the phone's calling code.
+    pub fn parse(&self, country: Country) -> Result<CodeTarget, FieldError> {
+        match self.channel.unwrap_or(Channel::Email) {
+            Channel::Email => Ok(CodeTarget::Email),
+            Channel::Phone => {
+                let phone = Phone::parse(country, self.phone.as_deref().unwrap_or(""))
+                    .map_err(|e| e.at("phone"))?;
+                Ok(CodeTarget::Phone(phone, self.delivery.unwrap_or_default()))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CodeSent {
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    /// The address or number, partly masked.
+    pub sent_to: String,
+    pub resend_after_seconds: u64,
+    pub expires_in_seconds: u64,
+}
+
+/// `POST /api/signup/{id}/verify`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VerifyForm {
+    pub code: String,
+}
+
+impl VerifyForm {
+    pub fn parse(&self) -> Result<VerificationCode, FieldError> {
+        VerificationCode::parse(&self.code).map_err(|e| e.at("code"))
+    }
+}
+
+/// `POST /api/session`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInForm {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub email: Email,
+    /// Not checked against the new-password rules: an old password may predate them.
+    pub password: String,
+}
+
+impl SignInForm {
+    pub fn parse(&self) -> Result<SignIn, Vec<FieldError>> {
+        let email = Email::parse(&self.email);
+        let password = if self.password.is_empty() {
+            Err(crate::Invalid::new(
+                crate::ErrorCode::InvalidPassword,
+                "Enter your password.",
+            ))
+        } else {
+            Ok(self.password.clone())
+        };
+        match (email, password) {
+            (Ok(email), Ok(password)) => Ok(SignIn { email, password }),
+            (email, password) => Err(collect_errors([
+                email.err().map(|e| e.at("email")),
+                password.err().map(|e| e.at("password")),
+            ])),
+        }
+    }
+}
+
+/// The signed-in account and the token every state-changing request must echo in the
+/// `X-CSRF-Token` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionInfo {
+    pub account: AccountView,
+    pub csrf_token: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountView {
+    pub id: String,
+    pub email: String,
+    pub country: String,
+    pub country_name: String,
+    /// The channel proven at sign-up; the other one is verified with the billing address.
+    pub verified_channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub next_steps: Vec<NextStep>,
+}
+
+/// What the account still needs before it can buy anything, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NextStep {
+    pub key: NextStepKey,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NextStepKey {
+    VerifyContact,
+    BillingAddress,
+    PaymentMethod,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub database: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    fn good() -> SignupForm {
+        SignupForm {
+            country: "SG".into(),
+            email: "lin@example.com".into(),
+            password: "Harbour7Lights".into(),
+            password_confirmation: "Harbour7Lights".into(),
+            accept_agreement: true,
+        }
+    }
+
+    #[test]
+    fn a_good_signup_parses() {
+        let s = good().parse().unwrap();
+        assert_eq!(s.country.code(), "SG");
+        assert_eq!(s.email.as_str(), "lin@example.com");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_with_its_name_and_code() {
+        let form = SignupForm {
+            country: "ZZ".into(),
+            email: "nope".into(),
+            password: "short".into(),
+            password_confirmation: "other".into(),
+            accept_agreement: false,
+        };
+        let errors = form.parse().unwrap_err();
+        let got: Vec<_> = errors.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("country", ErrorCode::InvalidCountry),
+                ("email", ErrorCode::InvalidEmail),
+                ("password", ErrorCode::InvalidPassword),
+                ("password_confirmation", ErrorCode::PasswordMismatch),
+                ("accept_agreement", ErrorCode::AgreementRequired),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_password_is_checked_against_the_email_of_the_same_form() {
+        let form = SignupForm {
+            password: "lin12345x".into(),
+            password_confirmation: "lin12345x".into(),
+            ..good()
+        };
+        let errors = form.parse().unwrap_err();
+        assert_eq!(errors[0].field, "password");
+    }
+
+    #[test]
+    fn a_phone_code_needs_a_number_of_the_signup_country() {
+        let sg = Country::parse("SG").unwrap();
+        let form = SendCodeForm {
+            channel: Some(Channel::Phone),
+            phone: None,
+            delivery: None,
+        };
+        assert_eq!(form.parse(sg).unwrap_err().field, "phone");
+        let form = SendCodeForm {
+            channel: Some(Channel::Phone),
+            phone: Some("9123 4567".into()),
+            delivery: Some(Delivery::Voice),
+        };
+        assert_eq!(
+            form.parse(sg).unwrap(),
+            CodeTarget::Phone(Phone::parse(sg, "91234567").unwrap(), Delivery::Voice)
+        );
+        assert_eq!(
+            SendCodeForm::default().parse(sg).unwrap(),
+            CodeTarget::Email
+        );
+    }
+
+    #[test]
+    fn sign_in_needs_an_email_and_some_password() {
+        let errors = SignInForm {
+            email: "x".into(),
+            password: "".into(),
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(
+            SignInForm {
+                email: "a@b.co".into(),
+                password: "old".into()
+            }
+            .parse()
+            .is_ok()
+        );
+    }
+}

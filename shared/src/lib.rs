@@ -1,0 +1,13 @@
+//! Everything the browser and the server must agree on: request and response types, stable
+//! error codes, and the validators. Each input type has a single parsing constructor, so a
+//! value that exists has been checked; the app runs the same parser before it sends a request
+//! and the server runs it again on what arrives.
+//!
+//! No tokio, sqlx, axum or filesystem here: this crate also builds for wasm32.
+
+pub mod account;
+pub mod api;
+pub mod country;
+pub mod error;
+
+pub use error::{ErrorBody, ErrorCode, FieldError, Invalid};

@@ -1,0 +1,127 @@
+//! Routes, and who is signed in.
+
+use crate::api::{self, ApiError};
+use crate::components::{AuthFrame, Shell, set_title};
+use crate::pages::{
+    home::HomePage, me::MePage, products::ProductsPage, signin::SignInPage,
+    signup::SignupPage, signup::VerifyPage,
+};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+use shared::ErrorCode;
+use shared::api::{AccountView, SessionInfo};
+
+/// The latest `SessionInfo` the server gave us. Its CSRF token must accompany every
+/// state-changing request, so it lives here rather than in one page.
+#[derive(Clone, Copy)]
+pub struct Auth(RwSignal<Option<SessionInfo>>);
+
+impl Auth {
+    pub fn account(self) -> Option<AccountView> {
+        self.0.with(|s| s.as_ref().map(|s| s.account.clone()))
+    }
+
+    pub fn session(self) -> Option<SessionInfo> {
+        self.0.get()
+    }
+
+    /// Read when a request is sent, not tracked: a new token must not re-run anything.
+    pub fn csrf(self) -> Option<String> {
+        self.0
+            .with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()))
+    }
+
+    pub fn signed_in(self, session: SessionInfo) {
+        self.0.set(Some(session));
+    }
+
+    pub fn signed_out(self) {
+        self.0.set(None);
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(Auth(RwSignal::new(None)));
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/signup") view=SignupPage />
+                <Route path=path!("/signup/verify/:id") view=VerifyPage />
+                <Route path=path!("/signin") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedIn>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("products") view=ProductsPage />
+                    <Route path=path!("me") view=MePage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The console pages: shown inside the shell once the server confirms a session, otherwise
+/// the visitor is sent to sign in.
+#[component]
+fn SignedIn() -> impl IntoView {
+    let auth = use_auth();
+    // Right after sign-in the session is already known; on a fresh page load ask the server,
+    // which alone can read the HttpOnly cookie.
+    let session = LocalResource::new(move || async move {
+        match auth.0.get_untracked() {
+            Some(session) => Ok(session),
+            None => {
+                let session = api::current_session().await?;
+                auth.signed_in(session.clone());
+                Ok::<_, ApiError>(session)
+            }
+        }
+    });
+    let failed = |errors: ArcRwSignal<Errors>| {
+        view! {
+            <AuthFrame title="We could not load your account">
+                <div class="form-alert" role="alert">
+                    {move || {
+                        errors.with(|e| e.iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join(" "))
+                    }}
+                </div>
+                <p>
+                    <a href="/">"Try again"</a>
+                </p>
+            </AuthFrame>
+        }
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="page-loading" role="status">"Loading your account…"</p> }>
+            <ErrorBoundary fallback=failed>
+                {move || Suspend::new(async move {
+                    match session.await {
+                        Ok(_) => Ok(Either::Left(view! { <Shell /> })),
+                        Err(e) if e.code() == ErrorCode::Unauthenticated => {
+                            Ok(Either::Right(view! { <Redirect path="/signin" /> }))
+                        }
+                        Err(e) => Err(e),
+                    }
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    set_title("Page not found");
+    view! {
+        <AuthFrame title="Page not found">
+            <p>"There is no page at this address."</p>
+            <p>
+                <A href="/">"Go to the overview"</A>
+            </p>
+        </AuthFrame>
+    }
+}

@@ -1,0 +1,91 @@
+//! Page frames: the signed-out card (sign-up, sign-in) and the console shell (top bar, left
+//! navigation on desktop, bottom tabs on a phone).
+
+use super::SignOutButton;
+use crate::app::use_auth;
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+
+pub fn set_title(page: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(&format!("{page} · Account Center"));
+    }
+}
+
+#[component]
+fn Brand() -> impl IntoView {
+    view! {
+        <a class="brand" href="/">
+            <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                <rect x="2" y="2" width="20" height="20" rx="5" />
+                <path d="M7 15.5 12 7l5 8.5" />
+            </svg>
+            <span>"Account Center"</span>
+        </a>
+    }
+}
+
+/// A centred card for pages used before there is a session.
+#[component]
+pub fn AuthFrame(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="auth-frame">
+            <header class="auth-header">
+                <Brand />
+            </header>
+            <main class="auth-main" id="main">
+                <section class="card" aria-labelledby="page-title">
+                    <h1 id="page-title">{title}</h1>
+                    {children()}
+                </section>
+            </main>
+        </div>
+    }
+}
+
+/// The signed-in console. Only pages that exist are linked.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let auth = use_auth();
+    let email = move || auth.account().map(|a| a.email).unwrap_or_default();
+    view! {
+        <div class="shell">
+            <header class="topbar">
+                <Brand />
+                <div class="account-menu">
+                    <span class="account-email">{email}</span>
+                    <SignOutButton />
+                </div>
+            </header>
+            <nav class="sidenav" aria-label="Console">
+                <A href="/" exact=true>"Overview"</A>
+                <A href="/products" exact=true>"Products"</A>
+                <A href="/me" exact=true>"My account"</A>
+            </nav>
+            <main class="content" id="main">
+                <Outlet />
+            </main>
+            <nav class="tabbar" aria-label="Tabs">
+                <A href="/" exact=true>
+                    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                        <path d="M3 11 12 4l9 7v9h-6v-6H9v6H3z" />
+                    </svg>
+                    <span>"Home"</span>
+                </A>
+                <A href="/products" exact=true>
+                    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                        <path d="M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z" />
+                    </svg>
+                    <span>"Products"</span>
+                </A>
+                <A href="/me" exact=true>
+                    <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                        <circle cx="12" cy="8" r="4" />
+                        <path d="M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7z" />
+                    </svg>
+                    <span>"Me"</span>
+                </A>
+            </nav>
+        </div>
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per page; a folder per multi-page flow.
+
+pub mod home;
+pub mod me;
+pub mod products;
+pub mod signin;
+pub mod signup;

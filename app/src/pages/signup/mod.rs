@@ -1,0 +1,7 @@
+//! Sign-up (SPEC §1): the form, then proving the email or a phone with a code.
+
+mod form;
+mod verify;
+
+pub use form::SignupPage;
+pub use verify::VerifyPage;

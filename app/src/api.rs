@@ -124,9 +124,7 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     receive(request.send().await).await
 }
 
-async fn receive<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> ApiResult<T> {
+async fn receive<T: DeserializeOwned>(response: Result<Response, gloo_net::Error>) -> ApiResult<T> {
     let response = response.map_err(|_| ApiError::unreachable())?;
     if response.ok() {
         response

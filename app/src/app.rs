@@ -3,8 +3,8 @@
 use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, Shell, set_title};
 use crate::pages::{
-    home::HomePage, me::MePage, products::ProductsPage, signin::SignInPage,
-    signup::SignupPage, signup::VerifyPage,
+    home::HomePage, me::MePage, products::ProductsPage, signin::SignInPage, signup::SignupPage,
+    signup::VerifyPage,
 };
 use leptos::either::Either;
 use leptos::prelude::*;

@@ -14,7 +14,9 @@ pub fn long_date(rfc3339: &str) -> String {
 
 /// `2026-11-23T08:05:00Z` → `23 Nov 2026, 08:05 UTC`.
 pub fn date_time(rfc3339: &str) -> String {
-    let time = rfc3339.get(11..16).filter(|t| t.as_bytes().get(2) == Some(&b':'));
+    let time = rfc3339
+        .get(11..16)
+        .filter(|t| t.as_bytes().get(2) == Some(&b':'));
     let zone = if rfc3339.ends_with('Z') || rfc3339.ends_with("+00:00") {
         "UTC".to_owned()
     } else {

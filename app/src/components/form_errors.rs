@@ -50,8 +50,12 @@ impl FormErrors {
 
     /// The user is fixing this field: its old message no longer describes what is there.
     pub fn clear_field(self, field: &'static str) {
-        if self.messages.with_untracked(|all| all.iter().any(|(name, _)| *name == field)) {
-            self.messages.update(|all| all.retain(|(name, _)| *name != field));
+        if self
+            .messages
+            .with_untracked(|all| all.iter().any(|(name, _)| *name == field))
+        {
+            self.messages
+                .update(|all| all.retain(|(name, _)| *name != field));
         }
     }
 

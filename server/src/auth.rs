@@ -1,0 +1,209 @@
+//! Sessions: an opaque token in an HttpOnly cookie, its SHA-256 in the database, 24 h life.
+//! Every state-changing request of a signed-in session must echo the session's CSRF token.
+
+use crate::db::Tx;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+
+pub const COOKIE: &str = "ac_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const SESSION_TTL_MS: i64 = 24 * 3_600_000;
+
+/// A signed-in request's session.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub token_hash: String,
+    pub account_id: String,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// A new session's secret parts: the token goes into the cookie only.
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub async fn create(tx: &mut Tx, account_id: &str, now_ms: i64) -> sqlx::Result<NewSession> {
+    let session = NewSession {
+        token: random_token(),
+        csrf_token: random_token(),
+        expires_at: now_ms + SESSION_TTL_MS,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(hash_token(&session.token))
+    .bind(account_id)
+    .bind(&session.csrf_token)
+    .bind(now_ms)
+    .bind(now_ms)
+    .bind(session.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(session)
+}
+
+/// The `Set-Cookie` value for a session; `Secure` outside dev mode.
+pub fn cookie(token: &str, secure: bool) -> HeaderValue {
+    set_cookie(token, SESSION_TTL_MS / 1000, secure)
+}
+
+pub fn clearing_cookie(secure: bool) -> HeaderValue {
+    set_cookie("", 0, secure)
+}
+
+fn set_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .expect("a base64url token is a valid header")
+}
+
+fn token_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let found: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT token_hash, account_id, csrf_token, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(hash_token(&token))
+        .bind(state.clock.now_ms())
+        .fetch_optional(&state.db)
+        .await?;
+        let (token_hash, account_id, csrf_token, expires_at) =
+            found.ok_or(ApiError::Unauthenticated)?;
+        if !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
+                return Err(ApiError::CsrfFailed);
+            }
+        }
+        Ok(CurrentSession {
+            token_hash,
+            account_id,
+            csrf_token,
+            expires_at,
+        })
+    }
+}
+
+pub fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The client's address for per-client rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy {
+            // The proxy appends the address it saw; earlier entries are the client's to forge.
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .last();
+            if let Some(ip) = forwarded {
+                return Ok(ClientIp(ip.to_owned()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_session_cookie_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; ac_session=abc123; x=y"),
+        );
+        assert_eq!(token_from(&headers).as_deref(), Some("abc123"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("ac_session="));
+        assert_eq!(token_from(&headers), None);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_lax_and_lives_a_day() {
+        let value = cookie("tok", true);
+        let text = value.to_str().unwrap();
+        for part in [
+            "ac_session=tok",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=86400",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn compares_tokens_fully() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

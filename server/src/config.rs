@@ -1,0 +1,99 @@
+//! Configuration from flags and environment, with defaults that run on a laptop.
+
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "account-center", version, about = "Account Center API server")]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "ACCOUNT_CENTER_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Folder for the SQLite database and other local state.
+    #[arg(long, env = "ACCOUNT_CENTER_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://…`; defaults to `account-center.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// `dev` adds the notification inbox at /dev/inbox and a movable clock; never use it in production.
+    #[arg(long, env = "ACCOUNT_CENTER_MODE", value_enum, default_value_t = Mode::Prod)]
+    pub mode: Mode,
+
+    /// The built browser app (index.html, pkg/, main.css), from `.ci/build-app`.
+    #[arg(long, env = "ACCOUNT_CENTER_SITE_DIR", default_value = "target/site")]
+    pub site_dir: PathBuf,
+
+    /// Send email for real: `smtp://user:pass@host:587?tls=required` or `smtps://…`.
+    #[arg(long, env = "ACCOUNT_CENTER_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The From: of every email.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_SMTP_FROM",
+        default_value = "Account Center <no-reply@account-center.invalid>"
+    )]
+    pub smtp_from: String,
+
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
+    #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// Log lines as JSON instead of text.
+    #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Dev,
+    Prod,
+}
+
+impl Config {
+    pub fn is_dev(&self) -> bool {
+        self.mode == Mode::Dev
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("account-center.db").display()
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_a_local_production_server_on_sqlite() {
+        let c = Config::try_parse_from(["account-center"]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.mode, Mode::Prod);
+        assert_eq!(c.database_url(), "sqlite://data/account-center.db");
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let c = Config::try_parse_from([
+            "account-center",
+            "--mode",
+            "dev",
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/tmp/x",
+        ])
+        .unwrap();
+        assert!(c.is_dev());
+        assert_eq!(c.database_url(), "sqlite:///tmp/x/account-center.db");
+    }
+}

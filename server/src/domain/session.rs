@@ -1,0 +1,97 @@
+//! Sign-in and sign-out (SPEC §1). Failures slow sign-in down per email and per client, and
+//! the answer never tells whether the email has an account.
+
+use crate::auth::{self, CurrentSession, NewSession};
+use crate::db;
+use crate::domain::verification::secs_until;
+use crate::error::ApiError;
+use crate::rate_limit;
+use crate::state::AppState;
+use shared::api::SignIn;
+
+const WINDOW_MS: i64 = 15 * 60_000;
+/// Failures allowed before waits begin, per email and per client.
+const FREE_FAILURES_PER_EMAIL: i64 = 5;
+const FREE_FAILURES_PER_CLIENT: i64 = 20;
+const FIRST_WAIT_MS: i64 = 30_000;
+const LONGEST_WAIT_MS: i64 = WINDOW_MS;
+
+/// After `free` failures each further one doubles the wait from the last failure:
+/// 30 s, 1 min, 2 min, … up to 15 min.
+fn wait_after(failures: i64, free: i64) -> Option<i64> {
+    let over = failures - free;
+    (over >= 0).then(|| (FIRST_WAIT_MS << over.min(10)).min(LONGEST_WAIT_MS))
+}
+
+pub async fn sign_in(
+    state: &AppState,
+    form: SignIn,
+    client: &str,
+) -> Result<(String, NewSession), ApiError> {
+    let email = form.email.as_str();
+    let now = state.clock.now_ms();
+    {
+        let mut tx = state.db.begin().await?;
+        for (scope, subject, free) in [
+            ("signin_failed_email", email, FREE_FAILURES_PER_EMAIL),
+            ("signin_failed_client", client, FREE_FAILURES_PER_CLIENT),
+        ] {
+            let (failures, _, last) =
+                rate_limit::window(&mut tx, scope, subject, now - WINDOW_MS).await?;
+            if let (Some(wait), Some(last)) = (wait_after(failures, free), last) {
+                if now < last + wait {
+                    return Err(ApiError::SignInThrottled {
+                        retry_after: secs_until(last + wait, now),
+                    });
+                }
+            }
+        }
+    }
+
+    let found: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, password_hash FROM accounts WHERE email = ? AND status <> 'closed'",
+    )
+    .bind(email)
+    .fetch_optional(&state.db)
+    .await?;
+    let (account_id, stored) = found.unzip();
+    let matches = state.hasher.verify(form.password, stored).await?;
+
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let Some(account_id) = account_id.filter(|_| matches) else {
+        rate_limit::record(&mut tx, "signin_failed_email", email, now).await?;
+        rate_limit::record(&mut tx, "signin_failed_client", client, now).await?;
+        tx.commit().await?;
+        tracing::info!("sign-in failed");
+        return Err(ApiError::InvalidCredentials);
+    };
+    rate_limit::clear(&mut tx, "signin_failed_email", email).await?;
+    let session = auth::create(&mut tx, &account_id, now).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, "signed in");
+    Ok((account_id, session))
+}
+
+pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(&session.token_hash)
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_start_at_the_free_limit_and_double_up_to_fifteen_minutes() {
+        assert_eq!(wait_after(4, 5), None);
+        assert_eq!(wait_after(5, 5), Some(30_000));
+        assert_eq!(wait_after(6, 5), Some(60_000));
+        assert_eq!(wait_after(9, 5), Some(480_000));
+        assert_eq!(wait_after(10, 5), Some(900_000));
+        assert_eq!(wait_after(500, 5), Some(900_000));
+    }
+}

@@ -1,0 +1,203 @@
+//! Sign-up (SPEC §1): a form becomes a pending sign-up; a code sent to its email or phone
+//! proves it, and only then does the account exist, signed in.
+
+use crate::auth::{self, NewSession};
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::domain::account;
+use crate::domain::verification::{self, Destination};
+use crate::error::ApiError;
+use crate::state::AppState;
+use shared::account::{Channel, VerificationCode};
+use shared::api::{CodeSent, CodeTarget, SendCodeForm, Signup, SignupStarted};
+use shared::country::Country;
+
+/// A pending sign-up is forgotten a day after it was made.
+pub const SIGNUP_TTL_MS: i64 = 24 * 3_600_000;
+
+#[derive(sqlx::FromRow)]
+struct Pending {
+    id: String,
+    email: String,
+    password_hash: String,
+    country: String,
+    expires_at: i64,
+    account_id: Option<String>,
+}
+
+impl Pending {
+    fn country(&self) -> Result<Country, ApiError> {
+        Country::parse(&self.country)
+            .map_err(|_| anyhow::anyhow!("stored country {}", self.country).into())
+    }
+
+    fn view(&self) -> Result<SignupStarted, ApiError> {
+        let country = self.country()?;
+        Ok(SignupStarted {
+            signup_id: self.id.clone(),
+            email: self.email.clone(),
+            country: country.code().to_owned(),
+            calling_code: country.calling_code().to_owned(),
+            expires_at: rfc3339(self.expires_at),
+        })
+    }
+}
+
+pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, ApiError> {
+    // Hash before the write lock: argon2 takes tens of milliseconds.
+    let password_hash = state
+        .hasher
+        .hash(signup.password.expose().to_owned())
+        .await?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    if account::live_email_exists(&mut tx, signup.email.as_str()).await? {
+        return Err(ApiError::EmailTaken);
+    }
+    let pending = Pending {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: signup.email.as_str().to_owned(),
+        password_hash,
+        country: signup.country.code().to_owned(),
+        expires_at: now + SIGNUP_TTL_MS,
+        account_id: None,
+    };
+    sqlx::query(
+        "INSERT INTO signups (id, email, password_hash, country, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&pending.id)
+    .bind(&pending.email)
+    .bind(&pending.password_hash)
+    .bind(&pending.country)
+    .bind(now)
+    .bind(pending.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(signup = %pending.id, "sign-up started");
+    pending.view()
+}
+
+pub async fn get(state: &AppState, id: &str) -> Result<SignupStarted, ApiError> {
+    let mut tx = state.db.begin().await?;
+    load(&mut tx, id, state.clock.now_ms()).await?.view()
+}
+
+/// Loads a sign-up that can still be verified.
+async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Pending, ApiError> {
+    let pending: Pending = sqlx::query_as(
+        "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ApiError::SignupNotFound)?;
+    if pending.account_id.is_some() {
+        return Err(ApiError::CodeUsed);
+    }
+    if now >= pending.expires_at {
+        return Err(ApiError::SignupExpired);
+    }
+    Ok(pending)
+}
+
+fn subject(id: &str) -> String {
+    format!("signup:{id}")
+}
+
+pub async fn send_code(
+    state: &AppState,
+    id: &str,
+    form: &SendCodeForm,
+    client: &str,
+) -> Result<CodeSent, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let pending = load(&mut tx, id, now).await?;
+    let target = form.parse(pending.country()?)?;
+    if account::live_email_exists(&mut tx, &pending.email).await? {
+        return Err(ApiError::EmailTaken);
+    }
+    let (channel, address, delivery, sent_to) = match &target {
+        CodeTarget::Email => {
+            let email = shared::account::Email::parse(&pending.email)
+                .map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
+            (Channel::Email, pending.email.clone(), None, email.masked())
+        }
+        CodeTarget::Phone(phone, delivery) => (
+            Channel::Phone,
+            phone.as_str().to_owned(),
+            Some(*delivery),
+            phone.masked(),
+        ),
+    };
+    let to = Destination {
+        channel,
+        address: &address,
+        delivery,
+        account_id: None,
+    };
+    verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(CodeSent {
+        channel,
+        delivery,
+        sent_to,
+        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
+        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
+    })
+}
+
+/// Proves the sign-up with `code`, creates the account and signs it in.
+pub async fn verify(
+    state: &AppState,
+    id: &str,
+    code: &VerificationCode,
+) -> Result<(String, NewSession), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let pending = load(&mut tx, id, now).await?;
+    let proven = match verification::check(&mut tx, &state.secrets, now, &subject(id), code).await {
+        Ok(proven) => proven,
+        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
+            // Keep the counted try.
+            tx.commit().await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let account_id = uuid::Uuid::new_v4().to_string();
+    let (email_verified_at, phone, phone_verified_at) = match proven.channel {
+        Channel::Email => (Some(now), None, None),
+        Channel::Phone => (None, Some(proven.address.clone()), Some(now)),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&account_id)
+    .bind(&pending.email)
+    .bind(&pending.password_hash)
+    .bind(&pending.country)
+    .bind(proven.channel.as_str())
+    .bind(email_verified_at)
+    .bind(phone)
+    .bind(phone_verified_at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if db::is_unique_violation(&e) => return Err(ApiError::EmailTaken),
+        other => other?,
+    };
+    sqlx::query("UPDATE signups SET account_id = ?, password_hash = '' WHERE id = ?")
+        .bind(&account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let session = auth::create(&mut tx, &account_id, now).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, channel = proven.channel.as_str(), "account created");
+    Ok((account_id, session))
+}

@@ -1,0 +1,212 @@
+//! One-time codes (SPEC §1): 6 digits, 10 minutes, resend after 60 s, 5 wrong tries kill a
+//! code, at most 5 codes an hour to one address and 20 an hour from one client.
+
+use crate::db::Tx;
+use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
+use crate::rate_limit;
+use crate::secrets::Secrets;
+use rand::Rng;
+use shared::account::{Channel, Delivery, VerificationCode};
+
+pub const CODE_TTL_MS: i64 = 10 * 60_000;
+pub const RESEND_AFTER_MS: i64 = 60_000;
+pub const MAX_ATTEMPTS: i64 = 5;
+pub const MAX_PER_ADDRESS_PER_HOUR: i64 = 5;
+pub const MAX_PER_CLIENT_PER_HOUR: i64 = 20;
+const HOUR_MS: i64 = 3_600_000;
+
+/// Where a new code goes.
+pub struct Destination<'a> {
+    pub channel: Channel,
+    /// The email, or the E.164 number.
+    pub address: &'a str,
+    pub delivery: Option<Delivery>,
+    pub account_id: Option<&'a str>,
+}
+
+/// Issues a new code for `subject` (superseding any earlier one) and queues its message.
+pub async fn issue(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    now: i64,
+    subject: &str,
+    to: &Destination<'_>,
+    client: &str,
+) -> Result<(), ApiError> {
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = ?")
+            .bind(subject)
+            .fetch_one(&mut **tx)
+            .await?;
+    if let Some(last) = last.filter(|last| now - last < RESEND_AFTER_MS) {
+        return Err(ApiError::ResendTooSoon {
+            retry_after: secs_until(last + RESEND_AFTER_MS, now),
+        });
+    }
+
+    let (sent, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM verification_codes WHERE address = ? AND created_at > ?",
+    )
+    .bind(to.address)
+    .bind(now - HOUR_MS)
+    .fetch_one(&mut **tx)
+    .await?;
+    if sent >= MAX_PER_ADDRESS_PER_HOUR {
+        return Err(ApiError::TooManyCodes {
+            retry_after: secs_until(oldest.unwrap_or(now) + HOUR_MS, now),
+        });
+    }
+
+    let (from_client, oldest, _) =
+        rate_limit::window(tx, "code_sent", client, now - HOUR_MS).await?;
+    if from_client >= MAX_PER_CLIENT_PER_HOUR {
+        return Err(ApiError::RateLimited {
+            retry_after: secs_until(oldest.unwrap_or(now) + HOUR_MS, now),
+        });
+    }
+
+    sqlx::query("UPDATE verification_codes SET superseded_at = ? WHERE subject = ? AND superseded_at IS NULL AND consumed_at IS NULL")
+        .bind(now)
+        .bind(subject)
+        .execute(&mut **tx)
+        .await?;
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    sqlx::query(
+        "INSERT INTO verification_codes (id, subject, channel, address, delivery, code_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(subject)
+    .bind(to.channel.as_str())
+    .bind(to.address)
+    .bind(to.delivery.map(Delivery::as_str))
+    .bind(secrets.code_hash(subject, &code))
+    .bind(now)
+    .bind(now + CODE_TTL_MS)
+    .execute(&mut **tx)
+    .await?;
+    rate_limit::record(tx, "code_sent", client, now).await?;
+    notify::enqueue(tx, now, message(to, &code)).await?;
+    Ok(())
+}
+
+fn message<'a>(to: &Destination<'a>, code: &str) -> Outgoing<'a> {
+    let (medium, body) = match (to.channel, to.delivery.unwrap_or_default()) {
+        (Channel::Email, _) => (
+            Medium::Email,
+            format!(
+                "Your Account Center verification code is {code}.\n\nIt expires in 10 minutes. \
+                 If you did not ask for it, ignore this email: nobody can use it without your password."
+            ),
+        ),
+        (Channel::Phone, Delivery::Sms) => (
+            Medium::Sms,
+            format!("[Account Center] Your verification code is {code}. It expires in 10 minutes."),
+        ),
+        (Channel::Phone, Delivery::Voice) => (
+            Medium::Voice,
+            format!("This is Account Center. Your verification code is {code}. Once more: {code}."),
+        ),
+    };
+    Outgoing {
+        account_id: to.account_id,
+        medium,
+        recipient: to.address,
+        subject: "Your Account Center verification code",
+        body,
+    }
+}
+
+/// What a correct code proved.
+#[derive(Debug)]
+pub struct Proven {
+    pub channel: Channel,
+    pub address: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LiveCode {
+    id: String,
+    channel: String,
+    address: String,
+    code_hash: String,
+    attempts: i64,
+    expires_at: i64,
+    consumed_at: Option<i64>,
+}
+
+/// Checks `code` against the newest code of `subject`. A wrong try is counted even though the
+/// request fails: callers must commit the transaction on `CodeIncorrect` and
+/// `CodeAttemptsExceeded` too.
+pub async fn check(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    now: i64,
+    subject: &str,
+    code: &VerificationCode,
+) -> Result<Proven, ApiError> {
+    let newest: Option<LiveCode> = sqlx::query_as(
+        "SELECT id, channel, address, code_hash, attempts, expires_at, consumed_at
+         FROM verification_codes WHERE subject = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+    )
+    .bind(subject)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = newest else {
+        return Err(ApiError::NoCodeSent);
+    };
+    if row.consumed_at.is_some() {
+        return Err(ApiError::CodeUsed);
+    }
+    if row.attempts >= MAX_ATTEMPTS {
+        return Err(ApiError::CodeAttemptsExceeded);
+    }
+    if now >= row.expires_at {
+        return Err(ApiError::CodeExpired);
+    }
+    if secrets.code_hash(subject, code.as_str()) != row.code_hash {
+        let attempts = row.attempts + 1;
+        sqlx::query("UPDATE verification_codes SET attempts = ? WHERE id = ?")
+            .bind(attempts)
+            .bind(&row.id)
+            .execute(&mut **tx)
+            .await?;
+        return Err(if attempts >= MAX_ATTEMPTS {
+            ApiError::CodeAttemptsExceeded
+        } else {
+            ApiError::CodeIncorrect {
+                attempts_left: (MAX_ATTEMPTS - attempts) as u32,
+            }
+        });
+    }
+    sqlx::query("UPDATE verification_codes SET consumed_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(&row.id)
+        .execute(&mut **tx)
+        .await?;
+    let channel = Channel::parse(&row.channel)
+        .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.channel))?;
+    Ok(Proven {
+        channel,
+        address: row.address,
+    })
+}
+
+/// Whole seconds from `now` until `at`, at least 1.
+pub fn secs_until(at: i64, now: i64) -> u64 {
+    ((at - now).max(1) as u64).div_ceil(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secs_until;
+
+    #[test]
+    fn waits_round_up_to_whole_seconds_and_never_say_zero() {
+        assert_eq!(secs_until(60_000, 0), 60);
+        assert_eq!(secs_until(60_000, 1), 60);
+        assert_eq!(secs_until(60_000, 59_999), 1);
+        assert_eq!(secs_until(60_000, 61_000), 1);
+    }
+}

@@ -1,0 +1,243 @@
+//! The API's one error type: each case maps to an HTTP status, a stable code and a message
+//! in `IntoResponse`. Internal failures are logged here and answered without detail.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shared::{ErrorBody, ErrorCode, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid field {}: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    #[error("malformed request: {message}")]
+    BadRequest { status: StatusCode, message: String },
+    #[error("email already has an account")]
+    EmailTaken,
+    #[error("no such sign-up")]
+    SignupNotFound,
+    #[error("sign-up expired")]
+    SignupExpired,
+    #[error("no code was sent")]
+    NoCodeSent,
+    #[error("wrong code, {attempts_left} tries left")]
+    CodeIncorrect { attempts_left: u32 },
+    #[error("code expired")]
+    CodeExpired,
+    #[error("code already used")]
+    CodeUsed,
+    #[error("too many wrong codes")]
+    CodeAttemptsExceeded,
+    #[error("resend too soon")]
+    ResendTooSoon { retry_after: u64 },
+    #[error("too many codes to one address")]
+    TooManyCodes { retry_after: u64 },
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("sign-in throttled")]
+    SignInThrottled { retry_after: u64 },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("csrf check failed")]
+    CsrfFailed,
+    #[error("server busy")]
+    ServerBusy { retry_after: u64 },
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Invalid(e)
+    }
+}
+
+/// A form's parser reports every bad field; the API answers with the first.
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        match errors.into_iter().next() {
+            Some(first) => ApiError::Invalid(first),
+            None => ApiError::Internal(anyhow::anyhow!("a form parser failed without an error")),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::BadRequest {
+            status: rejection.status(),
+            message: rejection.body_text(),
+        }
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, ErrorCode, String, Option<u64>) {
+        use ApiError::*;
+        use ErrorCode as C;
+        let (status, code, message, retry) = match self {
+            Invalid(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code, e.message.clone(), None),
+            BadRequest { status, message } => (*status, C::BadRequest, message.clone(), None),
+            EmailTaken => (
+                StatusCode::CONFLICT,
+                C::EmailTaken,
+                "An account with this email already exists. Sign in instead, or use another email.".into(),
+                None,
+            ),
+            SignupNotFound => (
+                StatusCode::NOT_FOUND,
+                C::SignupNotFound,
+                "This sign-up was not found. Start the sign-up again.".into(),
+                None,
+            ),
+            SignupExpired => (
+                StatusCode::GONE,
+                C::SignupExpired,
+                "This sign-up has expired. Start the sign-up again.".into(),
+                None,
+            ),
+            NoCodeSent => (
+                StatusCode::BAD_REQUEST,
+                C::NoCodeSent,
+                "Send a code first, then enter it here.".into(),
+                None,
+            ),
+            CodeIncorrect { attempts_left } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::CodeIncorrect,
+                format!(
+                    "That code is not right. {attempts_left} {} left.",
+                    if *attempts_left == 1 { "try" } else { "tries" }
+                ),
+                None,
+            ),
+            CodeExpired => (
+                StatusCode::GONE,
+                C::CodeExpired,
+                "This code has expired. Send a new one.".into(),
+                None,
+            ),
+            CodeUsed => (
+                StatusCode::CONFLICT,
+                C::CodeUsed,
+                "This code has already been used.".into(),
+                None,
+            ),
+            CodeAttemptsExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::CodeAttemptsExceeded,
+                "Too many wrong codes. Send a new code.".into(),
+                None,
+            ),
+            ResendTooSoon { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::ResendTooSoon,
+                format!("You can ask for a new code in {retry_after} s."),
+                Some(*retry_after),
+            ),
+            TooManyCodes { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::TooManyCodes,
+                format!(
+                    "Too many codes were sent to this address. Try again in {} min.",
+                    retry_after.div_ceil(60)
+                ),
+                Some(*retry_after),
+            ),
+            RateLimited { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::RateLimited,
+                format!("Too many requests. Try again in {} min.", retry_after.div_ceil(60)),
+                Some(*retry_after),
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                C::InvalidCredentials,
+                "The email or password is not right.".into(),
+                None,
+            ),
+            SignInThrottled { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::SignInThrottled,
+                format!("Too many failed sign-ins. Try again in {retry_after} s."),
+                Some(*retry_after),
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                C::Unauthenticated,
+                "Sign in to continue.".into(),
+                None,
+            ),
+            CsrfFailed => (
+                StatusCode::FORBIDDEN,
+                C::CsrfFailed,
+                "This request did not come from the Account Center page. Reload the page and try again.".into(),
+                None,
+            ),
+            ServerBusy { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                C::ServerBusy,
+                "The server is busy. Try again in a moment.".into(),
+                Some(*retry_after),
+            ),
+            NotFound => (StatusCode::NOT_FOUND, C::NotFound, "Not found.".into(), None),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                C::Internal,
+                "Something went wrong on our side. Nothing was changed; try again.".into(),
+                None,
+            ),
+        };
+        (status, code, message, retry)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let (status, code, message, retry_after_seconds) = self.parts();
+        let field = match &self {
+            ApiError::Invalid(e) => Some(e.field.to_owned()),
+            ApiError::CodeIncorrect { .. } => Some("code".to_owned()),
+            ApiError::EmailTaken => Some("email".to_owned()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            code,
+            message,
+            field,
+            retry_after_seconds,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// The JSON extractor of every handler: a malformed body answers as an `ApiError`, in our
+/// error shape, instead of axum's plain-text rejection.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

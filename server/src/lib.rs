@@ -1,0 +1,158 @@
+//! Account Center server: the router, its state and the background workers, built from a
+//! `Config` by [`Application::build`], which the binary, the tests and the shuttle entry
+//! point all use.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod notify;
+pub mod passwords;
+pub mod rate_limit;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::passwords::PasswordHasher;
+use crate::secrets::Secrets;
+use crate::state::AppState;
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{any, get};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (running migrations), binds the port and starts the workers.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = build_state(config).await?;
+        let listener = TcpListener::bind(state.config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", state.config.bind))?;
+        start_workers(&state);
+        Ok(Application {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = db::connect(&config.database_url()).await?;
+    let secrets = Secrets::load(&db).await?;
+    Ok(AppState {
+        db,
+        clock: Arc::new(Clock::default()),
+        hasher: PasswordHasher::new()?,
+        secrets: Arc::new(secrets),
+        config: Arc::new(config),
+        outbox_wake: Arc::new(Notify::new()),
+    })
+}
+
+pub fn start_workers(state: &AppState) {
+    match &state.config.smtp_url {
+        Some(url) => {
+            tokio::spawn(notify::run_email_worker(
+                state.db.clone(),
+                state.clock.clone(),
+                url.clone(),
+                state.config.smtp_from.clone(),
+                state.outbox_wake.clone(),
+            ));
+        }
+        None if !state.config.is_dev() => {
+            tracing::warn!("no SMTP URL configured: emails stay in the outbox undelivered");
+        }
+        None => {}
+    }
+}
+
+/// The API (with its OpenAPI document at /api/openapi.json), the dev pages in dev mode, and
+/// the built app for every other path.
+pub fn router(state: AppState) -> Router {
+    let dev = state.config.is_dev();
+    let (api, openapi) = routes::api(dev).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let mut app = Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            get(move || openapi_json(openapi.clone())),
+        )
+        .route("/api/{*rest}", any(|| async { ApiError::NotFound }));
+    if dev {
+        app = app.route("/dev/inbox", get(routes::dev::inbox_page));
+    }
+    let site = &state.config.site_dir;
+    let spa = ServeDir::new(site).fallback(ServeFile::new(site.join("index.html")));
+    app.fallback_service(spa)
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_site_writes))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn openapi_json(doc: Arc<OpenApi>) -> axum::Json<OpenApi> {
+    axum::Json(doc.as_ref().clone())
+}

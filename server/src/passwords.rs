@@ -1,0 +1,139 @@
+//! argon2id hashing, off the async runtime and bounded (STYLE 14): at most one hash per core
+//! runs at a time, a short queue waits, and past that the server answers 429 at once.
+
+use crate::error::ApiError;
+use anyhow::anyhow;
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    running: Arc<Semaphore>,
+    admitted: Arc<Semaphore>,
+    /// Verified against when the email is unknown, so a miss costs as long as a hit.
+    decoy_hash: Arc<String>,
+}
+
+const QUEUE_PER_CORE: usize = 16;
+const RETRY_AFTER_SECS: u64 = 1;
+
+impl PasswordHasher {
+    pub fn new() -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let decoy_hash = hash_now("decoy password for unknown accounts 4F2A")?;
+        Ok(PasswordHasher {
+            running: Arc::new(Semaphore::new(cores)),
+            admitted: Arc::new(Semaphore::new(cores * QUEUE_PER_CORE)),
+            decoy_hash: Arc::new(decoy_hash),
+        })
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || hash_now(&password))
+            .await?
+            .map_err(ApiError::Internal)
+    }
+
+    /// Checks `password` against `stored`, or against a decoy when there is no account.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ApiError> {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.decoy_hash.as_ref().clone());
+        let matches = self
+            .run(move || {
+                let parsed =
+                    PasswordHash::new(&hash).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
+                Ok::<_, anyhow::Error>(
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok(),
+                )
+            })
+            .await?
+            .map_err(ApiError::Internal)?;
+        Ok(known && matches)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _admitted =
+            self.admitted
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| ApiError::ServerBusy {
+                    retry_after: RETRY_AFTER_SECS,
+                })?;
+        let _running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's first choice).
+fn hash_now(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow!("argon2 failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_with_argon2id_and_verifies() {
+        let hasher = PasswordHasher::new().unwrap();
+        let hash = hasher.hash("Correct7Horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(
+            hasher
+                .verify("Correct7Horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("Wrong7Horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_never_verifies_even_with_the_decoy_password() {
+        let hasher = PasswordHasher::new().unwrap();
+        let decoy = "decoy password for unknown accounts 4F2A".to_owned();
+        assert!(!hasher.verify(decoy, None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_the_hasher_refuses_instead_of_waiting() {
+        let hasher = PasswordHasher::new().unwrap();
+        let held = hasher
+            .admitted
+            .clone()
+            .acquire_many_owned(hasher.admitted.available_permits() as u32)
+            .await
+            .unwrap();
+        let refused = hasher.hash("Correct7Horse".into()).await.unwrap_err();
+        assert!(
+            matches!(refused, ApiError::ServerBusy { .. }),
+            "{refused:?}"
+        );
+        drop(held);
+        assert!(hasher.hash("Correct7Horse".into()).await.is_ok());
+    }
+}

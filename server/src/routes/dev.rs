@@ -1,0 +1,115 @@
+//! Dev mode only (the router leaves these out in production): the notification inbox and the
+//! movable clock, for demos and tests.
+
+use crate::error::{ApiError, Json};
+use crate::notify::{self, InboxMessage};
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbox))
+        .routes(routes!(advance_clock))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InboxQuery {
+    /// Only messages to this email or E.164 number.
+    to: Option<String>,
+}
+
+/// Every queued email, SMS and voice message, newest first (at most 200).
+#[utoipa::path(get, path = "/api/dev/inbox", tag = "dev", params(InboxQuery),
+    responses((status = 200, body = Vec<InboxMessage>)))]
+async fn inbox(
+    State(state): State<AppState>,
+    Query(q): Query<InboxQuery>,
+) -> Result<Json<Vec<InboxMessage>>, ApiError> {
+    Ok(Json(notify::inbox(&state.db, q.to.as_deref(), 200).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AdvanceClock {
+    /// How far to move the server's clock forward.
+    #[schema(minimum = 0, maximum = 31_536_000)]
+    advance_seconds: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClockNow {
+    /// RFC 3339.
+    now: String,
+}
+
+/// Moves the server's clock forward: codes expire, cool-downs end.
+#[utoipa::path(post, path = "/api/dev/clock", tag = "dev", request_body = AdvanceClock,
+    responses((status = 200, body = ClockNow), (status = 422, body = shared::ErrorBody)))]
+async fn advance_clock(
+    State(state): State<AppState>,
+    Json(body): Json<AdvanceClock>,
+) -> Result<Json<ClockNow>, ApiError> {
+    if !(0..=31_536_000).contains(&body.advance_seconds) {
+        return Err(shared::Invalid::new(
+            shared::ErrorCode::BadRequest,
+            "Move the clock forward by 0 s to one year.",
+        )
+        .at("advance_seconds")
+        .into());
+    }
+    state.clock.advance(Duration::seconds(body.advance_seconds));
+    Ok(Json(ClockNow {
+        now: state.clock.now().to_rfc3339(),
+    }))
+}
+
+/// `/dev/inbox`: the same messages as a page for people.
+pub async fn inbox_page(
+    State(state): State<AppState>,
+    Query(q): Query<InboxQuery>,
+) -> Result<Html<String>, ApiError> {
+    let messages = notify::inbox(&state.db, q.to.as_deref(), 200).await?;
+    let rows: String = messages
+        .iter()
+        .map(|m| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td><td>{}</td></tr>",
+                crate::clock::rfc3339(m.created_at),
+                escape(&m.channel),
+                escape(&m.to),
+                escape(&m.subject),
+                escape(&m.body),
+                escape(&m.status),
+            )
+        })
+        .collect();
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dev inbox · Account Center</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"stylesheet\" href=\"/main.css\"></head>\
+         <body><main class=\"dev-inbox\"><h1>Dev inbox</h1><p>Every email, SMS and voice message the server queued, newest first. \
+         This page exists only in dev mode.</p><table><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Channel</th>\
+         <th scope=\"col\">To</th><th scope=\"col\">Subject</th><th scope=\"col\">Message</th><th scope=\"col\">Status</th></tr></thead>\
+         <tbody>{rows}</tbody></table></main></body></html>"
+    )))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup_in_messages() {
+        assert_eq!(
+            super::escape("<b a=\"1\">&"),
+            "&lt;b a=&quot;1&quot;&gt;&amp;"
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! HTTP handlers, one file per flow. Each is documented for the OpenAPI document by the same
+//! `utoipa-axum` registration that routes it, so the document cannot miss a route.
+
+pub mod dev;
+pub mod health;
+pub mod session;
+pub mod signup;
+
+use crate::state::AppState;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Account Center API", description = "The JSON API of Account Center. Every error is an `ErrorBody` with a stable `code`. State-changing requests of a signed-in session must send the session's CSRF token in `X-CSRF-Token`."),
+    tags(
+        (name = "health"), (name = "signup", description = "Sign-up and verification"),
+        (name = "session", description = "Sign-in and sign-out"),
+        (name = "dev", description = "Dev mode only: absent in production"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes and their document. Dev-only routes exist only in dev mode.
+pub fn api(dev: bool) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(signup::routes())
+        .merge(session::routes());
+    if dev {
+        router.merge(dev::api_routes())
+    } else {
+        router
+    }
+}

@@ -1,0 +1,19 @@
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::passwords::PasswordHasher;
+use crate::secrets::Secrets;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Everything a handler may need, passed by axum's `State`.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<Clock>,
+    pub config: Arc<Config>,
+    pub hasher: PasswordHasher,
+    pub secrets: Arc<Secrets>,
+    /// Wakes the email worker when a message is queued.
+    pub outbox_wake: Arc<Notify>,
+}

@@ -1,0 +1,144 @@
+//! The API as a whole: health, its OpenAPI document, errors for unknown routes, the app
+//! fallback, headers, and what only dev mode has.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let app = spawn_app().await;
+    let body: Value = app.get("/api/health").await.json().await.unwrap();
+    assert_eq!(body, json!({"status": "ok", "database": "ok"}));
+}
+
+/// The document served is the one committed in tests/snapshots/openapi.json: a change to the
+/// API shows up in review. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p server --test api`.
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let app = spawn_app().await;
+    let served: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(served["openapi"].as_str().unwrap().starts_with("3."));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
+    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, &pretty).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).expect("snapshot exists; run with UPDATE_SNAPSHOTS=1 once");
+    assert!(committed == pretty, "the OpenAPI document changed: review it and run with UPDATE_SNAPSHOTS=1");
+}
+
+/// Every documented operation is routed, and every route we know of is documented.
+#[tokio::test]
+async fn the_openapi_document_and_the_router_agree() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let expected = [
+        "DELETE /api/session",
+        "GET /api/dev/inbox",
+        "GET /api/health",
+        "GET /api/session",
+        "GET /api/signup/{id}",
+        "POST /api/dev/clock",
+        "POST /api/session",
+        "POST /api/signup",
+        "POST /api/signup/{id}/code",
+        "POST /api/signup/{id}/verify",
+    ];
+    assert_eq!(documented, expected);
+    for operation in &documented {
+        let (method, path) = operation.split_once(' ').unwrap();
+        let url = app.url(&path.replace("{id}", "some-id"));
+        let response = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), url).json(&json!({})).send().await.unwrap();
+        assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{operation}");
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(body["code"], "not_found", "{operation} is documented but not routed");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_not_found() {
+    let app = spawn_app().await;
+    let (status, code, _) = error_of(app.get("/api/no/such/thing").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+#[tokio::test]
+async fn other_paths_get_the_app_so_deep_links_work() {
+    let app = spawn_app().await;
+    // The test server's site folder is its data folder.
+    let site = app.state.config.site_dir.clone();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>Account Center</title>").unwrap();
+    std::fs::write(site.join("main.css"), "body{}").unwrap();
+    for path in ["/", "/signup", "/signup/verify/abc"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.text().await.unwrap().contains("<title>Account Center</title>"), "{path}");
+    }
+    let css = app.get("/main.css").await;
+    assert_eq!(css.headers()["content-type"], "text/css");
+}
+
+#[tokio::test]
+async fn responses_carry_protective_headers() {
+    let app = spawn_app().await;
+    let response = app.get("/api/health").await;
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert_eq!(response.headers()["referrer-policy"], "same-origin");
+}
+
+#[tokio::test]
+async fn the_dev_clock_moves_business_time_forward() {
+    let app = spawn_app().await;
+    let before = app.state.clock.now();
+    let response = app.post("/api/dev/clock", &json!({"advance_seconds": 3600})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let moved = app.state.clock.now() - before;
+    assert!(moved >= chrono::Duration::seconds(3600) && moved < chrono::Duration::seconds(3660), "{moved}");
+    let (status, _, field) = error_of(app.post("/api/dev/clock", &json!({"advance_seconds": -5})).await).await;
+    assert_eq!((status, field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("advance_seconds")));
+}
+
+#[tokio::test]
+async fn the_dev_inbox_page_lists_messages_escaped() {
+    let app = spawn_app().await;
+    let email = email("inbox");
+    let id = app.start_signup(&email).await;
+    app.post(&format!("/api/signup/{id}/code"), &json!({})).await;
+    let page = app.get("/dev/inbox").await.text().await.unwrap();
+    assert!(page.contains(&email) && page.contains("verification code is"), "{page}");
+}
+
+#[tokio::test]
+async fn production_mode_has_no_inbox_no_clock_and_secure_cookies() {
+    let app = spawn_app_with(&["--mode", "prod"]).await;
+    let site = app.state.config.site_dir.clone();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>app</title>").unwrap();
+    let (status, code, _) = error_of(app.get("/api/dev/inbox").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, _, _) = error_of(app.post("/api/dev/clock", &json!({"advance_seconds": 60})).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!app.get("/dev/inbox").await.text().await.unwrap().contains("Dev inbox"));
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["paths"].get("/api/dev/inbox").is_none());
+
+    // Sign up by reading the code from the outbox table, as no inbox exists here.
+    let email = email("prod");
+    let id = app.start_signup(&email).await;
+    app.post(&format!("/api/signup/{id}/code"), &json!({})).await;
+    let body: String = sqlx::query_scalar("SELECT body FROM outbox").fetch_one(&app.state.db).await.unwrap();
+    let code: String = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned();
+    let verified = app.post(&format!("/api/signup/{id}/verify"), &json!({"code": code})).await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    assert!(verified.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+}

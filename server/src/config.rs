@@ -5,7 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "account-center", version, about = "Account Center API server", args_override_self = true)]
+#[command(
+    name = "account-center",
+    version,
+    about = "Account Center API server",
+    args_override_self = true
+)]
 pub struct Config {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "ACCOUNT_CENTER_BIND", default_value = "127.0.0.1:8080")]

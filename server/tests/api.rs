@@ -26,8 +26,12 @@ async fn the_openapi_document_matches_its_snapshot() {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(path, &pretty).unwrap();
     }
-    let committed = std::fs::read_to_string(path).expect("snapshot exists; run with UPDATE_SNAPSHOTS=1 once");
-    assert!(committed == pretty, "the OpenAPI document changed: review it and run with UPDATE_SNAPSHOTS=1");
+    let committed =
+        std::fs::read_to_string(path).expect("snapshot exists; run with UPDATE_SNAPSHOTS=1 once");
+    assert!(
+        committed == pretty,
+        "the OpenAPI document changed: review it and run with UPDATE_SNAPSHOTS=1"
+    );
 }
 
 /// Every documented operation is routed, and every route we know of is documented.
@@ -58,10 +62,23 @@ async fn the_openapi_document_and_the_router_agree() {
     for operation in &documented {
         let (method, path) = operation.split_once(' ').unwrap();
         let url = app.url(&path.replace("{id}", "some-id"));
-        let response = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), url).json(&json!({})).send().await.unwrap();
-        assert_ne!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{operation}");
+        let response = app
+            .client
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{operation}"
+        );
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert_ne!(body["code"], "not_found", "{operation} is documented but not routed");
+        assert_ne!(
+            body["code"], "not_found",
+            "{operation} is documented but not routed"
+        );
     }
 }
 
@@ -69,7 +86,10 @@ async fn the_openapi_document_and_the_router_agree() {
 async fn an_unknown_api_path_is_a_json_not_found() {
     let app = spawn_app().await;
     let (status, code, _) = error_of(app.get("/api/no/such/thing").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
 }
 
 #[tokio::test]
@@ -77,12 +97,23 @@ async fn other_paths_get_the_app_so_deep_links_work() {
     let app = spawn_app().await;
     // The test server's site folder is its data folder.
     let site = app.state.config.site_dir.clone();
-    std::fs::write(site.join("index.html"), "<!doctype html><title>Account Center</title>").unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><title>Account Center</title>",
+    )
+    .unwrap();
     std::fs::write(site.join("main.css"), "body{}").unwrap();
     for path in ["/", "/signup", "/signup/verify/abc"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        assert!(response.text().await.unwrap().contains("<title>Account Center</title>"), "{path}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("<title>Account Center</title>"),
+            "{path}"
+        );
     }
     let css = app.get("/main.css").await;
     assert_eq!(css.headers()["content-type"], "text/css");
@@ -101,12 +132,24 @@ async fn responses_carry_protective_headers() {
 async fn the_dev_clock_moves_business_time_forward() {
     let app = spawn_app().await;
     let before = app.state.clock.now();
-    let response = app.post("/api/dev/clock", &json!({"advance_seconds": 3600})).await;
+    let response = app
+        .post("/api/dev/clock", &json!({"advance_seconds": 3600}))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let moved = app.state.clock.now() - before;
-    assert!(moved >= chrono::Duration::seconds(3600) && moved < chrono::Duration::seconds(3660), "{moved}");
-    let (status, _, field) = error_of(app.post("/api/dev/clock", &json!({"advance_seconds": -5})).await).await;
-    assert_eq!((status, field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("advance_seconds")));
+    assert!(
+        moved >= chrono::Duration::seconds(3600) && moved < chrono::Duration::seconds(3660),
+        "{moved}"
+    );
+    let (status, _, field) = error_of(
+        app.post("/api/dev/clock", &json!({"advance_seconds": -5}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, field.as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("advance_seconds"))
+    );
 }
 
 #[tokio::test]
@@ -114,9 +157,13 @@ async fn the_dev_inbox_page_lists_messages_escaped() {
     let app = spawn_app().await;
     let email = email("inbox");
     let id = app.start_signup(&email).await;
-    app.post(&format!("/api/signup/{id}/code"), &json!({})).await;
+    app.post(&format!("/api/signup/{id}/code"), &json!({}))
+        .await;
     let page = app.get("/dev/inbox").await.text().await.unwrap();
-    assert!(page.contains(&email) && page.contains("verification code is"), "{page}");
+    assert!(
+        page.contains(&email) && page.contains("verification code is"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -125,20 +172,49 @@ async fn production_mode_has_no_inbox_no_clock_and_secure_cookies() {
     let site = app.state.config.site_dir.clone();
     std::fs::write(site.join("index.html"), "<!doctype html><title>app</title>").unwrap();
     let (status, code, _) = error_of(app.get("/api/dev/inbox").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let (status, _, _) = error_of(app.post("/api/dev/clock", &json!({"advance_seconds": 60})).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, _, _) = error_of(
+        app.post("/api/dev/clock", &json!({"advance_seconds": 60}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(!app.get("/dev/inbox").await.text().await.unwrap().contains("Dev inbox"));
+    assert!(
+        !app.get("/dev/inbox")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Dev inbox")
+    );
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(doc["paths"].get("/api/dev/inbox").is_none());
 
     // Sign up by reading the code from the outbox table, as no inbox exists here.
     let email = email("prod");
     let id = app.start_signup(&email).await;
-    app.post(&format!("/api/signup/{id}/code"), &json!({})).await;
-    let body: String = sqlx::query_scalar("SELECT body FROM outbox").fetch_one(&app.state.db).await.unwrap();
-    let code: String = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_owned();
-    let verified = app.post(&format!("/api/signup/{id}/verify"), &json!({"code": code})).await;
+    app.post(&format!("/api/signup/{id}/code"), &json!({}))
+        .await;
+    let body: String = sqlx::query_scalar("SELECT body FROM outbox")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let code: String = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned();
+    let verified = app
+        .post(&format!("/api/signup/{id}/verify"), &json!({"code": code}))
+        .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    assert!(verified.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(
+        verified.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
 }

@@ -7,7 +7,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.post("/api/session", &json!({ "email": email, "password": password })).await
+    app.post(
+        "/api/session",
+        &json!({ "email": email, "password": password }),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -15,11 +19,20 @@ async fn signing_in_gives_a_session_cookie_and_the_account() {
     let app = spawn_app().await;
     let email = app.another_client().signed_up_email("in").await;
     let fresh = app.another_client();
-    assert_eq!(fresh.get("/api/session").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        fresh.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let response = sign_in(&fresh, &email.to_uppercase(), PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("Max-Age=86400"), "{cookie}");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Max-Age=86400"),
+        "{cookie}"
+    );
     let me: Value = fresh.get("/api/session").await.json().await.unwrap();
     assert_eq!(me["account"]["email"], email.as_str());
 }
@@ -30,7 +43,14 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let email = app.another_client().signed_up_email("same").await;
     let wrong = error_of(sign_in(&app, &email, "Wrong7Password").await).await;
     let unknown = error_of(sign_in(&app, "nobody@example.com", PASSWORD).await).await;
-    assert_eq!(wrong, (StatusCode::UNAUTHORIZED, "invalid_credentials".to_owned(), None));
+    assert_eq!(
+        wrong,
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials".to_owned(),
+            None
+        )
+    );
     assert_eq!(unknown, wrong);
 }
 
@@ -38,9 +58,19 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 async fn sign_in_fields_are_checked_first() {
     let app = spawn_app().await;
     let (status, code, field) = error_of(sign_in(&app, "not-an-email", "x").await).await;
-    assert_eq!((status, code.as_str(), field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", Some("email")));
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_email",
+            Some("email")
+        )
+    );
     let (_, code, field) = error_of(sign_in(&app, "a@example.com", "").await).await;
-    assert_eq!((code.as_str(), field.as_deref()), ("invalid_password", Some("password")));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_password", Some("password"))
+    );
 }
 
 #[tokio::test]
@@ -48,28 +78,51 @@ async fn sign_in_slows_down_after_five_failures_for_one_email() {
     let app = spawn_app().await;
     let email = app.another_client().signed_up_email("slow").await;
     for _ in 0..5 {
-        assert_eq!(sign_in(&app, &email, "Wrong7Password").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in(&app, &email, "Wrong7Password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Even the right password waits now: the answer must not reveal it was right.
     let response = sign_in(&app, &email, PASSWORD).await;
     assert_eq!(response.headers()["retry-after"], "30");
     let (status, code, _) = error_of(response).await;
-    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled")
+    );
     // An unknown email is throttled the same way.
     for _ in 0..5 {
         sign_in(&app, "ghost@example.com", "Wrong7Password").await;
     }
-    assert_eq!(sign_in(&app, "ghost@example.com", "Wrong7Password").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        sign_in(&app, "ghost@example.com", "Wrong7Password")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 
     app.advance(30);
-    assert_eq!(sign_in(&app, &email, "Wrong7Password").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in(&app, &email, "Wrong7Password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // The sixth failure doubles the wait.
     app.advance(30);
-    assert_eq!(sign_in(&app, &email, PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        sign_in(&app, &email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     app.advance(30);
-    assert_eq!(sign_in(&app, &email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        sign_in(&app, &email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
     // Success forgets the failures.
-    assert_eq!(sign_in(&app, &email, "Wrong7Password").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in(&app, &email, "Wrong7Password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -80,7 +133,10 @@ async fn one_client_failing_on_many_emails_is_slowed_down_too() {
         sign_in(&app, &format!("probe{i}@example.com"), "Wrong7Password").await;
     }
     let (status, code, _) = error_of(sign_in(&app, &email, PASSWORD).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled")
+    );
 }
 
 #[tokio::test]
@@ -89,21 +145,59 @@ async fn signing_out_needs_the_csrf_token_and_ends_the_session_on_the_server() {
     app.signed_up("out").await;
     let token = app.csrf.clone().unwrap();
 
-    let no_token = app.client.delete(app.url("/api/session")).send().await.unwrap();
+    let no_token = app
+        .client
+        .delete(app.url("/api/session"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(no_token).await.1, "csrf_failed");
-    let bad_token = app.client.delete(app.url("/api/session")).header("x-csrf-token", "forged").send().await.unwrap();
+    let bad_token = app
+        .client
+        .delete(app.url("/api/session"))
+        .header("x-csrf-token", "forged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(bad_token).await.1, "csrf_failed");
-    assert_eq!(app.get("/api/session").await.status(), StatusCode::OK, "a refused sign-out changes nothing");
+    assert_eq!(
+        app.get("/api/session").await.status(),
+        StatusCode::OK,
+        "a refused sign-out changes nothing"
+    );
 
-    let session_cookie: String = app.get("/api/session").await.headers().get("set-cookie").map_or(String::new(), |v| v.to_str().unwrap().to_owned());
+    let session_cookie: String = app
+        .get("/api/session")
+        .await
+        .headers()
+        .get("set-cookie")
+        .map_or(String::new(), |v| v.to_str().unwrap().to_owned());
     assert!(session_cookie.is_empty(), "reads do not reissue the cookie");
     assert_eq!(app.count("sessions").await, 1);
 
-    let out = app.client.delete(app.url("/api/session")).header("x-csrf-token", &token).send().await.unwrap();
+    let out = app
+        .client
+        .delete(app.url("/api/session"))
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(app.count("sessions").await, 0, "the session row is gone, not just the cookie");
-    assert_eq!(app.get("/api/session").await.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        app.count("sessions").await,
+        0,
+        "the session row is gone, not just the cookie"
+    );
+    assert_eq!(
+        app.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -112,11 +206,31 @@ async fn a_stolen_cookie_stops_working_after_sign_out() {
     let email = app.signed_up("stolen").await;
     let fresh = app.another_client();
     let response = sign_in(&fresh, &email, PASSWORD).await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf = response.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned();
-    let replay = || reqwest::Client::new().get(app.url("/api/session")).header("cookie", cookie.clone()).send();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = response.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let replay = || {
+        reqwest::Client::new()
+            .get(app.url("/api/session"))
+            .header("cookie", cookie.clone())
+            .send()
+    };
     assert_eq!(replay().await.unwrap().status(), StatusCode::OK);
-    fresh.client.delete(app.url("/api/session")).header("x-csrf-token", csrf).send().await.unwrap();
+    fresh
+        .client
+        .delete(app.url("/api/session"))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(replay().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     // The other session of the same account is untouched.
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
@@ -130,21 +244,49 @@ async fn a_session_expires_after_twenty_four_hours() {
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
     app.advance(60);
     let (status, code, _) = error_of(app.get("/api/session").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
 }
 
 #[tokio::test]
 async fn cross_site_writes_are_refused_before_any_session_exists() {
     let app = spawn_app().await;
     let form = signup_form(&email("csrf"));
-    let from_evil = app.client.post(app.url("/api/signup")).header("origin", "https://evil.example").json(&form).send().await.unwrap();
-    assert_eq!(error_of(from_evil).await, (StatusCode::FORBIDDEN, "csrf_failed".to_owned(), None));
-    let fetch_meta = app.client.post(app.url("/api/signup")).header("sec-fetch-site", "cross-site").json(&form).send().await.unwrap();
+    let from_evil = app
+        .client
+        .post(app.url("/api/signup"))
+        .header("origin", "https://evil.example")
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(from_evil).await,
+        (StatusCode::FORBIDDEN, "csrf_failed".to_owned(), None)
+    );
+    let fetch_meta = app
+        .client
+        .post(app.url("/api/signup"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fetch_meta.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("signups").await, 0);
 
     let host = app.base.trim_start_matches("http://").to_owned();
-    let same_origin = app.client.post(app.url("/api/signup")).header("origin", format!("http://{host}")).header("sec-fetch-site", "same-origin").json(&form).send().await.unwrap();
+    let same_origin = app
+        .client
+        .post(app.url("/api/signup"))
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same_origin.status(), StatusCode::CREATED);
 }
 
@@ -160,6 +302,12 @@ async fn each_session_sees_only_its_own_account() {
     assert_eq!(b["account"]["email"], second_email.as_str());
     assert_ne!(a["csrf_token"], b["csrf_token"]);
     // One session's CSRF token does not open another's writes.
-    let crossed = second.client.delete(second.url("/api/session")).header("x-csrf-token", a["csrf_token"].as_str().unwrap()).send().await.unwrap();
+    let crossed = second
+        .client
+        .delete(second.url("/api/session"))
+        .header("x-csrf-token", a["csrf_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(crossed.status(), StatusCode::FORBIDDEN);
 }

@@ -11,7 +11,11 @@ async fn send_code(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
 }
 
 async fn verify(app: &TestApp, id: &str, code: &str) -> reqwest::Response {
-    app.post(&format!("/api/signup/{id}/verify"), &json!({ "code": code })).await
+    app.post(
+        &format!("/api/signup/{id}/verify"),
+        &json!({ "code": code }),
+    )
+    .await
 }
 
 /// A code that is certainly not `code`.
@@ -25,7 +29,11 @@ async fn signup_by_email_code_creates_a_signed_in_account() {
     let app = spawn_app().await;
     let email = email("ada");
     let id = app.start_signup(&email).await;
-    assert_eq!(app.count("accounts").await, 0, "no account before the code is verified");
+    assert_eq!(
+        app.count("accounts").await,
+        0,
+        "no account before the code is verified"
+    );
 
     let sent = send_code(&app, &id, json!({})).await;
     assert_eq!(sent.status(), StatusCode::OK);
@@ -37,8 +45,14 @@ async fn signup_by_email_code_creates_a_signed_in_account() {
 
     let verified = verify(&app, &id, &app.code_for(&email).await).await;
     assert_eq!(verified.status(), StatusCode::OK);
-    let cookie = verified.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = verified.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let session: Value = verified.json().await.unwrap();
     assert_eq!(session["account"]["email"], email.as_str());
     assert_eq!(session["account"]["verified_channel"], "email");
@@ -52,21 +66,42 @@ async fn signup_by_email_code_creates_a_signed_in_account() {
 #[tokio::test]
 async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
     let app = spawn_app().await;
-    for (delivery, number, medium) in [("sms", "8123 4567", "sms"), ("voice", "9123 4567", "voice")] {
+    for (delivery, number, medium) in [("sms", "8123 4567", "sms"), ("voice", "9123 4567", "voice")]
+    {
         let client_app = app.another_client();
         let email = email(delivery);
         let id = client_app.start_signup(&email).await;
-        let sent = send_code(&client_app, &id, json!({"channel": "phone", "phone": number, "delivery": delivery})).await;
+        let sent = send_code(
+            &client_app,
+            &id,
+            json!({"channel": "phone", "phone": number, "delivery": delivery}),
+        )
+        .await;
         assert_eq!(sent.status(), StatusCode::OK);
         let sent: Value = sent.json().await.unwrap();
         assert_eq!(sent["channel"], "phone");
         assert_eq!(sent["delivery"], delivery);
 
         let e164 = format!("+65{}", number.replace(' ', ""));
-        let inbox: Value = client_app.get(&format!("/api/dev/inbox?to=%2B65{}", number.replace(' ', ""))).await.json().await.unwrap();
+        let inbox: Value = client_app
+            .get(&format!(
+                "/api/dev/inbox?to=%2B65{}",
+                number.replace(' ', "")
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(inbox[0]["channel"], medium);
         assert_eq!(inbox[0]["to"], e164.as_str());
-        assert!(inbox.as_array().unwrap().iter().all(|m| m["to"] != email.as_str()), "no email was sent");
+        assert!(
+            inbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["to"] != email.as_str()),
+            "no email was sent"
+        );
 
         let verified = verify(&client_app, &id, &client_app.code_for(&e164).await).await;
         assert_eq!(verified.status(), StatusCode::OK);
@@ -74,12 +109,11 @@ async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
         assert_eq!(session["account"]["verified_channel"], "phone");
         assert_eq!(session["account"]["phone"], e164.as_str());
     }
-    let (email_verified, phone_verified): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(email_verified_at), COUNT(phone_verified_at) FROM accounts",
-    )
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
+    let (email_verified, phone_verified): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(email_verified_at), COUNT(phone_verified_at) FROM accounts")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
     assert_eq!((email_verified, phone_verified), (0, 2));
 }
 
@@ -93,7 +127,11 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
         ("password", json!("short1"), "invalid_password"),
         ("password", json!("onlyletters"), "invalid_password"),
         ("password", json!("password1"), "invalid_password"),
-        ("password_confirmation", json!("Harbour7Lightz"), "password_mismatch"),
+        (
+            "password_confirmation",
+            json!("Harbour7Lightz"),
+            "password_mismatch",
+        ),
         ("country", json!("XX"), "invalid_country"),
         ("accept_agreement", json!(false), "agreement_required"),
     ];
@@ -104,14 +142,20 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
             form["password_confirmation"] = form["password"].clone();
         }
         let (status, got, got_field) = error_of(app.post("/api/signup", &form).await).await;
-        assert_eq!((status, got.as_str(), got_field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)));
+        assert_eq!(
+            (status, got.as_str(), got_field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
+        );
     }
     // The password may not contain the email's local part.
     let mut form = signup_form("harbour.master@example.com");
     form["password"] = json!("Harbour.Master7");
     form["password_confirmation"] = json!("Harbour.Master7");
     let (_, code, field) = error_of(app.post("/api/signup", &form).await).await;
-    assert_eq!((code.as_str(), field.as_deref()), ("invalid_password", Some("password")));
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_password", Some("password"))
+    );
 
     assert_eq!(app.count("signups").await, 0);
     assert_eq!(app.count("accounts").await, 0);
@@ -120,12 +164,31 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
 #[tokio::test]
 async fn a_malformed_body_is_a_json_bad_request() {
     let app = spawn_app().await;
-    let response = app.client.post(app.url("/api/signup")).header("content-type", "application/json").body("{nope").send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/signup"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_of(response).await;
-    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
-    let response = app.client.post(app.url("/api/signup")).body("country=SG").send().await.unwrap();
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let response = app
+        .client
+        .post(app.url("/api/signup"))
+        .body("country=SG")
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_of(response).await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_request"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_request")
+    );
     assert_eq!(app.count("signups").await, 0);
 }
 
@@ -133,8 +196,15 @@ async fn a_malformed_body_is_a_json_bad_request() {
 async fn an_email_with_a_live_account_cannot_sign_up_again() {
     let mut app = spawn_app().await;
     let email = app.signed_up("taken").await;
-    let (status, code, field) = error_of(app.post("/api/signup", &signup_form(&email.to_uppercase())).await).await;
-    assert_eq!((status, code.as_str(), field.as_deref()), (StatusCode::CONFLICT, "email_taken", Some("email")));
+    let (status, code, field) = error_of(
+        app.post("/api/signup", &signup_form(&email.to_uppercase()))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (StatusCode::CONFLICT, "email_taken", Some("email"))
+    );
 }
 
 #[tokio::test]
@@ -148,9 +218,15 @@ async fn of_two_pending_signups_for_one_email_the_first_verified_wins() {
     send_code(&app, &second, json!({})).await;
     let second_code = app.code_for(&email).await;
 
-    assert_eq!(verify(&app, &second, &second_code).await.status(), StatusCode::OK);
+    assert_eq!(
+        verify(&app, &second, &second_code).await.status(),
+        StatusCode::OK
+    );
     let (status, code, _) = error_of(verify(&app, &first, &first_code).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "email_taken"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "email_taken")
+    );
     assert_eq!(app.count("accounts").await, 1);
 }
 
@@ -167,10 +243,19 @@ async fn five_wrong_codes_kill_the_code() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "code_incorrect");
         assert_eq!(body["field"], "code");
-        assert!(body["message"].as_str().unwrap().contains(&format!("{left} tr")), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{left} tr")),
+            "{body}"
+        );
     }
     let (status, code, _) = error_of(verify(&app, &id, &wrong).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "code_attempts_exceeded"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "code_attempts_exceeded")
+    );
     // Dead means dead: the right code no longer works either.
     let (_, code, _) = error_of(verify(&app, &id, &right).await).await;
     assert_eq!(code, "code_attempts_exceeded");
@@ -179,7 +264,12 @@ async fn five_wrong_codes_kill_the_code() {
     // A new code (after the resend wait) can be used.
     app.advance(60);
     send_code(&app, &id, json!({})).await;
-    assert_eq!(verify(&app, &id, &app.code_for(&email).await).await.status(), StatusCode::OK);
+    assert_eq!(
+        verify(&app, &id, &app.code_for(&email).await)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -240,16 +330,29 @@ async fn verifying_before_any_code_was_sent_is_refused() {
     let app = spawn_app().await;
     let id = app.start_signup(&email("nocode")).await;
     let (status, code, _) = error_of(verify(&app, &id, "123456").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "no_code_sent"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "no_code_sent")
+    );
     let (status, code, field) = error_of(verify(&app, &id, "12ab").await).await;
-    assert_eq!((status, code.as_str(), field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_code", Some("code")));
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_code",
+            Some("code")
+        )
+    );
 }
 
 #[tokio::test]
 async fn a_code_can_be_resent_only_after_sixty_seconds() {
     let app = spawn_app().await;
     let id = app.start_signup(&email("resend")).await;
-    assert_eq!(send_code(&app, &id, json!({})).await.status(), StatusCode::OK);
+    assert_eq!(
+        send_code(&app, &id, json!({})).await.status(),
+        StatusCode::OK
+    );
     app.advance(30);
     let response = send_code(&app, &id, json!({})).await;
     assert_eq!(response.headers()["retry-after"], "30");
@@ -257,10 +360,15 @@ async fn a_code_can_be_resent_only_after_sixty_seconds() {
     assert_eq!(body["code"], "resend_too_soon");
     assert_eq!(body["retry_after_seconds"], 30);
     // Switching channel does not skip the wait.
-    let (_, code, _) = error_of(send_code(&app, &id, json!({"channel": "phone", "phone": "81234567"})).await).await;
+    let (_, code, _) =
+        error_of(send_code(&app, &id, json!({"channel": "phone", "phone": "81234567"})).await)
+            .await;
     assert_eq!(code, "resend_too_soon");
     app.advance(30);
-    assert_eq!(send_code(&app, &id, json!({})).await.status(), StatusCode::OK);
+    assert_eq!(
+        send_code(&app, &id, json!({})).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -272,13 +380,23 @@ async fn at_most_five_codes_an_hour_go_to_one_address() {
     let second = app.start_signup(&email).await;
     for i in 0..5 {
         let id = if i % 2 == 0 { &first } else { &second };
-        assert_eq!(send_code(&app, id, json!({})).await.status(), StatusCode::OK, "code {i}");
+        assert_eq!(
+            send_code(&app, id, json!({})).await.status(),
+            StatusCode::OK,
+            "code {i}"
+        );
         app.advance(61);
     }
     let (status, code, _) = error_of(send_code(&app, &second, json!({})).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "too_many_codes"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_codes")
+    );
     app.advance(3600);
-    assert_eq!(send_code(&app, &second, json!({})).await.status(), StatusCode::OK);
+    assert_eq!(
+        send_code(&app, &second, json!({})).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -286,11 +404,18 @@ async fn one_client_may_ask_for_at_most_twenty_codes_an_hour() {
     let app = spawn_app().await;
     for i in 0..20 {
         let id = app.start_signup(&email(&format!("c{i}"))).await;
-        assert_eq!(send_code(&app, &id, json!({})).await.status(), StatusCode::OK, "code {i}");
+        assert_eq!(
+            send_code(&app, &id, json!({})).await.status(),
+            StatusCode::OK,
+            "code {i}"
+        );
     }
     let id = app.start_signup(&email("c20")).await;
     let (status, code, _) = error_of(send_code(&app, &id, json!({})).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
 }
 
 #[tokio::test]
@@ -300,7 +425,15 @@ async fn a_phone_of_another_country_or_malformed_is_refused() {
     for phone in ["+8613800138000", "12", "abc", ""] {
         let (status, code, field) =
             error_of(send_code(&app, &id, json!({"channel": "phone", "phone": phone})).await).await;
-        assert_eq!((status, code.as_str(), field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone", Some("phone")), "{phone}");
+        assert_eq!(
+            (status, code.as_str(), field.as_deref()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_phone",
+                Some("phone")
+            ),
+            "{phone}"
+        );
     }
     assert_eq!(app.count("verification_codes").await, 0);
     assert_eq!(app.count("outbox").await, 0);
@@ -310,12 +443,21 @@ async fn a_phone_of_another_country_or_malformed_is_refused() {
 async fn an_unknown_or_expired_signup_is_refused() {
     let app = spawn_app().await;
     let (status, code, _) = error_of(app.get("/api/signup/no-such-id").await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "signup_not_found"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "signup_not_found")
+    );
     let id = app.start_signup(&email("old")).await;
-    assert_eq!(app.get(&format!("/api/signup/{id}")).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/signup/{id}")).await.status(),
+        StatusCode::OK
+    );
     app.advance(24 * 3600);
     let (status, code, _) = error_of(send_code(&app, &id, json!({})).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::GONE, "signup_expired"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::GONE, "signup_expired")
+    );
 }
 
 #[tokio::test]
@@ -325,9 +467,15 @@ async fn passwords_and_codes_are_stored_only_as_hashes() {
     let id = app.start_signup(&email).await;
     send_code(&app, &id, json!({})).await;
     let code = app.code_for(&email).await;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM signups").fetch_one(&app.state.db).await.unwrap();
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM signups")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
-    let code_hash: String = sqlx::query_scalar("SELECT code_hash FROM verification_codes").fetch_one(&app.state.db).await.unwrap();
+    let code_hash: String = sqlx::query_scalar("SELECT code_hash FROM verification_codes")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(code_hash.len(), 64);
     assert!(!code_hash.contains(&code));
 }

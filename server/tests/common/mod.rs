@@ -3,12 +3,12 @@
 
 #![allow(dead_code)] // each test file uses its own share of these helpers
 
+use clap::Parser;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use server::Application;
 use server::config::Config;
 use server::state::AppState;
-use clap::Parser;
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -28,18 +28,38 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let data_dir = data.path().to_str().unwrap().to_owned();
-    let mut args = vec!["account-center", "--mode", "dev", "--bind", "127.0.0.1:0", "--data-dir", &data_dir, "--site-dir", &data_dir];
+    let mut args = vec![
+        "account-center",
+        "--mode",
+        "dev",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir,
+        "--site-dir",
+        &data_dir,
+    ];
     args.extend_from_slice(extra);
     let config = Config::try_parse_from(args).expect("test config");
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { base, state, client: new_client(), csrf: None, _data: std::sync::Arc::new(data) }
+    TestApp {
+        base,
+        state,
+        client: new_client(),
+        csrf: None,
+        _data: std::sync::Arc::new(data),
+    }
 }
 
 pub fn new_client() -> Client {
-    Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// A unique, valid email for this test.
@@ -62,7 +82,13 @@ pub fn signup_form(email: &str) -> Value {
 impl TestApp {
     /// Another browser on the same server: its own cookie jar, not signed in.
     pub fn another_client(&self) -> TestApp {
-        TestApp { base: self.base.clone(), state: self.state.clone(), client: new_client(), csrf: None, _data: self._data.clone() }
+        TestApp {
+            base: self.base.clone(),
+            state: self.state.clone(),
+            client: new_client(),
+            csrf: None,
+            _data: self._data.clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -100,7 +126,9 @@ impl TestApp {
             .json()
             .await
             .unwrap();
-        let body = messages[0]["body"].as_str().unwrap_or_else(|| panic!("no message to {to}: {messages}"));
+        let body = messages[0]["body"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message to {to}: {messages}"));
         body.split(|c: char| !c.is_ascii_digit())
             .find(|w| w.len() == 6)
             .unwrap_or_else(|| panic!("no code in {body}"))
@@ -111,10 +139,17 @@ impl TestApp {
     pub async fn signed_up(&mut self, tag: &str) -> String {
         let email = email(tag);
         let id = self.start_signup(&email).await;
-        let sent = self.post(&format!("/api/signup/{id}/code"), &json!({"channel": "email"})).await;
+        let sent = self
+            .post(
+                &format!("/api/signup/{id}/code"),
+                &json!({"channel": "email"}),
+            )
+            .await;
         assert_eq!(sent.status(), StatusCode::OK);
         let code = self.code_for(&email).await;
-        let verified = self.post(&format!("/api/signup/{id}/verify"), &json!({"code": code})).await;
+        let verified = self
+            .post(&format!("/api/signup/{id}/verify"), &json!({"code": code}))
+            .await;
         assert_eq!(verified.status(), StatusCode::OK);
         let session: Value = verified.json().await.unwrap();
         self.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
@@ -131,7 +166,10 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.state.db).await.unwrap()
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
     }
 }
 
@@ -139,7 +177,13 @@ impl TestApp {
 pub async fn error_of(response: Response) -> (StatusCode, String, Option<String>) {
     let status = response.status();
     let body: Value = response.json().await.expect("errors are JSON");
-    let code = body["code"].as_str().expect("an error has a code").to_owned();
-    assert!(!body["message"].as_str().unwrap_or("").is_empty(), "an error has a message: {body}");
+    let code = body["code"]
+        .as_str()
+        .expect("an error has a code")
+        .to_owned();
+    assert!(
+        !body["message"].as_str().unwrap_or("").is_empty(),
+        "an error has a message: {body}"
+    );
     (status, code, body["field"].as_str().map(str::to_owned))
 }

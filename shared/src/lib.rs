@@ -7,7 +7,11 @@
 
 pub mod account;
 pub mod api;
+pub mod billing;
 pub mod country;
 pub mod error;
+pub mod money;
+pub mod payment;
+pub mod realname;
 
 pub use error::{ErrorBody, ErrorCode, FieldError, Invalid};

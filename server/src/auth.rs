@@ -24,6 +24,22 @@ pub struct CurrentSession {
     pub account_id: String,
     pub csrf_token: String,
     pub expires_at: i64,
+    /// When the password was last entered in this session.
+    pub authenticated_at: i64,
+}
+
+/// Changing payment methods, unsubscribing and starting closure need the password entered
+/// within the last hour (SPEC §1, "recent sign-in").
+pub const RECENT_SIGN_IN_MS: i64 = 3_600_000;
+
+impl CurrentSession {
+    pub fn require_recent_sign_in(&self, now_ms: i64) -> Result<(), ApiError> {
+        if now_ms - self.authenticated_at <= RECENT_SIGN_IN_MS {
+            Ok(())
+        } else {
+            Err(ApiError::ReauthRequired)
+        }
+    }
 }
 
 /// A new session's secret parts: the token goes into the cookie only.
@@ -98,14 +114,15 @@ impl FromRequestParts<AppState> for CurrentSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let found: Option<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT token_hash, account_id, csrf_token, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        let found: Option<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT token_hash, account_id, csrf_token, expires_at, authenticated_at FROM sessions
+             WHERE token_hash = ? AND expires_at > ?",
         )
         .bind(hash_token(&token))
         .bind(state.clock.now_ms())
         .fetch_optional(&state.db)
         .await?;
-        let (token_hash, account_id, csrf_token, expires_at) =
+        let (token_hash, account_id, csrf_token, expires_at, authenticated_at) =
             found.ok_or(ApiError::Unauthenticated)?;
         if !is_safe(&parts.method) {
             let sent = parts
@@ -122,6 +139,7 @@ impl FromRequestParts<AppState> for CurrentSession {
             account_id,
             csrf_token,
             expires_at,
+            authenticated_at,
         })
     }
 }

@@ -48,6 +48,22 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// How long to wait for the payment gateway before giving up on a call.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_GATEWAY_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub gateway_timeout_ms: u64,
+
+    /// Dev mode's simulated gateway: how long each of its calls takes.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_SIMULATOR_LATENCY_MS",
+        default_value_t = 300
+    )]
+    pub simulator_latency_ms: u64,
+
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

@@ -46,6 +46,47 @@ pub enum ApiError {
     ServerBusy { retry_after: u64 },
     #[error("not found")]
     NotFound,
+    #[error("the other contact channel is not verified")]
+    ContactNotVerified { needed: shared::account::Channel },
+    #[error("real name already verified")]
+    RealNameAlreadyVerified,
+    #[error("no billing address")]
+    BillingAddressRequired,
+    #[error("{brand} cards are not accepted for {country}")]
+    BrandNotAccepted {
+        brand: &'static str,
+        country: &'static str,
+    },
+    #[error("{0} cards are not accepted")]
+    CardTypeNotAccepted(&'static str),
+    #[error("card already bound")]
+    CardAlreadyBound,
+    #[error("payment method already bound")]
+    MethodAlreadyBound { kind: &'static str },
+    #[error("payment declined")]
+    PaymentDeclined,
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    #[error("gateway error")]
+    GatewayError,
+    #[error("gateway timeout")]
+    GatewayTimeout,
+    #[error("payment method not available: {0}")]
+    PaymentMethodNotAvailable(String),
+    #[error("mainland China PayPal")]
+    PaypalRegionNotSupported,
+    #[error("PayPal not approved")]
+    PaypalNotApproved,
+    #[error("recent sign-in needed")]
+    ReauthRequired,
+    #[error("last payment method")]
+    LastPaymentMethod,
+    #[error("missing Idempotency-Key")]
+    IdempotencyKeyMissing,
+    #[error("Idempotency-Key reused with another request")]
+    IdempotencyKeyReused,
+    #[error("Idempotency-Key in progress")]
+    IdempotencyInProgress,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -191,6 +232,120 @@ impl ApiError {
                 Some(*retry_after),
             ),
             NotFound => (StatusCode::NOT_FOUND, C::NotFound, "Not found.".into(), None),
+            ContactNotVerified { needed } => (
+                StatusCode::CONFLICT,
+                C::ContactNotVerified,
+                match needed {
+                    shared::account::Channel::Phone => "Verify your mobile number first.".into(),
+                    shared::account::Channel::Email => "Verify your account email first.".into(),
+                },
+                None,
+            ),
+            RealNameAlreadyVerified => (
+                StatusCode::CONFLICT,
+                C::RealNameAlreadyVerified,
+                "Real-name registration is already complete and cannot be changed here.".into(),
+                None,
+            ),
+            BillingAddressRequired => (
+                StatusCode::CONFLICT,
+                C::BillingAddressRequired,
+                "Add your billing address first.".into(),
+                None,
+            ),
+            BrandNotAccepted { brand, country } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::UnsupportedCardBrand,
+                format!("{brand} cards are not accepted for accounts in {country}. Use another card."),
+                None,
+            ),
+            CardTypeNotAccepted(kind) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::CardTypeNotAccepted,
+                format!("This is a {kind} card. Prepaid, virtual and gift cards are not accepted: use a credit or debit card."),
+                None,
+            ),
+            CardAlreadyBound => (
+                StatusCode::CONFLICT,
+                C::CardAlreadyBound,
+                "This card is already added to an account. A card can belong to one account at a time.".into(),
+                None,
+            ),
+            MethodAlreadyBound { kind } => (
+                StatusCode::CONFLICT,
+                C::CardAlreadyBound,
+                format!("This {kind} account is already added to an account. It can belong to one account at a time."),
+                None,
+            ),
+            PaymentDeclined => (
+                StatusCode::PAYMENT_REQUIRED,
+                C::PaymentDeclined,
+                "Your bank declined the verification. Check the card details or use another card.".into(),
+                None,
+            ),
+            InsufficientFunds => (
+                StatusCode::PAYMENT_REQUIRED,
+                C::InsufficientFunds,
+                "The card has too little available to verify it (1.00 is held and released at once). Use another card.".into(),
+                None,
+            ),
+            GatewayError => (
+                StatusCode::BAD_GATEWAY,
+                C::GatewayError,
+                "The card network could not be reached. Nothing was added; try again in a few minutes.".into(),
+                None,
+            ),
+            GatewayTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                C::GatewayTimeout,
+                "The card network did not answer in time. Nothing was added; try again.".into(),
+                None,
+            ),
+            PaymentMethodNotAvailable(why) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, C::PaymentMethodNotAvailable, why.clone(), None)
+            }
+            PaypalRegionNotSupported => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::PaypalRegionNotSupported,
+                "Mainland China PayPal accounts are not supported. Use another PayPal account or a card.".into(),
+                None,
+            ),
+            PaypalNotApproved => (
+                StatusCode::CONFLICT,
+                C::PaypalCancelled,
+                "PayPal was not approved, so nothing was added. Start again to add PayPal.".into(),
+                None,
+            ),
+            ReauthRequired => (
+                StatusCode::FORBIDDEN,
+                C::ReauthRequired,
+                "For your security, enter your password again to continue.".into(),
+                None,
+            ),
+            LastPaymentMethod => (
+                StatusCode::CONFLICT,
+                C::LastPaymentMethod,
+                "This is your last payment method and pay-as-you-go resources are running. Add another method first.".into(),
+                None,
+            ),
+            IdempotencyKeyMissing => (
+                StatusCode::BAD_REQUEST,
+                C::IdempotencyKeyMissing,
+                "Send an Idempotency-Key header with this request.".into(),
+                None,
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::IdempotencyKeyReused,
+                "This Idempotency-Key was already used for a different request.".into(),
+                None,
+            ),
+            IdempotencyInProgress => (
+                StatusCode::CONFLICT,
+                C::IdempotencyInProgress,
+                "The same request is still being processed. Wait a moment and look again.".into(),
+                Some(1),
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 C::Internal,
@@ -202,26 +357,42 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The JSON body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        let (_, code, message, retry_after_seconds) = self.parts();
+        let field = match self {
+            ApiError::Invalid(e) => Some(e.field.to_owned()),
+            ApiError::CodeIncorrect { .. } => Some("code".to_owned()),
+            ApiError::EmailTaken => Some("email".to_owned()),
+            ApiError::BrandNotAccepted { .. }
+            | ApiError::CardTypeNotAccepted(_)
+            | ApiError::CardAlreadyBound => Some("number".to_owned()),
+            ApiError::ContactNotVerified { .. } => Some("contact".to_owned()),
+            _ => None,
+        };
+        ErrorBody {
+            code,
+            message,
+            field,
+            retry_after_seconds,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(e) = &self {
             tracing::error!(error = ?e, "internal error");
         }
-        let (status, code, message, retry_after_seconds) = self.parts();
-        let field = match &self {
-            ApiError::Invalid(e) => Some(e.field.to_owned()),
-            ApiError::CodeIncorrect { .. } => Some("code".to_owned()),
-            ApiError::EmailTaken => Some("email".to_owned()),
-            _ => None,
-        };
-        let body = ErrorBody {
-            code,
-            message,
-            field,
-            retry_after_seconds,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        if let Some(secs) = retry_after_seconds {
+        let body = self.body();
+        let retry_after = body.retry_after_seconds;
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));

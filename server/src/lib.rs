@@ -2,6 +2,7 @@
 //! `Config` by [`Application::build`], which the binary, the tests and the shuttle entry
 //! point all use.
 
+pub mod acceptance;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -9,6 +10,8 @@ pub mod csrf;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod gateway;
+pub mod idempotency;
 pub mod notify;
 pub mod passwords;
 pub mod rate_limit;
@@ -89,7 +92,19 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })?;
     let db = db::connect(&config.database_url()).await?;
     let secrets = Secrets::load(&db).await?;
+    let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
+        let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
+        Some(Arc::new(gateway::simulator::SimulatedGateway::new(
+            db.clone(),
+            latency,
+        )))
+    } else {
+        tracing::warn!("no payment gateway configured: adding payment methods is unavailable");
+        None
+    };
     Ok(AppState {
+        gateway,
+        acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),
         db,
         clock: Arc::new(Clock::default()),
         hasher: PasswordHasher::new()?,
@@ -131,7 +146,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }));
     if dev {
-        app = app.route("/dev/inbox", get(routes::dev::inbox_page));
+        app = app.route("/dev/inbox", get(routes::dev::inbox_page)).route(
+            "/sim/paypal/checkout",
+            get(routes::sim_paypal::page).post(routes::sim_paypal::consent),
+        );
     }
     let site = &state.config.site_dir;
     let spa = ServeDir::new(site).fallback(ServeFile::new(site.join("index.html")));

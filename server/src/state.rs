@@ -1,6 +1,8 @@
+use crate::acceptance::CardAcceptance;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::gateway::PaymentGateway;
 use crate::passwords::PasswordHasher;
 use crate::secrets::Secrets;
 use std::sync::Arc;
@@ -16,4 +18,7 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// Wakes the email worker when a message is queued.
     pub outbox_wake: Arc<Notify>,
+    /// The card network and PayPal: the simulator in dev mode, none in production yet.
+    pub gateway: Option<Arc<dyn PaymentGateway>>,
+    pub acceptance: Arc<CardAcceptance>,
 }

@@ -47,16 +47,32 @@ async fn the_openapi_document_and_the_router_agree() {
     }
     documented.sort();
     let expected = [
+        "DELETE /api/payment-methods/{id}",
         "DELETE /api/session",
+        "GET /api/billing-address",
         "GET /api/dev/inbox",
         "GET /api/health",
+        "GET /api/ledger",
+        "GET /api/payment-methods",
+        "GET /api/real-name",
         "GET /api/session",
         "GET /api/signup/{id}",
+        "POST /api/account/contact/code",
+        "POST /api/account/contact/verify",
         "POST /api/dev/clock",
+        "POST /api/payment-methods/cards",
+        "POST /api/payment-methods/paypal",
+        "POST /api/payment-methods/paypal/complete",
+        "POST /api/payment-methods/paytm",
+        "POST /api/payment-methods/paytm/code",
+        "POST /api/payment-methods/{id}/default",
+        "POST /api/real-name",
         "POST /api/session",
+        "POST /api/session/reauth",
         "POST /api/signup",
         "POST /api/signup/{id}/code",
         "POST /api/signup/{id}/verify",
+        "PUT /api/billing-address",
     ];
     assert_eq!(documented, expected);
     for operation in &documented {

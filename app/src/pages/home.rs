@@ -80,5 +80,9 @@ fn describe(key: NextStepKey, verified: Channel) -> (&'static str, &'static str)
             "Add a payment method",
             "A bank card or PayPal. You will not be charged until you use cloud resources.",
         ),
+        (NextStepKey::RealNameRegistration, _) => (
+            "Complete real-name registration (optional)",
+            "Needed only to buy in mainland-China regions.",
+        ),
     }
 }

@@ -2,9 +2,10 @@
 
 use crate::clock::rfc3339;
 use crate::db::{Db, Tx};
+use crate::domain::ledger;
 use crate::error::ApiError;
 use shared::account::Channel;
-use shared::api::{AccountView, NextStep, NextStepKey};
+use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
 
 pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
@@ -42,6 +43,14 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     let verified_channel = Channel::parse(&row.verified_channel)
         .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.verified_channel))?;
     let both_verified = row.email_verified_at.is_some() && row.phone_verified_at.is_some();
+    let (has_address, has_method, real_name): (bool, bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = ?1),
+                EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ?1),
+                EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?1)",
+    )
+    .bind(account_id)
+    .fetch_one(db)
+    .await?;
     Ok(AccountView {
         id: row.id,
         email: row.email,
@@ -50,17 +59,42 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
         verified_channel,
         phone: row.phone,
         created_at: rfc3339(row.created_at),
-        // The billing address (next issue) verifies the second channel, so both steps are
-        // open until it exists.
         next_steps: vec![
             NextStep {
-                key: NextStepKey::BillingAddress,
+                key: NextStepKey::VerifyContact,
                 done: both_verified,
             },
             NextStep {
+                key: NextStepKey::BillingAddress,
+                done: has_address,
+            },
+            NextStep {
                 key: NextStepKey::PaymentMethod,
-                done: false,
+                done: has_method,
+            },
+            NextStep {
+                key: NextStepKey::RealNameRegistration,
+                done: real_name,
             },
         ],
+        credit_balance: ledger::balance(db, account_id, ledger::Bucket::Credit).await?,
+        real_name: if real_name {
+            RealNameStatus::Verified
+        } else {
+            RealNameStatus::NotRegistered
+        },
     })
+}
+
+/// The account's country and when it was registered, which decide some rules.
+pub async fn country_and_created(db: &Db, account_id: &str) -> Result<(Country, i64), ApiError> {
+    let (country, created_at): (String, i64) =
+        sqlx::query_as("SELECT country, created_at FROM accounts WHERE id = ?")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+    let country =
+        Country::parse(&country).map_err(|_| anyhow::anyhow!("stored country {country}"))?;
+    Ok((country, created_at))
 }

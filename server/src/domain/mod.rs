@@ -2,6 +2,10 @@
 //! call these and map the result.
 
 pub mod account;
+pub mod billing;
+pub mod ledger;
+pub mod payment;
+pub mod realname;
 pub mod session;
 pub mod signup;
 pub mod verification;

@@ -23,31 +23,47 @@ fn wait_after(failures: i64, free: i64) -> Option<i64> {
     (over >= 0).then(|| (FIRST_WAIT_MS << over.min(10)).min(LONGEST_WAIT_MS))
 }
 
+/// Refuses with `SignInThrottled` while `email` or `client` is in a wait after failures.
+async fn check_throttle(
+    state: &AppState,
+    email: &str,
+    client: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut tx = state.db.begin().await?;
+    for (scope, subject, free) in [
+        ("signin_failed_email", email, FREE_FAILURES_PER_EMAIL),
+        ("signin_failed_client", client, FREE_FAILURES_PER_CLIENT),
+    ] {
+        let (failures, _, last) =
+            rate_limit::window(&mut tx, scope, subject, now - WINDOW_MS).await?;
+        if let (Some(wait), Some(last)) = (wait_after(failures, free), last) {
+            if now < last + wait {
+                return Err(ApiError::SignInThrottled {
+                    retry_after: secs_until(last + wait, now),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn record_failure(state: &AppState, email: &str, client: &str) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    rate_limit::record(&mut tx, "signin_failed_email", email, now).await?;
+    rate_limit::record(&mut tx, "signin_failed_client", client, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn sign_in(
     state: &AppState,
     form: SignIn,
     client: &str,
 ) -> Result<(String, NewSession), ApiError> {
     let email = form.email.as_str();
-    let now = state.clock.now_ms();
-    {
-        let mut tx = state.db.begin().await?;
-        for (scope, subject, free) in [
-            ("signin_failed_email", email, FREE_FAILURES_PER_EMAIL),
-            ("signin_failed_client", client, FREE_FAILURES_PER_CLIENT),
-        ] {
-            let (failures, _, last) =
-                rate_limit::window(&mut tx, scope, subject, now - WINDOW_MS).await?;
-            if let (Some(wait), Some(last)) = (wait_after(failures, free), last) {
-                if now < last + wait {
-                    return Err(ApiError::SignInThrottled {
-                        retry_after: secs_until(last + wait, now),
-                    });
-                }
-            }
-        }
-    }
-
+    check_throttle(state, email, client, state.clock.now_ms()).await?;
     let found: Option<(String, String)> = sqlx::query_as(
         "SELECT id, password_hash FROM accounts WHERE email = ? AND status <> 'closed'",
     )
@@ -56,21 +72,44 @@ pub async fn sign_in(
     .await?;
     let (account_id, stored) = found.unzip();
     let matches = state.hasher.verify(form.password, stored).await?;
-
-    let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
     let Some(account_id) = account_id.filter(|_| matches) else {
-        rate_limit::record(&mut tx, "signin_failed_email", email, now).await?;
-        rate_limit::record(&mut tx, "signin_failed_client", client, now).await?;
-        tx.commit().await?;
+        record_failure(state, email, client).await?;
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
     rate_limit::clear(&mut tx, "signin_failed_email", email).await?;
     let session = auth::create(&mut tx, &account_id, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok((account_id, session))
+}
+
+/// The password again within a session: renews its "recent sign-in". Failures count like
+/// failed sign-ins.
+pub async fn reauthenticate(
+    state: &AppState,
+    session: &CurrentSession,
+    password: String,
+    client: &str,
+) -> Result<(), ApiError> {
+    let (email, stored): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = ?")
+            .bind(&session.account_id)
+            .fetch_one(&state.db)
+            .await?;
+    check_throttle(state, &email, client, state.clock.now_ms()).await?;
+    if password.is_empty() || !state.hasher.verify(password, Some(stored)).await? {
+        record_failure(state, &email, client).await?;
+        return Err(ApiError::InvalidCredentials);
+    }
+    sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE token_hash = ?")
+        .bind(state.clock.now_ms())
+        .bind(&session.token_hash)
+        .execute(&state.db)
+        .await?;
+    Ok(())
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {

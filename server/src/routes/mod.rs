@@ -1,10 +1,13 @@
 //! HTTP handlers, one file per flow. Each is documented for the OpenAPI document by the same
 //! `utoipa-axum` registration that routes it, so the document cannot miss a route.
 
+pub mod billing;
 pub mod dev;
 pub mod health;
+pub mod payment;
 pub mod session;
 pub mod signup;
+pub mod sim_paypal;
 
 use crate::state::AppState;
 use utoipa::OpenApi;
@@ -16,6 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "health"), (name = "signup", description = "Sign-up and verification"),
         (name = "session", description = "Sign-in and sign-out"),
+        (name = "billing", description = "Billing address, contact verification, real-name registration"),
+        (name = "payment", description = "Payment methods and the ledger"),
         (name = "dev", description = "Dev mode only: absent in production"),
     )
 )]
@@ -26,7 +31,9 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
     let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(signup::routes())
-        .merge(session::routes());
+        .merge(session::routes())
+        .merge(billing::routes())
+        .merge(payment::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

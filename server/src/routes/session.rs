@@ -7,11 +7,13 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
-use shared::api::{SessionInfo, SignInForm};
+use shared::api::{ReauthForm, SessionInfo, SignInForm};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sign_in, current, sign_out))
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, current, sign_out))
+        .routes(routes!(reauthenticate))
 }
 
 /// The answer to a successful sign-in or verification: the session cookie and `SessionInfo`.
@@ -70,4 +72,27 @@ async fn sign_out(
     session::sign_out(&state, &session).await?;
     let cookie = auth::clearing_cookie(!state.config.is_dev());
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// Enters the password again for a sensitive step (payment methods, unsubscribing, closure),
+/// which need a sign-in within the last hour.
+#[utoipa::path(post, path = "/api/session/reauth", tag = "session", request_body = ReauthForm,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses(
+        (status = 200, body = SessionInfo),
+        (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled"),
+    ))]
+async fn reauthenticate(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    session: CurrentSession,
+    Json(form): Json<ReauthForm>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    session::reauthenticate(&state, &session, form.password, &client).await?;
+    Ok(Json(SessionInfo {
+        account: account::view(&state.db, &session.account_id).await?,
+        csrf_token: session.csrf_token,
+        expires_at: rfc3339(session.expires_at),
+    }))
 }

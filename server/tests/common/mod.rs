@@ -70,8 +70,12 @@ pub fn email(tag: &str) -> String {
 pub const PASSWORD: &str = "Harbour7Lights";
 
 pub fn signup_form(email: &str) -> Value {
+    signup_form_in(email, "SG")
+}
+
+pub fn signup_form_in(email: &str, country: &str) -> Value {
     json!({
-        "country": "SG",
+        "country": country,
         "email": email,
         "password": PASSWORD,
         "password_confirmation": PASSWORD,
@@ -137,8 +141,19 @@ impl TestApp {
 
     /// Signs up by email code and keeps the session; returns the account's email.
     pub async fn signed_up(&mut self, tag: &str) -> String {
+        self.signed_up_in(tag, "SG").await
+    }
+
+    pub async fn signed_up_in(&mut self, tag: &str, country: &str) -> String {
         let email = email(tag);
-        let id = self.start_signup(&email).await;
+        let response = self
+            .post("/api/signup", &signup_form_in(&email, country))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let id = response.json::<Value>().await.unwrap()["signup_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let sent = self
             .post(
                 &format!("/api/signup/{id}/code"),
@@ -161,8 +176,84 @@ impl TestApp {
         self.signed_up(tag).await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        let mut request = self.client.put(self.url(path)).json(body);
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// POST with an `Idempotency-Key`.
+    pub async fn post_once(&self, path: &str, key: &str, body: &Value) -> Response {
+        let request = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .header("idempotency-key", key);
+        request
+            .header("x-csrf-token", self.csrf.clone().unwrap_or_default())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Verifies a mobile number (the channel an email sign-up lacks) and saves a billing
+    /// address in the account's country.
+    pub async fn with_billing_address(&self, national_phone: &str) {
+        let sent = self
+            .post(
+                "/api/account/contact/code",
+                &json!({"channel": "phone", "phone": national_phone}),
+            )
+            .await;
+        assert_eq!(
+            sent.status(),
+            StatusCode::OK,
+            "{}",
+            sent.text().await.unwrap()
+        );
+        let me: Value = self.get("/api/session").await.json().await.unwrap();
+        let country = me["account"]["country"].as_str().unwrap().to_owned();
+        let view: Value = self.get("/api/billing-address").await.json().await.unwrap();
+        let calling = view["calling_code"].as_str().unwrap();
+        let e164 = format!(
+            "+{calling}{}",
+            national_phone.replace(' ', "").trim_start_matches('0')
+        );
+        let code = self.code_for(&e164).await;
+        let verified = self
+            .post("/api/account/contact/verify", &json!({"code": code}))
+            .await;
+        assert_eq!(verified.status(), StatusCode::OK);
+        let saved = self
+            .put("/api/billing-address", &address_in(&country))
+            .await;
+        assert_eq!(
+            saved.status(),
+            StatusCode::OK,
+            "{}",
+            saved.text().await.unwrap()
+        );
+    }
+
     pub fn advance(&self, seconds: i64) {
         self.state.clock.advance(chrono::Duration::seconds(seconds));
+    }
+
+    pub async fn delete_rows(&self, table: &str) {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&self.state.db)
+            .await
+            .unwrap();
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -186,4 +277,38 @@ pub async fn error_of(response: Response) -> (StatusCode, String, Option<String>
         "an error has a message: {body}"
     );
     (status, code, body["field"].as_str().map(str::to_owned))
+}
+
+/// A valid individual billing address in `country`.
+pub fn address_in(country: &str) -> Value {
+    let (city, state, postal) = match country {
+        "SG" => ("Singapore", "", "048616"),
+        "IN" => ("Mumbai", "Maharashtra", "400001"),
+        "MY" => ("Kuala Lumpur", "Wilayah Persekutuan", "50450"),
+        "CN" => ("Hangzhou", "Zhejiang", "310000"),
+        _ => ("San Francisco", "California", "94105"),
+    };
+    json!({
+        "account_type": "individual",
+        "last_name": "Tan",
+        "first_name": "Mei",
+        "country": country,
+        "address_line1": "1 Main Street",
+        "city": city,
+        "state": state,
+        "postal_code": postal,
+    })
+}
+
+/// A card form for `number`, with the card address of a Singapore account.
+pub fn card_form(number: &str, cvv: &str) -> Value {
+    json!({
+        "number": number,
+        "exp_month": "12",
+        "exp_year": "2031",
+        "cvv": cvv,
+        "first_name": "Mei",
+        "last_name": "Tan",
+        "billing_address": address_in("SG"),
+    })
 }

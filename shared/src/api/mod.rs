@@ -3,6 +3,12 @@
 //! Requests travel as plain forms (what the user typed); `parse` turns a form into the checked
 //! values the server acts on, and the app runs the same `parse` before it sends anything.
 
+mod billing;
+mod payment;
+
+pub use billing::*;
+pub use payment::*;
+
 use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};
 use crate::country::Country;
 use crate::error::{FieldError, collect_errors};
@@ -197,6 +203,9 @@ pub struct AccountView {
     /// RFC 3339.
     pub created_at: String,
     pub next_steps: Vec<NextStep>,
+    /// Free credit left to spend.
+    pub credit_balance: crate::money::Money,
+    pub real_name: RealNameStatus,
 }
 
 /// What the account still needs before it can buy anything, in order.
@@ -211,9 +220,12 @@ pub struct NextStep {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NextStepKey {
+    /// The contact channel not verified at sign-up, verified with the billing address.
     VerifyContact,
     BillingAddress,
     PaymentMethod,
+    /// Optional: needed only to buy in mainland-China regions.
+    RealNameRegistration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,255 @@
+//! The billing address (SPEC §2) and the verification of the contact channel the account did
+//! not prove at sign-up, which must happen before the address is saved.
+
+use crate::db;
+use crate::domain::account;
+use crate::domain::verification::{self, Destination};
+use crate::error::ApiError;
+use crate::state::AppState;
+use shared::account::{Channel, Email, VerificationCode};
+use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
+use shared::billing::{AccountType, Address, BillingAddress};
+
+#[derive(sqlx::FromRow)]
+struct Contact {
+    email: String,
+    email_verified_at: Option<i64>,
+    phone: Option<String>,
+    phone_verified_at: Option<i64>,
+}
+
+impl Contact {
+    /// The channel still to prove, if any.
+    fn to_verify(&self) -> Option<Channel> {
+        match (self.email_verified_at, self.phone_verified_at) {
+            (Some(_), None) => Some(Channel::Phone),
+            (None, _) => Some(Channel::Email),
+            (Some(_), Some(_)) => None,
+        }
+    }
+}
+
+async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
+    sqlx::query_as(
+        "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = ?",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(ApiError::Unauthenticated)
+}
+
+fn subject(account_id: &str) -> String {
+    format!("account:{account_id}:contact")
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    account_type: String,
+    last_name: String,
+    first_name: String,
+    company_name: Option<String>,
+    country: String,
+    address_line1: String,
+    address_line2: Option<String>,
+    city: String,
+    state: String,
+    postal_code: Option<String>,
+}
+
+pub async fn address(db: &db::Db, account_id: &str) -> Result<Option<BillingAddress>, ApiError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code
+         FROM billing_addresses WHERE account_id = ?",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        Ok(BillingAddress {
+            account_type: AccountType::parse(&r.account_type)
+                .ok_or_else(|| anyhow::anyhow!("stored account type {}", r.account_type))?,
+            last_name: r.last_name,
+            first_name: r.first_name,
+            company_name: r.company_name,
+            address: Address {
+                country: r.country,
+                address_line1: r.address_line1,
+                address_line2: r.address_line2,
+                city: r.city,
+                state: r.state,
+                postal_code: r.postal_code,
+            },
+        })
+    })
+    .transpose()
+}
+
+pub async fn view(state: &AppState, account_id: &str) -> Result<BillingAddressView, ApiError> {
+    let contact = contact(&state.db, account_id).await?;
+    let (country, _) = account::country_and_created(&state.db, account_id).await?;
+    Ok(BillingAddressView {
+        address: address(&state.db, account_id).await?,
+        email_verified: contact.email_verified_at.is_some(),
+        phone_verified: contact.phone_verified_at.is_some(),
+        contact_to_verify: contact.to_verify(),
+        email: contact.email,
+        phone: contact.phone,
+        calling_code: country.calling_code().to_owned(),
+    })
+}
+
+/// Sends a code to the channel still to prove: the mobile number (SMS or voice) for accounts
+/// that signed up by email, the account email for those that signed up by phone. A verified
+/// mobile number may also be replaced by proving a new one.
+pub async fn send_contact_code(
+    state: &AppState,
+    account_id: &str,
+    form: &SendCodeForm,
+    client: &str,
+) -> Result<CodeSent, ApiError> {
+    let now = state.clock.now_ms();
+    let contact = contact(&state.db, account_id).await?;
+    let (country, _) = account::country_and_created(&state.db, account_id).await?;
+    let target = match contact.to_verify() {
+        Some(Channel::Email) => CodeTarget::Email,
+        _ => match form.parse(country)? {
+            CodeTarget::Email => {
+                return Err(ApiError::ContactNotVerified {
+                    needed: Channel::Phone,
+                });
+            }
+            phone => phone,
+        },
+    };
+    let (channel, address, delivery, sent_to) = match &target {
+        CodeTarget::Email => {
+            let email =
+                Email::parse(&contact.email).map_err(|e| anyhow::anyhow!("stored email: {e}"))?;
+            (Channel::Email, contact.email.clone(), None, email.masked())
+        }
+        CodeTarget::Phone(phone, delivery) => (
+            Channel::Phone,
+            phone.as_str().to_owned(),
+            Some(*delivery),
+            phone.masked(),
+        ),
+    };
+    let mut tx = db::begin_write(&state.db).await?;
+    let to = Destination {
+        channel,
+        address: &address,
+        delivery,
+        account_id: Some(account_id),
+    };
+    verification::issue(
+        &mut tx,
+        &state.secrets,
+        now,
+        &subject(account_id),
+        &to,
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(CodeSent {
+        channel,
+        delivery,
+        sent_to,
+        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
+        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
+    })
+}
+
+pub async fn verify_contact(
+    state: &AppState,
+    account_id: &str,
+    code: &VerificationCode,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let proven =
+        match verification::check(&mut tx, &state.secrets, now, &subject(account_id), code).await {
+            Ok(proven) => proven,
+            Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
+                tx.commit().await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+    match proven.channel {
+        Channel::Email => {
+            sqlx::query("UPDATE accounts SET email_verified_at = ? WHERE id = ? AND email = ?")
+                .bind(now)
+                .bind(account_id)
+                .bind(&proven.address)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Channel::Phone => {
+            sqlx::query("UPDATE accounts SET phone = ?, phone_verified_at = ? WHERE id = ?")
+                .bind(&proven.address)
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(account = %account_id, channel = proven.channel.as_str(), "contact verified");
+    Ok(())
+}
+
+/// Saves (creates or replaces) the billing address. Both contact channels must be proven.
+pub async fn save(
+    state: &AppState,
+    account_id: &str,
+    address: BillingAddress,
+) -> Result<BillingAddress, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let (email_verified, phone_verified): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = ?")
+            .bind(account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    match (email_verified, phone_verified) {
+        (Some(_), Some(_)) => {}
+        (Some(_), None) => {
+            return Err(ApiError::ContactNotVerified {
+                needed: Channel::Phone,
+            });
+        }
+        (None, _) => {
+            return Err(ApiError::ContactNotVerified {
+                needed: Channel::Email,
+            });
+        }
+    }
+    let a = &address.address;
+    sqlx::query(
+        "INSERT INTO billing_addresses (account_id, account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET account_type = excluded.account_type, last_name = excluded.last_name,
+           first_name = excluded.first_name, company_name = excluded.company_name, country = excluded.country,
+           address_line1 = excluded.address_line1, address_line2 = excluded.address_line2, city = excluded.city,
+           state = excluded.state, postal_code = excluded.postal_code, updated_at = excluded.updated_at",
+    )
+    .bind(account_id)
+    .bind(address.account_type.as_str())
+    .bind(&address.last_name)
+    .bind(&address.first_name)
+    .bind(&address.company_name)
+    .bind(&a.country)
+    .bind(&a.address_line1)
+    .bind(&a.address_line2)
+    .bind(&a.city)
+    .bind(&a.state)
+    .bind(&a.postal_code)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(address)
+}

@@ -1,0 +1,110 @@
+//! The ledger: every movement of cash or credit and every card hold, as signed minor units in
+//! a bucket. A bucket's balance is the sum of its entries, always.
+
+use crate::clock::rfc3339;
+use crate::db::{Db, Tx};
+use crate::error::ApiError;
+use shared::api::LedgerEntryView;
+use shared::money::{Currency, Money};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Cash,
+    Credit,
+    /// Pre-authorization holds on a card: placed and released, netting to zero.
+    Hold,
+}
+
+impl Bucket {
+    fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Cash => "cash",
+            Bucket::Credit => "credit",
+            Bucket::Hold => "hold",
+        }
+    }
+}
+
+/// Credit and cash are kept in US dollars.
+pub const ACCOUNT_CURRENCY: Currency = Currency::USD;
+
+pub struct Entry<'a> {
+    pub account_id: &'a str,
+    pub kind: &'a str,
+    pub bucket: Bucket,
+    pub amount: Money,
+    pub payment_method_id: Option<&'a str>,
+    pub reference: Option<&'a str>,
+    pub memo: &'a str,
+}
+
+pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiError> {
+    let minor = entry
+        .amount
+        .to_minor()
+        .map_err(|e| anyhow::anyhow!("ledger amount: {e}"))?;
+    sqlx::query(
+        "INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, payment_method_id, reference, memo, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(entry.account_id)
+    .bind(entry.kind)
+    .bind(entry.bucket.as_str())
+    .bind(minor)
+    .bind(entry.amount.currency.code())
+    .bind(entry.payment_method_id)
+    .bind(entry.reference)
+    .bind(entry.memo)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn balance(db: &Db, account_id: &str, bucket: Bucket) -> Result<Money, ApiError> {
+    let minor: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = ? AND bucket = ? AND currency = ?",
+    )
+    .bind(account_id)
+    .bind(bucket.as_str())
+    .bind(ACCOUNT_CURRENCY.code())
+    .fetch_one(db)
+    .await?;
+    Ok(Money::from_minor(minor, ACCOUNT_CURRENCY))
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    bucket: String,
+    amount_minor: i64,
+    currency: String,
+    memo: String,
+    created_at: i64,
+}
+
+pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, ApiError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, kind, bucket, amount_minor, currency, memo, created_at FROM ledger_entries
+         WHERE account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 500",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let currency = Currency::parse(&r.currency)
+                .ok_or_else(|| anyhow::anyhow!("stored currency {}", r.currency))?;
+            Ok(LedgerEntryView {
+                id: r.id,
+                kind: r.kind,
+                bucket: r.bucket,
+                amount: Money::from_minor(r.amount_minor, currency),
+                memo: r.memo,
+                created_at: rfc3339(r.created_at),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,644 @@
+//! Payment methods (SPEC §3): bank cards verified by a 1.00 pre-authorization hold, PayPal by
+//! an approval at PayPal, Paytm by a code to its phone. The first verified method brings the
+//! free credit, once per account and once per card, PayPal or Paytm identity.
+
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::verification::{self, Destination};
+use crate::domain::{account, billing};
+use crate::error::ApiError;
+use crate::gateway::{CardCheck, GatewayError, PaymentGateway};
+use crate::state::AppState;
+use chrono::{TimeZone, Utc};
+use rust_decimal::Decimal;
+use shared::account::{Channel, Delivery, Phone, VerificationCode};
+use shared::api::{
+    CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView, PaymentMethodsView, PaypalStarted,
+};
+use shared::country::Country;
+use shared::money::{Currency, Money};
+use shared::payment::{Card, CardBrand};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The one-time credit the first verified payment method brings.
+pub fn free_credit() -> Money {
+    Money::new(Decimal::new(300_00, 2), Currency::USD)
+}
+
+fn utc_ms(y: i32, m: u32, d: u32) -> i64 {
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+        .single()
+        .map_or(0, |t| t.timestamp_millis())
+}
+
+/// Paytm is the only method for India accounts registered after 2019-07-29, and unavailable to
+/// every other account (seed 000).
+pub fn available_kinds(country: Country, registered_ms: i64) -> Vec<PaymentMethodKind> {
+    if country.code() == "IN" && registered_ms >= utc_ms(2019, 7, 30) {
+        vec![PaymentMethodKind::Paytm]
+    } else {
+        vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
+    }
+}
+
+/// 1.00 USD, or 1.00 MYR for Malaysian accounts registered after 2019-10-08 (seed 000).
+pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
+    let currency = if country.code() == "MY" && registered_ms >= utc_ms(2019, 10, 9) {
+        Currency::MYR
+    } else {
+        Currency::USD
+    };
+    Money::new(Decimal::new(1_00, 2), currency)
+}
+
+fn require_available(
+    country: Country,
+    registered_ms: i64,
+    kind: PaymentMethodKind,
+) -> Result<(), ApiError> {
+    if available_kinds(country, registered_ms).contains(&kind) {
+        return Ok(());
+    }
+    Err(ApiError::PaymentMethodNotAvailable(match kind {
+        PaymentMethodKind::Paytm => {
+            "Paytm is available only to accounts registered in India.".into()
+        }
+        _ => "Accounts registered in India after 2019-07-29 pay with Paytm.".into(),
+    }))
+}
+
+fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
+    state.gateway.as_ref().ok_or_else(|| {
+        ApiError::PaymentMethodNotAvailable(
+            "This server has no payment gateway configured, so payment methods cannot be added."
+                .into(),
+        )
+    })
+}
+
+/// A gateway call bounded by the configured timeout.
+async fn within<T>(
+    state: &AppState,
+    call: impl Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    tokio::time::timeout(Duration::from_millis(state.config.gateway_timeout_ms), call)
+        .await
+        .unwrap_or(Err(GatewayError::Timeout))
+}
+
+fn gateway_refusal(e: GatewayError) -> ApiError {
+    match e {
+        GatewayError::Declined => ApiError::PaymentDeclined,
+        GatewayError::InsufficientFunds => ApiError::InsufficientFunds,
+        GatewayError::Timeout => ApiError::GatewayTimeout,
+        GatewayError::Network(why) => {
+            tracing::warn!(%why, "gateway unreachable");
+            ApiError::GatewayError
+        }
+        GatewayError::NotApproved => ApiError::PaypalNotApproved,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    label: String,
+    brand: Option<String>,
+    exp_month: Option<i64>,
+    exp_year: Option<i64>,
+    holder_name: Option<String>,
+    is_default: bool,
+    created_at: i64,
+}
+
+impl Row {
+    fn view(self) -> Result<PaymentMethodView, ApiError> {
+        Ok(PaymentMethodView {
+            kind: PaymentMethodKind::parse(&self.kind)
+                .ok_or_else(|| anyhow::anyhow!("stored kind {}", self.kind))?,
+            brand: self.brand.as_deref().and_then(CardBrand::parse),
+            expiry: self
+                .exp_month
+                .zip(self.exp_year)
+                .map(|(m, y)| format!("{m:02}/{:02}", y % 100)),
+            id: self.id,
+            label: self.label,
+            holder_name: self.holder_name,
+            is_default: self.is_default,
+            created_at: rfc3339(self.created_at),
+        })
+    }
+}
+
+const SELECT: &str = "SELECT id, kind, label, brand, exp_month, exp_year, holder_name, is_default, created_at FROM payment_methods";
+
+pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsView, ApiError> {
+    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE account_id = ? ORDER BY is_default DESC, created_at"
+    ))
+    .bind(account_id)
+    .fetch_all(&state.db)
+    .await?;
+    let granted: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = ? AND kind = 'free_credit')",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(PaymentMethodsView {
+        methods: rows.into_iter().map(Row::view).collect::<Result<_, _>>()?,
+        available: available_kinds(country, registered),
+        accepted_brands: state.acceptance.brands_for(country.code()).to_vec(),
+        billing_address_added: billing::address(&state.db, account_id).await?.is_some(),
+        verification_hold: verification_hold(country, registered),
+        free_credit: free_credit(),
+        free_credit_granted: granted,
+    })
+}
+
+/// What a new method row holds.
+struct NewMethod<'a> {
+    kind: PaymentMethodKind,
+    fingerprint: &'a str,
+    label: String,
+    card: Option<&'a Card>,
+}
+
+/// Inserts the method (the first becomes the default) and grants the free credit if this
+/// account and this identity never had it. A lost race for the identity is `already_bound`.
+async fn bind(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    method: NewMethod<'_>,
+    already_bound: ApiError,
+) -> Result<(String, Option<Money>), ApiError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let has_default: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ? AND is_default = 1)",
+    )
+    .bind(account_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let card = method.card;
+    let holder = card.map(|c| {
+        [
+            Some(c.first_name.as_str()),
+            c.middle_name.as_deref(),
+            Some(c.last_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    });
+    let card_address = card
+        .map(|c| serde_json::to_string(&c.billing_address))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let inserted = sqlx::query(
+        "INSERT INTO payment_methods (id, account_id, kind, fingerprint, brand, last4, exp_month, exp_year, holder_name, company_name, card_address, label, is_default, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(method.kind.as_str())
+    .bind(method.fingerprint)
+    .bind(card.map(|c| c.number.brand().as_str()))
+    .bind(card.map(|c| c.number.last4().to_owned()))
+    .bind(card.map(|c| i64::from(c.expiry.month)))
+    .bind(card.map(|c| i64::from(c.expiry.year)))
+    .bind(holder)
+    .bind(card.and_then(|c| c.company_name.clone()))
+    .bind(card_address)
+    .bind(&method.label)
+    .bind(!has_default)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(e) if db::is_unique_violation(&e) => return Err(already_bound),
+        other => other?,
+    };
+
+    let credit_taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = ? AND kind = 'free_credit')
+             OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = ?)",
+    )
+    .bind(account_id)
+    .bind(method.fingerprint)
+    .fetch_one(&mut **tx)
+    .await?;
+    if credit_taken {
+        return Ok((id, None));
+    }
+    sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES (?, ?)")
+        .bind(method.fingerprint)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    let credit = free_credit();
+    ledger::record(
+        tx,
+        now,
+        Entry {
+            account_id,
+            kind: "free_credit",
+            bucket: Bucket::Credit,
+            amount: credit,
+            payment_method_id: Some(&id),
+            reference: None,
+            memo: "Free credit for adding a verified payment method",
+        },
+    )
+    .await?;
+    Ok((id, Some(credit)))
+}
+
+async fn added(state: &AppState, id: &str, credit: Option<Money>) -> Result<MethodAdded, ApiError> {
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE id = ?"))
+        .bind(id)
+        .fetch_one(&state.db)
+        .await?;
+    Ok(MethodAdded {
+        method: row.view()?,
+        free_credit_granted: credit,
+    })
+}
+
+async fn require_address(state: &AppState, account_id: &str) -> Result<(), ApiError> {
+    match billing::address(&state.db, account_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::BillingAddressRequired),
+    }
+}
+
+/// Verifies a card with a pre-authorization hold, releases it, and binds the card. The full
+/// number and the CVV go to the gateway only; the database gets a keyed fingerprint and the
+/// last four digits.
+pub async fn add_card(
+    state: &AppState,
+    account_id: &str,
+    card: Card,
+) -> Result<MethodAdded, ApiError> {
+    require_address(state, account_id).await?;
+    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
+    require_available(country, registered, PaymentMethodKind::Card)?;
+    let brand = card.number.brand();
+    if !state.acceptance.brands_for(country.code()).contains(&brand) {
+        return Err(ApiError::BrandNotAccepted {
+            brand: brand.display_name(),
+            country: country.name(),
+        });
+    }
+    let card_type = state.acceptance.card_type(card.number.bin());
+    if !card_type.accepted() {
+        return Err(ApiError::CardTypeNotAccepted(card_type.name()));
+    }
+    let fingerprint = state.secrets.fingerprint("card", card.number.expose());
+    let bound: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = ?)")
+            .bind(&fingerprint)
+            .fetch_one(&state.db)
+            .await?;
+    if bound {
+        return Err(ApiError::CardAlreadyBound);
+    }
+
+    let gateway = gateway(state)?;
+    let hold = verification_hold(country, registered);
+    let holder = format!("{} {}", card.first_name, card.last_name);
+    let check = CardCheck {
+        number: &card.number,
+        expiry: card.expiry,
+        cvv: &card.cvv,
+        holder: &holder,
+    };
+    let authorization = within(state, gateway.authorize(check, hold))
+        .await
+        .map_err(gateway_refusal)?;
+    let released = within(state, gateway.release(&authorization.reference)).await;
+    if let Err(e) = &released {
+        // The issuer drops an unreleased hold by itself within days; the ledger shows it open.
+        tracing::warn!(reference = %authorization.reference, error = %e, "verification hold not released");
+    }
+
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let label = format!("{} •••• {}", brand.display_name(), card.number.last4());
+    let method = NewMethod {
+        kind: PaymentMethodKind::Card,
+        fingerprint: &fingerprint,
+        label,
+        card: Some(&card),
+    };
+    let (id, credit) = bind(&mut tx, now, account_id, method, ApiError::CardAlreadyBound).await?;
+    let reference = Some(authorization.reference.as_str());
+    let entry = |kind, amount, memo| Entry {
+        account_id,
+        kind,
+        bucket: Bucket::Hold,
+        amount,
+        payment_method_id: Some(&id),
+        reference,
+        memo,
+    };
+    ledger::record(
+        &mut tx,
+        now,
+        entry(
+            "preauth_hold",
+            hold,
+            "Card verification: pre-authorization hold",
+        ),
+    )
+    .await?;
+    if released.is_ok() {
+        let release = Money::new(-hold.amount, hold.currency);
+        ledger::record(
+            &mut tx,
+            now,
+            entry(
+                "preauth_release",
+                release,
+                "Card verification: hold released",
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(account = %account_id, method = %id, brand = brand.as_str(), "card added");
+    added(state, &id, credit).await
+}
+
+/// Starts adding PayPal: the browser goes to PayPal to log in and agree, then comes back.
+pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalStarted, ApiError> {
+    require_address(state, account_id).await?;
+    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
+    require_available(country, registered, PaymentMethodKind::Paypal)?;
+    let has_paypal: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ? AND kind = 'paypal')",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    if has_paypal {
+        return Err(ApiError::MethodAlreadyBound { kind: "PayPal" });
+    }
+    let gateway = gateway(state)?;
+    let token = format!("PP-{}", uuid::Uuid::new_v4().simple());
+    let now = state.clock.now_ms();
+    sqlx::query("INSERT INTO paypal_approvals (token, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(&token)
+        .bind(account_id)
+        .bind(now)
+        .bind(now + 3 * 3_600_000)
+        .execute(&state.db)
+        .await?;
+    Ok(PaypalStarted {
+        approval_url: gateway.paypal_approval_url(&token),
+        token,
+    })
+}
+
+/// Back from PayPal: binds the PayPal account that approved, unless it is a mainland-China one.
+pub async fn complete_paypal(
+    state: &AppState,
+    account_id: &str,
+    token: &str,
+) -> Result<MethodAdded, ApiError> {
+    let now = state.clock.now_ms();
+    let approval: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT expires_at, completed_at FROM paypal_approvals WHERE token = ? AND account_id = ?",
+    )
+    .bind(token)
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    match approval {
+        None => return Err(ApiError::NotFound),
+        Some((_, Some(_))) => return Err(ApiError::MethodAlreadyBound { kind: "PayPal" }),
+        Some((expires, None)) if now >= expires => return Err(ApiError::PaypalNotApproved),
+        Some(_) => {}
+    }
+    let payer = within(state, gateway(state)?.paypal_payer(token))
+        .await
+        .map_err(gateway_refusal)?;
+    if payer.country == "CN" {
+        return Err(ApiError::PaypalRegionNotSupported);
+    }
+    let fingerprint = state.secrets.fingerprint("paypal", &payer.payer_id);
+    let label = format!(
+        "PayPal {}",
+        shared::account::Email::parse(&payer.email)
+            .map(|e| e.masked())
+            .unwrap_or_default()
+    );
+    let mut tx = db::begin_write(&state.db).await?;
+    let method = NewMethod {
+        kind: PaymentMethodKind::Paypal,
+        fingerprint: &fingerprint,
+        label,
+        card: None,
+    };
+    let (id, credit) = bind(
+        &mut tx,
+        now,
+        account_id,
+        method,
+        ApiError::MethodAlreadyBound { kind: "PayPal" },
+    )
+    .await?;
+    sqlx::query("UPDATE paypal_approvals SET completed_at = ? WHERE token = ?")
+        .bind(now)
+        .bind(token)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, method = %id, "PayPal added");
+    added(state, &id, credit).await
+}
+
+fn paytm_subject(account_id: &str) -> String {
+    format!("account:{account_id}:paytm")
+}
+
+pub async fn send_paytm_code(
+    state: &AppState,
+    account_id: &str,
+    phone: &Phone,
+    client: &str,
+) -> Result<CodeSent, ApiError> {
+    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
+    require_available(country, registered, PaymentMethodKind::Paytm)?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let to = Destination {
+        channel: Channel::Phone,
+        address: phone.as_str(),
+        delivery: Some(Delivery::Sms),
+        account_id: Some(account_id),
+    };
+    verification::issue(
+        &mut tx,
+        &state.secrets,
+        now,
+        &paytm_subject(account_id),
+        &to,
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CodeSent {
+        channel: Channel::Phone,
+        delivery: Some(Delivery::Sms),
+        sent_to: phone.masked(),
+        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
+        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
+    })
+}
+
+/// "Add now": the code proves the Paytm phone, which is then bound.
+pub async fn add_paytm(
+    state: &AppState,
+    account_id: &str,
+    phone: &Phone,
+    code: &VerificationCode,
+) -> Result<MethodAdded, ApiError> {
+    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
+    require_available(country, registered, PaymentMethodKind::Paytm)?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let proven = match verification::check(
+        &mut tx,
+        &state.secrets,
+        now,
+        &paytm_subject(account_id),
+        code,
+    )
+    .await
+    {
+        Ok(proven) => proven,
+        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    if proven.address != phone.as_str() {
+        // The code went to another number than the one being added: that one is unproven.
+        return Err(ApiError::NoCodeSent);
+    }
+    let fingerprint = state.secrets.fingerprint("paytm", phone.as_str());
+    let method = NewMethod {
+        kind: PaymentMethodKind::Paytm,
+        fingerprint: &fingerprint,
+        label: format!("Paytm {}", phone.masked()),
+        card: None,
+    };
+    let (id, credit) = bind(
+        &mut tx,
+        now,
+        account_id,
+        method,
+        ApiError::MethodAlreadyBound { kind: "Paytm" },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, method = %id, "Paytm added");
+    added(state, &id, credit).await
+}
+
+async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError> {
+    let found: Option<bool> = sqlx::query_scalar(
+        "SELECT is_default FROM payment_methods WHERE id = ? AND account_id = ?",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    found.ok_or(ApiError::NotFound)
+}
+
+pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+    let mut tx = db::begin_write(&state.db).await?;
+    owned(&mut tx, account_id, id).await?;
+    sqlx::query(
+        "UPDATE payment_methods SET is_default = 0 WHERE account_id = ? AND is_default = 1",
+    )
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE payment_methods SET is_default = 1 WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a method; the newest remaining one becomes the default if the default went.
+pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+    let mut tx = db::begin_write(&state.db).await?;
+    let was_default = owned(&mut tx, account_id, id).await?;
+    sqlx::query("DELETE FROM payment_methods WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if was_default {
+        sqlx::query(
+            "UPDATE payment_methods SET is_default = 1 WHERE id = (SELECT id FROM payment_methods WHERE account_id = ? ORDER BY created_at DESC LIMIT 1)",
+        )
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(account = %account_id, method = %id, "payment method removed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn country(code: &str) -> Country {
+        Country::parse(code).unwrap()
+    }
+
+    #[test]
+    fn paytm_is_the_only_method_for_india_accounts_from_2019_07_30() {
+        assert_eq!(
+            available_kinds(country("IN"), utc_ms(2019, 7, 29)),
+            vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
+        );
+        assert_eq!(
+            available_kinds(country("IN"), utc_ms(2019, 7, 30)),
+            vec![PaymentMethodKind::Paytm]
+        );
+        assert_eq!(
+            available_kinds(country("SG"), utc_ms(2026, 1, 1)),
+            vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
+        );
+    }
+
+    #[test]
+    fn malaysian_accounts_from_2019_10_09_are_held_in_ringgit() {
+        assert_eq!(
+            verification_hold(country("MY"), utc_ms(2019, 10, 8)).currency,
+            Currency::USD
+        );
+        assert_eq!(
+            verification_hold(country("MY"), utc_ms(2019, 10, 9)).currency,
+            Currency::MYR
+        );
+        assert_eq!(
+            verification_hold(country("SG"), utc_ms(2026, 1, 1)),
+            Money::from_minor(100, Currency::USD)
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! The payment gateway: the card network and PayPal, which we cannot reach from here. The
+//! server talks to them only through [`PaymentGateway`]; dev and test mode plug in the
+//! [`simulator`], production needs a real implementation (none ships yet).
+
+pub mod simulator;
+
+use shared::money::Money;
+use shared::payment::{CardNumber, Cvv, Expiry};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type GatewayFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, GatewayError>> + Send + 'a>>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the issuer declined")]
+    Declined,
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    #[error("gateway error: {0}")]
+    Network(String),
+    #[error("the gateway did not answer in time")]
+    Timeout,
+    #[error("PayPal approval not found or not approved")]
+    NotApproved,
+}
+
+/// What the gateway needs to verify a card. The CVV lives only as long as this request.
+pub struct CardCheck<'a> {
+    pub number: &'a CardNumber,
+    pub expiry: Expiry,
+    pub cvv: &'a Cvv,
+    pub holder: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub reference: String,
+}
+
+/// A PayPal account that approved the billing agreement.
+#[derive(Debug, Clone)]
+pub struct PaypalPayer {
+    pub payer_id: String,
+    pub email: String,
+    /// ISO 3166-1 alpha-2 of the PayPal account.
+    pub country: String,
+}
+
+pub trait PaymentGateway: Send + Sync {
+    /// Places a pre-authorization hold of `amount` on the card.
+    fn authorize<'a>(
+        &'a self,
+        card: CardCheck<'a>,
+        amount: Money,
+    ) -> GatewayFuture<'a, Authorization>;
+
+    /// Releases a hold placed by `authorize`.
+    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()>;
+
+    /// The PayPal account that approved `token`, if it did.
+    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer>;
+
+    /// Where to send the browser to approve `token` at PayPal.
+    fn paypal_approval_url(&self, token: &str) -> String;
+}

@@ -1,0 +1,143 @@
+//! Idempotency keys for requests that move money (SPEC §5): the first answer to a key is kept
+//! for at least 24 h and replayed for a retry with the same key and body; the same key with a
+//! different body is refused; a retry while the first is still running is told to wait.
+
+use crate::auth::CurrentSession;
+use crate::db;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub const HEADER: &str = "idempotency-key";
+/// Kept for a day, then forgotten (a retry after that runs again).
+pub const KEEP_MS: i64 = 24 * 3_600_000;
+
+pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if key.is_empty() || key.len() > 128 {
+        return Err(ApiError::IdempotencyKeyMissing);
+    }
+    Ok(key.to_owned())
+}
+
+/// Runs `work` once per (account, key): a retry gets the stored answer. Answers to bad input
+/// and refusals are kept too; a server error or gateway failure frees the key for a retry.
+pub async fn once<T, F>(
+    state: &AppState,
+    session: &CurrentSession,
+    headers: &HeaderMap,
+    request: &impl Serialize,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: Future<Output = Result<(StatusCode, T), ApiError>>,
+{
+    let key = key_from(headers)?;
+    let body = serde_json::to_vec(request).map_err(|e| ApiError::Internal(e.into()))?;
+    let hash = state.secrets.request_hash(&body);
+    let now = state.clock.now_ms();
+
+    let mut tx = db::begin_write(&state.db).await?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at < ?",
+    )
+    .bind(&session.account_id)
+    .bind(&key)
+    .bind(now - KEEP_MS)
+    .execute(&mut *tx)
+    .await?;
+    let stored: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE account_id = ? AND idem_key = ?",
+    )
+    .bind(&session.account_id)
+    .bind(&key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match stored {
+        Some((stored_hash, _, _)) if stored_hash != hash => {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        Some((_, Some(status), Some(body))) => return Ok(replay(status, body)),
+        Some(_) => return Err(ApiError::IdempotencyInProgress),
+        None => {}
+    }
+    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&session.account_id)
+        .bind(&key)
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+
+    let outcome = work.await;
+    let kept = match &outcome {
+        Ok((status, value)) => Some((
+            *status,
+            serde_json::to_string(value).map_err(|e| ApiError::Internal(e.into()))?,
+        )),
+        Err(e) if keeps_answer(e) => Some((
+            e.status(),
+            serde_json::to_string(&e.body()).map_err(|e| ApiError::Internal(e.into()))?,
+        )),
+        Err(_) => None,
+    };
+    match kept {
+        Some((status, body)) => {
+            sqlx::query("UPDATE idempotency_keys SET status_code = ?, response_body = ? WHERE account_id = ? AND idem_key = ?")
+                .bind(i64::from(status.as_u16()))
+                .bind(&body)
+                .bind(&session.account_id)
+                .bind(&key)
+                .execute(&state.db)
+                .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ?")
+                .bind(&session.account_id)
+                .bind(&key)
+                .execute(&state.db)
+                .await?;
+        }
+    }
+    outcome.map(|(status, value)| (status, axum::Json(value)).into_response())
+}
+
+/// Whether a failed request's answer is final for its key. Failures of the gateway or of the
+/// server are not: nothing was done, and a retry should really try again.
+fn keeps_answer(e: &ApiError) -> bool {
+    !matches!(
+        e,
+        ApiError::Internal(_)
+            | ApiError::GatewayError
+            | ApiError::GatewayTimeout
+            | ApiError::ServerBusy { .. }
+            | ApiError::ReauthRequired
+            | ApiError::IdempotencyInProgress
+    )
+}
+
+fn replay(status: i64, body: String) -> Response {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,294 @@
+//! Billing address, second-channel verification and real-name registration (SPEC §2).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_address_waits_for_the_mobile_number_of_an_email_signup() {
+    let mut app = spawn_app().await;
+    app.signed_up("addr").await;
+    let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+    assert_eq!(view["address"], Value::Null);
+    assert_eq!(view["contact_to_verify"], "phone");
+    assert_eq!(view["calling_code"], "65");
+
+    let (status, code, field) =
+        error_of(app.put("/api/billing-address", &address_in("SG")).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::CONFLICT,
+            "contact_not_verified",
+            Some("contact")
+        )
+    );
+    assert_eq!(app.count("billing_addresses").await, 0);
+
+    // An email code is not what this account lacks.
+    let (_, code, _) = error_of(
+        app.post("/api/account/contact/code", &json!({"channel": "email"}))
+            .await,
+    )
+    .await;
+    assert_eq!(code, "contact_not_verified");
+
+    let sent = app
+        .post(
+            "/api/account/contact/code",
+            &json!({"channel": "phone", "phone": "9123 4567", "delivery": "voice"}),
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let inbox: Value = app
+        .get("/api/dev/inbox?to=%2B6591234567")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox[0]["channel"], "voice");
+    let code = app.code_for("+6591234567").await;
+    let me: Value = app
+        .post("/api/account/contact/verify", &json!({"code": code}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["phone"], "+6591234567");
+
+    let saved = app.put("/api/billing-address", &address_in("SG")).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(
+        saved["state"], "Singapore",
+        "no state in Singapore: the country's name stands in"
+    );
+    let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+    assert_eq!(view["address"]["city"], "Singapore");
+    assert_eq!(view["contact_to_verify"], Value::Null);
+    let session: Value = app.get("/api/session").await.json().await.unwrap();
+    let steps = session["account"]["next_steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["key"] == "billing_address" && s["done"] == true)
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["key"] == "verify_contact" && s["done"] == true)
+    );
+}
+
+#[tokio::test]
+async fn a_phone_signup_verifies_its_email_with_the_address() {
+    let mut app = spawn_app().await;
+    let email = email("phonefirst");
+    let id = app.start_signup(&email).await;
+    app.post(
+        &format!("/api/signup/{id}/code"),
+        &json!({"channel": "phone", "phone": "81234567"}),
+    )
+    .await;
+    let code = app.code_for("+6581234567").await;
+    let session: Value = app
+        .post(&format!("/api/signup/{id}/verify"), &json!({"code": code}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+
+    let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+    assert_eq!(view["contact_to_verify"], "email");
+    let sent: Value = app
+        .post("/api/account/contact/code", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["channel"], "email");
+    let code = app.code_for(&email).await;
+    assert_eq!(
+        app.post("/api/account/contact/verify", &json!({"code": code}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.put("/api/billing-address", &address_in("SG"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_contact_code_is_counted_and_changes_nothing() {
+    let mut app = spawn_app().await;
+    app.signed_up("wrongcontact").await;
+    app.post(
+        "/api/account/contact/code",
+        &json!({"channel": "phone", "phone": "81234567"}),
+    )
+    .await;
+    let right = app.code_for("+6581234567").await;
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (status, code, _) = error_of(
+        app.post("/api/account/contact/verify", &json!({"code": wrong}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "code_incorrect")
+    );
+    let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+    assert_eq!(view["phone_verified"], false);
+}
+
+#[tokio::test]
+async fn bad_address_fields_are_refused_by_name_and_nothing_is_saved() {
+    let mut app = spawn_app().await;
+    app.signed_up("badaddr").await;
+    app.with_billing_address("81234567").await;
+    app.delete_rows("billing_addresses").await;
+    let cases = [
+        ("postal_code", json!("12345"), "invalid_postal_code"),
+        ("city", json!("  "), "field_required"),
+        ("last_name", json!("x".repeat(65)), "field_too_long"),
+        ("country", json!("XX"), "invalid_country"),
+    ];
+    for (field, value, code) in cases {
+        let mut form = address_in("SG");
+        form[field] = value;
+        let (status, got, got_field) = error_of(app.put("/api/billing-address", &form).await).await;
+        assert_eq!(
+            (status, got.as_str(), got_field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
+        );
+    }
+    let mut corporate = address_in("SG");
+    corporate["account_type"] = json!("corporate");
+    let (_, code, field) = error_of(app.put("/api/billing-address", &corporate).await).await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("field_required", Some("company_name"))
+    );
+    let mut us = address_in("US");
+    us["postal_code"] = json!("");
+    let (_, code, field) = error_of(app.put("/api/billing-address", &us).await).await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("field_required", Some("postal_code"))
+    );
+    assert_eq!(app.count("billing_addresses").await, 0);
+}
+
+#[tokio::test]
+async fn a_corporate_address_is_saved_and_can_be_edited() {
+    let mut app = spawn_app().await;
+    app.signed_up("corp").await;
+    app.with_billing_address("81234567").await;
+    let mut corporate = address_in("SG");
+    corporate["account_type"] = json!("corporate");
+    corporate["company_name"] = json!("Acme Cloud Pte Ltd");
+    corporate["address_line2"] = json!("#12-01");
+    let saved: Value = app
+        .put("/api/billing-address", &corporate)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(saved["company_name"], "Acme Cloud Pte Ltd");
+    let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+    assert_eq!(view["address"]["account_type"], "corporate");
+    assert_eq!(view["address"]["address_line2"], "#12-01");
+    assert_eq!(app.count("billing_addresses").await, 1);
+}
+
+#[tokio::test]
+async fn one_account_never_sees_another_accounts_address() {
+    let mut first = spawn_app().await;
+    first.signed_up("mine").await;
+    first.with_billing_address("81234567").await;
+    let mut second = first.another_client();
+    second.signed_up("theirs").await;
+    let view: Value = second
+        .get("/api/billing-address")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["address"], Value::Null);
+    let anonymous = first.another_client();
+    assert_eq!(
+        anonymous.get("/api/billing-address").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        anonymous
+            .put("/api/billing-address", &address_in("SG"))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn real_name_registration_checks_the_id_and_keeps_it_masked() {
+    let mut app = spawn_app().await;
+    app.signed_up("realname").await;
+    let view: Value = app.get("/api/real-name").await.json().await.unwrap();
+    assert_eq!(view["status"], "not_registered");
+
+    let bad = json!({"kind": "individual", "name": "Wang Fang", "id_number": "110105194912310021"});
+    let (status, code, field) = error_of(app.post("/api/real-name", &bad).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_id_number",
+            Some("id_number")
+        )
+    );
+    let enterprise_with_person_id =
+        json!({"kind": "enterprise", "name": "Acme", "id_number": "11010519491231002X"});
+    assert_eq!(
+        app.post("/api/real-name", &enterprise_with_person_id)
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let good =
+        json!({"kind": "individual", "name": "Wang Fang", "id_number": "11010519491231002X"});
+    let view: Value = app
+        .post("/api/real-name", &good)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "verified");
+    assert_eq!(view["id_masked"], "110105********002X");
+    let stored: String = sqlx::query_scalar("SELECT id_masked FROM real_name_registrations")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert!(!stored.contains("19491231"));
+    let session: Value = app.get("/api/session").await.json().await.unwrap();
+    assert_eq!(session["account"]["real_name"], "verified");
+
+    let again = json!({"kind": "enterprise", "name": "Acme", "id_number": "91350100M000100Y43"});
+    let (status, code, _) = error_of(app.post("/api/real-name", &again).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "real_name_already_verified")
+    );
+}

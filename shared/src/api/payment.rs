@@ -1,0 +1,167 @@
+//! Bodies of the payment-method and ledger endpoints.
+
+use crate::account::{Phone, VerificationCode};
+use crate::country::Country;
+use crate::error::{FieldError, collect_errors};
+use crate::money::Money;
+use crate::payment::CardBrand;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethodKind {
+    Card,
+    Paypal,
+    Paytm,
+}
+
+impl PaymentMethodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethodKind::Card => "card",
+            PaymentMethodKind::Paypal => "paypal",
+            PaymentMethodKind::Paytm => "paytm",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            PaymentMethodKind::Card,
+            PaymentMethodKind::Paypal,
+            PaymentMethodKind::Paytm,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaymentMethodView {
+    pub id: String,
+    pub kind: PaymentMethodKind,
+    /// "VISA •••• 1111", a masked PayPal email, a masked Paytm number.
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<CardBrand>,
+    /// "MM/YY" for cards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_name: Option<String>,
+    pub is_default: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `GET /api/payment-methods`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaymentMethodsView {
+    pub methods: Vec<PaymentMethodView>,
+    /// The kinds this account may add (Paytm alone for India accounts registered after
+    /// 2019-07-29; cards and PayPal for everyone else).
+    pub available: Vec<PaymentMethodKind>,
+    pub accepted_brands: Vec<CardBrand>,
+    pub billing_address_added: bool,
+    /// The amount held and released at once to verify a card.
+    pub verification_hold: Money,
+    /// The credit the first verified method brings, and whether this account has had it.
+    pub free_credit: Money,
+    pub free_credit_granted: bool,
+}
+
+/// The answer to adding a method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MethodAdded {
+    pub method: PaymentMethodView,
+    /// Set when this method earned the one-time free credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_credit_granted: Option<Money>,
+}
+
+/// `POST /api/payment-methods/paypal`: where to send the browser to approve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaypalStarted {
+    pub token: String,
+    pub approval_url: String,
+}
+
+/// `POST /api/payment-methods/paypal/complete`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaypalCompleteForm {
+    pub token: String,
+}
+
+/// `POST /api/payment-methods/paytm/code`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct PaytmCodeForm {
+    pub phone: String,
+}
+
+impl PaytmCodeForm {
+    pub fn parse(&self, country: Country) -> Result<Phone, FieldError> {
+        Phone::parse(country, &self.phone).map_err(|e| e.at("phone"))
+    }
+}
+
+/// `POST /api/payment-methods/paytm`: "Add now".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct PaytmForm {
+    pub phone: String,
+    pub code: String,
+}
+
+impl PaytmForm {
+    pub fn parse(&self, country: Country) -> Result<(Phone, VerificationCode), Vec<FieldError>> {
+        let phone = Phone::parse(country, &self.phone);
+        let code = VerificationCode::parse(&self.code);
+        match (phone, code) {
+            (Ok(phone), Ok(code)) => Ok((phone, code)),
+            (phone, code) => Err(collect_errors([
+                phone.err().map(|e| e.at("phone")),
+                code.err().map(|e| e.at("code")),
+            ])),
+        }
+    }
+}
+
+/// `POST /api/session/reauth`: the password again, for a sensitive step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReauthForm {
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LedgerEntryView {
+    pub id: String,
+    /// `preauth_hold`, `preauth_release`, `free_credit`, …
+    pub kind: String,
+    /// `cash`, `credit` or `hold`.
+    pub bucket: String,
+    pub amount: Money,
+    pub memo: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `GET /api/ledger`: newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LedgerView {
+    pub entries: Vec<LedgerEntryView>,
+    pub credit_balance: Money,
+}

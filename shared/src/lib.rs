@@ -13,5 +13,6 @@ pub mod error;
 pub mod money;
 pub mod payment;
 pub mod realname;
+pub mod refund;
 
 pub use error::{ErrorBody, ErrorCode, FieldError, Invalid};

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod api;
 pub mod billing;
+pub mod catalog;
 pub mod country;
 pub mod error;
 pub mod money;

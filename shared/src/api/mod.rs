@@ -5,9 +5,11 @@
 
 mod billing;
 mod payment;
+mod resources;
 
 pub use billing::*;
 pub use payment::*;
+pub use resources::*;
 
 use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};
 use crate::country::Country;

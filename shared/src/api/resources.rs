@@ -1,0 +1,403 @@
+//! Bodies of the purchase, instance, unsubscription and RAM-user endpoints.
+
+use crate::catalog::Billing;
+use crate::error::{ErrorCode, FieldError, Invalid};
+use crate::money::Money;
+use crate::refund::{RefundType, ResourceKind};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InstanceView {
+    pub id: String,
+    pub product: String,
+    pub product_name: String,
+    pub region: String,
+    pub billing: Billing,
+    pub resource_kind: ResourceKind,
+    pub activated: bool,
+    pub auto_renew: bool,
+    /// `running` or `released`.
+    pub status: String,
+    /// RFC 3339.
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// The answer to a purchase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Purchased {
+    pub instance: InstanceView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    pub charged: Money,
+}
+
+/// `POST /api/instances/{id}/renew`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RenewForm {
+    pub period_months: u32,
+    pub pay_with: crate::catalog::PayWith,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UnsubscribeTab {
+    /// Active instance orders (with their pending renewals).
+    #[default]
+    Resource,
+    /// Pending renewals that have not taken effect.
+    Renewal,
+    /// Unsubscription history.
+    Records,
+}
+
+/// Filters and page of `GET /api/unsubscribe`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema, IntoParams))]
+#[serde(default)]
+pub struct UnsubscribeQuery {
+    pub tab: UnsubscribeTab,
+    /// Product code, e.g. `ecs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Part of an instance ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Orders placed at or after this time (RFC 3339 or YYYY-MM-DD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_from: Option<String>,
+    /// Orders placed before the end of this day (RFC 3339 or YYYY-MM-DD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_to: Option<String>,
+    /// 1-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// At most 100; 20 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+/// One instance that can be unsubscribed, with the refund it would get now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnsubscribableResource {
+    pub instance_id: String,
+    pub product: String,
+    pub product_name: String,
+    pub region: String,
+    pub resource_kind: ResourceKind,
+    pub refund_type: RefundType,
+    pub activated: bool,
+    /// RFC 3339: when the first order was placed.
+    pub order_time: String,
+    pub expires_at: String,
+    /// Cash paid over all orders still in force (coupons and credit excluded).
+    pub cash_paid: Money,
+    /// Paid with free credit or coupons: never refunded as cash.
+    pub non_cash_paid: Money,
+    pub refund: Money,
+    pub pending_renewals: u32,
+}
+
+/// A renewal order that has not started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PendingRenewal {
+    pub order_id: String,
+    pub instance_id: String,
+    pub product_name: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub refund: Money,
+    /// The expiration time the instance would have if this renewal and all later ones were cancelled.
+    pub updated_expiration: String,
+}
+
+/// One past unsubscription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnsubscribeRecord {
+    pub id: String,
+    pub instance_id: String,
+    pub product_name: String,
+    /// `resource` or `renewal`.
+    pub scope: String,
+    pub refund_type: RefundType,
+    /// "Unsubscribed".
+    pub order_status: String,
+    /// Where the refund goes: "Bank card •••• 1111", "PayPal", "Account balance", or "No refund".
+    pub unsubscribe_to: String,
+    pub refund_amount: Money,
+    /// `processing`, `refunded`, or `none` when nothing is refunded.
+    pub refund_status: String,
+    /// RFC 3339: when the refund arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_time: Option<String>,
+    pub unsubscribed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupCount {
+    pub resource_kind: ResourceKind,
+    pub refund_type: RefundType,
+    pub activated: bool,
+    pub count: u32,
+}
+
+/// `GET /api/unsubscribe`: one tab's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnsubscribeList {
+    pub tab: UnsubscribeTab,
+    #[serde(default)]
+    pub resources: Vec<UnsubscribableResource>,
+    #[serde(default)]
+    pub renewals: Vec<PendingRenewal>,
+    #[serde(default)]
+    pub records: Vec<UnsubscribeRecord>,
+    /// Counts per resource type, refund type and activation status (resource tab).
+    #[serde(default)]
+    pub groups: Vec<GroupCount>,
+    pub total: u32,
+    pub page: u32,
+    pub page_size: u32,
+    /// The refund rule the figures follow.
+    pub refund_rule: String,
+}
+
+/// The most instances one batch unsubscription may hold (seed 002).
+pub const MAX_BATCH: usize = 50;
+
+/// `POST /api/unsubscribe`: one instance, or a batch of Partial Refund ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct UnsubscribeForm {
+    pub instance_ids: Vec<String>,
+    /// "I have confirmed the refund amount."
+    pub confirm_refund_amount: bool,
+    /// "I have backed up or migrated my data."
+    pub confirm_data_backed_up: bool,
+}
+
+impl UnsubscribeForm {
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.instance_ids.is_empty() {
+            return Err(
+                Invalid::new(ErrorCode::FieldRequired, "Choose at least one instance.")
+                    .at("instance_ids"),
+            );
+        }
+        if self.instance_ids.len() > MAX_BATCH {
+            return Err(Invalid::new(
+                ErrorCode::BatchTooLarge,
+                format!("Unsubscribe at most {MAX_BATCH} instances at a time."),
+            )
+            .at("instance_ids"));
+        }
+        if !self.confirm_refund_amount {
+            return Err(Invalid::new(
+                ErrorCode::ConfirmationRequired,
+                "Confirm the refund amount.",
+            )
+            .at("confirm_refund_amount"));
+        }
+        if !self.confirm_data_backed_up {
+            return Err(Invalid::new(
+                ErrorCode::ConfirmationRequired,
+                "Confirm that your data is backed up: it is deleted for good.",
+            )
+            .at("confirm_data_backed_up"));
+        }
+        Ok(())
+    }
+}
+
+/// `POST /api/unsubscribe/renewals`: cancel the pending renewals from `order_id` on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct UnsubscribeRenewalForm {
+    pub instance_id: String,
+    /// The renewal whose start becomes the updated expiration time; it and every later one
+    /// are cancelled.
+    pub order_id: String,
+    pub confirm_refund_amount: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Unsubscribed {
+    pub records: Vec<UnsubscribeRecord>,
+    pub total_refund: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum Permission {
+    /// Unsubscribe, buy, pay (Alibaba Cloud's AliyunBSSFullAccess).
+    BillingFullAccess,
+    /// See orders, bills and the unsubscription lists.
+    BillingReadOnlyAccess,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::BillingFullAccess => "BillingFullAccess",
+            Permission::BillingReadOnlyAccess => "BillingReadOnlyAccess",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Permission::BillingFullAccess,
+            Permission::BillingReadOnlyAccess,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == raw)
+    }
+}
+
+/// `POST /api/ram-users`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RamUserForm {
+    pub username: String,
+    pub password: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl RamUserForm {
+    pub fn parse(&self) -> Result<(String, crate::account::Password), Vec<FieldError>> {
+        let name = self.username.trim();
+        let username = if (3..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        {
+            Ok(name.to_ascii_lowercase())
+        } else {
+            Err(Invalid::new(
+                ErrorCode::InvalidUsername,
+                "Use 3 to 64 letters, digits, dots, dashes or underscores.",
+            ))
+        };
+        let password = crate::account::Password::parse(&self.password, None);
+        match (username, password) {
+            (Ok(u), Ok(p)) => Ok((u, p)),
+            (u, p) => Err(crate::error::collect_errors([
+                u.err().map(|e| e.at("username")),
+                p.err().map(|e| e.at("password")),
+            ])),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RamUserView {
+    pub id: String,
+    pub username: String,
+    pub permissions: Vec<Permission>,
+    pub created_at: String,
+}
+
+/// `POST /api/session/ram`: a RAM user signs in under the owner's account alias.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RamSignInForm {
+    /// The owner account's ID (its alias).
+    pub account_alias: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsubscription_needs_both_confirmations_and_at_most_fifty_instances() {
+        let ok = UnsubscribeForm {
+            instance_ids: vec!["i-1".into()],
+            confirm_refund_amount: true,
+            confirm_data_backed_up: true,
+        };
+        assert!(ok.check().is_ok());
+        let no_backup = UnsubscribeForm {
+            confirm_data_backed_up: false,
+            ..ok.clone()
+        };
+        assert_eq!(
+            no_backup.check().unwrap_err().field,
+            "confirm_data_backed_up"
+        );
+        let no_amount = UnsubscribeForm {
+            confirm_refund_amount: false,
+            ..ok.clone()
+        };
+        assert_eq!(
+            no_amount.check().unwrap_err().code,
+            ErrorCode::ConfirmationRequired
+        );
+        let fifty = UnsubscribeForm {
+            instance_ids: (0..50).map(|i| format!("i-{i}")).collect(),
+            ..ok.clone()
+        };
+        assert!(fifty.check().is_ok());
+        let fifty_one = UnsubscribeForm {
+            instance_ids: (0..51).map(|i| format!("i-{i}")).collect(),
+            ..ok.clone()
+        };
+        assert_eq!(
+            fifty_one.check().unwrap_err().code,
+            ErrorCode::BatchTooLarge
+        );
+        assert_eq!(
+            UnsubscribeForm {
+                instance_ids: vec![],
+                ..ok
+            }
+            .check()
+            .unwrap_err()
+            .code,
+            ErrorCode::FieldRequired
+        );
+    }
+
+    #[test]
+    fn ram_usernames_are_simple_and_passwords_follow_the_rules() {
+        let form = RamUserForm {
+            username: "Ops.Bot".into(),
+            password: "Turbine9Blue".into(),
+            permissions: vec![],
+        };
+        assert_eq!(form.parse().unwrap().0, "ops.bot");
+        let bad = RamUserForm {
+            username: "a b".into(),
+            password: "short".into(),
+            permissions: vec![],
+        };
+        let fields: Vec<_> = bad
+            .parse()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, vec!["username", "password"]);
+    }
+}

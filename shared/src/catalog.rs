@@ -1,0 +1,317 @@
+//! What the console sells (SPEC §4): a small catalog and its regions.
+
+use crate::error::{ErrorCode, Invalid};
+use crate::money::{Currency, Money};
+use crate::refund::ResourceKind;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Product {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub kind: ResourceKind,
+    /// Whether a started subscription refunds its unused part.
+    pub refundable: bool,
+    /// USD cents per month of subscription.
+    pub monthly_cents: i64,
+    /// USD per hour of pay-as-you-go use, in hundredths of a cent; `None` when not sold so.
+    pub hourly_centi_cents: Option<i64>,
+    /// Subscription lengths offered, in months.
+    pub periods: &'static [u32],
+}
+
+pub static PRODUCTS: &[Product] = &[
+    Product {
+        code: "ecs",
+        name: "Elastic Compute Service (ECS)",
+        kind: ResourceKind::RegularCloudResource,
+        refundable: true,
+        monthly_cents: 20_00,
+        hourly_centi_cents: Some(5_00),
+        periods: &[1, 3, 6, 12],
+    },
+    Product {
+        code: "rds",
+        name: "ApsaraDB RDS",
+        kind: ResourceKind::RegularCloudResource,
+        refundable: true,
+        monthly_cents: 35_00,
+        hourly_centi_cents: Some(8_00),
+        periods: &[1, 3, 6, 12],
+    },
+    Product {
+        code: "oss",
+        name: "OSS storage plan (500 GB)",
+        kind: ResourceKind::ResourcePlan,
+        refundable: true,
+        monthly_cents: 9_90,
+        hourly_centi_cents: None,
+        periods: &[1, 6, 12],
+    },
+    Product {
+        code: "domain",
+        name: "Domain name registration",
+        kind: ResourceKind::RegularCloudResource,
+        refundable: false,
+        monthly_cents: 1_00,
+        hourly_centi_cents: None,
+        periods: &[12],
+    },
+];
+
+impl Product {
+    pub fn find(code: &str) -> Option<&'static Product> {
+        PRODUCTS.iter().find(|p| p.code == code)
+    }
+
+    pub fn price(&self, months: u32) -> Money {
+        Money::from_minor(self.monthly_cents * i64::from(months), Currency::USD)
+    }
+
+    /// The charge for `millis` of pay-as-you-go use, rounded up to the cent.
+    pub fn usage_charge(&self, millis: i64) -> Option<Money> {
+        let hourly = Decimal::new(self.hourly_centi_cents?, 4);
+        let amount = crate::money::round_up_to_cent(
+            hourly * Decimal::from(millis) / Decimal::from(3_600_000),
+        );
+        Some(Money::new(amount, Currency::USD))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Region {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// Buying here needs real-name registration.
+    pub mainland_china: bool,
+}
+
+pub static REGIONS: &[Region] = &[
+    Region {
+        code: "ap-southeast-1",
+        name: "Singapore",
+        mainland_china: false,
+    },
+    Region {
+        code: "us-west-1",
+        name: "US (Silicon Valley)",
+        mainland_china: false,
+    },
+    Region {
+        code: "eu-central-1",
+        name: "Germany (Frankfurt)",
+        mainland_china: false,
+    },
+    Region {
+        code: "cn-hongkong",
+        name: "China (Hong Kong)",
+        mainland_china: false,
+    },
+    Region {
+        code: "cn-hangzhou",
+        name: "China (Hangzhou)",
+        mainland_china: true,
+    },
+    Region {
+        code: "cn-beijing",
+        name: "China (Beijing)",
+        mainland_china: true,
+    },
+];
+
+impl Region {
+    pub fn find(code: &str) -> Option<&'static Region> {
+        REGIONS.iter().find(|r| r.code == code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    #[default]
+    Subscription,
+    Payg,
+}
+
+impl Billing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Billing::Subscription => "subscription",
+            Billing::Payg => "payg",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PayWith {
+    /// The default payment method.
+    #[default]
+    DefaultMethod,
+    /// The account's cash balance.
+    Balance,
+    /// The free credit.
+    Credit,
+}
+
+/// `POST /api/orders`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PurchaseForm {
+    pub product: String,
+    pub region: String,
+    pub billing: Billing,
+    /// Subscription length; ignored for pay-as-you-go.
+    pub period_months: u32,
+    pub auto_renew: bool,
+    pub pay_with: PayWith,
+}
+
+#[derive(Debug, Clone)]
+pub struct Purchase {
+    pub product: &'static Product,
+    pub region: &'static Region,
+    pub billing: Billing,
+    pub period_months: u32,
+    pub auto_renew: bool,
+    pub pay_with: PayWith,
+}
+
+impl PurchaseForm {
+    pub fn parse(&self) -> Result<Purchase, crate::FieldError> {
+        let product = Product::find(&self.product).ok_or_else(|| {
+            Invalid::new(
+                ErrorCode::InvalidProduct,
+                "Choose a product from the catalog.",
+            )
+            .at("product")
+        })?;
+        let region = Region::find(&self.region).ok_or_else(|| {
+            Invalid::new(ErrorCode::InvalidProduct, "Choose a region from the list.").at("region")
+        })?;
+        match self.billing {
+            Billing::Payg if product.hourly_centi_cents.is_none() => Err(Invalid::new(
+                ErrorCode::InvalidProduct,
+                format!("{} is sold by subscription only.", product.name),
+            )
+            .at("billing")),
+            Billing::Subscription if !product.periods.contains(&self.period_months) => {
+                Err(Invalid::new(
+                    ErrorCode::InvalidProduct,
+                    format!("Choose a period of {} months.", join(product.periods)),
+                )
+                .at("period_months"))
+            }
+            billing => Ok(Purchase {
+                product,
+                region,
+                billing,
+                period_months: if billing == Billing::Payg {
+                    0
+                } else {
+                    self.period_months
+                },
+                auto_renew: self.auto_renew && billing == Billing::Subscription,
+                pay_with: self.pay_with,
+            }),
+        }
+    }
+}
+
+fn join(periods: &[u32]) -> String {
+    let all: Vec<String> = periods.iter().map(u32::to_string).collect();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => all.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_multiply_by_months() {
+        assert_eq!(
+            Product::find("ecs").unwrap().price(12),
+            Money::from_minor(240_00, Currency::USD)
+        );
+    }
+
+    #[test]
+    fn usage_is_charged_by_the_hour_rounded_up_to_the_cent() {
+        let ecs = Product::find("ecs").unwrap();
+        assert_eq!(
+            ecs.usage_charge(3_600_000),
+            Some(Money::from_minor(5, Currency::USD))
+        );
+        assert_eq!(
+            ecs.usage_charge(1),
+            Some(Money::from_minor(1, Currency::USD))
+        );
+        assert_eq!(ecs.usage_charge(0), Some(Money::zero(Currency::USD)));
+        assert_eq!(Product::find("oss").unwrap().usage_charge(3_600_000), None);
+    }
+
+    #[test]
+    fn a_purchase_needs_a_known_product_region_and_period() {
+        let form = PurchaseForm {
+            product: "ecs".into(),
+            region: "ap-southeast-1".into(),
+            period_months: 1,
+            ..Default::default()
+        };
+        assert!(form.parse().is_ok());
+        assert_eq!(
+            PurchaseForm {
+                product: "vm".into(),
+                ..form.clone()
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "product"
+        );
+        assert_eq!(
+            PurchaseForm {
+                region: "mars-1".into(),
+                ..form.clone()
+            }
+            .parse()
+            .unwrap_err()
+            .field,
+            "region"
+        );
+        let bad_period = PurchaseForm {
+            period_months: 2,
+            ..form.clone()
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(bad_period.field, "period_months");
+        assert!(
+            bad_period.message.contains("1, 3, 6 or 12"),
+            "{}",
+            bad_period.message
+        );
+        let payg_domain = PurchaseForm {
+            product: "domain".into(),
+            billing: Billing::Payg,
+            ..form.clone()
+        };
+        assert_eq!(payg_domain.parse().unwrap_err().field, "billing");
+        let payg = PurchaseForm {
+            billing: Billing::Payg,
+            auto_renew: true,
+            period_months: 7,
+            ..form
+        }
+        .parse()
+        .unwrap();
+        assert_eq!((payg.period_months, payg.auto_renew), (0, false));
+    }
+}

@@ -171,3 +171,37 @@ test('an unknown sign-up link says so and offers a new start', async ({ page }) 
   await expect(page.getByRole('link', { name: 'Start a new sign-up' })).toBeVisible();
   await expectAccessible(page, 'unknown sign-up');
 });
+
+test('the sign-up page keeps its contrast in dark mode', async ({ page }, testInfo) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto('/signup');
+  await page.getByRole('button', { name: 'Sign Up' }).click();
+  await expect(page.getByLabel('Country/Region')).toBeFocused();
+  await expectAccessible(page, 'sign-up, dark, with errors');
+  await snapshot(page, testInfo, 'signup-dark');
+});
+
+test('offers a resend when the countdown ends, and the newest code counts', async ({ page, request }, testInfo) => {
+  // The countdown runs on the browser's clock and the resend rule on the server's: move both.
+  await page.clock.install();
+  const email = uniqueEmail(testInfo);
+  await fillSignup(page, email);
+  await page.getByRole('button', { name: 'Send code' }).click();
+  const first = await newestCode(request, email);
+  await expect(page.getByRole('button', { name: /Resend code in \d+ s/ })).toBeDisabled();
+
+  await page.clock.runFor(60_000);
+  const moved = await request.post('/api/dev/clock', { data: { advance_seconds: 60 } });
+  expect(moved.ok(), await moved.text()).toBeTruthy();
+  const resend = page.getByRole('button', { name: 'Resend code', exact: true });
+  await expect(resend).toBeEnabled();
+  await resend.click();
+  const second = await newestCode(request, email, 1);
+  await expect(page.getByRole('button', { name: /Resend code in \d+ s/ })).toBeDisabled();
+
+  await page.getByLabel('Verification code').fill(second);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  expect(second).toMatch(/^\d{6}$/);
+  expect(first).toMatch(/^\d{6}$/);
+});

@@ -11,13 +11,16 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use shared::api::Permission;
 use std::net::SocketAddr;
 
 pub const COOKIE: &str = "ac_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const SESSION_TTL_MS: i64 = 24 * 3_600_000;
 
-/// A signed-in request's session.
+/// A signed-in request's session, of the account owner only: RAM users are refused with
+/// `owner_only` unless a handler takes [`MemberSession`] instead, so a new route is closed to
+/// them by default.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
     pub token_hash: String,
@@ -26,6 +29,36 @@ pub struct CurrentSession {
     pub expires_at: i64,
     /// When the password was last entered in this session.
     pub authenticated_at: i64,
+    /// Set when a RAM user (not the owner) signed in.
+    pub ram_user: Option<RamUser>,
+}
+
+/// A session of the owner or of one of the account's RAM users.
+#[derive(Debug, Clone)]
+pub struct MemberSession(pub CurrentSession);
+
+#[derive(Debug, Clone)]
+pub struct RamUser {
+    pub id: String,
+    pub username: String,
+    pub permissions: Vec<Permission>,
+}
+
+impl MemberSession {
+    /// The owner may do everything; a RAM user needs `permission` (full access implies read).
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        let Some(user) = &self.0.ram_user else {
+            return Ok(());
+        };
+        let granted = user.permissions.contains(&permission)
+            || (permission == Permission::BillingReadOnlyAccess
+                && user.permissions.contains(&Permission::BillingFullAccess));
+        if granted {
+            Ok(())
+        } else {
+            Err(ApiError::PermissionDenied(permission.as_str()))
+        }
+    }
 }
 
 /// Changing payment methods, unsubscribing and starting closure need the password entered
@@ -59,15 +92,20 @@ fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub async fn create(tx: &mut Tx, account_id: &str, now_ms: i64) -> sqlx::Result<NewSession> {
+pub async fn create(
+    tx: &mut Tx,
+    account_id: &str,
+    ram_user_id: Option<&str>,
+    now_ms: i64,
+) -> sqlx::Result<NewSession> {
     let session = NewSession {
         token: random_token(),
         csrf_token: random_token(),
         expires_at: now_ms + SESSION_TTL_MS,
     };
     sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(hash_token(&session.token))
     .bind(account_id)
@@ -75,6 +113,7 @@ pub async fn create(tx: &mut Tx, account_id: &str, now_ms: i64) -> sqlx::Result<
     .bind(now_ms)
     .bind(now_ms)
     .bind(session.expires_at)
+    .bind(ram_user_id)
     .execute(&mut **tx)
     .await?;
     Ok(session)
@@ -109,38 +148,78 @@ fn token_from(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    token_hash: String,
+    account_id: String,
+    csrf_token: String,
+    expires_at: i64,
+    authenticated_at: i64,
+    ram_user_id: Option<String>,
+    username: Option<String>,
+    permissions: Option<String>,
+}
+
+async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
+    let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+    let row: SessionRow = sqlx::query_as(
+        "SELECT s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
+                r.username, r.permissions
+         FROM sessions s LEFT JOIN ram_users r ON r.id = s.ram_user_id
+         WHERE s.token_hash = ? AND s.expires_at > ?",
+    )
+    .bind(hash_token(&token))
+    .bind(state.clock.now_ms())
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::Unauthenticated)?;
+    if !is_safe(&parts.method) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent.as_bytes(), row.csrf_token.as_bytes()) {
+            return Err(ApiError::CsrfFailed);
+        }
+    }
+    let ram_user = row.ram_user_id.map(|id| RamUser {
+        id,
+        username: row.username.unwrap_or_default(),
+        permissions: row
+            .permissions
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(Permission::parse)
+            .collect(),
+    });
+    Ok(CurrentSession {
+        token_hash: row.token_hash,
+        account_id: row.account_id,
+        csrf_token: row.csrf_token,
+        expires_at: row.expires_at,
+        authenticated_at: row.authenticated_at,
+        ram_user,
+    })
+}
+
 impl FromRequestParts<AppState> for CurrentSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let found: Option<(String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT token_hash, account_id, csrf_token, expires_at, authenticated_at FROM sessions
-             WHERE token_hash = ? AND expires_at > ?",
-        )
-        .bind(hash_token(&token))
-        .bind(state.clock.now_ms())
-        .fetch_optional(&state.db)
-        .await?;
-        let (token_hash, account_id, csrf_token, expires_at, authenticated_at) =
-            found.ok_or(ApiError::Unauthenticated)?;
-        if !is_safe(&parts.method) {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
-                return Err(ApiError::CsrfFailed);
-            }
+        let session = load(parts, state).await?;
+        if session.ram_user.is_some() {
+            return Err(ApiError::OwnerOnly);
         }
-        Ok(CurrentSession {
-            token_hash,
-            account_id,
-            csrf_token,
-            expires_at,
-            authenticated_at,
-        })
+        Ok(session)
+    }
+}
+
+impl FromRequestParts<AppState> for MemberSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        load(parts, state).await.map(MemberSession)
     }
 }
 

@@ -64,6 +64,14 @@ pub struct Config {
     )]
     pub simulator_latency_ms: u64,
 
+    /// Pay-as-you-go usage reaches billing this many hours after the hour it was used in.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_USAGE_BILLING_DELAY_HOURS",
+        default_value_t = 2
+    )]
+    pub usage_billing_delay_hours: i64,
+
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

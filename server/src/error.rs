@@ -81,6 +81,24 @@ pub enum ApiError {
     ReauthRequired,
     #[error("last payment method")]
     LastPaymentMethod,
+    #[error("only the account owner may do this")]
+    OwnerOnly,
+    #[error("RAM user lacks {0}")]
+    PermissionDenied(&'static str),
+    #[error("real-name registration needed")]
+    RealNameRequired,
+    #[error("no payment method")]
+    PaymentMethodRequired,
+    #[error("insufficient {0}")]
+    InsufficientBalance(&'static str),
+    #[error("batch mixes refund types")]
+    BatchMixedRefundTypes,
+    #[error("already released")]
+    AlreadyReleased,
+    #[error("not unsubscribable: {0}")]
+    NotUnsubscribable(String),
+    #[error("username taken")]
+    UsernameTaken,
     #[error("missing Idempotency-Key")]
     IdempotencyKeyMissing,
     #[error("Idempotency-Key reused with another request")]
@@ -328,6 +346,55 @@ impl ApiError {
                 "This is your last payment method and pay-as-you-go resources are running. Add another method first.".into(),
                 None,
             ),
+            OwnerOnly => (
+                StatusCode::FORBIDDEN,
+                C::OwnerOnly,
+                "Only the account owner can do this. RAM users cannot.".into(),
+                None,
+            ),
+            PermissionDenied(permission) => (
+                StatusCode::FORBIDDEN,
+                C::PermissionDenied,
+                format!("Your RAM user needs the {permission} permission for this. Ask the account owner to grant it."),
+                None,
+            ),
+            RealNameRequired => (
+                StatusCode::CONFLICT,
+                C::RealNameRequired,
+                "Buying in mainland-China regions needs real-name registration first.".into(),
+                None,
+            ),
+            PaymentMethodRequired => (
+                StatusCode::CONFLICT,
+                C::PaymentMethodRequired,
+                "Add a payment method first.".into(),
+                None,
+            ),
+            InsufficientBalance(what) => (
+                StatusCode::PAYMENT_REQUIRED,
+                C::InsufficientBalance,
+                format!("Your {what} does not cover this. Choose another way to pay."),
+                None,
+            ),
+            BatchMixedRefundTypes => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::BatchMixedRefundTypes,
+                "Only Partial Refund resources can be unsubscribed in a batch. Unsubscribe the others one at a time.".into(),
+                None,
+            ),
+            AlreadyReleased => (
+                StatusCode::CONFLICT,
+                C::AlreadyReleased,
+                "This resource is already unsubscribed and released.".into(),
+                None,
+            ),
+            NotUnsubscribable(why) => (StatusCode::CONFLICT, C::NotUnsubscribable, why.clone(), None),
+            UsernameTaken => (
+                StatusCode::CONFLICT,
+                C::UsernameTaken,
+                "This account already has a RAM user of that name.".into(),
+                None,
+            ),
             IdempotencyKeyMissing => (
                 StatusCode::BAD_REQUEST,
                 C::IdempotencyKeyMissing,
@@ -373,6 +440,8 @@ impl ApiError {
             | ApiError::CardTypeNotAccepted(_)
             | ApiError::CardAlreadyBound => Some("number".to_owned()),
             ApiError::ContactNotVerified { .. } => Some("contact".to_owned()),
+            ApiError::BatchMixedRefundTypes => Some("instance_ids".to_owned()),
+            ApiError::UsernameTaken => Some("username".to_owned()),
             _ => None,
         };
         ErrorBody {

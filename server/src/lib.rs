@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod gateway;
 pub mod idempotency;
+pub mod jobs;
 pub mod notify;
 pub mod passwords;
 pub mod rate_limit;
@@ -115,6 +116,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 }
 
 pub fn start_workers(state: &AppState) {
+    tokio::spawn(jobs::run_scheduler(state.clone()));
     match &state.config.smtp_url {
         Some(url) => {
             tokio::spawn(notify::run_email_worker(

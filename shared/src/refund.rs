@@ -95,6 +95,43 @@ pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
     }
 }
 
+/// Where a refund goes (seed 002): back to the card within 150 days of payment, to PayPal
+/// within 180 days, otherwise (and for balance payments) to the account balance. Paytm, which
+/// the seed does not list, follows the card rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RefundDestination {
+    Card,
+    Paypal,
+    Paytm,
+    Balance,
+}
+
+impl RefundDestination {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundDestination::Card => "card",
+            RefundDestination::Paypal => "paypal",
+            RefundDestination::Paytm => "paytm",
+            RefundDestination::Balance => "balance",
+        }
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `paid_with` is how the order was paid: `card`, `paypal`, `paytm`, `balance` or `credit`.
+pub fn refund_destination(paid_with: &str, paid_at: i64, now: i64) -> RefundDestination {
+    let within = |days: i64| now - paid_at <= days * DAY_MS;
+    match paid_with {
+        "card" if within(150) => RefundDestination::Card,
+        "paytm" if within(150) => RefundDestination::Paytm,
+        "paypal" if within(180) => RefundDestination::Paypal,
+        _ => RefundDestination::Balance,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +261,17 @@ mod tests {
             refund_type(ResourcePlan, true, true, true),
             RefundType::PartialRefund
         );
+    }
+
+    #[test]
+    fn refunds_go_back_to_the_card_for_150_days_and_to_paypal_for_180() {
+        use RefundDestination::*;
+        assert_eq!(refund_destination("card", 0, 150 * DAY), Card);
+        assert_eq!(refund_destination("card", 0, 150 * DAY + 1), Balance);
+        assert_eq!(refund_destination("paypal", 0, 180 * DAY), Paypal);
+        assert_eq!(refund_destination("paypal", 0, 180 * DAY + 1), Balance);
+        assert_eq!(refund_destination("balance", 0, 0), Balance);
+        assert_eq!(refund_destination("paytm", 0, DAY), Paytm);
     }
 
     fn any_period() -> impl Strategy<Value = (PaidPeriod, i64)> {

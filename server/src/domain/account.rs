@@ -20,6 +20,7 @@ pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
+    uid: String,
     email: String,
     country: String,
     verified_channel: String,
@@ -31,7 +32,7 @@ struct Row {
 
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     let row: Row = sqlx::query_as(
-        "SELECT id, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
+        "SELECT id, uid, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
          FROM accounts WHERE id = ?",
     )
     .bind(account_id)
@@ -53,6 +54,7 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     .await?;
     Ok(AccountView {
         id: row.id,
+        uid: row.uid,
         email: row.email,
         country: country.code().to_owned(),
         country_name: country.name().to_owned(),

@@ -3,9 +3,13 @@
 
 pub mod account;
 pub mod billing;
+pub mod demo;
 pub mod ledger;
 pub mod payment;
+pub mod purchase;
+pub mod ram;
 pub mod realname;
 pub mod session;
 pub mod signup;
+pub mod unsubscribe;
 pub mod verification;

@@ -166,6 +166,8 @@ struct NewMethod<'a> {
     fingerprint: &'a str,
     label: String,
     card: Option<&'a Card>,
+    /// How the gateway charges this method later.
+    gateway_token: String,
 }
 
 /// Inserts the method (the first becomes the default) and grants the free credit if this
@@ -201,8 +203,8 @@ async fn bind(
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?;
     let inserted = sqlx::query(
-        "INSERT INTO payment_methods (id, account_id, kind, fingerprint, brand, last4, exp_month, exp_year, holder_name, company_name, card_address, label, is_default, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO payment_methods (id, account_id, kind, fingerprint, brand, last4, exp_month, exp_year, holder_name, company_name, card_address, label, is_default, created_at, gateway_token)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(account_id)
@@ -218,6 +220,7 @@ async fn bind(
     .bind(&method.label)
     .bind(!has_default)
     .bind(now)
+    .bind(&method.gateway_token)
     .execute(&mut **tx)
     .await;
     match inserted {
@@ -335,6 +338,7 @@ pub async fn add_card(
         fingerprint: &fingerprint,
         label,
         card: Some(&card),
+        gateway_token: authorization.card_token.clone(),
     };
     let (id, credit) = bind(&mut tx, now, account_id, method, ApiError::CardAlreadyBound).await?;
     let reference = Some(authorization.reference.as_str());
@@ -444,6 +448,7 @@ pub async fn complete_paypal(
         fingerprint: &fingerprint,
         label,
         card: None,
+        gateway_token: format!("paypal:{}", payer.payer_id),
     };
     let (id, credit) = bind(
         &mut tx,
@@ -539,6 +544,7 @@ pub async fn add_paytm(
         fingerprint: &fingerprint,
         label: format!("Paytm {}", phone.masked()),
         card: None,
+        gateway_token: format!("paytm:{}", phone.as_str()),
     };
     let (id, credit) = bind(
         &mut tx,
@@ -585,6 +591,16 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
 pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     let was_default = owned(&mut tx, account_id, id).await?;
+    let (methods, running_payg): (i64, bool) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = ?1),
+                EXISTS (SELECT 1 FROM instances WHERE account_id = ?1 AND billing = 'payg' AND status = 'running')",
+    )
+    .bind(account_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if methods == 1 && running_payg {
+        return Err(ApiError::LastPaymentMethod);
+    }
     sqlx::query("DELETE FROM payment_methods WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

@@ -24,7 +24,7 @@ fn wait_after(failures: i64, free: i64) -> Option<i64> {
 }
 
 /// Refuses with `SignInThrottled` while `email` or `client` is in a wait after failures.
-async fn check_throttle(
+pub async fn check_throttle(
     state: &AppState,
     email: &str,
     client: &str,
@@ -48,7 +48,7 @@ async fn check_throttle(
     Ok(())
 }
 
-async fn record_failure(state: &AppState, email: &str, client: &str) -> Result<(), ApiError> {
+pub async fn record_failure(state: &AppState, email: &str, client: &str) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     rate_limit::record(&mut tx, "signin_failed_email", email, now).await?;
@@ -80,7 +80,7 @@ pub async fn sign_in(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     rate_limit::clear(&mut tx, "signin_failed_email", email).await?;
-    let session = auth::create(&mut tx, &account_id, now).await?;
+    let session = auth::create(&mut tx, &account_id, None, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok((account_id, session))
@@ -94,11 +94,19 @@ pub async fn reauthenticate(
     password: String,
     client: &str,
 ) -> Result<(), ApiError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = ?")
+    // A RAM user proves its own password; the throttle is keyed by the account email either way.
+    let (email, stored): (String, String) = match &session.ram_user {
+        None => sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = ?")
             .bind(&session.account_id)
             .fetch_one(&state.db)
-            .await?;
+            .await?,
+        Some(user) => sqlx::query_as(
+            "SELECT a.email || '/' || r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?",
+        )
+        .bind(&user.id)
+        .fetch_one(&state.db)
+        .await?,
+    };
     check_throttle(state, &email, client, state.clock.now_ms()).await?;
     if password.is_empty() || !state.hasher.verify(password, Some(stored)).await? {
         record_failure(state, &email, client).await?;

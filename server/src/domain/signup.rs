@@ -173,10 +173,11 @@ pub async fn verify(
         Channel::Phone => (None, Some(proven.address.clone()), Some(now)),
     };
     let inserted = sqlx::query(
-        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&account_id)
+    .bind(new_uid())
     .bind(&pending.email)
     .bind(&pending.password_hash)
     .bind(&pending.country)
@@ -196,8 +197,15 @@ pub async fn verify(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let session = auth::create(&mut tx, &account_id, now).await?;
+    let session = auth::create(&mut tx, &account_id, None, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, channel = proven.channel.as_str(), "account created");
     Ok((account_id, session))
+}
+
+/// The account ID people type to sign in as a RAM user: 16 digits, like a cloud console's UID.
+fn new_uid() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    format!("5{:015}", rng.gen_range(0..1_000_000_000_000_000u64))
 }

@@ -36,6 +36,14 @@ pub struct CardCheck<'a> {
 #[derive(Debug, Clone)]
 pub struct Authorization {
     pub reference: String,
+    /// What the gateway gives to charge this card later without its number.
+    pub card_token: String,
+}
+
+/// A completed charge.
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub reference: String,
 }
 
 /// A PayPal account that approved the billing agreement.
@@ -63,4 +71,10 @@ pub trait PaymentGateway: Send + Sync {
 
     /// Where to send the browser to approve `token` at PayPal.
     fn paypal_approval_url(&self, token: &str) -> String;
+
+    /// Charges a bound method, named by the token the gateway gave when it was added.
+    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge>;
+
+    /// Returns `amount` of an earlier charge to where it came from.
+    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()>;
 }

@@ -2,7 +2,9 @@
 //! takes a little while, and test card numbers decline, fail or hang (see README, "Test cards").
 //! Its PayPal is a consent page served by this server at `/sim/paypal/checkout`.
 
-use super::{Authorization, CardCheck, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer};
+use super::{
+    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+};
 use crate::db::Db;
 use shared::money::Money;
 use std::time::Duration;
@@ -19,6 +21,9 @@ pub const INSUFFICIENT_FUNDS: &str = "4000000000009995";
 pub const NETWORK_ERROR: &str = "4000000000000119";
 /// Never answers: the server's own gateway timeout decides.
 pub const HANGS: &str = "4000000000000127";
+/// Verifies fine, but every later charge is declined (for overdue bills).
+pub const CHARGES_DECLINE: &str = "4000000000000341";
+const DECLINING_TOKEN: &str = "sim-tok-declines-";
 
 impl SimulatedGateway {
     pub fn new(db: Db, latency: Duration) -> Self {
@@ -45,8 +50,14 @@ impl PaymentGateway for SimulatedGateway {
                         return Err(GatewayError::Declined);
                     }
                     tracing::debug!(amount = %amount, card = ?card.number, "simulated hold placed");
+                    let prefix = if card.number.expose() == CHARGES_DECLINE {
+                        DECLINING_TOKEN
+                    } else {
+                        "sim-tok-"
+                    };
                     Ok(Authorization {
                         reference: format!("sim-auth-{}", uuid::Uuid::new_v4().simple()),
+                        card_token: format!("{prefix}{}", uuid::Uuid::new_v4().simple()),
                     })
                 }
             }
@@ -82,5 +93,26 @@ impl PaymentGateway for SimulatedGateway {
 
     fn paypal_approval_url(&self, token: &str) -> String {
         format!("/sim/paypal/checkout?token={token}")
+    }
+
+    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge> {
+        Box::pin(async move {
+            tokio::time::sleep(self.latency).await;
+            if method_token.starts_with(DECLINING_TOKEN) {
+                return Err(GatewayError::Declined);
+            }
+            tracing::debug!(amount = %amount, "simulated charge");
+            Ok(Charge {
+                reference: format!("sim-charge-{}", uuid::Uuid::new_v4().simple()),
+            })
+        })
+    }
+
+    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()> {
+        Box::pin(async move {
+            tokio::time::sleep(self.latency).await;
+            tracing::debug!(reference = charge_reference, amount = %amount, "simulated refund");
+            Ok(())
+        })
     }
 }

@@ -14,6 +14,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inbox))
         .routes(routes!(advance_clock))
+        .routes(routes!(seed_demo))
+        .routes(routes!(run_jobs))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -112,4 +114,45 @@ mod tests {
             "&lt;b a=&quot;1&quot;&gt;&amp;"
         );
     }
+}
+
+#[derive(Debug, Deserialize, Serialize, Default, utoipa::ToSchema)]
+#[serde(default)]
+pub struct SeedDemo {
+    /// One-month ECS subscriptions to add beyond the standard mix.
+    #[schema(maximum = 10_000)]
+    extra: u32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Seeded {
+    instances: u32,
+}
+
+/// Fills the signed-in account with a realistic mix of subscriptions (and a pay-as-you-go
+/// instance when it has a payment method).
+#[utoipa::path(post, path = "/api/dev/seed-demo", tag = "dev", request_body = SeedDemo,
+    responses((status = 200, body = Seeded), (status = 401, body = shared::ErrorBody)))]
+async fn seed_demo(
+    State(state): State<AppState>,
+    session: crate::auth::CurrentSession,
+    Json(body): Json<SeedDemo>,
+) -> Result<Json<Seeded>, ApiError> {
+    let extra = body.extra.min(10_000);
+    Ok(Json(Seeded {
+        instances: crate::domain::demo::seed(&state, &session.account_id, extra).await?,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JobsRun {
+    ran: usize,
+}
+
+/// Runs every job that is due by the server's clock now (the scheduler does this each second).
+#[utoipa::path(post, path = "/api/dev/run-jobs", tag = "dev", responses((status = 200, body = JobsRun)))]
+async fn run_jobs(State(state): State<AppState>) -> Result<Json<JobsRun>, ApiError> {
+    Ok(Json(JobsRun {
+        ran: crate::jobs::run_due(&state).await?,
+    }))
 }

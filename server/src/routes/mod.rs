@@ -4,10 +4,13 @@
 pub mod billing;
 pub mod dev;
 pub mod health;
+pub mod orders;
 pub mod payment;
+pub mod ram;
 pub mod session;
 pub mod signup;
 pub mod sim_paypal;
+pub mod unsubscribe;
 
 use crate::state::AppState;
 use utoipa::OpenApi;
@@ -21,6 +24,9 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "session", description = "Sign-in and sign-out"),
         (name = "billing", description = "Billing address, contact verification, real-name registration"),
         (name = "payment", description = "Payment methods and the ledger"),
+        (name = "resources", description = "Buying, renewing and listing resources"),
+        (name = "unsubscribe", description = "Unsubscribing prepaid resources for a refund"),
+        (name = "ram", description = "RAM users of the account"),
         (name = "dev", description = "Dev mode only: absent in production"),
     )
 )]
@@ -33,7 +39,10 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(signup::routes())
         .merge(session::routes())
         .merge(billing::routes())
-        .merge(payment::routes());
+        .merge(payment::routes())
+        .merge(orders::routes())
+        .merge(unsubscribe::routes())
+        .merge(ram::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

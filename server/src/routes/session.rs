@@ -1,32 +1,56 @@
-use crate::auth::{self, ClientIp, CurrentSession, NewSession};
+use crate::auth::{self, ClientIp, MemberSession, NewSession};
 use crate::clock::rfc3339;
-use crate::domain::{account, session};
+use crate::domain::{account, ram, session};
 use crate::error::{ApiError, Json};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
-use shared::api::{ReauthForm, SessionInfo, SignInForm};
+use shared::api::{RamSignInForm, ReauthForm, SessionInfo, SignInForm};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sign_in, current, sign_out))
+        .routes(routes!(sign_in_ram_user))
         .routes(routes!(reauthenticate))
+}
+
+async fn info(
+    state: &AppState,
+    account_id: &str,
+    ram_user_id: Option<&str>,
+    csrf_token: String,
+    expires_at: i64,
+) -> Result<SessionInfo, ApiError> {
+    let ram_user = match ram_user_id {
+        Some(id) => Some(ram::view(state, account_id, id).await?),
+        None => None,
+    };
+    Ok(SessionInfo {
+        account: account::view(&state.db, account_id).await?,
+        csrf_token,
+        expires_at: rfc3339(expires_at),
+        ram_user,
+    })
 }
 
 /// The answer to a successful sign-in or verification: the session cookie and `SessionInfo`.
 pub async fn signed_in(
     state: &AppState,
     account_id: &str,
+    ram_user_id: Option<&str>,
     session: NewSession,
 ) -> Result<Response, ApiError> {
-    let info = SessionInfo {
-        account: account::view(&state.db, account_id).await?,
-        csrf_token: session.csrf_token,
-        expires_at: rfc3339(session.expires_at),
-    };
+    let info = info(
+        state,
+        account_id,
+        ram_user_id,
+        session.csrf_token,
+        session.expires_at,
+    )
+    .await?;
     let cookie = auth::cookie(&session.token, !state.config.is_dev());
     Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
 }
@@ -44,21 +68,43 @@ async fn sign_in(
     Json(form): Json<SignInForm>,
 ) -> Result<Response, ApiError> {
     let (account_id, new_session) = session::sign_in(&state, form.parse()?, &client).await?;
-    signed_in(&state, &account_id, new_session).await
+    signed_in(&state, &account_id, None, new_session).await
 }
 
-/// The signed-in account and the CSRF token for its writes.
+/// Signs a RAM user in under the owner's account alias (its account ID).
+#[utoipa::path(post, path = "/api/session/ram", tag = "session", request_body = RamSignInForm,
+    responses(
+        (status = 200, body = SessionInfo, description = "Signed in; sets the HttpOnly session cookie"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled"),
+    ))]
+async fn sign_in_ram_user(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    Json(form): Json<RamSignInForm>,
+) -> Result<Response, ApiError> {
+    let (account_id, ram_user_id, new_session) = ram::sign_in(&state, &form, &client).await?;
+    signed_in(&state, &account_id, Some(&ram_user_id), new_session).await
+}
+
+/// The signed-in account, who is signed in, and the CSRF token for its writes.
 #[utoipa::path(get, path = "/api/session", tag = "session",
     responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody)))]
 async fn current(
     State(state): State<AppState>,
-    session: CurrentSession,
+    MemberSession(session): MemberSession,
 ) -> Result<Json<SessionInfo>, ApiError> {
-    Ok(Json(SessionInfo {
-        account: account::view(&state.db, &session.account_id).await?,
-        csrf_token: session.csrf_token,
-        expires_at: rfc3339(session.expires_at),
-    }))
+    let ram_user_id = session.ram_user.as_ref().map(|u| u.id.as_str());
+    Ok(Json(
+        info(
+            &state,
+            &session.account_id,
+            ram_user_id,
+            session.csrf_token.clone(),
+            session.expires_at,
+        )
+        .await?,
+    ))
 }
 
 /// Signs out: the session ends on the server and the cookie is cleared.
@@ -67,7 +113,7 @@ async fn current(
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn sign_out(
     State(state): State<AppState>,
-    session: CurrentSession,
+    MemberSession(session): MemberSession,
 ) -> Result<Response, ApiError> {
     session::sign_out(&state, &session).await?;
     let cookie = auth::clearing_cookie(!state.config.is_dev());
@@ -86,13 +132,19 @@ async fn sign_out(
 async fn reauthenticate(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    session: CurrentSession,
+    MemberSession(session): MemberSession,
     Json(form): Json<ReauthForm>,
 ) -> Result<Json<SessionInfo>, ApiError> {
     session::reauthenticate(&state, &session, form.password, &client).await?;
-    Ok(Json(SessionInfo {
-        account: account::view(&state.db, &session.account_id).await?,
-        csrf_token: session.csrf_token,
-        expires_at: rfc3339(session.expires_at),
-    }))
+    let ram_user_id = session.ram_user.as_ref().map(|u| u.id.as_str());
+    Ok(Json(
+        info(
+            &state,
+            &session.account_id,
+            ram_user_id,
+            session.csrf_token.clone(),
+            session.expires_at,
+        )
+        .await?,
+    ))
 }

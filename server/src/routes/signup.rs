@@ -81,5 +81,5 @@ async fn verify(
     Json(form): Json<VerifyForm>,
 ) -> Result<Response, ApiError> {
     let (account_id, session) = signup::verify(&state, &id, &form.parse()?).await?;
-    signed_in(&state, &account_id, session).await
+    signed_in(&state, &account_id, None, session).await
 }

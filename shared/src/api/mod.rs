@@ -189,12 +189,17 @@ pub struct SessionInfo {
     pub csrf_token: String,
     /// RFC 3339.
     pub expires_at: String,
+    /// Set when a RAM user, not the owner, is signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ram_user: Option<RamUserView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AccountView {
     pub id: String,
+    /// The account ID RAM users sign in under (the account alias).
+    pub uid: String,
     pub email: String,
     pub country: String,
     pub country_name: String,

@@ -1,0 +1,201 @@
+//! Dev mode's demo seeder: fills the signed-in account with a realistic mix of what an account
+//! owns, bought in the past, so every tab and refund type of the console has something to show.
+
+use crate::db;
+use crate::domain::purchase::add_months;
+use crate::error::ApiError;
+use crate::jobs::{self, usage};
+use crate::state::AppState;
+use shared::catalog::Product;
+
+const DAY: i64 = 86_400_000;
+
+struct Demo {
+    product: &'static str,
+    months: u32,
+    bought_days_ago: i64,
+    paid_with: &'static str,
+    activated: bool,
+    renewals: u32,
+}
+
+const MIX: &[Demo] = &[
+    Demo {
+        product: "ecs",
+        months: 12,
+        bought_days_ago: 40,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+    },
+    Demo {
+        product: "rds",
+        months: 1,
+        bought_days_ago: 10,
+        paid_with: "method",
+        activated: true,
+        renewals: 2,
+    },
+    Demo {
+        product: "oss",
+        months: 6,
+        bought_days_ago: 5,
+        paid_with: "method",
+        activated: false,
+        renewals: 0,
+    },
+    Demo {
+        product: "oss",
+        months: 1,
+        bought_days_ago: 3,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+    },
+    Demo {
+        product: "domain",
+        months: 12,
+        bought_days_ago: 100,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+    },
+    Demo {
+        product: "ecs",
+        months: 3,
+        bought_days_ago: 20,
+        paid_with: "credit",
+        activated: true,
+        renewals: 0,
+    },
+    Demo {
+        product: "ecs",
+        months: 6,
+        bought_days_ago: 160,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+    },
+];
+
+/// Adds the mix plus `extra` one-month ECS subscriptions; returns how many instances it made.
+pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
+    let now = state.clock.now_ms();
+    let method: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, kind FROM payment_methods WHERE account_id = ? AND is_default = 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let extras = (0..extra).map(|i| Demo {
+        product: "ecs",
+        months: 1,
+        bought_days_ago: i64::from(i % 25) + 1,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+    });
+    let mut tx = db::begin_write(&state.db).await?;
+    let mut made = 0;
+    for demo in MIX.iter().map(|d| Demo { ..*d }).chain(extras) {
+        let product = Product::find(demo.product)
+            .ok_or_else(|| anyhow::anyhow!("demo product {}", demo.product))?;
+        let bought = now - demo.bought_days_ago * DAY;
+        let (paid_with, method_id) = match (&method, demo.paid_with) {
+            (_, "credit") => ("credit", None),
+            (Some((id, kind)), _) => (
+                if kind == "card" {
+                    "card"
+                } else {
+                    kind.as_str()
+                },
+                Some(id.clone()),
+            ),
+            (None, _) => ("balance", None),
+        };
+        let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let kind = if product.kind == shared::refund::ResourceKind::ResourcePlan {
+            "resource_plan"
+        } else {
+            "regular_cloud_resource"
+        };
+        let mut ends = add_months(bought, demo.months);
+        let mut periods = vec![(bought, ends, "new")];
+        for _ in 0..demo.renewals {
+            let next = add_months(ends, demo.months);
+            periods.push((ends, next, "renewal"));
+            ends = next;
+        }
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
+             VALUES (?, ?, ?, 'ap-southeast-1', 'subscription', ?, ?, 0, ?, ?, ?)",
+        )
+        .bind(&instance_id)
+        .bind(account_id)
+        .bind(product.code)
+        .bind(kind)
+        .bind(demo.activated)
+        .bind(bought)
+        .bind(ends)
+        .bind(bought)
+        .execute(&mut *tx)
+        .await?;
+        for (starts, ends, order_kind) in periods {
+            let price = product.monthly_cents * i64::from(demo.months);
+            let (cash, credit) = if paid_with == "credit" {
+                (0, price)
+            } else {
+                (price, 0)
+            };
+            sqlx::query(
+                "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
+                                     paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 'USD', ?, ?, ?, ?, ?, ?, 'paid', ?, ?)",
+            )
+            .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
+            .bind(account_id)
+            .bind(&instance_id)
+            .bind(order_kind)
+            .bind(i64::from(demo.months))
+            .bind(starts)
+            .bind(ends)
+            .bind(price)
+            .bind(cash)
+            .bind(credit)
+            .bind(paid_with)
+            .bind(&method_id)
+            .bind(format!("demo-charge-{}", uuid::Uuid::new_v4().simple()))
+            .bind(bought)
+            .bind(bought)
+            .execute(&mut *tx)
+            .await?;
+        }
+        made += 1;
+    }
+    if method.is_some() {
+        let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let started = now - 3 * 3_600_000;
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
+             VALUES (?, ?, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, ?, ?, ?)",
+        )
+        .bind(&instance_id)
+        .bind(account_id)
+        .bind(started)
+        .bind(started)
+        .bind(started)
+        .execute(&mut *tx)
+        .await?;
+        jobs::schedule(
+            &mut tx,
+            usage::KIND,
+            &instance_id,
+            usage::due_at(state, started),
+            now,
+        )
+        .await?;
+        made += 1;
+    }
+    tx.commit().await?;
+    Ok(made)
+}

@@ -1,0 +1,542 @@
+//! Buying (SPEC §4): subscriptions paid up front with the default payment method, the account
+//! balance or the free credit; pay-as-you-go instances billed later by the usage job. Renewals
+//! add a paid period after the current one.
+
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::domain::billing;
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::error::ApiError;
+use crate::jobs::{self, usage};
+use crate::state::AppState;
+use chrono::{Months, TimeZone, Utc};
+use shared::api::{InstanceView, Purchased};
+use shared::catalog::{Billing, PayWith, Product, Purchase};
+use shared::money::{Currency, Money};
+use shared::refund::ResourceKind;
+use std::time::Duration;
+
+/// `at` plus whole calendar months (a month from 31 January is the last day of February).
+pub fn add_months(at: i64, months: u32) -> i64 {
+    Utc.timestamp_millis_opt(at)
+        .single()
+        .and_then(|t| t.checked_add_months(Months::new(months)))
+        .map_or(at, |t| t.timestamp_millis())
+}
+
+/// A payment made, or to be recorded in the order's transaction.
+struct Payment {
+    paid_with: &'static str,
+    cash: Money,
+    credit: Money,
+    method_id: Option<String>,
+    reference: Option<String>,
+}
+
+async fn default_method(
+    state: &AppState,
+    account_id: &str,
+) -> Result<(String, String, String), ApiError> {
+    let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = ? AND is_default = 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    match found {
+        Some((id, kind, Some(token))) => Ok((id, kind, token)),
+        _ => Err(ApiError::PaymentMethodRequired),
+    }
+}
+
+/// Charges the default method before the order's transaction; balance and credit are
+/// debited inside it (see [`record_payment`]).
+async fn pay(
+    state: &AppState,
+    account_id: &str,
+    pay_with: PayWith,
+    amount: Money,
+) -> Result<Payment, ApiError> {
+    let zero = Money::zero(amount.currency);
+    match pay_with {
+        PayWith::Credit => Ok(Payment {
+            paid_with: "credit",
+            cash: zero,
+            credit: amount,
+            method_id: None,
+            reference: None,
+        }),
+        PayWith::Balance => Ok(Payment {
+            paid_with: "balance",
+            cash: amount,
+            credit: zero,
+            method_id: None,
+            reference: None,
+        }),
+        PayWith::DefaultMethod => {
+            let (id, kind, token) = default_method(state, account_id).await?;
+            let gateway = state.gateway.as_ref().ok_or(ApiError::GatewayError)?;
+            let timeout = Duration::from_millis(state.config.gateway_timeout_ms);
+            let charge = tokio::time::timeout(timeout, gateway.charge(&token, amount))
+                .await
+                .unwrap_or(Err(crate::gateway::GatewayError::Timeout))
+                .map_err(|e| match e {
+                    crate::gateway::GatewayError::Declined => ApiError::PaymentDeclined,
+                    crate::gateway::GatewayError::InsufficientFunds => ApiError::InsufficientFunds,
+                    crate::gateway::GatewayError::Timeout => ApiError::GatewayTimeout,
+                    _ => ApiError::GatewayError,
+                })?;
+            let paid_with = match kind.as_str() {
+                "paypal" => "paypal",
+                "paytm" => "paytm",
+                _ => "card",
+            };
+            Ok(Payment {
+                paid_with,
+                cash: amount,
+                credit: zero,
+                method_id: Some(id),
+                reference: Some(charge.reference),
+            })
+        }
+    }
+}
+
+/// Debits balance or credit for `payment` inside the order's transaction, refusing when the
+/// bucket does not cover it.
+async fn record_payment(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    payment: &Payment,
+    memo: &str,
+) -> Result<(), ApiError> {
+    let (bucket, amount, what) = match payment.paid_with {
+        "credit" => (Bucket::Credit, payment.credit, "free credit"),
+        "balance" => (Bucket::Cash, payment.cash, "account balance"),
+        _ => return Ok(()),
+    };
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = ? AND bucket = ? AND currency = ?",
+    )
+    .bind(account_id)
+    .bind(if bucket == Bucket::Credit { "credit" } else { "cash" })
+    .bind(amount.currency.code())
+    .fetch_one(&mut **tx)
+    .await?;
+    let needed = amount.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if held < needed {
+        return Err(ApiError::InsufficientBalance(what));
+    }
+    let debit = Money::new(-amount.amount, amount.currency);
+    ledger::record(
+        tx,
+        now,
+        Entry {
+            account_id,
+            kind: "payment",
+            bucket,
+            amount: debit,
+            payment_method_id: None,
+            reference: None,
+            memo,
+        },
+    )
+    .await
+}
+
+/// Gives back a gateway charge whose order could not be written.
+async fn undo_charge(state: &AppState, payment: &Payment) {
+    if let (Some(reference), Some(gateway)) = (&payment.reference, &state.gateway) {
+        if let Err(e) = gateway.refund(reference, payment.cash).await {
+            tracing::error!(%reference, error = %e, "charge of a failed order not returned");
+        }
+    }
+}
+
+pub async fn purchase(
+    state: &AppState,
+    account_id: &str,
+    p: Purchase,
+) -> Result<Purchased, ApiError> {
+    if billing::address(&state.db, account_id).await?.is_none() {
+        return Err(ApiError::BillingAddressRequired);
+    }
+    if p.region.mainland_china {
+        let registered: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
+        )
+        .bind(account_id)
+        .fetch_one(&state.db)
+        .await?;
+        if !registered {
+            return Err(ApiError::RealNameRequired);
+        }
+    }
+    let now = state.clock.now_ms();
+    let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+    let plan = p.product.kind == ResourceKind::ResourcePlan;
+    let kind = if plan {
+        "resource_plan"
+    } else {
+        "regular_cloud_resource"
+    };
+
+    if p.billing == Billing::Payg {
+        // Usage is charged to the default method later; it must exist now.
+        default_method(state, account_id).await?;
+        let mut tx = db::begin_write(&state.db).await?;
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
+             VALUES (?, ?, ?, ?, 'payg', ?, 1, 0, ?, ?, ?)",
+        )
+        .bind(&instance_id)
+        .bind(account_id)
+        .bind(p.product.code)
+        .bind(p.region.code)
+        .bind(kind)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        jobs::schedule(
+            &mut tx,
+            usage::KIND,
+            &instance_id,
+            usage::due_at(state, now),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Purchased {
+            instance: instance(state, account_id, &instance_id).await?,
+            order_id: None,
+            charged: Money::zero(Currency::USD),
+        });
+    }
+
+    let price = p.product.price(p.period_months);
+    let payment = pay(state, account_id, p.pay_with, price).await?;
+    let ends_at = add_months(now, p.period_months);
+    let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
+    let written = async {
+        let mut tx = db::begin_write(&state.db).await?;
+        record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
+             VALUES (?, ?, ?, ?, 'subscription', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&instance_id)
+        .bind(account_id)
+        .bind(p.product.code)
+        .bind(p.region.code)
+        .bind(kind)
+        .bind(!plan)
+        .bind(p.auto_renew)
+        .bind(now)
+        .bind(ends_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &payment, now).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(e) = written {
+        undo_charge(state, &payment).await;
+        return Err(e);
+    }
+    tracing::info!(account = %account_id, instance = %instance_id, order = %order_id, "subscription bought");
+    Ok(Purchased {
+        instance: instance(state, account_id, &instance_id).await?,
+        order_id: Some(order_id),
+        charged: price,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_order(
+    tx: &mut Tx,
+    account_id: &str,
+    instance_id: &str,
+    order_id: &str,
+    kind: &str,
+    months: u32,
+    starts_at: i64,
+    ends_at: i64,
+    price: Money,
+    payment: &Payment,
+    now: i64,
+) -> Result<(), ApiError> {
+    let minor = |m: Money| {
+        m.to_minor()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
+    };
+    sqlx::query(
+        "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
+                             paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'paid', ?, ?)",
+    )
+    .bind(order_id)
+    .bind(account_id)
+    .bind(instance_id)
+    .bind(kind)
+    .bind(i64::from(months))
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(price.currency.code())
+    .bind(minor(price)?)
+    .bind(minor(payment.cash)?)
+    .bind(minor(payment.credit)?)
+    .bind(payment.paid_with)
+    .bind(&payment.method_id)
+    .bind(&payment.reference)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Renews a running subscription: a new paid period after its current expiry, pending until then.
+pub async fn renew(
+    state: &AppState,
+    account_id: &str,
+    instance_id: &str,
+    months: u32,
+    pay_with: PayWith,
+) -> Result<Purchased, ApiError> {
+    let found: Option<(String, String, Option<i64>, String)> =
+        sqlx::query_as("SELECT product, billing, expires_at, status FROM instances WHERE id = ? AND account_id = ?")
+            .bind(instance_id)
+            .bind(account_id)
+            .fetch_optional(&state.db)
+            .await?;
+    let (product, billing, expires_at, status) = found.ok_or(ApiError::NotFound)?;
+    if status != "running" {
+        return Err(ApiError::AlreadyReleased);
+    }
+    let product = Product::find(&product).ok_or_else(|| anyhow::anyhow!("product {product}"))?;
+    if billing != "subscription" {
+        return Err(ApiError::NotUnsubscribable(
+            "Pay-as-you-go resources are not renewed.".into(),
+        ));
+    }
+    if !product.periods.contains(&months) {
+        return Err(shared::Invalid::new(
+            shared::ErrorCode::InvalidProduct,
+            "Choose a period the product offers.",
+        )
+        .at("period_months")
+        .into());
+    }
+    let now = state.clock.now_ms();
+    let price = product.price(months);
+    let payment = pay(state, account_id, pay_with, price).await?;
+    let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
+    let written = async {
+        let mut tx = db::begin_write(&state.db).await?;
+        // Re-read inside the write lock: another renewal may have moved the expiry.
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM instances WHERE id = ? AND status = 'running'",
+        )
+        .bind(instance_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+        let starts_at = current.or(expires_at).unwrap_or(now).max(now);
+        let ends_at = add_months(starts_at, months);
+        record_payment(
+            &mut tx,
+            now,
+            account_id,
+            &payment,
+            &format!("Payment for renewal {order_id}"),
+        )
+        .await?;
+        insert_order(
+            &mut tx,
+            account_id,
+            instance_id,
+            &order_id,
+            "renewal",
+            months,
+            starts_at,
+            ends_at,
+            price,
+            &payment,
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE instances SET expires_at = ? WHERE id = ?")
+            .bind(ends_at)
+            .bind(instance_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(e) = written {
+        undo_charge(state, &payment).await;
+        return Err(e);
+    }
+    Ok(Purchased {
+        instance: instance(state, account_id, instance_id).await?,
+        order_id: Some(order_id),
+        charged: price,
+    })
+}
+
+/// Activates a resource plan (from then on it is being used up).
+pub async fn activate(
+    state: &AppState,
+    account_id: &str,
+    instance_id: &str,
+) -> Result<InstanceView, ApiError> {
+    let updated = sqlx::query(
+        "UPDATE instances SET activated = 1 WHERE id = ? AND account_id = ? AND resource_kind = 'resource_plan' AND status = 'running'",
+    )
+    .bind(instance_id)
+    .bind(account_id)
+    .execute(&state.db)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    instance(state, account_id, instance_id).await
+}
+
+#[derive(sqlx::FromRow)]
+struct InstanceRow {
+    id: String,
+    product: String,
+    region: String,
+    billing: String,
+    resource_kind: String,
+    activated: bool,
+    auto_renew: bool,
+    status: String,
+    started_at: i64,
+    expires_at: Option<i64>,
+}
+
+impl InstanceRow {
+    fn view(self) -> InstanceView {
+        InstanceView {
+            product_name: Product::find(&self.product)
+                .map_or(self.product.clone(), |p| p.name.to_owned()),
+            id: self.id,
+            product: self.product,
+            region: self.region,
+            billing: if self.billing == "payg" {
+                Billing::Payg
+            } else {
+                Billing::Subscription
+            },
+            resource_kind: if self.resource_kind == "resource_plan" {
+                ResourceKind::ResourcePlan
+            } else {
+                ResourceKind::RegularCloudResource
+            },
+            activated: self.activated,
+            auto_renew: self.auto_renew,
+            status: self.status,
+            started_at: rfc3339(self.started_at),
+            expires_at: self.expires_at.map(rfc3339),
+        }
+    }
+}
+
+const INSTANCE_COLUMNS: &str = "id, product, region, billing, resource_kind, activated, auto_renew, status, started_at, expires_at";
+
+pub async fn instance(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+) -> Result<InstanceView, ApiError> {
+    let row: InstanceRow = sqlx::query_as(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND account_id = ?"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    Ok(row.view())
+}
+
+pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
+    let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = ? AND status = 'running' ORDER BY created_at DESC LIMIT 500"
+    ))
+    .bind(account_id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(InstanceRow::view).collect())
+}
+
+/// Charges an unpaid bill to the default payment method; a declined charge leaves it unpaid
+/// (overdue), which is not an error of the caller.
+pub async fn charge_bill(
+    state: &AppState,
+    account_id: &str,
+    bill_id: &str,
+) -> Result<bool, ApiError> {
+    let bill: Option<(i64, String)> =
+        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid'")
+            .bind(bill_id)
+            .bind(account_id)
+            .fetch_optional(&state.db)
+            .await?;
+    let Some((minor, currency)) = bill else {
+        return Ok(false);
+    };
+    let currency =
+        Currency::parse(&currency).ok_or_else(|| anyhow::anyhow!("currency {currency}"))?;
+    let amount = Money::from_minor(minor, currency);
+    let payment = match pay(state, account_id, PayWith::DefaultMethod, amount).await {
+        Ok(payment) => payment,
+        Err(e @ (ApiError::Internal(_) | ApiError::ServerBusy { .. })) => return Err(e),
+        Err(refusal) => {
+            tracing::info!(bill = %bill_id, reason = %refusal, "bill not paid: overdue");
+            return Ok(false);
+        }
+    };
+    let updated = sqlx::query(
+        "UPDATE bills SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'unpaid'",
+    )
+    .bind(state.clock.now_ms())
+    .bind(bill_id)
+    .execute(&state.db)
+    .await?;
+    if updated.rows_affected() == 0 {
+        undo_charge(state, &payment).await;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Releases a pay-as-you-go instance: billing stops at this moment (the last partial hour is
+/// still billed, with the usual delay).
+pub async fn release(
+    state: &AppState,
+    account_id: &str,
+    instance_id: &str,
+) -> Result<InstanceView, ApiError> {
+    let now = state.clock.now_ms();
+    let updated = sqlx::query(
+        "UPDATE instances SET status = 'released', released_at = ? WHERE id = ? AND account_id = ? AND billing = 'payg' AND status = 'running'",
+    )
+    .bind(now)
+    .bind(instance_id)
+    .bind(account_id)
+    .execute(&state.db)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    instance(state, account_id, instance_id).await
+}

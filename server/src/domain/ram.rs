@@ -1,0 +1,132 @@
+//! RAM users (SPEC actors): sub-users the owner creates, who sign in under the owner's account
+//! alias and hold named permissions. They never close the account nor touch another's data.
+
+use crate::auth::{self, NewSession};
+use crate::clock::rfc3339;
+use crate::db;
+use crate::domain::session::{check_throttle, record_failure};
+use crate::error::ApiError;
+use crate::rate_limit;
+use crate::state::AppState;
+use shared::api::{Permission, RamSignInForm, RamUserForm, RamUserView};
+
+fn permissions_text(permissions: &[Permission]) -> String {
+    let mut names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(" ")
+}
+
+fn to_view(id: String, username: String, permissions: &str, created_at: i64) -> RamUserView {
+    RamUserView {
+        id,
+        username,
+        permissions: permissions
+            .split_whitespace()
+            .filter_map(Permission::parse)
+            .collect(),
+        created_at: rfc3339(created_at),
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    account_id: &str,
+    form: &RamUserForm,
+) -> Result<RamUserView, ApiError> {
+    let (username, password) = form.parse()?;
+    let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let id = format!("ram-{}", uuid::Uuid::new_v4().simple());
+    let now = state.clock.now_ms();
+    let permissions = permissions_text(&form.permissions);
+    let mut tx = db::begin_write(&state.db).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO ram_users (id, account_id, username, password_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(&username)
+    .bind(&hash)
+    .bind(&permissions)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if db::is_unique_violation(&e) => return Err(ApiError::UsernameTaken),
+        other => other?,
+    };
+    tx.commit().await?;
+    Ok(to_view(id, username, &permissions, now))
+}
+
+pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>, ApiError> {
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE account_id = ? ORDER BY username")
+            .bind(account_id)
+            .fetch_all(&state.db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, u, p, c)| to_view(id, u, &p, c))
+        .collect())
+}
+
+pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUserView, ApiError> {
+    let (id, u, p, c): (String, String, String, i64) =
+        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE id = ? AND account_id = ?")
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(&state.db)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    Ok(to_view(id, u, &p, c))
+}
+
+/// Deleting a RAM user ends its sessions too (they cascade).
+pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+    let deleted = sqlx::query("DELETE FROM ram_users WHERE id = ? AND account_id = ?")
+        .bind(id)
+        .bind(account_id)
+        .execute(&state.db)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(())
+}
+
+/// Returns the owner account, the RAM user and a new session.
+pub async fn sign_in(
+    state: &AppState,
+    form: &RamSignInForm,
+    client: &str,
+) -> Result<(String, String, NewSession), ApiError> {
+    let alias = form.account_alias.trim();
+    let username = form.username.trim().to_ascii_lowercase();
+    let throttle_key = format!("ram:{alias}/{username}");
+    check_throttle(state, &throttle_key, client, state.clock.now_ms()).await?;
+    let found: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT a.id, r.id, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id
+         WHERE a.uid = ? AND r.username = ? AND a.status <> 'closed'",
+    )
+    .bind(alias)
+    .bind(&username)
+    .fetch_optional(&state.db)
+    .await?;
+    let (ids, stored) = match found {
+        Some((account_id, ram_id, hash)) => (Some((account_id, ram_id)), Some(hash)),
+        None => (None, None),
+    };
+    let matches = state.hasher.verify(form.password.clone(), stored).await?;
+    let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
+        record_failure(state, &throttle_key, client).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    rate_limit::clear(&mut tx, "signin_failed_email", &throttle_key).await?;
+    let session = auth::create(&mut tx, &account_id, Some(&ram_id), now).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");
+    Ok((account_id, ram_id, session))
+}

@@ -1,0 +1,685 @@
+//! Unsubscribing prepaid resources (SPEC §5, seed 002): the three tabs, the refund of each
+//! order by the formula in `shared::refund`, where each refund goes, and the release of the
+//! resource, all in one transaction. An order's refund row is unique, so no race, retry or
+//! double click refunds twice.
+
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::error::ApiError;
+use crate::jobs::{self, refund as refund_job};
+use crate::notify::{self, Medium, Outgoing};
+use crate::state::AppState;
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use shared::api::{
+    GroupCount, PendingRenewal, UnsubscribableResource, UnsubscribeForm, UnsubscribeList,
+    UnsubscribeQuery, UnsubscribeRecord, UnsubscribeRenewalForm, UnsubscribeTab, Unsubscribed,
+};
+use shared::catalog::Product;
+use shared::money::{Currency, Money};
+use shared::refund::{
+    PaidPeriod, REFUND_RULE, RefundType, ResourceKind, refund, refund_destination, refund_type,
+};
+use std::collections::BTreeMap;
+
+#[derive(sqlx::FromRow, Clone)]
+struct InstanceRow {
+    id: String,
+    product: String,
+    region: String,
+    billing: String,
+    resource_kind: String,
+    activated: bool,
+    used: bool,
+    status: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+impl InstanceRow {
+    fn kind(&self) -> ResourceKind {
+        if self.resource_kind == "resource_plan" {
+            ResourceKind::ResourcePlan
+        } else {
+            ResourceKind::RegularCloudResource
+        }
+    }
+
+    fn product(&self) -> &'static Product {
+        Product::find(&self.product).unwrap_or(&shared::catalog::PRODUCTS[0])
+    }
+
+    fn refund_type(&self) -> RefundType {
+        refund_type(
+            self.kind(),
+            self.product().refundable,
+            self.activated,
+            self.used,
+        )
+    }
+}
+
+#[derive(sqlx::FromRow, Clone)]
+struct OrderRow {
+    id: String,
+    instance_id: String,
+    starts_at: i64,
+    ends_at: i64,
+    cash_minor: i64,
+    credit_minor: i64,
+    currency: String,
+    paid_with: String,
+    payment_method_id: Option<String>,
+    paid_at: i64,
+}
+
+impl OrderRow {
+    fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).unwrap_or(Currency::USD)
+    }
+
+    fn refund(&self, refund_type: RefundType, now: i64) -> Money {
+        let period = PaidPeriod {
+            cash: Money::from_minor(self.cash_minor, self.currency()),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        };
+        refund(&period, refund_type, now)
+    }
+}
+
+const INSTANCE_COLUMNS: &str =
+    "id, product, region, billing, resource_kind, activated, used, status, created_at, expires_at";
+const ORDER_COLUMNS: &str = "id, instance_id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at";
+
+/// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
+fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.timestamp_millis());
+    }
+    let bad = || {
+        shared::Invalid::new(shared::ErrorCode::BadRequest, "Use a date like 2026-11-23.")
+            .at(if end_of_day { "order_to" } else { "order_from" })
+    };
+    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| bad())?;
+    let day = Utc
+        .from_utc_datetime(&date.and_time(NaiveTime::MIN))
+        .timestamp_millis();
+    Ok(if end_of_day { day + 86_400_000 } else { day })
+}
+
+/// Paid orders still in force (running or pending) of these instances, by instance.
+async fn orders_of(
+    db: &db::Db,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
+    let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
+    for chunk in ids.chunks(200) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id IN ({marks}) ORDER BY starts_at"
+        );
+        let mut query = sqlx::query_as::<_, OrderRow>(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for order in query.fetch_all(db).await? {
+            by_instance
+                .entry(order.instance_id.clone())
+                .or_default()
+                .push(order);
+        }
+    }
+    Ok(by_instance)
+}
+
+pub async fn list(
+    state: &AppState,
+    account_id: &str,
+    q: &UnsubscribeQuery,
+) -> Result<UnsubscribeList, ApiError> {
+    let page = q.page.unwrap_or(1).max(1);
+    let page_size = q.page_size.unwrap_or(20).clamp(1, 100);
+    let from = q
+        .order_from
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_time(s, false))
+        .transpose()?;
+    let to = q
+        .order_to
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_time(s, true))
+        .transpose()?;
+    let product = q.product.as_deref().filter(|s| !s.is_empty());
+    let instance_like = q
+        .instance_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", s.replace(['%', '_'], "")));
+    let now = state.clock.now_ms();
+    let mut list = UnsubscribeList {
+        tab: q.tab,
+        resources: vec![],
+        renewals: vec![],
+        records: vec![],
+        groups: vec![],
+        total: 0,
+        page,
+        page_size,
+        refund_rule: REFUND_RULE.to_owned(),
+    };
+    let offset = ((page - 1) * page_size) as usize;
+    match q.tab {
+        UnsubscribeTab::Resource => {
+            let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
+                "SELECT {INSTANCE_COLUMNS} FROM instances
+                 WHERE account_id = ? AND status = 'running' AND billing = 'subscription'
+                   AND (? IS NULL OR product = ?) AND (? IS NULL OR id LIKE ?)
+                   AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)
+                 ORDER BY created_at DESC, id"
+            ))
+            .bind(account_id)
+            .bind(product)
+            .bind(product)
+            .bind(&instance_like)
+            .bind(&instance_like)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .fetch_all(&state.db)
+            .await?;
+            let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
+                BTreeMap::new();
+            for row in &rows {
+                let key = (
+                    row.resource_kind.clone(),
+                    format!("{:?}", row.refund_type()),
+                    row.activated,
+                );
+                groups
+                    .entry(key)
+                    .or_insert((row.kind(), row.refund_type(), 0))
+                    .2 += 1;
+            }
+            list.groups = groups
+                .into_iter()
+                .map(
+                    |((_, _, activated), (resource_kind, refund_type, count))| GroupCount {
+                        resource_kind,
+                        refund_type,
+                        activated,
+                        count,
+                    },
+                )
+                .collect();
+            list.total = rows.len() as u32;
+            let page_rows: Vec<InstanceRow> = rows
+                .into_iter()
+                .skip(offset)
+                .take(page_size as usize)
+                .collect();
+            let ids: Vec<String> = page_rows.iter().map(|r| r.id.clone()).collect();
+            let orders = orders_of(&state.db, &ids).await?;
+            for row in page_rows {
+                let orders = orders.get(&row.id).cloned().unwrap_or_default();
+                list.resources.push(resource_view(&row, &orders, now));
+            }
+        }
+        UnsubscribeTab::Renewal => {
+            let renewals: Vec<(String, String, String, i64, i64, i64, String)> = sqlx::query_as(
+                "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency
+                 FROM orders o JOIN instances i ON i.id = o.instance_id
+                 WHERE o.account_id = ? AND o.status = 'paid' AND o.starts_at > ? AND i.status = 'running'
+                   AND (? IS NULL OR i.product = ?) AND (? IS NULL OR i.id LIKE ?)
+                   AND (? IS NULL OR o.created_at >= ?) AND (? IS NULL OR o.created_at < ?)
+                 ORDER BY o.instance_id, o.starts_at",
+            )
+            .bind(account_id)
+            .bind(now)
+            .bind(product)
+            .bind(product)
+            .bind(&instance_like)
+            .bind(&instance_like)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .fetch_all(&state.db)
+            .await?;
+            list.total = renewals.len() as u32;
+            for (order_id, instance_id, product, starts_at, ends_at, cash, currency) in
+                renewals.into_iter().skip(offset).take(page_size as usize)
+            {
+                let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+                list.renewals.push(PendingRenewal {
+                    order_id,
+                    instance_id,
+                    product_name: Product::find(&product)
+                        .map_or(product.clone(), |p| p.name.to_owned()),
+                    starts_at: rfc3339(starts_at),
+                    ends_at: rfc3339(ends_at),
+                    refund: Money::from_minor(cash, currency),
+                    updated_expiration: rfc3339(starts_at),
+                });
+            }
+        }
+        UnsubscribeTab::Records => {
+            let ids: Vec<(String,)> = sqlx::query_as(
+                "SELECT u.id FROM unsubscriptions u
+                 WHERE u.account_id = ? AND (? IS NULL OR u.product = ?) AND (? IS NULL OR u.instance_id LIKE ?)
+                   AND (? IS NULL OR u.created_at >= ?) AND (? IS NULL OR u.created_at < ?)
+                 ORDER BY u.created_at DESC, u.id",
+            )
+            .bind(account_id)
+            .bind(product)
+            .bind(product)
+            .bind(&instance_like)
+            .bind(&instance_like)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .fetch_all(&state.db)
+            .await?;
+            list.total = ids.len() as u32;
+            for (id,) in ids.into_iter().skip(offset).take(page_size as usize) {
+                list.records.push(record(&state.db, account_id, &id).await?);
+            }
+        }
+    }
+    Ok(list)
+}
+
+fn resource_view(row: &InstanceRow, orders: &[OrderRow], now: i64) -> UnsubscribableResource {
+    let refund_type = row.refund_type();
+    let currency = orders.first().map_or(Currency::USD, OrderRow::currency);
+    let sum = |f: &dyn Fn(&OrderRow) -> Money| {
+        orders.iter().map(f).fold(Money::zero(currency), |acc, m| {
+            acc.checked_add(m).unwrap_or(acc)
+        })
+    };
+    UnsubscribableResource {
+        instance_id: row.id.clone(),
+        product: row.product.clone(),
+        product_name: row.product().name.to_owned(),
+        region: row.region.clone(),
+        resource_kind: row.kind(),
+        refund_type,
+        activated: row.activated,
+        order_time: rfc3339(row.created_at),
+        expires_at: rfc3339(row.expires_at.unwrap_or(now)),
+        cash_paid: sum(&|o| Money::from_minor(o.cash_minor, o.currency())),
+        non_cash_paid: sum(&|o| Money::from_minor(o.credit_minor, o.currency())),
+        refund: sum(&|o| o.refund(refund_type, now)),
+        pending_renewals: orders.iter().filter(|o| o.starts_at > now).count() as u32,
+    }
+}
+
+/// One unsubscription as the records tab shows it.
+pub async fn record(
+    db: &db::Db,
+    account_id: &str,
+    id: &str,
+) -> Result<UnsubscribeRecord, ApiError> {
+    let (instance_id, product, scope, refund_type, refund_minor, currency, created_at): (String, String, String, String, i64, String, i64) =
+        sqlx::query_as(
+            "SELECT instance_id, product, scope, refund_type, refund_minor, currency, created_at FROM unsubscriptions WHERE id = ? AND account_id = ?",
+        )
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let refunds: Vec<(String, Option<String>, String, Option<i64>)> = sqlx::query_as(
+        "SELECT r.destination, p.label, r.status, r.refunded_at FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
+         WHERE r.unsubscription_id = ? ORDER BY r.created_at",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    let mut destinations: Vec<String> = refunds
+        .iter()
+        .map(|(destination, label, _, _)| match destination.as_str() {
+            "balance" => "Account balance".to_owned(),
+            "paypal" => label.clone().unwrap_or_else(|| "PayPal".to_owned()),
+            "paytm" => label.clone().unwrap_or_else(|| "Paytm".to_owned()),
+            _ => label
+                .clone()
+                .map_or("Bank card".to_owned(), |l| format!("Bank card {l}")),
+        })
+        .collect();
+    destinations.dedup();
+    let all_refunded =
+        !refunds.is_empty() && refunds.iter().all(|(_, _, status, _)| status == "refunded");
+    let refund_type = serde_json::from_value(serde_json::Value::String(refund_type.clone()))
+        .map_err(|_| anyhow::anyhow!("stored refund type {refund_type}"))?;
+    Ok(UnsubscribeRecord {
+        id: id.to_owned(),
+        instance_id,
+        product_name: Product::find(&product).map_or(product.clone(), |p| p.name.to_owned()),
+        scope,
+        refund_type,
+        order_status: "Unsubscribed".to_owned(),
+        unsubscribe_to: if destinations.is_empty() {
+            "No refund".to_owned()
+        } else {
+            destinations.join("; ")
+        },
+        refund_amount: Money::from_minor(
+            refund_minor,
+            Currency::parse(&currency).unwrap_or(Currency::USD),
+        ),
+        refund_status: if refunds.is_empty() {
+            "none"
+        } else if all_refunded {
+            "refunded"
+        } else {
+            "processing"
+        }
+        .to_owned(),
+        refund_time: if all_refunded {
+            refunds.iter().filter_map(|r| r.3).max().map(rfc3339)
+        } else {
+            None
+        },
+        unsubscribed_at: rfc3339(created_at),
+    })
+}
+
+fn refund_type_name(t: RefundType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Writes the refunds of `orders` for one unsubscription, marks the orders unsubscribed and
+/// schedules each refund's settlement. Returns the total refunded.
+async fn refund_orders(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    unsubscription_id: &str,
+    orders: &[OrderRow],
+    refund_type: RefundType,
+) -> Result<Money, ApiError> {
+    let mut total = Money::zero(orders.first().map_or(Currency::USD, OrderRow::currency));
+    for order in orders {
+        let updated = sqlx::query(
+            "UPDATE orders SET status = 'unsubscribed' WHERE id = ? AND status = 'paid'",
+        )
+        .bind(&order.id)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(ApiError::AlreadyReleased);
+        }
+        let amount = order.refund(refund_type, now);
+        if amount.amount.is_zero() {
+            continue;
+        }
+        total = total
+            .checked_add(amount)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let method_exists: bool =
+            match &order.payment_method_id {
+                Some(id) => sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = ? AND account_id = ?)",
+                )
+                .bind(id)
+                .bind(account_id)
+                .fetch_one(&mut **tx)
+                .await?,
+                None => false,
+            };
+        // A method removed since cannot take the money back: it goes to the balance.
+        let destination = if method_exists {
+            refund_destination(&order.paid_with, order.paid_at, now).as_str()
+        } else {
+            "balance"
+        };
+        let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
+        let inserted = sqlx::query(
+            "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?)",
+        )
+        .bind(&refund_id)
+        .bind(account_id)
+        .bind(unsubscription_id)
+        .bind(&order.id)
+        .bind(amount.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .bind(amount.currency.code())
+        .bind(destination)
+        .bind(if destination == "balance" { None } else { order.payment_method_id.as_deref() })
+        .bind(now)
+        .execute(&mut **tx)
+        .await;
+        match inserted {
+            Err(e) if db::is_unique_violation(&e) => return Err(ApiError::AlreadyReleased),
+            other => other?,
+        };
+        jobs::schedule(
+            tx,
+            refund_job::KIND,
+            &refund_id,
+            now + refund_job::settle_after_ms(destination),
+            now,
+        )
+        .await?;
+    }
+    Ok(total)
+}
+
+async fn insert_unsubscription(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    scope: &str,
+    instance: &InstanceRow,
+    refund_type: RefundType,
+) -> Result<String, ApiError> {
+    let id = format!("us-{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO unsubscriptions (id, account_id, scope, instance_id, product, refund_type, refund_minor, currency, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0, 'USD', ?)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(scope)
+    .bind(&instance.id)
+    .bind(&instance.product)
+    .bind(refund_type_name(refund_type))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> {
+    sqlx::query("UPDATE unsubscriptions SET refund_minor = ?, currency = ? WHERE id = ?")
+        .bind(total.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .bind(total.currency.code())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn load_instance(tx: &mut Tx, account_id: &str, id: &str) -> Result<InstanceRow, ApiError> {
+    let row: InstanceRow = sqlx::query_as(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND account_id = ?"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    if row.status != "running" {
+        return Err(ApiError::AlreadyReleased);
+    }
+    if row.billing != "subscription" {
+        return Err(ApiError::NotUnsubscribable(
+            "Pay-as-you-go resources need no unsubscription: back up the data and release them."
+                .into(),
+        ));
+    }
+    Ok(row)
+}
+
+async fn notify_unsubscribed(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    count: usize,
+    total: Money,
+) -> Result<(), ApiError> {
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = ?")
+        .bind(account_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let body = format!(
+        "You unsubscribed {count} resource{}. The refund of {total} is being processed; it can take up to 30 business days to arrive.",
+        if count == 1 { "" } else { "s" }
+    );
+    let message = Outgoing {
+        account_id: Some(account_id),
+        medium: Medium::Email,
+        recipient: &email,
+        subject: "Unsubscription confirmed",
+        body,
+    };
+    notify::enqueue(tx, now, message).await?;
+    Ok(())
+}
+
+/// Unsubscribes one instance, or a batch of at most 50 Partial Refund ones: each is released
+/// for good, its active order and pending renewals refunded.
+pub async fn unsubscribe(
+    state: &AppState,
+    account_id: &str,
+    form: &UnsubscribeForm,
+) -> Result<Unsubscribed, ApiError> {
+    form.check()?;
+    let mut ids = form.instance_ids.clone();
+    ids.sort();
+    ids.dedup();
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let mut instances = Vec::with_capacity(ids.len());
+    for id in &ids {
+        instances.push(load_instance(&mut tx, account_id, id).await?);
+    }
+    if instances.len() > 1
+        && instances
+            .iter()
+            .any(|i| i.refund_type() != RefundType::PartialRefund)
+    {
+        return Err(ApiError::BatchMixedRefundTypes);
+    }
+    let orders = orders_of_tx(&mut tx, &ids).await?;
+    let mut unsubscriptions = Vec::with_capacity(instances.len());
+    let mut total = Money::zero(Currency::USD);
+    for instance in &instances {
+        let refund_type = instance.refund_type();
+        let id = insert_unsubscription(&mut tx, now, account_id, "resource", instance, refund_type)
+            .await?;
+        let its_orders = orders.get(&instance.id).map_or(&[][..], Vec::as_slice);
+        let refunded =
+            refund_orders(&mut tx, now, account_id, &id, its_orders, refund_type).await?;
+        set_total(&mut tx, &id, refunded).await?;
+        total = total
+            .checked_add(refunded)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Released for good: the data is deleted and nothing brings it back.
+        sqlx::query("UPDATE instances SET status = 'released', released_at = ?, expires_at = ?, auto_renew = 0 WHERE id = ?")
+            .bind(now)
+            .bind(now)
+            .bind(&instance.id)
+            .execute(&mut *tx)
+            .await?;
+        unsubscriptions.push(id);
+    }
+    notify_unsubscribed(&mut tx, now, account_id, instances.len(), total).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %account_id, count = instances.len(), total = %total, "unsubscribed");
+    let mut records = Vec::with_capacity(unsubscriptions.len());
+    for id in &unsubscriptions {
+        records.push(record(&state.db, account_id, id).await?);
+    }
+    Ok(Unsubscribed {
+        records,
+        total_refund: total,
+    })
+}
+
+async fn orders_of_tx(
+    tx: &mut Tx,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
+    let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
+    for id in ids {
+        let orders: Vec<OrderRow> =
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id = ? ORDER BY starts_at"))
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await?;
+        by_instance.insert(id.clone(), orders);
+    }
+    Ok(by_instance)
+}
+
+/// Cancels the pending renewals of an instance from `order_id` on; the instance keeps running
+/// and now expires when that renewal would have begun.
+pub async fn unsubscribe_renewals(
+    state: &AppState,
+    account_id: &str,
+    form: &UnsubscribeRenewalForm,
+) -> Result<Unsubscribed, ApiError> {
+    if !form.confirm_refund_amount {
+        return Err(shared::Invalid::new(
+            shared::ErrorCode::ConfirmationRequired,
+            "Confirm the refund amount.",
+        )
+        .at("confirm_refund_amount")
+        .into());
+    }
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let instance = load_instance(&mut tx, account_id, &form.instance_id).await?;
+    let orders = orders_of_tx(&mut tx, std::slice::from_ref(&instance.id))
+        .await?
+        .remove(&instance.id)
+        .unwrap_or_default();
+    let Some(target) = orders
+        .iter()
+        .find(|o| o.id == form.order_id && o.starts_at > now)
+    else {
+        return Err(ApiError::NotUnsubscribable("That renewal has started or is not pending: choose a renewal that has not taken effect.".into()));
+    };
+    let new_expiry = target.starts_at;
+    let cancelled: Vec<OrderRow> = orders
+        .iter()
+        .filter(|o| o.starts_at >= new_expiry)
+        .cloned()
+        .collect();
+    let refund_type = instance.refund_type();
+    let id =
+        insert_unsubscription(&mut tx, now, account_id, "renewal", &instance, refund_type).await?;
+    let total = refund_orders(&mut tx, now, account_id, &id, &cancelled, refund_type).await?;
+    set_total(&mut tx, &id, total).await?;
+    sqlx::query("UPDATE instances SET expires_at = ? WHERE id = ?")
+        .bind(new_expiry)
+        .bind(&instance.id)
+        .execute(&mut *tx)
+        .await?;
+    notify_unsubscribed(&mut tx, now, account_id, 1, total).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(Unsubscribed {
+        records: vec![record(&state.db, account_id, &id).await?],
+        total_refund: total,
+    })
+}

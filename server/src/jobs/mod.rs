@@ -1,0 +1,142 @@
+//! Timed jobs (STYLE 7): rows with a due time, claimed atomically with a lease, finished in the
+//! same transaction as their effect, so each runs exactly once even across crashes and
+//! several instances. The scheduler catches up on start: whatever fell due while the server
+//! was down runs at once.
+
+pub mod refund;
+pub mod usage;
+
+use crate::db::{self, Tx};
+use crate::error::ApiError;
+use crate::state::AppState;
+use std::time::Duration;
+
+/// How long a claimed job is ours; a crash mid-job frees it after this.
+const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 10;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub attempts: i64,
+}
+
+/// What a finished job leaves behind.
+pub enum Outcome {
+    Done,
+    /// Run again at this time (a recurring job).
+    Again(i64),
+}
+
+/// Schedules `kind` for `subject` at `due_at`. A job of the same kind and subject that is
+/// already scheduled keeps its row: scheduling twice is harmless.
+pub async fn schedule(
+    tx: &mut Tx,
+    kind: &str,
+    subject: &str,
+    due_at: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, subject, due_at, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (kind, subject) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(kind)
+    .bind(subject)
+    .bind(due_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks `job` finished inside the transaction that made its effect.
+pub async fn finish(tx: &mut Tx, job: &Job, outcome: Outcome, now: i64) -> sqlx::Result<()> {
+    match outcome {
+        Outcome::Done => {
+            sqlx::query(
+                "UPDATE jobs SET status = 'done', done_at = ?, lease_until = NULL WHERE id = ?",
+            )
+            .bind(now)
+            .bind(&job.id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Outcome::Again(due_at) => {
+            sqlx::query("UPDATE jobs SET status = 'pending', due_at = ?, attempts = 0, lease_until = NULL WHERE id = ?")
+                .bind(due_at)
+                .bind(&job.id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Claims the oldest due job: pending and due, or running with an expired lease.
+async fn claim(state: &AppState) -> Result<Option<Job>, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let job: Option<Job> = sqlx::query_as(
+        "UPDATE jobs SET status = 'running', lease_until = ?, attempts = attempts + 1
+         WHERE id = (SELECT id FROM jobs
+                     WHERE (status = 'pending' AND due_at <= ?) OR (status = 'running' AND lease_until <= ?)
+                     ORDER BY due_at LIMIT 1)
+         RETURNING id, kind, subject, attempts",
+    )
+    .bind(now + LEASE_MS)
+    .bind(now)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    match job.kind.as_str() {
+        refund::KIND => refund::settle(state, job).await,
+        usage::KIND => usage::bill(state, job).await,
+        other => Err(ApiError::Internal(anyhow::anyhow!(
+            "unknown job kind {other}"
+        ))),
+    }
+}
+
+/// Runs every job that is due now; returns how many ran.
+pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
+    let mut ran = 0;
+    while let Some(job) = claim(state).await? {
+        ran += 1;
+        if let Err(e) = run(state, &job).await {
+            tracing::warn!(job = %job.id, kind = %job.kind, error = %e, "job failed; it will be retried");
+            let now = state.clock.now_ms();
+            let (status, retry_at) = if job.attempts >= MAX_ATTEMPTS {
+                ("failed", now)
+            } else {
+                ("pending", now + 5_000 * (1 << job.attempts.min(12)))
+            };
+            sqlx::query("UPDATE jobs SET status = ?, due_at = ?, lease_until = NULL, last_error = ? WHERE id = ?")
+                .bind(status)
+                .bind(retry_at)
+                .bind(e.to_string())
+                .bind(&job.id)
+                .execute(&state.db)
+                .await?;
+        }
+    }
+    Ok(ran)
+}
+
+/// Runs due jobs once a second until the process ends.
+pub async fn run_scheduler(state: AppState) {
+    loop {
+        if let Err(e) = run_due(&state).await {
+            tracing::warn!(error = %e, "job scheduler pass failed");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

@@ -1,0 +1,103 @@
+//! Settles a refund: Processing until the payment channel has returned the money (SPEC §5: up
+//! to 30 business days; the simulated channels take a few days), then Refunded. A refund to
+//! the account balance is credited to the cash bucket of the ledger when it settles.
+
+use super::{Job, Outcome, finish};
+use crate::db;
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
+use crate::state::AppState;
+use shared::money::{Currency, Money};
+
+pub const KIND: &str = "refund_settle";
+
+/// How long each channel takes to return money.
+pub fn settle_after_ms(destination: &str) -> i64 {
+    match destination {
+        "balance" => 0,
+        _ => 3 * 86_400_000,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Refund {
+    account_id: String,
+    amount_minor: i64,
+    currency: String,
+    destination: String,
+    status: String,
+    gateway_reference: Option<String>,
+    email: String,
+}
+
+pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let refund: Option<Refund> = sqlx::query_as(
+        "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
+         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = ?",
+    )
+    .bind(&job.subject)
+    .fetch_optional(&state.db)
+    .await?;
+    let now = state.clock.now_ms();
+    let Some(refund) = refund.filter(|r| r.status == "processing") else {
+        // Gone with its account, or settled already: nothing left to do.
+        let mut tx = db::begin_write(&state.db).await?;
+        finish(&mut tx, job, Outcome::Done, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    let currency = Currency::parse(&refund.currency)
+        .ok_or_else(|| anyhow::anyhow!("currency {}", refund.currency))?;
+    let amount = Money::from_minor(refund.amount_minor, currency);
+    if refund.destination != "balance" {
+        let gateway = state
+            .gateway
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no gateway to refund through"))?;
+        let reference = refund.gateway_reference.as_deref().unwrap_or_default();
+        // The refund id keys it at the gateway: a rerun after a crash here is not a second refund.
+        gateway
+            .refund(reference, amount)
+            .await
+            .map_err(|e| anyhow::anyhow!("gateway refund: {e}"))?;
+    }
+    let mut tx = db::begin_write(&state.db).await?;
+    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = ? WHERE id = ? AND status = 'processing'")
+        .bind(now)
+        .bind(&job.subject)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 1 && refund.destination == "balance" {
+        let entry = Entry {
+            account_id: &refund.account_id,
+            kind: "refund",
+            bucket: Bucket::Cash,
+            amount,
+            payment_method_id: None,
+            reference: Some(&job.subject),
+            memo: "Refund of an unsubscribed order",
+        };
+        ledger::record(&mut tx, now, entry).await?;
+    }
+    let message = Outgoing {
+        account_id: Some(&refund.account_id),
+        medium: Medium::Email,
+        recipient: &refund.email,
+        subject: "Your refund has arrived",
+        body: format!(
+            "The refund of {amount} for your unsubscribed order has been returned to your {}.",
+            match refund.destination.as_str() {
+                "balance" => "Account Center balance",
+                "paypal" => "PayPal account",
+                "paytm" => "Paytm account",
+                _ => "bank card",
+            }
+        ),
+    };
+    notify::enqueue(&mut tx, now, message).await?;
+    finish(&mut tx, job, Outcome::Done, now).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}

@@ -1,0 +1,114 @@
+use crate::auth::MemberSession;
+use crate::domain::unsubscribe;
+use crate::error::{ApiError, Json};
+use crate::idempotency;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use shared::ErrorBody;
+use shared::api::{
+    Permission, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord,
+    UnsubscribeRenewalForm, Unsubscribed,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, unsubscribe_resources))
+        .routes(routes!(unsubscribe_renewals))
+        .routes(routes!(record))
+}
+
+/// One tab of the Resource Unsubscription page: active resources, pending renewals, or the
+/// history; filtered and paginated, with the refund each would get now.
+#[utoipa::path(get, path = "/api/unsubscribe", tag = "unsubscribe", params(UnsubscribeQuery),
+    responses((status = 200, body = UnsubscribeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    member: MemberSession,
+    Query(query): Query<UnsubscribeQuery>,
+) -> Result<Json<UnsubscribeList>, ApiError> {
+    member.require(Permission::BillingReadOnlyAccess)?;
+    Ok(Json(
+        unsubscribe::list(&state, &member.0.account_id, &query).await?,
+    ))
+}
+
+/// Unsubscribes one resource, or a batch of at most 50 Partial Refund resources. Needs both
+/// confirmations, a recent sign-in and an `Idempotency-Key`. Irreversible: the resources are
+/// released and their data deleted.
+#[utoipa::path(post, path = "/api/unsubscribe", tag = "unsubscribe", request_body = UnsubscribeForm,
+    params(
+        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
+        ("Idempotency-Key" = String, Header, description = "Unique per unsubscription; reuse it to retry"),
+    ),
+    responses(
+        (status = 200, body = Unsubscribed),
+        (status = 403, body = ErrorBody, description = "reauth_required, permission_denied"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "already_released, not_unsubscribable"),
+        (status = 422, body = ErrorBody, description = "confirmation_required, batch_too_large, batch_mixed_refund_types"),
+    ))]
+async fn unsubscribe_resources(
+    State(state): State<AppState>,
+    member: MemberSession,
+    headers: HeaderMap,
+    Json(form): Json<UnsubscribeForm>,
+) -> Result<Response, ApiError> {
+    member.require(Permission::BillingFullAccess)?;
+    let session = &member.0;
+    session.require_recent_sign_in(state.clock.now_ms())?;
+    idempotency::once(&state, session, &headers, &form, async {
+        Ok((
+            StatusCode::OK,
+            unsubscribe::unsubscribe(&state, &session.account_id, &form).await?,
+        ))
+    })
+    .await
+}
+
+/// Cancels pending renewals only, from the chosen one on (its start becomes the updated
+/// expiration time). The running period is not affected.
+#[utoipa::path(post, path = "/api/unsubscribe/renewals", tag = "unsubscribe", request_body = UnsubscribeRenewalForm,
+    params(
+        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
+        ("Idempotency-Key" = String, Header, description = "Unique per unsubscription; reuse it to retry"),
+    ),
+    responses(
+        (status = 200, body = Unsubscribed),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "confirmation_required"),
+    ))]
+async fn unsubscribe_renewals(
+    State(state): State<AppState>,
+    member: MemberSession,
+    headers: HeaderMap,
+    Json(form): Json<UnsubscribeRenewalForm>,
+) -> Result<Response, ApiError> {
+    member.require(Permission::BillingFullAccess)?;
+    let session = &member.0;
+    session.require_recent_sign_in(state.clock.now_ms())?;
+    idempotency::once(&state, session, &headers, &form, async {
+        Ok((
+            StatusCode::OK,
+            unsubscribe::unsubscribe_renewals(&state, &session.account_id, &form).await?,
+        ))
+    })
+    .await
+}
+
+/// One unsubscription's details: order status, where the refund goes, its time and amount.
+#[utoipa::path(get, path = "/api/unsubscribe/records/{id}", tag = "unsubscribe",
+    params(("id" = String, Path)),
+    responses((status = 200, body = UnsubscribeRecord), (status = 404, body = ErrorBody)))]
+async fn record(
+    State(state): State<AppState>,
+    member: MemberSession,
+    Path(id): Path<String>,
+) -> Result<Json<UnsubscribeRecord>, ApiError> {
+    member.require(Permission::BillingReadOnlyAccess)?;
+    Ok(Json(
+        unsubscribe::record(&state.db, &member.0.account_id, &id).await?,
+    ))
+}

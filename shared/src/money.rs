@@ -49,10 +49,23 @@ impl Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(
+        serialize_with = "amount_to_cents_string",
+        deserialize_with = "rust_decimal::serde::str::deserialize"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "300.00"))]
     pub amount: Decimal,
     pub currency: Currency,
+}
+
+/// Amounts travel with exactly the currency's two decimals: `"0.00"`, never `"0"`.
+fn amount_to_cents_string<S: serde::Serializer>(
+    amount: &Decimal,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut scaled = *amount;
+    scaled.rescale(2);
+    serializer.serialize_str(&scaled.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,5 +214,7 @@ mod tests {
         assert_eq!(json, r#"{"amount":"300.00","currency":"USD"}"#);
         assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
         assert_eq!(m.to_string(), "USD 300.00");
+        let zero = serde_json::to_value(Money::new(Decimal::ZERO, Currency::USD)).unwrap();
+        assert_eq!(zero["amount"], "0.00");
     }
 }

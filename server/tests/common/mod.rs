@@ -312,3 +312,74 @@ pub fn card_form(number: &str, cvv: &str) -> Value {
         "billing_address": address_in("SG"),
     })
 }
+
+impl TestApp {
+    /// A signed-up Singapore account with a billing address and a Visa card (and its credit).
+    pub async fn ready_to_buy(&mut self, tag: &str) -> String {
+        let email = self.signed_up(tag).await;
+        self.with_billing_address("81234567").await;
+        let added = self
+            .post_once(
+                "/api/payment-methods/cards",
+                &uuid::Uuid::new_v4().to_string(),
+                &card_form(&unique_visa(), "123"),
+            )
+            .await;
+        assert_eq!(
+            added.status(),
+            StatusCode::CREATED,
+            "{}",
+            added.text().await.unwrap()
+        );
+        email
+    }
+
+    /// Buys a subscription; returns the instance ID.
+    pub async fn buy(&self, product: &str, months: u32, pay_with: &str) -> String {
+        let form = json!({"product": product, "region": "ap-southeast-1", "billing": "subscription", "period_months": months, "pay_with": pay_with});
+        let response = self
+            .post_once("/api/orders", &uuid::Uuid::new_v4().to_string(), &form)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+        response.json::<Value>().await.unwrap()["instance"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Signs in again (after the clock moved past the session's 24 hours).
+    pub async fn sign_in_again(&mut self, email: &str) {
+        let response = self
+            .post(
+                "/api/session",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let session: Value = response.json().await.unwrap();
+        self.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    }
+
+    pub async fn run_jobs(&self) -> usize {
+        server::jobs::run_due(&self.state).await.unwrap()
+    }
+}
+
+/// A Luhn-valid Visa number no other test uses (the simulator approves any such number).
+pub fn unique_visa() -> String {
+    let body: String = format!("4111{:011}", rand_digits());
+    let check = (0..10)
+        .find(|d| shared::payment::luhn_valid(&format!("{body}{d}")))
+        .unwrap();
+    format!("{body}{check}")
+}
+
+fn rand_digits() -> u64 {
+    let bytes = uuid::Uuid::new_v4().as_u128();
+    (bytes % 100_000_000_000) as u64
+}

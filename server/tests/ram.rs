@@ -1,0 +1,190 @@
+//! RAM users: created by the owner, signed in under the owner's account alias, limited to
+//! their permissions, never reaching owner-only steps or another account's data.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const RAM_PASSWORD: &str = "Turbine9Blue";
+
+async fn create_ram_user(owner: &TestApp, username: &str, permissions: &[&str]) -> Value {
+    let response = owner
+        .post(
+            "/api/ram-users",
+            &json!({"username": username, "password": RAM_PASSWORD, "permissions": permissions}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+/// A new client signed in as the RAM user.
+async fn ram_session(owner: &TestApp, username: &str) -> TestApp {
+    let mut ram = owner.another_client();
+    let me: Value = owner.get("/api/session").await.json().await.unwrap();
+    let alias = me["account"]["uid"].as_str().unwrap();
+    let response = ram
+        .post(
+            "/api/session/ram",
+            &json!({"account_alias": alias, "username": username, "password": RAM_PASSWORD}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let session: Value = response.json().await.unwrap();
+    assert_eq!(session["ram_user"]["username"], username);
+    ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    ram
+}
+
+#[tokio::test]
+async fn the_owner_creates_lists_and_deletes_ram_users() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("owner").await;
+    let created = create_ram_user(&owner, "Ops.Bot", &["BillingFullAccess"]).await;
+    assert_eq!(created["username"], "ops.bot");
+    assert_eq!(created["permissions"], json!(["BillingFullAccess"]));
+    let (status, code, field) = error_of(
+        owner
+            .post(
+                "/api/ram-users",
+                &json!({"username": "ops.bot", "password": RAM_PASSWORD}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (StatusCode::CONFLICT, "username_taken", Some("username"))
+    );
+    let (_, code, _) = error_of(
+        owner
+            .post(
+                "/api/ram-users",
+                &json!({"username": "x", "password": "short"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(code, "invalid_username");
+    let list: Value = owner.get("/api/ram-users").await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let ram = ram_session(&owner, "ops.bot").await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        owner.delete(&format!("/api/ram-users/{id}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        ram.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "its sessions end with it"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_alias_or_password_is_one_answer() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("aliases").await;
+    create_ram_user(&owner, "reader", &[]).await;
+    let me: Value = owner.get("/api/session").await.json().await.unwrap();
+    let alias = me["account"]["uid"].as_str().unwrap();
+    let anon = owner.another_client();
+    let wrong_password = anon
+        .post(
+            "/api/session/ram",
+            &json!({"account_alias": alias, "username": "reader", "password": "Nope12345"}),
+        )
+        .await;
+    let wrong_alias = anon.post("/api/session/ram", &json!({"account_alias": "5000000000000000", "username": "reader", "password": RAM_PASSWORD})).await;
+    assert_eq!(error_of(wrong_password).await, error_of(wrong_alias).await);
+}
+
+#[tokio::test]
+async fn unsubscribing_needs_billing_full_access() {
+    let mut owner = spawn_app().await;
+    owner.ready_to_buy("perm").await;
+    let id = owner.buy("ecs", 1, "default_method").await;
+    create_ram_user(&owner, "nobody", &[]).await;
+    create_ram_user(&owner, "reader", &["BillingReadOnlyAccess"]).await;
+    create_ram_user(&owner, "billing", &["BillingFullAccess"]).await;
+    let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+
+    let nobody = ram_session(&owner, "nobody").await;
+    let (status, code, _) = error_of(nobody.get("/api/unsubscribe").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "permission_denied")
+    );
+
+    let reader = ram_session(&owner, "reader").await;
+    let list: Value = reader.get("/api/unsubscribe").await.json().await.unwrap();
+    assert_eq!(list["total"], 1, "read access sees the owner's resources");
+    let (status, code, _) =
+        error_of(reader.post_once("/api/unsubscribe", "r-1", &form).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "permission_denied")
+    );
+    assert_eq!(owner.count("refunds").await, 0);
+
+    let billing = ram_session(&owner, "billing").await;
+    assert_eq!(
+        billing
+            .post_once("/api/unsubscribe", "b-1", &form)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn ram_users_never_reach_owner_only_steps() {
+    let mut owner = spawn_app().await;
+    owner.ready_to_buy("owneronly").await;
+    create_ram_user(&owner, "admin", &["BillingFullAccess"]).await;
+    let ram = ram_session(&owner, "admin").await;
+    let refusals = [
+        ram.post_once("/api/payment-methods/cards", "c", &card_form(&unique_visa(), "123")).await,
+        ram.get("/api/payment-methods").await,
+        ram.put("/api/billing-address", &address_in("SG")).await,
+        ram.get("/api/billing-address").await,
+        ram.post("/api/real-name", &json!({"kind": "individual", "name": "X", "id_number": "11010519491231002X"})).await,
+        ram.get("/api/ram-users").await,
+        ram.post("/api/ram-users", &json!({"username": "sneaky", "password": RAM_PASSWORD, "permissions": ["BillingFullAccess"]})).await,
+        ram.post("/api/dev/seed-demo", &json!({})).await,
+    ];
+    for response in refusals {
+        let url = response.url().path().to_owned();
+        let (status, code, _) = error_of(response).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::FORBIDDEN, "owner_only"),
+            "{url}"
+        );
+    }
+    let me: Value = ram.get("/api/session").await.json().await.unwrap();
+    assert_eq!(me["ram_user"]["username"], "admin");
+}
+
+#[tokio::test]
+async fn a_ram_user_sees_only_its_own_accounts_resources() {
+    let mut first = spawn_app().await;
+    first.ready_to_buy("first").await;
+    let theirs = first.buy("ecs", 1, "default_method").await;
+    let mut second = first.another_client();
+    second.ready_to_buy("second").await;
+    create_ram_user(&second, "ops", &["BillingFullAccess"]).await;
+    let ram = ram_session(&second, "ops").await;
+    let list: Value = ram.get("/api/unsubscribe").await.json().await.unwrap();
+    assert_eq!(list["total"], 0);
+    let form = json!({"instance_ids": [theirs], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+    assert_eq!(
+        ram.post_once("/api/unsubscribe", "x", &form).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let instances: Value = first.get("/api/instances").await.json().await.unwrap();
+    assert_eq!(instances[0]["status"], "running");
+}

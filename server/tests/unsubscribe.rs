@@ -1,0 +1,661 @@
+//! Buying, renewing and unsubscribing with correct refunds (SPEC §4–§5, seed 002).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::money::{Currency, Money};
+use shared::refund::{PaidPeriod, RefundType, refund};
+
+const DAY: i64 = 86_400;
+
+fn unsubscribe_form(ids: &[&str]) -> Value {
+    json!({"instance_ids": ids, "confirm_refund_amount": true, "confirm_data_backed_up": true})
+}
+
+async fn unsubscribe(app: &TestApp, ids: &[&str]) -> reqwest::Response {
+    app.post_once(
+        "/api/unsubscribe",
+        &uuid::Uuid::new_v4().to_string(),
+        &unsubscribe_form(ids),
+    )
+    .await
+}
+
+async fn tab(app: &TestApp, query: &str) -> Value {
+    let response = app.get(&format!("/api/unsubscribe?{query}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn refunds(app: &TestApp) -> Vec<(String, i64, String, String)> {
+    sqlx::query_as(
+        "SELECT order_id, amount_minor, destination, status FROM refunds ORDER BY created_at",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("buyer").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    let list = tab(&app, "tab=resource").await;
+    assert_eq!(list["total"], 1);
+    let row = &list["resources"][0];
+    assert_eq!(row["instance_id"], id.as_str());
+    assert_eq!(row["refund_type"], "partial_refund");
+    assert_eq!(row["cash_paid"]["amount"], "20.00");
+    let refund: f64 = row["refund"]["amount"].as_str().unwrap().parse().unwrap();
+    assert!((19.99..=20.0).contains(&refund), "{refund}");
+    assert!(
+        list["refund_rule"]
+            .as_str()
+            .unwrap()
+            .contains("rounded up to the cent")
+    );
+    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
+    assert_eq!(instances[0]["expires_at"].as_str().is_some(), true);
+}
+
+#[tokio::test]
+async fn unsubscribing_needs_both_confirmations_on_the_server_too() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("confirm").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    for (amount, backup, field) in [
+        (false, true, "confirm_refund_amount"),
+        (true, false, "confirm_data_backed_up"),
+    ] {
+        let form = json!({"instance_ids": [id], "confirm_refund_amount": amount, "confirm_data_backed_up": backup});
+        let response = app
+            .post_once("/api/unsubscribe", &uuid::Uuid::new_v4().to_string(), &form)
+            .await;
+        let (status, code, got) = error_of(response).await;
+        assert_eq!(
+            (status, code.as_str(), got.as_deref()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "confirmation_required",
+                Some(field)
+            )
+        );
+    }
+    assert_eq!(app.count("refunds").await, 0);
+    assert_eq!(tab(&app, "tab=resource").await["total"], 1, "still running");
+}
+
+#[tokio::test]
+async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("partial").await;
+    let id = app.buy("ecs", 12, "default_method").await;
+    app.advance(40 * DAY + 3_333);
+    app.sign_in_again(&email).await;
+    let response = unsubscribe(&app, &[&id]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let body: Value = response.json().await.unwrap();
+
+    // The same formula, from what was stored: cash paid, period, and the moment of unsubscription.
+    let (cash, starts, ends): (i64, i64, i64) =
+        sqlx::query_as("SELECT cash_minor, starts_at, ends_at FROM orders")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    let at: i64 = sqlx::query_scalar("SELECT created_at FROM unsubscriptions")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let expected = refund(
+        &PaidPeriod {
+            cash: Money::from_minor(cash, Currency::USD),
+            starts_at: starts,
+            ends_at: ends,
+        },
+        RefundType::PartialRefund,
+        at,
+    );
+    assert_eq!(body["total_refund"]["amount"], expected.amount.to_string());
+    assert!(expected.to_minor().unwrap() < cash && expected.to_minor().unwrap() > 0);
+
+    let record = &body["records"][0];
+    assert_eq!(record["refund_status"], "processing");
+    assert!(
+        record["unsubscribe_to"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bank card VISA"),
+        "{record}"
+    );
+    assert_eq!(record["order_status"], "Unsubscribed");
+    let status: String = sqlx::query_scalar("SELECT status FROM instances")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+
+    // The card channel takes days; the job settles it exactly once.
+    app.run_jobs().await;
+    assert_eq!(refunds(&app).await[0].3, "processing");
+    app.advance(3 * DAY);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(app.run_jobs().await, 0);
+    app.sign_in_again(&email).await;
+    let id = record["id"].as_str().unwrap();
+    let detail: Value = app
+        .get(&format!("/api/unsubscribe/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["refund_status"], "refunded");
+    assert!(detail["refund_time"].as_str().is_some());
+    let history = tab(&app, "tab=records").await;
+    assert_eq!(history["records"][0]["id"], id);
+    let inbox: Value = app.get("/api/dev/inbox").await.json().await.unwrap();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["subject"] == "Your refund has arrived")
+    );
+}
+
+#[tokio::test]
+async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("renewals").await;
+    let id = app.buy("rds", 1, "default_method").await;
+    for _ in 0..2 {
+        let renewed = app
+            .post_once(
+                &format!("/api/instances/{id}/renew"),
+                &uuid::Uuid::new_v4().to_string(),
+                &json!({"period_months": 1}),
+            )
+            .await;
+        assert_eq!(renewed.status(), StatusCode::CREATED);
+    }
+    assert_eq!(
+        tab(&app, "tab=resource").await["resources"][0]["pending_renewals"],
+        2
+    );
+    app.advance(5 * DAY);
+    app.sign_in_again(&email).await;
+    let body: Value = unsubscribe(&app, &[&id]).await.json().await.unwrap();
+    let refunds = refunds(&app).await;
+    assert_eq!(refunds.len(), 3);
+    let full: Vec<i64> = refunds
+        .iter()
+        .map(|r| r.1)
+        .filter(|&m| m == 35_00)
+        .collect();
+    assert_eq!(full.len(), 2, "both renewals refunded in full: {refunds:?}");
+    let total: i64 = refunds.iter().map(|r| r.1).sum();
+    assert_eq!(
+        body["total_refund"]["amount"],
+        Money::from_minor(total, Currency::USD).amount.to_string()
+    );
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM orders")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(statuses.iter().all(|s| s == "unsubscribed"));
+}
+
+#[tokio::test]
+async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("renewtab").await;
+    let id = app.buy("rds", 1, "default_method").await;
+    for _ in 0..2 {
+        app.post_once(
+            &format!("/api/instances/{id}/renew"),
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"period_months": 1}),
+        )
+        .await;
+    }
+    let renewals = tab(&app, "tab=renewal").await;
+    assert_eq!(renewals["total"], 2);
+    let second = renewals["renewals"][1].clone();
+    let form =
+        json!({"instance_id": id, "order_id": second["order_id"], "confirm_refund_amount": false});
+    let (_, code, _) = error_of(
+        app.post_once("/api/unsubscribe/renewals", "r-0", &form)
+            .await,
+    )
+    .await;
+    assert_eq!(code, "confirmation_required");
+    let form =
+        json!({"instance_id": id, "order_id": second["order_id"], "confirm_refund_amount": true});
+    let body: Value = app
+        .post_once("/api/unsubscribe/renewals", "r-1", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total_refund"]["amount"], "35.00");
+    assert_eq!(body["records"][0]["scope"], "renewal");
+    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
+    assert_eq!(
+        instances[0]["status"], "running",
+        "the running service is not affected"
+    );
+    assert_eq!(instances[0]["expires_at"], second["updated_expiration"]);
+    assert_eq!(
+        tab(&app, "tab=renewal").await["total"],
+        1,
+        "the first renewal remains"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("batch").await;
+    let a = app.buy("ecs", 1, "default_method").await;
+    let b = app.buy("ecs", 3, "default_method").await;
+    let domain = app.buy("domain", 12, "default_method").await;
+    let (status, code, _) = error_of(unsubscribe(&app, &[&a, &domain]).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "batch_mixed_refund_types")
+    );
+    let ids: Vec<String> = (0..51).map(|i| format!("i-{i}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let (status, code, _) = error_of(unsubscribe(&app, &refs).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "batch_too_large")
+    );
+    assert_eq!(
+        app.count("unsubscriptions").await,
+        0,
+        "a refused batch changes nothing"
+    );
+
+    let body: Value = unsubscribe(&app, &[&a, &b]).await.json().await.unwrap();
+    assert_eq!(body["records"].as_array().unwrap().len(), 2);
+    let parts: i64 = refunds(&app).await.iter().map(|r| r.1).sum();
+    assert_eq!(
+        body["total_refund"]["amount"],
+        Money::from_minor(parts, Currency::USD).amount.to_string()
+    );
+    // The nonrefundable domain alone is fine, and refunds nothing.
+    let body: Value = unsubscribe(&app, &[&domain]).await.json().await.unwrap();
+    assert_eq!(body["total_refund"]["amount"], "0.00");
+    assert_eq!(body["records"][0]["unsubscribe_to"], "No refund");
+}
+
+#[tokio::test]
+async fn the_same_unsubscription_twice_refunds_once() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("double").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    let form = unsubscribe_form(&[&id]);
+    // A double click: the same key twice at once.
+    let (first, second) = tokio::join!(
+        app.post_once("/api/unsubscribe", "click", &form),
+        app.post_once("/api/unsubscribe", "click", &form)
+    );
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort();
+    assert!(
+        statuses == [200, 200] || statuses == [200, 409],
+        "{statuses:?}"
+    );
+    // Two tabs: different keys, many at once.
+    let attempts = (0..20).map(|i| {
+        let key = format!("tab-{i}");
+        let app = &app;
+        let form = form.clone();
+        async move {
+            app.post_once("/api/unsubscribe", &key, &form)
+                .await
+                .status()
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    assert!(
+        results.iter().all(|s| *s == StatusCode::CONFLICT),
+        "{results:?}"
+    );
+    assert_eq!(refunds(&app).await.len(), 1);
+    assert_eq!(app.count("unsubscriptions").await, 1);
+}
+
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.collect();
+    let mut out = Vec::new();
+    // Drive them concurrently on this task.
+    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
+    let results = std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out.len() <= i {
+                out.resize_with(i + 1, || None);
+            }
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(std::mem::take(&mut out))
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().map(Option::unwrap).collect()
+}
+
+#[tokio::test]
+async fn credit_and_coupons_are_never_refunded_as_cash() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("credit").await;
+    let id = app.buy("ecs", 3, "credit").await;
+    let ledger: Value = app.get("/api/ledger").await.json().await.unwrap();
+    assert_eq!(ledger["credit_balance"]["amount"], "240.00");
+    let row = &tab(&app, "tab=resource").await["resources"][0];
+    assert_eq!(
+        (
+            row["cash_paid"]["amount"].as_str(),
+            row["non_cash_paid"]["amount"].as_str()
+        ),
+        (Some("0.00"), Some("60.00"))
+    );
+    let body: Value = unsubscribe(&app, &[&id]).await.json().await.unwrap();
+    assert_eq!(body["total_refund"]["amount"], "0.00");
+    assert_eq!(app.count("refunds").await, 0);
+    let ledger: Value = app.get("/api/ledger").await.json().await.unwrap();
+    assert_eq!(
+        ledger["credit_balance"]["amount"], "240.00",
+        "the credit spent stays spent"
+    );
+}
+
+#[tokio::test]
+async fn an_old_card_payment_is_refunded_to_the_balance() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("oldcard").await;
+    app.post("/api/dev/seed-demo", &json!({})).await;
+    let list = tab(&app, "tab=resource&product=ecs&page_size=100").await;
+    let old = list["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cash_paid"]["amount"] == "120.00")
+        .unwrap()
+        .clone();
+    let id = old["instance_id"].as_str().unwrap();
+    let body: Value = unsubscribe(&app, &[id]).await.json().await.unwrap();
+    assert_eq!(
+        body["records"][0]["unsubscribe_to"], "Account balance",
+        "paid 160 days ago: past the card's 150 days"
+    );
+    let amount = body["total_refund"]["amount"].as_str().unwrap().to_owned();
+    app.run_jobs().await;
+    let cash: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE bucket = 'cash'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        Money::from_minor(cash, Currency::USD).amount.to_string(),
+        amount
+    );
+}
+
+#[tokio::test]
+async fn resource_plans_refund_in_full_until_activated_and_used() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("plans").await;
+    let unactivated = app.buy("oss", 6, "default_method").await;
+    let unused = app.buy("oss", 1, "default_method").await;
+    app.post(&format!("/api/instances/{unused}/activate"), &json!({}))
+        .await;
+    app.advance(10 * DAY);
+    app.sign_in_again(&email).await;
+    let list = tab(&app, "tab=resource&product=oss").await;
+    let by_id = |id: &str| {
+        list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["instance_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        by_id(&unactivated)["refund_type"],
+        "unactivated_subscription_refund"
+    );
+    assert_eq!(by_id(&unactivated)["refund"]["amount"], "59.40");
+    assert_eq!(
+        by_id(&unused)["refund_type"],
+        "full_refund_for_unused_resources"
+    );
+    assert_eq!(by_id(&unused)["refund"]["amount"], "9.90");
+    let groups = list["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert!(
+        groups
+            .iter()
+            .all(|g| g["resource_kind"] == "resource_plan" && g["count"] == 1)
+    );
+}
+
+#[tokio::test]
+async fn the_resource_tab_filters_and_pages() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("filters").await;
+    let seeded: Value = app
+        .post("/api/dev/seed-demo", &json!({"extra": 30}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seeded["instances"], 38);
+    let all = tab(&app, "tab=resource&page_size=10").await;
+    assert_eq!(
+        all["total"], 37,
+        "the pay-as-you-go instance is not unsubscribable"
+    );
+    assert_eq!(all["resources"].as_array().unwrap().len(), 10);
+    let page4 = tab(&app, "tab=resource&page_size=10&page=4").await;
+    assert_eq!(page4["resources"].as_array().unwrap().len(), 7);
+    assert_eq!(tab(&app, "tab=resource&product=domain").await["total"], 1);
+    let one = all["resources"][0]["instance_id"].as_str().unwrap();
+    assert_eq!(
+        tab(&app, &format!("tab=resource&instance_id={}", &one[2..12])).await["total"],
+        1
+    );
+    assert_eq!(
+        tab(&app, "tab=resource&order_from=2999-01-01").await["total"],
+        0
+    );
+    let (status, _, field) = error_of(
+        app.get("/api/unsubscribe?tab=resource&order_from=yesterday")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, field.as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("order_from"))
+    );
+    let groups: u32 = all["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap() as u32)
+        .sum();
+    assert_eq!(groups, 37);
+    assert_eq!(tab(&app, "tab=renewal").await["total"], 2);
+}
+
+#[tokio::test]
+async fn unsubscribing_needs_a_recent_sign_in() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("recent").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    app.advance(2 * 3600);
+    let (status, code, _) = error_of(unsubscribe(&app, &[&id]).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "reauth_required")
+    );
+    app.post("/api/session/reauth", &json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(unsubscribe(&app, &[&id]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn another_accounts_instance_cannot_be_seen_or_unsubscribed() {
+    let mut owner = spawn_app().await;
+    owner.ready_to_buy("victim").await;
+    let id = owner.buy("ecs", 1, "default_method").await;
+    let mut other = owner.another_client();
+    other.signed_up("attacker").await;
+    assert_eq!(tab(&other, "tab=resource").await["total"], 0);
+    let (status, _, _) = error_of(unsubscribe(&other, &[&id]).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.get("/api/unsubscribe/records/us-x").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(tab(&owner, "tab=resource").await["total"], 1);
+}
+
+#[tokio::test]
+async fn buying_checks_address_real_name_and_the_chosen_funds() {
+    let mut app = spawn_app().await;
+    app.signed_up("checks").await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1});
+    let (_, code, _) = error_of(app.post_once("/api/orders", "b-1", &form).await).await;
+    assert_eq!(code, "billing_address_required");
+    app.with_billing_address("81234567").await;
+    let (_, code, _) = error_of(app.post_once("/api/orders", "b-2", &form).await).await;
+    assert_eq!(code, "payment_method_required");
+    let balance = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "pay_with": "balance"});
+    let (status, code, _) = error_of(app.post_once("/api/orders", "b-3", &balance).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYMENT_REQUIRED, "insufficient_balance")
+    );
+    app.post_once(
+        "/api/payment-methods/cards",
+        "card",
+        &card_form(&unique_visa(), "123"),
+    )
+    .await;
+    let mainland = json!({"product": "ecs", "region": "cn-hangzhou", "period_months": 1});
+    let (_, code, _) = error_of(app.post_once("/api/orders", "b-4", &mainland).await).await;
+    assert_eq!(code, "real_name_required");
+    app.post(
+        "/api/real-name",
+        &json!({"kind": "individual", "name": "Wang Fang", "id_number": "11010519491231002X"}),
+    )
+    .await;
+    assert_eq!(
+        app.post_once("/api/orders", "b-5", &mainland)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let bad = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 2});
+    let (_, code, field) = error_of(app.post_once("/api/orders", "b-6", &bad).await).await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_product", Some("period_months"))
+    );
+    assert_eq!(app.count("instances").await, 1);
+}
+
+#[tokio::test]
+async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("payg").await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    let bought: Value = app
+        .post_once("/api/orders", "payg-1", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    app.advance(3600);
+    assert_eq!(
+        app.run_jobs().await,
+        0,
+        "usage reaches billing two hours late"
+    );
+    app.advance(2 * 3600);
+    assert_eq!(app.run_jobs().await, 1);
+    let bills: Vec<(i64, String)> = sqlx::query_as("SELECT amount_minor, status FROM bills")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(bills, vec![(5, "paid".to_owned())]);
+
+    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
+    let method = methods["methods"][0]["id"].as_str().unwrap();
+    app.post("/api/session/reauth", &json!({"password": PASSWORD}))
+        .await;
+    let (status, code, _) =
+        error_of(app.delete(&format!("/api/payment-methods/{method}")).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "last_payment_method")
+    );
+    let released = app
+        .post(&format!("/api/instances/{id}/release"), &json!({}))
+        .await;
+    assert_eq!(released.status(), StatusCode::OK);
+    assert_eq!(
+        app.delete(&format!("/api/payment-methods/{method}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn usage_the_card_cannot_pay_stays_as_an_overdue_bill() {
+    let mut app = spawn_app().await;
+    app.signed_up("overdue").await;
+    app.with_billing_address("81234567").await;
+    app.post_once(
+        "/api/payment-methods/cards",
+        "k",
+        &card_form("4000000000000341", "123"),
+    )
+    .await;
+    let form = json!({"product": "rds", "region": "ap-southeast-1", "billing": "payg"});
+    assert_eq!(
+        app.post_once("/api/orders", "payg", &form).await.status(),
+        StatusCode::CREATED
+    );
+    app.advance(3 * 3600);
+    app.run_jobs().await;
+    let bills: Vec<(i64, String)> = sqlx::query_as("SELECT amount_minor, status FROM bills")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(bills, vec![(8, "unpaid".to_owned())]);
+}

@@ -31,6 +31,8 @@ pub struct CurrentSession {
     pub authenticated_at: i64,
     /// Set when a RAM user (not the owner) signed in.
     pub ram_user: Option<RamUser>,
+    /// When this session proved the owner's identity for closure.
+    pub identity_verified_at: Option<i64>,
 }
 
 /// A session of the owner or of one of the account's RAM users.
@@ -158,14 +160,25 @@ struct SessionRow {
     ram_user_id: Option<String>,
     username: Option<String>,
     permissions: Option<String>,
+    account_status: String,
+    identity_verified_at: Option<i64>,
+}
+
+/// What a session may still do while its account cools down before closure (SPEC §6.3): see
+/// the remaining time, and sign out.
+fn allowed_while_closing(method: &Method, path: &str) -> bool {
+    matches!(
+        (method.as_str(), path),
+        ("GET", "/api/session") | ("DELETE", "/api/session") | ("GET", "/api/closure")
+    )
 }
 
 async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
     let row: SessionRow = sqlx::query_as(
         "SELECT s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
-                r.username, r.permissions
-         FROM sessions s LEFT JOIN ram_users r ON r.id = s.ram_user_id
+                r.username, r.permissions, a.status AS account_status, s.identity_verified_at
+         FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
          WHERE s.token_hash = ? AND s.expires_at > ?",
     )
     .bind(hash_token(&token))
@@ -173,6 +186,9 @@ async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiErro
     .fetch_optional(&state.db)
     .await?
     .ok_or(ApiError::Unauthenticated)?;
+    if row.account_status == "closing" && !allowed_while_closing(&parts.method, parts.uri.path()) {
+        return Err(ApiError::AccountClosing);
+    }
     if !is_safe(&parts.method) {
         let sent = parts
             .headers
@@ -199,6 +215,7 @@ async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiErro
         csrf_token: row.csrf_token,
         expires_at: row.expires_at,
         authenticated_at: row.authenticated_at,
+        identity_verified_at: row.identity_verified_at,
         ram_user,
     })
 }

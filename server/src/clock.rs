@@ -23,7 +23,22 @@ impl Clock {
         self.offset_ms
             .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// A clock already moved by `offset_ms`.
+    pub fn with_offset(offset_ms: i64) -> Self {
+        Clock {
+            offset_ms: AtomicI64::new(offset_ms),
+        }
+    }
 }
+
+/// Dev mode keeps how far its clock was moved in the database, so a restarted server (or a
+/// second one) sees the same time: jobs scheduled by the moved clock stay due.
+pub const DEV_OFFSET_KEY: &str = "dev_clock_offset_ms";
 
 /// A stored time as RFC 3339, for API bodies.
 pub fn rfc3339(ms: i64) -> String {

@@ -72,6 +72,20 @@ pub struct Config {
     )]
     pub usage_billing_delay_hours: i64,
 
+    /// Days between confirming an account's closure and its result.
+    #[arg(long, env = "ACCOUNT_CENTER_COOL_DOWN_DAYS", default_value_t = shared::closure::DEFAULT_COOL_DOWN_DAYS)]
+    pub cool_down_days: i64,
+
+    /// Run due jobs (refunds, usage billing, closures) in this process. Tests that drive jobs
+    /// themselves turn it off.
+    #[arg(long, env = "ACCOUNT_CENTER_RUN_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set, hide = true)]
+    pub run_scheduler: bool,
+
+    /// Dev mode only, for crash tests: abort the process at this point (`closure_decide`: in
+    /// the closure decision, after its work and before its commit).
+    #[arg(long, env = "ACCOUNT_CENTER_CRASH_AT", hide = true)]
+    pub crash_at: Option<String>,
+
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON", default_value_t = false)]
     pub log_json: bool,

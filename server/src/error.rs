@@ -99,6 +99,14 @@ pub enum ApiError {
     NotUnsubscribable(String),
     #[error("username taken")]
     UsernameTaken,
+    #[error("account is closing")]
+    AccountClosing,
+    #[error("closure blocked")]
+    ClosureBlocked(String),
+    #[error("identity not verified")]
+    IdentityNotVerified(String),
+    #[error("system check needed")]
+    SystemCheckRequired,
     #[error("missing Idempotency-Key")]
     IdempotencyKeyMissing,
     #[error("Idempotency-Key reused with another request")]
@@ -393,6 +401,20 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 C::UsernameTaken,
                 "This account already has a RAM user of that name.".into(),
+                None,
+            ),
+            AccountClosing => (
+                StatusCode::FORBIDDEN,
+                C::AccountClosing,
+                "This account is being closed. During the cool-down only the remaining time can be seen; nothing else can be done, and the closure cannot be revoked.".into(),
+                None,
+            ),
+            ClosureBlocked(why) => (StatusCode::CONFLICT, C::ClosureBlocked, why.clone(), None),
+            IdentityNotVerified(why) => (StatusCode::FORBIDDEN, C::IdentityNotVerified, why.clone(), None),
+            SystemCheckRequired => (
+                StatusCode::CONFLICT,
+                C::SystemCheckRequired,
+                "Run the system check again: it must be finished and less than 30 minutes old.".into(),
                 None,
             ),
             IdempotencyKeyMissing => (

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod notify;
 pub mod passwords;
 pub mod rate_limit;
+pub mod rates;
 pub mod routes;
 pub mod secrets;
 pub mod state;
@@ -103,11 +104,21 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         tracing::warn!("no payment gateway configured: adding payment methods is unavailable");
         None
     };
+    let clock = if config.is_dev() {
+        let offset: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(clock::DEV_OFFSET_KEY)
+            .fetch_optional(&db)
+            .await?;
+        Clock::with_offset(offset.and_then(|o| o.parse().ok()).unwrap_or(0))
+    } else {
+        Clock::default()
+    };
     Ok(AppState {
         gateway,
         acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),
+        rates: Arc::new(rates::CnyRates::shipped()?),
         db,
-        clock: Arc::new(Clock::default()),
+        clock: Arc::new(clock),
         hasher: PasswordHasher::new()?,
         secrets: Arc::new(secrets),
         config: Arc::new(config),
@@ -116,7 +127,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 }
 
 pub fn start_workers(state: &AppState) {
-    tokio::spawn(jobs::run_scheduler(state.clone()));
+    if state.config.run_scheduler {
+        tokio::spawn(jobs::run_scheduler(state.clone()));
+    }
     match &state.config.smtp_url {
         Some(url) => {
             tokio::spawn(notify::run_email_worker(

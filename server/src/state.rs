@@ -21,4 +21,5 @@ pub struct AppState {
     /// The card network and PayPal: the simulator in dev mode, none in production yet.
     pub gateway: Option<Arc<dyn PaymentGateway>>,
     pub acceptance: Arc<CardAcceptance>,
+    pub rates: Arc<crate::rates::CnyRates>,
 }

@@ -84,6 +84,11 @@ pub enum ErrorCode {
     OwnerOnly,
     UsernameTaken,
     InvalidUsername,
+    // closure
+    AccountClosing,
+    ClosureBlocked,
+    IdentityNotVerified,
+    SystemCheckRequired,
     #[serde(other)]
     Unknown,
 }
@@ -159,6 +164,10 @@ impl ErrorCode {
             Self::OwnerOnly => "owner_only",
             Self::UsernameTaken => "username_taken",
             Self::InvalidUsername => "invalid_username",
+            Self::AccountClosing => "account_closing",
+            Self::ClosureBlocked => "closure_blocked",
+            Self::IdentityNotVerified => "identity_not_verified",
+            Self::SystemCheckRequired => "system_check_required",
             Self::Unknown => "unknown",
         }
     }

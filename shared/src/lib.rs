@@ -9,6 +9,7 @@ pub mod account;
 pub mod api;
 pub mod billing;
 pub mod catalog;
+pub mod closure;
 pub mod country;
 pub mod error;
 pub mod money;

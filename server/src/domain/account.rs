@@ -19,6 +19,7 @@ pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    status: String,
     id: String,
     uid: String,
     email: String,
@@ -32,7 +33,7 @@ struct Row {
 
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     let row: Row = sqlx::query_as(
-        "SELECT id, uid, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
+        "SELECT status, id, uid, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
          FROM accounts WHERE id = ?",
     )
     .bind(account_id)
@@ -80,6 +81,7 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
             },
         ],
         credit_balance: ledger::balance(db, account_id, ledger::Bucket::Credit).await?,
+        closing: row.status == "closing",
         real_name: if real_name {
             RealNameStatus::Verified
         } else {

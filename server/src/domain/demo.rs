@@ -199,3 +199,59 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
     tx.commit().await?;
     Ok(made)
 }
+
+/// What blocks closing an account, one of each kind: an ICP filing, a resource directory (as
+/// administrator), a finance trusteeship (as member), a reseller partnership, an overdue bill
+/// over 10 CNY and a cash balance under 1,000 CNY.
+pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES (?, ?, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', ?)")
+        .bind(id("icp"))
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    for (kind, role, peer) in [
+        ("resource_directory", "administrator", "rd-demo-root"),
+        ("finance_trusteeship", "member", "finance@partner.example"),
+    ] {
+        sqlx::query("INSERT INTO account_relationships (id, account_id, kind, role, peer, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(id("rel"))
+            .bind(account_id)
+            .bind(kind)
+            .bind(role)
+            .bind(peer)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO reseller_partnerships (account_id, partner_name, created_at) VALUES (?, 'Demo Cloud Reseller Ltd', ?) ON CONFLICT DO NOTHING")
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
+         VALUES (?, ?, 'Object storage traffic, last month', 500, 'USD', 'unpaid', ?, ?)",
+    )
+    .bind(id("bill"))
+    .bind(account_id)
+    .bind(now - DAY)
+    .bind(now - DAY)
+    .execute(&mut *tx)
+    .await?;
+    let top_up = crate::domain::ledger::Entry {
+        account_id,
+        kind: "top_up",
+        bucket: crate::domain::ledger::Bucket::Cash,
+        amount: shared::money::Money::from_minor(50_00, shared::money::Currency::USD),
+        payment_method_id: None,
+        reference: None,
+        memo: "Demo top-up",
+    };
+    crate::domain::ledger::record(&mut tx, now, top_up).await?;
+    tx.commit().await?;
+    Ok(())
+}

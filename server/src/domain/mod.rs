@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod billing;
+pub mod closure;
 pub mod demo;
 pub mod ledger;
 pub mod payment;

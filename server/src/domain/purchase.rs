@@ -478,21 +478,31 @@ pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<Instanc
     Ok(rows.into_iter().map(InstanceRow::view).collect())
 }
 
-/// Charges an unpaid bill to the default payment method; a declined charge leaves it unpaid
-/// (overdue), which is not an error of the caller.
+/// What charging a bill came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillCharge {
+    Paid,
+    /// Paid (or waived) by someone else meanwhile, e.g. the usage job and the owner at once.
+    AlreadySettled,
+    /// The default method refused or is missing: the bill stays unpaid, hence overdue.
+    Refused,
+}
+
+/// Charges an unpaid bill to the default payment method. Two payers racing for one bill
+/// charge once: the loser's charge is returned at once.
 pub async fn charge_bill(
     state: &AppState,
     account_id: &str,
     bill_id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<BillCharge, ApiError> {
     let bill: Option<(i64, String)> =
-        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid'")
+        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid' AND waived_at IS NULL")
             .bind(bill_id)
             .bind(account_id)
             .fetch_optional(&state.db)
             .await?;
     let Some((minor, currency)) = bill else {
-        return Ok(false);
+        return Ok(BillCharge::AlreadySettled);
     };
     let currency =
         Currency::parse(&currency).ok_or_else(|| anyhow::anyhow!("currency {currency}"))?;
@@ -502,21 +512,19 @@ pub async fn charge_bill(
         Err(e @ (ApiError::Internal(_) | ApiError::ServerBusy { .. })) => return Err(e),
         Err(refusal) => {
             tracing::info!(bill = %bill_id, reason = %refusal, "bill not paid: overdue");
-            return Ok(false);
+            return Ok(BillCharge::Refused);
         }
     };
-    let updated = sqlx::query(
-        "UPDATE bills SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'unpaid'",
-    )
-    .bind(state.clock.now_ms())
-    .bind(bill_id)
-    .execute(&state.db)
-    .await?;
+    let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'unpaid' AND waived_at IS NULL")
+        .bind(state.clock.now_ms())
+        .bind(bill_id)
+        .execute(&state.db)
+        .await?;
     if updated.rows_affected() == 0 {
         undo_charge(state, &payment).await;
-        return Ok(false);
+        return Ok(BillCharge::AlreadySettled);
     }
-    Ok(true)
+    Ok(BillCharge::Paid)
 }
 
 /// Releases a pay-as-you-go instance: billing stops at this moment (the last partial hour is

@@ -105,23 +105,29 @@ pub async fn sign_in(
     let username = form.username.trim().to_ascii_lowercase();
     let throttle_key = format!("ram:{alias}/{username}");
     check_throttle(state, &throttle_key, client, state.clock.now_ms()).await?;
-    let found: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT a.id, r.id, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id
-         WHERE a.uid = ? AND r.username = ? AND a.status <> 'closed'",
+    let found: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
+         WHERE a.uid = ? AND r.username = ?",
     )
     .bind(alias)
     .bind(&username)
     .fetch_optional(&state.db)
     .await?;
-    let (ids, stored) = match found {
-        Some((account_id, ram_id, hash)) => (Some((account_id, ram_id)), Some(hash)),
-        None => (None, None),
+    let (ids, stored, status) = match found {
+        Some((account_id, ram_id, hash, status)) => {
+            (Some((account_id, ram_id)), Some(hash), status)
+        }
+        None => (None, None, String::new()),
     };
     let matches = state.hasher.verify(form.password.clone(), stored).await?;
     let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
         record_failure(state, &throttle_key, client).await?;
         return Err(ApiError::InvalidCredentials);
     };
+    if status != "active" {
+        // During the owner's closure cool-down, RAM users cannot sign in at all.
+        return Err(ApiError::AccountClosing);
+    }
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     rate_limit::clear(&mut tx, "signin_failed_email", &throttle_key).await?;

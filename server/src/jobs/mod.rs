@@ -3,6 +3,7 @@
 //! several instances. The scheduler catches up on start: whatever fell due while the server
 //! was down runs at once.
 
+pub mod closure;
 pub mod refund;
 pub mod usage;
 
@@ -100,6 +101,8 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     match job.kind.as_str() {
         refund::KIND => refund::settle(state, job).await,
         usage::KIND => usage::bill(state, job).await,
+        closure::CHECK_KIND => closure::run_system_check(state, job).await,
+        closure::DECIDE_KIND => closure::decide(state, job).await,
         other => Err(ApiError::Internal(anyhow::anyhow!(
             "unknown job kind {other}"
         ))),

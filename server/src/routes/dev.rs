@@ -63,6 +63,11 @@ async fn advance_clock(
         .into());
     }
     state.clock.advance(Duration::seconds(body.advance_seconds));
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(crate::clock::DEV_OFFSET_KEY)
+        .bind(state.clock.offset_ms().to_string())
+        .execute(&state.db)
+        .await?;
     Ok(Json(ClockNow {
         now: state.clock.now().to_rfc3339(),
     }))
@@ -122,6 +127,11 @@ pub struct SeedDemo {
     /// One-month ECS subscriptions to add beyond the standard mix.
     #[schema(maximum = 10_000)]
     extra: u32,
+    /// Also add what blocks a closure: an ICP filing, multi-account relationships, a reseller
+    /// partnership, an overdue bill and a cash balance.
+    blockers: bool,
+    /// Add only the blockers, no subscriptions.
+    only_blockers: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -139,9 +149,15 @@ async fn seed_demo(
     Json(body): Json<SeedDemo>,
 ) -> Result<Json<Seeded>, ApiError> {
     let extra = body.extra.min(10_000);
-    Ok(Json(Seeded {
-        instances: crate::domain::demo::seed(&state, &session.account_id, extra).await?,
-    }))
+    let instances = if body.only_blockers {
+        0
+    } else {
+        crate::domain::demo::seed(&state, &session.account_id, extra).await?
+    };
+    if body.blockers || body.only_blockers {
+        crate::domain::demo::seed_blockers(&state, &session.account_id).await?;
+    }
+    Ok(Json(Seeded { instances }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -2,6 +2,7 @@
 //! `utoipa-axum` registration that routes it, so the document cannot miss a route.
 
 pub mod billing;
+pub mod closure;
 pub mod dev;
 pub mod health;
 pub mod orders;
@@ -27,6 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "resources", description = "Buying, renewing and listing resources"),
         (name = "unsubscribe", description = "Unsubscribing prepaid resources for a refund"),
         (name = "ram", description = "RAM users of the account"),
+        (name = "closure", description = "Closing the account, and resolving what blocks it"),
         (name = "dev", description = "Dev mode only: absent in production"),
     )
 )]
@@ -42,7 +44,8 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(payment::routes())
         .merge(orders::routes())
         .merge(unsubscribe::routes())
-        .merge(ram::routes());
+        .merge(ram::routes())
+        .merge(closure::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

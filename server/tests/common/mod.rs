@@ -38,6 +38,13 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         &data_dir,
         "--site-dir",
         &data_dir,
+        "--simulator-latency-ms",
+        "5",
+        "--gateway-timeout-ms",
+        "3000",
+        // Jobs run when a test says so (`run_jobs`), never behind its back.
+        "--run-scheduler",
+        "false",
     ];
     args.extend_from_slice(extra);
     let config = Config::try_parse_from(args).expect("test config");

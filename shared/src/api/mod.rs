@@ -4,10 +4,12 @@
 //! values the server acts on, and the app runs the same `parse` before it sends anything.
 
 mod billing;
+mod closure;
 mod payment;
 mod resources;
 
 pub use billing::*;
+pub use closure::*;
 pub use payment::*;
 pub use resources::*;
 
@@ -213,6 +215,8 @@ pub struct AccountView {
     /// Free credit left to spend.
     pub credit_balance: crate::money::Money,
     pub real_name: RealNameStatus,
+    /// In the closure cool-down: only the remaining time can be seen (`GET /api/closure`).
+    pub closing: bool,
 }
 
 /// What the account still needs before it can buy anything, in order.

@@ -1,0 +1,707 @@
+//! Account closure (SPEC §6): the check and each blocking kind's resolution, the export, the
+//! initiation's guards, the cool-down, and both results.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400;
+
+async fn check(app: &TestApp) -> Value {
+    let response = app.get("/api/closure/check").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn keys(check: &Value, severity: &str) -> Vec<String> {
+    check["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == severity)
+        .map(|i| i["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Proves identity with the phone code (the account's verified mobile number).
+async fn verify_identity(app: &TestApp) {
+    let sent: Value = app
+        .post("/api/closure/identity/code", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["channel"], "phone", "{sent}");
+    let code = app.code_for("+6581234567").await;
+    assert_eq!(
+        app.post("/api/closure/identity/verify", &json!({"code": code}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// Runs the system check to the end, watching its progress; returns its id and result.
+async fn system_check(app: &TestApp) -> (String, Value) {
+    let started: Value = app
+        .post("/api/closure/system-check", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let mut seen = vec![started["progress"].as_u64().unwrap()];
+    for _ in 0..10 {
+        app.run_jobs().await;
+        let view: Value = app
+            .get(&format!("/api/closure/system-check/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        seen.push(view["progress"].as_u64().unwrap());
+        if view["status"] == "done" {
+            assert!(
+                seen.windows(2).all(|w| w[0] <= w[1]) && seen.len() > 2,
+                "progress moves up in steps: {seen:?}"
+            );
+            return (id, view["result"].clone());
+        }
+        app.advance(1);
+    }
+    panic!("the system check did not finish: {seen:?}");
+}
+
+/// Confirms closure, renouncing every renounceable item.
+async fn confirm(app: &TestApp) -> reqwest::Response {
+    let (id, result) = system_check(app).await;
+    let renounce: Vec<Value> = result["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "renounceable")
+        .map(|i| i["key"].clone())
+        .collect();
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": renounce, "risk_acknowledged": true, "reason": "no_longer_needed"});
+    app.post("/api/closure", &form).await
+}
+
+#[tokio::test]
+async fn a_fresh_account_can_close_and_nothing_blocks_it() {
+    let mut app = spawn_app().await;
+    app.signed_up("fresh").await;
+    let check = check(&app).await;
+    assert_eq!(check["items"], json!([]));
+    assert_eq!(check["can_close"], true);
+}
+
+#[tokio::test]
+async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("blocked").await;
+    app.post("/api/dev/seed-demo", &json!({"blockers": true}))
+        .await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    app.post_once("/api/orders", "payg", &payg).await;
+    let sub = app.buy("rds", 1, "default_method").await;
+    app.post(
+        &format!("/api/instances/{sub}/auto-renew"),
+        &json!({"enabled": true}),
+    )
+    .await;
+    // The demo's pay-as-you-go instance has three hours of usage due: bill (and pay) them first.
+    app.run_jobs().await;
+
+    let before = check(&app).await;
+    assert_eq!(before["can_close"], false);
+    let mut must = keys(&before, "must_process");
+    must.sort();
+    assert_eq!(
+        must,
+        [
+            "auto_renewing_subscriptions",
+            "finance_trusteeship",
+            "icp_filings",
+            "overdue_payments",
+            "reseller_partnership",
+            "resource_directory",
+            "running_subscriptions",
+            "unexpired_domains",
+        ]
+    );
+    let mut renounceable = keys(&before, "renounceable");
+    renounceable.sort();
+    assert_eq!(renounceable, ["cash_balance", "pay_as_you_go_resources"]);
+    let overdue = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "overdue_payments")
+        .unwrap();
+    let bills: Vec<(String, i64, String, Option<String>)> =
+        sqlx::query_as("SELECT description, amount_minor, status, instance_id FROM bills")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        overdue["amount"],
+        json!({"amount": "5.00", "currency": "USD"}),
+        "{bills:?}"
+    );
+    assert_eq!(
+        overdue["amount_cny"],
+        json!({"amount": "35.50", "currency": "CNY"}),
+        "compared in CNY: over 10"
+    );
+    assert!(
+        before["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["resolve_path"].as_str().unwrap().starts_with('/'))
+    );
+    let balance = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "cash_balance")
+        .unwrap();
+    assert_eq!(balance["amount_cny"]["amount"], "355.00");
+
+    // Resolve each must-process item with the product's own actions.
+    let ties: Value = app.get("/api/closure/ties").await.json().await.unwrap();
+    let bill = ties["bills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["overdue"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let paid = app
+        .post(&format!("/api/bills/{bill}/pay"), &json!({}))
+        .await;
+    assert_eq!(
+        paid.status(),
+        StatusCode::OK,
+        "{}",
+        paid.text().await.unwrap()
+    );
+    let icp = ties["icp_filings"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(&format!("/api/icp-filings/{icp}/cancel"), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for rel in ties["relationships"].as_array().unwrap() {
+        assert_eq!(
+            app.delete(&format!(
+                "/api/relationships/{}",
+                rel["id"].as_str().unwrap()
+            ))
+            .await
+            .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.delete("/api/reseller-partnership").await.status(),
+        StatusCode::OK
+    );
+    let domains = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "unexpired_domains")
+        .unwrap()["subjects"]
+        .clone();
+    for domain in domains.as_array().unwrap() {
+        assert_eq!(
+            app.post(
+                &format!("/api/instances/{}/transfer-out", domain.as_str().unwrap()),
+                &json!({})
+            )
+            .await
+            .status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        app.post(
+            &format!("/api/instances/{sub}/auto-renew"),
+            &json!({"enabled": false})
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let middle = check(&app).await;
+    assert_eq!(keys(&middle, "must_process"), ["running_subscriptions"]);
+    let running = middle["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "running_subscriptions")
+        .unwrap()["subjects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for id in running {
+        let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+        assert_eq!(
+            app.post_once("/api/unsubscribe", &uuid::Uuid::new_v4().to_string(), &form)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let after = check(&app).await;
+    assert_eq!(after["can_close"], true, "{after}");
+    assert_eq!(keys(&after, "must_process"), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_balance_over_a_thousand_cny_must_be_used_up_first() {
+    let mut app = spawn_app().await;
+    app.signed_up("rich").await;
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ('t', ?, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
+        .bind(&account)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    // 141.00 USD at 7.10 = 1,001.10 CNY.
+    let check = check(&app).await;
+    assert_eq!(keys(&check, "must_process"), ["cash_balance"]);
+}
+
+#[tokio::test]
+async fn the_export_holds_bills_orders_refunds_and_invoices() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("export").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    app.post("/api/dev/seed-demo", &json!({"only_blockers": true}))
+        .await;
+    let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+    app.post_once("/api/unsubscribe", "u", &form).await;
+    let response = app.get("/api/closure/export").await;
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let export: Value = response.json().await.unwrap();
+    assert_eq!(export["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(export["orders"][0]["status"], "unsubscribed");
+    assert_eq!(export["invoices"][0]["amount"]["amount"], "20.00");
+    assert_eq!(export["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(export["bills"][0]["amount"]["amount"], "5.00");
+    assert!(
+        export["ledger"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "free_credit")
+    );
+    assert_eq!(export["billing_address"]["city"], "Singapore");
+}
+
+#[tokio::test]
+async fn confirming_needs_identity_a_fresh_system_check_the_agreement_and_the_risk_checkbox() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("guards").await;
+    app.post("/api/dev/seed-demo", &json!({"only_blockers": true}))
+        .await;
+    let (id, _) = system_check(&app).await;
+    let form = |agreement: bool, renounce: Value, risk: bool| json!({"system_check_id": id, "agreement_accepted": agreement, "renounce": renounce, "risk_acknowledged": risk, "reason": "switching_provider"});
+    let (status, code, _) = error_of(
+        app.post("/api/closure", &form(true, json!([]), false))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "identity_not_verified")
+    );
+    let (status, _, _) = error_of(app.post("/api/closure/identity/alipay", &json!({})).await).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no real-name registration, no Alipay"
+    );
+    verify_identity(&app).await;
+    let (_, code, field) = error_of(
+        app.post("/api/closure", &form(false, json!([]), false))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("agreement_required", Some("agreement_accepted"))
+    );
+    let (_, code, field) = error_of(
+        app.post("/api/closure", &form(true, json!(["cash_balance"]), false))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("confirmation_required", Some("risk_acknowledged"))
+    );
+    let (status, code, _) = error_of(
+        app.post("/api/closure", &form(true, json!(["cash_balance"]), true))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "closure_blocked"),
+        "the overdue bill and the ties must be processed"
+    );
+    let bad = json!({"system_check_id": "chk-nope", "agreement_accepted": true, "renounce": [], "risk_acknowledged": true});
+    assert_eq!(
+        error_of(app.post("/api/closure", &bad).await).await.1,
+        "system_check_required"
+    );
+    app.advance(31 * 60);
+    assert_eq!(
+        error_of(
+            app.post("/api/closure", &form(true, json!(["cash_balance"]), true))
+                .await
+        )
+        .await
+        .1,
+        "identity_not_verified",
+        "identity expires after 30 minutes"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "active");
+}
+
+#[tokio::test]
+async fn a_kept_renounceable_item_blocks_too() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("keeps").await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    app.post_once("/api/orders", "payg", &payg).await;
+    verify_identity(&app).await;
+    let (id, _) = system_check(&app).await;
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false});
+    let (status, code, _) = error_of(app.post("/api/closure", &form).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "closure_blocked")
+    );
+}
+
+#[tokio::test]
+async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaining_time() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("cooling").await;
+    let ram = app.post("/api/ram-users", &json!({"username": "ops", "password": "Turbine9Blue", "permissions": ["BillingFullAccess"]})).await;
+    assert_eq!(ram.status(), StatusCode::CREATED);
+    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    let alias = me["account"]["uid"].as_str().unwrap().to_owned();
+    let mut ram_client = app.another_client();
+    let ram_login = json!({"account_alias": alias, "username": "ops", "password": "Turbine9Blue"});
+    assert_eq!(
+        ram_client
+            .post("/api/session/ram", &ram_login)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let mut other_device = app.another_client();
+    other_device.sign_in_again(&email).await;
+
+    verify_identity(&app).await;
+    let response = confirm(&app).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    assert_eq!(
+        app.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "this session ended"
+    );
+    assert_eq!(
+        other_device.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other device too"
+    );
+    assert_eq!(
+        ram_client.get("/api/session").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "and the RAM user's"
+    );
+    ram_client.csrf = None;
+    let (status, code, _) = error_of(ram_client.post("/api/session/ram", &ram_login).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "account_closing")
+    );
+
+    app.sign_in_again(&email).await;
+    let session: Value = app.get("/api/session").await.json().await.unwrap();
+    assert_eq!(session["account"]["closing"], true);
+    let status: Value = app.get("/api/closure").await.json().await.unwrap();
+    assert_eq!(status["state"], "cooling_down");
+    assert_eq!(
+        status["service_linked_roles"],
+        json!(["AliyunServiceRoleForAccountDeletion"])
+    );
+    let remaining = status["remaining_seconds"].as_i64().unwrap();
+    assert!((7 * DAY - 60..=7 * DAY).contains(&remaining), "{remaining}");
+    let refused = [
+        app.get("/api/payment-methods").await,
+        app.get("/api/closure/check").await,
+        app.get("/api/unsubscribe").await,
+        app.post_once(
+            "/api/orders",
+            "o",
+            &json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1}),
+        )
+        .await,
+        app.post("/api/closure", &json!({})).await,
+        app.put("/api/billing-address", &address_in("SG")).await,
+    ];
+    for response in refused {
+        let path = response.url().path().to_owned();
+        let (status, code, _) = error_of(response).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::FORBIDDEN, "account_closing"),
+            "{path}"
+        );
+    }
+    let inbox: Value = app
+        .get(&format!("/api/dev/inbox?to={}", email.replace('+', "%2B")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["subject"] == "Account closure started")
+    );
+}
+
+#[tokio::test]
+async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_are_free() {
+    let mut app = spawn_app().await;
+    let email = app.signed_up("goodbye").await;
+    app.with_billing_address("81234567").await;
+    let card = unique_visa();
+    app.post_once("/api/payment-methods/cards", "k", &card_form(&card, "123"))
+        .await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+    app.post_once("/api/unsubscribe", "u", &form).await;
+    app.post(
+        "/api/ram-users",
+        &json!({"username": "ops", "password": "Turbine9Blue"}),
+    )
+    .await;
+    verify_identity(&app).await;
+    assert_eq!(confirm(&app).await.status(), StatusCode::OK);
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+
+    app.advance(7 * DAY - 120);
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("accounts").await,
+        1,
+        "not before the cool-down ends"
+    );
+    app.advance(120);
+    app.run_jobs().await;
+    assert_eq!(app.run_jobs().await, 0, "decided once");
+
+    for table in [
+        "accounts",
+        "sessions",
+        "billing_addresses",
+        "payment_methods",
+        "ledger_entries",
+        "instances",
+        "orders",
+        "unsubscriptions",
+        "refunds",
+        "bills",
+        "ram_users",
+        "closures",
+        "closure_checks",
+        "service_linked_roles",
+        "idempotency_keys",
+        "signups",
+    ] {
+        let column = if table == "accounts" {
+            "id"
+        } else {
+            "account_id"
+        };
+        let left: i64 = if table == "signups" {
+            sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE email = ?")
+                .bind(&email)
+                .fetch_one(&app.state.db)
+                .await
+                .unwrap()
+        } else {
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = ?"))
+                .bind(&account)
+                .fetch_one(&app.state.db)
+                .await
+                .unwrap()
+        };
+        assert_eq!(left, 0, "{table} still holds the account");
+    }
+    let codes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM verification_codes WHERE subject LIKE ? OR address = ?",
+    )
+    .bind(format!("account:{account}:%"))
+    .bind(&email)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(codes, 0);
+    let notices: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, recipient FROM outbox WHERE subject = 'Account closed' ORDER BY channel",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        notices,
+        vec![
+            ("email".to_owned(), email.clone()),
+            ("sms".to_owned(), "+6581234567".to_owned())
+        ]
+    );
+
+    // The email and the card are free for a new account.
+    let mut again = app.another_client();
+    let response = again.post("/api/signup", &signup_form(&email)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    again.signed_up("second-life").await;
+    again.with_billing_address("81234567").await;
+    let added: Value = again
+        .post_once("/api/payment-methods/cards", "k2", &card_form(&card, "123"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(added["method"]["kind"], "card");
+    assert!(
+        added.get("free_credit_granted").is_none(),
+        "the card earned its credit once already"
+    );
+}
+
+#[tokio::test]
+async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_the_account() {
+    let mut app = spawn_app().await;
+    let email = app.signed_up("fails").await;
+    app.with_billing_address("81234567").await;
+    app.post_once(
+        "/api/payment-methods/cards",
+        "k",
+        &card_form("4000000000000341", "123"),
+    )
+    .await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    assert_eq!(
+        app.post_once("/api/orders", "payg", &payg).await.status(),
+        StatusCode::CREATED
+    );
+    app.advance(20 * 60);
+    verify_identity(&app).await;
+    assert_eq!(
+        confirm(&app).await.status(),
+        StatusCode::OK,
+        "the instance is renounced, hence released"
+    );
+
+    // Its last 20 minutes reach billing hours later; the card declines the charge.
+    app.advance(3 * 3600);
+    app.run_jobs().await;
+    let unpaid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bills WHERE status = 'unpaid'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(unpaid, 1);
+    app.advance(7 * DAY);
+    app.run_jobs().await;
+
+    app.sign_in_again(&email).await;
+    let status: Value = app.get("/api/closure").await.json().await.unwrap();
+    assert_eq!(status["state"], "open");
+    assert_eq!(status["service_linked_roles"], json!([]));
+    assert!(status["last_failure"].as_str().unwrap().contains("overdue"));
+    let session: Value = app.get("/api/session").await.json().await.unwrap();
+    assert_eq!(session["account"]["closing"], false);
+    assert_eq!(
+        app.get("/api/payment-methods").await.status(),
+        StatusCode::OK,
+        "the account works again"
+    );
+    let check = check(&app).await;
+    assert_eq!(
+        keys(&check, "renounceable"),
+        ["overdue_payments"],
+        "0.02 USD overdue: small enough to renounce next time"
+    );
+    let notices: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'Account closure failed'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(notices, 2, "email and SMS");
+}
+
+#[tokio::test]
+async fn only_the_owner_reaches_closure() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("owner").await;
+    app.post("/api/ram-users", &json!({"username": "admin", "password": "Turbine9Blue", "permissions": ["BillingFullAccess"]})).await;
+    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    let mut ram = app.another_client();
+    let login: Value = ram
+        .post("/api/session/ram", &json!({"account_alias": me["account"]["uid"], "username": "admin", "password": "Turbine9Blue"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    ram.csrf = Some(login["csrf_token"].as_str().unwrap().to_owned());
+    for response in [
+        ram.get("/api/closure").await,
+        ram.get("/api/closure/check").await,
+        ram.post("/api/closure/identity/code", &json!({})).await,
+        ram.post("/api/closure/system-check", &json!({})).await,
+        ram.post("/api/closure", &json!({"agreement_accepted": true}))
+            .await,
+        ram.get("/api/closure/export").await,
+    ] {
+        let path = response.url().path().to_owned();
+        assert_eq!(error_of(response).await.1, "owner_only", "{path}");
+    }
+}

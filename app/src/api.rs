@@ -5,8 +5,16 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::{
-    CodeSent, SendCodeForm, SessionInfo, SignInForm, SignupForm, SignupStarted, VerifyForm,
+    AccountView, BillingAddressView, CodeSent, InstanceView, MethodAdded, PaymentMethodsView,
+    PaypalCompleteForm, PaypalStarted, PaytmCodeForm, PaytmForm, Purchased, RamSignInForm,
+    RamUserForm, RamUserView, RealNameView, ReauthForm, RenewForm, SendCodeForm, SessionInfo,
+    SignInForm, SignupForm, SignupStarted, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery,
+    UnsubscribeRecord, UnsubscribeRenewalForm, Unsubscribed, VerifyForm,
 };
+use shared::billing::{BillingAddress, BillingAddressForm};
+use shared::catalog::PurchaseForm;
+use shared::payment::CardForm;
+use shared::realname::RealNameForm;
 use shared::{ErrorBody, ErrorCode};
 use std::fmt;
 
@@ -99,11 +107,264 @@ pub async fn sign_out(csrf: Csrf<'_>) -> ApiResult<()> {
 
 /// The id comes from the address bar: keep it to one path segment.
 fn signup_path(id: &str, rest: &str) -> String {
-    let id: String = id
-        .chars()
+    format!("/api/signup/{}{rest}", segment(id))
+}
+
+/// An id from the address bar or a list, kept to one harmless path segment.
+fn segment(id: &str) -> String {
+    id.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-        .collect();
-    format!("/api/signup/{id}{rest}")
+        .collect()
+}
+
+/// Names one attempt of a request that moves money. The server keeps the first answer to a
+/// key, so sending the same attempt again (after a lost answer, or a password prompt) never
+/// charges or refunds twice. Make a new key for each new attempt, never for a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// A random UUID (version 4). `crypto.getRandomValues` rather than `randomUUID`, which
+    /// browsers offer only on HTTPS and localhost.
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 16];
+        let filled = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok())
+            .unwrap_or(false);
+        if !filled {
+            // No Web Crypto (very old browser): the time still makes a collision unlikely
+            // within one account, which is the scope of a key.
+            let now = web_sys::js_sys::Date::now().to_bits().to_le_bytes();
+            let random = web_sys::js_sys::Math::random().to_bits().to_le_bytes();
+            bytes[..8].copy_from_slice(&now);
+            bytes[8..].copy_from_slice(&random);
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Self(format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        ))
+    }
+}
+
+/// The body of a POST that carries nothing but its path: `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+fn with_key(request: RequestBuilder, key: &IdempotencyKey) -> RequestBuilder {
+    request.header("Idempotency-Key", &key.0)
+}
+
+// ---------- re-authentication and RAM users' sign-in ----------
+
+/// The password again, for a step that needs a recent sign-in.
+pub async fn reauthenticate(form: &ReauthForm, csrf: Csrf<'_>) -> ApiResult<SessionInfo> {
+    send_json(Request::post("/api/session/reauth"), form, csrf).await
+}
+
+pub async fn sign_in_ram_user(form: &RamSignInForm, csrf: Csrf<'_>) -> ApiResult<SessionInfo> {
+    send_json(Request::post("/api/session/ram"), form, csrf).await
+}
+
+// ---------- billing address, contact channel, real name ----------
+
+pub async fn billing_address() -> ApiResult<BillingAddressView> {
+    receive(Request::get("/api/billing-address").send().await).await
+}
+
+pub async fn save_billing_address(
+    form: &BillingAddressForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<BillingAddress> {
+    send_json(Request::put("/api/billing-address"), form, csrf).await
+}
+
+pub async fn send_contact_code(form: &SendCodeForm, csrf: Csrf<'_>) -> ApiResult<CodeSent> {
+    send_json(Request::post("/api/account/contact/code"), form, csrf).await
+}
+
+pub async fn verify_contact(form: &VerifyForm, csrf: Csrf<'_>) -> ApiResult<AccountView> {
+    send_json(Request::post("/api/account/contact/verify"), form, csrf).await
+}
+
+pub async fn real_name() -> ApiResult<RealNameView> {
+    receive(Request::get("/api/real-name").send().await).await
+}
+
+pub async fn register_real_name(form: &RealNameForm, csrf: Csrf<'_>) -> ApiResult<RealNameView> {
+    send_json(Request::post("/api/real-name"), form, csrf).await
+}
+
+// ---------- payment methods ----------
+
+pub async fn payment_methods() -> ApiResult<PaymentMethodsView> {
+    receive(Request::get("/api/payment-methods").send().await).await
+}
+
+pub async fn add_card(
+    form: &CardForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<MethodAdded> {
+    send_json(
+        with_key(Request::post("/api/payment-methods/cards"), key),
+        form,
+        csrf,
+    )
+    .await
+}
+
+pub async fn start_paypal(csrf: Csrf<'_>) -> ApiResult<PaypalStarted> {
+    send_json(
+        Request::post("/api/payment-methods/paypal"),
+        &Empty {},
+        csrf,
+    )
+    .await
+}
+
+pub async fn complete_paypal(form: &PaypalCompleteForm, csrf: Csrf<'_>) -> ApiResult<MethodAdded> {
+    send_json(
+        Request::post("/api/payment-methods/paypal/complete"),
+        form,
+        csrf,
+    )
+    .await
+}
+
+pub async fn send_paytm_code(form: &PaytmCodeForm, csrf: Csrf<'_>) -> ApiResult<CodeSent> {
+    send_json(Request::post("/api/payment-methods/paytm/code"), form, csrf).await
+}
+
+pub async fn add_paytm(form: &PaytmForm, csrf: Csrf<'_>) -> ApiResult<MethodAdded> {
+    send_json(Request::post("/api/payment-methods/paytm"), form, csrf).await
+}
+
+pub async fn set_default_method(id: &str, csrf: Csrf<'_>) -> ApiResult<PaymentMethodsView> {
+    let path = format!("/api/payment-methods/{}/default", segment(id));
+    send_json(Request::post(&path), &Empty {}, csrf).await
+}
+
+pub async fn remove_method(id: &str, csrf: Csrf<'_>) -> ApiResult<PaymentMethodsView> {
+    let path = format!("/api/payment-methods/{}", segment(id));
+    receive(with_csrf(Request::delete(&path), csrf).send().await).await
+}
+
+// ---------- buying and instances ----------
+
+pub async fn buy(
+    form: &PurchaseForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<Purchased> {
+    send_json(with_key(Request::post("/api/orders"), key), form, csrf).await
+}
+
+pub async fn instances() -> ApiResult<Vec<InstanceView>> {
+    receive(Request::get("/api/instances").send().await).await
+}
+
+pub async fn renew(
+    id: &str,
+    form: &RenewForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<Purchased> {
+    let path = format!("/api/instances/{}/renew", segment(id));
+    send_json(with_key(Request::post(&path), key), form, csrf).await
+}
+
+pub async fn activate(id: &str, csrf: Csrf<'_>) -> ApiResult<InstanceView> {
+    let path = format!("/api/instances/{}/activate", segment(id));
+    send_json(Request::post(&path), &Empty {}, csrf).await
+}
+
+pub async fn release(id: &str, csrf: Csrf<'_>) -> ApiResult<InstanceView> {
+    let path = format!("/api/instances/{}/release", segment(id));
+    send_json(Request::post(&path), &Empty {}, csrf).await
+}
+
+// ---------- unsubscription ----------
+
+pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<UnsubscribeList> {
+    let tab = match query.tab {
+        shared::api::UnsubscribeTab::Resource => "resource",
+        shared::api::UnsubscribeTab::Renewal => "renewal",
+        shared::api::UnsubscribeTab::Records => "records",
+    };
+    let page = query.page.map(|p| p.to_string());
+    let page_size = query.page_size.map(|p| p.to_string());
+    let pairs = [
+        ("tab", Some(tab)),
+        ("product", query.product.as_deref()),
+        ("instance_id", query.instance_id.as_deref()),
+        ("order_from", query.order_from.as_deref()),
+        ("order_to", query.order_to.as_deref()),
+        ("page", page.as_deref()),
+        ("page_size", page_size.as_deref()),
+    ];
+    let request = Request::get("/api/unsubscribe").query(
+        pairs
+            .into_iter()
+            .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))),
+    );
+    receive(request.send().await).await
+}
+
+pub async fn unsubscribe(
+    form: &UnsubscribeForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<Unsubscribed> {
+    send_json(with_key(Request::post("/api/unsubscribe"), key), form, csrf).await
+}
+
+pub async fn unsubscribe_renewals(
+    form: &UnsubscribeRenewalForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<Unsubscribed> {
+    send_json(
+        with_key(Request::post("/api/unsubscribe/renewals"), key),
+        form,
+        csrf,
+    )
+    .await
+}
+
+pub async fn unsubscribe_record(id: &str) -> ApiResult<UnsubscribeRecord> {
+    let path = format!("/api/unsubscribe/records/{}", segment(id));
+    receive(Request::get(&path).send().await).await
+}
+
+// ---------- RAM users ----------
+
+pub async fn ram_users() -> ApiResult<Vec<RamUserView>> {
+    receive(Request::get("/api/ram-users").send().await).await
+}
+
+pub async fn create_ram_user(form: &RamUserForm, csrf: Csrf<'_>) -> ApiResult<RamUserView> {
+    send_json(Request::post("/api/ram-users"), form, csrf).await
+}
+
+pub async fn delete_ram_user(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
+    let path = format!("/api/ram-users/{}", segment(id));
+    let response = with_csrf(Request::delete(&path), csrf)
+        .send()
+        .await
+        .map_err(|_| ApiError::unreachable())?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(&response).await)
+    }
 }
 
 fn with_csrf(request: RequestBuilder, csrf: Csrf<'_>) -> RequestBuilder {

@@ -3,7 +3,12 @@
 use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, Shell, set_title};
 use crate::pages::{
-    home::HomePage, me::MePage, products::ProductsPage, signin::SignInPage, signup::SignupPage,
+    billing::{BillingPage, RealNamePage},
+    home::HomePage,
+    me::MePage,
+    products::ProductsPage,
+    signin::SignInPage,
+    signup::SignupPage,
     signup::VerifyPage,
 };
 use leptos::either::Either;
@@ -11,7 +16,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 use shared::ErrorCode;
-use shared::api::{AccountView, SessionInfo};
+use shared::api::{AccountView, RamUserView, SessionInfo};
 
 /// The latest `SessionInfo` the server gave us. Its CSRF token must accompany every
 /// state-changing request, so it lives here rather than in one page.
@@ -31,6 +36,31 @@ impl Auth {
     pub fn csrf(self) -> Option<String> {
         self.0
             .with_untracked(|s| s.as_ref().map(|s| s.csrf_token.clone()))
+    }
+
+    /// Read once, e.g. to prefill a form: a later refresh must not rebuild the form.
+    pub fn account_untracked(self) -> Option<AccountView> {
+        self.0
+            .with_untracked(|s| s.as_ref().map(|s| s.account.clone()))
+    }
+
+    /// The account owner, not a RAM user: owner-only pages and links show.
+    pub fn is_owner(self) -> bool {
+        self.0
+            .with(|s| s.as_ref().is_some_and(|s| s.ram_user.is_none()))
+    }
+
+    pub fn ram_user(self) -> Option<RamUserView> {
+        self.0.with(|s| s.as_ref().and_then(|s| s.ram_user.clone()))
+    }
+
+    /// Fetches the session again after something changed the account (next steps, credit).
+    pub fn refresh(self) {
+        leptos::task::spawn_local(async move {
+            if let Ok(session) = api::current_session().await {
+                self.signed_in(session);
+            }
+        });
     }
 
     pub fn signed_in(self, session: SessionInfo) {
@@ -59,6 +89,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("products") view=ProductsPage />
                     <Route path=path!("me") view=MePage />
+                    <Route path=path!("billing") view=BillingPage />
+                    <Route path=path!("real-name") view=RealNamePage />
                 </ParentRoute>
             </Routes>
         </Router>

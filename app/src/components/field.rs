@@ -34,12 +34,16 @@ fn invalid(errors: FormErrors, name: &'static str) -> impl Fn() -> Option<&'stat
 
 /// Help text and the field's error, announced when it appears.
 #[component]
-fn FieldNotes(errors: FormErrors, name: &'static str, help: Option<&'static str>) -> impl IntoView {
+fn FieldNotes(
+    errors: FormErrors,
+    name: &'static str,
+    help: Option<Signal<String>>,
+) -> impl IntoView {
     let id = errors.id_of(name);
     let help_id = format!("{id}-help");
     let error_id = format!("{id}-error");
     view! {
-        {help.map(|text| view! { <p class="field-help" id=help_id>{text}</p> })}
+        {help.map(|text| view! { <p class="field-help" id=help_id>{move || text.get()}</p> })}
         {move || {
             errors
                 .message(name)
@@ -64,7 +68,7 @@ pub fn TextField(
     #[prop(default = "text")] input_type: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] help: Option<&'static str>,
+    #[prop(optional, into)] help: Option<Signal<String>>,
     /// Shown before the input and read with it, e.g. a calling code `+65`.
     #[prop(optional, into)]
     prefix: Option<Signal<String>>,
@@ -115,7 +119,7 @@ pub fn SelectField(
     label: &'static str,
     value: RwSignal<String>,
     #[prop(optional)] autocomplete: Option<&'static str>,
-    #[prop(optional)] help: Option<&'static str>,
+    #[prop(optional, into)] help: Option<Signal<String>>,
     children: Children,
 ) -> impl IntoView {
     let id = errors.id_of(name);

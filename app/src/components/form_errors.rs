@@ -28,7 +28,7 @@ impl FormErrors {
 
     /// The element id of a field's control; labels and `aria-describedby` hang off it.
     pub fn id_of(self, field: &str) -> String {
-        format!("{}-{}", self.form, field.replace('_', "-"))
+        format!("{}-{}", self.form, field.replace(['_', '.'], "-"))
     }
 
     pub fn message(self, field: &'static str) -> Option<String> {

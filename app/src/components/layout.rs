@@ -1,7 +1,7 @@
 //! Page frames: the signed-out card (sign-up, sign-in) and the console shell (top bar, left
 //! navigation on desktop, bottom tabs on a phone).
 
-use super::SignOutButton;
+use super::{ReauthProvider, SignOutButton};
 use crate::app::use_auth;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
@@ -43,27 +43,42 @@ pub fn AuthFrame(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// The signed-in console. Only pages that exist are linked.
+/// The signed-in console. Owner-only pages (billing address, payment methods, RAM users) are
+/// not linked for a RAM user: the server would refuse them anyway.
 #[component]
 pub fn Shell() -> impl IntoView {
     let auth = use_auth();
-    let email = move || auth.account().map(|a| a.email).unwrap_or_default();
+    let who = move || match auth.ram_user() {
+        Some(user) => format!("{} (RAM user)", user.username),
+        None => auth.account().map(|a| a.email).unwrap_or_default(),
+    };
+    let owner = move || auth.is_owner();
     view! {
         <div class="shell">
             <header class="topbar">
                 <Brand />
                 <div class="account-menu">
-                    <span class="account-email">{email}</span>
+                    <span class="account-email">{who}</span>
                     <SignOutButton />
                 </div>
             </header>
             <nav class="sidenav" aria-label="Console">
                 <A href="/" exact=true>"Overview"</A>
+                <Show when=owner>
+                    <A href="/billing">"Billing"</A>
+                    <A href="/payment-methods">"Payment Methods"</A>
+                </Show>
                 <A href="/products" exact=true>"Products"</A>
+                <A href="/unsubscribe">"Orders & Unsubscribe"</A>
+                <Show when=owner>
+                    <A href="/ram-users" exact=true>"RAM Users"</A>
+                </Show>
                 <A href="/me" exact=true>"My account"</A>
             </nav>
             <main class="content" id="main">
-                <Outlet />
+                <ReauthProvider>
+                    <Outlet />
+                </ReauthProvider>
             </main>
             <nav class="tabbar" aria-label="Tabs">
                 <A href="/" exact=true>

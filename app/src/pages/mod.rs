@@ -1,5 +1,6 @@
 //! One module per page; a folder per multi-page flow.
 
+pub mod billing;
 pub mod home;
 pub mod me;
 pub mod products;

@@ -1,0 +1,68 @@
+//! The billing address (SPEC §2): `/billing` verifies the contact channel sign-up left out and
+//! saves the address; `/real-name` registers the real name for mainland-China regions.
+
+mod address;
+mod contact;
+mod real_name;
+
+pub use real_name::RealNamePage;
+
+use crate::api;
+use crate::components::{Loading, load_failed, set_title};
+use address::AddressForm;
+use contact::{ContactVerification, VerifiedContacts};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::api::BillingAddressView;
+
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    set_title("Billing address");
+    let view = LocalResource::new(api::billing_address);
+    view! {
+        <h1>"Billing address"</h1>
+        <p class="lead">
+            "Your billing address is used exclusively for tax assessment, to settle accounts and issue electronic invoices. "
+            "It is the same for individual and corporate accounts, and both get the same services."
+        </p>
+        <Transition fallback=|| view! { <Loading what="your billing address" /> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    view.await.map(|view| view! { <BillingForms view /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn BillingForms(view: BillingAddressView) -> impl IntoView {
+    // Which channel still needs its code; `None` once both are verified.
+    let to_verify = RwSignal::new(view.contact_to_verify);
+    let contacts = RwSignal::new((view.email.clone(), view.phone.clone()));
+    view! {
+        {move || match to_verify.get() {
+            Some(channel) => view! {
+                <ContactVerification
+                    channel
+                    calling_code=view.calling_code.clone()
+                    email=view.email.clone()
+                    on_verified=Callback::new(move |account: shared::api::AccountView| {
+                        contacts.set((account.email, account.phone));
+                        to_verify.set(None);
+                    })
+                />
+            }
+            .into_any(),
+            None => view! { <VerifiedContacts contacts=contacts.get() /> }.into_any(),
+        }}
+        <AddressForm saved=view.address.clone() contact_verified=Signal::derive(move || to_verify.get().is_none()) />
+        <section class="panel" aria-labelledby="real-name-link-heading">
+            <h2 id="real-name-link-heading">"Real-name registration"</h2>
+            <p class="muted">
+                "Needed only to buy in mainland-China regions. "
+                <A href="/real-name">"Go to real-name registration"</A>
+            </p>
+        </section>
+    }
+}

@@ -168,16 +168,9 @@ pub async fn verify_contact(
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    let proven =
-        match verification::check(&mut tx, &state.secrets, now, &subject(account_id), code).await {
-            Ok(proven) => proven,
-            Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
-                tx.commit().await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
+    let tx = db::begin_write(&state.db).await?;
+    let (mut tx, proven) =
+        verification::check(tx, &state.secrets, now, &subject(account_id), code).await?;
     match proven.channel {
         Channel::Email => {
             sqlx::query("UPDATE accounts SET email_verified_at = ? WHERE id = ? AND email = ?")

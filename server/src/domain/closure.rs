@@ -358,18 +358,12 @@ pub async fn send_identity_code(
     })
 }
 
-async fn mark_identity(
-    state: &AppState,
-    session: &CurrentSession,
-    tx: &mut Tx,
-    now: i64,
-) -> Result<(), ApiError> {
+async fn mark_identity(session: &CurrentSession, tx: &mut Tx, now: i64) -> Result<(), ApiError> {
     sqlx::query("UPDATE sessions SET identity_verified_at = ? WHERE token_hash = ?")
         .bind(now)
         .bind(&session.token_hash)
         .execute(&mut **tx)
         .await?;
-    let _ = state;
     Ok(())
 }
 
@@ -379,24 +373,16 @@ pub async fn verify_identity(
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    match verification::check(
-        &mut tx,
+    let tx = db::begin_write(&state.db).await?;
+    let (mut tx, _) = verification::check(
+        tx,
         &state.secrets,
         now,
         &identity_subject(&session.account_id),
         code,
     )
-    .await
-    {
-        Ok(_) => {}
-        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
-            tx.commit().await?;
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    }
-    mark_identity(state, session, &mut tx, now).await?;
+    .await?;
+    mark_identity(session, &mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -422,7 +408,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
     }
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    mark_identity(state, session, &mut tx, now).await?;
+    mark_identity(session, &mut tx, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -517,23 +517,9 @@ pub async fn add_paytm(
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     require_available(country, registered, PaymentMethodKind::Paytm)?;
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    let proven = match verification::check(
-        &mut tx,
-        &state.secrets,
-        now,
-        &paytm_subject(account_id),
-        code,
-    )
-    .await
-    {
-        Ok(proven) => proven,
-        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
-            tx.commit().await?;
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    };
+    let tx = db::begin_write(&state.db).await?;
+    let (mut tx, proven) =
+        verification::check(tx, &state.secrets, now, &paytm_subject(account_id), code).await?;
     if proven.address != phone.as_str() {
         // The code went to another number than the one being added: that one is unproven.
         return Err(ApiError::NoCodeSent);

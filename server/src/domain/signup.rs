@@ -158,15 +158,7 @@ pub async fn verify(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
-    let proven = match verification::check(&mut tx, &state.secrets, now, &subject(id), code).await {
-        Ok(proven) => proven,
-        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
-            // Keep the counted try.
-            tx.commit().await?;
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    };
+    let (mut tx, proven) = verification::check(tx, &state.secrets, now, &subject(id), code).await?;
     let account_id = uuid::Uuid::new_v4().to_string();
     let (email_verified_at, phone, phone_verified_at) = match proven.channel {
         Channel::Email => (Some(now), None, None),

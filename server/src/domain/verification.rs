@@ -136,10 +136,28 @@ struct LiveCode {
     consumed_at: Option<i64>,
 }
 
-/// Checks `code` against the newest code of `subject`. A wrong try is counted even though the
-/// request fails: callers must commit the transaction on `CodeIncorrect` and
-/// `CodeAttemptsExceeded` too.
+/// Checks `code` against the newest code of `subject`, inside the caller's write transaction,
+/// which comes back for the caller's own writes. A wrong try must count even though the
+/// request fails, so on `CodeIncorrect` and `CodeAttemptsExceeded` the transaction is
+/// committed here (holding only the counted try) before the error is returned.
 pub async fn check(
+    mut tx: Tx,
+    secrets: &Secrets,
+    now: i64,
+    subject: &str,
+    code: &VerificationCode,
+) -> Result<(Tx, Proven), ApiError> {
+    match compare(&mut tx, secrets, now, subject, code).await {
+        Ok(proven) => Ok((tx, proven)),
+        Err(e @ (ApiError::CodeIncorrect { .. } | ApiError::CodeAttemptsExceeded)) => {
+            tx.commit().await?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn compare(
     tx: &mut Tx,
     secrets: &Secrets,
     now: i64,

@@ -68,12 +68,11 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .bind(&job.subject)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((account_id, status)) = closure.filter(|(_, s)| s == "cooling_down") else {
+    let Some((account_id, _)) = closure.filter(|(_, s)| s == "cooling_down") else {
         finish(&mut tx, job, Outcome::Done, now).await?;
         tx.commit().await?;
         return Ok(());
     };
-    let _ = status;
     let (email, phone): (String, Option<String>) =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = ?")
             .bind(&account_id)

@@ -14,6 +14,10 @@ use serde::Serialize;
 pub const HEADER: &str = "idempotency-key";
 /// Kept for a day, then forgotten (a retry after that runs again).
 pub const KEEP_MS: i64 = 24 * 3_600_000;
+/// A first request still unanswered after this died with its server: a retry may run again.
+/// Nothing it did is lost by that: money moves in transactions that either committed (and
+/// their state checks refuse a second time) or never happened.
+pub const ABANDONED_AFTER_MS: i64 = 5 * 60_000;
 
 pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
     let key = headers
@@ -54,19 +58,28 @@ where
     .bind(now - KEEP_MS)
     .execute(&mut *tx)
     .await?;
-    let stored: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE account_id = ? AND idem_key = ?",
+    let stored: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE account_id = ? AND idem_key = ?",
     )
     .bind(&session.account_id)
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await?;
     match stored {
-        Some((stored_hash, _, _)) if stored_hash != hash => {
+        Some((stored_hash, ..)) if stored_hash != hash => {
             return Err(ApiError::IdempotencyKeyReused);
         }
-        Some((_, Some(status), Some(body))) => return Ok(replay(status, body)),
-        Some(_) => return Err(ApiError::IdempotencyInProgress),
+        Some((_, Some(status), Some(body), _)) => return Ok(replay(status, body)),
+        Some((.., created_at)) if now - created_at < ABANDONED_AFTER_MS => {
+            return Err(ApiError::IdempotencyInProgress);
+        }
+        Some(_) => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ?")
+                .bind(&session.account_id)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+        }
         None => {}
     }
     sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES (?, ?, ?, ?)")

@@ -682,3 +682,42 @@ async fn payment_routes_refuse_anonymous_callers() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
+    let mut app = spawn_app().await;
+    ready(&mut app, "abandoned").await;
+    let form = card_form(VISA, "123");
+    // What a server killed mid-request leaves: the key taken, no answer stored.
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(
+        &serde_json::from_value::<shared::payment::CardForm>(form.clone()).unwrap(),
+    )
+    .unwrap();
+    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES (?, 'died', ?, ?)")
+        .bind(&account)
+        .bind(app.state.secrets.request_hash(&body))
+        .bind(app.state.clock.now_ms())
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(
+        app.post_once("/api/payment-methods/cards", "died", &form)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "idempotency_in_progress")
+    );
+    app.advance(5 * 60);
+    assert_eq!(
+        app.post_once("/api/payment-methods/cards", "died", &form)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+}

@@ -1,0 +1,186 @@
+//! Every route of the API document, tried as a stranger: without a session, with another
+//! account's session, and as a RAM user without permissions. Each is refused, and no answer
+//! carries the owner's data.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Routes anyone may call: health, the document, sign-up and sign-in.
+fn is_public(method: &str, path: &str) -> bool {
+    path == "/api/health"
+        || path.starts_with("/api/signup")
+        || (method == "POST" && (path == "/api/session" || path == "/api/session/ram"))
+        || path.starts_with("/api/dev/")
+}
+
+/// Routes a signed-in RAM user may use whatever its permissions: its own session.
+fn is_self_service(path: &str) -> bool {
+    path == "/api/session" || path == "/api/session/reauth"
+}
+
+struct Owned {
+    instance: String,
+    method: String,
+    ram_user: String,
+}
+
+/// The owner's account with something behind every kind of ID.
+async fn victim(app: &mut TestApp) -> (String, Owned) {
+    let email = app.ready_to_buy("victim").await;
+    let instance = app.buy("ecs", 1, "default_method").await;
+    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
+    let ram: Value = app
+        .post(
+            "/api/ram-users",
+            &json!({"username": "ops", "password": "Turbine9Blue", "permissions": []}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owned = Owned {
+        instance,
+        method: methods["methods"][0]["id"].as_str().unwrap().to_owned(),
+        ram_user: ram["id"].as_str().unwrap().to_owned(),
+    };
+    (email, owned)
+}
+
+fn concrete(path: &str, owned: &Owned) -> String {
+    let id = if path.contains("/payment-methods/") {
+        &owned.method
+    } else if path.contains("/ram-users/") {
+        &owned.ram_user
+    } else {
+        &owned.instance
+    };
+    path.replace("{id}", id)
+}
+
+async fn operations(app: &TestApp) -> Vec<(String, String)> {
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    assert!(ops.len() > 40, "the document lists the whole API");
+    ops
+}
+
+async fn call(client: &TestApp, method: &str, path: &str) -> (StatusCode, String) {
+    let request = client.client.request(
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        client.url(path),
+    );
+    let request = request
+        .header("x-csrf-token", client.csrf.clone().unwrap_or_default())
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string());
+    let request = if method == "GET" {
+        request
+    } else {
+        request.json(&json!({}))
+    };
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn no_private_route_answers_without_a_session() {
+    let mut app = spawn_app().await;
+    let (_, owned) = victim(&mut app).await;
+    let anonymous = app.another_client();
+    for (method, path) in operations(&app).await {
+        if is_public(&method, &path) {
+            continue;
+        }
+        let (status, body) = call(&anonymous, &method, &concrete(&path, &owned)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
+        assert!(
+            body.contains("\"unauthenticated\""),
+            "{method} {path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_account_never_reaches_the_owners_things() {
+    let mut app = spawn_app().await;
+    let (email, owned) = victim(&mut app).await;
+    let mut stranger = app.another_client();
+    stranger.signed_up("stranger").await;
+    for (method, path) in operations(&app).await {
+        if is_public(&method, &path) || !path.contains("{id}") {
+            continue;
+        }
+        let (status, body) = call(&stranger, &method, &concrete(&path, &owned)).await;
+        assert!(
+            status == StatusCode::NOT_FOUND
+                || status == StatusCode::UNPROCESSABLE_ENTITY
+                || status == StatusCode::CONFLICT,
+            "{method} {path} answered {status}: {body}"
+        );
+        assert!(
+            !body.contains(&email) && !body.contains(&owned.instance[2..]),
+            "{method} {path} leaks: {body}"
+        );
+    }
+    // Nothing of the owner's changed.
+    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
+    assert_eq!(instances[0]["status"], "running");
+    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
+    assert_eq!(methods["methods"].as_array().unwrap().len(), 1);
+    assert_eq!(app.count("ram_users").await, 1);
+    // The stranger's own lists hold nothing of the owner's.
+    for path in [
+        "/api/instances",
+        "/api/unsubscribe",
+        "/api/payment-methods",
+        "/api/ledger",
+        "/api/closure/ties",
+        "/api/closure/export",
+        "/api/ram-users",
+    ] {
+        let (status, body) = call(&stranger, "GET", path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            !body.contains(&owned.instance)
+                && !body.contains(&owned.method)
+                && !body.contains(&email),
+            "{path} leaks: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_ram_user_without_permissions_is_refused_everything_but_its_session() {
+    let mut app = spawn_app().await;
+    let (_, owned) = victim(&mut app).await;
+    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    let mut ram = app.another_client();
+    let login = json!({"account_alias": me["account"]["uid"], "username": "ops", "password": "Turbine9Blue"});
+    let session: Value = ram
+        .post("/api/session/ram", &login)
+        .await
+        .json()
+        .await
+        .unwrap();
+    ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    for (method, path) in operations(&app).await {
+        if is_public(&method, &path) || is_self_service(&path) {
+            continue;
+        }
+        let (status, body) = call(&ram, &method, &concrete(&path, &owned)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        assert!(
+            body.contains("\"owner_only\"") || body.contains("\"permission_denied\""),
+            "{method} {path}: {body}"
+        );
+    }
+    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
+    assert_eq!(instances[0]["status"], "running");
+}

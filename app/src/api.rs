@@ -403,3 +403,132 @@ async fn error_of(response: &Response) -> ApiError {
         Err(_) => ApiError::unexpected(response.status()),
     }
 }
+
+// ---------- account closure (SPEC §6) ----------
+
+/// Whether the account is cooling down, how long is left, and how a failed closure ended.
+pub async fn closure_status() -> ApiResult<shared::api::ClosureStatus> {
+    receive(Request::get("/api/closure").send().await).await
+}
+
+pub async fn closure_check() -> ApiResult<shared::closure::ClosureCheck> {
+    receive(Request::get("/api/closure/check").send().await).await
+}
+
+/// Bills, ICP filings, relationships, reseller partner and balance: what the resolve page shows.
+pub async fn closure_ties() -> ApiResult<shared::api::AccountTies> {
+    receive(Request::get("/api/closure/ties").send().await).await
+}
+
+/// The one-click backup: bills, orders, refunds, invoices and the ledger, as the JSON text the
+/// server wrote (kept byte for byte, so the file is exactly what the server exported).
+pub async fn closure_export() -> ApiResult<String> {
+    let response = Request::get("/api/closure/export")
+        .send()
+        .await
+        .map_err(|_| ApiError::unreachable())?;
+    if !response.ok() {
+        return Err(error_of(&response).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|_| ApiError::unexpected(response.status()))
+}
+
+/// Sends the identity code by SMS to the account's verified mobile number.
+pub async fn send_closure_code(csrf: Csrf<'_>) -> ApiResult<CodeSent> {
+    send_json(Request::post("/api/closure/identity/code"), &Empty {}, csrf).await
+}
+
+pub async fn verify_closure_identity(form: &VerifyForm, csrf: Csrf<'_>) -> ApiResult<()> {
+    let request = with_csrf(Request::post("/api/closure/identity/verify"), csrf)
+        .json(form)
+        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
+    no_content(request.send().await).await
+}
+
+/// The simulated Alipay authorization, for accounts with real-name registration.
+pub async fn authorize_closure_with_alipay(csrf: Csrf<'_>) -> ApiResult<()> {
+    let request = with_csrf(Request::post("/api/closure/identity/alipay"), csrf)
+        .json(&Empty {})
+        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
+    no_content(request.send().await).await
+}
+
+pub async fn start_system_check(csrf: Csrf<'_>) -> ApiResult<shared::api::SystemCheckView> {
+    send_json(Request::post("/api/closure/system-check"), &Empty {}, csrf).await
+}
+
+pub async fn system_check(id: &str) -> ApiResult<shared::api::SystemCheckView> {
+    let path = format!("/api/closure/system-check/{}", segment(id));
+    receive(Request::get(&path).send().await).await
+}
+
+/// Confirm Deletion. On success the server has ended every session of the account.
+pub async fn confirm_closure(
+    form: &shared::api::ConfirmClosureForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<shared::api::ClosureStatus> {
+    send_json(Request::post("/api/closure"), form, csrf).await
+}
+
+/// Pays an unpaid bill with the default payment method. The key makes a retry after a lost
+/// answer harmless, as for every request that moves money.
+pub async fn pay_bill(
+    id: &str,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<shared::api::AccountTies> {
+    let path = format!("/api/bills/{}/pay", segment(id));
+    send_json(with_key(Request::post(&path), key), &Empty {}, csrf).await
+}
+
+pub async fn cancel_icp_filing(id: &str, csrf: Csrf<'_>) -> ApiResult<shared::api::AccountTies> {
+    let path = format!("/api/icp-filings/{}/cancel", segment(id));
+    send_json(Request::post(&path), &Empty {}, csrf).await
+}
+
+pub async fn remove_relationship(id: &str, csrf: Csrf<'_>) -> ApiResult<shared::api::AccountTies> {
+    let path = format!("/api/relationships/{}", segment(id));
+    receive(with_csrf(Request::delete(&path), csrf).send().await).await
+}
+
+pub async fn end_reseller_partnership(csrf: Csrf<'_>) -> ApiResult<shared::api::AccountTies> {
+    receive(
+        with_csrf(Request::delete("/api/reseller-partnership"), csrf)
+            .send()
+            .await,
+    )
+    .await
+}
+
+pub async fn transfer_domain_out(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
+    let path = format!("/api/instances/{}/transfer-out", segment(id));
+    let request = with_csrf(Request::post(&path), csrf)
+        .json(&Empty {})
+        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
+    no_content(request.send().await).await
+}
+
+pub async fn set_auto_renew(id: &str, enabled: bool, csrf: Csrf<'_>) -> ApiResult<()> {
+    #[derive(Serialize)]
+    struct AutoRenew {
+        enabled: bool,
+    }
+    let path = format!("/api/instances/{}/auto-renew", segment(id));
+    let request = with_csrf(Request::post(&path), csrf)
+        .json(&AutoRenew { enabled })
+        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
+    no_content(request.send().await).await
+}
+
+/// For calls that answer 204 with no body.
+async fn no_content(response: Result<Response, gloo_net::Error>) -> ApiResult<()> {
+    let response = response.map_err(|_| ApiError::unreachable())?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(&response).await)
+    }
+}

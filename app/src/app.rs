@@ -6,6 +6,7 @@ use crate::pages::{
     billing::{BillingPage, RealNamePage},
     home::HomePage,
     me::MePage,
+    payment::{PaymentMethodsPage, PaypalReturnPage},
     products::ProductsPage,
     signin::SignInPage,
     signup::SignupPage,
@@ -91,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("me") view=MePage />
                     <Route path=path!("billing") view=BillingPage />
                     <Route path=path!("real-name") view=RealNamePage />
+                    <Route path=path!("payment-methods") view=PaymentMethodsPage />
+                    <Route path=path!("payment-methods/paypal/return") view=PaypalReturnPage />
                 </ParentRoute>
             </Routes>
         </Router>

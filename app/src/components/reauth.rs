@@ -122,3 +122,22 @@ fn ReauthForm(reauth: Reauth, cancel: Callback<()>) -> impl IntoView {
         </form>
     }
 }
+
+/// An action whose handler gets the action itself, so that a refused attempt can be sent
+/// again with the very same input (and so the same idempotency key) after the password prompt.
+pub fn retryable_action<I, F, Fu>(handler: F) -> Action<I, ()>
+where
+    I: Clone + 'static,
+    F: Fn(I, Action<I, ()>) -> Fu + 'static,
+    Fu: Future<Output = ()> + 'static,
+{
+    let slot: StoredValue<Option<Action<I, ()>>, LocalStorage> = StoredValue::new_local(None);
+    let action = Action::new_local(move |input: &I| {
+        let this = slot
+            .get_value()
+            .expect("the action is stored before it can run");
+        handler(input.clone(), this)
+    });
+    slot.set_value(Some(action));
+    action
+}

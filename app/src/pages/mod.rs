@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod home;
 pub mod me;
+pub mod payment;
 pub mod products;
 pub mod signin;
 pub mod signup;

@@ -107,6 +107,8 @@ pub enum ApiError {
     IdentityNotVerified(String),
     #[error("system check needed")]
     SystemCheckRequired,
+    #[error("coupon not usable")]
+    CouponNotUsable,
     #[error("missing Idempotency-Key")]
     IdempotencyKeyMissing,
     #[error("Idempotency-Key reused with another request")]
@@ -417,6 +419,12 @@ impl ApiError {
                 "Run the system check again: it must be finished and less than 30 minutes old.".into(),
                 None,
             ),
+            CouponNotUsable => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::CouponNotUsable,
+                "This coupon cannot be used: it is spent, expired, in another currency, or not yours.".into(),
+                None,
+            ),
             IdempotencyKeyMissing => (
                 StatusCode::BAD_REQUEST,
                 C::IdempotencyKeyMissing,
@@ -464,6 +472,7 @@ impl ApiError {
             ApiError::ContactNotVerified { .. } => Some("contact".to_owned()),
             ApiError::BatchMixedRefundTypes => Some("instance_ids".to_owned()),
             ApiError::UsernameTaken => Some("username".to_owned()),
+            ApiError::CouponNotUsable => Some("coupon_id".to_owned()),
             _ => None,
         };
         ErrorBody {

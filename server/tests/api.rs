@@ -58,6 +58,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "GET /api/closure/export",
         "GET /api/closure/system-check/{id}",
         "GET /api/closure/ties",
+        "GET /api/coupons",
         "GET /api/dev/inbox",
         "GET /api/health",
         "GET /api/instances",

@@ -169,6 +169,9 @@ pub struct PurchaseForm {
     pub period_months: u32,
     pub auto_renew: bool,
     pub pay_with: PayWith,
+    /// A coupon of the account to take off the price first (subscriptions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +182,7 @@ pub struct Purchase {
     pub period_months: u32,
     pub auto_renew: bool,
     pub pay_with: PayWith,
+    pub coupon_id: Option<String>,
 }
 
 impl PurchaseForm {
@@ -217,6 +221,10 @@ impl PurchaseForm {
                 },
                 auto_renew: self.auto_renew && billing == Billing::Subscription,
                 pay_with: self.pay_with,
+                coupon_id: self
+                    .coupon_id
+                    .clone()
+                    .filter(|c| !c.is_empty() && billing == Billing::Subscription),
             }),
         }
     }

@@ -89,6 +89,7 @@ pub enum ErrorCode {
     ClosureBlocked,
     IdentityNotVerified,
     SystemCheckRequired,
+    CouponNotUsable,
     #[serde(other)]
     Unknown,
 }
@@ -168,6 +169,7 @@ impl ErrorCode {
             Self::ClosureBlocked => "closure_blocked",
             Self::IdentityNotVerified => "identity_not_verified",
             Self::SystemCheckRequired => "system_check_required",
+            Self::CouponNotUsable => "coupon_not_usable",
             Self::Unknown => "unknown",
         }
     }

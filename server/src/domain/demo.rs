@@ -170,8 +170,19 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             .execute(&mut *tx)
             .await?;
         }
+        jobs::schedule(&mut tx, crate::jobs::expiry::KIND, &instance_id, ends, now).await?;
         made += 1;
     }
+    sqlx::query(
+        "INSERT INTO coupons (id, account_id, description, amount_minor, remaining_minor, currency, expires_at, created_at)
+         VALUES (?, ?, 'Welcome coupon: 20.00 USD off a subscription', 2000, 2000, 'USD', ?, ?)",
+    )
+    .bind(format!("cpn-{}", uuid::Uuid::new_v4().simple()))
+    .bind(account_id)
+    .bind(now + 90 * DAY)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     if method.is_some() {
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
         let started = now - 3 * 3_600_000;

@@ -7,7 +7,7 @@ use crate::db::{self, Tx};
 use crate::domain::billing;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::jobs::{self, usage};
+use crate::jobs::{self, expiry, usage};
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::{InstanceView, Purchased};
@@ -25,6 +25,7 @@ pub fn add_months(at: i64, months: u32) -> i64 {
 }
 
 /// A payment made, or to be recorded in the order's transaction.
+#[derive(Clone)]
 struct Payment {
     paid_with: &'static str,
     cash: Money,
@@ -116,6 +117,9 @@ async fn record_payment(
         "balance" => (Bucket::Cash, payment.cash, "account balance"),
         _ => return Ok(()),
     };
+    if amount.amount.is_zero() {
+        return Ok(());
+    }
     let held: i64 = sqlx::query_scalar(
         "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = ? AND bucket = ? AND currency = ?",
     )
@@ -217,11 +221,52 @@ pub async fn purchase(
     }
 
     let price = p.product.price(p.period_months);
-    let payment = pay(state, account_id, p.pay_with, price).await?;
+    // A coupon takes its part off first; the rest is paid the chosen way.
+    let coupon = match &p.coupon_id {
+        Some(id) => Some(usable_coupon(state, account_id, id, now, price).await?),
+        None => None,
+    };
+    let coupon_part = coupon.as_ref().map_or(Money::zero(price.currency), |c| c.1);
+    let due = price
+        .checked_sub(coupon_part)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let payment = if due.amount.is_zero() {
+        Payment {
+            paid_with: "credit",
+            cash: due,
+            credit: due,
+            method_id: None,
+            reference: None,
+        }
+    } else {
+        pay(state, account_id, p.pay_with, due).await?
+    };
+    // The order records the coupon's part as non-cash: it is never refunded as cash.
+    let paid = Payment {
+        credit: payment
+            .credit
+            .checked_add(coupon_part)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ..payment.clone()
+    };
     let ends_at = add_months(now, p.period_months);
     let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let written = async {
         let mut tx = db::begin_write(&state.db).await?;
+        if let Some((coupon_id, part)) = &coupon {
+            let taken = sqlx::query(
+                "UPDATE coupons SET remaining_minor = remaining_minor - ? WHERE id = ? AND account_id = ? AND remaining_minor >= ?",
+            )
+            .bind(part.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .bind(coupon_id)
+            .bind(account_id)
+            .bind(part.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .execute(&mut *tx)
+            .await?;
+            if taken.rows_affected() != 1 {
+                return Err(ApiError::CouponNotUsable);
+            }
+        }
         record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
@@ -239,7 +284,8 @@ pub async fn purchase(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &payment, now).await?;
+        insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &paid, now).await?;
+        jobs::schedule(&mut tx, expiry::KIND, &instance_id, ends_at, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
     }
@@ -252,8 +298,62 @@ pub async fn purchase(
     Ok(Purchased {
         instance: instance(state, account_id, &instance_id).await?,
         order_id: Some(order_id),
-        charged: price,
+        charged: due,
     })
+}
+
+/// The coupon and the part of `price` it covers, if it is the account's, unexpired and not empty.
+async fn usable_coupon(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+    now: i64,
+    price: Money,
+) -> Result<(String, Money), ApiError> {
+    let found: Option<(i64, String)> = sqlx::query_as(
+        "SELECT remaining_minor, currency FROM coupons WHERE id = ? AND account_id = ? AND expires_at > ? AND remaining_minor > 0",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(now)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some((remaining, currency)) = found.filter(|(_, c)| c == price.currency.code()) else {
+        return Err(ApiError::CouponNotUsable);
+    };
+    let part = remaining.min(price.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?);
+    let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+    Ok((id.to_owned(), Money::from_minor(part, currency)))
+}
+
+/// The account's coupons with something left, soonest to expire first.
+pub async fn coupons(
+    state: &AppState,
+    account_id: &str,
+) -> Result<Vec<shared::api::CouponView>, ApiError> {
+    let rows: Vec<(String, String, i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
+         WHERE account_id = ? AND remaining_minor > 0 AND expires_at > ? ORDER BY expires_at",
+    )
+    .bind(account_id)
+    .bind(state.clock.now_ms())
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, description, amount, remaining, currency, expires_at)| {
+                let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+                shared::api::CouponView {
+                    id,
+                    description,
+                    amount: Money::from_minor(amount, currency),
+                    remaining: Money::from_minor(remaining, currency),
+                    expires_at: rfc3339(expires_at),
+                }
+            },
+        )
+        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]

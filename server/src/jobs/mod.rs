@@ -4,6 +4,7 @@
 //! was down runs at once.
 
 pub mod closure;
+pub mod expiry;
 pub mod refund;
 pub mod usage;
 
@@ -101,6 +102,7 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     match job.kind.as_str() {
         refund::KIND => refund::settle(state, job).await,
         usage::KIND => usage::bill(state, job).await,
+        expiry::KIND => expiry::run(state, job).await,
         closure::CHECK_KIND => closure::run_system_check(state, job).await,
         closure::DECIDE_KIND => closure::decide(state, job).await,
         other => Err(ApiError::Internal(anyhow::anyhow!(

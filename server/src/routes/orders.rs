@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::ErrorBody;
-use shared::api::{InstanceView, Permission, Purchased, RenewForm};
+use shared::api::{CouponView, InstanceView, Permission, Purchased, RenewForm};
 use shared::catalog::PurchaseForm;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -18,6 +18,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(renew))
         .routes(routes!(activate))
         .routes(routes!(release))
+        .routes(routes!(list_coupons))
+}
+
+/// The account's usable coupons.
+#[utoipa::path(get, path = "/api/coupons", tag = "resources",
+    responses((status = 200, body = Vec<CouponView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_coupons(
+    State(state): State<AppState>,
+    member: MemberSession,
+) -> Result<Json<Vec<CouponView>>, ApiError> {
+    member.require(Permission::BillingReadOnlyAccess)?;
+    Ok(Json(purchase::coupons(&state, &member.0.account_id).await?))
 }
 
 /// Releases a pay-as-you-go instance (subscriptions are unsubscribed instead).

@@ -38,6 +38,17 @@ pub struct Purchased {
     pub charged: Money,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CouponView {
+    pub id: String,
+    pub description: String,
+    pub amount: Money,
+    pub remaining: Money,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
 /// `POST /api/instances/{id}/renew`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

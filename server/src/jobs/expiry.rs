@@ -1,0 +1,126 @@
+//! The end of a subscription's paid time: with auto-renew on, the default method is charged
+//! for another period; otherwise (or when that charge is refused) the resource is released.
+//! The job reads the instance's expiry each time it runs, so renewals and unsubscriptions
+//! need not touch it: a moved expiry reschedules it, a released instance ends it.
+
+use super::{Job, Outcome, finish};
+use crate::db;
+use crate::domain::purchase;
+use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
+use crate::state::AppState;
+use shared::catalog::{PayWith, Product};
+
+pub const KIND: &str = "subscription_expiry";
+
+#[derive(sqlx::FromRow)]
+struct Instance {
+    account_id: String,
+    product: String,
+    status: String,
+    billing: String,
+    auto_renew: bool,
+    expires_at: Option<i64>,
+}
+
+pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let instance: Option<Instance> =
+        sqlx::query_as("SELECT account_id, product, status, billing, auto_renew, expires_at FROM instances WHERE id = ?")
+            .bind(&job.subject)
+            .fetch_optional(&state.db)
+            .await?;
+    let Some(instance) = instance.filter(|i| i.status == "running" && i.billing == "subscription")
+    else {
+        return done(state, job, Outcome::Done).await;
+    };
+    let expires_at = instance.expires_at.unwrap_or(now);
+    if now < expires_at {
+        return done(state, job, Outcome::Again(expires_at)).await;
+    }
+    if instance.auto_renew {
+        let product = Product::find(&instance.product)
+            .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
+        let months: Option<i64> = sqlx::query_scalar(
+            "SELECT period_months FROM orders WHERE instance_id = ? ORDER BY starts_at DESC LIMIT 1",
+        )
+        .bind(&job.subject)
+        .fetch_optional(&state.db)
+        .await?;
+        let months = months
+            .and_then(|m| u32::try_from(m).ok())
+            .filter(|m| product.periods.contains(m))
+            .unwrap_or(product.periods[0]);
+        match purchase::renew(
+            state,
+            &instance.account_id,
+            &job.subject,
+            months,
+            PayWith::DefaultMethod,
+        )
+        .await
+        {
+            Ok(renewed) => {
+                let next = renewed
+                    .instance
+                    .expires_at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                let next = next.map_or(now + 86_400_000, |t| t.timestamp_millis());
+                return done(state, job, Outcome::Again(next)).await;
+            }
+            Err(
+                e @ (ApiError::Internal(_)
+                | ApiError::ServerBusy { .. }
+                | ApiError::GatewayError
+                | ApiError::GatewayTimeout),
+            ) => return Err(e),
+            Err(refused) => {
+                tracing::info!(instance = %job.subject, reason = %refused, "auto-renewal refused; releasing")
+            }
+        }
+    }
+    let mut tx = db::begin_write(&state.db).await?;
+    let released = sqlx::query(
+        "UPDATE instances SET status = 'released', released_at = ? WHERE id = ? AND status = 'running' AND expires_at <= ?",
+    )
+    .bind(now)
+    .bind(&job.subject)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if released.rows_affected() == 1 {
+        let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = ?")
+            .bind(&instance.account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let body = format!(
+            "Your subscription {} ({}) has expired and was released{}.",
+            job.subject,
+            instance.product,
+            if instance.auto_renew {
+                ": its automatic renewal could not be paid"
+            } else {
+                ""
+            }
+        );
+        let message = Outgoing {
+            account_id: Some(&instance.account_id),
+            medium: Medium::Email,
+            recipient: &email,
+            subject: "Subscription expired",
+            body,
+        };
+        notify::enqueue(&mut tx, now, message).await?;
+    }
+    finish(&mut tx, job, Outcome::Done, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn done(state: &AppState, job: &Job, outcome: Outcome) -> Result<(), ApiError> {
+    let mut tx = db::begin_write(&state.db).await?;
+    finish(&mut tx, job, outcome, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! A subscription's life after purchase: coupons paying part of it, expiry releasing it, and
+//! auto-renewal extending it (SPEC §4).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400;
+
+#[tokio::test]
+async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("coupon").await;
+    app.post("/api/dev/seed-demo", &json!({})).await;
+    let coupons: Value = app.get("/api/coupons").await.json().await.unwrap();
+    let coupon = coupons[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(coupons[0]["remaining"]["amount"], "20.00");
+
+    // RDS for a month is 35.00: 20.00 from the coupon, 15.00 from the card.
+    let form = json!({"product": "rds", "region": "ap-southeast-1", "period_months": 1, "coupon_id": coupon});
+    let bought: Value = app
+        .post_once("/api/orders", "c-1", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bought["charged"]["amount"], "15.00");
+    let (cash, credit): (i64, i64) =
+        sqlx::query_as("SELECT cash_minor, credit_minor FROM orders WHERE id = ?")
+            .bind(bought["order_id"].as_str().unwrap())
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!((cash, credit), (15_00, 20_00));
+    let coupons: Value = app.get("/api/coupons").await.json().await.unwrap();
+    assert_eq!(coupons, json!([]), "spent");
+    let (_, code, field) = error_of(app.post_once("/api/orders", "c-2", &form).await).await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("coupon_not_usable", Some("coupon_id"))
+    );
+
+    // Unsubscribed at once, only the cash part can come back.
+    app.advance(DAY);
+    app.sign_in_again(&email).await;
+    let id = bought["instance"]["id"].as_str().unwrap();
+    let done: Value = app
+        .post_once("/api/unsubscribe", "u", &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refund: f64 = done["total_refund"]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(refund > 14.0 && refund < 15.0, "{refund}");
+}
+
+#[tokio::test]
+async fn another_accounts_coupon_cannot_be_used() {
+    let mut owner = spawn_app().await;
+    owner.ready_to_buy("couponowner").await;
+    owner.post("/api/dev/seed-demo", &json!({})).await;
+    let coupons: Value = owner.get("/api/coupons").await.json().await.unwrap();
+    let mut thief = owner.another_client();
+    thief.ready_to_buy("couponthief").await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "coupon_id": coupons[0]["id"]});
+    let (status, code, _) = error_of(thief.post_once("/api/orders", "t", &form).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "coupon_not_usable")
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("expires").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    app.advance(20 * DAY);
+    app.run_jobs().await;
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "running");
+    app.advance(12 * DAY);
+    app.run_jobs().await;
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+    let mail: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'Subscription expired'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(mail, 1);
+}
+
+#[tokio::test]
+async fn auto_renew_charges_another_period_at_expiry() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("renews").await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true});
+    let bought: Value = app
+        .post_once("/api/orders", "a", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    let first_expiry: i64 = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    app.advance(32 * DAY);
+    app.run_jobs().await;
+    let (status, expiry): (String, i64) =
+        sqlx::query_as("SELECT status, expires_at FROM instances WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(status, "running");
+    assert!(
+        expiry > first_expiry + 27 * DAY * 1000,
+        "extended by a month"
+    );
+    let renewals: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE instance_id = ? AND kind = 'renewal'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(renewals, 1);
+    assert_eq!(
+        app.run_jobs().await,
+        0,
+        "the next run waits for the new expiry"
+    );
+}
+
+#[tokio::test]
+async fn an_auto_renewal_the_card_refuses_releases_the_resource() {
+    let mut app = spawn_app().await;
+    app.signed_up("renewfails").await;
+    app.with_billing_address("81234567").await;
+    app.post_once(
+        "/api/payment-methods/cards",
+        "k",
+        &card_form("4000000000000341", "123"),
+    )
+    .await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true, "pay_with": "credit"});
+    let bought: Value = app
+        .post_once("/api/orders", "a", &form)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    app.advance(32 * DAY);
+    app.run_jobs().await;
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+}

@@ -59,7 +59,8 @@ test('signs up with an email code and lands on the overview', async ({ page, req
   // Desktop has it in the left navigation, a phone in the bottom tabs: one visible link each.
   await page.getByRole('link', { name: 'Products', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Products', level: 1 })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'No products to buy yet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Buy a product' })).toBeVisible();
+  await expect(page.getByText('Nothing bought yet.')).toBeVisible();
   await expectAccessible(page, 'products');
   await expectTouchTargets(page, testInfo);
   await snapshot(page, testInfo, 'products');

@@ -268,8 +268,7 @@ impl FromRequestParts<AppState> for ClientIp {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .last();
+                .rfind(|s| !s.is_empty());
             if let Some(ip) = forwarded {
                 return Ok(ClientIp(ip.to_owned()));
             }

@@ -58,7 +58,7 @@ async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
             .contains("rounded up to the cent")
     );
     let instances: Value = app.get("/api/instances").await.json().await.unwrap();
-    assert_eq!(instances[0]["expires_at"].as_str().is_some(), true);
+    assert!(instances[0]["expires_at"].as_str().is_some());
 }
 
 #[tokio::test]

@@ -153,7 +153,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 /// The month a card stops working after: valid through its last day.

@@ -468,9 +468,9 @@ pub async fn confirm(
     form.check()?;
     let now = state.clock.now_ms();
     let account_id = &session.account_id;
-    if !session
+    if session
         .identity_verified_at
-        .is_some_and(|at| now - at <= IDENTITY_VALID_MS)
+        .is_none_or(|at| now - at > IDENTITY_VALID_MS)
     {
         return Err(ApiError::IdentityNotVerified(
             "Verify your identity first (phone code or Alipay).".into(),
@@ -484,7 +484,7 @@ pub async fn confirm(
     .fetch_optional(&state.db)
     .await?
     .flatten();
-    if !done.is_some_and(|at| now - at <= SYSTEM_CHECK_VALID_MS) {
+    if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID_MS) {
         return Err(ApiError::SystemCheckRequired);
     }
     let live = check(state, account_id).await?;
@@ -682,9 +682,20 @@ pub async fn notify_both(
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct BillRecord {
+    id: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    due_at: i64,
+    waived_at: Option<i64>,
+}
+
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now_ms();
-    let bills: Vec<(String, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+    let bills: Vec<BillRecord> = sqlx::query_as(
         "SELECT id, description, amount_minor, currency, status, due_at, waived_at FROM bills WHERE account_id = ? ORDER BY created_at DESC LIMIT 200",
     )
     .bind(account_id)
@@ -709,26 +720,21 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     Ok(AccountTies {
         bills: bills
             .into_iter()
-            .map(
-                |(id, description, minor, currency, status, due_at, waived)| {
-                    let status = if waived.is_some() {
-                        "waived".to_owned()
-                    } else {
-                        status
-                    };
-                    BillView {
-                        overdue: status == "unpaid" && due_at <= now,
-                        amount: Money::from_minor(
-                            minor,
-                            Currency::parse(&currency).unwrap_or(Currency::USD),
-                        ),
-                        id,
-                        description,
-                        status,
-                        due_at: rfc3339(due_at),
-                    }
-                },
-            )
+            .map(|b| {
+                let status = if b.waived_at.is_some() {
+                    "waived".to_owned()
+                } else {
+                    b.status
+                };
+                BillView {
+                    overdue: status == "unpaid" && b.due_at <= now,
+                    amount: money_of(b.amount_minor, &b.currency),
+                    id: b.id,
+                    description: b.description,
+                    status,
+                    due_at: rfc3339(b.due_at),
+                }
+            })
             .collect(),
         icp_filings: icp
             .into_iter()
@@ -827,58 +833,84 @@ fn affected(result: sqlx::sqlite::SqliteQueryResult) -> Result<(), ApiError> {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct OrderRecord {
+    id: String,
+    instance_id: String,
+    product: String,
+    starts_at: i64,
+    ends_at: i64,
+    currency: String,
+    cash_minor: i64,
+    credit_minor: i64,
+    paid_with: String,
+    status: String,
+    paid_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRecord {
+    id: String,
+    order_id: String,
+    amount_minor: i64,
+    currency: String,
+    destination: String,
+    status: String,
+    created_at: i64,
+    refunded_at: Option<i64>,
+}
+
+fn money_of(minor: i64, currency: &str) -> Money {
+    Money::from_minor(minor, Currency::parse(currency).unwrap_or(Currency::USD))
+}
+
 /// Everything the owner may want to keep: bills, orders, refunds and invoices, and the ledger.
 pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Value, ApiError> {
     use serde_json::json;
     let db = &state.db;
-    let account = crate::domain::account::view(db, account_id).await?;
-    let orders: Vec<(String, String, String, i64, i64, String, i64, i64, String, String, i64)> = sqlx::query_as(
+    let orders: Vec<OrderRecord> = sqlx::query_as(
         "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
          FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = ? ORDER BY o.created_at",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let money = |minor: i64, currency: &str| {
-        Money::from_minor(minor, Currency::parse(currency).unwrap_or(Currency::USD))
-    };
-    let orders_json: Vec<_> = orders
-        .iter()
-        .map(|(id, instance, product, starts, ends, currency, cash, credit, paid_with, status, paid_at)| {
-            json!({"id": id, "instance_id": instance, "product": product, "starts_at": rfc3339(*starts), "ends_at": rfc3339(*ends),
-                   "cash_paid": money(*cash, currency), "credit_paid": money(*credit, currency), "paid_with": paid_with,
-                   "status": status, "paid_at": rfc3339(*paid_at)})
-        })
-        .collect();
-    let invoices: Vec<_> = orders
-        .iter()
-        .filter(|o| o.6 > 0)
-        .map(|(id, _, product, _, _, currency, cash, _, _, _, paid_at)| {
-            json!({"invoice_for": id, "description": product, "amount": money(*cash, currency), "issued_at": rfc3339(*paid_at)})
-        })
-        .collect();
-    let refunds: Vec<(String, String, i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+    let refunds: Vec<RefundRecord> = sqlx::query_as(
         "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = ? ORDER BY created_at",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let refunds_json: Vec<_> = refunds
+    let orders_json: Vec<_> = orders
         .iter()
-        .map(|(id, order, minor, currency, destination, status, created, refunded)| {
-            json!({"id": id, "order_id": order, "amount": money(*minor, currency), "destination": destination, "status": status,
-                   "created_at": rfc3339(*created), "refunded_at": refunded.map(rfc3339)})
+        .map(|o| {
+            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
+                   "ends_at": rfc3339(o.ends_at), "cash_paid": money_of(o.cash_minor, &o.currency),
+                   "credit_paid": money_of(o.credit_minor, &o.currency), "paid_with": o.paid_with, "status": o.status,
+                   "paid_at": rfc3339(o.paid_at)})
         })
         .collect();
-    let ties = ties(state, account_id).await?;
+    // An invoice is issued for what was paid in cash.
+    let invoices: Vec<_> = orders
+        .iter()
+        .filter(|o| o.cash_minor > 0)
+        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": money_of(o.cash_minor, &o.currency), "issued_at": rfc3339(o.paid_at)}))
+        .collect();
+    let refunds_json: Vec<_> = refunds
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "order_id": r.order_id, "amount": money_of(r.amount_minor, &r.currency), "destination": r.destination,
+                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
+        })
+        .collect();
     Ok(json!({
         "exported_at": rfc3339(state.clock.now_ms()),
-        "account": account,
+        "account": crate::domain::account::view(db, account_id).await?,
         "billing_address": crate::domain::billing::address(db, account_id).await?,
         "orders": orders_json,
         "invoices": invoices,
         "refunds": refunds_json,
-        "bills": ties.bills,
+        "bills": ties(state, account_id).await?.bills,
         "ledger": ledger::entries(db, account_id).await?,
     }))
 }

@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::gateway::{CardCheck, GatewayError, PaymentGateway};
 use crate::state::AppState;
 use chrono::{TimeZone, Utc};
-use rust_decimal::Decimal;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::{
     CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView, PaymentMethodsView, PaypalStarted,
@@ -24,7 +23,7 @@ use std::time::Duration;
 
 /// The one-time credit the first verified payment method brings.
 pub fn free_credit() -> Money {
-    Money::new(Decimal::new(300_00, 2), Currency::USD)
+    Money::from_minor(30_000, Currency::USD)
 }
 
 fn utc_ms(y: i32, m: u32, d: u32) -> i64 {
@@ -50,7 +49,7 @@ pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
     } else {
         Currency::USD
     };
-    Money::new(Decimal::new(1_00, 2), currency)
+    Money::from_minor(100, currency)
 }
 
 fn require_available(

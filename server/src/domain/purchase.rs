@@ -151,10 +151,10 @@ async fn record_payment(
 
 /// Gives back a gateway charge whose order could not be written.
 async fn undo_charge(state: &AppState, payment: &Payment) {
-    if let (Some(reference), Some(gateway)) = (&payment.reference, &state.gateway) {
-        if let Err(e) = gateway.refund(reference, payment.cash).await {
-            tracing::error!(%reference, error = %e, "charge of a failed order not returned");
-        }
+    if let (Some(reference), Some(gateway)) = (&payment.reference, &state.gateway)
+        && let Err(e) = gateway.refund(reference, payment.cash).await
+    {
+        tracing::error!(%reference, error = %e, "charge of a failed order not returned");
     }
 }
 

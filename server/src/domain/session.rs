@@ -37,12 +37,12 @@ pub async fn check_throttle(
     ] {
         let (failures, _, last) =
             rate_limit::window(&mut tx, scope, subject, now - WINDOW_MS).await?;
-        if let (Some(wait), Some(last)) = (wait_after(failures, free), last) {
-            if now < last + wait {
-                return Err(ApiError::SignInThrottled {
-                    retry_after: secs_until(last + wait, now),
-                });
-            }
+        if let (Some(wait), Some(last)) = (wait_after(failures, free), last)
+            && now < last + wait
+        {
+            return Err(ApiError::SignInThrottled {
+                retry_after: secs_until(last + wait, now),
+            });
         }
     }
     Ok(())

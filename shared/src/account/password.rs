@@ -19,7 +19,7 @@ impl Password {
     pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, Invalid> {
         let invalid = |message: &str| Err(Invalid::new(ErrorCode::InvalidPassword, message));
         let chars = raw.chars().count();
-        if chars < Self::MIN_CHARS || chars > Self::MAX_CHARS {
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
             return invalid("Use 8 to 64 characters.");
         }
         if raw.chars().any(char::is_control) {
@@ -34,10 +34,9 @@ impl Password {
         if let Some(local) = email
             .map(Email::local_part)
             .filter(|l| l.chars().count() >= 3)
+            && lower.contains(local)
         {
-            if lower.contains(local) {
-                return invalid("Do not use your email name in the password.");
-            }
+            return invalid("Do not use your email name in the password.");
         }
         if COMMON_PASSWORDS.lines().any(|common| common == lower) {
             return invalid("This password is one of the most common ones. Choose another.");

@@ -325,43 +325,13 @@ async fn the_same_unsubscription_twice_refunds_once() {
                 .status()
         }
     });
-    let results = futures_join_all(attempts).await;
+    let results = join_all(attempts).await;
     assert!(
         results.iter().all(|s| *s == StatusCode::CONFLICT),
         "{results:?}"
     );
     assert_eq!(refunds(&app).await.len(), 1);
     assert_eq!(app.count("unsubscriptions").await, 1);
-}
-
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.collect();
-    let mut out = Vec::new();
-    // Drive them concurrently on this task.
-    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
-    let results = std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if out.len() <= i {
-                out.resize_with(i + 1, || None);
-            }
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(std::mem::take(&mut out))
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    results.into_iter().map(Option::unwrap).collect()
 }
 
 #[tokio::test]

@@ -392,7 +392,7 @@ fn rand_digits() -> u64 {
 }
 
 /// Polls every future on this task until all are done.
-async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+pub async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut pending: Vec<_> = futures.map(Box::pin).collect();
     let mut out: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -4,6 +4,10 @@ use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, Shell, set_title};
 use crate::pages::{
     billing::{BillingPage, RealNamePage},
+    closure::{
+        AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
+        SecurityPage,
+    },
     home::HomePage,
     me::MePage,
     payment::{PaymentMethodsPage, PaypalReturnPage},
@@ -12,7 +16,7 @@ use crate::pages::{
     signup::SignupPage,
     signup::VerifyPage,
 };
-use leptos::either::Either;
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -86,6 +90,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignupPage />
                 <Route path=path!("/signup/verify/:id") view=VerifyPage />
                 <Route path=path!("/signin") view=SignInPage />
+                <Route path=path!("/closure/started") view=ClosureStartedPage />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("products") view=ProductsPage />
@@ -94,6 +99,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("real-name") view=RealNamePage />
                     <Route path=path!("payment-methods") view=PaymentMethodsPage />
                     <Route path=path!("payment-methods/paypal/return") view=PaypalReturnPage />
+                    <Route path=path!("security") view=SecurityPage />
+                    <Route path=path!("closure") view=ClosurePage />
+                    <Route path=path!("closure/resolve") view=ResolvePage />
+                    <Route path=path!("me/close-account") view=AppCloseAccountPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -136,9 +145,11 @@ fn SignedIn() -> impl IntoView {
             <ErrorBoundary fallback=failed>
                 {move || Suspend::new(async move {
                     match session.await {
-                        Ok(_) => Ok(Either::Left(view! { <Shell /> })),
+                        // In the closure cool-down only the remaining time is shown (SPEC §6.3).
+                        Ok(s) if s.account.closing => Ok(EitherOf3::A(view! { <CoolDownScreen /> })),
+                        Ok(_) => Ok(EitherOf3::B(view! { <Shell /> })),
                         Err(e) if e.code() == ErrorCode::Unauthenticated => {
-                            Ok(Either::Right(view! { <Redirect path="/signin" /> }))
+                            Ok(EitherOf3::C(view! { <Redirect path="/signin" /> }))
                         }
                         Err(e) => Err(e),
                     }

@@ -73,6 +73,9 @@ pub fn Shell() -> impl IntoView {
                 <Show when=owner>
                     <A href="/ram-users" exact=true>"RAM Users"</A>
                 </Show>
+                <Show when=owner>
+                    <A href="/security">"Security & Closure"</A>
+                </Show>
                 <A href="/me" exact=true>"My account"</A>
             </nav>
             <main class="content" id="main">

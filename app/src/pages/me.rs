@@ -41,6 +41,10 @@ pub fn MePage() -> impl IntoView {
                         })}
                         <li><A href="/unsubscribe">"Orders & Unsubscribe"</A></li>
                         {owner.then(|| view! { <li><A href="/ram-users">"RAM users"</A></li> })}
+                        {owner.then(|| view! {
+                            <li><A href="/security">"Security & Closure"</A></li>
+                            <li><A href="/me/close-account">"Close Account"</A></li>
+                        })}
                     </ul>
                 </nav>
                 <section class="panel" aria-labelledby="session-heading">

@@ -1,6 +1,7 @@
 //! One module per page; a folder per multi-page flow.
 
 pub mod billing;
+pub mod closure;
 pub mod home;
 pub mod me;
 pub mod payment;

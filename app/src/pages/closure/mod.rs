@@ -5,10 +5,11 @@
 
 mod agreement;
 mod check_report;
+mod check_result;
+mod confirm;
 mod cool_down;
 mod flow;
 mod identity;
-mod renounce;
 mod resolve;
 mod security;
 mod system_check;

@@ -1,0 +1,206 @@
+//! The identity step of a closure: a code by SMS to the account's verified mobile number
+//! (the app calls this page "Input Captcha"), or, under "Other verification methods", the
+//! simulated Alipay authorization for accounts with real-name registration (seed 001).
+
+use crate::api;
+use crate::app::use_auth;
+use crate::components::{
+    Countdown, FormAlert, FormErrors, SubmitButton, TextField, form_errors::focus_element,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::ErrorCode;
+use shared::api::{CodeSent, VerifyForm};
+
+const CODE_INPUT: &str = "closure-identity-code";
+
+#[component]
+pub fn IdentityStep(
+    /// "Verify identity" on the console, "Input Captcha" on the app's path.
+    heading: &'static str,
+    alipay_available: bool,
+    /// The earlier verification lapsed (it lasts 30 minutes): say why we ask again.
+    expired: bool,
+    on_verified: Callback<()>,
+) -> impl IntoView {
+    let sent = RwSignal::new(None::<CodeSent>);
+    let others_open = RwSignal::new(false);
+    view! {
+        <section class="panel" aria-labelledby="identity-heading">
+            <h2 id="identity-heading">{heading}</h2>
+            {expired.then(|| view! {
+                <p class="notice">
+                    "Your identity verification expired: it lasts 30 minutes. Verify again to continue."
+                </p>
+            })}
+            <p class="muted">
+                "To protect your account, prove it is you. We send a 6-digit code by SMS to the mobile number verified on your account."
+            </p>
+            <SendCode sent />
+            <CodeForm on_verified />
+            <div class="other-methods">
+                <button
+                    type="button"
+                    class="button button-link"
+                    aria-expanded=move || if others_open.get() { "true" } else { "false" }
+                    aria-controls="other-methods"
+                    on:click=move |_| others_open.update(|open| *open = !*open)
+                >
+                    "Other verification methods"
+                </button>
+                <div id="other-methods" hidden=move || !others_open.get()>
+                    {if alipay_available {
+                        view! { <AlipayAuthorization on_verified /> }.into_any()
+                    } else {
+                        view! {
+                            <p class="muted">
+                                "Alipay authorization is open to accounts with real-name registration. Yours has none, so only the mobile phone code is available. "
+                                <A href="/real-name">"Real-name registration"</A>
+                            </p>
+                        }
+                        .into_any()
+                    }}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn SendCode(sent: RwSignal<Option<CodeSent>>) -> impl IntoView {
+    let auth = use_auth();
+    let errors = FormErrors::new("closure-send", &[]);
+    let no_mobile = RwSignal::new(false);
+    let countdown = Countdown::new();
+    let send = Action::new_local(move |_: &()| async move {
+        match api::send_closure_code(auth.csrf().as_deref()).await {
+            Ok(code_sent) => {
+                countdown.start(code_sent.resend_after_seconds);
+                sent.set(Some(code_sent));
+                focus_element(CODE_INPUT);
+            }
+            Err(e) => {
+                if let Some(wait) = e.0.retry_after_seconds {
+                    countdown.start(wait);
+                }
+                no_mobile.set(e.code() == ErrorCode::ContactNotVerified);
+                errors.show_api(&e);
+            }
+        }
+    });
+    let label = move || match (countdown.remaining(), sent.with(Option::is_some)) {
+        (0, false) => "Send code".to_owned(),
+        (0, true) => "Resend code".to_owned(),
+        (seconds, _) => format!("Resend code in {seconds} s"),
+    };
+    view! {
+        <form
+            class="step"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                errors.clear();
+                no_mobile.set(false);
+                send.dispatch_local(());
+            }
+        >
+            <FormAlert errors />
+            <Show when=move || no_mobile.get()>
+                <p>
+                    <A href="/billing">"Verify a mobile number"</A>
+                    " on the billing address page, then come back."
+                </p>
+            </Show>
+            <SubmitButton
+                label=Signal::derive(label)
+                pending=send.pending()
+                disabled=Signal::derive(move || countdown.remaining() > 0)
+                primary=false
+            />
+            <p class="status" role="status">
+                {move || {
+                    sent.get()
+                        .map(|s| {
+                            format!(
+                                "Code sent to {} by SMS. It expires in {} minutes.",
+                                s.sent_to,
+                                s.expires_in_seconds.div_ceil(60),
+                            )
+                        })
+                }}
+            </p>
+        </form>
+    }
+}
+
+#[component]
+fn CodeForm(on_verified: Callback<()>) -> impl IntoView {
+    let auth = use_auth();
+    let errors = FormErrors::new("closure-identity", &["code"]);
+    let code = RwSignal::new(String::new());
+    let verify = Action::new_local(move |form: &VerifyForm| {
+        let form = form.clone();
+        async move {
+            match api::verify_closure_identity(&form, auth.csrf().as_deref()).await {
+                Ok(()) => on_verified.run(()),
+                Err(e) => errors.show_api(&e),
+            }
+        }
+    });
+    view! {
+        <form
+            class="step"
+            novalidate
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let form = VerifyForm { code: code.get_untracked() };
+                match form.parse() {
+                    Ok(_) => {
+                        errors.clear();
+                        verify.dispatch_local(form);
+                    }
+                    Err(invalid) => errors.show_invalid(vec![invalid]),
+                }
+            }
+        >
+            <FormAlert errors />
+            <TextField
+                errors
+                name="code"
+                label="Verification code"
+                value=code
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                help="The 6 digits from the SMS."
+            />
+            <SubmitButton label="Verify" pending=verify.pending() />
+        </form>
+    }
+}
+
+#[component]
+fn AlipayAuthorization(on_verified: Callback<()>) -> impl IntoView {
+    let auth = use_auth();
+    let errors = FormErrors::new("closure-alipay", &[]);
+    let authorize = Action::new_local(move |_: &()| async move {
+        match api::authorize_closure_with_alipay(auth.csrf().as_deref()).await {
+            Ok(()) => on_verified.run(()),
+            Err(e) => errors.show_api(&e),
+        }
+    });
+    view! {
+        <form
+            class="step"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                errors.clear();
+                authorize.dispatch_local(());
+            }
+        >
+            <p class="muted">
+                "Your account has real-name registration, so Alipay can confirm it is you. This server simulates the Alipay authorization."
+            </p>
+            <FormAlert errors />
+            <SubmitButton label="Authorize with Alipay" pending=authorize.pending() primary=false />
+        </form>
+    }
+}

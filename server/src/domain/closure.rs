@@ -760,6 +760,24 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     })
 }
 
+/// Pays an unpaid bill of the account with its default payment method.
+pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+    let unpaid: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid')",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    if !unpaid {
+        return Err(ApiError::NotFound);
+    }
+    match crate::domain::purchase::charge_bill(state, account_id, id).await? {
+        crate::domain::purchase::BillCharge::Refused => Err(ApiError::PaymentDeclined),
+        _ => Ok(()),
+    }
+}
+
 /// Resolutions of must-process items. Each touches only the caller's account.
 pub async fn cancel_icp_filing(
     state: &AppState,

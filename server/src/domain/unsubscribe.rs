@@ -44,17 +44,17 @@ impl InstanceRow {
         }
     }
 
-    fn product(&self) -> &'static Product {
-        Product::find(&self.product).unwrap_or(&shared::catalog::PRODUCTS[0])
+    /// An instance of a product no longer sold keeps its refund rule: partly refundable.
+    fn refundable(&self) -> bool {
+        Product::find(&self.product).is_none_or(|p| p.refundable)
+    }
+
+    fn product_name(&self) -> String {
+        Product::find(&self.product).map_or_else(|| self.product.clone(), |p| p.name.to_owned())
     }
 
     fn refund_type(&self) -> RefundType {
-        refund_type(
-            self.kind(),
-            self.product().refundable,
-            self.activated,
-            self.used,
-        )
+        refund_type(self.kind(), self.refundable(), self.activated, self.used)
     }
 }
 
@@ -303,7 +303,7 @@ fn resource_view(row: &InstanceRow, orders: &[OrderRow], now: i64) -> Unsubscrib
     UnsubscribableResource {
         instance_id: row.id.clone(),
         product: row.product.clone(),
-        product_name: row.product().name.to_owned(),
+        product_name: row.product_name(),
         region: row.region.clone(),
         resource_kind: row.kind(),
         refund_type,

@@ -1,5 +1,5 @@
 use crate::auth::{self, ClientIp, CurrentSession};
-use crate::domain::{closure, purchase};
+use crate::domain::closure;
 use crate::error::{ApiError, Json};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -176,21 +176,7 @@ async fn pay_bill(
     session: CurrentSession,
     Path(id): Path<String>,
 ) -> Result<Json<AccountTies>, ApiError> {
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid')",
-    )
-    .bind(&id)
-    .bind(&session.account_id)
-    .fetch_one(&state.db)
-    .await?;
-    if !known {
-        return Err(ApiError::NotFound);
-    }
-    if purchase::charge_bill(&state, &session.account_id, &id).await?
-        == purchase::BillCharge::Refused
-    {
-        return Err(ApiError::PaymentDeclined);
-    }
+    closure::pay_bill(&state, &session.account_id, &id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))
 }
 

@@ -15,6 +15,7 @@ use crate::pages::{
     signin::SignInPage,
     signup::SignupPage,
     signup::VerifyPage,
+    unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
 };
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
@@ -99,6 +100,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("real-name") view=RealNamePage />
                     <Route path=path!("payment-methods") view=PaymentMethodsPage />
                     <Route path=path!("payment-methods/paypal/return") view=PaypalReturnPage />
+                    <Route path=path!("unsubscribe") view=UnsubscribePage />
+                    <Route path=path!("unsubscribe/review/:instance_id") view=ReviewPage />
+                    <Route path=path!("unsubscribe/records/:id") view=RecordPage />
                     <Route path=path!("security") view=SecurityPage />
                     <Route path=path!("closure") view=ClosurePage />
                     <Route path=path!("closure/resolve") view=ResolvePage />

@@ -8,3 +8,4 @@ pub mod payment;
 pub mod products;
 pub mod signin;
 pub mod signup;
+pub mod unsubscribe;

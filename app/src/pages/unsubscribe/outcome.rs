@@ -1,0 +1,57 @@
+//! What an unsubscription did: each record with where its refund goes, and the total.
+
+use crate::components::money;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::api::{UnsubscribeRecord, Unsubscribed};
+
+pub fn refund_status(record: &UnsubscribeRecord) -> &'static str {
+    match record.refund_status.as_str() {
+        "processing" => "Processing",
+        "refunded" => "Refunded",
+        _ => "No refund",
+    }
+}
+
+#[component]
+pub fn Outcome(result: Unsubscribed, title: &'static str) -> impl IntoView {
+    let count = result.records.len();
+    view! {
+        <section class="panel outcome" aria-labelledby="outcome-heading">
+            <h2 id="outcome-heading">{title}</h2>
+            <p class="status" role="status">
+                {format!(
+                    "{count} unsubscribed. Total refund {}.",
+                    money(&result.total_refund)
+                )}
+            </p>
+            <ul class="resource-list">
+                {result
+                    .records
+                    .into_iter()
+                    .map(|record| {
+                        let href = format!("/unsubscribe/records/{}", record.id);
+                        let status = refund_status(&record);
+                        view! {
+                            <li class="resource">
+                                <div class="resource-head">
+                                    <span class="resource-name">{record.product_name.clone()}</span>
+                                    <span class="mono">{record.instance_id.clone()}</span>
+                                    <span class="badge">{status}</span>
+                                </div>
+                                <p>
+                                    {format!(
+                                        "Refund {} to {}.",
+                                        money(&record.refund_amount),
+                                        record.unsubscribe_to
+                                    )}
+                                </p>
+                                <A href=href>{format!("Details of {}", record.instance_id)}</A>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}

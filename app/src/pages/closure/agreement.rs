@@ -2,6 +2,7 @@
 //! closure is irreversible, everything is deleted after the cool-down, and the cool-down,
 //! which settles bills that arrive late, can neither be shortened nor revoked.
 
+use super::check_report::grouped;
 use crate::components::{CheckboxField, FormErrors, SubmitButton};
 use leptos::prelude::*;
 use shared::api::ConfirmClosureForm;
@@ -56,6 +57,7 @@ fn AgreementText(cool_down_days: i64) -> impl IntoView {
     } else {
         format!("{cool_down_days} days")
     };
+    let balance = grouped(BALANCE_LIMIT_CNY);
     view! {
         <ol>
             <li>
@@ -74,7 +76,7 @@ fn AgreementText(cool_down_days: i64) -> impl IntoView {
             </li>
             <li>
                 {format!(
-                    "A balance cannot be withdrawn after closure. Only a balance of {BALANCE_LIMIT_CNY} CNY or less and overdue payments of {OVERDUE_LIMIT_CNY} CNY or less can be renounced; pay-as-you-go instances you renounce are released. Renounced balances and released resources cannot be recovered."
+                    "A balance cannot be withdrawn after closure. Only a balance of {balance} CNY CNY or less and overdue payments of {OVERDUE_LIMIT_CNY} CNY or less can be renounced; pay-as-you-go instances you renounce are released. Renounced balances and released resources cannot be recovered."
                 )}
             </li>
             <li>

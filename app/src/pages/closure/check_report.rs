@@ -15,7 +15,7 @@ pub fn amount_line(item: &CheckItem) -> Option<String> {
         BlockingKind::CashBalance => BALANCE_LIMIT_CNY,
         _ => return Some(money(amount)),
     };
-    let limit = format!("{limit} CNY");
+    let limit = format!("{} CNY", grouped(limit));
     Some(match &item.amount_cny {
         Some(cny) if cny.currency != amount.currency => format!(
             "{} (CNY {} at today's rate); the limit for renouncing is {limit}.",
@@ -24,6 +24,19 @@ pub fn amount_line(item: &CheckItem) -> Option<String> {
         ),
         _ => format!("{}; the limit for renouncing is {limit}.", money(amount)),
     })
+}
+
+/// `1000` → `1,000`.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// "You must process": each item with its guidance and a Process link to the page that
@@ -112,5 +125,17 @@ pub fn CheckReport(check: shared::closure::ClosureCheck) -> impl IntoView {
             <RenounceableList items=renounceable />
         })}
         <p class="muted small">"Checked " <time datetime=check.checked_at.clone()>{checked_at}</time> "."</p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn limits_are_grouped_by_thousands() {
+        assert_eq!(grouped(10), "10");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

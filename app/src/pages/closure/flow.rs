@@ -167,12 +167,14 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
                     <SystemCheckProgress check />
                     {move || {
                         check.result.get().map(|(id, result)| view! {
+                            <div class="check-result">
                             <CheckResult
                                 check=result
                                 on_recheck=Callback::new(move |_| check.start())
                                 rechecking=check.running()
                                 on_confirm=Callback::new(move |renounce| confirming.set(Some((id.clone(), renounce))))
                             />
+                            </div>
                         })
                     }}
                     {move || (check.error.get().is_some() && !check.running().get()).then(|| view! {

@@ -4,6 +4,7 @@
 //! off. Running subscriptions are unsubscribed on Orders & Unsubscribe. Every action fetches
 //! the lists again.
 
+use super::check_report::grouped;
 use crate::api::{self, IdempotencyKey};
 use crate::app::use_auth;
 use crate::components::{
@@ -54,41 +55,12 @@ struct Asked {
 #[component]
 pub fn ResolvePage() -> impl IntoView {
     set_title("Resolve closure blockers");
-    let ties = LocalResource::new(api::closure_ties);
-    let instances = LocalResource::new(api::instances);
-    let refresh = Callback::new(move |_| {
-        ties.refetch();
-        instances.refetch();
-    });
-    view! {
-        <h1>"Resolve closure blockers"</h1>
-        <p class="lead">
-            "Each item here blocks closing the account. Process them, then run the closure check again on "
-            <A href="/security">"Security & Closure"</A>
-            "."
-        </p>
-        <Transition fallback=|| view! { <Loading what="what the account is tied to" /> }>
-            <ErrorBoundary fallback=load_failed>
-                {move || Suspend::new(async move {
-                    let ties = ties.await?;
-                    let instances = instances.await?;
-                    // The lists arrive after the address: go to its #section now that it exists.
-                    request_animation_frame(scroll_to_hash);
-                    Ok::<_, api::ApiError>(view! { <Blockers ties instances refresh /> })
-                })}
-            </ErrorBoundary>
-        </Transition>
-    }
-}
-
-#[component]
-fn Blockers(
-    ties: AccountTies,
-    instances: Vec<InstanceView>,
-    refresh: Callback<()>,
-) -> impl IntoView {
     let auth = use_auth();
     let reauth = use_reauth();
+    let ties = LocalResource::new(api::closure_ties);
+    let instances = LocalResource::new(api::instances);
+    // Out here, not in the lists: a refetch rebuilds the lists, and must not take the outcome
+    // of the action that caused it (or the action itself) with it.
     let errors = FormErrors::new("resolve", &[]);
     let done = RwSignal::new(None::<&'static str>);
     let asked = RwSignal::new(None::<Asked>);
@@ -110,25 +82,89 @@ fn Blockers(
         match result {
             Ok(()) => {
                 done.set(Some(resolution.done()));
-                refresh.run(());
+                ties.refetch();
+                instances.refetch();
             }
             Err(e) => reauth.handle(&e, errors, move || {
                 this.dispatch_local(resolution);
             }),
         }
     });
-    let run = move |r: Resolution| {
+    let run = Callback::new(move |r: Resolution| {
         errors.clear();
         done.set(None);
         act.dispatch_local(r);
-    };
-    let pending = act.pending();
-    let ask = move |a: Asked| {
+    });
+    let pending: Signal<bool> = act.pending().into();
+    let ask = Callback::new(move |a: Asked| {
         errors.clear();
         done.set(None);
         asked.set(Some(a));
-    };
+    });
 
+    view! {
+        <h1>"Resolve closure blockers"</h1>
+        <p class="lead">
+            "Each item here blocks closing the account. Process them, then run the closure check again."
+        </p>
+        <p>
+            <A href="/security" attr:class="back-link">"Back to Security & Closure"</A>
+        </p>
+        <FormAlert errors />
+        <p class="status" role="status">{move || done.get()}</p>
+        <Transition fallback=|| view! { <Loading what="what the account is tied to" /> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    let ties = ties.await?;
+                    let instances = instances.await?;
+                    // The lists arrive after the address: go to its #section now that it exists.
+                    request_animation_frame(scroll_to_hash);
+                    Ok::<_, api::ApiError>(view! { <Blockers ties instances pending run ask /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <Modal
+            open=Signal::derive(move || asked.with(Option::is_some))
+            on_close=move |_| asked.set(None)
+            title=Signal::derive(move || asked.with(|a| a.as_ref().map(|a| a.title.clone()).unwrap_or_default()))
+        >
+            {move || asked.get().map(|a| {
+                let resolution = a.resolution.clone();
+                view! {
+                    <p>{a.text.clone()}</p>
+                    <p class="muted">"This cannot be undone from Account Center."</p>
+                    <FormAlert errors />
+                    <div class="actions">
+                        <button
+                            type="button"
+                            class="button button-primary"
+                            disabled=move || pending.get()
+                            aria-busy=move || pending.get().then_some("true")
+                            on:click=move |_| run.run(resolution.clone())
+                        >
+                            <Show when=move || pending.get()>
+                                <span class="spinner" aria-hidden="true"></span>
+                            </Show>
+                            <span>{a.button}</span>
+                        </button>
+                        <button type="button" class="button" on:click=move |_| asked.set(None)>
+                            "Cancel"
+                        </button>
+                    </div>
+                }
+            })}
+        </Modal>
+    }
+}
+
+#[component]
+fn Blockers(
+    ties: AccountTies,
+    instances: Vec<InstanceView>,
+    pending: Signal<bool>,
+    run: Callback<Resolution>,
+    ask: Callback<Asked>,
+) -> impl IntoView {
     let running: Vec<&InstanceView> = instances
         .iter()
         .filter(|i| i.status == "running" && i.billing == Billing::Subscription)
@@ -144,6 +180,7 @@ fn Blockers(
         .map(|i| (*i).clone())
         .collect();
     let subscriptions = running.iter().filter(|i| i.product != "domain").count();
+    let balance = grouped(BALANCE_LIMIT_CNY);
     let bills: Vec<BillView> = ties
         .bills
         .iter()
@@ -152,9 +189,6 @@ fn Blockers(
         .collect();
 
     view! {
-        <FormAlert errors />
-        <p class="status" role="status">{move || done.get()}</p>
-
         <Section id="bills" title="Unpaid bills">
             <p class="muted">
                 {format!("Overdue payments over {OVERDUE_LIMIT_CNY} CNY must be paid; smaller ones may be renounced with the account. Pay charges your default payment method.")}
@@ -178,7 +212,7 @@ fn Blockers(
                                 class="button"
                                 aria-describedby=label_id
                                 disabled=move || pending.get()
-                                on:click=move |_| run(Resolution::PayBill(id.clone(), IdempotencyKey::new()))
+                                on:click=move |_| run.run(Resolution::PayBill(id.clone(), IdempotencyKey::new()))
                             >
                                 "Pay"
                             </button>
@@ -193,7 +227,7 @@ fn Blockers(
                 "Cash balance: " <span class="amount">{money(&ties.cash_balance)}</span>
             </p>
             <p class="muted">
-                {format!("A balance cannot be withdrawn after closure. One of {BALANCE_LIMIT_CNY} CNY or less can be renounced with the account; a larger one must be spent on resources first.")}
+                {format!("A balance cannot be withdrawn after closure. One of {balance} CNY or less can be renounced with the account; a larger one must be spent on resources first.")}
             </p>
         </Section>
 
@@ -216,7 +250,7 @@ fn Blockers(
                                 class="button"
                                 aria-describedby=label_id
                                 disabled=move || pending.get()
-                                on:click=move |_| ask(Asked {
+                                on:click=move |_| ask.run(Asked {
                                     resolution: Resolution::TransferDomain(id.clone()),
                                     title: "Transfer the domain name out?".into(),
                                     text: asked_text.clone(),
@@ -251,7 +285,7 @@ fn Blockers(
                                 class="button"
                                 aria-describedby=label_id
                                 disabled=move || pending.get()
-                                on:click=move |_| run(Resolution::AutoRenewOff(id.clone()))
+                                on:click=move |_| run.run(Resolution::AutoRenewOff(id.clone()))
                             >
                                 "Turn off auto-renewal"
                             </button>
@@ -294,7 +328,7 @@ fn Blockers(
                                 class="button"
                                 aria-describedby=label_id
                                 disabled=move || pending.get()
-                                on:click=move |_| ask(Asked {
+                                on:click=move |_| ask.run(Asked {
                                     resolution: Resolution::CancelFiling(id.clone()),
                                     title: "Cancel the ICP filing?".into(),
                                     text: asked_text.clone(),
@@ -331,7 +365,7 @@ fn Blockers(
                                 class="button"
                                 aria-describedby=label_id
                                 disabled=move || pending.get()
-                                on:click=move |_| ask(Asked {
+                                on:click=move |_| ask.run(Asked {
                                     resolution: Resolution::RemoveRelationship(id.clone()),
                                     title: "Remove the relationship?".into(),
                                     text: asked_text.clone(),
@@ -363,7 +397,7 @@ fn Blockers(
                                     class="button"
                                     aria-describedby="partner-name"
                                     disabled=move || pending.get()
-                                    on:click=move |_| ask(Asked {
+                                    on:click=move |_| ask.run(Asked {
                                         resolution: Resolution::EndPartnership,
                                         title: "End the reseller partnership?".into(),
                                         text: asked_text.clone(),
@@ -380,37 +414,6 @@ fn Blockers(
             }}
         </Section>
 
-        <Modal
-            open=Signal::derive(move || asked.with(Option::is_some))
-            on_close=move |_| asked.set(None)
-            title=Signal::derive(move || asked.with(|a| a.as_ref().map(|a| a.title.clone()).unwrap_or_default()))
-        >
-            {move || asked.get().map(|a| {
-                let resolution = a.resolution.clone();
-                view! {
-                    <p>{a.text.clone()}</p>
-                    <p class="muted">"This cannot be undone from Account Center."</p>
-                    <FormAlert errors />
-                    <div class="actions">
-                        <button
-                            type="button"
-                            class="button button-primary"
-                            disabled=move || pending.get()
-                            aria-busy=move || pending.get().then_some("true")
-                            on:click=move |_| run(resolution.clone())
-                        >
-                            <Show when=move || pending.get()>
-                                <span class="spinner" aria-hidden="true"></span>
-                            </Show>
-                            <span>{a.button}</span>
-                        </button>
-                        <button type="button" class="button" on:click=move |_| asked.set(None)>
-                            "Cancel"
-                        </button>
-                    </div>
-                }
-            })}
-        </Modal>
     }
 }
 

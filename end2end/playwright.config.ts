@@ -22,6 +22,9 @@ const launchOptions = {
   ],
 };
 
+/** Tag of tests that move the server's clock far (`@server-clock` in the title). */
+const SERVER_CLOCK = /@server-clock/;
+
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
@@ -40,16 +43,28 @@ export default defineConfig({
   projects: [
     {
       name: 'desktop',
+      grepInvert: SERVER_CLOCK,
       use: { viewport: { width: 1280, height: 800 } },
     },
     {
       name: 'phone',
+      grepInvert: SERVER_CLOCK,
       use: {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 3,
         isMobile: true,
         hasTouch: true,
       },
+    },
+    // Tests that move the server's clock by hours or days run alone, after the others: a
+    // session (24 h) or a code (10 min) of a test running beside them would expire. A failure in
+    // the projects above skips these.
+    {
+      name: 'server-clock',
+      grep: SERVER_CLOCK,
+      dependencies: ['desktop', 'phone'],
+      workers: 1,
+      use: { viewport: { width: 1280, height: 800 } },
     },
   ],
 });

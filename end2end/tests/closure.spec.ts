@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '../fixtures/test';
-import { addCard, createAccount, PASSWORD, verifyMobile } from '../fixtures/accounts';
+import { addCard, createAccount, csrfToken, PASSWORD, verifyMobile } from '../fixtures/accounts';
 import {
   acceptAgreement,
   addCardNumbered,
@@ -238,6 +238,68 @@ test('the app path: Me, Account Management, Close Account, Continue, Input Captc
   await expectCoolDownScreen(page);
   await expect(page.getByRole('navigation', { name: 'Tabs' })).toHaveCount(0);
   await snapshot(page, testInfo, 'closure-app-cool-down');
+});
+
+test('without a verified mobile the code cannot be sent; real-name registration opens Alipay authorization', async ({ page }, testInfo) => {
+  await createAccount(page.request, testInfo);
+  const registered = await page.request.post('/api/real-name', {
+    data: { kind: 'individual', name: 'Wang Fang', id_number: '11010519491231002X' },
+    headers: { 'X-CSRF-Token': await csrfToken(page.request) },
+  });
+  expect(registered.ok(), await registered.text()).toBeTruthy();
+  await page.goto('/closure');
+  await expect(page.getByRole('heading', { name: 'Verify identity' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Verify a mobile number' })).toBeVisible();
+
+  const others = page.getByRole('button', { name: 'Other verification methods' });
+  await expect(others).toHaveAttribute('aria-expanded', 'false');
+  await others.click();
+  await expect(others).toHaveAttribute('aria-expanded', 'true');
+  await expectAccessible(page, 'closure: other verification methods');
+  await snapshot(page, testInfo, 'closure-alipay');
+  await page.getByRole('button', { name: 'Authorize with Alipay' }).click();
+  await expect(page.getByRole('heading', { name: 'Account Closure Agreement' })).toBeVisible();
+
+  // Verified within the last 30 minutes: coming back skips the identity step.
+  await page.goto('/closure');
+  await expect(page.getByRole('heading', { name: 'Account Closure Agreement' })).toBeVisible();
+});
+
+test('a RAM user is offered no closure, and its pages say only the owner can close', async ({ page }, testInfo) => {
+  await createAccount(page.request, testInfo);
+  const csrf = await csrfToken(page.request);
+  const created = await page.request.post('/api/ram-users', {
+    data: { username: 'ops', password: 'Turbine9Blue', permissions: ['BillingFullAccess'] },
+    headers: { 'X-CSRF-Token': csrf },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const alias = (await (await page.request.get('/api/session')).json()).account.uid;
+  // The RAM user signs in in this browser, in place of the owner.
+  const ram = await page.request.post('/api/session/ram', {
+    data: { account_alias: alias, username: 'ops', password: 'Turbine9Blue' },
+  });
+  expect(ram.ok(), await ram.text()).toBeTruthy();
+
+  await page.goto('/');
+  if (testInfo.project.name === 'phone') {
+    await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'Me', exact: true }).click();
+    const manage = page.getByRole('navigation', { name: 'Account management' });
+    await expect(manage.getByRole('link', { name: 'Orders & Unsubscribe' })).toBeVisible();
+    await expect(manage.getByRole('link', { name: 'Close Account' })).toHaveCount(0);
+    await expect(manage.getByRole('link', { name: 'Security & Closure' })).toHaveCount(0);
+  } else {
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    await expect(nav.getByRole('link', { name: 'Overview' })).toBeVisible();
+    await expect(nav.getByRole('link', { name: 'Security & Closure' })).toHaveCount(0);
+  }
+  for (const path of ['/security', '/closure', '/me/close-account']) {
+    await page.goto(path);
+    await expect(page.getByText(/Only the account owner can close the account/)).toBeVisible();
+    await expect(page.getByRole('button', { name: /Check|Send code|Continue/ })).toHaveCount(0);
+  }
 });
 
 // Moves the server's clock by days: tagged so that it runs alone, after every other test

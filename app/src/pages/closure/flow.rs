@@ -261,9 +261,10 @@ fn Warning(cool_down_days: i64, on_continue: Callback<()>) -> impl IntoView {
                 <li>"Only the account owner can close the account."</li>
             </ul>
             <p class="muted">
-                "A computer is recommended. "
-                <A href="/security">"Run the closure check and export your data"</A>
-                " before you continue."
+                "A computer is recommended. Before you continue, run the closure check and export your data on Security & Closure."
+            </p>
+            <p>
+                <A href="/security" attr:class="back-link">"Go to Security & Closure"</A>
             </p>
             <div class="actions">
                 <button type="button" class="button button-primary" on:click=move |_| on_continue.run(())>

@@ -12,7 +12,8 @@ use crate::pages::{
     me::MePage,
     payment::{PaymentMethodsPage, PaypalReturnPage},
     products::ProductsPage,
-    signin::SignInPage,
+    ram_users::RamUsersPage,
+    signin::{RamSignInPage, SignInPage},
     signup::SignupPage,
     signup::VerifyPage,
     unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignupPage />
                 <Route path=path!("/signup/verify/:id") view=VerifyPage />
                 <Route path=path!("/signin") view=SignInPage />
+                <Route path=path!("/signin/ram") view=RamSignInPage />
                 <Route path=path!("/closure/started") view=ClosureStartedPage />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("") view=HomePage />
@@ -103,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("unsubscribe") view=UnsubscribePage />
                     <Route path=path!("unsubscribe/review/:instance_id") view=ReviewPage />
                     <Route path=path!("unsubscribe/records/:id") view=RecordPage />
+                    <Route path=path!("ram-users") view=RamUsersPage />
                     <Route path=path!("security") view=SecurityPage />
                     <Route path=path!("closure") view=ClosurePage />
                     <Route path=path!("closure/resolve") view=ResolvePage />

@@ -6,6 +6,7 @@ pub mod home;
 pub mod me;
 pub mod payment;
 pub mod products;
+pub mod ram_users;
 pub mod signin;
 pub mod signup;
 pub mod unsubscribe;

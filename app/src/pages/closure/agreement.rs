@@ -33,7 +33,7 @@ pub fn AgreementStep(
     };
     view! {
         <section class="panel" aria-labelledby="agreement-heading">
-            <h2 id="agreement-heading">"Account Closure Agreement"</h2>
+            <h2 id="agreement-heading" tabindex="-1">"Account Closure Agreement"</h2>
             <div class="agreement" tabindex="0" role="region" aria-label="Agreement text">
                 <AgreementText cool_down_days />
             </div>

@@ -10,7 +10,7 @@ use super::identity::IdentityStep;
 use super::system_check::{SystemCheck, SystemCheckProgress};
 use crate::api;
 use crate::app::use_auth;
-use crate::components::{Loading, Modal, load_failed, set_title};
+use crate::components::{Loading, Modal, form_errors::focus_element, load_failed, set_title};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
@@ -104,7 +104,8 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
         if next == Step::SystemCheck {
             check.start();
         }
-        scroll_to_top();
+        // The button that was pressed is gone with its step: start reading at the new one.
+        request_animation_frame(move || focus_element(heading_of(next)));
     };
     let on_closed = Callback::new(move |status: ClosureStatus| {
         // The server ended every session of the account, this one included.
@@ -160,7 +161,7 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
             .into_any(),
             Step::SystemCheck => view! {
                 <section class="panel" aria-labelledby="system-check-heading">
-                    <h2 id="system-check-heading">"System check"</h2>
+                    <h2 id="system-check-heading" tabindex="-1">"System check"</h2>
                     <p class="muted">
                         "The system scans the account's finances and resources for anything that blocks closing it."
                     </p>
@@ -251,7 +252,7 @@ fn StepList(way: Way, step: RwSignal<Step>) -> impl IntoView {
 fn Warning(cool_down_days: i64, on_continue: Callback<()>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="warning-heading">
-            <h2 id="warning-heading">"Before you close your account"</h2>
+            <h2 id="warning-heading" tabindex="-1">"Before you close your account"</h2>
             <ul class="warning-list">
                 <li>
                     <strong>"Closing is irreversible."</strong>
@@ -275,9 +276,13 @@ fn Warning(cool_down_days: i64, on_continue: Callback<()>) -> impl IntoView {
     }
 }
 
-fn scroll_to_top() {
-    if let Some(window) = web_sys::window() {
-        window.scroll_to_with_x_and_y(0.0, 0.0);
+/// The id of each step's heading, which takes the focus when the step opens.
+fn heading_of(step: Step) -> &'static str {
+    match step {
+        Step::Warning => "warning-heading",
+        Step::Identity => "identity-heading",
+        Step::Agreement => "agreement-heading",
+        Step::SystemCheck => "system-check-heading",
     }
 }
 

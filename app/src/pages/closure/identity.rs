@@ -27,7 +27,7 @@ pub fn IdentityStep(
     let others_open = RwSignal::new(false);
     view! {
         <section class="panel" aria-labelledby="identity-heading">
-            <h2 id="identity-heading">{heading}</h2>
+            <h2 id="identity-heading" tabindex="-1">{heading}</h2>
             {expired.then(|| view! {
                 <p class="notice">
                     "Your identity verification expired: it lasts 30 minutes. Verify again to continue."

@@ -78,10 +78,15 @@ fn ReauthForm(reauth: Reauth, cancel: Callback<()>) -> impl IntoView {
                         retry();
                     }
                 }
-                // A wrong password is the form's whole message: no field to blame by name.
+                // The server's words fit a sign-in form ("email or password"); here only the
+                // password was typed.
                 Err(e) if e.code() == ErrorCode::InvalidCredentials => {
                     errors.show_invalid(vec![
-                        shared::Invalid::new(e.code(), e.0.message.clone()).at("password"),
+                        shared::Invalid::new(
+                            e.code(),
+                            "This is not the password of the account you are signed in to. Try again.",
+                        )
+                        .at("password"),
                     ]);
                 }
                 Err(e) => errors.show_api(&e),

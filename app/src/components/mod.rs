@@ -23,6 +23,6 @@ pub use layout::{AuthFrame, Shell, set_title};
 pub use load_failed::{Loading, load_failed};
 pub use modal::{Modal, unique_id};
 pub use money::money;
-pub use reauth::{Reauth, ReauthProvider, retryable_action, use_reauth};
+pub use reauth::{ReauthProvider, retryable_action, use_reauth};
 pub use sign_out::SignOutButton;
 pub use submit_button::SubmitButton;

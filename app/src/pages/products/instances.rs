@@ -271,7 +271,6 @@ fn RenewDialog(instance: InstanceView, on_done: Callback<Option<String>>) -> imp
         let form = RenewForm {
             period_months: period.get_untracked().parse().unwrap_or(0),
             pay_with: pay_with.get_untracked(),
-            ..Default::default()
         };
         renew.dispatch_local((form, IdempotencyKey::new()));
     };

@@ -181,8 +181,18 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
         .as_str()
         .unwrap()
         .to_owned();
+    let (status, code, _) = error_of(
+        app.post(&format!("/api/bills/{bill}/pay"), &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "idempotency_key_missing"),
+        "paying moves money"
+    );
     let paid = app
-        .post(&format!("/api/bills/{bill}/pay"), &json!({}))
+        .post_once(&format!("/api/bills/{bill}/pay"), "pay-1", &json!({}))
         .await;
     assert_eq!(
         paid.status(),
@@ -402,6 +412,12 @@ async fn a_kept_renounceable_item_blocks_too() {
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::CONFLICT, "closure_blocked")
+    );
+    // Renounced by its key, the wire name of its kind, behind the risk checkbox: it goes.
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true});
+    assert_eq!(
+        app.post("/api/closure", &form).await.status(),
+        StatusCode::OK
     );
 }
 

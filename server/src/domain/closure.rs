@@ -36,7 +36,11 @@ fn item(
     subjects: Vec<String>,
 ) -> CheckItem {
     CheckItem {
-        key: format!("{kind:?}").to_lowercase(),
+        // The kind's wire name, as `renounce` lists it.
+        key: serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         kind,
         severity,
         title,
@@ -283,12 +287,6 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    let real_name: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
     Ok(ClosureStatus {
         state: if cooling.is_some() {
             ClosureState::CoolingDown
@@ -307,7 +305,7 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
         identity_verified: session
             .identity_verified_at
             .is_some_and(|at| now - at <= IDENTITY_VALID_MS),
-        alipay_available: real_name,
+        alipay_available: alipay_available(state, account_id).await?,
     })
 }
 
@@ -387,9 +385,22 @@ pub async fn verify_identity(
     Ok(())
 }
 
+/// Whether the Alipay authorization is open to the account: real-name registration (seed 001),
+/// and the simulated Alipay of dev mode.
+async fn alipay_available(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
+    let real_name: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(real_name && state.config.is_dev())
+}
+
 /// The simulated Alipay authorization: open to real-name-verified accounts only (seed 001).
 pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
-    if state.gateway.is_none() {
+    if !state.config.is_dev() {
+        // Only the simulated Alipay exists; production verifies by phone code.
         return Err(ApiError::IdentityNotVerified(
             "Alipay authorization is not available on this server: use the phone code.".into(),
         ));
@@ -584,7 +595,7 @@ pub async fn confirm(
         last_failure: None,
         cool_down_days: state.config.cool_down_days,
         identity_verified: true,
-        alipay_available: false,
+        alipay_available: alipay_available(state, account_id).await?,
     })
 }
 

@@ -1,9 +1,10 @@
 use crate::auth::{self, ClientIp, CurrentSession};
 use crate::domain::closure;
 use crate::error::{ApiError, Json};
+use crate::idempotency;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ErrorBody;
@@ -168,16 +169,33 @@ async fn confirm(
     Ok(([(header::SET_COOKIE, cookie)], Json(status)).into_response())
 }
 
-/// Pays an unpaid bill with the default payment method.
-#[utoipa::path(post, path = "/api/bills/{id}/pay", tag = "closure", params(("id" = String, Path), ("X-CSRF-Token" = String, Header)),
-    responses((status = 200, body = AccountTies), (status = 402, body = ErrorBody, description = "payment_declined"), (status = 404, body = ErrorBody)))]
+/// Pays an unpaid bill with the default payment method. Needs an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/bills/{id}/pay", tag = "closure",
+    params(
+        ("id" = String, Path),
+        ("X-CSRF-Token" = String, Header),
+        ("Idempotency-Key" = String, Header, description = "Unique per payment; reuse it to retry"),
+    ),
+    responses(
+        (status = 200, body = AccountTies),
+        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
+        (status = 402, body = ErrorBody, description = "payment_declined"),
+        (status = 404, body = ErrorBody),
+    ))]
 async fn pay_bill(
     State(state): State<AppState>,
     session: CurrentSession,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<AccountTies>, ApiError> {
-    closure::pay_bill(&state, &session.account_id, &id).await?;
-    Ok(Json(closure::ties(&state, &session.account_id).await?))
+) -> Result<Response, ApiError> {
+    idempotency::once(&state, &session, &headers, &id, async {
+        closure::pay_bill(&state, &session.account_id, &id).await?;
+        Ok((
+            StatusCode::OK,
+            closure::ties(&state, &session.account_id).await?,
+        ))
+    })
+    .await
 }
 
 /// Cancels an ICP filing.

@@ -36,6 +36,9 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A signed-in user's password, asked again, was wrong (same code as a failed sign-in).
+    #[error("wrong password")]
+    WrongPassword,
     #[error("sign-in throttled")]
     SignInThrottled { retry_after: u64 },
     #[error("not signed in")]
@@ -240,6 +243,12 @@ impl ApiError {
                 C::SignInThrottled,
                 format!("Too many failed sign-ins. Try again in {retry_after} s."),
                 Some(*retry_after),
+            ),
+            WrongPassword => (
+                StatusCode::UNAUTHORIZED,
+                C::InvalidCredentials,
+                "That password is not right.".into(),
+                None,
             ),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
@@ -470,6 +479,7 @@ impl ApiError {
             | ApiError::CardTypeNotAccepted(_)
             | ApiError::CardAlreadyBound => Some("number".to_owned()),
             ApiError::ContactNotVerified { .. } => Some("contact".to_owned()),
+            ApiError::WrongPassword => Some("password".to_owned()),
             ApiError::BatchMixedRefundTypes => Some("instance_ids".to_owned()),
             ApiError::UsernameTaken => Some("username".to_owned()),
             ApiError::CouponNotUsable => Some("coupon_id".to_owned()),

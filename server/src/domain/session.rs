@@ -110,7 +110,7 @@ pub async fn reauthenticate(
     check_throttle(state, &email, client, state.clock.now_ms()).await?;
     if password.is_empty() || !state.hasher.verify(password, Some(stored)).await? {
         record_failure(state, &email, client).await?;
-        return Err(ApiError::InvalidCredentials);
+        return Err(ApiError::WrongPassword);
     }
     sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE token_hash = ?")
         .bind(state.clock.now_ms())

@@ -24,6 +24,9 @@ const launchOptions = {
 
 /** Tag of tests that move the server's clock far (`@server-clock` in the title). */
 const SERVER_CLOCK = /@server-clock/;
+/** Tests for one screen size only carry `@desktop-only` or `@phone-only` in their title. */
+const NOT_ON_DESKTOP = /@server-clock|@phone-only/;
+const NOT_ON_PHONE = /@server-clock|@desktop-only/;
 
 export default defineConfig({
   testDir: './tests',
@@ -43,12 +46,12 @@ export default defineConfig({
   projects: [
     {
       name: 'desktop',
-      grepInvert: SERVER_CLOCK,
+      grepInvert: NOT_ON_DESKTOP,
       use: { viewport: { width: 1280, height: 800 } },
     },
     {
       name: 'phone',
-      grepInvert: SERVER_CLOCK,
+      grepInvert: NOT_ON_PHONE,
       use: {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 3,

@@ -27,8 +27,8 @@ test('every console page keeps its contrast in dark mode and fits the screen', a
   await snapshot(page, testInfo, 'me-dark');
 });
 
-test('the order tabs and the left navigation work from the keyboard', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name === 'phone', 'a keyboard is a desktop matter');
+// A keyboard is a desktop matter: the phone project leaves @desktop-only tests out.
+test('the order tabs and the left navigation work from the keyboard @desktop-only', async ({ page }, testInfo) => {
   await readyToBuy(page.request, testInfo);
   await page.goto('/unsubscribe');
   const resource = page.getByRole('tab', { name: 'Unsubscribe Resource' });

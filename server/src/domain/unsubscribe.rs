@@ -174,19 +174,15 @@ pub async fn list(
         UnsubscribeTab::Resource => {
             let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
                 "SELECT {INSTANCE_COLUMNS} FROM instances
-                 WHERE account_id = ? AND status = 'running' AND billing = 'subscription'
-                   AND (? IS NULL OR product = ?) AND (? IS NULL OR id LIKE ?)
-                   AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)
+                 WHERE account_id = ?1 AND status = 'running' AND billing = 'subscription'
+                   AND (?2 IS NULL OR product = ?2) AND (?3 IS NULL OR id LIKE ?3)
+                   AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)
                  ORDER BY created_at DESC, id"
             ))
             .bind(account_id)
             .bind(product)
-            .bind(product)
-            .bind(&instance_like)
             .bind(&instance_like)
             .bind(from)
-            .bind(from)
-            .bind(to)
             .bind(to)
             .fetch_all(&state.db)
             .await?;
@@ -231,21 +227,17 @@ pub async fn list(
             let renewals: Vec<(String, String, String, i64, i64, i64, String)> = sqlx::query_as(
                 "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency
                  FROM orders o JOIN instances i ON i.id = o.instance_id
-                 WHERE o.account_id = ? AND o.status = 'paid' AND o.starts_at > ? AND i.status = 'running'
-                   AND (? IS NULL OR i.product = ?) AND (? IS NULL OR i.id LIKE ?)
-                   AND (? IS NULL OR o.created_at >= ?) AND (? IS NULL OR o.created_at < ?)
+                 WHERE o.account_id = ?1 AND o.status = 'paid' AND o.starts_at > ?6 AND i.status = 'running'
+                   AND (?2 IS NULL OR i.product = ?2) AND (?3 IS NULL OR i.id LIKE ?3)
+                   AND (?4 IS NULL OR o.created_at >= ?4) AND (?5 IS NULL OR o.created_at < ?5)
                  ORDER BY o.instance_id, o.starts_at",
             )
             .bind(account_id)
+            .bind(product)
+            .bind(&instance_like)
+            .bind(from)
+            .bind(to)
             .bind(now)
-            .bind(product)
-            .bind(product)
-            .bind(&instance_like)
-            .bind(&instance_like)
-            .bind(from)
-            .bind(from)
-            .bind(to)
-            .bind(to)
             .fetch_all(&state.db)
             .await?;
             list.total = renewals.len() as u32;
@@ -268,18 +260,14 @@ pub async fn list(
         UnsubscribeTab::Records => {
             let ids: Vec<(String,)> = sqlx::query_as(
                 "SELECT u.id FROM unsubscriptions u
-                 WHERE u.account_id = ? AND (? IS NULL OR u.product = ?) AND (? IS NULL OR u.instance_id LIKE ?)
-                   AND (? IS NULL OR u.created_at >= ?) AND (? IS NULL OR u.created_at < ?)
+                 WHERE u.account_id = ?1 AND (?2 IS NULL OR u.product = ?2) AND (?3 IS NULL OR u.instance_id LIKE ?3)
+                   AND (?4 IS NULL OR u.created_at >= ?4) AND (?5 IS NULL OR u.created_at < ?5)
                  ORDER BY u.created_at DESC, u.id",
             )
             .bind(account_id)
             .bind(product)
-            .bind(product)
-            .bind(&instance_like)
             .bind(&instance_like)
             .bind(from)
-            .bind(from)
-            .bind(to)
             .bind(to)
             .fetch_all(&state.db)
             .await?;

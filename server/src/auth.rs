@@ -107,7 +107,7 @@ pub async fn create(
     };
     sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(hash_token(&session.token))
     .bind(account_id)
@@ -179,7 +179,7 @@ async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiErro
         "SELECT s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
                 r.username, r.permissions, a.status AS account_status, s.identity_verified_at
          FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
-         WHERE s.token_hash = ? AND s.expires_at > ?",
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(hash_token(&token))
     .bind(state.clock.now_ms())

@@ -20,7 +20,8 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CENTER_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// `sqlite://…`; defaults to `account-center.db` in the data folder.
+    /// `sqlite://…` (the default: `account-center.db` in the data folder) or `postgres://…`
+    /// for several instances on one database.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 

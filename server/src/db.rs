@@ -1,44 +1,177 @@
-//! The database: SQLite by default, opened for safe money handling, with migrations at start.
+//! The database: SQLite by default, PostgreSQL for several instances (`DATABASE_URL`
+//! `postgres://…`). Both run the same queries through sqlx's `Any` driver, written with
+//! numbered `$1` parameters and types both understand (BIGINT times and money in minor units,
+//! TEXT, booleans read through [`Flag`]); where the two must differ this module says so.
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
+use sqlx::error::BoxDynError;
+use sqlx::{Any, AnyPool, Connection, Database, Decode, Executor, Transaction, Type};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub type Db = SqlitePool;
-pub type Tx = Transaction<'static, Sqlite>;
+pub type Db = AnyPool;
+pub type Tx = Transaction<'static, Any>;
 
+/// Which database a pool talks to, for the few places where the SQL must differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL {url}: use sqlite://… or postgres://…")
+        }
+    }
+}
+
+pub fn backend(db: &Db) -> Backend {
+    match db.connect_options().database_url.scheme() {
+        "sqlite" => Backend::Sqlite,
+        _ => Backend::Postgres,
+    }
+}
+
+/// Opens the pool and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(url)
-        .with_context(|| format!("bad database URL {url}"))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and a
-        // lost commit here can be a lost refund. The cost is one fsync per commit.
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open the database at {url}"))?;
-    sqlx::migrate!("./migrations")
-        .run(&pool)
-        .await
-        .context("migrations failed")?;
+    let pool = open(url).await?;
+    migrate(&pool).await?;
     Ok(pool)
 }
 
-/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes SQLite's write lock up front:
-/// a plain `BEGIN` that reads and then writes can fail with "database is locked" when another
-/// writer got in between, whatever the busy timeout.
+/// Opens the pool without touching the schema.
+pub async fn open(url: &str) -> anyhow::Result<Db> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of_url(url)?;
+    let url = match backend {
+        // Creates the file on first start, as the embedded default should.
+        Backend::Sqlite if !url.contains("mode=") => {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        }
+        _ => url.to_owned(),
+    };
+    let options = AnyConnectOptions::from_str(&url)
+        .with_context(|| format!("bad database URL {}", redact(&url)))?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        })
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the one writer. FULL, not NORMAL: in WAL
+                    // mode NORMAL may lose the last commits on power loss, and a lost commit
+                    // here can be a lost refund. The cost is one fsync per commit.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+    Ok(pool)
+}
+
+/// Runs the migrations of the pool's database: `migrations/sqlite` or `migrations/postgres`,
+/// the same tables, columns and indexes (the `schema` test compares them).
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    match backend(db) {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(db).await,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(db).await,
+    }
+    .context("migrations failed")
+}
+
+/// Starts a transaction that will write. The two databases need different words for the same
+/// promise: one writer at a time, whatever it read before writing.
+/// - SQLite: `BEGIN IMMEDIATE` takes the write lock up front; a plain `BEGIN` that reads and
+///   then writes can fail with "database is locked" when another writer got in between.
+/// - PostgreSQL: a transaction-scoped advisory lock serialises writers across every instance,
+///   so code written for SQLite's single writer keeps its guarantees (a balance read then
+///   changed, a last payment method counted then removed). Reads never wait for it.
 pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
-    db.begin_with("BEGIN IMMEDIATE").await
+    match backend(db) {
+        Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = db.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// The advisory lock key every writing transaction takes on PostgreSQL ("acct" in ASCII).
+const WRITE_LOCK: i64 = 0x6163_6374;
+
+/// True when the database answers a trivial query: the readiness probe.
+pub async fn ping(db: &Db) -> bool {
+    match db.acquire().await {
+        Ok(mut conn) => conn.ping().await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// True when `e` is a unique-constraint violation: the loser of a race for one email or card.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A yes/no column or expression. PostgreSQL answers booleans; SQLite has none and answers
+/// 0 or 1, which `Any` will not read as `bool`. Read through this and call `.0` or `bool::from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+impl Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <bool as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        matches!(ty.kind(), AnyTypeInfoKind::Bool) || ty.kind().is_integer()
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        use sqlx::{Value, ValueRef};
+        let owned = ValueRef::to_owned(&value);
+        match <bool as Decode<Any>>::decode(owned.as_ref()) {
+            Ok(b) => Ok(Flag(b)),
+            Err(_) => Ok(Flag(<i64 as Decode<Any>>::decode(owned.as_ref())? != 0)),
+        }
+    }
 }

@@ -51,7 +51,7 @@ where
 
     let mut tx = db::begin_write(&state.db).await?;
     sqlx::query(
-        "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at < ?",
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
     )
     .bind(&session.account_id)
     .bind(&key)
@@ -59,7 +59,7 @@ where
     .execute(&mut *tx)
     .await?;
     let stored: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
-        "SELECT request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE account_id = ? AND idem_key = ?",
+        "SELECT request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2",
     )
     .bind(&session.account_id)
     .bind(&key)
@@ -74,7 +74,7 @@ where
             return Err(ApiError::IdempotencyInProgress);
         }
         Some(_) => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ?")
+            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2")
                 .bind(&session.account_id)
                 .bind(&key)
                 .execute(&mut *tx)
@@ -82,7 +82,7 @@ where
         }
         None => {}
     }
-    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&session.account_id)
         .bind(&key)
         .bind(&hash)
@@ -105,7 +105,7 @@ where
     };
     match kept {
         Some((status, body)) => {
-            sqlx::query("UPDATE idempotency_keys SET status_code = ?, response_body = ? WHERE account_id = ? AND idem_key = ?")
+            sqlx::query("UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE account_id = $3 AND idem_key = $4")
                 .bind(i64::from(status.as_u16()))
                 .bind(&body)
                 .bind(&session.account_id)
@@ -114,7 +114,7 @@ where
                 .await?;
         }
         None => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ?")
+            sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2")
                 .bind(&session.account_id)
                 .bind(&key)
                 .execute(&state.db)

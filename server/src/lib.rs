@@ -105,10 +105,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None
     };
     let clock = if config.is_dev() {
-        let offset: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(clock::DEV_OFFSET_KEY)
-            .fetch_optional(&db)
-            .await?;
+        let offset: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(clock::DEV_OFFSET_KEY)
+                .fetch_optional(&db)
+                .await?;
         Clock::with_offset(offset.and_then(|o| o.parse().ok()).unwrap_or(0))
     } else {
         Clock::default()

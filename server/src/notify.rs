@@ -39,7 +39,7 @@ pub struct Outgoing<'a> {
 pub async fn enqueue(tx: &mut Tx, now_ms: i64, message: Outgoing<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(message.account_id)
@@ -72,7 +72,7 @@ pub struct InboxMessage {
 pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<InboxMessage>> {
     sqlx::query_as(
         "SELECT id, channel, recipient AS \"to\", subject, body, created_at, status FROM outbox
-         WHERE (? IS NULL OR recipient = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+         WHERE ($1 IS NULL OR recipient = $2) ORDER BY created_at DESC, rowid DESC LIMIT $3",
     )
     .bind(to)
     .bind(to)
@@ -140,9 +140,9 @@ async fn deliver_one(
     let now = clock.now_ms();
     let mut tx = begin_write(db).await?;
     let claimed: Option<Claimed> = sqlx::query_as(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1
          WHERE id = (SELECT id FROM outbox WHERE channel = 'email' AND status IN ('pending', 'sending')
-                     AND next_attempt_at <= ? ORDER BY created_at LIMIT 1)
+                     AND next_attempt_at <= $2 ORDER BY created_at LIMIT 1)
          RETURNING id, recipient, subject, body, attempts",
     )
     .bind(now + LEASE_MS)
@@ -167,7 +167,7 @@ async fn deliver_one(
     match sent {
         Ok(()) => {
             sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
             )
             .bind(now)
             .bind(&row.id)
@@ -183,7 +183,7 @@ async fn deliver_one(
             };
             tracing::warn!(id = %row.id, attempts = row.attempts, error = %e, "email not delivered");
             sqlx::query(
-                "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                "UPDATE outbox SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
             )
             .bind(status)
             .bind(retry_at)

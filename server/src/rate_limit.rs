@@ -9,7 +9,7 @@ pub async fn window(
     subject: &str,
     since_ms: i64,
 ) -> sqlx::Result<(i64, Option<i64>, Option<i64>)> {
-    sqlx::query_as("SELECT COUNT(*), MIN(at), MAX(at) FROM rate_events WHERE scope = ? AND subject = ? AND at >= ?")
+    sqlx::query_as("SELECT COUNT(*), MIN(at), MAX(at) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $3")
         .bind(scope)
         .bind(subject)
         .bind(since_ms)
@@ -19,13 +19,13 @@ pub async fn window(
 
 pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at_ms: i64) -> sqlx::Result<()> {
     // Events older than a day count for nothing; drop them as we go.
-    sqlx::query("DELETE FROM rate_events WHERE scope = ? AND subject = ? AND at < ?")
+    sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at < $3")
         .bind(scope)
         .bind(subject)
         .bind(at_ms - 86_400_000)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ($1, $2, $3)")
         .bind(scope)
         .bind(subject)
         .bind(at_ms)
@@ -35,7 +35,7 @@ pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at_ms: i64) -> sqlx
 }
 
 pub async fn clear(tx: &mut Tx, scope: &str, subject: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM rate_events WHERE scope = ? AND subject = ?")
+    sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2")
         .bind(scope)
         .bind(subject)
         .execute(&mut **tx)

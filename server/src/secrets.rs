@@ -52,12 +52,12 @@ fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
 async fn key(db: &Db, name: &str) -> anyhow::Result<[u8; 32]> {
     let mut fresh = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut fresh);
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(name)
         .bind(hex::encode(fresh))
         .execute(db)
         .await?;
-    let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+    let stored: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(name)
         .fetch_one(db)
         .await?;

@@ -8,9 +8,13 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 #[tokio::test]
-async fn health_reports_the_database() {
+async fn liveness_answers_and_readiness_reports_the_database() {
     let app = spawn_app().await;
-    let body: Value = app.get("/api/health").await.json().await.unwrap();
+    let live: Value = app.get("/api/health").await.json().await.unwrap();
+    assert_eq!(live, json!({"status": "ok"}));
+    let ready = app.get("/api/ready").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
     assert_eq!(body, json!({"status": "ok", "database": "ok"}));
 }
 
@@ -65,6 +69,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "GET /api/ledger",
         "GET /api/payment-methods",
         "GET /api/ram-users",
+        "GET /api/ready",
         "GET /api/real-name",
         "GET /api/session",
         "GET /api/signup/{id}",

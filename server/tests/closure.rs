@@ -282,7 +282,7 @@ async fn a_balance_over_a_thousand_cny_must_be_used_up_first() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ('t', ?, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
+    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ('t', $1, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
         .bind(&account)
         .execute(&app.state.db)
         .await
@@ -577,13 +577,13 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
             "account_id"
         };
         let left: i64 = if table == "signups" {
-            sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE email = ?")
+            sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE email = $1")
                 .bind(&email)
                 .fetch_one(&app.state.db)
                 .await
                 .unwrap()
         } else {
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = ?"))
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
                 .bind(&account)
                 .fetch_one(&app.state.db)
                 .await
@@ -592,7 +592,7 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
         assert_eq!(left, 0, "{table} still holds the account");
     }
     let codes: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM verification_codes WHERE subject LIKE ? OR address = ?",
+        "SELECT COUNT(*) FROM verification_codes WHERE subject LIKE $1 OR address = $2",
     )
     .bind(format!("account:{account}:%"))
     .bind(&email)

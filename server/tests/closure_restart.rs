@@ -2,9 +2,11 @@
 //! catches up at start) or is killed in the middle of deciding (SPEC §6.4). These run the real
 //! binary as a child process, kill it, and start it again on the same database.
 
+mod common;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use server::db::Db;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -30,6 +32,8 @@ async fn start(data: &Path, log_name: &str, extra: &[&str]) -> Server {
         ])
         .arg("--data-dir")
         .arg(data)
+        .arg("--database-url")
+        .arg(common::database_for(data).await)
         .arg("--site-dir")
         .arg(data)
         .args(extra)
@@ -197,21 +201,18 @@ async fn close_an_account(base: &str) -> String {
     email
 }
 
-async fn database(data: &Path) -> SqlitePool {
-    SqlitePool::connect(&format!(
-        "sqlite://{}",
-        data.join("account-center.db").display()
-    ))
-    .await
-    .unwrap()
+async fn database(data: &Path) -> Db {
+    server::db::open(&common::database_for(data).await)
+        .await
+        .unwrap()
 }
 
-async fn count(db: &SqlitePool, sql: &str) -> i64 {
+async fn count(db: &Db, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 /// Waits (at most 20 s) until the account is gone.
-async fn wait_until_deleted(db: &SqlitePool) {
+async fn wait_until_deleted(db: &Db) {
     for _ in 0..200 {
         if count(db, "SELECT COUNT(*) FROM accounts").await == 0 {
             return;
@@ -237,7 +238,7 @@ async fn a_server_down_at_the_deadline_decides_when_it_starts_again() {
             .await
             .unwrap();
     let later = offset.parse::<i64>().unwrap() + 86_401_000;
-    sqlx::query("UPDATE settings SET value = ? WHERE key = 'dev_clock_offset_ms'")
+    sqlx::query("UPDATE settings SET value = $1 WHERE key = 'dev_clock_offset_ms'")
         .bind(later.to_string())
         .execute(&db)
         .await
@@ -327,7 +328,7 @@ async fn a_server_killed_while_deciding_decides_exactly_once_after_a_restart() {
         .unwrap();
     wait_until_deleted(&db).await;
     let closed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE subject = 'Account closed' AND recipient = ?",
+        "SELECT COUNT(*) FROM outbox WHERE subject = 'Account closed' AND recipient = $1",
     )
     .bind(&email)
     .fetch_one(&db)

@@ -83,11 +83,12 @@ async fn adding_a_card_holds_and_releases_one_dollar_and_grants_the_free_credit(
         "{kinds:?}"
     );
     assert_eq!(ledger["credit_balance"]["amount"], "300.00");
-    let hold_sum: i64 =
-        sqlx::query_scalar("SELECT SUM(amount_minor) FROM ledger_entries WHERE bucket = 'hold'")
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
+    let hold_sum: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE bucket = 'hold'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
     assert_eq!(hold_sum, 0, "the hold is released");
 
     let session: Value = app.get("/api/session").await.json().await.unwrap();
@@ -697,7 +698,7 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
         &serde_json::from_value::<shared::payment::CardForm>(form.clone()).unwrap(),
     )
     .unwrap();
-    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES (?, 'died', ?, ?)")
+    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES ($1, 'died', $2, $3)")
         .bind(&account)
         .bind(app.state.secrets.request_hash(&body))
         .bind(app.state.clock.now_ms())

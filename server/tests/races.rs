@@ -15,7 +15,7 @@ async fn quick_account(app: &TestApp, n: usize) -> TestApp {
     let mut tx = server::db::begin_write(db).await.unwrap();
     sqlx::query(
         "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
-         VALUES (?, ?, ?, 'x', 'SG', 'email', ?, '+6581234567', ?, ?)",
+         VALUES ($1, $2, $3, 'x', 'SG', 'email', $4, '+6581234567', $5, $6)",
     )
     .bind(&id)
     .bind(format!("uid-{id}"))
@@ -28,7 +28,7 @@ async fn quick_account(app: &TestApp, n: usize) -> TestApp {
     .unwrap();
     sqlx::query(
         "INSERT INTO billing_addresses (account_id, account_type, last_name, first_name, country, address_line1, city, state, postal_code, updated_at)
-         VALUES (?, 'individual', 'Tan', 'Mei', 'SG', '1 Main Street', 'Singapore', 'Singapore', '048616', ?)",
+         VALUES ($1, 'individual', 'Tan', 'Mei', 'SG', '1 Main Street', 'Singapore', 'Singapore', '048616', $2)",
     )
     .bind(&id)
     .bind(now)

@@ -8,9 +8,10 @@ use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// Routes anyone may call: health, the document, sign-up and sign-in.
+/// Routes anyone may call: the probes, the document, sign-up and sign-in.
 fn is_public(method: &str, path: &str) -> bool {
     path == "/api/health"
+        || path == "/api/ready"
         || path.starts_with("/api/signup")
         || (method == "POST" && (path == "/api/session" || path == "/api/session/ram"))
         || path.starts_with("/api/dev/")

@@ -28,7 +28,7 @@ async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
         .unwrap();
     assert_eq!(bought["charged"]["amount"], "15.00");
     let (cash, credit): (i64, i64) =
-        sqlx::query_as("SELECT cash_minor, credit_minor FROM orders WHERE id = ?")
+        sqlx::query_as("SELECT cash_minor, credit_minor FROM orders WHERE id = $1")
             .bind(bought["order_id"].as_str().unwrap())
             .fetch_one(&app.state.db)
             .await
@@ -83,7 +83,7 @@ async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
     let id = app.buy("ecs", 1, "default_method").await;
     app.advance(20 * DAY);
     app.run_jobs().await;
-    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await
@@ -91,7 +91,7 @@ async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
     assert_eq!(status, "running");
     app.advance(12 * DAY);
     app.run_jobs().await;
-    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await
@@ -117,7 +117,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
         .await
         .unwrap();
     let id = bought["instance"]["id"].as_str().unwrap().to_owned();
-    let first_expiry: i64 = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = ?")
+    let first_expiry: i64 = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await
@@ -125,7 +125,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
     app.advance(32 * DAY);
     app.run_jobs().await;
     let (status, expiry): (String, i64) =
-        sqlx::query_as("SELECT status, expires_at FROM instances WHERE id = ?")
+        sqlx::query_as("SELECT status, expires_at FROM instances WHERE id = $1")
             .bind(&id)
             .fetch_one(&app.state.db)
             .await
@@ -136,7 +136,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
         "extended by a month"
     );
     let renewals: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM orders WHERE instance_id = ? AND kind = 'renewal'",
+        "SELECT COUNT(*) FROM orders WHERE instance_id = $1 AND kind = 'renewal'",
     )
     .bind(&id)
     .fetch_one(&app.state.db)
@@ -171,7 +171,7 @@ async fn an_auto_renewal_the_card_refuses_releases_the_resource() {
     let id = bought["instance"]["id"].as_str().unwrap().to_owned();
     app.advance(32 * DAY);
     app.run_jobs().await;
-    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await

@@ -381,7 +381,7 @@ async fn an_old_card_payment_is_refunded_to_the_balance() {
     let amount = body["total_refund"]["amount"].as_str().unwrap().to_owned();
     app.run_jobs().await;
     let cash: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE bucket = 'cash'",
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE bucket = 'cash'",
     )
     .fetch_one(&app.state.db)
     .await

@@ -1,7 +1,7 @@
 //! The account as its owner sees it.
 
 use crate::clock::rfc3339;
-use crate::db::{Db, Tx};
+use crate::db::{Db, Flag, Tx};
 use crate::domain::ledger;
 use crate::error::ApiError;
 use shared::account::Channel;
@@ -9,12 +9,13 @@ use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
 
 pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = ? AND status <> 'closed')",
+    sqlx::query_scalar::<_, Flag>(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1 AND status <> 'closed')",
     )
     .bind(email)
     .fetch_one(&mut **tx)
     .await
+    .map(bool::from)
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,7 +35,7 @@ struct Row {
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     let row: Row = sqlx::query_as(
         "SELECT status, id, uid, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
-         FROM accounts WHERE id = ?",
+         FROM accounts WHERE id = $1",
     )
     .bind(account_id)
     .fetch_optional(db)
@@ -45,10 +46,10 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
     let verified_channel = Channel::parse(&row.verified_channel)
         .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.verified_channel))?;
     let both_verified = row.email_verified_at.is_some() && row.phone_verified_at.is_some();
-    let (has_address, has_method, real_name): (bool, bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = ?1),
-                EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ?1),
-                EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?1)",
+    let (Flag(has_address), Flag(has_method), Flag(real_name)) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = $1),
+                EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1),
+                EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
     )
     .bind(account_id)
     .fetch_one(db)
@@ -93,7 +94,7 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
 /// The account's country and when it was registered, which decide some rules.
 pub async fn country_and_created(db: &Db, account_id: &str) -> Result<(Country, i64), ApiError> {
     let (country, created_at): (String, i64) =
-        sqlx::query_as("SELECT country, created_at FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT country, created_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(db)
             .await?

@@ -31,7 +31,7 @@ impl Contact {
 
 async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
     sqlx::query_as(
-        "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = ?",
+        "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = $1",
     )
     .bind(account_id)
     .fetch_optional(db)
@@ -60,7 +60,7 @@ struct Row {
 pub async fn address(db: &db::Db, account_id: &str) -> Result<Option<BillingAddress>, ApiError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code
-         FROM billing_addresses WHERE account_id = ?",
+         FROM billing_addresses WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_optional(db)
@@ -173,7 +173,7 @@ pub async fn verify_contact(
         verification::check(tx, &state.secrets, now, &subject(account_id), code).await?;
     match proven.channel {
         Channel::Email => {
-            sqlx::query("UPDATE accounts SET email_verified_at = ? WHERE id = ? AND email = ?")
+            sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND email = $3")
                 .bind(now)
                 .bind(account_id)
                 .bind(&proven.address)
@@ -181,7 +181,7 @@ pub async fn verify_contact(
                 .await?;
         }
         Channel::Phone => {
-            sqlx::query("UPDATE accounts SET phone = ?, phone_verified_at = ? WHERE id = ?")
+            sqlx::query("UPDATE accounts SET phone = $1, phone_verified_at = $2 WHERE id = $3")
                 .bind(&proven.address)
                 .bind(now)
                 .bind(account_id)
@@ -203,7 +203,7 @@ pub async fn save(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let (email_verified, phone_verified): (Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut *tx)
             .await?;
@@ -223,7 +223,7 @@ pub async fn save(
     let a = &address.address;
     sqlx::query(
         "INSERT INTO billing_addresses (account_id, account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (account_id) DO UPDATE SET account_type = excluded.account_type, last_name = excluded.last_name,
            first_name = excluded.first_name, company_name = excluded.company_name, country = excluded.country,
            address_line1 = excluded.address_line1, address_line2 = excluded.address_line2, city = excluded.city,

@@ -4,7 +4,7 @@
 
 use crate::auth::CurrentSession;
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Flag, Tx};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
@@ -64,7 +64,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     let mut items = Vec::new();
 
     let overdue: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT id, amount_minor, currency FROM bills WHERE account_id = ? AND status = 'unpaid' AND waived_at IS NULL AND due_at <= ?",
+        "SELECT id, amount_minor, currency FROM bills WHERE account_id = $1 AND status = 'unpaid' AND waived_at IS NULL AND due_at <= $2",
     )
     .bind(account_id)
     .bind(now)
@@ -121,8 +121,8 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
         items.push(it);
     }
 
-    let running: Vec<(String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = ? AND status = 'running' ORDER BY created_at",
+    let running: Vec<(String, String, String, Flag)> = sqlx::query_as(
+        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at",
     )
     .bind(account_id)
     .fetch_all(db)
@@ -167,7 +167,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     }
     let renewing: Vec<String> = running
         .iter()
-        .filter(|r| r.2 == "subscription" && r.3)
+        .filter(|r| r.2 == "subscription" && r.3.0)
         .map(|r| r.0.clone())
         .collect();
     if !renewing.is_empty() {
@@ -194,11 +194,12 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
             "Back up their data; they are released when you renounce them. Usage until then is still billed.", "/products", payg));
     }
 
-    let icp: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM icp_filings WHERE account_id = ? AND status = 'active'")
-            .bind(account_id)
-            .fetch_all(db)
-            .await?;
+    let icp: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM icp_filings WHERE account_id = $1 AND status = 'active'",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
     if !icp.is_empty() {
         items.push(item(
             BlockingKind::IcpFilings,
@@ -211,7 +212,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     }
 
     let relationships: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, kind, role FROM account_relationships WHERE account_id = ? ORDER BY created_at",
+        "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at",
     )
     .bind(account_id)
     .fetch_all(db)
@@ -233,7 +234,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     }
 
     let partner: Option<String> =
-        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = ?")
+        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(db)
             .await?;
@@ -269,20 +270,20 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
     let now = state.clock.now_ms();
     let account_id = &session.account_id;
     let cooling: Option<i64> = sqlx::query_scalar(
-        "SELECT ends_at FROM closures WHERE account_id = ? AND status = 'cooling_down'",
+        "SELECT ends_at FROM closures WHERE account_id = $1 AND status = 'cooling_down'",
     )
     .bind(account_id)
     .fetch_optional(&state.db)
     .await?;
     let last_failure: Option<String> = sqlx::query_scalar(
-        "SELECT failure FROM closures WHERE account_id = ? AND status = 'failed' ORDER BY decided_at DESC LIMIT 1",
+        "SELECT failure FROM closures WHERE account_id = $1 AND status = 'failed' ORDER BY decided_at DESC LIMIT 1",
     )
     .bind(account_id)
     .fetch_optional(&state.db)
     .await?
     .flatten();
     let roles: Vec<String> = sqlx::query_scalar(
-        "SELECT role_name FROM service_linked_roles WHERE account_id = ? ORDER BY role_name",
+        "SELECT role_name FROM service_linked_roles WHERE account_id = $1 ORDER BY role_name",
     )
     .bind(account_id)
     .fetch_all(&state.db)
@@ -320,7 +321,7 @@ pub async fn send_identity_code(
     client: &str,
 ) -> Result<CodeSent, ApiError> {
     let (phone, verified): (Option<String>, Option<i64>) =
-        sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = $1")
             .bind(&session.account_id)
             .fetch_one(&state.db)
             .await?;
@@ -357,7 +358,7 @@ pub async fn send_identity_code(
 }
 
 async fn mark_identity(session: &CurrentSession, tx: &mut Tx, now: i64) -> Result<(), ApiError> {
-    sqlx::query("UPDATE sessions SET identity_verified_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(&session.token_hash)
         .execute(&mut **tx)
@@ -388,8 +389,8 @@ pub async fn verify_identity(
 /// Whether the Alipay authorization is open to the account: real-name registration (seed 001),
 /// and the simulated Alipay of dev mode.
 async fn alipay_available(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
-    let real_name: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
+    let Flag(real_name) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
     )
     .bind(account_id)
     .fetch_one(&state.db)
@@ -405,8 +406,8 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
             "Alipay authorization is not available on this server: use the phone code.".into(),
         ));
     }
-    let real_name: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
+    let Flag(real_name) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
     )
     .bind(&session.account_id)
     .fetch_one(&state.db)
@@ -432,7 +433,7 @@ pub async fn start_system_check(
     let now = state.clock.now_ms();
     let id = format!("chk-{}", uuid::Uuid::new_v4().simple());
     let mut tx = db::begin_write(&state.db).await?;
-    sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES (?, ?, 0, 'running', ?)")
+    sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
         .bind(&id)
         .bind(account_id)
         .bind(now)
@@ -449,7 +450,7 @@ pub async fn system_check(
     id: &str,
 ) -> Result<SystemCheckView, ApiError> {
     let (progress, status, result): (i64, String, Option<String>) = sqlx::query_as(
-        "SELECT progress, status, result FROM closure_checks WHERE id = ? AND account_id = ?",
+        "SELECT progress, status, result FROM closure_checks WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(account_id)
@@ -488,7 +489,7 @@ pub async fn confirm(
         ));
     }
     let done: Option<i64> = sqlx::query_scalar(
-        "SELECT done_at FROM closure_checks WHERE id = ? AND account_id = ? AND status = 'done'",
+        "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
     )
     .bind(&form.system_check_id)
     .bind(account_id)
@@ -516,7 +517,7 @@ pub async fn confirm(
     }
 
     let mut tx = db::begin_write(&state.db).await?;
-    let status: String = sqlx::query_scalar("SELECT status FROM accounts WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -530,7 +531,7 @@ pub async fn confirm(
     let ends_at = now + state.config.cool_down_days * 86_400_000;
     let renounced: Vec<&str> = live.renounceable().map(|i| i.key.as_str()).collect();
     sqlx::query(
-        "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES (?, ?, 'cooling_down', ?, ?, ?, ?, ?)",
+        "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES ($1, $2, 'cooling_down', $3, $4, $5, $6, $7)",
     )
     .bind(&closure_id)
     .bind(account_id)
@@ -541,18 +542,18 @@ pub async fn confirm(
     .bind(ends_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = ?")
+    sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = $1")
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+    sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(account_id)
         .bind(SERVICE_LINKED_ROLE)
         .bind(now)
         .execute(&mut *tx)
         .await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
-    sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
@@ -565,7 +566,7 @@ pub async fn confirm(
     )
     .await?;
     let (email, phone): (String, Option<String>) =
-        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut *tx)
             .await?;
@@ -622,7 +623,7 @@ async fn renounce(
         }
         BlockingKind::OverduePayments => {
             for id in &item.subjects {
-                sqlx::query("UPDATE bills SET waived_at = ? WHERE id = ? AND account_id = ? AND status = 'unpaid'")
+                sqlx::query("UPDATE bills SET waived_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'unpaid'")
                     .bind(now)
                     .bind(id)
                     .bind(account_id)
@@ -632,7 +633,7 @@ async fn renounce(
         }
         BlockingKind::PayAsYouGoResources => {
             for id in &item.subjects {
-                sqlx::query("UPDATE instances SET status = 'released', released_at = ? WHERE id = ? AND account_id = ? AND status = 'running'")
+                sqlx::query("UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'running'")
                     .bind(now)
                     .bind(id)
                     .bind(account_id)
@@ -707,24 +708,24 @@ struct BillRecord {
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now_ms();
     let bills: Vec<BillRecord> = sqlx::query_as(
-        "SELECT id, description, amount_minor, currency, status, due_at, waived_at FROM bills WHERE account_id = ? ORDER BY created_at DESC LIMIT 200",
+        "SELECT id, description, amount_minor, currency, status, due_at, waived_at FROM bills WHERE account_id = $1 ORDER BY created_at DESC LIMIT 200",
     )
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
     let icp: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, number, website FROM icp_filings WHERE account_id = ? AND status = 'active'",
+        "SELECT id, number, website FROM icp_filings WHERE account_id = $1 AND status = 'active'",
     )
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
     let relationships: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = ? ORDER BY created_at")
+        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at")
             .bind(account_id)
             .fetch_all(&state.db)
             .await?;
     let partner: Option<String> =
-        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = ?")
+        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(&state.db)
             .await?;
@@ -773,8 +774,8 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
 
 /// Pays an unpaid bill of the account with its default payment method.
 pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let unpaid: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid')",
+    let Flag(unpaid) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid')",
     )
     .bind(id)
     .bind(account_id)
@@ -795,7 +796,7 @@ pub async fn cancel_icp_filing(
     account_id: &str,
     id: &str,
 ) -> Result<(), ApiError> {
-    affected(sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = ? AND account_id = ? AND status = 'active'").bind(id).bind(account_id).execute(&state.db).await?)
+    affected(sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id).execute(&state.db).await?)
 }
 
 pub async fn remove_relationship(
@@ -804,7 +805,7 @@ pub async fn remove_relationship(
     id: &str,
 ) -> Result<(), ApiError> {
     affected(
-        sqlx::query("DELETE FROM account_relationships WHERE id = ? AND account_id = ?")
+        sqlx::query("DELETE FROM account_relationships WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .execute(&state.db)
@@ -814,7 +815,7 @@ pub async fn remove_relationship(
 
 pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), ApiError> {
     affected(
-        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = ?")
+        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1")
             .bind(account_id)
             .execute(&state.db)
             .await?,
@@ -829,7 +830,7 @@ pub async fn transfer_domain_out(
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     affected(
-        sqlx::query("UPDATE instances SET status = 'released', released_at = ?, auto_renew = 0 WHERE id = ? AND account_id = ? AND product = 'domain' AND status = 'running'")
+        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, auto_renew = 0 WHERE id = $2 AND account_id = $3 AND product = 'domain' AND status = 'running'")
             .bind(now)
             .bind(instance_id)
             .bind(account_id)
@@ -845,8 +846,8 @@ pub async fn set_auto_renew(
     enabled: bool,
 ) -> Result<(), ApiError> {
     affected(
-        sqlx::query("UPDATE instances SET auto_renew = ? WHERE id = ? AND account_id = ? AND billing = 'subscription' AND status = 'running'")
-            .bind(enabled)
+        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2 AND account_id = $3 AND billing = 'subscription' AND status = 'running'")
+            .bind(i64::from(enabled))
             .bind(instance_id)
             .bind(account_id)
             .execute(&state.db)
@@ -854,7 +855,7 @@ pub async fn set_auto_renew(
     )
 }
 
-fn affected(result: sqlx::sqlite::SqliteQueryResult) -> Result<(), ApiError> {
+fn affected(result: sqlx::any::AnyQueryResult) -> Result<(), ApiError> {
     if result.rows_affected() == 0 {
         Err(ApiError::NotFound)
     } else {
@@ -899,13 +900,13 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let db = &state.db;
     let orders: Vec<OrderRecord> = sqlx::query_as(
         "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = ? ORDER BY o.created_at",
+         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
     let refunds: Vec<RefundRecord> = sqlx::query_as(
-        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = ? ORDER BY created_at",
+        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at",
     )
     .bind(account_id)
     .fetch_all(db)

@@ -82,7 +82,7 @@ const MIX: &[Demo] = &[
 pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
     let now = state.clock.now_ms();
     let method: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, kind FROM payment_methods WHERE account_id = ? AND is_default = 1",
+        "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
     .fetch_optional(&state.db)
@@ -128,13 +128,13 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         }
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
-             VALUES (?, ?, ?, 'ap-southeast-1', 'subscription', ?, ?, 0, ?, ?, ?)",
+             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, $5, 0, $6, $7, $8)",
         )
         .bind(&instance_id)
         .bind(account_id)
         .bind(product.code)
         .bind(kind)
-        .bind(demo.activated)
+        .bind(i64::from(demo.activated))
         .bind(bought)
         .bind(ends)
         .bind(bought)
@@ -150,7 +150,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             sqlx::query(
                 "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
                                      paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'USD', ?, ?, ?, ?, ?, ?, 'paid', ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 'paid', $14, $15)",
             )
             .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
             .bind(account_id)
@@ -175,7 +175,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
     }
     sqlx::query(
         "INSERT INTO coupons (id, account_id, description, amount_minor, remaining_minor, currency, expires_at, created_at)
-         VALUES (?, ?, 'Welcome coupon: 20.00 USD off a subscription', 2000, 2000, 'USD', ?, ?)",
+         VALUES ($1, $2, 'Welcome coupon: 20.00 USD off a subscription', 2000, 2000, 'USD', $3, $4)",
     )
     .bind(format!("cpn-{}", uuid::Uuid::new_v4().simple()))
     .bind(account_id)
@@ -188,7 +188,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         let started = now - 3 * 3_600_000;
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES (?, ?, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, ?, ?, ?)",
+             VALUES ($1, $2, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, $3, $4, $5)",
         )
         .bind(&instance_id)
         .bind(account_id)
@@ -218,7 +218,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES (?, ?, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', ?)")
+    sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES ($1, $2, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', $3)")
         .bind(id("icp"))
         .bind(account_id)
         .bind(now)
@@ -228,7 +228,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
         ("resource_directory", "administrator", "rd-demo-root"),
         ("finance_trusteeship", "member", "finance@partner.example"),
     ] {
-        sqlx::query("INSERT INTO account_relationships (id, account_id, kind, role, peer, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO account_relationships (id, account_id, kind, role, peer, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id("rel"))
             .bind(account_id)
             .bind(kind)
@@ -238,14 +238,14 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("INSERT INTO reseller_partnerships (account_id, partner_name, created_at) VALUES (?, 'Demo Cloud Reseller Ltd', ?) ON CONFLICT DO NOTHING")
+    sqlx::query("INSERT INTO reseller_partnerships (account_id, partner_name, created_at) VALUES ($1, 'Demo Cloud Reseller Ltd', $2) ON CONFLICT DO NOTHING")
         .bind(account_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
-         VALUES (?, ?, 'Object storage traffic, last month', 500, 'USD', 'unpaid', ?, ?)",
+         VALUES ($1, $2, 'Object storage traffic, last month', 500, 'USD', 'unpaid', $3, $4)",
     )
     .bind(id("bill"))
     .bind(account_id)

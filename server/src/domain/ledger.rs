@@ -45,7 +45,7 @@ pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiEr
         .map_err(|e| anyhow::anyhow!("ledger amount: {e}"))?;
     sqlx::query(
         "INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, payment_method_id, reference, memo, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(entry.account_id)
@@ -64,7 +64,7 @@ pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiEr
 
 pub async fn balance(db: &Db, account_id: &str, bucket: Bucket) -> Result<Money, ApiError> {
     let minor: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = ? AND bucket = ? AND currency = ?",
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
     )
     .bind(account_id)
     .bind(bucket.as_str())
@@ -88,7 +88,7 @@ struct Row {
 pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, ApiError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, bucket, amount_minor, currency, memo, created_at FROM ledger_entries
-         WHERE account_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 500",
+         WHERE account_id = $1 ORDER BY created_at DESC, rowid DESC LIMIT 500",
     )
     .bind(account_id)
     .fetch_all(db)

@@ -3,7 +3,7 @@
 //! free credit, once per account and once per card, PayPal or Paytm identity.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Flag, Tx};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification::{self, Destination};
 use crate::domain::{account, billing};
@@ -109,6 +109,7 @@ struct Row {
     exp_month: Option<i64>,
     exp_year: Option<i64>,
     holder_name: Option<String>,
+    #[sqlx(try_from = "crate::db::Flag")]
     is_default: bool,
     created_at: i64,
 }
@@ -137,13 +138,13 @@ const SELECT: &str = "SELECT id, kind, label, brand, exp_month, exp_year, holder
 pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsView, ApiError> {
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE account_id = ? ORDER BY is_default DESC, created_at"
+        "{SELECT} WHERE account_id = $1 ORDER BY is_default DESC, created_at"
     ))
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    let granted: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = ? AND kind = 'free_credit')",
+    let Flag(granted) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')",
     )
     .bind(account_id)
     .fetch_one(&state.db)
@@ -179,8 +180,8 @@ async fn bind(
     already_bound: ApiError,
 ) -> Result<(String, Option<Money>), ApiError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let has_default: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ? AND is_default = 1)",
+    let Flag(has_default) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1 AND is_default = 1)",
     )
     .bind(account_id)
     .fetch_one(&mut **tx)
@@ -203,7 +204,7 @@ async fn bind(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let inserted = sqlx::query(
         "INSERT INTO payment_methods (id, account_id, kind, fingerprint, brand, last4, exp_month, exp_year, holder_name, company_name, card_address, label, is_default, created_at, gateway_token)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&id)
     .bind(account_id)
@@ -217,7 +218,7 @@ async fn bind(
     .bind(card.and_then(|c| c.company_name.clone()))
     .bind(card_address)
     .bind(&method.label)
-    .bind(!has_default)
+    .bind(i64::from(!has_default))
     .bind(now)
     .bind(&method.gateway_token)
     .execute(&mut **tx)
@@ -227,9 +228,9 @@ async fn bind(
         other => other?,
     };
 
-    let credit_taken: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = ? AND kind = 'free_credit')
-             OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = ?)",
+    let Flag(credit_taken) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')
+             OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = $2)",
     )
     .bind(account_id)
     .bind(method.fingerprint)
@@ -238,7 +239,7 @@ async fn bind(
     if credit_taken {
         return Ok((id, None));
     }
-    sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES (?, ?)")
+    sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES ($1, $2)")
         .bind(method.fingerprint)
         .bind(now)
         .execute(&mut **tx)
@@ -262,7 +263,7 @@ async fn bind(
 }
 
 async fn added(state: &AppState, id: &str, credit: Option<Money>) -> Result<MethodAdded, ApiError> {
-    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE id = ?"))
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_one(&state.db)
         .await?;
@@ -302,8 +303,8 @@ pub async fn add_card(
         return Err(ApiError::CardTypeNotAccepted(card_type.name()));
     }
     let fingerprint = state.secrets.fingerprint("card", card.number.expose());
-    let bound: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = ?)")
+    let Flag(bound) =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = $1)")
             .bind(&fingerprint)
             .fetch_one(&state.db)
             .await?;
@@ -383,8 +384,8 @@ pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalSt
     require_address(state, account_id).await?;
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     require_available(country, registered, PaymentMethodKind::Paypal)?;
-    let has_paypal: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = ? AND kind = 'paypal')",
+    let Flag(has_paypal) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1 AND kind = 'paypal')",
     )
     .bind(account_id)
     .fetch_one(&state.db)
@@ -395,7 +396,7 @@ pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalSt
     let gateway = gateway(state)?;
     let token = format!("PP-{}", uuid::Uuid::new_v4().simple());
     let now = state.clock.now_ms();
-    sqlx::query("INSERT INTO paypal_approvals (token, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO paypal_approvals (token, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&token)
         .bind(account_id)
         .bind(now)
@@ -416,7 +417,7 @@ pub async fn complete_paypal(
 ) -> Result<MethodAdded, ApiError> {
     let now = state.clock.now_ms();
     let approval: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT expires_at, completed_at FROM paypal_approvals WHERE token = ? AND account_id = ?",
+        "SELECT expires_at, completed_at FROM paypal_approvals WHERE token = $1 AND account_id = $2",
     )
     .bind(token)
     .bind(account_id)
@@ -457,7 +458,7 @@ pub async fn complete_paypal(
         ApiError::MethodAlreadyBound { kind: "PayPal" },
     )
     .await?;
-    sqlx::query("UPDATE paypal_approvals SET completed_at = ? WHERE token = ?")
+    sqlx::query("UPDATE paypal_approvals SET completed_at = $1 WHERE token = $2")
         .bind(now)
         .bind(token)
         .execute(&mut *tx)
@@ -545,26 +546,26 @@ pub async fn add_paytm(
 }
 
 async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError> {
-    let found: Option<bool> = sqlx::query_scalar(
-        "SELECT is_default FROM payment_methods WHERE id = ? AND account_id = ?",
+    let found: Option<Flag> = sqlx::query_scalar(
+        "SELECT is_default FROM payment_methods WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(account_id)
     .fetch_optional(&mut **tx)
     .await?;
-    found.ok_or(ApiError::NotFound)
+    found.map(bool::from).ok_or(ApiError::NotFound)
 }
 
 pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     owned(&mut tx, account_id, id).await?;
     sqlx::query(
-        "UPDATE payment_methods SET is_default = 0 WHERE account_id = ? AND is_default = 1",
+        "UPDATE payment_methods SET is_default = 0 WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE payment_methods SET is_default = 1 WHERE id = ?")
+    sqlx::query("UPDATE payment_methods SET is_default = 1 WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -576,9 +577,9 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
 pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     let was_default = owned(&mut tx, account_id, id).await?;
-    let (methods, running_payg): (i64, bool) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = ?1),
-                EXISTS (SELECT 1 FROM instances WHERE account_id = ?1 AND billing = 'payg' AND status = 'running')",
+    let (methods, Flag(running_payg)): (i64, Flag) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = $1),
+                EXISTS (SELECT 1 FROM instances WHERE account_id = $1 AND billing = 'payg' AND status = 'running')",
     )
     .bind(account_id)
     .fetch_one(&mut *tx)
@@ -586,13 +587,13 @@ pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     if methods == 1 && running_payg {
         return Err(ApiError::LastPaymentMethod);
     }
-    sqlx::query("DELETE FROM payment_methods WHERE id = ?")
+    sqlx::query("DELETE FROM payment_methods WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     if was_default {
         sqlx::query(
-            "UPDATE payment_methods SET is_default = 1 WHERE id = (SELECT id FROM payment_methods WHERE account_id = ? ORDER BY created_at DESC LIMIT 1)",
+            "UPDATE payment_methods SET is_default = 1 WHERE id = (SELECT id FROM payment_methods WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1)",
         )
         .bind(account_id)
         .execute(&mut *tx)

@@ -3,7 +3,7 @@
 //! add a paid period after the current one.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Flag, Tx};
 use crate::domain::billing;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
@@ -39,7 +39,7 @@ async fn default_method(
     account_id: &str,
 ) -> Result<(String, String, String), ApiError> {
     let found: Option<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = ? AND is_default = 1",
+        "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
     .fetch_optional(&state.db)
@@ -121,7 +121,7 @@ async fn record_payment(
         return Ok(());
     }
     let held: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = ? AND bucket = ? AND currency = ?",
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
     )
     .bind(account_id)
     .bind(if bucket == Bucket::Credit { "credit" } else { "cash" })
@@ -167,8 +167,8 @@ pub async fn purchase(
         return Err(ApiError::BillingAddressRequired);
     }
     if p.region.mainland_china {
-        let registered: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = ?)",
+        let Flag(registered) = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
         )
         .bind(account_id)
         .fetch_one(&state.db)
@@ -192,7 +192,7 @@ pub async fn purchase(
         let mut tx = db::begin_write(&state.db).await?;
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES (?, ?, ?, ?, 'payg', ?, 1, 0, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, 'payg', $5, 1, 0, $6, $7, $8)",
         )
         .bind(&instance_id)
         .bind(account_id)
@@ -255,7 +255,7 @@ pub async fn purchase(
         let mut tx = db::begin_write(&state.db).await?;
         if let Some((coupon_id, part)) = &coupon {
             let taken = sqlx::query(
-                "UPDATE coupons SET remaining_minor = remaining_minor - ? WHERE id = ? AND account_id = ? AND remaining_minor >= ?",
+                "UPDATE coupons SET remaining_minor = remaining_minor - $1 WHERE id = $2 AND account_id = $3 AND remaining_minor >= $4",
             )
             .bind(part.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
             .bind(coupon_id)
@@ -270,7 +270,7 @@ pub async fn purchase(
         record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
-             VALUES (?, ?, ?, ?, 'subscription', ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, 'subscription', $5, $6, $7, $8, $9, $10)",
         )
         .bind(&instance_id)
         .bind(account_id)
@@ -278,7 +278,7 @@ pub async fn purchase(
         .bind(p.region.code)
         .bind(kind)
         .bind(!plan)
-        .bind(p.auto_renew)
+        .bind(i64::from(p.auto_renew))
         .bind(now)
         .bind(ends_at)
         .bind(now)
@@ -311,7 +311,7 @@ async fn usable_coupon(
     price: Money,
 ) -> Result<(String, Money), ApiError> {
     let found: Option<(i64, String)> = sqlx::query_as(
-        "SELECT remaining_minor, currency FROM coupons WHERE id = ? AND account_id = ? AND expires_at > ? AND remaining_minor > 0",
+        "SELECT remaining_minor, currency FROM coupons WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND remaining_minor > 0",
     )
     .bind(id)
     .bind(account_id)
@@ -333,7 +333,7 @@ pub async fn coupons(
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
     let rows: Vec<(String, String, i64, i64, String, i64)> = sqlx::query_as(
         "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
-         WHERE account_id = ? AND remaining_minor > 0 AND expires_at > ? ORDER BY expires_at",
+         WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at",
     )
     .bind(account_id)
     .bind(state.clock.now_ms())
@@ -377,7 +377,7 @@ async fn insert_order(
     sqlx::query(
         "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
                              paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'paid', ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'paid', $15, $16)",
     )
     .bind(order_id)
     .bind(account_id)
@@ -409,7 +409,7 @@ pub async fn renew(
     pay_with: PayWith,
 ) -> Result<Purchased, ApiError> {
     let found: Option<(String, String, Option<i64>, String)> =
-        sqlx::query_as("SELECT product, billing, expires_at, status FROM instances WHERE id = ? AND account_id = ?")
+        sqlx::query_as("SELECT product, billing, expires_at, status FROM instances WHERE id = $1 AND account_id = $2")
             .bind(instance_id)
             .bind(account_id)
             .fetch_optional(&state.db)
@@ -440,7 +440,7 @@ pub async fn renew(
         let mut tx = db::begin_write(&state.db).await?;
         // Re-read inside the write lock: another renewal may have moved the expiry.
         let current: Option<i64> = sqlx::query_scalar(
-            "SELECT expires_at FROM instances WHERE id = ? AND status = 'running'",
+            "SELECT expires_at FROM instances WHERE id = $1 AND status = 'running'",
         )
         .bind(instance_id)
         .fetch_optional(&mut *tx)
@@ -470,7 +470,7 @@ pub async fn renew(
             now,
         )
         .await?;
-        sqlx::query("UPDATE instances SET expires_at = ? WHERE id = ?")
+        sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
             .bind(ends_at)
             .bind(instance_id)
             .execute(&mut *tx)
@@ -497,7 +497,7 @@ pub async fn activate(
     instance_id: &str,
 ) -> Result<InstanceView, ApiError> {
     let updated = sqlx::query(
-        "UPDATE instances SET activated = 1 WHERE id = ? AND account_id = ? AND resource_kind = 'resource_plan' AND status = 'running'",
+        "UPDATE instances SET activated = 1 WHERE id = $1 AND account_id = $2 AND resource_kind = 'resource_plan' AND status = 'running'",
     )
     .bind(instance_id)
     .bind(account_id)
@@ -516,7 +516,9 @@ struct InstanceRow {
     region: String,
     billing: String,
     resource_kind: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     activated: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     auto_renew: bool,
     status: String,
     started_at: i64,
@@ -558,7 +560,7 @@ pub async fn instance(
     id: &str,
 ) -> Result<InstanceView, ApiError> {
     let row: InstanceRow = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND account_id = ?"
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
     ))
     .bind(id)
     .bind(account_id)
@@ -570,7 +572,7 @@ pub async fn instance(
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
     let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = ? AND status = 'running' ORDER BY created_at DESC LIMIT 500"
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC LIMIT 500"
     ))
     .bind(account_id)
     .fetch_all(&state.db)
@@ -596,7 +598,7 @@ pub async fn charge_bill(
     bill_id: &str,
 ) -> Result<BillCharge, ApiError> {
     let bill: Option<(i64, String)> =
-        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = ? AND account_id = ? AND status = 'unpaid' AND waived_at IS NULL")
+        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid' AND waived_at IS NULL")
             .bind(bill_id)
             .bind(account_id)
             .fetch_optional(&state.db)
@@ -615,7 +617,7 @@ pub async fn charge_bill(
             return Ok(BillCharge::Refused);
         }
     };
-    let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'unpaid' AND waived_at IS NULL")
+    let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'unpaid' AND waived_at IS NULL")
         .bind(state.clock.now_ms())
         .bind(bill_id)
         .execute(&state.db)
@@ -636,7 +638,7 @@ pub async fn release(
 ) -> Result<InstanceView, ApiError> {
     let now = state.clock.now_ms();
     let updated = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = ? WHERE id = ? AND account_id = ? AND billing = 'payg' AND status = 'running'",
+        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND billing = 'payg' AND status = 'running'",
     )
     .bind(now)
     .bind(instance_id)

@@ -41,7 +41,7 @@ pub async fn create(
     let permissions = permissions_text(&form.permissions);
     let mut tx = db::begin_write(&state.db).await?;
     let inserted = sqlx::query(
-        "INSERT INTO ram_users (id, account_id, username, password_hash, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ram_users (id, account_id, username, password_hash, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(account_id)
@@ -61,7 +61,7 @@ pub async fn create(
 
 pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>, ApiError> {
     let rows: Vec<(String, String, String, i64)> =
-        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE account_id = ? ORDER BY username")
+        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE account_id = $1 ORDER BY username")
             .bind(account_id)
             .fetch_all(&state.db)
             .await?;
@@ -73,7 +73,7 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>
 
 pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUserView, ApiError> {
     let (id, u, p, c): (String, String, String, i64) =
-        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE id = ? AND account_id = ?")
+        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .fetch_optional(&state.db)
@@ -84,7 +84,7 @@ pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUse
 
 /// Deleting a RAM user ends its sessions too (they cascade).
 pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let deleted = sqlx::query("DELETE FROM ram_users WHERE id = ? AND account_id = ?")
+    let deleted = sqlx::query("DELETE FROM ram_users WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
         .execute(&state.db)
@@ -107,7 +107,7 @@ pub async fn sign_in(
     check_throttle(state, &throttle_key, client, state.clock.now_ms()).await?;
     let found: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
-         WHERE a.uid = ? AND r.username = ?",
+         WHERE a.uid = $1 AND r.username = $2",
     )
     .bind(alias)
     .bind(&username)

@@ -10,7 +10,7 @@ use shared::realname::{RealName, RealNameKind, mask_id};
 
 pub async fn view(state: &AppState, account_id: &str) -> Result<RealNameView, ApiError> {
     let row: Option<(String, String, String, i64)> =
-        sqlx::query_as("SELECT kind, name, id_masked, verified_at FROM real_name_registrations WHERE account_id = ?")
+        sqlx::query_as("SELECT kind, name, id_masked, verified_at FROM real_name_registrations WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(&state.db)
             .await?;
@@ -44,7 +44,7 @@ pub async fn register(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let inserted = sqlx::query(
-        "INSERT INTO real_name_registrations (account_id, kind, name, id_masked, verified_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO real_name_registrations (account_id, kind, name, id_masked, verified_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(account_id)
     .bind(real_name.kind.as_str())

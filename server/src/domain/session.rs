@@ -65,7 +65,7 @@ pub async fn sign_in(
     let email = form.email.as_str();
     check_throttle(state, email, client, state.clock.now_ms()).await?;
     let found: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, password_hash FROM accounts WHERE email = ? AND status <> 'closed'",
+        "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'",
     )
     .bind(email)
     .fetch_optional(&state.db)
@@ -96,12 +96,12 @@ pub async fn reauthenticate(
 ) -> Result<(), ApiError> {
     // A RAM user proves its own password; the throttle is keyed by the account email either way.
     let (email, stored): (String, String) = match &session.ram_user {
-        None => sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = ?")
+        None => sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
             .bind(&session.account_id)
             .fetch_one(&state.db)
             .await?,
         Some(user) => sqlx::query_as(
-            "SELECT a.email || '/' || r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?",
+            "SELECT a.email || '/' || r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
         )
         .bind(&user.id)
         .fetch_one(&state.db)
@@ -112,7 +112,7 @@ pub async fn reauthenticate(
         record_failure(state, &email, client).await?;
         return Err(ApiError::WrongPassword);
     }
-    sqlx::query("UPDATE sessions SET authenticated_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
         .bind(state.clock.now_ms())
         .bind(&session.token_hash)
         .execute(&state.db)
@@ -121,7 +121,7 @@ pub async fn reauthenticate(
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(&state.db)
         .await?;

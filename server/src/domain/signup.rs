@@ -63,7 +63,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         account_id: None,
     };
     sqlx::query(
-        "INSERT INTO signups (id, email, password_hash, country, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO signups (id, email, password_hash, country, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&pending.id)
     .bind(&pending.email)
@@ -86,7 +86,7 @@ pub async fn get(state: &AppState, id: &str) -> Result<SignupStarted, ApiError> 
 /// Loads a sign-up that can still be verified.
 async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Pending, ApiError> {
     let pending: Pending = sqlx::query_as(
-        "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = ?",
+        "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -166,7 +166,7 @@ pub async fn verify(
     };
     let inserted = sqlx::query(
         "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&account_id)
     .bind(new_uid())
@@ -184,7 +184,7 @@ pub async fn verify(
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::EmailTaken),
         other => other?,
     };
-    sqlx::query("UPDATE signups SET account_id = ?, password_hash = '' WHERE id = ?")
+    sqlx::query("UPDATE signups SET account_id = $1, password_hash = '' WHERE id = $2")
         .bind(&account_id)
         .bind(id)
         .execute(&mut *tx)

@@ -4,7 +4,7 @@
 //! double click refunds twice.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Flag, Tx};
 use crate::error::ApiError;
 use crate::jobs::{self, refund as refund_job};
 use crate::notify::{self, Medium, Outgoing};
@@ -28,7 +28,9 @@ struct InstanceRow {
     region: String,
     billing: String,
     resource_kind: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     activated: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
     used: bool,
     status: String,
     created_at: i64,
@@ -156,7 +158,9 @@ pub async fn list(
         .instance_id
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| format!("%{}%", s.replace(['%', '_'], "")));
+        // Instance ids are lower case: lowering the search makes it case-blind on SQLite and
+        // PostgreSQL alike (their LIKE differ on case).
+        .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
     let now = state.clock.now_ms();
     let mut list = UnsubscribeList {
         tab: q.tab,
@@ -174,9 +178,9 @@ pub async fn list(
         UnsubscribeTab::Resource => {
             let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
                 "SELECT {INSTANCE_COLUMNS} FROM instances
-                 WHERE account_id = ?1 AND status = 'running' AND billing = 'subscription'
-                   AND (?2 IS NULL OR product = ?2) AND (?3 IS NULL OR id LIKE ?3)
-                   AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)
+                 WHERE account_id = $1 AND status = 'running' AND billing = 'subscription'
+                   AND ($2 IS NULL OR product = $2) AND ($3 IS NULL OR id LIKE $3)
+                   AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5)
                  ORDER BY created_at DESC, id"
             ))
             .bind(account_id)
@@ -227,9 +231,9 @@ pub async fn list(
             let renewals: Vec<(String, String, String, i64, i64, i64, String)> = sqlx::query_as(
                 "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency
                  FROM orders o JOIN instances i ON i.id = o.instance_id
-                 WHERE o.account_id = ?1 AND o.status = 'paid' AND o.starts_at > ?6 AND i.status = 'running'
-                   AND (?2 IS NULL OR i.product = ?2) AND (?3 IS NULL OR i.id LIKE ?3)
-                   AND (?4 IS NULL OR o.created_at >= ?4) AND (?5 IS NULL OR o.created_at < ?5)
+                 WHERE o.account_id = $1 AND o.status = 'paid' AND o.starts_at > $6 AND i.status = 'running'
+                   AND ($2 IS NULL OR i.product = $2) AND ($3 IS NULL OR i.id LIKE $3)
+                   AND ($4 IS NULL OR o.created_at >= $4) AND ($5 IS NULL OR o.created_at < $5)
                  ORDER BY o.instance_id, o.starts_at",
             )
             .bind(account_id)
@@ -260,8 +264,8 @@ pub async fn list(
         UnsubscribeTab::Records => {
             let ids: Vec<(String,)> = sqlx::query_as(
                 "SELECT u.id FROM unsubscriptions u
-                 WHERE u.account_id = ?1 AND (?2 IS NULL OR u.product = ?2) AND (?3 IS NULL OR u.instance_id LIKE ?3)
-                   AND (?4 IS NULL OR u.created_at >= ?4) AND (?5 IS NULL OR u.created_at < ?5)
+                 WHERE u.account_id = $1 AND ($2 IS NULL OR u.product = $2) AND ($3 IS NULL OR u.instance_id LIKE $3)
+                   AND ($4 IS NULL OR u.created_at >= $4) AND ($5 IS NULL OR u.created_at < $5)
                  ORDER BY u.created_at DESC, u.id",
             )
             .bind(account_id)
@@ -313,7 +317,7 @@ pub async fn record(
 ) -> Result<UnsubscribeRecord, ApiError> {
     let (instance_id, product, scope, refund_type, refund_minor, currency, created_at): (String, String, String, String, i64, String, i64) =
         sqlx::query_as(
-            "SELECT instance_id, product, scope, refund_type, refund_minor, currency, created_at FROM unsubscriptions WHERE id = ? AND account_id = ?",
+            "SELECT instance_id, product, scope, refund_type, refund_minor, currency, created_at FROM unsubscriptions WHERE id = $1 AND account_id = $2",
         )
         .bind(id)
         .bind(account_id)
@@ -322,7 +326,7 @@ pub async fn record(
         .ok_or(ApiError::NotFound)?;
     let refunds: Vec<(String, Option<String>, String, Option<i64>)> = sqlx::query_as(
         "SELECT r.destination, p.label, r.status, r.refunded_at FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
-         WHERE r.unsubscription_id = ? ORDER BY r.created_at",
+         WHERE r.unsubscription_id = $1 ORDER BY r.created_at",
     )
     .bind(id)
     .fetch_all(db)
@@ -396,7 +400,7 @@ async fn refund_orders(
     let mut total = Money::zero(orders.first().map_or(Currency::USD, OrderRow::currency));
     for order in orders {
         let updated = sqlx::query(
-            "UPDATE orders SET status = 'unsubscribed' WHERE id = ? AND status = 'paid'",
+            "UPDATE orders SET status = 'unsubscribed' WHERE id = $1 AND status = 'paid'",
         )
         .bind(&order.id)
         .execute(&mut **tx)
@@ -411,17 +415,17 @@ async fn refund_orders(
         total = total
             .checked_add(amount)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let method_exists: bool =
-            match &order.payment_method_id {
-                Some(id) => sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = ? AND account_id = ?)",
-                )
-                .bind(id)
-                .bind(account_id)
-                .fetch_one(&mut **tx)
-                .await?,
-                None => false,
-            };
+        let method_exists: bool = match &order.payment_method_id {
+            Some(id) => sqlx::query_scalar::<_, Flag>(
+                "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = $1 AND account_id = $2)",
+            )
+            .bind(id)
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .0,
+            None => false,
+        };
         // A method removed since cannot take the money back: it goes to the balance.
         let destination = if method_exists {
             refund_destination(&order.paid_with, order.paid_at, now).as_str()
@@ -431,7 +435,7 @@ async fn refund_orders(
         let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
         )
         .bind(&refund_id)
         .bind(account_id)
@@ -471,7 +475,7 @@ async fn insert_unsubscription(
     let id = format!("us-{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
         "INSERT INTO unsubscriptions (id, account_id, scope, instance_id, product, refund_type, refund_minor, currency, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 0, 'USD', ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 'USD', $7)",
     )
     .bind(&id)
     .bind(account_id)
@@ -486,7 +490,7 @@ async fn insert_unsubscription(
 }
 
 async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> {
-    sqlx::query("UPDATE unsubscriptions SET refund_minor = ?, currency = ? WHERE id = ?")
+    sqlx::query("UPDATE unsubscriptions SET refund_minor = $1, currency = $2 WHERE id = $3")
         .bind(total.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
         .bind(total.currency.code())
         .bind(id)
@@ -497,7 +501,7 @@ async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> 
 
 async fn load_instance(tx: &mut Tx, account_id: &str, id: &str) -> Result<InstanceRow, ApiError> {
     let row: InstanceRow = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND account_id = ?"
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
     ))
     .bind(id)
     .bind(account_id)
@@ -523,7 +527,7 @@ async fn notify_unsubscribed(
     count: usize,
     total: Money,
 ) -> Result<(), ApiError> {
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = ?")
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut **tx)
         .await?;
@@ -581,7 +585,7 @@ pub async fn unsubscribe(
             .checked_add(refunded)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         // Released for good: the data is deleted and nothing brings it back.
-        sqlx::query("UPDATE instances SET status = 'released', released_at = ?, expires_at = ?, auto_renew = 0 WHERE id = ?")
+        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, expires_at = $2, auto_renew = 0 WHERE id = $3")
             .bind(now)
             .bind(now)
             .bind(&instance.id)
@@ -610,7 +614,7 @@ async fn orders_of_tx(
     let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
     for id in ids {
         let orders: Vec<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id = ? ORDER BY starts_at"))
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id = $1 ORDER BY starts_at"))
                 .bind(id)
                 .fetch_all(&mut **tx)
                 .await?;
@@ -658,7 +662,7 @@ pub async fn unsubscribe_renewals(
         insert_unsubscription(&mut tx, now, account_id, "renewal", &instance, refund_type).await?;
     let total = refund_orders(&mut tx, now, account_id, &id, &cancelled, refund_type).await?;
     set_total(&mut tx, &id, total).await?;
-    sqlx::query("UPDATE instances SET expires_at = ? WHERE id = ?")
+    sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
         .bind(new_expiry)
         .bind(&instance.id)
         .execute(&mut *tx)

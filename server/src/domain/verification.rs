@@ -35,7 +35,7 @@ pub async fn issue(
     client: &str,
 ) -> Result<(), ApiError> {
     let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = ?")
+        sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = $1")
             .bind(subject)
             .fetch_one(&mut **tx)
             .await?;
@@ -46,7 +46,7 @@ pub async fn issue(
     }
 
     let (sent, oldest): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM verification_codes WHERE address = ? AND created_at > ?",
+        "SELECT COUNT(*), MIN(created_at) FROM verification_codes WHERE address = $1 AND created_at > $2",
     )
     .bind(to.address)
     .bind(now - HOUR_MS)
@@ -66,7 +66,7 @@ pub async fn issue(
         });
     }
 
-    sqlx::query("UPDATE verification_codes SET superseded_at = ? WHERE subject = ? AND superseded_at IS NULL AND consumed_at IS NULL")
+    sqlx::query("UPDATE verification_codes SET superseded_at = $1 WHERE subject = $2 AND superseded_at IS NULL AND consumed_at IS NULL")
         .bind(now)
         .bind(subject)
         .execute(&mut **tx)
@@ -74,7 +74,7 @@ pub async fn issue(
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
     sqlx::query(
         "INSERT INTO verification_codes (id, subject, channel, address, delivery, code_hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(subject)
@@ -166,7 +166,7 @@ async fn compare(
 ) -> Result<Proven, ApiError> {
     let newest: Option<LiveCode> = sqlx::query_as(
         "SELECT id, channel, address, code_hash, attempts, expires_at, consumed_at
-         FROM verification_codes WHERE subject = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+         FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, rowid DESC LIMIT 1",
     )
     .bind(subject)
     .fetch_optional(&mut **tx)
@@ -185,7 +185,7 @@ async fn compare(
     }
     if secrets.code_hash(subject, code.as_str()) != row.code_hash {
         let attempts = row.attempts + 1;
-        sqlx::query("UPDATE verification_codes SET attempts = ? WHERE id = ?")
+        sqlx::query("UPDATE verification_codes SET attempts = $1 WHERE id = $2")
             .bind(attempts)
             .bind(&row.id)
             .execute(&mut **tx)
@@ -198,7 +198,7 @@ async fn compare(
             }
         });
     }
-    sqlx::query("UPDATE verification_codes SET consumed_at = ? WHERE id = ?")
+    sqlx::query("UPDATE verification_codes SET consumed_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&row.id)
         .execute(&mut **tx)

@@ -76,7 +76,7 @@ impl PaymentGateway for SimulatedGateway {
         Box::pin(async move {
             tokio::time::sleep(self.latency).await;
             let consent: Option<(String, String, String)> = sqlx::query_as(
-                "SELECT payer_id, payer_email, country FROM sim_paypal_consents WHERE token = ?",
+                "SELECT payer_id, payer_email, country FROM sim_paypal_consents WHERE token = $1",
             )
             .bind(token)
             .fetch_optional(&self.db)

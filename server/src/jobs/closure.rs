@@ -19,7 +19,7 @@ const STEP_MS: i64 = 1_000;
 pub async fn run_system_check(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT account_id, progress FROM closure_checks WHERE id = ? AND status = 'running'",
+        "SELECT account_id, progress FROM closure_checks WHERE id = $1 AND status = 'running'",
     )
     .bind(&job.subject)
     .fetch_optional(&state.db)
@@ -41,7 +41,7 @@ pub async fn run_system_check(state: &AppState, job: &Job) -> Result<(), ApiErro
     };
     let mut tx = db::begin_write(&state.db).await?;
     sqlx::query(
-        "UPDATE closure_checks SET progress = ?, status = ?, result = ?, done_at = ? WHERE id = ?",
+        "UPDATE closure_checks SET progress = $1, status = $2, result = $3, done_at = $4 WHERE id = $5",
     )
     .bind(next)
     .bind(if result.is_some() { "done" } else { "running" })
@@ -64,7 +64,7 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let closure: Option<(String, String)> =
-        sqlx::query_as("SELECT account_id, status FROM closures WHERE id = ?")
+        sqlx::query_as("SELECT account_id, status FROM closures WHERE id = $1")
             .bind(&job.subject)
             .fetch_optional(&mut *tx)
             .await?;
@@ -74,12 +74,12 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
         return Ok(());
     };
     let (email, phone): (String, Option<String>) =
-        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = ?")
+        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(&account_id)
             .fetch_one(&mut *tx)
             .await?;
     let overdue: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT amount_minor, currency FROM bills WHERE account_id = ? AND status = 'unpaid' AND waived_at IS NULL AND due_at <= ?",
+        "SELECT amount_minor, currency FROM bills WHERE account_id = $1 AND status = 'unpaid' AND waived_at IS NULL AND due_at <= $2",
     )
     .bind(&account_id)
     .bind(now)
@@ -108,18 +108,18 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
              Your account is restored. Pay the overdue bills, then start the closure again."
         );
         sqlx::query(
-            "UPDATE closures SET status = 'failed', decided_at = ?, failure = ? WHERE id = ?",
+            "UPDATE closures SET status = 'failed', decided_at = $1, failure = $2 WHERE id = $3",
         )
         .bind(now)
         .bind(&failure)
         .bind(&job.subject)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE accounts SET status = 'active' WHERE id = ?")
+        sqlx::query("UPDATE accounts SET status = 'active' WHERE id = $1")
             .bind(&account_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM service_linked_roles WHERE account_id = ?")
+        sqlx::query("DELETE FROM service_linked_roles WHERE account_id = $1")
             .bind(&account_id)
             .execute(&mut *tx)
             .await?;
@@ -149,28 +149,28 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
 /// account by key or address without a foreign key.
 async fn delete_account(tx: &mut Tx, account_id: &str, email: &str) -> Result<(), ApiError> {
     let subject_prefix = format!("account:{account_id}:%");
-    sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ?")
+    sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM verification_codes WHERE subject LIKE ? OR address = ?")
+    sqlx::query("DELETE FROM verification_codes WHERE subject LIKE $1 OR address = $2")
         .bind(&subject_prefix)
         .bind(email)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM signups WHERE email = ?")
+    sqlx::query("DELETE FROM signups WHERE email = $1")
         .bind(email)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM rate_events WHERE subject = ?")
+    sqlx::query("DELETE FROM rate_events WHERE subject = $1")
         .bind(email)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM outbox WHERE account_id = ?")
+    sqlx::query("DELETE FROM outbox WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM accounts WHERE id = ?")
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;

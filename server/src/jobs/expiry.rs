@@ -19,6 +19,7 @@ struct Instance {
     product: String,
     status: String,
     billing: String,
+    #[sqlx(try_from = "crate::db::Flag")]
     auto_renew: bool,
     expires_at: Option<i64>,
 }
@@ -26,7 +27,7 @@ struct Instance {
 pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let instance: Option<Instance> =
-        sqlx::query_as("SELECT account_id, product, status, billing, auto_renew, expires_at FROM instances WHERE id = ?")
+        sqlx::query_as("SELECT account_id, product, status, billing, auto_renew, expires_at FROM instances WHERE id = $1")
             .bind(&job.subject)
             .fetch_optional(&state.db)
             .await?;
@@ -42,7 +43,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
         let product = Product::find(&instance.product)
             .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
         let months: Option<i64> = sqlx::query_scalar(
-            "SELECT period_months FROM orders WHERE instance_id = ? ORDER BY starts_at DESC LIMIT 1",
+            "SELECT period_months FROM orders WHERE instance_id = $1 ORDER BY starts_at DESC LIMIT 1",
         )
         .bind(&job.subject)
         .fetch_optional(&state.db)
@@ -82,7 +83,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     }
     let mut tx = db::begin_write(&state.db).await?;
     let released = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = ? WHERE id = ? AND status = 'running' AND expires_at <= ?",
+        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND status = 'running' AND expires_at <= $3",
     )
     .bind(now)
     .bind(&job.subject)
@@ -90,7 +91,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     .execute(&mut *tx)
     .await?;
     if released.rows_affected() == 1 {
-        let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = ?")
+        let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
             .bind(&instance.account_id)
             .fetch_one(&mut *tx)
             .await?;

@@ -8,7 +8,7 @@ pub mod expiry;
 pub mod refund;
 pub mod usage;
 
-use crate::db::{self, Tx};
+use crate::db::{self, Backend, Tx};
 use crate::error::ApiError;
 use crate::state::AppState;
 use std::time::Duration;
@@ -42,7 +42,7 @@ pub async fn schedule(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO jobs (id, kind, subject, due_at, created_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO jobs (id, kind, subject, due_at, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kind, subject) DO NOTHING",
     )
     .bind(uuid::Uuid::new_v4().to_string())
@@ -60,7 +60,7 @@ pub async fn finish(tx: &mut Tx, job: &Job, outcome: Outcome, now: i64) -> sqlx:
     match outcome {
         Outcome::Done => {
             sqlx::query(
-                "UPDATE jobs SET status = 'done', done_at = ?, lease_until = NULL WHERE id = ?",
+                "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id = $2",
             )
             .bind(now)
             .bind(&job.id)
@@ -68,7 +68,7 @@ pub async fn finish(tx: &mut Tx, job: &Job, outcome: Outcome, now: i64) -> sqlx:
             .await?;
         }
         Outcome::Again(due_at) => {
-            sqlx::query("UPDATE jobs SET status = 'pending', due_at = ?, attempts = 0, lease_until = NULL WHERE id = ?")
+            sqlx::query("UPDATE jobs SET status = 'pending', due_at = $1, attempts = 0, lease_until = NULL WHERE id = $2")
                 .bind(due_at)
                 .bind(&job.id)
                 .execute(&mut **tx)
@@ -78,24 +78,43 @@ pub async fn finish(tx: &mut Tx, job: &Job, outcome: Outcome, now: i64) -> sqlx:
     Ok(())
 }
 
-/// Claims the oldest due job: pending and due, or running with an expired lease.
+/// Claims the oldest due job: pending and due, or running with an expired lease. The claim is
+/// its own short transaction; the lease keeps other instances off the job until it expires.
 async fn claim(state: &AppState) -> Result<Option<Job>, ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    let job: Option<Job> = sqlx::query_as(
-        "UPDATE jobs SET status = 'running', lease_until = ?, attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs
-                     WHERE (status = 'pending' AND due_at <= ?) OR (status = 'running' AND lease_until <= ?)
-                     ORDER BY due_at LIMIT 1)
-         RETURNING id, kind, subject, attempts",
-    )
-    .bind(now + LEASE_MS)
-    .bind(now)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let job: Option<Job> = match db::backend(&state.db) {
+        // The write lock of BEGIN IMMEDIATE makes the pick and the update one step.
+        Backend::Sqlite => {
+            let mut tx = db::begin_write(&state.db).await?;
+            let job = sqlx::query_as(&claim_sql(""))
+                .bind(now + LEASE_MS)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            job
+        }
+        // Instances claiming at once each skip the rows another has locked, instead of
+        // queueing behind it or taking the same job.
+        Backend::Postgres => {
+            sqlx::query_as(&claim_sql("FOR UPDATE SKIP LOCKED"))
+                .bind(now + LEASE_MS)
+                .bind(now)
+                .fetch_optional(&state.db)
+                .await?
+        }
+    };
     Ok(job)
+}
+
+fn claim_sql(lock: &str) -> String {
+    format!(
+        "UPDATE jobs SET status = 'running', lease_until = $1, attempts = attempts + 1
+         WHERE id = (SELECT id FROM jobs
+                     WHERE (status = 'pending' AND due_at <= $2) OR (status = 'running' AND lease_until <= $2)
+                     ORDER BY due_at LIMIT 1 {lock})
+         RETURNING id, kind, subject, attempts"
+    )
 }
 
 async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
@@ -124,7 +143,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
             } else {
                 ("pending", now + 5_000 * (1 << job.attempts.min(12)))
             };
-            sqlx::query("UPDATE jobs SET status = ?, due_at = ?, lease_until = NULL, last_error = ? WHERE id = ?")
+            sqlx::query("UPDATE jobs SET status = $1, due_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
                 .bind(status)
                 .bind(retry_at)
                 .bind(e.to_string())

@@ -34,7 +34,7 @@ struct Refund {
 pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let refund: Option<Refund> = sqlx::query_as(
         "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
-         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = ?",
+         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
     )
     .bind(&job.subject)
     .fetch_optional(&state.db)
@@ -63,7 +63,7 @@ pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .map_err(|e| anyhow::anyhow!("gateway refund: {e}"))?;
     }
     let mut tx = db::begin_write(&state.db).await?;
-    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = ? WHERE id = ? AND status = 'processing'")
+    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'processing'")
         .bind(now)
         .bind(&job.subject)
         .execute(&mut *tx)

@@ -29,7 +29,7 @@ struct Instance {
 pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let instance: Option<Instance> = sqlx::query_as(
-        "SELECT account_id, product, billed_until, released_at FROM instances WHERE id = ?",
+        "SELECT account_id, product, billed_until, released_at FROM instances WHERE id = $1",
     )
     .bind(&job.subject)
     .fetch_optional(&state.db)
@@ -52,7 +52,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
         let id = format!("bill-{}", uuid::Uuid::new_v4().simple());
         sqlx::query(
             "INSERT INTO bills (id, account_id, instance_id, description, period_start, period_end, amount_minor, currency, status, due_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'unpaid', ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unpaid', $9, $10)",
         )
         .bind(&id)
         .bind(&instance.account_id)
@@ -66,7 +66,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE instances SET billed_until = ? WHERE id = ?")
+        sqlx::query("UPDATE instances SET billed_until = $1 WHERE id = $2")
             .bind(until)
             .bind(&job.subject)
             .execute(&mut *tx)

@@ -63,7 +63,7 @@ async fn advance_clock(
         .into());
     }
     state.clock.advance(Duration::seconds(body.advance_seconds));
-    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(crate::clock::DEV_OFFSET_KEY)
         .bind(state.clock.offset_ms().to_string())
         .execute(&state.db)

@@ -1,20 +1,52 @@
-use crate::error::{ApiError, Json};
+//! Probes for a load balancer or orchestrator: liveness says the process answers, readiness
+//! says it can serve (its database answers). An instance that is alive but not ready should be
+//! taken out of rotation, not restarted.
+
+use crate::db;
+use crate::error::Json;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use shared::api::Health;
+use std::time::Duration;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+/// How long readiness waits for the database before calling it unreachable.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
 
-/// Liveness and database reachability.
-#[utoipa::path(get, path = "/api/health", tag = "health",
-    responses((status = 200, body = Health), (status = 500, body = shared::ErrorBody)))]
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    sqlx::query("SELECT 1").execute(&state.db).await?;
-    Ok(Json(Health {
+/// Liveness: the process answers. Touches nothing else.
+#[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
         status: "ok".into(),
-        database: "ok".into(),
-    }))
+        database: None,
+    })
+}
+
+/// Readiness: the database answers within two seconds; 503 while it does not.
+#[utoipa::path(get, path = "/api/ready", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let reachable = tokio::time::timeout(READY_TIMEOUT, db::ping(&state.db))
+        .await
+        .unwrap_or(false);
+    if reachable {
+        let body = Health {
+            status: "ok".into(),
+            database: Some("ok".into()),
+        };
+        (StatusCode::OK, Json(body))
+    } else {
+        let body = Health {
+            status: "unavailable".into(),
+            database: Some("unreachable".into()),
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    }
 }

@@ -95,7 +95,7 @@ pub async fn consent(
         &hex::encode(Sha256::digest(email.as_str().as_bytes()))[..12].to_uppercase()
     );
     sqlx::query(
-        "INSERT INTO sim_paypal_consents (token, payer_id, payer_email, country, approved_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO sim_paypal_consents (token, payer_id, payer_email, country, approved_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (token) DO UPDATE SET payer_id = excluded.payer_id, payer_email = excluded.payer_email,
            country = excluded.country, approved_at = excluded.approved_at",
     )

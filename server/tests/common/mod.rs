@@ -1,5 +1,7 @@
-//! Each test gets its own server: the real router on 127.0.0.1 port 0, a fresh SQLite file in
-//! a temp folder, dev mode (inbox, movable clock), and a cookie-keeping HTTP client.
+//! Each test gets its own server: the real router on 127.0.0.1 port 0, a fresh database, dev
+//! mode (inbox, movable clock), and a cookie-keeping HTTP client. The database is an SQLite file
+//! in a temp folder, or with `TEST_DB=postgres` a new database in the PostgreSQL cluster named
+//! by `TEST_POSTGRES_URL` (`bash .ci/with-postgres` starts a throw-away one).
 
 #![allow(dead_code)] // each test file uses its own share of these helpers
 
@@ -25,9 +27,69 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// True when this run's servers use PostgreSQL (`TEST_DB=postgres`).
+pub fn on_postgres() -> bool {
+    match std::env::var("TEST_DB").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("TEST_DB={other}: use sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL cluster's URL (a URL to its `postgres` database).
+pub fn postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_POSTGRES_URL names a PostgreSQL server: run under `bash .ci/with-postgres`")
+}
+
+/// A new, empty PostgreSQL database for one test; returns its URL.
+pub async fn new_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin = postgres_url();
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("the PostgreSQL cluster answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("a test database");
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
+}
+
+/// The `--database-url` for a new test server: `None` means the SQLite file in its data folder.
+pub async fn test_database_url() -> Option<String> {
+    if on_postgres() {
+        Some(new_postgres_database().await)
+    } else {
+        None
+    }
+}
+
+/// The database URL of the server that keeps its state in `data`, made on first asking: for
+/// tests that start, kill and restart the real binary on one database.
+pub async fn database_for(data: &std::path::Path) -> String {
+    let remembered = data.join("database-url");
+    if let Ok(url) = std::fs::read_to_string(&remembered) {
+        return url;
+    }
+    let url = match test_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", data.join("account-center.db").display()),
+    };
+    std::fs::write(&remembered, &url).unwrap();
+    url
+}
+
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let data_dir = data.path().to_str().unwrap().to_owned();
+    let database = if extra.contains(&"--database-url") {
+        None
+    } else {
+        test_database_url().await
+    };
     let mut args = vec![
         "account-center",
         "--mode",
@@ -46,6 +108,9 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         "--run-scheduler",
         "false",
     ];
+    if let Some(url) = &database {
+        args.extend_from_slice(&["--database-url", url]);
+    }
     args.extend_from_slice(extra);
     let config = Config::try_parse_from(args).expect("test config");
     let app = Application::build(config).await.expect("server builds");

@@ -242,8 +242,12 @@ pub enum NextStepKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Health {
+    /// `ok`, or `unavailable` when the readiness probe fails.
     pub status: String,
-    pub database: String,
+    /// The database as the readiness probe found it (`ok` or `unreachable`); liveness leaves
+    /// it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 #[cfg(test)]

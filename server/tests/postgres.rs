@@ -1,0 +1,166 @@
+//! What only PostgreSQL has to show: its migrations build the same schema as SQLite's, and
+//! readiness follows the database. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`), whatever
+//! `TEST_DB` says.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use server::db::{self, Db};
+use std::collections::BTreeMap;
+
+/// A table as both databases can describe it: columns in order with their type and whether
+/// they may be NULL, and the names of the indexes made by CREATE INDEX.
+#[derive(Debug, PartialEq, Eq)]
+struct Table {
+    columns: Vec<(String, String, bool)>,
+    indexes: Vec<String>,
+}
+
+/// PostgreSQL's name for each type the SQLite migrations use.
+fn portable_type(sqlite: &str) -> String {
+    match sqlite.to_ascii_uppercase().as_str() {
+        "TEXT" => "text",
+        "BIGINT" => "bigint",
+        "INTEGER" => "integer",
+        other => panic!("the SQLite migrations use {other}: give it a PostgreSQL twin here"),
+    }
+    .to_owned()
+}
+
+async fn sqlite_schema(db: &Db) -> BTreeMap<String, Table> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut tables = BTreeMap::new();
+    for name in names {
+        let columns: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid",
+        )
+        .bind(&name)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        let mut indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+        )
+        .bind(&name)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        indexes.sort();
+        let columns = columns
+            .into_iter()
+            // SQLite lets a TEXT PRIMARY KEY hold NULL unless told otherwise; PostgreSQL never
+            // does, and neither side ever stores one.
+            .map(|(c, t, notnull, pk)| (c, portable_type(&t), notnull == 0 && pk == 0))
+            .collect();
+        tables.insert(name, Table { columns, indexes });
+    }
+    tables
+}
+
+async fn postgres_schema(db: &Db) -> BTreeMap<String, Table> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut tables = BTreeMap::new();
+    for name in names {
+        let columns: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text, is_nullable::text
+             FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(&name)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        let mut indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1
+             AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        )
+        .bind(&name)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        indexes.sort();
+        let columns = columns
+            .into_iter()
+            .map(|(c, t, nullable)| (c, t, nullable == "YES"))
+            .collect();
+        tables.insert(name, Table { columns, indexes });
+    }
+    tables
+}
+
+#[tokio::test]
+async fn both_migration_sets_build_the_same_tables_columns_and_indexes() {
+    let folder = tempfile::tempdir().unwrap();
+    let sqlite = db::connect(&format!(
+        "sqlite://{}",
+        folder.path().join("schema.db").display()
+    ))
+    .await
+    .unwrap();
+    let postgres = db::connect(&new_postgres_database().await).await.unwrap();
+
+    let lite = sqlite_schema(&sqlite).await;
+    let pg = postgres_schema(&postgres).await;
+    assert!(
+        lite.len() >= 20,
+        "the SQLite schema is there: {:?}",
+        lite.keys()
+    );
+    assert_eq!(
+        lite.keys().collect::<Vec<_>>(),
+        pg.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (name, table) in &lite {
+        assert_eq!(
+            table, &pg[name],
+            "table {name} differs between the two migration sets"
+        );
+    }
+
+    // Both ran the same migrations, by version and description.
+    let versions = "SELECT version, description FROM _sqlx_migrations ORDER BY version";
+    let lite_versions: Vec<(i64, String)> =
+        sqlx::query_as(versions).fetch_all(&sqlite).await.unwrap();
+    let pg_versions: Vec<(i64, String)> =
+        sqlx::query_as(versions).fetch_all(&postgres).await.unwrap();
+    assert_eq!(lite_versions, pg_versions);
+}
+
+#[tokio::test]
+async fn readiness_fails_while_the_database_is_unreachable_and_liveness_does_not() {
+    let url = new_postgres_database().await;
+    let app = spawn_app_with(&["--database-url", &url]).await;
+    assert_eq!(app.get("/api/ready").await.status(), StatusCode::OK);
+
+    // The database goes away under the running server: dropped, its connections cut.
+    let name = url.rsplit('/').next().unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let not_ready = app.get("/api/ready").await;
+    assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = not_ready.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "unreachable");
+    assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
+}

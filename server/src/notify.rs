@@ -72,7 +72,7 @@ pub struct InboxMessage {
 pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<InboxMessage>> {
     sqlx::query_as(
         "SELECT id, channel, recipient AS \"to\", subject, body, created_at, status FROM outbox
-         WHERE ($1 IS NULL OR recipient = $2) ORDER BY created_at DESC, rowid DESC LIMIT $3",
+         WHERE ($1 IS NULL OR recipient = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
     )
     .bind(to)
     .bind(to)

@@ -88,7 +88,7 @@ struct Row {
 pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, ApiError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, bucket, amount_minor, currency, memo, created_at FROM ledger_entries
-         WHERE account_id = $1 ORDER BY created_at DESC, rowid DESC LIMIT 500",
+         WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500",
     )
     .bind(account_id)
     .fetch_all(db)

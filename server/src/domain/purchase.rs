@@ -277,7 +277,7 @@ pub async fn purchase(
         .bind(p.product.code)
         .bind(p.region.code)
         .bind(kind)
-        .bind(!plan)
+        .bind(i64::from(!plan))
         .bind(i64::from(p.auto_renew))
         .bind(now)
         .bind(ends_at)

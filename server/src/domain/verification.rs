@@ -166,7 +166,7 @@ async fn compare(
 ) -> Result<Proven, ApiError> {
     let newest: Option<LiveCode> = sqlx::query_as(
         "SELECT id, channel, address, code_hash, attempts, expires_at, consumed_at
-         FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, rowid DESC LIMIT 1",
+         FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(subject)
     .fetch_optional(&mut **tx)

@@ -82,7 +82,22 @@ pub async fn database_for(data: &std::path::Path) -> String {
     url
 }
 
+/// Server warnings and errors go to the test's captured output: shown when a test fails.
+fn log_to_test_output() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    log_to_test_output();
     let data = tempfile::tempdir().expect("temp dir");
     let data_dir = data.path().to_str().unwrap().to_owned();
     let database = if extra.contains(&"--database-url") {

@@ -68,7 +68,14 @@ pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
         .bind(&job.subject)
         .execute(&mut *tx)
         .await?;
-    if updated.rows_affected() == 1 && refund.destination == "balance" {
+    if updated.rows_affected() == 0 {
+        // Another run settled it since we looked (a lease that ran out under a slow run):
+        // its ledger entry and its message stand, this run adds neither.
+        finish(&mut tx, job, Outcome::Done, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    if refund.destination == "balance" {
         let entry = Entry {
             account_id: &refund.account_id,
             kind: "refund",

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test file uses its own share of these helpers
 
+pub mod process;
+
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};

@@ -1,0 +1,343 @@
+//! Several server processes on one PostgreSQL database (SPEC §9): whatever one instance knows,
+//! the others know, because it lives in the database — sessions, a code's tries, the jobs.
+//! These run the real binary. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`).
+
+mod common;
+
+use common::process::{close_an_account, start};
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use server::db::Db;
+use std::path::Path;
+use std::time::Duration;
+
+/// A data folder whose servers all use one new PostgreSQL database.
+async fn shared_postgres() -> (tempfile::TempDir, String) {
+    let data = tempfile::tempdir().unwrap();
+    let url = new_postgres_database().await;
+    // `database_for` reads it back for every server started on this folder.
+    std::fs::write(data.path().join("database-url"), &url).unwrap();
+    (data, url)
+}
+
+async fn send(client: &Client, url: String, csrf: &str, body: Value) -> reqwest::Response {
+    client
+        .post(url)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn code_of(client: &Client, base: &str, to: &str) -> String {
+    let inbox: Value = client
+        .get(format!("{base}/api/dev/inbox"))
+        .query(&[("to", to)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body = inbox[0]["body"].as_str().expect("a message").to_owned();
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned()
+}
+
+/// Starts a sign-up on `base` and has it send an email code; returns the sign-up id.
+async fn signup_with_code(client: &Client, base: &str, email: &str) -> String {
+    let started = send(client, format!("{base}/api/signup"), "", signup_form(email)).await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let id = started.json::<Value>().await.unwrap()["signup_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = send(
+        client,
+        format!("{base}/api/signup/{id}/code"),
+        "",
+        json!({"channel": "email"}),
+    )
+    .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    id
+}
+
+#[tokio::test]
+async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
+    let (data, _) = shared_postgres().await;
+    let a = start(data.path(), "a.log", &[]).await;
+    let b = start(data.path(), "b.log", &[]).await;
+    let client = new_client();
+
+    // Wrong codes alternate between the instances; each answer counts them all.
+    let email = email("tries");
+    let id = signup_with_code(&client, &a.base, &email).await;
+    let code = code_of(&client, &a.base, &email).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for (i, base) in [&a.base, &b.base, &a.base, &b.base].into_iter().enumerate() {
+        let answer = send(
+            &client,
+            format!("{base}/api/signup/{id}/verify"),
+            "",
+            json!({"code": wrong}),
+        )
+        .await;
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["code"], "code_incorrect", "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{} tr", 4 - i)),
+            "try {} leaves {} whichever instance counted the others: {body}",
+            i + 1,
+            4 - i
+        );
+    }
+    let fifth = send(
+        &client,
+        format!("{}/api/signup/{id}/verify", a.base),
+        "",
+        json!({"code": wrong}),
+    )
+    .await;
+    assert_eq!(
+        fifth.json::<Value>().await.unwrap()["code"],
+        "code_attempts_exceeded"
+    );
+    // The right code is now refused by the other instance too.
+    let late = send(
+        &client,
+        format!("{}/api/signup/{id}/verify", b.base),
+        "",
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(
+        late.json::<Value>().await.unwrap()["code"],
+        "code_attempts_exceeded"
+    );
+
+    // A session made on A is good on B, and signing out on B ends it on A.
+    let email = common::email("session");
+    let id = signup_with_code(&client, &a.base, &email).await;
+    let code = code_of(&client, &a.base, &email).await;
+    let verified = send(
+        &client,
+        format!("{}/api/signup/{id}/verify", a.base),
+        "",
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let csrf = verified.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_b = client
+        .get(format!("{}/api/session", b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_b.status(), StatusCode::OK);
+    assert_eq!(
+        on_b.json::<Value>().await.unwrap()["account"]["email"],
+        email.as_str()
+    );
+    let out = client
+        .delete(format!("{}/api/session", b.base))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    let on_a = client
+        .get(format!("{}/api/session", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_a.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+/// Moves the dev clock every server of this database starts with.
+async fn move_stored_clock(db: &Db, seconds: i64) {
+    let offset: i64 = sqlx::query_scalar::<_, String>(
+        "SELECT value FROM settings WHERE key = 'dev_clock_offset_ms'",
+    )
+    .fetch_optional(db)
+    .await
+    .unwrap()
+    .map(|v| v.parse().unwrap())
+    .unwrap_or(0);
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('dev_clock_offset_ms', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind((offset + seconds * 1000).to_string())
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+async fn wait_for(db: &Db, sql: &str, want: i64, what: &str) {
+    for _ in 0..300 {
+        if count(db, sql).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{what}: {sql} never gave {want} (now {})",
+        count(db, sql).await
+    );
+}
+
+/// Moves one running server's dev clock (and the stored offset later starts begin from).
+async fn advance(base: &str, seconds: i64) {
+    let moved = Client::new()
+        .post(format!("{base}/api/dev/clock"))
+        .json(&json!({"advance_seconds": seconds}))
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+}
+
+fn log(data: &Path, name: &str) -> String {
+    std::fs::read_to_string(data.join(name)).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_job() {
+    const CLOSURES: usize = 4;
+    const REFUNDS: usize = 3;
+    let (data, url) = shared_postgres().await;
+    let db = server::db::open(&url).await.unwrap();
+
+    // The work: accounts cooling down for a day, and card refunds settling in three days.
+    let setup = start(data.path(), "setup.log", &["--run-scheduler", "false"]).await;
+    let mut closing = Vec::new();
+    for _ in 0..CLOSURES {
+        // An hour apart: codes to one phone and from one client are limited per hour.
+        advance(&setup.base, 3_601).await;
+        closing.push(close_an_account(&setup.base).await);
+    }
+    drop(setup);
+    let mut buyers = Vec::new();
+    {
+        let mut app = spawn_app_with(&["--database-url", &url, "--cool-down-days", "1"]).await;
+        for i in 0..REFUNDS {
+            if i > 0 {
+                app = app.another_client();
+            }
+            app.advance(3_601);
+            let email = app.ready_to_buy("refund").await;
+            let instance = app.buy("ecs", 1, "default_method").await;
+            let form = json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+            let answer = app
+                .post_once("/api/unsubscribe", &format!("refund-{i}"), &form)
+                .await;
+            assert_eq!(answer.status(), StatusCode::OK);
+            buyers.push(email);
+        }
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM refunds WHERE status = 'processing'"
+        )
+        .await,
+        REFUNDS as i64
+    );
+    move_stored_clock(&db, 4 * 86_400).await;
+
+    // One instance dies inside its first closure decision, its job claimed and leased.
+    let mut dying = start(data.path(), "dying.log", &["--crash-at", "closure_decide"]).await;
+    let mut exit = None;
+    for _ in 0..100 {
+        exit = dying.child.try_wait().unwrap();
+        if exit.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        exit.is_some_and(|e| !e.success()),
+        "{}",
+        log(data.path(), "dying.log")
+    );
+
+    // Two instances share what is left, then the dead one's job once its lease runs out.
+    let c = start(data.path(), "c.log", &[]).await;
+    let d = start(data.path(), "d.log", &[]).await;
+    wait_for(
+        &db,
+        "SELECT COUNT(*) FROM refunds WHERE status = 'refunded'",
+        REFUNDS as i64,
+        "every refund settles",
+    )
+    .await;
+    advance(&c.base, 61).await;
+    advance(&d.base, 61).await;
+    wait_for(
+        &db,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'closure_decide' AND status = 'done'",
+        CLOSURES as i64,
+        "every closure is decided",
+    )
+    .await;
+
+    for email in &closing {
+        let closed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE subject = 'Account closed' AND recipient = $1",
+        )
+        .bind(email)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(closed, 1, "{email} told once");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = $1")
+            .bind(email)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{email} deleted");
+    }
+    for email in &buyers {
+        let told: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE subject = 'Your refund has arrived' AND recipient = $1",
+        )
+        .bind(email)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(told, 1, "{email} told of its refund once");
+    }
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'refund_settle' AND status = 'done'"
+        )
+        .await,
+        REFUNDS as i64
+    );
+    // The job the dead instance held was claimed twice: by it, then once more.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT MAX(attempts) FROM jobs WHERE kind = 'closure_decide'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM jobs WHERE status <> 'done' AND kind IN ('closure_decide', 'refund_settle')").await, 0);
+}

@@ -90,6 +90,22 @@ pub struct Config {
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// Without a command the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Copies this install's SQLite database (`--database-url` or the data folder's) into an
+    /// empty PostgreSQL database, checks row counts and money sums on both sides, and commits
+    /// only when they agree. Stop the server first: rows written during the copy are not in it.
+    CopyToPostgres {
+        /// The target, `postgres://…`. It must hold no rows; its schema is made if missing.
+        #[arg(long, env = "TARGET_DATABASE_URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

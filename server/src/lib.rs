@@ -6,6 +6,7 @@ pub mod acceptance;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod copy;
 pub mod csrf;
 pub mod db;
 pub mod domain;

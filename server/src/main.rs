@@ -1,6 +1,6 @@
 use clap::Parser;
 use server::Application;
-use server::config::Config;
+use server::config::{Command, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -15,6 +15,24 @@ async fn main() -> anyhow::Result<()> {
             .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    if let Some(Command::CopyToPostgres { to }) = &config.command {
+        let report = server::copy::copy_to_postgres(&config.database_url(), to).await?;
+        println!("{:<28} {:>10}  money sums (minor units)", "table", "rows");
+        for table in &report.tables {
+            let sums: Vec<String> = table
+                .money
+                .iter()
+                .map(|(c, s)| format!("{c}={s}"))
+                .collect();
+            println!("{:<28} {:>10}  {}", table.table, table.rows, sums.join(" "));
+        }
+        println!(
+            "Copied {} rows into {}; counts and sums agree on both sides.",
+            report.rows(),
+            server::db::redact(to)
+        );
+        return Ok(());
     }
     let app = Application::build(config).await?;
     let mode = if app.state().config.is_dev() {

@@ -122,7 +122,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     }
 
     let running: Vec<(String, String, String, Flag)> = sqlx::query_as(
-        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at",
+        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
     )
     .bind(account_id)
     .fetch_all(db)
@@ -212,7 +212,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     }
 
     let relationships: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at",
+        "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id",
     )
     .bind(account_id)
     .fetch_all(db)
@@ -708,7 +708,7 @@ struct BillRecord {
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now_ms();
     let bills: Vec<BillRecord> = sqlx::query_as(
-        "SELECT id, description, amount_minor, currency, status, due_at, waived_at FROM bills WHERE account_id = $1 ORDER BY created_at DESC LIMIT 200",
+        "SELECT id, description, amount_minor, currency, status, due_at, waived_at FROM bills WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 200",
     )
     .bind(account_id)
     .fetch_all(&state.db)
@@ -720,7 +720,7 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     .fetch_all(&state.db)
     .await?;
     let relationships: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at")
+        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id")
             .bind(account_id)
             .fetch_all(&state.db)
             .await?;
@@ -900,13 +900,13 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let db = &state.db;
     let orders: Vec<OrderRecord> = sqlx::query_as(
         "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at",
+         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at, o.id",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
     let refunds: Vec<RefundRecord> = sqlx::query_as(
-        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at",
+        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at, id",
     )
     .bind(account_id)
     .fetch_all(db)

@@ -138,7 +138,7 @@ const SELECT: &str = "SELECT id, kind, label, brand, exp_month, exp_year, holder
 pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsView, ApiError> {
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE account_id = $1 ORDER BY is_default DESC, created_at"
+        "{SELECT} WHERE account_id = $1 ORDER BY is_default DESC, created_at, id"
     ))
     .bind(account_id)
     .fetch_all(&state.db)

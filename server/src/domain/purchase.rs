@@ -333,7 +333,7 @@ pub async fn coupons(
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
     let rows: Vec<(String, String, i64, i64, String, i64)> = sqlx::query_as(
         "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
-         WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at",
+         WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at, id",
     )
     .bind(account_id)
     .bind(state.clock.now_ms())
@@ -572,7 +572,7 @@ pub async fn instance(
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
     let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC LIMIT 500"
+        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC, id LIMIT 500"
     ))
     .bind(account_id)
     .fetch_all(&state.db)

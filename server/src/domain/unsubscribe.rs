@@ -329,7 +329,7 @@ pub async fn record(
         .ok_or(ApiError::NotFound)?;
     let refunds: Vec<(String, Option<String>, String, Option<i64>)> = sqlx::query_as(
         "SELECT r.destination, p.label, r.status, r.refunded_at FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
-         WHERE r.unsubscription_id = $1 ORDER BY r.created_at",
+         WHERE r.unsubscription_id = $1 ORDER BY r.created_at, r.id",
     )
     .bind(id)
     .fetch_all(db)

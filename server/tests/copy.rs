@@ -1,0 +1,124 @@
+//! `account-center copy-to-postgres`: an SQLite install filled by the demo seeder moves into an
+//! empty PostgreSQL database whole, and a server on the copy shows the same account. Needs
+//! `TEST_POSTGRES_URL` (`bash .ci/with-postgres`).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::process::Command;
+
+fn copy(source: &str, target: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_account-center"))
+        .args(["--database-url", source, "copy-to-postgres", "--to", target])
+        .output()
+        .expect("the binary runs")
+}
+
+async fn views(app: &TestApp) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for path in [
+        "/api/session",
+        "/api/billing-address",
+        "/api/payment-methods",
+        "/api/ledger",
+        "/api/instances",
+        "/api/unsubscribe?tab=resource&page_size=100",
+        "/api/unsubscribe?tab=renewal",
+        "/api/unsubscribe?tab=records",
+        "/api/closure/check",
+    ] {
+        let response = app.get(path).await;
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        let mut body: Value = response.json().await.unwrap();
+        // A new session has its own token and expiry, and a check its own time; everything
+        // else must be the same.
+        if path == "/api/session" {
+            body["csrf_token"] = Value::Null;
+            body["expires_at"] = Value::Null;
+        }
+        if path == "/api/closure/check" {
+            body["checked_at"] = Value::Null;
+        }
+        seen.push(body);
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", folder.path().join("old.db").display());
+    let mut old = spawn_app_with(&["--database-url", &sqlite]).await;
+    let email = old.ready_to_buy("moving").await;
+    let seeded = old
+        .post(
+            "/api/dev/seed-demo",
+            &json!({"extra": 120, "blockers": true}),
+        )
+        .await;
+    assert!(seeded.status().is_success());
+    old.buy("rds", 1, "default_method").await;
+    let before = views(&old).await;
+    assert!(
+        before[4].as_array().is_some_and(|a| a.len() > 100),
+        "the seeder filled the account: {}",
+        before[4]
+    );
+
+    let target = new_postgres_database().await;
+    let output = copy(&sqlite, &target);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("counts and sums agree"), "{printed}");
+    assert!(printed.contains("ledger_entries"), "{printed}");
+
+    // Every table holds as many rows on both sides, counted here independently.
+    let source_db = server::db::open(&sqlite).await.unwrap();
+    let target_db = server::db::open(&target).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&source_db)
+    .await
+    .unwrap();
+    for table in &tables {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let from: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&source_db)
+            .await
+            .unwrap();
+        let to: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&target_db)
+            .await
+            .unwrap();
+        assert_eq!(from, to, "{table}");
+    }
+
+    // A server on the copy shows the account as the old one did: same password, same money.
+    let mut new = spawn_app_with(&["--database-url", &target]).await;
+    new.sign_in_again(&email).await;
+    for (i, (after, before)) in views(&new).await.iter().zip(&before).enumerate() {
+        assert_eq!(after, before, "view {i} differs on the copy");
+    }
+
+    // The target now holds rows: a second copy is refused and adds nothing.
+    let again = copy(&sqlite, &target);
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("not empty"), "{said}");
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&target_db)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
+}

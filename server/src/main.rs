@@ -1,6 +1,7 @@
 use clap::Parser;
 use server::Application;
 use server::config::{Command, Config};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,7 +15,11 @@ async fn main() -> anyhow::Result<()> {
             .with_env_filter(filter)
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only for a person at a terminal, not in log files.
+        tracing_subscriber::fmt()
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_env_filter(filter)
+            .init();
     }
     if let Some(Command::CopyToPostgres { to }) = &config.command {
         let report = server::copy::copy_to_postgres(&config.database_url(), to).await?;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::process::{close_an_account, start};
+use common::process::{close_an_account, start, start_with_env};
 use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -340,4 +340,133 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
         2
     );
     assert_eq!(count(&db, "SELECT COUNT(*) FROM jobs WHERE status <> 'done' AND kind IN ('closure_decide', 'refund_settle')").await, 0);
+}
+
+/// nginx from the system (the Debian package .ci/setup installs).
+fn nginx_binary() -> String {
+    ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("nginx is installed: run bash .ci/setup")
+        .to_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// nginx running `deploy/nginx.conf` in front of two instances; stopped when dropped.
+struct Nginx {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn nginx_in_front_of(prefix: &Path, a: &str, b: &str) -> Nginx {
+    let port = free_port();
+    let template = include_str!("../../deploy/nginx.conf");
+    let host = |base: &str| base.trim_start_matches("http://").to_owned();
+    let config = template
+        .replace("{{PREFIX}}", prefix.to_str().unwrap())
+        .replace("{{INSTANCE_A}}", &host(a))
+        .replace("{{INSTANCE_B}}", &host(b))
+        .replace("{{LISTEN}}", &format!("127.0.0.1:{port}"));
+    assert!(!config.contains("{{"), "every mark is filled");
+    let file = prefix.join("nginx.conf");
+    std::fs::write(&file, config).unwrap();
+    let child = std::process::Command::new(nginx_binary())
+        .arg("-p")
+        .arg(prefix)
+        .arg("-c")
+        .arg(&file)
+        .arg("-e")
+        .arg(prefix.join("error.log"))
+        // One process, so that stopping it leaves no worker behind.
+        .args(["-g", "daemon off; master_process off;"])
+        .spawn()
+        .expect("nginx starts");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/api/health")).await.is_ok() {
+            return Nginx { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "nginx did not answer: {}",
+        std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default()
+    );
+}
+
+/// Readiness probes an instance's log says it answered.
+fn probes_answered(data: &Path, log_name: &str) -> usize {
+    log(data, log_name)
+        .lines()
+        .filter(|l| l.contains("/api/ready") && l.contains("finished processing request"))
+        .count()
+}
+
+#[tokio::test]
+async fn behind_nginx_two_instances_share_the_traffic_and_one_can_go_away() {
+    let (data, _) = shared_postgres().await;
+    let logging = [("RUST_LOG", "info,tower_http=debug")];
+    let a = start_with_env(data.path(), "a.log", &["--trust-proxy"], &logging).await;
+    let mut b = start_with_env(data.path(), "b.log", &["--trust-proxy"], &logging).await;
+    let proxy = nginx_in_front_of(data.path(), &a.base, &b.base).await;
+    let client = new_client();
+
+    for _ in 0..20 {
+        let ready = client
+            .get(format!("{}/api/ready", proxy.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), StatusCode::OK);
+    }
+    let (on_a, on_b) = (
+        probes_answered(data.path(), "a.log"),
+        probes_answered(data.path(), "b.log"),
+    );
+    assert_eq!(on_a + on_b, 20, "every probe reached an instance once");
+    assert!(on_a > 0 && on_b > 0, "both took traffic: {on_a} and {on_b}");
+
+    // Sign up through the proxy: the requests spread over both instances.
+    let email = common::email("proxied");
+    let id = signup_with_code(&client, &proxy.base, &email).await;
+    let code = code_of(&client, &proxy.base, &email).await;
+    let verified = send(
+        &client,
+        format!("{}/api/signup/{id}/verify", proxy.base),
+        "",
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+
+    // One instance goes away; the proxy sends everything to the other, the session holds.
+    b.child.kill().unwrap();
+    b.child.wait().unwrap();
+    for _ in 0..10 {
+        let session = client
+            .get(format!("{}/api/session", proxy.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(session.status(), StatusCode::OK);
+        assert_eq!(
+            session.json::<Value>().await.unwrap()["account"]["email"],
+            email.as_str()
+        );
+    }
+    drop(a);
 }

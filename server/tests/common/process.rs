@@ -23,6 +23,16 @@ impl Drop for Server {
 /// Starts the binary in dev mode (one-day cool-down) on the database of `data` (see
 /// `database_for`), logging to `data/log_name`, and waits for its address.
 pub async fn start(data: &Path, log_name: &str, extra: &[&str]) -> Server {
+    start_with_env(data, log_name, extra, &[]).await
+}
+
+/// `start`, with environment variables for the process (`RUST_LOG`, …).
+pub async fn start_with_env(
+    data: &Path,
+    log_name: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let log_path: PathBuf = data.join(log_name);
     let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_account-center"))
@@ -43,6 +53,7 @@ pub async fn start(data: &Path, log_name: &str, extra: &[&str]) -> Server {
         .arg("--site-dir")
         .arg(data)
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()

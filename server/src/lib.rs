@@ -33,6 +33,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{any, get};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -168,9 +169,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::sim_paypal::page).post(routes::sim_paypal::consent),
         );
     }
-    let site = &state.config.site_dir;
-    let spa = ServeDir::new(site).fallback(ServeFile::new(site.join("index.html")));
-    app.fallback_service(spa)
+    app.fallback_service(site_service(&state.config.site_dir))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -186,6 +185,26 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The built app: every file of `site`, and index.html for any other path (the app routes in
+/// the browser). `.ci/build-app` writes a brotli and a gzip copy beside each file; a browser
+/// that accepts one gets it with its `Content-Encoding` and the original file's content type.
+/// `Vary: Accept-Encoding` keeps caches from handing a compressed body to one that does not.
+fn site_service(site: &Path) -> Router {
+    let index = ServeFile::new(site.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(site)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
+    Router::new()
+        .fallback_service(files)
+        .layer(SetResponseHeaderLayer::appending(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
 }
 
 async fn openapi_json(doc: Arc<OpenApi>) -> axum::Json<OpenApi> {

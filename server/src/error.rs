@@ -1,7 +1,7 @@
 //! The API's one error type: each case maps to an HTTP status, a stable code and a message
 //! in `IntoResponse`. Internal failures are logged here and answered without detail.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::{ErrorBody, ErrorCode, FieldError};
@@ -146,6 +146,15 @@ impl From<Vec<FieldError>> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        ApiError::BadRequest {
+            status: rejection.status(),
+            message: rejection.body_text(),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
         ApiError::BadRequest {
             status: rejection.status(),
             message: rejection.body_text(),
@@ -516,6 +525,12 @@ impl IntoResponse for ApiError {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
+
+/// The query-string extractor of every handler, answering a malformed query in our error shape
+/// too (axum's own answers in plain text).
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

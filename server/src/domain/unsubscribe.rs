@@ -169,7 +169,8 @@ pub async fn list(
         page_size,
         refund_rule: REFUND_RULE.to_owned(),
     };
-    let offset = ((page - 1) * page_size) as usize;
+    // In u64: a far page (the fuzzer asked for page 2^31) overflowed u32 and panicked.
+    let offset = usize::try_from(u64::from(page - 1) * u64::from(page_size)).unwrap_or(usize::MAX);
     match q.tab {
         UnsubscribeTab::Resource => {
             let rows: Vec<InstanceRow> = sqlx::query_as(&format!(

@@ -1,10 +1,10 @@
 //! Dev mode only (the router leaves these out in production): the notification inbox and the
 //! movable clock, for demos and tests.
 
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Query};
 use crate::notify::{self, InboxMessage};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};

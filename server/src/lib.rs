@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod jobs;
 pub mod notify;
+pub mod openapi;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rates;
@@ -151,7 +152,8 @@ pub fn start_workers(state: &AppState) {
 /// the built app for every other path.
 pub fn router(state: AppState) -> Router {
     let dev = state.config.is_dev();
-    let (api, openapi) = routes::api(dev).split_for_parts();
+    let (api, mut openapi) = routes::api(dev).split_for_parts();
+    openapi::add_common_answers(&mut openapi);
     let openapi = Arc::new(openapi);
     let mut app = Router::new()
         .merge(api)

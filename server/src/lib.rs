@@ -36,6 +36,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
     let site = &state.config.site_dir;
     let spa = ServeDir::new(site).fallback(ServeFile::new(site.join("index.html")));
     app.fallback_service(spa)
+        .layer(CatchPanicLayer::custom(error::panic_answer))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -103,6 +103,63 @@ fn error_answer(description: &str) -> RefOr<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use utoipa::openapi::path::{OperationBuilder, Parameter};
+    use utoipa::openapi::request_body::RequestBody;
+
+    fn statuses(operation: &Operation) -> Vec<(&str, &str)> {
+        operation
+            .responses
+            .responses
+            .iter()
+            .map(|(status, answer)| match answer {
+                RefOr::T(answer) => (status.as_str(), answer.description.as_str()),
+                RefOr::Ref(_) => (status.as_str(), "$ref"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_signed_in_json_write_with_a_key_gets_every_common_answer_and_keeps_its_own() {
+        let mut operation = OperationBuilder::new()
+            .request_body(Some(RequestBody::new()))
+            .parameter(Parameter::new("Idempotency-Key"))
+            .response("422", ResponseBuilder::new().description("batch_too_large"))
+            .build();
+        add_to(&mut operation, "post", "/api/unsubscribe");
+        assert_eq!(
+            statuses(&operation),
+            [
+                (
+                    "400",
+                    "bad_request: the body is not JSON; idempotency_key_missing"
+                ),
+                ("401", "unauthenticated: no session, or it ended"),
+                (
+                    "403",
+                    "csrf_failed (writes: a cross-site request, or without the session's X-CSRF-Token), account_closing (during a closure's cool-down), owner_only or permission_denied (RAM users)"
+                ),
+                ("409", "idempotency_in_progress"),
+                (
+                    "415",
+                    "bad_request: the body is not sent as `Content-Type: application/json`"
+                ),
+                ("422", "batch_too_large"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_public_read_gets_nothing_and_a_public_write_only_the_cross_site_refusal() {
+        let mut read = OperationBuilder::new().build();
+        add_to(&mut read, "get", "/api/health");
+        assert_eq!(statuses(&read), []);
+        let mut write = OperationBuilder::new().build();
+        add_to(&mut write, "post", "/api/dev/run-jobs");
+        assert_eq!(
+            statuses(&write),
+            [("403", "csrf_failed: a cross-site write")]
+        );
+    }
 
     #[test]
     fn sign_up_and_sign_in_are_public_and_the_rest_is_not() {

@@ -137,8 +137,9 @@ pub async fn list(
     account_id: &str,
     q: &UnsubscribeQuery,
 ) -> Result<UnsubscribeList, ApiError> {
+    q.check()?;
     let page = q.page.unwrap_or(1).max(1);
-    let page_size = q.page_size.unwrap_or(20).clamp(1, 100);
+    let page_size = q.page_size.unwrap_or(20).max(1);
     let from = q
         .order_from
         .as_deref()

@@ -71,6 +71,14 @@ impl Server {
     }
 }
 
+/// A failing assertion leaves no server running behind it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The signed-in owner, its session sent by hand: the cookie must outlive the server's port.
 #[derive(Clone)]
 struct Owner {

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod jobs;
 pub mod notify;
+pub mod openapi;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rates;
@@ -37,6 +38,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -154,7 +156,8 @@ pub fn start_workers(state: &AppState) {
 /// the built app for every other path.
 pub fn router(state: AppState) -> Router {
     let dev = state.config.is_dev();
-    let (api, openapi) = routes::api(dev).split_for_parts();
+    let (api, mut openapi) = routes::api(dev).split_for_parts();
+    openapi::add_common_answers(&mut openapi);
     let openapi = Arc::new(openapi);
     let mut app = Router::new()
         .merge(api)
@@ -170,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app.fallback_service(site_service(&state.config.site_dir))
+        .layer(CatchPanicLayer::custom(error::panic_answer))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

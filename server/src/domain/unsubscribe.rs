@@ -142,8 +142,9 @@ pub async fn list(
     account_id: &str,
     q: &UnsubscribeQuery,
 ) -> Result<UnsubscribeList, ApiError> {
+    q.check()?;
     let page = q.page.unwrap_or(1).max(1);
-    let page_size = q.page_size.unwrap_or(20).clamp(1, 100);
+    let page_size = q.page_size.unwrap_or(20).max(1);
     let from = q
         .order_from
         .as_deref()
@@ -176,7 +177,8 @@ pub async fn list(
         page_size,
         refund_rule: REFUND_RULE.to_owned(),
     };
-    let offset = ((page - 1) * page_size) as usize;
+    // In u64: a far page (the fuzzer asked for page 2^31) overflowed u32 and panicked.
+    let offset = usize::try_from(u64::from(page - 1) * u64::from(page_size)).unwrap_or(usize::MAX);
     match q.tab {
         UnsubscribeTab::Resource => {
             let rows: Vec<InstanceRow> = sqlx::query_as(&format!(

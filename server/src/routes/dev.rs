@@ -1,10 +1,10 @@
 //! Dev mode only (the router leaves these out in production): the notification inbox and the
 //! movable clock, for demos and tests.
 
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Query};
 use crate::notify::{self, InboxMessage};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -142,13 +142,21 @@ pub struct Seeded {
 /// Fills the signed-in account with a realistic mix of subscriptions (and a pay-as-you-go
 /// instance when it has a payment method).
 #[utoipa::path(post, path = "/api/dev/seed-demo", tag = "dev", request_body = SeedDemo,
-    responses((status = 200, body = Seeded), (status = 401, body = shared::ErrorBody)))]
+    responses((status = 200, body = Seeded), (status = 401, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody, description = "bad_request: extra is more than 10,000, or the JSON does not have the request's shape")))]
 async fn seed_demo(
     State(state): State<AppState>,
     session: crate::auth::CurrentSession,
     Json(body): Json<SeedDemo>,
 ) -> Result<Json<Seeded>, ApiError> {
-    let extra = body.extra.min(10_000);
+    if body.extra > 10_000 {
+        return Err(shared::Invalid::new(
+            shared::ErrorCode::BadRequest,
+            "Add at most 10,000 extra subscriptions.",
+        )
+        .at("extra")
+        .into());
+    }
+    let extra = body.extra;
     let instances = if body.only_blockers {
         0
     } else {

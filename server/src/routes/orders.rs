@@ -57,10 +57,12 @@ async fn release(
     responses(
         (status = 201, body = Purchased),
         (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
-        (status = 402, body = ErrorBody, description = "payment_declined, insufficient_balance"),
+        (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds, insufficient_balance"),
         (status = 403, body = ErrorBody, description = "permission_denied"),
         (status = 409, body = ErrorBody, description = "billing_address_required, payment_method_required, real_name_required"),
         (status = 422, body = ErrorBody, description = "invalid_product"),
+        (status = 502, body = ErrorBody, description = "gateway_error: the charge could not be made"),
+        (status = 504, body = ErrorBody, description = "gateway_timeout"),
     ))]
 async fn buy(
     State(state): State<AppState>,
@@ -97,7 +99,12 @@ async fn list_instances(
         ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per renewal; reuse it to retry"),
     ),
-    responses((status = 201, body = Purchased), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Purchased), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds, insufficient_balance"),
+        (status = 502, body = ErrorBody, description = "gateway_error: the charge could not be made"),
+        (status = 504, body = ErrorBody, description = "gateway_timeout"),
+    ))]
 async fn renew(
     State(state): State<AppState>,
     member: MemberSession,

@@ -98,6 +98,9 @@ async fn start_paypal(
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound"),
         (status = 422, body = ErrorBody, description = "paypal_region_not_supported"),
+        (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
+        (status = 502, body = ErrorBody, description = "gateway_error"),
+        (status = 504, body = ErrorBody, description = "gateway_timeout"),
     ))]
 async fn complete_paypal(
     State(state): State<AppState>,

@@ -32,6 +32,7 @@ async fn list(
         (status = 403, body = ErrorBody, description = "owner_only"),
         (status = 409, body = ErrorBody, description = "username_taken"),
         (status = 422, body = ErrorBody, description = "invalid_username, invalid_password"),
+        (status = 429, body = ErrorBody, description = "server_busy: too many passwords being hashed"),
     ))]
 async fn create(
     State(state): State<AppState>,

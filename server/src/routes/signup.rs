@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 201, body = SignupStarted),
         (status = 409, body = ErrorBody, description = "email_taken"),
         (status = 422, body = ErrorBody, description = "A field was refused; `field` names it"),
+        (status = 429, body = ErrorBody, description = "server_busy: too many passwords being hashed"),
     ))]
 async fn start(
     State(state): State<AppState>,

@@ -1,9 +1,9 @@
 use crate::auth::MemberSession;
 use crate::domain::unsubscribe;
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Query};
 use crate::idempotency;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::ErrorBody;

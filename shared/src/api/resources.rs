@@ -71,6 +71,11 @@ pub enum UnsubscribeTab {
     Records,
 }
 
+/// The last page number `GET /api/unsubscribe` takes: the document's integers are 32-bit.
+pub const MAX_PAGE: u32 = 2_147_483_647;
+/// The most rows one page of `GET /api/unsubscribe` holds.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
 /// Filters and page of `GET /api/unsubscribe`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema, IntoParams))]
@@ -89,11 +94,17 @@ pub struct UnsubscribeQuery {
     /// Orders placed before the end of this day (RFC 3339 or YYYY-MM-DD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_to: Option<String>,
-    /// 1-based.
+    /// 1-based (0 counts as 1); at most 2,147,483,647.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(maximum = 2_147_483_647),
+        schema(maximum = 2_147_483_647)
+    )]
     pub page: Option<u32>,
-    /// At most 100; 20 by default.
+    /// At most 100; 20 by default (0 counts as 1).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(maximum = 100), schema(maximum = 100))]
     pub page_size: Option<u32>,
 }
 
@@ -200,6 +211,28 @@ pub struct UnsubscribeForm {
     pub confirm_refund_amount: bool,
     /// "I have backed up or migrated my data."
     pub confirm_data_backed_up: bool,
+}
+
+impl UnsubscribeQuery {
+    /// Refuses a page or page size past the documented maximum (it was clamped before, which
+    /// the API fuzzer reported as a request the document forbids being accepted).
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.page.is_some_and(|p| p > MAX_PAGE) {
+            return Err(Invalid::new(
+                ErrorCode::BadRequest,
+                format!("Choose a page from 1 to {MAX_PAGE}."),
+            )
+            .at("page"));
+        }
+        if self.page_size.is_some_and(|s| s > MAX_PAGE_SIZE) {
+            return Err(Invalid::new(
+                ErrorCode::BadRequest,
+                format!("Show at most {MAX_PAGE_SIZE} rows a page."),
+            )
+            .at("page_size"));
+        }
+        Ok(())
+    }
 }
 
 impl UnsubscribeForm {

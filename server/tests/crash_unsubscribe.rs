@@ -521,7 +521,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
         if let Outcome::Acknowledged { records, total } = outcome {
             assert_eq!(records.len(), 1, "{instance}");
             let stored: (String, i64, i64) = sqlx::query_as(
-                "SELECT u.instance_id, u.refund_minor, COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.unsubscription_id = u.id), 0)
+                "SELECT u.instance_id, u.refund_minor, CAST(COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.unsubscription_id = u.id), 0) AS BIGINT)
                  FROM unsubscriptions u WHERE u.id = $1",
             )
             .bind(&records[0])
@@ -564,21 +564,21 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
 
     // The balances: the server's figures are the sums of the entries, and the cash bucket is
     // the top-up less what the orders took plus what the refunds gave back.
-    let cash = scalar(&db, "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = $1 AND bucket = 'cash'", account).await;
-    let credit = scalar(&db, "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = $1 AND bucket = 'credit'", account).await;
+    let cash = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = 'cash'", account).await;
+    let credit = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = 'credit'", account).await;
     assert_eq!(minor(&ties["cash_balance"]), cash);
     assert_eq!(minor(&ledger["credit_balance"]), credit);
-    let paid = scalar(&db, "SELECT COALESCE(SUM(cash_minor), 0) FROM orders WHERE account_id = $1 AND paid_with = 'balance'", account).await;
-    let debited = scalar(&db, "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = $1 AND kind = 'payment'", account).await;
+    let paid = scalar(&db, "SELECT CAST(COALESCE(SUM(cash_minor), 0) AS BIGINT) FROM orders WHERE account_id = $1 AND paid_with = 'balance'", account).await;
+    let debited = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND kind = 'payment'", account).await;
     let refunded = scalar(
         &db,
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE account_id = $1",
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE account_id = $1",
         account,
     )
     .await;
     assert_eq!(debited, -paid, "each order's payment debited once");
     assert!(refunded > 0);
     assert_eq!(cash, TOP_UP_MINOR - paid + refunded);
-    let holds = scalar(&db, "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE account_id = $1 AND bucket = 'hold'", account).await;
+    let holds = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = 'hold'", account).await;
     assert_eq!(holds, 0, "card holds net to zero");
 }

@@ -3,7 +3,7 @@
 //! delete every row of the account. The decision and the job's completion share one
 //! transaction, so a crash or a second instance never decides twice.
 
-use super::{Job, Outcome, finish};
+use super::{Job, Outcome, finish, retry_later};
 use crate::db::{self, Tx};
 use crate::domain::closure::{check, notify_both};
 use crate::error::ApiError;
@@ -63,34 +63,85 @@ pub async fn run_system_check(state: &AppState, job: &Job) -> Result<(), ApiErro
 pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    decide_in(&mut tx, job, now).await?;
+    crash_if_asked(state);
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Decides a batch of claimed decisions in one transaction: one commit (one fsync) for the
+/// batch instead of one per account, which is what lets a day with 100,000 cool-downs ending
+/// at once settle in seconds. Each decision runs inside its own savepoint, so one that fails is
+/// rolled back alone and retried later (backoff as for any job) while the others commit; each
+/// still finishes its job in the transaction that made its effect, so none is decided twice.
+pub async fn decide_batch(state: &AppState, batch: &[Job]) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    for job in batch {
+        sqlx::query("SAVEPOINT closure_decision")
+            .execute(&mut *tx)
+            .await?;
+        match decide_in(&mut tx, job, now).await {
+            Ok(()) => {
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO closure_decision")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut *tx)
+                    .await?;
+                tracing::warn!(job = %job.id, error = %e, "closure decision failed; it will be retried");
+                retry_later(&mut tx, job, &e, now).await?;
+            }
+        }
+    }
+    crash_if_asked(state);
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+fn crash_if_asked(state: &AppState) {
+    if state.config.is_dev() && state.config.crash_at.as_deref() == Some("closure_decide") {
+        tracing::warn!("crash test: aborting inside the closure decision, before its commit");
+        std::process::abort();
+    }
+}
+
+/// The decision of one claimed job, and the job's completion, inside `tx`.
+async fn decide_in(tx: &mut Tx, job: &Job, now: i64) -> Result<(), ApiError> {
     let closure: Option<(String, String)> =
         sqlx::query_as("SELECT account_id, status FROM closures WHERE id = ?")
             .bind(&job.subject)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     let Some((account_id, _)) = closure.filter(|(_, s)| s == "cooling_down") else {
-        finish(&mut tx, job, Outcome::Done, now).await?;
-        tx.commit().await?;
+        finish(tx, job, Outcome::Done, now).await?;
         return Ok(());
     };
     let (email, phone): (String, Option<String>) =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = ?")
             .bind(&account_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     let overdue: Vec<(i64, String)> = sqlx::query_as(
         "SELECT amount_minor, currency FROM bills WHERE account_id = ? AND status = 'unpaid' AND waived_at IS NULL AND due_at <= ?",
     )
     .bind(&account_id)
     .bind(now)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     if overdue.is_empty() {
-        delete_account(&mut tx, &account_id, &email).await?;
+        delete_account(tx, &account_id, &email).await?;
         let body = "Your Account Center account is closed. All its data, resources and payment information have been deleted for good. \
                     You can sign up again with the same email.";
         notify_both(
-            &mut tx,
+            tx,
             now,
             None,
             &email,
@@ -113,18 +164,18 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
         .bind(now)
         .bind(&failure)
         .bind(&job.subject)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("UPDATE accounts SET status = 'active' WHERE id = ?")
             .bind(&account_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DELETE FROM service_linked_roles WHERE account_id = ?")
             .bind(&account_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         notify_both(
-            &mut tx,
+            tx,
             now,
             Some(&account_id),
             &email,
@@ -135,29 +186,28 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
         .await?;
         tracing::info!(account = %account_id, "account closure failed: overdue payments");
     }
-    finish(&mut tx, job, Outcome::Done, now).await?;
-    if state.config.is_dev() && state.config.crash_at.as_deref() == Some("closure_decide") {
-        tracing::warn!("crash test: aborting inside the closure decision, before its commit");
-        std::process::abort();
-    }
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
+    finish(tx, job, Outcome::Done, now).await?;
     Ok(())
 }
 
 /// Deletes every row of the account. Most go by cascade from `accounts`; these tables hold the
 /// account by key or address without a foreign key.
 async fn delete_account(tx: &mut Tx, account_id: &str, email: &str) -> Result<(), ApiError> {
-    let subject_prefix = format!("account:{account_id}:%");
     sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ?")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM verification_codes WHERE subject LIKE ? OR address = ?")
-        .bind(&subject_prefix)
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
+    // The account's codes have subjects `account:<id>:<purpose>`: a range of the subject index
+    // (`;` follows `:`), where `LIKE 'account:<id>:%'` scanned the whole table for each account
+    // (SQLite's LIKE uses an index only under a NOCASE collation or case_sensitive_like).
+    sqlx::query(
+        "DELETE FROM verification_codes WHERE (subject >= $1 AND subject < $2) OR address = $3",
+    )
+    .bind(format!("account:{account_id}:"))
+    .bind(format!("account:{account_id};"))
+    .bind(email)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM signups WHERE email = ?")
         .bind(email)
         .execute(&mut **tx)

@@ -106,7 +106,13 @@ async fn main() {
             "SELECT COUNT(*) FROM jobs WHERE kind = 'closure_decide' AND status = 'done'",
         )
         .await;
-        if done >= half {
+        // Midway, and while a claimed batch is being decided rather than just committed.
+        let claimed = count(
+            &db,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'closure_decide' AND status = 'running'",
+        )
+        .await;
+        if done >= half && claimed > 0 {
             break done;
         }
         if let Some(exit) = first.try_wait().unwrap() {

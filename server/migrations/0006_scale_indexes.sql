@@ -10,3 +10,10 @@ CREATE INDEX unsubscriptions_instance ON unsubscriptions (instance_id);
 CREATE INDEX sessions_ram_user ON sessions (ram_user_id);
 CREATE INDEX outbox_account ON outbox (account_id);
 CREATE INDEX rate_events_subject ON rate_events (subject);
+
+-- The unsubscribe list counts an account's running subscriptions by product, kind and refund
+-- inputs for every page: read from this index alone, without visiting the table's rows.
+CREATE INDEX instances_listing ON instances (account_id, status, billing, product, resource_kind, activated, used, created_at, id);
+
+-- Batched claims of one kind of job (the closure decisions): due jobs of the kind in order.
+CREATE INDEX jobs_kind_due ON jobs (kind, status, due_at);

@@ -101,24 +101,35 @@ async fn claim(state: &AppState) -> Result<Option<Job>, ApiError> {
     Ok(job)
 }
 
-/// Claims up to `limit` due jobs of `kind` at once, leased like [`claim`]'s.
+/// Claims up to `limit` due jobs of `kind` at once, leased like [`claim`]'s: first those whose
+/// lease ran out (a crashed run), then pending ones, oldest first. Two ordered range reads of
+/// `jobs_kind_due` rather than one `OR`, which sorted every job of the kind at each claim.
 async fn claim_batch(state: &AppState, kind: &str, limit: i64) -> Result<Vec<Job>, ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    let jobs: Vec<Job> = sqlx::query_as(
-        "UPDATE jobs SET status = 'running', lease_until = $1, attempts = attempts + 1
-         WHERE id IN (SELECT id FROM jobs
-                      WHERE kind = $2
-                        AND ((status = 'pending' AND due_at <= $3) OR (status = 'running' AND lease_until <= $3))
-                      ORDER BY due_at LIMIT $4)
-         RETURNING id, kind, subject, attempts",
-    )
-    .bind(now + LEASE_MS)
-    .bind(kind)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut jobs: Vec<Job> = Vec::new();
+    for due in [
+        "status = 'running' AND lease_until <= $3 ORDER BY lease_until",
+        "status = 'pending' AND due_at <= $3 ORDER BY due_at",
+    ] {
+        let left = limit - jobs.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_until = $1, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs WHERE kind = $2 AND {due} LIMIT $4)
+             RETURNING id, kind, subject, attempts"
+        );
+        let claimed: Vec<Job> = sqlx::query_as(&sql)
+            .bind(now + LEASE_MS)
+            .bind(kind)
+            .bind(now)
+            .bind(left)
+            .fetch_all(&mut *tx)
+            .await?;
+        jobs.extend(claimed);
+    }
     tx.commit().await?;
     Ok(jobs)
 }

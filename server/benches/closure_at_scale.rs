@@ -354,7 +354,7 @@ async fn check_exactly_once(db: &SqlitePool, accounts: i64, run: &str) -> Vec<St
 fn start(data: &Path, log_name: &str) -> (Child, String) {
     let log_path = data.join(log_name);
     let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_account-center"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_account-center"))
         .args(["--mode", "dev", "--bind", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(data)
@@ -380,6 +380,8 @@ fn start(data: &Path, log_name: &str) -> (Child, String) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "the server did not start: {}",
         std::fs::read_to_string(&log_path).unwrap_or_default()

@@ -54,6 +54,47 @@ pub async fn enqueue(tx: &mut Tx, now_ms: i64, message: Outgoing<'_>) -> sqlx::R
     Ok(())
 }
 
+/// Queues many messages with one statement per 100: what a batch job uses instead of
+/// [`enqueue`] per message.
+pub async fn enqueue_many(tx: &mut Tx, now_ms: i64, messages: &[Outgoing<'_>]) -> sqlx::Result<()> {
+    const COLUMNS: usize = 7;
+    for chunk in messages.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let n = r * COLUMNS;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7,
+                    n + 8,
+                    1
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms);
+        for message in chunk {
+            query = query
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(message.account_id)
+                .bind(message.medium.as_str())
+                .bind(message.recipient)
+                .bind(message.subject)
+                .bind(message.body.clone())
+                .bind(now_ms);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// One message as the dev inbox shows it.
 #[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct InboxMessage {

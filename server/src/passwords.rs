@@ -26,7 +26,9 @@ impl PasswordHasher {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let decoy_hash = hash_now("decoy password for unknown accounts 4F2A")?;
         Ok(PasswordHasher {
-            running: Arc::new(Semaphore::new(cores)),
+            // One core is left to the requests that do not hash: a sign-in storm must not
+            // starve every signed-in read (issue 7's storm benchmark).
+            running: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
             admitted: Arc::new(Semaphore::new(cores * QUEUE_PER_CORE)),
             decoy_hash: Arc::new(decoy_hash),
         })

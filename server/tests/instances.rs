@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::process::{close_an_account, start, start_with_env};
+use common::process::{close_an_account, spawn, start, start_with_env};
 use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -261,10 +261,17 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
     move_stored_clock(&db, 4 * 86_400).await;
 
     // One instance dies inside its first closure decision, its job claimed and leased.
-    let mut dying = start(data.path(), "dying.log", &["--crash-at", "closure_decide"]).await;
+    // It may die before it even prints its address: the scheduler catches up at start.
+    let mut dying = spawn(
+        data.path(),
+        "dying.log",
+        &["--crash-at", "closure_decide"],
+        &[],
+    )
+    .await;
     let mut exit = None;
     for _ in 0..100 {
-        exit = dying.child.try_wait().unwrap();
+        exit = dying.try_wait().unwrap();
         if exit.is_some() {
             break;
         }

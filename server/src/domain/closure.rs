@@ -651,6 +651,14 @@ async fn renounce(
     Ok(())
 }
 
+/// The SMS that goes with an email: its subject and first sentence.
+pub fn sms_text(subject: &str, body: &str) -> String {
+    format!(
+        "[Account Center] {subject}. {}",
+        body.split(". ").next().unwrap_or(body)
+    )
+}
+
 /// An email and, when the account has a phone, an SMS.
 pub async fn notify_both(
     tx: &mut Tx,
@@ -674,10 +682,7 @@ pub async fn notify_both(
     )
     .await?;
     if let Some(phone) = phone {
-        let sms = format!(
-            "[Account Center] {subject}. {}",
-            body.split(". ").next().unwrap_or(body)
-        );
+        let sms = sms_text(subject, body);
         notify::enqueue(
             tx,
             now,

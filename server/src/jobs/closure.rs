@@ -3,12 +3,14 @@
 //! delete every row of the account. The decision and the job's completion share one
 //! transaction, so a crash or a second instance never decides twice.
 
-use super::{Job, Outcome, finish};
+use super::{Job, Outcome, finish, retry_later};
 use crate::db::{self, Tx};
-use crate::domain::closure::{check, notify_both};
+use crate::domain::closure::{check, notify_both, sms_text};
 use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
+use std::collections::{HashMap, HashSet};
 
 pub const CHECK_KIND: &str = "closure_system_check";
 pub const DECIDE_KIND: &str = "closure_decide";
@@ -63,101 +65,368 @@ pub async fn run_system_check(state: &AppState, job: &Job) -> Result<(), ApiErro
 pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    decide_in(&mut tx, job, now).await?;
+    crash_if_asked(state);
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Decides a batch of claimed decisions in one transaction: one commit (one fsync) for the
+/// batch instead of one per account, and the accounts that close deleted and notified by a few
+/// statements per hundred accounts instead of a dozen per account — what lets a day with
+/// 100,000 cool-downs ending at once settle in seconds. Each job still finishes in the
+/// transaction that made its effect, so none is decided twice. Should anything in the batch
+/// fail, it is decided again one job at a time, each in its own savepoint, so only the job at
+/// fault waits for a retry (with the usual backoff).
+pub async fn decide_batch(state: &AppState, batch: &[Job]) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    if let Err(e) = decide_together(&mut tx, batch, now).await {
+        tracing::warn!(error = %e, "batched closure decisions failed; deciding them one by one");
+        tx.rollback().await?;
+        tx = db::begin_write(&state.db).await?;
+        decide_one_by_one(&mut tx, batch, now).await?;
+    }
+    crash_if_asked(state);
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+const CLOSED_SUBJECT: &str = "Account closed";
+const CLOSED_BODY: &str = "Your Account Center account is closed. All its data, resources and payment information have been deleted for good. \
+                           You can sign up again with the same email.";
+
+const FAILED_SUBJECT: &str = "Account closure failed";
+
+fn failure_text(overdue: &[(i64, String)]) -> String {
+    let currency = Currency::parse(&overdue[0].1).unwrap_or(Currency::USD);
+    let total = Money::from_minor(overdue.iter().map(|b| b.0).sum(), currency);
+    format!(
+        "The closure failed: new overdue payments of {total} appeared during the cool-down (delayed usage billing). \
+         Your account is restored. Pay the overdue bills, then start the closure again."
+    )
+}
+
+/// `$from, $from+1, …`: `count` numbered placeholders.
+fn marks(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The batch's decisions, a few statements per hundred accounts: the accounts that close are
+/// deleted and notified together, those with new overdue bills restored and notified together.
+/// A job whose closure is no longer cooling down only finishes, through [`decide_in`].
+async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), ApiError> {
+    let sql = format!(
+        "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
+         WHERE c.status = 'cooling_down' AND c.id IN ({})",
+        marks(1, batch.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String, Option<String>)>(&sql);
+    for job in batch {
+        query = query.bind(&job.subject);
+    }
+    let cooling: Vec<_> = query.fetch_all(&mut **tx).await?;
+    let mut overdue: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    if !cooling.is_empty() {
+        let sql = format!(
+            "SELECT account_id, amount_minor, currency FROM bills
+             WHERE status = 'unpaid' AND waived_at IS NULL AND due_at <= $1 AND account_id IN ({})",
+            marks(2, cooling.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(now);
+        for (_, account_id, _, _) in &cooling {
+            query = query.bind(account_id);
+        }
+        for (account_id, amount, currency) in query.fetch_all(&mut **tx).await? {
+            overdue
+                .entry(account_id)
+                .or_default()
+                .push((amount, currency));
+        }
+    }
+    let decided_ids: HashSet<&str> = cooling.iter().map(|c| c.0.as_str()).collect();
+    let (failing, closing): (Vec<_>, Vec<_>) = cooling
+        .iter()
+        .partition(|(_, account_id, _, _)| overdue.contains_key(account_id));
+
+    for chunk in closing.chunks(100) {
+        let accounts: Vec<&str> = chunk.iter().map(|c| c.1.as_str()).collect();
+        let emails: Vec<&str> = chunk.iter().map(|c| c.2.as_str()).collect();
+        delete_accounts(tx, &accounts, &emails).await?;
+        let sms = sms_text(CLOSED_SUBJECT, CLOSED_BODY);
+        let mut messages = Vec::with_capacity(chunk.len() * 2);
+        for (_, account_id, email, phone) in chunk {
+            messages.push(Outgoing {
+                account_id: None,
+                medium: Medium::Email,
+                recipient: email,
+                subject: CLOSED_SUBJECT,
+                body: CLOSED_BODY.to_owned(),
+            });
+            if let Some(phone) = phone {
+                messages.push(Outgoing {
+                    account_id: None,
+                    medium: Medium::Sms,
+                    recipient: phone,
+                    subject: CLOSED_SUBJECT,
+                    body: sms.clone(),
+                });
+            }
+            tracing::info!(account = %account_id, "account closed and deleted");
+        }
+        notify::enqueue_many(tx, now, &messages).await?;
+    }
+
+    for chunk in failing.chunks(100) {
+        let failures: Vec<String> = chunk.iter().map(|c| failure_text(&overdue[&c.1])).collect();
+        let cases: Vec<String> = (0..chunk.len())
+            .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "UPDATE closures SET status = 'failed', decided_at = $1, failure = CASE id {} END WHERE id IN ({})",
+            cases.join(" "),
+            marks(2 * chunk.len() + 2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for (c, failure) in chunk.iter().zip(&failures) {
+            query = query.bind(&c.0).bind(failure);
+        }
+        for c in chunk {
+            query = query.bind(&c.0);
+        }
+        query.execute(&mut **tx).await?;
+        let by_account = marks(1, chunk.len());
+        for sql in [
+            format!("UPDATE accounts SET status = 'active' WHERE id IN ({by_account})"),
+            format!("DELETE FROM service_linked_roles WHERE account_id IN ({by_account})"),
+        ] {
+            let mut query = sqlx::query(&sql);
+            for c in chunk {
+                query = query.bind(&c.1);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        let mut messages = Vec::with_capacity(chunk.len() * 2);
+        for ((_, account_id, email, phone), failure) in chunk.iter().zip(&failures) {
+            messages.push(Outgoing {
+                account_id: Some(account_id),
+                medium: Medium::Email,
+                recipient: email,
+                subject: FAILED_SUBJECT,
+                body: failure.clone(),
+            });
+            if let Some(phone) = phone {
+                messages.push(Outgoing {
+                    account_id: Some(account_id),
+                    medium: Medium::Sms,
+                    recipient: phone,
+                    subject: FAILED_SUBJECT,
+                    body: sms_text(FAILED_SUBJECT, failure),
+                });
+            }
+            tracing::info!(account = %account_id, "account closure failed: overdue payments");
+        }
+        notify::enqueue_many(tx, now, &messages).await?;
+    }
+
+    let (closed, others): (Vec<&Job>, Vec<&Job>) = batch
+        .iter()
+        .partition(|job| decided_ids.contains(job.subject.as_str()));
+    for chunk in closed.chunks(500) {
+        let sql = format!(
+            "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN ({})",
+            marks(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for job in chunk {
+            query = query.bind(&job.id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for job in others {
+        decide_in(tx, job, now).await?;
+    }
+    Ok(())
+}
+
+async fn decide_one_by_one(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), ApiError> {
+    for job in batch {
+        sqlx::query("SAVEPOINT closure_decision")
+            .execute(&mut **tx)
+            .await?;
+        match decide_in(tx, job, now).await {
+            Ok(()) => {
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+                tracing::warn!(job = %job.id, error = %e, "closure decision failed; it will be retried");
+                retry_later(tx, job, &e, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn crash_if_asked(state: &AppState) {
+    if state.config.is_dev() && state.config.crash_at.as_deref() == Some("closure_decide") {
+        tracing::warn!("crash test: aborting inside the closure decision, before its commit");
+        std::process::abort();
+    }
+}
+
+/// The decision of one claimed job, and the job's completion, inside `tx`.
+async fn decide_in(tx: &mut Tx, job: &Job, now: i64) -> Result<(), ApiError> {
     let closure: Option<(String, String)> =
         sqlx::query_as("SELECT account_id, status FROM closures WHERE id = $1")
             .bind(&job.subject)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
     let Some((account_id, _)) = closure.filter(|(_, s)| s == "cooling_down") else {
-        finish(&mut tx, job, Outcome::Done, now).await?;
-        tx.commit().await?;
+        finish(tx, job, Outcome::Done, now).await?;
         return Ok(());
     };
     let (email, phone): (String, Option<String>) =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(&account_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     let overdue: Vec<(i64, String)> = sqlx::query_as(
         "SELECT amount_minor, currency FROM bills WHERE account_id = $1 AND status = 'unpaid' AND waived_at IS NULL AND due_at <= $2",
     )
     .bind(&account_id)
     .bind(now)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     if overdue.is_empty() {
-        delete_account(&mut tx, &account_id, &email).await?;
-        let body = "Your Account Center account is closed. All its data, resources and payment information have been deleted for good. \
-                    You can sign up again with the same email.";
+        delete_account(tx, &account_id, &email).await?;
         notify_both(
-            &mut tx,
+            tx,
             now,
             None,
             &email,
             phone.as_deref(),
-            "Account closed",
-            body,
+            CLOSED_SUBJECT,
+            CLOSED_BODY,
         )
         .await?;
         tracing::info!(account = %account_id, "account closed and deleted");
     } else {
-        let currency = Currency::parse(&overdue[0].1).unwrap_or(Currency::USD);
-        let total = Money::from_minor(overdue.iter().map(|b| b.0).sum(), currency);
-        let failure = format!(
-            "The closure failed: new overdue payments of {total} appeared during the cool-down (delayed usage billing). \
-             Your account is restored. Pay the overdue bills, then start the closure again."
-        );
+        let failure = failure_text(&overdue);
         sqlx::query(
             "UPDATE closures SET status = 'failed', decided_at = $1, failure = $2 WHERE id = $3",
         )
         .bind(now)
         .bind(&failure)
         .bind(&job.subject)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("UPDATE accounts SET status = 'active' WHERE id = $1")
             .bind(&account_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query("DELETE FROM service_linked_roles WHERE account_id = $1")
             .bind(&account_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         notify_both(
-            &mut tx,
+            tx,
             now,
             Some(&account_id),
             &email,
             phone.as_deref(),
-            "Account closure failed",
+            FAILED_SUBJECT,
             &failure,
         )
         .await?;
         tracing::info!(account = %account_id, "account closure failed: overdue payments");
     }
-    finish(&mut tx, job, Outcome::Done, now).await?;
-    if state.config.is_dev() && state.config.crash_at.as_deref() == Some("closure_decide") {
-        tracing::warn!("crash test: aborting inside the closure decision, before its commit");
-        std::process::abort();
+    finish(tx, job, Outcome::Done, now).await?;
+    Ok(())
+}
+
+/// [`delete_account`] for many accounts at once (at most a few hundred: one placeholder each).
+async fn delete_accounts(tx: &mut Tx, accounts: &[&str], emails: &[&str]) -> Result<(), ApiError> {
+    let by_account = marks(1, accounts.len());
+    let by_email = marks(1, emails.len());
+    for sql in [
+        format!("DELETE FROM idempotency_keys WHERE account_id IN ({by_account})"),
+        format!("DELETE FROM outbox WHERE account_id IN ({by_account})"),
+    ] {
+        let mut query = sqlx::query(&sql);
+        for account in accounts {
+            query = query.bind(*account);
+        }
+        query.execute(&mut **tx).await?;
     }
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
+    for sql in [
+        format!("DELETE FROM signups WHERE email IN ({by_email})"),
+        format!("DELETE FROM rate_events WHERE subject IN ({by_email})"),
+    ] {
+        let mut query = sqlx::query(&sql);
+        for email in emails {
+            query = query.bind(*email);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    // As in `delete_account`: each account's subject range, or one of the emails.
+    let ranges: Vec<String> = (0..accounts.len())
+        .map(|i| format!("(subject >= ${} AND subject < ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "DELETE FROM verification_codes WHERE {} OR address IN ({})",
+        ranges.join(" OR "),
+        marks(2 * accounts.len() + 1, emails.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for account in accounts {
+        query = query
+            .bind(format!("account:{account}:"))
+            .bind(format!("account:{account};"));
+    }
+    for email in emails {
+        query = query.bind(*email);
+    }
+    query.execute(&mut **tx).await?;
+    let sql = format!("DELETE FROM accounts WHERE id IN ({by_account})");
+    let mut query = sqlx::query(&sql);
+    for account in accounts {
+        query = query.bind(*account);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Deletes every row of the account. Most go by cascade from `accounts`; these tables hold the
 /// account by key or address without a foreign key.
 async fn delete_account(tx: &mut Tx, account_id: &str, email: &str) -> Result<(), ApiError> {
-    let subject_prefix = format!("account:{account_id}:%");
     sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM verification_codes WHERE subject LIKE $1 OR address = $2")
-        .bind(&subject_prefix)
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
+    // The account's codes have subjects `account:<id>:<purpose>`: a range of the subject index
+    // (`;` follows `:`), where `LIKE 'account:<id>:%'` scanned the whole table for each account
+    // (SQLite's LIKE uses an index only under a NOCASE collation or case_sensitive_like).
+    sqlx::query(
+        "DELETE FROM verification_codes WHERE (subject >= $1 AND subject < $2) OR address = $3",
+    )
+    .bind(format!("account:{account_id}:"))
+    .bind(format!("account:{account_id};"))
+    .bind(email)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("DELETE FROM signups WHERE email = $1")
         .bind(email)
         .execute(&mut **tx)

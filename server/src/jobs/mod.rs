@@ -16,6 +16,9 @@ use std::time::Duration;
 /// How long a claimed job is ours; a crash mid-job frees it after this.
 const LEASE_MS: i64 = 60_000;
 const MAX_ATTEMPTS: i64 = 10;
+/// Closure decisions claimed and decided together, in one transaction (see
+/// [`closure::decide_batch`]).
+const CLOSURE_BATCH: i64 = 500;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
@@ -117,6 +120,68 @@ fn claim_sql(lock: &str) -> String {
     )
 }
 
+/// Claims up to `limit` due jobs of `kind` at once, leased like [`claim`]'s: first those whose
+/// lease ran out (a crashed run), then pending ones, oldest first. Two ordered range reads of
+/// `jobs_kind_due` rather than one `OR`, which sorted every job of the kind at each claim.
+async fn claim_batch(state: &AppState, kind: &str, limit: i64) -> Result<Vec<Job>, ApiError> {
+    let now = state.clock.now_ms();
+    // As in `claim`: SQLite's write lock, or PostgreSQL's skipping of rows another instance
+    // is claiming.
+    let (mut tx, lock) = match db::backend(&state.db) {
+        Backend::Sqlite => (db::begin_write(&state.db).await?, ""),
+        Backend::Postgres => (state.db.begin().await?, "FOR UPDATE SKIP LOCKED"),
+    };
+    let mut jobs: Vec<Job> = Vec::new();
+    for due in [
+        "status = 'running' AND lease_until <= $3 ORDER BY lease_until",
+        "status = 'pending' AND due_at <= $3 ORDER BY due_at",
+    ] {
+        let left = limit - jobs.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_until = $1, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs WHERE kind = $2 AND {due} LIMIT $4 {lock})
+             RETURNING id, kind, subject, attempts"
+        );
+        let claimed: Vec<Job> = sqlx::query_as(&sql)
+            .bind(now + LEASE_MS)
+            .bind(kind)
+            .bind(now)
+            .bind(left)
+            .fetch_all(&mut *tx)
+            .await?;
+        jobs.extend(claimed);
+    }
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+/// After a failed attempt: again later with exponential backoff, or `failed` for good.
+fn after_failure(job: &Job, now: i64) -> (&'static str, i64) {
+    if job.attempts >= MAX_ATTEMPTS {
+        ("failed", now)
+    } else {
+        ("pending", now + 5_000 * (1 << job.attempts.min(12)))
+    }
+}
+
+/// Records a failed attempt of `job` inside `tx`, to be retried as [`after_failure`] says.
+pub async fn retry_later(tx: &mut Tx, job: &Job, error: &ApiError, now: i64) -> sqlx::Result<()> {
+    let (status, retry_at) = after_failure(job, now);
+    sqlx::query(
+        "UPDATE jobs SET status = $1, due_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(retry_at)
+    .bind(error.to_string())
+    .bind(&job.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     match job.kind.as_str() {
         refund::KIND => refund::settle(state, job).await,
@@ -133,16 +198,29 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
 /// Runs every job that is due now; returns how many ran.
 pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
     let mut ran = 0;
+    loop {
+        let batch = claim_batch(state, closure::DECIDE_KIND, CLOSURE_BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        ran += batch.len();
+        if let Err(e) = closure::decide_batch(state, &batch).await {
+            // Nothing of the batch was committed: each job is retried later, like any job.
+            tracing::warn!(error = %e, jobs = batch.len(), "closure decisions failed; they will be retried");
+            let now = state.clock.now_ms();
+            let mut tx = db::begin_write(&state.db).await?;
+            for job in &batch {
+                retry_later(&mut tx, job, &e, now).await?;
+            }
+            tx.commit().await?;
+        }
+    }
     while let Some(job) = claim(state).await? {
         ran += 1;
         if let Err(e) = run(state, &job).await {
             tracing::warn!(job = %job.id, kind = %job.kind, error = %e, "job failed; it will be retried");
             let now = state.clock.now_ms();
-            let (status, retry_at) = if job.attempts >= MAX_ATTEMPTS {
-                ("failed", now)
-            } else {
-                ("pending", now + 5_000 * (1 << job.attempts.min(12)))
-            };
+            let (status, retry_at) = after_failure(&job, now);
             sqlx::query("UPDATE jobs SET status = $1, due_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
                 .bind(status)
                 .bind(retry_at)

@@ -26,16 +26,11 @@ pub async fn start(data: &Path, log_name: &str, extra: &[&str]) -> Server {
     start_with_env(data, log_name, extra, &[]).await
 }
 
-/// `start`, with environment variables for the process (`RUST_LOG`, …).
-pub async fn start_with_env(
-    data: &Path,
-    log_name: &str,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> Server {
-    let log_path: PathBuf = data.join(log_name);
-    let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_account-center"))
+/// Starts the binary as `start` does, without waiting for it to announce its address: for a
+/// server expected to die before or soon after it does.
+pub async fn spawn(data: &Path, log_name: &str, extra: &[&str], env: &[(&str, &str)]) -> Child {
+    let log = std::fs::File::create(data.join(log_name)).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_account-center"))
         .args([
             "--mode",
             "dev",
@@ -57,7 +52,19 @@ pub async fn start_with_env(
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
-        .expect("the server binary starts");
+        .expect("the server binary starts")
+}
+
+/// `start`, with environment variables for the process (`RUST_LOG`, …).
+pub async fn start_with_env(
+    data: &Path,
+    log_name: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
+    let child = spawn(data, log_name, extra, env).await;
+    let log_path: PathBuf = data.join(log_name);
+
     for _ in 0..200 {
         let text = std::fs::read_to_string(&log_path).unwrap_or_default();
         if let Some(line) = text

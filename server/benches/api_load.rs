@@ -1,0 +1,224 @@
+//! API load (issue 7, item 2): the release router on a temp SQLite file with 1,000 accounts,
+//! driven at a fixed concurrency over keep-alive connections on 127.0.0.1. Each load prints
+//! req/s, p50 and p99, and its ratio to the ceiling — a route that touches nothing — measured
+//! in the same run. Targets: reads at least 50 % of the ceiling's req/s; the filtered
+//! unsubscribe listing of an account with 10,000 instances at p99 ≤ 20 ms.
+//!
+//! `cargo bench -p server --bench api_load`
+
+mod support;
+
+use serde_json::json;
+use server::state::AppState;
+use std::sync::Arc;
+use std::time::Duration;
+use support::{Figures, Seeded, client, drive, ms, print_header, print_row, seed_accounts};
+
+const ACCOUNTS: usize = 1_000;
+const INSTANCES: usize = 10_000;
+const CONCURRENCY: usize = 16;
+const DURATION: Duration = Duration::from_secs(5);
+/// The listing's filter: one product of the four, about a quarter of the instances.
+const LISTING: &str = "/api/unsubscribe?tab=resource&product=rds&page=1&page_size=20";
+
+#[tokio::main]
+async fn main() {
+    let server = support::start_server().await;
+    let base = Arc::new(server.base.clone());
+    let accounts = seed_accounts(&server.state, ACCOUNTS, "load").await;
+    let heavy = &accounts[0];
+    seed_instances(&server.state, heavy, INSTANCES).await;
+    let http = client();
+    let mut sessions = Vec::new();
+    for account in accounts.iter().skip(1).take(CONCURRENCY) {
+        sessions.push(support::sign_in(&http, &base, &account.email).await);
+    }
+    let sessions = Arc::new(sessions);
+    let (heavy_cookie, _) = support::sign_in(&http, &base, &heavy.email).await;
+    let heavy_cookie = Arc::new(heavy_cookie);
+
+    println!(
+        "API load: {ACCOUNTS} accounts, {CONCURRENCY} concurrent keep-alive clients, {} s per load; {}",
+        DURATION.as_secs(),
+        support::machine()
+    );
+
+    let ceiling = {
+        let (http, base) = (http.clone(), base.clone());
+        // The API's catch-all: a 404 error body, through every middleware, no database.
+        drive(CONCURRENCY, DURATION, move |_, _| {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                let r = http.get(format!("{base}/api/bench-ceiling")).send().await;
+                r.is_ok_and(|r| r.status() == 404)
+            }
+        })
+        .await
+    };
+
+    let account_read = {
+        let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
+        drive(CONCURRENCY, DURATION, move |worker, _| {
+            let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
+            async move {
+                let r = http
+                    .get(format!("{base}/api/session"))
+                    .header("cookie", &sessions[worker].0)
+                    .send()
+                    .await;
+                ok(r).await
+            }
+        })
+        .await
+    };
+
+    let listing = {
+        let (http, base, cookie) = (http.clone(), base.clone(), heavy_cookie.clone());
+        drive(CONCURRENCY, DURATION, move |_, _| {
+            let (http, base, cookie) = (http.clone(), base.clone(), cookie.clone());
+            async move {
+                let r = http
+                    .get(format!("{base}{LISTING}"))
+                    .header("cookie", cookie.as_str())
+                    .send()
+                    .await;
+                ok(r).await
+            }
+        })
+        .await
+    };
+
+    // Four reads to one write: the write saves the billing address (BEGIN IMMEDIATE, one
+    // fsync per commit).
+    let mixed = {
+        let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
+        drive(CONCURRENCY, DURATION, move |worker, n| {
+            let (http, base, sessions) = (http.clone(), base.clone(), sessions.clone());
+            async move {
+                let (cookie, csrf) = &sessions[worker];
+                let r = if n % 5 == 4 {
+                    http.put(format!("{base}/api/billing-address"))
+                        .header("cookie", cookie)
+                        .header("x-csrf-token", csrf)
+                        .json(&address(n))
+                        .send()
+                        .await
+                } else {
+                    http.get(format!("{base}/api/session"))
+                        .header("cookie", cookie)
+                        .send()
+                        .await
+                };
+                ok(r).await
+            }
+        })
+        .await
+    };
+
+    println!();
+    print_header();
+    print_row(
+        "ceiling: GET /api/bench-ceiling (404, no db)",
+        &ceiling,
+        &ceiling,
+    );
+    print_row("account read: GET /api/session", &account_read, &ceiling);
+    print_row(
+        "listing: 10,000 instances, product filter",
+        &listing,
+        &ceiling,
+    );
+    print_row("mixed: 4 reads : 1 billing-address write", &mixed, &ceiling);
+    println!();
+    verdict(
+        "reads ≥ 50 % of the ceiling's req/s",
+        account_read.per_second() >= 0.5 * ceiling.per_second(),
+    );
+    verdict(
+        &format!(
+            "filtered listing p99 ≤ 20 ms (was {:.2} ms)",
+            ms(listing.p99())
+        ),
+        ms(listing.p99()) <= 20.0,
+    );
+    let failed: usize = [&ceiling, &account_read, &listing, &mixed]
+        .iter()
+        .map(|f: &&Figures| f.failures)
+        .sum();
+    if failed > 0 {
+        eprintln!("{failed} requests failed");
+        std::process::exit(1);
+    }
+}
+
+async fn ok(response: reqwest::Result<reqwest::Response>) -> bool {
+    match response {
+        // Read the body: a response counts when it has fully arrived.
+        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn verdict(target: &str, met: bool) {
+    println!("target {}: {target}", if met { "met   " } else { "MISSED" });
+}
+
+fn address(n: u64) -> serde_json::Value {
+    json!({
+        "account_type": "individual",
+        "last_name": "Tan",
+        "first_name": "Mei",
+        "country": "SG",
+        "address_line1": format!("{} Main Street", n % 1000 + 1),
+        "city": "Singapore",
+        "state": "",
+        "postal_code": "048616",
+    })
+}
+
+/// `count` running subscriptions over the four products, each with its paid order, created
+/// a minute apart over the last weeks.
+async fn seed_instances(state: &AppState, account: &Seeded, count: usize) {
+    let now = state.clock.now_ms();
+    let products = [
+        ("ecs", "regular_cloud_resource", 2_000),
+        ("rds", "regular_cloud_resource", 3_500),
+        ("oss", "resource_plan", 990),
+        ("domain", "regular_cloud_resource", 1_200),
+    ];
+    let mut tx = server::db::begin_write(&state.db).await.unwrap();
+    for n in 0..count {
+        let (product, kind, price) = products[n % products.len()];
+        let id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let created = now - (count - n) as i64 * 60_000;
+        let ends = created + 30 * 86_400_000 * 12;
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
+             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, 1, 0, $5, $6, $5)",
+        )
+        .bind(&id)
+        .bind(&account.id)
+        .bind(product)
+        .bind(kind)
+        .bind(created)
+        .bind(ends)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
+                                 paid_with, status, paid_at, created_at)
+             VALUES ($1, $2, $3, 'new', 12, $4, $5, 'USD', $6, $6, 0, 'card', 'paid', $4, $4)",
+        )
+        .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
+        .bind(&account.id)
+        .bind(&id)
+        .bind(created)
+        .bind(ends)
+        .bind(price * 12)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}

@@ -52,17 +52,19 @@ pub async fn copy_to_postgres(source_url: &str, target_url: &str) -> anyhow::Res
     refuse_non_empty(&target).await?;
     db::migrate(&target).await.context("the target's schema")?;
 
-    let tables = tables(&source).await?;
+    let mut tables = Vec::new();
+    for table in list_tables(&source).await? {
+        let columns = columns(&source, &table).await?;
+        tables.push((table, columns));
+    }
     let mut tx = target.begin().await?;
-    for table in &tables {
-        let columns = columns(&source, table).await?;
-        copy_table(&source, &mut tx, table, &columns).await?;
+    for (table, columns) in &tables {
+        copy_table(&source, &mut tx, table, columns).await?;
     }
     let mut checks = Vec::new();
-    for table in &tables {
-        let columns = columns(&source, table).await?;
-        let from = check(&source, table, &columns).await?;
-        let to = check(&mut *tx, table, &columns).await?;
+    for (table, columns) in &tables {
+        let from = check(&source, table, columns).await?;
+        let to = check(&mut *tx, table, columns).await?;
         if from != to {
             tx.rollback().await?;
             bail!(
@@ -76,7 +78,7 @@ pub async fn copy_to_postgres(source_url: &str, target_url: &str) -> anyhow::Res
 }
 
 /// Tables in the order the migrations made them, so that foreign keys find their rows.
-async fn tables(source: &Db) -> anyhow::Result<Vec<String>> {
+async fn list_tables(source: &Db) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table'
          AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY rowid",
@@ -134,19 +136,14 @@ async fn copy_table(
         .fetch_all(source)
         .await?;
     for batch in rows.chunks(BATCH) {
-        let mut values = Vec::with_capacity(batch.len());
-        let mut n = 0;
-        for _ in batch {
-            let marks = columns
-                .iter()
-                .map(|_| {
-                    n += 1;
-                    format!("${n}")
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            values.push(format!("({marks})"));
-        }
+        let values: Vec<String> = (0..batch.len())
+            .map(|r| {
+                format!(
+                    "({})",
+                    db::placeholders(r * columns.len() + 1, columns.len())
+                )
+            })
+            .collect();
         let sql = format!("INSERT INTO {table} ({names}) VALUES {}", values.join(", "));
         let mut insert = sqlx::query(&sql);
         for row in batch {

@@ -128,6 +128,14 @@ pub async fn ping(db: &Db) -> bool {
     }
 }
 
+/// `$from, $from+1, …`: `count` numbered placeholders, for IN lists and multi-row inserts.
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// True when `e` is a unique-constraint violation: the loser of a race for one email or card.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

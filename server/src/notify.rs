@@ -59,19 +59,12 @@ pub async fn enqueue(tx: &mut Tx, now_ms: i64, message: Outgoing<'_>) -> sqlx::R
 pub async fn enqueue_many(tx: &mut Tx, now_ms: i64, messages: &[Outgoing<'_>]) -> sqlx::Result<()> {
     const COLUMNS: usize = 7;
     for chunk in messages.chunks(100) {
+        // Each row's own values, then `$1`: the time every row shares.
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {
-                let n = r * COLUMNS;
                 format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7,
-                    n + 8,
-                    1
+                    "({}, $1)",
+                    crate::db::placeholders(r * COLUMNS + 2, COLUMNS)
                 )
             })
             .collect();

@@ -120,10 +120,7 @@ async fn orders_of(
 ) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
     let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
     for chunk in ids.chunks(200) {
-        let marks = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let marks = db::placeholders(1, chunk.len());
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id IN ({marks}) ORDER BY starts_at"
         );

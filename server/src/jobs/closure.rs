@@ -109,14 +109,6 @@ fn failure_text(overdue: &[(i64, String)]) -> String {
     )
 }
 
-/// `$from, $from+1, …`: `count` numbered placeholders.
-fn marks(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The batch's decisions, a few statements per hundred accounts: the accounts that close are
 /// deleted and notified together, those with new overdue bills restored and notified together.
 /// A job whose closure is no longer cooling down only finishes, through [`decide_in`].
@@ -124,7 +116,7 @@ async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), Api
     let sql = format!(
         "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
          WHERE c.status = 'cooling_down' AND c.id IN ({})",
-        marks(1, batch.len())
+        db::placeholders(1, batch.len())
     );
     let mut query = sqlx::query_as::<_, (String, String, String, Option<String>)>(&sql);
     for job in batch {
@@ -136,7 +128,7 @@ async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), Api
         let sql = format!(
             "SELECT account_id, amount_minor, currency FROM bills
              WHERE status = 'unpaid' AND waived_at IS NULL AND due_at <= $1 AND account_id IN ({})",
-            marks(2, cooling.len())
+            db::placeholders(2, cooling.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(now);
         for (_, account_id, _, _) in &cooling {
@@ -190,7 +182,7 @@ async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), Api
         let sql = format!(
             "UPDATE closures SET status = 'failed', decided_at = $1, failure = CASE id {} END WHERE id IN ({})",
             cases.join(" "),
-            marks(2 * chunk.len() + 2, chunk.len())
+            db::placeholders(2 * chunk.len() + 2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(now);
         for (c, failure) in chunk.iter().zip(&failures) {
@@ -200,7 +192,7 @@ async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), Api
             query = query.bind(&c.0);
         }
         query.execute(&mut **tx).await?;
-        let by_account = marks(1, chunk.len());
+        let by_account = db::placeholders(1, chunk.len());
         for sql in [
             format!("UPDATE accounts SET status = 'active' WHERE id IN ({by_account})"),
             format!("DELETE FROM service_linked_roles WHERE account_id IN ({by_account})"),
@@ -240,7 +232,7 @@ async fn decide_together(tx: &mut Tx, batch: &[Job], now: i64) -> Result<(), Api
     for chunk in closed.chunks(500) {
         let sql = format!(
             "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN ({})",
-            marks(2, chunk.len())
+            db::placeholders(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(now);
         for job in chunk {
@@ -359,8 +351,8 @@ async fn decide_in(tx: &mut Tx, job: &Job, now: i64) -> Result<(), ApiError> {
 
 /// [`delete_account`] for many accounts at once (at most a few hundred: one placeholder each).
 async fn delete_accounts(tx: &mut Tx, accounts: &[&str], emails: &[&str]) -> Result<(), ApiError> {
-    let by_account = marks(1, accounts.len());
-    let by_email = marks(1, emails.len());
+    let by_account = db::placeholders(1, accounts.len());
+    let by_email = db::placeholders(1, emails.len());
     for sql in [
         format!("DELETE FROM idempotency_keys WHERE account_id IN ({by_account})"),
         format!("DELETE FROM outbox WHERE account_id IN ({by_account})"),
@@ -388,7 +380,7 @@ async fn delete_accounts(tx: &mut Tx, accounts: &[&str], emails: &[&str]) -> Res
     let sql = format!(
         "DELETE FROM verification_codes WHERE {} OR address IN ({})",
         ranges.join(" OR "),
-        marks(2 * accounts.len() + 1, emails.len())
+        db::placeholders(2 * accounts.len() + 1, emails.len())
     );
     let mut query = sqlx::query(&sql);
     for account in accounts {

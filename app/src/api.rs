@@ -385,16 +385,25 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     receive(request.send().await).await
 }
 
+/// A successful answer's JSON body as `T`; a refusal as the server's `ErrorBody`. Only the
+/// parsing is generic: the waiting is in [`receive_text`], once in the module for every `T`.
 async fn receive<T: DeserializeOwned>(response: Result<Response, gloo_net::Error>) -> ApiResult<T> {
+    let (status, body) = receive_text(response).await?;
+    serde_json::from_str(&body).map_err(|_| ApiError::unexpected(status))
+}
+
+/// The status and body text of a successful answer; a refusal as the server's `ErrorBody`.
+async fn receive_text(response: Result<Response, gloo_net::Error>) -> ApiResult<(u16, String)> {
     let response = response.map_err(|_| ApiError::unreachable())?;
-    if response.ok() {
-        response
-            .json::<T>()
-            .await
-            .map_err(|_| ApiError::unexpected(response.status()))
-    } else {
-        Err(error_of(&response).await)
+    if !response.ok() {
+        return Err(error_of(&response).await);
     }
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|_| ApiError::unexpected(status))?;
+    Ok((status, body))
 }
 
 async fn error_of(response: &Response) -> ApiError {
@@ -423,17 +432,8 @@ pub async fn closure_ties() -> ApiResult<shared::api::AccountTies> {
 /// The one-click backup: bills, orders, refunds, invoices and the ledger, as the JSON text the
 /// server wrote (kept byte for byte, so the file is exactly what the server exported).
 pub async fn closure_export() -> ApiResult<String> {
-    let response = Request::get("/api/closure/export")
-        .send()
-        .await
-        .map_err(|_| ApiError::unreachable())?;
-    if !response.ok() {
-        return Err(error_of(&response).await);
-    }
-    response
-        .text()
-        .await
-        .map_err(|_| ApiError::unexpected(response.status()))
+    let (_, body) = receive_text(Request::get("/api/closure/export").send().await).await?;
+    Ok(body)
 }
 
 /// Sends the identity code by SMS to the account's verified mobile number.

@@ -2,26 +2,16 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, Shell, set_title};
-use crate::pages::{
-    billing::{BillingPage, RealNamePage},
-    closure::{
-        AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
-        SecurityPage,
-    },
-    home::HomePage,
-    me::MePage,
-    payment::{PaymentMethodsPage, PaypalReturnPage},
-    products::ProductsPage,
-    ram_users::RamUsersPage,
-    signin::{RamSignInPage, SignInPage},
-    signup::SignupPage,
-    signup::VerifyPage,
-    unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
+use crate::flows::{
+    AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, PaymentMethods,
+    PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup, SignupVerify,
+    Unsubscribe, UnsubscribeRecord, UnsubscribeReview, cool_down_screen,
 };
+use crate::pages::{home::HomePage, signin::SignInPage};
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 use shared::ErrorCode;
 use shared::api::{AccountView, RamUserView, SessionInfo};
 
@@ -89,27 +79,27 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/signup") view=SignupPage />
-                <Route path=path!("/signup/verify/:id") view=VerifyPage />
+                <Route path=path!("/signup") view={Lazy::<Signup>::new()} />
+                <Route path=path!("/signup/verify/:id") view={Lazy::<SignupVerify>::new()} />
                 <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/signin/ram") view=RamSignInPage />
-                <Route path=path!("/closure/started") view=ClosureStartedPage />
+                <Route path=path!("/signin/ram") view={Lazy::<RamSignIn>::new()} />
+                <Route path=path!("/closure/started") view={Lazy::<ClosureStarted>::new()} />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("") view=HomePage />
-                    <Route path=path!("products") view=ProductsPage />
-                    <Route path=path!("me") view=MePage />
-                    <Route path=path!("billing") view=BillingPage />
-                    <Route path=path!("real-name") view=RealNamePage />
-                    <Route path=path!("payment-methods") view=PaymentMethodsPage />
-                    <Route path=path!("payment-methods/paypal/return") view=PaypalReturnPage />
-                    <Route path=path!("unsubscribe") view=UnsubscribePage />
-                    <Route path=path!("unsubscribe/review/:instance_id") view=ReviewPage />
-                    <Route path=path!("unsubscribe/records/:id") view=RecordPage />
-                    <Route path=path!("ram-users") view=RamUsersPage />
-                    <Route path=path!("security") view=SecurityPage />
-                    <Route path=path!("closure") view=ClosurePage />
-                    <Route path=path!("closure/resolve") view=ResolvePage />
-                    <Route path=path!("me/close-account") view=AppCloseAccountPage />
+                    <Route path=path!("products") view={Lazy::<Products>::new()} />
+                    <Route path=path!("me") view={Lazy::<Me>::new()} />
+                    <Route path=path!("billing") view={Lazy::<Billing>::new()} />
+                    <Route path=path!("real-name") view={Lazy::<RealName>::new()} />
+                    <Route path=path!("payment-methods") view={Lazy::<PaymentMethods>::new()} />
+                    <Route path=path!("payment-methods/paypal/return") view={Lazy::<PaypalReturn>::new()} />
+                    <Route path=path!("unsubscribe") view={Lazy::<Unsubscribe>::new()} />
+                    <Route path=path!("unsubscribe/review/:instance_id") view={Lazy::<UnsubscribeReview>::new()} />
+                    <Route path=path!("unsubscribe/records/:id") view={Lazy::<UnsubscribeRecord>::new()} />
+                    <Route path=path!("ram-users") view={Lazy::<RamUsers>::new()} />
+                    <Route path=path!("security") view={Lazy::<Security>::new()} />
+                    <Route path=path!("closure") view={Lazy::<Closure>::new()} />
+                    <Route path=path!("closure/resolve") view={Lazy::<ClosureResolve>::new()} />
+                    <Route path=path!("me/close-account") view={Lazy::<AppCloseAccount>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -153,7 +143,7 @@ fn SignedIn() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match session.await {
                         // In the closure cool-down only the remaining time is shown (SPEC §6.3).
-                        Ok(s) if s.account.closing => Ok(EitherOf3::A(view! { <CoolDownScreen /> })),
+                        Ok(s) if s.account.closing => Ok(EitherOf3::A(cool_down_screen().await)),
                         Ok(_) => Ok(EitherOf3::B(view! { <Shell /> })),
                         Err(e) if e.code() == ErrorCode::Unauthenticated => {
                             Ok(EitherOf3::C(view! { <Redirect path="/signin" /> }))

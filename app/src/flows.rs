@@ -1,0 +1,98 @@
+//! The flows a visit may never reach, loaded on first use (issue 7's first-load budget).
+//!
+//! Each `#[lazy]` function below becomes a wasm chunk of its own when `.ci/build-app` splits
+//! the module, so the first load carries only sign-in, the shell and the overview. A flow's
+//! pages share one chunk: its first page fetches the rest with it, and code that several flows
+//! use goes into shared chunks fetched alongside. Every route here is `Lazy::<Route>::new()`.
+
+use crate::pages::{
+    billing::{BillingPage, RealNamePage},
+    closure::{
+        AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
+        SecurityPage,
+    },
+    me::MePage,
+    payment::{PaymentMethodsPage, PaypalReturnPage},
+    products::ProductsPage,
+    ram_users::RamUsersPage,
+    signin::RamSignInPage,
+    signup::{SignupPage, VerifyPage},
+    unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
+};
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+
+/// Declares the pages of one flow: an enum naming them, the lazily loaded function that
+/// renders one, and a route type per page for `Lazy::<Route>::new()`.
+macro_rules! flow {
+    ($flow:ident, $pages:ident { $($route:ident => $page:ident),+ $(,)? }) => {
+        #[derive(Clone, Copy)]
+        enum $pages {
+            $($route),+
+        }
+
+        #[lazy]
+        fn $flow(page: $pages) -> AnyView {
+            match page {
+                $($pages::$route => $page().into_any()),+
+            }
+        }
+
+        $(
+            pub struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $flow($pages::$route).await
+                }
+            }
+        )+
+    };
+}
+
+flow!(signup_flow, SignupPages {
+    Signup => SignupPage,
+    SignupVerify => VerifyPage,
+});
+
+flow!(account_flow, AccountPages {
+    Products => ProductsPage,
+    Me => MePage,
+    Billing => BillingPage,
+    RealName => RealNamePage,
+});
+
+flow!(payment_flow, PaymentPages {
+    PaymentMethods => PaymentMethodsPage,
+    PaypalReturn => PaypalReturnPage,
+});
+
+flow!(unsubscribe_flow, UnsubscribePages {
+    Unsubscribe => UnsubscribePage,
+    UnsubscribeReview => ReviewPage,
+    UnsubscribeRecord => RecordPage,
+});
+
+flow!(ram_flow, RamPages {
+    RamSignIn => RamSignInPage,
+    RamUsers => RamUsersPage,
+});
+
+flow!(closure_flow, ClosurePages {
+    ClosureStarted => ClosureStartedPage,
+    Security => SecurityPage,
+    Closure => ClosurePage,
+    ClosureResolve => ResolvePage,
+    AppCloseAccount => AppCloseAccountPage,
+});
+
+/// What a signed-in account in its cool-down sees instead of the console (SPEC §6.3): only
+/// such an account ever needs it.
+#[lazy]
+pub fn cool_down_screen() -> AnyView {
+    CoolDownScreen().into_any()
+}

@@ -94,15 +94,12 @@ pub async fn current_session() -> ApiResult<SessionInfo> {
 }
 
 pub async fn sign_out(csrf: Csrf<'_>) -> ApiResult<()> {
-    let response = with_csrf(Request::delete("/api/session"), csrf)
-        .send()
-        .await
-        .map_err(|_| ApiError::unreachable())?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(error_of(&response).await)
-    }
+    no_content(
+        with_csrf(Request::delete("/api/session"), csrf)
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// The id comes from the address bar: keep it to one path segment.
@@ -356,15 +353,7 @@ pub async fn create_ram_user(form: &RamUserForm, csrf: Csrf<'_>) -> ApiResult<Ra
 
 pub async fn delete_ram_user(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
     let path = format!("/api/ram-users/{}", segment(id));
-    let response = with_csrf(Request::delete(&path), csrf)
-        .send()
-        .await
-        .map_err(|_| ApiError::unreachable())?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(error_of(&response).await)
-    }
+    no_content(with_csrf(Request::delete(&path), csrf).send().await).await
 }
 
 fn with_csrf(request: RequestBuilder, csrf: Csrf<'_>) -> RequestBuilder {
@@ -407,9 +396,12 @@ async fn receive_text(response: Result<Response, gloo_net::Error>) -> ApiResult<
 }
 
 async fn error_of(response: &Response) -> ApiError {
-    match response.json::<ErrorBody>().await {
-        Ok(body) => ApiError(body),
-        Err(_) => ApiError::unexpected(response.status()),
+    let status = response.status();
+    match response.text().await {
+        Ok(body) => serde_json::from_str(&body)
+            .map(ApiError)
+            .unwrap_or_else(|_| ApiError::unexpected(status)),
+        Err(_) => ApiError::unexpected(status),
     }
 }
 

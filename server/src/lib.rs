@@ -195,6 +195,8 @@ pub fn router(state: AppState) -> Router {
 /// the browser). `.ci/build-app` writes a brotli and a gzip copy beside each file; a browser
 /// that accepts one gets it with its `Content-Encoding` and the original file's content type.
 /// `Vary: Accept-Encoding` keeps caches from handing a compressed body to one that does not.
+/// Under `/pkg/` (the app's code: its module, glue and lazily loaded chunks) a missing file is
+/// a 404: the index page in its place would reach the chunk loader as a broken module.
 fn site_service(site: &Path) -> Router {
     let index = ServeFile::new(site.join("index.html"))
         .precompressed_br()
@@ -203,7 +205,11 @@ fn site_service(site: &Path) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(index);
+    let code = ServeDir::new(site.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
+        .nest_service("/pkg", code)
         .fallback_service(files)
         .layer(SetResponseHeaderLayer::appending(
             header::VARY,

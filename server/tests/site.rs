@@ -105,3 +105,22 @@ async fn an_app_route_gets_the_brotli_index_page_as_html() {
     assert_eq!(header(&plain, CONTENT_ENCODING), None);
     assert_eq!(plain.bytes().await.unwrap(), INDEX);
 }
+
+#[tokio::test]
+async fn a_missing_file_of_the_app_code_is_not_found_rather_than_the_index_page() {
+    let app = spawn_app().await;
+    built_site(&app);
+
+    for path in ["/pkg/chunk_9999.wasm", "/pkg/__wasm_split.js"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            !header(&response, CONTENT_TYPE).is_some_and(|v| v.starts_with("text/html")),
+            "{path}: the index page must not stand in for code"
+        );
+    }
+    // A page of the app under any other path still gets the index page.
+    let page = fetch(&app, "/unsubscribe/records/42", None).await;
+    assert_eq!(page.bytes().await.unwrap(), INDEX);
+}

@@ -1,0 +1,44 @@
+import { expect, test } from '../fixtures/test';
+
+// The rarely used flows are split out of the first load (app/src/flows.rs, .ci/build-app):
+// their code arrives as wasm chunks the first time one of their pages is shown.
+
+/** Requests for a lazily loaded part of the app: a flow's chunk or code flows share. */
+const CHUNK = /\/pkg\/(split|chunk)_[^/]*\.wasm$/;
+
+test('the sign-in page needs no lazily loaded part; sign-up fetches its own on first use', async ({ page }) => {
+  const chunks: string[] = [];
+  page.on('request', (request) => {
+    if (CHUNK.test(new URL(request.url()).pathname)) chunks.push(request.url());
+  });
+
+  await page.goto('/signin');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(chunks, 'the first load is the main module alone').toEqual([]);
+
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
+  expect(chunks.some((url) => url.includes('signup_flow')), `sign-up's chunk: ${chunks.join(', ')}`).toBe(true);
+});
+
+test('a page whose code cannot be fetched says the app stopped and offers a reload', async ({ page }) => {
+  await page.route(CHUNK, (route) => route.abort('internetdisconnected'));
+
+  await page.goto('/signin');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.getByRole('link', { name: 'Sign up' }).click();
+
+  const notice = page.getByRole('alert').filter({ hasText: 'Account Center stopped' });
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('reload the page');
+
+  // With the network back, the offered reload starts the app again where it was (the
+  // navigation to sign-up never completed), and sign-up now loads.
+  await page.unroute(CHUNK);
+  await notice.getByRole('button', { name: 'Reload' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(notice).toBeHidden();
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
+});

@@ -40,7 +40,7 @@ impl Server {
     async fn start(data: &Path, log_name: &str) -> Server {
         let log_path = data.join(log_name);
         let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_account-center"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_account-center"))
             .args(["--mode", "dev", "--bind", "127.0.0.1:0"])
             .args(["--simulator-latency-ms", "1"])
             .arg("--data-dir")
@@ -64,6 +64,8 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "the server did not start: {}",
             std::fs::read_to_string(&log_path).unwrap_or_default()
@@ -453,18 +455,19 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
     server.sigkill();
 
     let account = owner.account_id.as_str();
-    let stream = stream.lock().unwrap();
-    let committed_unanswered = stream
-        .outcomes
-        .values()
-        .filter(|o| matches!(o, Outcome::CommittedUnanswered))
-        .count();
     let settled_again = scalar(
         &db,
         "SELECT COUNT(*) FROM jobs WHERE kind = 'refund_settle' AND attempts > 1 AND subject IN (SELECT id FROM refunds WHERE account_id = $1)",
         account,
     )
     .await;
+    // Everything the stream saw, out of its lock: the checks below await the database.
+    let stream = std::mem::take(&mut *stream.lock().unwrap());
+    let committed_unanswered = stream
+        .outcomes
+        .values()
+        .filter(|o| matches!(o, Outcome::CommittedUnanswered))
+        .count();
     eprintln!(
         "{} kills; {} requests unanswered and retried; {committed_unanswered} unsubscribes committed whose answer was lost; {settled_again} refund settlements taken again after a kill",
         KILL_AFTER_ANSWERS.len() + SETTLED_BEFORE_KILL.len(),

@@ -391,7 +391,7 @@ async fn nginx_in_front_of(prefix: &Path, a: &str, b: &str) -> Nginx {
     assert!(!config.contains("{{"), "every mark is filled");
     let file = prefix.join("nginx.conf");
     std::fs::write(&file, config).unwrap();
-    let child = std::process::Command::new(nginx_binary())
+    let mut child = std::process::Command::new(nginx_binary())
         .arg("-p")
         .arg(prefix)
         .arg("-c")
@@ -409,6 +409,8 @@ async fn nginx_in_front_of(prefix: &Path, a: &str, b: &str) -> Nginx {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "nginx did not answer: {}",
         std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default()

@@ -41,10 +41,7 @@ async fn fetch(app: &TestApp, path: &str, accept: Option<&str>) -> reqwest::Resp
     response
 }
 
-fn header<'a>(
-    response: &'a reqwest::Response,
-    name: reqwest::header::HeaderName,
-) -> Option<&'a str> {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())
 }
 

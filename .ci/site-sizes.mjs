@@ -17,10 +17,17 @@ if (!site || !Number.isFinite(Number(budgetKb))) {
 }
 const budget = Number(budgetKb) * 1000;
 
-// What a first visit fetches: the page, its stylesheet and icon, the JS glue, the loader of the
-// lazily loaded pages (app.js imports it) and the main module. The pages' own chunks
-// (pkg/split_*.wasm and their shared chunks) come later, when a page is first shown.
-const FIRST_LOAD = ['index.html', 'main.css', 'favicon.svg', 'pkg/app.js', 'pkg/__wasm_split.js', 'pkg/app_bg.wasm'];
+// What a first visit fetches: the page, its stylesheet and icon, and from the build's folder
+// (pkg/<build>/) the JS glue, the loader of the lazily loaded flows (app.js imports it) and the
+// main module. The flows' own chunks (split_*.wasm, chunk_*.wasm) come later, when a page of
+// theirs is first shown.
+const builds = readdirSync(join(site, 'pkg'));
+if (builds.length !== 1) {
+  console.error(`expected one build folder in ${site}/pkg, found: ${builds.join(', ')}`);
+  process.exit(1);
+}
+const pkg = `pkg/${builds[0]}`;
+const FIRST_LOAD = ['index.html', 'main.css', 'favicon.svg', ...['app.js', '__wasm_split.js', 'app_bg.wasm'].map((f) => `${pkg}/${f}`)];
 const COMPRESSIBLE = new Set(['.html', '.css', '.js', '.mjs', '.wasm', '.svg', '.json', '.txt']);
 const TEXT = new Set(['.html', '.css', '.js', '.mjs', '.svg', '.json', '.txt']);
 
@@ -51,8 +58,8 @@ for (const path of files(site)) {
 }
 
 const row = (name, s) =>
-  console.log(`${name.padEnd(24)} ${String(s.raw).padStart(10)} ${String(s.gzip).padStart(10)} ${String(s.brotli).padStart(10)}`);
-console.log(`\n${'first-load file'.padEnd(24)} ${'raw'.padStart(10)} ${'gzip -9'.padStart(10)} ${'brotli 11'.padStart(10)}`);
+  console.log(`${name.padEnd(40)} ${String(s.raw).padStart(10)} ${String(s.gzip).padStart(10)} ${String(s.brotli).padStart(10)}`);
+console.log(`\n${'first-load file'.padEnd(40)} ${'raw'.padStart(10)} ${'gzip -9'.padStart(10)} ${'brotli 11'.padStart(10)}`);
 const total = { raw: 0, gzip: 0, brotli: 0 };
 for (const name of FIRST_LOAD) {
   const s = sizes.get(name);
@@ -68,7 +75,7 @@ row('total', total);
 const later = { raw: 0, gzip: 0, brotli: 0 };
 let chunks = 0;
 for (const [name, s] of sizes) {
-  if (!name.startsWith('pkg/') || !name.endsWith('.wasm') || FIRST_LOAD.includes(name)) continue;
+  if (!name.startsWith(`${pkg}/`) || !name.endsWith('.wasm') || FIRST_LOAD.includes(name)) continue;
   chunks += 1;
   for (const k of Object.keys(later)) later[k] += s[k];
 }

@@ -4,7 +4,7 @@ import { expect, test } from '../fixtures/test';
 // their code arrives as wasm chunks the first time one of their pages is shown.
 
 /** Requests for a lazily loaded part of the app: a flow's chunk or code flows share. */
-const CHUNK = /\/pkg\/(split|chunk)_[^/]*\.wasm$/;
+const CHUNK = /\/pkg\/[0-9a-f]+\/(split|chunk)_[^/]*\.wasm$/;
 
 test('the sign-in page needs no lazily loaded part; sign-up fetches its own on first use', async ({ page }) => {
   const chunks: string[] = [];

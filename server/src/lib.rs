@@ -38,7 +38,9 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -195,8 +197,11 @@ pub fn router(state: AppState) -> Router {
 /// the browser). `.ci/build-app` writes a brotli and a gzip copy beside each file; a browser
 /// that accepts one gets it with its `Content-Encoding` and the original file's content type.
 /// `Vary: Accept-Encoding` keeps caches from handing a compressed body to one that does not.
-/// Under `/pkg/` (the app's code: its module, glue and lazily loaded chunks) a missing file is
-/// a 404: the index page in its place would reach the chunk loader as a broken module.
+///
+/// The app's code lives in `/pkg/<build>/`, a folder named by its content, so a browser may
+/// keep it for a year; everything else (index.html, which names the current build, and the
+/// stylesheet) is checked again on every visit. Under `/pkg/` a missing file is a 404: the index page in its place
+/// would reach the chunk loader as a broken module.
 fn site_service(site: &Path) -> Router {
     let index = ServeFile::new(site.join("index.html"))
         .precompressed_br()
@@ -209,8 +214,27 @@ fn site_service(site: &Path) -> Router {
         .precompressed_br()
         .precompressed_gzip();
     Router::new()
-        .nest_service("/pkg", code)
-        .fallback_service(files)
+        .nest_service(
+            "/pkg",
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    |response: &axum::http::Response<ServeFileSystemResponseBody>| {
+                        response.status().is_success().then(|| {
+                            HeaderValue::from_static("public, max-age=31536000, immutable")
+                        })
+                    },
+                ))
+                .service(code),
+        )
+        .fallback_service(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                ))
+                .service(files),
+        )
         .layer(SetResponseHeaderLayer::appending(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),

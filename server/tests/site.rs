@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use std::path::Path;
 
 const WASM: &[u8] = b"\0asm\x01\0\0\0 the module itself";
@@ -120,4 +120,32 @@ async fn a_missing_file_of_the_app_code_is_not_found_rather_than_the_index_page(
     // A page of the app under any other path still gets the index page.
     let page = fetch(&app, "/unsubscribe/records/42", None).await;
     assert_eq!(page.bytes().await.unwrap(), INDEX);
+}
+
+#[tokio::test]
+async fn the_build_folder_is_kept_for_a_year_and_the_index_page_is_checked_on_every_visit() {
+    let app = spawn_app().await;
+    built_site(&app);
+
+    let module = fetch(&app, "/pkg/app_bg.wasm", Some("br")).await;
+    assert_eq!(
+        header(&module, CACHE_CONTROL),
+        Some("public, max-age=31536000, immutable")
+    );
+
+    // index.html names the current build's folder: a browser must not keep an old one.
+    for path in ["/", "/billing", "/index.html"] {
+        let page = fetch(&app, path, Some("br")).await;
+        assert_eq!(header(&page, CACHE_CONTROL), Some("no-cache"), "{path}");
+    }
+
+    // A missing file is not to be kept: the next deploy may bring it.
+    let missing = app
+        .client
+        .get(app.url("/pkg/chunk_9999.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&missing, CACHE_CONTROL), None);
 }

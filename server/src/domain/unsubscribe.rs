@@ -256,12 +256,15 @@ pub async fn list(
                 to,
             };
             let (conditions, next) = filter.sql();
+            // One connection for both statements: each trip through the pool costs a ping on
+            // release and, under load, another wait in its queue.
+            let mut conn = state.db.acquire().await?;
             let counts: Vec<(String, String, Flag, Flag, i64)> = filter
                 .bind(sqlx::query_as(&format!(
                     "SELECT product, resource_kind, activated, used, COUNT(*) FROM instances WHERE {conditions}
                      GROUP BY product, resource_kind, activated, used"
                 )))
-                .fetch_all(&state.db)
+                .fetch_all(&mut *conn)
                 .await?;
             let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
                 BTreeMap::new();
@@ -296,8 +299,9 @@ pub async fn list(
                 )))
                 .bind(i64::from(page_size))
                 .bind(offset as i64)
-                .fetch_all(&state.db)
+                .fetch_all(&mut *conn)
                 .await?;
+            drop(conn);
             for same_instance in rows.chunk_by(|a, b| a.instance.id == b.instance.id) {
                 let orders: Vec<OrderRow> =
                     same_instance.iter().filter_map(PageRow::order).collect();

@@ -2,6 +2,7 @@
 //! Every state-changing request of a signed-in session must echo the session's CSRF token.
 
 use crate::db::Tx;
+use crate::domain::account;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -11,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use shared::api::Permission;
+use shared::api::{AccountView, Permission};
 use std::net::SocketAddr;
 
 pub const COOKIE: &str = "ac_session";
@@ -173,19 +174,35 @@ fn allowed_while_closing(method: &Method, path: &str) -> bool {
     )
 }
 
-async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
+/// The session's columns, and what they are read from: a live session by its token's hash.
+const SESSION_COLUMNS: &str =
+    "s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
+    r.username, r.permissions, a.status AS account_status, s.identity_verified_at";
+const SESSION_FROM: &str = "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
+    WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+/// The request's live session row, with `extra_columns` of `accounts a` when not empty.
+async fn fetch<R>(parts: &Parts, state: &AppState, extra_columns: &str) -> Result<R, ApiError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-    let row: SessionRow = sqlx::query_as(
-        "SELECT s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
-                r.username, r.permissions, a.status AS account_status, s.identity_verified_at
-         FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
-    )
-    .bind(hash_token(&token))
-    .bind(state.clock.now_ms())
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(ApiError::Unauthenticated)?;
+    let sql = if extra_columns.is_empty() {
+        format!("SELECT {SESSION_COLUMNS} {SESSION_FROM}")
+    } else {
+        format!("SELECT {SESSION_COLUMNS}, {extra_columns} {SESSION_FROM}")
+    };
+    sqlx::query_as(&sql)
+        .bind(hash_token(&token))
+        .bind(state.clock.now_ms())
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+/// What every signed-in request checks of its session: the account not cooling down before
+/// closure (bar a few reads), and the CSRF token on writes.
+fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
     if row.account_status == "closing" && !allowed_while_closing(&parts.method, parts.uri.path()) {
         return Err(ApiError::AccountClosing);
     }
@@ -218,6 +235,32 @@ async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiErro
         identity_verified_at: row.identity_verified_at,
         ram_user,
     })
+}
+
+async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
+    check(parts, fetch(parts, state, "").await?)
+}
+
+/// A [`MemberSession`] and its account as the owner sees it, read in one statement: the app
+/// asks `GET /api/session` on every page load.
+pub struct SessionAndAccount(pub CurrentSession, pub AccountView);
+
+#[derive(sqlx::FromRow)]
+struct SessionAndAccountRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    #[sqlx(flatten)]
+    account: account::ViewRow,
+}
+
+impl FromRequestParts<AppState> for SessionAndAccount {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let row: SessionAndAccountRow = fetch(parts, state, &account::VIEW_COLUMNS).await?;
+        let session = check(parts, row.session)?;
+        Ok(SessionAndAccount(session, account::view_of(row.account)?))
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentSession {

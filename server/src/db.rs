@@ -65,6 +65,20 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
             Backend::Postgres => 16,
         })
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection when it goes back to the pool, and by default again when it
+        // is taken out: on SQLite each ping is a round trip to the connection's thread, on
+        // PostgreSQL one over the network, and a signed-in read paid two for every query.
+        // A connection released within the last second passed its release ping just now;
+        // only one idle for longer (the server may have dropped it) is pinged before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -85,6 +99,9 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
     Ok(pool)
 }
+
+/// How long a pooled connection may sit unused before it is pinged again before use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// Runs the migrations of the pool's database: `migrations/sqlite` or `migrations/postgres`,
 /// the same tables, columns and indexes (the `schema` test compares them).

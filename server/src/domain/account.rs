@@ -7,6 +7,8 @@ use crate::error::ApiError;
 use shared::account::Channel;
 use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
+use shared::money::Money;
+use std::sync::LazyLock;
 
 pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar::<_, Flag>(
@@ -18,8 +20,25 @@ pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
     .map(bool::from)
 }
 
+/// The columns [`ViewRow`] reads, of `accounts a`: the account, its next steps and its credit
+/// in one statement. `GET /api/session` reads them on every page load with the session itself
+/// (see `auth::SessionAndAccount`), and each statement is a round trip to the database.
+pub static VIEW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "a.status, a.id, a.uid, a.email, a.country, a.verified_channel, a.email_verified_at, a.phone,
+         a.phone_verified_at, a.created_at,
+         EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = a.id) AS has_address,
+         EXISTS (SELECT 1 FROM payment_methods WHERE account_id = a.id) AS has_method,
+         EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = a.id) AS real_name,
+         (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
+          WHERE account_id = a.id AND bucket = '{}' AND currency = '{}') AS credit_minor",
+        ledger::Bucket::Credit.as_str(),
+        ledger::ACCOUNT_CURRENCY.code(),
+    )
+});
+
 #[derive(sqlx::FromRow)]
-struct Row {
+pub struct ViewRow {
     status: String,
     id: String,
     uid: String,
@@ -30,30 +49,34 @@ struct Row {
     phone: Option<String>,
     phone_verified_at: Option<i64>,
     created_at: i64,
+    #[sqlx(try_from = "Flag")]
+    has_address: bool,
+    #[sqlx(try_from = "Flag")]
+    has_method: bool,
+    #[sqlx(try_from = "Flag")]
+    real_name: bool,
+    credit_minor: i64,
 }
 
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
-    let row: Row = sqlx::query_as(
-        "SELECT status, id, uid, email, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at
-         FROM accounts WHERE id = $1",
-    )
+    let row: ViewRow = sqlx::query_as(&format!(
+        "SELECT {} FROM accounts a WHERE a.id = $1",
+        *VIEW_COLUMNS
+    ))
     .bind(account_id)
     .fetch_optional(db)
     .await?
     .ok_or(ApiError::Unauthenticated)?;
+    view_of(row)
+}
+
+pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
     let country = Country::parse(&row.country)
         .map_err(|_| anyhow::anyhow!("stored country {}", row.country))?;
     let verified_channel = Channel::parse(&row.verified_channel)
         .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.verified_channel))?;
     let both_verified = row.email_verified_at.is_some() && row.phone_verified_at.is_some();
-    let (Flag(has_address), Flag(has_method), Flag(real_name)) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = $1),
-                EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1),
-                EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
-    )
-    .bind(account_id)
-    .fetch_one(db)
-    .await?;
+    let (has_address, has_method, real_name) = (row.has_address, row.has_method, row.real_name);
     Ok(AccountView {
         id: row.id,
         uid: row.uid,
@@ -81,7 +104,7 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
                 done: real_name,
             },
         ],
-        credit_balance: ledger::balance(db, account_id, ledger::Bucket::Credit).await?,
+        credit_balance: Money::from_minor(row.credit_minor, ledger::ACCOUNT_CURRENCY),
         closing: row.status == "closing",
         real_name: if real_name {
             RealNameStatus::Verified

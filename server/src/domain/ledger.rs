@@ -16,7 +16,7 @@ pub enum Bucket {
 }
 
 impl Bucket {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Cash => "cash",
             Bucket::Credit => "credit",

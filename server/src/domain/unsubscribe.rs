@@ -67,7 +67,6 @@ impl InstanceRow {
 #[derive(sqlx::FromRow, Clone)]
 struct OrderRow {
     id: String,
-    instance_id: String,
     starts_at: i64,
     ends_at: i64,
     cash_minor: i64,
@@ -95,7 +94,7 @@ impl OrderRow {
 
 const INSTANCE_COLUMNS: &str =
     "id, product, region, billing, resource_kind, activated, used, status, created_at, expires_at";
-const ORDER_COLUMNS: &str = "id, instance_id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at";
+const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at";
 
 /// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
 fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
@@ -113,29 +112,94 @@ fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
     Ok(if end_of_day { day + 86_400_000 } else { day })
 }
 
-/// Paid orders still in force (running or pending) of these instances, by instance.
-async fn orders_of(
-    db: &db::Db,
-    ids: &[String],
-) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
-    let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
-    for chunk in ids.chunks(200) {
-        let marks = db::placeholders(1, chunk.len());
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id IN ({marks}) ORDER BY starts_at"
-        );
-        let mut query = sqlx::query_as::<_, OrderRow>(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for order in query.fetch_all(db).await? {
-            by_instance
-                .entry(order.instance_id.clone())
-                .or_default()
-                .push(order);
-        }
+/// An instance of a listed page beside one of its paid orders still in force (running or
+/// pending), or beside none: the page and its orders come in one statement.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    instance: InstanceRow,
+    order_id: Option<String>,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    cash_minor: Option<i64>,
+    credit_minor: Option<i64>,
+    currency: Option<String>,
+    paid_with: Option<String>,
+    payment_method_id: Option<String>,
+    paid_at: Option<i64>,
+}
+
+impl PageRow {
+    fn order(&self) -> Option<OrderRow> {
+        Some(OrderRow {
+            id: self.order_id.clone()?,
+            starts_at: self.starts_at?,
+            ends_at: self.ends_at?,
+            cash_minor: self.cash_minor?,
+            credit_minor: self.credit_minor?,
+            currency: self.currency.clone()?,
+            paid_with: self.paid_with.clone()?,
+            payment_method_id: self.payment_method_id.clone(),
+            paid_at: self.paid_at?,
+        })
     }
-    Ok(by_instance)
+}
+
+/// The resource tab's filter as SQL holding only the conditions asked for. A form such as
+/// `($2 IS NULL OR product = $2)` keeps one statement for every query, but the database then
+/// cannot look the product up in `instances_listing` (SQLite) nor in a generic plan
+/// (PostgreSQL): it counted every running instance of the account for each page.
+struct ResourceFilter<'a> {
+    account_id: &'a str,
+    product: Option<&'a str>,
+    instance_like: Option<&'a str>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl<'a> ResourceFilter<'a> {
+    /// The `WHERE` conditions, and the number of the next free placeholder.
+    fn sql(&self) -> (String, usize) {
+        let mut sql =
+            String::from("account_id = $1 AND status = 'running' AND billing = 'subscription'");
+        let mut next = 2;
+        for (asked, condition) in [
+            (self.product.is_some(), "product ="),
+            (self.instance_like.is_some(), "id LIKE"),
+            (self.from.is_some(), "created_at >="),
+            (self.to.is_some(), "created_at <"),
+        ] {
+            if asked {
+                sql.push_str(&format!(" AND {condition} ${next}"));
+                next += 1;
+            }
+        }
+        (sql, next)
+    }
+
+    /// Binds the values of [`ResourceFilter::sql`]'s placeholders, in its order.
+    fn bind<'q, O>(
+        &self,
+        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+    {
+        let mut query = query.bind(self.account_id);
+        if let Some(product) = self.product {
+            query = query.bind(product);
+        }
+        if let Some(like) = self.instance_like {
+            query = query.bind(like);
+        }
+        if let Some(from) = self.from {
+            query = query.bind(from);
+        }
+        if let Some(to) = self.to {
+            query = query.bind(to);
+        }
+        query
+    }
 }
 
 pub async fn list(
@@ -184,21 +248,24 @@ pub async fn list(
         UnsubscribeTab::Resource => {
             // Counted and grouped in SQL, and only the page's rows read: an account with
             // thousands of instances sent every one of them through the driver for each page.
-            let filter = "FROM instances
-                 WHERE account_id = $1 AND status = 'running' AND billing = 'subscription'
-                   AND ($2 IS NULL OR product = $2) AND ($3 IS NULL OR id LIKE $3)
-                   AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5)";
-            let counts: Vec<(String, String, Flag, Flag, i64)> = sqlx::query_as(&format!(
-                "SELECT product, resource_kind, activated, used, COUNT(*) {filter}
-                 GROUP BY product, resource_kind, activated, used"
-            ))
-            .bind(account_id)
-            .bind(product)
-            .bind(&instance_like)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&state.db)
-            .await?;
+            let filter = ResourceFilter {
+                account_id,
+                product,
+                instance_like: instance_like.as_deref(),
+                from,
+                to,
+            };
+            let (conditions, next) = filter.sql();
+            // One connection for both statements: each trip through the pool costs a ping on
+            // release and, under load, another wait in its queue.
+            let mut conn = state.db.acquire().await?;
+            let counts: Vec<(String, String, Flag, Flag, i64)> = filter
+                .bind(sqlx::query_as(&format!(
+                    "SELECT product, resource_kind, activated, used, COUNT(*) FROM instances WHERE {conditions}
+                     GROUP BY product, resource_kind, activated, used"
+                )))
+                .fetch_all(&mut *conn)
+                .await?;
             let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
                 BTreeMap::new();
             for (product, resource_kind, Flag(activated), Flag(used), count) in counts {
@@ -220,23 +287,26 @@ pub async fn list(
                     },
                 )
                 .collect();
-            let page_rows: Vec<InstanceRow> = sqlx::query_as(&format!(
-                "SELECT {INSTANCE_COLUMNS} {filter} ORDER BY created_at DESC, id LIMIT $6 OFFSET $7"
-            ))
-            .bind(account_id)
-            .bind(product)
-            .bind(&instance_like)
-            .bind(from)
-            .bind(to)
-            .bind(i64::from(page_size))
-            .bind(offset as i64)
-            .fetch_all(&state.db)
-            .await?;
-            let ids: Vec<String> = page_rows.iter().map(|r| r.id.clone()).collect();
-            let orders = orders_of(&state.db, &ids).await?;
-            for row in page_rows {
-                let orders = orders.get(&row.id).cloned().unwrap_or_default();
-                list.resources.push(resource_view(&row, &orders, now));
+            let rows: Vec<PageRow> = filter
+                .bind(sqlx::query_as(&format!(
+                    "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
+                            o.paid_with, o.payment_method_id, o.paid_at
+                     FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {conditions}
+                           ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
+                     LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
+                     ORDER BY p.created_at DESC, p.id, o.starts_at, o.id",
+                    next + 1
+                )))
+                .bind(i64::from(page_size))
+                .bind(offset as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+            drop(conn);
+            for same_instance in rows.chunk_by(|a, b| a.instance.id == b.instance.id) {
+                let orders: Vec<OrderRow> =
+                    same_instance.iter().filter_map(PageRow::order).collect();
+                list.resources
+                    .push(resource_view(&same_instance[0].instance, &orders, now));
             }
         }
         UnsubscribeTab::Renewal => {
@@ -686,4 +756,39 @@ pub async fn unsubscribe_renewals(
         records: vec![record(&state.db, account_id, &id).await?],
         total_refund: total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filter_numbers_only_the_conditions_asked_for() {
+        let mut filter = ResourceFilter {
+            account_id: "acc",
+            product: None,
+            instance_like: None,
+            from: None,
+            to: None,
+        };
+        let base = "account_id = $1 AND status = 'running' AND billing = 'subscription'";
+        assert_eq!(filter.sql(), (base.to_owned(), 2));
+        filter.product = Some("rds");
+        filter.to = Some(5);
+        assert_eq!(
+            filter.sql(),
+            (format!("{base} AND product = $2 AND created_at < $3"), 4)
+        );
+        filter.instance_like = Some("%i-1%");
+        filter.from = Some(1);
+        assert_eq!(
+            filter.sql(),
+            (
+                format!(
+                    "{base} AND product = $2 AND id LIKE $3 AND created_at >= $4 AND created_at < $5"
+                ),
+                6
+            )
+        );
+    }
 }

@@ -1,4 +1,4 @@
-use crate::auth::{self, ClientIp, MemberSession, NewSession};
+use crate::auth::{self, ClientIp, MemberSession, NewSession, SessionAndAccount};
 use crate::clock::rfc3339;
 use crate::domain::{account, ram, session};
 use crate::error::{ApiError, Json};
@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
-use shared::api::{RamSignInForm, ReauthForm, SessionInfo, SignInForm};
+use shared::api::{AccountView, RamSignInForm, ReauthForm, SessionInfo, SignInForm};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -24,12 +24,23 @@ async fn info(
     csrf_token: String,
     expires_at: i64,
 ) -> Result<SessionInfo, ApiError> {
+    let account = account::view(&state.db, account_id).await?;
+    info_with(state, account, ram_user_id, csrf_token, expires_at).await
+}
+
+async fn info_with(
+    state: &AppState,
+    account: AccountView,
+    ram_user_id: Option<&str>,
+    csrf_token: String,
+    expires_at: i64,
+) -> Result<SessionInfo, ApiError> {
     let ram_user = match ram_user_id {
-        Some(id) => Some(ram::view(state, account_id, id).await?),
+        Some(id) => Some(ram::view(state, &account.id, id).await?),
         None => None,
     };
     Ok(SessionInfo {
-        account: account::view(&state.db, account_id).await?,
+        account,
         csrf_token,
         expires_at: rfc3339(expires_at),
         ram_user,
@@ -92,15 +103,15 @@ async fn sign_in_ram_user(
     responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody)))]
 async fn current(
     State(state): State<AppState>,
-    MemberSession(session): MemberSession,
+    SessionAndAccount(session, account): SessionAndAccount,
 ) -> Result<Json<SessionInfo>, ApiError> {
     let ram_user_id = session.ram_user.as_ref().map(|u| u.id.as_str());
     Ok(Json(
-        info(
+        info_with(
             &state,
-            &session.account_id,
+            account,
             ram_user_id,
-            session.csrf_token.clone(),
+            session.csrf_token,
             session.expires_at,
         )
         .await?,

@@ -14,6 +14,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use shared::api::{AccountView, Permission};
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 pub const COOKIE: &str = "ac_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -181,18 +182,24 @@ const SESSION_COLUMNS: &str =
 const SESSION_FROM: &str = "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
     WHERE s.token_hash = $1 AND s.expires_at > $2";
 
-/// The request's live session row, with `extra_columns` of `accounts a` when not empty.
-async fn fetch<R>(parts: &Parts, state: &AppState, extra_columns: &str) -> Result<R, ApiError>
+/// A live session by its token's hash.
+static SESSION_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SESSION_COLUMNS} {SESSION_FROM}"));
+/// The same, with the account's view columns ([`account::VIEW_COLUMNS`]).
+static SESSION_AND_ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {} {SESSION_FROM}",
+        *account::VIEW_COLUMNS
+    )
+});
+
+/// The request's live session row, read by `sql` (one of the two above).
+async fn fetch<R>(parts: &Parts, state: &AppState, sql: &str) -> Result<R, ApiError>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-    let sql = if extra_columns.is_empty() {
-        format!("SELECT {SESSION_COLUMNS} {SESSION_FROM}")
-    } else {
-        format!("SELECT {SESSION_COLUMNS}, {extra_columns} {SESSION_FROM}")
-    };
-    sqlx::query_as(&sql)
+    sqlx::query_as(sql)
         .bind(hash_token(&token))
         .bind(state.clock.now_ms())
         .fetch_optional(&state.db)
@@ -238,7 +245,7 @@ fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
 }
 
 async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
-    check(parts, fetch(parts, state, "").await?)
+    check(parts, fetch(parts, state, &SESSION_SQL).await?)
 }
 
 /// A [`MemberSession`] and its account as the owner sees it, read in one statement: the app
@@ -257,7 +264,7 @@ impl FromRequestParts<AppState> for SessionAndAccount {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let row: SessionAndAccountRow = fetch(parts, state, &account::VIEW_COLUMNS).await?;
+        let row: SessionAndAccountRow = fetch(parts, state, &SESSION_AND_ACCOUNT_SQL).await?;
         let session = check(parts, row.session)?;
         Ok(SessionAndAccount(session, account::view_of(row.account)?))
     }

@@ -59,14 +59,13 @@ pub struct ViewRow {
 }
 
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
-    let row: ViewRow = sqlx::query_as(&format!(
-        "SELECT {} FROM accounts a WHERE a.id = $1",
-        *VIEW_COLUMNS
-    ))
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(ApiError::Unauthenticated)?;
+    static VIEW_SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {} FROM accounts a WHERE a.id = $1", *VIEW_COLUMNS));
+    let row: ViewRow = sqlx::query_as(&VIEW_SQL)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     view_of(row)
 }
 

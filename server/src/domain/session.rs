@@ -32,28 +32,17 @@ pub async fn check_throttle(
     client: &str,
     now: i64,
 ) -> Result<(), ApiError> {
-    let (email_failures, email_last, client_failures, client_last): (
-        i64,
-        Option<i64>,
-        i64,
-        Option<i64>,
-    ) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $5),
-                (SELECT MAX(at) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $5),
-                (SELECT COUNT(*) FROM rate_events WHERE scope = $3 AND subject = $4 AND at >= $5),
-                (SELECT MAX(at) FROM rate_events WHERE scope = $3 AND subject = $4 AND at >= $5)",
+    let windows = rate_limit::two_windows(
+        &state.db,
+        ("signin_failed_email", email),
+        ("signin_failed_client", client),
+        now - WINDOW_MS,
     )
-    .bind("signin_failed_email")
-    .bind(email)
-    .bind("signin_failed_client")
-    .bind(client)
-    .bind(now - WINDOW_MS)
-    .fetch_one(&state.db)
     .await?;
-    for (failures, last, free) in [
-        (email_failures, email_last, FREE_FAILURES_PER_EMAIL),
-        (client_failures, client_last, FREE_FAILURES_PER_CLIENT),
-    ] {
+    for ((failures, last), free) in windows
+        .into_iter()
+        .zip([FREE_FAILURES_PER_EMAIL, FREE_FAILURES_PER_CLIENT])
+    {
         if let (Some(wait), Some(last)) = (wait_after(failures, free), last)
             && now < last + wait
         {

@@ -1,13 +1,14 @@
 //! Routes, and who is signed in.
 
 use crate::api::{self, ApiError};
-use crate::components::{AuthFrame, Shell, set_title};
+use crate::components::{AuthFrame, set_title};
 use crate::flows::{
-    AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, PaymentMethods,
-    PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup, SignupVerify,
-    Unsubscribe, UnsubscribeRecord, UnsubscribeReview, cool_down_screen,
+    AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, Overview,
+    PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup,
+    SignupVerify, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, console_shell,
+    cool_down_screen,
 };
-use crate::pages::{home::HomePage, signin::SignInPage};
+use crate::pages::signin::SignInPage;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::components::{A, ParentRoute, Redirect, Route, Router, Routes};
@@ -85,7 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin/ram") view={Lazy::<RamSignIn>::new()} />
                 <Route path=path!("/closure/started") view={Lazy::<ClosureStarted>::new()} />
                 <ParentRoute path=path!("") view=SignedIn>
-                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("") view={Lazy::<Overview>::new()} />
                     <Route path=path!("products") view={Lazy::<Products>::new()} />
                     <Route path=path!("me") view={Lazy::<Me>::new()} />
                     <Route path=path!("billing") view={Lazy::<Billing>::new()} />
@@ -144,7 +145,7 @@ fn SignedIn() -> impl IntoView {
                     match session.await {
                         // In the closure cool-down only the remaining time is shown (SPEC §6.3).
                         Ok(s) if s.account.closing => Ok(EitherOf3::A(cool_down_screen().await)),
-                        Ok(_) => Ok(EitherOf3::B(view! { <Shell /> })),
+                        Ok(_) => Ok(EitherOf3::B(console_shell().await)),
                         Err(e) if e.code() == ErrorCode::Unauthenticated => {
                             Ok(EitherOf3::C(view! { <Redirect path="/signin" /> }))
                         }

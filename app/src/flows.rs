@@ -1,16 +1,19 @@
 //! The flows a visit may never reach, loaded on first use (issue 7's first-load budget).
 //!
 //! Each `#[lazy]` function below becomes a wasm chunk of its own when `.ci/build-app` splits
-//! the module, so the first load carries only sign-in, the shell and the overview. A flow's
+//! the module, so the first load carries only the router, sign-in and what every page needs;
+//! even the console's shell and overview come in a chunk, fetched once there is a session. A flow's
 //! pages share one chunk: its first page fetches the rest with it, and code that several flows
 //! use goes into shared chunks fetched alongside. Every route here is `Lazy::<Route>::new()`.
 
+use crate::components::Shell;
 use crate::pages::{
     billing::{BillingPage, RealNamePage},
     closure::{
         AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
         SecurityPage,
     },
+    home::HomePage,
     me::MePage,
     payment::{PaymentMethodsPage, PaypalReturnPage},
     products::ProductsPage,
@@ -52,6 +55,17 @@ macro_rules! flow {
             }
         )+
     };
+}
+
+flow!(console_flow, ConsolePages {
+    Overview => HomePage,
+    ConsoleShell => Shell,
+});
+
+/// The console's frame (top bar, navigation) around the signed-in pages; it shares its chunk
+/// with the overview, the page most visits open first.
+pub async fn console_shell() -> AnyView {
+    ConsoleShell::view(ConsoleShell).await
 }
 
 flow!(signup_flow, SignupPages {

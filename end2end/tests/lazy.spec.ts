@@ -1,3 +1,4 @@
+import { createAccount } from '../fixtures/accounts';
 import { expect, test } from '../fixtures/test';
 
 // The rarely used flows are split out of the first load (app/src/flows.rs, .ci/build-app):
@@ -20,6 +21,28 @@ test('the sign-in page needs no lazily loaded part; sign-up fetches its own on f
   await page.getByRole('link', { name: 'Sign up' }).click();
   await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
   expect(chunks.some((url) => url.includes('signup_flow')), `sign-up's chunk: ${chunks.join(', ')}`).toBe(true);
+});
+
+test('the console comes in its own chunk, fetched only once the server confirms a session', async ({
+  page,
+}, testInfo) => {
+  const chunks: string[] = [];
+  page.on('request', (request) => {
+    if (CHUNK.test(new URL(request.url()).pathname)) chunks.push(request.url());
+  });
+
+  // Signed out, the overview's address ends on sign-in without fetching the console.
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(chunks, 'a signed-out visit fetches no lazily loaded part').toEqual([]);
+
+  // Signed in, the same address shows the shell and the overview from the console's chunk.
+  await createAccount(page.request, testInfo);
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByRole('banner').getByRole('link', { name: 'Account Center' })).toBeVisible();
+  expect(chunks.some((url) => url.includes('console_flow')), `the console's chunk: ${chunks.join(', ')}`).toBe(true);
 });
 
 test('a page whose code cannot be fetched says the app stopped and offers a reload', async ({ page }) => {

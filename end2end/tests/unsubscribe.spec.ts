@@ -37,6 +37,8 @@ test('unsubscribes one resource once both confirmations are ticked, and shows it
   await expect(page.getByRole('heading', { name: 'Unsubscribe Resource', level: 1 })).toBeVisible();
   await expect(page.getByText(id)).toBeVisible();
   await expect(page.getByText('Refund amount', { exact: true })).toBeVisible();
+  // Where the money goes is shown before anything is confirmed, and matches the record below.
+  await expect(page.getByText(`Refund to: Bank card VISA •••• ${card.slice(-4)}`)).toBeVisible();
   const now = page.getByRole('button', { name: 'Unsubscribe Now' });
   await expect(now).toBeDisabled();
   await page.getByRole('checkbox', { name: 'I have confirmed the refund amount.' }).check();
@@ -114,6 +116,7 @@ test('cancels a renewal that has not taken effect, choosing the updated expirati
   await expect(group.getByRole('radio')).toHaveCount(2);
   await expect(group.getByRole('radio').first()).toBeChecked();
   await expect(group.getByText('Refund USD 70.00', { exact: true })).toBeVisible();
+  await expect(group.getByText(/refund USD 35\.00 to Bank card VISA ••••/)).toHaveCount(2);
   await expectAccessible(page, 'renewal tab');
   await snapshot(page, testInfo, 'unsubscribe-renewals');
 

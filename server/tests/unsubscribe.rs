@@ -52,6 +52,13 @@ async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
     let refund: f64 = row["refund"]["amount"].as_str().unwrap().parse().unwrap();
     assert!((19.99..=20.0).contains(&refund), "{refund}");
     assert!(
+        row["refund_to"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bank card VISA"),
+        "{row}"
+    );
+    assert!(
         list["refund_rule"]
             .as_str()
             .unwrap()
@@ -372,6 +379,10 @@ async fn an_old_card_payment_is_refunded_to_the_balance() {
         .find(|r| r["cash_paid"]["amount"] == "120.00")
         .unwrap()
         .clone();
+    assert_eq!(
+        old["refund_to"], "Account balance",
+        "the list says so first"
+    );
     let id = old["instance_id"].as_str().unwrap();
     let body: Value = unsubscribe(&app, &[id]).await.json().await.unwrap();
     assert_eq!(
@@ -660,4 +671,53 @@ async fn the_last_page_is_empty_and_a_bad_query_is_a_json_error() {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(field))
         );
     }
+}
+
+#[tokio::test]
+async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_it_there() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("refundto").await;
+    let first = app.buy("ecs", 1, "default_method").await;
+    let second = app.buy("ecs", 1, "default_method").await;
+    app.post_once(
+        &format!("/api/instances/{second}/renew"),
+        "renew-second",
+        &json!({"period_months": 1}),
+    )
+    .await;
+    let refund_to = |list: &Value, id: &str| -> String {
+        list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["instance_id"] == id)
+            .map(|r| r["refund_to"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+
+    let list = tab(&app, "tab=resource").await;
+    let to_card = refund_to(&list, &first);
+    assert!(to_card.starts_with("Bank card VISA"), "{to_card}");
+    assert_eq!(refund_to(&list, &second), to_card);
+    let renewals = tab(&app, "tab=renewal").await;
+    assert_eq!(renewals["renewals"][0]["refund_to"], to_card.as_str());
+    let body: Value = unsubscribe(&app, &[&first]).await.json().await.unwrap();
+    assert_eq!(body["records"][0]["unsubscribe_to"], to_card.as_str());
+
+    // Once the card is removed it cannot take money back: the balance gets it, and the list
+    // says so before anything is unsubscribed.
+    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
+    let card = methods["methods"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.delete(&format!("/api/payment-methods/{card}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let list = tab(&app, "tab=resource").await;
+    assert_eq!(refund_to(&list, &second), "Account balance");
+    let renewals = tab(&app, "tab=renewal").await;
+    assert_eq!(renewals["renewals"][0]["refund_to"], "Account balance");
+    let body: Value = unsubscribe(&app, &[&second]).await.json().await.unwrap();
+    assert_eq!(body["records"][0]["unsubscribe_to"], "Account balance");
 }

@@ -17,7 +17,8 @@ use shared::api::{
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{
-    PaidPeriod, REFUND_RULE, RefundType, ResourceKind, refund, refund_destination, refund_type,
+    PaidPeriod, REFUND_RULE, RefundDestination, RefundType, ResourceKind, refund,
+    refund_destination, refund_type,
 };
 use std::collections::BTreeMap;
 
@@ -90,6 +91,68 @@ impl OrderRow {
         };
         refund(&period, refund_type, now)
     }
+
+    fn refund_destination(&self, method_still_bound: bool, now: i64) -> RefundDestination {
+        destination(&self.paid_with, self.paid_at, method_still_bound, now)
+    }
+}
+
+/// Where an order's refund goes at `now`: back the way it was paid while the seed's window
+/// lasts, unless that method was removed since (it cannot take the money back); otherwise the
+/// account balance.
+fn destination(
+    paid_with: &str,
+    paid_at: i64,
+    method_still_bound: bool,
+    now: i64,
+) -> RefundDestination {
+    if method_still_bound {
+        refund_destination(paid_with, paid_at, now)
+    } else {
+        RefundDestination::Balance
+    }
+}
+
+/// A pending renewal on the renewals tab, with its payment method while still bound.
+#[derive(sqlx::FromRow)]
+struct RenewalRow {
+    id: String,
+    instance_id: String,
+    product: String,
+    starts_at: i64,
+    ends_at: i64,
+    cash_minor: i64,
+    currency: String,
+    paid_with: String,
+    paid_at: i64,
+    method_label: Option<String>,
+}
+
+/// A refund's destination as the review and the records name it; `label` is the payment
+/// method's (e.g. "•••• 1111").
+fn destination_name(destination: &str, label: Option<&str>) -> String {
+    match (destination, label) {
+        ("balance", _) => "Account balance".to_owned(),
+        ("paypal", label) => label.unwrap_or("PayPal").to_owned(),
+        ("paytm", label) => label.unwrap_or("Paytm").to_owned(),
+        (_, Some(label)) => format!("Bank card {label}"),
+        (_, None) => "Bank card".to_owned(),
+    }
+}
+
+/// Where a set of refunds goes, each place named once in order: "No refund" when there is none.
+fn refund_to(names: impl IntoIterator<Item = String>) -> String {
+    let mut unique: Vec<String> = Vec::new();
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    if unique.is_empty() {
+        "No refund".to_owned()
+    } else {
+        unique.join("; ")
+    }
 }
 
 const INSTANCE_COLUMNS: &str =
@@ -127,6 +190,8 @@ struct PageRow {
     paid_with: Option<String>,
     payment_method_id: Option<String>,
     paid_at: Option<i64>,
+    /// The order's payment method, if it is still bound to the account.
+    method_label: Option<String>,
 }
 
 impl PageRow {
@@ -290,10 +355,11 @@ pub async fn list(
             let rows: Vec<PageRow> = filter
                 .bind(sqlx::query_as(&format!(
                     "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
-                            o.paid_with, o.payment_method_id, o.paid_at
+                            o.paid_with, o.payment_method_id, o.paid_at, m.label AS method_label
                      FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {conditions}
                            ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
                      LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
+                     LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
                      ORDER BY p.created_at DESC, p.id, o.starts_at, o.id",
                     next + 1
                 )))
@@ -303,16 +369,20 @@ pub async fn list(
                 .await?;
             drop(conn);
             for same_instance in rows.chunk_by(|a, b| a.instance.id == b.instance.id) {
-                let orders: Vec<OrderRow> =
-                    same_instance.iter().filter_map(PageRow::order).collect();
+                let orders: Vec<(OrderRow, Option<&str>)> = same_instance
+                    .iter()
+                    .filter_map(|r| Some((r.order()?, r.method_label.as_deref())))
+                    .collect();
                 list.resources
                     .push(resource_view(&same_instance[0].instance, &orders, now));
             }
         }
         UnsubscribeTab::Renewal => {
-            let renewals: Vec<(String, String, String, i64, i64, i64, String)> = sqlx::query_as(
-                "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency
+            let renewals: Vec<RenewalRow> = sqlx::query_as(
+                "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency,
+                        o.paid_with, o.paid_at, m.label AS method_label
                  FROM orders o JOIN instances i ON i.id = o.instance_id
+                 LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
                  WHERE o.account_id = $1 AND o.status = 'paid' AND o.starts_at > $6 AND i.status = 'running'
                    AND ($2 IS NULL OR i.product = $2) AND ($3 IS NULL OR i.id LIKE $3)
                    AND ($4 IS NULL OR o.created_at >= $4) AND ($5 IS NULL OR o.created_at < $5)
@@ -327,19 +397,23 @@ pub async fn list(
             .fetch_all(&state.db)
             .await?;
             list.total = renewals.len() as u32;
-            for (order_id, instance_id, product, starts_at, ends_at, cash, currency) in
-                renewals.into_iter().skip(offset).take(page_size as usize)
-            {
-                let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+            for r in renewals.into_iter().skip(offset).take(page_size as usize) {
+                let currency = Currency::parse(&r.currency).unwrap_or(Currency::USD);
+                // A renewal that has not started is refunded in full, the way it was paid.
+                let refund_to = refund_to((r.cash_minor > 0).then(|| {
+                    let to = destination(&r.paid_with, r.paid_at, r.method_label.is_some(), now);
+                    destination_name(to.as_str(), r.method_label.as_deref())
+                }));
                 list.renewals.push(PendingRenewal {
-                    order_id,
-                    instance_id,
-                    product_name: Product::find(&product)
-                        .map_or(product.clone(), |p| p.name.to_owned()),
-                    starts_at: rfc3339(starts_at),
-                    ends_at: rfc3339(ends_at),
-                    refund: Money::from_minor(cash, currency),
-                    updated_expiration: rfc3339(starts_at),
+                    order_id: r.id,
+                    instance_id: r.instance_id,
+                    product_name: Product::find(&r.product)
+                        .map_or(r.product.clone(), |p| p.name.to_owned()),
+                    starts_at: rfc3339(r.starts_at),
+                    ends_at: rfc3339(r.ends_at),
+                    refund: Money::from_minor(r.cash_minor, currency),
+                    refund_to,
+                    updated_expiration: rfc3339(r.starts_at),
                 });
             }
         }
@@ -366,14 +440,32 @@ pub async fn list(
     Ok(list)
 }
 
-fn resource_view(row: &InstanceRow, orders: &[OrderRow], now: i64) -> UnsubscribableResource {
+/// One resource as the list and the review show it; `orders` are its paid orders, each with
+/// its payment method's label while that method is still bound.
+fn resource_view(
+    row: &InstanceRow,
+    orders: &[(OrderRow, Option<&str>)],
+    now: i64,
+) -> UnsubscribableResource {
     let refund_type = row.refund_type();
-    let currency = orders.first().map_or(Currency::USD, OrderRow::currency);
+    let currency = orders.first().map_or(Currency::USD, |(o, _)| o.currency());
     let sum = |f: &dyn Fn(&OrderRow) -> Money| {
-        orders.iter().map(f).fold(Money::zero(currency), |acc, m| {
-            acc.checked_add(m).unwrap_or(acc)
-        })
+        orders
+            .iter()
+            .map(|(o, _)| f(o))
+            .fold(Money::zero(currency), |acc, m| {
+                acc.checked_add(m).unwrap_or(acc)
+            })
     };
+    let refund_to = refund_to(
+        orders
+            .iter()
+            .filter(|(order, _)| !order.refund(refund_type, now).amount.is_zero())
+            .map(|(order, label)| {
+                let destination = order.refund_destination(label.is_some(), now);
+                destination_name(destination.as_str(), *label)
+            }),
+    );
     UnsubscribableResource {
         instance_id: row.id.clone(),
         product: row.product.clone(),
@@ -387,7 +479,8 @@ fn resource_view(row: &InstanceRow, orders: &[OrderRow], now: i64) -> Unsubscrib
         cash_paid: sum(&|o| Money::from_minor(o.cash_minor, o.currency())),
         non_cash_paid: sum(&|o| Money::from_minor(o.credit_minor, o.currency())),
         refund: sum(&|o| o.refund(refund_type, now)),
-        pending_renewals: orders.iter().filter(|o| o.starts_at > now).count() as u32,
+        refund_to,
+        pending_renewals: orders.iter().filter(|(o, _)| o.starts_at > now).count() as u32,
     }
 }
 
@@ -413,18 +506,6 @@ pub async fn record(
     .bind(id)
     .fetch_all(db)
     .await?;
-    let mut destinations: Vec<String> = refunds
-        .iter()
-        .map(|(destination, label, _, _)| match destination.as_str() {
-            "balance" => "Account balance".to_owned(),
-            "paypal" => label.clone().unwrap_or_else(|| "PayPal".to_owned()),
-            "paytm" => label.clone().unwrap_or_else(|| "Paytm".to_owned()),
-            _ => label
-                .clone()
-                .map_or("Bank card".to_owned(), |l| format!("Bank card {l}")),
-        })
-        .collect();
-    destinations.dedup();
     let all_refunded =
         !refunds.is_empty() && refunds.iter().all(|(_, _, status, _)| status == "refunded");
     let refund_type = serde_json::from_value(serde_json::Value::String(refund_type.clone()))
@@ -436,11 +517,11 @@ pub async fn record(
         scope,
         refund_type,
         order_status: "Unsubscribed".to_owned(),
-        unsubscribe_to: if destinations.is_empty() {
-            "No refund".to_owned()
-        } else {
-            destinations.join("; ")
-        },
+        unsubscribe_to: refund_to(
+            refunds
+                .iter()
+                .map(|(destination, label, _, _)| destination_name(destination, label.as_deref())),
+        ),
         refund_amount: Money::from_minor(
             refund_minor,
             Currency::parse(&currency).unwrap_or(Currency::USD),
@@ -508,12 +589,7 @@ async fn refund_orders(
             .0,
             None => false,
         };
-        // A method removed since cannot take the money back: it goes to the balance.
-        let destination = if method_exists {
-            refund_destination(&order.paid_with, order.paid_at, now).as_str()
-        } else {
-            "balance"
-        };
+        let destination = order.refund_destination(method_exists, now).as_str();
         let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)

@@ -127,6 +127,10 @@ pub struct UnsubscribableResource {
     /// Paid with free credit or coupons: never refunded as cash.
     pub non_cash_paid: Money,
     pub refund: Money,
+    /// Where the refund would go if unsubscribed now, named as the records name it: "Bank card
+    /// •••• 1111", "PayPal", "Account balance" (past the card's 150 days or PayPal's 180, or
+    /// when the method was removed), several joined by "; ", or "No refund".
+    pub refund_to: String,
     pub pending_renewals: u32,
 }
 
@@ -141,6 +145,8 @@ pub struct PendingRenewal {
     pub starts_at: String,
     pub ends_at: String,
     pub refund: Money,
+    /// Where the refund would go if cancelled now, as in [`UnsubscribableResource::refund_to`].
+    pub refund_to: String,
     /// The expiration time the instance would have if this renewal and all later ones were cancelled.
     pub updated_expiration: String,
 }

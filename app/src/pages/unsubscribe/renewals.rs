@@ -136,10 +136,11 @@ fn RenewalGroup(
                         <span class="resource-name">{format!("Renewal order {}", r.order_id)}</span>
                         <p class="muted">
                             {format!(
-                                "From {} to {} · refund {}",
+                                "From {} to {} · refund {} to {}",
                                 date_time(&r.starts_at),
                                 date_time(&r.ends_at),
-                                money(&r.refund)
+                                money(&r.refund),
+                                r.refund_to
                             )}
                         </p>
                     </li>

@@ -155,6 +155,11 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
                         <span>"Refund amount"</span>
                         <span class="amount-large">{money(&resource.refund)}</span>
                     </p>
+                    {(!resource.refund.amount.is_zero()).then(|| view! {
+                        <p class="refund-destination">
+                            "Refund to: "<strong>{resource.refund_to.clone()}</strong>
+                        </p>
+                    })}
                     <p class="field-help">{REFUND_RULE}</p>
                     <form on:submit=on_submit.clone() novalidate>
                         <FormAlert errors />

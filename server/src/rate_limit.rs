@@ -41,12 +41,15 @@ pub async fn two_windows(
     Ok([(first_count, first_last), (second_count, second_last)])
 }
 
+/// Longer than any window a limit counts (the longest is an hour): older events count for
+/// nothing and are deleted, here as a subject comes back and by the housekeeping job.
+pub const KEEP_MS: i64 = 86_400_000;
+
 pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at_ms: i64) -> sqlx::Result<()> {
-    // Events older than a day count for nothing; drop them as we go.
     sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at < $3")
         .bind(scope)
         .bind(subject)
-        .bind(at_ms - 86_400_000)
+        .bind(at_ms - KEEP_MS)
         .execute(&mut **tx)
         .await?;
     sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ($1, $2, $3)")

@@ -5,6 +5,7 @@
 
 pub mod closure;
 pub mod expiry;
+pub mod housekeeping;
 pub mod refund;
 pub mod usage;
 
@@ -187,6 +188,7 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
         refund::KIND => refund::settle(state, job).await,
         usage::KIND => usage::bill(state, job).await,
         expiry::KIND => expiry::run(state, job).await,
+        housekeeping::KIND => housekeeping::run(state, job).await,
         closure::CHECK_KIND => closure::run_system_check(state, job).await,
         closure::DECIDE_KIND => closure::decide(state, job).await,
         other => Err(ApiError::Internal(anyhow::anyhow!(
@@ -235,6 +237,9 @@ pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
 
 /// Runs due jobs once a second until the process ends.
 pub async fn run_scheduler(state: AppState) {
+    if let Err(e) = housekeeping::ensure_scheduled(&state).await {
+        tracing::warn!(error = %e, "could not schedule housekeeping; the next start will");
+    }
     loop {
         if let Err(e) = run_due(&state).await {
             tracing::warn!(error = %e, "job scheduler pass failed");

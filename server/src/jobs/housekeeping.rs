@@ -1,0 +1,70 @@
+//! Hourly housekeeping: rows that have served their purpose are deleted, so that tables read
+//! on every request do not grow with every visitor for ever, and nothing sensitive (a pending
+//! sign-up's password hash, a session) outlives its use. One recurring job, scheduled when the
+//! scheduler starts; like every job it is claimed with a lease, so one instance runs each pass.
+
+use super::{Job, Outcome, finish, schedule};
+use crate::db;
+use crate::error::ApiError;
+use crate::idempotency;
+use crate::rate_limit;
+use crate::state::AppState;
+
+pub const KIND: &str = "housekeeping";
+const SUBJECT: &str = "expired_rows";
+pub const EVERY_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// What a pass deletes at `now`: `(table, condition on $1, $1)`.
+fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 5] {
+    [
+        // Past the day their answer is kept for: a retry after that runs again anyway.
+        (
+            "idempotency_keys",
+            "created_at < $1",
+            now - idempotency::KEEP_MS,
+        ),
+        // Older than any window that counts them. Per subject they are also dropped when the
+        // subject comes back; this reaches those that never do.
+        ("rate_events", "at < $1", now - rate_limit::KEEP_MS),
+        // No request can use them any more.
+        ("sessions", "expires_at < $1", now),
+        // Never verified, a day after they expired: the page then says "not found" instead
+        // of "expired", and the password hash is gone.
+        (
+            "signups",
+            "account_id IS NULL AND expires_at < $1",
+            now - DAY_MS,
+        ),
+        // Completed, or abandoned (whoever cancels on PayPal's page never brings the token back).
+        ("paypal_approvals", "expires_at < $1", now),
+    ]
+}
+
+/// Schedules the recurring pass, due now, unless it is already scheduled (it always is after
+/// the first start: the job reschedules itself).
+pub async fn ensure_scheduled(state: &AppState) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    schedule(&mut tx, KIND, SUBJECT, now, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One pass: every sweep and the next pass's schedule in one transaction.
+pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let mut deleted = Vec::new();
+    for (table, condition, cutoff) in sweeps(now) {
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE {condition}"))
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
+        deleted.push((table, done.rows_affected()));
+    }
+    finish(&mut tx, job, Outcome::Again(now + EVERY_MS), now).await?;
+    tx.commit().await?;
+    tracing::info!(?deleted, "housekeeping pass");
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The hourly housekeeping job: rows past their use are deleted, rows still in use are not,
+//! and the job keeps exactly one schedule of itself.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use server::jobs::housekeeping;
+
+const HOUR: i64 = 3_600;
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// The pass's own schedule: `(status, due_at)` of every housekeeping job row.
+async fn schedule(app: &TestApp) -> Vec<(String, i64)> {
+    sqlx::query_as("SELECT status, due_at FROM jobs WHERE kind = $1")
+        .bind(housekeeping::KIND)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn expired_rows_go_and_rows_in_use_stay() {
+    let mut app = spawn_app().await;
+    // What visitors leave behind: an account that bought something (an idempotency key), a
+    // failed sign-in (rate-limit events), a sign-up never verified.
+    let email = app.ready_to_buy("sweep").await;
+    app.buy("ecs", 1, "default_method").await;
+    let failed = app
+        .post(
+            "/api/session",
+            &json!({"email": email, "password": "Wrong7Password"}),
+        )
+        .await;
+    assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+    app.another_client()
+        .start_signup("never-verified@example.com")
+        .await;
+    let before = [
+        ("idempotency_keys", count(&app, "idempotency_keys").await),
+        ("rate_events", count(&app, "rate_events").await),
+        ("sessions", count(&app, "sessions").await),
+        ("signups", count(&app, "signups").await),
+    ];
+    assert!(before.iter().all(|(_, n)| *n > 0), "{before:?}");
+
+    // A pass now finds everything still in use.
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.run_jobs().await;
+    for (table, n) in before {
+        assert_eq!(count(&app, table).await, n, "{table} kept while in use");
+    }
+    assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
+
+    // Two days on, the keys, events and sessions are past their use, and the sign-up a day
+    // past its expiry; the verified account's sign-up row stays (it names the account).
+    app.advance(49 * HOUR);
+    app.run_jobs().await;
+    assert_eq!(count(&app, "idempotency_keys").await, 0);
+    assert_eq!(count(&app, "rate_events").await, 0);
+    assert_eq!(count(&app, "sessions").await, 0);
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signups WHERE account_id IS NULL")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending, 0,
+        "the unverified sign-up and its password hash are gone"
+    );
+    assert_eq!(count(&app, "signups").await, 1);
+
+    // A session made now survives the next pass; the job stays one row, due an hour on.
+    app.sign_in_again(&email).await;
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.advance(HOUR);
+    let pass_from = app.state.clock.now_ms();
+    app.run_jobs().await;
+    let pass_to = app.state.clock.now_ms();
+    assert_eq!(count(&app, "sessions").await, 1);
+    assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
+    let schedule = schedule(&app).await;
+    assert_eq!(schedule.len(), 1, "{schedule:?}");
+    let (status, due_at) = &schedule[0];
+    assert_eq!(status, "pending");
+    let next_from = due_at - housekeeping::EVERY_MS;
+    assert!(
+        (pass_from..=pass_to).contains(&next_from),
+        "the next pass is due an hour after this one ran"
+    );
+}

@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { createAccount } from '../fixtures/accounts';
 import { expect, test } from '../fixtures/test';
 
@@ -7,11 +8,17 @@ import { expect, test } from '../fixtures/test';
 /** Requests for a lazily loaded part of the app: a flow's chunk or code flows share. */
 const CHUNK = /\/pkg\/[0-9a-f]+\/(split|chunk)_[^/]*\.wasm$/;
 
-test('the sign-in page needs no lazily loaded part; sign-up fetches its own on first use', async ({ page }) => {
+/** The addresses of the chunks `page` asks for from now on, filled in as it asks. */
+function chunksFetched(page: Page): string[] {
   const chunks: string[] = [];
   page.on('request', (request) => {
     if (CHUNK.test(new URL(request.url()).pathname)) chunks.push(request.url());
   });
+  return chunks;
+}
+
+test('the sign-in page needs no lazily loaded part; sign-up fetches its own on first use', async ({ page }) => {
+  const chunks = chunksFetched(page);
 
   await page.goto('/signin');
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
@@ -26,10 +33,7 @@ test('the sign-in page needs no lazily loaded part; sign-up fetches its own on f
 test('the console comes in its own chunk, fetched only once the server confirms a session', async ({
   page,
 }, testInfo) => {
-  const chunks: string[] = [];
-  page.on('request', (request) => {
-    if (CHUNK.test(new URL(request.url()).pathname)) chunks.push(request.url());
-  });
+  const chunks = chunksFetched(page);
 
   // Signed out, the overview's address ends on sign-in without fetching the console.
   await page.goto('/');

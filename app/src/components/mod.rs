@@ -2,6 +2,7 @@
 
 pub mod account_summary;
 pub mod address;
+pub mod code;
 pub mod countdown;
 pub mod date;
 pub mod field;
@@ -16,6 +17,7 @@ pub mod submit_button;
 
 pub use account_summary::AccountSummary;
 pub use address::{AddressInput, AddressInputs};
+pub use code::{CodeEntry, CodeSending, PhoneAndDelivery, SendCodeButton, send_code_form};
 pub use countdown::Countdown;
 pub use field::{CheckboxField, Radio, SelectField, TextField};
 pub use form_errors::{FormAlert, FormErrors};

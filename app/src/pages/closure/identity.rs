@@ -5,7 +5,7 @@
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{
-    Countdown, FormAlert, FormErrors, SubmitButton, TextField, form_errors::focus_element,
+    CodeEntry, CodeSending, FormAlert, FormErrors, SendCodeButton, SubmitButton,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -71,28 +71,12 @@ fn SendCode(sent: RwSignal<Option<CodeSent>>) -> impl IntoView {
     let auth = use_auth();
     let errors = FormErrors::new("closure-send", &[]);
     let no_mobile = RwSignal::new(false);
-    let countdown = Countdown::new();
+    let sending = CodeSending::new(sent);
     let send = Action::new_local(move |_: &()| async move {
-        match api::send_closure_code(auth.csrf().as_deref()).await {
-            Ok(code_sent) => {
-                countdown.start(code_sent.resend_after_seconds);
-                sent.set(Some(code_sent));
-                focus_element(CODE_INPUT);
-            }
-            Err(e) => {
-                if let Some(wait) = e.0.retry_after_seconds {
-                    countdown.start(wait);
-                }
-                no_mobile.set(e.code() == ErrorCode::ContactNotVerified);
-                errors.show_api(&e);
-            }
-        }
+        let answer = api::send_closure_code(auth.csrf().as_deref()).await;
+        no_mobile.set(matches!(&answer, Err(e) if e.code() == ErrorCode::ContactNotVerified));
+        sending.answered(answer, errors, CODE_INPUT);
     });
-    let label = move || match (countdown.remaining(), sent.with(Option::is_some)) {
-        (0, false) => "Send code".to_owned(),
-        (0, true) => "Resend code".to_owned(),
-        (seconds, _) => format!("Resend code in {seconds} s"),
-    };
     view! {
         <form
             class="step"
@@ -110,24 +94,7 @@ fn SendCode(sent: RwSignal<Option<CodeSent>>) -> impl IntoView {
                     " on the billing address page, then come back."
                 </p>
             </Show>
-            <SubmitButton
-                label=Signal::derive(label)
-                pending=send.pending()
-                disabled=Signal::derive(move || countdown.remaining() > 0)
-                primary=false
-            />
-            <p class="status" role="status">
-                {move || {
-                    sent.get()
-                        .map(|s| {
-                            format!(
-                                "Code sent to {} by SMS. It expires in {} minutes.",
-                                s.sent_to,
-                                s.expires_in_seconds.div_ceil(60),
-                            )
-                        })
-                }}
-            </p>
+            <SendCodeButton sending pending=send.pending() />
         </form>
     }
 }
@@ -135,46 +102,12 @@ fn SendCode(sent: RwSignal<Option<CodeSent>>) -> impl IntoView {
 #[component]
 fn CodeForm(on_verified: Callback<()>) -> impl IntoView {
     let auth = use_auth();
-    let errors = FormErrors::new("closure-identity", &["code"]);
-    let code = RwSignal::new(String::new());
-    let verify = Action::new_local(move |form: &VerifyForm| {
-        let form = form.clone();
-        async move {
-            match api::verify_closure_identity(&form, auth.csrf().as_deref()).await {
-                Ok(()) => on_verified.run(()),
-                Err(e) => errors.show_api(&e),
-            }
-        }
-    });
-    view! {
-        <form
-            class="step"
-            novalidate
-            on:submit=move |ev| {
-                ev.prevent_default();
-                let form = VerifyForm { code: code.get_untracked() };
-                match form.parse() {
-                    Ok(_) => {
-                        errors.clear();
-                        verify.dispatch_local(form);
-                    }
-                    Err(invalid) => errors.show_invalid(vec![invalid]),
-                }
-            }
-        >
-            <FormAlert errors />
-            <TextField
-                errors
-                name="code"
-                label="Verification code"
-                value=code
-                inputmode="numeric"
-                autocomplete="one-time-code"
-                help="The 6 digits from the SMS."
-            />
-            <SubmitButton label="Verify" pending=verify.pending() />
-        </form>
-    }
+    let verify = move |form: VerifyForm| async move {
+        api::verify_closure_identity(&form, auth.csrf().as_deref()).await?;
+        on_verified.run(());
+        Ok(())
+    };
+    view! { <CodeEntry form_id="closure-identity" help="The 6 digits from the SMS." verify /> }
 }
 
 #[component]

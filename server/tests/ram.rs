@@ -103,6 +103,30 @@ async fn a_wrong_alias_or_password_is_one_answer() {
 }
 
 #[tokio::test]
+async fn a_ram_sign_in_with_a_part_missing_is_bad_input_not_a_failed_sign_in() {
+    let owner = spawn_app().await;
+    let anon = owner.another_client();
+    let response = anon
+        .post(
+            "/api/session/ram",
+            &json!({"account_alias": "  ", "username": "reader", "password": RAM_PASSWORD}),
+        )
+        .await;
+    let (status, code, field) = error_of(response).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code, "field_required");
+    assert_eq!(field.as_deref(), Some("account_alias"));
+    let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_events")
+        .fetch_one(&owner.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        failures, 0,
+        "nothing was tried, so nothing counts towards the throttle"
+    );
+}
+
+#[tokio::test]
 async fn unsubscribing_needs_billing_full_access() {
     let mut owner = spawn_app().await;
     owner.ready_to_buy("perm").await;

@@ -108,28 +108,11 @@ pub fn RamSignInPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = RamSignInForm {
-            account_alias: alias.get_untracked().trim().to_owned(),
-            username: username.get_untracked().trim().to_owned(),
+            account_alias: alias.get_untracked(),
+            username: username.get_untracked(),
             password: password.get_untracked(),
         };
-        let missing = |value: &str, field: &'static str, what: &str| {
-            value.is_empty().then(|| {
-                shared::Invalid::new(
-                    shared::ErrorCode::FieldRequired,
-                    format!("Enter the {what}."),
-                )
-                .at(field)
-            })
-        };
-        let invalid: Vec<_> = [
-            missing(&form.account_alias, "account_alias", "account alias"),
-            missing(&form.username, "username", "username"),
-            missing(&form.password, "password", "password"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !invalid.is_empty() {
+        if let Err(invalid) = form.parse() {
             errors.show_invalid(invalid);
             return;
         }

@@ -8,7 +8,7 @@ use crate::domain::session::{check_throttle, record_failure};
 use crate::error::ApiError;
 use crate::rate_limit;
 use crate::state::AppState;
-use shared::api::{Permission, RamSignInForm, RamUserForm, RamUserView};
+use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
 fn permissions_text(permissions: &[Permission]) -> String {
     let mut names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
@@ -98,11 +98,11 @@ pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), 
 /// Returns the owner account, the RAM user and a new session.
 pub async fn sign_in(
     state: &AppState,
-    form: &RamSignInForm,
+    form: RamSignIn,
     client: &str,
 ) -> Result<(String, String, NewSession), ApiError> {
-    let alias = form.account_alias.trim();
-    let username = form.username.trim().to_ascii_lowercase();
+    let alias = form.account_alias.as_str();
+    let username = form.username;
     let throttle_key = format!("ram:{alias}/{username}");
     check_throttle(state, &throttle_key, client, state.clock.now_ms()).await?;
     let found: Option<(String, String, String, String)> = sqlx::query_as(
@@ -119,7 +119,7 @@ pub async fn sign_in(
         }
         None => (None, None, String::new()),
     };
-    let matches = state.hasher.verify(form.password.clone(), stored).await?;
+    let matches = state.hasher.verify(form.password, stored).await?;
     let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
         record_failure(state, &throttle_key, client).await?;
         return Err(ApiError::InvalidCredentials);

@@ -86,15 +86,17 @@ async fn sign_in(
 #[utoipa::path(post, path = "/api/session/ram", tag = "session", request_body = RamSignInForm,
     responses(
         (status = 200, body = SessionInfo, description = "Signed in; sets the HttpOnly session cookie"),
-        (status = 401, body = ErrorBody, description = "invalid_credentials"),
-        (status = 429, body = ErrorBody, description = "sign_in_throttled"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials (never says which part was wrong)"),
+        (status = 422, body = ErrorBody, description = "field_required"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled, server_busy"),
     ))]
 async fn sign_in_ram_user(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     Json(form): Json<RamSignInForm>,
 ) -> Result<Response, ApiError> {
-    let (account_id, ram_user_id, new_session) = ram::sign_in(&state, &form, &client).await?;
+    let (account_id, ram_user_id, new_session) =
+        ram::sign_in(&state, form.parse()?, &client).await?;
     signed_in(&state, &account_id, Some(&ram_user_id), new_session).await
 }
 
@@ -137,8 +139,9 @@ async fn sign_out(
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = SessionInfo),
-        (status = 401, body = ErrorBody, description = "invalid_credentials"),
-        (status = 429, body = ErrorBody, description = "sign_in_throttled"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials (never says which part was wrong)"),
+        (status = 422, body = ErrorBody, description = "field_required"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled, server_busy"),
     ))]
 async fn reauthenticate(
     State(state): State<AppState>,

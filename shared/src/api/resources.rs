@@ -376,6 +376,42 @@ pub struct RamSignInForm {
     pub password: String,
 }
 
+/// A RAM user's sign-in with every part present: the alias and username trimmed (usernames
+/// are kept in lower case), the password as typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RamSignIn {
+    pub account_alias: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl RamSignInForm {
+    /// Only that each part is there: like the owner's sign-in, nothing here tells whether an
+    /// alias or a username exists, or which part was wrong.
+    pub fn parse(&self) -> Result<RamSignIn, Vec<FieldError>> {
+        let required = |value: &str, field: &'static str, what: &str| {
+            value.is_empty().then(|| {
+                Invalid::new(ErrorCode::FieldRequired, format!("Enter the {what}.")).at(field)
+            })
+        };
+        let account_alias = self.account_alias.trim();
+        let username = self.username.trim();
+        let missing = crate::error::collect_errors([
+            required(account_alias, "account_alias", "account alias"),
+            required(username, "username", "username"),
+            required(&self.password, "password", "password"),
+        ]);
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        Ok(RamSignIn {
+            account_alias: account_alias.to_owned(),
+            username: username.to_ascii_lowercase(),
+            password: self.password.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +463,33 @@ mod tests {
             .code,
             ErrorCode::FieldRequired
         );
+    }
+
+    #[test]
+    fn a_ram_sign_in_needs_every_part_and_trims_the_names() {
+        let form = RamSignInForm {
+            account_alias: " 5123456789012345 ".into(),
+            username: " Ops.Bot ".into(),
+            password: " secret ".into(),
+        };
+        assert_eq!(
+            form.parse().unwrap(),
+            RamSignIn {
+                account_alias: "5123456789012345".into(),
+                username: "ops.bot".into(),
+                password: " secret ".into(),
+            }
+        );
+        let missing = RamSignInForm {
+            account_alias: "  ".into(),
+            username: String::new(),
+            password: "x".into(),
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<_> = missing.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["account_alias", "username"]);
+        assert!(missing.iter().all(|e| e.code == ErrorCode::FieldRequired));
     }
 
     #[test]

@@ -198,25 +198,19 @@ fn Blockers(
                     let label_id = unique_id("bill");
                     let id = bill.id.clone();
                     view! {
-                        <li class="tie">
-                            <div class="tie-main">
-                                <p class="check-item-title" id=label_id.clone()>{bill.description.clone()}</p>
-                                <p class="muted">
-                                    <span class="amount">{money(&bill.amount)}</span>
-                                    {format!(" · due {}", long_date(&bill.due_at))}
-                                </p>
-                                {bill.overdue.then(|| view! { <span class="badge badge-error">"Overdue"</span> })}
-                            </div>
-                            <button
-                                type="button"
-                                class="button"
-                                aria-describedby=label_id
-                                disabled=move || pending.get()
-                                on:click=move |_| run.run(Resolution::PayBill(id.clone(), IdempotencyKey::new()))
-                            >
-                                "Pay"
-                            </button>
-                        </li>
+                        <Tie
+                            label_id=label_id.clone()
+                            button="Pay"
+                            pending
+                            on_press=move || run.run(Resolution::PayBill(id.clone(), IdempotencyKey::new()))
+                        >
+                            <p class="check-item-title" id=label_id.clone()>{bill.description.clone()}</p>
+                            <p class="muted">
+                                <span class="amount">{money(&bill.amount)}</span>
+                                {format!(" · due {}", long_date(&bill.due_at))}
+                            </p>
+                            {bill.overdue.then(|| view! { <span class="badge badge-error">"Overdue"</span> })}
+                        </Tie>
                     }
                 }).collect_view()
             })}
@@ -240,26 +234,20 @@ fn Blockers(
                     let expires = domain.expires_at.as_deref().map(long_date).unwrap_or_default();
                     let asked_text = format!("The domain name {} leaves this account for good.", domain.id);
                     view! {
-                        <li class="tie">
-                            <div class="tie-main">
-                                <p class="check-item-title mono" id=label_id.clone()>{domain.id.clone()}</p>
-                                <p class="muted">{format!("{} · expires {expires}", domain.product_name)}</p>
-                            </div>
-                            <button
-                                type="button"
-                                class="button"
-                                aria-describedby=label_id
-                                disabled=move || pending.get()
-                                on:click=move |_| ask.run(Asked {
-                                    resolution: Resolution::TransferDomain(id.clone()),
-                                    title: "Transfer the domain name out?".into(),
-                                    text: asked_text.clone(),
-                                    button: "Transfer out",
-                                })
-                            >
-                                "Transfer out"
-                            </button>
-                        </li>
+                        <Tie
+                            label_id=label_id.clone()
+                            button="Transfer out"
+                            pending
+                            on_press=move || ask.run(Asked {
+                                resolution: Resolution::TransferDomain(id.clone()),
+                                title: "Transfer the domain name out?".into(),
+                                text: asked_text.clone(),
+                                button: "Transfer out",
+                            })
+                        >
+                            <p class="check-item-title mono" id=label_id.clone()>{domain.id.clone()}</p>
+                            <p class="muted">{format!("{} · expires {expires}", domain.product_name)}</p>
+                        </Tie>
                     }
                 }).collect_view()
             })}
@@ -272,24 +260,18 @@ fn Blockers(
                     let label_id = unique_id("renew");
                     let id = instance.id.clone();
                     view! {
-                        <li class="tie">
-                            <div class="tie-main">
-                                <p class="check-item-title" id=label_id.clone()>
-                                    {format!("{} ", instance.product_name)}
-                                    <span class="mono">{instance.id.clone()}</span>
-                                </p>
-                                <p class="muted">{instance.expires_at.as_deref().map(|e| format!("Renews on {}", long_date(e)))}</p>
-                            </div>
-                            <button
-                                type="button"
-                                class="button"
-                                aria-describedby=label_id
-                                disabled=move || pending.get()
-                                on:click=move |_| run.run(Resolution::AutoRenewOff(id.clone()))
-                            >
-                                "Turn off auto-renewal"
-                            </button>
-                        </li>
+                        <Tie
+                            label_id=label_id.clone()
+                            button="Turn off auto-renewal"
+                            pending
+                            on_press=move || run.run(Resolution::AutoRenewOff(id.clone()))
+                        >
+                            <p class="check-item-title" id=label_id.clone()>
+                                {format!("{} ", instance.product_name)}
+                                <span class="mono">{instance.id.clone()}</span>
+                            </p>
+                            <p class="muted">{instance.expires_at.as_deref().map(|e| format!("Renews on {}", long_date(e)))}</p>
+                        </Tie>
                     }
                 }).collect_view()
             })}
@@ -318,26 +300,20 @@ fn Blockers(
                     let id = filing.id.clone();
                     let asked_text = format!("The filing {} for {} is cancelled; the website may no longer be served in mainland China.", filing.number, filing.website);
                     view! {
-                        <li class="tie">
-                            <div class="tie-main">
-                                <p class="check-item-title" id=label_id.clone()>{filing.number.clone()}</p>
-                                <p class="muted">{filing.website.clone()}</p>
-                            </div>
-                            <button
-                                type="button"
-                                class="button"
-                                aria-describedby=label_id
-                                disabled=move || pending.get()
-                                on:click=move |_| ask.run(Asked {
-                                    resolution: Resolution::CancelFiling(id.clone()),
-                                    title: "Cancel the ICP filing?".into(),
-                                    text: asked_text.clone(),
-                                    button: "Cancel filing",
-                                })
-                            >
-                                "Cancel filing"
-                            </button>
-                        </li>
+                        <Tie
+                            label_id=label_id.clone()
+                            button="Cancel filing"
+                            pending
+                            on_press=move || ask.run(Asked {
+                                resolution: Resolution::CancelFiling(id.clone()),
+                                title: "Cancel the ICP filing?".into(),
+                                text: asked_text.clone(),
+                                button: "Cancel filing",
+                            })
+                        >
+                            <p class="check-item-title" id=label_id.clone()>{filing.number.clone()}</p>
+                            <p class="muted">{filing.website.clone()}</p>
+                        </Tie>
                     }
                 }).collect_view()
             })}
@@ -354,27 +330,21 @@ fn Blockers(
                     let guidance = RelationshipKind::guidance(rel.kind, rel.role == "administrator");
                     let asked_text = format!("{title} with {} ends. {guidance}", rel.peer);
                     view! {
-                        <li class="tie">
-                            <div class="tie-main">
-                                <p class="check-item-title" id=label_id.clone()>{title.clone()}</p>
-                                <p class="muted">{format!("With {}", rel.peer)}</p>
-                                <p>{guidance}</p>
-                            </div>
-                            <button
-                                type="button"
-                                class="button"
-                                aria-describedby=label_id
-                                disabled=move || pending.get()
-                                on:click=move |_| ask.run(Asked {
-                                    resolution: Resolution::RemoveRelationship(id.clone()),
-                                    title: "Remove the relationship?".into(),
-                                    text: asked_text.clone(),
-                                    button: "Remove",
-                                })
-                            >
-                                "Remove"
-                            </button>
-                        </li>
+                        <Tie
+                            label_id=label_id.clone()
+                            button="Remove"
+                            pending
+                            on_press=move || ask.run(Asked {
+                                resolution: Resolution::RemoveRelationship(id.clone()),
+                                title: "Remove the relationship?".into(),
+                                text: asked_text.clone(),
+                                button: "Remove",
+                            })
+                        >
+                            <p class="check-item-title" id=label_id.clone()>{title.clone()}</p>
+                            <p class="muted">{format!("With {}", rel.peer)}</p>
+                            <p>{guidance}</p>
+                        </Tie>
                     }
                 }).collect_view()
             })}
@@ -388,25 +358,19 @@ fn Blockers(
                     let asked_text = format!("The partnership with {partner} ends.");
                     view! {
                         <ul class="ties">
-                            <li class="tie">
-                                <div class="tie-main">
-                                    <p class="check-item-title" id="partner-name">{partner.clone()}</p>
-                                </div>
-                                <button
-                                    type="button"
-                                    class="button"
-                                    aria-describedby="partner-name"
-                                    disabled=move || pending.get()
-                                    on:click=move |_| ask.run(Asked {
-                                        resolution: Resolution::EndPartnership,
-                                        title: "End the reseller partnership?".into(),
-                                        text: asked_text.clone(),
-                                        button: "End partnership",
-                                    })
-                                >
-                                    "End partnership"
-                                </button>
-                            </li>
+                            <Tie
+                                label_id="partner-name"
+                                button="End partnership"
+                                pending
+                                on_press=move || ask.run(Asked {
+                                    resolution: Resolution::EndPartnership,
+                                    title: "End the reseller partnership?".into(),
+                                    text: asked_text.clone(),
+                                    button: "End partnership",
+                                })
+                            >
+                                <p class="check-item-title" id="partner-name">{partner.clone()}</p>
+                            </Tie>
                         </ul>
                     }
                     .into_any()
@@ -414,6 +378,35 @@ fn Blockers(
             }}
         </Section>
 
+    }
+}
+
+/// One thing the account is tied to, with the button that ends the tie; the button is
+/// described by the element `label_id` names, and waits while any resolution is on its way.
+#[component]
+fn Tie<F>(
+    #[prop(into)] label_id: String,
+    button: &'static str,
+    pending: Signal<bool>,
+    on_press: F,
+    children: Children,
+) -> impl IntoView
+where
+    F: Fn() + 'static,
+{
+    view! {
+        <li class="tie">
+            <div class="tie-main">{children()}</div>
+            <button
+                type="button"
+                class="button"
+                aria-describedby=label_id
+                disabled=move || pending.get()
+                on:click=move |_| on_press()
+            >
+                {button}
+            </button>
+        </li>
     }
 }
 

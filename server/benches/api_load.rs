@@ -2,7 +2,9 @@
 //! driven at a fixed concurrency over keep-alive connections on 127.0.0.1. Each load prints
 //! req/s, p50 and p99, and its ratio to the ceiling — a route that touches nothing — measured
 //! in the same run. Targets: reads at least 50 % of the ceiling's req/s; the filtered
-//! unsubscribe listing of an account with 10,000 instances at p99 ≤ 20 ms.
+//! unsubscribe listing of an account with 10,000 instances at p99 ≤ 20 ms. On PostgreSQL the
+//! seeded tables are analysed (`ANALYZE`) before the loads, so queries are planned with
+//! statistics as on a live database.
 //!
 //! `cargo bench -p server --bench api_load`
 
@@ -28,6 +30,7 @@ async fn main() {
     let accounts = seed_accounts(&server.state, ACCOUNTS, "load").await;
     let heavy = &accounts[0];
     seed_instances(&server.state, heavy, INSTANCES).await;
+    support::analyze(&server.state.db).await;
     let http = client();
     let mut sessions = Vec::new();
     for account in accounts.iter().skip(1).take(CONCURRENCY) {

@@ -10,6 +10,10 @@
 //!    closure is decided exactly once and each notification is in the outbox exactly once.
 //!    The counts are printed; the process exits non-zero if any is wrong.
 //!
+//! On PostgreSQL each seeded database is analysed (`ANALYZE`) before the decisions start, so
+//! they are planned with statistics as on a live database, not with the planner's guesses
+//! about tables it has never seen (autovacuum would get there only minutes later).
+//!
 //! `cargo bench -p server --bench closure_at_scale` (ACCOUNTS=… to change the 100,000)
 
 mod support;
@@ -249,6 +253,7 @@ async fn seed(state: &AppState, accounts: i64) {
             .unwrap_or_else(|e| panic!("{e}: {sql}"));
     }
     tx.commit().await.unwrap();
+    support::analyze(&state.db).await;
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {

@@ -2,7 +2,8 @@
 //! the read p99 during the storm as a multiple of the idle read p99 measured just before
 //! (target ≤ 2), the share of sign-ins answered 429 with `Retry-After` (the bounded argon2
 //! queue of `passwords.rs`), and every sign-in that timed out or failed otherwise (target: none;
-//! the process exits non-zero if there is one).
+//! the process exits non-zero if there is one). On PostgreSQL the seeded tables are analysed
+//! (`ANALYZE`) first, so queries are planned with statistics as on a live database.
 //!
 //! `cargo bench -p server --bench signin_storm`
 
@@ -34,6 +35,7 @@ async fn main() {
     let server = support::start_server().await;
     let base = Arc::new(server.base.clone());
     let accounts = seed_accounts(&server.state, ACCOUNTS, "storm").await;
+    support::analyze(&server.state.db).await;
     let http = client();
     let mut sessions = Vec::new();
     for account in accounts.iter().take(READERS) {

@@ -6,12 +6,16 @@
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::error::BoxDynError;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Database, Decode, Executor, Transaction, Type};
 use std::str::FromStr;
 use std::time::Duration;
 
 pub type Db = AnyPool;
 pub type Tx = Transaction<'static, Any>;
+/// A transaction on a connection the caller holds (see [`begin_write_on`]). Code that takes
+/// `&mut HeldTx<'_>` takes a [`Tx`] too.
+pub type HeldTx<'c> = Transaction<'c, Any>;
 
 /// Which database a pool talks to, for the few places where the SQL must differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,13 +129,37 @@ pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
         Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
         Backend::Postgres => {
             let mut tx = db.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(WRITE_LOCK)
-                .execute(&mut *tx)
-                .await?;
+            take_write_lock(&mut tx).await?;
             Ok(tx)
         }
     }
+}
+
+/// [`begin_write`] on a connection the caller holds across several transactions. On SQLite
+/// that keeps the connection's page cache: a connection that finds the database changed by
+/// another one since its last transaction drops its whole cache, so a long run of write
+/// transactions taking whichever pooled connection comes next reads every page back from the
+/// file each time.
+pub async fn begin_write_on<'c>(
+    db: &Db,
+    conn: &'c mut PoolConnection<Any>,
+) -> sqlx::Result<HeldTx<'c>> {
+    match backend(db) {
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = conn.begin().await?;
+            take_write_lock(&mut tx).await?;
+            Ok(tx)
+        }
+    }
+}
+
+async fn take_write_lock(tx: &mut HeldTx<'_>) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// The advisory lock key every writing transaction takes on PostgreSQL ("acct" in ASCII).

@@ -3,7 +3,7 @@
 //! SMTP URL configured, a worker delivers the emails.
 
 use crate::clock::Clock;
-use crate::db::{Db, Tx, begin_write};
+use crate::db::{Db, HeldTx, begin_write};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
@@ -36,7 +36,7 @@ pub struct Outgoing<'a> {
     pub body: String,
 }
 
-pub async fn enqueue(tx: &mut Tx, now_ms: i64, message: Outgoing<'_>) -> sqlx::Result<()> {
+pub async fn enqueue(tx: &mut HeldTx<'_>, now_ms: i64, message: Outgoing<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -56,7 +56,11 @@ pub async fn enqueue(tx: &mut Tx, now_ms: i64, message: Outgoing<'_>) -> sqlx::R
 
 /// Queues many messages with one statement per 100: what a batch job uses instead of
 /// [`enqueue`] per message.
-pub async fn enqueue_many(tx: &mut Tx, now_ms: i64, messages: &[Outgoing<'_>]) -> sqlx::Result<()> {
+pub async fn enqueue_many(
+    tx: &mut HeldTx<'_>,
+    now_ms: i64,
+    messages: &[Outgoing<'_>],
+) -> sqlx::Result<()> {
     const COLUMNS: usize = 7;
     for chunk in messages.chunks(100) {
         // Each row's own values, then `$1`: the time every row shares.

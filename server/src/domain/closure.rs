@@ -4,7 +4,7 @@
 
 use crate::auth::CurrentSession;
 use crate::clock::rfc3339;
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Flag, HeldTx, Tx};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
@@ -661,7 +661,7 @@ pub fn sms_text(subject: &str, body: &str) -> String {
 
 /// An email and, when the account has a phone, an SMS.
 pub async fn notify_both(
-    tx: &mut Tx,
+    tx: &mut HeldTx<'_>,
     now: i64,
     account_id: Option<&str>,
     email: &str,

@@ -229,7 +229,11 @@ pub fn parse_postal_code(country: Country, raw: &str) -> Result<Option<String>, 
             ),
         )),
         PostalRule::Optional(_) if code.is_empty() => Ok(None),
-        PostalRule::Required(ok) | PostalRule::Optional(ok) if ok(&code) => Ok(Some(code)),
+        // The rules index by byte, which only ASCII makes safe; no postal code we know of is
+        // anything else.
+        PostalRule::Required(ok) | PostalRule::Optional(ok) if code.is_ascii() && ok(&code) => {
+            Ok(Some(code))
+        }
         _ => Err(bad()),
     }
 }
@@ -414,6 +418,29 @@ mod tests {
             ..individual()
         };
         assert_eq!(form.parse().unwrap().company_name, None);
+    }
+
+    /// Found by the API fuzzer: the rules slice by byte, and `Ì𝑾` cut at byte 5 panicked.
+    #[test]
+    fn a_postal_code_with_letters_beyond_ascii_is_refused_not_a_panic() {
+        for country in ["US", "JP", "NL", "SG", "GB", "ZZ"] {
+            let Ok(country) = Country::parse(country) else {
+                continue;
+            };
+            for raw in [
+                "Ì\u{1d47e}",
+                "12345\u{e9}6789",
+                "123\u{e9}4567",
+                "1234 \u{e9}B",
+            ] {
+                assert_eq!(
+                    parse_postal_code(country, raw).unwrap_err().code,
+                    ErrorCode::InvalidPostalCode,
+                    "{raw:?} in {}",
+                    country.code()
+                );
+            }
+        }
     }
 
     #[test]

@@ -38,6 +38,66 @@ async fn the_openapi_document_matches_its_snapshot() {
     );
 }
 
+/// The document states the rules of the shared validators, read from the same constants the
+/// validators check, so that a generated request can be valid (issue 7: the API fuzzer mostly
+/// hit the validation without them).
+#[tokio::test]
+async fn the_openapi_document_states_the_shared_validation_rules() {
+    use shared::account::{Email, Password};
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let email_ref = json!({"$ref": "#/components/schemas/Email"});
+    assert_eq!(schemas["SignupForm"]["properties"]["email"], email_ref);
+    assert_eq!(schemas["SignInForm"]["properties"]["email"], email_ref);
+    assert_eq!(schemas["Email"]["maxLength"], json!(Email::MAX_LEN));
+    assert_eq!(schemas["Password"]["minLength"], json!(Password::MIN_CHARS));
+    assert_eq!(schemas["Password"]["maxLength"], json!(Password::MAX_CHARS));
+    let countries: Vec<&str> = shared::country::COUNTRIES.iter().map(|c| c.code).collect();
+    assert_eq!(schemas["Country"]["enum"], json!(countries));
+    assert_eq!(
+        schemas["AddressForm"]["properties"]["address_line1"]["pattern"],
+        json!(shared::openapi::line_of_text_pattern(
+            shared::billing::ADDRESS_LINE_MAX_CHARS
+        ))
+    );
+    assert_eq!(
+        schemas["ConfirmClosureForm"]["properties"]["reason_detail"]["maxLength"],
+        json!(shared::api::REASON_DETAIL_MAX_CHARS)
+    );
+    let products: Vec<&str> = shared::catalog::PRODUCTS.iter().map(|p| p.code).collect();
+    assert_eq!(
+        schemas["PurchaseForm"]["properties"]["product"]["enum"],
+        json!(products)
+    );
+}
+
+/// A sign-up made of the document's own examples of each field is accepted.
+#[tokio::test]
+async fn a_sign_up_from_the_documents_examples_is_accepted() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let example = |schema: &str| doc["components"]["schemas"][schema]["examples"][0].clone();
+    let password = example("Password");
+    let answer = app
+        .post(
+            "/api/signup",
+            &json!({
+                "country": example("Country"),
+                "email": example("Email"),
+                "password": password,
+                "password_confirmation": password,
+                "accept_agreement": true,
+            }),
+        )
+        .await;
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+}
+
 /// Every documented operation is routed, and every route we know of is documented.
 #[tokio::test]
 async fn the_openapi_document_and_the_router_agree() {

@@ -36,12 +36,17 @@ impl AccountType {
 #[serde(default)]
 pub struct AddressForm {
     /// ISO 3166-1 alpha-2.
+    #[cfg_attr(feature = "openapi", schema(value_type = Country))]
     pub country: String,
     /// Street, P.O. box, company name.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::address_line))]
     pub address_line1: String,
     /// Apartment, suite, unit, building.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::address_line))]
     pub address_line2: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::place_name))]
     pub city: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::place_name))]
     pub state: String,
     pub postal_code: String,
 }
@@ -89,9 +94,12 @@ impl AddressFields {
 pub struct BillingAddressForm {
     pub account_type: AccountType,
     /// Individual: the account holder. Corporate: the contact person.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub last_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub first_name: String,
     /// Corporate only.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::company_name))]
     pub company_name: String,
     #[serde(flatten)]
     pub address: AddressForm,
@@ -109,6 +117,14 @@ pub struct BillingAddress {
     #[serde(flatten)]
     pub address: Address,
 }
+
+/// The longest street line (`address_line1`, `address_line2`), in characters once trimmed.
+pub const ADDRESS_LINE_MAX_CHARS: usize = 128;
+/// The longest city or state name.
+pub const PLACE_MAX_CHARS: usize = 64;
+/// The longest first, middle or last name.
+pub const PERSON_NAME_MAX_CHARS: usize = 64;
+pub const COMPANY_NAME_MAX_CHARS: usize = 128;
 
 fn text(raw: &str, max: usize, what: &str) -> Result<String, Invalid> {
     let value = raw.trim();
@@ -229,7 +245,11 @@ pub fn parse_postal_code(country: Country, raw: &str) -> Result<Option<String>, 
             ),
         )),
         PostalRule::Optional(_) if code.is_empty() => Ok(None),
-        PostalRule::Required(ok) | PostalRule::Optional(ok) if ok(&code) => Ok(Some(code)),
+        // The rules index by byte, which only ASCII makes safe; no postal code we know of is
+        // anything else.
+        PostalRule::Required(ok) | PostalRule::Optional(ok) if code.is_ascii() && ok(&code) => {
+            Ok(Some(code))
+        }
         _ => Err(bad()),
     }
 }
@@ -252,13 +272,19 @@ pub fn optional_text(raw: &str, max: usize, what: &str) -> Result<Option<String>
 impl AddressForm {
     pub fn parse(&self, names: &AddressFields) -> Result<Address, Vec<FieldError>> {
         let country = Country::parse(&self.country);
-        let line1 = text(&self.address_line1, 128, "address");
-        let line2 = optional(&self.address_line2, 128, "apartment, suite or unit");
-        let city = text(&self.city, 64, "city");
+        let line1 = text(&self.address_line1, ADDRESS_LINE_MAX_CHARS, "address");
+        let line2 = optional(
+            &self.address_line2,
+            ADDRESS_LINE_MAX_CHARS,
+            "apartment, suite or unit",
+        );
+        let city = text(&self.city, PLACE_MAX_CHARS, "city");
         let state = match country {
-            Ok(c) if state_optional(c.code()) => optional(&self.state, 64, "state or province")
-                .map(|s| s.unwrap_or_else(|| c.name().to_owned())),
-            _ => text(&self.state, 64, "state or province"),
+            Ok(c) if state_optional(c.code()) => {
+                optional(&self.state, PLACE_MAX_CHARS, "state or province")
+                    .map(|s| s.unwrap_or_else(|| c.name().to_owned()))
+            }
+            _ => text(&self.state, PLACE_MAX_CHARS, "state or province"),
         };
         let postal = match country {
             Ok(c) => parse_postal_code(c, &self.postal_code),
@@ -309,12 +335,12 @@ impl BillingAddressForm {
     pub fn parse(&self) -> Result<BillingAddress, Vec<FieldError>> {
         let corporate = self.account_type == AccountType::Corporate;
         let company = if corporate {
-            text(&self.company_name, 128, "company name").map(Some)
+            text(&self.company_name, COMPANY_NAME_MAX_CHARS, "company name").map(Some)
         } else {
             Ok(None)
         };
-        let last = text(&self.last_name, 64, "last name");
-        let first = text(&self.first_name, 64, "first name");
+        let last = text(&self.last_name, PERSON_NAME_MAX_CHARS, "last name");
+        let first = text(&self.first_name, PERSON_NAME_MAX_CHARS, "first name");
         let address = self.address.parse(&AddressFields::TOP);
         match (company, last, first, address) {
             (Ok(company_name), Ok(last_name), Ok(first_name), Ok(address)) => Ok(BillingAddress {
@@ -414,6 +440,29 @@ mod tests {
             ..individual()
         };
         assert_eq!(form.parse().unwrap().company_name, None);
+    }
+
+    /// Found by the API fuzzer: the rules slice by byte, and `Ì𝑾` cut at byte 5 panicked.
+    #[test]
+    fn a_postal_code_with_letters_beyond_ascii_is_refused_not_a_panic() {
+        for country in ["US", "JP", "NL", "SG", "GB", "ZZ"] {
+            let Ok(country) = Country::parse(country) else {
+                continue;
+            };
+            for raw in [
+                "Ì\u{1d47e}",
+                "12345\u{e9}6789",
+                "123\u{e9}4567",
+                "1234 \u{e9}B",
+            ] {
+                assert_eq!(
+                    parse_postal_code(country, raw).unwrap_err().code,
+                    ErrorCode::InvalidPostalCode,
+                    "{raw:?} in {}",
+                    country.code()
+                );
+            }
+        }
     }
 
     #[test]

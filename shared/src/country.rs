@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 /// A country or region from [`COUNTRIES`], by its ISO 3166-1 alpha-2 code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "SG"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Country(&'static CountryInfo);
 
@@ -96,6 +95,21 @@ impl Country {
         self.0.calling_code
     }
 }
+
+/// The codes of [`COUNTRIES`]. The server also takes them in lower case and with spaces around,
+/// as a user might type them; the document names each once, as the app sends it.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Country {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::string()
+            .enum_values(Some(COUNTRIES.iter().map(|c| c.code)))
+            .examples(["SG"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Country {}
 
 impl TryFrom<String> for Country {
     type Error = Invalid;

@@ -13,6 +13,8 @@ pub mod closure;
 pub mod country;
 pub mod error;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod payment;
 pub mod realname;
 pub mod refund;

@@ -246,9 +246,13 @@ pub struct CardForm {
     /// Two or four digits.
     pub exp_year: String,
     pub cvv: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub first_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub middle_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub last_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::company_name))]
     pub company_name: String,
     /// Prefilled from the account's billing address; editable.
     pub billing_address: AddressForm,
@@ -289,10 +293,26 @@ impl CardForm {
         let number = CardNumber::parse(&self.number);
         let expiry = Expiry::parse(&self.exp_month, &self.exp_year, today);
         let cvv = Cvv::parse(&self.cvv, number.as_ref().ok().map(CardNumber::brand));
-        let first = required_text(&self.first_name, 64, "first name");
-        let middle = optional_text(&self.middle_name, 64, "middle name");
-        let last = required_text(&self.last_name, 64, "last name");
-        let company = optional_text(&self.company_name, 128, "company name");
+        let first = required_text(
+            &self.first_name,
+            crate::billing::PERSON_NAME_MAX_CHARS,
+            "first name",
+        );
+        let middle = optional_text(
+            &self.middle_name,
+            crate::billing::PERSON_NAME_MAX_CHARS,
+            "middle name",
+        );
+        let last = required_text(
+            &self.last_name,
+            crate::billing::PERSON_NAME_MAX_CHARS,
+            "last name",
+        );
+        let company = optional_text(
+            &self.company_name,
+            crate::billing::COMPANY_NAME_MAX_CHARS,
+            "company name",
+        );
         let address = self.billing_address.parse(&CARD_ADDRESS);
         match (number, expiry, cvv, first, middle, last, company, address) {
             (

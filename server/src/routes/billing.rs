@@ -75,6 +75,7 @@ async fn send_contact_code(
     responses(
         (status = 200, body = AccountView),
         (status = 400, body = ErrorBody, description = "no_code_sent"),
+        (status = 409, body = ErrorBody, description = "code_used: the newest code was already used"),
         (status = 410, body = ErrorBody, description = "code_expired"),
         (status = 422, body = ErrorBody, description = "invalid_code, code_incorrect"),
         (status = 429, body = ErrorBody, description = "code_attempts_exceeded"),

@@ -98,7 +98,7 @@ async fn identity_code(
 /// Proves the owner's identity with the phone code.
 #[utoipa::path(post, path = "/api/closure/identity/verify", tag = "closure", request_body = VerifyForm,
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody, description = "code_used: the newest code was already used"), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn identity_verify(
     State(state): State<AppState>,
     session: CurrentSession,

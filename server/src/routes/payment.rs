@@ -140,7 +140,7 @@ async fn send_paytm_code(
     responses(
         (status = 201, body = MethodAdded),
         (status = 403, body = ErrorBody, description = "reauth_required"),
-        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added)"),
+        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added), code_used"),
         (status = 422, body = ErrorBody, description = "invalid_phone, invalid_code, code_incorrect, payment_method_not_available"),
     ))]
 async fn add_paytm(

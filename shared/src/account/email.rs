@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 /// An email address as accounts are keyed by it: trimmed and lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = "email"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
@@ -57,6 +56,24 @@ impl Email {
         format!("{first}***@{domain}")
     }
 }
+
+/// Before trimming, as typed: the length bound is the rule's own, and an address with spaces
+/// around it is still one the server takes.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Email {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+        crate::openapi::string()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .min_length(Some(1))
+            .max_length(Some(Email::MAX_LEN))
+            .examples(["ada@example.com"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Email {}
 
 impl TryFrom<String> for Email {
     type Error = Invalid;

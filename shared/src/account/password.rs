@@ -10,6 +10,28 @@ static COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
+/// The length rule only: "letters and digits, not the email name, not a common password" are
+/// checked by the server and told in its answer.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Password {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::string()
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::Password,
+            )))
+            .min_length(Some(Password::MIN_CHARS))
+            .max_length(Some(Password::MAX_CHARS))
+            .description(Some(
+                "8 to 64 characters with letters and digits; not the email's name, not a common password.",
+            ))
+            .examples(["Harbour7Lights"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Password {}
+
 impl Password {
     pub const MIN_CHARS: usize = 8;
     pub const MAX_CHARS: usize = 64;

@@ -50,6 +50,23 @@ impl Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationCode(String);
 
+/// Spaces anywhere are dropped before the check (`123 456` is a code as typed).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for VerificationCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::string()
+            .pattern(Some(format!(
+                r"^\s*(?:[0-9]\s*){{{}}}$",
+                VerificationCode::LEN
+            )))
+            .examples(["012345"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for VerificationCode {}
+
 impl VerificationCode {
     pub const LEN: usize = 6;
 

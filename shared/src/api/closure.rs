@@ -78,6 +78,9 @@ impl ClosureReason {
     }
 }
 
+/// The longest `reason_detail`, in characters.
+pub const REASON_DETAIL_MAX_CHARS: usize = 500;
+
 /// `POST /api/closure`: Confirm Deletion.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -93,6 +96,7 @@ pub struct ConfirmClosureForm {
     pub risk_acknowledged: bool,
     pub reason: ClosureReason,
     /// Optional words on the reason.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::closure_reason_detail))]
     pub reason_detail: String,
 }
 
@@ -112,7 +116,7 @@ impl ConfirmClosureForm {
             )
             .at("risk_acknowledged"));
         }
-        if self.reason_detail.chars().count() > 500 {
+        if self.reason_detail.chars().count() > REASON_DETAIL_MAX_CHARS {
             return Err(
                 Invalid::new(ErrorCode::FieldTooLong, "Say it in at most 500 characters.")
                     .at("reason_detail"),

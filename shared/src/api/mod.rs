@@ -26,9 +26,14 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SignupForm {
     /// ISO 3166-1 alpha-2 code: where the phone number and card are registered.
+    #[cfg_attr(feature = "openapi", schema(value_type = Country))]
     pub country: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Email))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Password))]
     pub password: String,
+    /// The same as `password`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Password))]
     pub password_confirmation: String,
     /// The Membership Agreement, Privacy Policy, Product Terms and Terms of Use.
     pub accept_agreement: bool,
@@ -137,6 +142,7 @@ pub struct CodeSent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct VerifyForm {
+    #[cfg_attr(feature = "openapi", schema(value_type = VerificationCode))]
     pub code: String,
 }
 
@@ -150,7 +156,10 @@ impl VerifyForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SignInForm {
+    #[cfg_attr(feature = "openapi", schema(value_type = Email))]
     pub email: String,
+    /// Not held to the new-password rules: an old password may predate them.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub password: String,
 }
 

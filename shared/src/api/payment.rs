@@ -120,6 +120,7 @@ impl PaytmCodeForm {
 #[serde(default)]
 pub struct PaytmForm {
     pub phone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::account::VerificationCode))]
     pub code: String,
 }
 

@@ -54,6 +54,7 @@ pub struct CouponView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct RenewForm {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::offered_period))]
     pub period_months: u32,
     pub pay_with: crate::catalog::PayWith,
 }
@@ -325,15 +326,21 @@ impl Permission {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct RamUserForm {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::ram_username))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::account::Password))]
     pub password: String,
     pub permissions: Vec<Permission>,
 }
 
+/// The shortest and longest RAM user name, in ASCII characters once trimmed.
+pub const USERNAME_MIN_CHARS: usize = 3;
+pub const USERNAME_MAX_CHARS: usize = 64;
+
 impl RamUserForm {
     pub fn parse(&self) -> Result<(String, crate::account::Password), Vec<FieldError>> {
         let name = self.username.trim();
-        let username = if (3..=64).contains(&name.len())
+        let username = if (USERNAME_MIN_CHARS..=USERNAME_MAX_CHARS).contains(&name.len())
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))

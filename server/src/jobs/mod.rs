@@ -25,8 +25,6 @@ const MAX_ATTEMPTS: i64 = 10;
 /// of the time of 100,000 decisions; at 2,000 a batch still takes well under a second, far
 /// inside the lease.
 const CLOSURE_BATCH: i64 = 2_000;
-/// The page cache of the connection deciding closures, in KiB (SQLite only).
-const JOB_CACHE_KIB: i64 = 65_536;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
@@ -246,26 +244,9 @@ async fn decide_closures(
 
 /// Runs every job that is due now; returns how many ran.
 pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
-    // One connection for every batch's claim and decision, see `db::begin_write_on`, with a
-    // page cache that holds what a run of batches keeps touching (the index pages of jobs,
-    // outbox, codes, accounts): SQLite's default of 2 MiB held a small part of it.
+    // One connection for every batch's claim and decision, see `db::begin_write_on`.
     let mut conn = state.db.acquire().await?;
-    let sqlite = db::backend(&state.db) == Backend::Sqlite;
-    if sqlite {
-        sqlx::query(&format!("PRAGMA cache_size = -{JOB_CACHE_KIB}"))
-            .execute(&mut *conn)
-            .await?;
-    }
     let decided = decide_closures(state, &mut conn).await;
-    // Back to the default before the connection returns to the pool, or it does not return.
-    if sqlite
-        && sqlx::query("PRAGMA cache_size = -2000")
-            .execute(&mut *conn)
-            .await
-            .is_err()
-    {
-        conn.close_on_drop();
-    }
     drop(conn);
     let mut ran = decided?;
     while let Some(job) = claim(state).await? {

@@ -1,5 +1,7 @@
-//! argon2id hashing, off the async runtime and bounded (STYLE 14): at most one hash per core
-//! runs at a time, a short queue waits, and past that the server answers 429 at once.
+//! argon2id hashing, off the async runtime and bounded (STYLE 14): its own threads, one core
+//! fewer than the machine has, a short queue, and past that the server answers 429 at once.
+//! The hashing threads run at a lower OS priority (Linux `nice` 10), so a sign-in storm takes
+//! the CPU the requests that do not hash leave idle, rather than an equal share of it.
 
 use crate::error::ApiError;
 use anyhow::anyhow;
@@ -7,12 +9,15 @@ use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
 };
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::{Semaphore, oneshot};
+
+type Work = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct PasswordHasher {
-    running: Arc<Semaphore>,
+    /// The queue the hashing threads take their work from.
+    work: mpsc::Sender<Work>,
     admitted: Arc<Semaphore>,
     /// Verified against when the email is unknown, so a miss costs as long as a hit.
     decoy_hash: Arc<String>,
@@ -20,15 +25,36 @@ pub struct PasswordHasher {
 
 const QUEUE_PER_CORE: usize = 16;
 const RETRY_AFTER_SECS: u64 = 1;
+/// The hashing threads' `nice` value: 10 gives them about a tenth of a core that requests also
+/// want, all of an idle one.
+const HASHING_NICE: i32 = 10;
 
 impl PasswordHasher {
     pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let decoy_hash = hash_now("decoy password for unknown accounts 4F2A")?;
+        // One core is left to the requests that do not hash: a sign-in storm must not starve
+        // every signed-in read (issue 7's storm benchmark).
+        let (work, queue) = mpsc::channel::<Work>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..cores.saturating_sub(1).max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    // The lock is held only while waiting for the next piece of work.
+                    while let Ok(next) = queue
+                        .lock()
+                        .map_err(drop)
+                        .and_then(|q| q.recv().map_err(drop))
+                    {
+                        next();
+                    }
+                })?;
+        }
         Ok(PasswordHasher {
-            // One core is left to the requests that do not hash: a sign-in storm must not
-            // starve every signed-in read (issue 7's storm benchmark).
-            running: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
+            work,
             admitted: Arc::new(Semaphore::new(cores * QUEUE_PER_CORE)),
             decoy_hash: Arc::new(decoy_hash),
         })
@@ -70,15 +96,28 @@ impl PasswordHasher {
                 .map_err(|_| ApiError::ServerBusy {
                     retry_after: RETRY_AFTER_SECS,
                 })?;
-        let _running = self
-            .running
-            .clone()
-            .acquire_owned()
+        let (done, result) = oneshot::channel();
+        self.work
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| ApiError::Internal(anyhow!("the hashing threads are gone")))?;
+        result
             .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))
+            .map_err(|_| ApiError::Internal(anyhow!("a hashing thread stopped mid-hash")))
+    }
+}
+
+/// Lowers the calling thread's scheduling priority. On Linux `nice` is a per-thread value, so
+/// this touches only the hashing thread; elsewhere hashing keeps the normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; `who` 0 is the calling thread.
+    let changed = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICE) } == 0;
+    #[cfg(not(target_os = "linux"))]
+    let changed = false;
+    if !changed {
+        tracing::debug!("hashing runs at the normal priority");
     }
 }
 

@@ -449,19 +449,29 @@ fn resource_view(
 ) -> UnsubscribableResource {
     let refund_type = row.refund_type();
     let currency = orders.first().map_or(Currency::USD, |(o, _)| o.currency());
-    let sum = |f: &dyn Fn(&OrderRow) -> Money| {
-        orders
-            .iter()
-            .map(|(o, _)| f(o))
-            .fold(Money::zero(currency), |acc, m| {
-                acc.checked_add(m).unwrap_or(acc)
-            })
+    let refunds: Vec<Money> = orders
+        .iter()
+        .map(|(order, _)| order.refund(refund_type, now))
+        .collect();
+    let total = |amounts: Vec<Money>| {
+        amounts.into_iter().fold(Money::zero(currency), |acc, m| {
+            acc.checked_add(m).unwrap_or(acc)
+        })
+    };
+    let paid = |minor: fn(&OrderRow) -> i64| {
+        total(
+            orders
+                .iter()
+                .map(|(o, _)| Money::from_minor(minor(o), o.currency()))
+                .collect(),
+        )
     };
     let refund_to = refund_to(
         orders
             .iter()
-            .filter(|(order, _)| !order.refund(refund_type, now).amount.is_zero())
-            .map(|(order, label)| {
+            .zip(&refunds)
+            .filter(|(_, refund)| !refund.amount.is_zero())
+            .map(|((order, label), _)| {
                 let destination = order.refund_destination(label.is_some(), now);
                 destination_name(destination.as_str(), *label)
             }),
@@ -476,9 +486,9 @@ fn resource_view(
         activated: row.activated,
         order_time: rfc3339(row.created_at),
         expires_at: rfc3339(row.expires_at.unwrap_or(now)),
-        cash_paid: sum(&|o| Money::from_minor(o.cash_minor, o.currency())),
-        non_cash_paid: sum(&|o| Money::from_minor(o.credit_minor, o.currency())),
-        refund: sum(&|o| o.refund(refund_type, now)),
+        cash_paid: paid(|o| o.cash_minor),
+        non_cash_paid: paid(|o| o.credit_minor),
+        refund: total(refunds),
         refund_to,
         pending_renewals: orders.iter().filter(|(o, _)| o.starts_at > now).count() as u32,
     }

@@ -34,6 +34,15 @@ impl Backend {
             anyhow::bail!("unsupported database URL {url}: use sqlite://… or postgres://…")
         }
     }
+
+    /// The database a connection (or a transaction) talks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 pub fn backend(db: &Db) -> Backend {
@@ -171,6 +180,46 @@ pub async fn ping(db: &Db) -> bool {
         Ok(mut conn) => conn.ping().await.is_ok(),
         Err(_) => false,
     }
+}
+
+/// A list bound as one parameter: `$n` holds a JSON array, and the list is a table with one row
+/// per element in the column `value` — text for an array of strings ([`JsonList::Texts`]),
+/// JSON for an array of arrays ([`JsonList::Rows`], read as `value ->> 0`, `value ->> 1`, … on
+/// both databases). For lists of hundreds or thousands: SQLite's driver finds each numbered
+/// parameter by walking the statement's list of them, so binding costs grow with the square
+/// of a statement's parameters, while one JSON array costs one parameter.
+pub fn json_table(backend: Backend, n: usize, alias: &str, list: JsonList) -> String {
+    match (backend, list) {
+        (Backend::Sqlite, _) => format!("json_each(${n}) AS {alias}"),
+        (Backend::Postgres, JsonList::Texts) => {
+            format!("jsonb_array_elements_text(${n}::jsonb) AS {alias}(value)")
+        }
+        (Backend::Postgres, JsonList::Rows) => {
+            format!("jsonb_array_elements(${n}::jsonb) AS {alias}(value)")
+        }
+    }
+}
+
+/// What a [`json_table`] parameter holds.
+#[derive(Debug, Clone, Copy)]
+pub enum JsonList {
+    Texts,
+    Rows,
+}
+
+/// `(SELECT value FROM …)`: the right side of `IN` for a list of strings bound at `$n` as
+/// [`json_texts`] makes it.
+pub fn in_json(backend: Backend, n: usize) -> String {
+    format!(
+        "(SELECT j.value FROM {})",
+        json_table(backend, n, "j", JsonList::Texts)
+    )
+}
+
+/// The JSON array of `items`, for a [`json_table`] or [`in_json`] parameter.
+pub fn json_texts<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.into_iter().collect();
+    serde_json::to_string(&items).expect("a list of strings is always JSON")
 }
 
 /// `$from, $from+1, …`: `count` numbered placeholders, for IN lists and multi-row inserts.

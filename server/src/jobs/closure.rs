@@ -4,7 +4,7 @@
 //! transaction, so a crash or a second instance never decides twice.
 
 use super::{Job, Outcome, finish, retry_later};
-use crate::db::{self, HeldTx};
+use crate::db::{self, Backend, HeldTx, JsonList};
 use crate::domain::closure::{check, notify_both, sms_text};
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
@@ -76,7 +76,7 @@ pub async fn decide(state: &AppState, job: &Job) -> Result<(), ApiError> {
 
 /// Decides a batch of claimed decisions in one transaction: one commit (one fsync) for the
 /// batch instead of one per account, and the accounts that close deleted and notified by a few
-/// statements per five hundred accounts instead of a dozen per account — what lets a day with
+/// statements for the whole batch instead of a dozen per account — what lets a day with
 /// 100,000 cool-downs ending at once settle in seconds. Each job still finishes in the
 /// transaction that made its effect, so none is decided twice. Should anything in the batch
 /// fail, it is decided again one job at a time, each in its own savepoint, so only the job at
@@ -118,58 +118,50 @@ fn failure_text(overdue: &[(i64, String)]) -> String {
     )
 }
 
-/// Accounts (or jobs) per statement. SQLite's driver looks each parameter's name up by a
-/// linear walk, so a statement's binding costs grow with the square of its parameters: a few
-/// hundred per statement (up to three per account) keeps that small beside the work.
-const CHUNK: usize = 500;
-
-/// The batch's decisions, a few statements per five hundred accounts: the accounts that close are
+/// The batch's decisions, a few statements for the whole batch: the accounts that close are
 /// deleted and notified together, those with new overdue bills restored and notified together.
-/// A job whose closure is no longer cooling down only finishes, through [`decide_in`].
+/// Lists of ids travel as one JSON parameter each (see [`db::json_table`]). A job whose
+/// closure is no longer cooling down only finishes, through [`decide_in`].
 async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result<(), ApiError> {
-    let mut cooling: Vec<(String, String, String, Option<String>)> = Vec::new();
-    for chunk in batch.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
-             WHERE c.status = 'cooling_down' AND c.id IN ({})",
-            db::placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query_as(&sql);
-        for job in chunk {
-            query = query.bind(&job.subject);
-        }
-        cooling.extend(query.fetch_all(&mut **tx).await?);
-    }
+    let backend = Backend::of(tx);
+    let subjects = db::json_texts(batch.iter().map(|job| job.subject.as_str()));
+    let cooling: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
+         WHERE c.status = 'cooling_down' AND c.id IN {}",
+        db::in_json(backend, 1)
+    ))
+    .bind(subjects)
+    .fetch_all(&mut **tx)
+    .await?;
+    let accounts = db::json_texts(cooling.iter().map(|c| c.1.as_str()));
     let mut overdue: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for chunk in cooling.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT account_id, amount_minor, currency FROM bills
-             WHERE status = 'unpaid' AND waived_at IS NULL AND due_at <= $1 AND account_id IN ({})",
-            db::placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, i64, String)>(&sql).bind(now);
-        for (_, account_id, _, _) in chunk {
-            query = query.bind(account_id);
-        }
-        for (account_id, amount, currency) in query.fetch_all(&mut **tx).await? {
-            overdue
-                .entry(account_id)
-                .or_default()
-                .push((amount, currency));
-        }
+    let bills: Vec<(String, i64, String)> = sqlx::query_as(&format!(
+        "SELECT account_id, amount_minor, currency FROM bills
+         WHERE status = 'unpaid' AND waived_at IS NULL AND due_at <= $1 AND account_id IN {}",
+        db::in_json(backend, 2)
+    ))
+    .bind(now)
+    .bind(accounts)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (account_id, amount, currency) in bills {
+        overdue
+            .entry(account_id)
+            .or_default()
+            .push((amount, currency));
     }
     let decided_ids: HashSet<&str> = cooling.iter().map(|c| c.0.as_str()).collect();
     let (failing, closing): (Vec<_>, Vec<_>) = cooling
         .iter()
         .partition(|(_, account_id, _, _)| overdue.contains_key(account_id));
 
-    for chunk in closing.chunks(CHUNK) {
-        let accounts: Vec<&str> = chunk.iter().map(|c| c.1.as_str()).collect();
-        let emails: Vec<&str> = chunk.iter().map(|c| c.2.as_str()).collect();
-        delete_accounts(tx, &accounts, &emails).await?;
+    if !closing.is_empty() {
+        let accounts: Vec<&str> = closing.iter().map(|c| c.1.as_str()).collect();
+        let emails: Vec<&str> = closing.iter().map(|c| c.2.as_str()).collect();
+        delete_accounts(tx, backend, &accounts, &emails).await?;
         let sms = sms_text(CLOSED_SUBJECT, CLOSED_BODY);
-        let mut messages = Vec::with_capacity(chunk.len() * 2);
-        for (_, account_id, email, phone) in chunk {
+        let mut messages = Vec::with_capacity(closing.len() * 2);
+        for (_, account_id, email, phone) in &closing {
             messages.push(Outgoing {
                 account_id: None,
                 medium: Medium::Email,
@@ -191,37 +183,40 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
         notify::enqueue_many(tx, now, &messages).await?;
     }
 
-    for chunk in failing.chunks(CHUNK) {
-        let failures: Vec<String> = chunk.iter().map(|c| failure_text(&overdue[&c.1])).collect();
-        let cases: Vec<String> = (0..chunk.len())
-            .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+    if !failing.is_empty() {
+        // One statement per distinct failure text: the text names the overdue total, which
+        // accounts often share.
+        let failures: Vec<String> = failing
+            .iter()
+            .map(|c| failure_text(&overdue[&c.1]))
             .collect();
-        let sql = format!(
-            "UPDATE closures SET status = 'failed', decided_at = $1, failure = CASE id {} END WHERE id IN ({})",
-            cases.join(" "),
-            db::placeholders(2 * chunk.len() + 2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(now);
-        for (c, failure) in chunk.iter().zip(&failures) {
-            query = query.bind(&c.0).bind(failure);
+        let mut by_failure: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (c, failure) in failing.iter().zip(&failures) {
+            by_failure.entry(failure).or_default().push(&c.0);
         }
-        for c in chunk {
-            query = query.bind(&c.0);
+        for (failure, closures) in by_failure {
+            sqlx::query(&format!(
+                "UPDATE closures SET status = 'failed', decided_at = $1, failure = $2 WHERE id IN {}",
+                db::in_json(backend, 3)
+            ))
+            .bind(now)
+            .bind(failure)
+            .bind(db::json_texts(closures))
+            .execute(&mut **tx)
+            .await?;
         }
-        query.execute(&mut **tx).await?;
-        let by_account = db::placeholders(1, chunk.len());
+        let accounts = db::json_texts(failing.iter().map(|c| c.1.as_str()));
         for sql in [
-            format!("UPDATE accounts SET status = 'active' WHERE id IN ({by_account})"),
-            format!("DELETE FROM service_linked_roles WHERE account_id IN ({by_account})"),
+            "UPDATE accounts SET status = 'active' WHERE id IN",
+            "DELETE FROM service_linked_roles WHERE account_id IN",
         ] {
-            let mut query = sqlx::query(&sql);
-            for c in chunk {
-                query = query.bind(&c.1);
-            }
-            query.execute(&mut **tx).await?;
+            sqlx::query(&format!("{sql} {}", db::in_json(backend, 1)))
+                .bind(&accounts)
+                .execute(&mut **tx)
+                .await?;
         }
-        let mut messages = Vec::with_capacity(chunk.len() * 2);
-        for ((_, account_id, email, phone), failure) in chunk.iter().zip(&failures) {
+        let mut messages = Vec::with_capacity(failing.len() * 2);
+        for ((_, account_id, email, phone), failure) in failing.iter().zip(&failures) {
             messages.push(Outgoing {
                 account_id: Some(account_id),
                 medium: Medium::Email,
@@ -246,17 +241,14 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
     let (closed, others): (Vec<&Job>, Vec<&Job>) = batch
         .iter()
         .partition(|job| decided_ids.contains(job.subject.as_str()));
-    for chunk in closed.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN ({})",
-            db::placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(now);
-        for job in chunk {
-            query = query.bind(&job.id);
-        }
-        query.execute(&mut **tx).await?;
-    }
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN {}",
+        db::in_json(backend, 2)
+    ))
+    .bind(now)
+    .bind(db::json_texts(closed.iter().map(|job| job.id.as_str())))
+    .execute(&mut **tx)
+    .await?;
     for job in others {
         decide_in(tx, job, now).await?;
     }
@@ -366,59 +358,45 @@ async fn decide_in(tx: &mut HeldTx<'_>, job: &Job, now: i64) -> Result<(), ApiEr
     Ok(())
 }
 
-/// [`delete_account`] for many accounts at once (at most a few hundred: one placeholder each).
+/// [`delete_account`] for many accounts at once.
 async fn delete_accounts(
     tx: &mut HeldTx<'_>,
+    backend: Backend,
     accounts: &[&str],
     emails: &[&str],
 ) -> Result<(), ApiError> {
-    let by_account = db::placeholders(1, accounts.len());
-    let by_email = db::placeholders(1, emails.len());
-    for sql in [
-        format!("DELETE FROM idempotency_keys WHERE account_id IN ({by_account})"),
-        format!("DELETE FROM outbox WHERE account_id IN ({by_account})"),
+    let accounts = db::json_texts(accounts.iter().copied());
+    let emails = db::json_texts(emails.iter().copied());
+    let by_list = db::in_json(backend, 1);
+    for (sql, list) in [
+        (
+            "DELETE FROM idempotency_keys WHERE account_id IN",
+            &accounts,
+        ),
+        ("DELETE FROM outbox WHERE account_id IN", &accounts),
+        ("DELETE FROM signups WHERE email IN", &emails),
+        ("DELETE FROM rate_events WHERE subject IN", &emails),
+        ("DELETE FROM verification_codes WHERE address IN", &emails),
     ] {
-        let mut query = sqlx::query(&sql);
-        for account in accounts {
-            query = query.bind(*account);
-        }
-        query.execute(&mut **tx).await?;
+        sqlx::query(&format!("{sql} {by_list}"))
+            .bind(list)
+            .execute(&mut **tx)
+            .await?;
     }
-    for sql in [
-        format!("DELETE FROM signups WHERE email IN ({by_email})"),
-        format!("DELETE FROM rate_events WHERE subject IN ({by_email})"),
-    ] {
-        let mut query = sqlx::query(&sql);
-        for email in emails {
-            query = query.bind(*email);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    // As in `delete_account`: each account's subject range, or one of the emails.
-    let ranges: Vec<String> = (0..accounts.len())
-        .map(|i| format!("(subject >= ${} AND subject < ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
-    let sql = format!(
-        "DELETE FROM verification_codes WHERE {} OR address IN ({})",
-        ranges.join(" OR "),
-        db::placeholders(2 * accounts.len() + 1, emails.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for account in accounts {
-        query = query
-            .bind(format!("account:{account}:"))
-            .bind(format!("account:{account};"));
-    }
-    for email in emails {
-        query = query.bind(*email);
-    }
-    query.execute(&mut **tx).await?;
-    let sql = format!("DELETE FROM accounts WHERE id IN ({by_account})");
-    let mut query = sqlx::query(&sql);
-    for account in accounts {
-        query = query.bind(*account);
-    }
-    query.execute(&mut **tx).await?;
+    // As in `delete_account`: each account's range of the subject index, found from the list.
+    sqlx::query(&format!(
+        "DELETE FROM verification_codes WHERE id IN (
+           SELECT v.id FROM {} CROSS JOIN verification_codes v
+           WHERE v.subject >= 'account:' || a.value || ':' AND v.subject < 'account:' || a.value || ';')",
+        db::json_table(backend, 1, "a", JsonList::Texts)
+    ))
+    .bind(&accounts)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(&format!("DELETE FROM accounts WHERE id IN {by_list}"))
+        .bind(&accounts)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -383,14 +383,21 @@ async fn delete_accounts(
             .execute(&mut **tx)
             .await?;
     }
-    // As in `delete_account`: each account's range of the subject index, found from the list.
-    sqlx::query(&format!(
-        "DELETE FROM verification_codes WHERE id IN (
-           SELECT v.id FROM {} CROSS JOIN verification_codes v
-           WHERE v.subject >= 'account:' || a.value || ':' AND v.subject < 'account:' || a.value || ';')",
+    // As in `delete_account`: each account's range of the subject index. The codes are found
+    // first, then deleted by key: PostgreSQL planned the delete with the join inside as a scan
+    // of the whole table.
+    let codes: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT v.id FROM {} CROSS JOIN verification_codes v
+         WHERE v.subject >= 'account:' || a.value || ':' AND v.subject < 'account:' || a.value || ';'",
         db::json_table(backend, 1, "a", JsonList::Texts)
     ))
     .bind(&accounts)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "DELETE FROM verification_codes WHERE id IN {by_list}"
+    ))
+    .bind(db::json_texts(codes.iter().map(String::as_str)))
     .execute(&mut **tx)
     .await?;
     sqlx::query(&format!("DELETE FROM accounts WHERE id IN {by_list}"))

@@ -9,6 +9,7 @@ use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
 };
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -49,7 +50,11 @@ impl PasswordHasher {
                         .map_err(drop)
                         .and_then(|q| q.recv().map_err(drop))
                     {
-                        next();
+                        // A panic ends that piece of work (its caller gets an error), not the
+                        // thread: a thread lost for good would shrink hashing until a restart.
+                        if std::panic::catch_unwind(AssertUnwindSafe(next)).is_err() {
+                            tracing::error!("a password hash panicked; the hashing thread goes on");
+                        }
                     }
                 })?;
         }
@@ -158,6 +163,18 @@ mod tests {
         let hasher = PasswordHasher::new().unwrap();
         let decoy = "decoy password for unknown accounts 4F2A".to_owned();
         assert!(!hasher.verify(decoy, None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_hashing_fails_that_request_and_keeps_every_thread() {
+        let hasher = PasswordHasher::new().unwrap();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // More panics than there are hashing threads: each would have ended one.
+        for _ in 0..=threads {
+            let failed = hasher.run::<()>(|| panic!("test panic")).await.unwrap_err();
+            assert!(matches!(failed, ApiError::Internal(_)), "{failed:?}");
+        }
+        assert!(hasher.hash("Correct7Horse".into()).await.is_ok());
     }
 
     #[tokio::test]

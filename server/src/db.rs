@@ -207,7 +207,7 @@ pub enum JsonList {
     Rows,
 }
 
-/// `(SELECT value FROM …)`: the right side of `IN` for a list of strings bound at `$n` as
+/// `(SELECT j.value FROM …)`: the right side of `IN` for a list of strings bound at `$n` as
 /// [`json_texts`] makes it.
 pub fn in_json(backend: Backend, n: usize) -> String {
     format!(

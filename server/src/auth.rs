@@ -4,6 +4,7 @@
 use crate::db::Tx;
 use crate::domain::account;
 use crate::error::ApiError;
+use crate::inline_reads::InlineRow;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -166,6 +167,23 @@ struct SessionRow {
     identity_verified_at: Option<i64>,
 }
 
+impl InlineRow for SessionRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+        Ok(SessionRow {
+            token_hash: row.get("token_hash")?,
+            account_id: row.get("account_id")?,
+            csrf_token: row.get("csrf_token")?,
+            expires_at: row.get("expires_at")?,
+            authenticated_at: row.get("authenticated_at")?,
+            ram_user_id: row.get("ram_user_id")?,
+            username: row.get("username")?,
+            permissions: row.get("permissions")?,
+            account_status: row.get("account_status")?,
+            identity_verified_at: row.get("identity_verified_at")?,
+        })
+    }
+}
+
 /// What a session may still do while its account cools down before closure (SPEC §6.3): see
 /// the remaining time, and sign out.
 fn allowed_while_closing(method: &Method, path: &str) -> bool {
@@ -193,15 +211,24 @@ static SESSION_AND_ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The request's live session row, read by `sql` (one of the two above).
+/// The request's live session row, read by `sql` (one of the two above): on SQLite on this
+/// thread (see [`InlineReads`](crate::inline_reads::InlineReads)), else or if that fails
+/// through the pool.
 async fn fetch<R>(parts: &Parts, state: &AppState, sql: &str) -> Result<R, ApiError>
 where
-    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + InlineRow + Send + Unpin,
 {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+    let (token_hash, now) = (hash_token(&token), state.clock.now_ms());
+    if let Some(reads) = &state.inline_reads {
+        match reads.row(sql, (&token_hash, now)) {
+            Ok(row) => return row.ok_or(ApiError::Unauthenticated),
+            Err(error) => tracing::debug!(%error, "session read through the pool instead"),
+        }
+    }
     sqlx::query_as(sql)
-        .bind(hash_token(&token))
-        .bind(state.clock.now_ms())
+        .bind(token_hash)
+        .bind(now)
         .fetch_optional(&state.db)
         .await?
         .ok_or(ApiError::Unauthenticated)
@@ -258,6 +285,15 @@ struct SessionAndAccountRow {
     session: SessionRow,
     #[sqlx(flatten)]
     account: account::ViewRow,
+}
+
+impl InlineRow for SessionAndAccountRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionAndAccountRow> {
+        Ok(SessionAndAccountRow {
+            session: SessionRow::from_sqlite(row)?,
+            account: account::ViewRow::from_sqlite(row)?,
+        })
+    }
 }
 
 impl FromRequestParts<AppState> for SessionAndAccount {

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod gateway;
 pub mod idempotency;
+pub mod inline_reads;
 pub mod jobs;
 pub mod notify;
 pub mod openapi;
@@ -99,6 +100,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         )
     })?;
     let db = db::connect(&config.database_url()).await?;
+    let inline_reads = inline_reads::InlineReads::for_url(&config.database_url()).map(Arc::new);
     let secrets = Secrets::load(&db).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
         let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
@@ -125,6 +127,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),
         rates: Arc::new(rates::CnyRates::shipped()?),
         db,
+        inline_reads,
         clock: Arc::new(clock),
         hasher: PasswordHasher::new()?,
         secrets: Arc::new(secrets),

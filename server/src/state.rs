@@ -3,6 +3,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::gateway::PaymentGateway;
+use crate::inline_reads::InlineReads;
 use crate::passwords::PasswordHasher;
 use crate::secrets::Secrets;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The session read on the request's thread, on SQLite (see [`InlineReads`]).
+    pub inline_reads: Option<Arc<InlineReads>>,
     pub clock: Arc<Clock>,
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,

@@ -4,6 +4,7 @@ use crate::clock::rfc3339;
 use crate::db::{Db, Flag, Tx};
 use crate::domain::ledger;
 use crate::error::ApiError;
+use crate::inline_reads::InlineRow;
 use shared::account::Channel;
 use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
@@ -56,6 +57,27 @@ pub struct ViewRow {
     #[sqlx(try_from = "Flag")]
     real_name: bool,
     credit_minor: i64,
+}
+
+impl InlineRow for ViewRow {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<ViewRow> {
+        Ok(ViewRow {
+            status: row.get("status")?,
+            id: row.get("id")?,
+            uid: row.get("uid")?,
+            email: row.get("email")?,
+            country: row.get("country")?,
+            verified_channel: row.get("verified_channel")?,
+            email_verified_at: row.get("email_verified_at")?,
+            phone: row.get("phone")?,
+            phone_verified_at: row.get("phone_verified_at")?,
+            created_at: row.get("created_at")?,
+            has_address: row.get("has_address")?,
+            has_method: row.get("has_method")?,
+            real_name: row.get("real_name")?,
+            credit_minor: row.get("credit_minor")?,
+        })
+    }
 }
 
 pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {

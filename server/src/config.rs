@@ -25,6 +25,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Connections in this instance's database pool; by default 8 on SQLite, and twice the
+    /// machine's cores (at least 4) on PostgreSQL.
+    #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
+    pub database_pool_size: Option<u32>,
+
     /// `dev` adds the notification inbox at /dev/inbox and a movable clock; never use it in production.
     #[arg(long, env = "ACCOUNT_CENTER_MODE", value_enum, default_value_t = Mode::Prod)]
     pub mode: Mode,
@@ -155,5 +160,18 @@ mod tests {
         .unwrap();
         assert!(c.is_dev());
         assert_eq!(c.database_url(), "sqlite:///tmp/x/account-center.db");
+    }
+
+    #[test]
+    fn a_database_pool_has_at_least_one_connection() {
+        assert_eq!(
+            Config::try_parse_from(["account-center"])
+                .unwrap()
+                .database_pool_size,
+            None
+        );
+        let c = Config::try_parse_from(["account-center", "--database-pool-size", "3"]).unwrap();
+        assert_eq!(c.database_pool_size, Some(3));
+        assert!(Config::try_parse_from(["account-center", "--database-pool-size", "0"]).is_err());
     }
 }

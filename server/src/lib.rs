@@ -99,7 +99,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.data_dir.display()
         )
     })?;
-    let db = db::connect(&config.database_url()).await?;
+    let db = db::connect_sized(&config.database_url(), config.database_pool_size).await?;
     let inline_reads = inline_reads::InlineReads::for_url(&config.database_url()).map(Arc::new);
     let secrets = Secrets::load(&db).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {

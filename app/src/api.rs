@@ -2,6 +2,7 @@
 //! an [`ApiError`] carrying the server's `ErrorBody`, so pages never look at status codes.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::lazy;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::api::{
@@ -85,12 +86,28 @@ pub async fn verify(id: &str, form: &VerifyForm, csrf: Csrf<'_>) -> ApiResult<Se
 }
 
 pub async fn sign_in(form: &SignInForm, csrf: Csrf<'_>) -> ApiResult<SessionInfo> {
-    send_json(Request::post("/api/session"), form, csrf).await
+    let response = json_request(Request::post("/api/session"), form, csrf)?
+        .send()
+        .await;
+    session_of(response).await
 }
 
 /// The signed-in session, or an error with code `unauthenticated`.
 pub async fn current_session() -> ApiResult<SessionInfo> {
-    receive(Request::get("/api/session").send().await).await
+    session_of(Request::get("/api/session").send().await).await
+}
+
+/// A session answer to sign-in or to a page load, the two the first load makes. Its body is
+/// parsed in a chunk of its own ([`parse_session`]): the first load then carries no parser for
+/// the account view, nor the decimal one its credit balance needs (issue 7's size budget).
+async fn session_of(response: Result<Response, gloo_net::Error>) -> ApiResult<SessionInfo> {
+    let (status, body) = receive_text(response).await?;
+    parse_session(status, body).await
+}
+
+#[lazy]
+fn parse_session(status: u16, body: String) -> ApiResult<SessionInfo> {
+    serde_json::from_str(&body).map_err(|_| ApiError::unexpected(status))
 }
 
 pub async fn sign_out(csrf: Csrf<'_>) -> ApiResult<()> {
@@ -368,10 +385,27 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
     csrf: Csrf<'_>,
 ) -> ApiResult<T> {
-    let request = with_csrf(request, csrf)
+    receive(json_request(request, body, csrf)?.send().await).await
+}
+
+/// For calls that send a JSON body and answer 204 with none.
+async fn send_json_no_content<B: Serialize>(
+    request: RequestBuilder,
+    body: &B,
+    csrf: Csrf<'_>,
+) -> ApiResult<()> {
+    no_content(json_request(request, body, csrf)?.send().await).await
+}
+
+/// The request with its CSRF token and `body` as JSON.
+fn json_request<B: Serialize>(
+    request: RequestBuilder,
+    body: &B,
+    csrf: Csrf<'_>,
+) -> ApiResult<Request> {
+    with_csrf(request, csrf)
         .json(body)
-        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
-    receive(request.send().await).await
+        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))
 }
 
 /// A successful answer's JSON body as `T`; a refusal as the server's `ErrorBody`. Only the
@@ -434,18 +468,17 @@ pub async fn send_closure_code(csrf: Csrf<'_>) -> ApiResult<CodeSent> {
 }
 
 pub async fn verify_closure_identity(form: &VerifyForm, csrf: Csrf<'_>) -> ApiResult<()> {
-    let request = with_csrf(Request::post("/api/closure/identity/verify"), csrf)
-        .json(form)
-        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
-    no_content(request.send().await).await
+    send_json_no_content(Request::post("/api/closure/identity/verify"), form, csrf).await
 }
 
 /// The simulated Alipay authorization, for accounts with real-name registration.
 pub async fn authorize_closure_with_alipay(csrf: Csrf<'_>) -> ApiResult<()> {
-    let request = with_csrf(Request::post("/api/closure/identity/alipay"), csrf)
-        .json(&Empty {})
-        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
-    no_content(request.send().await).await
+    send_json_no_content(
+        Request::post("/api/closure/identity/alipay"),
+        &Empty {},
+        csrf,
+    )
+    .await
 }
 
 pub async fn start_system_check(csrf: Csrf<'_>) -> ApiResult<shared::api::SystemCheckView> {
@@ -497,10 +530,7 @@ pub async fn end_reseller_partnership(csrf: Csrf<'_>) -> ApiResult<shared::api::
 
 pub async fn transfer_domain_out(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
     let path = format!("/api/instances/{}/transfer-out", segment(id));
-    let request = with_csrf(Request::post(&path), csrf)
-        .json(&Empty {})
-        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
-    no_content(request.send().await).await
+    send_json_no_content(Request::post(&path), &Empty {}, csrf).await
 }
 
 pub async fn set_auto_renew(id: &str, enabled: bool, csrf: Csrf<'_>) -> ApiResult<()> {
@@ -509,10 +539,7 @@ pub async fn set_auto_renew(id: &str, enabled: bool, csrf: Csrf<'_>) -> ApiResul
         enabled: bool,
     }
     let path = format!("/api/instances/{}/auto-renew", segment(id));
-    let request = with_csrf(Request::post(&path), csrf)
-        .json(&AutoRenew { enabled })
-        .map_err(|_| ApiError::local(ErrorCode::BadRequest, "This form could not be sent."))?;
-    no_content(request.send().await).await
+    send_json_no_content(Request::post(&path), &AutoRenew { enabled }, csrf).await
 }
 
 /// For calls that answer 204 with no body.

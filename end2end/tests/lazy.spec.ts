@@ -49,6 +49,32 @@ test('the console comes in its own chunk, fetched only once the server confirms 
   expect(chunks.some((url) => url.includes('console_flow')), `the console's chunk: ${chunks.join(', ')}`).toBe(true);
 });
 
+test('a refused sign-in fetches nothing more; an accepted one fetches the session reader, then the console', async ({
+  page,
+  request,
+}, testInfo) => {
+  // `request` has its own cookies: the page starts signed out.
+  const account = await createAccount(request, testInfo);
+  const chunks = chunksFetched(page);
+
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill('Wrong-password-1');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(chunks, 'a refusal is read by the first load').toEqual([]);
+
+  // The account view (and the decimal parser its credit balance needs) is read by code
+  // fetched once the server has accepted the sign-in (app/src/api.rs, `parse_session`).
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByRole('main').getByText(account.email)).toBeVisible();
+  expect(chunks.some((url) => url.includes('parse_session')), `the session reader: ${chunks.join(', ')}`).toBe(true);
+  expect(chunks.some((url) => url.includes('console_flow')), `the console's chunk: ${chunks.join(', ')}`).toBe(true);
+});
+
 test('a page whose code cannot be fetched says the app stopped and offers a reload', async ({ page }) => {
   await page.route(CHUNK, (route) => route.abort('internetdisconnected'));
 

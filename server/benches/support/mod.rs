@@ -186,6 +186,15 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Adds the figures of another slice of the same load.
+    pub fn add(&mut self, slice: Figures) {
+        self.requests += slice.requests;
+        self.failures += slice.failures;
+        self.elapsed += slice.elapsed;
+        self.latencies.extend(slice.latencies);
+        self.latencies.sort_unstable();
+    }
+
     pub fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }

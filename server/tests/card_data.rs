@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::newest_code;
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -41,23 +43,6 @@ fn scan_bytes(bytes: &[u8], place: &str) -> Vec<String> {
         found.push(format!("CVV in {place}"));
     }
     found
-}
-
-async fn newest_code(client: &Client, base: &str, to: &str) -> String {
-    let inbox: Value = client
-        .get(format!("{base}/api/dev/inbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = inbox[0]["body"].as_str().unwrap();
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]

@@ -118,22 +118,7 @@ impl Owner {
             .send()
             .await
             .unwrap();
-        let inbox: Value = http
-            .get(format!("{base}/api/dev/inbox"))
-            .query(&[("to", &email)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let code = inbox[0]["body"]
-            .as_str()
-            .unwrap()
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap()
-            .to_owned();
+        let code = common::newest_code(&http, base, &email).await;
         let verified = http
             .post(format!("{base}/api/signup/{id}/verify"))
             .json(&json!({"code": code}))

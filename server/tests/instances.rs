@@ -31,23 +31,6 @@ async fn send(client: &Client, url: String, csrf: &str, body: Value) -> reqwest:
         .unwrap()
 }
 
-async fn code_of(client: &Client, base: &str, to: &str) -> String {
-    let inbox: Value = client
-        .get(format!("{base}/api/dev/inbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = inbox[0]["body"].as_str().expect("a message").to_owned();
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .to_owned()
-}
-
 /// Starts a sign-up on `base` and has it send an email code; returns the sign-up id.
 async fn signup_with_code(client: &Client, base: &str, email: &str) -> String {
     let started = send(client, format!("{base}/api/signup"), "", signup_form(email)).await;
@@ -77,7 +60,7 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
     // Wrong codes alternate between the instances; each answer counts them all.
     let email = email("tries");
     let id = signup_with_code(&client, &a.base, &email).await;
-    let code = code_of(&client, &a.base, &email).await;
+    let code = newest_code(&client, &a.base, &email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for (i, base) in [&a.base, &b.base, &a.base, &b.base].into_iter().enumerate() {
         let answer = send(
@@ -126,7 +109,7 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
     // A session made on A is good on B, and signing out on B ends it on A.
     let email = common::email("session");
     let id = signup_with_code(&client, &a.base, &email).await;
-    let code = code_of(&client, &a.base, &email).await;
+    let code = newest_code(&client, &a.base, &email).await;
     let verified = send(
         &client,
         format!("{}/api/signup/{id}/verify", a.base),
@@ -452,7 +435,7 @@ async fn behind_nginx_two_instances_share_the_traffic_and_one_can_go_away() {
     // Sign up through the proxy: the requests spread over both instances.
     let email = common::email("proxied");
     let id = signup_with_code(&client, &proxy.base, &email).await;
-    let code = code_of(&client, &proxy.base, &email).await;
+    let code = newest_code(&client, &proxy.base, &email).await;
     let verified = send(
         &client,
         format!("{}/api/signup/{id}/verify", proxy.base),

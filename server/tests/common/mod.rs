@@ -143,6 +143,26 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     }
 }
 
+/// The six-digit code in the newest message the dev inbox of the server at `base` holds for `to`.
+pub async fn newest_code(client: &Client, base: &str, to: &str) -> String {
+    let messages: Value = client
+        .get(format!("{base}/api/dev/inbox"))
+        .query(&[("to", to)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body = messages[0]["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message to {to}: {messages}"));
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        .to_owned()
+}
+
 pub fn new_client() -> Client {
     Client::builder()
         .cookie_store(true)
@@ -209,23 +229,7 @@ impl TestApp {
 
     /// The newest code the dev inbox holds for `to`.
     pub async fn code_for(&self, to: &str) -> String {
-        let messages: Value = self
-            .client
-            .get(self.url("/api/dev/inbox"))
-            .query(&[("to", to)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let body = messages[0]["body"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no message to {to}: {messages}"));
-        body.split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap_or_else(|| panic!("no code in {body}"))
-            .to_owned()
+        newest_code(&self.client, &self.base, to).await
     }
 
     /// Signs up by email code and keeps the session; returns the account's email.

@@ -117,23 +117,7 @@ impl Browser {
     }
 
     pub async fn code_for(&self, to: &str) -> String {
-        let inbox: Value = self
-            .client
-            .get(format!("{}/api/dev/inbox", self.base))
-            .query(&[("to", to)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let body = inbox[0]["body"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no message to {to}"));
-        body.split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap()
-            .to_owned()
+        super::newest_code(&self.client, &self.base, to).await
     }
 }
 

@@ -23,7 +23,7 @@ const CONCURRENCY: usize = 16;
 const DURATION: Duration = Duration::from_secs(5);
 /// The loads take turns, one slice each, round after round, so that a neighbour's build
 /// starting mid-run slows the ceiling as much as the loads compared with it: measured one
-/// after the other, the read's share of the ceiling swung between 37 and 74 % on the same code.
+/// after the other, the read's share of the ceiling swung between 37 and 75 % on the same code.
 const ROUNDS: u32 = 5;
 /// The listing's filter: one product of the four, about a quarter of the instances.
 const LISTING: &str = "/api/unsubscribe?tab=resource&product=rds&page=1&page_size=20";
@@ -120,23 +120,14 @@ async fn main() {
     };
 
     let slice = DURATION / ROUNDS;
-    let (mut ceiling_f, mut read_f, mut listing_f, mut mixed_f) = Default::default();
+    let mut figures: [Figures; 4] = Default::default();
     for _ in 0..ROUNDS {
-        Figures::add(
-            &mut ceiling_f,
-            drive(CONCURRENCY, slice, ceiling.clone()).await,
-        );
-        Figures::add(
-            &mut read_f,
-            drive(CONCURRENCY, slice, account_read.clone()).await,
-        );
-        Figures::add(
-            &mut listing_f,
-            drive(CONCURRENCY, slice, listing.clone()).await,
-        );
-        Figures::add(&mut mixed_f, drive(CONCURRENCY, slice, mixed.clone()).await);
+        figures[0].add(drive(CONCURRENCY, slice, ceiling.clone()).await);
+        figures[1].add(drive(CONCURRENCY, slice, account_read.clone()).await);
+        figures[2].add(drive(CONCURRENCY, slice, listing.clone()).await);
+        figures[3].add(drive(CONCURRENCY, slice, mixed.clone()).await);
     }
-    let (ceiling, account_read, listing, mixed) = (ceiling_f, read_f, listing_f, mixed_f);
+    let [ceiling, account_read, listing, mixed] = figures;
 
     println!();
     print_header();

@@ -100,8 +100,13 @@ pub async fn current_session() -> ApiResult<SessionInfo> {
 /// A session answer to sign-in or to a page load, the two the first load makes. Its body is
 /// parsed in a chunk of its own ([`parse_session`]): the first load then carries no parser for
 /// the account view, nor the decimal one its credit balance needs (issue 7's size budget).
+///
+/// An accepted session is followed by the console (but for an account in its cool-down), so
+/// the console's chunk is fetched at once, beside the reader's: a first visit waits for one
+/// round trip of chunks instead of two. Once fetched, a chunk is not fetched again.
 async fn session_of(response: Result<Response, gloo_net::Error>) -> ApiResult<SessionInfo> {
     let (status, body) = receive_text(response).await?;
+    leptos::task::spawn_local(crate::flows::preload_console());
     parse_session(status, body).await
 }
 

@@ -68,6 +68,12 @@ pub async fn console_shell() -> AnyView {
     ConsoleShell::view(ConsoleShell).await
 }
 
+/// Fetches the console's chunk without showing anything, for `api` to start as soon as the
+/// server accepts a session: the chunk then arrives beside the session reader's, not after it.
+pub async fn preload_console() {
+    __preload_console_flow().await;
+}
+
 flow!(signup_flow, SignupPages {
     Signup => SignupPage,
     SignupVerify => VerifyPage,

@@ -49,7 +49,7 @@ test('the console comes in its own chunk, fetched only once the server confirms 
   expect(chunks.some((url) => url.includes('console_flow')), `the console's chunk: ${chunks.join(', ')}`).toBe(true);
 });
 
-test('a refused sign-in fetches nothing more; an accepted one fetches the session reader, then the console', async ({
+test('a refused sign-in fetches nothing more; an accepted one fetches the session reader and the console', async ({
   page,
   request,
 }, testInfo) => {
@@ -73,6 +73,40 @@ test('a refused sign-in fetches nothing more; an accepted one fetches the sessio
   await expect(page.getByRole('main').getByText(account.email)).toBeVisible();
   expect(chunks.some((url) => url.includes('parse_session')), `the session reader: ${chunks.join(', ')}`).toBe(true);
   expect(chunks.some((url) => url.includes('console_flow')), `the console's chunk: ${chunks.join(', ')}`).toBe(true);
+});
+
+test('an accepted sign-in fetches the console beside the session reader, not after it', async ({
+  page,
+  request,
+}, testInfo) => {
+  const account = await createAccount(request, testInfo);
+
+  // The session reader's chunk is held back until the console's chunk has been asked for (or
+  // 5 s have passed). Were the console fetched only once the reader had run, it would not be
+  // asked for while the reader is held.
+  let consoleAsked!: () => void;
+  const consoleRequested = new Promise<'console first'>((resolve) => {
+    consoleAsked = () => resolve('console first');
+  });
+  page.on('request', (r) => {
+    if (CHUNK.test(new URL(r.url()).pathname) && r.url().includes('console_flow')) consoleAsked();
+  });
+  let order = '';
+  await page.route(
+    (url) => CHUNK.test(url.pathname) && url.pathname.includes('parse_session'),
+    async (route) => {
+      const held = new Promise<'reader alone'>((resolve) => setTimeout(() => resolve('reader alone'), 5000));
+      order ||= await Promise.race([consoleRequested, held]);
+      await route.continue();
+    },
+  );
+
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  expect(order).toBe('console first');
 });
 
 test('a page whose code cannot be fetched says the app stopped and offers a reload', async ({ page }) => {

@@ -4,13 +4,10 @@
 
 mod common;
 
-use common::newest_code;
-
-use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use common::process::{self, Browser};
+use reqwest::StatusCode;
+use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 const NUMBER: &str = "378282246310005";
 const CVV: &str = "8642";
@@ -50,126 +47,37 @@ async fn a_bound_card_leaves_no_number_or_cvv_in_the_database_or_logs() {
     let data = tempfile::tempdir().unwrap();
     let log_path = data.path().join("server.log");
     let database = common::database_for(data.path()).await;
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_account-center"))
-        .args([
-            "--mode",
-            "dev",
-            "--bind",
-            "127.0.0.1:0",
-            "--simulator-latency-ms",
-            "1",
-        ])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--database-url")
-        .arg(&database)
-        .arg("--site-dir")
-        .arg(data.path())
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("the server binary starts");
-
-    let mut base = String::new();
-    for _ in 0..200 {
-        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(line) = text
-            .lines()
-            .find(|l| l.starts_with("Account Center is running at "))
-        {
-            base = line
-                .trim_start_matches("Account Center is running at ")
-                .split('/')
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("/");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(!base.is_empty(), "the server printed its address");
-
-    let client = Client::builder().cookie_store(true).build().unwrap();
-    let email = format!("scan.{}@example.com", uuid::Uuid::new_v4().simple());
-    let form = json!({"country": "SG", "email": email, "password": "Harbour7Lights", "password_confirmation": "Harbour7Lights", "accept_agreement": true});
-    let started: Value = client
-        .post(format!("{base}/api/signup"))
-        .json(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = started["signup_id"].as_str().unwrap();
-    client
-        .post(format!("{base}/api/signup/{id}/code"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let code = newest_code(&client, &base, &email).await;
-    let session: Value = client
-        .post(format!("{base}/api/signup/{id}/verify"))
-        .json(&json!({"code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
-    let post = |path: &str, body: Value| {
-        client
-            .post(format!("{base}{path}"))
-            .header("x-csrf-token", &csrf)
-            .json(&body)
-            .send()
-    };
-    post(
-        "/api/account/contact/code",
-        json!({"channel": "phone", "phone": "81234567"}),
-    )
-    .await
-    .unwrap();
-    let code = newest_code(&client, &base, "+6581234567").await;
-    post("/api/account/contact/verify", json!({"code": code}))
-        .await
-        .unwrap();
+    let server =
+        process::start_with_env(data.path(), "server.log", &[], &[("RUST_LOG", "trace")]).await;
+    let base = &server.base;
+    let mut browser = Browser::new(base);
+    browser.sign_up("scan").await;
+    browser.verify_phone().await;
+    let (client, csrf) = (&browser.client, &browser.csrf);
     let address = json!({"account_type": "individual", "last_name": "Tan", "first_name": "Mei", "country": "SG", "address_line1": "1 Main Street", "city": "Singapore", "postal_code": "048616"});
     let saved = client
         .put(format!("{base}/api/billing-address"))
-        .header("x-csrf-token", &csrf)
+        .header("x-csrf-token", csrf)
         .json(&address)
         .send()
         .await
         .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     let card = json!({"number": "3782 822463 10005", "exp_month": "12", "exp_year": "31", "cvv": CVV, "first_name": "Mei", "last_name": "Tan", "billing_address": address});
-    let added = client
-        .post(format!("{base}/api/payment-methods/cards"))
-        .header("x-csrf-token", &csrf)
-        .header("idempotency-key", "scan-1")
-        .json(&card)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::CREATED);
+    let bind = |idempotency_key: &'static str| {
+        client
+            .post(format!("{base}/api/payment-methods/cards"))
+            .header("x-csrf-token", csrf)
+            .header("idempotency-key", idempotency_key)
+            .json(&card)
+            .send()
+    };
+    assert_eq!(bind("scan-1").await.unwrap().status(), StatusCode::CREATED);
     // A refused attempt with the same details goes through the same code paths once more.
-    let again = client
-        .post(format!("{base}/api/payment-methods/cards"))
-        .header("x-csrf-token", &csrf)
-        .header("idempotency-key", "scan-2")
-        .json(&card)
-        .send()
-        .await
-        .unwrap();
+    let again = bind("scan-2").await.unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
 
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.sigkill();
     let log_text = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         log_text.contains("card added"),

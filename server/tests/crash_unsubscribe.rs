@@ -7,13 +7,13 @@
 
 mod common;
 
+use common::process::{self, Server};
+
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::db::Db;
 use shared::money::Money;
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,61 +30,6 @@ const TOP_UP_MINOR: i64 = 100_000_000;
 /// How many more refunds each settling cycle sees settled before its kill.
 const SETTLED_BEFORE_KILL: [i64; 3] = [2, 9, 5];
 const PASSWORD: &str = "Harbour7Lights";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(data: &Path, log_name: &str) -> Server {
-        let log_path = data.join(log_name);
-        let log = std::fs::File::create(&log_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_account-center"))
-            .args(["--mode", "dev", "--bind", "127.0.0.1:0"])
-            .args(["--simulator-latency-ms", "1"])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--database-url")
-            .arg(common::database_for(data).await)
-            .arg("--site-dir")
-            .arg(data)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("the server binary starts");
-        for _ in 0..400 {
-            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-            if let Some(line) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("Account Center is running at "))
-            {
-                let base = line.split('/').take(3).collect::<Vec<_>>().join("/");
-                return Server { child, base };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "the server did not start: {}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
-        );
-    }
-
-    fn sigkill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-/// A failing assertion leaves no server running behind it.
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The signed-in owner, its session sent by hand: the cookie must outlive the server's port.
 #[derive(Clone)]
@@ -338,7 +283,7 @@ async fn ids(db: &Db, sql: &str, account_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_no_refund() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), "seed.log").await;
+    let server = process::start(data.path(), "seed.log", &[]).await;
     let db = server::db::open(&common::database_for(data.path()).await)
         .await
         .unwrap();
@@ -374,7 +319,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
         ..Stream::default()
     }));
     for (cycle, kill_after) in KILL_AFTER_ANSWERS.into_iter().enumerate() {
-        let server = Server::start(data.path(), &format!("cycle-{cycle}.log")).await;
+        let server = process::start(data.path(), &format!("cycle-{cycle}.log"), &[]).await;
         owner.advance_past_abandoned_work(&server.base).await;
         run_cycle(server, &owner, &stream, Some(kill_after)).await;
     }
@@ -384,7 +329,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
         if stream.lock().unwrap().pending.is_empty() {
             break;
         }
-        let server = Server::start(data.path(), &format!("final-{round}.log")).await;
+        let server = process::start(data.path(), &format!("final-{round}.log"), &[]).await;
         owner.advance_past_abandoned_work(&server.base).await;
         run_cycle(server, &owner, &stream, None).await;
     }
@@ -396,7 +341,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
     // The refunds settle, by the scheduler that catches up at each start, under kills too: each
     // cycle is killed once a few more refunds have settled, with the scheduler mid-way.
     for (cycle, settled_more) in SETTLED_BEFORE_KILL.into_iter().enumerate() {
-        let server = Server::start(data.path(), &format!("settle-{cycle}.log")).await;
+        let server = process::start(data.path(), &format!("settle-{cycle}.log"), &[]).await;
         owner.advance_past_abandoned_work(&server.base).await;
         let refunded = "SELECT COUNT(*) FROM refunds WHERE account_id = $1 AND status = 'refunded'";
         let target = scalar(&db, refunded, &owner.account_id).await + settled_more;
@@ -415,7 +360,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
     }
 
     // The last start: the dev runner runs what is due until no refund is left processing.
-    let server = Server::start(data.path(), "settle.log").await;
+    let server = process::start(data.path(), "settle.log", &[]).await;
     owner.advance_past_abandoned_work(&server.base).await;
     let base = server.base.clone();
     for _ in 0..50 {

@@ -62,22 +62,21 @@ pub async fn start_with_env(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> Server {
-    let child = spawn(data, log_name, extra, env).await;
+    // Held as a `Server` from the start: if it never comes up, the panic below kills it.
+    let mut server = Server {
+        child: spawn(data, log_name, extra, env).await,
+        base: String::new(),
+    };
     let log_path: PathBuf = data.join(log_name);
-
-    for _ in 0..200 {
+    // Up to 20 s: a restart after a SIGKILL may have a busy machine and a database to recover.
+    for _ in 0..400 {
         let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(line) = text
+        if let Some(url) = text
             .lines()
-            .find(|l| l.starts_with("Account Center is running at "))
+            .find_map(|l| l.strip_prefix("Account Center is running at "))
         {
-            let base = line
-                .trim_start_matches("Account Center is running at ")
-                .split('/')
-                .take(3)
-                .collect::<Vec<_>>()
-                .join("/");
-            return Server { child, base };
+            server.base = url.split('/').take(3).collect::<Vec<_>>().join("/");
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -87,6 +86,14 @@ pub async fn start_with_env(
     );
 }
 
+impl Server {
+    /// SIGKILL (`Child::kill`), and waits for the process to be gone: no shutdown runs.
+    pub fn sigkill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 /// A cookie-keeping client of one server, with its CSRF token.
 pub struct Browser {
     pub client: Client,
@@ -94,7 +101,57 @@ pub struct Browser {
     pub csrf: String,
 }
 
+/// The Singapore mobile number [`Browser::verify_phone`] proves, as the dev inbox names it.
+pub const PHONE: &str = "+6581234567";
+
 impl Browser {
+    /// A new visitor of the server at `base`: a cookie jar of its own, not signed in.
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            client: super::new_client(),
+            base: base.to_owned(),
+            csrf: String::new(),
+        }
+    }
+
+    /// Signs up a new account by email code; the browser then holds its session. Returns the
+    /// account's email.
+    pub async fn sign_up(&mut self, tag: &str) -> String {
+        let email = super::email(tag);
+        let started = self.post("/api/signup", super::signup_form(&email)).await;
+        assert_eq!(started.status(), StatusCode::CREATED);
+        let id = started.json::<Value>().await.unwrap()["signup_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.post(&format!("/api/signup/{id}/code"), json!({}))
+            .await;
+        let code = self.code_for(&email).await;
+        let verified = self
+            .post(&format!("/api/signup/{id}/verify"), json!({"code": code}))
+            .await;
+        assert_eq!(verified.status(), StatusCode::OK);
+        let session: Value = verified.json().await.unwrap();
+        self.csrf = session["csrf_token"].as_str().unwrap().to_owned();
+        email
+    }
+
+    /// Proves [`PHONE`] for the signed-in account, the channel an email sign-up lacks.
+    pub async fn verify_phone(&self) {
+        self.post(
+            "/api/account/contact/code",
+            json!({"channel": "phone", "phone": "81234567"}),
+        )
+        .await;
+        let code = self.code_for(PHONE).await;
+        assert_eq!(
+            self.post("/api/account/contact/verify", json!({"code": code}))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))
@@ -124,52 +181,15 @@ impl Browser {
 /// Signs up, proves the phone, and confirms the closure of a fresh account: it is then cooling
 /// down for one day.
 pub async fn close_an_account(base: &str) -> String {
-    let client = Client::builder().cookie_store(true).build().unwrap();
-    let mut browser = Browser {
-        client,
-        base: base.to_owned(),
-        csrf: String::new(),
-    };
-    let email = format!("restart.{}@example.com", uuid::Uuid::new_v4().simple());
-    let form = json!({"country": "SG", "email": email, "password": "Harbour7Lights", "password_confirmation": "Harbour7Lights", "accept_agreement": true});
-    let started: Value = browser
-        .post("/api/signup", form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = started["signup_id"].as_str().unwrap().to_owned();
-    browser
-        .post(&format!("/api/signup/{id}/code"), json!({}))
-        .await;
-    let code = browser.code_for(&email).await;
-    let session: Value = browser
-        .post(&format!("/api/signup/{id}/verify"), json!({"code": code}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    browser.csrf = session["csrf_token"].as_str().unwrap().to_owned();
-    browser
-        .post(
-            "/api/account/contact/code",
-            json!({"channel": "phone", "phone": "81234567"}),
-        )
-        .await;
-    let code = browser.code_for("+6581234567").await;
-    assert_eq!(
-        browser
-            .post("/api/account/contact/verify", json!({"code": code}))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let mut browser = Browser::new(base);
+    let email = browser.sign_up("restart").await;
+    browser.verify_phone().await;
     // Codes to one address are 60 s apart.
     browser
         .post("/api/dev/clock", json!({"advance_seconds": 61}))
         .await;
     browser.post("/api/closure/identity/code", json!({})).await;
-    let code = browser.code_for("+6581234567").await;
+    let code = browser.code_for(PHONE).await;
     assert_eq!(
         browser
             .post("/api/closure/identity/verify", json!({"code": code}))

@@ -95,16 +95,15 @@ fn ReauthForm(reauth: Reauth, cancel: Callback<()>) -> impl IntoView {
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let value = password.get_untracked();
-        if value.is_empty() {
-            errors.show_invalid(vec![
-                shared::Invalid::new(ErrorCode::InvalidPassword, "Enter your password.")
-                    .at("password"),
-            ]);
+        let form = ReauthForm {
+            password: password.get_untracked(),
+        };
+        if let Err(invalid) = form.parse() {
+            errors.show_invalid(vec![invalid]);
             return;
         }
         errors.clear();
-        confirm.dispatch_local(ReauthForm { password: value });
+        confirm.dispatch_local(form);
     };
     view! {
         <form on:submit=on_submit novalidate>

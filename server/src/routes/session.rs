@@ -140,7 +140,7 @@ async fn sign_out(
     responses(
         (status = 200, body = SessionInfo),
         (status = 401, body = ErrorBody, description = "invalid_credentials (never says which part was wrong)"),
-        (status = 422, body = ErrorBody, description = "field_required"),
+        (status = 422, body = ErrorBody, description = "invalid_password (none entered)"),
         (status = 429, body = ErrorBody, description = "sign_in_throttled, server_busy"),
     ))]
 async fn reauthenticate(
@@ -149,7 +149,7 @@ async fn reauthenticate(
     MemberSession(session): MemberSession,
     Json(form): Json<ReauthForm>,
 ) -> Result<Json<SessionInfo>, ApiError> {
-    session::reauthenticate(&state, &session, form.password, &client).await?;
+    session::reauthenticate(&state, &session, form.parse()?, &client).await?;
     let ram_user_id = session.ram_user.as_ref().map(|u| u.id.as_str());
     Ok(Json(
         info(

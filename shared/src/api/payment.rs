@@ -145,6 +145,13 @@ pub struct ReauthForm {
     pub password: String,
 }
 
+impl ReauthForm {
+    /// The password, which must be there; whether it is right only the server can tell.
+    pub fn parse(&self) -> Result<String, FieldError> {
+        super::entered_password(&self.password)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LedgerEntryView {

@@ -798,14 +798,7 @@ pub async fn unsubscribe_renewals(
     account_id: &str,
     form: &UnsubscribeRenewalForm,
 ) -> Result<Unsubscribed, ApiError> {
-    if !form.confirm_refund_amount {
-        return Err(shared::Invalid::new(
-            shared::ErrorCode::ConfirmationRequired,
-            "Confirm the refund amount.",
-        )
-        .at("confirm_refund_amount")
-        .into());
-    }
+    form.check()?;
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let instance = load_instance(&mut tx, account_id, &form.instance_id).await?;

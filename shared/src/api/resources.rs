@@ -257,13 +257,7 @@ impl UnsubscribeForm {
             )
             .at("instance_ids"));
         }
-        if !self.confirm_refund_amount {
-            return Err(Invalid::new(
-                ErrorCode::ConfirmationRequired,
-                "Confirm the refund amount.",
-            )
-            .at("confirm_refund_amount"));
-        }
+        refund_amount_confirmed(self.confirm_refund_amount)?;
         if !self.confirm_data_backed_up {
             return Err(Invalid::new(
                 ErrorCode::ConfirmationRequired,
@@ -285,6 +279,26 @@ pub struct UnsubscribeRenewalForm {
     /// are cancelled.
     pub order_id: String,
     pub confirm_refund_amount: bool,
+}
+
+impl UnsubscribeRenewalForm {
+    /// Which renewal is cancelled is the server's to check; the confirmation is the form's.
+    pub fn check(&self) -> Result<(), FieldError> {
+        refund_amount_confirmed(self.confirm_refund_amount)
+    }
+}
+
+/// "I have confirmed the refund amount." must be ticked before anything is cancelled.
+fn refund_amount_confirmed(confirmed: bool) -> Result<(), FieldError> {
+    if confirmed {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            ErrorCode::ConfirmationRequired,
+            "Confirm the refund amount.",
+        )
+        .at("confirm_refund_amount"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -422,6 +436,25 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancelling_renewals_needs_the_refund_amount_confirmed() {
+        let unconfirmed = UnsubscribeRenewalForm {
+            instance_id: "i-1".into(),
+            order_id: "o-2".into(),
+            confirm_refund_amount: false,
+        };
+        let refused = unconfirmed.check().unwrap_err();
+        assert_eq!(
+            (refused.field, refused.code),
+            ("confirm_refund_amount", ErrorCode::ConfirmationRequired)
+        );
+        let confirmed = UnsubscribeRenewalForm {
+            confirm_refund_amount: true,
+            ..unconfirmed
+        };
+        assert!(confirmed.check().is_ok());
+    }
 
     #[test]
     fn an_unsubscription_needs_both_confirmations_and_at_most_fifty_instances() {

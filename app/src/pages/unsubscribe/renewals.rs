@@ -113,14 +113,8 @@ fn RenewalGroup(
             order_id: chosen.get_untracked(),
             confirm_refund_amount: amount_ok.get_untracked(),
         };
-        if !form.confirm_refund_amount {
-            errors.show_invalid(vec![
-                shared::Invalid::new(
-                    shared::ErrorCode::ConfirmationRequired,
-                    "Confirm the refund amount.",
-                )
-                .at("confirm_refund_amount"),
-            ]);
+        if let Err(invalid) = form.check() {
+            errors.show_invalid(vec![invalid]);
             return;
         }
         errors.clear();

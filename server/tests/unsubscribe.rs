@@ -182,6 +182,27 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("renewals").await;
     let id = app.buy("rds", 1, "default_method").await;
+    // A period the product is not sold for is refused at its field, and nothing is ordered.
+    let odd = app
+        .post_once(
+            &format!("/api/instances/{id}/renew"),
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"period_months": 2}),
+        )
+        .await;
+    let (status, code, field) = error_of(odd).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_product",
+            Some("period_months")
+        )
+    );
+    assert_eq!(
+        tab(&app, "tab=resource").await["resources"][0]["pending_renewals"],
+        0
+    );
     for _ in 0..2 {
         let renewed = app
             .post_once(
@@ -224,6 +245,27 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
     let mut app = spawn_app().await;
     app.ready_to_buy("renewtab").await;
     let id = app.buy("rds", 1, "default_method").await;
+    // A period the product is not sold for is refused at its field, and nothing is ordered.
+    let odd = app
+        .post_once(
+            &format!("/api/instances/{id}/renew"),
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"period_months": 2}),
+        )
+        .await;
+    let (status, code, field) = error_of(odd).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_product",
+            Some("period_months")
+        )
+    );
+    assert_eq!(
+        tab(&app, "tab=resource").await["resources"][0]["pending_renewals"],
+        0
+    );
     for _ in 0..2 {
         app.post_once(
             &format!("/api/instances/{id}/renew"),

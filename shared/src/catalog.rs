@@ -65,6 +65,19 @@ impl Product {
         PRODUCTS.iter().find(|p| p.code == code)
     }
 
+    /// A subscription period, in months, that the product is sold for (buying or renewing).
+    pub fn check_period(&self, months: u32) -> Result<(), crate::FieldError> {
+        if self.periods.contains(&months) {
+            Ok(())
+        } else {
+            Err(Invalid::new(
+                ErrorCode::InvalidProduct,
+                format!("Choose a period of {} months.", join(self.periods)),
+            )
+            .at("period_months"))
+        }
+    }
+
     pub fn price(&self, months: u32) -> Money {
         Money::from_minor(self.monthly_cents * i64::from(months), Currency::USD)
     }
@@ -199,36 +212,33 @@ impl PurchaseForm {
         let region = Region::find(&self.region).ok_or_else(|| {
             Invalid::new(ErrorCode::InvalidProduct, "Choose a region from the list.").at("region")
         })?;
-        match self.billing {
-            Billing::Payg if product.hourly_centi_cents.is_none() => Err(Invalid::new(
+        let billing = self.billing;
+        if billing == Billing::Payg && product.hourly_centi_cents.is_none() {
+            return Err(Invalid::new(
                 ErrorCode::InvalidProduct,
                 format!("{} is sold by subscription only.", product.name),
             )
-            .at("billing")),
-            Billing::Subscription if !product.periods.contains(&self.period_months) => {
-                Err(Invalid::new(
-                    ErrorCode::InvalidProduct,
-                    format!("Choose a period of {} months.", join(product.periods)),
-                )
-                .at("period_months"))
-            }
-            billing => Ok(Purchase {
-                product,
-                region,
-                billing,
-                period_months: if billing == Billing::Payg {
-                    0
-                } else {
-                    self.period_months
-                },
-                auto_renew: self.auto_renew && billing == Billing::Subscription,
-                pay_with: self.pay_with,
-                coupon_id: self
-                    .coupon_id
-                    .clone()
-                    .filter(|c| !c.is_empty() && billing == Billing::Subscription),
-            }),
+            .at("billing"));
         }
+        if billing == Billing::Subscription {
+            product.check_period(self.period_months)?;
+        }
+        Ok(Purchase {
+            product,
+            region,
+            billing,
+            period_months: if billing == Billing::Payg {
+                0
+            } else {
+                self.period_months
+            },
+            auto_renew: self.auto_renew && billing == Billing::Subscription,
+            pay_with: self.pay_with,
+            coupon_id: self
+                .coupon_id
+                .clone()
+                .filter(|c| !c.is_empty() && billing == Billing::Subscription),
+        })
     }
 }
 

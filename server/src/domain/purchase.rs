@@ -424,14 +424,7 @@ pub async fn renew(
             "Pay-as-you-go resources are not renewed.".into(),
         ));
     }
-    if !product.periods.contains(&months) {
-        return Err(shared::Invalid::new(
-            shared::ErrorCode::InvalidProduct,
-            "Choose a period the product offers.",
-        )
-        .at("period_months")
-        .into());
-    }
+    product.check_period(months)?;
     let now = state.clock.now_ms();
     let price = product.price(months);
     let payment = pay(state, account_id, pay_with, price).await?;

@@ -267,11 +267,15 @@ fn RenewDialog(instance: InstanceView, on_done: Callback<Option<String>>) -> imp
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        errors.clear();
         let form = RenewForm {
             period_months: period.get_untracked().parse().unwrap_or(0),
             pay_with: pay_with.get_untracked(),
         };
+        if let Some(Err(invalid)) = product.map(|p| p.check_period(form.period_months)) {
+            errors.show_invalid(vec![invalid]);
+            return;
+        }
+        errors.clear();
         renew.dispatch_local((form, IdempotencyKey::new()));
     };
     view! {

@@ -169,12 +169,8 @@ where
         let form = VerifyForm {
             code: code.get_untracked(),
         };
-        match form.parse() {
-            Ok(_) => {
-                errors.clear();
-                action.dispatch_local(form);
-            }
-            Err(invalid) => errors.show_invalid(vec![invalid]),
+        if errors.passes(form.parse()) {
+            action.dispatch_local(form);
         }
     };
     view! {

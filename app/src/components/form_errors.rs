@@ -59,8 +59,25 @@ impl FormErrors {
         }
     }
 
+    /// A form checked by its `shared` rules just before it is sent: when it passes, the old
+    /// messages go and this answers true; when not, it shows what was refused, as
+    /// [`show_invalid`](Self::show_invalid) does, and answers false.
+    pub fn passes<T>(self, checked: Result<T, impl Refused>) -> bool {
+        match checked {
+            Ok(_) => {
+                self.clear();
+                true
+            }
+            Err(refused) => {
+                self.show_invalid(refused);
+                false
+            }
+        }
+    }
+
     /// Shows what the `shared` parser refused and puts the cursor in the first such field.
-    pub fn show_invalid(self, errors: Vec<FieldError>) {
+    pub fn show_invalid(self, errors: impl Refused) {
+        let errors = errors.into_field_errors();
         let mut shown: Vec<(&'static str, String)> = Vec::new();
         let mut unplaced = Vec::new();
         for error in errors {
@@ -108,6 +125,23 @@ impl FormErrors {
             .iter()
             .position(|name| *name == field)
             .unwrap_or(usize::MAX)
+    }
+}
+
+/// What a `shared` rule refuses: one field, or several at once.
+pub trait Refused {
+    fn into_field_errors(self) -> Vec<FieldError>;
+}
+
+impl Refused for FieldError {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        vec![self]
+    }
+}
+
+impl Refused for Vec<FieldError> {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        self
     }
 }
 

@@ -98,11 +98,9 @@ fn ReauthForm(reauth: Reauth, cancel: Callback<()>) -> impl IntoView {
         let form = ReauthForm {
             password: password.get_untracked(),
         };
-        if let Err(invalid) = form.parse() {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(form.parse()) {
             return;
         }
-        errors.clear();
         confirm.dispatch_local(form);
     };
     view! {

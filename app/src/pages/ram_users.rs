@@ -101,11 +101,9 @@ fn CreateRamUser(on_created: Callback<RamUserView>) -> impl IntoView {
             password: password.get_untracked(),
             permissions: granted.get_untracked(),
         };
-        if let Err(invalid) = form.parse() {
-            errors.show_invalid(invalid);
+        if !errors.passes(form.parse()) {
             return;
         }
-        errors.clear();
         create.dispatch_local(form);
     };
     view! {

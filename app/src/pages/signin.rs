@@ -39,12 +39,8 @@ pub fn SignInPage() -> impl IntoView {
             email: email.get_untracked(),
             password: password.get_untracked(),
         };
-        match form.parse() {
-            Ok(_) => {
-                errors.clear();
-                submit.dispatch_local(form);
-            }
-            Err(invalid) => errors.show_invalid(invalid),
+        if errors.passes(form.parse()) {
+            submit.dispatch_local(form);
         }
     };
 
@@ -112,11 +108,9 @@ pub fn RamSignInPage() -> impl IntoView {
             username: username.get_untracked(),
             password: password.get_untracked(),
         };
-        if let Err(invalid) = form.parse() {
-            errors.show_invalid(invalid);
+        if !errors.passes(form.parse()) {
             return;
         }
-        errors.clear();
         submit.dispatch_local(form);
     };
 

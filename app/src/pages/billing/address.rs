@@ -86,11 +86,9 @@ pub fn AddressForm(saved: Option<BillingAddress>, contact_verified: Signal<bool>
             company_name: company_name.get_untracked(),
             address: address.form(),
         };
-        if let Err(invalid) = form.parse() {
-            errors.show_invalid(invalid);
+        if !errors.passes(form.parse()) {
             return;
         }
-        errors.clear();
         save.dispatch_local(form);
     };
 

@@ -71,11 +71,9 @@ fn SendForm(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = send_code_form(channel, phone, delivery);
-        if let Some(Err(invalid)) = country.map(|c| form.parse(c)) {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(country.map(|c| form.parse(c)).transpose()) {
             return;
         }
-        errors.clear();
         send.dispatch_local(form);
     };
 

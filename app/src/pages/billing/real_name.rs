@@ -113,12 +113,8 @@ fn Register(on_done: Callback<RealNameView>) -> impl IntoView {
             name: name.get_untracked(),
             id_number: id_number.get_untracked(),
         };
-        match form.parse() {
-            Ok(_) => {
-                errors.clear();
-                register.dispatch_local(form);
-            }
-            Err(invalid) => errors.show_invalid(invalid),
+        if errors.passes(form.parse()) {
+            register.dispatch_local(form);
         }
     };
     // The help names what the number is for the kind chosen; the label stays the same.

@@ -23,12 +23,8 @@ pub fn AgreementStep(
             agreement_accepted: accepted.get_untracked(),
             ..Default::default()
         };
-        match form.check() {
-            Ok(()) => {
-                errors.clear();
-                on_next.run(());
-            }
-            Err(invalid) => errors.show_invalid(vec![invalid]),
+        if errors.passes(form.check()) {
+            on_next.run(());
         }
     };
     view! {

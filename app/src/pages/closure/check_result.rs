@@ -189,7 +189,7 @@ fn RiskPrompt(
         };
         match form.check() {
             Ok(()) => on_confirmed.run(keys.clone()),
-            Err(invalid) => errors.show_invalid(vec![invalid]),
+            Err(invalid) => errors.show_invalid(invalid),
         }
     };
     view! {

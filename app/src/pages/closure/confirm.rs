@@ -69,12 +69,8 @@ pub fn ConfirmDeletion(
             reason: reason_of(&reason.get_untracked()),
             reason_detail: detail.get_untracked(),
         };
-        match form.check() {
-            Ok(()) => {
-                errors.clear();
-                confirm.dispatch_local(form);
-            }
-            Err(invalid) => errors.show_invalid(vec![invalid]),
+        if errors.passes(form.check()) {
+            confirm.dispatch_local(form);
         }
     };
     view! {

@@ -122,11 +122,9 @@ fn CardFormFields(
             company_name: company_name.get_untracked(),
             billing_address: billing_address.form(),
         };
-        if let Err(invalid) = form.parse(this_month()) {
-            errors.show_invalid(invalid);
+        if !errors.passes(form.parse(this_month())) {
             return;
         }
-        errors.clear();
         // A new attempt, a new key; a retry of this attempt keeps it.
         add.dispatch_local((form, IdempotencyKey::new()));
     };

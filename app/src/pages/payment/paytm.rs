@@ -64,11 +64,9 @@ pub fn AddPaytm(on_added: Callback<MethodAdded>) -> impl IntoView {
         let form = PaytmCodeForm {
             phone: phone.get_untracked(),
         };
-        if let Some(Err(invalid)) = country.map(|c| form.parse(c)) {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(country.map(|c| form.parse(c)).transpose()) {
             return;
         }
-        errors.clear();
         send.dispatch_local(form);
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -77,11 +75,9 @@ pub fn AddPaytm(on_added: Callback<MethodAdded>) -> impl IntoView {
             phone: phone.get_untracked(),
             code: code.get_untracked(),
         };
-        if let Some(Err(invalid)) = country.map(|c| form.parse(c)) {
-            errors.show_invalid(invalid);
+        if !errors.passes(country.map(|c| form.parse(c)).transpose()) {
             return;
         }
-        errors.clear();
         add.dispatch_local(form);
     };
     let send_label = move || match (countdown.remaining(), sent.with(Option::is_some)) {

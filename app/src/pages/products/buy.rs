@@ -108,11 +108,9 @@ pub fn BuyForm(on_bought: Callback<Purchased>) -> impl IntoView {
             pay_with: pay_with.get_untracked(),
             ..Default::default()
         };
-        if let Err(invalid) = form.parse() {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(form.parse()) {
             return;
         }
-        errors.clear();
         buy.dispatch_local((form, IdempotencyKey::new()));
     };
 

@@ -271,11 +271,13 @@ fn RenewDialog(instance: InstanceView, on_done: Callback<Option<String>>) -> imp
             period_months: period.get_untracked().parse().unwrap_or(0),
             pay_with: pay_with.get_untracked(),
         };
-        if let Some(Err(invalid)) = product.map(|p| p.check_period(form.period_months)) {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(
+            product
+                .map(|p| p.check_period(form.period_months))
+                .transpose(),
+        ) {
             return;
         }
-        errors.clear();
         renew.dispatch_local((form, IdempotencyKey::new()));
     };
     view! {

@@ -56,12 +56,8 @@ pub fn SignupPage() -> impl IntoView {
             password_confirmation: password_confirmation.get_untracked(),
             accept_agreement: accept_agreement.get_untracked(),
         };
-        match form.parse() {
-            Ok(_) => {
-                errors.clear();
-                submit.dispatch_local(form);
-            }
-            Err(invalid) => errors.show_invalid(invalid),
+        if errors.passes(form.parse()) {
+            submit.dispatch_local(form);
         }
     };
 

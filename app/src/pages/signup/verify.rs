@@ -88,11 +88,9 @@ fn SendCodeForm(signup: SignupStarted, sent: RwSignal<Option<CodeSent>>) -> impl
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = send_code_form(channel.get_untracked(), phone, delivery);
-        if let Some(Err(invalid)) = country.map(|c| form.parse(c)) {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(country.map(|c| form.parse(c)).transpose()) {
             return;
         }
-        errors.clear();
         send.dispatch_local(form);
     };
 

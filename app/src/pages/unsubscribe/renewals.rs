@@ -113,11 +113,9 @@ fn RenewalGroup(
             order_id: chosen.get_untracked(),
             confirm_refund_amount: amount_ok.get_untracked(),
         };
-        if let Err(invalid) = form.check() {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(form.check()) {
             return;
         }
-        errors.clear();
         cancel.dispatch_local((form, IdempotencyKey::new()));
     };
     let group_name = format!("{form_id}-expiry");

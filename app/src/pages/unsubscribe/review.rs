@@ -89,11 +89,9 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
             confirm_refund_amount: amount_ok.get_untracked(),
             confirm_data_backed_up: backed_up.get_untracked(),
         };
-        if let Err(invalid) = form.check() {
-            errors.show_invalid(vec![invalid]);
+        if !errors.passes(form.check()) {
             return;
         }
-        errors.clear();
         unsubscribe.dispatch_local((form, IdempotencyKey::new()));
     };
 

@@ -161,8 +161,16 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await search.getByLabel('Order time from').fill('2999-01-01');
   await search.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByText('No running subscription matches.')).toBeVisible();
+  // A range that ends before it starts is refused beside its end, and nothing is searched.
+  const orderTo = search.getByLabel('Order time to');
+  await orderTo.fill('2998-12-31');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(orderTo).toHaveAccessibleDescription(/Choose an end date on or after the start date/);
+  await expect(orderTo).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).not.toHaveURL(/order_to=/);
   await search.getByRole('button', { name: 'Reset' }).click();
   await expect(page.getByRole('heading', { name: '37 resources by group' })).toBeVisible();
+  await expect(orderTo).not.toHaveAttribute('aria-invalid', 'true');
 
   // The 160-day-old card order: past the card's 150 days, so it refunds to the balance,
   // which settles with the next job run.

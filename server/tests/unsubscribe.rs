@@ -492,6 +492,30 @@ async fn the_resource_tab_filters_and_pages() {
         (status, field.as_deref()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("order_from"))
     );
+    // A range that ends before it starts is refused, as dates or as RFC 3339 times.
+    for reversed in [
+        "order_from=2026-11-24&order_to=2026-11-23",
+        "order_from=2026-11-24T00:00:00Z&order_to=2026-11-23",
+    ] {
+        let (status, _, field) = error_of(
+            app.get(&format!("/api/unsubscribe?tab=resource&{reversed}"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("order_to")),
+            "{reversed}"
+        );
+    }
+    assert_eq!(
+        tab(
+            &app,
+            "tab=resource&order_from=2000-01-01&order_to=2000-01-01"
+        )
+        .await["total"],
+        0
+    );
     let groups: u32 = all["groups"]
         .as_array()
         .unwrap()

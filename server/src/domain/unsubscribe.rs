@@ -287,6 +287,11 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| parse_time(s, true))
         .transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to <= from
+    {
+        return Err(shared::api::order_time_reversed().into());
+    }
     let product = q.product.as_deref().filter(|s| !s.is_empty());
     let instance_like = q
         .instance_id

@@ -238,8 +238,38 @@ impl UnsubscribeQuery {
             )
             .at("page_size"));
         }
+        // Dates as the page's date fields give them compare as text; the server compares
+        // RFC 3339 times too, once it has read them.
+        if let (Some(from), Some(to)) = (plain_date(&self.order_from), plain_date(&self.order_to))
+            && to < from
+        {
+            return Err(order_time_reversed());
+        }
         Ok(())
     }
+}
+
+/// `YYYY-MM-DD`, trimmed; `None` for anything else (the server refuses what it cannot read).
+fn plain_date(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|d| {
+        d.len() == 10
+            && d.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    })
+}
+
+/// An order-time filter whose end comes before its start.
+pub fn order_time_reversed() -> FieldError {
+    Invalid::new(
+        ErrorCode::BadRequest,
+        "Choose an end date on or after the start date.",
+    )
+    .at("order_to")
 }
 
 impl UnsubscribeForm {
@@ -436,6 +466,24 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_time_filter_may_not_end_before_it_starts() {
+        let range = |from: &str, to: &str| UnsubscribeQuery {
+            order_from: Some(from.into()),
+            order_to: Some(to.into()),
+            ..Default::default()
+        };
+        assert!(range("2026-11-23", "2026-11-23").check().is_ok());
+        assert!(range("2026-11-23", "2026-12-01").check().is_ok());
+        let reversed = range("2026-11-24", "2026-11-23").check().unwrap_err();
+        assert_eq!(
+            (reversed.field, reversed.code),
+            ("order_to", ErrorCode::BadRequest)
+        );
+        // Times the page never sends are left to the server, which reads them.
+        assert!(range("2026-11-24T00:00:00Z", "2026-11-23").check().is_ok());
+    }
 
     #[test]
     fn cancelling_renewals_needs_the_refund_amount_confirmed() {

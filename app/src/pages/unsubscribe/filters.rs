@@ -28,7 +28,7 @@ pub fn Filters(query: Memo<UnsubscribeQuery>, go: Callback<UnsubscribeQuery>) ->
         |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        go.run(UnsubscribeQuery {
+        let filters = UnsubscribeQuery {
             tab: query.get_untracked().tab,
             product: some(product),
             instance_id: some(instance_id),
@@ -36,9 +36,13 @@ pub fn Filters(query: Memo<UnsubscribeQuery>, go: Callback<UnsubscribeQuery>) ->
             order_to: some(order_to),
             page: None,
             page_size: query.get_untracked().page_size,
-        });
+        };
+        if errors.passes(filters.check()) {
+            go.run(filters);
+        }
     };
     let reset = move |_| {
+        errors.clear();
         go.run(UnsubscribeQuery {
             tab: query.get_untracked().tab,
             page_size: query.get_untracked().page_size,

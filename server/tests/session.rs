@@ -74,6 +74,31 @@ async fn sign_in_fields_are_checked_first() {
 }
 
 #[tokio::test]
+async fn re_authentication_needs_a_password_entered_and_does_not_count_none_as_a_failure() {
+    let mut app = spawn_app().await;
+    let email = app.signed_up("reauth-empty").await;
+    // None entered is refused by the shared rule, at its field, before any password is checked:
+    // six such tries leave the sign-in throttle (five failures) untouched.
+    for _ in 0..6 {
+        let empty = app
+            .post("/api/session/reauth", &json!({"password": ""}))
+            .await;
+        assert_eq!(
+            error_of(empty).await,
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_password".to_owned(),
+                Some("password".to_owned())
+            )
+        );
+    }
+    let right = app
+        .post("/api/session/reauth", &json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(right.status(), StatusCode::OK, "{email}");
+}
+
+#[tokio::test]
 async fn sign_in_slows_down_after_five_failures_for_one_email() {
     let app = spawn_app().await;
     let email = app.another_client().signed_up_email("slow").await;

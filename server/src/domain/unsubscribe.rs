@@ -287,8 +287,10 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| parse_time(s, true))
         .transpose()?;
+    // `UnsubscribeQuery::check`'s rule, for times as well as dates: `to` is the end of its day
+    // for a date, so a one-day range is `to > from`.
     if let (Some(from), Some(to)) = (from, to)
-        && to <= from
+        && to < from
     {
         return Err(shared::api::order_time_reversed().into());
     }

@@ -124,6 +124,7 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
     let cases: Vec<(&str, Value, &str)> = vec![
         ("email", json!("not-an-email"), "invalid_email"),
         ("email", json!(""), "invalid_email"),
+        ("email", json!("ada@bücher.de"), "invalid_email"),
         ("password", json!("short1"), "invalid_password"),
         ("password", json!("onlyletters"), "invalid_password"),
         ("password", json!("password1"), "invalid_password"),

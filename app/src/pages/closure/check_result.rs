@@ -187,9 +187,8 @@ fn RiskPrompt(
             risk_acknowledged: risk.get_untracked(),
             ..Default::default()
         };
-        match form.check() {
-            Ok(()) => on_confirmed.run(keys.clone()),
-            Err(invalid) => errors.show_invalid(invalid),
+        if errors.passes(form.check()) {
+            on_confirmed.run(keys.clone());
         }
     };
     view! {

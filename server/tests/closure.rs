@@ -721,3 +721,120 @@ async fn only_the_owner_reaches_closure() {
         assert_eq!(error_of(response).await.1, "owner_only", "{path}");
     }
 }
+
+/// Issue 18, defect 1: a purchase whose charge is at the gateway when Confirm Deletion lands.
+/// Fails on the code before the account write gate (`account::begin_write`): the purchase
+/// answered 201 after the confirmation, and the closing account kept a running, paid
+/// subscription that the closure later deleted without a refund.
+#[tokio::test]
+async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and_its_charge_returned()
+ {
+    // Each gateway call takes 1.5 s: the confirmation lands while the charge is in flight.
+    let mut app = spawn_app_with(&["--simulator-latency-ms", "1500"]).await;
+    app.ready_to_buy("late-buy").await;
+    verify_identity(&app).await;
+    let (check_id, _) = system_check(&app).await;
+    let buy = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "subscription", "period_months": 1, "pay_with": "default_method"});
+    let close = json!({"system_check_id": check_id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": true, "reason": "no_longer_needed"});
+    let buying = app.post_once("/api/orders", "late-order", &buy);
+    let closing = async {
+        // The charge is recorded before the gateway is called: once its row is there, the
+        // purchase is waiting on the gateway.
+        while app.count("gateway_intents").await == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        app.post("/api/closure", &close).await
+    };
+    let (bought, closed) = tokio::join!(buying, closing);
+    assert_eq!(closed.status(), StatusCode::OK);
+    assert_eq!(
+        error_of(bought).await,
+        (StatusCode::FORBIDDEN, "account_closing".into(), None)
+    );
+    let running: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE status = 'running'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(running, 0, "nothing was bought after the confirmation");
+    assert_eq!(app.count("orders").await, 0);
+    let status: String = sqlx::query_scalar("SELECT status FROM gateway_intents")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "reversed", "the charge was returned");
+    let ledger: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind, amount_minor FROM ledger_entries WHERE bucket = 'gateway' ORDER BY amount_minor",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(ledger.len(), 2, "{ledger:?}");
+    assert_eq!(ledger[0].0, "charge");
+    assert_eq!(ledger[1].0, "charge_reversed");
+    assert_eq!(
+        ledger[0].1, -ledger[1].1,
+        "the ledger shows the charge and its return"
+    );
+    let at_gateway: Vec<String> =
+        sqlx::query_scalar("SELECT operation FROM sim_gateway_calls WHERE operation IN ('charge', 'refund') AND outcome = 'ok' ORDER BY operation")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        at_gateway,
+        ["charge", "refund"],
+        "the gateway charged once and refunded it"
+    );
+}
+
+/// Issue 18, defect 5. Fails on the code before the decision waited for money in flight: the
+/// account was deleted at the end of the cool-down with its card refund still processing, and
+/// the refund went with it, never paid.
+#[tokio::test]
+async fn the_closure_decision_waits_for_a_refund_still_processing() {
+    let mut app = spawn_app_with(&["--cool-down-days", "1"]).await;
+    app.ready_to_buy("refund-wait").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    let unsubscribed = app
+        .post_once(
+            "/api/unsubscribe",
+            "refund-wait",
+            &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}),
+        )
+        .await;
+    assert_eq!(unsubscribed.status(), StatusCode::OK);
+    verify_identity(&app).await;
+    assert_eq!(confirm(&app).await.status(), StatusCode::OK);
+
+    // The cool-down ends; the card refund takes three days.
+    app.advance(DAY + 60);
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("accounts").await,
+        1,
+        "not deleted with money on its way"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM refunds")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "processing");
+
+    app.advance(3 * DAY);
+    app.run_jobs().await;
+    // The refund is paid; the decision looks again within the hour and closes the account.
+    app.advance(3_600);
+    app.run_jobs().await;
+    assert_eq!(app.count("accounts").await, 0);
+    let refunded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sim_gateway_calls WHERE operation = 'refund' AND outcome = 'ok'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        refunded, 1,
+        "the refund reached the card before the account went"
+    );
+}

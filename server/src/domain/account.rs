@@ -1,7 +1,7 @@
 //! The account as its owner sees it.
 
 use crate::clock::rfc3339;
-use crate::db::{Db, Flag, Tx};
+use crate::db::{self, Backend, Db, Flag, Tx};
 use crate::domain::ledger;
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
@@ -10,6 +10,37 @@ use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
 use shared::money::Money;
 use std::sync::LazyLock;
+
+/// Who writes: the account's own people, or the system on its behalf (jobs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// The owner or a RAM user: refused once the closure was confirmed (SPEC §6.3).
+    Member,
+    /// A job: usage billing, refunds and reconciliation go on during the cool-down.
+    System,
+}
+
+/// Opens a write transaction on `account_id`'s data: the one door every account-scoped write
+/// goes through (SPEC §9). The account row is read, and on PostgreSQL locked, inside the
+/// transaction after its write lock is taken, so a check made before it (the session's
+/// status, a balance, a closure check) cannot go stale before the write commits: a purchase
+/// that reaches its write after Confirm Deletion is refused here, not written.
+pub async fn begin_write(db: &Db, account_id: &str, writer: Writer) -> Result<Tx, ApiError> {
+    let mut tx = db::begin_write(db).await?;
+    let sql = match db::backend(db) {
+        Backend::Sqlite => "SELECT status FROM accounts WHERE id = $1",
+        Backend::Postgres => "SELECT status FROM accounts WHERE id = $1 FOR UPDATE",
+    };
+    let status: Option<String> = sqlx::query_scalar(sql)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match (status.as_deref(), writer) {
+        (Some("active"), _) | (Some("closing"), Writer::System) => Ok(tx),
+        (Some("closing"), Writer::Member) => Err(ApiError::AccountClosing),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
 
 pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar::<_, Flag>(

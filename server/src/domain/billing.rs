@@ -2,7 +2,7 @@
 //! not prove at sign-up, which must happen before the address is saved.
 
 use crate::db;
-use crate::domain::account;
+use crate::domain::account::{self, Writer};
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -135,7 +135,7 @@ pub async fn send_contact_code(
             phone.masked(),
         ),
     };
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let to = Destination {
         channel,
         address: &address,
@@ -168,7 +168,7 @@ pub async fn verify_contact(
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (mut tx, proven) =
         verification::check(tx, &state.secrets, now, &subject(account_id), code).await?;
     match proven.channel {
@@ -201,7 +201,7 @@ pub async fn save(
     address: BillingAddress,
 ) -> Result<BillingAddress, ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (email_verified, phone_verified): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = $1")
             .bind(account_id)

@@ -5,6 +5,7 @@
 use crate::auth::CurrentSession;
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, HeldTx, Tx};
+use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
@@ -59,8 +60,18 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Everything that blocks closing the account right now.
 pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    check_on(&mut conn, state, account_id).await
+}
+
+/// [`check`] on `conn`: inside [`confirm`]'s transaction, so nothing it found can change
+/// before the closure is written.
+async fn check_on(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    account_id: &str,
+) -> Result<ClosureCheck, ApiError> {
     let now = state.clock.now_ms();
-    let db = &state.db;
     let mut items = Vec::new();
 
     let overdue: Vec<(String, i64, String)> = sqlx::query_as(
@@ -68,7 +79,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     )
     .bind(account_id)
     .bind(now)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     if !overdue.is_empty() {
         let total_minor: i64 = overdue.iter().map(|b| b.1).sum();
@@ -96,7 +107,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
         }
     }
 
-    let cash = ledger::balance(db, account_id, Bucket::Cash).await?;
+    let cash = ledger::balance(&mut *conn, account_id, Bucket::Cash).await?;
     let cash_cny = state.rates.to_cny(cash)?;
     if let Some(severity) = classify(cash_cny.amount, BALANCE_LIMIT_CNY) {
         let guidance = match severity {
@@ -125,7 +136,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
         "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
     )
     .bind(account_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let domains: Vec<String> = running
         .iter()
@@ -198,7 +209,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
         "SELECT id FROM icp_filings WHERE account_id = $1 AND status = 'active'",
     )
     .bind(account_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     if !icp.is_empty() {
         items.push(item(
@@ -215,7 +226,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
         "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id",
     )
     .bind(account_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     for (id, kind, role) in relationships {
         let kind = RelationshipKind::parse(&kind)
@@ -236,7 +247,7 @@ pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, A
     let partner: Option<String> =
         sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
             .bind(account_id)
-            .fetch_optional(db)
+            .fetch_optional(&mut *conn)
             .await?;
     if let Some(partner) = partner {
         items.push(item(
@@ -499,7 +510,11 @@ pub async fn confirm(
     if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID_MS) {
         return Err(ApiError::SystemCheckRequired);
     }
-    let live = check(state, account_id).await?;
+    // The account's status, the items and the renounced balance are read in the transaction
+    // that writes the closure: a purchase or a payment that lands just before cannot slip
+    // between the check and the confirmation (the write gate refuses any after it).
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    let live = check_on(&mut tx, state, account_id).await?;
     if let Some(first) = live.must_process().next() {
         return Err(ApiError::ClosureBlocked(format!(
             "{} must be processed first: {}",
@@ -516,14 +531,6 @@ pub async fn confirm(
         )));
     }
 
-    let mut tx = db::begin_write(&state.db).await?;
-    let status: String = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if status != "active" {
-        return Err(ApiError::AccountClosing);
-    }
     for item in live.renounceable() {
         renounce(&mut tx, now, account_id, item).await?;
     }
@@ -789,7 +796,7 @@ pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<()
     if !unpaid {
         return Err(ApiError::NotFound);
     }
-    match crate::domain::purchase::charge_bill(state, account_id, id).await? {
+    match crate::domain::purchase::charge_bill(state, account_id, Writer::Member, id).await? {
         crate::domain::purchase::BillCharge::Refused => Err(ApiError::PaymentDeclined),
         _ => Ok(()),
     }

@@ -13,6 +13,8 @@ pub enum Bucket {
     Credit,
     /// Pre-authorization holds on a card: placed and released, netting to zero.
     Hold,
+    /// Payments taken from a card, PayPal or Paytm (negative) and charges returned (positive).
+    Gateway,
 }
 
 impl Bucket {
@@ -21,6 +23,7 @@ impl Bucket {
             Bucket::Cash => "cash",
             Bucket::Credit => "credit",
             Bucket::Hold => "hold",
+            Bucket::Gateway => "gateway",
         }
     }
 }
@@ -62,7 +65,11 @@ pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiEr
     Ok(())
 }
 
-pub async fn balance(db: &Db, account_id: &str, bucket: Bucket) -> Result<Money, ApiError> {
+pub async fn balance<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+    bucket: Bucket,
+) -> Result<Money, ApiError> {
     let minor: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
     )

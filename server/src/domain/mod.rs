@@ -5,6 +5,7 @@ pub mod account;
 pub mod billing;
 pub mod closure;
 pub mod demo;
+pub mod intent;
 pub mod ledger;
 pub mod payment;
 pub mod purchase;

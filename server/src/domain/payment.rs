@@ -4,11 +4,12 @@
 
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, Tx};
+use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification::{self, Destination};
-use crate::domain::{account, billing};
+use crate::domain::{billing, intent};
 use crate::error::ApiError;
-use crate::gateway::{CardCheck, GatewayError, PaymentGateway};
+use crate::gateway::{CardCheck, PaymentGateway};
 use crate::state::AppState;
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
@@ -19,7 +20,6 @@ use shared::country::Country;
 use shared::money::{Currency, Money};
 use shared::payment::{Card, CardBrand};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The one-time credit the first verified payment method brings.
 pub fn free_credit() -> Money {
@@ -75,29 +75,6 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
                 .into(),
         )
     })
-}
-
-/// A gateway call bounded by the configured timeout.
-async fn within<T>(
-    state: &AppState,
-    call: impl Future<Output = Result<T, GatewayError>>,
-) -> Result<T, GatewayError> {
-    tokio::time::timeout(Duration::from_millis(state.config.gateway_timeout_ms), call)
-        .await
-        .unwrap_or(Err(GatewayError::Timeout))
-}
-
-fn gateway_refusal(e: GatewayError) -> ApiError {
-    match e {
-        GatewayError::Declined => ApiError::PaymentDeclined,
-        GatewayError::InsufficientFunds => ApiError::InsufficientFunds,
-        GatewayError::Timeout => ApiError::GatewayTimeout,
-        GatewayError::Network(why) => {
-            tracing::warn!(%why, "gateway unreachable");
-            ApiError::GatewayError
-        }
-        GatewayError::NotApproved => ApiError::PaypalNotApproved,
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -321,17 +298,17 @@ pub async fn add_card(
         cvv: &card.cvv,
         holder: &holder,
     };
-    let authorization = within(state, gateway.authorize(check, hold))
+    let authorization = intent::within(state, gateway.authorize(check, hold))
         .await
-        .map_err(gateway_refusal)?;
-    let released = within(state, gateway.release(&authorization.reference)).await;
+        .map_err(intent::refusal)?;
+    let released = intent::within(state, gateway.release(&authorization.reference)).await;
     if let Err(e) = &released {
         // The issuer drops an unreleased hold by itself within days; the ledger shows it open.
         tracing::warn!(reference = %authorization.reference, error = %e, "verification hold not released");
     }
 
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let label = format!("{} •••• {}", brand.display_name(), card.number.last4());
     let method = NewMethod {
         kind: PaymentMethodKind::Card,
@@ -429,9 +406,9 @@ pub async fn complete_paypal(
         Some((expires, None)) if now >= expires => return Err(ApiError::PaypalNotApproved),
         Some(_) => {}
     }
-    let payer = within(state, gateway(state)?.paypal_payer(token))
+    let payer = intent::within(state, gateway(state)?.paypal_payer(token))
         .await
-        .map_err(gateway_refusal)?;
+        .map_err(intent::refusal)?;
     if payer.country == "CN" {
         return Err(ApiError::PaypalRegionNotSupported);
     }
@@ -442,7 +419,7 @@ pub async fn complete_paypal(
             .map(|e| e.masked())
             .unwrap_or_default()
     );
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let method = NewMethod {
         kind: PaymentMethodKind::Paypal,
         fingerprint: &fingerprint,
@@ -481,7 +458,7 @@ pub async fn send_paytm_code(
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     require_available(country, registered, PaymentMethodKind::Paytm)?;
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let to = Destination {
         channel: Channel::Phone,
         address: phone.as_str(),
@@ -517,7 +494,7 @@ pub async fn add_paytm(
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     require_available(country, registered, PaymentMethodKind::Paytm)?;
     let now = state.clock.now_ms();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (mut tx, proven) =
         verification::check(tx, &state.secrets, now, &paytm_subject(account_id), code).await?;
     if proven.address != phone.as_str() {
@@ -557,7 +534,7 @@ async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError
 }
 
 pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     owned(&mut tx, account_id, id).await?;
     sqlx::query(
         "UPDATE payment_methods SET is_default = 0 WHERE account_id = $1 AND is_default = 1",
@@ -575,7 +552,7 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
 
 /// Removes a method; the newest remaining one becomes the default if the default went.
 pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let was_default = owned(&mut tx, account_id, id).await?;
     let (methods, Flag(running_payg)): (i64, Flag) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = $1),

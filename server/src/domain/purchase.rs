@@ -3,8 +3,10 @@
 //! add a paid period after the current one.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Flag, Tx};
+use crate::db::{Flag, Tx};
+use crate::domain::account::{self, Writer};
 use crate::domain::billing;
+use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::jobs::{self, expiry, usage};
@@ -14,7 +16,6 @@ use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
 use shared::money::{Currency, Money};
 use shared::refund::ResourceKind;
-use std::time::Duration;
 
 /// `at` plus whole calendar months (a month from 31 January is the last day of February).
 pub fn add_months(at: i64, months: u32) -> i64 {
@@ -31,18 +32,26 @@ struct Payment {
     cash: Money,
     credit: Money,
     method_id: Option<String>,
-    reference: Option<String>,
+    /// The gateway's charge, for a payment by card, PayPal or Paytm.
+    charged: Option<Charged>,
 }
 
-async fn default_method(
-    state: &AppState,
+impl Payment {
+    fn reference(&self) -> Option<&str> {
+        self.charged.as_ref().map(|c| c.reference.as_str())
+    }
+}
+
+/// The account's default method: its id, kind and gateway token.
+async fn default_method<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> Result<(String, String, String), ApiError> {
     let found: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
-    .fetch_optional(&state.db)
+    .fetch_optional(db)
     .await?;
     match found {
         Some((id, kind, Some(token))) => Ok((id, kind, token)),
@@ -50,13 +59,15 @@ async fn default_method(
     }
 }
 
-/// Charges the default method before the order's transaction; balance and credit are
-/// debited inside it (see [`record_payment`]).
+/// Charges the default method before the order's transaction, as an intent for `purpose`
+/// (see [`intent`]); balance and credit are debited inside it (see [`record_payment`]).
 async fn pay(
     state: &AppState,
     account_id: &str,
+    writer: Writer,
     pay_with: PayWith,
     amount: Money,
+    purpose: &str,
 ) -> Result<Payment, ApiError> {
     let zero = Money::zero(amount.currency);
     match pay_with {
@@ -65,28 +76,23 @@ async fn pay(
             cash: zero,
             credit: amount,
             method_id: None,
-            reference: None,
+            charged: None,
         }),
         PayWith::Balance => Ok(Payment {
             paid_with: "balance",
             cash: amount,
             credit: zero,
             method_id: None,
-            reference: None,
+            charged: None,
         }),
         PayWith::DefaultMethod => {
-            let (id, kind, token) = default_method(state, account_id).await?;
-            let gateway = state.gateway.as_ref().ok_or(ApiError::GatewayError)?;
-            let timeout = Duration::from_millis(state.config.gateway_timeout_ms);
-            let charge = tokio::time::timeout(timeout, gateway.charge(&token, amount))
-                .await
-                .unwrap_or(Err(crate::gateway::GatewayError::Timeout))
-                .map_err(|e| match e {
-                    crate::gateway::GatewayError::Declined => ApiError::PaymentDeclined,
-                    crate::gateway::GatewayError::InsufficientFunds => ApiError::InsufficientFunds,
-                    crate::gateway::GatewayError::Timeout => ApiError::GatewayTimeout,
-                    _ => ApiError::GatewayError,
-                })?;
+            let (id, kind, token) = default_method(&state.db, account_id).await?;
+            let method = intent::Method {
+                id: &id,
+                token: &token,
+            };
+            let charged =
+                intent::charge(state, account_id, writer, method, amount, purpose).await?;
             let paid_with = match kind.as_str() {
                 "paypal" => "paypal",
                 "paytm" => "paytm",
@@ -97,14 +103,14 @@ async fn pay(
                 cash: amount,
                 credit: zero,
                 method_id: Some(id),
-                reference: Some(charge.reference),
+                charged: Some(charged),
             })
         }
     }
 }
 
-/// Debits balance or credit for `payment` inside the order's transaction, refusing when the
-/// bucket does not cover it.
+/// Records `payment` inside the order's transaction: captures its gateway charge, or debits
+/// balance or credit, refusing when the bucket does not cover it.
 async fn record_payment(
     tx: &mut Tx,
     now: i64,
@@ -112,6 +118,9 @@ async fn record_payment(
     payment: &Payment,
     memo: &str,
 ) -> Result<(), ApiError> {
+    if let Some(charged) = &payment.charged {
+        return intent::capture(tx, account_id, charged, now).await;
+    }
     let (bucket, amount, what) = match payment.paid_with {
         "credit" => (Bucket::Credit, payment.credit, "free credit"),
         "balance" => (Bucket::Cash, payment.cash, "account balance"),
@@ -149,12 +158,13 @@ async fn record_payment(
     .await
 }
 
-/// Gives back a gateway charge whose order could not be written.
-async fn undo_charge(state: &AppState, payment: &Payment) {
-    if let (Some(reference), Some(gateway)) = (&payment.reference, &state.gateway)
-        && let Err(e) = gateway.refund(reference, payment.cash).await
+/// Gives back a gateway charge whose order could not be written (see [`intent::abandon`]).
+async fn undo_charge(state: &AppState, account_id: &str, payment: &Payment) {
+    if let Some(charged) = &payment.charged
+        && let Err(e) = intent::abandon(state, account_id, charged).await
     {
-        tracing::error!(%reference, error = %e, "charge of a failed order not returned");
+        // The intent is still pending: its job finds the charge and returns it.
+        tracing::error!(intent = %charged.intent_id, error = %e, "charge of a failed order not returned yet");
     }
 }
 
@@ -188,8 +198,9 @@ pub async fn purchase(
 
     if p.billing == Billing::Payg {
         // Usage is charged to the default method later; it must exist now.
-        default_method(state, account_id).await?;
-        let mut tx = db::begin_write(&state.db).await?;
+        let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+        // Inside the write: removing the last method waits for it, or is seen here.
+        default_method(&mut *tx, account_id).await?;
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
              VALUES ($1, $2, $3, $4, 'payg', $5, 1, 0, $6, $7, $8)",
@@ -230,16 +241,18 @@ pub async fn purchase(
     let due = price
         .checked_sub(coupon_part)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let payment = if due.amount.is_zero() {
         Payment {
             paid_with: "credit",
             cash: due,
             credit: due,
             method_id: None,
-            reference: None,
+            charged: None,
         }
     } else {
-        pay(state, account_id, p.pay_with, due).await?
+        let purpose = format!("order:{order_id}");
+        pay(state, account_id, Writer::Member, p.pay_with, due, &purpose).await?
     };
     // The order records the coupon's part as non-cash: it is never refunded as cash.
     let paid = Payment {
@@ -250,9 +263,8 @@ pub async fn purchase(
         ..payment.clone()
     };
     let ends_at = add_months(now, p.period_months);
-    let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let written = async {
-        let mut tx = db::begin_write(&state.db).await?;
+        let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
         if let Some((coupon_id, part)) = &coupon {
             let taken = sqlx::query(
                 "UPDATE coupons SET remaining_minor = remaining_minor - $1 WHERE id = $2 AND account_id = $3 AND remaining_minor >= $4",
@@ -291,7 +303,7 @@ pub async fn purchase(
     }
     .await;
     if let Err(e) = written {
-        undo_charge(state, &payment).await;
+        undo_charge(state, account_id, &payment).await;
         return Err(e);
     }
     tracing::info!(account = %account_id, instance = %instance_id, order = %order_id, "subscription bought");
@@ -392,7 +404,7 @@ async fn insert_order(
     .bind(minor(payment.credit)?)
     .bind(payment.paid_with)
     .bind(&payment.method_id)
-    .bind(&payment.reference)
+    .bind(payment.reference())
     .bind(now)
     .bind(now)
     .execute(&mut **tx)
@@ -404,6 +416,7 @@ async fn insert_order(
 pub async fn renew(
     state: &AppState,
     account_id: &str,
+    writer: Writer,
     instance_id: &str,
     months: u32,
     pay_with: PayWith,
@@ -427,18 +440,21 @@ pub async fn renew(
     product.check_period(months)?;
     let now = state.clock.now_ms();
     let price = product.price(months);
-    let payment = pay(state, account_id, pay_with, price).await?;
     let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
+    let purpose = format!("order:{order_id}");
+    let payment = pay(state, account_id, writer, pay_with, price, &purpose).await?;
     let written = async {
-        let mut tx = db::begin_write(&state.db).await?;
-        // Re-read inside the write lock: another renewal may have moved the expiry.
-        let current: Option<i64> = sqlx::query_scalar(
+        let mut tx = account::begin_write(&state.db, account_id, writer).await?;
+        // Re-read inside the write lock: another renewal may have moved the expiry, and an
+        // unsubscription, a transfer or the expiry job may have released the instance since
+        // it was read above, and then this renewal has nothing to extend.
+        let current: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT expires_at FROM instances WHERE id = $1 AND status = 'running'",
         )
         .bind(instance_id)
         .fetch_optional(&mut *tx)
-        .await?
-        .flatten();
+        .await?;
+        let current = current.ok_or(ApiError::AlreadyReleased)?;
         let starts_at = current.or(expires_at).unwrap_or(now).max(now);
         let ends_at = add_months(starts_at, months);
         record_payment(
@@ -473,7 +489,7 @@ pub async fn renew(
     }
     .await;
     if let Err(e) = written {
-        undo_charge(state, &payment).await;
+        undo_charge(state, account_id, &payment).await;
         return Err(e);
     }
     Ok(Purchased {
@@ -588,6 +604,7 @@ pub enum BillCharge {
 pub async fn charge_bill(
     state: &AppState,
     account_id: &str,
+    writer: Writer,
     bill_id: &str,
 ) -> Result<BillCharge, ApiError> {
     let bill: Option<(i64, String)> =
@@ -602,7 +619,17 @@ pub async fn charge_bill(
     let currency =
         Currency::parse(&currency).ok_or_else(|| anyhow::anyhow!("currency {currency}"))?;
     let amount = Money::from_minor(minor, currency);
-    let payment = match pay(state, account_id, PayWith::DefaultMethod, amount).await {
+    let purpose = format!("bill:{bill_id}");
+    let payment = match pay(
+        state,
+        account_id,
+        writer,
+        PayWith::DefaultMethod,
+        amount,
+        &purpose,
+    )
+    .await
+    {
         Ok(payment) => payment,
         Err(e @ (ApiError::Internal(_) | ApiError::ServerBusy { .. })) => return Err(e),
         Err(refusal) => {
@@ -610,16 +637,26 @@ pub async fn charge_bill(
             return Ok(BillCharge::Refused);
         }
     };
-    let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'unpaid' AND waived_at IS NULL")
-        .bind(state.clock.now_ms())
-        .bind(bill_id)
-        .execute(&state.db)
-        .await?;
-    if updated.rows_affected() == 0 {
-        undo_charge(state, &payment).await;
-        return Ok(BillCharge::AlreadySettled);
+    let written = async {
+        let now = state.clock.now_ms();
+        let mut tx = account::begin_write(&state.db, account_id, writer).await?;
+        let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'unpaid' AND waived_at IS NULL")
+            .bind(now)
+            .bind(bill_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(BillCharge::AlreadySettled);
+        }
+        record_payment(&mut tx, now, account_id, &payment, &format!("Payment of bill {bill_id}")).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(BillCharge::Paid)
     }
-    Ok(BillCharge::Paid)
+    .await;
+    if !matches!(written, Ok(BillCharge::Paid)) {
+        undo_charge(state, account_id, &payment).await;
+    }
+    written
 }
 
 /// Releases a pay-as-you-go instance: billing stops at this moment (the last partial hour is

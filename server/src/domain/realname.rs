@@ -3,6 +3,7 @@
 
 use crate::clock::rfc3339;
 use crate::db;
+use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
 use crate::state::AppState;
 use shared::api::{RealNameStatus, RealNameView};
@@ -42,7 +43,7 @@ pub async fn register(
     real_name: RealName,
 ) -> Result<RealNameView, ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let inserted = sqlx::query(
         "INSERT INTO real_name_registrations (account_id, kind, name, id_masked, verified_at) VALUES ($1, $2, $3, $4, $5)",
     )

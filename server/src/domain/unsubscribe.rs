@@ -5,6 +5,7 @@
 
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, Tx};
+use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
 use crate::jobs::{self, refund as refund_job};
 use crate::notify::{self, Medium, Outgoing};
@@ -733,7 +734,7 @@ pub async fn unsubscribe(
     ids.sort();
     ids.dedup();
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let mut instances = Vec::with_capacity(ids.len());
     for id in &ids {
         instances.push(load_instance(&mut tx, account_id, id).await?);
@@ -807,7 +808,7 @@ pub async fn unsubscribe_renewals(
 ) -> Result<Unsubscribed, ApiError> {
     form.check()?;
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let instance = load_instance(&mut tx, account_id, &form.instance_id).await?;
     let orders = orders_of_tx(&mut tx, std::slice::from_ref(&instance.id))
         .await?

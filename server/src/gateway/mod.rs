@@ -23,6 +23,23 @@ pub enum GatewayError {
     Timeout,
     #[error("PayPal approval not found or not approved")]
     NotApproved,
+    /// The key was used before for a call with other parameters: a bug of ours, never retried.
+    #[error("idempotency key reused with other parameters")]
+    KeyReused,
+}
+
+impl GatewayError {
+    /// True when the gateway said no: nothing happened, and asking again changes nothing. Any
+    /// other error leaves the outcome unknown until the gateway is asked again under the key.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            GatewayError::Declined
+                | GatewayError::InsufficientFunds
+                | GatewayError::NotApproved
+                | GatewayError::KeyReused
+        )
+    }
 }
 
 /// What the gateway needs to verify a card. The CVV lives only as long as this request.
@@ -55,6 +72,10 @@ pub struct PaypalPayer {
     pub country: String,
 }
 
+/// Every call that moves money or places a hold carries an idempotency key (SPEC §9): the
+/// gateway answers a second call under the same key with the first call's outcome and does
+/// nothing more, as Stripe's `Idempotency-Key` header does. A caller that lost an answer asks
+/// again under the same key to learn what happened.
 pub trait PaymentGateway: Send + Sync {
     /// Places a pre-authorization hold of `amount` on the card.
     fn authorize<'a>(
@@ -73,8 +94,18 @@ pub trait PaymentGateway: Send + Sync {
     fn paypal_approval_url(&self, token: &str) -> String;
 
     /// Charges a bound method, named by the token the gateway gave when it was added.
-    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge>;
+    fn charge<'a>(
+        &'a self,
+        method_token: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Charge>;
 
     /// Returns `amount` of an earlier charge to where it came from.
-    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()>;
+    fn refund<'a>(
+        &'a self,
+        charge_reference: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()>;
 }

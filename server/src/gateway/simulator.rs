@@ -7,6 +7,7 @@ use super::{
 };
 use crate::db::Db;
 use shared::money::Money;
+use std::future::Future;
 use std::time::Duration;
 
 pub struct SimulatedGateway {
@@ -24,10 +25,108 @@ pub const HANGS: &str = "4000000000000127";
 /// Verifies fine, but every later charge is declined (for overdue bills).
 pub const CHARGES_DECLINE: &str = "4000000000000341";
 const DECLINING_TOKEN: &str = "sim-tok-declines-";
+/// Verifies fine; every later charge goes through, but its first answer is lost on the way
+/// back (the caller times out): asked again under the same key, the gateway tells the truth.
+pub const ANSWER_LOST: &str = "4000000000000259";
+const ANSWER_LOST_TOKEN: &str = "sim-tok-lost-";
+
+/// One call as the simulator remembers it under its idempotency key.
+struct Call<'a> {
+    key: &'a str,
+    operation: &'static str,
+    target: &'a str,
+    amount: Money,
+}
 
 impl SimulatedGateway {
     pub fn new(db: Db, latency: Duration) -> Self {
         SimulatedGateway { db, latency }
+    }
+
+    /// Runs `act` once per idempotency key: a later call under the key gets the first call's
+    /// outcome (its reference, or its refusal) and acts no more; a call while the first is
+    /// still in flight is refused, as Stripe answers 409, and one with other parameters too.
+    async fn once(
+        &self,
+        call: Call<'_>,
+        act: impl Future<Output = Result<String, GatewayError>>,
+    ) -> Result<String, GatewayError> {
+        let unreachable = |e: sqlx::Error| GatewayError::Network(format!("simulator store: {e}"));
+        let minor = call
+            .amount
+            .to_minor()
+            .map_err(|e| GatewayError::Network(format!("amount: {e}")))?;
+        let first = sqlx::query(
+            "INSERT INTO sim_gateway_calls (idempotency_key, operation, target, amount_minor, currency, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(call.key)
+        .bind(call.operation)
+        .bind(call.target)
+        .bind(minor)
+        .bind(call.amount.currency.code())
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&self.db)
+        .await
+        .map_err(unreachable)?
+        .rows_affected()
+            == 1;
+        if !first {
+            let (operation, target, amount_minor, currency, outcome, reference): (
+                String,
+                String,
+                i64,
+                String,
+                Option<String>,
+                Option<String>,
+            ) = sqlx::query_as(
+                "SELECT operation, target, amount_minor, currency, outcome, reference FROM sim_gateway_calls WHERE idempotency_key = $1",
+            )
+            .bind(call.key)
+            .fetch_one(&self.db)
+            .await
+            .map_err(unreachable)?;
+            if (
+                operation.as_str(),
+                target.as_str(),
+                amount_minor,
+                currency.as_str(),
+            ) != (
+                call.operation,
+                call.target,
+                minor,
+                call.amount.currency.code(),
+            ) {
+                return Err(GatewayError::KeyReused);
+            }
+            tokio::time::sleep(self.latency).await;
+            return match outcome.as_deref() {
+                None => Err(GatewayError::Network(
+                    "a request with this idempotency key is in progress".into(),
+                )),
+                Some("ok") => Ok(reference.unwrap_or_default()),
+                Some("declined") => Err(GatewayError::Declined),
+                Some("insufficient_funds") => Err(GatewayError::InsufficientFunds),
+                Some(other) => Err(GatewayError::Network(other.to_owned())),
+            };
+        }
+        let result = act.await;
+        let (outcome, reference) = match &result {
+            Ok(reference) => ("ok".to_owned(), Some(reference.clone())),
+            Err(GatewayError::Declined) => ("declined".to_owned(), None),
+            Err(GatewayError::InsufficientFunds) => ("insufficient_funds".to_owned(), None),
+            Err(other) => (other.to_string(), None),
+        };
+        sqlx::query(
+            "UPDATE sim_gateway_calls SET outcome = $1, reference = $2 WHERE idempotency_key = $3",
+        )
+        .bind(outcome)
+        .bind(reference)
+        .bind(call.key)
+        .execute(&self.db)
+        .await
+        .map_err(unreachable)?;
+        result
     }
 }
 
@@ -50,10 +149,10 @@ impl PaymentGateway for SimulatedGateway {
                         return Err(GatewayError::Declined);
                     }
                     tracing::debug!(amount = %amount, card = ?card.number, "simulated hold placed");
-                    let prefix = if card.number.expose() == CHARGES_DECLINE {
-                        DECLINING_TOKEN
-                    } else {
-                        "sim-tok-"
+                    let prefix = match card.number.expose() {
+                        CHARGES_DECLINE => DECLINING_TOKEN,
+                        ANSWER_LOST => ANSWER_LOST_TOKEN,
+                        _ => "sim-tok-",
                     };
                     Ok(Authorization {
                         reference: format!("sim-auth-{}", uuid::Uuid::new_v4().simple()),
@@ -95,24 +194,58 @@ impl PaymentGateway for SimulatedGateway {
         format!("/sim/paypal/checkout?token={token}")
     }
 
-    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge> {
+    fn charge<'a>(
+        &'a self,
+        method_token: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Charge> {
         Box::pin(async move {
-            tokio::time::sleep(self.latency).await;
-            if method_token.starts_with(DECLINING_TOKEN) {
-                return Err(GatewayError::Declined);
+            let call = Call {
+                key: idempotency_key,
+                operation: "charge",
+                target: method_token,
+                amount,
+            };
+            let mut answered = true;
+            let reference = self
+                .once(call, async {
+                    tokio::time::sleep(self.latency).await;
+                    if method_token.starts_with(DECLINING_TOKEN) {
+                        return Err(GatewayError::Declined);
+                    }
+                    answered = !method_token.starts_with(ANSWER_LOST_TOKEN);
+                    tracing::debug!(amount = %amount, "simulated charge");
+                    Ok(format!("sim-charge-{}", uuid::Uuid::new_v4().simple()))
+                })
+                .await?;
+            if !answered {
+                return Err(GatewayError::Timeout);
             }
-            tracing::debug!(amount = %amount, "simulated charge");
-            Ok(Charge {
-                reference: format!("sim-charge-{}", uuid::Uuid::new_v4().simple()),
-            })
+            Ok(Charge { reference })
         })
     }
 
-    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()> {
+    fn refund<'a>(
+        &'a self,
+        charge_reference: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
         Box::pin(async move {
-            tokio::time::sleep(self.latency).await;
-            tracing::debug!(reference = charge_reference, amount = %amount, "simulated refund");
-            Ok(())
+            let call = Call {
+                key: idempotency_key,
+                operation: "refund",
+                target: charge_reference,
+                amount,
+            };
+            self.once(call, async {
+                tokio::time::sleep(self.latency).await;
+                tracing::debug!(reference = charge_reference, amount = %amount, "simulated refund");
+                Ok(format!("sim-refund-{}", uuid::Uuid::new_v4().simple()))
+            })
+            .await
+            .map(drop)
         })
     }
 }

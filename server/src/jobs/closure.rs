@@ -16,6 +16,8 @@ use std::collections::{HashMap, HashSet};
 
 pub const CHECK_KIND: &str = "closure_system_check";
 pub const DECIDE_KIND: &str = "closure_decide";
+/// How long a decision waits before looking again at an account with money still moving.
+const MONEY_WAIT_MS: i64 = 3_600_000;
 /// The system check's steps: finances, resources, domains and filings, relationships.
 const STEP: i64 = 25;
 const STEP_MS: i64 = 1_000;
@@ -133,6 +135,12 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
     .bind(subjects)
     .fetch_all(&mut **tx)
     .await?;
+    // Accounts with money still moving are left to `decide_in`, which postpones them.
+    let waiting = with_money_in_flight(tx, cooling.iter().map(|c| c.1.as_str())).await?;
+    let cooling: Vec<_> = cooling
+        .into_iter()
+        .filter(|c| !waiting.contains(&c.1))
+        .collect();
     let accounts = db::json_texts(cooling.iter().map(|c| c.1.as_str()));
     let mut overdue: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     let bills: Vec<(String, i64, String)> = sqlx::query_as(&format!(
@@ -255,6 +263,24 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
     Ok(())
 }
 
+/// The accounts among `accounts` with money still moving: a refund not yet paid, or a charge
+/// not yet settled at the gateway (pending, or being returned). Their closure is decided only
+/// once it has arrived (SPEC §6.4): deleting the account first would lose the money with it.
+async fn with_money_in_flight<'a>(
+    tx: &mut HeldTx<'_>,
+    accounts: impl IntoIterator<Item = &'a str>,
+) -> Result<HashSet<String>, ApiError> {
+    let list = db::in_json(Backend::of(tx), 1);
+    let waiting: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT account_id FROM refunds WHERE status = 'processing' AND account_id IN {list}
+         UNION SELECT account_id FROM gateway_intents WHERE status IN ('pending', 'reversing') AND account_id IN {list}"
+    ))
+    .bind(db::json_texts(accounts))
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(waiting.into_iter().collect())
+}
+
 async fn decide_one_by_one(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result<(), ApiError> {
     for job in batch {
         sqlx::query("SAVEPOINT closure_decision")
@@ -299,6 +325,14 @@ async fn decide_in(tx: &mut HeldTx<'_>, job: &Job, now: i64) -> Result<(), ApiEr
         finish(tx, job, Outcome::Done, now).await?;
         return Ok(());
     };
+    if !with_money_in_flight(tx, [account_id.as_str()])
+        .await?
+        .is_empty()
+    {
+        tracing::info!(account = %account_id, "closure decision waits for money still moving");
+        finish(tx, job, Outcome::Again(now + MONEY_WAIT_MS), now).await?;
+        return Ok(());
+    }
     let (email, phone): (String, Option<String>) =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(&account_id)

@@ -5,6 +5,7 @@
 
 use super::{Job, Outcome, finish};
 use crate::db;
+use crate::domain::account::Writer;
 use crate::domain::purchase;
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
@@ -55,6 +56,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
         match purchase::renew(
             state,
             &instance.account_id,
+            Writer::System,
             &job.subject,
             months,
             PayWith::DefaultMethod,

@@ -10,6 +10,7 @@ pub mod refund;
 pub mod usage;
 
 use crate::db::{self, Backend, HeldTx, Tx};
+use crate::domain::intent;
 use crate::error::ApiError;
 use crate::state::AppState;
 use sqlx::pool::PoolConnection;
@@ -89,6 +90,30 @@ pub async fn finish(
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Marks the job of `kind` for `subject` done, inside the transaction that made it needless.
+pub async fn done(tx: &mut HeldTx<'_>, kind: &str, subject: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE kind = $2 AND subject = $3 AND status IN ('pending', 'running')",
+    )
+    .bind(now)
+    .bind(kind)
+    .bind(subject)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Brings the job of `kind` for `subject` forward to `now`, unless it is running.
+pub async fn due_now(tx: &mut HeldTx<'_>, kind: &str, subject: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET due_at = $1 WHERE kind = $2 AND subject = $3 AND status = 'pending' AND due_at > $1")
+        .bind(now)
+        .bind(kind)
+        .bind(subject)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -211,6 +236,7 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
         housekeeping::KIND => housekeeping::run(state, job).await,
         closure::CHECK_KIND => closure::run_system_check(state, job).await,
         closure::DECIDE_KIND => closure::decide(state, job).await,
+        intent::KIND => intent::reconcile(state, job).await,
         other => Err(ApiError::Internal(anyhow::anyhow!(
             "unknown job kind {other}"
         ))),

@@ -4,6 +4,7 @@
 
 use super::{Job, Outcome, finish};
 use crate::db;
+use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
@@ -57,8 +58,7 @@ pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .ok_or_else(|| anyhow::anyhow!("no gateway to refund through"))?;
         let reference = refund.gateway_reference.as_deref().unwrap_or_default();
         // The refund id keys it at the gateway: a rerun after a crash here is not a second refund.
-        gateway
-            .refund(reference, amount)
+        intent::within(state, gateway.refund(reference, amount, &job.subject))
             .await
             .map_err(|e| anyhow::anyhow!("gateway refund: {e}"))?;
     }

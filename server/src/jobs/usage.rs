@@ -5,6 +5,7 @@
 
 use super::{Job, Outcome, finish};
 use crate::db;
+use crate::domain::account::Writer;
 use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -83,7 +84,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     tx.commit().await?;
     if let Some(id) = bill_id {
         // Outside the job's transaction: a failed charge leaves the bill unpaid, not the job undone.
-        charge_bill(state, &instance.account_id, &id).await?;
+        charge_bill(state, &instance.account_id, Writer::System, &id).await?;
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 use crate::auth::MemberSession;
+use crate::domain::account::Writer;
 use crate::domain::purchase;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
@@ -119,6 +120,7 @@ async fn renew(
         let renewed = purchase::renew(
             &state,
             &session.account_id,
+            Writer::Member,
             &id,
             form.period_months,
             form.pay_with,

@@ -1,0 +1,356 @@
+//! Money moved at the payment gateway, as persisted intents (SPEC §9; the way Stripe's
+//! PaymentIntents and Refunds work). A charge is written first, with its idempotency key, in a
+//! transaction of its own; then the gateway is called under that key; then the outcome is
+//! recorded in the transaction of what the money pays for ([`capture`]). Whatever happens in
+//! between has one way out:
+//! - the gateway refuses: the intent is `failed`, nothing moved;
+//! - the answer is lost (a timeout, a crash): the intent stays `pending`, and its job asks the
+//!   gateway again under the same key once the caller has surely given up ([`reconcile`]);
+//! - the charge went through but what it pays for was refused (the account began closing,
+//!   the coupon ran out): the intent is `reversing` and the charge is refunded, under a key of
+//!   its own, now or by the job until the gateway confirms ([`abandon`]).
+//!
+//! The ledger's `gateway` bucket shows each charge and each reversal.
+
+use crate::db::{self, Tx};
+use crate::domain::account::{self, Writer};
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::error::ApiError;
+use crate::gateway::{GatewayError, PaymentGateway};
+use crate::jobs::{self, Job, Outcome};
+use crate::state::AppState;
+use shared::money::{Currency, Money};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The job that reconciles or reverses an intent.
+pub const KIND: &str = "gateway_intent";
+
+/// A gateway call bounded by the configured timeout.
+pub async fn within<T>(
+    state: &AppState,
+    call: impl Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    tokio::time::timeout(Duration::from_millis(state.config.gateway_timeout_ms), call)
+        .await
+        .unwrap_or(Err(GatewayError::Timeout))
+}
+
+/// The API's word for a gateway error.
+pub fn refusal(e: GatewayError) -> ApiError {
+    match e {
+        GatewayError::Declined => ApiError::PaymentDeclined,
+        GatewayError::InsufficientFunds => ApiError::InsufficientFunds,
+        GatewayError::Timeout => ApiError::GatewayTimeout,
+        GatewayError::Network(why) => {
+            tracing::warn!(%why, "gateway unreachable");
+            ApiError::GatewayError
+        }
+        GatewayError::NotApproved => ApiError::PaypalNotApproved,
+        GatewayError::KeyReused => ApiError::Internal(anyhow::anyhow!("{e}")),
+    }
+}
+
+/// The configured gateway; without one nothing can be charged.
+fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
+    state.gateway.as_ref().ok_or(ApiError::GatewayError)
+}
+
+/// When the job first looks at a pending intent: after the caller's own gateway call has
+/// surely timed out, with a minute to spare for its write.
+fn reconcile_at(state: &AppState, now: i64) -> i64 {
+    now + 2 * i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX / 4) + 60_000
+}
+
+/// What a charge is taken from.
+pub struct Method<'a> {
+    pub id: &'a str,
+    pub token: &'a str,
+}
+
+/// A charge the gateway made, not yet used by what it pays for.
+#[derive(Debug, Clone)]
+pub struct Charged {
+    pub intent_id: String,
+    pub reference: String,
+    pub amount: Money,
+}
+
+/// Charges `amount` to `method` for `purpose` (`order:<id>`, `bill:<id>`): records the intent
+/// through the account's write gate, then calls the gateway under the intent's key. The
+/// caller then [`capture`]s it in the transaction that writes what it paid for, or
+/// [`abandon`]s it when that write is refused.
+pub async fn charge(
+    state: &AppState,
+    account_id: &str,
+    writer: Writer,
+    method: Method<'_>,
+    amount: Money,
+    purpose: &str,
+) -> Result<Charged, ApiError> {
+    let gateway = gateway(state)?;
+    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
+    let now = state.clock.now_ms();
+    let mut tx = account::begin_write(&state.db, account_id, writer).await?;
+    sqlx::query(
+        "INSERT INTO gateway_intents (id, account_id, operation, purpose, payment_method_id, method_token, amount_minor, currency, status, created_at, updated_at)
+         VALUES ($1, $2, 'charge', $3, $4, $5, $6, $7, 'pending', $8, $8)",
+    )
+    .bind(&intent_id)
+    .bind(account_id)
+    .bind(purpose)
+    .bind(method.id)
+    .bind(method.token)
+    .bind(minor(amount)?)
+    .bind(amount.currency.code())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
+    tx.commit().await?;
+
+    match within(state, gateway.charge(method.token, amount, &intent_id)).await {
+        Ok(charge) => Ok(Charged {
+            intent_id,
+            reference: charge.reference,
+            amount,
+        }),
+        Err(e) if e.is_refusal() => {
+            let now = state.clock.now_ms();
+            let mut tx = db::begin_write(&state.db).await?;
+            set_status(&mut tx, &intent_id, "pending", "failed", None, now).await?;
+            jobs::done(&mut tx, KIND, &intent_id, now).await?;
+            tx.commit().await?;
+            Err(refusal(e))
+        }
+        Err(e) => {
+            // Charged or not, nobody knows yet: the job asks again under the key.
+            tracing::warn!(intent = %intent_id, error = %e, "charge outcome unknown; it will be reconciled");
+            Err(refusal(e))
+        }
+    }
+}
+
+/// Records inside `tx` (the write of what the charge paid for) that the charge is used.
+/// Refused when the job took the intent over meanwhile (the caller was too slow): the write
+/// must then roll back, and the job returns the money.
+pub async fn capture(
+    tx: &mut Tx,
+    account_id: &str,
+    charged: &Charged,
+    now: i64,
+) -> Result<(), ApiError> {
+    if !set_status(
+        tx,
+        &charged.intent_id,
+        "pending",
+        "captured",
+        Some(&charged.reference),
+        now,
+    )
+    .await?
+    {
+        return Err(ApiError::GatewayTimeout);
+    }
+    jobs::done(tx, KIND, &charged.intent_id, now).await?;
+    record_charge(tx, account_id, charged, now).await
+}
+
+/// Gives back a charge whose purpose was refused: marks it `reversing` (the ledger shows the
+/// charge), then refunds it at once; if that fails, its job refunds it later, until it succeeds.
+pub async fn abandon(
+    state: &AppState,
+    account_id: &str,
+    charged: &Charged,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    if set_status(
+        &mut tx,
+        &charged.intent_id,
+        "pending",
+        "reversing",
+        Some(&charged.reference),
+        now,
+    )
+    .await?
+    {
+        record_charge(&mut tx, account_id, charged, now).await?;
+        jobs::due_now(&mut tx, KIND, &charged.intent_id, now).await?;
+    }
+    tx.commit().await?;
+    if let Err(e) = reverse(state, &charged.intent_id).await {
+        tracing::warn!(intent = %charged.intent_id, error = %e, "charge not returned yet; its job will retry");
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct IntentRow {
+    account_id: String,
+    method_token: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    gateway_reference: Option<String>,
+}
+
+async fn load(state: &AppState, intent_id: &str) -> Result<Option<IntentRow>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, method_token, amount_minor, currency, status, gateway_reference FROM gateway_intents WHERE id = $1",
+    )
+    .bind(intent_id)
+    .fetch_optional(&state.db)
+    .await?)
+}
+
+fn amount_of(row: &IntentRow) -> Result<Money, ApiError> {
+    let currency = Currency::parse(&row.currency)
+        .ok_or_else(|| anyhow::anyhow!("stored currency {}", row.currency))?;
+    Ok(Money::from_minor(row.amount_minor, currency))
+}
+
+/// The job: a `pending` intent whose caller gave up is asked about again under its key (a
+/// charge found made is reversed: its order was never written); a `reversing` one is refunded.
+/// An error leaves the job to be retried.
+pub async fn reconcile(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let Some(row) = load(state, &job.subject).await? else {
+        return finish(state, job).await;
+    };
+    if row.status == "pending" {
+        let gateway = gateway(state)?;
+        let amount = amount_of(&row)?;
+        let asked = within(
+            state,
+            gateway.charge(&row.method_token, amount, &job.subject),
+        )
+        .await;
+        let now = state.clock.now_ms();
+        let mut tx = db::begin_write(&state.db).await?;
+        match asked {
+            Ok(charge) => {
+                let charged = Charged {
+                    intent_id: job.subject.clone(),
+                    reference: charge.reference,
+                    amount,
+                };
+                if set_status(
+                    &mut tx,
+                    &job.subject,
+                    "pending",
+                    "reversing",
+                    Some(&charged.reference),
+                    now,
+                )
+                .await?
+                {
+                    tracing::warn!(intent = %job.subject, "a charge whose answer was lost is being returned");
+                    record_charge(&mut tx, &row.account_id, &charged, now).await?;
+                }
+            }
+            Err(e) if e.is_refusal() => {
+                set_status(&mut tx, &job.subject, "pending", "failed", None, now).await?;
+            }
+            Err(e) => return Err(anyhow::anyhow!("asking the gateway about a charge: {e}").into()),
+        }
+        tx.commit().await?;
+    }
+    reverse(state, &job.subject).await?;
+    finish(state, job).await
+}
+
+async fn finish(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refunds a `reversing` intent under its reversal key and records it; does nothing to an
+/// intent in any other state.
+async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
+    let Some(row) = load(state, intent_id)
+        .await?
+        .filter(|r| r.status == "reversing")
+    else {
+        return Ok(());
+    };
+    let gateway = gateway(state)?;
+    let amount = amount_of(&row)?;
+    let reference = row
+        .gateway_reference
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("reversing intent {intent_id} has no charge reference"))?;
+    let key = format!("{intent_id}:reverse");
+    within(state, gateway.refund(reference, amount, &key))
+        .await
+        .map_err(|e| anyhow::anyhow!("returning charge {reference}: {e}"))?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    if set_status(&mut tx, intent_id, "reversing", "reversed", None, now).await? {
+        let entry = Entry {
+            account_id: &row.account_id,
+            kind: "charge_reversed",
+            bucket: Bucket::Gateway,
+            amount,
+            payment_method_id: None,
+            reference: Some(reference),
+            memo: "Charge returned: what it paid for was not written",
+        };
+        ledger::record(&mut tx, now, entry).await?;
+        jobs::done(&mut tx, KIND, intent_id, now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(intent = %intent_id, %reference, "charge returned");
+    Ok(())
+}
+
+/// Moves an intent from `from` to `to`; false when it was not in `from` (someone else moved it).
+async fn set_status(
+    tx: &mut Tx,
+    intent_id: &str,
+    from: &str,
+    to: &str,
+    reference: Option<&str>,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let moved = sqlx::query(
+        "UPDATE gateway_intents SET status = $1, gateway_reference = COALESCE($2, gateway_reference), updated_at = $3
+         WHERE id = $4 AND status = $5",
+    )
+    .bind(to)
+    .bind(reference)
+    .bind(now)
+    .bind(intent_id)
+    .bind(from)
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// The ledger's line for money taken at the gateway.
+async fn record_charge(
+    tx: &mut Tx,
+    account_id: &str,
+    charged: &Charged,
+    now: i64,
+) -> Result<(), ApiError> {
+    let entry = Entry {
+        account_id,
+        kind: "charge",
+        bucket: Bucket::Gateway,
+        amount: Money::new(-charged.amount.amount, charged.amount.currency),
+        payment_method_id: None,
+        reference: Some(&charged.reference),
+        memo: "Charged to a payment method",
+    };
+    ledger::record(tx, now, entry).await
+}
+
+fn minor(amount: Money) -> Result<i64, ApiError> {
+    amount
+        .to_minor()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
+}

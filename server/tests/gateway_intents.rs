@@ -1,0 +1,191 @@
+//! Money at the payment gateway (SPEC §9; issue 18): every charge is an intent recorded before
+//! the call and keyed at the gateway, so a lost answer is reconciled rather than repeated or
+//! dropped, and a charge whose purpose was refused is returned and shows in the ledger.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::gateway::simulator;
+use shared::money::{Currency, Money};
+
+fn order(pay_with: &str) -> Value {
+    json!({"product": "ecs", "region": "ap-southeast-1", "billing": "subscription", "period_months": 1, "pay_with": pay_with})
+}
+
+/// A signed-up account with an address and the card `number`.
+async fn with_card(app: &mut TestApp, tag: &str, number: &str) {
+    app.signed_up(tag).await;
+    app.with_billing_address("81234567").await;
+    let added = app
+        .post_once("/api/payment-methods/cards", tag, &card_form(number, "123"))
+        .await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+}
+
+/// The gateway's own record of what it did: `(operation, outcome)`, in key order.
+async fn gateway_calls(app: &TestApp) -> Vec<(String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT operation, outcome FROM sim_gateway_calls ORDER BY created_at, idempotency_key",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap()
+}
+
+async fn intent_statuses(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT status FROM gateway_intents ORDER BY created_at")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn gateway_ledger(app: &TestApp) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT kind, amount_minor FROM ledger_entries WHERE bucket = 'gateway' ORDER BY created_at, amount_minor",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_simulated_gateway_answers_a_repeated_key_with_the_first_outcome_and_acts_once() {
+    let app = spawn_app().await;
+    let gateway = app
+        .state
+        .gateway
+        .clone()
+        .expect("dev mode has the simulator");
+    let ten = Money::new(rust_decimal::Decimal::TEN, Currency::USD);
+    let first = gateway.charge("sim-tok-a", ten, "key-1").await.unwrap();
+    let again = gateway.charge("sim-tok-a", ten, "key-1").await.unwrap();
+    assert_eq!(
+        first.reference, again.reference,
+        "one charge, answered twice"
+    );
+    let other = gateway.charge("sim-tok-a", ten, "key-2").await.unwrap();
+    assert_ne!(first.reference, other.reference);
+    let changed = Money::new(rust_decimal::Decimal::ONE, Currency::USD);
+    assert_eq!(
+        gateway
+            .charge("sim-tok-a", changed, "key-1")
+            .await
+            .unwrap_err(),
+        server::gateway::GatewayError::KeyReused,
+        "the same key with another amount is refused, never a second charge"
+    );
+    for _ in 0..2 {
+        gateway
+            .refund(&first.reference, ten, "refund-1")
+            .await
+            .unwrap();
+    }
+    let calls = gateway_calls(&app).await;
+    assert_eq!(calls.len(), 3, "two charges and one refund: {calls:?}");
+}
+
+/// Issue 18, defect 7. Fails on the code before gateway intents: the charge whose answer was
+/// lost was dropped (the card paid for nothing, no record of it), and nothing ever asked again.
+#[tokio::test]
+async fn a_charge_whose_answer_is_lost_is_reconciled_under_its_key_and_returned() {
+    let mut app = spawn_app().await;
+    with_card(&mut app, "lost", simulator::ANSWER_LOST).await;
+    let bought = app
+        .post_once("/api/orders", "lost-answer", &order("default_method"))
+        .await;
+    assert_eq!(
+        error_of(bought).await,
+        (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout".into(), None)
+    );
+    assert_eq!(app.count("orders").await, 0);
+    assert_eq!(
+        intent_statuses(&app).await,
+        ["pending"],
+        "recorded before the call"
+    );
+
+    // Before the caller has surely given up, the job leaves the intent alone.
+    app.run_jobs().await;
+    assert_eq!(intent_statuses(&app).await, ["pending"]);
+    app.advance(120);
+    app.run_jobs().await;
+    assert_eq!(intent_statuses(&app).await, ["reversed"]);
+    let calls = gateway_calls(&app).await;
+    let charges = calls.iter().filter(|c| c.0 == "charge").count();
+    let refunds = calls.iter().filter(|c| c.0 == "refund").count();
+    assert_eq!(
+        (charges, refunds),
+        (1, 1),
+        "asking again under the key did not charge twice; the charge went back: {calls:?}"
+    );
+    let ledger = gateway_ledger(&app).await;
+    let kinds: Vec<&str> = ledger.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["charge", "charge_reversed"],
+        "the ledger shows the charge and its return"
+    );
+    assert!(ledger[0].1 < 0);
+    assert_eq!(ledger[0].1, -ledger[1].1);
+}
+
+/// A refusal is an outcome: the intent is failed at once and nothing is left to reconcile.
+#[tokio::test]
+async fn a_declined_charge_is_failed_and_leaves_no_job_behind() {
+    let mut app = spawn_app().await;
+    with_card(&mut app, "declines", simulator::CHARGES_DECLINE).await;
+    let bought = app
+        .post_once("/api/orders", "declined", &order("default_method"))
+        .await;
+    assert_eq!(error_of(bought).await.1, "payment_declined");
+    assert_eq!(intent_statuses(&app).await, ["failed"]);
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'gateway_intent' AND status IN ('pending', 'running')",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(pending, 0, "a refusal is final: nothing to reconcile");
+    assert!(gateway_ledger(&app).await.is_empty(), "no money moved");
+}
+
+/// Issue 18, defect 3. Fails on the code before the renewal re-read its instance inside the
+/// write: a renewal whose charge was in flight while the instance was unsubscribed answered
+/// 201 and kept the renewal's money for a released instance.
+#[tokio::test]
+async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
+    let mut app = spawn_app_with(&["--simulator-latency-ms", "1500"]).await;
+    app.ready_to_buy("renew-race").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+    let (path, form) = (
+        format!("/api/instances/{id}/renew"),
+        json!({"period_months": 1}),
+    );
+    let renewing = app.post_once(&path, "renew-race", &form);
+    let unsubscribing = async {
+        // The renewal's charge is the second intent; once it is recorded, it is at the gateway.
+        while app.count("gateway_intents").await < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        app.post_once(
+            "/api/unsubscribe",
+            "unsubscribe-race",
+            &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}),
+        )
+        .await
+    };
+    let (renewed, unsubscribed) = tokio::join!(renewing, unsubscribing);
+    assert_eq!(unsubscribed.status(), StatusCode::OK);
+    assert_eq!(
+        error_of(renewed).await,
+        (StatusCode::CONFLICT, "already_released".into(), None)
+    );
+    let orders: Vec<String> = sqlx::query_scalar("SELECT kind FROM orders")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(orders, ["new"], "no renewal order for a released instance");
+    assert_eq!(intent_statuses(&app).await, ["captured", "reversed"]);
+}

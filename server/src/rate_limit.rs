@@ -1,6 +1,6 @@
 //! Sliding-window counters kept in the database, shared by every instance.
 
-use crate::db::{Db, Tx};
+use crate::db::Tx;
 
 /// How many `scope` events `subject` had since `since_ms`, and the oldest of them.
 pub async fn window(
@@ -19,8 +19,10 @@ pub async fn window(
 
 /// The event count and the newest event since `since_ms` of two `(scope, subject)` windows,
 /// in one statement: for checks every request of a kind pays, such as the sign-in throttle.
+/// Read in the transaction that records the request, so that requests at the same moment
+/// count one after the other.
 pub async fn two_windows(
-    db: &Db,
+    tx: &mut Tx,
     first: (&str, &str),
     second: (&str, &str),
     since_ms: i64,
@@ -36,7 +38,7 @@ pub async fn two_windows(
     .bind(second.0)
     .bind(second.1)
     .bind(since_ms)
-    .fetch_one(db)
+    .fetch_one(&mut **tx)
     .await?;
     Ok([(first_count, first_last), (second_count, second_last)])
 }
@@ -46,23 +48,91 @@ pub async fn two_windows(
 pub const KEEP_MS: i64 = 86_400_000;
 
 pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at_ms: i64) -> sqlx::Result<()> {
+    record_for(tx, scope, subject, at_ms, None).await
+}
+
+/// [`record`] for an attempt whose outcome is not known yet: it counts from now, and later
+/// either [`take_back`] removes it or [`settle`] lets it stand.
+pub async fn record_attempt(
+    tx: &mut Tx,
+    scope: &str,
+    subject: &str,
+    at_ms: i64,
+    attempt: &str,
+) -> sqlx::Result<()> {
+    record_for(tx, scope, subject, at_ms, Some(attempt)).await
+}
+
+async fn record_for(
+    tx: &mut Tx,
+    scope: &str,
+    subject: &str,
+    at_ms: i64,
+    attempt: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at < $3")
         .bind(scope)
         .bind(subject)
         .bind(at_ms - KEEP_MS)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO rate_events (scope, subject, at, attempt) VALUES ($1, $2, $3, $4)")
         .bind(scope)
         .bind(subject)
         .bind(at_ms)
+        .bind(attempt)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
+/// Removes the event [`record_attempt`] made for `attempt`: it does not count after all.
+pub async fn take_back(
+    tx: &mut Tx,
+    scope: &str,
+    subject: &str,
+    at_ms: i64,
+    attempt: &str,
+) -> sqlx::Result<()> {
+    // `at` with the scope and subject keeps this on the lookup index.
+    sqlx::query(
+        "DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at = $3 AND attempt = $4",
+    )
+    .bind(scope)
+    .bind(subject)
+    .bind(at_ms)
+    .bind(attempt)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Lets the event [`record_attempt`] made for `attempt` stand as an event like any other, which
+/// [`clear`] then forgets with the rest.
+pub async fn settle(
+    tx: &mut Tx,
+    scope: &str,
+    subject: &str,
+    at_ms: i64,
+    attempt: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE rate_events SET attempt = NULL
+         WHERE scope = $1 AND subject = $2 AND at = $3 AND attempt = $4",
+    )
+    .bind(scope)
+    .bind(subject)
+    .bind(at_ms)
+    .bind(attempt)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets `subject`'s events in `scope`, but not those of attempts still under way: their
+/// outcome is not known yet, and forgetting them would let a burst past the limit.
 pub async fn clear(tx: &mut Tx, scope: &str, subject: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2")
+    sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND attempt IS NULL")
         .bind(scope)
         .bind(subject)
         .execute(&mut **tx)

@@ -102,6 +102,29 @@ async fn a_wrong_alias_or_password_is_one_answer() {
     assert_eq!(error_of(wrong_password).await, error_of(wrong_alias).await);
 }
 
+/// Fails before issue 18 (defect 9): all thirty were checked, and the right password, sent
+/// last, signed the RAM user in after twenty-nine wrong ones.
+#[tokio::test]
+async fn thirty_ram_sign_ins_at_once_check_five_passwords() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("ram-burst").await;
+    create_ram_user(&owner, "reader", &[]).await;
+    let me: Value = owner.get("/api/session").await.json().await.unwrap();
+    let alias = me["account"]["uid"].as_str().unwrap();
+    let bodies: Vec<Value> = (0..30)
+        .map(|n| {
+            let password = if n == 29 { RAM_PASSWORD } else { "Nope12345" };
+            json!({"account_alias": alias, "username": "reader", "password": password})
+        })
+        .collect();
+    let burst = owner
+        .another_client()
+        .burst("/api/session/ram", &bodies)
+        .await;
+    assert!(burst.other.is_empty(), "{burst:?}");
+    assert_eq!((burst.checked(), burst.throttled), (5, 25), "{burst:?}");
+}
+
 #[tokio::test]
 async fn a_ram_sign_in_with_a_part_missing_is_bad_input_not_a_failed_sign_in() {
     let owner = spawn_app().await;

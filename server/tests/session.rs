@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::domain::session::begin_attempt;
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post(
@@ -162,6 +163,99 @@ async fn one_client_failing_on_many_emails_is_slowed_down_too() {
         (status, code.as_str()),
         (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled")
     );
+}
+
+/// Thirty sign-in bodies for `email` sent at once: `right` of them (the last ones) with the
+/// right password, the others wrong.
+fn guesses(email: &str, right: usize) -> Vec<Value> {
+    (0..30)
+        .map(|n| {
+            let password = if n >= 30 - right {
+                PASSWORD
+            } else {
+                "Wrong7Password"
+            };
+            json!({ "email": email, "password": password })
+        })
+        .collect()
+}
+
+/// Fails before issue 18 (defect 9): the throttle read the failures before any of the thirty
+/// was checked, so all thirty were checked and answered 401.
+#[tokio::test]
+async fn thirty_wrong_passwords_at_once_are_five_failures_and_twenty_five_refusals() {
+    let app = spawn_app().await;
+    let email = app.another_client().signed_up_email("parallel").await;
+    let burst = app.burst("/api/session", &guesses(&email, 0)).await;
+    assert_eq!(
+        burst,
+        Burst {
+            wrong: 5,
+            throttled: 25,
+            ..Burst::default()
+        }
+    );
+    // The five failures make the wait, as five sent one after the other would.
+    assert_eq!(
+        sign_in(&app, &email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// Fails before issue 18 (defect 9): all thirty were checked, and the right password, sent
+/// last, signed in after twenty-nine wrong ones.
+#[tokio::test]
+async fn the_right_password_among_wrong_ones_sent_at_once_is_only_one_of_five_checked() {
+    let app = spawn_app().await;
+    let email = app.another_client().signed_up_email("needle").await;
+    let burst = app.burst("/api/session", &guesses(&email, 1)).await;
+    assert!(burst.other.is_empty(), "{burst:?}");
+    assert_eq!((burst.checked(), burst.throttled), (5, 25), "{burst:?}");
+}
+
+/// Fails before issue 18 (defect 9): re-authentication checked all thirty passwords.
+#[tokio::test]
+async fn thirty_re_authentications_at_once_check_five_passwords() {
+    let mut app = spawn_app().await;
+    app.signed_up("reauth-burst").await;
+    let bodies: Vec<Value> = (0..30)
+        .map(|n| json!({ "password": if n == 29 { PASSWORD } else { "Wrong7Password" } }))
+        .collect();
+    let burst = app.burst("/api/session/reauth", &bodies).await;
+    assert!(burst.other.is_empty(), "{burst:?}");
+    assert_eq!((burst.checked(), burst.throttled), (5, 25), "{burst:?}");
+}
+
+/// A success forgets the failures before it, not the attempts still under way beside it:
+/// otherwise the right password in a burst would free the slots of the guesses beside it.
+#[tokio::test]
+async fn signing_in_does_not_forget_the_attempts_still_under_way() {
+    let app = spawn_app().await;
+    let email = app.another_client().signed_up_email("beside").await;
+    let mut under_way = Vec::new();
+    for _ in 0..4 {
+        under_way.push(
+            begin_attempt(&app.state, &email, "203.0.113.7")
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        sign_in(&app, &email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    // The four still count: one more wrong password makes five.
+    assert_eq!(
+        sign_in(&app, &email, "Wrong7Password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&app, &email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    for attempt in under_way {
+        attempt.failed(&app.state).await.unwrap();
+    }
 }
 
 #[tokio::test]

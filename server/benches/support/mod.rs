@@ -70,10 +70,15 @@ pub async fn analyze(db: &server::db::Db) {
 }
 
 pub async fn start_server() -> Server {
+    start_server_with(&[]).await
+}
+
+/// [`start_server`] with `extra` arguments.
+pub async fn start_server_with(extra: &[&str]) -> Server {
     let data = tempfile::tempdir().expect("temp dir");
     let dir = data.path().to_str().unwrap().to_owned();
     let database = database_url(data.path()).await;
-    let config = Config::try_parse_from([
+    let mut args = vec![
         "account-center",
         "--database-url",
         &database,
@@ -86,8 +91,9 @@ pub async fn start_server() -> Server {
         // Timed jobs would compete with the load; none is due in these benchmarks anyway.
         "--run-scheduler",
         "false",
-    ])
-    .expect("bench config");
+    ];
+    args.extend_from_slice(extra);
+    let config = Config::try_parse_from(args).expect("bench config");
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
     let state = app.state();

@@ -4,9 +4,8 @@
 use crate::auth::{self, NewSession};
 use crate::clock::rfc3339;
 use crate::db;
-use crate::domain::session::{check_throttle, record_failure};
+use crate::domain::session::begin_attempt;
 use crate::error::ApiError;
-use crate::rate_limit;
 use crate::state::AppState;
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
@@ -104,7 +103,7 @@ pub async fn sign_in(
     let alias = form.account_alias.as_str();
     let username = form.username;
     let throttle_key = format!("ram:{alias}/{username}");
-    check_throttle(state, &throttle_key, client, state.clock.now_ms()).await?;
+    let attempt = begin_attempt(state, &throttle_key, client).await?;
     let found: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
          WHERE a.uid = $1 AND r.username = $2",
@@ -119,18 +118,21 @@ pub async fn sign_in(
         }
         None => (None, None, String::new()),
     };
-    let matches = state.hasher.verify(form.password, stored).await?;
+    let matches = attempt.check(state, form.password, stored).await?;
     let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
-        record_failure(state, &throttle_key, client).await?;
+        attempt.failed(state).await?;
         return Err(ApiError::InvalidCredentials);
     };
+    let mut tx = db::begin_write(&state.db).await?;
     if status != "active" {
-        // During the owner's closure cool-down, RAM users cannot sign in at all.
+        // During the owner's closure cool-down, RAM users cannot sign in at all; the password
+        // was right, so the attempt is no failure.
+        attempt.succeeded(&mut tx).await?;
+        tx.commit().await?;
         return Err(ApiError::AccountClosing);
     }
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    rate_limit::clear(&mut tx, "signin_failed_email", &throttle_key).await?;
+    attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, Some(&ram_id), now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");

@@ -2,7 +2,7 @@
 //! the answer never tells whether the email has an account.
 
 use crate::auth::{self, CurrentSession, NewSession};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -23,44 +23,117 @@ fn wait_after(failures: i64, free: i64) -> Option<i64> {
     (over >= 0).then(|| (FIRST_WAIT_MS << over.min(10)).min(LONGEST_WAIT_MS))
 }
 
-/// Refuses with `SignInThrottled` while `email` or `client` is in a wait after failures.
-/// Both counts come from one statement: every sign-in pays this, refused ones of a storm too,
-/// and a transaction of two reads cost four round trips to the database.
-pub async fn check_throttle(
+const EMAIL_SCOPE: &str = "signin_failed_email";
+const CLIENT_SCOPE: &str = "signin_failed_client";
+
+/// One password check, counted against the throttle before it starts (SPEC §1: attempts sent
+/// at the same moment count too). Until its outcome is known it counts as a failure, so of a
+/// burst for one email only the first five reach the hasher. A wrong password leaves it
+/// counted ([`Attempt::failed`]); a right one takes it back ([`Attempt::succeeded`],
+/// [`Attempt::signed_in`]). One dropped on the way (an error, a client gone) stays counted.
+#[must_use = "an attempt counts as a failure until its outcome is recorded"]
+pub struct Attempt {
+    id: String,
+    email: String,
+    client: String,
+    at: i64,
+}
+
+/// Refuses with `SignInThrottled` while `email` or `client` is in a wait after failures (the
+/// attempts still under way among them), and otherwise counts this attempt. The check and the
+/// count are one write transaction: attempts at the same moment are counted one after the
+/// other, each seeing those before it.
+pub async fn begin_attempt(
     state: &AppState,
     email: &str,
     client: &str,
-    now: i64,
-) -> Result<(), ApiError> {
+) -> Result<Attempt, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
     let windows = rate_limit::two_windows(
-        &state.db,
-        ("signin_failed_email", email),
-        ("signin_failed_client", client),
+        &mut tx,
+        (EMAIL_SCOPE, email),
+        (CLIENT_SCOPE, client),
         now - WINDOW_MS,
     )
     .await?;
-    for ((failures, last), free) in windows
-        .into_iter()
-        .zip([FREE_FAILURES_PER_EMAIL, FREE_FAILURES_PER_CLIENT])
-    {
-        if let (Some(wait), Some(last)) = (wait_after(failures, free), last)
-            && now < last + wait
-        {
-            return Err(ApiError::SignInThrottled {
-                retry_after: secs_until(last + wait, now),
-            });
-        }
+    if let Some(until) = throttled_until(windows, now) {
+        // At once rather than on drop: the write lock is every writer's, and a storm of
+        // refusals must not hold it.
+        tx.rollback().await?;
+        return Err(ApiError::SignInThrottled {
+            retry_after: secs_until(until, now),
+        });
     }
-    Ok(())
+    let attempt = Attempt {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        email: email.to_owned(),
+        client: client.to_owned(),
+        at: now,
+    };
+    rate_limit::record_attempt(&mut tx, EMAIL_SCOPE, email, now, &attempt.id).await?;
+    rate_limit::record_attempt(&mut tx, CLIENT_SCOPE, client, now, &attempt.id).await?;
+    tx.commit().await?;
+    Ok(attempt)
 }
 
-pub async fn record_failure(state: &AppState, email: &str, client: &str) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    rate_limit::record(&mut tx, "signin_failed_email", email, now).await?;
-    rate_limit::record(&mut tx, "signin_failed_client", client, now).await?;
-    tx.commit().await?;
-    Ok(())
+/// When the wait ends, if `now` is in one: the failure counts and newest failures of the email
+/// and of the client, in that order.
+fn throttled_until(windows: [(i64, Option<i64>); 2], now: i64) -> Option<i64> {
+    windows
+        .into_iter()
+        .zip([FREE_FAILURES_PER_EMAIL, FREE_FAILURES_PER_CLIENT])
+        .filter_map(|((failures, last), free)| Some(last? + wait_after(failures, free)?))
+        .filter(|&until| now < until)
+        .max()
+}
+
+impl Attempt {
+    /// Checks `password` against `stored`, or against the decoy when there is no account, so an
+    /// unknown email costs what a known one does. When the hasher gives no answer (busy, or
+    /// broken) no password was tried, and the attempt is taken back.
+    pub async fn check(
+        &self,
+        state: &AppState,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ApiError> {
+        let answer = state.hasher.verify(password, stored).await;
+        if answer.is_err() {
+            let mut tx = db::begin_write(&state.db).await?;
+            self.take_back(&mut tx).await?;
+            tx.commit().await?;
+        }
+        answer
+    }
+
+    /// The password was wrong: the attempt stays counted, now a failure like any other.
+    pub async fn failed(self, state: &AppState) -> Result<(), ApiError> {
+        let mut tx = db::begin_write(&state.db).await?;
+        rate_limit::settle(&mut tx, EMAIL_SCOPE, &self.email, self.at, &self.id).await?;
+        rate_limit::settle(&mut tx, CLIENT_SCOPE, &self.client, self.at, &self.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The password was right: the attempt does not count.
+    pub async fn succeeded(self, tx: &mut Tx) -> Result<(), ApiError> {
+        self.take_back(tx).await
+    }
+
+    /// The password was right and a session begins: the attempt does not count, and the email's
+    /// earlier failures are forgotten (not the client's: signing in to one account must not
+    /// hide its guesses at others), but not the attempts still under way beside this one.
+    pub async fn signed_in(self, tx: &mut Tx) -> Result<(), ApiError> {
+        rate_limit::clear(tx, EMAIL_SCOPE, &self.email).await?;
+        self.take_back(tx).await
+    }
+
+    async fn take_back(&self, tx: &mut Tx) -> Result<(), ApiError> {
+        rate_limit::take_back(tx, EMAIL_SCOPE, &self.email, self.at, &self.id).await?;
+        rate_limit::take_back(tx, CLIENT_SCOPE, &self.client, self.at, &self.id).await?;
+        Ok(())
+    }
 }
 
 pub async fn sign_in(
@@ -69,7 +142,7 @@ pub async fn sign_in(
     client: &str,
 ) -> Result<(String, NewSession), ApiError> {
     let email = form.email.as_str();
-    check_throttle(state, email, client, state.clock.now_ms()).await?;
+    let attempt = begin_attempt(state, email, client).await?;
     let found: Option<(String, String)> = sqlx::query_as(
         "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'",
     )
@@ -77,23 +150,23 @@ pub async fn sign_in(
     .fetch_optional(&state.db)
     .await?;
     let (account_id, stored) = found.unzip();
-    let matches = state.hasher.verify(form.password, stored).await?;
+    let matches = attempt.check(state, form.password, stored).await?;
     let Some(account_id) = account_id.filter(|_| matches) else {
-        record_failure(state, email, client).await?;
+        attempt.failed(state).await?;
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    rate_limit::clear(&mut tx, "signin_failed_email", email).await?;
+    attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok((account_id, session))
 }
 
-/// The password again within a session: renews its "recent sign-in". Failures count like
-/// failed sign-ins. The route has checked that one was entered (`ReauthForm::parse`).
+/// The password again within a session: renews its "recent sign-in". Attempts count like
+/// sign-ins. The route has checked that one was entered (`ReauthForm::parse`).
 pub async fn reauthenticate(
     state: &AppState,
     session: &CurrentSession,
@@ -113,16 +186,19 @@ pub async fn reauthenticate(
         .fetch_one(&state.db)
         .await?,
     };
-    check_throttle(state, &email, client, state.clock.now_ms()).await?;
-    if !state.hasher.verify(password, Some(stored)).await? {
-        record_failure(state, &email, client).await?;
+    let attempt = begin_attempt(state, &email, client).await?;
+    if !attempt.check(state, password, Some(stored)).await? {
+        attempt.failed(state).await?;
         return Err(ApiError::WrongPassword);
     }
+    let mut tx = db::begin_write(&state.db).await?;
+    attempt.succeeded(&mut tx).await?;
     sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
         .bind(state.clock.now_ms())
         .bind(&session.token_hash)
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -146,5 +222,30 @@ mod tests {
         assert_eq!(wait_after(9, 5), Some(480_000));
         assert_eq!(wait_after(10, 5), Some(900_000));
         assert_eq!(wait_after(500, 5), Some(900_000));
+    }
+
+    #[test]
+    fn a_wait_of_the_email_or_of_the_client_refuses_until_the_later_one_ends() {
+        let now = 10_000_000;
+        assert_eq!(
+            throttled_until([(4, Some(now)), (19, Some(now))], now),
+            None
+        );
+        assert_eq!(
+            throttled_until([(5, Some(now - 10_000)), (0, None)], now),
+            Some(now + 20_000)
+        );
+        assert_eq!(
+            throttled_until([(5, Some(now - 30_000)), (0, None)], now),
+            None
+        );
+        assert_eq!(
+            throttled_until([(0, None), (20, Some(now))], now),
+            Some(now + 30_000)
+        );
+        assert_eq!(
+            throttled_until([(5, Some(now)), (21, Some(now))], now),
+            Some(now + 60_000)
+        );
     }
 }

@@ -500,3 +500,46 @@ pub async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     .await;
     out.into_iter().map(Option::unwrap).collect()
 }
+
+/// How a burst of password checks sent at once was answered (SPEC §1: the throttle counts
+/// attempts sent at the same moment too).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Burst {
+    /// 200: the password was checked and right.
+    pub right: usize,
+    /// 401 `invalid_credentials`: the password was checked and wrong.
+    pub wrong: usize,
+    /// 429 `sign_in_throttled` with `Retry-After`: refused before any check.
+    pub throttled: usize,
+    /// Anything else, as status and body.
+    pub other: Vec<String>,
+}
+
+impl Burst {
+    /// Attempts that reached the password check.
+    pub fn checked(&self) -> usize {
+        self.right + self.wrong
+    }
+}
+
+impl TestApp {
+    /// Posts every body to `path` at the same moment (one connection each) and tallies the answers.
+    pub async fn burst(&self, path: &str, bodies: &[Value]) -> Burst {
+        let answers = join_all(bodies.iter().map(|body| self.post(path, body))).await;
+        let mut burst = Burst::default();
+        for response in answers {
+            let status = response.status();
+            let retry_after = response.headers().contains_key("retry-after");
+            let body: Value = response.json().await.unwrap_or_default();
+            match (status, body["code"].as_str()) {
+                (StatusCode::OK, _) => burst.right += 1,
+                (StatusCode::UNAUTHORIZED, Some("invalid_credentials")) => burst.wrong += 1,
+                (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_throttled")) if retry_after => {
+                    burst.throttled += 1
+                }
+                _ => burst.other.push(format!("{status} {body}")),
+            }
+        }
+        burst
+    }
+}

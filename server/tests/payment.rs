@@ -623,6 +623,60 @@ async fn india_accounts_add_paytm_and_only_paytm() {
     assert_eq!(added["method"]["label"], "Paytm +91****6789");
 }
 
+/// Issue 18, defect 11: Paytm skipped the billing-address rule every other method follows, so
+/// an India account without an address bound Paytm and took the free credit. Fails on the old
+/// code, where the code was sent and Paytm bound.
+#[tokio::test]
+async fn paytm_needs_a_billing_address_first() {
+    let mut app = spawn_app().await;
+    app.signed_up_in("paytmnoaddr", "IN").await;
+    let refused = app
+        .post(
+            "/api/payment-methods/paytm/code",
+            &json!({"phone": "91234 56789"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::CONFLICT,
+        "no code without an address"
+    );
+    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    let codes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM verification_codes WHERE subject LIKE '%:paytm'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(codes, 0, "no code is sent");
+
+    // "Add now" checks too: a code sent while the address was there, and the address then
+    // removed behind the server's back, binds nothing.
+    app.with_billing_address("98765 43210").await;
+    let sent = app
+        .post(
+            "/api/payment-methods/paytm/code",
+            &json!({"phone": "91234 56789"}),
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let code = app.code_for("+919123456789").await;
+    app.delete_rows("billing_addresses").await;
+    let refused = app
+        .post(
+            "/api/payment-methods/paytm",
+            &json!({"phone": "9123456789", "code": code}),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::CONFLICT,
+        "no Paytm without an address"
+    );
+    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    assert_eq!(app.count("payment_methods").await, 0);
+    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
+}
+
 #[tokio::test]
 async fn other_accounts_cannot_use_paytm() {
     let mut app = spawn_app().await;

@@ -96,7 +96,7 @@ async fn start_paypal(
     responses(
         (status = 201, body = MethodAdded),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound"),
+        (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound, billing_address_required"),
         (status = 422, body = ErrorBody, description = "paypal_region_not_supported"),
         (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
         (status = 502, body = ErrorBody, description = "gateway_error"),
@@ -118,6 +118,7 @@ async fn complete_paypal(
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = CodeSent),
+        (status = 409, body = ErrorBody, description = "billing_address_required"),
         (status = 422, body = ErrorBody, description = "invalid_phone, payment_method_not_available"),
         (status = 429, body = ErrorBody),
     ))]
@@ -140,7 +141,7 @@ async fn send_paytm_code(
     responses(
         (status = 201, body = MethodAdded),
         (status = 403, body = ErrorBody, description = "reauth_required"),
-        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added), code_used"),
+        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added), code_used, billing_address_required"),
         (status = 422, body = ErrorBody, description = "invalid_phone, invalid_code, code_incorrect, payment_method_not_available"),
     ))]
 async fn add_paytm(

@@ -522,6 +522,36 @@ async fn paypal_is_added_through_its_approval_page() {
     );
 }
 
+/// Issue 18, defect 12: completing a PayPal binding skipped the recent-sign-in check that
+/// starting it and every other change of payment methods make. Fails on the old code, where
+/// PayPal was bound an hour after the password.
+#[tokio::test]
+async fn completing_paypal_needs_a_recent_sign_in() {
+    let mut app = spawn_app().await;
+    ready(&mut app, "paypallate").await;
+    let token = approve_at_paypal(&app, "late@example.com", "US").await;
+    app.advance(3601);
+    let body = json!({"token": token});
+    let complete = || app.post("/api/payment-methods/paypal/complete", &body);
+    let refused = complete().await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "nothing bound late"
+    );
+    assert_eq!(error_of(refused).await.1, "reauth_required");
+    assert_eq!(app.count("payment_methods").await, 0);
+    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
+
+    // The password again, and the same approval completes: the page carries on.
+    let reauth = app
+        .post("/api/session/reauth", &json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reauth.status(), StatusCode::OK);
+    assert_eq!(complete().await.status(), StatusCode::CREATED);
+    assert_eq!(app.count("payment_methods").await, 1);
+}
+
 #[tokio::test]
 async fn mainland_china_paypal_is_refused_and_a_cancel_adds_nothing() {
     let mut app = spawn_app().await;

@@ -95,6 +95,7 @@ async fn start_paypal(
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 201, body = MethodAdded),
+        (status = 403, body = ErrorBody, description = "reauth_required"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound, billing_address_required"),
         (status = 422, body = ErrorBody, description = "paypal_region_not_supported"),
@@ -107,6 +108,9 @@ async fn complete_paypal(
     session: CurrentSession,
     Json(form): Json<PaypalCompleteForm>,
 ) -> Result<(StatusCode, Json<MethodAdded>), ApiError> {
+    // Starting checked too, but binding is the change, and the way back from PayPal can take
+    // longer than the hour.
+    session.require_recent_sign_in(state.clock.now_ms())?;
     Ok((
         StatusCode::CREATED,
         Json(payment::complete_paypal(&state, &session.account_id, &form.token).await?),

@@ -2,7 +2,15 @@
 
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+
+// The values the bounded settings accept; clap refuses any other at start, naming the flag.
+// Each flag's help (and the README) states its range in words: keep them in step.
+pub const GATEWAY_TIMEOUT_MS: RangeInclusive<u64> = 100..=120_000;
+pub const SIMULATOR_LATENCY_MS: RangeInclusive<u64> = 0..=10_000;
+pub const USAGE_BILLING_DELAY_HOURS: RangeInclusive<i64> = 0..=72;
+pub const COOL_DOWN_DAYS: RangeInclusive<i64> = 1..=365;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -54,32 +62,42 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
-    /// How long to wait for the payment gateway before giving up on a call.
+    /// How long to wait for the payment gateway before giving up on a call: 100 to 120000 ms.
     #[arg(
         long,
         env = "ACCOUNT_CENTER_GATEWAY_TIMEOUT_MS",
-        default_value_t = 10_000
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(GATEWAY_TIMEOUT_MS)
     )]
     pub gateway_timeout_ms: u64,
 
-    /// Dev mode's simulated gateway: how long each of its calls takes.
+    /// Dev mode's simulated gateway: how long each of its calls takes, 0 to 10000 ms.
     #[arg(
         long,
         env = "ACCOUNT_CENTER_SIMULATOR_LATENCY_MS",
-        default_value_t = 300
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(SIMULATOR_LATENCY_MS)
     )]
     pub simulator_latency_ms: u64,
 
-    /// Pay-as-you-go usage reaches billing this many hours after the hour it was used in.
+    /// Pay-as-you-go usage reaches billing this many hours after the hour it was used in: 0 to
+    /// 72, and at least two hours shorter than the cool-down (a closing account's last usage
+    /// must be billed before its closure is decided).
     #[arg(
         long,
         env = "ACCOUNT_CENTER_USAGE_BILLING_DELAY_HOURS",
-        default_value_t = 2
+        default_value_t = 2,
+        value_parser = clap::value_parser!(i64).range(USAGE_BILLING_DELAY_HOURS)
     )]
     pub usage_billing_delay_hours: i64,
 
-    /// Days between confirming an account's closure and its result.
-    #[arg(long, env = "ACCOUNT_CENTER_COOL_DOWN_DAYS", default_value_t = shared::closure::DEFAULT_COOL_DOWN_DAYS)]
+    /// Days between confirming an account's closure and its result: 1 to 365.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_COOL_DOWN_DAYS",
+        default_value_t = shared::closure::DEFAULT_COOL_DOWN_DAYS,
+        value_parser = clap::value_parser!(i64).range(COOL_DOWN_DAYS)
+    )]
     pub cool_down_days: i64,
 
     /// Run due jobs (refunds, usage billing, closures) in this process. Tests that drive jobs
@@ -122,6 +140,26 @@ pub enum Mode {
 impl Config {
     pub fn is_dev(&self) -> bool {
         self.mode == Mode::Dev
+    }
+
+    /// What the flags' own ranges cannot see. Confirming a closure releases the account's
+    /// pay-as-you-go instances, and their last hour is billed up to one hour plus the billing
+    /// delay later; the closure's decision must come after that bill, or the usage is never
+    /// billed (the account is deleted) and an overdue one cannot fail the closure (SPEC §6.3).
+    /// `build_state` calls it, so every way of starting the server refuses such settings.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let last_bill_hours = self.usage_billing_delay_hours + 1;
+        let cool_down_hours = self.cool_down_days * 24;
+        anyhow::ensure!(
+            last_bill_hours < cool_down_hours,
+            "--usage-billing-delay-hours {} is too long for --cool-down-days {}: a closing \
+             account's last usage would be billed after its closure is decided. With this \
+             cool-down the delay must be at most {} hours.",
+            self.usage_billing_delay_hours,
+            self.cool_down_days,
+            cool_down_hours - 2,
+        );
+        Ok(())
     }
 
     pub fn database_url(&self) -> String {
@@ -173,5 +211,114 @@ mod tests {
         let c = Config::try_parse_from(["account-center", "--database-pool-size", "3"]).unwrap();
         assert_eq!(c.database_pool_size, Some(3));
         assert!(Config::try_parse_from(["account-center", "--database-pool-size", "0"]).is_err());
+    }
+
+    /// The refusal of `flag=value` (the `=` lets a negative number through as a value, as an
+    /// environment variable would), which must name the flag.
+    fn refusal(flag: &str, value: &str) -> String {
+        let error = Config::try_parse_from(["account-center", &format!("{flag}={value}")])
+            .expect_err("the value is refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        let message = error.to_string();
+        assert!(message.contains(flag), "{message}");
+        message
+    }
+
+    fn accepts(flag: &str, value: &str) -> Config {
+        Config::try_parse_from(["account-center", flag, value]).expect("the value is accepted")
+    }
+
+    /// Issue 18, defect 15: `--cool-down-days 0` (or a negative number) was accepted and the
+    /// next pass deleted the account at once. Fails on the old code, which took any number.
+    #[test]
+    fn a_cool_down_lasts_one_to_365_days() {
+        for value in ["0", "-1", "366"] {
+            refusal("--cool-down-days", value);
+        }
+        assert_eq!(accepts("--cool-down-days", "1").cool_down_days, 1);
+        assert_eq!(accepts("--cool-down-days", "365").cool_down_days, 365);
+        assert!(refusal("--cool-down-days", "0").contains("1..=365"));
+    }
+
+    /// Issue 18, defect 15: a negative delay billed hours not yet used; any value was taken.
+    /// Fails on the old code.
+    #[test]
+    fn usage_is_billed_zero_to_72_hours_late() {
+        for value in ["-1", "73"] {
+            refusal("--usage-billing-delay-hours", value);
+        }
+        // No delay is fine for the usage job: an hour is billed as soon as it is over.
+        let c = accepts("--usage-billing-delay-hours", "0");
+        assert_eq!(c.usage_billing_delay_hours, 0);
+        let c = accepts("--usage-billing-delay-hours", "72");
+        assert_eq!(c.usage_billing_delay_hours, 72);
+    }
+
+    /// Issue 18, defect 15: the gateway timeout took any value (0 failed every call at once).
+    /// Fails on the old code.
+    #[test]
+    fn a_gateway_call_waits_100_ms_to_two_minutes() {
+        for value in ["0", "99", "120001", "-5"] {
+            refusal("--gateway-timeout-ms", value);
+        }
+        assert_eq!(
+            accepts("--gateway-timeout-ms", "100").gateway_timeout_ms,
+            100
+        );
+        assert_eq!(
+            accepts("--gateway-timeout-ms", "120000").gateway_timeout_ms,
+            120_000
+        );
+    }
+
+    /// Issue 18, defect 15. Fails on the old code, which took any latency.
+    #[test]
+    fn the_simulated_gateway_answers_within_ten_seconds() {
+        refusal("--simulator-latency-ms", "10001");
+        refusal("--simulator-latency-ms", "-1");
+        assert_eq!(
+            accepts("--simulator-latency-ms", "0").simulator_latency_ms,
+            0
+        );
+        assert_eq!(
+            accepts("--simulator-latency-ms", "10000").simulator_latency_ms,
+            10_000
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_within_their_ranges() {
+        let c = Config::try_parse_from(["account-center"]).unwrap();
+        assert!(GATEWAY_TIMEOUT_MS.contains(&c.gateway_timeout_ms));
+        assert!(SIMULATOR_LATENCY_MS.contains(&c.simulator_latency_ms));
+        assert!(USAGE_BILLING_DELAY_HOURS.contains(&c.usage_billing_delay_hours));
+        assert!(COOL_DOWN_DAYS.contains(&c.cool_down_days));
+        c.check().unwrap();
+    }
+
+    /// Issue 18, defect 15: a billing delay as long as the cool-down let a closing account be
+    /// deleted before its last usage was billed. `check` is new: the old code started with
+    /// these settings.
+    #[test]
+    fn a_closing_accounts_last_usage_is_billed_before_its_cool_down_ends() {
+        let with = |delay: &str, days: &str| {
+            Config::try_parse_from([
+                "account-center",
+                "--usage-billing-delay-hours",
+                delay,
+                "--cool-down-days",
+                days,
+            ])
+            .unwrap()
+        };
+        with("22", "1").check().unwrap();
+        let refused = with("23", "1").check().unwrap_err().to_string();
+        assert!(
+            refused.contains("--usage-billing-delay-hours 23")
+                && refused.contains("--cool-down-days 1")
+                && refused.contains("at most 22 hours"),
+            "{refused}"
+        );
+        with("72", "4").check().unwrap();
     }
 }

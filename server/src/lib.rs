@@ -93,6 +93,7 @@ impl Application {
 }
 
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    config.check()?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data folder {}",

@@ -522,6 +522,36 @@ async fn paypal_is_added_through_its_approval_page() {
     );
 }
 
+/// Issue 18, defect 12: completing a PayPal binding skipped the recent-sign-in check that
+/// starting it and every other change of payment methods make. Fails on the old code, where
+/// PayPal was bound an hour after the password.
+#[tokio::test]
+async fn completing_paypal_needs_a_recent_sign_in() {
+    let mut app = spawn_app().await;
+    ready(&mut app, "paypallate").await;
+    let token = approve_at_paypal(&app, "late@example.com", "US").await;
+    app.advance(3601);
+    let body = json!({"token": token});
+    let complete = || app.post("/api/payment-methods/paypal/complete", &body);
+    let refused = complete().await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "nothing bound late"
+    );
+    assert_eq!(error_of(refused).await.1, "reauth_required");
+    assert_eq!(app.count("payment_methods").await, 0);
+    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
+
+    // The password again, and the same approval completes: the page carries on.
+    let reauth = app
+        .post("/api/session/reauth", &json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(reauth.status(), StatusCode::OK);
+    assert_eq!(complete().await.status(), StatusCode::CREATED);
+    assert_eq!(app.count("payment_methods").await, 1);
+}
+
 #[tokio::test]
 async fn mainland_china_paypal_is_refused_and_a_cancel_adds_nothing() {
     let mut app = spawn_app().await;
@@ -621,6 +651,60 @@ async fn india_accounts_add_paytm_and_only_paytm() {
     let added: Value = added.json().await.unwrap();
     assert_eq!(added["method"]["kind"], "paytm");
     assert_eq!(added["method"]["label"], "Paytm +91****6789");
+}
+
+/// Issue 18, defect 11: Paytm skipped the billing-address rule every other method follows, so
+/// an India account without an address bound Paytm and took the free credit. Fails on the old
+/// code, where the code was sent and Paytm bound.
+#[tokio::test]
+async fn paytm_needs_a_billing_address_first() {
+    let mut app = spawn_app().await;
+    app.signed_up_in("paytmnoaddr", "IN").await;
+    let refused = app
+        .post(
+            "/api/payment-methods/paytm/code",
+            &json!({"phone": "91234 56789"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::CONFLICT,
+        "no code without an address"
+    );
+    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    let codes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM verification_codes WHERE subject LIKE '%:paytm'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(codes, 0, "no code is sent");
+
+    // "Add now" checks too: a code sent while the address was there, and the address then
+    // removed behind the server's back, binds nothing.
+    app.with_billing_address("98765 43210").await;
+    let sent = app
+        .post(
+            "/api/payment-methods/paytm/code",
+            &json!({"phone": "91234 56789"}),
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let code = app.code_for("+919123456789").await;
+    app.delete_rows("billing_addresses").await;
+    let refused = app
+        .post(
+            "/api/payment-methods/paytm",
+            &json!({"phone": "9123456789", "code": code}),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::CONFLICT,
+        "no Paytm without an address"
+    );
+    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    assert_eq!(app.count("payment_methods").await, 0);
+    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
 }
 
 #[tokio::test]

@@ -57,6 +57,21 @@ struct Row {
     postal_code: Option<String>,
 }
 
+/// The address comes before any purchase or payment method (SPEC §2): the one check of that
+/// rule, for every payment method and for purchases.
+pub async fn require_address(db: &db::Db, account_id: &str) -> Result<(), ApiError> {
+    let db::Flag(added) =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = $1)")
+            .bind(account_id)
+            .fetch_one(db)
+            .await?;
+    if added {
+        Ok(())
+    } else {
+        Err(ApiError::BillingAddressRequired)
+    }
+}
+
 pub async fn address(db: &db::Db, account_id: &str) -> Result<Option<BillingAddress>, ApiError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code

@@ -52,20 +52,40 @@ pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
     Money::from_minor(100, currency)
 }
 
-fn require_available(
+/// An account that may add a method of `kind`: the method is offered to it, and it has its
+/// billing address (SPEC §2: the address comes before any payment method). Only
+/// [`Allowed::check`] makes one and [`bind`] needs one, so no way of adding a method, today's or
+/// a new one, skips these rules. Each way checks before anything happens (a code sent, a hold
+/// placed, a trip to PayPal).
+struct Allowed {
+    kind: PaymentMethodKind,
     country: Country,
     registered_ms: i64,
-    kind: PaymentMethodKind,
-) -> Result<(), ApiError> {
-    if available_kinds(country, registered_ms).contains(&kind) {
-        return Ok(());
-    }
-    Err(ApiError::PaymentMethodNotAvailable(match kind {
-        PaymentMethodKind::Paytm => {
-            "Paytm is available only to accounts registered in India.".into()
+}
+
+impl Allowed {
+    async fn check(
+        state: &AppState,
+        account_id: &str,
+        kind: PaymentMethodKind,
+    ) -> Result<Self, ApiError> {
+        let (country, registered_ms) = account::country_and_created(&state.db, account_id).await?;
+        // Offered first: an address would not make a method that is not offered available.
+        if !available_kinds(country, registered_ms).contains(&kind) {
+            return Err(ApiError::PaymentMethodNotAvailable(match kind {
+                PaymentMethodKind::Paytm => {
+                    "Paytm is available only to accounts registered in India.".into()
+                }
+                _ => "Accounts registered in India after 2019-07-29 pay with Paytm.".into(),
+            }));
         }
-        _ => "Accounts registered in India after 2019-07-29 pay with Paytm.".into(),
-    }))
+        billing::require_address(&state.db, account_id).await?;
+        Ok(Self {
+            kind,
+            country,
+            registered_ms,
+        })
+    }
 }
 
 fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
@@ -139,7 +159,6 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsVi
 
 /// What a new method row holds.
 struct NewMethod<'a> {
-    kind: PaymentMethodKind,
     fingerprint: &'a str,
     label: String,
     card: Option<&'a Card>,
@@ -153,6 +172,7 @@ async fn bind(
     tx: &mut Tx,
     now: i64,
     account_id: &str,
+    allowed: &Allowed,
     method: NewMethod<'_>,
     already_bound: ApiError,
 ) -> Result<(String, Option<Money>), ApiError> {
@@ -185,7 +205,7 @@ async fn bind(
     )
     .bind(&id)
     .bind(account_id)
-    .bind(method.kind.as_str())
+    .bind(allowed.kind.as_str())
     .bind(method.fingerprint)
     .bind(card.map(|c| c.number.brand().as_str()))
     .bind(card.map(|c| c.number.last4().to_owned()))
@@ -250,13 +270,6 @@ async fn added(state: &AppState, id: &str, credit: Option<Money>) -> Result<Meth
     })
 }
 
-async fn require_address(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    match billing::address(&state.db, account_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::BillingAddressRequired),
-    }
-}
-
 /// Verifies a card with a pre-authorization hold, releases it, and binds the card. The full
 /// number and the CVV go to the gateway only; the database gets a keyed fingerprint and the
 /// last four digits.
@@ -265,9 +278,8 @@ pub async fn add_card(
     account_id: &str,
     card: Card,
 ) -> Result<MethodAdded, ApiError> {
-    require_address(state, account_id).await?;
-    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
-    require_available(country, registered, PaymentMethodKind::Card)?;
+    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Card).await?;
+    let country = allowed.country;
     let brand = card.number.brand();
     if !state.acceptance.brands_for(country.code()).contains(&brand) {
         return Err(ApiError::BrandNotAccepted {
@@ -290,7 +302,7 @@ pub async fn add_card(
     }
 
     let gateway = gateway(state)?;
-    let hold = verification_hold(country, registered);
+    let hold = verification_hold(country, allowed.registered_ms);
     let holder = format!("{} {}", card.first_name, card.last_name);
     let check = CardCheck {
         number: &card.number,
@@ -311,13 +323,20 @@ pub async fn add_card(
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let label = format!("{} •••• {}", brand.display_name(), card.number.last4());
     let method = NewMethod {
-        kind: PaymentMethodKind::Card,
         fingerprint: &fingerprint,
         label,
         card: Some(&card),
         gateway_token: authorization.card_token.clone(),
     };
-    let (id, credit) = bind(&mut tx, now, account_id, method, ApiError::CardAlreadyBound).await?;
+    let (id, credit) = bind(
+        &mut tx,
+        now,
+        account_id,
+        &allowed,
+        method,
+        ApiError::CardAlreadyBound,
+    )
+    .await?;
     let reference = Some(authorization.reference.as_str());
     let entry = |kind, amount, memo| Entry {
         account_id,
@@ -358,9 +377,7 @@ pub async fn add_card(
 
 /// Starts adding PayPal: the browser goes to PayPal to log in and agree, then comes back.
 pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalStarted, ApiError> {
-    require_address(state, account_id).await?;
-    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
-    require_available(country, registered, PaymentMethodKind::Paypal)?;
+    Allowed::check(state, account_id, PaymentMethodKind::Paypal).await?;
     let Flag(has_paypal) = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1 AND kind = 'paypal')",
     )
@@ -406,6 +423,7 @@ pub async fn complete_paypal(
         Some((expires, None)) if now >= expires => return Err(ApiError::PaypalNotApproved),
         Some(_) => {}
     }
+    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Paypal).await?;
     let payer = intent::within(state, gateway(state)?.paypal_payer(token))
         .await
         .map_err(intent::refusal)?;
@@ -421,7 +439,6 @@ pub async fn complete_paypal(
     );
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let method = NewMethod {
-        kind: PaymentMethodKind::Paypal,
         fingerprint: &fingerprint,
         label,
         card: None,
@@ -431,6 +448,7 @@ pub async fn complete_paypal(
         &mut tx,
         now,
         account_id,
+        &allowed,
         method,
         ApiError::MethodAlreadyBound { kind: "PayPal" },
     )
@@ -455,8 +473,7 @@ pub async fn send_paytm_code(
     phone: &Phone,
     client: &str,
 ) -> Result<CodeSent, ApiError> {
-    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
-    require_available(country, registered, PaymentMethodKind::Paytm)?;
+    Allowed::check(state, account_id, PaymentMethodKind::Paytm).await?;
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let to = Destination {
@@ -491,8 +508,7 @@ pub async fn add_paytm(
     phone: &Phone,
     code: &VerificationCode,
 ) -> Result<MethodAdded, ApiError> {
-    let (country, registered) = account::country_and_created(&state.db, account_id).await?;
-    require_available(country, registered, PaymentMethodKind::Paytm)?;
+    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Paytm).await?;
     let now = state.clock.now_ms();
     let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (mut tx, proven) =
@@ -503,7 +519,6 @@ pub async fn add_paytm(
     }
     let fingerprint = state.secrets.fingerprint("paytm", phone.as_str());
     let method = NewMethod {
-        kind: PaymentMethodKind::Paytm,
         fingerprint: &fingerprint,
         label: format!("Paytm {}", phone.masked()),
         card: None,
@@ -513,6 +528,7 @@ pub async fn add_paytm(
         &mut tx,
         now,
         account_id,
+        &allowed,
         method,
         ApiError::MethodAlreadyBound { kind: "Paytm" },
     )

@@ -173,9 +173,7 @@ pub async fn purchase(
     account_id: &str,
     p: Purchase,
 ) -> Result<Purchased, ApiError> {
-    if billing::address(&state.db, account_id).await?.is_none() {
-        return Err(ApiError::BillingAddressRequired);
-    }
+    billing::require_address(&state.db, account_id).await?;
     if p.region.mainland_china {
         let Flag(registered) = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",

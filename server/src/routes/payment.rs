@@ -95,8 +95,9 @@ async fn start_paypal(
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 201, body = MethodAdded),
+        (status = 403, body = ErrorBody, description = "reauth_required"),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound"),
+        (status = 409, body = ErrorBody, description = "paypal_cancelled, card_already_bound, billing_address_required"),
         (status = 422, body = ErrorBody, description = "paypal_region_not_supported"),
         (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
         (status = 502, body = ErrorBody, description = "gateway_error"),
@@ -107,6 +108,9 @@ async fn complete_paypal(
     session: CurrentSession,
     Json(form): Json<PaypalCompleteForm>,
 ) -> Result<(StatusCode, Json<MethodAdded>), ApiError> {
+    // Starting checked too, but binding is the change, and the way back from PayPal can take
+    // longer than the hour.
+    session.require_recent_sign_in(state.clock.now_ms())?;
     Ok((
         StatusCode::CREATED,
         Json(payment::complete_paypal(&state, &session.account_id, &form.token).await?),
@@ -118,6 +122,7 @@ async fn complete_paypal(
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = CodeSent),
+        (status = 409, body = ErrorBody, description = "billing_address_required"),
         (status = 422, body = ErrorBody, description = "invalid_phone, payment_method_not_available"),
         (status = 429, body = ErrorBody),
     ))]
@@ -140,7 +145,7 @@ async fn send_paytm_code(
     responses(
         (status = 201, body = MethodAdded),
         (status = 403, body = ErrorBody, description = "reauth_required"),
-        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added), code_used"),
+        (status = 409, body = ErrorBody, description = "card_already_bound (Paytm already added), code_used, billing_address_required"),
         (status = 422, body = ErrorBody, description = "invalid_phone, invalid_code, code_incorrect, payment_method_not_available"),
     ))]
 async fn add_paytm(

@@ -90,7 +90,9 @@ pub fn PaypalReturnPage() -> impl IntoView {
     }
 }
 
-/// Completes once per visit: the token is single-use on the server.
+/// Completes once per visit: the token is single-use on the server. Back more than an hour
+/// after the password, the server binds nothing and asks for it again; once it is given, the
+/// same approval completes.
 #[component]
 fn Complete(token: String) -> impl IntoView {
     let auth = use_auth();
@@ -106,12 +108,13 @@ fn Complete(token: String) -> impl IntoView {
             result
         }
     });
+    let retry = Callback::new(move |()| result.refetch());
     view! {
         <Transition fallback=|| view! { <Loading what="the answer from PayPal" /> }>
             {move || Suspend::new(async move {
                 match result.await {
                     Ok(added) => view! { <Added added /> }.into_any(),
-                    Err(e) => view! { <Refused error=e /> }.into_any(),
+                    Err(e) => view! { <Refused error=e retry /> }.into_any(),
                 }
             })}
         </Transition>
@@ -133,9 +136,9 @@ fn Added(added: MethodAdded) -> impl IntoView {
 }
 
 #[component]
-fn Refused(error: ApiError) -> impl IntoView {
+fn Refused(error: ApiError, retry: Callback<()>) -> impl IntoView {
     let errors = FormErrors::new("paypal-return", &[]);
-    errors.show_api(&error);
+    use_reauth().handle(&error, errors, move || retry.run(()));
     view! {
         <section class="panel" aria-labelledby="paypal-result">
             <h2 id="paypal-result">"PayPal was not added"</h2>

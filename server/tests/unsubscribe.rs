@@ -774,3 +774,41 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
     let body: Value = unsubscribe(&app, &[&second]).await.json().await.unwrap();
     assert_eq!(body["records"][0]["unsubscribe_to"], "Account balance");
 }
+
+/// Issue 18, defect 4. Fails on the code before the expiry job was moved with the expiry:
+/// the job, already waiting for the end of both renewals, let the instance run a month past
+/// the expiry that cancelling the later renewal had set.
+#[tokio::test]
+async fn cancelling_a_later_renewal_brings_the_release_forward() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("earlier").await;
+    let id = app.buy("rds", 1, "default_method").await;
+    for _ in 0..2 {
+        assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
+    }
+    // The first period ends: the expiry job looks, and waits for the end of both renewals.
+    app.advance(32 * DAY);
+    app.run_jobs().await;
+    app.sign_in_again(&email).await;
+    let later: String = sqlx::query_scalar(
+        "SELECT id FROM orders WHERE kind = 'renewal' ORDER BY starts_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let form = json!({"instance_id": id, "order_id": later, "confirm_refund_amount": true});
+    let cancelled = app
+        .post_once("/api/unsubscribe/renewals", "later", &form)
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+
+    // A month on, the first renewal has ended, and so has the instance.
+    app.advance(31 * DAY);
+    app.run_jobs().await;
+    let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+}

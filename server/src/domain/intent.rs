@@ -177,7 +177,7 @@ pub async fn abandon(
     .await?
     {
         record_charge(&mut tx, account_id, charged, now).await?;
-        jobs::due_now(&mut tx, KIND, &charged.intent_id, now).await?;
+        jobs::move_to(&mut tx, KIND, &charged.intent_id, now).await?;
     }
     tx.commit().await?;
     if let Err(e) = reverse(state, &charged.intent_id).await {

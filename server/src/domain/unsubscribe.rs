@@ -7,7 +7,7 @@ use crate::clock::rfc3339;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
-use crate::jobs::{self, refund as refund_job};
+use crate::jobs::{self, expiry, refund as refund_job};
 use crate::notify::{self, Medium, Outgoing};
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
@@ -836,6 +836,8 @@ pub async fn unsubscribe_renewals(
         .bind(&instance.id)
         .execute(&mut *tx)
         .await?;
+    // The expiry job may already wait for the end of the renewals just cancelled.
+    jobs::move_to(&mut tx, expiry::KIND, &instance.id, new_expiry).await?;
     notify_unsubscribed(&mut tx, now, account_id, 1, total).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();

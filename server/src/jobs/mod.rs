@@ -106,14 +106,23 @@ pub async fn done(tx: &mut HeldTx<'_>, kind: &str, subject: &str, now: i64) -> s
     Ok(())
 }
 
-/// Brings the job of `kind` for `subject` forward to `now`, unless it is running.
-pub async fn due_now(tx: &mut HeldTx<'_>, kind: &str, subject: &str, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE jobs SET due_at = $1 WHERE kind = $2 AND subject = $3 AND status = 'pending' AND due_at > $1")
-        .bind(now)
-        .bind(kind)
-        .bind(subject)
-        .execute(&mut **tx)
-        .await?;
+/// Moves the pending job of `kind` for `subject` to `due_at`, earlier or later: for when what
+/// it waits for moved (an expiry brought forward by a cancelled renewal, a charge to return
+/// now). A running job reads its subject afresh anyway.
+pub async fn move_to(
+    tx: &mut HeldTx<'_>,
+    kind: &str,
+    subject: &str,
+    due_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET due_at = $1 WHERE kind = $2 AND subject = $3 AND status = 'pending'",
+    )
+    .bind(due_at)
+    .bind(kind)
+    .bind(subject)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

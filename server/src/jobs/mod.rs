@@ -194,7 +194,9 @@ pub fn retry_at(attempts: i64, now: i64) -> i64 {
 }
 
 /// Records a failed attempt of `job` inside `tx`: pending again at [`retry_at`], with the
-/// error kept. Every path that runs jobs ends a failure here.
+/// error kept. Only the claim that failed is touched: a job that finished before the error
+/// (its effect committed, a later step failed) or that another instance took after our lease
+/// ran out keeps its row. Every path that runs jobs ends a failure here.
 pub async fn retry_later(
     tx: &mut HeldTx<'_>,
     job: &Job,
@@ -204,11 +206,13 @@ pub async fn retry_later(
     let retry_at = retry_at(job.attempts, now);
     log_failure(job, error, retry_at - now);
     sqlx::query(
-        "UPDATE jobs SET status = 'pending', due_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3",
+        "UPDATE jobs SET status = 'pending', due_at = $1, lease_until = NULL, last_error = $2
+         WHERE id = $3 AND status = 'running' AND attempts = $4",
     )
     .bind(retry_at)
     .bind(error.to_string())
     .bind(&job.id)
+    .bind(job.attempts)
     .execute(&mut **tx)
     .await?;
     Ok(())

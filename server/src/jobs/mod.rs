@@ -2,13 +2,16 @@
 //! same transaction as their effect, so each runs exactly once even across crashes and
 //! several instances. The scheduler catches up on start: whatever fell due while the server
 //! was down runs at once. A failed job is retried with a capped backoff until it succeeds
-//! ([`retry_at`]); one that keeps failing is logged at error level.
+//! ([`retry_at`]); one that keeps failing is logged at error level and listed by [`stuck`].
 
 pub mod closure;
 pub mod expiry;
 pub mod housekeeping;
 pub mod refund;
+mod stuck;
 pub mod usage;
+
+pub use stuck::{StuckJob, stuck, stuck_table};
 
 use crate::db::{self, Backend, HeldTx, Tx};
 use crate::error::ApiError;
@@ -26,8 +29,11 @@ const FIRST_RETRY_WAIT_MS: i64 = 5_000;
 /// the hour after it ends.
 const MAX_RETRY_WAIT_MS: i64 = 3_600_000;
 /// A job that has failed this many times in a row is stuck: each further failure is logged at
-/// error level. The tenth failure in a row comes some 43 minutes after the first.
+/// error level, and `account-center stuck-jobs` lists it. The tenth failure in a row comes
+/// some 43 minutes after the first.
 pub const STUCK_AFTER_ATTEMPTS: i64 = 10;
+/// A job claimable for this long and still not taken is stuck too: no scheduler is running.
+pub const STUCK_OVERDUE_MS: i64 = 15 * 60_000;
 /// Closure decisions claimed and decided together, in one transaction (see
 /// [`closure::decide_batch`]). Each commit of a batch this size writes and syncs some
 /// thousands of pages (and, on SQLite, checkpoints the WAL): at 500 the commits were a third
@@ -194,9 +200,9 @@ pub fn retry_at(attempts: i64, now: i64) -> i64 {
 }
 
 /// Records a failed attempt of `job` inside `tx`: pending again at [`retry_at`], with the
-/// error kept. Only the claim that failed is touched: a job that finished before the error
-/// (its effect committed, a later step failed) or that another instance took after our lease
-/// ran out keeps its row. Every path that runs jobs ends a failure here.
+/// error kept for `stuck-jobs`. Only the claim that failed is touched: a job that finished
+/// before the error (its effect committed, a later step failed) or that another instance took
+/// after our lease ran out keeps its row. Every path that runs jobs ends a failure here.
 pub async fn retry_later(
     tx: &mut HeldTx<'_>,
     job: &Job,
@@ -226,7 +232,7 @@ fn log_failure(job: &Job, error: &ApiError, wait_ms: i64) {
         tracing::error!(
             job = %job.id, kind = %job.kind, subject = %job.subject, attempts = job.attempts,
             retry_in_s, error = %error,
-            "job stuck: failed again; it will be retried"
+            "job stuck: failed again; it will be retried (`account-center stuck-jobs` lists stuck jobs)"
         );
     } else {
         tracing::warn!(

@@ -1,12 +1,215 @@
 //! The timed jobs' retry policy (SPEC §9): a job that moves money or decides a closure is
-//! retried until it succeeds, never abandoned.
+//! retried until it succeeds, never abandoned; waits grow to an hour and stay there; a job
+//! that keeps failing is listed by `account-center stuck-jobs`.
 
 mod common;
 
 use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
 use server::db;
 use server::error::ApiError;
-use server::jobs::{self, Job, Outcome};
+use server::gateway::{
+    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+};
+use server::jobs::{self, Job, Outcome, expiry, refund};
+use shared::money::Money;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const DAY: i64 = 86_400;
+
+/// The simulated gateway, whose refunds fail with a network error until the outage ends;
+/// everything else goes through.
+struct RefundOutage {
+    gateway: Arc<dyn PaymentGateway>,
+    down: AtomicBool,
+}
+
+impl RefundOutage {
+    fn end(&self) {
+        self.down.store(false, Ordering::Relaxed);
+    }
+}
+
+impl PaymentGateway for RefundOutage {
+    fn authorize<'a>(
+        &'a self,
+        card: CardCheck<'a>,
+        amount: Money,
+    ) -> GatewayFuture<'a, Authorization> {
+        self.gateway.authorize(card, amount)
+    }
+
+    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()> {
+        self.gateway.release(reference)
+    }
+
+    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {
+        self.gateway.paypal_payer(token)
+    }
+
+    fn paypal_approval_url(&self, token: &str) -> String {
+        self.gateway.paypal_approval_url(token)
+    }
+
+    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge> {
+        self.gateway.charge(method_token, amount)
+    }
+
+    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()> {
+        if self.down.load(Ordering::Relaxed) {
+            Box::pin(async { Err(GatewayError::Network("refunds are down".into())) })
+        } else {
+            self.gateway.refund(charge_reference, amount)
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    status: String,
+    attempts: i64,
+    due_at: i64,
+    last_error: Option<String>,
+}
+
+async fn settlement_of(app: &TestApp, refund_id: &str) -> JobRow {
+    sqlx::query_as(
+        "SELECT id, status, attempts, due_at, last_error FROM jobs WHERE kind = $1 AND subject = $2",
+    )
+    .bind(refund::KIND)
+    .bind(refund_id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap()
+}
+
+async fn refund_status(app: &TestApp, refund_id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM refunds WHERE id = $1")
+        .bind(refund_id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// Moves the test clock to `at`, if it is not there yet.
+fn move_clock_to(app: &TestApp, at: i64) {
+    let by = at - app.state.clock.now_ms();
+    if by > 0 {
+        app.state.clock.advance(chrono::Duration::milliseconds(by));
+    }
+}
+
+/// A card refund whose gateway is down for 15 tries, over five hours. Fails on the old code,
+/// which marked the job `failed` at its tenth failure (some 1.4 hours in) and never ran it
+/// again, leaving the refund in Processing for good.
+#[tokio::test]
+async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("outage").await;
+    let instance = app.buy("ecs", 1, "default_method").await;
+    let unsubscribed = app
+        .post_once(
+            "/api/unsubscribe",
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true}),
+        )
+        .await;
+    assert_eq!(unsubscribed.status(), StatusCode::OK);
+    let refund_id: String = sqlx::query_scalar("SELECT id FROM refunds")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+
+    // The gateway's refunds are down when the card refund falls due.
+    let outage = Arc::new(RefundOutage {
+        gateway: app.state.gateway.clone().unwrap(),
+        down: AtomicBool::new(true),
+    });
+    let mut state = app.state.clone();
+    state.gateway = Some(outage.clone());
+    app.advance(3 * DAY);
+    for attempts in 1..=15 {
+        let before = app.state.clock.now_ms();
+        assert_eq!(jobs::run_due(&state).await.unwrap(), 1, "try {attempts}");
+        let after = app.state.clock.now_ms();
+        let job = settlement_of(&app, &refund_id).await;
+        assert_eq!((job.status.as_str(), job.attempts), ("pending", attempts));
+        assert!(
+            job.last_error
+                .as_deref()
+                .unwrap()
+                .contains("refunds are down"),
+            "{job:?}"
+        );
+        // 5 s after the first failure, twice as long after each next one, an hour at most.
+        let wait = (5_000_i64 << (attempts - 1)).min(3_600_000);
+        assert!(
+            (before + wait..=after + wait).contains(&job.due_at),
+            "after failure {attempts} the next try waits {wait} ms: {job:?}"
+        );
+        move_clock_to(&app, job.due_at);
+    }
+    assert_eq!(refund_status(&app, &refund_id).await, "processing");
+
+    // The operator sees it: in the listing, and through the command.
+    let job = settlement_of(&app, &refund_id).await;
+    let stuck = jobs::stuck(&app.state.db, app.state.clock.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(stuck.len(), 1, "{stuck:?}");
+    assert_eq!(
+        (
+            stuck[0].id.as_str(),
+            stuck[0].kind.as_str(),
+            stuck[0].subject.as_str(),
+            stuck[0].attempts,
+            stuck[0].due_at
+        ),
+        (
+            job.id.as_str(),
+            refund::KIND,
+            refund_id.as_str(),
+            15,
+            job.due_at
+        )
+    );
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_account-center"))
+        .args([
+            "--database-url",
+            &app.state.config.database_url(),
+            "stuck-jobs",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{listed:?}");
+    for shown in [&job.id, refund::KIND, &refund_id, "refunds are down"] {
+        assert!(stdout.contains(shown), "{shown} in:\n{stdout}");
+    }
+
+    // The outage ends: the next try, within the hour, settles the refund once.
+    outage.end();
+    move_clock_to(&app, job.due_at);
+    assert_eq!(jobs::run_due(&state).await.unwrap(), 1);
+    assert_eq!(settlement_of(&app, &refund_id).await.status, "done");
+    assert_eq!(refund_status(&app, &refund_id).await, "refunded");
+    assert!(
+        jobs::stuck(&app.state.db, app.state.clock.now_ms())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing else is queued but the released instance's expiry, which then just ends.
+    let open: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, subject FROM jobs WHERE status <> 'done'")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(open, [(expiry::KIND.to_owned(), instance)]);
+}
 
 /// Pay-as-you-go billing finishes its job (the hour billed, the next one scheduled) and then
 /// charges the bill: an error from the charge must not put the finished job back for a retry

@@ -12,7 +12,7 @@ use server::error::ApiError;
 use server::gateway::{
     Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
 };
-use server::jobs::{self, Job, Outcome, expiry, refund};
+use server::jobs::{self, Job, Outcome, closure, expiry, refund};
 use shared::money::Money;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -256,4 +256,96 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
             .await
             .unwrap();
     assert_eq!(row, ("pending".to_owned(), 0, next_hour, None));
+}
+
+/// An install upgraded from a version that abandoned jobs after ten failures gets them back:
+/// the migration makes them pending, due at once, and they keep their failure count (so the
+/// listing shows them until they succeed). Finished and scheduled jobs are left as they were.
+#[tokio::test]
+async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
+    let data = tempfile::tempdir().unwrap();
+    let url = match test_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", data.path().join("old.db").display()),
+    };
+    let db = db::open(&url).await.unwrap();
+    // The schema of the older version: every migration before this change's.
+    let backend = if on_postgres() { "postgres" } else { "sqlite" };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&all)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    let this = files
+        .iter()
+        .position(|f| f.to_string_lossy().ends_with("_jobs_never_abandoned.sql"))
+        .expect("this change's migration");
+    let older = data.path().join("older-migrations");
+    std::fs::create_dir(&older).unwrap();
+    for file in &files[..this] {
+        std::fs::copy(file, older.join(file.file_name().unwrap())).unwrap();
+    }
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&db)
+        .await
+        .unwrap();
+
+    let now = 1_800_000_000_000_i64;
+    let day_ms = DAY * 1_000;
+    for (id, kind, status, attempts, due_at) in [
+        ("abandoned-refund", refund::KIND, "failed", 10, now - day_ms),
+        (
+            "abandoned-closure",
+            closure::DECIDE_KIND,
+            "failed",
+            10,
+            now - 5_000,
+        ),
+        ("finished", refund::KIND, "done", 1, now - day_ms),
+        ("scheduled", expiry::KIND, "pending", 0, now + day_ms),
+    ] {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, subject, due_at, status, attempts, last_error, created_at)
+             VALUES ($1, $2, $1, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(due_at)
+        .bind(status)
+        .bind(attempts)
+        .bind((status == "failed").then_some("gateway refund: network down"))
+        .bind(now - 2 * day_ms)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    db::migrate(&db).await.unwrap();
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT id, status, attempts FROM jobs ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let expected = [
+        ("abandoned-closure", "pending", 10),
+        ("abandoned-refund", "pending", 10),
+        ("finished", "done", 1),
+        ("scheduled", "pending", 0),
+    ];
+    assert_eq!(
+        rows,
+        expected.map(|(id, status, attempts)| (id.to_owned(), status.to_owned(), attempts))
+    );
+    let stuck: Vec<String> = jobs::stuck(&db, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|job| job.id)
+        .collect();
+    assert_eq!(stuck, ["abandoned-refund", "abandoned-closure"]);
 }

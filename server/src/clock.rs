@@ -1,6 +1,8 @@
 //! The one source of "now" for business rules. In dev mode it can be moved forward, so demos
 //! and tests can reach a code's expiry or a cool-down's end without waiting.
 
+use crate::config::Config;
+use crate::db::Db;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -33,6 +35,22 @@ impl Clock {
         Clock {
             offset_ms: AtomicI64::new(offset_ms),
         }
+    }
+
+    /// The clock of a server run with `config` on `db`: real time, or in dev mode real time
+    /// moved as far as the database says ([`DEV_OFFSET_KEY`]).
+    pub async fn of_server(config: &Config, db: &Db) -> sqlx::Result<Self> {
+        if !config.is_dev() {
+            return Ok(Clock::default());
+        }
+        let offset: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(DEV_OFFSET_KEY)
+                .fetch_optional(db)
+                .await?;
+        Ok(Clock::with_offset(
+            offset.and_then(|o| o.parse().ok()).unwrap_or(0),
+        ))
     }
 }
 

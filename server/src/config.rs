@@ -129,6 +129,10 @@ pub enum Command {
         #[arg(long, env = "TARGET_DATABASE_URL")]
         to: String,
     },
+    /// Lists the timed jobs of this install's database (`--database-url` or the data folder's)
+    /// that need a look: those that failed 10 times in a row or more (they are still retried,
+    /// at least hourly), and those due for over 15 minutes that no scheduler has taken.
+    StuckJobs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

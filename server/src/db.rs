@@ -69,6 +69,16 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
     open_sized(url, None).await
 }
 
+/// [`open`], for tools that read an install's database: an SQLite file that is not there is an
+/// error, not a new empty database (a mistyped data folder would otherwise look empty).
+pub async fn open_existing(url: &str) -> anyhow::Result<Db> {
+    if Backend::of_url(url)? == Backend::Sqlite && !url.contains("mode=") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        return open(&format!("{url}{separator}mode=rw")).await;
+    }
+    open(url).await
+}
+
 /// How many connections a pool keeps when not told.
 /// - SQLite: 8. One of them writes at a time; the others read beside it (WAL), and the
 ///   session read every request makes does not come here (`inline_reads`).

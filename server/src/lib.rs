@@ -113,16 +113,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         tracing::warn!("no payment gateway configured: adding payment methods is unavailable");
         None
     };
-    let clock = if config.is_dev() {
-        let offset: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(clock::DEV_OFFSET_KEY)
-                .fetch_optional(&db)
-                .await?;
-        Clock::with_offset(offset.and_then(|o| o.parse().ok()).unwrap_or(0))
-    } else {
-        Clock::default()
-    };
+    let clock = Clock::of_server(&config, &db).await?;
     Ok(AppState {
         gateway,
         acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),

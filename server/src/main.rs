@@ -1,5 +1,7 @@
+use anyhow::Context;
 use clap::Parser;
 use server::Application;
+use server::clock::Clock;
 use server::config::{Command, Config};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
@@ -37,6 +39,24 @@ async fn main() -> anyhow::Result<()> {
             report.rows(),
             server::db::redact(to)
         );
+        return Ok(());
+    }
+    if let Some(Command::StuckJobs) = &config.command {
+        // Reads only: the schema stays as it is (the server migrates it when it starts).
+        let db = server::db::open_existing(&config.database_url()).await?;
+        let now = Clock::of_server(&config, &db).await?.now_ms();
+        let stuck = server::jobs::stuck(&db, now)
+            .await
+            .context("cannot read the jobs")?;
+        if stuck.is_empty() {
+            println!("No stuck jobs.");
+        } else {
+            print!("{}", server::jobs::stuck_table(&stuck));
+            println!(
+                "{} stuck jobs. A running server retries each, at least hourly, until it succeeds.",
+                stuck.len()
+            );
+        }
         return Ok(());
     }
     let app = Application::build(config).await?;

@@ -299,7 +299,6 @@ async fn decide_one_by_one(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Resu
                 sqlx::query("RELEASE closure_decision")
                     .execute(&mut **tx)
                     .await?;
-                tracing::warn!(job = %job.id, error = %e, "closure decision failed; it will be retried");
                 retry_later(tx, job, &e, now).await?;
             }
         }

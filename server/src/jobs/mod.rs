@@ -1,13 +1,17 @@
 //! Timed jobs (STYLE 7): rows with a due time, claimed atomically with a lease, finished in the
 //! same transaction as their effect, so each runs exactly once even across crashes and
 //! several instances. The scheduler catches up on start: whatever fell due while the server
-//! was down runs at once.
+//! was down runs at once. A failed job is retried with a capped backoff until it succeeds
+//! ([`retry_at`]); one that keeps failing is logged at error level and listed by [`stuck`].
 
 pub mod closure;
 pub mod expiry;
 pub mod housekeeping;
 pub mod refund;
+mod stuck;
 pub mod usage;
+
+pub use stuck::{StuckJob, stuck, stuck_table};
 
 use crate::db::{self, Backend, HeldTx, Tx};
 use crate::domain::intent;
@@ -19,7 +23,18 @@ use std::time::Duration;
 
 /// How long a claimed job is ours; a crash mid-job frees it after this.
 const LEASE_MS: i64 = 60_000;
-const MAX_ATTEMPTS: i64 = 10;
+/// The wait before a failed job's first retry; each later wait is twice the one before, up to
+/// [`MAX_RETRY_WAIT_MS`].
+const FIRST_RETRY_WAIT_MS: i64 = 5_000;
+/// The longest wait between two tries: however long an outage lasts, a job runs again within
+/// the hour after it ends.
+const MAX_RETRY_WAIT_MS: i64 = 3_600_000;
+/// A job that has failed this many times in a row is stuck: each further failure is logged at
+/// error level, and `account-center stuck-jobs` lists it. The tenth failure in a row comes
+/// some 43 minutes after the first.
+pub const STUCK_AFTER_ATTEMPTS: i64 = 10;
+/// A job claimable for this long and still not taken is stuck too: no scheduler is running.
+pub const STUCK_OVERDUE_MS: i64 = 15 * 60_000;
 /// Closure decisions claimed and decided together, in one transaction (see
 /// [`closure::decide_batch`]). Each commit of a batch this size writes and syncs some
 /// thousands of pages (and, on SQLite, checkpoints the WAL): at 500 the commits were a third
@@ -208,33 +223,58 @@ async fn claim_batch(
     Ok(jobs)
 }
 
-/// After a failed attempt: again later with exponential backoff, or `failed` for good.
-fn after_failure(job: &Job, now: i64) -> (&'static str, i64) {
-    if job.attempts >= MAX_ATTEMPTS {
-        ("failed", now)
-    } else {
-        ("pending", now + 5_000 * (1 << job.attempts.min(12)))
-    }
+/// When a job that has just failed its `attempts`-th try in a row runs again: 5 s after the
+/// first failure, then twice as long after each one, never more than an hour later. There is
+/// no last try: a job that moves money or decides a closure must end done (SPEC §9), and so
+/// must the others (a recurring job abandoned once never runs again).
+pub fn retry_at(attempts: i64, now: i64) -> i64 {
+    // 5 s doubled 20 times is far past the cap; the bound only keeps the shift in range.
+    let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
+    now + (FIRST_RETRY_WAIT_MS << doublings).min(MAX_RETRY_WAIT_MS)
 }
 
-/// Records a failed attempt of `job` inside `tx`, to be retried as [`after_failure`] says.
+/// Records a failed attempt of `job` inside `tx`: pending again at [`retry_at`], with the
+/// error kept for `stuck-jobs`. Only the claim that failed is touched: a job that finished
+/// before the error (its effect committed, a later step failed) or that another instance took
+/// after our lease ran out keeps its row. Every path that runs jobs ends a failure here.
 pub async fn retry_later(
     tx: &mut HeldTx<'_>,
     job: &Job,
     error: &ApiError,
     now: i64,
 ) -> sqlx::Result<()> {
-    let (status, retry_at) = after_failure(job, now);
+    let retry_at = retry_at(job.attempts, now);
+    log_failure(job, error, retry_at - now);
     sqlx::query(
-        "UPDATE jobs SET status = $1, due_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4",
+        "UPDATE jobs SET status = 'pending', due_at = $1, lease_until = NULL, last_error = $2
+         WHERE id = $3 AND status = 'running' AND attempts = $4",
     )
-    .bind(status)
     .bind(retry_at)
     .bind(error.to_string())
     .bind(&job.id)
+    .bind(job.attempts)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A failure is a warning until the job is stuck, then an error each time, for whoever
+/// watches the logs: money or a closure is waiting on it.
+fn log_failure(job: &Job, error: &ApiError, wait_ms: i64) {
+    let retry_in_s = wait_ms / 1_000;
+    if job.attempts >= STUCK_AFTER_ATTEMPTS {
+        tracing::error!(
+            job = %job.id, kind = %job.kind, subject = %job.subject, attempts = job.attempts,
+            retry_in_s, error = %error,
+            "job stuck: failed again; it will be retried (`account-center stuck-jobs` lists stuck jobs)"
+        );
+    } else {
+        tracing::warn!(
+            job = %job.id, kind = %job.kind, subject = %job.subject, attempts = job.attempts,
+            retry_in_s, error = %error,
+            "job failed; it will be retried"
+        );
+    }
 }
 
 async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
@@ -266,7 +306,7 @@ async fn decide_closures(
         ran += batch.len();
         if let Err(e) = closure::decide_batch(state, conn, &batch).await {
             // Nothing of the batch was committed: each job is retried later, like any job.
-            tracing::warn!(error = %e, jobs = batch.len(), "closure decisions failed; they will be retried");
+            tracing::warn!(error = %e, jobs = batch.len(), "a batch of closure decisions failed");
             let now = state.clock.now_ms();
             let mut tx = db::begin_write_on(&state.db, conn).await?;
             for job in &batch {
@@ -287,16 +327,9 @@ pub async fn run_due(state: &AppState) -> Result<usize, ApiError> {
     while let Some(job) = claim(state).await? {
         ran += 1;
         if let Err(e) = run(state, &job).await {
-            tracing::warn!(job = %job.id, kind = %job.kind, error = %e, "job failed; it will be retried");
-            let now = state.clock.now_ms();
-            let (status, retry_at) = after_failure(&job, now);
-            sqlx::query("UPDATE jobs SET status = $1, due_at = $2, lease_until = NULL, last_error = $3 WHERE id = $4")
-                .bind(status)
-                .bind(retry_at)
-                .bind(e.to_string())
-                .bind(&job.id)
-                .execute(&state.db)
-                .await?;
+            let mut tx = db::begin_write(&state.db).await?;
+            retry_later(&mut tx, &job, &e, state.clock.now_ms()).await?;
+            tx.commit().await?;
         }
     }
     Ok(ran)
@@ -312,5 +345,35 @@ pub async fn run_scheduler(state: AppState) {
             tracing::warn!(error = %e, "job scheduler pass failed");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The waits, in seconds, after each of `failures` failures in a row.
+    fn waits(failures: i64) -> Vec<i64> {
+        let now = 1_700_000_000_000;
+        (1..=failures)
+            .map(|attempts| (retry_at(attempts, now) - now) / 1_000)
+            .collect()
+    }
+
+    #[test]
+    fn a_retry_waits_5_seconds_then_twice_as_long_each_time_up_to_an_hour() {
+        assert_eq!(
+            waits(13),
+            [
+                5, 10, 20, 40, 80, 160, 320, 640, 1_280, 2_560, 3_600, 3_600, 3_600
+            ]
+        );
+    }
+
+    #[test]
+    fn a_job_that_never_stops_failing_is_still_retried_every_hour() {
+        for attempts in [11, 50, 64, 1_000, i64::from(i32::MAX), i64::MAX] {
+            assert_eq!(retry_at(attempts, 0), MAX_RETRY_WAIT_MS, "{attempts}");
+        }
     }
 }

@@ -1,0 +1,351 @@
+//! The timed jobs' retry policy (SPEC §9): a job that moves money or decides a closure is
+//! retried until it succeeds, never abandoned; waits grow to an hour and stay there; a job
+//! that keeps failing is listed by `account-center stuck-jobs`.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use server::db;
+use server::error::ApiError;
+use server::gateway::{
+    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+};
+use server::jobs::{self, Job, Outcome, closure, expiry, refund};
+use shared::money::Money;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const DAY: i64 = 86_400;
+
+/// The simulated gateway, whose refunds fail with a network error until the outage ends;
+/// everything else goes through.
+struct RefundOutage {
+    gateway: Arc<dyn PaymentGateway>,
+    down: AtomicBool,
+}
+
+impl RefundOutage {
+    fn end(&self) {
+        self.down.store(false, Ordering::Relaxed);
+    }
+}
+
+impl PaymentGateway for RefundOutage {
+    fn authorize<'a>(
+        &'a self,
+        card: CardCheck<'a>,
+        amount: Money,
+    ) -> GatewayFuture<'a, Authorization> {
+        self.gateway.authorize(card, amount)
+    }
+
+    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()> {
+        self.gateway.release(reference)
+    }
+
+    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {
+        self.gateway.paypal_payer(token)
+    }
+
+    fn paypal_approval_url(&self, token: &str) -> String {
+        self.gateway.paypal_approval_url(token)
+    }
+
+    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge> {
+        self.gateway.charge(method_token, amount)
+    }
+
+    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()> {
+        if self.down.load(Ordering::Relaxed) {
+            Box::pin(async { Err(GatewayError::Network("refunds are down".into())) })
+        } else {
+            self.gateway.refund(charge_reference, amount)
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    status: String,
+    attempts: i64,
+    due_at: i64,
+    last_error: Option<String>,
+}
+
+async fn settlement_of(app: &TestApp, refund_id: &str) -> JobRow {
+    sqlx::query_as(
+        "SELECT id, status, attempts, due_at, last_error FROM jobs WHERE kind = $1 AND subject = $2",
+    )
+    .bind(refund::KIND)
+    .bind(refund_id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap()
+}
+
+async fn refund_status(app: &TestApp, refund_id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM refunds WHERE id = $1")
+        .bind(refund_id)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// Moves the test clock to `at`, if it is not there yet.
+fn move_clock_to(app: &TestApp, at: i64) {
+    let by = at - app.state.clock.now_ms();
+    if by > 0 {
+        app.state.clock.advance(chrono::Duration::milliseconds(by));
+    }
+}
+
+/// A card refund whose gateway is down for 15 tries, over five hours. Fails on the old code,
+/// which marked the job `failed` at its tenth failure (some 1.4 hours in) and never ran it
+/// again, leaving the refund in Processing for good.
+#[tokio::test]
+async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("outage").await;
+    let instance = app.buy("ecs", 1, "default_method").await;
+    let unsubscribed = app
+        .post_once(
+            "/api/unsubscribe",
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true}),
+        )
+        .await;
+    assert_eq!(unsubscribed.status(), StatusCode::OK);
+    let refund_id: String = sqlx::query_scalar("SELECT id FROM refunds")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+
+    // The gateway's refunds are down when the card refund falls due.
+    let outage = Arc::new(RefundOutage {
+        gateway: app.state.gateway.clone().unwrap(),
+        down: AtomicBool::new(true),
+    });
+    let mut state = app.state.clone();
+    state.gateway = Some(outage.clone());
+    app.advance(3 * DAY);
+    for attempts in 1..=15 {
+        let before = app.state.clock.now_ms();
+        assert_eq!(jobs::run_due(&state).await.unwrap(), 1, "try {attempts}");
+        let after = app.state.clock.now_ms();
+        let job = settlement_of(&app, &refund_id).await;
+        assert_eq!((job.status.as_str(), job.attempts), ("pending", attempts));
+        assert!(
+            job.last_error
+                .as_deref()
+                .unwrap()
+                .contains("refunds are down"),
+            "{job:?}"
+        );
+        // 5 s after the first failure, twice as long after each next one, an hour at most.
+        let wait = (5_000_i64 << (attempts - 1)).min(3_600_000);
+        assert!(
+            (before + wait..=after + wait).contains(&job.due_at),
+            "after failure {attempts} the next try waits {wait} ms: {job:?}"
+        );
+        move_clock_to(&app, job.due_at);
+    }
+    assert_eq!(refund_status(&app, &refund_id).await, "processing");
+
+    // The operator sees it: in the listing, and through the command.
+    let job = settlement_of(&app, &refund_id).await;
+    let stuck = jobs::stuck(&app.state.db, app.state.clock.now_ms())
+        .await
+        .unwrap();
+    assert_eq!(stuck.len(), 1, "{stuck:?}");
+    assert_eq!(
+        (
+            stuck[0].id.as_str(),
+            stuck[0].kind.as_str(),
+            stuck[0].subject.as_str(),
+            stuck[0].attempts,
+            stuck[0].due_at
+        ),
+        (
+            job.id.as_str(),
+            refund::KIND,
+            refund_id.as_str(),
+            15,
+            job.due_at
+        )
+    );
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_account-center"))
+        .args([
+            "--database-url",
+            &app.state.config.database_url(),
+            "stuck-jobs",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{listed:?}");
+    for shown in [&job.id, refund::KIND, &refund_id, "refunds are down"] {
+        assert!(stdout.contains(shown), "{shown} in:\n{stdout}");
+    }
+
+    // The outage ends: the next try, within the hour, settles the refund once.
+    outage.end();
+    move_clock_to(&app, job.due_at);
+    assert_eq!(jobs::run_due(&state).await.unwrap(), 1);
+    assert_eq!(settlement_of(&app, &refund_id).await.status, "done");
+    assert_eq!(refund_status(&app, &refund_id).await, "refunded");
+    assert!(
+        jobs::stuck(&app.state.db, app.state.clock.now_ms())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing else is queued but the released instance's expiry, which then just ends.
+    let open: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, subject FROM jobs WHERE status <> 'done'")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(open, [(expiry::KIND.to_owned(), instance)]);
+}
+
+/// Pay-as-you-go billing finishes its job (the hour billed, the next one scheduled) and then
+/// charges the bill: an error from the charge must not put the finished job back for a retry
+/// in seconds, which would bill the next hour ahead of its time. Fails on the old code, which
+/// wrote the retry over whatever the row held.
+#[tokio::test]
+async fn a_failure_after_the_job_finished_leaves_it_finished() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now_ms();
+    let next_hour = now + 3_600_000;
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    jobs::schedule(&mut tx, "payg_usage", "instance-1", now, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Claimed (as `run_due` does), then finished in the transaction of its effect.
+    let id: String = sqlx::query_scalar(
+        "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1 RETURNING id",
+    )
+    .bind(now + 60_000)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let job = Job {
+        id,
+        kind: "payg_usage".into(),
+        subject: "instance-1".into(),
+        attempts: 1,
+    };
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    jobs::finish(&mut tx, &job, Outcome::Again(next_hour), now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let error = ApiError::Internal(anyhow::anyhow!("the charge failed"));
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    jobs::retry_later(&mut tx, &job, &error, now).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let row: (String, i64, i64, Option<String>) =
+        sqlx::query_as("SELECT status, attempts, due_at, last_error FROM jobs")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(row, ("pending".to_owned(), 0, next_hour, None));
+}
+
+/// An install upgraded from a version that abandoned jobs after ten failures gets them back:
+/// the migration makes them pending, due at once, and they keep their failure count (so the
+/// listing shows them until they succeed). Finished and scheduled jobs are left as they were.
+#[tokio::test]
+async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
+    let data = tempfile::tempdir().unwrap();
+    let url = match test_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", data.path().join("old.db").display()),
+    };
+    let db = db::open(&url).await.unwrap();
+    // The schema of the older version: every migration before this change's.
+    let backend = if on_postgres() { "postgres" } else { "sqlite" };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&all)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    let this = files
+        .iter()
+        .position(|f| f.to_string_lossy().ends_with("_jobs_never_abandoned.sql"))
+        .expect("this change's migration");
+    let older = data.path().join("older-migrations");
+    std::fs::create_dir(&older).unwrap();
+    for file in &files[..this] {
+        std::fs::copy(file, older.join(file.file_name().unwrap())).unwrap();
+    }
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&db)
+        .await
+        .unwrap();
+
+    let now = 1_800_000_000_000_i64;
+    let day_ms = DAY * 1_000;
+    for (id, kind, status, attempts, due_at) in [
+        ("abandoned-refund", refund::KIND, "failed", 10, now - day_ms),
+        (
+            "abandoned-closure",
+            closure::DECIDE_KIND,
+            "failed",
+            10,
+            now - 5_000,
+        ),
+        ("finished", refund::KIND, "done", 1, now - day_ms),
+        ("scheduled", expiry::KIND, "pending", 0, now + day_ms),
+    ] {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, subject, due_at, status, attempts, last_error, created_at)
+             VALUES ($1, $2, $1, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(due_at)
+        .bind(status)
+        .bind(attempts)
+        .bind((status == "failed").then_some("gateway refund: network down"))
+        .bind(now - 2 * day_ms)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    db::migrate(&db).await.unwrap();
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT id, status, attempts FROM jobs ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let expected = [
+        ("abandoned-closure", "pending", 10),
+        ("abandoned-refund", "pending", 10),
+        ("finished", "done", 1),
+        ("scheduled", "pending", 0),
+    ];
+    assert_eq!(
+        rows,
+        expected.map(|(id, status, attempts)| (id.to_owned(), status.to_owned(), attempts))
+    );
+    let stuck: Vec<String> = jobs::stuck(&db, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|job| job.id)
+        .collect();
+    assert_eq!(stuck, ["abandoned-refund", "abandoned-closure"]);
+}

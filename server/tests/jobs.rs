@@ -53,15 +53,26 @@ impl PaymentGateway for RefundOutage {
         self.gateway.paypal_approval_url(token)
     }
 
-    fn charge<'a>(&'a self, method_token: &'a str, amount: Money) -> GatewayFuture<'a, Charge> {
-        self.gateway.charge(method_token, amount)
+    fn charge<'a>(
+        &'a self,
+        method_token: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Charge> {
+        self.gateway.charge(method_token, amount, idempotency_key)
     }
 
-    fn refund<'a>(&'a self, charge_reference: &'a str, amount: Money) -> GatewayFuture<'a, ()> {
+    fn refund<'a>(
+        &'a self,
+        charge_reference: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
         if self.down.load(Ordering::Relaxed) {
             Box::pin(async { Err(GatewayError::Network("refunds are down".into())) })
         } else {
-            self.gateway.refund(charge_reference, amount)
+            self.gateway
+                .refund(charge_reference, amount, idempotency_key)
         }
     }
 }

@@ -740,7 +740,13 @@ async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and
     let closing = async {
         // The charge is recorded before the gateway is called: once its row is there, the
         // purchase is waiting on the gateway.
-        while app.count("gateway_intents").await == 0 {
+        let charges = "SELECT COUNT(*) FROM gateway_intents WHERE operation = 'charge'";
+        while sqlx::query_scalar::<_, i64>(charges)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+            == 0
+        {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         app.post("/api/closure", &close).await
@@ -758,10 +764,11 @@ async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and
             .unwrap();
     assert_eq!(running, 0, "nothing was bought after the confirmation");
     assert_eq!(app.count("orders").await, 0);
-    let status: String = sqlx::query_scalar("SELECT status FROM gateway_intents")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM gateway_intents WHERE operation = 'charge'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
     assert_eq!(status, "reversed", "the charge was returned");
     let ledger: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, amount_minor FROM ledger_entries WHERE bucket = 'gateway' ORDER BY amount_minor",

@@ -7,7 +7,10 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::gateway::simulator;
+use server::gateway::{
+    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+    simulator,
+};
 use shared::money::{Currency, Money};
 
 fn order(pay_with: &str) -> Value {
@@ -34,11 +37,18 @@ async fn gateway_calls(app: &TestApp) -> Vec<(String, Option<String>)> {
     .unwrap()
 }
 
+/// The statuses of the charges' intents, oldest first (card verifications' holds left out).
 async fn intent_statuses(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar("SELECT status FROM gateway_intents ORDER BY created_at")
-        .fetch_all(&app.state.db)
-        .await
-        .unwrap()
+    charge_statuses(&app.state.db).await
+}
+
+async fn charge_statuses(db: &server::db::Db) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT status FROM gateway_intents WHERE operation = 'charge' ORDER BY created_at",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
 }
 
 async fn gateway_ledger(app: &TestApp) -> Vec<(String, i64)> {
@@ -166,7 +176,7 @@ async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
     let renewing = app.post_once(&path, "renew-race", &form);
     let unsubscribing = async {
         // The renewal's charge is the second intent; once it is recorded, it is at the gateway.
-        while app.count("gateway_intents").await < 2 {
+        while charge_statuses(&app.state.db).await.len() < 2 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         app.post_once(
@@ -188,4 +198,111 @@ async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
         .unwrap();
     assert_eq!(orders, ["new"], "no renewal order for a released instance");
     assert_eq!(intent_statuses(&app).await, ["captured", "reversed"]);
+}
+
+/// The simulated gateway, whose releases of holds fail until the outage ends.
+struct ReleaseOutage {
+    gateway: std::sync::Arc<dyn PaymentGateway>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl PaymentGateway for ReleaseOutage {
+    fn authorize<'a>(
+        &'a self,
+        card: CardCheck<'a>,
+        amount: Money,
+    ) -> GatewayFuture<'a, Authorization> {
+        self.gateway.authorize(card, amount)
+    }
+
+    fn release<'a>(&'a self, reference: &'a str, key: &'a str) -> GatewayFuture<'a, ()> {
+        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            Box::pin(async { Err(GatewayError::Network("releases are down".into())) })
+        } else {
+            self.gateway.release(reference, key)
+        }
+    }
+
+    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {
+        self.gateway.paypal_payer(token)
+    }
+
+    fn paypal_approval_url(&self, token: &str) -> String {
+        self.gateway.paypal_approval_url(token)
+    }
+
+    fn charge<'a>(
+        &'a self,
+        token: &'a str,
+        amount: Money,
+        key: &'a str,
+    ) -> GatewayFuture<'a, Charge> {
+        self.gateway.charge(token, amount, key)
+    }
+
+    fn refund<'a>(
+        &'a self,
+        reference: &'a str,
+        amount: Money,
+        key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
+        self.gateway.refund(reference, amount, key)
+    }
+}
+
+/// Issue 18, defect 8. Fails on the code before holds were intents: a release that failed was
+/// only logged, never tried again, and the ledger showed the hold open for good.
+#[tokio::test]
+async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
+    let mut app = spawn_app().await;
+    app.signed_up("release").await;
+    app.with_billing_address("81234567").await;
+    let account_id: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let outage = std::sync::Arc::new(ReleaseOutage {
+        gateway: app.state.gateway.clone().unwrap(),
+        down: true.into(),
+    });
+    let mut state = app.state.clone();
+    state.gateway = Some(outage.clone());
+    let form: shared::payment::CardForm =
+        serde_json::from_value(card_form(&unique_visa(), "123")).unwrap();
+    let card = form.parse((2026, 1)).unwrap();
+    server::domain::payment::add_card(&state, &account_id, card)
+        .await
+        .expect("the card is bound; only its hold is still to release");
+    let holds = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT kind FROM ledger_entries WHERE bucket = 'hold' ORDER BY created_at, kind",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let hold_status = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT status FROM gateway_intents WHERE operation = 'hold'",
+        )
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(holds(&app).await, ["preauth_hold"]);
+    assert_eq!(hold_status().await, "reversing");
+
+    // Still down: the job fails and keeps the hold to release.
+    server::jobs::run_due(&state).await.unwrap();
+    assert_eq!(hold_status().await, "reversing");
+    outage
+        .down
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    app.advance(3_600);
+    server::jobs::run_due(&state).await.unwrap();
+    assert_eq!(hold_status().await, "reversed");
+    assert_eq!(holds(&app).await, ["preauth_hold", "preauth_release"]);
 }

@@ -41,8 +41,8 @@ impl PaymentGateway for RefundOutage {
         self.gateway.authorize(card, amount)
     }
 
-    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()> {
-        self.gateway.release(reference)
+    fn release<'a>(&'a self, reference: &'a str, key: &'a str) -> GatewayFuture<'a, ()> {
+        self.gateway.release(reference, key)
     }
 
     fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {

@@ -83,6 +83,35 @@ async fn a_hundred_accounts_binding_one_card_at_once_bind_it_once() {
             .await
             .unwrap();
     assert_eq!(credits, 1);
+    // Issue 18, defect 8 (failed before holds were intents: only the winner's ledger showed
+    // its hold). Accounts that came after the winner's commit were refused before the gateway;
+    // every other one had its card held and released, the refused ones too, and each such
+    // account's ledger shows both.
+    let count = |sql: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let held =
+        count("SELECT COUNT(DISTINCT account_id) FROM ledger_entries WHERE kind = 'preauth_hold'")
+            .await;
+    let released = count(
+        "SELECT COUNT(DISTINCT account_id) FROM ledger_entries WHERE kind = 'preauth_release'",
+    )
+    .await;
+    let at_gateway = count(
+        "SELECT COUNT(*) FROM gateway_intents WHERE operation = 'hold' AND status = 'reversed'",
+    )
+    .await;
+    assert_eq!((held, released), (at_gateway, at_gateway));
+    assert!(
+        held > 1,
+        "refused accounts' holds are in their ledgers too: {held}"
+    );
 }
 
 #[tokio::test]

@@ -5,14 +5,18 @@
 CREATE TABLE gateway_intents (
     id                TEXT PRIMARY KEY,
     account_id        TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    operation         TEXT NOT NULL CHECK (operation IN ('charge')),
-    -- What the money is for: `order:<id>`, `bill:<id>`.
+    -- A charge (returned by a refund), or a card verification's hold (returned by a release).
+    operation         TEXT NOT NULL CHECK (operation IN ('charge', 'hold')),
+    -- What the money is for: `order:<id>`, `bill:<id>`, `card_verification`.
     purpose           TEXT NOT NULL,
     payment_method_id TEXT,
-    -- The gateway's token of the method charged: a retry under the same key needs it.
-    method_token      TEXT NOT NULL,
+    -- The gateway's token of the method charged: a retry under the same key needs it. A hold
+    -- has none: the card's number and CVV are never kept to ask again.
+    method_token      TEXT,
     amount_minor      BIGINT NOT NULL,
     currency          TEXT NOT NULL,
+    -- pending: recorded, outcome unknown; captured: used by its purpose; failed: refused, nothing
+    -- moved; reversing: made, to be returned; reversed: returned.
     status            TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'failed', 'reversing', 'reversed')),
     gateway_reference TEXT,
     last_error        TEXT,

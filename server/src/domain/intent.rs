@@ -11,12 +11,16 @@
 //!   its own, now or by the job until the gateway confirms ([`abandon`]).
 //!
 //! The ledger's `gateway` bucket shows each charge and each reversal.
+//!
+//! A card verification's hold is an intent too ([`hold`]): placed, it is `reversing` until the
+//! gateway confirms its release, and the ledger's `hold` bucket shows both, whether or not the
+//! card is then bound.
 
 use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::gateway::{GatewayError, PaymentGateway};
+use crate::gateway::{Authorization, CardCheck, GatewayError, PaymentGateway};
 use crate::jobs::{self, Job, Outcome};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
@@ -186,10 +190,80 @@ pub async fn abandon(
     Ok(())
 }
 
+/// Verifies a card with a hold of `amount` and releases it, as an intent: recorded before the
+/// gateway is asked, the hold and its release each in the ledger once the gateway confirms
+/// it, and a release that fails retried by the intent's job until it succeeds. Whether the
+/// card is then bound or not, the ledger shows what happened at the gateway.
+pub async fn hold(
+    state: &AppState,
+    account_id: &str,
+    card: CardCheck<'_>,
+    amount: Money,
+) -> Result<Authorization, ApiError> {
+    let gateway = gateway(state)?;
+    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
+    let now = state.clock.now_ms();
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    sqlx::query(
+        "INSERT INTO gateway_intents (id, account_id, operation, purpose, amount_minor, currency, status, created_at, updated_at)
+         VALUES ($1, $2, 'hold', 'card_verification', $3, $4, 'pending', $5, $5)",
+    )
+    .bind(&intent_id)
+    .bind(account_id)
+    .bind(minor(amount)?)
+    .bind(amount.currency.code())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
+    tx.commit().await?;
+
+    let authorized = within(state, gateway.authorize(card, amount)).await;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let authorization = match authorized {
+        Ok(authorization) => authorization,
+        Err(e) => {
+            // Refused, or unknown: without the card's number and CVV nobody can ask again, and
+            // an issuer drops a hold nobody released within days by itself.
+            set_status(&mut tx, &intent_id, "pending", "failed", None, now).await?;
+            jobs::done(&mut tx, KIND, &intent_id, now).await?;
+            tx.commit().await?;
+            return Err(refusal(e));
+        }
+    };
+    set_status(
+        &mut tx,
+        &intent_id,
+        "pending",
+        "reversing",
+        Some(&authorization.reference),
+        now,
+    )
+    .await?;
+    let entry = Entry {
+        account_id,
+        kind: "preauth_hold",
+        bucket: Bucket::Hold,
+        amount,
+        payment_method_id: None,
+        reference: Some(&authorization.reference),
+        memo: "Card verification: pre-authorization hold",
+    };
+    ledger::record(&mut tx, now, entry).await?;
+    jobs::move_to(&mut tx, KIND, &intent_id, now).await?;
+    tx.commit().await?;
+    if let Err(e) = reverse(state, &intent_id).await {
+        tracing::warn!(intent = %intent_id, error = %e, "verification hold not released yet; its job will retry");
+    }
+    Ok(authorization)
+}
+
 #[derive(sqlx::FromRow)]
 struct IntentRow {
     account_id: String,
-    method_token: String,
+    operation: String,
+    method_token: Option<String>,
     amount_minor: i64,
     currency: String,
     status: String,
@@ -198,7 +272,7 @@ struct IntentRow {
 
 async fn load(state: &AppState, intent_id: &str) -> Result<Option<IntentRow>, ApiError> {
     Ok(sqlx::query_as(
-        "SELECT account_id, method_token, amount_minor, currency, status, gateway_reference FROM gateway_intents WHERE id = $1",
+        "SELECT account_id, operation, method_token, amount_minor, currency, status, gateway_reference FROM gateway_intents WHERE id = $1",
     )
     .bind(intent_id)
     .fetch_optional(&state.db)
@@ -221,11 +295,11 @@ pub async fn reconcile(state: &AppState, job: &Job) -> Result<(), ApiError> {
     if row.status == "pending" {
         let gateway = gateway(state)?;
         let amount = amount_of(&row)?;
-        let asked = within(
-            state,
-            gateway.charge(&row.method_token, amount, &job.subject),
-        )
-        .await;
+        let asked = match &row.method_token {
+            Some(token) => within(state, gateway.charge(token, amount, &job.subject)).await,
+            // A hold left pending by a crash: see `hold`.
+            None => Err(GatewayError::Declined),
+        };
         let now = state.clock.now_ms();
         let mut tx = db::begin_write(&state.db).await?;
         match asked {
@@ -284,26 +358,41 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("reversing intent {intent_id} has no charge reference"))?;
     let key = format!("{intent_id}:reverse");
-    within(state, gateway.refund(reference, amount, &key))
-        .await
-        .map_err(|e| anyhow::anyhow!("returning charge {reference}: {e}"))?;
+    let (returned, entry) = match row.operation.as_str() {
+        "hold" => (
+            within(state, gateway.release(reference, &key)).await,
+            Entry {
+                account_id: &row.account_id,
+                kind: "preauth_release",
+                bucket: Bucket::Hold,
+                amount: Money::new(-amount.amount, amount.currency),
+                payment_method_id: None,
+                reference: Some(reference),
+                memo: "Card verification: hold released",
+            },
+        ),
+        _ => (
+            within(state, gateway.refund(reference, amount, &key)).await,
+            Entry {
+                account_id: &row.account_id,
+                kind: "charge_reversed",
+                bucket: Bucket::Gateway,
+                amount,
+                payment_method_id: None,
+                reference: Some(reference),
+                memo: "Charge returned: what it paid for was not written",
+            },
+        ),
+    };
+    returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", row.operation))?;
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     if set_status(&mut tx, intent_id, "reversing", "reversed", None, now).await? {
-        let entry = Entry {
-            account_id: &row.account_id,
-            kind: "charge_reversed",
-            bucket: Bucket::Gateway,
-            amount,
-            payment_method_id: None,
-            reference: Some(reference),
-            memo: "Charge returned: what it paid for was not written",
-        };
         ledger::record(&mut tx, now, entry).await?;
         jobs::done(&mut tx, KIND, intent_id, now).await?;
     }
     tx.commit().await?;
-    tracing::info!(intent = %intent_id, %reference, "charge returned");
+    tracing::info!(intent = %intent_id, %reference, operation = %row.operation, "returned at the gateway");
     Ok(())
 }
 

@@ -301,7 +301,6 @@ pub async fn add_card(
         return Err(ApiError::CardAlreadyBound);
     }
 
-    let gateway = gateway(state)?;
     let hold = verification_hold(country, allowed.registered_ms);
     let holder = format!("{} {}", card.first_name, card.last_name);
     let check = CardCheck {
@@ -310,14 +309,9 @@ pub async fn add_card(
         cvv: &card.cvv,
         holder: &holder,
     };
-    let authorization = intent::within(state, gateway.authorize(check, hold))
-        .await
-        .map_err(intent::refusal)?;
-    let released = intent::within(state, gateway.release(&authorization.reference)).await;
-    if let Err(e) = &released {
-        // The issuer drops an unreleased hold by itself within days; the ledger shows it open.
-        tracing::warn!(reference = %authorization.reference, error = %e, "verification hold not released");
-    }
+    // Placed and released (or left to its job to release) before the card is bound: the
+    // ledger shows both even when binding is then refused.
+    let authorization = intent::hold(state, account_id, check, hold).await?;
 
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
@@ -337,39 +331,6 @@ pub async fn add_card(
         ApiError::CardAlreadyBound,
     )
     .await?;
-    let reference = Some(authorization.reference.as_str());
-    let entry = |kind, amount, memo| Entry {
-        account_id,
-        kind,
-        bucket: Bucket::Hold,
-        amount,
-        payment_method_id: Some(&id),
-        reference,
-        memo,
-    };
-    ledger::record(
-        &mut tx,
-        now,
-        entry(
-            "preauth_hold",
-            hold,
-            "Card verification: pre-authorization hold",
-        ),
-    )
-    .await?;
-    if released.is_ok() {
-        let release = Money::new(-hold.amount, hold.currency);
-        ledger::record(
-            &mut tx,
-            now,
-            entry(
-                "preauth_release",
-                release,
-                "Card verification: hold released",
-            ),
-        )
-        .await?;
-    }
     tx.commit().await?;
     tracing::info!(account = %account_id, method = %id, brand = brand.as_str(), "card added");
     added(state, &id, credit).await

@@ -85,7 +85,8 @@ pub trait PaymentGateway: Send + Sync {
     ) -> GatewayFuture<'a, Authorization>;
 
     /// Releases a hold placed by `authorize`.
-    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()>;
+    fn release<'a>(&'a self, reference: &'a str, idempotency_key: &'a str)
+    -> GatewayFuture<'a, ()>;
 
     /// The PayPal account that approved `token`, if it did.
     fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer>;

@@ -111,6 +111,15 @@ impl SimulatedGateway {
             };
         }
         let result = act.await;
+        if let Err(GatewayError::Network(_) | GatewayError::Timeout) = &result {
+            // Nothing happened: the key is free again, as Stripe frees it after a server error.
+            sqlx::query("DELETE FROM sim_gateway_calls WHERE idempotency_key = $1")
+                .bind(call.key)
+                .execute(&self.db)
+                .await
+                .map_err(unreachable)?;
+            return result;
+        }
         let (outcome, reference) = match &result {
             Ok(reference) => ("ok".to_owned(), Some(reference.clone())),
             Err(GatewayError::Declined) => ("declined".to_owned(), None),
@@ -163,11 +172,25 @@ impl PaymentGateway for SimulatedGateway {
         })
     }
 
-    fn release<'a>(&'a self, reference: &'a str) -> GatewayFuture<'a, ()> {
+    fn release<'a>(
+        &'a self,
+        reference: &'a str,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, ()> {
         Box::pin(async move {
-            tokio::time::sleep(self.latency).await;
-            tracing::debug!(reference, "simulated hold released");
-            Ok(())
+            let call = Call {
+                key: idempotency_key,
+                operation: "release",
+                target: reference,
+                amount: Money::zero(shared::money::Currency::USD),
+            };
+            self.once(call, async {
+                tokio::time::sleep(self.latency).await;
+                tracing::debug!(reference, "simulated hold released");
+                Ok(reference.to_owned())
+            })
+            .await
+            .map(drop)
         })
     }
 

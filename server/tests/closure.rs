@@ -440,6 +440,7 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
     );
     let mut other_device = app.another_client();
     other_device.sign_in_again(&email).await;
+    let ids = CoolingAccount::before_closure(&app, &email, ram_login.clone()).await;
 
     verify_identity(&app).await;
     let response = confirm(&app).await;
@@ -482,28 +483,46 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
     );
     let remaining = status["remaining_seconds"].as_i64().unwrap();
     assert!((7 * DAY - 60..=7 * DAY).contains(&remaining), "{remaining}");
-    let refused = [
-        app.get("/api/payment-methods").await,
-        app.get("/api/closure/check").await,
-        app.get("/api/unsubscribe").await,
-        app.post_once(
-            "/api/orders",
-            "o",
-            &json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1}),
-        )
-        .await,
-        app.post("/api/closure", &json!({})).await,
-        app.put("/api/billing-address", &address_in("SG")).await,
-    ];
-    for response in refused {
-        let path = response.url().path().to_owned();
-        let (status, code, _) = error_of(response).await;
-        assert_eq!(
-            (status, code.as_str()),
-            (StatusCode::FORBIDDEN, "account_closing"),
-            "{path}"
-        );
-    }
+
+    let before = row_counts(&app).await;
+    let addressed_before = addressed_to(&app, &email).await;
+    let ids = ids.confirmed(&app).await;
+    ids.approve_at_paypal(&app).await;
+    ids.try_every_documented_operation(&mut app).await;
+    let after = row_counts(&app).await;
+    let changed: Vec<&str> = before
+        .iter()
+        .filter(|(table, rows)| after.get(*table) != Some(rows))
+        .map(|(table, _)| table.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            // The bystander's sign-up code (`POST /api/signup/{id}/code`): the messages and
+            // codes of the closing account are counted apart below.
+            "outbox",
+            // The throttles' counts of the sweep's sign-ins and of that code.
+            "rate_events",
+            // The sweep's sign-ins and sign-out: they see the remaining time and nothing else.
+            "sessions",
+            // The simulated PayPal's record of its consent page: PayPal's side, not ours.
+            "sim_paypal_consents",
+            // The bystander's code itself.
+            "verification_codes",
+        ],
+        "rows changed during the cool-down: before {before:?}, after {after:?}"
+    );
+    assert_eq!(
+        addressed_to(&app, &email).await,
+        addressed_before,
+        "no message or code for the closing account"
+    );
+    let account_status: String = sqlx::query_scalar("SELECT status FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(account_status, "closing");
+
     let inbox: Value = app
         .get(&format!("/api/dev/inbox?to={}", email.replace('+', "%2B")))
         .await
@@ -517,6 +536,335 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
             .iter()
             .any(|m| m["subject"] == "Account closure started")
     );
+}
+
+/// The account's messages and verification codes: by its id, its email, or its mobile number.
+async fn addressed_to(app: &TestApp, email: &str) -> (i64, i64) {
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let messages = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE account_id = $1 OR recipient = $2 OR recipient = $3",
+    )
+    .bind(&account)
+    .bind(email)
+    .bind("+6581234567")
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let codes = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM verification_codes WHERE subject LIKE $1 OR address = $2 OR address = $3",
+    )
+    .bind(format!("account:{account}:%"))
+    .bind(email)
+    .bind("+6581234567")
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    (messages, codes)
+}
+
+/// Rows per table, every table the database catalog lists.
+async fn row_counts(app: &TestApp) -> std::collections::BTreeMap<String, i64> {
+    let catalog = if on_postgres() {
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_sqlx_migrations'"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'"
+    };
+    let tables: Vec<String> = sqlx::query_scalar(catalog)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        tables.len() > 20,
+        "the catalog lists the tables: {tables:?}"
+    );
+    let mut counts = std::collections::BTreeMap::new();
+    for table in tables {
+        let rows = app.count(&table).await;
+        counts.insert(table, rows);
+    }
+    counts
+}
+
+/// What the closing account holds, for the sweep to name in its requests: each route that
+/// names an id gets one of the account's own.
+struct CoolingAccount {
+    email: String,
+    ram_login: Value,
+    instance: String,
+    order: String,
+    method: String,
+    ram_user: String,
+    record: String,
+    /// Known once the closure is confirmed ([`CoolingAccount::confirmed`]).
+    system_check: String,
+    /// A PayPal binding started before the closure, waiting for its approval.
+    paypal_token: String,
+    /// A sign-up of another email under way.
+    signup: String,
+}
+
+/// How the cool-down answers an operation (SPEC §6.3).
+#[derive(Debug, PartialEq)]
+enum DuringCoolDown {
+    /// Seeing the remaining time, signing in to see it, and signing out.
+    Allowed,
+    /// Needs no session: may answer anything, but changes none of the account's rows.
+    Public,
+    /// 403 `account_closing`.
+    Refused,
+}
+
+fn during_cool_down(operation: &str) -> DuringCoolDown {
+    match operation {
+        "GET /api/session" | "DELETE /api/session" | "GET /api/closure" | "POST /api/session" => {
+            DuringCoolDown::Allowed
+        }
+        "GET /api/health"
+        | "GET /api/ready"
+        | "GET /api/dev/inbox"
+        | "POST /api/signup"
+        | "GET /api/signup/{id}"
+        | "POST /api/signup/{id}/code"
+        | "POST /api/signup/{id}/verify" => DuringCoolDown::Public,
+        // Everything else, a RAM user's sign-in (`POST /api/session/ram`) and a new route too.
+        _ => DuringCoolDown::Refused,
+    }
+}
+
+/// Dev-mode operations the sweep does not send: they act on the whole server, not on an
+/// account, and running them would end the cool-down the sweep is testing.
+const NOT_SENT: &[&str] = &[
+    // Moving the clock ends the cool-down (and the session) before the sweep is done.
+    "POST /api/dev/clock",
+    // Runs the scheduler's due jobs: its work, not a request of the account's, and the
+    // closure decision must run when it is due, not when a request asks.
+    "POST /api/dev/run-jobs",
+];
+
+impl CoolingAccount {
+    /// Gives the account an unsubscribed instance (with its order and record), a card and a
+    /// RAM user, starts a PayPal binding, and a sign-up of another email.
+    async fn before_closure(app: &TestApp, email: &str, ram_login: Value) -> CoolingAccount {
+        let instance = app.buy("ecs", 1, "default_method").await;
+        let order: String = sqlx::query_scalar("SELECT id FROM orders WHERE instance_id = $1")
+            .bind(&instance)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        let form = json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true});
+        let unsubscribed: Value = app
+            .post_once("/api/unsubscribe", "u", &form)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let record = unsubscribed["records"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
+        let method = methods["methods"][0]["id"].as_str().unwrap().to_owned();
+        let users: Value = app.get("/api/ram-users").await.json().await.unwrap();
+        let ram_user = users[0]["id"].as_str().unwrap().to_owned();
+        let started: Value = app
+            .post("/api/payment-methods/paypal", &json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let paypal_token = started["token"].as_str().unwrap().to_owned();
+        let signup = app.start_signup(&common::email("bystander")).await;
+        CoolingAccount {
+            email: email.to_owned(),
+            ram_login,
+            instance,
+            order,
+            method,
+            ram_user,
+            record,
+            system_check: String::new(),
+            paypal_token,
+            signup,
+        }
+    }
+
+    /// The same, with the system check the closure was confirmed with.
+    async fn confirmed(self, app: &TestApp) -> CoolingAccount {
+        let system_check = sqlx::query_scalar("SELECT id FROM closure_checks")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+        CoolingAccount {
+            system_check,
+            ..self
+        }
+    }
+
+    /// The simulated PayPal's pages are public: the owner approves the binding there during
+    /// the cool-down, and completing it is then refused like every other change.
+    async fn approve_at_paypal(&self, app: &TestApp) {
+        let page = app
+            .get(&format!("/sim/paypal/checkout?token={}", self.paypal_token))
+            .await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let no_redirect = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let consent = no_redirect
+            .post(app.url("/sim/paypal/checkout"))
+            .form(&[
+                ("token", self.paypal_token.as_str()),
+                ("email", "buyer@example.com"),
+                ("password", "secret"),
+                ("country", "US"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            consent.status(),
+            StatusCode::SEE_OTHER,
+            "back to Account Center"
+        );
+    }
+
+    /// `path` with its `{id}` filled with the account's own id of that kind.
+    fn path_with_ids(&self, path: &str) -> String {
+        let Some((before, after)) = path.split_once("/{id}") else {
+            return path.to_owned();
+        };
+        let id = match before {
+            "/api/instances" => &self.instance,
+            "/api/payment-methods" => &self.method,
+            "/api/ram-users" => &self.ram_user,
+            "/api/unsubscribe/records" => &self.record,
+            "/api/closure/system-check" => &self.system_check,
+            "/api/signup" => &self.signup,
+            // The account has none of these (each would block the closure): refused before
+            // any id is looked up.
+            "/api/bills" | "/api/icp-filings" | "/api/relationships" => "none-of-the-account",
+            other => panic!("{path}: name an id of the closing account for {other}"),
+        };
+        format!("{before}/{id}{after}")
+    }
+
+    /// A valid body for each operation that takes JSON. A new one fails the sweep until it is
+    /// given here, so it cannot go untried.
+    fn valid_body(&self, operation: &str) -> Value {
+        match operation {
+            "POST /api/account/contact/code" => json!({"channel": "phone", "phone": "81234568"}),
+            "POST /api/account/contact/verify"
+            | "POST /api/closure/identity/verify"
+            | "POST /api/signup/{id}/verify" => json!({"code": "123456"}),
+            "PUT /api/billing-address" => address_in("SG"),
+            "POST /api/closure" => json!({
+                "system_check_id": self.system_check, "agreement_accepted": true, "renounce": [],
+                "risk_acknowledged": true, "reason": "no_longer_needed",
+            }),
+            "POST /api/dev/seed-demo" => json!({"extra": 1, "blockers": true}),
+            "POST /api/instances/{id}/auto-renew" => json!({"enabled": true}),
+            "POST /api/instances/{id}/renew" => {
+                json!({"period_months": 1, "pay_with": "default_method"})
+            }
+            "POST /api/orders" => json!({
+                "product": "ecs", "region": "ap-southeast-1", "billing": "subscription",
+                "period_months": 1, "pay_with": "default_method",
+            }),
+            "POST /api/payment-methods/cards" => card_form(&unique_visa(), "123"),
+            "POST /api/payment-methods/paypal/complete" => json!({"token": self.paypal_token}),
+            "POST /api/payment-methods/paytm" => json!({"phone": "91234 56789", "code": "123456"}),
+            "POST /api/payment-methods/paytm/code" => json!({"phone": "91234 56789"}),
+            "POST /api/ram-users" => json!({
+                "username": "auditor", "password": "Turbine9Blue",
+                "permissions": ["BillingReadOnlyAccess"],
+            }),
+            "POST /api/real-name" => json!({
+                "kind": "individual", "name": "Wang Fang", "id_number": "11010519491231002X",
+            }),
+            "POST /api/session" => json!({"email": self.email, "password": PASSWORD}),
+            "POST /api/session/ram" => self.ram_login.clone(),
+            "POST /api/session/reauth" => json!({"password": PASSWORD}),
+            "POST /api/signup" => signup_form(&self.email),
+            "POST /api/signup/{id}/code" => json!({"channel": "email"}),
+            "POST /api/unsubscribe" => json!({
+                "instance_ids": [self.instance], "confirm_refund_amount": true,
+                "confirm_data_backed_up": true,
+            }),
+            "POST /api/unsubscribe/renewals" => json!({
+                "instance_id": self.instance, "order_id": self.order, "confirm_refund_amount": true,
+            }),
+            other => panic!("{other} takes JSON: give the cool-down sweep a valid body for it"),
+        }
+    }
+
+    /// Sends every operation of the served OpenAPI document with the signed-in session of the
+    /// closing account (its CSRF token and an idempotency key on each), and checks each
+    /// answer against [`during_cool_down`].
+    async fn try_every_documented_operation(&self, app: &mut TestApp) {
+        let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+        let mut tried = 0;
+        let mut not_sent = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, spec) in item.as_object().unwrap() {
+                let operation = format!("{} {path}", method.to_uppercase());
+                if NOT_SENT.contains(&operation.as_str()) {
+                    not_sent.push(operation);
+                    continue;
+                }
+                let mut request = app
+                    .client
+                    .request(
+                        reqwest::Method::from_bytes(
+                            operation.split(' ').next().unwrap().as_bytes(),
+                        )
+                        .unwrap(),
+                        app.url(&self.path_with_ids(path)),
+                    )
+                    .header("x-csrf-token", app.csrf.clone().unwrap())
+                    .header("idempotency-key", uuid::Uuid::new_v4().to_string());
+                if spec.get("requestBody").is_some() {
+                    request = request.json(&self.valid_body(&operation));
+                }
+                let response = request.send().await.unwrap();
+                match during_cool_down(&operation) {
+                    DuringCoolDown::Refused => {
+                        let status = response.status();
+                        let body: Value = response.json().await.unwrap_or_default();
+                        assert_eq!(
+                            (status, body["code"].as_str()),
+                            (StatusCode::FORBIDDEN, Some("account_closing")),
+                            "{operation}: {body}"
+                        );
+                    }
+                    DuringCoolDown::Allowed => {
+                        let status = response.status();
+                        assert!(
+                            status.is_success(),
+                            "{operation}: {status} {}",
+                            response.text().await.unwrap()
+                        );
+                        // Signing in or out changed the session: a new one for what follows.
+                        app.sign_in_again(&self.email).await;
+                    }
+                    DuringCoolDown::Public => {}
+                }
+                tried += 1;
+            }
+        }
+        not_sent.sort();
+        assert_eq!(
+            not_sent, NOT_SENT,
+            "every operation left out is still documented"
+        );
+        assert!(tried > 50, "the document's operations were tried: {tried}");
+    }
 }
 
 #[tokio::test]

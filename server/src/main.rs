@@ -37,6 +37,10 @@ async fn main() -> anyhow::Result<()> {
             report.rows(),
             server::db::redact(to)
         );
+        println!(
+            "The copy holds no keys: start its servers with {}.",
+            config.key_source()
+        );
         return Ok(());
     }
     let app = Application::build(config).await?;

@@ -1,5 +1,6 @@
 //! Configuration from flags and environment, with defaults that run on a laptop.
 
+use crate::secrets::{self, KeySource, Secrets};
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
@@ -27,6 +28,23 @@ pub struct Config {
     /// Folder for the SQLite database and other local state.
     #[arg(long, env = "ACCOUNT_CENTER_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// The HMAC keys that protect card fingerprints and codes, kept out of the database: made
+    /// (readable by its owner only) on first start. Back it up with the database; every
+    /// instance on one database needs the same file. Default: `secrets.key` in the data folder.
+    #[arg(long, env = "ACCOUNT_CENTER_SECRETS_FILE")]
+    pub secrets_file: Option<PathBuf>,
+
+    /// The keys themselves instead of a key file: its `code_hmac_key=… fingerprint_key=…`
+    /// pairs. Prefer the variable: a flag shows in the process list.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_SECRETS",
+        hide_env_values = true,
+        conflicts_with = "secrets_file",
+        value_parser = KeysParser
+    )]
+    pub secrets: Option<Secrets>,
 
     /// `sqlite://…` (the default: `account-center.db` in the data folder) or `postgres://…`
     /// for several instances on one database.
@@ -135,6 +153,32 @@ pub enum Command {
     StuckJobs,
 }
 
+/// Reads `--secrets` as [`Secrets::from_text`] does, refusing bad keys without clap's usual
+/// repeat of the value: it holds keys, and the refusal may reach a log.
+#[derive(Clone)]
+struct KeysParser;
+
+impl clap::builder::TypedValueParser for KeysParser {
+    type Value = Secrets;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Secrets, clap::Error> {
+        let flag = arg.map_or_else(|| "--secrets".to_owned(), ToString::to_string);
+        let refuse = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{flag} (ACCOUNT_CENTER_SECRETS) is not valid: {why}\n"),
+            )
+        };
+        let text = value.to_str().ok_or_else(|| refuse("not UTF-8"))?;
+        Secrets::from_text(text).map_err(|why| refuse(&why))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
     Dev,
@@ -164,6 +208,18 @@ impl Config {
             cool_down_hours - 2,
         );
         Ok(())
+    }
+
+    /// Where this instance's HMAC keys come from: the configured keys, else the key file.
+    pub fn key_source(&self) -> KeySource {
+        match &self.secrets {
+            Some(keys) => KeySource::Given(keys.clone()),
+            None => KeySource::File(
+                self.secrets_file
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join(secrets::DEFAULT_FILE)),
+            ),
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -202,6 +258,42 @@ mod tests {
         .unwrap();
         assert!(c.is_dev());
         assert_eq!(c.database_url(), "sqlite:///tmp/x/account-center.db");
+    }
+
+    #[test]
+    fn the_keys_live_in_a_file_in_the_data_folder_unless_given() {
+        let path = |c: Config| match c.key_source() {
+            KeySource::File(path) => path,
+            KeySource::Given(_) => panic!("no keys were given"),
+        };
+        let c = Config::try_parse_from(["account-center", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(path(c), PathBuf::from("/tmp/x/secrets.key"));
+        let c = Config::try_parse_from(["account-center", "--secrets-file", "/etc/ac/keys"]);
+        assert_eq!(path(c.unwrap()), PathBuf::from("/etc/ac/keys"));
+
+        let keys = Secrets::generate();
+        let c = Config::try_parse_from(["account-center", "--secrets", &keys.to_text()]).unwrap();
+        assert!(matches!(c.key_source(), KeySource::Given(given) if given == keys));
+        // One source only: a file and keys together would leave it unclear which one counts.
+        let both = Config::try_parse_from([
+            "account-center",
+            "--secrets",
+            &keys.to_text(),
+            "--secrets-file",
+            "/etc/ac/keys",
+        ]);
+        assert_eq!(
+            both.unwrap_err().kind(),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+    }
+
+    #[test]
+    fn malformed_keys_are_refused_at_start_without_being_repeated() {
+        let text = format!("code_hmac_key={}", "5e".repeat(32));
+        let refused = refusal("--secrets", &text);
+        assert!(refused.contains("fingerprint_key is missing"), "{refused}");
+        assert!(!refused.contains(&"5e".repeat(32)), "{refused}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Moving an install from SQLite to PostgreSQL (`account-center copy-to-postgres --to …`):
 //! every row of every table, in one target transaction that commits only when the row counts
 //! and the money sums of both sides agree. A non-empty target is refused, so a second run can
-//! never double anything.
+//! never double anything. It carries nothing secret: the HMAC keys live outside the database
+//! (`secrets`), and a source that still holds an earlier version's key rows is refused.
 
 use crate::db::{self, Backend, Db};
+use crate::secrets::LEGACY_ROWS;
 use anyhow::{Context, bail, ensure};
 use sqlx::{Any, Row};
 
@@ -48,6 +50,7 @@ pub async fn copy_to_postgres(source_url: &str, target_url: &str) -> anyhow::Res
         "the target must be a PostgreSQL database (postgres://…)"
     );
     let source = db::connect(source_url).await.context("the source")?;
+    refuse_secrets(&source).await?;
     let target = db::open(target_url).await.context("the target")?;
     refuse_non_empty(&target).await?;
     db::migrate(&target).await.context("the target's schema")?;
@@ -100,6 +103,27 @@ async fn columns(source: &Db, table: &str) -> anyhow::Result<Vec<Column>> {
             other => bail!("{table}.{name} has type {other}, which the copy does not know"),
         })
         .collect()
+}
+
+/// An install last run by a version that kept its HMAC keys in `settings` still holds them
+/// there. Copied, they would sit beside the hashes they protect; left behind, the copy's
+/// fingerprints and codes could not be checked. Its server moves them into its key file.
+async fn refuse_secrets(source: &Db) -> anyhow::Result<()> {
+    let held: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM settings WHERE key IN ({})",
+        db::placeholders(1, LEGACY_ROWS.len())
+    ))
+    .bind(LEGACY_ROWS[0])
+    .bind(LEGACY_ROWS[1])
+    .fetch_one(source)
+    .await?;
+    ensure!(
+        held == 0,
+        "the source still holds its HMAC keys in its settings table (it was last run by an \
+         earlier version): start the server on it once, which moves them into its key file, \
+         stop it, then copy, and give the PostgreSQL instances that key file. Nothing was copied."
+    );
+    Ok(())
 }
 
 async fn refuse_non_empty(target: &Db) -> anyhow::Result<()> {

@@ -33,6 +33,8 @@ pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
 
 /// Runs `work` once per (account, key): a retry gets the stored answer. Answers to bad input
 /// and refusals are kept too; a server error or gateway failure frees the key for a retry.
+/// `request` is what makes two requests the same: the route's form, or, for a form holding
+/// card data, a stand-in without it (`payment::card_attempt`). Only its keyed hash is kept.
 pub async fn once<T, F>(
     state: &AppState,
     session: &CurrentSession,

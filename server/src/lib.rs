@@ -102,7 +102,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })?;
     let db = db::connect_sized(&config.database_url(), config.database_pool_size).await?;
     let inline_reads = inline_reads::InlineReads::for_url(&config.database_url()).map(Arc::new);
-    let secrets = Secrets::load(&db).await?;
+    let secrets = Secrets::load(&db, &config.key_source()).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
         let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
         Some(Arc::new(gateway::simulator::SimulatedGateway::new(

@@ -39,6 +39,10 @@ async fn main() -> anyhow::Result<()> {
             report.rows(),
             server::db::redact(to)
         );
+        println!(
+            "The copy holds no keys: start its servers with {}.",
+            config.key_source()
+        );
         return Ok(());
     }
     if let Some(Command::StuckJobs) = &config.command {

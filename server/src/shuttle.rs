@@ -2,14 +2,32 @@
 //! the PostgreSQL database shuttle provisions for the project (`shuttle_shared_db::Postgres`
 //! hands over its connection string), so every instance shuttle runs shares one database.
 //! Shuttle owns the listener.
+//!
+//! The HMAC keys come from shuttle's secrets (`ACCOUNT_CENTER_SECRETS` in `Secrets.toml`):
+//! a deployment's disk does not outlive it, so a key file there would bring new keys, and
+//! with them freed card bindings, on every deployment.
 
+use anyhow::Context;
 use clap::Parser;
 use server::config::Config;
+use shuttle_runtime::SecretStore;
 
 #[shuttle_runtime::main]
-async fn main(#[shuttle_shared_db::Postgres] database_url: String) -> shuttle_axum::ShuttleAxum {
-    let config = Config::try_parse_from(["account-center", "--database-url", &database_url])
-        .map_err(|e| anyhow::anyhow!(e))?;
+async fn main(
+    #[shuttle_shared_db::Postgres] database_url: String,
+    #[shuttle_runtime::Secrets] secrets: SecretStore,
+) -> shuttle_axum::ShuttleAxum {
+    let keys = secrets.get("ACCOUNT_CENTER_SECRETS").context(
+        "set ACCOUNT_CENTER_SECRETS in Secrets.toml to the HMAC keys (README \"Secret keys\")",
+    )?;
+    let config = Config::try_parse_from([
+        "account-center",
+        "--database-url",
+        &database_url,
+        "--secrets",
+        &keys,
+    ])
+    .map_err(|e| anyhow::anyhow!(e))?;
     let state = server::build_state(config).await?;
     server::start_workers(&state);
     Ok(server::router(state).into())

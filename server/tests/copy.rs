@@ -4,13 +4,20 @@
 
 mod common;
 
+use clap::Parser;
 use common::*;
 use serde_json::{Value, json};
+use server::Application;
+use server::config::Config;
+use std::path::Path;
 use std::process::Command;
 
-fn copy(source: &str, target: &str) -> std::process::Output {
+/// Runs the copy as the README says, naming the source install's key file.
+fn copy(source: &str, keys: &Path, target: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_account-center"))
-        .args(["--database-url", source, "copy-to-postgres", "--to", target])
+        .args(["--database-url", source, "--secrets-file"])
+        .arg(keys)
+        .args(["copy-to-postgres", "--to", target])
         .output()
         .expect("the binary runs")
 }
@@ -53,7 +60,10 @@ async fn views(app: &TestApp) -> Vec<Value> {
 async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
     let folder = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", folder.path().join("old.db").display());
-    let mut old = spawn_app_with(&["--database-url", &sqlite]).await;
+    let keys = folder.path().join("secrets.key");
+    let keys_flag = ["--secrets-file", keys.to_str().unwrap()];
+    let mut old =
+        spawn_app_with(&[&["--database-url", sqlite.as_str()][..], &keys_flag].concat()).await;
     let email = old.ready_to_buy("moving").await;
     let seeded = old
         .post(
@@ -71,7 +81,7 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
     );
 
     let target = new_postgres_database().await;
-    let output = copy(&sqlite, &target);
+    let output = copy(&sqlite, &keys, &target);
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -80,6 +90,7 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
     );
     assert!(printed.contains("counts and sums agree"), "{printed}");
     assert!(printed.contains("ledger_entries"), "{printed}");
+    assert!(printed.contains(keys.to_str().unwrap()), "{printed}");
 
     // Every table holds as many rows on both sides, counted here independently.
     let source_db = server::db::open(&sqlite).await.unwrap();
@@ -104,15 +115,46 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
         assert_eq!(from, to, "{table}");
     }
 
+    // The copy carries no key: a server on it needs the install's key file, and refuses to
+    // start with new keys (issue 18, defect 13).
+    let held: Vec<String> = sqlx::query_scalar("SELECT value FROM settings")
+        .fetch_all(&target_db)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&keys).unwrap();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (_, key) = line.split_once('=').unwrap();
+        assert!(!held.iter().any(|v| v.contains(key)), "a key in {held:?}");
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = Application::build(
+        Config::try_parse_from([
+            "account-center",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &target,
+            "--data-dir",
+            elsewhere.path().to_str().unwrap(),
+        ])
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "a server with new keys starts on the copy"
+    );
+
     // A server on the copy shows the account as the old one did: same password, same money.
-    let mut new = spawn_app_with(&["--database-url", &target]).await;
+    let mut new =
+        spawn_app_with(&[&["--database-url", target.as_str()][..], &keys_flag].concat()).await;
     new.sign_in_again(&email).await;
     for (i, (after, before)) in views(&new).await.iter().zip(&before).enumerate() {
         assert_eq!(after, before, "view {i} differs on the copy");
     }
 
     // The target now holds rows: a second copy is refused and adds nothing.
-    let again = copy(&sqlite, &target);
+    let again = copy(&sqlite, &keys, &target);
     assert!(!again.status.success());
     let said = String::from_utf8_lossy(&again.stderr);
     assert!(said.contains("not empty"), "{said}");
@@ -121,4 +163,32 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
         .await
         .unwrap();
     assert_eq!(accounts, 1);
+}
+
+/// An install last run by a version that kept its HMAC keys in `settings` is refused: copied,
+/// the keys would sit beside the hashes they protect. Fails on the old code, which copied them.
+#[tokio::test]
+async fn a_source_still_holding_its_keys_is_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", folder.path().join("old.db").display());
+    let old = spawn_app_with(&["--database-url", &sqlite]).await;
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('fingerprint_key', $1)")
+        .bind("ab".repeat(32))
+        .execute(&old.state.db)
+        .await
+        .unwrap();
+
+    let target = new_postgres_database().await;
+    let output = copy(&sqlite, &folder.path().join("secrets.key"), &target);
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("still holds its HMAC keys"), "{said}");
+    let target_db = server::db::open(&target).await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&target_db)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "nothing was copied");
 }

@@ -217,7 +217,17 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
     drop(setup);
     let mut buyers = Vec::new();
     {
-        let mut app = spawn_app_with(&["--database-url", &url, "--cool-down-days", "1"]).await;
+        // An instance of its own, with the others' keys: the database refuses any other.
+        let keys = data.path().join("secrets.key");
+        let mut app = spawn_app_with(&[
+            "--database-url",
+            &url,
+            "--secrets-file",
+            keys.to_str().unwrap(),
+            "--cool-down-days",
+            "1",
+        ])
+        .await;
         for i in 0..REFUNDS {
             if i > 0 {
                 app = app.another_client();

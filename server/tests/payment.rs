@@ -349,6 +349,69 @@ async fn a_retry_with_the_same_key_gets_the_first_answer() {
     assert_eq!(theirs.status(), StatusCode::CREATED);
 }
 
+/// Issue 18, defect 13: a key remembers its card by the card's fingerprint and without its
+/// CVV, so a retry of the same card matches however the number was spaced, and another card
+/// does not. Fails on the old code, which hashed the form as typed, CVV included, and refused
+/// these retries as other requests.
+#[tokio::test]
+async fn a_key_knows_its_card_by_fingerprint_and_not_by_its_cvv() {
+    let mut app = spawn_app().await;
+    ready(&mut app, "attempt").await;
+    let first = app
+        .post_once(
+            "/api/payment-methods/cards",
+            "key-card",
+            &card_form(VISA, "123"),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    for (number, cvv) in [("4111111111111111", "123"), (VISA, "456")] {
+        let retry = app
+            .post_once(
+                "/api/payment-methods/cards",
+                "key-card",
+                &card_form(number, cvv),
+            )
+            .await;
+        assert_eq!(retry.status(), StatusCode::CREATED, "{number} {cvv}");
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    }
+    let other = app
+        .post_once(
+            "/api/payment-methods/cards",
+            "key-card",
+            &card_form(MASTERCARD, "123"),
+        )
+        .await;
+    assert_eq!(
+        error_of(other).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused".to_owned(),
+            None
+        )
+    );
+    assert_eq!(app.count("payment_methods").await, 1);
+    // What the key keeps: the hash of the card's stand-in, the same whatever the CVV.
+    let kept: String =
+        sqlx::query_scalar("SELECT request_hash FROM idempotency_keys WHERE idem_key = 'key-card'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    let attempt = server::domain::payment::card_attempt(
+        &app.state.secrets,
+        &serde_json::from_value(card_form(VISA, "000")).unwrap(),
+    );
+    assert_eq!(
+        kept,
+        app.state
+            .secrets
+            .request_hash(&serde_json::to_vec(&attempt).unwrap())
+    );
+}
+
 #[tokio::test]
 async fn a_gateway_failure_frees_the_key_for_a_real_retry() {
     let mut app = spawn_app().await;
@@ -778,9 +841,10 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    let body = serde_json::to_vec(
-        &serde_json::from_value::<shared::payment::CardForm>(form.clone()).unwrap(),
-    )
+    let body = serde_json::to_vec(&server::domain::payment::card_attempt(
+        &app.state.secrets,
+        &serde_json::from_value(form.clone()).unwrap(),
+    ))
     .unwrap();
     sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES ($1, 'died', $2, $3)")
         .bind(&account)

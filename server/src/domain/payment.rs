@@ -10,6 +10,7 @@ use crate::domain::verification::{self, Destination};
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
 use crate::gateway::{CardCheck, PaymentGateway};
+use crate::secrets::Secrets;
 use crate::state::AppState;
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
@@ -18,7 +19,7 @@ use shared::api::{
 };
 use shared::country::Country;
 use shared::money::{Currency, Money};
-use shared::payment::{Card, CardBrand};
+use shared::payment::{Card, CardBrand, CardForm, CardNumber};
 use std::sync::Arc;
 
 /// The one-time credit the first verified payment method brings.
@@ -270,6 +271,29 @@ async fn added(state: &AppState, id: &str, credit: Option<Money>) -> Result<Meth
     })
 }
 
+/// The permanent identity of a card number: one card is bound to one account at a time.
+pub fn card_fingerprint(secrets: &Secrets, number: &CardNumber) -> String {
+    secrets.fingerprint("card", number.expose())
+}
+
+/// A card form as its Idempotency-Key remembers it (SPEC §9): the number replaced by its
+/// fingerprint, the CVV left out. A retry of the same card matches, however its number was
+/// spaced and whatever CVV it carries; another card does not. Nothing stored for the key can
+/// then be tested against a guessed number or CVV, even by someone who holds the keys.
+pub fn card_attempt(secrets: &Secrets, form: &CardForm) -> CardForm {
+    let number = match CardNumber::parse(&form.number) {
+        Ok(number) => card_fingerprint(secrets, &number),
+        // Refused before any gateway sees it, and that answer is kept for the key; the number
+        // as typed is not.
+        Err(_) => secrets.fingerprint("card as typed", &form.number),
+    };
+    CardForm {
+        number,
+        cvv: String::new(),
+        ..form.clone()
+    }
+}
+
 /// Verifies a card with a pre-authorization hold, releases it, and binds the card. The full
 /// number and the CVV go to the gateway only; the database gets a keyed fingerprint and the
 /// last four digits.
@@ -291,7 +315,7 @@ pub async fn add_card(
     if !card_type.accepted() {
         return Err(ApiError::CardTypeNotAccepted(card_type.name()));
     }
-    let fingerprint = state.secrets.fingerprint("card", card.number.expose());
+    let fingerprint = card_fingerprint(&state.secrets, &card.number);
     let Flag(bound) =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = $1)")
             .bind(&fingerprint)
@@ -595,6 +619,57 @@ mod tests {
         assert_eq!(
             verification_hold(country("SG"), utc_ms(2026, 1, 1)),
             Money::from_minor(100, Currency::USD)
+        );
+    }
+
+    fn form(number: &str, cvv: &str) -> CardForm {
+        CardForm {
+            number: number.into(),
+            exp_month: "12".into(),
+            exp_year: "31".into(),
+            cvv: cvv.into(),
+            first_name: "Mei".into(),
+            last_name: "Tan".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Issue 18, defect 13: the key's hash covered the number and the CVV as typed.
+    #[test]
+    fn an_idempotency_key_remembers_a_card_without_its_number_or_cvv() {
+        // Fixed keys: a random fingerprint could hold "8642" by chance.
+        let keys = Secrets::from_text(&format!(
+            "code_hmac_key={} fingerprint_key={}",
+            "11".repeat(32),
+            "22".repeat(32)
+        ))
+        .unwrap();
+        // Valid, spaced, and refused (a typo in a real number is still most of that number).
+        for typed in ["378282246310005", "3782 822463 10005", "3782 822463 10006"] {
+            let attempt = serde_json::to_string(&card_attempt(&keys, &form(typed, "8642")));
+            let attempt = attempt.unwrap();
+            let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+            for secret in [typed, &digits, &digits[digits.len() - 12..], "8642"] {
+                assert!(!attempt.contains(secret), "{secret} in {attempt}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_retry_of_the_same_card_is_the_same_attempt_and_another_card_is_not() {
+        let keys = Secrets::generate();
+        let attempt = |number, cvv| card_attempt(&keys, &form(number, cvv));
+        let first = attempt("4111111111111111", "123");
+        assert_eq!(attempt("4111 1111 1111 1111", "123"), first);
+        assert_eq!(attempt("4111-1111-1111-1111", "999"), first);
+        assert_ne!(attempt("5555555555554444", "123"), first);
+        let mut renamed = form("4111111111111111", "123");
+        renamed.last_name = "Lim".into();
+        assert_ne!(card_attempt(&keys, &renamed), first);
+        // Another install's keys make another fingerprint of the same card.
+        assert_ne!(
+            card_attempt(&Secrets::generate(), &form("4111111111111111", "123")),
+            first
         );
     }
 }

@@ -39,7 +39,8 @@ async fn list(
 }
 
 /// Adds a bank card: checked, verified with a 1.00 hold that is released at once, then bound.
-/// Needs an `Idempotency-Key`; a retry with the same key gets the first answer.
+/// Needs an `Idempotency-Key`; a retry with the same key and card gets the first answer. The
+/// key remembers the card, not its CVV: a corrected CVV is a new attempt, with a new key.
 #[utoipa::path(post, path = "/api/payment-methods/cards", tag = "payment", request_body = CardForm,
     params(
         ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
@@ -63,7 +64,8 @@ async fn add_card(
 ) -> Result<Response, ApiError> {
     session.require_recent_sign_in(state.clock.now_ms())?;
     let today = state.clock.now();
-    idempotency::once(&state, &session, &headers, &form, async {
+    let attempt = payment::card_attempt(&state.secrets, &form);
+    idempotency::once(&state, &session, &headers, &attempt, async {
         let card = form.parse((today.year(), today.month()))?;
         let added = payment::add_card(&state, &session.account_id, card).await?;
         Ok((StatusCode::CREATED, added))

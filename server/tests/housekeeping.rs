@@ -95,3 +95,56 @@ async fn expired_rows_go_and_rows_in_use_stay() {
         "the next pass is due an hour after this one ran"
     );
 }
+
+/// `(outbox, verification_codes, jobs done, jobs pending)` row counts, the housekeeping pass's
+/// own row left out.
+async fn delivered_and_finished(app: &TestApp) -> [i64; 4] {
+    let jobs = |status: &'static str| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE status = $1 AND kind <> $2")
+            .bind(status)
+            .bind(housekeeping::KIND)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+    };
+    [
+        count(app, "outbox").await,
+        count(app, "verification_codes").await,
+        jobs("done").await,
+        jobs("pending").await,
+    ]
+}
+
+/// Messages, codes and finished jobs go a day on (SPEC §6.4: a closed account's codes, notices
+/// and jobs must not stay), pending jobs never.
+#[tokio::test]
+async fn messages_codes_and_finished_jobs_go_a_day_on_and_pending_jobs_stay() {
+    let mut app = spawn_app().await;
+    // Codes and their messages (sign-up, phone), a card's hold released by a job, a
+    // subscription whose expiry is a pending job.
+    app.ready_to_buy("day-old").await;
+    app.buy("ecs", 1, "default_method").await;
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.run_jobs().await;
+    let [messages, codes, done, pending] = delivered_and_finished(&app).await;
+    assert!(messages > 0 && codes > 0 && done > 0 && pending > 0);
+
+    // Not quite a day on, all stay; then a newcomer's code and message, which the next pass
+    // keeps while it sweeps the day-old rows.
+    app.advance(23 * HOUR);
+    app.run_jobs().await;
+    assert_eq!(
+        delivered_and_finished(&app).await,
+        [messages, codes, done, pending]
+    );
+    app.another_client().signed_up_email("newcomer").await;
+    app.advance(2 * HOUR);
+    app.run_jobs().await;
+    let [messages, codes, done, still_pending] = delivered_and_finished(&app).await;
+    assert_eq!(
+        (messages, codes, done),
+        (1, 1, 0),
+        "only the newcomer's code and its message"
+    );
+    assert_eq!(still_pending, pending, "pending jobs are never swept");
+}

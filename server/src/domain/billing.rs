@@ -39,10 +39,6 @@ async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
     .ok_or(ApiError::Unauthenticated)
 }
 
-fn subject(account_id: &str) -> String {
-    format!("account:{account_id}:contact")
-}
-
 #[derive(sqlx::FromRow)]
 struct Row {
     account_type: String,
@@ -161,7 +157,7 @@ pub async fn send_contact_code(
         &mut tx,
         &state.secrets,
         now,
-        &subject(account_id),
+        &verification::Purpose::Contact.subject(account_id),
         &to,
         client,
     )
@@ -184,8 +180,14 @@ pub async fn verify_contact(
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let (mut tx, proven) =
-        verification::check(tx, &state.secrets, now, &subject(account_id), code).await?;
+    let (mut tx, proven) = verification::check(
+        tx,
+        &state.secrets,
+        now,
+        &verification::Purpose::Contact.subject(account_id),
+        code,
+    )
+    .await?;
     match proven.channel {
         Channel::Email => {
             sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND email = $3")

@@ -321,10 +321,6 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
     })
 }
 
-fn identity_subject(account_id: &str) -> String {
-    format!("account:{account_id}:closure")
-}
-
 /// Sends the identity code to the account's verified mobile number (SMS).
 pub async fn send_identity_code(
     state: &AppState,
@@ -353,7 +349,7 @@ pub async fn send_identity_code(
         &mut tx,
         &state.secrets,
         now,
-        &identity_subject(&session.account_id),
+        &verification::Purpose::Closure.subject(&session.account_id),
         &to,
         client,
     )
@@ -388,7 +384,7 @@ pub async fn verify_identity(
         tx,
         &state.secrets,
         now,
-        &identity_subject(&session.account_id),
+        &verification::Purpose::Closure.subject(&session.account_id),
         code,
     )
     .await?;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod billing;
 pub mod closure;
+pub mod deletion;
 pub mod demo;
 pub mod intent;
 pub mod ledger;

@@ -448,10 +448,6 @@ pub async fn complete_paypal(
     added(state, &id, credit).await
 }
 
-fn paytm_subject(account_id: &str) -> String {
-    format!("account:{account_id}:paytm")
-}
-
 pub async fn send_paytm_code(
     state: &AppState,
     account_id: &str,
@@ -471,7 +467,7 @@ pub async fn send_paytm_code(
         &mut tx,
         &state.secrets,
         now,
-        &paytm_subject(account_id),
+        &verification::Purpose::Paytm.subject(account_id),
         &to,
         client,
     )
@@ -496,8 +492,14 @@ pub async fn add_paytm(
     let allowed = Allowed::check(state, account_id, PaymentMethodKind::Paytm).await?;
     let now = state.clock.now_ms();
     let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let (mut tx, proven) =
-        verification::check(tx, &state.secrets, now, &paytm_subject(account_id), code).await?;
+    let (mut tx, proven) = verification::check(
+        tx,
+        &state.secrets,
+        now,
+        &verification::Purpose::Paytm.subject(account_id),
+        code,
+    )
+    .await?;
     if proven.address != phone.as_str() {
         // The code went to another number than the one being added: that one is unproven.
         return Err(ApiError::NoCodeSent);

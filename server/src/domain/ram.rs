@@ -4,7 +4,7 @@
 use crate::auth::{self, NewSession};
 use crate::clock::rfc3339;
 use crate::db;
-use crate::domain::session::begin_attempt;
+use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
 use crate::state::AppState;
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
@@ -102,7 +102,7 @@ pub async fn sign_in(
 ) -> Result<(String, String, NewSession), ApiError> {
     let alias = form.account_alias.as_str();
     let username = form.username;
-    let throttle_key = format!("ram:{alias}/{username}");
+    let throttle_key = ram_sign_in_key(alias, &username);
     let attempt = begin_attempt(state, &throttle_key, client).await?;
     let found: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id

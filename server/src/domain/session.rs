@@ -26,6 +26,30 @@ fn wait_after(failures: i64, free: i64) -> Option<i64> {
 const EMAIL_SCOPE: &str = "signin_failed_email";
 const CLIENT_SCOPE: &str = "signin_failed_client";
 
+/// The throttle's key for a RAM user's sign-in: the alias and user name as typed, so the user
+/// may not exist.
+pub fn ram_sign_in_key(alias: &str, username: &str) -> String {
+    format!("ram:{alias}/{username}")
+}
+
+/// The throttle's key for a RAM user's re-authentication: the account's email and the user.
+fn ram_reauth_key(email: &str, username: &str) -> String {
+    format!("{email}/{username}")
+}
+
+/// Every throttle key that names an account (its email, its UID), for deleting it: the owner's
+/// key, and each of `ram_users`' sign-in and re-authentication keys. Keys typed for RAM users
+/// the account does not have (any more) are not among them; they go with the housekeeping
+/// sweep of events past every window, a day on.
+pub fn throttle_keys(email: &str, uid: &str, ram_users: &[&str]) -> Vec<String> {
+    let mut keys = vec![email.to_owned()];
+    for username in ram_users {
+        keys.push(ram_sign_in_key(uid, username));
+        keys.push(ram_reauth_key(email, username));
+    }
+    keys
+}
+
 /// One password check, counted against the throttle before it starts (SPEC §1: attempts sent
 /// at the same moment count too). Until its outcome is known it counts as a failure, so of a
 /// burst for one email only the first five reach the hasher. A wrong password leaves it
@@ -175,16 +199,21 @@ pub async fn reauthenticate(
 ) -> Result<(), ApiError> {
     // A RAM user proves its own password; the throttle is keyed by the account email either way.
     let (email, stored): (String, String) = match &session.ram_user {
-        None => sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
+        None => {
+            sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
+                .bind(&session.account_id)
+                .fetch_one(&state.db)
+                .await?
+        }
+        Some(user) => {
+            let (email, username, stored): (String, String, String) = sqlx::query_as(
+                "SELECT a.email, r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
+            )
+            .bind(&user.id)
             .fetch_one(&state.db)
-            .await?,
-        Some(user) => sqlx::query_as(
-            "SELECT a.email || '/' || r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
-        )
-        .bind(&user.id)
-        .fetch_one(&state.db)
-        .await?,
+            .await?;
+            (ram_reauth_key(&email, &username), stored)
+        }
     };
     let attempt = begin_attempt(state, &email, client).await?;
     if !attempt.check(state, password, Some(stored)).await? {

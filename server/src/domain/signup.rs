@@ -101,7 +101,8 @@ async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Pending, ApiError> {
     Ok(pending)
 }
 
-fn subject(id: &str) -> String {
+/// The subject of a sign-up's codes.
+pub fn subject(id: &str) -> String {
     format!("signup:{id}")
 }
 

@@ -16,6 +16,32 @@ pub const MAX_PER_ADDRESS_PER_HOUR: i64 = 5;
 pub const MAX_PER_CLIENT_PER_HOUR: i64 = 20;
 const HOUR_MS: i64 = 3_600_000;
 
+/// What a signed-in account proves with a code. Its codes' subject is `account:<id>:<purpose>`;
+/// a sign-up's is `signup:<sign-up id>` ([`crate::domain::signup`]). Deleting an account deletes
+/// the codes of every purpose by exact subject, which any collation compares alike.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    /// The channel the sign-up did not verify, given with the billing address.
+    Contact,
+    /// Identity before closing the account.
+    Closure,
+    /// A Paytm wallet's number.
+    Paytm,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 3] = [Purpose::Contact, Purpose::Closure, Purpose::Paytm];
+
+    pub fn subject(self, account_id: &str) -> String {
+        let purpose = match self {
+            Purpose::Contact => "contact",
+            Purpose::Closure => "closure",
+            Purpose::Paytm => "paytm",
+        };
+        format!("account:{account_id}:{purpose}")
+    }
+}
+
 /// Where a new code goes.
 pub struct Destination<'a> {
     pub channel: Channel,

@@ -4,8 +4,9 @@
 //! transaction, so a crash or a second instance never decides twice.
 
 use super::{Job, Outcome, finish, retry_later};
-use crate::db::{self, Backend, HeldTx, JsonList};
+use crate::db::{self, Backend, HeldTx};
 use crate::domain::closure::{check, notify_both, sms_text};
+use crate::domain::deletion;
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
 use crate::state::AppState;
@@ -165,8 +166,7 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
 
     if !closing.is_empty() {
         let accounts: Vec<&str> = closing.iter().map(|c| c.1.as_str()).collect();
-        let emails: Vec<&str> = closing.iter().map(|c| c.2.as_str()).collect();
-        delete_accounts(tx, backend, &accounts, &emails).await?;
+        deletion::delete_accounts(tx, &accounts).await?;
         let sms = sms_text(CLOSED_SUBJECT, CLOSED_BODY);
         let mut messages = Vec::with_capacity(closing.len() * 2);
         for (_, account_id, email, phone) in &closing {
@@ -345,7 +345,7 @@ async fn decide_in(tx: &mut HeldTx<'_>, job: &Job, now: i64) -> Result<(), ApiEr
     .fetch_all(&mut **tx)
     .await?;
     if overdue.is_empty() {
-        delete_account(tx, &account_id, &email).await?;
+        deletion::delete_accounts(tx, &[&account_id]).await?;
         notify_both(
             tx,
             now,
@@ -388,95 +388,5 @@ async fn decide_in(tx: &mut HeldTx<'_>, job: &Job, now: i64) -> Result<(), ApiEr
         tracing::info!(account = %account_id, "account closure failed: overdue payments");
     }
     finish(tx, job, Outcome::Done, now).await?;
-    Ok(())
-}
-
-/// [`delete_account`] for many accounts at once.
-async fn delete_accounts(
-    tx: &mut HeldTx<'_>,
-    backend: Backend,
-    accounts: &[&str],
-    emails: &[&str],
-) -> Result<(), ApiError> {
-    let accounts = db::json_texts(accounts.iter().copied());
-    let emails = db::json_texts(emails.iter().copied());
-    let by_list = db::in_json(backend, 1);
-    for (sql, list) in [
-        (
-            "DELETE FROM idempotency_keys WHERE account_id IN",
-            &accounts,
-        ),
-        ("DELETE FROM outbox WHERE account_id IN", &accounts),
-        ("DELETE FROM signups WHERE email IN", &emails),
-        ("DELETE FROM rate_events WHERE subject IN", &emails),
-        ("DELETE FROM verification_codes WHERE address IN", &emails),
-    ] {
-        sqlx::query(&format!("{sql} {by_list}"))
-            .bind(list)
-            .execute(&mut **tx)
-            .await?;
-    }
-    // As in `delete_account`: each account's range of the subject index. The codes are found
-    // first, then deleted by key: PostgreSQL planned the delete with the join inside as a scan
-    // of the whole table.
-    let codes: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT v.id FROM {} CROSS JOIN verification_codes v
-         WHERE v.subject >= 'account:' || a.value || ':' AND v.subject < 'account:' || a.value || ';'",
-        db::json_table(backend, 1, "a", JsonList::Texts)
-    ))
-    .bind(&accounts)
-    .fetch_all(&mut **tx)
-    .await?;
-    sqlx::query(&format!(
-        "DELETE FROM verification_codes WHERE id IN {by_list}"
-    ))
-    .bind(db::json_texts(codes.iter().map(String::as_str)))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(&format!("DELETE FROM accounts WHERE id IN {by_list}"))
-        .bind(&accounts)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Deletes every row of the account. Most go by cascade from `accounts`; these tables hold the
-/// account by key or address without a foreign key.
-async fn delete_account(
-    tx: &mut HeldTx<'_>,
-    account_id: &str,
-    email: &str,
-) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    // The account's codes have subjects `account:<id>:<purpose>`: a range of the subject index
-    // (`;` follows `:`), where `LIKE 'account:<id>:%'` scanned the whole table for each account
-    // (SQLite's LIKE uses an index only under a NOCASE collation or case_sensitive_like).
-    sqlx::query(
-        "DELETE FROM verification_codes WHERE (subject >= $1 AND subject < $2) OR address = $3",
-    )
-    .bind(format!("account:{account_id}:"))
-    .bind(format!("account:{account_id};"))
-    .bind(email)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM signups WHERE email = $1")
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM rate_events WHERE subject = $1")
-        .bind(email)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM outbox WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }

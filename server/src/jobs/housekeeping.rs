@@ -16,7 +16,7 @@ pub const EVERY_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
 /// What a pass deletes at `now`: `(table, condition on $1, $1)`.
-fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 5] {
+fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 8] {
     [
         // Past the day their answer is kept for: a retry after that runs again anyway.
         (
@@ -38,6 +38,16 @@ fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 5] {
         ),
         // Completed, or abandoned (whoever cancels on PayPal's page never brings the token back).
         ("paypal_approvals", "expires_at < $1", now),
+        // Messages a day old, whatever their status: an email is sent or has failed its last
+        // try within hours, and one still pending has no way to go (SMS, or email without an
+        // SMTP URL: the dev inbox) and the codes in it expired long ago. After a closure the
+        // notice to the freed address is the last row to name it (SPEC §6.4).
+        ("outbox", "created_at < $1", now - DAY_MS),
+        // Codes a day past their expiry, spent or not: the per-address limit counts the last
+        // hour, and a day on a code is "not found" rather than "expired".
+        ("verification_codes", "expires_at < $1", now - DAY_MS),
+        // Finished jobs a day on. A pending or running one is never swept: no job is abandoned.
+        ("jobs", "status = 'done' AND done_at < $1", now - DAY_MS),
     ]
 }
 

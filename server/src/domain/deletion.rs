@@ -1,0 +1,148 @@
+//! Deleting closed accounts for good (SPEC §6.4): afterwards no row names an account, its
+//! email, its phone or its UID, except the one-way identity hashes that stop a second free
+//! credit (`free_credit_identities`). Most of an account's rows go by cascade from `accounts`;
+//! those below hold it by address, by a subject built from it, or by the id of one of its
+//! rows, without a foreign key, and go first.
+//!
+//! One function for one account or a batch of thousands (the closure decisions' batch): each
+//! statement takes its list as one JSON parameter and reads an index by exact values. No
+//! `LIKE`, which scans the table, and no ranges of text, which PostgreSQL compares by the
+//! database's collation (one that ignores punctuation puts `account:<id>;` before
+//! `account:<id>:closure`). What names an account without being found this way (a throttle key
+//! typed for a RAM user it never had, the closure's own notice to the freed address, the
+//! finished decision's job) is gone
+//! with housekeeping a day later ([`crate::jobs::housekeeping`]).
+
+use crate::db::{self, Backend, HeldTx};
+use crate::domain::verification::Purpose;
+use crate::domain::{intent, session, signup};
+use crate::error::ApiError;
+use crate::jobs::{closure, expiry, refund, usage};
+use std::collections::{BTreeSet, HashMap};
+
+/// Each kind of job whose subject is the id of an account's row, and that row's table.
+const JOBS_BY_SUBJECT: [(&str, &str); 6] = [
+    (expiry::KIND, "instances"),
+    (usage::KIND, "instances"),
+    (refund::KIND, "refunds"),
+    (intent::KIND, "gateway_intents"),
+    (closure::CHECK_KIND, "closure_checks"),
+    (closure::DECIDE_KIND, "closures"),
+];
+
+/// Deletes every row of `accounts`, and every row that names one of them.
+pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(), ApiError> {
+    let backend = Backend::of(tx);
+    let ids = db::json_texts(accounts.iter().copied());
+    let owners: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT id, COALESCE(uid, id), email, phone FROM accounts WHERE id IN {}",
+        db::in_json(backend, 1)
+    ))
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let emails = db::json_texts(owners.iter().map(|o| o.2.as_str()));
+
+    // Codes: the accounts' own, and those of every sign-up with their emails (by email or by
+    // phone, to whatever number was typed), found by subject.
+    let signups = strings(tx, "SELECT id FROM signups WHERE email IN", &emails).await?;
+    let mut subjects: Vec<String> = signups.iter().map(|id| signup::subject(id)).collect();
+    for (id, ..) in &owners {
+        subjects.extend(Purpose::ALL.map(|purpose| purpose.subject(id)));
+    }
+    let subjects = db::json_texts(subjects.iter().map(String::as_str));
+    // Every address those codes went to, besides the accounts' email and phone: a message with
+    // no account (a sign-up's code, an earlier closure's notice) is found by its address.
+    let mut addresses: BTreeSet<String> = strings(
+        tx,
+        "SELECT DISTINCT address FROM verification_codes WHERE subject IN",
+        &subjects,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    for (_, _, email, phone) in &owners {
+        addresses.insert(email.clone());
+        addresses.extend(phone.clone());
+    }
+    let addresses = db::json_texts(addresses.iter().map(String::as_str));
+
+    let mut ram_users: HashMap<String, Vec<String>> = HashMap::new();
+    let users: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT account_id, username FROM ram_users WHERE account_id IN {}",
+        db::in_json(backend, 1)
+    ))
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (account_id, username) in users {
+        ram_users.entry(account_id).or_default().push(username);
+    }
+    let mut throttle_keys = Vec::new();
+    for (id, uid, email, _) in &owners {
+        let users: Vec<&str> = ram_users
+            .get(id)
+            .map_or_else(Vec::new, |u| u.iter().map(String::as_str).collect());
+        throttle_keys.extend(session::throttle_keys(email, uid, &users));
+    }
+    let throttle_keys = db::json_texts(throttle_keys.iter().map(String::as_str));
+
+    let mut job_subjects: HashMap<&str, String> = HashMap::new();
+    for (_, table) in JOBS_BY_SUBJECT {
+        if !job_subjects.contains_key(table) {
+            let sql = format!("SELECT id FROM {table} WHERE account_id IN");
+            let rows = strings(tx, &sql, &ids).await?;
+            job_subjects.insert(table, db::json_texts(rows.iter().map(String::as_str)));
+        }
+    }
+    for (kind, table) in JOBS_BY_SUBJECT {
+        // A job under way is left to finish: the decision deleting the account is one, and
+        // ends `done` in this transaction, which is how the scheduler knows it ran once. Done
+        // jobs go with housekeeping a day later.
+        sqlx::query(&format!(
+            "DELETE FROM jobs WHERE kind = $2 AND status <> 'running' AND subject IN {}",
+            db::in_json(backend, 1)
+        ))
+        .bind(&job_subjects[table])
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
+    }
+
+    for (sql, list) in [
+        ("DELETE FROM verification_codes WHERE subject IN", &subjects),
+        (
+            "DELETE FROM verification_codes WHERE address IN",
+            &addresses,
+        ),
+        ("DELETE FROM outbox WHERE account_id IN", &ids),
+        (
+            "DELETE FROM outbox WHERE account_id IS NULL AND recipient IN",
+            &addresses,
+        ),
+        (
+            "DELETE FROM signups WHERE id IN",
+            &db::json_texts(signups.iter().map(String::as_str)),
+        ),
+        ("DELETE FROM rate_events WHERE subject IN", &throttle_keys),
+        ("DELETE FROM idempotency_keys WHERE account_id IN", &ids),
+        ("DELETE FROM accounts WHERE id IN", &ids),
+    ] {
+        sqlx::query(&format!("{sql} {}", db::in_json(backend, 1)))
+            .bind(list)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The strings `sql` (ending in `IN`) selects for the JSON list `list`.
+async fn strings(tx: &mut HeldTx<'_>, sql: &str, list: &str) -> Result<Vec<String>, ApiError> {
+    let backend = Backend::of(tx);
+    Ok(
+        sqlx::query_scalar(&format!("{sql} {}", db::in_json(backend, 1)))
+            .bind(list)
+            .fetch_all(&mut **tx)
+            .await?,
+    )
+}

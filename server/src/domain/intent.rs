@@ -94,25 +94,16 @@ pub async fn charge(
     purpose: &str,
 ) -> Result<Charged, ApiError> {
     let gateway = gateway(state)?;
-    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
-    let now = state.clock.now_ms();
-    let mut tx = account::begin_write(&state.db, account_id, writer).await?;
-    sqlx::query(
-        "INSERT INTO gateway_intents (id, account_id, operation, purpose, payment_method_id, method_token, amount_minor, currency, status, created_at, updated_at)
-         VALUES ($1, $2, 'charge', $3, $4, $5, $6, $7, 'pending', $8, $8)",
+    let intent_id = record(
+        state,
+        account_id,
+        writer,
+        "charge",
+        purpose,
+        Some(&method),
+        amount,
     )
-    .bind(&intent_id)
-    .bind(account_id)
-    .bind(purpose)
-    .bind(method.id)
-    .bind(method.token)
-    .bind(minor(amount)?)
-    .bind(amount.currency.code())
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
-    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
-    tx.commit().await?;
 
     match within(state, gateway.charge(method.token, amount, &intent_id)).await {
         Ok(charge) => Ok(Charged {
@@ -121,11 +112,7 @@ pub async fn charge(
             amount,
         }),
         Err(e) if e.is_refusal() => {
-            let now = state.clock.now_ms();
-            let mut tx = db::begin_write(&state.db).await?;
-            set_status(&mut tx, &intent_id, "pending", "failed", None, now).await?;
-            jobs::done(&mut tx, KIND, &intent_id, now).await?;
-            tx.commit().await?;
+            fail(state, &intent_id).await?;
             Err(refusal(e))
         }
         Err(e) => {
@@ -201,53 +188,42 @@ pub async fn hold(
     amount: Money,
 ) -> Result<Authorization, ApiError> {
     let gateway = gateway(state)?;
-    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
-    let now = state.clock.now_ms();
-    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    sqlx::query(
-        "INSERT INTO gateway_intents (id, account_id, operation, purpose, amount_minor, currency, status, created_at, updated_at)
-         VALUES ($1, $2, 'hold', 'card_verification', $3, $4, 'pending', $5, $5)",
+    let purpose = "card_verification";
+    let intent_id = record(
+        state,
+        account_id,
+        Writer::Member,
+        "hold",
+        purpose,
+        None,
+        amount,
     )
-    .bind(&intent_id)
-    .bind(account_id)
-    .bind(minor(amount)?)
-    .bind(amount.currency.code())
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
-    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
-    tx.commit().await?;
 
-    let authorized = within(state, gateway.authorize(card, amount)).await;
-    let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    let authorization = match authorized {
+    let authorization = match within(state, gateway.authorize(card, amount)).await {
         Ok(authorization) => authorization,
         Err(e) => {
             // Refused, or unknown: without the card's number and CVV nobody can ask again, and
             // an issuer drops a hold nobody released within days by itself.
-            set_status(&mut tx, &intent_id, "pending", "failed", None, now).await?;
-            jobs::done(&mut tx, KIND, &intent_id, now).await?;
-            tx.commit().await?;
+            fail(state, &intent_id).await?;
             return Err(refusal(e));
         }
     };
-    set_status(
-        &mut tx,
-        &intent_id,
-        "pending",
-        "reversing",
-        Some(&authorization.reference),
-        now,
-    )
-    .await?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let reference = Some(authorization.reference.as_str());
+    if !set_status(&mut tx, &intent_id, "pending", "reversing", reference, now).await? {
+        return Err(
+            anyhow::anyhow!("hold intent {intent_id} moved while its hold was placed").into(),
+        );
+    }
     let entry = Entry {
         account_id,
         kind: "preauth_hold",
         bucket: Bucket::Hold,
         amount,
         payment_method_id: None,
-        reference: Some(&authorization.reference),
+        reference,
         memo: "Card verification: pre-authorization hold",
     };
     ledger::record(&mut tx, now, entry).await?;
@@ -257,6 +233,50 @@ pub async fn hold(
         tracing::warn!(intent = %intent_id, error = %e, "verification hold not released yet; its job will retry");
     }
     Ok(authorization)
+}
+
+/// Writes a new `pending` intent, through the account's write gate, with the job that settles
+/// it should its caller never come back; returns its id, the idempotency key of its call.
+async fn record(
+    state: &AppState,
+    account_id: &str,
+    writer: Writer,
+    operation: &str,
+    purpose: &str,
+    method: Option<&Method<'_>>,
+    amount: Money,
+) -> Result<String, ApiError> {
+    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
+    let now = state.clock.now_ms();
+    let mut tx = account::begin_write(&state.db, account_id, writer).await?;
+    sqlx::query(
+        "INSERT INTO gateway_intents (id, account_id, operation, purpose, payment_method_id, method_token, amount_minor, currency, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+    )
+    .bind(&intent_id)
+    .bind(account_id)
+    .bind(operation)
+    .bind(purpose)
+    .bind(method.map(|m| m.id))
+    .bind(method.map(|m| m.token))
+    .bind(minor(amount)?)
+    .bind(amount.currency.code())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
+    tx.commit().await?;
+    Ok(intent_id)
+}
+
+/// Records that the gateway refused a pending intent: nothing moved, nothing to settle.
+async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    set_status(&mut tx, intent_id, "pending", "failed", None, now).await?;
+    jobs::done(&mut tx, KIND, intent_id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

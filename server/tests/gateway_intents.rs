@@ -4,13 +4,11 @@
 
 mod common;
 
+use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::gateway::{
-    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
-    simulator,
-};
+use server::gateway::simulator;
 use shared::money::{Currency, Money};
 
 fn order(pay_with: &str) -> Value {
@@ -200,56 +198,6 @@ async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
     assert_eq!(intent_statuses(&app).await, ["captured", "reversed"]);
 }
 
-/// The simulated gateway, whose releases of holds fail until the outage ends.
-struct ReleaseOutage {
-    gateway: std::sync::Arc<dyn PaymentGateway>,
-    down: std::sync::atomic::AtomicBool,
-}
-
-impl PaymentGateway for ReleaseOutage {
-    fn authorize<'a>(
-        &'a self,
-        card: CardCheck<'a>,
-        amount: Money,
-    ) -> GatewayFuture<'a, Authorization> {
-        self.gateway.authorize(card, amount)
-    }
-
-    fn release<'a>(&'a self, reference: &'a str, key: &'a str) -> GatewayFuture<'a, ()> {
-        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
-            Box::pin(async { Err(GatewayError::Network("releases are down".into())) })
-        } else {
-            self.gateway.release(reference, key)
-        }
-    }
-
-    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {
-        self.gateway.paypal_payer(token)
-    }
-
-    fn paypal_approval_url(&self, token: &str) -> String {
-        self.gateway.paypal_approval_url(token)
-    }
-
-    fn charge<'a>(
-        &'a self,
-        token: &'a str,
-        amount: Money,
-        key: &'a str,
-    ) -> GatewayFuture<'a, Charge> {
-        self.gateway.charge(token, amount, key)
-    }
-
-    fn refund<'a>(
-        &'a self,
-        reference: &'a str,
-        amount: Money,
-        key: &'a str,
-    ) -> GatewayFuture<'a, ()> {
-        self.gateway.refund(reference, amount, key)
-    }
-}
-
 /// Issue 18, defect 8. Fails on the code before holds were intents: a release that failed was
 /// only logged, never tried again, and the ledger showed the hold open for good.
 #[tokio::test]
@@ -261,12 +209,7 @@ async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    let outage = std::sync::Arc::new(ReleaseOutage {
-        gateway: app.state.gateway.clone().unwrap(),
-        down: true.into(),
-    });
-    let mut state = app.state.clone();
-    state.gateway = Some(outage.clone());
+    let (state, outage) = Outage::of(&app.state, Down::Releases);
     let form: shared::payment::CardForm =
         serde_json::from_value(card_form(&unique_visa(), "123")).unwrap();
     let card = form.parse((2026, 1)).unwrap();
@@ -298,9 +241,7 @@ async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
     // Still down: the job fails and keeps the hold to release.
     server::jobs::run_due(&state).await.unwrap();
     assert_eq!(hold_status().await, "reversing");
-    outage
-        .down
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+    outage.end();
     app.advance(3_600);
     server::jobs::run_due(&state).await.unwrap();
     assert_eq!(hold_status().await, "reversed");

@@ -4,78 +4,15 @@
 
 mod common;
 
+use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use server::db;
 use server::error::ApiError;
-use server::gateway::{
-    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
-};
 use server::jobs::{self, Job, Outcome, closure, expiry, refund};
-use shared::money::Money;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 const DAY: i64 = 86_400;
-
-/// The simulated gateway, whose refunds fail with a network error until the outage ends;
-/// everything else goes through.
-struct RefundOutage {
-    gateway: Arc<dyn PaymentGateway>,
-    down: AtomicBool,
-}
-
-impl RefundOutage {
-    fn end(&self) {
-        self.down.store(false, Ordering::Relaxed);
-    }
-}
-
-impl PaymentGateway for RefundOutage {
-    fn authorize<'a>(
-        &'a self,
-        card: CardCheck<'a>,
-        amount: Money,
-    ) -> GatewayFuture<'a, Authorization> {
-        self.gateway.authorize(card, amount)
-    }
-
-    fn release<'a>(&'a self, reference: &'a str, key: &'a str) -> GatewayFuture<'a, ()> {
-        self.gateway.release(reference, key)
-    }
-
-    fn paypal_payer<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, PaypalPayer> {
-        self.gateway.paypal_payer(token)
-    }
-
-    fn paypal_approval_url(&self, token: &str) -> String {
-        self.gateway.paypal_approval_url(token)
-    }
-
-    fn charge<'a>(
-        &'a self,
-        method_token: &'a str,
-        amount: Money,
-        idempotency_key: &'a str,
-    ) -> GatewayFuture<'a, Charge> {
-        self.gateway.charge(method_token, amount, idempotency_key)
-    }
-
-    fn refund<'a>(
-        &'a self,
-        charge_reference: &'a str,
-        amount: Money,
-        idempotency_key: &'a str,
-    ) -> GatewayFuture<'a, ()> {
-        if self.down.load(Ordering::Relaxed) {
-            Box::pin(async { Err(GatewayError::Network("refunds are down".into())) })
-        } else {
-            self.gateway
-                .refund(charge_reference, amount, idempotency_key)
-        }
-    }
-}
 
 #[derive(Debug, sqlx::FromRow)]
 struct JobRow {
@@ -135,12 +72,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
         .unwrap();
 
     // The gateway's refunds are down when the card refund falls due.
-    let outage = Arc::new(RefundOutage {
-        gateway: app.state.gateway.clone().unwrap(),
-        down: AtomicBool::new(true),
-    });
-    let mut state = app.state.clone();
-    state.gateway = Some(outage.clone());
+    let (state, outage) = Outage::of(&app.state, Down::Refunds);
     app.advance(3 * DAY);
     for attempts in 1..=15 {
         let before = app.state.clock.now_ms();

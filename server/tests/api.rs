@@ -135,6 +135,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "GET /api/signup/{id}",
         "GET /api/unsubscribe",
         "GET /api/unsubscribe/records/{id}",
+        "GET /api/withdrawals",
         "POST /api/account/contact/code",
         "POST /api/account/contact/verify",
         "POST /api/bills/{id}/pay",
@@ -169,6 +170,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "POST /api/signup/{id}/verify",
         "POST /api/unsubscribe",
         "POST /api/unsubscribe/renewals",
+        "POST /api/withdrawals",
         "PUT /api/billing-address",
     ];
     assert_eq!(documented, expected);

@@ -797,6 +797,7 @@ impl CoolingAccount {
                 "instance_ids": [self.instance], "confirm_refund_amount": true,
                 "confirm_data_backed_up": true,
             }),
+            "POST /api/withdrawals" => json!({"amount": "1.00", "payment_method_id": self.method}),
             "POST /api/unsubscribe/renewals" => json!({
                 "instance_id": self.instance, "order_id": self.order, "confirm_refund_amount": true,
             }),

@@ -90,6 +90,9 @@ pub enum ErrorCode {
     IdentityNotVerified,
     SystemCheckRequired,
     CouponNotUsable,
+    // withdrawals
+    AmountInvalid,
+    PayoutDestinationInvalid,
     #[serde(other)]
     Unknown,
 }
@@ -170,6 +173,8 @@ impl ErrorCode {
             Self::IdentityNotVerified => "identity_not_verified",
             Self::SystemCheckRequired => "system_check_required",
             Self::CouponNotUsable => "coupon_not_usable",
+            Self::AmountInvalid => "amount_invalid",
+            Self::PayoutDestinationInvalid => "payout_destination_invalid",
             Self::Unknown => "unknown",
         }
     }

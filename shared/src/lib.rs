@@ -18,5 +18,6 @@ pub mod openapi;
 pub mod payment;
 pub mod realname;
 pub mod refund;
+pub mod withdrawal;
 
 pub use error::{ErrorBody, ErrorCode, FieldError, Invalid};

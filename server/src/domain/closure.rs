@@ -112,7 +112,7 @@ async fn check_on(
     if let Some(severity) = classify(cash_cny.amount, BALANCE_LIMIT_CNY) {
         let guidance = match severity {
             Severity::MustProcess => {
-                "The balance is over 1,000 CNY and cannot be withdrawn after closure: spend it on resources before closing."
+                "The balance is over 1,000 CNY and is lost with the account: withdraw it to a card or PayPal, or spend it on resources, before closing."
             }
             Severity::Renounceable => {
                 "A balance of 1,000 CNY or less can be renounced: it is lost with the account."
@@ -123,7 +123,8 @@ async fn check_on(
             severity,
             format!("Account balance: {cash}"),
             guidance,
-            "/closure/resolve#balance",
+            // Withdraw the balance or spend it (SPEC §6.5).
+            "/billing/withdraw",
             vec![],
         );
         it.count = 1;

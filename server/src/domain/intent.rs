@@ -246,9 +246,50 @@ async fn record(
     method: Option<&Method<'_>>,
     amount: Money,
 ) -> Result<String, ApiError> {
-    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, writer).await?;
+    let intent_id = insert(&mut tx, account_id, operation, purpose, method, amount, now).await?;
+    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
+    tx.commit().await?;
+    Ok(intent_id)
+}
+
+/// Records a payout of `amount` to `method` for `purpose` (`withdrawal:<id>`) inside `tx`, the
+/// transaction that takes the money from the balance; returns its id, the idempotency key of
+/// its call. No reconciliation job of this module: the purpose's own job pays it out under
+/// the key until the gateway confirms, then [`paid_out`].
+pub async fn record_payout(
+    tx: &mut Tx,
+    account_id: &str,
+    method: Method<'_>,
+    amount: Money,
+    purpose: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    insert(tx, account_id, "payout", purpose, Some(&method), amount, now).await
+}
+
+/// Records inside `tx` that the gateway made the payout `intent_id`; false when it was no
+/// longer pending (recorded already).
+pub async fn paid_out(
+    tx: &mut Tx,
+    intent_id: &str,
+    reference: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    set_status(tx, intent_id, "pending", "captured", Some(reference), now).await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    account_id: &str,
+    operation: &str,
+    purpose: &str,
+    method: Option<&Method<'_>>,
+    amount: Money,
+    now: i64,
+) -> Result<String, ApiError> {
+    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
         "INSERT INTO gateway_intents (id, account_id, operation, purpose, payment_method_id, method_token, amount_minor, currency, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
@@ -262,10 +303,8 @@ async fn record(
     .bind(minor(amount)?)
     .bind(amount.currency.code())
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
-    tx.commit().await?;
     Ok(intent_id)
 }
 

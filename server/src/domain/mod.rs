@@ -16,3 +16,4 @@ pub mod session;
 pub mod signup;
 pub mod unsubscribe;
 pub mod verification;
+pub mod withdrawal;

@@ -109,4 +109,13 @@ pub trait PaymentGateway: Send + Sync {
         amount: Money,
         idempotency_key: &'a str,
     ) -> GatewayFuture<'a, ()>;
+
+    /// Pays `amount` out to a bound method, named by its token: a withdrawal of the balance
+    /// (SPEC §6.5). Answers the payout's reference.
+    fn payout<'a>(
+        &'a self,
+        method_token: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Charge>;
 }

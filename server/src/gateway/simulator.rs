@@ -271,4 +271,28 @@ impl PaymentGateway for SimulatedGateway {
             .map(drop)
         })
     }
+
+    fn payout<'a>(
+        &'a self,
+        method_token: &'a str,
+        amount: Money,
+        idempotency_key: &'a str,
+    ) -> GatewayFuture<'a, Charge> {
+        Box::pin(async move {
+            let call = Call {
+                key: idempotency_key,
+                operation: "payout",
+                target: method_token,
+                amount,
+            };
+            let reference = self
+                .once(call, async {
+                    tokio::time::sleep(self.latency).await;
+                    tracing::debug!(amount = %amount, "simulated payout");
+                    Ok(format!("sim-payout-{}", uuid::Uuid::new_v4().simple()))
+                })
+                .await?;
+            Ok(Charge { reference })
+        })
+    }
 }

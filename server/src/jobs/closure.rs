@@ -263,8 +263,8 @@ async fn decide_together(tx: &mut HeldTx<'_>, batch: &[Job], now: i64) -> Result
     Ok(())
 }
 
-/// The accounts among `accounts` with money still moving: a refund not yet paid, or a charge
-/// not yet settled at the gateway (pending, or being returned). Their closure is decided only
+/// The accounts among `accounts` with money still moving: a refund or a withdrawal not yet
+/// paid, or a charge not yet settled at the gateway (pending, or being returned). Their closure is decided only
 /// once it has arrived (SPEC §6.4): deleting the account first would lose the money with it.
 async fn with_money_in_flight<'a>(
     tx: &mut HeldTx<'_>,
@@ -273,7 +273,8 @@ async fn with_money_in_flight<'a>(
     let list = db::in_json(Backend::of(tx), 1);
     let waiting: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT account_id FROM refunds WHERE status = 'processing' AND account_id IN {list}
-         UNION SELECT account_id FROM gateway_intents WHERE status IN ('pending', 'reversing') AND account_id IN {list}"
+         UNION SELECT account_id FROM gateway_intents WHERE status IN ('pending', 'reversing') AND account_id IN {list}
+         UNION SELECT account_id FROM withdrawals WHERE status = 'processing' AND account_id IN {list}"
     ))
     .bind(db::json_texts(accounts))
     .fetch_all(&mut **tx)

@@ -14,7 +14,7 @@ pub mod usage;
 pub use stuck::{StuckJob, stuck, stuck_table};
 
 use crate::db::{self, Backend, HeldTx, Tx};
-use crate::domain::intent;
+use crate::domain::{intent, withdrawal};
 use crate::error::ApiError;
 use crate::state::AppState;
 use sqlx::pool::PoolConnection;
@@ -286,6 +286,7 @@ async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
         closure::CHECK_KIND => closure::run_system_check(state, job).await,
         closure::DECIDE_KIND => closure::decide(state, job).await,
         intent::KIND => intent::reconcile(state, job).await,
+        withdrawal::KIND => withdrawal::pay_out(state, job).await,
         other => Err(ApiError::Internal(anyhow::anyhow!(
             "unknown job kind {other}"
         ))),

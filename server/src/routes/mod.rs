@@ -12,6 +12,7 @@ pub mod session;
 pub mod signup;
 pub mod sim_paypal;
 pub mod unsubscribe;
+pub mod withdrawal;
 
 use crate::state::AppState;
 use utoipa::OpenApi;
@@ -24,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "health"), (name = "signup", description = "Sign-up and verification"),
         (name = "session", description = "Sign-in and sign-out"),
         (name = "billing", description = "Billing address, contact verification, real-name registration"),
-        (name = "payment", description = "Payment methods and the ledger"),
+        (name = "payment", description = "Payment methods, the ledger and withdrawals of the balance"),
         (name = "resources", description = "Buying, renewing and listing resources"),
         (name = "unsubscribe", description = "Unsubscribing prepaid resources for a refund"),
         (name = "ram", description = "RAM users of the account"),
@@ -45,7 +46,8 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(orders::routes())
         .merge(unsubscribe::routes())
         .merge(ram::routes())
-        .merge(closure::routes());
+        .merge(closure::routes())
+        .merge(withdrawal::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

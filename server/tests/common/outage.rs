@@ -1,5 +1,5 @@
-//! A gateway outage for tests: the simulated gateway, with refunds or releases of holds
-//! failing on the network until the outage ends; every other call goes through.
+//! A gateway outage for tests: the simulated gateway, with refunds, releases of holds or
+//! payouts failing on the network until the outage ends; every other call goes through.
 
 use server::gateway::{
     Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum Down {
     Refunds,
     Releases,
+    Payouts,
 }
 
 pub struct Outage {
@@ -40,14 +41,15 @@ impl Outage {
         self.on.store(false, Ordering::Relaxed);
     }
 
-    fn fails(&self, calls: Down) -> Option<GatewayFuture<'static, ()>> {
+    fn fails<T: 'static>(&self, calls: Down) -> Option<GatewayFuture<'static, T>> {
         (self.down == calls && self.on.load(Ordering::Relaxed)).then(|| {
             let what = match calls {
                 Down::Refunds => "refunds are down",
                 Down::Releases => "releases are down",
+                Down::Payouts => "payouts are down",
             };
             Box::pin(async move { Err(GatewayError::Network(what.into())) })
-                as GatewayFuture<'_, ()>
+                as GatewayFuture<'_, T>
         })
     }
 }
@@ -91,5 +93,15 @@ impl PaymentGateway for Outage {
     ) -> GatewayFuture<'a, ()> {
         self.fails(Down::Refunds)
             .unwrap_or_else(|| self.gateway.refund(reference, amount, key))
+    }
+
+    fn payout<'a>(
+        &'a self,
+        token: &'a str,
+        amount: Money,
+        key: &'a str,
+    ) -> GatewayFuture<'a, Charge> {
+        self.fails(Down::Payouts)
+            .unwrap_or_else(|| self.gateway.payout(token, amount, key))
     }
 }

@@ -7,11 +7,13 @@ mod billing;
 mod closure;
 mod payment;
 mod resources;
+mod withdrawal;
 
 pub use billing::*;
 pub use closure::*;
 pub use payment::*;
 pub use resources::*;
+pub use withdrawal::*;
 
 use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};
 use crate::country::Country;

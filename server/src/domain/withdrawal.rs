@@ -1,0 +1,301 @@
+//! Withdrawing the balance (SPEC §6.5): cash in the balance, never credit or coupons, paid out
+//! to a card or the PayPal of the account, as a refund-like payout: Processing, then Paid.
+//!
+//! One transaction, through the account's write gate, re-reads the cash balance, checks the
+//! amount against it (`shared::withdrawal`), debits it in the ledger, writes the withdrawal and
+//! its payout intent (whose id keys the call at the gateway) and schedules the payout job. The
+//! write gate serialises writers of one account (SQLite's write lock, PostgreSQL's lock on the
+//! account row), so two withdrawals racing for one balance are checked one after the other: the
+//! second sees the first's debit. The job pays out under the intent's key, retried by the jobs'
+//! policy until the gateway confirms, so a payout is made once whatever fails in between.
+
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::domain::account::{self, Writer};
+use crate::domain::intent::{self, Method};
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::error::ApiError;
+use crate::jobs::{self, Job, Outcome};
+use crate::notify::{self, Medium, Outgoing};
+use crate::state::AppState;
+use shared::api::{
+    PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
+    WithdrawalsView,
+};
+use shared::money::{Currency, Money};
+
+/// The job that pays a withdrawal out; its subject is the withdrawal's id.
+pub const KIND: &str = "withdrawal_payout";
+
+/// A card or PayPal of the account, with the gateway's token to pay it.
+#[derive(sqlx::FromRow)]
+struct DestinationRow {
+    id: String,
+    kind: String,
+    label: String,
+    gateway_token: Option<String>,
+}
+
+async fn destinations<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+) -> Result<Vec<DestinationRow>, ApiError> {
+    // Bound cards were verified by a hold when added; Paytm takes no payouts.
+    Ok(sqlx::query_as(
+        "SELECT id, kind, label, gateway_token FROM payment_methods
+         WHERE account_id = $1 AND kind IN ('card', 'paypal') AND gateway_token IS NOT NULL
+         ORDER BY is_default DESC, created_at DESC, id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+fn kind_of(raw: &str) -> Result<PaymentMethodKind, ApiError> {
+    PaymentMethodKind::parse(raw)
+        .ok_or_else(|| anyhow::anyhow!("stored payment method kind {raw}").into())
+}
+
+/// The cash that can be withdrawn: the cash bucket, never below zero.
+fn withdrawable(cash: Money) -> Money {
+    Money::new(cash.amount.max(rust_decimal::Decimal::ZERO), cash.currency)
+}
+
+#[derive(sqlx::FromRow)]
+struct WithdrawalRow {
+    id: String,
+    destination_kind: String,
+    destination_label: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    created_at: i64,
+    paid_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, destination_kind, destination_label, amount_minor, currency, status, created_at, paid_at";
+
+impl WithdrawalRow {
+    fn view(self) -> Result<WithdrawalView, ApiError> {
+        let currency = Currency::parse(&self.currency)
+            .ok_or_else(|| anyhow::anyhow!("stored currency {}", self.currency))?;
+        let status = match self.status.as_str() {
+            "processing" => WithdrawalStatus::Processing,
+            "paid" => WithdrawalStatus::Paid,
+            other => return Err(anyhow::anyhow!("stored withdrawal status {other}").into()),
+        };
+        Ok(WithdrawalView {
+            id: self.id,
+            amount: Money::from_minor(self.amount_minor, currency),
+            destination_kind: kind_of(&self.destination_kind)?,
+            destination: self.destination_label,
+            status,
+            created_at: rfc3339(self.created_at),
+            paid_at: self.paid_at.map(rfc3339),
+        })
+    }
+}
+
+/// What the withdrawal page shows: the withdrawable cash, the credit that is not, where the
+/// money can go, and the record, newest first.
+pub async fn view(state: &AppState, account_id: &str) -> Result<WithdrawalsView, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let cash = ledger::balance(&mut *conn, account_id, Bucket::Cash).await?;
+    let credit = ledger::balance(&mut *conn, account_id, Bucket::Credit).await?;
+    let destinations = destinations(&mut *conn, account_id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            Ok(PayoutDestination {
+                payment_method_id: d.id,
+                kind: kind_of(&d.kind)?,
+                label: d.label,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let rows: Vec<WithdrawalRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM withdrawals WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500"
+    ))
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(WithdrawalsView {
+        withdrawable: withdrawable(cash),
+        credit,
+        destinations,
+        records: rows
+            .into_iter()
+            .map(WithdrawalRow::view)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+async fn one(tx: &mut Tx, id: &str) -> Result<WithdrawalView, ApiError> {
+    let row: WithdrawalRow =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM withdrawals WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    row.view()
+}
+
+/// Takes the amount from the balance and starts its payout (see the module's comment).
+pub async fn withdraw(
+    state: &AppState,
+    account_id: &str,
+    form: &WithdrawalForm,
+) -> Result<WithdrawalView, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    // Read after the write gate: no other withdrawal or purchase of the account can spend this
+    // cash before the commit.
+    let cash = ledger::balance(&mut *tx, account_id, Bucket::Cash).await?;
+    let destinations = destinations(&mut *tx, account_id).await?;
+    let ids: Vec<&str> = destinations.iter().map(|d| d.id.as_str()).collect();
+    let request = form.check(withdrawable(cash), &ids)?;
+    let destination = destinations
+        .iter()
+        .find(|d| d.id == request.payment_method_id)
+        .ok_or_else(shared::withdrawal::destination_invalid)?;
+    let token = destination
+        .gateway_token
+        .as_deref()
+        .ok_or_else(shared::withdrawal::destination_invalid)?;
+    let amount = request.amount;
+    let minor = amount
+        .to_minor()
+        .map_err(|e| anyhow::anyhow!("withdrawal amount: {e}"))?;
+
+    let id = format!("wd-{}", uuid::Uuid::new_v4().simple());
+    let method = Method {
+        id: &destination.id,
+        token,
+    };
+    let intent_id = intent::record_payout(
+        &mut tx,
+        account_id,
+        method,
+        amount,
+        &format!("withdrawal:{id}"),
+        now,
+    )
+    .await?;
+    let entry = Entry {
+        account_id,
+        kind: "withdrawal",
+        bucket: Bucket::Cash,
+        amount: Money::new(-amount.amount, amount.currency),
+        payment_method_id: Some(&destination.id),
+        reference: Some(&id),
+        memo: "Withdrawal of the balance",
+    };
+    ledger::record(&mut tx, now, entry).await?;
+    sqlx::query(
+        "INSERT INTO withdrawals (id, account_id, intent_id, payment_method_id, destination_kind, destination_label, amount_minor, currency, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(&intent_id)
+    .bind(&destination.id)
+    .bind(&destination.kind)
+    .bind(&destination.label)
+    .bind(minor)
+    .bind(amount.currency.code())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    jobs::schedule(&mut tx, KIND, &id, now, now).await?;
+    let view = one(&mut tx, &id).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, withdrawal = %id, amount = %amount, "withdrawal processing");
+    Ok(view)
+}
+
+#[derive(sqlx::FromRow)]
+struct PayoutRow {
+    account_id: String,
+    intent_id: String,
+    method_token: Option<String>,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    destination_label: String,
+    email: String,
+}
+
+/// The job: pays a processing withdrawal out under its intent's key and marks it Paid. Any
+/// error leaves the job to be retried (`jobs::retry_at`): the money has left the balance, so
+/// the payout is never given up; asked again under the same key, the gateway pays once.
+pub async fn pay_out(state: &AppState, job: &Job) -> Result<(), ApiError> {
+    let row: Option<PayoutRow> = sqlx::query_as(
+        "SELECT w.account_id, w.intent_id, i.method_token, w.amount_minor, w.currency, w.status, w.destination_label, a.email
+         FROM withdrawals w JOIN gateway_intents i ON i.id = w.intent_id JOIN accounts a ON a.id = w.account_id
+         WHERE w.id = $1",
+    )
+    .bind(&job.subject)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some(row) = row.filter(|r| r.status == "processing") else {
+        // Paid already, or gone with its account: nothing left to do.
+        let now = state.clock.now_ms();
+        let mut tx = db::begin_write(&state.db).await?;
+        jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    let currency = Currency::parse(&row.currency)
+        .ok_or_else(|| anyhow::anyhow!("stored currency {}", row.currency))?;
+    let amount = Money::from_minor(row.amount_minor, currency);
+    let token = row
+        .method_token
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("payout intent {} has no method token", row.intent_id))?;
+    let gateway = state
+        .gateway
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("no gateway to pay out through"))?;
+    let payout = intent::within(state, gateway.payout(token, amount, &row.intent_id))
+        .await
+        .map_err(|e| anyhow::anyhow!("gateway payout of {}: {e}", job.subject))?;
+
+    let now = state.clock.now_ms();
+    let mut tx = account::begin_write(&state.db, &row.account_id, Writer::System).await?;
+    let paid = sqlx::query(
+        "UPDATE withdrawals SET status = 'paid', paid_at = $1, gateway_reference = $2 WHERE id = $3 AND status = 'processing'",
+    )
+    .bind(now)
+    .bind(&payout.reference)
+    .bind(&job.subject)
+    .execute(&mut *tx)
+    .await?;
+    if paid.rows_affected() == 1 {
+        intent::paid_out(&mut tx, &row.intent_id, &payout.reference, now).await?;
+        let entry = Entry {
+            account_id: &row.account_id,
+            kind: "payout",
+            bucket: Bucket::Gateway,
+            amount,
+            payment_method_id: None,
+            reference: Some(&payout.reference),
+            memo: "Withdrawal paid out to a payment method",
+        };
+        ledger::record(&mut tx, now, entry).await?;
+        let message = Outgoing {
+            account_id: Some(&row.account_id),
+            medium: Medium::Email,
+            recipient: &row.email,
+            subject: "Your withdrawal has been paid",
+            body: format!(
+                "The withdrawal of {amount} from your Account Center balance has been paid to {}.",
+                row.destination_label
+            ),
+        };
+        notify::enqueue(&mut tx, now, message).await?;
+        tracing::info!(withdrawal = %job.subject, amount = %amount, "withdrawal paid");
+    }
+    jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}

@@ -10,7 +10,8 @@ use shared::api::{
     PaypalCompleteForm, PaypalStarted, PaytmCodeForm, PaytmForm, Purchased, RamSignInForm,
     RamUserForm, RamUserView, RealNameView, ReauthForm, RenewForm, SendCodeForm, SessionInfo,
     SignInForm, SignupForm, SignupStarted, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery,
-    UnsubscribeRecord, UnsubscribeRenewalForm, Unsubscribed, VerifyForm,
+    UnsubscribeRecord, UnsubscribeRenewalForm, Unsubscribed, VerifyForm, WithdrawalForm,
+    WithdrawalView, WithdrawalsView,
 };
 use shared::billing::{BillingAddress, BillingAddressForm};
 use shared::catalog::PurchaseForm;
@@ -335,6 +336,20 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
             .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))),
     );
     receive(request.send().await).await
+}
+
+// ---------- withdrawals of the balance ----------
+
+pub async fn withdrawals() -> ApiResult<WithdrawalsView> {
+    receive(Request::get("/api/withdrawals").send().await).await
+}
+
+pub async fn withdraw(
+    form: &WithdrawalForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<WithdrawalView> {
+    send_json(with_key(Request::post("/api/withdrawals"), key), form, csrf).await
 }
 
 pub async fn unsubscribe(

@@ -5,7 +5,7 @@ use crate::components::{AuthFrame, set_title};
 use crate::flows::{
     AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, Overview,
     PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup,
-    SignupVerify, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, console_shell,
+    SignupVerify, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw, console_shell,
     cool_down_screen,
 };
 use crate::pages::signin::SignInPage;
@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products") view={Lazy::<Products>::new()} />
                     <Route path=path!("me") view={Lazy::<Me>::new()} />
                     <Route path=path!("billing") view={Lazy::<Billing>::new()} />
+                    <Route path=path!("billing/withdraw") view={Lazy::<Withdraw>::new()} />
                     <Route path=path!("real-name") view={Lazy::<RealName>::new()} />
                     <Route path=path!("payment-methods") view={Lazy::<PaymentMethods>::new()} />
                     <Route path=path!("payment-methods/paypal/return") view={Lazy::<PaypalReturn>::new()} />

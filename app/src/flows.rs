@@ -8,7 +8,7 @@
 
 use crate::components::Shell;
 use crate::pages::{
-    billing::{BillingPage, RealNamePage},
+    billing::{BillingPage, RealNamePage, WithdrawPage},
     closure::{
         AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
         SecurityPage,
@@ -84,6 +84,7 @@ flow!(account_flow, AccountPages {
     Me => MePage,
     Billing => BillingPage,
     RealName => RealNamePage,
+    Withdraw => WithdrawPage,
 });
 
 flow!(payment_flow, PaymentPages {

@@ -1149,6 +1149,28 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     assert_eq!(processing, 0, "the refund is paid");
 
     app.sign_in_again(&email).await;
+    // A withdrawal of cash, paid out: its row, intent, ledger lines and job go too.
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ($1, $2, 'top_up', 'cash', 2500, 'USD', 'test', 0)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&account)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let withdrawals: Value = app.get("/api/withdrawals").await.json().await.unwrap();
+    let withdrawn = app
+        .post_once(
+            "/api/withdrawals",
+            "w",
+            &json!({"amount": "25", "payment_method_id": withdrawals["destinations"][0]["payment_method_id"]}),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), StatusCode::CREATED);
+    app.run_jobs().await;
+    assert_eq!(app.count("withdrawals").await, 1);
     let ram = json!({"username": "ops", "password": "Turbine9Blue"});
     assert_eq!(
         app.post("/api/ram-users", &ram).await.status(),
@@ -1171,10 +1193,6 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     }
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
-    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
     let names = names_of(&app, &account, &["+6581234567", "+6591234567"]).await;
     assert!(
         rows_naming(&app, &names).await.len() > 40,
@@ -1420,4 +1438,83 @@ async fn the_closure_decision_waits_for_a_refund_still_processing() {
         refunded, 1,
         "the refund reached the card before the account went"
     );
+}
+
+/// A withdrawal still Processing when the cool-down ends holds the decision, as a refund does
+/// (SPEC §6.4, §6.5): the payout is made before the account goes. Fails on the code before
+/// withdrawals existed (there was no way to withdraw the balance).
+#[tokio::test]
+async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
+    let mut app = spawn_app_with(&["--cool-down-days", "1"]).await;
+    app.ready_to_buy("withdraw-wait").await;
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ($1, $2, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&account)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    // Over 1,000 CNY: the check sends the owner to withdraw it.
+    let before = check(&app).await;
+    assert_eq!(keys(&before, "must_process"), ["cash_balance"]);
+    let balance = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "cash_balance")
+        .unwrap();
+    assert_eq!(balance["resolve_path"], "/billing/withdraw", "{balance}");
+    assert!(
+        balance["guidance"].as_str().unwrap().contains("withdraw it"),
+        "{balance}"
+    );
+    // The gateway's payouts are down from now until the cool-down has ended.
+    let (state, outage) = common::outage::Outage::of(&app.state, common::outage::Down::Payouts);
+    app.state = state;
+    let page: Value = app.get("/api/withdrawals").await.json().await.unwrap();
+    let method = page["destinations"][0]["payment_method_id"].clone();
+    let made = app
+        .post_once(
+            "/api/withdrawals",
+            "all",
+            &json!({"amount": "141.00", "payment_method_id": method}),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    assert_eq!(keys(&check(&app).await, "must_process"), Vec::<String>::new());
+    verify_identity(&app).await;
+    assert_eq!(confirm(&app).await.status(), StatusCode::OK);
+
+    app.advance(DAY + 60);
+    app.run_jobs().await;
+    assert_eq!(
+        app.count("accounts").await,
+        1,
+        "not deleted with money on its way"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM withdrawals")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "processing");
+
+    outage.end();
+    app.advance(3_600);
+    app.run_jobs().await;
+    assert_eq!(app.count("accounts").await, 1, "the decision ran first: an hour more");
+    // Paid; the decision looks again within the hour and closes the account.
+    app.advance(3_600);
+    app.run_jobs().await;
+    assert_eq!(app.count("accounts").await, 0);
+    assert_eq!(app.count("withdrawals").await, 0, "gone with the account");
+    let paid: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sim_gateway_calls WHERE operation = 'payout' AND outcome = 'ok'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(paid, 1, "the payout reached the card before the account went");
 }

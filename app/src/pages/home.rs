@@ -70,6 +70,10 @@ pub fn AccountStatus(account: AccountView) -> impl IntoView {
                     </dd>
                 </div>
             </dl>
+            <p>
+                "Cash in your balance can be withdrawn to a card or PayPal. "
+                <A href="/billing/withdraw">"Withdraw balance"</A>
+            </p>
         </section>
     }
 }

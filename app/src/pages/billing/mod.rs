@@ -1,11 +1,14 @@
 //! The billing address (SPEC §2): `/billing` verifies the contact channel sign-up left out and
-//! saves the address; `/real-name` registers the real name for mainland-China regions.
+//! saves the address; `/real-name` registers the real name for mainland-China regions;
+//! `/billing/withdraw` withdraws the balance.
 
 mod address;
 mod contact;
 mod real_name;
+mod withdraw;
 
 pub use real_name::RealNamePage;
+pub use withdraw::WithdrawPage;
 
 use crate::api;
 use crate::components::{Loading, load_failed, set_title};

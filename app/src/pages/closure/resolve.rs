@@ -221,7 +221,10 @@ fn Blockers(
                 "Cash balance: " <span class="amount">{money(&ties.cash_balance)}</span>
             </p>
             <p class="muted">
-                {format!("A balance cannot be withdrawn after closure. One of {balance} CNY or less can be renounced with the account; a larger one must be spent on resources first.")}
+                {format!("A balance is lost with the account. One of {balance} CNY or less can be renounced with it; a larger one must be withdrawn or spent on resources first.")}
+            </p>
+            <p>
+                <A href="/billing/withdraw">"Withdraw the balance"</A>
             </p>
         </Section>
 

@@ -1468,7 +1468,10 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
         .unwrap();
     assert_eq!(balance["resolve_path"], "/billing/withdraw", "{balance}");
     assert!(
-        balance["guidance"].as_str().unwrap().contains("withdraw it"),
+        balance["guidance"]
+            .as_str()
+            .unwrap()
+            .contains("withdraw it"),
         "{balance}"
     );
     // The gateway's payouts are down from now until the cool-down has ended.
@@ -1484,7 +1487,10 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
         )
         .await;
     assert_eq!(made.status(), StatusCode::CREATED);
-    assert_eq!(keys(&check(&app).await, "must_process"), Vec::<String>::new());
+    assert_eq!(
+        keys(&check(&app).await, "must_process"),
+        Vec::<String>::new()
+    );
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
 
@@ -1504,7 +1510,11 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     outage.end();
     app.advance(3_600);
     app.run_jobs().await;
-    assert_eq!(app.count("accounts").await, 1, "the decision ran first: an hour more");
+    assert_eq!(
+        app.count("accounts").await,
+        1,
+        "the decision ran first: an hour more"
+    );
     // Paid; the decision looks again within the hour and closes the account.
     app.advance(3_600);
     app.run_jobs().await;
@@ -1516,5 +1526,8 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     .fetch_one(&app.state.db)
     .await
     .unwrap();
-    assert_eq!(paid, 1, "the payout reached the card before the account went");
+    assert_eq!(
+        paid, 1,
+        "the payout reached the card before the account went"
+    );
 }

@@ -107,7 +107,10 @@ async fn a_withdrawal_leaves_the_balance_at_once_and_is_paid_by_its_job() {
     assert_eq!(after.credit, before.credit, "credit is never touched");
     assert_eq!(after.records, vec![made.clone()]);
     assert_eq!(pending_jobs(&app).await, ["withdrawal_payout"]);
-    assert!(payouts(&app).await.is_empty(), "paid by the job, not the request");
+    assert!(
+        payouts(&app).await.is_empty(),
+        "paid by the job, not the request"
+    );
 
     assert_eq!(app.run_jobs().await, 1);
     let paid = page(&app).await.records.remove(0);
@@ -163,8 +166,18 @@ async fn bad_amounts_credit_and_foreign_destinations_are_refused_at_their_field(
         ("10.01", &method, "insufficient_balance", "amount"),
         // The free credit (well above 15 USD) is not withdrawable: only the 10 USD of cash is.
         ("15", &method, "insufficient_balance", "amount"),
-        ("1", foreign.as_str(), "payout_destination_invalid", "payment_method_id"),
-        ("1", "pm-nobody", "payout_destination_invalid", "payment_method_id"),
+        (
+            "1",
+            foreign.as_str(),
+            "payout_destination_invalid",
+            "payment_method_id",
+        ),
+        (
+            "1",
+            "pm-nobody",
+            "payout_destination_invalid",
+            "payment_method_id",
+        ),
     ] {
         let response = withdraw(&app, &uuid::Uuid::new_v4().to_string(), amount, method).await;
         let (status, got, at) = error_of(response).await;
@@ -213,7 +226,11 @@ async fn two_withdrawals_of_the_whole_balance_at_once_pay_out_only_one() {
         statuses,
         [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY]
     );
-    let refused = if a.status() == StatusCode::CREATED { b } else { a };
+    let refused = if a.status() == StatusCode::CREATED {
+        b
+    } else {
+        a
+    };
     let (_, code, field) = error_of(refused).await;
     assert_eq!(
         (code.as_str(), field.as_deref()),

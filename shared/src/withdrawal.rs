@@ -26,7 +26,10 @@ impl WithdrawalAmount {
         }
         let amount = Decimal::from_str(raw)
             .ok()
-            .filter(|_| raw.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-'))
+            .filter(|_| {
+                raw.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            })
             .ok_or_else(|| {
                 Invalid::new(
                     ErrorCode::AmountInvalid,
@@ -64,9 +67,7 @@ impl WithdrawalAmount {
 pub fn insufficient_balance(withdrawable: Money) -> Invalid {
     Invalid::new(
         ErrorCode::InsufficientBalance,
-        format!(
-            "You can withdraw at most {withdrawable}: credit and coupons cannot be withdrawn."
-        ),
+        format!("You can withdraw at most {withdrawable}: credit and coupons cannot be withdrawn."),
     )
 }
 

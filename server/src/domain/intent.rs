@@ -266,7 +266,16 @@ pub async fn record_payout(
     purpose: &str,
     now: i64,
 ) -> Result<String, ApiError> {
-    insert(tx, account_id, "payout", purpose, Some(&method), amount, now).await
+    insert(
+        tx,
+        account_id,
+        "payout",
+        purpose,
+        Some(&method),
+        amount,
+        now,
+    )
+    .await
 }
 
 /// Records inside `tx` that the gateway made the payout `intent_id`; false when it was no

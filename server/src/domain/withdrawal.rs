@@ -73,7 +73,8 @@ struct WithdrawalRow {
     paid_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, destination_kind, destination_label, amount_minor, currency, status, created_at, paid_at";
+const COLUMNS: &str =
+    "id, destination_kind, destination_label, amount_minor, currency, status, created_at, paid_at";
 
 impl WithdrawalRow {
     fn view(self) -> Result<WithdrawalView, ApiError> {

@@ -48,8 +48,7 @@ impl Outage {
                 Down::Releases => "releases are down",
                 Down::Payouts => "payouts are down",
             };
-            Box::pin(async move { Err(GatewayError::Network(what.into())) })
-                as GatewayFuture<'_, T>
+            Box::pin(async move { Err(GatewayError::Network(what.into())) }) as GatewayFuture<'_, T>
         })
     }
 }

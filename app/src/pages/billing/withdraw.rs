@@ -18,6 +18,8 @@ use shared::api::{
 pub fn WithdrawPage() -> impl IntoView {
     set_title("Withdraw balance");
     let view = LocalResource::new(api::withdrawals);
+    // Kept here: the page is drawn again from the new figures once a withdrawal is made.
+    let done = RwSignal::new(None::<WithdrawalView>);
     view! {
         <h1>"Withdraw balance"</h1>
         <p class="lead">
@@ -27,7 +29,7 @@ pub fn WithdrawPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="your balance" /> }>
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
-                    view.await.map(|loaded| view! { <Withdraw loaded on_done=Callback::new(move |_| view.refetch()) /> })
+                    view.await.map(|loaded| view! { <Withdraw loaded done on_done=Callback::new(move |_| view.refetch()) /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -35,7 +37,12 @@ pub fn WithdrawPage() -> impl IntoView {
 }
 
 #[component]
-fn Withdraw(loaded: WithdrawalsView, on_done: Callback<()>) -> impl IntoView {
+fn Withdraw(
+    loaded: WithdrawalsView,
+    /// The withdrawal just made, announced above the form.
+    done: RwSignal<Option<WithdrawalView>>,
+    on_done: Callback<()>,
+) -> impl IntoView {
     let auth = use_auth();
     let reauth = use_reauth();
     let errors = FormErrors::new("withdraw", &["amount", "payment_method_id"]);
@@ -53,14 +60,12 @@ fn Withdraw(loaded: WithdrawalsView, on_done: Callback<()>) -> impl IntoView {
         .iter()
         .map(|d| d.payment_method_id.clone())
         .collect();
-    let done = RwSignal::new(None::<WithdrawalView>);
 
     let withdraw = retryable_action(
         move |(form, key): (WithdrawalForm, IdempotencyKey), this| async move {
             match api::withdraw(&form, auth.csrf().as_deref(), &key).await {
                 Ok(made) => {
                     done.set(Some(made));
-                    amount.set(String::new());
                     on_done.run(());
                 }
                 Err(e) => reauth.handle(&e, errors, move || {

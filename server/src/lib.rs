@@ -105,10 +105,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let secrets = Secrets::load(&db, &config.key_source()).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
         let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
-        Some(Arc::new(gateway::simulator::SimulatedGateway::new(
-            db.clone(),
-            latency,
-        )))
+        Some(Arc::new(
+            gateway::simulator::SimulatedGateway::new(db.clone(), latency)
+                .with_faults(config.simulator_fault_percent),
+        ))
     } else {
         tracing::warn!("no payment gateway configured: adding payment methods is unavailable");
         None

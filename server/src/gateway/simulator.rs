@@ -14,6 +14,9 @@ pub struct SimulatedGateway {
     db: Db,
     /// How long each call takes.
     latency: Duration,
+    /// Percentage of keyed calls the network fails before the gateway acts, and again of
+    /// those whose answer it loses after (`--simulator-fault-percent`).
+    fault_percent: u64,
 }
 
 /// Test numbers and what the simulated card network answers for them.
@@ -40,7 +43,25 @@ struct Call<'a> {
 
 impl SimulatedGateway {
     pub fn new(db: Db, latency: Duration) -> Self {
-        SimulatedGateway { db, latency }
+        SimulatedGateway {
+            db,
+            latency,
+            fault_percent: 0,
+        }
+    }
+
+    /// The same gateway on an unreliable network: see `fault_percent`.
+    pub fn with_faults(self, fault_percent: u64) -> Self {
+        SimulatedGateway {
+            fault_percent,
+            ..self
+        }
+    }
+
+    /// True in `fault_percent` of the calls.
+    fn network_fails(&self) -> bool {
+        self.fault_percent > 0
+            && rand::Rng::gen_range(&mut rand::thread_rng(), 0..100) < self.fault_percent
     }
 
     /// Runs `act` once per idempotency key: a later call under the key gets the first call's
@@ -101,7 +122,11 @@ impl SimulatedGateway {
             }
             // Its caller is gone: the gateway finished it; this call completes it below.
         }
-        let result = act.await;
+        let result = if self.network_fails() {
+            Err(GatewayError::Network("simulated network fault".into()))
+        } else {
+            act.await
+        };
         if let Err(GatewayError::Network(_) | GatewayError::Timeout) = &result {
             // Nothing happened: the key is free again, as Stripe frees it after a server error.
             sqlx::query(
@@ -130,7 +155,10 @@ impl SimulatedGateway {
         .map_err(unreachable)?
         .rows_affected()
             == 1;
-        if recorded {
+        if recorded && result.is_ok() && self.network_fails() {
+            // The gateway acted; its answer is lost on the way back.
+            Err(GatewayError::Timeout)
+        } else if recorded {
             result
         } else {
             // Another call completed the interrupted one first: its outcome is the one.

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 // Each flag's help (and the README) states its range in words: keep them in step.
 pub const GATEWAY_TIMEOUT_MS: RangeInclusive<u64> = 100..=120_000;
 pub const SIMULATOR_LATENCY_MS: RangeInclusive<u64> = 0..=10_000;
+pub const SIMULATOR_FAULT_PERCENT: RangeInclusive<u64> = 0..=50;
 pub const USAGE_BILLING_DELAY_HOURS: RangeInclusive<i64> = 0..=72;
 pub const COOL_DOWN_DAYS: RangeInclusive<i64> = 1..=365;
 
@@ -97,6 +98,17 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(SIMULATOR_LATENCY_MS)
     )]
     pub simulator_latency_ms: u64,
+
+    /// Dev mode's simulated gateway: in this percentage of its charges, refunds and releases
+    /// the network fails before the gateway acts, and in as many more the gateway acts but its
+    /// answer is lost on the way back. 0 to 50; 0 (no faults) by default.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_SIMULATOR_FAULT_PERCENT",
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u64).range(SIMULATOR_FAULT_PERCENT)
+    )]
+    pub simulator_fault_percent: u64,
 
     /// Pay-as-you-go usage reaches billing this many hours after the hour it was used in: 0 to
     /// 72, and at least two hours shorter than the cool-down (a closing account's last usage
@@ -370,6 +382,11 @@ mod tests {
     /// Issue 18, defect 15. Fails on the old code, which took any latency.
     #[test]
     fn the_simulated_gateway_answers_within_ten_seconds() {
+        refusal("--simulator-fault-percent", "51");
+        assert_eq!(
+            accepts("--simulator-fault-percent", "50").simulator_fault_percent,
+            50
+        );
         refusal("--simulator-latency-ms", "10001");
         refusal("--simulator-latency-ms", "-1");
         assert_eq!(

@@ -18,6 +18,22 @@ pub const KEEP_MS: i64 = 24 * 3_600_000;
 /// Nothing it did is lost by that: money moves in transactions that either committed (and
 /// their state checks refuse a second time) or never happened.
 pub const ABANDONED_AFTER_MS: i64 = 5 * 60_000;
+/// The longest key [`key_from`] takes, in bytes once trimmed.
+pub const KEY_MAX_BYTES: usize = 128;
+
+/// The key as [`key_from`] takes it, for the OpenAPI document: what a header value can carry
+/// (printable ASCII and tabs), 1 to [`KEY_MAX_BYTES`] characters once trimmed. The
+/// limit is of the trimmed key, so the pattern states it rather than a `maxLength`.
+pub fn key_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let inner = KEY_MAX_BYTES - 2;
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .pattern(Some(format!(
+            r"^[ \t]*[!-~](?:[\t -~]{{0,{inner}}}[!-~])?[ \t]*$"
+        )))
+        .build()
+}
 
 pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
     let key = headers
@@ -25,7 +41,7 @@ pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .unwrap_or("");
-    if key.is_empty() || key.len() > 128 {
+    if key.is_empty() || key.len() > KEY_MAX_BYTES {
         return Err(ApiError::IdempotencyKeyMissing);
     }
     Ok(key.to_owned())

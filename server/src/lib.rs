@@ -45,7 +45,6 @@ use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::OpenApi;
 
 pub struct Application {
     listener: TcpListener,
@@ -105,10 +104,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let secrets = Secrets::load(&db, &config.key_source()).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
         let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
-        Some(Arc::new(gateway::simulator::SimulatedGateway::new(
-            db.clone(),
-            latency,
-        )))
+        Some(Arc::new(
+            gateway::simulator::SimulatedGateway::new(db.clone(), latency)
+                .with_faults(config.simulator_fault_percent),
+        ))
     } else {
         tracing::warn!("no payment gateway configured: adding payment methods is unavailable");
         None
@@ -155,6 +154,9 @@ pub fn router(state: AppState) -> Router {
     let dev = state.config.is_dev();
     let (api, mut openapi) = routes::api(dev).split_for_parts();
     openapi::add_common_answers(&mut openapi);
+    let mut openapi = serde_json::to_value(&openapi).expect("the OpenAPI document is JSON");
+    openapi::add_links(&mut openapi);
+    openapi::add_cross_field_rules(&mut openapi);
     let openapi = Arc::new(openapi);
     let mut app = Router::new()
         .merge(api)
@@ -236,6 +238,6 @@ fn site_service(site: &Path) -> Router {
         ))
 }
 
-async fn openapi_json(doc: Arc<OpenApi>) -> axum::Json<OpenApi> {
+async fn openapi_json(doc: Arc<serde_json::Value>) -> axum::Json<serde_json::Value> {
     axum::Json(doc.as_ref().clone())
 }

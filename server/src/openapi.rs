@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 /// Operations anyone may call without a session: health, sign-up, sign-in, and dev mode's
@@ -41,6 +42,12 @@ pub fn add_common_answers(doc: &mut OpenApi) {
 }
 
 fn add_to(operation: &mut Operation, method: &str, path: &str) {
+    for param in operation.parameters.iter_mut().flatten() {
+        if param.name == "Idempotency-Key" {
+            let key = crate::idempotency::key_schema();
+            param.schema = Some(RefOr::T(Schema::Object(key)));
+        }
+    }
     let params = operation.parameters.as_deref().unwrap_or_default();
     let has_query = params
         .iter()
@@ -86,6 +93,271 @@ fn add_to(operation: &mut Operation, method: &str, path: &str) {
             .responses
             .entry(status.to_owned())
             .or_insert_with(|| error_answer(&descriptions.join("; ")));
+    }
+}
+
+/// A link from one operation's answer to another operation (OpenAPI `links`): `parameters`
+/// and `body` name where the target's inputs come from, as runtime expressions
+/// (`$response.body#/…`, `$request.path.id`). The API fuzzer's stateful phase follows them,
+/// so the operations that need an ID made by another (a sign-up's, an instance's, a record's)
+/// are reached with real ones rather than refused as `not_found`.
+struct Link {
+    from: (&'static str, &'static str),
+    status: &'static str,
+    name: &'static str,
+    to: (&'static str, &'static str),
+    parameters: &'static [(&'static str, &'static str)],
+    body: Option<fn() -> serde_json::Value>,
+}
+
+const SIGNUP: &str = "$response.body#/signup_id";
+const INSTANCE: &str = "$response.body#/instance/id";
+const METHOD: &str = "$response.body#/method/id";
+
+const LINKS: &[Link] = &[
+    // Sign-up: start, then send a code, then verify it.
+    Link {
+        from: ("post", "/api/signup"),
+        status: "201",
+        name: "GetSignup",
+        to: ("get", "/api/signup/{id}"),
+        parameters: &[("path.id", SIGNUP)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/signup"),
+        status: "201",
+        name: "SendCode",
+        to: ("post", "/api/signup/{id}/code"),
+        parameters: &[("path.id", SIGNUP)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/signup"),
+        status: "201",
+        name: "Verify",
+        to: ("post", "/api/signup/{id}/verify"),
+        parameters: &[("path.id", SIGNUP)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/signup/{id}/code"),
+        status: "200",
+        name: "Verify",
+        to: ("post", "/api/signup/{id}/verify"),
+        parameters: &[("path.id", "$request.path.id")],
+        body: None,
+    },
+    // Orders: the instance bought, then what can be done to it.
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "Renew",
+        to: ("post", "/api/instances/{id}/renew"),
+        parameters: &[("path.id", INSTANCE)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "AutoRenew",
+        to: ("post", "/api/instances/{id}/auto-renew"),
+        parameters: &[("path.id", INSTANCE)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "Activate",
+        to: ("post", "/api/instances/{id}/activate"),
+        parameters: &[("path.id", INSTANCE)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "Release",
+        to: ("post", "/api/instances/{id}/release"),
+        parameters: &[("path.id", INSTANCE)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "TransferOut",
+        to: ("post", "/api/instances/{id}/transfer-out"),
+        parameters: &[("path.id", INSTANCE)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/orders"),
+        status: "201",
+        name: "Unsubscribe",
+        to: ("post", "/api/unsubscribe"),
+        parameters: &[],
+        body: Some(|| serde_json::json!({"instance_ids": [INSTANCE]})),
+    },
+    Link {
+        from: ("post", "/api/instances/{id}/renew"),
+        status: "201",
+        name: "Unsubscribe",
+        to: ("post", "/api/unsubscribe"),
+        parameters: &[],
+        body: Some(|| serde_json::json!({"instance_ids": [INSTANCE]})),
+    },
+    // An unsubscription, then its record.
+    Link {
+        from: ("post", "/api/unsubscribe"),
+        status: "200",
+        name: "Record",
+        to: ("get", "/api/unsubscribe/records/{id}"),
+        parameters: &[("path.id", "$response.body#/records/0/id")],
+        body: None,
+    },
+    // Payment methods: added, then made the default or removed.
+    Link {
+        from: ("post", "/api/payment-methods/cards"),
+        status: "201",
+        name: "SetDefault",
+        to: ("post", "/api/payment-methods/{id}/default"),
+        parameters: &[("path.id", METHOD)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/payment-methods/cards"),
+        status: "201",
+        name: "Remove",
+        to: ("delete", "/api/payment-methods/{id}"),
+        parameters: &[("path.id", METHOD)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/payment-methods/paytm"),
+        status: "201",
+        name: "Remove",
+        to: ("delete", "/api/payment-methods/{id}"),
+        parameters: &[("path.id", METHOD)],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/payment-methods/paypal"),
+        status: "200",
+        name: "Complete",
+        to: ("post", "/api/payment-methods/paypal/complete"),
+        parameters: &[],
+        body: Some(|| serde_json::json!({"token": "$response.body#/token"})),
+    },
+    Link {
+        from: ("post", "/api/payment-methods/paypal/complete"),
+        status: "201",
+        name: "Remove",
+        to: ("delete", "/api/payment-methods/{id}"),
+        parameters: &[("path.id", METHOD)],
+        body: None,
+    },
+    // RAM users: created, then deleted.
+    Link {
+        from: ("post", "/api/ram-users"),
+        status: "201",
+        name: "Delete",
+        to: ("delete", "/api/ram-users/{id}"),
+        parameters: &[("path.id", "$response.body#/id")],
+        body: None,
+    },
+    // Closure: the system check started, then read; a bill listed, then paid.
+    Link {
+        from: ("post", "/api/closure/system-check"),
+        status: "202",
+        name: "Progress",
+        to: ("get", "/api/closure/system-check/{id}"),
+        parameters: &[("path.id", "$response.body#/id")],
+        body: None,
+    },
+    Link {
+        from: ("get", "/api/closure/ties"),
+        status: "200",
+        name: "PayBill",
+        to: ("post", "/api/bills/{id}/pay"),
+        parameters: &[("path.id", "$response.body#/bills/0/id")],
+        body: None,
+    },
+    Link {
+        from: ("post", "/api/icp-filings/{id}/cancel"),
+        status: "200",
+        name: "PayBill",
+        to: ("post", "/api/bills/{id}/pay"),
+        parameters: &[("path.id", "$response.body#/bills/0/id")],
+        body: None,
+    },
+    // Pending renewals listed, then cancelled.
+    Link {
+        from: ("get", "/api/unsubscribe"),
+        status: "200",
+        name: "CancelRenewals",
+        to: ("post", "/api/unsubscribe/renewals"),
+        parameters: &[],
+        body: Some(
+            || serde_json::json!({"instance_id": "$response.body#/renewals/0/instance_id", "order_id": "$response.body#/renewals/0/order_id"}),
+        ),
+    },
+];
+
+/// Rules across fields, which utoipa's derive cannot state: a purchase names an offered
+/// period unless it is pay-as-you-go (`PurchaseForm::parse` checks the period only for
+/// subscriptions, the default billing).
+pub fn add_cross_field_rules(doc: &mut serde_json::Value) {
+    let offered =
+        serde_json::to_value(shared::openapi::offered_period()).expect("a schema is JSON");
+    doc["components"]["schemas"]["PurchaseForm"]["anyOf"] = serde_json::json!([
+        {"properties": {"billing": {"const": "payg"}}, "required": ["billing"]},
+        {"properties": {"period_months": offered}, "required": ["period_months"]},
+    ]);
+}
+
+/// `#/paths/<path>/<method>`: a JSON pointer to an operation (`operationRef`), since the
+/// handlers' operation IDs are not unique across modules.
+fn operation_ref((method, path): (&str, &str)) -> String {
+    format!(
+        "#/paths/{}/{method}",
+        path.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+/// Adds [`LINKS`] to the answers of `doc`, the document as JSON (utoipa 5.5 writes a link's
+/// fields in snake case, `operation_ref`, which no reader of OpenAPI knows). Panics on a link
+/// whose operations or answer the document lacks: a renamed route must not leave a link
+/// dangling (every test server builds the document).
+pub fn add_links(doc: &mut serde_json::Value) {
+    for link in LINKS {
+        let (method, path) = link.to;
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "link {} leads to {method} {path}, which the document lacks",
+            link.name
+        );
+        let (method, path) = link.from;
+        let Some(answer) = doc["paths"][path][method]["responses"][link.status].as_object_mut()
+        else {
+            panic!(
+                "link {} starts at a {} answer {method} {path} does not give",
+                link.name, link.status
+            );
+        };
+        let mut built = serde_json::json!({"operationRef": operation_ref(link.to)});
+        if !link.parameters.is_empty() {
+            built["parameters"] = link
+                .parameters
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), serde_json::Value::from(*v)))
+                .collect();
+        }
+        if let Some(body) = link.body {
+            built["requestBody"] = body();
+        }
+        let links = answer
+            .entry("links")
+            .or_insert_with(|| serde_json::json!({}));
+        links[link.name] = built;
     }
 }
 

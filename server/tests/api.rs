@@ -70,6 +70,53 @@ async fn the_openapi_document_states_the_shared_validation_rules() {
         schemas["PurchaseForm"]["properties"]["product"]["enum"],
         json!(products)
     );
+    assert_eq!(schemas["Password"]["pattern"], json!(Password::PATTERN));
+    assert_eq!(
+        schemas["UnsubscribeForm"]["properties"]["instance_ids"]["maxItems"],
+        json!(shared::api::MAX_BATCH)
+    );
+    let key = &doc["paths"]["/api/orders"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap()["schema"]["pattern"];
+    let inner = server::idempotency::KEY_MAX_BYTES - 2;
+    assert!(key.as_str().unwrap().contains(&format!("{{0,{inner}}}")));
+}
+
+/// The answers link to the operations that take what they made (issue 18: the fuzzer's
+/// stateful phase follows them): a sign-up to its code and verification, an order to its
+/// instance, an unsubscription to its record, a card to its removal.
+#[tokio::test]
+async fn the_openapi_document_links_what_an_answer_makes_to_where_it_is_used() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let links = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["links"].clone()
+    };
+    let signup = links("/api/signup", "post", "201");
+    assert_eq!(
+        signup["SendCode"],
+        json!({"operationRef": "#/paths/~1api~1signup~1{id}~1code/post",
+               "parameters": {"path.id": "$response.body#/signup_id"}})
+    );
+    assert_eq!(
+        links("/api/signup/{id}/code", "post", "200")["Verify"]["operationRef"],
+        "#/paths/~1api~1signup~1{id}~1verify/post"
+    );
+    assert_eq!(
+        links("/api/orders", "post", "201")["Renew"]["parameters"]["path.id"],
+        "$response.body#/instance/id"
+    );
+    assert_eq!(
+        links("/api/unsubscribe", "post", "200")["Record"]["operationRef"],
+        "#/paths/~1api~1unsubscribe~1records~1{id}/get"
+    );
+    assert_eq!(
+        links("/api/payment-methods/cards", "post", "201")["Remove"]["operationRef"],
+        "#/paths/~1api~1payment-methods~1{id}/delete"
+    );
 }
 
 /// A sign-up made of the document's own examples of each field is accepted.

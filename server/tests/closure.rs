@@ -982,88 +982,6 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
     );
 }
 
-/// Every text column of every table, from the database's own catalog rather than a list kept
-/// by hand, so a table added later is searched too: `(table, column)`. Left out: sqlx's
-/// migration ledger, and the payment simulator's tables (`sim_`), which stand for the card
-/// gateway's and PayPal's own records, kept outside Account Center by the companies that run them.
-async fn text_columns(app: &TestApp) -> Vec<(String, String)> {
-    let sql = if on_postgres() {
-        "SELECT table_name::text, column_name::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')
-         ORDER BY 1, 2"
-    } else {
-        "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-           AND (upper(c.type) LIKE '%TEXT%' OR upper(c.type) LIKE '%CHAR%')
-         ORDER BY 1, 2"
-    };
-    let columns: Vec<(String, String)> =
-        sqlx::query_as(sql).fetch_all(&app.state.db).await.unwrap();
-    assert!(
-        columns
-            .iter()
-            .any(|(t, c)| t == "outbox" && c == "recipient"),
-        "the catalog lists the schema: {columns:?}"
-    );
-    columns
-        .into_iter()
-        .filter(|(table, _)| table != "_sqlx_migrations" && !table.starts_with("sim_"))
-        .collect()
-}
-
-/// What names an account: its id, UID, email and phones, and the id of each of its rows in any
-/// table with an `account_id` (jobs and other rows refer to the account by those).
-async fn names_of(app: &TestApp, account: &str, phones: &[&str]) -> Vec<String> {
-    let (uid, email): (String, String) =
-        sqlx::query_as("SELECT uid, email FROM accounts WHERE id = $1")
-            .bind(account)
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
-    let mut names = vec![account.to_owned(), uid, email];
-    names.extend(phones.iter().map(|p| p.to_string()));
-    let columns = text_columns(app).await;
-    let has = |table: &str, column: &str| columns.iter().any(|(t, c)| t == table && c == column);
-    for (table, _) in columns.iter().filter(|(_, c)| c == "account_id") {
-        if has(table, "id") {
-            let ids: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE account_id = $1"))
-                    .bind(account)
-                    .fetch_all(&app.state.db)
-                    .await
-                    .unwrap();
-            names.extend(ids);
-        }
-    }
-    names
-}
-
-/// Every `(table, column, value)` whose text contains one of `names`: each text column of the
-/// catalog searched with `LIKE '%' || name || '%'`, which finds values that embed a name too
-/// (`account:<id>:closure`, `<email>/<RAM user>`).
-async fn rows_naming(app: &TestApp, names: &[String]) -> Vec<(String, String, String)> {
-    let backend = server::db::backend(&app.state.db);
-    let list = server::db::json_table(backend, 1, "n", server::db::JsonList::Texts);
-    let names = server::db::json_texts(names.iter().map(String::as_str));
-    let mut found = Vec::new();
-    for (table, column) in text_columns(app).await {
-        let values: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT DISTINCT t.\"{column}\" FROM {table} t JOIN {list} ON t.\"{column}\" LIKE '%' || n.value || '%'"
-        ))
-        .bind(&names)
-        .fetch_all(&app.state.db)
-        .await
-        .unwrap();
-        found.extend(
-            values
-                .into_iter()
-                .map(|v| (table.clone(), column.clone(), v)),
-        );
-    }
-    found.sort();
-    found
-}
-
 /// SPEC §6.4: after a closure no row anywhere names the account, its email or its phone (the
 /// free credit's identity hashes aside, which hold none of them). The account has as much as
 /// the flows give it: a sign-up code to a phone it never kept and one by email, a verified
@@ -1193,9 +1111,9 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     }
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
-    let names = names_of(&app, &account, &["+6581234567", "+6591234567"]).await;
+    let names = catalog::names_of(&app.state.db, &account, &["+6581234567", "+6591234567"]).await;
     assert!(
-        rows_naming(&app, &names).await.len() > 40,
+        catalog::rows_naming(&app.state.db, &names).await.len() > 40,
         "the search finds the account while it lives"
     );
 
@@ -1209,7 +1127,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
             .unwrap();
     let text = |s: &str| s.to_owned();
     assert_eq!(
-        rows_naming(&app, &names).await,
+        catalog::rows_naming(&app.state.db, &names).await,
         [
             (text("jobs"), text("subject"), decision),
             (text("outbox"), text("recipient"), text("+6581234567")),
@@ -1224,7 +1142,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         .await
         .unwrap();
     app.run_jobs().await;
-    assert_eq!(rows_naming(&app, &names).await, vec![]);
+    assert_eq!(catalog::rows_naming(&app.state.db, &names).await, vec![]);
 }
 
 #[tokio::test]

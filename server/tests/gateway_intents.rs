@@ -247,3 +247,60 @@ async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
     assert_eq!(hold_status().await, "reversed");
     assert_eq!(holds(&app).await, ["preauth_hold", "preauth_release"]);
 }
+
+/// Found by the chaos test (`chaos.rs`): a server SIGKILLed while its call was at the simulated
+/// gateway left the call "in progress" in the simulator's memory for good, so every later ask
+/// under its key was told to wait and the intent's job retried for ever. A real gateway finishes
+/// a request whose caller died: past its time in flight, the next call under the key completes
+/// it, once, and every later one gets the same answer. Fails on the simulator before this.
+#[tokio::test]
+async fn a_call_whose_caller_died_is_finished_by_the_gateway_and_answered_under_its_key() {
+    let mut app = spawn_app().await;
+    with_card(&mut app, "died", &unique_visa()).await;
+    let token: String = sqlx::query_scalar("SELECT gateway_token FROM payment_methods")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let gateway = app.state.gateway.clone().unwrap();
+    let amount = Money::new(rust_decimal::Decimal::new(12_50, 2), Currency::USD);
+    // The caller asked, then died: the call is in the gateway's memory with no outcome.
+    let interrupted = |created_at: i64| {
+        sqlx::query(
+            "INSERT INTO sim_gateway_calls (idempotency_key, operation, target, amount_minor, currency, created_at)
+             VALUES ('died-1', 'charge', $1, 1250, 'USD', $2)",
+        )
+        .bind(&token)
+        .bind(created_at)
+        .execute(&app.state.db)
+    };
+    interrupted(chrono::Utc::now().timestamp_millis())
+        .await
+        .unwrap();
+    let asked = gateway.charge(&token, amount, "died-1").await;
+    assert!(
+        matches!(&asked, Err(e) if e.to_string().contains("in progress")),
+        "still in flight: {asked:?}"
+    );
+
+    sqlx::query("UPDATE sim_gateway_calls SET created_at = created_at - 60000")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let first = gateway.charge(&token, amount, "died-1").await.unwrap();
+    let again = gateway.charge(&token, amount, "died-1").await.unwrap();
+    assert_eq!(
+        first.reference, again.reference,
+        "one outcome under the key"
+    );
+    let charges: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT idempotency_key, outcome FROM sim_gateway_calls WHERE operation = 'charge'",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        charges,
+        [("died-1".to_owned(), Some("ok".to_owned()))],
+        "finished once"
+    );
+}

@@ -175,9 +175,15 @@ pub enum PayWith {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PurchaseForm {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::product_code))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::product_code, required = true)
+    )]
     pub product: String,
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::region_code))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::region_code, required = true)
+    )]
     pub region: String,
     pub billing: Billing,
     /// Subscription length; ignored for pay-as-you-go.

@@ -82,6 +82,25 @@ pub fn offered_period() -> Object {
         .build()
 }
 
+/// A box the form refuses unticked ("I agree", "I have confirmed the refund amount"): only
+/// `true` passes.
+pub fn ticked() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Boolean))
+        .enum_values(Some([true]))
+        .build()
+}
+
+/// The instances of one unsubscription as `UnsubscribeForm::check` takes them: at least one,
+/// at most [`crate::api::MAX_BATCH`].
+pub fn instance_batch() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(string())
+        .min_items(Some(1))
+        .max_items(Some(crate::api::MAX_BATCH))
+        .build()
+}
+
 /// A RAM user name as `RamUserForm::parse` checks it, spaces around forgiven.
 pub fn ram_username() -> Object {
     use crate::api::{USERNAME_MAX_CHARS, USERNAME_MIN_CHARS};

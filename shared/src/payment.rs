@@ -241,10 +241,14 @@ impl std::fmt::Debug for Cvv {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CardForm {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub number: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub exp_month: String,
     /// Two or four digits.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub exp_year: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub cvv: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
     pub first_name: String,

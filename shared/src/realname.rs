@@ -31,8 +31,10 @@ impl RealNameKind {
 pub struct RealNameForm {
     pub kind: RealNameKind,
     /// The person's or the enterprise's registered name.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub name: String,
     /// Resident identity number (individual) or unified social credit code (enterprise).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub id_number: String,
 }
 

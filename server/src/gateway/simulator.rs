@@ -14,6 +14,9 @@ pub struct SimulatedGateway {
     db: Db,
     /// How long each call takes.
     latency: Duration,
+    /// Percentage of keyed calls the network fails before the gateway acts, and again of
+    /// those whose answer it loses after (`--simulator-fault-percent`).
+    fault_percent: u64,
 }
 
 /// Test numbers and what the simulated card network answers for them.
@@ -40,22 +43,43 @@ struct Call<'a> {
 
 impl SimulatedGateway {
     pub fn new(db: Db, latency: Duration) -> Self {
-        SimulatedGateway { db, latency }
+        SimulatedGateway {
+            db,
+            latency,
+            fault_percent: 0,
+        }
+    }
+
+    /// The same gateway on an unreliable network: see `fault_percent`.
+    pub fn with_faults(self, fault_percent: u64) -> Self {
+        SimulatedGateway {
+            fault_percent,
+            ..self
+        }
+    }
+
+    /// True in `fault_percent` of the calls.
+    fn network_fails(&self) -> bool {
+        self.fault_percent > 0
+            && rand::Rng::gen_range(&mut rand::thread_rng(), 0..100) < self.fault_percent
     }
 
     /// Runs `act` once per idempotency key: a later call under the key gets the first call's
     /// outcome (its reference, or its refusal) and acts no more; a call while the first is
     /// still in flight is refused, as Stripe answers 409, and one with other parameters too.
+    /// A first call whose caller died with it (a SIGKILL between asking and hearing back) was
+    /// finished by the gateway all the same, as a real one would: the next call under its key
+    /// completes it, acting once, and gets its outcome.
     async fn once(
         &self,
         call: Call<'_>,
         act: impl Future<Output = Result<String, GatewayError>>,
     ) -> Result<String, GatewayError> {
-        let unreachable = |e: sqlx::Error| GatewayError::Network(format!("simulator store: {e}"));
         let minor = call
             .amount
             .to_minor()
             .map_err(|e| GatewayError::Network(format!("amount: {e}")))?;
+        let now = chrono::Utc::now().timestamp_millis();
         let first = sqlx::query(
             "INSERT INTO sim_gateway_calls (idempotency_key, operation, target, amount_minor, currency, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -65,32 +89,19 @@ impl SimulatedGateway {
         .bind(call.target)
         .bind(minor)
         .bind(call.amount.currency.code())
-        .bind(chrono::Utc::now().timestamp_millis())
+        .bind(now)
         .execute(&self.db)
         .await
         .map_err(unreachable)?
         .rows_affected()
             == 1;
         if !first {
-            let (operation, target, amount_minor, currency, outcome, reference): (
-                String,
-                String,
-                i64,
-                String,
-                Option<String>,
-                Option<String>,
-            ) = sqlx::query_as(
-                "SELECT operation, target, amount_minor, currency, outcome, reference FROM sim_gateway_calls WHERE idempotency_key = $1",
-            )
-            .bind(call.key)
-            .fetch_one(&self.db)
-            .await
-            .map_err(unreachable)?;
+            let stored = self.stored(call.key).await?;
             if (
-                operation.as_str(),
-                target.as_str(),
-                amount_minor,
-                currency.as_str(),
+                stored.operation.as_str(),
+                stored.target.as_str(),
+                stored.amount_minor,
+                stored.currency.as_str(),
             ) != (
                 call.operation,
                 call.target,
@@ -100,24 +111,31 @@ impl SimulatedGateway {
                 return Err(GatewayError::KeyReused);
             }
             tokio::time::sleep(self.latency).await;
-            return match outcome.as_deref() {
-                None => Err(GatewayError::Network(
+            if stored.outcome.is_some() {
+                return stored.answer();
+            }
+            let finished_by = stored.created_at + self.in_flight_ms();
+            if now < finished_by {
+                return Err(GatewayError::Network(
                     "a request with this idempotency key is in progress".into(),
-                )),
-                Some("ok") => Ok(reference.unwrap_or_default()),
-                Some("declined") => Err(GatewayError::Declined),
-                Some("insufficient_funds") => Err(GatewayError::InsufficientFunds),
-                Some(other) => Err(GatewayError::Network(other.to_owned())),
-            };
+                ));
+            }
+            // Its caller is gone: the gateway finished it; this call completes it below.
         }
-        let result = act.await;
+        let result = if self.network_fails() {
+            Err(GatewayError::Network("simulated network fault".into()))
+        } else {
+            act.await
+        };
         if let Err(GatewayError::Network(_) | GatewayError::Timeout) = &result {
             // Nothing happened: the key is free again, as Stripe frees it after a server error.
-            sqlx::query("DELETE FROM sim_gateway_calls WHERE idempotency_key = $1")
-                .bind(call.key)
-                .execute(&self.db)
-                .await
-                .map_err(unreachable)?;
+            sqlx::query(
+                "DELETE FROM sim_gateway_calls WHERE idempotency_key = $1 AND outcome IS NULL",
+            )
+            .bind(call.key)
+            .execute(&self.db)
+            .await
+            .map_err(unreachable)?;
             return result;
         }
         let (outcome, reference) = match &result {
@@ -126,16 +144,77 @@ impl SimulatedGateway {
             Err(GatewayError::InsufficientFunds) => ("insufficient_funds".to_owned(), None),
             Err(other) => (other.to_string(), None),
         };
-        sqlx::query(
-            "UPDATE sim_gateway_calls SET outcome = $1, reference = $2 WHERE idempotency_key = $3",
+        let recorded = sqlx::query(
+            "UPDATE sim_gateway_calls SET outcome = $1, reference = $2 WHERE idempotency_key = $3 AND outcome IS NULL",
         )
         .bind(outcome)
         .bind(reference)
         .bind(call.key)
         .execute(&self.db)
         .await
-        .map_err(unreachable)?;
-        result
+        .map_err(unreachable)?
+        .rows_affected()
+            == 1;
+        if recorded && result.is_ok() && self.network_fails() {
+            // The gateway acted; its answer is lost on the way back.
+            Err(GatewayError::Timeout)
+        } else if recorded {
+            result
+        } else {
+            // Another call completed the interrupted one first: its outcome is the one.
+            self.stored(call.key).await?.answer()
+        }
+    }
+
+    /// How long a call is in flight at the gateway: past this, one not answered was finished
+    /// without its caller.
+    fn in_flight_ms(&self) -> i64 {
+        i64::try_from(self.latency.as_millis()).unwrap_or(i64::MAX / 2) + IN_FLIGHT_MARGIN_MS
+    }
+
+    async fn stored(&self, key: &str) -> Result<StoredCall, GatewayError> {
+        sqlx::query_as(
+            "SELECT operation, target, amount_minor, currency, outcome, reference, created_at FROM sim_gateway_calls WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_one(&self.db)
+        .await
+        .map_err(unreachable)
+    }
+}
+
+/// Beyond its latency, how long the simulated gateway may take to finish a call.
+const IN_FLIGHT_MARGIN_MS: i64 = 1_000;
+
+fn unreachable(e: sqlx::Error) -> GatewayError {
+    GatewayError::Network(format!("simulator store: {e}"))
+}
+
+/// A call as the simulator's memory holds it.
+#[derive(sqlx::FromRow)]
+struct StoredCall {
+    operation: String,
+    target: String,
+    amount_minor: i64,
+    currency: String,
+    /// `None` while the first call is in flight (or its caller died with it).
+    outcome: Option<String>,
+    reference: Option<String>,
+    created_at: i64,
+}
+
+impl StoredCall {
+    /// The first call's answer, given again.
+    fn answer(self) -> Result<String, GatewayError> {
+        match self.outcome.as_deref() {
+            Some("ok") => Ok(self.reference.unwrap_or_default()),
+            Some("declined") => Err(GatewayError::Declined),
+            Some("insufficient_funds") => Err(GatewayError::InsufficientFunds),
+            Some(other) => Err(GatewayError::Network(other.to_owned())),
+            None => Err(GatewayError::Network(
+                "a request with this idempotency key is in progress".into(),
+            )),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test file uses its own share of these helpers
 
+pub mod catalog;
 pub mod outage;
 pub mod process;
 

@@ -21,6 +21,7 @@ impl utoipa::PartialSchema for Password {
             )))
             .min_length(Some(Password::MIN_CHARS))
             .max_length(Some(Password::MAX_CHARS))
+            .pattern(Some(Password::PATTERN))
             .description(Some(
                 "8 to 64 characters with letters and digits; not the email's name, not a common password.",
             ))
@@ -35,6 +36,14 @@ impl utoipa::ToSchema for Password {}
 impl Password {
     pub const MIN_CHARS: usize = 8;
     pub const MAX_CHARS: usize = 64;
+    /// What [`Password::parse`] checks of the characters, for the OpenAPI document: a letter
+    /// and a digit somewhere, no control character. (The email's name and the list of common
+    /// passwords are not stated: a generated password is rarely either.)
+    pub const PATTERN: &str = concat!(
+        r"^[^\u0000-\u001f\u007f-\u009f]*",
+        r"(?:[^\W\d_][^\u0000-\u001f\u007f-\u009f]*[0-9]|[0-9][^\u0000-\u001f\u007f-\u009f]*[^\W\d_])",
+        r"[^\u0000-\u001f\u007f-\u009f]*$"
+    );
 
     /// Checks a new password against the account's email. The confirmation is a separate
     /// field of its own: see [`Password::confirm`].

@@ -38,6 +38,7 @@ pub struct SignupForm {
     #[cfg_attr(feature = "openapi", schema(value_type = Password))]
     pub password_confirmation: String,
     /// The Membership Agreement, Privacy Policy, Product Terms and Terms of Use.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::ticked))]
     pub accept_agreement: bool,
 }
 

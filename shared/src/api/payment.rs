@@ -105,6 +105,7 @@ pub struct PaypalCompleteForm {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct PaytmCodeForm {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub phone: String,
 }
 
@@ -119,8 +120,12 @@ impl PaytmCodeForm {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct PaytmForm {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub phone: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::account::VerificationCode))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = crate::account::VerificationCode, required = true)
+    )]
     pub code: String,
 }
 

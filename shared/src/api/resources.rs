@@ -54,7 +54,10 @@ pub struct CouponView {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct RenewForm {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::offered_period))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::offered_period, required = true)
+    )]
     pub period_months: u32,
     pub pay_with: crate::catalog::PayWith,
 }
@@ -214,10 +217,22 @@ pub const MAX_BATCH: usize = 50;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct UnsubscribeForm {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::instance_batch, required = true)
+    )]
     pub instance_ids: Vec<String>,
     /// "I have confirmed the refund amount."
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ticked, required = true)
+    )]
     pub confirm_refund_amount: bool,
     /// "I have backed up or migrated my data."
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ticked, required = true)
+    )]
     pub confirm_data_backed_up: bool,
 }
 
@@ -306,10 +321,16 @@ impl UnsubscribeForm {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct UnsubscribeRenewalForm {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub instance_id: String,
     /// The renewal whose start becomes the updated expiration time; it and every later one
     /// are cancelled.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub order_id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ticked, required = true)
+    )]
     pub confirm_refund_amount: bool,
 }
 
@@ -372,9 +393,15 @@ impl Permission {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(default)]
 pub struct RamUserForm {
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::ram_username))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ram_username, required = true)
+    )]
     pub username: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::account::Password))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = crate::account::Password, required = true)
+    )]
     pub password: String,
     pub permissions: Vec<Permission>,
 }
@@ -424,8 +451,11 @@ pub struct RamUserView {
 #[serde(default)]
 pub struct RamSignInForm {
     /// The owner account's ID (its alias).
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub account_alias: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub password: String,
 }
 

@@ -143,14 +143,14 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await readyToBuy(page.request, testInfo);
   await seedDemo(page.request, 30);
   await page.goto('/unsubscribe');
-  await expect(page.getByRole('heading', { name: '37 resources by group' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '38 resources by group' })).toBeVisible();
   await expect(page.getByText(/Regular Cloud Resource: \d+ · Resource Plan: \d+/)).toBeVisible();
   await expect(page.getByText(/Activated: \d+ · Not activated: \d+/)).toBeVisible();
-  await expect(page.getByText('Page 1 of 2 · 37 in all')).toBeVisible();
+  await expect(page.getByText('Page 1 of 2 · 38 in all')).toBeVisible();
   await snapshot(page, testInfo, 'unsubscribe-demo');
   await page.getByRole('button', { name: 'Next page' }).click();
   await expect(page).toHaveURL(/page=2/);
-  await expect(page.getByText('Page 2 of 2 · 37 in all')).toBeVisible();
+  await expect(page.getByText('Page 2 of 2 · 38 in all')).toBeVisible();
 
   const search = page.getByRole('search', { name: 'Filter orders' });
   await search.getByLabel('Product', { exact: true }).selectOption({ label: 'Domain name registration' });
@@ -169,7 +169,7 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await expect(orderTo).toHaveAttribute('aria-invalid', 'true');
   await expect(page).not.toHaveURL(/order_to=/);
   await search.getByRole('button', { name: 'Reset' }).click();
-  await expect(page.getByRole('heading', { name: '37 resources by group' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '38 resources by group' })).toBeVisible();
   await expect(orderTo).not.toHaveAttribute('aria-invalid', 'true');
 
   // The 160-day-old card order: past the card's 150 days, so it refunds to the balance,

@@ -40,6 +40,11 @@ pub struct Quota {
 /// Thousandths of a quota's unit in one unit.
 pub const MILLI: i64 = 1_000;
 
+/// Thousandths of a unit as people read them: `1500` is "1.5", `500000` is "500".
+pub fn milli_units(milli: i64) -> String {
+    Decimal::new(milli, 3).normalize().to_string()
+}
+
 pub static PRODUCTS: &[Product] = &[
     Product {
         code: "ecs",
@@ -358,6 +363,9 @@ mod tests {
         // Drawn past what was metered, or nothing: never below zero nor above the full price.
         assert_eq!(oss.usage_charge_after_plan(hour, 5_000), cents(0));
         assert_eq!(oss.usage_charge_after_plan(hour, -1), cents(2));
+        assert_eq!(milli_units(1_500), "1.5");
+        assert_eq!(milli_units(500_000), "500");
+        assert_eq!(milli_units(1), "0.001");
     }
 
     #[test]

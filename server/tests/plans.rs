@@ -126,6 +126,14 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     app.advance(149 * DAY - 5 * HOUR);
     app.run_jobs().await;
     app.sign_in_again(&email).await;
+    let row = listed(&app, &plan).await;
+    assert_eq!(row["refund_type"], "partial_refund");
+    assert_eq!(row["cash_paid"]["amount"], "118.80");
+    let now = app.state.clock.now_ms();
+    let expected = refund(&period(&app, &plan).await, RefundType::PartialRefund, now);
+    assert_eq!(amount(&row["refund"]), expected.amount);
+    // 149 of 365 days used weighs more than 5 of 500 GB: 48.50 of it is consumed.
+    assert_eq!(row["refund"]["amount"], "70.30");
     let (started, released): (i64, i64) =
         sqlx::query_as("SELECT started_at, released_at FROM instances WHERE id = $1")
             .bind(&bucket)
@@ -139,18 +147,10 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     assert_eq!(drawn(&app, &plan).await, used);
     assert_eq!(bills(&app, &bucket).await, Vec::<i64>::new());
 
-    let row = listed(&app, &plan).await;
-    assert_eq!(row["refund_type"], "partial_refund");
-    assert_eq!(row["cash_paid"]["amount"], "118.80");
     assert_eq!(
         row["quota"],
         json!({"drawn": Decimal::new(used, 3).normalize().to_string(), "quota": "500", "unit": "GB"})
     );
-    let now = app.state.clock.now_ms();
-    let expected = refund(&period(&app, &plan).await, RefundType::PartialRefund, now);
-    assert_eq!(amount(&row["refund"]), expected.amount);
-    // 149 of 365 days used weighs more than 5 of 500 GB: 48.50 of it is consumed.
-    assert_eq!(row["refund"]["amount"], "70.30");
 
     let done = unsubscribe(&app, &[&plan]).await;
     assert_eq!(

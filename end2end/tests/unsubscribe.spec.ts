@@ -190,4 +190,13 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await expect(page.getByText('Account balance')).toBeVisible();
   await expect(page.getByText('Refunded', { exact: true })).toBeVisible();
   await expect(page.getByRole('definition').filter({ hasText: /UTC/ }).first()).toBeVisible();
+
+  // Issue 18's plan: 149 days into 12 months for 118.80 with 300 of its 500 GB drawn, a
+  // Partial Refund whose used part is the drawn 60 % (SPEC §5).
+  await page.goto('/unsubscribe?product=oss');
+  const drawnPlan = page.getByRole('listitem').filter({ hasText: 'drawn 300 of 500 GB' });
+  await expect(drawnPlan.getByText('Partial Refund', { exact: true })).toBeVisible();
+  await expect(drawnPlan.getByText('USD 47.52')).toBeVisible();
+  const unusedPlan = page.getByRole('listitem').filter({ hasText: 'drawn 0 of 500 GB' }).filter({ has: page.getByText('Activated', { exact: true }) });
+  await expect(unusedPlan.getByText('Full Refund for Unused Resources', { exact: true })).toBeVisible();
 });

@@ -540,7 +540,7 @@ async fn the_resource_tab_filters_and_pages() {
         .iter()
         .map(|g| g["count"].as_u64().unwrap() as u32)
         .sum();
-    assert_eq!(groups, 37);
+    assert_eq!(groups, 38);
     assert_eq!(tab(&app, "tab=renewal").await["total"], 2);
 }
 

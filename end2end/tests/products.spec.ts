@@ -49,9 +49,12 @@ test('buys by subscription and by the hour, then renews, activates and releases'
   await renew.getByRole('button', { name: 'Renew' }).click();
   await expect(page.getByRole('status').filter({ hasText: `${ecsId} renewed for 1 month.` })).toBeVisible();
 
-  // A resource plan, sold by subscription only, paid with the credit, then activated.
+  // A resource plan, paid with the credit, then activated. Its product is also sold by the
+  // hour: such usage draws on the active plan before it is billed (SPEC §5).
   await page.getByLabel('Product', { exact: true }).selectOption({ label: 'OSS storage plan (500 GB) — USD 9.90 a month' });
-  await expect(page.getByRole('radio', { name: 'Pay-as-you-go' })).toHaveCount(0);
+  await page.getByRole('radio', { name: 'Pay-as-you-go' }).check();
+  await expect(page.getByText('USD 0.02 per hour (1 GB an hour), billed by usage after what your active plan covers')).toBeVisible();
+  await page.getByRole('radio', { name: 'Subscription' }).check();
   await page.getByRole('radio', { name: /^Free credit/ }).check();
   await page.getByRole('button', { name: 'Buy Now' }).click();
   const planBought = page.getByRole('status').filter({ hasText: 'Bought OSS storage plan' });

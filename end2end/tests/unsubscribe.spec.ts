@@ -143,14 +143,14 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await readyToBuy(page.request, testInfo);
   await seedDemo(page.request, 30);
   await page.goto('/unsubscribe');
-  await expect(page.getByRole('heading', { name: '37 resources by group' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '38 resources by group' })).toBeVisible();
   await expect(page.getByText(/Regular Cloud Resource: \d+ · Resource Plan: \d+/)).toBeVisible();
   await expect(page.getByText(/Activated: \d+ · Not activated: \d+/)).toBeVisible();
-  await expect(page.getByText('Page 1 of 2 · 37 in all')).toBeVisible();
+  await expect(page.getByText('Page 1 of 2 · 38 in all')).toBeVisible();
   await snapshot(page, testInfo, 'unsubscribe-demo');
   await page.getByRole('button', { name: 'Next page' }).click();
   await expect(page).toHaveURL(/page=2/);
-  await expect(page.getByText('Page 2 of 2 · 37 in all')).toBeVisible();
+  await expect(page.getByText('Page 2 of 2 · 38 in all')).toBeVisible();
 
   const search = page.getByRole('search', { name: 'Filter orders' });
   await search.getByLabel('Product', { exact: true }).selectOption({ label: 'Domain name registration' });
@@ -169,7 +169,7 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await expect(orderTo).toHaveAttribute('aria-invalid', 'true');
   await expect(page).not.toHaveURL(/order_to=/);
   await search.getByRole('button', { name: 'Reset' }).click();
-  await expect(page.getByRole('heading', { name: '37 resources by group' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: '38 resources by group' })).toBeVisible();
   await expect(orderTo).not.toHaveAttribute('aria-invalid', 'true');
 
   // The 160-day-old card order: past the card's 150 days, so it refunds to the balance,
@@ -190,4 +190,13 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await expect(page.getByText('Account balance')).toBeVisible();
   await expect(page.getByText('Refunded', { exact: true })).toBeVisible();
   await expect(page.getByRole('definition').filter({ hasText: /UTC/ }).first()).toBeVisible();
+
+  // Issue 18's plan: 149 days into 12 months for 118.80 with 300 of its 500 GB drawn, a
+  // Partial Refund whose used part is the drawn 60 % (SPEC §5).
+  await page.goto('/unsubscribe?product=oss');
+  const drawnPlan = page.getByRole('listitem').filter({ hasText: 'drawn 300 of 500 GB' });
+  await expect(drawnPlan.getByText('Partial Refund', { exact: true })).toBeVisible();
+  await expect(drawnPlan.getByText('USD 47.52')).toBeVisible();
+  const unusedPlan = page.getByRole('listitem').filter({ hasText: 'drawn 0 of 500 GB' }).filter({ has: page.getByText('Activated', { exact: true }) });
+  await expect(unusedPlan.getByText('Full Refund for Unused Resources', { exact: true })).toBeVisible();
 });

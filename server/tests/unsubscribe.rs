@@ -6,7 +6,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::money::{Currency, Money};
-use shared::refund::{PaidPeriod, RefundType, refund};
+use shared::refund::{Drawn, PaidPeriod, RefundType, refund};
 
 const DAY: i64 = 86_400;
 
@@ -136,6 +136,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
             cash: Money::from_minor(cash, Currency::USD),
             starts_at: starts,
             ends_at: ends,
+            drawn: Drawn::NOTHING,
         },
         RefundType::PartialRefund,
         at,
@@ -474,15 +475,15 @@ async fn the_resource_tab_filters_and_pages() {
         .json()
         .await
         .unwrap();
-    assert_eq!(seeded["instances"], 38);
+    assert_eq!(seeded["instances"], 39);
     let all = tab(&app, "tab=resource&page_size=10").await;
     assert_eq!(
-        all["total"], 37,
+        all["total"], 38,
         "the pay-as-you-go instance is not unsubscribable"
     );
     assert_eq!(all["resources"].as_array().unwrap().len(), 10);
     let page4 = tab(&app, "tab=resource&page_size=10&page=4").await;
-    assert_eq!(page4["resources"].as_array().unwrap().len(), 7);
+    assert_eq!(page4["resources"].as_array().unwrap().len(), 8);
     assert_eq!(tab(&app, "tab=resource&product=domain").await["total"], 1);
     let one = all["resources"][0]["instance_id"].as_str().unwrap();
     assert_eq!(
@@ -539,7 +540,7 @@ async fn the_resource_tab_filters_and_pages() {
         .iter()
         .map(|g| g["count"].as_u64().unwrap() as u32)
         .sum();
-    assert_eq!(groups, 37);
+    assert_eq!(groups, 38);
     assert_eq!(tab(&app, "tab=renewal").await["total"], 2);
 }
 

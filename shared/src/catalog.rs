@@ -19,6 +19,30 @@ pub struct Product {
     pub hourly_centi_cents: Option<i64>,
     /// Subscription lengths offered, in months.
     pub periods: &'static [u32],
+    /// What pay-as-you-go use of the product is measured in, and (for a resource plan) how much
+    /// of it each paid period of the plan holds (SPEC §5); `None` when nothing draws on a plan.
+    pub quota: Option<Quota>,
+}
+
+/// A resource plan's quota of its product's pay-as-you-go usage (SPEC §5: "500 GB of OSS
+/// storage"), and how much of it an hour of pay-as-you-go use takes. Amounts are kept in
+/// thousandths of the unit, so that part of an hour draws its part.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Quota {
+    /// Each paid period of a plan holds this many units.
+    pub units: i64,
+    pub unit: &'static str,
+    /// Units one hour of pay-as-you-go use meters. The simulator has no storage to measure,
+    /// so a pay-as-you-go OSS bucket is taken to store this much an hour.
+    pub units_per_hour: i64,
+}
+
+/// Thousandths of a quota's unit in one unit.
+pub const MILLI: i64 = 1_000;
+
+/// Thousandths of a unit as people read them: `1500` is "1.5", `500000` is "500".
+pub fn milli_units(milli: i64) -> String {
+    Decimal::new(milli, 3).normalize().to_string()
 }
 
 pub static PRODUCTS: &[Product] = &[
@@ -30,6 +54,7 @@ pub static PRODUCTS: &[Product] = &[
         monthly_cents: 20_00,
         hourly_centi_cents: Some(5_00),
         periods: &[1, 3, 6, 12],
+        quota: None,
     },
     Product {
         code: "rds",
@@ -39,6 +64,7 @@ pub static PRODUCTS: &[Product] = &[
         monthly_cents: 35_00,
         hourly_centi_cents: Some(8_00),
         periods: &[1, 3, 6, 12],
+        quota: None,
     },
     Product {
         code: "oss",
@@ -46,8 +72,14 @@ pub static PRODUCTS: &[Product] = &[
         kind: ResourceKind::ResourcePlan,
         refundable: true,
         monthly_cents: 9_90,
-        hourly_centi_cents: None,
+        // Pay-as-you-go storage: 2 cents an hour, for the GB it meters in that hour.
+        hourly_centi_cents: Some(2_00),
         periods: &[1, 6, 12],
+        quota: Some(Quota {
+            units: 500,
+            unit: "GB",
+            units_per_hour: 1,
+        }),
     },
     Product {
         code: "domain",
@@ -57,6 +89,7 @@ pub static PRODUCTS: &[Product] = &[
         monthly_cents: 1_00,
         hourly_centi_cents: None,
         periods: &[12],
+        quota: None,
     },
 ];
 
@@ -84,11 +117,41 @@ impl Product {
 
     /// The charge for `millis` of pay-as-you-go use, rounded up to the cent.
     pub fn usage_charge(&self, millis: i64) -> Option<Money> {
+        self.usage_charge_after_plan(millis, 0)
+    }
+
+    /// The usage `millis` of pay-as-you-go use meters, in thousandths of the quota's unit,
+    /// rounded up (a started thousandth counts); 0 for a product without a quota.
+    pub fn metered_milli(&self, millis: i64) -> i64 {
+        let Some(quota) = self.quota else { return 0 };
+        let per_hour = quota.units_per_hour * MILLI;
+        // i128: a long outage's catch-up must not overflow.
+        let metered = (i128::from(per_hour) * i128::from(millis.max(0)) + 3_599_999) / 3_600_000;
+        i64::try_from(metered).unwrap_or(i64::MAX)
+    }
+
+    /// The charge for `millis` of pay-as-you-go use of which plans covered `drawn_milli`: the
+    /// part left over, at the hourly price, rounded up to the cent (SPEC §5: usage draws on an
+    /// active plan before it is billed).
+    pub fn usage_charge_after_plan(&self, millis: i64, drawn_milli: i64) -> Option<Money> {
         let hourly = Decimal::new(self.hourly_centi_cents?, 4);
-        let amount = crate::money::round_up_to_cent(
-            hourly * Decimal::from(millis) / Decimal::from(3_600_000),
-        );
-        Some(Money::new(amount, Currency::USD))
+        let full = hourly * Decimal::from(millis) / Decimal::from(3_600_000);
+        let metered = self.metered_milli(millis);
+        let left = if metered > 0 {
+            let billed = (metered - drawn_milli).clamp(0, metered);
+            full * Decimal::from(billed) / Decimal::from(metered)
+        } else {
+            full
+        };
+        Some(Money::new(
+            crate::money::round_up_to_cent(left),
+            Currency::USD,
+        ))
+    }
+
+    /// A plan's quota for one paid period, in thousandths of its unit; 0 without a quota.
+    pub fn quota_milli(&self) -> i64 {
+        self.quota.map_or(0, |q| q.units * MILLI)
     }
 }
 
@@ -280,7 +343,35 @@ mod tests {
             Some(Money::from_minor(1, Currency::USD))
         );
         assert_eq!(ecs.usage_charge(0), Some(Money::zero(Currency::USD)));
-        assert_eq!(Product::find("oss").unwrap().usage_charge(3_600_000), None);
+        assert_eq!(
+            Product::find("domain").unwrap().usage_charge(3_600_000),
+            None
+        );
+    }
+
+    #[test]
+    fn oss_usage_meters_a_gb_an_hour_and_bills_only_what_no_plan_covered() {
+        let oss = Product::find("oss").unwrap();
+        let hour = 3_600_000;
+        assert_eq!(oss.quota_milli(), 500_000);
+        assert_eq!(oss.metered_milli(hour), 1_000);
+        assert_eq!(oss.metered_milli(0), 0);
+        // A started thousandth of a GB counts.
+        assert_eq!(oss.metered_milli(1), 1);
+        assert_eq!(Product::find("ecs").unwrap().metered_milli(hour), 0);
+        let cents = |c| Some(Money::from_minor(c, Currency::USD));
+        assert_eq!(oss.usage_charge(hour), cents(2));
+        assert_eq!(oss.usage_charge_after_plan(hour, 1_000), cents(0));
+        // Half drawn: a cent of the two left, exactly.
+        assert_eq!(oss.usage_charge_after_plan(hour, 500), cents(1));
+        // A sliver left over still costs a cent, rounded up.
+        assert_eq!(oss.usage_charge_after_plan(hour, 999), cents(1));
+        // Drawn past what was metered, or nothing: never below zero nor above the full price.
+        assert_eq!(oss.usage_charge_after_plan(hour, 5_000), cents(0));
+        assert_eq!(oss.usage_charge_after_plan(hour, -1), cents(2));
+        assert_eq!(milli_units(1_500), "1.5");
+        assert_eq!(milli_units(500_000), "500");
+        assert_eq!(milli_units(1), "0.001");
     }
 
     #[test]

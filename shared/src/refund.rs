@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Published on the unsubscribe page, beside every figure it produces.
 pub const REFUND_RULE: &str = "Coupons and free credit are never refunded as cash. A partial refund is \
 the cash you paid minus the part you used: cash × time used ÷ time paid for, rounded up to the cent. \
+For a resource plan that usage has drawn on, the part used is the larger of that and cash × drawn ÷ quota. \
 A renewal that has not started yet is refunded in full. Nonrefundable resources refund nothing.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -40,16 +41,17 @@ impl RefundType {
 }
 
 /// The refund type of a subscription, by the seed's classes: regular resources are partly
-/// refundable or not at all; resource plans refund in full until activated or used.
+/// refundable or not at all; resource plans refund in full until activated, then the orders
+/// still running in full until pay-as-you-go usage has drawn on the plan (`drawn`, SPEC §5).
 pub fn refund_type(
     kind: ResourceKind,
     refundable: bool,
     activated: bool,
-    used: bool,
+    drawn: bool,
 ) -> RefundType {
     match kind {
         ResourceKind::ResourcePlan if !activated => RefundType::UnactivatedSubscriptionRefund,
-        ResourceKind::ResourcePlan if !used => RefundType::FullRefundForUnusedResources,
+        ResourceKind::ResourcePlan if !drawn => RefundType::FullRefundForUnusedResources,
         _ if refundable => RefundType::PartialRefund,
         _ => RefundType::Nonrefundable,
     }
@@ -63,9 +65,35 @@ pub struct PaidPeriod {
     /// Milliseconds since the epoch; the period is `[starts_at, ends_at)`.
     pub starts_at: i64,
     pub ends_at: i64,
+    /// What pay-as-you-go usage drew on the period's quota (resource plans; nothing otherwise).
+    pub drawn: Drawn,
 }
 
-/// The cash refund for unsubscribing `period` at `now`.
+/// The usage a resource plan's paid period has drawn of its quota, both in the same unit
+/// (thousandths of a GB, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Drawn {
+    pub amount: i64,
+    pub quota: i64,
+}
+
+impl Drawn {
+    pub const NOTHING: Drawn = Drawn {
+        amount: 0,
+        quota: 0,
+    };
+
+    /// drawn ÷ quota, between 0 and 1: usage past the quota (never drawn, but a quota could
+    /// shrink) consumes the whole period and no more.
+    pub fn share(self) -> Decimal {
+        if self.quota <= 0 || self.amount <= 0 {
+            return Decimal::ZERO;
+        }
+        (Decimal::from(self.amount) / Decimal::from(self.quota)).min(Decimal::ONE)
+    }
+}
+
+/// The cash refund for unsubscribing `period` at `now` (SPEC §5).
 pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
     let zero = Money::zero(period.cash.currency);
     if period.cash.amount <= Decimal::ZERO {
@@ -77,20 +105,22 @@ pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
     }
     match refund_type {
         RefundType::Nonrefundable => zero,
-        RefundType::UnactivatedSubscriptionRefund | RefundType::FullRefundForUnusedResources => {
-            period.cash
-        }
+        RefundType::UnactivatedSubscriptionRefund => period.cash,
+        // "The cash of orders whose term has not ended."
+        RefundType::FullRefundForUnusedResources if now >= period.ends_at => zero,
+        RefundType::FullRefundForUnusedResources => period.cash,
         RefundType::PartialRefund => {
             let length = period.ends_at - period.starts_at;
             if length <= 0 || now >= period.ends_at {
                 return zero;
             }
-            let used = Decimal::from(now - period.starts_at) / Decimal::from(length);
-            let consumed = round_up_to_cent(period.cash.amount * used);
-            Money::new(
-                (period.cash.amount - consumed).max(Decimal::ZERO),
-                period.cash.currency,
-            )
+            let time_used = Decimal::from(now - period.starts_at) / Decimal::from(length);
+            // A plan is used up by time or by what was drawn of it, whichever went further.
+            let used = time_used.max(period.drawn.share());
+            // Rounded up, and never more than the cash: the refund is never over-paid nor
+            // negative.
+            let consumed = round_up_to_cent(period.cash.amount * used).min(period.cash.amount);
+            Money::new(period.cash.amount - consumed, period.cash.currency)
         }
     }
 }
@@ -150,7 +180,145 @@ mod tests {
             cash: usd(cash),
             starts_at: 0,
             ends_at: 30 * DAY,
+            drawn: Drawn::NOTHING,
         }
+    }
+
+    /// A month of a plan of 500 GB, of which `drawn_milli` thousandths of a GB were drawn.
+    fn plan_month(cash: &str, drawn_milli: i64) -> PaidPeriod {
+        PaidPeriod {
+            drawn: Drawn {
+                amount: drawn_milli,
+                quota: 500_000,
+            },
+            ..month(cash)
+        }
+    }
+
+    #[test]
+    fn a_plan_with_nothing_drawn_refunds_by_time_alone() {
+        assert_eq!(
+            refund(
+                &plan_month("100.00", 0),
+                RefundType::PartialRefund,
+                10 * DAY
+            ),
+            usd("66.66")
+        );
+    }
+
+    #[test]
+    fn a_plan_is_consumed_by_time_or_by_what_was_drawn_whichever_went_further() {
+        // 10 of 30 days is a third; 250 of 500 GB is a half: the half counts.
+        assert_eq!(
+            refund(
+                &plan_month("100.00", 250_000),
+                RefundType::PartialRefund,
+                10 * DAY
+            ),
+            usd("50.00")
+        );
+        // 20 of 30 days is two thirds (66.666… rounded up to 66.67); 50 GB is a tenth.
+        assert_eq!(
+            refund(
+                &plan_month("100.00", 50_000),
+                RefundType::PartialRefund,
+                20 * DAY
+            ),
+            usd("33.33")
+        );
+        // Drawn on the first instant: the drawn share alone, rounded up to the cent.
+        assert_eq!(
+            refund(&plan_month("100.00", 1), RefundType::PartialRefund, 0),
+            usd("99.99")
+        );
+    }
+
+    #[test]
+    fn a_plan_drawn_to_its_quota_or_past_it_refunds_nothing() {
+        for drawn in [500_000, 500_001, 10_000_000] {
+            assert_eq!(
+                refund(&plan_month("118.80", drawn), RefundType::PartialRefund, DAY),
+                usd("0.00"),
+                "{drawn}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_one_cent_plan_is_all_or_nothing() {
+        // Any use at all rounds the consumed part up to the whole cent.
+        assert_eq!(
+            refund(&plan_month("0.01", 1), RefundType::PartialRefund, 0),
+            usd("0.00")
+        );
+        assert_eq!(
+            refund(&plan_month("0.01", 0), RefundType::PartialRefund, 0),
+            usd("0.01")
+        );
+        assert_eq!(
+            refund(
+                &plan_month("0.01", 0),
+                RefundType::FullRefundForUnusedResources,
+                DAY
+            ),
+            usd("0.01")
+        );
+    }
+
+    #[test]
+    fn the_issues_twelve_month_plan_cancelled_after_149_days_with_usage_drawn() {
+        // 118.80 for 365 days; 149 days used is 48.50 (48.4997… rounded up); 300 of 500 GB
+        // drawn is 71.28, the larger.
+        let plan = PaidPeriod {
+            cash: usd("118.80"),
+            starts_at: 0,
+            ends_at: 365 * DAY,
+            drawn: Drawn {
+                amount: 300_000,
+                quota: 500_000,
+            },
+        };
+        assert_eq!(
+            refund(&plan, RefundType::PartialRefund, 149 * DAY),
+            usd("47.52")
+        );
+        let little = PaidPeriod {
+            drawn: Drawn {
+                amount: 1_000,
+                quota: 500_000,
+            },
+            ..plan
+        };
+        assert_eq!(
+            refund(&little, RefundType::PartialRefund, 149 * DAY),
+            usd("70.30")
+        );
+    }
+
+    #[test]
+    fn a_multi_order_plan_refunds_the_orders_whose_term_has_not_ended() {
+        let ended = PaidPeriod {
+            starts_at: -30 * DAY,
+            ends_at: 0,
+            ..plan_month("9.90", 400_000)
+        };
+        let running = plan_month("9.90", 100_000);
+        let pending = PaidPeriod {
+            starts_at: 30 * DAY,
+            ends_at: 60 * DAY,
+            ..plan_month("9.90", 0)
+        };
+        let at = 3 * DAY;
+        let full = RefundType::FullRefundForUnusedResources;
+        assert_eq!(refund(&ended, full, at), usd("0.00"));
+        assert_eq!(refund(&running, full, at), usd("9.90"));
+        assert_eq!(refund(&pending, full, at), usd("9.90"));
+        let partial = RefundType::PartialRefund;
+        assert_eq!(refund(&ended, partial, at), usd("0.00"));
+        // 3 of 30 days is a tenth, 100 of 500 GB a fifth: 1.98 consumed.
+        assert_eq!(refund(&running, partial, at), usd("7.92"));
+        assert_eq!(refund(&pending, partial, at), usd("9.90"));
     }
 
     #[test]
@@ -187,6 +355,7 @@ mod tests {
             cash: usd("29.00"),
             starts_at: 0,
             ends_at: 29 * DAY,
+            drawn: Drawn::NOTHING,
         };
         assert_eq!(
             refund(&feb, RefundType::PartialRefund, 28 * DAY),
@@ -200,6 +369,7 @@ mod tests {
             cash: usd("50.00"),
             starts_at: 30 * DAY,
             ends_at: 60 * DAY,
+            drawn: Drawn::NOTHING,
         };
         for t in [RefundType::PartialRefund, RefundType::Nonrefundable] {
             assert_eq!(refund(&renewal, t, 29 * DAY), usd("50.00"));
@@ -275,16 +445,25 @@ mod tests {
     }
 
     fn any_period() -> impl Strategy<Value = (PaidPeriod, i64)> {
-        (0i64..10_000_000, 1i64..400, -5i64..500, 0i64..DAY).prop_map(
-            |(cents, days, at_day, at_ms)| {
+        (
+            0i64..10_000_000,
+            1i64..400,
+            -5i64..500,
+            0i64..DAY,
+            prop_oneof![Just(0i64), 0i64..600_000],
+        )
+            .prop_map(|(cents, days, at_day, at_ms, drawn)| {
                 let period = PaidPeriod {
                     cash: Money::from_minor(cents, Currency::USD),
                     starts_at: 0,
                     ends_at: days * DAY,
+                    drawn: Drawn {
+                        amount: drawn,
+                        quota: 500_000,
+                    },
                 };
                 (period, at_day * DAY + at_ms)
-            },
-        )
+            })
     }
 
     proptest! {
@@ -303,6 +482,14 @@ mod tests {
             let earlier = refund(&period, RefundType::PartialRefund, now);
             let after = refund(&period, RefundType::PartialRefund, now + later);
             prop_assert!(after.amount <= earlier.amount);
+        }
+
+        #[test]
+        fn more_drawn_never_refunds_more((period, now) in any_period(), more in 0i64..600_000) {
+            let before = refund(&period, RefundType::PartialRefund, now);
+            let drawn = Drawn { amount: period.drawn.amount + more, ..period.drawn };
+            let after = refund(&PaidPeriod { drawn, ..period }, RefundType::PartialRefund, now);
+            prop_assert!(after.amount <= before.amount);
         }
 
         #[test]

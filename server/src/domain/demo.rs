@@ -17,6 +17,8 @@ struct Demo {
     paid_with: &'static str,
     activated: bool,
     renewals: u32,
+    /// GB that pay-as-you-go usage drew on the plan's period in force (resource plans).
+    drawn_gb: i64,
 }
 
 const MIX: &[Demo] = &[
@@ -27,6 +29,7 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
     },
     Demo {
         product: "rds",
@@ -35,6 +38,7 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: true,
         renewals: 2,
+        drawn_gb: 0,
     },
     Demo {
         product: "oss",
@@ -43,6 +47,7 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: false,
         renewals: 0,
+        drawn_gb: 0,
     },
     Demo {
         product: "oss",
@@ -51,6 +56,17 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
+    },
+    // Issue 18's plan: 12 months for 118.80, 149 days in, 300 of its 500 GB drawn.
+    Demo {
+        product: "oss",
+        months: 12,
+        bought_days_ago: 149,
+        paid_with: "method",
+        activated: true,
+        renewals: 0,
+        drawn_gb: 300,
     },
     Demo {
         product: "domain",
@@ -59,6 +75,7 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
     },
     Demo {
         product: "ecs",
@@ -67,6 +84,7 @@ const MIX: &[Demo] = &[
         paid_with: "credit",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
     },
     Demo {
         product: "ecs",
@@ -75,6 +93,7 @@ const MIX: &[Demo] = &[
         paid_with: "method",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
     },
 ];
 
@@ -94,6 +113,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         paid_with: "method",
         activated: true,
         renewals: 0,
+        drawn_gb: 0,
     });
     let mut tx = db::begin_write(&state.db).await?;
     let mut made = 0;
@@ -127,14 +147,15 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             ends = next;
         }
         sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
-             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, $5, 0, $6, $7, $8)",
+            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, used, auto_renew, started_at, expires_at, created_at)
+             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, $5, $6, 0, $7, $8, $9)",
         )
         .bind(&instance_id)
         .bind(account_id)
         .bind(product.code)
         .bind(kind)
         .bind(i64::from(demo.activated))
+        .bind(i64::from(demo.drawn_gb > 0))
         .bind(bought)
         .bind(ends)
         .bind(bought)
@@ -149,8 +170,8 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             };
             sqlx::query(
                 "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
-                                     paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 'paid', $14, $15)",
+                                     paid_with, payment_method_id, gateway_reference, status, paid_at, created_at, drawn_milli)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 'paid', $14, $15, $16)",
             )
             .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
             .bind(account_id)
@@ -167,6 +188,11 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             .bind(format!("demo-charge-{}", uuid::Uuid::new_v4().simple()))
             .bind(bought)
             .bind(bought)
+            .bind(if starts <= now && now < ends {
+                demo.drawn_gb * shared::catalog::MILLI
+            } else {
+                0
+            })
             .execute(&mut *tx)
             .await?;
         }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod intent;
 pub mod ledger;
 pub mod payment;
+pub mod plan;
 pub mod purchase;
 pub mod ram;
 pub mod realname;

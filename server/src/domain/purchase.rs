@@ -187,7 +187,8 @@ pub async fn purchase(
     }
     let now = state.clock.now_ms();
     let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-    let plan = p.product.kind == ResourceKind::ResourcePlan;
+    // Pay-as-you-go use of a plan's product is not a plan: it draws on one (SPEC §5).
+    let plan = p.product.kind == ResourceKind::ResourcePlan && p.billing == Billing::Subscription;
     let kind = if plan {
         "resource_plan"
     } else {
@@ -503,16 +504,18 @@ pub async fn activate(
     account_id: &str,
     instance_id: &str,
 ) -> Result<InstanceView, ApiError> {
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let updated = sqlx::query(
         "UPDATE instances SET activated = 1 WHERE id = $1 AND account_id = $2 AND resource_kind = 'resource_plan' AND status = 'running'",
     )
     .bind(instance_id)
     .bind(account_id)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
+    tx.commit().await?;
     instance(state, account_id, instance_id).await
 }
 

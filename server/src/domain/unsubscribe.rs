@@ -12,13 +12,14 @@ use crate::notify::{self, Medium, Outgoing};
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
-    GroupCount, PendingRenewal, UnsubscribableResource, UnsubscribeForm, UnsubscribeList,
-    UnsubscribeQuery, UnsubscribeRecord, UnsubscribeRenewalForm, UnsubscribeTab, Unsubscribed,
+    GroupCount, PendingRenewal, QuotaDrawn, UnsubscribableResource, UnsubscribeForm,
+    UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord, UnsubscribeRenewalForm, UnsubscribeTab,
+    Unsubscribed,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{
-    PaidPeriod, REFUND_RULE, RefundDestination, RefundType, ResourceKind, refund,
+    Drawn, PaidPeriod, REFUND_RULE, RefundDestination, RefundType, ResourceKind, refund,
     refund_destination, refund_type,
 };
 use std::collections::BTreeMap;
@@ -64,6 +65,17 @@ impl InstanceRow {
     fn refund_type(&self) -> RefundType {
         refund_type(self.kind(), self.refundable(), self.activated, self.used)
     }
+
+    /// The quota each paid period of a resource plan holds (thousandths of its unit); 0 for
+    /// regular resources.
+    fn quota_milli(&self) -> i64 {
+        match self.kind() {
+            ResourceKind::ResourcePlan => {
+                Product::find(&self.product).map_or(0, Product::quota_milli)
+            }
+            ResourceKind::RegularCloudResource => 0,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow, Clone)]
@@ -77,6 +89,8 @@ struct OrderRow {
     paid_with: String,
     payment_method_id: Option<String>,
     paid_at: i64,
+    /// What pay-as-you-go usage drew of a plan's quota in this period (thousandths of its unit).
+    drawn_milli: i64,
 }
 
 impl OrderRow {
@@ -84,11 +98,17 @@ impl OrderRow {
         Currency::parse(&self.currency).unwrap_or(Currency::USD)
     }
 
-    fn refund(&self, refund_type: RefundType, now: i64) -> Money {
+    /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
+    /// the plan's quota per period ([`InstanceRow::quota_milli`]).
+    fn refund(&self, refund_type: RefundType, quota_milli: i64, now: i64) -> Money {
         let period = PaidPeriod {
             cash: Money::from_minor(self.cash_minor, self.currency()),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
+            drawn: Drawn {
+                amount: self.drawn_milli,
+                quota: quota_milli,
+            },
         };
         refund(&period, refund_type, now)
     }
@@ -158,7 +178,7 @@ fn refund_to(names: impl IntoIterator<Item = String>) -> String {
 
 const INSTANCE_COLUMNS: &str =
     "id, product, region, billing, resource_kind, activated, used, status, created_at, expires_at";
-const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at";
+const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";
 
 /// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
 fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
@@ -191,6 +211,7 @@ struct PageRow {
     paid_with: Option<String>,
     payment_method_id: Option<String>,
     paid_at: Option<i64>,
+    drawn_milli: Option<i64>,
     /// The order's payment method, if it is still bound to the account.
     method_label: Option<String>,
 }
@@ -207,6 +228,7 @@ impl PageRow {
             paid_with: self.paid_with.clone()?,
             payment_method_id: self.payment_method_id.clone(),
             paid_at: self.paid_at?,
+            drawn_milli: self.drawn_milli?,
         })
     }
 }
@@ -363,7 +385,7 @@ pub async fn list(
             let rows: Vec<PageRow> = filter
                 .bind(sqlx::query_as(&format!(
                     "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
-                            o.paid_with, o.payment_method_id, o.paid_at, m.label AS method_label
+                            o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
                      FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {conditions}
                            ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
                      LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
@@ -456,11 +478,22 @@ fn resource_view(
     now: i64,
 ) -> UnsubscribableResource {
     let refund_type = row.refund_type();
+    let quota_milli = row.quota_milli();
     let currency = orders.first().map_or(Currency::USD, |(o, _)| o.currency());
     let refunds: Vec<Money> = orders
         .iter()
-        .map(|(order, _)| order.refund(refund_type, now))
+        .map(|(order, _)| order.refund(refund_type, quota_milli, now))
         .collect();
+    // The plan's period in force now: what its refund's drawn share is of.
+    let quota = Product::find(&row.product)
+        .and_then(|p| p.quota)
+        .filter(|_| quota_milli > 0)
+        .map(|q| {
+            let in_force = orders
+                .iter()
+                .find(|(o, _)| o.starts_at <= now && now < o.ends_at);
+            QuotaDrawn::from_milli(in_force.map_or(0, |(o, _)| o.drawn_milli), &q)
+        });
     let total = |amounts: Vec<Money>| {
         amounts.into_iter().fold(Money::zero(currency), |acc, m| {
             acc.checked_add(m).unwrap_or(acc)
@@ -499,6 +532,7 @@ fn resource_view(
         refund: total(refunds),
         refund_to,
         pending_renewals: orders.iter().filter(|(o, _)| o.starts_at > now).count() as u32,
+        quota,
     }
 }
 
@@ -577,6 +611,7 @@ async fn refund_orders(
     unsubscription_id: &str,
     orders: &[OrderRow],
     refund_type: RefundType,
+    quota_milli: i64,
 ) -> Result<Money, ApiError> {
     let mut total = Money::zero(orders.first().map_or(Currency::USD, OrderRow::currency));
     for order in orders {
@@ -589,7 +624,7 @@ async fn refund_orders(
         if updated.rows_affected() != 1 {
             return Err(ApiError::AlreadyReleased);
         }
-        let amount = order.refund(refund_type, now);
+        let amount = order.refund(refund_type, quota_milli, now);
         if amount.amount.is_zero() {
             continue;
         }
@@ -754,8 +789,16 @@ pub async fn unsubscribe(
         let id = insert_unsubscription(&mut tx, now, account_id, "resource", instance, refund_type)
             .await?;
         let its_orders = orders.get(&instance.id).map_or(&[][..], Vec::as_slice);
-        let refunded =
-            refund_orders(&mut tx, now, account_id, &id, its_orders, refund_type).await?;
+        let refunded = refund_orders(
+            &mut tx,
+            now,
+            account_id,
+            &id,
+            its_orders,
+            refund_type,
+            instance.quota_milli(),
+        )
+        .await?;
         set_total(&mut tx, &id, refunded).await?;
         total = total
             .checked_add(refunded)
@@ -829,7 +872,16 @@ pub async fn unsubscribe_renewals(
     let refund_type = instance.refund_type();
     let id =
         insert_unsubscription(&mut tx, now, account_id, "renewal", &instance, refund_type).await?;
-    let total = refund_orders(&mut tx, now, account_id, &id, &cancelled, refund_type).await?;
+    let total = refund_orders(
+        &mut tx,
+        now,
+        account_id,
+        &id,
+        &cancelled,
+        refund_type,
+        instance.quota_milli(),
+    )
+    .await?;
     set_total(&mut tx, &id, total).await?;
     sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
         .bind(new_expiry)

@@ -1,11 +1,14 @@
 //! Pay-as-you-go usage billing: each running pay-as-you-go instance has one recurring job that
 //! bills the next hour of use once that hour is over plus the configured delay (usage reaches
 //! billing hours late, SPEC §4). The bill is then charged to the default payment method; a bill
-//! that cannot be charged stays unpaid, which is an overdue payment.
+//! that cannot be charged stays unpaid, which is an overdue payment. Usage of a product sold as
+//! a resource plan draws on the account's active plan first and only the rest is billed
+//! (SPEC §5, [`plan::draw`]).
 
 use super::{Job, Outcome, finish};
 use crate::db;
-use crate::domain::account::Writer;
+use crate::domain::account::{self, Writer};
+use crate::domain::plan;
 use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,7 +24,6 @@ pub fn due_at(state: &AppState, billed_until: i64) -> i64 {
 
 #[derive(sqlx::FromRow)]
 struct Instance {
-    account_id: String,
     product: String,
     billed_until: Option<i64>,
     released_at: Option<i64>,
@@ -29,13 +31,26 @@ struct Instance {
 
 pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let instance: Option<Instance> = sqlx::query_as(
-        "SELECT account_id, product, billed_until, released_at FROM instances WHERE id = $1",
-    )
-    .bind(&job.subject)
-    .fetch_optional(&state.db)
-    .await?;
-    let mut tx = db::begin_write(&state.db).await?;
+    // Whose write gate to open; everything else is read again inside it.
+    let account_id: Option<String> =
+        sqlx::query_scalar("SELECT account_id FROM instances WHERE id = $1")
+            .bind(&job.subject)
+            .fetch_optional(&state.db)
+            .await?;
+    let Some(account_id) = account_id else {
+        return nothing_left(state, job, now).await;
+    };
+    let mut tx = match account::begin_write(&state.db, &account_id, Writer::System).await {
+        Ok(tx) => tx,
+        // The account is gone: there is nobody left to bill.
+        Err(ApiError::Unauthenticated) => return nothing_left(state, job, now).await,
+        Err(e) => return Err(e),
+    };
+    let instance: Option<Instance> =
+        sqlx::query_as("SELECT product, billed_until, released_at FROM instances WHERE id = $1")
+            .bind(&job.subject)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(instance) = instance else {
         finish(&mut tx, job, Outcome::Done, now).await?;
         tx.commit().await?;
@@ -44,35 +59,68 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     let from = instance.billed_until.unwrap_or(now);
     let until = (from + HOUR_MS).min(instance.released_at.unwrap_or(i64::MAX));
     let mut bill_id = None;
+    if until > from && due_at(state, from) > now {
+        // Not due: this is a second run of the job (a lease that ran out under a slow first
+        // run, or a retry after a commit) that finds the hour it was for already billed. It
+        // only waits for the next one: an hour is never drawn on a plan nor billed twice, nor
+        // early.
+        finish(&mut tx, job, Outcome::Again(due_at(state, from)), now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     if until > from {
-        let product = Product::find(&instance.product)
-            .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
-        let charge = product
-            .usage_charge(until - from)
-            .ok_or_else(|| anyhow::anyhow!("{} is not metered", product.code))?;
-        let id = format!("bill-{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(
-            "INSERT INTO bills (id, account_id, instance_id, description, period_start, period_end, amount_minor, currency, status, due_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unpaid', $9, $10)",
+        // Read and moved in the write transaction; the condition holds it to the hour read.
+        let claimed = sqlx::query(
+            "UPDATE instances SET billed_until = $1 WHERE id = $2 AND COALESCE(billed_until, $3) = $4",
         )
-        .bind(&id)
-        .bind(&instance.account_id)
-        .bind(&job.subject)
-        .bind(format!("{} pay-as-you-go usage", product.name))
-        .bind(from)
         .bind(until)
-        .bind(charge.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
-        .bind(charge.currency.code())
-        .bind(now)
-        .bind(now)
+        .bind(&job.subject)
+        .bind(from)
+        .bind(from)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE instances SET billed_until = $1 WHERE id = $2")
-            .bind(until)
+        if claimed.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let product = Product::find(&instance.product)
+            .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
+        let metered = product.metered_milli(until - from);
+        // SPEC §5: usage draws on an active plan of the product first; the rest is billed.
+        let drawn = plan::draw(&mut tx, &account_id, product, from, metered).await?;
+        let charge = product
+            .usage_charge_after_plan(until - from, drawn.milli)
+            .ok_or_else(|| anyhow::anyhow!("{} is not metered", product.code))?;
+        if !charge.amount.is_zero() {
+            let id = format!("bill-{}", uuid::Uuid::new_v4().simple());
+            let description = match (drawn.milli, product.quota) {
+                (0, _) | (_, None) => format!("{} pay-as-you-go usage", product.name),
+                (milli, Some(quota)) => format!(
+                    "{} pay-as-you-go usage, after {} {} drawn on resource plan {}",
+                    product.name,
+                    shared::catalog::milli_units(milli),
+                    quota.unit,
+                    drawn.plans.join(", ")
+                ),
+            };
+            sqlx::query(
+                "INSERT INTO bills (id, account_id, instance_id, description, period_start, period_end, amount_minor, currency, status, due_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unpaid', $9, $10)",
+            )
+            .bind(&id)
+            .bind(&account_id)
             .bind(&job.subject)
+            .bind(description)
+            .bind(from)
+            .bind(until)
+            .bind(charge.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .bind(charge.currency.code())
+            .bind(now)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-        bill_id = Some(id);
+            bill_id = Some(id);
+        }
     }
     let still_running = instance.released_at.is_none_or(|released| released > until);
     let outcome = if still_running {
@@ -84,7 +132,15 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     tx.commit().await?;
     if let Some(id) = bill_id {
         // Outside the job's transaction: a failed charge leaves the bill unpaid, not the job undone.
-        charge_bill(state, &instance.account_id, Writer::System, &id).await?;
+        charge_bill(state, &account_id, Writer::System, &id).await?;
     }
+    Ok(())
+}
+
+/// Finishes the job of an instance (or account) that is no more.
+async fn nothing_left(state: &AppState, job: &Job, now: i64) -> Result<(), ApiError> {
+    let mut tx = db::begin_write(&state.db).await?;
+    finish(&mut tx, job, Outcome::Done, now).await?;
+    tx.commit().await?;
     Ok(())
 }

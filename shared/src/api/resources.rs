@@ -4,6 +4,7 @@ use crate::catalog::Billing;
 use crate::error::{ErrorCode, FieldError, Invalid};
 use crate::money::Money;
 use crate::refund::{RefundType, ResourceKind};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -137,6 +138,42 @@ pub struct UnsubscribableResource {
     /// when the method was removed), several joined by "; ", or "No refund".
     pub refund_to: String,
     pub pending_renewals: u32,
+    /// A resource plan's quota in the order in force, and what pay-as-you-go usage has drawn
+    /// of it (SPEC §5): it decides the plan's refund. Absent for regular resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<QuotaDrawn>,
+}
+
+/// What pay-as-you-go usage drew of a resource plan's quota, in the quota's unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct QuotaDrawn {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.5"))]
+    pub drawn: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "500"))]
+    pub quota: Decimal,
+    /// `GB`.
+    pub unit: String,
+}
+
+impl QuotaDrawn {
+    /// In thousandths of the unit, as `orders.drawn_milli` and `shared::catalog` keep them.
+    pub fn from_milli(drawn_milli: i64, quota: &crate::catalog::Quota) -> QuotaDrawn {
+        QuotaDrawn {
+            drawn: Decimal::new(drawn_milli, 3).normalize(),
+            quota: Decimal::from(quota.units),
+            unit: quota.unit.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for QuotaDrawn {
+    /// "drawn 12.5 of 500 GB".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "drawn {} of {} {}", self.drawn, self.quota, self.unit)
+    }
 }
 
 /// A renewal order that has not started.

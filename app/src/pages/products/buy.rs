@@ -71,9 +71,17 @@ pub fn BuyForm(on_bought: Callback<Purchased>) -> impl IntoView {
     let price = move || {
         let p = chosen.get();
         match billing.get() {
-            Billing::Payg => hourly(p)
-                .map(|h| format!("{} per hour, billed by usage", money(&h)))
-                .unwrap_or_default(),
+            Billing::Payg => match (hourly(p), p.quota) {
+                // SPEC §5: such usage draws on an active plan of the product before it is billed.
+                (Some(h), Some(q)) => format!(
+                    "{} per hour ({} {} an hour), billed by usage after what your active plan covers",
+                    money(&h),
+                    q.units_per_hour,
+                    q.unit
+                ),
+                (Some(h), None) => format!("{} per hour, billed by usage", money(&h)),
+                (None, _) => String::new(),
+            },
             Billing::Subscription => {
                 let m: u32 = period.get().parse().unwrap_or(p.periods[0]);
                 format!("{} for {}", money(&p.price(m)), months(m))

@@ -226,6 +226,12 @@ fn ResourceItem(
                     <dt>"Paid"</dt>
                     <dd>{paid}</dd>
                 </div>
+                {resource.quota.as_ref().map(|quota| view! {
+                    <div>
+                        <dt>"Plan quota"</dt>
+                        <dd>{quota.to_string()}</dd>
+                    </div>
+                })}
                 {(resource.pending_renewals > 0).then(|| view! {
                     <div>
                         <dt>"Pending renewals"</dt>

@@ -96,6 +96,9 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
     };
 
     let terms = match resource.refund_type {
+        RefundType::PartialRefund if resource.quota.is_some() => {
+            "Partial Refund: the cash you paid minus the part used until now, by time or by the share of the quota drawn, whichever is larger."
+        }
         RefundType::PartialRefund => {
             "Partial Refund: the cash you paid minus the part used until now."
         }
@@ -104,7 +107,7 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
             "Unactivated Subscription Refund: the plan was never activated, so its cash is refunded in full."
         }
         RefundType::FullRefundForUnusedResources => {
-            "Full Refund for Unused Resources: nothing of the plan was used, so its cash is refunded in full."
+            "Full Refund for Unused Resources: nothing was drawn on the plan, so the cash of its orders still running is refunded in full."
         }
     };
     let resource_view = resource.clone();
@@ -137,6 +140,9 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
                         <div><dt>"Cash paid"</dt><dd>{money(&resource.cash_paid)}</dd></div>
                         <div><dt>"Paid with credit or coupons"</dt><dd>{money(&resource.non_cash_paid)}</dd></div>
                         <div><dt>"Pending renewals"</dt><dd>{resource.pending_renewals}</dd></div>
+                        {resource.quota.as_ref().map(|quota| view! {
+                            <div><dt>"Plan quota"</dt><dd>{quota.to_string()}</dd></div>
+                        })}
                     </dl>
                 </section>
                 <section class="panel" aria-labelledby="terms-heading">

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -1204,6 +1205,66 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
             .await
             .unwrap();
     assert_eq!(notices, 2, "email and SMS");
+}
+
+/// Found by the chaos test (`chaos.rs`): a usage bill whose charge met a gateway that could not
+/// be reached stayed unpaid for good, an overdue payment that was not the customer's, and a
+/// closing account's closure failed for it. The bill's own job charges it again once the
+/// gateway is back, and the decision waits for that charge. Fails on the code before
+/// `jobs::bill`: the bill stays unpaid and the closure fails.
+#[tokio::test]
+async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_the_closure_succeeds()
+ {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("outage").await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    assert_eq!(
+        app.post_once("/api/orders", "payg", &payg).await.status(),
+        StatusCode::CREATED
+    );
+    app.advance(20 * 60);
+    verify_identity(&app).await;
+    assert_eq!(confirm(&app).await.status(), StatusCode::OK);
+    let account: String = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+
+    // The last 20 minutes reach billing while the gateway's charges are down.
+    let (down, outage) = Outage::of(&app.state, Down::Charges);
+    app.advance(3 * 3600);
+    server::jobs::run_due(&down).await.unwrap();
+    let bills = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM bills")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(bills().await, ["unpaid"]);
+    // The cool-down ends with the gateway still down: the decision waits for the charge.
+    app.advance(7 * DAY);
+    server::jobs::run_due(&down).await.unwrap();
+    assert_eq!(bills().await, ["unpaid"]);
+    let status: String = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
+        .bind(&account)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, "closing",
+        "not decided while its bill's charge is pending"
+    );
+
+    outage.end();
+    app.advance(3600);
+    server::jobs::run_due(&down).await.unwrap();
+    app.advance(3600);
+    server::jobs::run_due(&down).await.unwrap();
+    assert_eq!(
+        app.count("accounts").await,
+        0,
+        "the bill was paid, the closure succeeded"
+    );
 }
 
 #[tokio::test]

@@ -17,14 +17,15 @@ use crate::db::{self, Backend, HeldTx};
 use crate::domain::verification::Purpose;
 use crate::domain::{intent, session, signup, withdrawal};
 use crate::error::ApiError;
-use crate::jobs::{closure, expiry, refund, usage};
+use crate::jobs::{bill, closure, expiry, refund, usage};
 use std::collections::{BTreeSet, HashMap};
 
 /// Each kind of job whose subject is the id of an account's row, and that row's table.
-const JOBS_BY_SUBJECT: [(&str, &str); 7] = [
+const JOBS_BY_SUBJECT: [(&str, &str); 8] = [
     (expiry::KIND, "instances"),
     (usage::KIND, "instances"),
     (refund::KIND, "refunds"),
+    (bill::KIND, "bills"),
     (intent::KIND, "gateway_intents"),
     (withdrawal::KIND, "withdrawals"),
     (closure::CHECK_KIND, "closure_checks"),

@@ -63,7 +63,7 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
 
 /// When the job first looks at a pending intent: after the caller's own gateway call has
 /// surely timed out, with a minute to spare for its write.
-fn reconcile_at(state: &AppState, now: i64) -> i64 {
+pub fn reconcile_at(state: &AppState, now: i64) -> i64 {
     now + 2 * i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX / 4) + 60_000
 }
 

@@ -596,7 +596,8 @@ pub enum BillCharge {
     Paid,
     /// Paid (or waived) by someone else meanwhile, e.g. the usage job and the owner at once.
     AlreadySettled,
-    /// The default method refused or is missing: the bill stays unpaid, hence overdue.
+    /// The default method refused or is missing: the bill stays unpaid, hence overdue. (A
+    /// gateway that could not be reached is an error instead: see `jobs::bill`.)
     Refused,
 }
 
@@ -632,7 +633,13 @@ pub async fn charge_bill(
     .await
     {
         Ok(payment) => payment,
-        Err(e @ (ApiError::Internal(_) | ApiError::ServerBusy { .. })) => return Err(e),
+        // Not an answer: the gateway could not be reached. The bill's job charges it again.
+        Err(
+            e @ (ApiError::Internal(_)
+            | ApiError::ServerBusy { .. }
+            | ApiError::GatewayError
+            | ApiError::GatewayTimeout),
+        ) => return Err(e),
         Err(refusal) => {
             tracing::info!(bill = %bill_id, reason = %refusal, "bill not paid: overdue");
             return Ok(BillCharge::Refused);

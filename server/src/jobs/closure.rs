@@ -274,7 +274,10 @@ async fn with_money_in_flight<'a>(
     let waiting: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT account_id FROM refunds WHERE status = 'processing' AND account_id IN {list}
          UNION SELECT account_id FROM gateway_intents WHERE status IN ('pending', 'reversing') AND account_id IN {list}
-         UNION SELECT account_id FROM withdrawals WHERE status = 'processing' AND account_id IN {list}"
+         UNION SELECT account_id FROM withdrawals WHERE status = 'processing' AND account_id IN {list}
+         UNION SELECT b.account_id FROM bills b JOIN jobs j ON j.kind = '{bill}' AND j.subject = b.id
+          WHERE j.status IN ('pending', 'running') AND b.status = 'unpaid' AND b.account_id IN {list}",
+        bill = super::bill::KIND
     ))
     .bind(db::json_texts(accounts))
     .fetch_all(&mut **tx)

@@ -4,6 +4,7 @@
 //! was down runs at once. A failed job is retried with a capped backoff until it succeeds
 //! ([`retry_at`]); one that keeps failing is logged at error level and listed by [`stuck`].
 
+pub mod bill;
 pub mod closure;
 pub mod expiry;
 pub mod housekeeping;
@@ -280,6 +281,7 @@ fn log_failure(job: &Job, error: &ApiError, wait_ms: i64) {
 async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     match job.kind.as_str() {
         refund::KIND => refund::settle(state, job).await,
+        bill::KIND => bill::charge(state, job).await,
         usage::KIND => usage::bill(state, job).await,
         expiry::KIND => expiry::run(state, job).await,
         housekeeping::KIND => housekeeping::run(state, job).await,

@@ -1,11 +1,12 @@
 //! Pay-as-you-go usage billing: each running pay-as-you-go instance has one recurring job that
 //! bills the next hour of use once that hour is over plus the configured delay (usage reaches
 //! billing hours late, SPEC §4). The bill is then charged to the default payment method; a bill
-//! that cannot be charged stays unpaid, which is an overdue payment. Usage of a product sold as
+//! the method refuses stays unpaid, which is an overdue payment, and one the gateway could not
+//! be reached for is charged again by its job ([`bill`]). Usage of a product sold as
 //! a resource plan draws on the account's active plan first and only the rest is billed
 //! (SPEC §5, [`plan::draw`]).
 
-use super::{Job, Outcome, finish};
+use super::{Job, Outcome, bill, finish};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::plan;
@@ -119,6 +120,16 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Charged below, after the commit; if the gateway cannot be reached then, this
+            // job charges it later (`jobs::bill`).
+            super::schedule(
+                &mut tx,
+                bill::KIND,
+                &id,
+                bill::first_try_at(state, now),
+                now,
+            )
+            .await?;
             bill_id = Some(id);
         }
     }
@@ -131,8 +142,18 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
     finish(&mut tx, job, outcome, now).await?;
     tx.commit().await?;
     if let Some(id) = bill_id {
-        // Outside the job's transaction: a failed charge leaves the bill unpaid, not the job undone.
-        charge_bill(state, &account_id, Writer::System, &id).await?;
+        // Outside the job's transaction: a refused charge leaves the bill unpaid, not the job
+        // undone; a gateway out of reach leaves it to the bill's own job.
+        match charge_bill(state, &account_id, Writer::System, &id).await {
+            Ok(_) => {
+                let mut tx = db::begin_write(&state.db).await?;
+                super::done(&mut tx, bill::KIND, &id, now).await?;
+                tx.commit().await?;
+            }
+            Err(e) => {
+                tracing::warn!(bill = %id, error = %e, "bill not charged yet; its job will try again");
+            }
+        }
     }
     Ok(())
 }

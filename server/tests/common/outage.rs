@@ -1,5 +1,5 @@
-//! A gateway outage for tests: the simulated gateway, with refunds, releases of holds or
-//! payouts failing on the network until the outage ends; every other call goes through.
+//! A gateway outage for tests: the simulated gateway, with charges, refunds, releases of holds
+//! or payouts failing on the network until the outage ends; every other call goes through.
 
 use server::gateway::{
     Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Which calls an [`Outage`] fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Down {
+    Charges,
     Refunds,
     Releases,
     Payouts,
@@ -44,6 +45,7 @@ impl Outage {
     fn fails<T: 'static>(&self, calls: Down) -> Option<GatewayFuture<'static, T>> {
         (self.down == calls && self.on.load(Ordering::Relaxed)).then(|| {
             let what = match calls {
+                Down::Charges => "charges are down",
                 Down::Refunds => "refunds are down",
                 Down::Releases => "releases are down",
                 Down::Payouts => "payouts are down",
@@ -81,7 +83,8 @@ impl PaymentGateway for Outage {
         amount: Money,
         key: &'a str,
     ) -> GatewayFuture<'a, Charge> {
-        self.gateway.charge(token, amount, key)
+        self.fails(Down::Charges)
+            .unwrap_or_else(|| self.gateway.charge(token, amount, key))
     }
 
     fn refund<'a>(

@@ -1001,64 +1001,77 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
             assert_eq!(left, vec![], "a closed account leaves no row");
             continue;
         }
-        let a = account.id.as_str();
-        // Every balance is its ledger: the server's figures against the sums of the entries.
         let mut user =
             User::new(account.clone(), rng.u64(..), cluster.clone(), tally.clone()).await;
-        let ties = user
-            .send("check", Method::GET, "/api/closure/ties", Value::Null, None)
-            .await;
-        let ledger = user
-            .send("check", Method::GET, "/api/ledger", Value::Null, None)
-            .await;
-        let (Some(ties), Some(ledger)) = (ties.ok(), ledger.ok()) else {
-            panic!("the account's figures are readable");
-        };
-        let bucket = |b: &str| {
-            format!(
-                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = '{b}'"
-            )
-        };
-        assert_eq!(
-            minor(&ties["cash_balance"]),
-            sum(&db, &bucket("cash"), a).await,
-            "cash is its ledger"
-        );
-        assert_eq!(
-            minor(&ledger["credit_balance"]),
-            sum(&db, &bucket("credit"), a).await,
-            "credit is its ledger"
-        );
-        assert!(
-            sum(&db, &bucket("cash"), a).await >= 0,
-            "no cash balance below zero"
-        );
-        assert_eq!(
-            sum(&db, &bucket("hold"), a).await,
-            0,
-            "every card hold released"
-        );
-        // The gateway bucket is what the gateway took less what it returned, plus what it paid
-        // out, call by call.
-        let gateway = sum(&db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
-                                  JOIN gateway_intents i ON i.id = c.idempotency_key
-                                 WHERE i.account_id = $1 AND i.operation = 'charge' AND c.operation = 'charge' AND c.outcome = 'ok'", a).await;
-        let returned = sum(&db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
-                                  JOIN gateway_intents i ON c.idempotency_key = i.id || ':reverse'
-                                 WHERE i.account_id = $1 AND i.operation = 'charge' AND c.outcome = 'ok'", a).await;
-        let paid_out = sum(&db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
-                                  JOIN gateway_intents i ON i.id = c.idempotency_key
-                                 WHERE i.account_id = $1 AND i.operation = 'payout' AND c.operation = 'payout' AND c.outcome = 'ok'", a).await;
-        assert_eq!(
-            sum(&db, &bucket("gateway"), a).await,
-            returned - gateway + paid_out,
-            "the gateway bucket is the gateway's calls"
-        );
+        check_balances(&db, &mut user).await;
     }
 
+    check_money_flows(&db).await;
+}
+
+/// Every balance of the account of `user` is its ledger: the server's figures against the sums
+/// of the entries, and the `gateway` bucket against the gateway's own calls.
+async fn check_balances(db: &Db, user: &mut User) {
+    let a = user.account.id.clone();
+    let a = a.as_str();
+    let ties = user
+        .send("check", Method::GET, "/api/closure/ties", Value::Null, None)
+        .await;
+    let ledger = user
+        .send("check", Method::GET, "/api/ledger", Value::Null, None)
+        .await;
+    let (Some(ties), Some(ledger)) = (ties.ok(), ledger.ok()) else {
+        panic!("the account's figures are readable");
+    };
+    let bucket = |b: &str| {
+        format!(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = '{b}'"
+        )
+    };
+    assert_eq!(
+        minor(&ties["cash_balance"]),
+        sum(db, &bucket("cash"), a).await,
+        "cash is its ledger"
+    );
+    assert_eq!(
+        minor(&ledger["credit_balance"]),
+        sum(db, &bucket("credit"), a).await,
+        "credit is its ledger"
+    );
+    assert!(
+        sum(db, &bucket("cash"), a).await >= 0,
+        "no cash balance below zero"
+    );
+    assert_eq!(
+        sum(db, &bucket("hold"), a).await,
+        0,
+        "every card hold released"
+    );
+    // The gateway bucket is what the gateway took less what it returned, plus what it paid
+    // out, call by call.
+    let gateway = sum(db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
+                              JOIN gateway_intents i ON i.id = c.idempotency_key
+                             WHERE i.account_id = $1 AND i.operation = 'charge' AND c.operation = 'charge' AND c.outcome = 'ok'", a).await;
+    let returned = sum(db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
+                              JOIN gateway_intents i ON c.idempotency_key = i.id || ':reverse'
+                             WHERE i.account_id = $1 AND i.operation = 'charge' AND c.outcome = 'ok'", a).await;
+    let paid_out = sum(db, "SELECT CAST(COALESCE(SUM(c.amount_minor), 0) AS BIGINT) FROM sim_gateway_calls c
+                              JOIN gateway_intents i ON i.id = c.idempotency_key
+                             WHERE i.account_id = $1 AND i.operation = 'payout' AND c.operation = 'payout' AND c.outcome = 'ok'", a).await;
+    assert_eq!(
+        sum(db, &bucket("gateway"), a).await,
+        returned - gateway + paid_out,
+        "the gateway bucket is the gateway's calls"
+    );
+}
+
+/// Across every account: refunds within their cash and back where it came from, every charge
+/// held by its purpose or returned, nothing paid twice, every refund and withdrawal paid, no job
+/// abandoned.
+async fn check_money_flows(db: &Db) {
     // No refund above the cash its order was paid with.
     let over = strings(
-        &db,
+        db,
         "SELECT r.id FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.amount_minor > o.cash_minor",
     )
     .await;
@@ -1070,7 +1083,7 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
     // Each refund goes back where its cash came from (SPEC §5): to the balance only for a
     // balance payment, a payment over 150 days old, or a method no longer bound.
     let astray = strings(
-        &db,
+        db,
         "SELECT r.id || ' to ' || r.destination || ', paid with ' || o.paid_with FROM refunds r JOIN orders o ON o.id = r.order_id
           WHERE r.amount_minor > 0 AND (
                 r.destination = 'balance' AND o.paid_with IN ('card', 'paypal', 'paytm') AND r.created_at - o.paid_at < CAST(150 AS BIGINT) * 86400000
@@ -1086,14 +1099,14 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
     let flows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT bucket, kind, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries GROUP BY bucket, kind ORDER BY bucket, kind",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
     eprintln!("chaos: ledger by bucket and kind: {flows:?}");
 
     // Every charge the gateway made is held by its purpose or was returned, never both.
     let unmatched = strings(
-        &db,
+        db,
         "SELECT c.idempotency_key || ' ' || COALESCE(i.status, 'no intent') || ' ' || COALESCE(i.purpose, '') FROM sim_gateway_calls c
            LEFT JOIN gateway_intents i ON i.id = c.idempotency_key
           WHERE c.operation = 'charge' AND c.outcome = 'ok'
@@ -1111,24 +1124,24 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
     );
     // No order or bill paid twice.
     let twice = strings(
-        &db,
+        db,
         "SELECT purpose FROM gateway_intents WHERE status = 'captured' GROUP BY purpose HAVING COUNT(*) > 1",
     )
     .await;
     assert_eq!(twice, Vec::<String>::new(), "no purpose paid twice");
     assert_eq!(
-        strings(&db, "SELECT id FROM refunds WHERE status <> 'refunded'").await,
+        strings(db, "SELECT id FROM refunds WHERE status <> 'refunded'").await,
         Vec::<String>::new(),
         "every refund paid"
     );
     assert_eq!(
-        strings(&db, "SELECT id FROM withdrawals WHERE status <> 'paid'").await,
+        strings(db, "SELECT id FROM withdrawals WHERE status <> 'paid'").await,
         Vec::<String>::new(),
         "every withdrawal paid out"
     );
     assert_eq!(
         strings(
-            &db,
+            db,
             "SELECT kind || ' ' || subject FROM jobs WHERE status = 'failed'"
         )
         .await,

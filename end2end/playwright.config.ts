@@ -30,6 +30,8 @@ const NOT_ON_PHONE = /@server-clock|@desktop-only/;
 
 export default defineConfig({
   testDir: './tests',
+  // Writes the index of the screenshots the run put into docs/gallery/ (fixtures/gallery.ts).
+  globalTeardown: './gallery-index.ts',
   outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 10_000 },

@@ -56,6 +56,8 @@ async function checkPage(page: Page, testInfo: Parameters<typeof snapshot>[1], n
 }
 
 test('a verified sign-up lands on Add billing address, and each step hands over to the next', async ({ page }, testInfo) => {
+  // The whole journey with four page checks (axe, screenshots): longer than one page's test.
+  test.slow();
   const email = uniqueEmail(testInfo);
   await fillSignup(page, email);
   await page.getByRole('button', { name: 'Send code' }).click();

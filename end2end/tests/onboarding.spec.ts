@@ -222,6 +222,9 @@ test('the four agreements open in a new tab without ticking the box, each a page
     await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
     await expect(page.getByRole('main').locator('section')).not.toHaveCount(0);
     await expect(page.getByText(/lorem/i)).toHaveCount(0);
+    // The text reads as a page: nothing of it hidden inside a scrolling box.
+    const hidden = await page.getByRole('main').evaluate((m) => m.scrollHeight - m.clientHeight);
+    expect(hidden, 'px of the agreement scrolled inside its box').toBeLessThanOrEqual(0);
     await expect(page.getByRole('link', { name: 'Back to Account Center' }).first()).toHaveAttribute('href', '/');
     await checkPage(page, testInfo, `agreement-${href.split('/').pop()!.replace('.html', '')}`);
   }

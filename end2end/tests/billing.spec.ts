@@ -14,7 +14,7 @@ test('an individual address waits for the mobile code, then saves and stays edit
   await createAccount(page.request, testInfo);
   await page.goto('/');
   const step = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Add a billing address' }) });
-  await step.getByRole('link', { name: 'Add address' }).click();
+  await step.getByRole('link', { name: 'Add billing address' }).click();
 
   await expect(page).toHaveURL(/\/billing$/);
   await expect(page.getByRole('heading', { name: 'Billing address', level: 1 })).toBeVisible();

@@ -14,7 +14,7 @@ import {
   snapshot,
 } from '../fixtures/page-checks';
 
-test('signs up with an email code and lands on the overview', async ({ page, request }, testInfo) => {
+test('signs up with an email code and lands on Add billing address', async ({ page, request }, testInfo) => {
   const email = uniqueEmail(testInfo);
 
   await page.goto('/signup');
@@ -30,7 +30,9 @@ test('signs up with an email code and lands on the overview', async ({ page, req
   await fillSignup(page, email);
 
   await expect(page.getByRole('heading', { name: 'Verify your account' })).toBeVisible();
-  await expect(page.getByRole('radio', { name: 'Email' })).toBeChecked();
+  // Email by default (seed 000), with the switch to the phone beside it.
+  await expect(page.getByRole('heading', { name: 'Verify your email' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Use phone instead' })).toBeVisible();
   await expectAccessible(page, 'verify');
   await expectTouchTargets(page, testInfo);
   await page.getByRole('button', { name: 'Send code' }).click();
@@ -44,7 +46,12 @@ test('signs up with an email code and lands on the overview', async ({ page, req
   await page.getByLabel('Verification code').fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
 
-  await expect(page).toHaveURL(/\/$/);
+  // Seed 000: a new account is directed to Add billing address.
+  await expect(page).toHaveURL(/\/billing\?welcome=1$/);
+  await expect(page.getByRole('heading', { name: 'Billing address', level: 1 })).toBeVisible();
+  await expect(page.getByText('You have successfully registered!')).toBeVisible();
+
+  await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
   const main = page.getByRole('main');
   await expect(main.getByText(email)).toBeVisible();
@@ -78,7 +85,7 @@ test('signs up with an SMS code to a mobile number', async ({ page, request }, t
   const mobile = uniqueSingaporeMobile();
   await fillSignup(page, uniqueEmail(testInfo));
 
-  await page.getByRole('radio', { name: 'Phone' }).check();
+  await page.getByRole('button', { name: 'Use phone instead' }).click();
   // The country's calling code stands before the number and is read with it.
   await expect(page.getByText('+65', { exact: true })).toBeVisible();
   await expect(page.getByLabel('Mobile number')).toHaveAccessibleDescription(/\+65/);
@@ -102,7 +109,10 @@ test('signs up with an SMS code to a mobile number', async ({ page, request }, t
   await page.getByLabel('Verification code').fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
 
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Billing address', level: 1 })).toBeVisible();
+  // Signed up by phone: the email is what the billing address verifies.
+  await expect(page.getByRole('heading', { name: 'Verify your email address' })).toBeVisible();
+  await page.goto('/');
   await expect(page.getByRole('main').getByText(/Phone/)).toBeVisible();
 });
 
@@ -202,7 +212,7 @@ test('offers a resend when the countdown ends, and the newest code counts', asyn
 
   await page.getByLabel('Verification code').fill(second);
   await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Billing address', level: 1 })).toBeVisible();
   expect(second).toMatch(/^\d{6}$/);
   expect(first).toMatch(/^\d{6}$/);
 });

@@ -182,13 +182,39 @@ async fn bad_address_fields_are_refused_by_name_and_nothing_is_saved() {
         ("field_required", Some("company_name"))
     );
     let mut us = address_in("US");
-    us["postal_code"] = json!("");
+    us["postal_code"] = json!("941");
     let (_, code, field) = error_of(app.put("/api/billing-address", &us).await).await;
     assert_eq!(
         (code.as_str(), field.as_deref()),
-        ("field_required", Some("postal_code"))
+        ("invalid_postal_code", Some("postal_code"))
     );
     assert_eq!(app.count("billing_addresses").await, 0);
+}
+
+/// Seed 000 and SPEC §2: the postal code is optional, even where its format is known.
+#[tokio::test]
+async fn an_address_without_a_postal_code_is_saved() {
+    let mut app = spawn_app().await;
+    app.signed_up("nopostal").await;
+    app.with_billing_address("81234567").await;
+    for country in ["US", "IN", "SG"] {
+        let mut form = address_in(country);
+        form["postal_code"] = json!("");
+        let response = app.put("/api/billing-address", &form).await;
+        assert!(
+            response.status().is_success(),
+            "{country}: {}",
+            response.status()
+        );
+        let view: Value = app.get("/api/billing-address").await.json().await.unwrap();
+        assert_eq!(view["address"]["country"], country, "{view}");
+        assert!(
+            view["address"]
+                .get("postal_code")
+                .is_none_or(Value::is_null),
+            "{view}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -154,12 +154,13 @@ fn optional(raw: &str, max: usize, what: &str) -> Result<Option<String>, Invalid
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
-/// How postal codes look where we know, and whether the country needs one.
+/// How postal codes look where we know. A postal code is never required (seed 000's form marks
+/// it optional, SPEC §2): an empty one is always accepted, a given one must look right.
 enum PostalRule {
     /// No postal codes in use: the field must stay empty.
     None,
-    Optional(fn(&str) -> bool),
-    Required(fn(&str) -> bool),
+    /// The country's format; anything given must match it.
+    Format(fn(&str) -> bool),
 }
 
 fn digits(n: usize) -> impl Fn(&str) -> bool {
@@ -169,24 +170,24 @@ fn digits(n: usize) -> impl Fn(&str) -> bool {
 fn postal_rule(country: &str) -> PostalRule {
     match country {
         "HK" | "MO" | "AE" => PostalRule::None,
-        "US" => PostalRule::Required(|s| {
+        "US" => PostalRule::Format(|s| {
             let (five, rest) = s.split_at(s.len().min(5));
             digits(5)(five)
                 && (rest.is_empty()
                     || (rest.len() == 5 && rest.starts_with('-') && digits(4)(&rest[1..])))
         }),
-        "CN" | "IN" | "SG" => PostalRule::Required(|s| digits(6)(s)),
-        "JP" => PostalRule::Required(|s| {
+        "CN" | "IN" | "SG" => PostalRule::Format(|s| digits(6)(s)),
+        "JP" => PostalRule::Format(|s| {
             s.len() == 8 && digits(3)(&s[..3]) && &s[3..4] == "-" && digits(4)(&s[4..])
         }),
-        "CA" => PostalRule::Required(|s| {
+        "CA" => PostalRule::Format(|s| {
             let b = s.as_bytes();
             b.len() == 7
                 && b[3] == b' '
                 && [0, 2, 5].iter().all(|&i| b[i].is_ascii_uppercase())
                 && [1, 4, 6].iter().all(|&i| b[i].is_ascii_digit())
         }),
-        "GB" => PostalRule::Required(|s| {
+        "GB" => PostalRule::Format(|s| {
             // Outward code (2–4) + space + inward code (digit, two letters).
             let Some((outward, inward)) = s.split_once(' ') else {
                 return false;
@@ -200,18 +201,18 @@ fn postal_rule(country: &str) -> PostalRule {
                 && i[1..].iter().all(u8::is_ascii_uppercase)
         }),
         "DE" | "FR" | "ES" | "IT" | "MY" | "TH" | "ID" | "KR" | "FI" | "SA" | "TR" | "MX" => {
-            PostalRule::Optional(|s| digits(5)(s))
+            PostalRule::Format(|s| digits(5)(s))
         }
         "AU" | "AT" | "BE" | "CH" | "DK" | "NO" | "NZ" | "PH" | "ZA" => {
-            PostalRule::Optional(|s| digits(4)(s))
+            PostalRule::Format(|s| digits(4)(s))
         }
-        "NL" => PostalRule::Optional(|s| {
+        "NL" => PostalRule::Format(|s| {
             s.len() == 7
                 && digits(4)(&s[..4])
                 && &s[4..5] == " "
                 && s[5..].bytes().all(|b| b.is_ascii_uppercase())
         }),
-        _ => PostalRule::Optional(|s| {
+        _ => PostalRule::Format(|s| {
             (3..=10).contains(&s.len())
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'-')
@@ -220,16 +221,13 @@ fn postal_rule(country: &str) -> PostalRule {
 }
 
 /// Checks a postal code for `country`; returns it normalised (upper case) or `None` when empty.
+/// Empty is always fine; a given code must follow the country's format where we know it.
 pub fn parse_postal_code(country: Country, raw: &str) -> Result<Option<String>, Invalid> {
     let code = raw.trim().to_uppercase();
-    let bad = || {
-        Invalid::new(
-            ErrorCode::InvalidPostalCode,
-            format!("Enter a postal code as used in {}.", country.name()),
-        )
-    };
+    if code.is_empty() {
+        return Ok(None);
+    }
     match postal_rule(country.code()) {
-        PostalRule::None if code.is_empty() => Ok(None),
         PostalRule::None => Err(Invalid::new(
             ErrorCode::InvalidPostalCode,
             format!(
@@ -237,20 +235,13 @@ pub fn parse_postal_code(country: Country, raw: &str) -> Result<Option<String>, 
                 country.name()
             ),
         )),
-        PostalRule::Required(_) if code.is_empty() => Err(Invalid::new(
-            ErrorCode::FieldRequired,
-            format!(
-                "Enter the postal code: addresses in {} need one.",
-                country.name()
-            ),
-        )),
-        PostalRule::Optional(_) if code.is_empty() => Ok(None),
         // The rules index by byte, which only ASCII makes safe; no postal code we know of is
         // anything else.
-        PostalRule::Required(ok) | PostalRule::Optional(ok) if code.is_ascii() && ok(&code) => {
-            Ok(Some(code))
-        }
-        _ => Err(bad()),
+        PostalRule::Format(ok) if code.is_ascii() && ok(&code) => Ok(Some(code)),
+        PostalRule::Format(_) => Err(Invalid::new(
+            ErrorCode::InvalidPostalCode,
+            format!("Enter a postal code as used in {}.", country.name()),
+        )),
     }
 }
 
@@ -505,7 +496,7 @@ mod tests {
         assert_eq!(p("US", "94105"), Ok(Some("94105".into())));
         assert_eq!(p("US", "94105-1234"), Ok(Some("94105-1234".into())));
         assert_eq!(p("US", "9410"), Err(ErrorCode::InvalidPostalCode));
-        assert_eq!(p("US", ""), Err(ErrorCode::FieldRequired));
+        assert_eq!(p("US", "ABCDE"), Err(ErrorCode::InvalidPostalCode));
         assert_eq!(p("CN", "100000"), Ok(Some("100000".into())));
         assert_eq!(p("CN", "10000"), Err(ErrorCode::InvalidPostalCode));
         assert_eq!(p("GB", "sw1a 1aa"), Ok(Some("SW1A 1AA".into())));
@@ -516,6 +507,47 @@ mod tests {
         assert_eq!(p("DE", "1011"), Err(ErrorCode::InvalidPostalCode));
         assert_eq!(p("HK", ""), Ok(None));
         assert_eq!(p("HK", "999077"), Err(ErrorCode::InvalidPostalCode));
+    }
+
+    /// Seed 000's form marks the postal code optional: in every country, including those whose
+    /// format we check, an empty code is accepted and stored as none.
+    #[test]
+    fn a_postal_code_is_optional_in_every_country() {
+        for info in crate::country::COUNTRIES {
+            let country = Country::parse(info.code).unwrap();
+            assert_eq!(parse_postal_code(country, ""), Ok(None), "{}", info.code);
+            assert_eq!(parse_postal_code(country, "  "), Ok(None), "{}", info.code);
+        }
+        let mut form = individual();
+        form.address.country = "US".into();
+        form.address.state = "CA".into();
+        form.address.postal_code = String::new();
+        assert_eq!(form.parse().unwrap().address.postal_code, None);
+    }
+
+    /// Where the format is known, a code that is given is still checked.
+    #[test]
+    fn a_given_postal_code_is_checked_where_the_format_is_known() {
+        let p = |c: &str, code: &str| {
+            parse_postal_code(Country::parse(c).unwrap(), code).map_err(|e| e.code)
+        };
+        for (country, bad) in [
+            ("US", "941"),
+            ("CN", "1000000"),
+            ("IN", "40001"),
+            ("SG", "04861"),
+            ("JP", "1000001"),
+            ("CA", "K1A0B1"),
+            ("GB", "SW1A"),
+        ] {
+            assert_eq!(
+                p(country, bad),
+                Err(ErrorCode::InvalidPostalCode),
+                "{country}"
+            );
+        }
+        assert_eq!(p("IN", "400001"), Ok(Some("400001".into())));
+        assert_eq!(p("SG", "048616"), Ok(Some("048616".into())));
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn AddressInputs(
             label="Postal code"
             value=address.postal_code
             autocomplete="postal-code"
-            help="As written in your country. Optional where postal codes are not required."
+            help="Optional. If you give one, write it as used in your country."
         />
     }
 }

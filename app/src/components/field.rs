@@ -152,8 +152,15 @@ pub fn CheckboxField(
     name: &'static str,
     label: &'static str,
     checked: RwSignal<bool>,
+    /// The label's content when it holds more than text (links, say); `label` otherwise.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let id = errors.id_of(name);
+    let label = match children {
+        Some(children) => children().into_any(),
+        None => label.into_any(),
+    };
     view! {
         <div class="field field-check">
             <div class="check">

@@ -1,11 +1,12 @@
 //! `/`: the overview of a signed-in account, its credit, and what it still needs.
 
+use super::onboarding::{Step, current_step, payment_step_action, payment_step_detail, paytm_only};
 use crate::app::use_auth;
 use crate::components::{AccountSummary, money, set_title};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::account::Channel;
-use shared::api::{AccountView, NextStep, NextStepKey, RamUserView, RealNameStatus};
+use shared::api::{AccountView, PaymentMethodKind, RamUserView, RealNameStatus};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -14,18 +15,14 @@ pub fn HomePage() -> impl IntoView {
     move || {
         let ram_user = auth.ram_user();
         auth.account().map(|account| {
-            let verified = account.verified_channel;
-            let steps = account.next_steps.clone();
+            let setup = account.clone();
             let status = view! { <AccountStatus account=account.clone() /> };
             let tail = match ram_user {
                 Some(user) => view! { <RamUserPanel user alias=account.uid.clone() /> }.into_any(),
                 None => view! {
                     <section class="panel" aria-labelledby="steps-heading">
                         <h2 id="steps-heading">"Next steps"</h2>
-                        <p class="muted">
-                            "Before you can buy cloud resources, your account needs the following."
-                        </p>
-                        <NextSteps steps verified />
+                        <NextSteps account=setup />
                     </section>
                 }
                 .into_any(),
@@ -113,87 +110,88 @@ fn RamUserPanel(user: RamUserView, alias: String) -> impl IntoView {
     }
 }
 
+/// The seed's three steps, in the same order and from the same facts as the stepper heading
+/// the billing and payment pages; only the current step has an action. Real-name registration
+/// is optional and stands apart.
 #[component]
-fn NextSteps(steps: Vec<NextStep>, verified: Channel) -> impl IntoView {
-    if steps
-        .iter()
-        .all(|s| s.done || s.key == NextStepKey::RealNameRegistration)
-    {
-        let real_name_left = steps.iter().any(|s| !s.done);
-        return view! {
-            <p>"Nothing left to do: your account is ready to buy cloud resources."</p>
-            {real_name_left.then(|| view! {
-                <p class="muted">
-                    "To buy in mainland-China regions, "
-                    <A href="/real-name">"complete real-name registration"</A>
-                    "."
-                </p>
-            })}
-        }
-        .into_any();
-    }
+fn NextSteps(account: AccountView) -> impl IntoView {
+    let current = current_step(&account.next_steps);
+    let verified = account.verified_channel;
+    let available = account.payment_methods_available.clone();
+    let real_name_done = account.real_name == RealNameStatus::Verified;
+    let lead = if current == Step::CreateInstance {
+        "Your account is set up: you can buy cloud resources."
+    } else {
+        "Before you can buy cloud resources, your account needs a billing address and a payment method."
+    };
     view! {
+        <p class="muted">{lead}</p>
         <ol class="steps">
-            {steps
+            {Step::ALL
                 .into_iter()
                 .map(|step| {
-                    let (title, detail, href) = describe(step.key, verified);
+                    let (title, detail) = describe(step, verified, &available);
+                    let done = step < current;
+                    let action = match step {
+                        Step::PaymentMethod => payment_step_action(&available),
+                        other => other.label(),
+                    };
                     view! {
-                        <li class="step-item" class:done=step.done>
+                        <li class="step-item" class:done=done>
                             <div>
                                 <h3>{title}</h3>
                                 <p class="muted">{detail}</p>
                             </div>
-                            {if step.done {
+                            {if done {
                                 view! { <span class="badge badge-success">"Done"</span> }.into_any()
+                            } else if step == current {
+                                view! {
+                                    <A href=step.href() attr:class="button button-primary">{action}</A>
+                                }
+                                .into_any()
                             } else {
-                                view! { <A href=href attr:class="button">{action(step.key)}</A> }
-                                    .into_any()
+                                view! { <span class="badge">"Later"</span> }.into_any()
                             }}
                         </li>
                     }
                 })
                 .collect_view()}
         </ol>
-    }
-    .into_any()
-}
-
-fn action(key: NextStepKey) -> &'static str {
-    match key {
-        NextStepKey::VerifyContact => "Verify",
-        NextStepKey::BillingAddress => "Add address",
-        NextStepKey::PaymentMethod => "Add method",
-        NextStepKey::RealNameRegistration => "Register",
+        {(!real_name_done).then(|| view! {
+            <p class="muted">
+                "Optional: to buy in mainland-China regions, "
+                <A href="/real-name">"complete real-name registration"</A>
+                "."
+            </p>
+        })}
     }
 }
 
-fn describe(key: NextStepKey, verified: Channel) -> (&'static str, &'static str, &'static str) {
-    match (key, verified) {
-        (NextStepKey::VerifyContact, Channel::Email) => (
-            "Verify your mobile number",
-            "You proved your email at sign-up; your mobile number is verified with the billing address.",
-            "/billing",
-        ),
-        (NextStepKey::VerifyContact, Channel::Phone) => (
-            "Verify your email address",
-            "You proved your phone at sign-up; your email address is verified with the billing address.",
-            "/billing",
-        ),
-        (NextStepKey::BillingAddress, _) => (
+fn describe(
+    step: Step,
+    verified: Channel,
+    available: &[PaymentMethodKind],
+) -> (&'static str, &'static str) {
+    match (step, verified) {
+        (Step::BillingAddress, Channel::Email) => (
             "Add a billing address",
-            "Needed before any purchase or payment method. Used only for tax, settlement and invoices.",
-            "/billing",
+            "Used only for tax, settlement and invoices. You proved your email at sign-up; your mobile number is verified with the address.",
         ),
-        (NextStepKey::PaymentMethod, _) => (
-            "Add a payment method",
-            "A bank card or PayPal. You will not be charged until you use cloud resources.",
-            "/payment-methods",
+        (Step::BillingAddress, Channel::Phone) => (
+            "Add a billing address",
+            "Used only for tax, settlement and invoices. You proved your phone at sign-up; your email address is verified with the address.",
         ),
-        (NextStepKey::RealNameRegistration, _) => (
-            "Complete real-name registration (optional)",
-            "Needed only to buy in mainland-China regions.",
-            "/real-name",
+        (Step::PaymentMethod, _) => (
+            if paytm_only(available) {
+                "Add Paytm as your payment method"
+            } else {
+                "Add a payment method"
+            },
+            payment_step_detail(available),
+        ),
+        (Step::CreateInstance, _) => (
+            "Create an instance",
+            "Choose a product, a region and a subscription period or pay-as-you-go.",
         ),
     }
 }

@@ -4,6 +4,7 @@ pub mod billing;
 pub mod closure;
 pub mod home;
 pub mod me;
+pub mod onboarding;
 pub mod payment;
 pub mod products;
 pub mod ram_users;

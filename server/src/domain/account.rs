@@ -2,7 +2,7 @@
 
 use crate::clock::rfc3339;
 use crate::db::{self, Backend, Db, Flag, Tx};
-use crate::domain::ledger;
+use crate::domain::{ledger, payment};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
 use shared::account::Channel;
@@ -62,6 +62,7 @@ pub static VIEW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
          EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = a.id) AS has_address,
          EXISTS (SELECT 1 FROM payment_methods WHERE account_id = a.id) AS has_method,
          EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = a.id) AS real_name,
+         EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = a.id AND kind = 'free_credit') AS credit_granted,
          (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
           WHERE account_id = a.id AND bucket = '{}' AND currency = '{}') AS credit_minor",
         ledger::Bucket::Credit.as_str(),
@@ -87,6 +88,8 @@ pub struct ViewRow {
     has_method: bool,
     #[sqlx(try_from = "Flag")]
     real_name: bool,
+    #[sqlx(try_from = "Flag")]
+    credit_granted: bool,
     credit_minor: i64,
 }
 
@@ -106,6 +109,7 @@ impl InlineRow for ViewRow {
             has_address: row.get("has_address")?,
             has_method: row.get("has_method")?,
             real_name: row.get("real_name")?,
+            credit_granted: row.get("credit_granted")?,
             credit_minor: row.get("credit_minor")?,
         })
     }
@@ -158,6 +162,8 @@ pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
         ],
         credit_balance: Money::from_minor(row.credit_minor, ledger::ACCOUNT_CURRENCY),
         closing: row.status == "closing",
+        payment_methods_available: payment::available_kinds(country, row.created_at),
+        free_credit_offered: (!row.credit_granted).then(payment::free_credit),
         real_name: if real_name {
             RealNameStatus::Verified
         } else {

@@ -235,6 +235,13 @@ pub struct AccountView {
     pub real_name: RealNameStatus,
     /// In the closure cool-down: only the remaining time can be seen (`GET /api/closure`).
     pub closing: bool,
+    /// The kinds of payment method this account may add (Paytm alone for India accounts
+    /// registered after 2019-07-29), so the next step names the right one.
+    #[serde(default)]
+    pub payment_methods_available: Vec<PaymentMethodKind>,
+    /// The free credit the first verified payment method activates; absent once it was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_credit_offered: Option<crate::money::Money>,
 }
 
 /// What the account still needs before it can buy anything, in order.

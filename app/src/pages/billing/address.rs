@@ -8,6 +8,7 @@ use crate::components::{
     AddressInput, AddressInputs, FormAlert, FormErrors, Radio, SubmitButton, TextField,
     form_errors::focus_element,
 };
+use crate::pages::onboarding::{NextStepLink, Step};
 use leptos::prelude::*;
 use shared::ErrorCode;
 use shared::billing::{AccountType, AddressFields, BillingAddress, BillingAddressForm};
@@ -124,6 +125,10 @@ pub fn AddressForm(saved: Option<BillingAddress>, contact_verified: Signal<bool>
                 <AddressInputs errors names=&AddressFields::TOP address />
                 <SubmitButton label="Save" pending=save.pending() />
                 <p class="status" role="status">{move || saved_message.get()}</p>
+                {move || {
+                    (saved_message.with(Option::is_some) && !had_address)
+                        .then(|| view! { <NextStepLink step=Step::PaymentMethod /> })
+                }}
             </form>
         </section>
     }

@@ -6,6 +6,7 @@ use crate::app::use_auth;
 use crate::components::{
     CodeEntry, CodeSending, FormAlert, FormErrors, PhoneAndDelivery, SendCodeButton, send_code_form,
 };
+use crate::pages::signup::CodeHelp;
 use leptos::prelude::*;
 use shared::account::{Channel, Delivery};
 use shared::api::{AccountView, CodeSent, SendCodeForm, VerifyForm};
@@ -23,6 +24,7 @@ pub fn ContactVerification(
     on_verified: Callback<AccountView>,
 ) -> impl IntoView {
     let sent = RwSignal::new(None::<CodeSent>);
+    let email_for_help = email.clone();
     let (heading, lead) = match channel {
         Channel::Phone => (
             "Verify your mobile number",
@@ -39,8 +41,9 @@ pub fn ContactVerification(
         <section class="panel" aria-labelledby="contact-heading">
             <h2 id="contact-heading">{heading}</h2>
             <p class="muted">{lead}</p>
-            <SendForm channel calling_code sent />
+            <SendForm channel calling_code=calling_code.clone() sent />
             <CodeForm on_verified />
+            <CodeHelp channel=Signal::stored(channel) email=email_for_help calling_code=format!("+{calling_code}") />
         </section>
     }
 }

@@ -10,23 +10,30 @@ mod withdraw;
 pub use real_name::RealNamePage;
 pub use withdraw::WithdrawPage;
 
+use super::onboarding::OnboardingHeader;
 use crate::api;
 use crate::components::{Loading, load_failed, set_title};
 use address::AddressForm;
 use contact::{ContactVerification, VerifiedContacts};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use shared::api::BillingAddressView;
 
 #[component]
 pub fn BillingPage() -> impl IntoView {
     set_title("Billing address");
     let view = LocalResource::new(api::billing_address);
+    let welcome = use_query_map().with_untracked(|q| q.get("welcome").is_some());
     view! {
+        <OnboardingHeader welcome />
         <h1>"Billing address"</h1>
         <p class="lead">
             "Your billing address is used exclusively for tax assessment, to settle accounts and issue electronic invoices. "
             "It is the same for individual and corporate accounts, and both get the same services."
+        </p>
+        <p class="privacy-note">
+            "Your billing information is used only for these purposes: it is not shared with any third party or used for anything else."
         </p>
         <Transition fallback=|| view! { <Loading what="your billing address" /> }>
             <ErrorBoundary fallback=load_failed>

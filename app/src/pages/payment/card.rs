@@ -57,6 +57,12 @@ pub fn AddCard(hold: String, on_added: Callback<MethodAdded>) -> impl IntoView {
             <p class="muted">
                 "JCB, VISA, MasterCard and American Express, credit or debit. Prepaid, virtual and gift cards are not accepted."
             </p>
+            <ul class="method-notes">
+                <li>"A bank card can be added to only one account at a time."</li>
+                <li>
+                    "An enterprise card without a card holder name: enter your own name as the card holder."
+                </li>
+            </ul>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let prefill = address

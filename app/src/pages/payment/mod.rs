@@ -9,6 +9,7 @@ mod paytm;
 
 pub use paypal::PaypalReturnPage;
 
+use super::onboarding::{NextStepLink, OnboardingHeader, Step, use_current_step};
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{Loading, load_failed, money, money::headline, set_title};
@@ -21,6 +22,7 @@ pub fn PaymentMethodsPage() -> impl IntoView {
     set_title("Payment methods");
     let methods = LocalResource::new(api::payment_methods);
     view! {
+        <OnboardingHeader />
         <h1>"Payment methods"</h1>
         <Transition fallback=|| view! { <Loading what="your payment methods" /> }>
             <ErrorBoundary fallback=load_failed>
@@ -37,6 +39,8 @@ pub fn PaymentMethodsPage() -> impl IntoView {
 #[component]
 fn PaymentMethods(view: PaymentMethodsView) -> impl IntoView {
     let auth = use_auth();
+    let step = use_current_step();
+    let setting_up = step.get_untracked() == Some(Step::PaymentMethod);
     let current = RwSignal::new(view.clone());
     let added = RwSignal::new(None::<String>);
     // After an add, the list, the banner and the overview's credit all change.
@@ -78,6 +82,12 @@ fn PaymentMethods(view: PaymentMethodsView) -> impl IntoView {
             </div>
         </Show>
         <p class="status" role="status">{move || added.get()}</p>
+        // The method that finished the setup hands over to the last step.
+        {move || {
+            (setting_up && added.with(Option::is_some)
+                && step.get() == Some(Step::CreateInstance))
+                .then(|| view! { <NextStepLink step=Step::CreateInstance /> })
+        }}
         <list::MethodList view=current />
         {if !address_added {
             view! {

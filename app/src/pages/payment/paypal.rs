@@ -38,8 +38,13 @@ pub fn AddPaypal(has_paypal: Signal<bool>) -> impl IntoView {
                 fallback=|| view! { <p class="muted">"PayPal is added. An account can have one PayPal account."</p> }
             >
                 <p class="muted">
-                    "You go to PayPal to log in and agree, then come back here. Mainland-China PayPal accounts are not supported."
+                    "You go to PayPal to log in and agree, then come back here."
                 </p>
+                <ul class="method-notes">
+                    <li>"For your pay-as-you-go services, a pre-authorization hold is placed on your PayPal account."</li>
+                    <li>"A PayPal account can be added to only one account at a time."</li>
+                    <li>"Mainland-China PayPal accounts are not supported."</li>
+                </ul>
                 <FormAlert errors />
                 <button
                     type="button"

@@ -92,6 +92,14 @@ pub fn AddPaytm(on_added: Callback<MethodAdded>) -> impl IntoView {
             <p class="muted">
                 "Accounts registered in India pay with Paytm. Enter the mobile number of your Paytm account; we send it a code."
             </p>
+            <ul class="method-notes">
+                <li>"One Paytm account can be connected to only one account."</li>
+                <li>
+                    "Before you pay with Paytm Wallet, make sure its balance is more than the order amount; if it is not, top up your wallet. "
+                    "The most your Paytm Wallet can hold depends on your KYC result with Paytm."
+                </li>
+                <li>"For pay-as-you-go services, a pre-authorization hold is placed on your Paytm account."</li>
+            </ul>
             <form on:submit=on_submit novalidate>
                 <FormAlert errors />
                 <TextField

@@ -105,17 +105,34 @@ pub fn SignupPage() -> impl IntoView {
                     input_type="password"
                     autocomplete="new-password"
                 />
-                <CheckboxField
-                    errors
-                    name="accept_agreement"
-                    label="I have read and agree to the Membership Agreement, Privacy Policy, Product Terms and Terms of Use"
-                    checked=accept_agreement
-                />
+                // Each agreement opens in a new tab; a click on a link follows it and leaves
+                // the box as it was (a label does not activate its control through a link).
+                <CheckboxField errors name="accept_agreement" label="" checked=accept_agreement>
+                    "I have read and agree to the "
+                    <AgreementLink href="/agreements/membership.html" title="Membership Agreement" />
+                    ", "
+                    <AgreementLink href="/agreements/privacy.html" title="Privacy Policy" />
+                    ", "
+                    <AgreementLink href="/agreements/product-terms.html" title="Product Terms" />
+                    " and "
+                    <AgreementLink href="/agreements/terms-of-use.html" title="Terms of Use" />
+                </CheckboxField>
                 <SubmitButton label="Sign Up" pending=submit.pending() />
             </form>
             <p class="card-footer">
                 "Already have an account? " <A href="/signin">"Sign in"</A>
             </p>
         </AuthFrame>
+    }
+}
+
+/// A link to one of the agreements' pages, opening in a new tab and saying so.
+#[component]
+fn AgreementLink(href: &'static str, title: &'static str) -> impl IntoView {
+    view! {
+        <a href=href target="_blank" rel="noopener">
+            {title}
+            <span class="visually-hidden">" (opens in a new tab)"</span>
+        </a>
     }
 }

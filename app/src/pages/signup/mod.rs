@@ -4,4 +4,4 @@ mod form;
 mod verify;
 
 pub use form::SignupPage;
-pub use verify::VerifyPage;
+pub use verify::{CodeHelp, VerifyPage};

@@ -3,8 +3,8 @@
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{
-    AuthFrame, CodeEntry, CodeSending, FormAlert, FormErrors, PhoneAndDelivery, Radio,
-    SendCodeButton, send_code_form, set_title,
+    AuthFrame, CodeEntry, CodeSending, FormAlert, FormErrors, PhoneAndDelivery, SendCodeButton,
+    send_code_form, set_title,
 };
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -50,13 +50,102 @@ pub fn VerifyPage() -> impl IntoView {
 #[component]
 fn VerifyForms(signup: SignupStarted) -> impl IntoView {
     let sent = RwSignal::new(None::<CodeSent>);
+    // Seed 000: email by default, and a switch to the phone (and back) beside the heading.
+    let channel = RwSignal::new(Channel::Email);
+    let calling_code = format!("+{}", signup.calling_code);
     view! {
         <p class="lead">
             "You are signing up as " <strong>{signup.email.clone()}</strong>
-            ". Get a 6-digit code by email or on your phone and enter it below."
+            ". Get a 6-digit code and enter it below."
         </p>
-        <SendCodeForm signup=signup.clone() sent />
+        <div class="verify-by">
+            <h2 class="verify-by-title">
+                {move || match channel.get() {
+                    Channel::Email => "Verify your email",
+                    Channel::Phone => "Verify your mobile phone",
+                }}
+            </h2>
+            <button
+                type="button"
+                class="link-button"
+                on:click=move |_| {
+                    channel.update(|c| {
+                        *c = match c {
+                            Channel::Email => Channel::Phone,
+                            Channel::Phone => Channel::Email,
+                        }
+                    })
+                }
+            >
+                {move || match channel.get() {
+                    Channel::Email => "Use phone instead",
+                    Channel::Phone => "Use email instead",
+                }}
+            </button>
+        </div>
+        <p class="muted">
+            {move || match channel.get() {
+                Channel::Email => "We send a code to your email address. Click Send code, then enter the number you receive.",
+                Channel::Phone => "We send a code to your mobile phone by SMS or a voice call. Enter your number, click Send code, then enter the number you receive.",
+            }}
+        </p>
+        <SendCodeForm signup=signup.clone() sent channel />
         <EnterCodeForm signup_id=signup.signup_id />
+        <CodeHelp channel=channel.into() email=signup.email.clone() calling_code in_signup=true />
+    }
+}
+
+/// The seed's "Not receiving an email?" / "Not receiving calls or messages?": what to try
+/// before giving up, under the code field of every code screen.
+#[component]
+pub fn CodeHelp(
+    channel: Signal<Channel>,
+    email: String,
+    calling_code: String,
+    /// On the sign-up's screen, where the other channel and a new sign-up are the way out.
+    #[prop(optional)]
+    in_signup: bool,
+) -> impl IntoView {
+    let email = StoredValue::new(email);
+    let calling_code = StoredValue::new(calling_code);
+    view! {
+        <details class="code-help">
+            <summary>
+                {move || match channel.get() {
+                    Channel::Email => "Not receiving an email?",
+                    Channel::Phone => "Not receiving calls or messages?",
+                }}
+            </summary>
+            {move || match channel.get() {
+                Channel::Email => view! {
+                    <ul>
+                        <li>"Check your spam or junk folder: the code comes from Account Center."</li>
+                        <li>
+                            {format!("Check that {} is your address.", email.get_value())}
+                            {in_signup.then_some(" If it is not, start a new sign-up.")}
+                        </li>
+                        <li>"An email can take a minute or two to arrive. When the countdown ends, you can send a new code; the newest code is the one that works."</li>
+                        <li>
+                            "At most 5 codes go to one address an hour."
+                            {in_signup.then_some(" If you still receive nothing, use your phone instead.")}
+                        </li>
+                    </ul>
+                }
+                .into_any(),
+                Channel::Phone => view! {
+                    <ul>
+                        <li>{format!("Check the number: it follows {}, without its leading 0.", calling_code.get_value())}</li>
+                        <li>"Make sure your phone has signal and can receive messages from unknown senders."</li>
+                        <li>"A message can take a minute to arrive. When the countdown ends, send a new code, or choose a voice call instead of SMS."</li>
+                        <li>
+                            "At most 5 codes go to one number an hour."
+                            {in_signup.then_some(" If you still receive nothing, use email instead.")}
+                        </li>
+                    </ul>
+                }
+                .into_any(),
+            }}
+        </details>
     }
 }
 
@@ -64,10 +153,13 @@ fn VerifyForms(signup: SignupStarted) -> impl IntoView {
 const CODE_INPUT_ID: &str = "verify-code";
 
 #[component]
-fn SendCodeForm(signup: SignupStarted, sent: RwSignal<Option<CodeSent>>) -> impl IntoView {
+fn SendCodeForm(
+    signup: SignupStarted,
+    sent: RwSignal<Option<CodeSent>>,
+    channel: RwSignal<Channel>,
+) -> impl IntoView {
     let auth = use_auth();
     let errors = FormErrors::new("send", &["phone"]);
-    let channel = RwSignal::new(Channel::Email);
     let delivery = RwSignal::new(Delivery::Sms);
     let phone = RwSignal::new(String::new());
     let sending = CodeSending::new(sent);
@@ -97,11 +189,6 @@ fn SendCodeForm(signup: SignupStarted, sent: RwSignal<Option<CodeSent>>) -> impl
     view! {
         <form class="step" on:submit=on_submit novalidate>
             <FormAlert errors />
-            <fieldset class="choices">
-                <legend>"Verify by"</legend>
-                <Radio group="channel" label="Email" option=Channel::Email selected=channel />
-                <Radio group="channel" label="Phone" option=Channel::Phone selected=channel />
-            </fieldset>
             <Show when=move || channel.get() == Channel::Phone>
                 <PhoneAndDelivery
                     errors
@@ -126,7 +213,8 @@ fn EnterCodeForm(signup_id: String) -> impl IntoView {
         async move {
             let session = api::verify(&id, &form, auth.csrf().as_deref()).await?;
             auth.signed_in(session);
-            navigate("/", NavigateOptions::default());
+            // Seed 000: a new account is directed to Add billing address, the first of its steps.
+            navigate("/billing?welcome=1", NavigateOptions::default());
             Ok(())
         }
     };

@@ -79,15 +79,13 @@ fn AgreementText(cool_down_days: i64) -> impl IntoView {
                 "If new overdue payments appear during the cool-down, the closure fails and the account is restored: pay them and start again. You are told the result by email and SMS either way."
             </li>
             <li>
-                "When the account is closed, the "
-                <AgreementLink href="/agreements/membership.html" name="Membership Agreement" />
-                ", the "
-                <AgreementLink href="/agreements/product-terms.html" name="Product Terms" />
-                " and the "
-                <AgreementLink href="/agreements/terms-of-use.html" name="Terms of Use" />
-                " end with it; the "
-                <AgreementLink href="/agreements/privacy.html" name="Privacy Policy" />
-                " says what is kept after deletion, and for how long. Payment information (cards, PayPal, Paytm) and coupons are deleted with the account."
+                "When the account is closed, the Membership Agreement, the Product Terms and the Terms of Use end with it; the Privacy Policy says what is kept after deletion, and for how long. Payment information (cards, PayPal, Paytm) and coupons are deleted with the account."
+                <ul class="agreement-links" aria-label="The agreements">
+                    <li><AgreementLink href="/agreements/membership.html" name="Membership Agreement" /></li>
+                    <li><AgreementLink href="/agreements/privacy.html" name="Privacy Policy" /></li>
+                    <li><AgreementLink href="/agreements/product-terms.html" name="Product Terms" /></li>
+                    <li><AgreementLink href="/agreements/terms-of-use.html" name="Terms of Use" /></li>
+                </ul>
             </li>
             <li>
                 "Back up what you need before you start: bills, orders, refunds and invoices can be exported on the Security & Closure page, and are deleted with the account."

@@ -51,15 +51,16 @@ pub fn summary(must: usize, renounceable: usize) -> String {
 }
 
 /// The check's count summary, in the error style while something must be processed and in
-/// the warning style while something can still be renounced.
+/// the warning style while something can still be renounced; nothing when nothing is listed.
 #[component]
 pub fn CheckSummary(must: usize, renounceable: usize) -> impl IntoView {
+    // With nothing listed, the "Passed" line says it all.
     let class = match (must, renounceable) {
-        (0, 0) => "check-summary summary-ok",
+        (0, 0) => return None,
         (0, _) => "check-summary item-warning",
         _ => "check-summary item-error",
     };
-    view! { <p class=class>{summary(must, renounceable)}</p> }
+    Some(view! { <p class=class>{summary(must, renounceable)}</p> })
 }
 
 /// "You must process": each item with its guidance and a Process link to the page that

@@ -133,6 +133,7 @@ fn RenounceForm(
             };
             view! {
                 <li class="check-item item-warning">
+                    <div class="check-item-main renounce-main">
                     <div class="check">
                         <input
                             id=id.clone()
@@ -160,6 +161,7 @@ fn RenounceForm(
                             {lines.into_iter().map(|line| view! { <li class="mono">{line}</li> }).collect_view()}
                         </ul>
                     })}
+                    </div>
                     <span class="badge badge-warning">"Renounceable"</span>
                 </li>
             }

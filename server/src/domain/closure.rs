@@ -508,12 +508,14 @@ pub async fn renounce_selected(
     let mut renounced = Vec::new();
     for key in &form.renounce {
         match live.items.iter().find(|i| &i.key == key) {
-            Some(item) if item.severity == Severity::Renounceable => {
-                if !renounced.contains(&item.key) {
-                    renounce(&mut tx, now, account_id, item).await?;
-                    renounced.push(item.key.clone());
-                }
+            Some(item)
+                if item.severity == Severity::Renounceable && !renounced.contains(&item.key) =>
+            {
+                renounce(&mut tx, now, account_id, item).await?;
+                renounced.push(item.key.clone());
             }
+            // Named twice in one request: given up once.
+            Some(item) if item.severity == Severity::Renounceable => {}
             Some(item) => {
                 return Err(ApiError::ClosureBlocked(format!(
                     "{} cannot be renounced: {}",

@@ -510,6 +510,15 @@ pub async fn system_check(id: &str) -> ApiResult<shared::api::SystemCheckView> {
     receive(Request::get(&path).send().await).await
 }
 
+/// Confirm Discard or Release: the selected renounceable items are given up now; answers the
+/// closure check as it stands afterwards.
+pub async fn renounce_closure_items(
+    form: &shared::api::RenounceForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<shared::closure::ClosureCheck> {
+    send_json(Request::post("/api/closure/renounce"), form, csrf).await
+}
+
 /// Confirm Deletion. On success the server has ended every session of the account.
 pub async fn confirm_closure(
     form: &shared::api::ConfirmClosureForm,

@@ -2,6 +2,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, set_title};
+use crate::flows::MeAccountManagement;
 use crate::flows::{
     AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, Overview,
     PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup,
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("closure") view={Lazy::<Closure>::new()} />
                     <Route path=path!("closure/resolve") view={Lazy::<ClosureResolve>::new()} />
                     <Route path=path!("me/close-account") view={Lazy::<AppCloseAccount>::new()} />
+                    <Route path=path!("me/account-management") view={Lazy::<MeAccountManagement>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -14,7 +14,7 @@ use crate::pages::{
         SecurityPage,
     },
     home::HomePage,
-    me::MePage,
+    me::{AccountManagementPage, MePage},
     payment::{PaymentMethodsPage, PaypalReturnPage},
     products::ProductsPage,
     ram_users::RamUsersPage,
@@ -82,6 +82,7 @@ flow!(signup_flow, SignupPages {
 flow!(account_flow, AccountPages {
     Products => ProductsPage,
     Me => MePage,
+    MeAccountManagement => AccountManagementPage,
     Billing => BillingPage,
     RealName => RealNamePage,
     Withdraw => WithdrawPage,

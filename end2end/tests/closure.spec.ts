@@ -190,7 +190,7 @@ test('blocking items are listed, resolved on the resolve page, and the re-check 
   await systemCheckCompletes(page);
   await expect(page.getByRole('button', { name: 'Confirm Deletion' })).toHaveCount(0);
   await page.getByRole('button', { name: 'Discard or Release Selected Resources' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Select every renounceable item' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'Select the items to discard or release.' })).toBeVisible();
   await page.getByRole('checkbox', { name: /Account balance: USD/ }).check();
   await page.getByRole('button', { name: 'Discard or Release Selected Resources' }).click();
   const risk = page.getByRole('dialog', { name: 'Discard or release these resources?' });
@@ -201,7 +201,10 @@ test('blocking items are listed, resolved on the resolve page, and the re-check 
   await snapshot(page, testInfo, 'closure-risk');
   await understood.check();
   await risk.getByRole('button', { name: 'Confirm Discard or Release' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'discarded or released when you confirm' })).toBeVisible();
+  // Given up now, on the server, not when the deletion is confirmed.
+  await expect(page.getByRole('status').filter({ hasText: 'Discarded or released: 1 item.' })).toBeVisible();
+  const after = await (await page.request.get('/api/closure/check')).json();
+  expect(after.items.filter((i: { severity: string }) => i.severity === 'renounceable')).toEqual([]);
   await expect(page.getByRole('button', { name: 'Confirm Deletion' })).toBeVisible();
   await snapshot(page, testInfo, 'closure-renounced');
 });
@@ -213,7 +216,9 @@ test('the app path: Me, Account Management, Close Account, Continue, Input Captc
   await page.goto('/');
 
   await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'Me', exact: true }).click();
-  await page.getByRole('navigation', { name: 'Account management' }).getByRole('link', { name: 'Close Account' }).click();
+  await page.getByRole('navigation', { name: 'Account management' }).getByRole('link', { name: 'Account Management' }).click();
+  await expect(page.getByRole('heading', { name: 'Account Management', level: 1 })).toBeVisible();
+  await page.getByRole('link', { name: 'Close Account' }).click();
   await expect(page.getByRole('heading', { name: 'Close Account', level: 1 })).toBeVisible();
   await expect(page.getByText(/Closing is irreversible/)).toBeVisible();
   await expectAccessible(page, 'app: close account');
@@ -323,10 +328,12 @@ test('a closure fails when delayed usage cannot be paid, and the restored accoun
   const risk = page.getByRole('dialog', { name: 'Discard or release these resources?' });
   await risk.getByRole('checkbox', { name: /cannot be recovered/ }).check();
   await risk.getByRole('button', { name: 'Confirm Discard or Release' }).click();
-  await confirmDeletion(page);
+  // Releasing is done now, so it asks for the password first; then the same request goes.
   const password = page.getByRole('dialog', { name: "Confirm it's you" });
   await password.getByLabel('Password').fill(PASSWORD);
   await password.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Discarded or released: 1 item.' })).toBeVisible();
+  await confirmDeletion(page);
   await expect(page.getByRole('heading', { name: 'Account closure started' })).toBeVisible();
 
   // The released instance's last usage reaches billing hours later; the card declines it.

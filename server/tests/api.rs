@@ -190,6 +190,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "POST /api/closure/identity/alipay",
         "POST /api/closure/identity/code",
         "POST /api/closure/identity/verify",
+        "POST /api/closure/renounce",
         "POST /api/closure/system-check",
         "POST /api/dev/clock",
         "POST /api/dev/run-jobs",

@@ -377,7 +377,7 @@ async fn confirming_needs_identity_a_fresh_system_check_the_agreement_and_the_ri
         (StatusCode::CONFLICT, "closure_blocked"),
         "the overdue bill and the ties must be processed"
     );
-    let bad = json!({"system_check_id": "chk-nope", "agreement_accepted": true, "renounce": [], "risk_acknowledged": true});
+    let bad = json!({"system_check_id": "chk-nope", "agreement_accepted": true, "renounce": [], "risk_acknowledged": true, "reason": "other"});
     assert_eq!(
         error_of(app.post("/api/closure", &bad).await).await.1,
         "system_check_required"
@@ -401,6 +401,186 @@ async fn confirming_needs_identity_a_fresh_system_check_the_agreement_and_the_ri
 }
 
 #[tokio::test]
+async fn no_closure_reason_is_assumed() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("reasonless").await;
+    verify_identity(&app).await;
+    let (id, _) = system_check(&app).await;
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false});
+    let (status, code, field) = error_of(app.post("/api/closure", &form).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "field_required",
+            Some("reason")
+        )
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "active", "nothing was written");
+}
+
+/// The amount of the item of `kind` in a check, if it is listed.
+fn item_of<'a>(check: &'a Value, kind: &str) -> Option<&'a Value> {
+    check["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == kind)
+}
+
+#[tokio::test]
+async fn confirm_discard_or_release_renounces_at_once_and_only_once() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("renounces").await;
+    // 5.00 USD overdue (over 10 CNY: must be paid), 50 USD cash and ties that must be
+    // processed; and a pay-as-you-go ECS.
+    app.post("/api/dev/seed-demo", &json!({"only_blockers": true}))
+        .await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    app.post_once("/api/orders", "payg", &payg).await;
+    let before = check(&app).await;
+    let mut renounceable = keys(&before, "renounceable");
+    renounceable.sort();
+    assert_eq!(
+        renounceable,
+        ["cash_balance", "pay_as_you_go_resources"],
+        "{before}"
+    );
+    let all =
+        json!({"renounce": ["cash_balance", "pay_as_you_go_resources"], "risk_acknowledged": true});
+
+    // The identity step first, as for Confirm Deletion.
+    let (status, code, _) = error_of(app.post("/api/closure/renounce", &all).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "identity_not_verified")
+    );
+    verify_identity(&app).await;
+    // The risk checkbox, and something selected.
+    let (status, code, field) = error_of(
+        app.post(
+            "/api/closure/renounce",
+            &json!({"renounce": ["cash_balance"], "risk_acknowledged": false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "confirmation_required",
+            Some("risk_acknowledged")
+        )
+    );
+    let (_, code, field) = error_of(
+        app.post(
+            "/api/closure/renounce",
+            &json!({"renounce": [], "risk_acknowledged": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("field_required", Some("renounce"))
+    );
+    // A must-process item cannot be renounced, and nothing of the request is written.
+    let (status, code, _) = error_of(
+        app.post(
+            "/api/closure/renounce",
+            &json!({"renounce": ["cash_balance", "overdue_payments"], "risk_acknowledged": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "closure_blocked")
+    );
+    assert_eq!(
+        item_of(&check(&app).await, "cash_balance"),
+        item_of(&before, "cash_balance")
+    );
+
+    // Confirm Discard or Release: both go now, not at Confirm Deletion.
+    let response = app.post("/api/closure/renounce", &all).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let after: Value = response.json().await.unwrap();
+    assert!(keys(&after, "renounceable").is_empty(), "{after}");
+    assert_eq!(after, {
+        let mut now = check(&app).await;
+        now["checked_at"] = after["checked_at"].clone();
+        now
+    });
+    let ledger = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT kind, amount_minor FROM ledger_entries WHERE kind = 'renounced' ORDER BY id",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            rows
+        }
+    };
+    assert_eq!(ledger(&app).await, [("renounced".to_owned(), -5000)]);
+    let (waived, released): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM bills WHERE waived_at IS NOT NULL), (SELECT COUNT(*) FROM instances WHERE billing = 'payg' AND status = 'released')",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (waived, released),
+        (0, 1),
+        "the overdue bill must still be paid"
+    );
+
+    // Again (a double click, a retry after a lost answer): nothing more is given up.
+    let again = app.post("/api/closure/renounce", &all).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(ledger(&app).await.len(), 1, "the balance is renounced once");
+    let status: String = sqlx::query_scalar("SELECT status FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "active", "renouncing does not start the closure");
+}
+
+#[tokio::test]
+async fn after_renouncing_confirm_deletion_has_nothing_left_to_renounce() {
+    let mut app = spawn_app().await;
+    app.ready_to_buy("renounced-first").await;
+    let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    app.post_once("/api/orders", "payg", &payg).await;
+    verify_identity(&app).await;
+    let renounced: Value = app
+        .post(
+            "/api/closure/renounce",
+            &json!({"renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(renounced["can_close"], true, "{renounced}");
+    assert!(keys(&renounced, "renounceable").is_empty(), "{renounced}");
+    let (id, result) = system_check(&app).await;
+    assert!(keys(&result, "renounceable").is_empty(), "{result}");
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false, "reason": "duplicate_account"});
+    assert_eq!(
+        app.post("/api/closure", &form).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn a_kept_renounceable_item_blocks_too() {
     let mut app = spawn_app().await;
     app.ready_to_buy("keeps").await;
@@ -408,14 +588,14 @@ async fn a_kept_renounceable_item_blocks_too() {
     app.post_once("/api/orders", "payg", &payg).await;
     verify_identity(&app).await;
     let (id, _) = system_check(&app).await;
-    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false});
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false, "reason": "too_expensive"});
     let (status, code, _) = error_of(app.post("/api/closure", &form).await).await;
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::CONFLICT, "closure_blocked")
     );
     // Renounced by its key, the wire name of its kind, behind the risk checkbox: it goes.
-    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true});
+    let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true, "reason": "too_expensive"});
     assert_eq!(
         app.post("/api/closure", &form).await.status(),
         StatusCode::OK
@@ -769,6 +949,9 @@ impl CoolingAccount {
                 "system_check_id": self.system_check, "agreement_accepted": true, "renounce": [],
                 "risk_acknowledged": true, "reason": "no_longer_needed",
             }),
+            "POST /api/closure/renounce" => {
+                json!({"renounce": ["cash_balance"], "risk_acknowledged": true})
+            }
             "POST /api/dev/seed-demo" => json!({"extra": 1, "blockers": true}),
             "POST /api/instances/{id}/auto-renew" => json!({"enabled": true}),
             "POST /api/instances/{id}/renew" => {

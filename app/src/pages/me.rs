@@ -6,6 +6,7 @@ use crate::components::{AccountSummary, SignOutButton, date::date_time, set_titl
 use crate::pages::home::AccountStatus;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use shared::api::RealNameStatus;
 
 #[component]
 pub fn MePage() -> impl IntoView {
@@ -33,17 +34,17 @@ pub fn MePage() -> impl IntoView {
                 <AccountStatus account=session.account.clone() />
                 <nav class="panel" aria-labelledby="manage-heading">
                     <h2 id="manage-heading">"Account management"</h2>
-                    <ul class="link-list">
+                    <ul class="app-rows">
                         {owner.then(|| view! {
-                            <li><A href="/billing">"Billing address"</A></li>
-                            <li><A href="/real-name">"Real-name registration"</A></li>
-                            <li><A href="/payment-methods">"Payment methods"</A></li>
+                            <AppRow href="/me/account-management" label="Account Management" />
+                            <AppRow href="/billing" label="Billing address" />
+                            <AppRow href="/real-name" label="Real-name registration" />
+                            <AppRow href="/payment-methods" label="Payment methods" />
                         })}
-                        <li><A href="/unsubscribe">"Orders & Unsubscribe"</A></li>
-                        {owner.then(|| view! { <li><A href="/ram-users">"RAM users"</A></li> })}
+                        <AppRow href="/unsubscribe" label="Orders & Unsubscribe" />
                         {owner.then(|| view! {
-                            <li><A href="/security">"Security & Closure"</A></li>
-                            <li><A href="/me/close-account">"Close Account"</A></li>
+                            <AppRow href="/ram-users" label="RAM users" />
+                            <AppRow href="/security" label="Security & Closure" />
                         })}
                     </ul>
                 </nav>
@@ -58,6 +59,92 @@ pub fn MePage() -> impl IntoView {
                     <SignOutButton />
                 </section>
             }
+        })
+    }
+}
+
+/// One row of an app list: the whole row is the link, with a chevron.
+#[component]
+fn AppRow(
+    href: &'static str,
+    label: &'static str,
+    /// A destructive destination (Close Account): red, and said so.
+    #[prop(optional)]
+    danger: bool,
+) -> impl IntoView {
+    view! {
+        <li>
+            <A href=href attr:class=if danger { "app-row app-row-danger" } else { "app-row" }>
+                <span>{label}</span>
+                <span class="app-row-chevron" aria-hidden="true">"›"</span>
+            </A>
+        </li>
+    }
+}
+
+/// `/me/account-management`: the app's Account Management screen (seed 001: Me → Account
+/// Management → Close Account): who the account is, where its settings are, and Close
+/// Account apart at the end, in red.
+#[component]
+pub fn AccountManagementPage() -> impl IntoView {
+    set_title("Account Management");
+    let auth = use_auth();
+    move || {
+        auth.session().map(|session| {
+            if session.ram_user.is_some() {
+                return view! {
+                    <h1>"Account Management"</h1>
+                    <section class="panel">
+                        <p>"Only the account owner manages the account. RAM users cannot close it."</p>
+                    </section>
+                }
+                .into_any();
+            }
+            let account = session.account.clone();
+            let real_name = match account.real_name {
+                RealNameStatus::Verified => "Verified",
+                RealNameStatus::NotRegistered => "Not registered",
+            };
+            view! {
+                <h1>"Account Management"</h1>
+                <section class="panel" aria-labelledby="identity-heading">
+                    <h2 id="identity-heading">"Account"</h2>
+                    <dl class="facts">
+                        <div>
+                            <dt>"Account ID"</dt>
+                            <dd class="mono">{account.id.clone()}</dd>
+                        </div>
+                        <div>
+                            <dt>"Email"</dt>
+                            <dd>{account.email.clone()}</dd>
+                        </div>
+                        <div>
+                            <dt>"Mobile number"</dt>
+                            <dd>{account.phone.clone().unwrap_or_else(|| "None".to_owned())}</dd>
+                        </div>
+                        <div>
+                            <dt>"Real-name registration"</dt>
+                            <dd>{real_name}</dd>
+                        </div>
+                    </dl>
+                </section>
+                <nav class="panel" aria-labelledby="settings-heading">
+                    <h2 id="settings-heading">"Settings"</h2>
+                    <ul class="app-rows">
+                        <AppRow href="/billing" label="Billing address" />
+                        <AppRow href="/real-name" label="Real-name registration" />
+                        <AppRow href="/security" label="Security & Closure" />
+                    </ul>
+                </nav>
+                <nav class="panel" aria-labelledby="close-heading">
+                    <h2 id="close-heading">"Close the account"</h2>
+                    <p class="muted">"Irreversible: after the cool-down, everything in the account is deleted."</p>
+                    <ul class="app-rows">
+                        <AppRow href="/me/close-account" label="Close Account" danger=true />
+                    </ul>
+                </nav>
+            }
+            .into_any()
         })
     }
 }

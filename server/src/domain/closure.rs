@@ -15,7 +15,7 @@ use crate::state::AppState;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::{
     AccountTies, BillView, ClosureState, ClosureStatus, CodeSent, ConfirmClosureForm,
-    IcpFilingView, RelationshipView, SystemCheckView,
+    IcpFilingView, RelationshipView, RenounceForm, SystemCheckView,
 };
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, RelationshipKind,
@@ -477,6 +477,62 @@ pub async fn system_check(
     })
 }
 
+fn require_identity(session: &CurrentSession, now: i64) -> Result<(), ApiError> {
+    if session
+        .identity_verified_at
+        .is_none_or(|at| now - at > IDENTITY_VALID_MS)
+    {
+        return Err(ApiError::IdentityNotVerified(
+            "Verify your identity first (phone code or Alipay).".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Confirm Discard or Release (seed 001, step 2.3): the selected renounceable items are given
+/// up now, in one transaction through the account's write gate, measured by the check made
+/// inside it. An item no longer in the check (renounced by an earlier call, or resolved) is
+/// skipped, so a retry or a double click changes nothing; an item that must be processed is
+/// refused, and nothing is written. Answers the check as it stands afterwards.
+pub async fn renounce_selected(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &RenounceForm,
+) -> Result<ClosureCheck, ApiError> {
+    form.check()?;
+    let now = state.clock.now_ms();
+    let account_id = &session.account_id;
+    require_identity(session, now)?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    let live = check_on(&mut tx, state, account_id).await?;
+    let mut renounced = Vec::new();
+    for key in &form.renounce {
+        match live.items.iter().find(|i| &i.key == key) {
+            Some(item)
+                if item.severity == Severity::Renounceable && !renounced.contains(&item.key) =>
+            {
+                renounce(&mut tx, now, account_id, item).await?;
+                renounced.push(item.key.clone());
+            }
+            // Named twice in one request: given up once.
+            Some(item) if item.severity == Severity::Renounceable => {}
+            Some(item) => {
+                return Err(ApiError::ClosureBlocked(format!(
+                    "{} cannot be renounced: {}",
+                    item.title, item.guidance
+                )));
+            }
+            None => {}
+        }
+    }
+    let after = check_on(&mut tx, state, account_id).await?;
+    tx.commit().await?;
+    if !renounced.is_empty() {
+        tracing::info!(account = %account_id, renounced = %renounced.join(" "), "closure items renounced");
+    }
+    Ok(after)
+}
+
 /// Confirm Deletion: everything checked again inside one transaction, the renounced items
 /// given up, every session of the account ended, the role created, and the cool-down's end
 /// scheduled. Nothing revokes it.
@@ -488,14 +544,7 @@ pub async fn confirm(
     form.check()?;
     let now = state.clock.now_ms();
     let account_id = &session.account_id;
-    if session
-        .identity_verified_at
-        .is_none_or(|at| now - at > IDENTITY_VALID_MS)
-    {
-        return Err(ApiError::IdentityNotVerified(
-            "Verify your identity first (phone code or Alipay).".into(),
-        ));
-    }
+    require_identity(session, now)?;
     let done: Option<i64> = sqlx::query_scalar(
         "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
     )
@@ -539,7 +588,7 @@ pub async fn confirm(
     )
     .bind(&closure_id)
     .bind(account_id)
-    .bind(form.reason.as_str())
+    .bind(form.reason.map(|r| r.as_str()))
     .bind(Some(form.reason_detail.trim()).filter(|d| !d.is_empty()))
     .bind(renounced.join(" "))
     .bind(now)

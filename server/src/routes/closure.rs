@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::ErrorBody;
 use shared::api::{
-    AccountTies, ClosureStatus, CodeSent, ConfirmClosureForm, SystemCheckView, VerifyForm,
+    AccountTies, ClosureStatus, CodeSent, ConfirmClosureForm, RenounceForm, SystemCheckView,
+    VerifyForm,
 };
 use shared::closure::ClosureCheck;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(identity_alipay))
         .routes(routes!(start_system_check))
         .routes(routes!(get_system_check))
+        .routes(routes!(renounce))
         .routes(routes!(pay_bill))
         .routes(routes!(cancel_icp_filing))
         .routes(routes!(remove_relationship))
@@ -167,6 +169,29 @@ async fn confirm(
     let status = closure::confirm(&state, &session, &form).await?;
     let cookie = auth::clearing_cookie(!state.config.is_dev());
     Ok(([(header::SET_COOKIE, cookie)], Json(status)).into_response())
+}
+
+/// Confirm Discard or Release: the selected renounceable items (small balance, small overdue
+/// payments, pay-as-you-go instances) are given up now, in one transaction. Owner only; needs
+/// a recent sign-in, the identity step and the risk checkbox. Idempotent: an item already
+/// renounced is skipped. Answers the closure check as it stands afterwards.
+#[utoipa::path(post, path = "/api/closure/renounce", tag = "closure", request_body = RenounceForm,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses(
+        (status = 200, body = ClosureCheck),
+        (status = 403, body = ErrorBody, description = "owner_only, reauth_required, identity_not_verified"),
+        (status = 409, body = ErrorBody, description = "closure_blocked: the item must be processed, not renounced"),
+        (status = 422, body = ErrorBody, description = "field_required, confirmation_required"),
+    ))]
+async fn renounce(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Json(form): Json<RenounceForm>,
+) -> Result<Json<ClosureCheck>, ApiError> {
+    session.require_recent_sign_in(state.clock.now_ms())?;
+    Ok(Json(
+        closure::renounce_selected(&state, &session, &form).await?,
+    ))
 }
 
 /// Pays an unpaid bill with the default payment method. Needs an `Idempotency-Key`.

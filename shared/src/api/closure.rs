@@ -52,11 +52,10 @@ pub struct SystemCheckView {
     pub result: Option<ClosureCheck>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClosureReason {
-    #[default]
     NoLongerNeeded,
     SwitchingProvider,
     TooExpensive,
@@ -94,14 +93,17 @@ pub struct ConfirmClosureForm {
     pub renounce: Vec<String>,
     /// "I understand renounced balances and released resources cannot be recovered."
     pub risk_acknowledged: bool,
-    pub reason: ClosureReason,
+    /// Required: the owner chooses it (seed 001: "select a closure reason"); none is assumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ClosureReason>,
     /// Optional words on the reason.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::closure_reason_detail))]
     pub reason_detail: String,
 }
 
 impl ConfirmClosureForm {
-    pub fn check(&self) -> Result<(), FieldError> {
+    /// The agreement's checkbox alone: the agreement step checks it before the system check.
+    pub fn check_agreement(&self) -> Result<(), FieldError> {
         if !self.agreement_accepted {
             return Err(Invalid::new(
                 ErrorCode::AgreementRequired,
@@ -109,18 +111,62 @@ impl ConfirmClosureForm {
             )
             .at("agreement_accepted"));
         }
+        Ok(())
+    }
+
+    pub fn check(&self) -> Result<(), FieldError> {
+        self.check_agreement()?;
         if !self.renounce.is_empty() && !self.risk_acknowledged {
-            return Err(Invalid::new(
-                ErrorCode::ConfirmationRequired,
-                "Confirm that renounced balances and released resources cannot be recovered.",
-            )
-            .at("risk_acknowledged"));
+            return Err(risk_required());
+        }
+        if self.reason.is_none() {
+            return Err(
+                Invalid::new(ErrorCode::FieldRequired, "Choose a closure reason.").at("reason"),
+            );
         }
         if self.reason_detail.chars().count() > REASON_DETAIL_MAX_CHARS {
             return Err(
                 Invalid::new(ErrorCode::FieldTooLong, "Say it in at most 500 characters.")
                     .at("reason_detail"),
             );
+        }
+        Ok(())
+    }
+}
+
+fn risk_required() -> FieldError {
+    Invalid::new(
+        ErrorCode::ConfirmationRequired,
+        "Confirm that renounced balances and released resources cannot be recovered.",
+    )
+    .at("risk_acknowledged")
+}
+
+/// `POST /api/closure/renounce`: Confirm Discard or Release (seed 001, step 2.3). The
+/// selected renounceable items are given up at once: small balances discarded, small overdue
+/// payments cancelled, pay-as-you-go instances released.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RenounceForm {
+    /// Keys of renounceable items of the closure check (`cash_balance`, `overdue_payments`,
+    /// `pay_as_you_go_resources`). One already renounced is skipped: a retry changes nothing.
+    pub renounce: Vec<String>,
+    /// "I understand renounced balances and released resources cannot be recovered."
+    pub risk_acknowledged: bool,
+}
+
+impl RenounceForm {
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.renounce.is_empty() {
+            return Err(Invalid::new(
+                ErrorCode::FieldRequired,
+                "Select the items to discard or release.",
+            )
+            .at("renounce"));
+        }
+        if !self.risk_acknowledged {
+            return Err(risk_required());
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ pub fn AgreementStep(
             agreement_accepted: accepted.get_untracked(),
             ..Default::default()
         };
-        if errors.passes(form.check()) {
+        if errors.passes(form.check_agreement()) {
             on_next.run(());
         }
     };
@@ -72,15 +72,36 @@ fn AgreementText(cool_down_days: i64) -> impl IntoView {
             </li>
             <li>
                 {format!(
-                    "A balance cannot be withdrawn after closure. Only a balance of {balance} CNY CNY or less and overdue payments of {OVERDUE_LIMIT_CNY} CNY or less can be renounced; pay-as-you-go instances you renounce are released. Renounced balances and released resources cannot be recovered."
+                    "A balance cannot be withdrawn after closure. Only a balance of {balance} CNY or less and overdue payments of {OVERDUE_LIMIT_CNY} CNY or less can be renounced; pay-as-you-go instances you renounce are released. Renounced balances and released resources cannot be recovered."
                 )}
             </li>
             <li>
                 "If new overdue payments appear during the cool-down, the closure fails and the account is restored: pay them and start again. You are told the result by email and SMS either way."
             </li>
             <li>
+                "When the account is closed, the Membership Agreement, the Product Terms and the Terms of Use end with it; the Privacy Policy says what is kept after deletion, and for how long. Payment information (cards, PayPal, Paytm) and coupons are deleted with the account."
+                <ul class="agreement-links" aria-label="The agreements">
+                    <li><AgreementLink href="/agreements/membership.html" name="Membership Agreement" /></li>
+                    <li><AgreementLink href="/agreements/privacy.html" name="Privacy Policy" /></li>
+                    <li><AgreementLink href="/agreements/product-terms.html" name="Product Terms" /></li>
+                    <li><AgreementLink href="/agreements/terms-of-use.html" name="Terms of Use" /></li>
+                </ul>
+            </li>
+            <li>
                 "Back up what you need before you start: bills, orders, refunds and invoices can be exported on the Security & Closure page, and are deleted with the account."
             </li>
         </ol>
+    }
+}
+
+/// One of the four agreements (static pages under `public/agreements/`), opened beside the
+/// flow so the step is not lost.
+#[component]
+fn AgreementLink(href: &'static str, name: &'static str) -> impl IntoView {
+    view! {
+        <a href=href target="_blank" rel="noopener">
+            {name}
+            <span class="closure-sr">" (opens in a new tab)"</span>
+        </a>
     }
 }

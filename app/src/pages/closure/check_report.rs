@@ -39,6 +39,30 @@ pub fn grouped(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// "3 items must be processed, 2 can be renounced": the check in one line.
+pub fn summary(must: usize, renounceable: usize) -> String {
+    let items = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
+    match (must, renounceable) {
+        (0, 0) => "Nothing must be processed or renounced.".to_owned(),
+        (0, r) => format!("Nothing must be processed; {} can be renounced.", items(r)),
+        (m, 0) => format!("{} must be processed.", items(m)),
+        (m, r) => format!("{} must be processed, {r} can be renounced.", items(m)),
+    }
+}
+
+/// The check's count summary, in the error style while something must be processed and in
+/// the warning style while something can still be renounced; nothing when nothing is listed.
+#[component]
+pub fn CheckSummary(must: usize, renounceable: usize) -> impl IntoView {
+    // With nothing listed, the "Passed" line says it all.
+    let class = match (must, renounceable) {
+        (0, 0) => return None,
+        (0, _) => "check-summary item-warning",
+        _ => "check-summary item-error",
+    };
+    Some(view! { <p class=class>{summary(must, renounceable)}</p> })
+}
+
 /// "You must process": each item with its guidance and a Process link to the page that
 /// resolves it.
 #[component]
@@ -51,9 +75,13 @@ pub fn MustProcessList(items: Vec<CheckItem>) -> impl IntoView {
                     let title_id = unique_id("must");
                     let amount = amount_line(&item);
                     view! {
-                        <li class="check-item">
+                        <li class="check-item item-error">
                             <div class="check-item-main">
-                                <p class="check-item-title" id=title_id.clone()>{item.title.clone()}</p>
+                                <p class="check-item-title" id=title_id.clone()>
+                                    <span class="badge badge-error">"Must process"</span>
+                                    " "
+                                    {item.title.clone()}
+                                </p>
                                 <p class="muted">{item.guidance.clone()}</p>
                                 {amount.map(|a| view! { <p class="muted amount-rule">{a}</p> })}
                             </div>
@@ -78,13 +106,13 @@ pub fn RenounceableList(items: Vec<CheckItem>) -> impl IntoView {
                 .map(|item| {
                     let amount = amount_line(&item);
                     view! {
-                        <li class="check-item">
+                        <li class="check-item item-warning">
                             <div class="check-item-main">
                                 <p class="check-item-title">{item.title.clone()}</p>
                                 <p class="muted">{item.guidance.clone()}</p>
                                 {amount.map(|a| view! { <p class="muted amount-rule">{a}</p> })}
                             </div>
-                            <span class="badge">"Renounceable"</span>
+                            <span class="badge badge-warning">"Renounceable"</span>
                         </li>
                     }
                 })
@@ -101,6 +129,7 @@ pub fn CheckReport(check: shared::closure::ClosureCheck) -> impl IntoView {
     let renounceable: Vec<CheckItem> = check.renounceable().cloned().collect();
     let checked_at = crate::components::date::date_time(&check.checked_at);
     view! {
+        <CheckSummary must=must.len() renounceable=renounceable.len() />
         {if must.is_empty() {
             view! {
                 <p class="result-ok">
@@ -130,7 +159,21 @@ pub fn CheckReport(check: shared::closure::ClosureCheck) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::grouped;
+    use super::{grouped, summary};
+
+    #[test]
+    fn the_summary_counts_both_kinds() {
+        assert_eq!(
+            summary(3, 2),
+            "3 items must be processed, 2 can be renounced."
+        );
+        assert_eq!(summary(1, 0), "1 item must be processed.");
+        assert_eq!(
+            summary(0, 1),
+            "Nothing must be processed; 1 item can be renounced."
+        );
+        assert_eq!(summary(0, 0), "Nothing must be processed or renounced.");
+    }
 
     #[test]
     fn limits_are_grouped_by_thousands() {

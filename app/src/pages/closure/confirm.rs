@@ -6,7 +6,7 @@ use super::check_result::Renounced;
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{
-    FormAlert, FormErrors, SelectField, SubmitButton, TextField, retryable_action, use_reauth,
+    FormAlert, FormErrors, SelectField, TextField, retryable_action, use_reauth,
 };
 use leptos::prelude::*;
 use shared::ErrorCode;
@@ -27,12 +27,12 @@ const REASONS: [(ClosureReason, &str); 6] = [
     (ClosureReason::Other, "Other"),
 ];
 
-fn reason_of(value: &str) -> ClosureReason {
+/// The reason chosen, if any: none is chosen until the owner picks one.
+fn reason_of(value: &str) -> Option<ClosureReason> {
     REASONS
         .iter()
         .map(|(r, _)| *r)
         .find(|r| r.as_str() == value)
-        .unwrap_or_default()
 }
 
 #[component]
@@ -47,7 +47,7 @@ pub fn ConfirmDeletion(
     let auth = use_auth();
     let reauth = use_reauth();
     let errors = FormErrors::new("closure-confirm", &["reason", "reason_detail"]);
-    let reason = RwSignal::new(ClosureReason::default().as_str().to_owned());
+    let reason = RwSignal::new(String::new());
     let detail = RwSignal::new(String::new());
 
     let confirm = retryable_action(move |form: ConfirmClosureForm, this| async move {
@@ -77,10 +77,11 @@ pub fn ConfirmDeletion(
         <form on:submit=on_submit novalidate>
             <p class="notice notice-error">
                 <strong>"After you confirm, the closure runs by itself and cannot be stopped or revoked."</strong>
-                " You are signed out everywhere, and after the cool-down all resources and data are deleted for good."
+                " You are signed out everywhere, and after the cool-down all resources and data, your payment information (cards, PayPal, Paytm) and your coupons are deleted for good."
             </p>
             <FormAlert errors />
             <SelectField errors name="reason" label="Closure reason" value=reason>
+                <option value="" disabled=true>"Choose a reason"</option>
                 {REASONS
                     .iter()
                     .map(|(r, label)| view! { <option value=r.as_str()>{*label}</option> })
@@ -94,7 +95,17 @@ pub fn ConfirmDeletion(
                 help="At most 500 characters."
             />
             <div class="actions">
-                <SubmitButton label="Confirm Deletion" pending=confirm.pending() />
+                <button
+                    type="submit"
+                    class="button button-danger button-danger-final"
+                    disabled=move || confirm.pending().get()
+                    aria-busy=move || confirm.pending().get().then_some("true")
+                >
+                    <Show when=move || confirm.pending().get()>
+                        <span class="spinner" aria-hidden="true"></span>
+                    </Show>
+                    <span>"Confirm Deletion"</span>
+                </button>
                 <button type="button" class="button" on:click=move |_| on_cancel.run(())>
                     "Cancel"
                 </button>
@@ -110,8 +121,9 @@ mod tests {
     #[test]
     fn every_reason_reads_back_from_its_wire_name() {
         for (reason, _) in REASONS {
-            assert_eq!(reason_of(reason.as_str()), reason);
+            assert_eq!(reason_of(reason.as_str()), Some(reason));
         }
-        assert_eq!(reason_of("nonsense"), ClosureReason::NoLongerNeeded);
+        assert_eq!(reason_of(""), None, "no reason is pre-selected");
+        assert_eq!(reason_of("nonsense"), None);
     }
 }

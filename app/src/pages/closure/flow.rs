@@ -8,6 +8,7 @@ use super::check_result::{CheckResult, Renounced};
 use super::confirm::ConfirmDeletion;
 use super::identity::IdentityStep;
 use super::system_check::{SystemCheck, SystemCheckProgress};
+use super::timeline::ClosureTimeline;
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{Loading, Modal, form_errors::focus_element, load_failed, set_title};
@@ -129,8 +130,14 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
         Way::App => "Input Captcha",
     };
 
+    // The first step of the way in: where the timeline is read, before anything is done.
+    let first = untrack(move || step.get());
+    let cool_down_days = status.cool_down_days;
     view! {
         <StepList way step />
+        {move || (way == Way::Console && step.get() == first).then(|| view! {
+            <ClosureTimeline cool_down_days />
+        })}
         {move || match step.get() {
             Step::Warning => view! {
                 <Warning cool_down_days=status.cool_down_days on_continue=Callback::new(move |_| {
@@ -174,6 +181,7 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
                                 on_recheck=Callback::new(move |_| check.start())
                                 rechecking=check.running()
                                 on_confirm=Callback::new(move |renounce| confirming.set(Some((id.clone(), renounce))))
+                                on_identity_expired
                             />
                             </div>
                         })
@@ -211,7 +219,7 @@ fn StepList(way: Way, step: RwSignal<Step>) -> impl IntoView {
     let mut steps = vec![
         (Step::Identity, "Verify identity"),
         (Step::Agreement, "Agreement"),
-        (Step::SystemCheck, "System check and confirmation"),
+        (Step::SystemCheck, "Check and confirm"),
     ];
     if way == Way::App {
         steps[0].1 = "Input Captcha";
@@ -219,7 +227,7 @@ fn StepList(way: Way, step: RwSignal<Step>) -> impl IntoView {
     }
     let order: Vec<Step> = steps.iter().map(|(s, _)| *s).collect();
     view! {
-        <ol class="stepper" aria-label="Closure steps">
+        <ol class="stepper stepper-closure" aria-label="Closure steps">
             {steps
                 .into_iter()
                 .map(|(this, label)| {
@@ -238,7 +246,7 @@ fn StepList(way: Way, step: RwSignal<Step>) -> impl IntoView {
                             class=move || format!("stepper-item {}", state.get())
                             aria-current=move || (state.get() == "current").then_some("step")
                         >
-                            {label}
+                            <span class="stepper-label">{label}</span>
                         </li>
                     }
                 })
@@ -258,9 +266,10 @@ fn Warning(cool_down_days: i64, on_continue: Callback<()>) -> impl IntoView {
                     <strong>"Closing is irreversible."</strong>
                     {format!(" After a {cool_down_days}-day cool-down, all data, resources and assets of the account are deleted and cannot be recovered.")}
                 </li>
-                <li>"Settle your bills, back up your data and release your resources first."</li>
+                <li>"Settle your bills, back up your data and release your resources first. Payment information (cards, PayPal, Paytm) and coupons are deleted with the account."</li>
                 <li>"Only the account owner can close the account."</li>
             </ul>
+            <ClosureTimeline cool_down_days />
             <p class="muted">
                 "A computer is recommended. Before you continue, run the closure check and export your data on Security & Closure."
             </p>

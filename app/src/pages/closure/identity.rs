@@ -10,7 +10,7 @@ use crate::components::{
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::ErrorCode;
-use shared::api::{CodeSent, VerifyForm};
+use shared::api::{CodeSent, RealNameStatus, VerifyForm};
 
 const CODE_INPUT: &str = "closure-identity-code";
 
@@ -25,6 +25,11 @@ pub fn IdentityStep(
 ) -> impl IntoView {
     let sent = RwSignal::new(None::<CodeSent>);
     let others_open = RwSignal::new(false);
+    let auth = use_auth();
+    let registered = untrack(move || {
+        auth.session()
+            .is_some_and(|s| s.account.real_name == RealNameStatus::Verified)
+    });
     view! {
         <section class="panel" aria-labelledby="identity-heading">
             <h2 id="identity-heading" tabindex="-1">{heading}</h2>
@@ -51,6 +56,14 @@ pub fn IdentityStep(
                 <div id="other-methods" hidden=move || !others_open.get()>
                     {if alipay_available {
                         view! { <AlipayAuthorization on_verified /> }.into_any()
+                    } else if registered {
+                        // Real-name registration is there; this server has no Alipay to ask.
+                        view! {
+                            <p class="muted">
+                                "Alipay authorization is not available on this server. Your account has real-name registration, but verify with the mobile phone code instead."
+                            </p>
+                        }
+                        .into_any()
                     } else {
                         view! {
                             <p class="muted">

@@ -13,6 +13,7 @@ mod identity;
 mod resolve;
 mod security;
 mod system_check;
+mod timeline;
 
 pub use cool_down::{ClosureStartedPage, CoolDownScreen};
 pub use flow::{AppCloseAccountPage, ClosurePage};

@@ -3,6 +3,7 @@
 //! failed after its cool-down is explained here (seed 001, step 4).
 
 use super::check_report::CheckReport;
+use super::timeline::ClosureTimeline;
 use crate::api::{self, ApiError};
 use crate::app::use_auth;
 use crate::components::{SubmitButton, load_failed, set_title};
@@ -57,6 +58,7 @@ fn AccountDeletion() -> impl IntoView {
             <ExportPanel />
             <div class="deletion-start">
                 <h3>"Start deleting account"</h3>
+                <ClosureTimeline />
                 <p class="muted">
                     "Verify your identity, accept the Account Closure Agreement, and let the system check the account. Nothing is deleted until you confirm."
                 </p>

@@ -23,26 +23,60 @@ pub struct Row {
     pub status: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct BillRow {
+    id: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    due_at: i64,
+    paid_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    product: String,
+    kind: String,
+    cash_minor: i64,
+    credit_minor: i64,
+    currency: String,
+    status: String,
+    paid_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRow {
+    id: String,
+    order_id: String,
+    amount_minor: i64,
+    currency: String,
+    destination: String,
+    status: String,
+    created_at: i64,
+}
+
 fn money_of(minor: i64, currency: &str) -> Money {
     Money::from_minor(minor, Currency::parse(currency).unwrap_or(Currency::USD))
 }
 
 /// The account's bills, orders and refunds, oldest first.
 pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
-    let bills: Vec<(String, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+    let bills: Vec<BillRow> = sqlx::query_as(
         "SELECT id, description, amount_minor, currency, status, due_at, paid_at FROM bills WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let orders: Vec<(String, String, String, i64, i64, String, String, i64)> = sqlx::query_as(
+    let orders: Vec<OrderRow> = sqlx::query_as(
         "SELECT o.id, i.product, o.kind, o.cash_minor, o.credit_minor, o.currency, o.status, o.paid_at
          FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let refunds: Vec<(String, String, i64, String, String, String, i64)> = sqlx::query_as(
+    let refunds: Vec<RefundRow> = sqlx::query_as(
         "SELECT id, order_id, amount_minor, currency, destination, status, created_at FROM refunds WHERE account_id = $1",
     )
     .bind(account_id)
@@ -50,39 +84,39 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     .await?;
 
     let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
-    for (id, description, minor, currency, status, due_at, paid_at) in bills {
+    for b in bills {
         rows.push(Row {
             kind: "bill",
-            id,
-            at: paid_at.unwrap_or(due_at),
-            description,
-            amount: money_of(minor, &currency),
-            status,
+            id: b.id,
+            at: b.paid_at.unwrap_or(b.due_at),
+            description: b.description,
+            amount: money_of(b.amount_minor, &b.currency),
+            status: b.status,
         });
     }
-    for (id, product, kind, cash, credit, currency, status, paid_at) in orders {
-        let what = if kind == "renewal" {
+    for o in orders {
+        let what = if o.kind == "renewal" {
             "renewal"
         } else {
             "new purchase"
         };
         rows.push(Row {
             kind: "order",
-            id,
-            at: paid_at,
-            description: format!("{product} ({what})"),
-            amount: money_of(cash + credit, &currency),
-            status,
+            id: o.id,
+            at: o.paid_at,
+            description: format!("{} ({what})", o.product),
+            amount: money_of(o.cash_minor + o.credit_minor, &o.currency),
+            status: o.status,
         });
     }
-    for (id, order_id, minor, currency, destination, status, created_at) in refunds {
+    for r in refunds {
         rows.push(Row {
             kind: "refund",
-            id,
-            at: created_at,
-            description: format!("Refund of order {order_id} to {destination}"),
-            amount: money_of(minor, &currency),
-            status,
+            id: r.id,
+            at: r.created_at,
+            description: format!("Refund of order {} to {}", r.order_id, r.destination),
+            amount: money_of(r.amount_minor, &r.currency),
+            status: r.status,
         });
     }
     rows.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));

@@ -38,6 +38,7 @@ pub fn MePage() -> impl IntoView {
                             <li><A href="/billing">"Billing address"</A></li>
                             <li><A href="/real-name">"Real-name registration"</A></li>
                             <li><A href="/payment-methods">"Payment methods"</A></li>
+                            <li><A href="/spending">"Spend history"</A></li>
                         })}
                         <li><A href="/unsubscribe">"Orders & Unsubscribe"</A></li>
                         {owner.then(|| view! { <li><A href="/ram-users">"RAM users"</A></li> })}

@@ -340,6 +340,11 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
 
 // ---------- withdrawals of the balance ----------
 
+/// Spend and refunds by month (issue 19).
+pub async fn spending() -> ApiResult<shared::api::SpendingView> {
+    receive(Request::get("/api/spending").send().await).await
+}
+
 pub async fn withdrawals() -> ApiResult<WithdrawalsView> {
     receive(Request::get("/api/withdrawals").send().await).await
 }

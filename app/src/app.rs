@@ -6,8 +6,8 @@ use crate::flows::MeAccountManagement;
 use crate::flows::{
     AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, Overview,
     PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup,
-    SignupVerify, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw, console_shell,
-    cool_down_screen,
+    SignupVerify, Spending, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw,
+    console_shell, cool_down_screen,
 };
 use crate::pages::signin::SignInPage;
 use leptos::either::EitherOf3;
@@ -104,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("closure/resolve") view={Lazy::<ClosureResolve>::new()} />
                     <Route path=path!("me/close-account") view={Lazy::<AppCloseAccount>::new()} />
                     <Route path=path!("me/account-management") view={Lazy::<MeAccountManagement>::new()} />
+                    // issue 19 (chrome): spend history; a signed-in visitor's wrong address stays in the console.
+                    <Route path=path!("spending") view={Lazy::<Spending>::new()} />
+                    <Route path=path!("*any") view=SignedInNotFound />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -170,5 +173,21 @@ fn NotFound() -> impl IntoView {
                 <A href="/">"Go to the overview"</A>
             </p>
         </AuthFrame>
+    }
+}
+
+/// An unknown address inside the console: the shell stays, so the way back is the navigation.
+#[component]
+fn SignedInNotFound() -> impl IntoView {
+    set_title("Page not found");
+    let path = leptos_router::hooks::use_location().pathname;
+    view! {
+        <h1>"Page not found"</h1>
+        <div class="panel">
+            <p>"There is no page at " <code class="path">{move || path.get()}</code> "."</p>
+            <p>
+                <A href="/">"Go to the overview"</A>
+            </p>
+        </div>
     }
 }

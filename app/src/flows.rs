@@ -20,6 +20,7 @@ use crate::pages::{
     ram_users::RamUsersPage,
     signin::RamSignInPage,
     signup::{SignupPage, VerifyPage},
+    spending::SpendingPage,
     unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
 };
 use leptos::prelude::*;
@@ -110,6 +111,11 @@ flow!(closure_flow, ClosurePages {
     Closure => ClosurePage,
     ClosureResolve => ResolvePage,
     AppCloseAccount => AppCloseAccountPage,
+});
+
+// issue 19 (chrome): spend and refund history, its chart and table in a chunk of their own.
+flow!(spending_flow, SpendingPages {
+    Spending => SpendingPage,
 });
 
 /// What a signed-in account in its cool-down sees instead of the console (SPEC §6.3): only

@@ -223,22 +223,28 @@ impl ApiError {
             ResendTooSoon { retry_after } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 C::ResendTooSoon,
-                format!("You can ask for a new code in {retry_after} s."),
+                format!(
+                    "You can ask for a new code in {}.",
+                    shared::duration::wait_words(*retry_after)
+                ),
                 Some(*retry_after),
             ),
             TooManyCodes { retry_after } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 C::TooManyCodes,
                 format!(
-                    "Too many codes were sent to this address. Try again in {} min.",
-                    retry_after.div_ceil(60)
+                    "Too many codes were sent to this address. Try again in {}.",
+                    shared::duration::wait_words(*retry_after)
                 ),
                 Some(*retry_after),
             ),
             RateLimited { retry_after } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 C::RateLimited,
-                format!("Too many requests. Try again in {} min.", retry_after.div_ceil(60)),
+                format!(
+                    "Too many requests. Try again in {}.",
+                    shared::duration::wait_words(*retry_after)
+                ),
                 Some(*retry_after),
             ),
             InvalidCredentials => (
@@ -250,7 +256,10 @@ impl ApiError {
             SignInThrottled { retry_after } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 C::SignInThrottled,
-                format!("Too many failed sign-ins. Try again in {retry_after} s."),
+                format!(
+                    "Too many failed sign-ins. Try again in {}.",
+                    shared::duration::wait_words(*retry_after)
+                ),
                 Some(*retry_after),
             ),
             WrongPassword => (

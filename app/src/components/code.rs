@@ -57,7 +57,7 @@ pub fn SendCodeButton(sending: CodeSending, #[prop(into)] pending: Signal<bool>)
     let label = move || match (countdown.remaining(), sent.with(Option::is_some)) {
         (0, false) => "Send code".to_owned(),
         (0, true) => "Resend code".to_owned(),
-        (seconds, _) => format!("Resend code in {seconds} s"),
+        (seconds, _) => format!("Resend code in {}", shared::duration::wait_words(seconds)),
     };
     view! {
         <SubmitButton

@@ -1,43 +1,52 @@
-//! Dates from the API (RFC 3339) in words. Day-month-year with a short month name reads the
-//! same in every locale, which `11/12/2026` does not.
+//! Dates from the API (RFC 3339) in the browser's language and time zone, through
+//! `Intl.DateTimeFormat`: one format for every page, with a short month name so that
+//! `11/12/2026` never leaves the reader guessing which is the month.
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// Calendar dates (`2026-11-23`, no time) are days, not instants: shown as the same day in
+/// every zone.
+fn is_calendar_date(value: &str) -> bool {
+    value.len() == 10 && value.as_bytes().get(4) == Some(&b'-')
+}
 
-/// `2026-11-23T08:05:00Z` → `23 Nov 2026`; anything unreadable is shown as it came.
+/// The options for a date; `with_time` adds the hour, the minute and the zone's name.
+fn date_options(value: &str, with_time: bool) -> Vec<(&'static str, &'static str)> {
+    let mut pairs = vec![("year", "numeric"), ("month", "short"), ("day", "numeric")];
+    if with_time {
+        pairs.extend([
+            ("hour", "2-digit"),
+            ("minute", "2-digit"),
+            ("timeZoneName", "short"),
+        ]);
+    } else if is_calendar_date(value) {
+        pairs.push(("timeZone", "UTC"));
+    }
+    pairs
+}
+
+/// `2026-11-23T08:05:00Z` → `Nov 23, 2026` (en-US) or `23 Nov 2026` (en-GB), in the
+/// browser's time zone; anything unreadable is shown as it came.
 pub fn long_date(rfc3339: &str) -> String {
-    parse_date(rfc3339)
-        .map(|(year, month, day)| format!("{day} {} {year}", MONTHS[month - 1]))
+    crate::components::intl::date(rfc3339, &date_options(rfc3339, false))
         .unwrap_or_else(|| rfc3339.to_owned())
 }
 
-/// `2026-11-23T08:05:00Z` → `23 Nov 2026, 08:05 UTC`.
+/// `2026-11-23T08:05:00Z` → `Nov 23, 2026, 04:05 PM GMT+8` (en-US in Singapore): the
+/// browser's time zone, named.
 pub fn date_time(rfc3339: &str) -> String {
-    let time = rfc3339
-        .get(11..16)
-        .filter(|t| t.as_bytes().get(2) == Some(&b':'));
-    let zone = if rfc3339.ends_with('Z') || rfc3339.ends_with("+00:00") {
-        "UTC".to_owned()
-    } else {
-        rfc3339
-            .get(rfc3339.len().saturating_sub(6)..)
-            .map(|offset| format!("UTC{offset}"))
-            .unwrap_or_default()
-    };
-    match (parse_date(rfc3339), time) {
-        (Some(_), Some(time)) => format!("{}, {time} {zone}", long_date(rfc3339)),
-        _ => rfc3339.to_owned(),
+    if is_calendar_date(rfc3339) {
+        return long_date(rfc3339);
     }
+    crate::components::intl::date(rfc3339, &date_options(rfc3339, true))
+        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
-fn parse_date(rfc3339: &str) -> Option<(u32, usize, u32)> {
-    let date = rfc3339.get(..10)?;
-    let mut parts = date.split('-');
-    let year = parts.next()?.parse().ok()?;
-    let month: usize = parts.next()?.parse().ok()?;
-    let day = parts.next()?.parse().ok()?;
-    (1..=12).contains(&month).then_some((year, month, day))
+/// `2026-11` → `Nov 2026` (en-US): a calendar month, the same in every zone.
+pub fn month_year(year_month: &str) -> String {
+    crate::components::intl::date(
+        &format!("{year_month}-01"),
+        &[("year", "numeric"), ("month", "short"), ("timeZone", "UTC")],
+    )
+    .unwrap_or_else(|| year_month.to_owned())
 }
 
 #[cfg(test)]
@@ -45,13 +54,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_read_as_day_month_year() {
-        assert_eq!(long_date("2026-11-03T08:05:00Z"), "3 Nov 2026");
-        assert_eq!(date_time("2026-11-03T08:05:00Z"), "3 Nov 2026, 08:05 UTC");
-        assert_eq!(
-            date_time("2026-11-03T08:05:00+08:00"),
-            "3 Nov 2026, 08:05 UTC+08:00"
-        );
-        assert_eq!(long_date("soon"), "soon");
+    fn calendar_dates_stay_on_their_day_and_instants_name_their_zone() {
+        assert!(date_options("2026-11-03", false).contains(&("timeZone", "UTC")));
+        assert!(!date_options("2026-11-03T08:05:00Z", false).contains(&("timeZone", "UTC")));
+        let with_time = date_options("2026-11-03T08:05:00Z", true);
+        assert!(with_time.contains(&("timeZoneName", "short")));
+        assert!(with_time.contains(&("month", "short")));
     }
 }

@@ -7,6 +7,7 @@ pub mod countdown;
 pub mod date;
 pub mod field;
 pub mod form_errors;
+pub mod intl;
 pub mod layout;
 pub mod load_failed;
 pub mod modal;

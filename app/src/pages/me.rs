@@ -40,6 +40,7 @@ pub fn MePage() -> impl IntoView {
                             <AppRow href="/billing" label="Billing address" />
                             <AppRow href="/real-name" label="Real-name registration" />
                             <AppRow href="/payment-methods" label="Payment methods" />
+                            <AppRow href="/spending" label="Spend history" />
                         })}
                         <AppRow href="/unsubscribe" label="Orders & Unsubscribe" />
                         {owner.then(|| view! {

@@ -10,4 +10,5 @@ pub mod products;
 pub mod ram_users;
 pub mod signin;
 pub mod signup;
+pub mod spending;
 pub mod unsubscribe;

@@ -15,6 +15,7 @@ pub mod ram;
 pub mod realname;
 pub mod session;
 pub mod signup;
+pub mod spending;
 pub mod unsubscribe;
 pub mod verification;
 pub mod withdrawal;

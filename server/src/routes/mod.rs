@@ -11,6 +11,7 @@ pub mod ram;
 pub mod session;
 pub mod signup;
 pub mod sim_paypal;
+pub mod spending;
 pub mod unsubscribe;
 pub mod withdrawal;
 
@@ -47,7 +48,8 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(unsubscribe::routes())
         .merge(ram::routes())
         .merge(closure::routes())
-        .merge(withdrawal::routes());
+        .merge(withdrawal::routes())
+        .merge(spending::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

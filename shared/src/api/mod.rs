@@ -7,12 +7,14 @@ mod billing;
 mod closure;
 mod payment;
 mod resources;
+mod spending;
 mod withdrawal;
 
 pub use billing::*;
 pub use closure::*;
 pub use payment::*;
 pub use resources::*;
+pub use spending::*;
 pub use withdrawal::*;
 
 use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};

@@ -46,9 +46,9 @@ pub fn ClosurePage() -> impl IntoView {
 /// `/me/close-account`: the app's Close Account.
 #[component]
 pub fn AppCloseAccountPage() -> impl IntoView {
-    set_title("Close Account");
+    set_title("Close account");
     view! {
-        <h1>"Close Account"</h1>
+        <h1>"Close account"</h1>
         <ClosureFlow way=Way::App />
     }
 }

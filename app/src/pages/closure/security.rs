@@ -17,12 +17,12 @@ const EXPORT_FILE: &str = "account-center-export.json";
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    set_title("Security & Closure");
+    set_title("Security & closure");
     let auth = use_auth();
     // Read once: a later session refresh must not rebuild the page and lose a check's result.
     let owner = untrack(move || auth.is_owner());
     view! {
-        <h1>"Security & Closure"</h1>
+        <h1>"Security & closure"</h1>
         {if owner {
             view! { <AccountDeletion /> }.into_any()
         } else {

@@ -83,7 +83,7 @@ pub fn AddPaytm(on_added: Callback<MethodAdded>) -> impl IntoView {
     let send_label = move || match (countdown.remaining(), sent.with(Option::is_some)) {
         (0, false) => "Send code".to_owned(),
         (0, true) => "Resend code".to_owned(),
-        (seconds, _) => format!("Resend code in {seconds} s"),
+        (seconds, _) => format!("Resend code in {}", shared::duration::wait_words(seconds)),
     };
     let send_pending = send.pending();
     view! {

@@ -78,7 +78,7 @@ fn encode(value: &str) -> String {
 
 #[component]
 pub fn UnsubscribePage() -> impl IntoView {
-    set_title("Orders & Unsubscribe");
+    set_title("Orders & unsubscribe");
     let query_map = use_query_map();
     let navigate = use_navigate();
     let query = Memo::new(move |_| {
@@ -121,7 +121,7 @@ pub fn UnsubscribePage() -> impl IntoView {
     });
 
     view! {
-        <h1>"Orders & Unsubscribe"</h1>
+        <h1>"Orders & unsubscribe"</h1>
         <RamNotice />
         <Tabs tab go query />
         {move || outcome.get().map(|(title, result)| view! { <Outcome result title /> })}

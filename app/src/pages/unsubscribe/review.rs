@@ -20,7 +20,7 @@ use shared::refund::{REFUND_RULE, RefundType};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    set_title("Unsubscribe Resource");
+    set_title("Unsubscribe resource");
     let params = use_params_map();
     let resource = LocalResource::new(move || {
         let id = params.read().get("instance_id").unwrap_or_default();
@@ -36,7 +36,7 @@ pub fn ReviewPage() -> impl IntoView {
         }
     });
     view! {
-        <h1>"Unsubscribe Resource"</h1>
+        <h1>"Unsubscribe resource"</h1>
         <p class="back-link"><A href="/unsubscribe?tab=resource">"Back to Orders & Unsubscribe"</A></p>
         <Transition fallback=|| view! { <Loading what="the resource" /> }>
             <ErrorBoundary fallback=load_failed>

@@ -1,0 +1,259 @@
+//! Spend and refund history (issue 19): the account's orders, usage bills and refunds as one
+//! list of rows, totalled by month for the chart and written out as CSV. Every query is scoped
+//! to the account asking.
+
+use crate::clock::rfc3339;
+use crate::db::Db;
+use crate::error::ApiError;
+use shared::api::{SpendMonth, SpendingView};
+use shared::money::{Currency, Money};
+use std::collections::BTreeMap;
+
+/// One bill, order or refund.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// `bill`, `order` or `refund`.
+    pub kind: &'static str,
+    pub id: String,
+    /// Milliseconds: when it was paid (bill, order) or made (refund); a bill not yet paid is
+    /// dated by when it is due.
+    pub at: i64,
+    pub description: String,
+    pub amount: Money,
+    pub status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BillRow {
+    id: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    due_at: i64,
+    paid_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    product: String,
+    kind: String,
+    cash_minor: i64,
+    credit_minor: i64,
+    currency: String,
+    status: String,
+    paid_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRow {
+    id: String,
+    order_id: String,
+    amount_minor: i64,
+    currency: String,
+    destination: String,
+    status: String,
+    created_at: i64,
+}
+
+fn money_of(minor: i64, currency: &str) -> Money {
+    Money::from_minor(minor, Currency::parse(currency).unwrap_or(Currency::USD))
+}
+
+/// The account's bills, orders and refunds, oldest first.
+pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
+    let bills: Vec<BillRow> = sqlx::query_as(
+        "SELECT id, description, amount_minor, currency, status, due_at, paid_at FROM bills WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    let orders: Vec<OrderRow> = sqlx::query_as(
+        "SELECT o.id, i.product, o.kind, o.cash_minor, o.credit_minor, o.currency, o.status, o.paid_at
+         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    let refunds: Vec<RefundRow> = sqlx::query_as(
+        "SELECT id, order_id, amount_minor, currency, destination, status, created_at FROM refunds WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+
+    let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
+    for b in bills {
+        rows.push(Row {
+            kind: "bill",
+            id: b.id,
+            at: b.paid_at.unwrap_or(b.due_at),
+            description: b.description,
+            amount: money_of(b.amount_minor, &b.currency),
+            status: b.status,
+        });
+    }
+    for o in orders {
+        let what = if o.kind == "renewal" {
+            "renewal"
+        } else {
+            "new purchase"
+        };
+        rows.push(Row {
+            kind: "order",
+            id: o.id,
+            at: o.paid_at,
+            description: format!("{} ({what})", o.product),
+            amount: money_of(o.cash_minor + o.credit_minor, &o.currency),
+            status: o.status,
+        });
+    }
+    for r in refunds {
+        rows.push(Row {
+            kind: "refund",
+            id: r.id,
+            at: r.created_at,
+            description: format!("Refund of order {} to {}", r.order_id, r.destination),
+            amount: money_of(r.amount_minor, &r.currency),
+            status: r.status,
+        });
+    }
+    rows.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    Ok(rows)
+}
+
+/// Month by month (UTC), per currency: paid orders and paid bills as spend, refunds as refunds.
+/// An unpaid bill is not spend yet; an unsubscribed order was still paid (its refund is shown
+/// as a refund, not netted away).
+pub fn by_month(rows: &[Row]) -> SpendingView {
+    let mut months: BTreeMap<(String, &'static str), (Money, Money)> = BTreeMap::new();
+    for row in rows {
+        if row.kind == "bill" && row.status != "paid" {
+            continue;
+        }
+        let month = rfc3339(row.at)[..7].to_owned();
+        let currency = row.amount.currency;
+        let zero = Money::from_minor(0, currency);
+        let (spent, refunded) = months
+            .entry((month, currency.code()))
+            .or_insert((zero, zero));
+        let total = if row.kind == "refund" {
+            refunded
+        } else {
+            spent
+        };
+        total.amount += row.amount.amount;
+    }
+    SpendingView {
+        months: months
+            .into_iter()
+            .map(|((month, _), (spent, refunded))| SpendMonth {
+                month,
+                spent,
+                refunded,
+            })
+            .collect(),
+    }
+}
+
+/// The rows as CSV (RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote or
+/// a line break), with a header line. A field that a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@` first) is prefixed with `'`, except the signed amounts, which are numbers.
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = String::from("type,id,date,description,amount,currency,status\r\n");
+    for row in rows {
+        let amount = row.amount.to_string(); // "USD 12.30"
+        let amount = amount.split_once(' ').map_or(amount.as_str(), |(_, a)| a);
+        let fields = [
+            text_field(row.kind),
+            text_field(&row.id),
+            text_field(&rfc3339(row.at)),
+            text_field(&row.description),
+            amount.to_owned(),
+            text_field(row.amount.currency.code()),
+            text_field(&row.status),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn text_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &'static str, at: i64, minor: i64, status: &str) -> Row {
+        Row {
+            kind,
+            id: format!("{kind}-{at}"),
+            at,
+            description: "ECS, 1 \"month\"".into(),
+            amount: Money::from_minor(minor, Currency::USD),
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn months_total_paid_spend_and_refunds() {
+        const DAY: i64 = 86_400_000;
+        // 2026-11-01 and 2026-12-01 (UTC), in milliseconds.
+        let nov = 1_793_491_200_000;
+        let dec = nov + 30 * DAY;
+        let view = by_month(&[
+            row("order", nov, 60_00, "paid"),
+            row("bill", nov + DAY, 5_00, "paid"),
+            row("bill", nov + 2 * DAY, 7_00, "unpaid"),
+            row("refund", dec, 35_00, "refunded"),
+            row("order", dec + DAY, 20_00, "unsubscribed"),
+        ]);
+        assert_eq!(view.months.len(), 2);
+        assert_eq!(view.months[0].month, "2026-11");
+        assert_eq!(
+            view.months[0].spent,
+            Money::from_minor(65_00, Currency::USD)
+        );
+        assert_eq!(view.months[0].refunded, Money::from_minor(0, Currency::USD));
+        assert_eq!(view.months[1].month, "2026-12");
+        assert_eq!(
+            view.months[1].spent,
+            Money::from_minor(20_00, Currency::USD)
+        );
+        assert_eq!(
+            view.months[1].refunded,
+            Money::from_minor(35_00, Currency::USD)
+        );
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
+        let mut formula = row("order", 0, 1_234_56, "paid");
+        formula.description = "=HYPERLINK(\"x\")".into();
+        let text = csv(&[row("bill", 0, 5_00, "paid"), formula]);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], "type,id,date,description,amount,currency,status");
+        assert_eq!(
+            lines[1],
+            "bill,bill-0,1970-01-01T00:00:00Z,\"ECS, 1 \"\"month\"\"\",5.00,USD,paid"
+        );
+        assert_eq!(
+            lines[2],
+            "order,order-0,1970-01-01T00:00:00Z,\"'=HYPERLINK(\"\"x\"\")\",1234.56,USD,paid"
+        );
+        assert_eq!(lines[3], "");
+    }
+}

@@ -19,6 +19,9 @@ async fn list(app: &TestApp, query: &str) -> UnsubscribeList {
     response.json().await.unwrap()
 }
 
+/// Which resources a filter should hold.
+type Wanted = Box<dyn Fn(&shared::api::UnsubscribableResource) -> bool>;
+
 #[tokio::test]
 async fn each_group_filter_holds_exactly_its_resources_on_every_page() {
     let mut app = spawn_app().await;
@@ -33,10 +36,7 @@ async fn each_group_filter_holds_exactly_its_resources_on_every_page() {
         ("resource_plan", ResourceKind::ResourcePlan),
     ];
     let types = RefundType::ALL.map(|t| (t.as_str(), t));
-    let mut cases: Vec<(
-        String,
-        Box<dyn Fn(&shared::api::UnsubscribableResource) -> bool>,
-    )> = vec![];
+    let mut cases: Vec<(String, Wanted)> = vec![];
     for (key, kind) in kinds {
         cases.push((
             format!("kind={key}"),

@@ -671,9 +671,9 @@ pub async fn record(
         refund_type,
         order_status: "Unsubscribed".to_owned(),
         unsubscribe_to: refund_to(
-            refunds.iter().map(|(destination, label, _, _, _)| {
-                destination_name(destination, label.as_deref())
-            }),
+            refunds
+                .iter()
+                .map(|r| destination_name(&r.destination, r.label.as_deref())),
         ),
         refunded_orders: refunds.iter().map(|r| r.order_id.clone()).collect(),
         refund_amount: Money::from_minor(

@@ -319,6 +319,12 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
         shared::api::UnsubscribeTab::Renewal => "renewal",
         shared::api::UnsubscribeTab::Records => "records",
     };
+    let kind = query.kind.map(|k| match k {
+        shared::refund::ResourceKind::RegularCloudResource => "regular_cloud_resource",
+        shared::refund::ResourceKind::ResourcePlan => "resource_plan",
+    });
+    let refund_type = query.refund_type.map(shared::refund::RefundType::as_str);
+    let activated = query.activated.map(|a| if a { "true" } else { "false" });
     let page = query.page.map(|p| p.to_string());
     let page_size = query.page_size.map(|p| p.to_string());
     let pairs = [
@@ -327,6 +333,9 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
         ("instance_id", query.instance_id.as_deref()),
         ("order_from", query.order_from.as_deref()),
         ("order_to", query.order_to.as_deref()),
+        ("kind", kind),
+        ("refund_type", refund_type),
+        ("activated", activated),
         ("page", page.as_deref()),
         ("page_size", page_size.as_deref()),
     ];

@@ -30,6 +30,23 @@ pub enum RefundType {
 }
 
 impl RefundType {
+    pub const ALL: [RefundType; 4] = [
+        RefundType::PartialRefund,
+        RefundType::Nonrefundable,
+        RefundType::UnactivatedSubscriptionRefund,
+        RefundType::FullRefundForUnusedResources,
+    ];
+
+    /// Its name in the API (serde's) and in query strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundType::PartialRefund => "partial_refund",
+            RefundType::Nonrefundable => "nonrefundable",
+            RefundType::UnactivatedSubscriptionRefund => "unactivated_subscription_refund",
+            RefundType::FullRefundForUnusedResources => "full_refund_for_unused_resources",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RefundType::PartialRefund => "Partial Refund",
@@ -93,36 +110,98 @@ impl Drawn {
     }
 }
 
-/// The cash refund for unsubscribing `period` at `now` (SPEC §5).
-pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
-    let zero = Money::zero(period.cash.currency);
-    if period.cash.amount <= Decimal::ZERO {
-        return zero;
+/// What part of a paid period counts as used, and by which measure (SPEC §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UsedBy {
+    /// Nothing is used: a renewal not started, or a refund in full.
+    Nothing,
+    /// Time used ÷ time paid for.
+    Time,
+    /// Drawn ÷ quota of a resource plan, which went further than the time.
+    Quota,
+    /// The whole period: it has ended, or the resource is nonrefundable.
+    Whole,
+}
+
+/// How a period's refund comes about: the cash, the share used and by what measure, the
+/// consumed part (rounded up to the cent) and the refund. [`refund`] is its last line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefundBreakdown {
+    pub cash: Money,
+    /// Between 0 and 1.
+    pub used_share: Decimal,
+    pub used_by: UsedBy,
+    pub consumed: Money,
+    pub refund: Money,
+}
+
+/// The breakdown of the cash refund for unsubscribing `period` at `now` (SPEC §5).
+pub fn refund_breakdown(period: &PaidPeriod, refund_type: RefundType, now: i64) -> RefundBreakdown {
+    let cash = period.cash;
+    let zero = Money::zero(cash.currency);
+    let whole = RefundBreakdown {
+        cash,
+        used_share: Decimal::ONE,
+        used_by: UsedBy::Whole,
+        consumed: cash,
+        refund: zero,
+    };
+    let in_full = RefundBreakdown {
+        cash,
+        used_share: Decimal::ZERO,
+        used_by: UsedBy::Nothing,
+        consumed: zero,
+        refund: cash,
+    };
+    if cash.amount <= Decimal::ZERO {
+        return RefundBreakdown {
+            cash: zero,
+            consumed: zero,
+            ..whole
+        };
     }
     if now < period.starts_at {
         // A renewal that has not begun: nothing of it was used.
-        return period.cash;
+        return in_full;
     }
     match refund_type {
-        RefundType::Nonrefundable => zero,
-        RefundType::UnactivatedSubscriptionRefund => period.cash,
+        RefundType::Nonrefundable => whole,
+        RefundType::UnactivatedSubscriptionRefund => in_full,
         // "The cash of orders whose term has not ended."
-        RefundType::FullRefundForUnusedResources if now >= period.ends_at => zero,
-        RefundType::FullRefundForUnusedResources => period.cash,
+        RefundType::FullRefundForUnusedResources if now >= period.ends_at => whole,
+        RefundType::FullRefundForUnusedResources => in_full,
         RefundType::PartialRefund => {
             let length = period.ends_at - period.starts_at;
             if length <= 0 || now >= period.ends_at {
-                return zero;
+                return whole;
             }
             let time_used = Decimal::from(now - period.starts_at) / Decimal::from(length);
             // A plan is used up by time or by what was drawn of it, whichever went further.
-            let used = time_used.max(period.drawn.share());
+            let drawn = period.drawn.share();
+            let (used, used_by) = if drawn > time_used {
+                (drawn, UsedBy::Quota)
+            } else {
+                (time_used, UsedBy::Time)
+            };
             // Rounded up, and never more than the cash: the refund is never over-paid nor
             // negative.
-            let consumed = round_up_to_cent(period.cash.amount * used).min(period.cash.amount);
-            Money::new(period.cash.amount - consumed, period.cash.currency)
+            let consumed = round_up_to_cent(cash.amount * used).min(cash.amount);
+            RefundBreakdown {
+                cash,
+                used_share: used,
+                used_by,
+                consumed: Money::new(consumed, cash.currency),
+                refund: Money::new(cash.amount - consumed, cash.currency),
+            }
         }
     }
+}
+
+/// The cash refund for unsubscribing `period` at `now` (SPEC §5).
+pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
+    refund_breakdown(period, refund_type, now).refund
 }
 
 /// Where a refund goes (seed 002): back to the card within 150 days of payment, to PayPal
@@ -192,6 +271,59 @@ mod tests {
                 quota: 500_000,
             },
             ..month(cash)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_breakdown_adds_up_to_the_cash(
+            cents in 0i64..10_000_000,
+            at in -DAY..40 * DAY,
+            drawn in 0i64..600_000,
+            t in 0usize..4,
+        ) {
+            let b = refund_breakdown(&plan_month(&format!("{}.{:02}", cents / 100, cents % 100), drawn), RefundType::ALL[t], at);
+            prop_assert_eq!(b.consumed.amount + b.refund.amount, b.cash.amount);
+            prop_assert!(b.used_share >= Decimal::ZERO && b.used_share <= Decimal::ONE);
+        }
+    }
+
+    #[test]
+    fn the_breakdown_names_what_used_the_period_up() {
+        let by_time = refund_breakdown(
+            &plan_month("100.00", 50_000),
+            RefundType::PartialRefund,
+            20 * DAY,
+        );
+        assert_eq!(
+            (by_time.used_by, by_time.consumed, by_time.refund),
+            (UsedBy::Time, usd("66.67"), usd("33.33"))
+        );
+        let by_quota = refund_breakdown(
+            &plan_month("100.00", 250_000),
+            RefundType::PartialRefund,
+            10 * DAY,
+        );
+        assert_eq!(
+            (by_quota.used_by, by_quota.used_share, by_quota.refund),
+            (UsedBy::Quota, Decimal::new(5, 1), usd("50.00"))
+        );
+        let pending = refund_breakdown(&month("9.90"), RefundType::PartialRefund, -DAY);
+        assert_eq!(
+            (pending.used_by, pending.refund),
+            (UsedBy::Nothing, usd("9.90"))
+        );
+        let none = refund_breakdown(&month("9.90"), RefundType::Nonrefundable, DAY);
+        assert_eq!(
+            (none.used_by, none.consumed, none.refund),
+            (UsedBy::Whole, usd("9.90"), usd("0.00"))
+        );
+    }
+
+    #[test]
+    fn a_refund_types_query_name_is_its_api_name() {
+        for t in RefundType::ALL {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
         }
     }
 

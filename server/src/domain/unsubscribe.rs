@@ -12,7 +12,7 @@ use crate::notify::{self, Medium, Outgoing};
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
-    GroupCount, PendingRenewal, QuotaDrawn, UnsubscribableResource, UnsubscribeForm,
+    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, UnsubscribableResource, UnsubscribeForm,
     UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord, UnsubscribeRenewalForm, UnsubscribeTab,
     Unsubscribed,
 };
@@ -20,7 +20,7 @@ use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{
     Drawn, PaidPeriod, REFUND_RULE, RefundDestination, RefundType, ResourceKind, refund,
-    refund_destination, refund_type,
+    refund_breakdown, refund_destination, refund_type,
 };
 use std::collections::BTreeMap;
 
@@ -101,7 +101,11 @@ impl OrderRow {
     /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
     /// the plan's quota per period ([`InstanceRow::quota_milli`]).
     fn refund(&self, refund_type: RefundType, quota_milli: i64, now: i64) -> Money {
-        let period = PaidPeriod {
+        refund(&self.period(quota_milli), refund_type, now)
+    }
+
+    fn period(&self, quota_milli: i64) -> PaidPeriod {
+        PaidPeriod {
             cash: Money::from_minor(self.cash_minor, self.currency()),
             starts_at: self.starts_at,
             ends_at: self.ends_at,
@@ -109,8 +113,7 @@ impl OrderRow {
                 amount: self.drawn_milli,
                 quota: quota_milli,
             },
-        };
-        refund(&period, refund_type, now)
+        }
     }
 
     fn refund_destination(&self, method_still_bound: bool, now: i64) -> RefundDestination {
@@ -290,6 +293,52 @@ impl<'a> ResourceFilter<'a> {
     }
 }
 
+/// The resource tab's type, refund-type and activation filters as SQL over `instances`. A
+/// refund type is the rule of [`refund_type`] spelled in SQL: it depends on the product's
+/// refundability, which lives in the catalog, so the catalog's nonrefundable products are
+/// written in as literals (catalog codes, never user input).
+fn facet_sql(q: &UnsubscribeQuery) -> String {
+    let mut sql = String::new();
+    if let Some(kind) = q.kind {
+        sql.push_str(match kind {
+            ResourceKind::ResourcePlan => " AND resource_kind = 'resource_plan'",
+            ResourceKind::RegularCloudResource => " AND resource_kind <> 'resource_plan'",
+        });
+    }
+    if let Some(activated) = q.activated {
+        sql.push_str(if activated {
+            " AND activated = 1"
+        } else {
+            " AND activated = 0"
+        });
+    }
+    if let Some(refund_type) = q.refund_type {
+        let nonrefundable: Vec<String> = shared::catalog::PRODUCTS
+            .iter()
+            .filter(|p| !p.refundable)
+            .map(|p| format!("'{}'", p.code))
+            .collect();
+        let in_nonrefundable = if nonrefundable.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("product IN ({})", nonrefundable.join(", "))
+        };
+        // Regular resources, and plans that usage has drawn on: refunded by their product's rule.
+        let by_product = "(resource_kind <> 'resource_plan' OR (activated = 1 AND used = 1))";
+        sql.push_str(&match refund_type {
+            RefundType::UnactivatedSubscriptionRefund => {
+                " AND resource_kind = 'resource_plan' AND activated = 0".to_owned()
+            }
+            RefundType::FullRefundForUnusedResources => {
+                " AND resource_kind = 'resource_plan' AND activated = 1 AND used = 0".to_owned()
+            }
+            RefundType::PartialRefund => format!(" AND {by_product} AND NOT ({in_nonrefundable})"),
+            RefundType::Nonrefundable => format!(" AND {by_product} AND {in_nonrefundable}"),
+        });
+    }
+    sql
+}
+
 pub async fn list(
     state: &AppState,
     account_id: &str,
@@ -369,7 +418,6 @@ pub async fn list(
                 let refund_type = refund_type(kind, refundable, activated, used);
                 let key = (resource_kind, format!("{refund_type:?}"), activated);
                 groups.entry(key).or_insert((kind, refund_type, 0)).2 += count as u32;
-                list.total += count as u32;
             }
             list.groups = groups
                 .into_iter()
@@ -382,11 +430,18 @@ pub async fn list(
                     },
                 )
                 .collect();
+            list.total = list
+                .groups
+                .iter()
+                .filter(|g| g.matches(q))
+                .map(|g| g.count)
+                .sum();
+            let page_conditions = format!("{conditions}{}", facet_sql(q));
             let rows: Vec<PageRow> = filter
                 .bind(sqlx::query_as(&format!(
                     "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
                             o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
-                     FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {conditions}
+                     FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {page_conditions}
                            ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
                      LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
                      LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
@@ -533,7 +588,54 @@ fn resource_view(
         refund_to,
         pending_renewals: orders.iter().filter(|(o, _)| o.starts_at > now).count() as u32,
         quota,
+        breakdown: orders
+            .iter()
+            .map(|(order, label)| order_refund(order, *label, refund_type, quota_milli, now))
+            .collect(),
     }
+}
+
+/// One order's part of a resource's refund, by the same formula that pays it.
+fn order_refund(
+    order: &OrderRow,
+    label: Option<&str>,
+    refund_type: RefundType,
+    quota_milli: i64,
+    now: i64,
+) -> OrderRefund {
+    let b = refund_breakdown(&order.period(quota_milli), refund_type, now);
+    let destination = order.refund_destination(label.is_some(), now);
+    OrderRefund {
+        order_id: order.id.clone(),
+        starts_at: rfc3339(order.starts_at),
+        ends_at: rfc3339(order.ends_at),
+        cash_paid: b.cash,
+        non_cash_paid: Money::from_minor(order.credit_minor, order.currency()),
+        used_by: b.used_by,
+        used_share: b.used_share.round_dp(4).normalize(),
+        consumed: b.consumed,
+        refund: b.refund,
+        paid_with: order.paid_with.clone(),
+        paid_days_ago: u32::try_from((now - order.paid_at).max(0) / 86_400_000).unwrap_or(u32::MAX),
+        destination,
+        method_removed: order.payment_method_id.is_some() && label.is_none(),
+        refund_to: if b.refund.amount.is_zero() {
+            "No refund".to_owned()
+        } else {
+            destination_name(destination.as_str(), label)
+        },
+    }
+}
+
+/// One refund of an unsubscription, as its record reads it.
+#[derive(sqlx::FromRow)]
+struct RecordRefund {
+    destination: String,
+    /// The payment method's label, while it is still bound.
+    label: Option<String>,
+    status: String,
+    refunded_at: Option<i64>,
+    order_id: String,
 }
 
 /// One unsubscription as the records tab shows it.
@@ -551,15 +653,14 @@ pub async fn record(
         .fetch_optional(db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let refunds: Vec<(String, Option<String>, String, Option<i64>)> = sqlx::query_as(
-        "SELECT r.destination, p.label, r.status, r.refunded_at FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
+    let refunds: Vec<RecordRefund> = sqlx::query_as(
+        "SELECT r.destination, p.label, r.status, r.refunded_at, r.order_id FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
          WHERE r.unsubscription_id = $1 ORDER BY r.created_at, r.id",
     )
     .bind(id)
     .fetch_all(db)
     .await?;
-    let all_refunded =
-        !refunds.is_empty() && refunds.iter().all(|(_, _, status, _)| status == "refunded");
+    let all_refunded = !refunds.is_empty() && refunds.iter().all(|r| r.status == "refunded");
     let refund_type = serde_json::from_value(serde_json::Value::String(refund_type.clone()))
         .map_err(|_| anyhow::anyhow!("stored refund type {refund_type}"))?;
     Ok(UnsubscribeRecord {
@@ -572,8 +673,9 @@ pub async fn record(
         unsubscribe_to: refund_to(
             refunds
                 .iter()
-                .map(|(destination, label, _, _)| destination_name(destination, label.as_deref())),
+                .map(|r| destination_name(&r.destination, r.label.as_deref())),
         ),
+        refunded_orders: refunds.iter().map(|r| r.order_id.clone()).collect(),
         refund_amount: Money::from_minor(
             refund_minor,
             Currency::parse(&currency).unwrap_or(Currency::USD),
@@ -587,7 +689,11 @@ pub async fn record(
         }
         .to_owned(),
         refund_time: if all_refunded {
-            refunds.iter().filter_map(|r| r.3).max().map(rfc3339)
+            refunds
+                .iter()
+                .filter_map(|r| r.refunded_at)
+                .max()
+                .map(rfc3339)
         } else {
             None
         },
@@ -902,6 +1008,25 @@ pub async fn unsubscribe_renewals(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_refund_type_filter_names_only_catalog_codes() {
+        // The codes are written into the SQL as literals: they must never need quoting.
+        assert!(shared::catalog::PRODUCTS.iter().all(|p| {
+            p.code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        }));
+        let q = UnsubscribeQuery {
+            refund_type: Some(RefundType::Nonrefundable),
+            ..Default::default()
+        };
+        assert!(
+            facet_sql(&q).contains("product IN ('domain'"),
+            "{}",
+            facet_sql(&q)
+        );
+    }
 
     #[test]
     fn the_filter_numbers_only_the_conditions_asked_for() {

@@ -100,6 +100,16 @@ pub struct UnsubscribeQuery {
     /// `order_from`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_to: Option<String>,
+    /// Resource tab: only this resource type (the seed's Regular Cloud Resource and Resource
+    /// Plans tabs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ResourceKind>,
+    /// Resource tab: only this refund type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_type: Option<RefundType>,
+    /// Resource tab: only activated (`true`) or not activated (`false`) resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activated: Option<bool>,
     /// 1-based (0 counts as 1); at most 2,147,483,647.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -142,6 +152,40 @@ pub struct UnsubscribableResource {
     /// of it (SPEC §5): it decides the plan's refund. Absent for regular resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<QuotaDrawn>,
+    /// How `refund` comes about, one paid order (the one in force, then pending renewals) at
+    /// a time, by `shared::refund::refund_breakdown`.
+    #[serde(default)]
+    pub breakdown: Vec<OrderRefund>,
+}
+
+/// One paid order's part of a refund if unsubscribed now, and where that part would go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderRefund {
+    pub order_id: String,
+    /// RFC 3339: the paid period.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub cash_paid: Money,
+    /// Paid with free credit or coupons: never refunded as cash.
+    pub non_cash_paid: Money,
+    pub used_by: crate::refund::UsedBy,
+    /// The share of the period used, between 0 and 1.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0.25"))]
+    pub used_share: Decimal,
+    /// cash × used share, rounded up to the cent.
+    pub consumed: Money,
+    pub refund: Money,
+    /// How the cash was paid: `card`, `paypal`, `paytm`, `balance` or `credit`.
+    pub paid_with: String,
+    /// Whole days from the payment to now: what the destination's window counts.
+    pub paid_days_ago: u32,
+    pub destination: crate::refund::RefundDestination,
+    /// The payment method was removed since, so it cannot take money back.
+    pub method_removed: bool,
+    /// The destination as the records name it ("Bank card VISA •••• 1111").
+    pub refund_to: String,
 }
 
 /// What pay-as-you-go usage drew of a resource plan's quota, in the quota's unit.
@@ -156,6 +200,15 @@ pub struct QuotaDrawn {
     pub quota: Decimal,
     /// `GB`.
     pub unit: String,
+}
+
+impl OrderRefund {
+    /// The used share in per cent, to one decimal: `33.3`.
+    pub fn used_percent(&self) -> Decimal {
+        (self.used_share * Decimal::ONE_HUNDRED)
+            .round_dp(1)
+            .normalize()
+    }
 }
 
 impl QuotaDrawn {
@@ -208,6 +261,10 @@ pub struct UnsubscribeRecord {
     /// Where the refund goes: "Bank card •••• 1111", "PayPal", "Account balance", or "No refund".
     pub unsubscribe_to: String,
     pub refund_amount: Money,
+    /// The orders whose cash is refunded (the active order and any pending renewals); empty
+    /// when nothing is refunded.
+    #[serde(default)]
+    pub refunded_orders: Vec<String>,
     /// `processing`, `refunded`, or `none` when nothing is refunded.
     pub refund_status: String,
     /// RFC 3339: when the refund arrived.
@@ -216,6 +273,9 @@ pub struct UnsubscribeRecord {
     pub unsubscribed_at: String,
 }
 
+/// How many resources of one resource type, refund type and activation status match the
+/// resource tab's product, instance and order-time filters (its type, refund-type and
+/// activation filters aside, so each of their choices can show its own count).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct GroupCount {
@@ -223,6 +283,15 @@ pub struct GroupCount {
     pub refund_type: RefundType,
     pub activated: bool,
     pub count: u32,
+}
+
+impl GroupCount {
+    /// Whether this group passes the type, refund-type and activation filters of `query`.
+    pub fn matches(&self, query: &UnsubscribeQuery) -> bool {
+        query.kind.is_none_or(|k| k == self.resource_kind)
+            && query.refund_type.is_none_or(|t| t == self.refund_type)
+            && query.activated.is_none_or(|a| a == self.activated)
+    }
 }
 
 /// `GET /api/unsubscribe`: one tab's page.

@@ -1,4 +1,5 @@
-//! Filters shared by the three tabs: product, instance ID and order time.
+//! Filters shared by the three tabs: product, instance ID and order time. Always shown on a
+//! desktop; behind a "Filters" button on a phone, where they would push the list off screen.
 
 use crate::components::{FormErrors, SelectField, TextField};
 use leptos::prelude::*;
@@ -28,14 +29,14 @@ pub fn Filters(query: Memo<UnsubscribeQuery>, go: Callback<UnsubscribeQuery>) ->
         |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The resource type, refund type and activation chosen above the list stay.
         let filters = UnsubscribeQuery {
-            tab: query.get_untracked().tab,
             product: some(product),
             instance_id: some(instance_id),
             order_from: some(order_from),
             order_to: some(order_to),
             page: None,
-            page_size: query.get_untracked().page_size,
+            ..query.get_untracked()
         };
         if errors.passes(filters.check()) {
             go.run(filters);
@@ -43,14 +44,42 @@ pub fn Filters(query: Memo<UnsubscribeQuery>, go: Callback<UnsubscribeQuery>) ->
     };
     let reset = move |_| {
         errors.clear();
+        let now = query.get_untracked();
         go.run(UnsubscribeQuery {
-            tab: query.get_untracked().tab,
-            page_size: query.get_untracked().page_size,
+            tab: now.tab,
+            kind: now.kind,
+            page_size: now.page_size,
             ..Default::default()
         });
     };
+    let open = RwSignal::new(false);
+    let active = move || {
+        query.with(|q| {
+            [&q.product, &q.instance_id, &q.order_from, &q.order_to]
+                .iter()
+                .filter(|v| v.is_some())
+                .count()
+        })
+    };
     view! {
-        <form class="panel filters" role="search" aria-label="Filter orders" on:submit=on_submit novalidate>
+        <button
+            type="button"
+            class="button filters-toggle"
+            aria-expanded=move || if open.get() { "true" } else { "false" }
+            aria-controls="unsubscribe-filters"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            "Filters"
+            {move || match active() {
+                0 => String::new(),
+                n => format!(" ({n} on)"),
+            }}
+        </button>
+        <form
+            id="unsubscribe-filters"
+            class="panel filters"
+            class:filters-closed=move || !open.get()
+            role="search" aria-label="Filter orders" on:submit=on_submit novalidate>
             <div class="filter-grid">
                 <SelectField errors name="product" label="Product" value=product>
                     <option value="">"All products"</option>

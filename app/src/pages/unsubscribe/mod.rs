@@ -3,6 +3,8 @@
 //! `/unsubscribe/review/:instance_id` to unsubscribe one resource; and
 //! `/unsubscribe/records/:id` for one record's details.
 
+mod batch;
+mod copy_id;
 mod filters;
 mod outcome;
 mod records;
@@ -21,8 +23,10 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use outcome::Outcome;
-use shared::api::{Permission, UnsubscribeQuery, UnsubscribeTab, Unsubscribed};
-use shared::refund::REFUND_RULE;
+use shared::api::{
+    Permission, UnsubscribableResource, UnsubscribeQuery, UnsubscribeTab, Unsubscribed,
+};
+use shared::refund::{REFUND_RULE, RefundType, ResourceKind};
 
 const PAGE_SIZE: u32 = 20;
 
@@ -58,10 +62,25 @@ pub fn url_of(query: &UnsubscribeQuery) -> String {
     push("instance_id", &query.instance_id);
     push("order_from", &query.order_from);
     push("order_to", &query.order_to);
+    if query.tab == UnsubscribeTab::Resource {
+        if query.kind == Some(ResourceKind::ResourcePlan) {
+            parts.push("kind=resource_plan".to_owned());
+        }
+        if let Some(t) = query.refund_type {
+            parts.push(format!("refund_type={}", t.as_str()));
+        }
+        if let Some(a) = query.activated {
+            parts.push(format!("activated={a}"));
+        }
+    }
     if let Some(page) = query.page.filter(|p| *p > 1) {
         parts.push(format!("page={page}"));
     }
     format!("/unsubscribe?{}", parts.join("&"))
+}
+
+fn refund_type_of(key: &str) -> Option<RefundType> {
+    RefundType::ALL.into_iter().find(|t| t.as_str() == key)
 }
 
 fn encode(value: &str) -> String {
@@ -84,11 +103,27 @@ pub fn UnsubscribePage() -> impl IntoView {
     let query = Memo::new(move |_| {
         query_map.with(|q| {
             let text = |key: &str| q.get(key).filter(|v| !v.is_empty());
+            let tab = match q.get("tab").as_deref() {
+                Some("renewal") => UnsubscribeTab::Renewal,
+                Some("records") => UnsubscribeTab::Records,
+                _ => UnsubscribeTab::Resource,
+            };
+            let resource_tab = tab == UnsubscribeTab::Resource;
             UnsubscribeQuery {
-                tab: match q.get("tab").as_deref() {
-                    Some("renewal") => UnsubscribeTab::Renewal,
-                    Some("records") => UnsubscribeTab::Records,
-                    _ => UnsubscribeTab::Resource,
+                tab,
+                // The seed's first tab, Regular Cloud Resource, unless Resource Plans is chosen.
+                kind: resource_tab.then(|| match q.get("kind").as_deref() {
+                    Some("resource_plan") => ResourceKind::ResourcePlan,
+                    _ => ResourceKind::RegularCloudResource,
+                }),
+                refund_type: q
+                    .get("refund_type")
+                    .and_then(|t| refund_type_of(&t))
+                    .filter(|_| resource_tab),
+                activated: match q.get("activated").as_deref() {
+                    Some("true") if resource_tab => Some(true),
+                    Some("false") if resource_tab => Some(false),
+                    _ => None,
                 },
                 product: text("product"),
                 instance_id: text("instance_id"),
@@ -103,6 +138,8 @@ pub fn UnsubscribePage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     // What the last unsubscription did; kept here, above the list it reloads.
     let outcome = RwSignal::new(None::<(&'static str, Unsubscribed)>);
+    // The batch being chosen: kept across pages and filters until it is unsubscribed.
+    let selected = RwSignal::new(Vec::<UnsubscribableResource>::new());
     let list = LocalResource::new(move || {
         reload.track();
         let q = query.get();
@@ -144,7 +181,7 @@ pub fn UnsubscribePage() -> impl IntoView {
                         list.await.map(|list| {
                             let pager = view! { <Pager total=list.total page=list.page page_size=list.page_size query go /> };
                             let body = match list.tab {
-                                UnsubscribeTab::Resource => view! { <resources::ResourceTab list reload outcome /> }.into_any(),
+                                UnsubscribeTab::Resource => view! { <resources::ResourceTab list query go selected reload outcome /> }.into_any(),
                                 UnsubscribeTab::Renewal => view! { <renewals::RenewalTab list reload outcome /> }.into_any(),
                                 UnsubscribeTab::Records => view! { <records::RecordsTab list /> }.into_any(),
                             };
@@ -207,7 +244,7 @@ fn Tabs(
         crate::components::form_errors::focus_element(&format!("tab-{}", TABS[next].1));
     };
     view! {
-        <div class="tabs" role="tablist" aria-label="Orders" on:keydown=on_keydown>
+        <div class="tab-strip" role="tablist" aria-label="Orders" on:keydown=on_keydown>
             {TABS
                 .iter()
                 .map(|(t, key, label)| {

@@ -39,14 +39,12 @@ pub fn Outcome(result: Unsubscribed, title: &'static str) -> impl IntoView {
                                     <span class="mono">{record.instance_id.clone()}</span>
                                     <span class="badge">{status}</span>
                                 </div>
-                                <p>
-                                    {format!(
-                                        "Refund {} to {}.",
-                                        money(&record.refund_amount),
-                                        record.unsubscribe_to
-                                    )}
-                                </p>
-                                <A href=href>{format!("Details of {}", record.instance_id)}</A>
+                                <p>{if record.refund_amount.amount.is_zero() {
+                                    "No refund.".to_owned()
+                                } else {
+                                    format!("Refund {} to {}.", money(&record.refund_amount), record.unsubscribe_to)
+                                }}</p>
+                                <A href=href attr:aria-label=format!("View Details of {}", record.instance_id)>"View Details"</A>
                             </li>
                         }
                     })

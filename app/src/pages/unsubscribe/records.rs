@@ -3,7 +3,7 @@
 
 use super::outcome::refund_status;
 use crate::api;
-use crate::components::{Loading, date::date_time, load_failed, money, set_title};
+use crate::components::{Loading, date::date_time, date::long_date, load_failed, money, set_title};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -14,6 +14,19 @@ fn scope(record: &UnsubscribeRecord) -> &'static str {
         "Renewal"
     } else {
         "Resource"
+    }
+}
+
+/// "USD 12.34 to Bank card •••• 1111", or "No refund" when nothing is refunded.
+pub fn refund_line(record: &UnsubscribeRecord) -> String {
+    if record.refund_amount.amount.is_zero() {
+        "No refund".to_owned()
+    } else {
+        format!(
+            "{} to {}",
+            money(&record.refund_amount),
+            record.unsubscribe_to
+        )
     }
 }
 
@@ -28,39 +41,56 @@ pub fn RecordsTab(list: UnsubscribeList) -> impl IntoView {
         .into_any();
     }
     view! {
-        <section class="panel" aria-labelledby="records-heading">
-            <h2 id="records-heading">"Unsubscribed orders"</h2>
-            <ul class="resource-list">
-                {list
-                    .records
-                    .into_iter()
-                    .map(|record| {
-                        let href = format!("/unsubscribe/records/{}", record.id);
-                        view! {
-                            <li class="resource">
-                                <div class="resource-head">
-                                    <span class="resource-name">{format!("{} {}", record.product_name, record.instance_id)}</span>
-                                    <span class="badge">{scope(&record)}</span>
-                                    <span class="badge" class:badge-success=record.refund_status == "refunded">
-                                        {refund_status(&record)}
-                                    </span>
-                                </div>
-                                <p class="muted">
-                                    {format!(
-                                        "{} · {} · refund {} to {} · unsubscribed {}",
-                                        record.order_status,
-                                        record.refund_type.label(),
-                                        money(&record.refund_amount),
-                                        record.unsubscribe_to,
-                                        date_time(&record.unsubscribed_at),
-                                    )}
-                                </p>
-                                <A href=href>{format!("Details of {}", record.instance_id)}</A>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+        <section class="panel table-panel" aria-labelledby="records-heading">
+            <h2 id="records-heading" class="table-heading">"Unsubscribed orders"</h2>
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Unsubscribed orders">
+                <table class="data-table record-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Instance ID"</th>
+                            <th scope="col">"Product"</th>
+                            <th scope="col">"Unsubscribed"</th>
+                            <th scope="col">"Order status"</th>
+                            <th scope="col">"Refund"</th>
+                            <th scope="col">"Refund status"</th>
+                            <th scope="col">"Unsubscribed at"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list
+                            .records
+                            .into_iter()
+                            .map(|record| {
+                                let href = format!("/unsubscribe/records/{}", record.id);
+                                view! {
+                                    <tr>
+                                        <td class="mono nowrap">{record.instance_id.clone()}</td>
+                                        <td>
+                                            {record.product_name.clone()}
+                                            <span class="cell-note">{record.refund_type.label()}</span>
+                                        </td>
+                                        <td>{scope(&record)}</td>
+                                        <td class="nowrap">{record.order_status.clone()}</td>
+                                        <td>{refund_line(&record)}</td>
+                                        <td>
+                                            <span class="badge" class:badge-success=record.refund_status == "refunded">
+                                                {refund_status(&record)}
+                                            </span>
+                                        </td>
+                                        <td class="nowrap">{long_date(&record.unsubscribed_at)}</td>
+                                        <td>
+                                            <A href=href attr:class="button button-compact" attr:aria-label=format!("View Details of {}", record.instance_id)>
+                                                "View Details"
+                                            </A>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
     .into_any()
@@ -107,7 +137,11 @@ fn RecordFacts(record: UnsubscribeRecord) -> impl IntoView {
                 <div><dt>"Unsubscribed"</dt><dd>{scope(&record)}</dd></div>
                 <div><dt>"Refund type"</dt><dd>{record.refund_type.label()}</dd></div>
                 <div><dt>"Unsubscribe to"</dt><dd>{record.unsubscribe_to.clone()}</dd></div>
-                <div><dt>"Refund amount"</dt><dd class="amount">{money(&record.refund_amount)}</dd></div>
+                <div><dt>"Refund amount"</dt><dd class="amount">{if record.refund_amount.amount.is_zero() { "No refund".to_owned() } else { money(&record.refund_amount) }}</dd></div>
+                <div>
+                    <dt>"Refunded orders"</dt>
+                    <dd class="mono">{if record.refunded_orders.is_empty() { "None".to_owned() } else { record.refunded_orders.join(", ") }}</dd>
+                </div>
                 <div><dt>"Refund status"</dt><dd>{refund_status(&record)}</dd></div>
                 <div><dt>"Refund time"</dt><dd>{refund_time}</dd></div>
                 <div><dt>"Unsubscribed at"</dt><dd>{date_time(&record.unsubscribed_at)}</dd></div>

@@ -1,19 +1,20 @@
-//! The "Unsubscribe Resource" tab: running subscriptions with the refund each would get now,
-//! counted by resource type, refund type and activation; one at a time through the review
-//! page, or Partial Refund ones in a batch of at most 50.
+//! The "Unsubscribe Resource" tab: the seed's Regular Cloud Resource and Resource Plans tabs,
+//! the refund-type and activation groups as filters with their counts, and the running
+//! subscriptions as a dense, sortable table (one compact row each on a phone) with the refund
+//! each would get now; one at a time through the review page, or Partial Refund ones in a
+//! batch of at most 50, chosen across pages.
 
-use crate::api::{self, IdempotencyKey};
-use crate::app::use_auth;
-use crate::components::{
-    CheckboxField, FormAlert, FormErrors, Modal, SubmitButton, date::date_time, money,
-    retryable_action, unique_id, use_reauth,
-};
+use super::batch::BatchReview;
+use super::copy_id::InstanceId;
+use crate::api;
+use crate::components::{Modal, date::date_time, date::long_date, money};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::{
-    GroupCount, MAX_BATCH, UnsubscribableResource, UnsubscribeForm, UnsubscribeList, Unsubscribed,
+    GroupCount, MAX_BATCH, UnsubscribableResource, UnsubscribeList, UnsubscribeQuery, Unsubscribed,
 };
 use shared::refund::{RefundType, ResourceKind};
+use std::cmp::Ordering;
 
 pub fn kind_label(kind: ResourceKind) -> &'static str {
     match kind {
@@ -22,58 +23,80 @@ pub fn kind_label(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// The seed's two tabs inside Unsubscribe Resource, the first shown by default.
+const KINDS: [(ResourceKind, &str, &str); 2] = [
+    (
+        ResourceKind::RegularCloudResource,
+        "regular",
+        "Regular Cloud Resource",
+    ),
+    (ResourceKind::ResourcePlan, "plans", "Resource Plans"),
+];
+
+/// The refund types each kind of resource can have (seed 002), in the seed's order.
+fn refund_types(kind: ResourceKind) -> &'static [RefundType] {
+    match kind {
+        ResourceKind::RegularCloudResource => {
+            &[RefundType::PartialRefund, RefundType::Nonrefundable]
+        }
+        ResourceKind::ResourcePlan => &[
+            RefundType::UnactivatedSubscriptionRefund,
+            RefundType::FullRefundForUnusedResources,
+            RefundType::PartialRefund,
+        ],
+    }
+}
+
+/// How many of `groups` pass `query`'s filters once `change` has set one of them.
+fn count(
+    groups: &[GroupCount],
+    query: &UnsubscribeQuery,
+    change: impl Fn(&mut UnsubscribeQuery),
+) -> u32 {
+    let mut q = query.clone();
+    change(&mut q);
+    groups
+        .iter()
+        .filter(|g| g.matches(&q))
+        .map(|g| g.count)
+        .sum()
+}
+
 #[component]
 pub fn ResourceTab(
     list: UnsubscribeList,
+    query: Memo<UnsubscribeQuery>,
+    go: Callback<UnsubscribeQuery>,
+    selected: RwSignal<Vec<UnsubscribableResource>>,
     reload: RwSignal<u32>,
     outcome: RwSignal<Option<(&'static str, Unsubscribed)>>,
 ) -> impl IntoView {
-    let selected = RwSignal::new(Vec::<String>::new());
     let batch_open = RwSignal::new(false);
-    let resources = StoredValue::new(list.resources.clone());
-    let count = move || selected.with(Vec::len);
-    let chosen = move || {
-        let ids = selected.get();
-        resources.with_value(|all| {
-            all.iter()
-                .filter(|r| ids.contains(&r.instance_id))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
+    let q = query.get_untracked();
+    let kind = q.kind.unwrap_or(ResourceKind::RegularCloudResource);
+    let groups = StoredValue::new(list.groups.clone());
+    let matching_partial = count(&list.groups, &q, |q| {
+        q.kind = Some(kind);
+        q.refund_type = Some(RefundType::PartialRefund);
+    });
+    let chosen = move || selected.get();
     view! {
-        <Groups groups=list.groups.clone() total=list.total />
-        <section class="panel" aria-labelledby="resources-heading">
-            <h2 id="resources-heading">"Resources you can unsubscribe"</h2>
-            {if list.resources.is_empty() {
-                view! { <p class="muted">"No running subscription matches."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="batch-bar">
-                        <span aria-live="polite">
-                            {move || format!("{} selected for a batch (Partial Refund only, at most {MAX_BATCH})", count())}
-                        </span>
-                        <button
-                            type="button"
-                            class="button"
-                            disabled=move || { count() == 0 || count() > MAX_BATCH }
-                            on:click=move |_| batch_open.set(true)
-                        >
-                            "Batch Unsubscribe Resources"
-                        </button>
-                    </div>
-                    <ul class="resource-list">
-                        {list
-                            .resources
-                            .iter()
-                            .cloned()
-                            .map(|resource| view! { <ResourceItem resource selected /> })
-                            .collect_view()}
-                    </ul>
-                }
-                .into_any()
-            }}
-        </section>
+        <KindTabs kind groups=list.groups.clone() query go />
+        <div role="tabpanel" id="kind-panel" aria-labelledby=format!("kind-tab-{}", if kind == ResourceKind::ResourcePlan { "plans" } else { "regular" })>
+            <GroupFilters kind groups query go />
+            <BatchBar selected matching_partial query batch_open />
+            <section class="panel table-panel" aria-labelledby="resources-heading">
+                <h2 id="resources-heading" class="table-heading">
+                    {format!("{} {}", list.total, if list.total == 1 { "resource" } else { "resources" })}
+                </h2>
+                {if list.resources.is_empty() {
+                    view! { <p class="muted empty">"No running subscription matches."</p> }.into_any()
+                } else {
+                    let paged = list.total > list.resources.len() as u32;
+                    view! { <ResourceTable resources=list.resources.clone() selected paged /> }.into_any()
+                }}
+            </section>
+        </div>
         <Modal
             open=batch_open
             on_close=move |_| batch_open.set(false)
@@ -94,250 +117,455 @@ pub fn ResourceTab(
     }
 }
 
-/// Counts by resource type, refund type and activation status, over every page.
+/// Regular Cloud Resource | Resource Plans, each with its count; arrow keys move between them.
 #[component]
-fn Groups(groups: Vec<GroupCount>, total: u32) -> impl IntoView {
-    fn tally<K: PartialEq + Copy>(
-        groups: &[GroupCount],
-        key: impl Fn(&GroupCount) -> K,
-    ) -> Vec<(K, u32)> {
-        let mut out: Vec<(K, u32)> = Vec::new();
-        for g in groups {
-            match out.iter_mut().find(|(k, _)| *k == key(g)) {
-                Some((_, n)) => *n += g.count,
-                None => out.push((key(g), g.count)),
-            }
+fn KindTabs(
+    kind: ResourceKind,
+    groups: Vec<GroupCount>,
+    query: Memo<UnsubscribeQuery>,
+    go: Callback<UnsubscribeQuery>,
+) -> impl IntoView {
+    let select = move |k: ResourceKind| {
+        if k != kind {
+            // The refund types and activation differ between the two: they start afresh.
+            go.run(UnsubscribeQuery {
+                kind: Some(k),
+                refund_type: None,
+                activated: None,
+                page: None,
+                ..query.get_untracked()
+            });
         }
-        out
-    }
-    let line = |items: Vec<(String, u32)>| {
-        items
-            .into_iter()
-            .map(|(label, n)| format!("{label}: {n}"))
-            .collect::<Vec<_>>()
-            .join(" · ")
     };
-    let kinds = line(
-        tally(&groups, |g| g.resource_kind)
-            .into_iter()
-            .map(|(k, n)| (kind_label(k).to_owned(), n))
-            .collect(),
-    );
-    let refunds = line(
-        tally(&groups, |g| g.refund_type)
-            .into_iter()
-            .map(|(k, n)| (k.label().to_owned(), n))
-            .collect(),
-    );
-    let activation = line(
-        tally(&groups, |g| g.activated)
-            .into_iter()
-            .map(|(a, n)| {
-                (
-                    (if a { "Activated" } else { "Not activated" }).to_owned(),
-                    n,
-                )
-            })
-            .collect(),
-    );
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let next = match ev.key().as_str() {
+            "ArrowRight" | "ArrowLeft" | "Home" | "End" => KINDS
+                .iter()
+                .find(|(k, _, _)| *k != kind)
+                .map(|(k, key, _)| (*k, *key)),
+            _ => None,
+        };
+        if let Some((k, key)) = next {
+            ev.prevent_default();
+            select(k);
+            crate::components::form_errors::focus_element(&format!("kind-tab-{key}"));
+        }
+    };
+    let q = query.get_untracked();
     view! {
-        <section class="panel" aria-labelledby="groups-heading">
-            <h2 id="groups-heading">{format!("{total} {} by group", if total == 1 { "resource" } else { "resources" })}</h2>
-            <dl class="facts">
-                <div>
-                    <dt>"Resource type"</dt>
-                    <dd>{kinds}</dd>
+        <div class="tab-strip tab-strip-sub" role="tablist" aria-label="Resource type" on:keydown=on_keydown>
+            {KINDS
+                .iter()
+                .map(|(k, key, label)| {
+                    let k = *k;
+                    let n = count(&groups, &q, |q| {
+                        q.kind = Some(k);
+                        q.refund_type = None;
+                        q.activated = None;
+                    });
+                    let selected = k == kind;
+                    view! {
+                        <button
+                            type="button"
+                            role="tab"
+                            class="tab"
+                            id=format!("kind-tab-{key}")
+                            aria-controls="kind-panel"
+                            aria-selected=if selected { "true" } else { "false" }
+                            tabindex=if selected { "0" } else { "-1" }
+                            on:click=move |_| select(k)
+                        >
+                            {*label}
+                            " "
+                            <span class="count">{n}</span>
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// The refund-type groups (and, for plans, activation) as toggles with their counts.
+#[component]
+fn GroupFilters(
+    kind: ResourceKind,
+    groups: StoredValue<Vec<GroupCount>>,
+    query: Memo<UnsubscribeQuery>,
+    go: Callback<UnsubscribeQuery>,
+) -> impl IntoView {
+    let q = query.get_untracked();
+    let apply = move |change: &dyn Fn(&mut UnsubscribeQuery)| {
+        let mut next = query.get_untracked();
+        change(&mut next);
+        next.kind = Some(kind);
+        next.page = None;
+        go.run(next);
+    };
+    let chip =
+        move |label: String, n: u32, pressed: bool, change: Box<dyn Fn(&mut UnsubscribeQuery)>| {
+            view! {
+                <button
+                    type="button"
+                    class="chip"
+                    aria-pressed=if pressed { "true" } else { "false" }
+                    on:click=move |_| apply(&*change)
+                >
+                    {label}
+                    " "
+                    <span class="count">{n}</span>
+                </button>
+            }
+        };
+    let with_kind = move |q: &mut UnsubscribeQuery| q.kind = Some(kind);
+    let refund_chips = {
+        let q = q.clone();
+        let all = groups.with_value(|g| {
+            count(g, &q, |q| {
+                with_kind(q);
+                q.refund_type = None;
+            })
+        });
+        let mut chips = vec![chip(
+            "All".to_owned(),
+            all,
+            q.refund_type.is_none(),
+            Box::new(|q| q.refund_type = None),
+        )];
+        for t in refund_types(kind) {
+            let t = *t;
+            let n = groups.with_value(|g| {
+                count(g, &q, |q| {
+                    with_kind(q);
+                    q.refund_type = Some(t);
+                })
+            });
+            chips.push(chip(
+                t.label().to_owned(),
+                n,
+                q.refund_type == Some(t),
+                Box::new(move |q| q.refund_type = Some(t)),
+            ));
+        }
+        chips
+    };
+    let activation_chips = (kind == ResourceKind::ResourcePlan).then(|| {
+        [
+            ("All", None),
+            ("Activated", Some(true)),
+            ("Not activated", Some(false)),
+        ]
+        .into_iter()
+        .map(|(label, a)| {
+            let n = groups.with_value(|g| {
+                count(g, &q, |q| {
+                    with_kind(q);
+                    q.activated = a;
+                })
+            });
+            chip(
+                label.to_owned(),
+                n,
+                q.activated == a,
+                Box::new(move |q| q.activated = a),
+            )
+        })
+        .collect::<Vec<_>>()
+    });
+    view! {
+        <div class="group-filters">
+            <div class="filter-chips" role="group" aria-label="Refund type">
+                <span class="filter-chips-label" aria-hidden="true">"Refund type"</span>
+                {refund_chips}
+            </div>
+            {activation_chips.map(|chips| view! {
+                <div class="filter-chips" role="group" aria-label="Activation status">
+                    <span class="filter-chips-label" aria-hidden="true">"Activation status"</span>
+                    {chips}
                 </div>
-                <div>
-                    <dt>"Refund type"</dt>
-                    <dd>{refunds}</dd>
-                </div>
-                <div>
-                    <dt>"Activation status"</dt>
-                    <dd>{activation}</dd>
-                </div>
-            </dl>
-        </section>
+            })}
+        </div>
+    }
+}
+
+/// The running count of the batch, kept across pages, and what can be done with it.
+#[component]
+fn BatchBar(
+    selected: RwSignal<Vec<UnsubscribableResource>>,
+    matching_partial: u32,
+    query: Memo<UnsubscribeQuery>,
+    batch_open: RwSignal<bool>,
+) -> impl IntoView {
+    let count = move || selected.with(Vec::len);
+    let loading = RwSignal::new(false);
+    // Every Partial Refund resource the filters match, on any page, up to the batch's limit.
+    let select_all = move |_| {
+        let q = UnsubscribeQuery {
+            refund_type: Some(RefundType::PartialRefund),
+            page: Some(1),
+            page_size: Some(MAX_BATCH as u32),
+            ..query.get_untracked()
+        };
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = api::unsubscribe_list(&q).await {
+                selected.update(|s| {
+                    for r in list.resources {
+                        if s.len() < MAX_BATCH && !s.iter().any(|x| x.instance_id == r.instance_id)
+                        {
+                            s.push(r);
+                        }
+                    }
+                });
+            }
+            let _ = loading.try_set(false);
+        });
+    };
+    view! {
+        <div class="batch-bar">
+            <span aria-live="polite">
+                {move || format!("{} of at most {MAX_BATCH} selected for a batch (Partial Refund only)", count())}
+            </span>
+            <div class="batch-actions">
+                {(matching_partial > 0).then(|| view! {
+                    <button
+                        type="button"
+                        class="button"
+                        disabled=move || loading.get()
+                        on:click=select_all
+                    >
+                        {format!("Select all {} Partial Refund", matching_partial.min(MAX_BATCH as u32))}
+                    </button>
+                })}
+                <button
+                    type="button"
+                    class="button"
+                    disabled=move || count() == 0
+                    on:click=move |_| selected.set(Vec::new())
+                >
+                    "Clear selection"
+                </button>
+                <button
+                    type="button"
+                    class="button button-primary"
+                    disabled=move || { count() == 0 || count() > MAX_BATCH }
+                    on:click=move |_| batch_open.set(true)
+                >
+                    "Batch Unsubscribe Resources"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Instance,
+    Product,
+    RefundType,
+    OrderTime,
+    Expires,
+    Paid,
+    Refund,
+}
+
+fn compare(column: Column, a: &UnsubscribableResource, b: &UnsubscribableResource) -> Ordering {
+    match column {
+        Column::Instance => a.instance_id.cmp(&b.instance_id),
+        Column::Product => a.product_name.cmp(&b.product_name),
+        Column::RefundType => a.refund_type.label().cmp(b.refund_type.label()),
+        // RFC 3339 in UTC from the server: as text they sort by time.
+        Column::OrderTime => a.order_time.cmp(&b.order_time),
+        Column::Expires => a.expires_at.cmp(&b.expires_at),
+        Column::Paid => a.cash_paid.amount.cmp(&b.cash_paid.amount),
+        Column::Refund => a.refund.amount.cmp(&b.refund.amount),
     }
 }
 
 #[component]
-fn ResourceItem(
-    resource: UnsubscribableResource,
-    selected: RwSignal<Vec<String>>,
+fn ResourceTable(
+    resources: Vec<UnsubscribableResource>,
+    selected: RwSignal<Vec<UnsubscribableResource>>,
+    /// More rows match than this page holds: sorting orders this page only.
+    paged: bool,
 ) -> impl IntoView {
-    let label_id = unique_id("resource");
+    // The server's order: newest order first.
+    let sort = RwSignal::new((Column::OrderTime, false));
+    let rows = StoredValue::new(resources);
+    let sorted = move || {
+        let (column, ascending) = sort.get();
+        let mut rows = rows.get_value();
+        rows.sort_by(|a, b| {
+            let o = compare(column, a, b);
+            if ascending { o } else { o.reverse() }
+        });
+        rows
+    };
+    let header = move |column: Column, label: &'static str, class: &'static str| {
+        let aria_sort = move || {
+            let (c, ascending) = sort.get();
+            (c == column).then_some(if ascending { "ascending" } else { "descending" })
+        };
+        view! {
+            <th scope="col" class=class aria-sort=aria_sort>
+                <button
+                    type="button"
+                    class="sort-button"
+                    on:click=move |_| sort.update(|(c, ascending)| {
+                        if *c == column {
+                            *ascending = !*ascending;
+                        } else {
+                            *c = column;
+                            *ascending = !matches!(column, Column::OrderTime | Column::Expires | Column::Paid | Column::Refund);
+                        }
+                    })
+                >
+                    {label}
+                    <span class="sort-mark" aria-hidden="true">
+                        {move || match sort.get() {
+                            (c, true) if c == column => "▲",
+                            (c, false) if c == column => "▼",
+                            _ => "↕",
+                        }}
+                    </span>
+                </button>
+            </th>
+        }
+    };
+    let page_partial: Vec<UnsubscribableResource> = rows.with_value(|rows| {
+        rows.iter()
+            .filter(|r| r.refund_type == RefundType::PartialRefund)
+            .cloned()
+            .collect()
+    });
+    let page_partial = StoredValue::new(page_partial);
+    let all_on_page = move || {
+        page_partial.with_value(|p| {
+            !p.is_empty()
+                && selected.with(|s| {
+                    p.iter()
+                        .all(|r| s.iter().any(|x| x.instance_id == r.instance_id))
+                })
+        })
+    };
+    let toggle_page = move |on: bool| {
+        page_partial.with_value(|p| {
+            selected.update(|s| {
+                if on {
+                    for r in p {
+                        if s.len() < MAX_BATCH && !s.iter().any(|x| x.instance_id == r.instance_id)
+                        {
+                            s.push(r.clone());
+                        }
+                    }
+                } else {
+                    s.retain(|x| !p.iter().any(|r| r.instance_id == x.instance_id));
+                }
+            })
+        })
+    };
+    view! {
+        {paged.then(|| view! {
+            <p class="muted table-note">"Sorting orders the rows of this page; pages follow the order time, newest first."</p>
+        })}
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Resources">
+            <table class="data-table resource-table">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-select">
+                            {(!page_partial.with_value(Vec::is_empty)).then(|| view! {
+                                <input
+                                    type="checkbox"
+                                    aria-label="Select the Partial Refund resources of this page"
+                                    prop:checked=all_on_page
+                                    on:change:target=move |ev| toggle_page(ev.target().checked())
+                                />
+                            })}
+                        </th>
+                        {header(Column::Instance, "Instance ID", "col-instance")}
+                        {header(Column::Product, "Product", "col-product")}
+                        {header(Column::RefundType, "Refund type", "col-type")}
+                        {header(Column::OrderTime, "Order time", "col-order")}
+                        {header(Column::Expires, "Expires", "col-expires")}
+                        {header(Column::Paid, "Paid", "col-paid")}
+                        {header(Column::Refund, "Refund if unsubscribed now", "col-refund")}
+                        <th scope="col" class="col-action"><span class="visually-hidden">"Action"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=sorted key=|r| r.instance_id.clone() let(resource)>
+                        <ResourceRow resource selected />
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ResourceRow(
+    resource: UnsubscribableResource,
+    selected: RwSignal<Vec<UnsubscribableResource>>,
+) -> impl IntoView {
     let id = resource.instance_id.clone();
     let batchable = resource.refund_type == RefundType::PartialRefund;
-    let checkbox_id = unique_id("select");
-    let paid = if resource.non_cash_paid.amount.is_zero() {
-        money(&resource.cash_paid)
-    } else {
-        format!(
-            "{} in cash, {} in credit or coupons",
-            money(&resource.cash_paid),
-            money(&resource.non_cash_paid)
-        )
-    };
-    let review = format!("/unsubscribe/review/{}", resource.instance_id);
-    view! {
-        <li class="resource">
-            <div class="resource-head">
-                {batchable.then(|| {
-                    let id = id.clone();
-                    let id_for_change = id.clone();
-                    view! {
-                        <input
-                            type="checkbox"
-                            id=checkbox_id.clone()
-                            aria-label=format!("Select {id} for a batch")
-                            prop:checked=move || selected.with(|s| s.contains(&id))
-                            on:change:target=move |ev| {
-                                let on = ev.target().checked();
-                                selected.update(|s| {
-                                    s.retain(|x| *x != id_for_change);
-                                    if on {
-                                        s.push(id_for_change.clone());
-                                    }
-                                });
-                            }
-                        />
-                    }
-                })}
-                <span class="resource-name" id=label_id.clone()>
-                    {format!("{} {}", resource.product_name, resource.instance_id)}
-                </span>
-                <span class="badge">{resource.refund_type.label()}</span>
-                <span class="badge">{kind_label(resource.resource_kind)}</span>
-                {(resource.resource_kind == ResourceKind::ResourcePlan).then(|| view! {
-                    <span class="badge">{if resource.activated { "Activated" } else { "Not activated" }}</span>
-                })}
-            </div>
-            <dl class="facts facts-compact">
-                <div>
-                    <dt>"Order time"</dt>
-                    <dd>{date_time(&resource.order_time)}</dd>
-                </div>
-                <div>
-                    <dt>"Expires"</dt>
-                    <dd>{date_time(&resource.expires_at)}</dd>
-                </div>
-                <div>
-                    <dt>"Paid"</dt>
-                    <dd>{paid}</dd>
-                </div>
-                {resource.quota.as_ref().map(|quota| view! {
-                    <div>
-                        <dt>"Plan quota"</dt>
-                        <dd>{quota.to_string()}</dd>
-                    </div>
-                })}
-                {(resource.pending_renewals > 0).then(|| view! {
-                    <div>
-                        <dt>"Pending renewals"</dt>
-                        <dd>{resource.pending_renewals}</dd>
-                    </div>
-                })}
-                <div>
-                    <dt>"Refund if unsubscribed now"</dt>
-                    <dd class="amount">{money(&resource.refund)}</dd>
-                </div>
-            </dl>
-            <div class="actions">
-                <A href=review attr:class="button" attr:aria-describedby=label_id>
-                    "Unsubscribe Resource"
-                </A>
-            </div>
-        </li>
-    }
-}
-
-#[component]
-fn BatchReview(
-    resources: Vec<UnsubscribableResource>,
-    on_done: Callback<Option<Unsubscribed>>,
-) -> impl IntoView {
-    let auth = use_auth();
-    let reauth = use_reauth();
-    let errors = FormErrors::new(
-        "batch",
-        &[
-            "instance_ids",
-            "confirm_refund_amount",
-            "confirm_data_backed_up",
-        ],
-    );
-    let amount_ok = RwSignal::new(false);
-    let backed_up = RwSignal::new(false);
-    let total = resources
-        .iter()
-        .map(|r| r.refund)
-        .try_fold(None::<shared::money::Money>, |sum, m| match sum {
-            None => Ok(Some(m)),
-            Some(s) => s.checked_add(m).map(Some),
-        })
-        .ok()
-        .flatten();
-    let ids: Vec<String> = resources.iter().map(|r| r.instance_id.clone()).collect();
-    let unsubscribe = retryable_action(
-        move |(form, key): (UnsubscribeForm, IdempotencyKey), this| async move {
-            match api::unsubscribe(&form, auth.csrf().as_deref(), &key).await {
-                Ok(result) => {
-                    auth.refresh();
-                    on_done.run(Some(result));
+    let review = format!("/unsubscribe/review/{id}");
+    let select = batchable.then(|| {
+        let id_checked = id.clone();
+        let row = resource.clone();
+        let full = move || selected.with(|s| s.len() >= MAX_BATCH && !s.iter().any(|x| x.instance_id == id_checked));
+        let id_checked = id.clone();
+        view! {
+            <input
+                type="checkbox"
+                aria-label=format!("Select {id} for a batch")
+                prop:checked=move || selected.with(|s| s.iter().any(|x| x.instance_id == id_checked))
+                disabled=full
+                on:change:target=move |ev| {
+                    let on = ev.target().checked();
+                    selected.update(|s| {
+                        s.retain(|x| x.instance_id != row.instance_id);
+                        if on && s.len() < MAX_BATCH {
+                            s.push(row.clone());
+                        }
+                    });
                 }
-                Err(e) => reauth.handle(&e, errors, move || {
-                    this.dispatch_local((form, key));
-                }),
-            }
-        },
-    );
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let form = UnsubscribeForm {
-            instance_ids: ids.clone(),
-            confirm_refund_amount: amount_ok.get_untracked(),
-            confirm_data_backed_up: backed_up.get_untracked(),
-        };
-        if !errors.passes(form.check()) {
-            return;
-        }
-        unsubscribe.dispatch_local((form, IdempotencyKey::new()));
-    };
-    view! {
-        <form on:submit=on_submit novalidate>
-            <p>"These resources are released and their data deleted. This cannot be undone."</p>
-            <FormAlert errors />
-            <ul class="batch-list">
-                {resources
-                    .iter()
-                    .map(|r| view! {
-                        <li>
-                            <span>{format!("{} {}", r.product_name, r.instance_id)}</span>
-                            <span class="amount">{money(&r.refund)}</span>
-                        </li>
-                    })
-                    .collect_view()}
-            </ul>
-            <p class="amount-large">
-                {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
-            </p>
-            <p class="field-help">{shared::refund::REFUND_RULE}</p>
-            <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
-            <CheckboxField
-                errors
-                name="confirm_data_backed_up"
-                label="I have backed up or migrated my data. Unsubscribed resources are released and their data is deleted."
-                checked=backed_up
             />
-            <div class="actions">
-                <SubmitButton
-                    label="Unsubscribe Now"
-                    pending=unsubscribe.pending()
-                    disabled=Signal::derive(move || !(amount_ok.get() && backed_up.get()))
-                />
-                <button type="button" class="button" on:click=move |_| on_done.run(None)>"Cancel"</button>
-            </div>
-        </form>
+        }
+    });
+    view! {
+        <tr>
+            <td class="col-select">{select}</td>
+            <td class="col-instance"><InstanceId id=id.clone() /></td>
+            <td class="col-product">
+                <span class="product-name">{resource.product_name.clone()}</span>
+                {resource.quota.as_ref().map(|quota| view! { <span class="cell-note">{quota.to_string()}</span> })}
+            </td>
+            <td class="col-type">
+                <span class="badge">{resource.refund_type.label()}</span>
+                {(resource.resource_kind == ResourceKind::ResourcePlan && !resource.activated)
+                    .then(|| view! { <span class="cell-note">"Not activated"</span> })}
+                {(resource.pending_renewals > 0).then(|| view! {
+                    <span class="cell-note">{format!("+{} pending renewal{}", resource.pending_renewals, if resource.pending_renewals == 1 { "" } else { "s" })}</span>
+                })}
+            </td>
+            <td class="col-order nowrap"><time datetime=resource.order_time.clone() title=date_time(&resource.order_time)>{long_date(&resource.order_time)}</time></td>
+            <td class="col-expires nowrap">
+                <span class="phone-label">"Expires "</span>
+                <time datetime=resource.expires_at.clone() title=date_time(&resource.expires_at)>{long_date(&resource.expires_at)}</time>
+            </td>
+            <td class="col-paid amount nowrap">
+                {money(&resource.cash_paid)}
+                {(!resource.non_cash_paid.amount.is_zero()).then(|| view! {
+                    <span class="cell-note">{format!("+ {} credit", money(&resource.non_cash_paid))}</span>
+                })}
+            </td>
+            <td class="col-refund amount nowrap">{money(&resource.refund)}</td>
+            <td class="col-action">
+                <A href=review attr:class="button button-compact" attr:aria-label=format!("Unsubscribe Resource {id}")>
+                    "Unsubscribe"
+                </A>
+            </td>
+        </tr>
     }
 }

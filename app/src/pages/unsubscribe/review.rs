@@ -13,10 +13,11 @@ use crate::pages::products::region_name;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use shared::api::OrderRefund;
 use shared::api::{
     UnsubscribableResource, UnsubscribeForm, UnsubscribeQuery, UnsubscribeTab, Unsubscribed,
 };
-use shared::refund::{REFUND_RULE, RefundType};
+use shared::refund::{REFUND_RULE, RefundDestination, RefundType, UsedBy};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
@@ -95,21 +96,6 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
         unsubscribe.dispatch_local((form, IdempotencyKey::new()));
     };
 
-    let terms = match resource.refund_type {
-        RefundType::PartialRefund if resource.quota.is_some() => {
-            "Partial Refund: the cash you paid minus the part used until now, by time or by the share of the quota drawn, whichever is larger."
-        }
-        RefundType::PartialRefund => {
-            "Partial Refund: the cash you paid minus the part used until now."
-        }
-        RefundType::Nonrefundable => "Nonrefundable: nothing is refunded.",
-        RefundType::UnactivatedSubscriptionRefund => {
-            "Unactivated Subscription Refund: the plan was never activated, so its cash is refunded in full."
-        }
-        RefundType::FullRefundForUnusedResources => {
-            "Full Refund for Unused Resources: nothing was drawn on the plan, so the cash of its orders still running is refunded in full."
-        }
-    };
     let resource_view = resource.clone();
     move || match done.get() {
         Some(result) => {
@@ -149,12 +135,11 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
                     <h2 id="terms-heading">"Terms and refund"</h2>
                     <ul class="terms">
                         <li>"The resource is released and its data deleted at once. This cannot be undone."</li>
-                        <li>{terms}</li>
                         {(resource.pending_renewals > 0).then(|| view! {
                             <li>"Its pending renewals are cancelled too and refunded in full."</li>
                         })}
-                        <li>"Credit and coupons are never refunded as cash."</li>
                     </ul>
+                    <Breakdown resource=resource.clone() />
                     <p class="refund-figure">
                         <span>"Refund amount"</span>
                         <span class="amount-large">{money(&resource.refund)}</span>
@@ -164,7 +149,7 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
                             "Refund to: "<strong>{resource.refund_to.clone()}</strong>
                         </p>
                     })}
-                    <p class="field-help">{REFUND_RULE}</p>
+                    <p class="field-help refund-rule"><strong>"Refund rule. "</strong>{REFUND_RULE}</p>
                     <form on:submit=on_submit.clone() novalidate>
                         <FormAlert errors />
                         <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
@@ -184,5 +169,85 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// "card payment 43 days ago → to Bank card VISA •••• 1111 (within the card's 150 days)": where
+/// one order's refund goes, and why, from the server's facts.
+fn destination_words(o: &OrderRefund) -> String {
+    let days = match o.paid_days_ago {
+        0 => "today".to_owned(),
+        1 => "1 day ago".to_owned(),
+        n => format!("{n} days ago"),
+    };
+    let paid = match o.paid_with.as_str() {
+        "card" => format!("Card payment {days}"),
+        "paypal" => format!("PayPal payment {days}"),
+        "paytm" => format!("Paytm payment {days}"),
+        "balance" => format!("Paid from the account balance {days}"),
+        _ => format!("Paid with credit or coupons {days}"),
+    };
+    if o.refund.amount.is_zero() {
+        return format!("{paid}: no refund");
+    }
+    let why = match (o.destination, o.paid_with.as_str()) {
+        (RefundDestination::Card, _) | (RefundDestination::Paytm, _) => {
+            "within 150 days of payment"
+        }
+        (RefundDestination::Paypal, _) => "within 180 days of payment",
+        (RefundDestination::Balance, "balance") => "paid from the balance",
+        (RefundDestination::Balance, _) if o.method_removed => "the payment method was removed",
+        (RefundDestination::Balance, "paypal") => "more than 180 days after payment",
+        (RefundDestination::Balance, _) => "more than 150 days after payment",
+    };
+    format!("{paid} → to {} ({why})", o.refund_to)
+}
+
+fn used_words(o: &OrderRefund, refund_type: RefundType) -> String {
+    let percent = o.used_percent();
+    match o.used_by {
+        UsedBy::Time => format!("Time used: {percent} % of the paid period"),
+        UsedBy::Quota => format!("Quota drawn: {percent} % of the plan (more than the time used)"),
+        UsedBy::Nothing => "Nothing used: refunded in full".to_owned(),
+        UsedBy::Whole if refund_type == RefundType::Nonrefundable => {
+            "Nonrefundable: the whole payment counts as used".to_owned()
+        }
+        UsedBy::Whole => "The whole period: it has ended".to_owned(),
+    }
+}
+
+/// The refund, order by order, as the server computed it: cash, credit and coupons, what was
+/// used and the consumed part, the refund, and where it goes.
+#[component]
+fn Breakdown(resource: UnsubscribableResource) -> impl IntoView {
+    let refund_type = resource.refund_type;
+    view! {
+        <h3 class="breakdown-heading">"Refund breakdown"</h3>
+        {resource
+            .breakdown
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let title = if i == 0 { "Order in force" } else { "Pending renewal" };
+                view! {
+                    <div class="breakdown" role="group" aria-label=format!("{title} {}", o.order_id)>
+                        <p class="breakdown-title">
+                            <strong>{title}</strong>
+                            " "
+                            <span class="mono">{o.order_id.clone()}</span>
+                            <span class="muted">{format!(" · {} – {}", date_time(&o.starts_at), date_time(&o.ends_at))}</span>
+                        </p>
+                        <dl class="facts facts-compact">
+                            <div><dt>"Cash paid"</dt><dd class="amount">{money(&o.cash_paid)}</dd></div>
+                            <div><dt>"Credit and coupons (not refunded)"</dt><dd class="amount">{money(&o.non_cash_paid)}</dd></div>
+                            <div><dt>"Used"</dt><dd>{used_words(o, refund_type)}</dd></div>
+                            <div><dt>"Consumed part"</dt><dd class="amount">{money(&o.consumed)}</dd></div>
+                            <div><dt>"Refund"</dt><dd class="amount">{money(&o.refund)}</dd></div>
+                            <div><dt>"Goes to"</dt><dd>{destination_words(o)}</dd></div>
+                        </dl>
+                    </div>
+                }
+            })
+            .collect_view()}
     }
 }

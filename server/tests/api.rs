@@ -180,6 +180,8 @@ async fn the_openapi_document_and_the_router_agree() {
         "GET /api/real-name",
         "GET /api/session",
         "GET /api/signup/{id}",
+        "GET /api/spending",
+        "GET /api/spending/export.csv",
         "GET /api/unsubscribe",
         "GET /api/unsubscribe/records/{id}",
         "GET /api/withdrawals",

@@ -187,7 +187,8 @@ test('the app path has an Account Management screen, rows with chevrons, and Clo
   await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'Me', exact: true }).click();
   const manage = page.getByRole('navigation', { name: 'Account management' });
   const rows = manage.getByRole('link');
-  expect(await rows.count()).toBeGreaterThanOrEqual(6);
+  // count() does not wait for the lazily loaded page; the poll does.
+  await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(6);
   for (const row of await rows.all()) {
     await expect(row.locator('.app-row-chevron')).toHaveText('›');
     expect((await row.boundingBox())!.height).toBeGreaterThanOrEqual(44);

@@ -77,7 +77,7 @@ test('a RAM user without BillingFullAccess signs in under the alias, sees no own
   // Read access: the owner's resources are listed, but unsubscribing is refused.
   await openFromNav(page, testInfo, PAGES.orders);
   await expect(page.getByText(/without the BillingFullAccess permission/)).toBeVisible();
-  await page.getByRole('listitem').filter({ hasText: instance }).getByRole('link', { name: 'Unsubscribe Resource' }).click();
+  await page.getByRole('row').filter({ hasText: instance }).getByRole('link', { name: `Unsubscribe Resource ${instance}` }).click();
   await page.getByRole('checkbox', { name: 'I have confirmed the refund amount.' }).check();
   await page.getByRole('checkbox', { name: /I have backed up or migrated my data/ }).check();
   await page.getByRole('button', { name: 'Unsubscribe Now' }).click();

@@ -66,7 +66,7 @@ fn Spending(loaded: SpendingView) -> impl IntoView {
         </section>
         <section class="panel" aria-labelledby="spend-table-heading">
             <h2 id="spend-table-heading">"Monthly spend and refunds"</h2>
-            <table class="spend-table">
+            <table class="data-table spend-table">
                 <thead>
                     <tr>
                         <th scope="col">"Month"</th>
@@ -150,7 +150,6 @@ fn Chart(months: Vec<SpendMonth>) -> impl IntoView {
                 role="img"
                 aria-labelledby="spend-chart-title"
                 aria-describedby="spend-chart-desc"
-                preserveAspectRatio="none"
             >
                 <title id="spend-chart-title">"Monthly spend and refunds"</title>
                 <desc id="spend-chart-desc">{summary}</desc>

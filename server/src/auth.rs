@@ -97,11 +97,53 @@ fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// What a session's list says of the session's client (SPEC §1 "Account security"): the
+/// address it signed in from and its user agent, cut to a length worth showing.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+/// The longest user agent kept: enough for any browser's, not a place to store a request.
+const USER_AGENT_CHARS: usize = 256;
+
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(USER_AGENT_CHARS).collect::<String>())
+            .filter(|ua| !ua.trim().is_empty());
+        Ok(Origin { ip, user_agent })
+    }
+}
+
+/// A session's name in the account's list of sessions: the start of its token's hash, which
+/// reveals nothing of the token and is unique among one account's sessions.
+pub fn public_id(token_hash: &str) -> &str {
+    &token_hash[..PUBLIC_ID_CHARS.min(token_hash.len())]
+}
+
+pub const PUBLIC_ID_CHARS: usize = 16;
+
+/// How stale a session's `last_used_at` may get before a request moves it: a write every few
+/// minutes per session rather than one per request.
+pub const LAST_USED_STEP_MS: i64 = 5 * 60_000;
+
 pub async fn create(
     tx: &mut Tx,
     account_id: &str,
     ram_user_id: Option<&str>,
     now_ms: i64,
+    origin: &Origin,
 ) -> sqlx::Result<NewSession> {
     let session = NewSession {
         token: random_token(),
@@ -109,16 +151,17 @@ pub async fn create(
         expires_at: now_ms + SESSION_TTL_MS,
     };
     sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id, user_agent, ip, last_used_at)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $4)",
     )
     .bind(hash_token(&session.token))
     .bind(account_id)
     .bind(&session.csrf_token)
     .bind(now_ms)
-    .bind(now_ms)
     .bind(session.expires_at)
     .bind(ram_user_id)
+    .bind(origin.user_agent.as_deref())
+    .bind(&origin.ip)
     .execute(&mut **tx)
     .await?;
     Ok(session)
@@ -165,6 +208,7 @@ struct SessionRow {
     permissions: Option<String>,
     account_status: String,
     identity_verified_at: Option<i64>,
+    last_used_at: Option<i64>,
 }
 
 impl InlineRow for SessionRow {
@@ -180,6 +224,7 @@ impl InlineRow for SessionRow {
             permissions: row.get("permissions")?,
             account_status: row.get("account_status")?,
             identity_verified_at: row.get("identity_verified_at")?,
+            last_used_at: row.get("last_used_at")?,
         })
     }
 }
@@ -196,7 +241,7 @@ fn allowed_while_closing(method: &Method, path: &str) -> bool {
 /// The session's columns, and what they are read from: a live session by its token's hash.
 const SESSION_COLUMNS: &str =
     "s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
-    r.username, r.permissions, a.status AS account_status, s.identity_verified_at";
+    r.username, r.permissions, a.status AS account_status, s.identity_verified_at, s.last_used_at";
 const SESSION_FROM: &str = "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
     WHERE s.token_hash = $1 AND s.expires_at > $2";
 
@@ -272,7 +317,29 @@ fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
 }
 
 async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
-    check(parts, fetch(parts, state, &SESSION_SQL).await?)
+    let row: SessionRow = fetch(parts, state, &SESSION_SQL).await?;
+    touch(state, &row).await;
+    check(parts, row)
+}
+
+/// Moves the session's `last_used_at` when it is more than [`LAST_USED_STEP_MS`] old. A failure
+/// is logged, not answered: the list of sessions is a little staler, nothing more.
+async fn touch(state: &AppState, row: &SessionRow) {
+    let now = state.clock.now_ms();
+    if row
+        .last_used_at
+        .is_some_and(|at| now - at < LAST_USED_STEP_MS)
+    {
+        return;
+    }
+    let moved = sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(&row.token_hash)
+        .execute(&state.db)
+        .await;
+    if let Err(error) = moved {
+        tracing::warn!(%error, "session's last use not recorded");
+    }
 }
 
 /// A [`MemberSession`] and its account as the owner sees it, read in one statement: the app
@@ -301,6 +368,7 @@ impl FromRequestParts<AppState> for SessionAndAccount {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let row: SessionAndAccountRow = fetch(parts, state, &SESSION_AND_ACCOUNT_SQL).await?;
+        touch(state, &row.session).await;
         let session = check(parts, row.session)?;
         Ok(SessionAndAccount(session, account::view_of(row.account)?))
     }

@@ -18,6 +18,10 @@ pub enum ApiError {
     SignupNotFound,
     #[error("sign-up expired")]
     SignupExpired,
+    #[error("no such password reset")]
+    ResetNotFound,
+    #[error("password reset expired or used")]
+    ResetExpired,
     #[error("no code was sent")]
     NoCodeSent,
     #[error("wrong code, {attempts_left} tries left")]
@@ -39,6 +43,9 @@ pub enum ApiError {
     /// A signed-in user's password, asked again, was wrong (same code as a failed sign-in).
     #[error("wrong password")]
     WrongPassword,
+    /// The current password, given to change it, was wrong.
+    #[error("wrong current password")]
+    WrongCurrentPassword,
     #[error("sign-in throttled")]
     SignInThrottled { retry_after: u64 },
     #[error("not signed in")]
@@ -187,6 +194,18 @@ impl ApiError {
                 "This sign-up has expired. Start the sign-up again.".into(),
                 None,
             ),
+            ResetNotFound => (
+                StatusCode::NOT_FOUND,
+                C::ResetNotFound,
+                "This password reset was not found. Start again from \"Forgot password?\".".into(),
+                None,
+            ),
+            ResetExpired => (
+                StatusCode::GONE,
+                C::ResetExpired,
+                "This password reset has expired or was used. Start again from \"Forgot password?\".".into(),
+                None,
+            ),
             NoCodeSent => (
                 StatusCode::BAD_REQUEST,
                 C::NoCodeSent,
@@ -266,6 +285,12 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 C::InvalidCredentials,
                 "That password is not right.".into(),
+                None,
+            ),
+            WrongCurrentPassword => (
+                StatusCode::UNAUTHORIZED,
+                C::InvalidCredentials,
+                "Your current password is not right.".into(),
                 None,
             ),
             Unauthenticated => (
@@ -498,6 +523,7 @@ impl ApiError {
             | ApiError::CardAlreadyBound => Some("number".to_owned()),
             ApiError::ContactNotVerified { .. } => Some("contact".to_owned()),
             ApiError::WrongPassword => Some("password".to_owned()),
+            ApiError::WrongCurrentPassword => Some("current_password".to_owned()),
             ApiError::BatchMixedRefundTypes => Some("instance_ids".to_owned()),
             ApiError::UsernameTaken => Some("username".to_owned()),
             ApiError::CouponNotUsable => Some("coupon_id".to_owned()),

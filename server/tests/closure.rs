@@ -1293,6 +1293,15 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
             StatusCode::UNAUTHORIZED
         );
     }
+    // Password resets by email and by phone, never finished: their rows and codes go too.
+    for form in [
+        json!({"email": email}),
+        json!({"channel": "phone", "country": "SG", "phone": "81234567"}),
+    ] {
+        let reset = stranger.post("/api/password-reset", &form).await;
+        assert_eq!(reset.status(), StatusCode::OK);
+    }
+    assert_eq!(app.count("password_resets").await, 2);
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
     let names = catalog::names_of(&app.state.db, &account, &["+6581234567", "+6591234567"]).await;

@@ -35,7 +35,13 @@ async fn quick_account(app: &TestApp, n: usize) -> TestApp {
     .execute(&mut *tx)
     .await
     .unwrap();
-    let session = server::auth::create(&mut tx, &id, None, now).await.unwrap();
+    let origin = server::auth::Origin {
+        ip: "127.0.0.1".to_owned(),
+        user_agent: None,
+    };
+    let session = server::auth::create(&mut tx, &id, None, now, &origin)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut client = app.another_client();
     let jar = reqwest::cookie::Jar::default();

@@ -8,11 +8,13 @@ use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// Routes anyone may call: the probes, the document, sign-up and sign-in.
+/// Routes anyone may call: the probes, the document, sign-up, sign-in and a forgotten
+/// password's reset.
 fn is_public(method: &str, path: &str) -> bool {
     path == "/api/health"
         || path == "/api/ready"
         || path.starts_with("/api/signup")
+        || path.starts_with("/api/password-reset")
         || (method == "POST" && (path == "/api/session" || path == "/api/session/ram"))
         || path.starts_with("/api/dev/")
 }
@@ -26,6 +28,8 @@ struct Owned {
     instance: String,
     method: String,
     ram_user: String,
+    /// The owner's session, as its list names it.
+    session: String,
 }
 
 /// The owner's account with something behind every kind of ID.
@@ -42,7 +46,9 @@ async fn victim(app: &mut TestApp) -> (String, Owned) {
         .json()
         .await
         .unwrap();
+    let sessions: Value = app.get("/api/sessions").await.json().await.unwrap();
     let owned = Owned {
+        session: sessions["sessions"][0]["id"].as_str().unwrap().to_owned(),
         instance,
         method: methods["methods"][0]["id"].as_str().unwrap().to_owned(),
         ram_user: ram["id"].as_str().unwrap().to_owned(),
@@ -55,6 +61,8 @@ fn concrete(path: &str, owned: &Owned) -> String {
         &owned.method
     } else if path.contains("/ram-users/") {
         &owned.ram_user
+    } else if path.contains("/sessions/") {
+        &owned.session
     } else {
         &owned.instance
     };
@@ -136,6 +144,7 @@ async fn another_account_never_reaches_the_owners_things() {
     let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
     assert_eq!(methods["methods"].as_array().unwrap().len(), 1);
     assert_eq!(app.count("ram_users").await, 1);
+    assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
     // The stranger's own lists hold nothing of the owner's.
     for path in [
         "/api/instances",
@@ -145,12 +154,14 @@ async fn another_account_never_reaches_the_owners_things() {
         "/api/closure/ties",
         "/api/closure/export",
         "/api/ram-users",
+        "/api/sessions",
     ] {
         let (status, body) = call(&stranger, "GET", path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(
             !body.contains(&owned.instance)
                 && !body.contains(&owned.method)
+                && !body.contains(&owned.session)
                 && !body.contains(&email),
             "{path} leaks: {body}"
         );

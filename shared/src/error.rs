@@ -93,6 +93,9 @@ pub enum ErrorCode {
     // withdrawals
     AmountInvalid,
     PayoutDestinationInvalid,
+    // account security
+    ResetNotFound,
+    ResetExpired,
     #[serde(other)]
     Unknown,
 }
@@ -175,6 +178,8 @@ impl ErrorCode {
             Self::CouponNotUsable => "coupon_not_usable",
             Self::AmountInvalid => "amount_invalid",
             Self::PayoutDestinationInvalid => "payout_destination_invalid",
+            Self::ResetNotFound => "reset_not_found",
+            Self::ResetExpired => "reset_expired",
             Self::Unknown => "unknown",
         }
     }

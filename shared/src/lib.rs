@@ -11,6 +11,7 @@ pub mod billing;
 pub mod catalog;
 pub mod closure;
 pub mod country;
+pub mod device;
 pub mod duration;
 pub mod error;
 pub mod money;

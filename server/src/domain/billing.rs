@@ -152,6 +152,7 @@ pub async fn send_contact_code(
         address: &address,
         delivery,
         account_id: Some(account_id),
+        decoy: false,
     };
     verification::issue(
         &mut tx,

@@ -345,6 +345,7 @@ pub async fn send_identity_code(
         address: &phone,
         delivery: Some(Delivery::Sms),
         account_id: Some(&session.account_id),
+        decoy: false,
     };
     verification::issue(
         &mut tx,

@@ -113,6 +113,9 @@ pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(
 
     for (sql, list) in [
         ("DELETE FROM verification_codes WHERE subject IN", &subjects),
+        // Resets name an account by id (a cascade) or, typed before it existed, by address;
+        // their codes went to the account's addresses and go with them below.
+        ("DELETE FROM password_resets WHERE address IN", &addresses),
         (
             "DELETE FROM verification_codes WHERE address IN",
             &addresses,

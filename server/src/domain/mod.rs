@@ -13,6 +13,7 @@ pub mod plan;
 pub mod purchase;
 pub mod ram;
 pub mod realname;
+pub mod security;
 pub mod session;
 pub mod signup;
 pub mod spending;

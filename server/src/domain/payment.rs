@@ -462,6 +462,7 @@ pub async fn send_paytm_code(
         address: phone.as_str(),
         delivery: Some(Delivery::Sms),
         account_id: Some(account_id),
+        decoy: false,
     };
     verification::issue(
         &mut tx,

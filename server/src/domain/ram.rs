@@ -1,7 +1,7 @@
 //! RAM users (SPEC actors): sub-users the owner creates, who sign in under the owner's account
 //! alias and hold named permissions. They never close the account nor touch another's data.
 
-use crate::auth::{self, NewSession};
+use crate::auth::{self, NewSession, Origin};
 use crate::clock::rfc3339;
 use crate::db;
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
@@ -98,12 +98,12 @@ pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), 
 pub async fn sign_in(
     state: &AppState,
     form: RamSignIn,
-    client: &str,
+    origin: &Origin,
 ) -> Result<(String, String, NewSession), ApiError> {
     let alias = form.account_alias.as_str();
     let username = form.username;
     let throttle_key = ram_sign_in_key(alias, &username);
-    let attempt = begin_attempt(state, &throttle_key, client).await?;
+    let attempt = begin_attempt(state, &throttle_key, &origin.ip).await?;
     let found: Option<(String, String, String, String)> = sqlx::query_as(
         "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
          WHERE a.uid = $1 AND r.username = $2",
@@ -133,7 +133,7 @@ pub async fn sign_in(
     }
     let now = state.clock.now_ms();
     attempt.signed_in(&mut tx).await?;
-    let session = auth::create(&mut tx, &account_id, Some(&ram_id), now).await?;
+    let session = auth::create(&mut tx, &account_id, Some(&ram_id), now, origin).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");
     Ok((account_id, ram_id, session))

@@ -1,7 +1,7 @@
 //! Sign-in and sign-out (SPEC §1). Failures slow sign-in down per email and per client, and
 //! the answer never tells whether the email has an account.
 
-use crate::auth::{self, CurrentSession, NewSession};
+use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
@@ -163,10 +163,10 @@ impl Attempt {
 pub async fn sign_in(
     state: &AppState,
     form: SignIn,
-    client: &str,
+    origin: &Origin,
 ) -> Result<(String, NewSession), ApiError> {
     let email = form.email.as_str();
-    let attempt = begin_attempt(state, email, client).await?;
+    let attempt = begin_attempt(state, email, &origin.ip).await?;
     let found: Option<(String, String)> = sqlx::query_as(
         "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'",
     )
@@ -183,7 +183,7 @@ pub async fn sign_in(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     attempt.signed_in(&mut tx).await?;
-    let session = auth::create(&mut tx, &account_id, None, now).await?;
+    let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok((account_id, session))

@@ -1,7 +1,7 @@
 //! Sign-up (SPEC §1): a form becomes a pending sign-up; a code sent to its email or phone
 //! proves it, and only then does the account exist, signed in.
 
-use crate::auth::{self, NewSession};
+use crate::auth::{self, NewSession, Origin};
 use crate::clock::rfc3339;
 use crate::db::{self, Tx};
 use crate::domain::account;
@@ -137,6 +137,7 @@ pub async fn send_code(
         address: &address,
         delivery,
         account_id: None,
+        decoy: false,
     };
     verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
     tx.commit().await?;
@@ -155,6 +156,7 @@ pub async fn verify(
     state: &AppState,
     id: &str,
     code: &VerificationCode,
+    origin: &Origin,
 ) -> Result<(String, NewSession), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
@@ -190,7 +192,7 @@ pub async fn verify(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let session = auth::create(&mut tx, &account_id, None, now).await?;
+    let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, channel = proven.channel.as_str(), "account created");
     Ok((account_id, session))

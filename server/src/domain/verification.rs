@@ -49,6 +49,9 @@ pub struct Destination<'a> {
     pub address: &'a str,
     pub delivery: Option<Delivery>,
     pub account_id: Option<&'a str>,
+    /// Stored and counted like any code but never sent: a password reset for an address no
+    /// account verified must answer, and take, what a real one does.
+    pub decoy: bool,
 }
 
 /// Issues a new code for `subject` (superseding any earlier one) and queues its message.
@@ -113,7 +116,9 @@ pub async fn issue(
     .execute(&mut **tx)
     .await?;
     rate_limit::record(tx, "code_sent", client, now).await?;
-    notify::enqueue(tx, now, message(to, &code)).await?;
+    if !to.decoy {
+        notify::enqueue(tx, now, message(to, &code)).await?;
+    }
     Ok(())
 }
 

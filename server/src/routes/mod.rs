@@ -8,6 +8,7 @@ pub mod health;
 pub mod orders;
 pub mod payment;
 pub mod ram;
+pub mod security;
 pub mod session;
 pub mod signup;
 pub mod sim_paypal;
@@ -25,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "health"), (name = "signup", description = "Sign-up and verification"),
         (name = "session", description = "Sign-in and sign-out"),
+        (name = "security", description = "Password reset and change, signed-in sessions"),
         (name = "billing", description = "Billing address, contact verification, real-name registration"),
         (name = "payment", description = "Payment methods, the ledger and withdrawals of the balance"),
         (name = "resources", description = "Buying, renewing and listing resources"),
@@ -42,6 +44,7 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(signup::routes())
         .merge(session::routes())
+        .merge(security::routes())
         .merge(billing::routes())
         .merge(payment::routes())
         .merge(orders::routes())

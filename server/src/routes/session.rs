@@ -1,4 +1,4 @@
-use crate::auth::{self, ClientIp, MemberSession, NewSession, SessionAndAccount};
+use crate::auth::{self, ClientIp, MemberSession, NewSession, Origin, SessionAndAccount};
 use crate::clock::rfc3339;
 use crate::domain::{account, ram, session};
 use crate::error::{ApiError, Json};
@@ -75,10 +75,10 @@ pub async fn signed_in(
     ))]
 async fn sign_in(
     State(state): State<AppState>,
-    ClientIp(client): ClientIp,
+    origin: Origin,
     Json(form): Json<SignInForm>,
 ) -> Result<Response, ApiError> {
-    let (account_id, new_session) = session::sign_in(&state, form.parse()?, &client).await?;
+    let (account_id, new_session) = session::sign_in(&state, form.parse()?, &origin).await?;
     signed_in(&state, &account_id, None, new_session).await
 }
 
@@ -92,11 +92,11 @@ async fn sign_in(
     ))]
 async fn sign_in_ram_user(
     State(state): State<AppState>,
-    ClientIp(client): ClientIp,
+    origin: Origin,
     Json(form): Json<RamSignInForm>,
 ) -> Result<Response, ApiError> {
     let (account_id, ram_user_id, new_session) =
-        ram::sign_in(&state, form.parse()?, &client).await?;
+        ram::sign_in(&state, form.parse()?, &origin).await?;
     signed_in(&state, &account_id, Some(&ram_user_id), new_session).await
 }
 

@@ -1,4 +1,4 @@
-use crate::auth::ClientIp;
+use crate::auth::{ClientIp, Origin};
 use crate::domain::signup;
 use crate::error::{ApiError, Json};
 use crate::routes::session::signed_in;
@@ -78,9 +78,10 @@ async fn send_code(
     ))]
 async fn verify(
     State(state): State<AppState>,
+    origin: Origin,
     Path(id): Path<String>,
     Json(form): Json<VerifyForm>,
 ) -> Result<Response, ApiError> {
-    let (account_id, session) = signup::verify(&state, &id, &form.parse()?).await?;
+    let (account_id, session) = signup::verify(&state, &id, &form.parse()?, &origin).await?;
     signed_in(&state, &account_id, None, session).await
 }

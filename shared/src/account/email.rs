@@ -54,6 +54,11 @@ impl Email {
         }
     }
 
+    /// An address read back from storage, which was parsed before it was stored.
+    pub fn from_stored(email: String) -> Self {
+        Email(email)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

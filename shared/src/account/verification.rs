@@ -44,6 +44,14 @@ impl Delivery {
             Delivery::Voice => "voice",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sms" => Some(Delivery::Sms),
+            "voice" => Some(Delivery::Voice),
+            _ => None,
+        }
+    }
 }
 
 /// A six-digit one-time code as typed by a user.

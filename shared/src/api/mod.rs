@@ -7,6 +7,7 @@ mod billing;
 mod closure;
 mod payment;
 mod resources;
+mod security;
 mod spending;
 mod withdrawal;
 
@@ -14,6 +15,7 @@ pub use billing::*;
 pub use closure::*;
 pub use payment::*;
 pub use resources::*;
+pub use security::*;
 pub use spending::*;
 pub use withdrawal::*;
 

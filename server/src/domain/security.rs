@@ -1,0 +1,476 @@
+//! Account security self-service (SPEC §1 "Account security"): a forgotten password reset by a
+//! code to the verified email or phone, a password change, and the account's sessions.
+//!
+//! A reset answers the same whether or not an account uses the address typed: one that names
+//! none is stored and its code counted like any other, only never sent (a decoy). A reset and a
+//! change each write in one transaction: the password, the sessions they end and the notices
+//! they send, or nothing.
+
+use crate::auth::{self, CurrentSession};
+use crate::clock::rfc3339;
+use crate::db::{self, Tx};
+use crate::domain::session::begin_attempt;
+use crate::domain::verification::{self, Destination};
+use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
+use crate::state::AppState;
+use shared::account::{Channel, Delivery, Email, Password};
+use shared::api::{
+    ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
+    ResetPasswordForm, SessionEntry, SessionList,
+};
+
+/// A reset may send codes (each living ten minutes) for an hour.
+pub const RESET_TTL_MS: i64 = 60 * 60_000;
+
+/// The subject of a reset's codes.
+pub fn subject(reset_id: &str) -> String {
+    format!("reset:{reset_id}")
+}
+
+#[derive(sqlx::FromRow)]
+struct Reset {
+    account_id: Option<String>,
+    channel: String,
+    address: String,
+    delivery: Option<String>,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl Reset {
+    fn destination(&self) -> Result<Destination<'_>, ApiError> {
+        let channel = Channel::parse(&self.channel)
+            .ok_or_else(|| anyhow::anyhow!("stored channel {}", self.channel))?;
+        let delivery = match self.delivery.as_deref() {
+            None => None,
+            Some(raw) => {
+                Some(Delivery::parse(raw).ok_or_else(|| anyhow::anyhow!("stored delivery {raw}"))?)
+            }
+        };
+        Ok(Destination {
+            channel,
+            address: &self.address,
+            delivery,
+            account_id: self.account_id.as_deref(),
+            decoy: self.account_id.is_none(),
+        })
+    }
+}
+
+/// A reset that can still be used, read inside `tx`.
+async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Reset, ApiError> {
+    let reset: Reset = sqlx::query_as(
+        "SELECT account_id, channel, address, delivery, expires_at, used_at FROM password_resets WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(ApiError::ResetNotFound)?;
+    if reset.used_at.is_some() || now >= reset.expires_at {
+        return Err(ApiError::ResetExpired);
+    }
+    Ok(reset)
+}
+
+/// The live account that verified `address`. A number that several accounts verified names
+/// none of them: the reset could not tell whose password to change (the email can).
+async fn account_verifying(
+    tx: &mut Tx,
+    address: &ResetAddress,
+) -> Result<Option<String>, ApiError> {
+    let sql = match address {
+        ResetAddress::Email(_) => {
+            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status <> 'closed' LIMIT 2"
+        }
+        ResetAddress::Phone(..) => {
+            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status <> 'closed' LIMIT 2"
+        }
+    };
+    let mut found: Vec<String> = sqlx::query_scalar(sql)
+        .bind(address.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
+}
+
+fn code_sent(channel: Channel, delivery: Option<Delivery>, sent_to: String) -> CodeSent {
+    CodeSent {
+        channel,
+        delivery,
+        sent_to,
+        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
+        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
+    }
+}
+
+/// Starts a reset and sends its first code, to an account's verified address or to nobody.
+pub async fn start_reset(
+    state: &AppState,
+    form: &PasswordResetForm,
+    client: &str,
+) -> Result<PasswordResetStarted, ApiError> {
+    let address = form.parse()?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let account_id = account_verifying(&mut tx, &address).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO password_resets (id, account_id, channel, address, delivery, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(account_id.as_deref())
+    .bind(address.channel().as_str())
+    .bind(address.as_str())
+    .bind(address.delivery().map(Delivery::as_str))
+    .bind(now)
+    .bind(now + RESET_TTL_MS)
+    .execute(&mut *tx)
+    .await?;
+    let to = Destination {
+        channel: address.channel(),
+        address: address.as_str(),
+        delivery: address.delivery(),
+        account_id: account_id.as_deref(),
+        decoy: account_id.is_none(),
+    };
+    verification::issue(&mut tx, &state.secrets, now, &subject(&id), &to, client).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(reset = %id, "password reset started");
+    Ok(PasswordResetStarted {
+        reset_id: id,
+        code: code_sent(address.channel(), address.delivery(), address.masked()),
+    })
+}
+
+/// Sends a reset's code again, after the same wait as any code.
+pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<CodeSent, ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let reset = load(&mut tx, id, now).await?;
+    let to = reset.destination()?;
+    verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    let sent_to = match to.channel {
+        Channel::Email => Email::from_stored(reset.address.clone()).masked(),
+        Channel::Phone => shared::account::Phone::from_stored(reset.address.clone()).masked(),
+    };
+    Ok(code_sent(to.channel, to.delivery, sent_to))
+}
+
+/// Proves the reset with its code and sets the new password; every session of the account
+/// ends, and its verified email and phone are told.
+pub async fn complete_reset(
+    state: &AppState,
+    id: &str,
+    form: &ResetPasswordForm,
+    client: &str,
+) -> Result<(), ApiError> {
+    // The page cannot know the account's email when the code went to a phone; the rule about
+    // the email's name is checked again once the code has proven the account.
+    let parsed = form.parse(None)?;
+    let now = state.clock.now_ms();
+    // Refuse what cannot succeed before the hasher's work: a reset unknown, used or expired,
+    // or a code already spent or tried five times. The transaction below checks it all again.
+    {
+        let mut tx = state.db.begin().await?;
+        load(&mut tx, id, now).await?;
+        let tries: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT attempts, consumed_at FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(subject(id))
+        .fetch_optional(&mut *tx)
+        .await?;
+        match tries {
+            None => return Err(ApiError::NoCodeSent),
+            Some((_, Some(_))) => return Err(ApiError::CodeUsed),
+            Some((attempts, None)) if attempts >= verification::MAX_ATTEMPTS => {
+                return Err(ApiError::CodeAttemptsExceeded);
+            }
+            Some(_) => {}
+        }
+    }
+    let password_hash = state
+        .hasher
+        .hash(parsed.password.expose().to_owned())
+        .await?;
+
+    let mut tx = db::begin_write(&state.db).await?;
+    let reset = load(&mut tx, id, now).await?;
+    let (mut tx, _) =
+        verification::check(tx, &state.secrets, now, &subject(id), &parsed.code).await?;
+    // A decoy's code was never sent: it matches only by a one-in-a-million guess, which
+    // changes nothing.
+    let Some(account_id) = reset.account_id else {
+        return Err(ApiError::ResetExpired);
+    };
+    let owner = Owner::read(&mut tx, &account_id).await?;
+    if let Err(e) = Password::parse(form.password.as_str(), Some(&owner.email)) {
+        // Dropping the transaction takes the code's use back: the same code may try again.
+        return Err(e.at("password").into());
+    }
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(&password_hash)
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await?;
+    owner.tell(&mut tx, now, Notice::Reset, client).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %account_id, "password reset");
+    Ok(())
+}
+
+/// Changes the owner's password: the current one proven (throttled like a sign-in), the new
+/// one by the sign-up rules. The owner's other sessions end; this one stays, freshly proven.
+pub async fn change_password(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &ChangePasswordForm,
+    client: &str,
+) -> Result<(), ApiError> {
+    let (email, stored): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
+            .bind(&session.account_id)
+            .fetch_one(&state.db)
+            .await?;
+    let change = form.parse(&Email::from_stored(email.clone()))?;
+    let attempt = begin_attempt(state, &email, client).await?;
+    if !attempt
+        .check(state, change.current, Some(stored.clone()))
+        .await?
+    {
+        attempt.failed(state).await?;
+        return Err(ApiError::WrongCurrentPassword);
+    }
+    let password_hash = state
+        .hasher
+        .hash(change.password.expose().to_owned())
+        .await?;
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    attempt.succeeded(&mut tx).await?;
+    // Only over the password just proven: a change made meanwhile by another session wins,
+    // and this one must prove the password again.
+    let changed =
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(&password_hash)
+            .bind(&session.account_id)
+            .bind(&stored)
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() != 1 {
+        return Err(ApiError::WrongCurrentPassword);
+    }
+    sqlx::query(
+        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
+    )
+    .bind(&session.account_id)
+    .bind(&session.token_hash)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(&session.token_hash)
+        .execute(&mut *tx)
+        .await?;
+    Owner::read(&mut tx, &session.account_id)
+        .await?
+        .tell(&mut tx, now, Notice::Changed, client)
+        .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %session.account_id, "password changed");
+    Ok(())
+}
+
+/// The owner's addresses, for the notices of a password's change.
+struct Owner {
+    id: String,
+    email: Email,
+    /// Set when verified.
+    verified_email: bool,
+    verified_phone: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Notice {
+    Reset,
+    Changed,
+}
+
+impl Owner {
+    async fn read(tx: &mut Tx, account_id: &str) -> Result<Owner, ApiError> {
+        let (email, email_verified_at, phone, phone_verified_at): (
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+        ) = sqlx::query_as(
+            "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(Owner {
+            id: account_id.to_owned(),
+            email: Email::from_stored(email),
+            verified_email: email_verified_at.is_some(),
+            verified_phone: phone.filter(|_| phone_verified_at.is_some()),
+        })
+    }
+
+    /// Queues the notice to the verified email and phone.
+    async fn tell(
+        &self,
+        tx: &mut Tx,
+        now: i64,
+        notice: Notice,
+        client: &str,
+    ) -> Result<(), ApiError> {
+        let (subject, body, sms) = match notice {
+            Notice::Reset => (
+                "Your Account Center password was reset",
+                format!(
+                    "The password of your Account Center account was reset with a verification code, \
+                     from the address {client}. Every signed-in session was signed out.\n\n\
+                     If this was not you, reset your password again at once from \"Forgot password?\" \
+                     on the sign-in page, and check your account's sessions."
+                ),
+                "[Account Center] Your password was reset and every session signed out. \
+                 Not you? Reset it again now.",
+            ),
+            Notice::Changed => (
+                "Your Account Center password was changed",
+                format!(
+                    "The password of your Account Center account was changed in a signed-in session, \
+                     from the address {client}. Your other sessions were signed out.\n\n\
+                     If this was not you, reset your password at once from \"Forgot password?\" \
+                     on the sign-in page."
+                ),
+                "[Account Center] Your password was changed. Not you? Reset it now from \
+                 \"Forgot password?\".",
+            ),
+        };
+        if self.verified_email {
+            notify::enqueue(
+                tx,
+                now,
+                Outgoing {
+                    account_id: Some(&self.id),
+                    medium: Medium::Email,
+                    recipient: self.email.as_str(),
+                    subject,
+                    body,
+                },
+            )
+            .await?;
+        }
+        if let Some(phone) = &self.verified_phone {
+            notify::enqueue(
+                tx,
+                now,
+                Outgoing {
+                    account_id: Some(&self.id),
+                    medium: Medium::Sms,
+                    recipient: phone,
+                    subject,
+                    body: sms.to_owned(),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    token_hash: String,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    username: Option<String>,
+}
+
+/// The account's live sessions, the owner's and its RAM users': the asking one first, then the
+/// most recently used.
+pub async fn list_sessions(
+    state: &AppState,
+    session: &CurrentSession,
+) -> Result<SessionList, ApiError> {
+    let rows: Vec<SessionRow> = sqlx::query_as(
+        "SELECT s.token_hash, s.user_agent, s.ip, s.created_at, s.last_used_at, r.username
+         FROM sessions s LEFT JOIN ram_users r ON r.id = s.ram_user_id
+         WHERE s.account_id = $1 AND s.expires_at > $2
+         ORDER BY COALESCE(s.last_used_at, s.created_at) DESC, s.created_at DESC",
+    )
+    .bind(&session.account_id)
+    .bind(state.clock.now_ms())
+    .fetch_all(&state.db)
+    .await?;
+    let mut sessions: Vec<SessionEntry> = rows
+        .into_iter()
+        .map(|row| SessionEntry {
+            id: auth::public_id(&row.token_hash).to_owned(),
+            current: row.token_hash == session.token_hash,
+            user_agent: row.user_agent,
+            // Sessions begun before addresses were kept.
+            ip: row.ip.unwrap_or_else(|| "unknown".to_owned()),
+            started_at: rfc3339(row.created_at),
+            last_used_at: rfc3339(row.last_used_at.unwrap_or(row.created_at)),
+            ram_user: row.username,
+        })
+        .collect();
+    sessions.sort_by_key(|s| !s.current);
+    Ok(SessionList { sessions })
+}
+
+/// Signs one of the account's sessions out, by its listed id.
+pub async fn sign_out_session(
+    state: &AppState,
+    session: &CurrentSession,
+    id: &str,
+) -> Result<(), ApiError> {
+    if id.len() != auth::PUBLIC_ID_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::NotFound);
+    }
+    let deleted = sqlx::query(&format!(
+        "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2",
+        auth::PUBLIC_ID_CHARS
+    ))
+    .bind(&session.account_id)
+    .bind(id.to_ascii_lowercase())
+    .execute(&state.db)
+    .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(account = %session.account_id, "session signed out by the owner");
+    Ok(())
+}
+
+/// Signs out the owner's other sessions (RAM users' stay: they are signed out one by one).
+pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Result<u32, ApiError> {
+    let deleted = sqlx::query(
+        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
+    )
+    .bind(&session.account_id)
+    .bind(&session.token_hash)
+    .execute(&state.db)
+    .await?;
+    Ok(deleted.rows_affected() as u32)
+}

@@ -142,7 +142,7 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
     assert_eq!(response.status(), StatusCode::OK);
     let view: SpendingView = response.json().await.unwrap();
     let paid: i64 = sqlx::query_scalar(
-        "SELECT SUM(cash_minor + credit_minor) FROM orders WHERE account_id = $1",
+        "SELECT CAST(SUM(cash_minor + credit_minor) AS BIGINT) FROM orders WHERE account_id = $1",
     )
     .bind(&a)
     .fetch_one(&app.state.db)

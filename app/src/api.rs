@@ -392,6 +392,52 @@ pub async fn unsubscribe_record(id: &str) -> ApiResult<UnsubscribeRecord> {
     receive(Request::get(&path).send().await).await
 }
 
+// ---------- account security (SPEC §1) ----------
+
+pub async fn start_password_reset(
+    form: &shared::api::PasswordResetForm,
+) -> ApiResult<shared::api::PasswordResetStarted> {
+    send_json(Request::post("/api/password-reset"), form, None).await
+}
+
+pub async fn resend_password_reset_code(id: &str) -> ApiResult<CodeSent> {
+    let path = format!("/api/password-reset/{}/code", segment(id));
+    send_json(Request::post(&path), &Empty {}, None).await
+}
+
+pub async fn complete_password_reset(
+    id: &str,
+    form: &shared::api::ResetPasswordForm,
+) -> ApiResult<()> {
+    let path = format!("/api/password-reset/{}", segment(id));
+    send_json_no_content(Request::post(&path), form, None).await
+}
+
+pub async fn change_password(
+    form: &shared::api::ChangePasswordForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<()> {
+    send_json_no_content(Request::put("/api/account/password"), form, csrf).await
+}
+
+pub async fn sessions() -> ApiResult<shared::api::SessionList> {
+    receive(Request::get("/api/sessions").send().await).await
+}
+
+pub async fn sign_out_session(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
+    let path = format!("/api/sessions/{}", segment(id));
+    no_content(with_csrf(Request::delete(&path), csrf).send().await).await
+}
+
+pub async fn sign_out_other_sessions(csrf: Csrf<'_>) -> ApiResult<shared::api::SignedOut> {
+    send_json(
+        Request::post("/api/sessions/sign-out-others"),
+        &Empty {},
+        csrf,
+    )
+    .await
+}
+
 // ---------- RAM users ----------
 
 pub async fn ram_users() -> ApiResult<Vec<RamUserView>> {

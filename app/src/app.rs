@@ -4,9 +4,9 @@ use crate::api::{self, ApiError};
 use crate::components::{AuthFrame, set_title};
 use crate::flows::MeAccountManagement;
 use crate::flows::{
-    AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, Me, Overview,
-    PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security, Signup,
-    SignupVerify, Spending, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw,
+    AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, ForgotPassword, Me,
+    Overview, PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security,
+    Signup, SignupVerify, Spending, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw,
     console_shell, cool_down_screen,
 };
 use crate::pages::signin::SignInPage;
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup/verify/:id") view={Lazy::<SignupVerify>::new()} />
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signin/ram") view={Lazy::<RamSignIn>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPassword>::new()} />
                 <Route path=path!("/closure/started") view={Lazy::<ClosureStarted>::new()} />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("") view={Lazy::<Overview>::new()} />

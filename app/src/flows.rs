@@ -13,6 +13,7 @@ use crate::pages::{
         AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
         SecurityPage,
     },
+    forgot_password::ForgotPasswordPage,
     home::HomePage,
     me::{AccountManagementPage, MePage},
     payment::{PaymentMethodsPage, PaypalReturnPage},
@@ -78,6 +79,7 @@ pub async fn preload_console() {
 flow!(signup_flow, SignupPages {
     Signup => SignupPage,
     SignupVerify => VerifyPage,
+    ForgotPassword => ForgotPasswordPage,
 });
 
 flow!(account_flow, AccountPages {

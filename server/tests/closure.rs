@@ -682,13 +682,16 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
             // The bystander's sign-up code (`POST /api/signup/{id}/code`): the messages and
             // codes of the closing account are counted apart below.
             "outbox",
+            // A reset asked for the closing account's email: answered as for an unknown
+            // address, with a decoy that names no account and sends nothing.
+            "password_resets",
             // The throttles' counts of the sweep's sign-ins and of that code.
             "rate_events",
             // The sweep's sign-ins and sign-out: they see the remaining time and nothing else.
             "sessions",
             // The simulated PayPal's record of its consent page: PayPal's side, not ours.
             "sim_paypal_consents",
-            // The bystander's code itself.
+            // The bystander's code itself, and the reset's decoy code.
             "verification_codes",
         ],
         "rows changed during the cool-down: before {before:?}, after {after:?}"
@@ -735,8 +738,10 @@ async fn addressed_to(app: &TestApp, email: &str) -> (i64, i64) {
     .fetch_one(&app.state.db)
     .await
     .unwrap();
+    // Not a decoy reset's code, which is never sent (`domain::security`).
     let codes = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM verification_codes WHERE subject LIKE $1 OR address = $2 OR address = $3",
+        "SELECT COUNT(*) FROM verification_codes WHERE (subject LIKE $1 OR address = $2 OR address = $3)
+         AND subject NOT IN (SELECT 'reset:' || id FROM password_resets WHERE account_id IS NULL)",
     )
     .bind(format!("account:{account}:%"))
     .bind(email)
@@ -812,7 +817,12 @@ fn during_cool_down(operation: &str) -> DuringCoolDown {
         | "POST /api/signup"
         | "GET /api/signup/{id}"
         | "POST /api/signup/{id}/code"
-        | "POST /api/signup/{id}/verify" => DuringCoolDown::Public,
+        | "POST /api/signup/{id}/verify"
+        // A reset names no session; for a closing account's address it sends nothing and
+        // changes nothing (the sweep's later sign-ins use the same password).
+        | "POST /api/password-reset"
+        | "POST /api/password-reset/{id}/code"
+        | "POST /api/password-reset/{id}" => DuringCoolDown::Public,
         // Everything else, a RAM user's sign-in (`POST /api/session/ram`) and a new route too.
         _ => DuringCoolDown::Refused,
     }
@@ -930,7 +940,10 @@ impl CoolingAccount {
             "/api/signup" => &self.signup,
             // The account has none of these (each would block the closure): refused before
             // any id is looked up.
-            "/api/bills" | "/api/icp-filings" | "/api/relationships" => "none-of-the-account",
+            "/api/bills" | "/api/icp-filings" | "/api/relationships" | "/api/sessions" => {
+                "none-of-the-account"
+            }
+            "/api/password-reset" => "no-such-reset",
             other => panic!("{path}: name an id of the closing account for {other}"),
         };
         format!("{before}/{id}{after}")
@@ -945,6 +958,14 @@ impl CoolingAccount {
             | "POST /api/closure/identity/verify"
             | "POST /api/signup/{id}/verify" => json!({"code": "123456"}),
             "PUT /api/billing-address" => address_in("SG"),
+            "PUT /api/account/password" => json!({
+                "current_password": PASSWORD, "password": "Turbine9Blue",
+                "password_confirmation": "Turbine9Blue",
+            }),
+            "POST /api/password-reset" => json!({"email": self.email}),
+            "POST /api/password-reset/{id}" => json!({
+                "code": "123456", "password": "Turbine9Blue", "password_confirmation": "Turbine9Blue",
+            }),
             "POST /api/closure" => json!({
                 "system_check_id": self.system_check, "agreement_accepted": true, "renounce": [],
                 "risk_acknowledged": true, "reason": "no_longer_needed",

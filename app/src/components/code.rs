@@ -113,7 +113,8 @@ pub fn PhoneAndDelivery(
     phone: RwSignal<String>,
     delivery: RwSignal<Delivery>,
     /// The calling code shown before the number, e.g. `+65`.
-    calling_code: String,
+    #[prop(into)]
+    calling_code: Signal<String>,
     /// The radio group's name, unique on the page.
     group: &'static str,
     help: &'static str,
@@ -127,7 +128,7 @@ pub fn PhoneAndDelivery(
             input_type="tel"
             autocomplete="tel-national"
             inputmode="tel"
-            prefix=Signal::stored(calling_code)
+            prefix=calling_code
             help=help
         />
         <fieldset class="choices">

@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod closure;
+pub mod forgot_password;
 pub mod home;
 pub mod me;
 pub mod onboarding;

@@ -64,6 +64,9 @@ pub fn SignInPage() -> impl IntoView {
                     input_type="password"
                     autocomplete="current-password"
                 />
+                <p class="forgot-link">
+                    <A href="/forgot-password">"Forgot password?"</A>
+                </p>
                 <SubmitButton label="Sign In" pending=submit.pending() />
             </form>
             <p class="card-footer">

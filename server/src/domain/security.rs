@@ -73,18 +73,20 @@ async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Reset, ApiError> {
     Ok(reset)
 }
 
-/// The live account that verified `address`. A number that several accounts verified names
-/// none of them: the reset could not tell whose password to change (the email can).
+/// The active account that verified `address`. A number that several accounts verified names
+/// none of them: the reset could not tell whose password to change (the email can). An
+/// account in its closure cool-down is not active: nothing of it changes until the decision
+/// (SPEC §6.3), so its address gets what an unknown one does.
 async fn account_verifying(
     tx: &mut Tx,
     address: &ResetAddress,
 ) -> Result<Option<String>, ApiError> {
     let sql = match address {
         ResetAddress::Email(_) => {
-            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status <> 'closed' LIMIT 2"
+            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
         }
         ResetAddress::Phone(..) => {
-            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status <> 'closed' LIMIT 2"
+            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
         }
     };
     let mut found: Vec<String> = sqlx::query_scalar(sql)
@@ -212,11 +214,16 @@ pub async fn complete_reset(
         // Dropping the transaction takes the code's use back: the same code may try again.
         return Err(e.at("password").into());
     }
-    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-        .bind(&password_hash)
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await?;
+    // A closure started since the reset began freezes the account: the reset is over.
+    let changed =
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND status = 'active'")
+            .bind(&password_hash)
+            .bind(&account_id)
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() != 1 {
+        return Err(ApiError::ResetExpired);
+    }
     sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)

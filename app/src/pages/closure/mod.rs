@@ -3,6 +3,7 @@
 //! closure itself (on the console and on the phone app's path), and the cool-down screen that
 //! is all a closing account can see.
 
+mod account_security;
 mod agreement;
 mod check_report;
 mod check_result;

@@ -1,7 +1,9 @@
-//! `/security`: Security & Closure. The "Account deletion" section runs the closure check,
+//! `/security`: Security & Closure. The password and the signed-in sessions come first
+//! ([`super::account_security`]); the "Account deletion" section runs the closure check,
 //! exports the account's financial records, and starts deleting the account; a closure that
 //! failed after its cool-down is explained here (seed 001, step 4).
 
+use super::account_security::{PasswordPanel, SessionsPanel};
 use super::check_report::CheckReport;
 use super::timeline::ClosureTimeline;
 use crate::api::{self, ApiError};
@@ -24,9 +26,18 @@ pub fn SecurityPage() -> impl IntoView {
     view! {
         <h1>"Security & closure"</h1>
         {if owner {
-            view! { <AccountDeletion /> }.into_any()
+            view! {
+                <PasswordPanel />
+                <SessionsPanel />
+                <AccountDeletion />
+            }
+            .into_any()
         } else {
             view! {
+                <section class="panel" aria-labelledby="password-heading">
+                    <h2 id="password-heading">"Password"</h2>
+                    <p>"A RAM user's password is managed by the account owner: ask them if you need a new one."</p>
+                </section>
                 <section class="panel" aria-labelledby="deletion-heading">
                     <h2 id="deletion-heading">"Account deletion"</h2>
                     <p>"Only the account owner can close the account. RAM users cannot close it or see its closure check."</p>

@@ -18,6 +18,8 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 pub const COOKIE: &str = "ac_session";
+/// A sign-in whose password was right, waiting for its authenticator code.
+pub const CHALLENGE_COOKIE: &str = "ac_two_step";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const SESSION_TTL_MS: i64 = 24 * 3_600_000;
 
@@ -87,13 +89,13 @@ pub struct NewSession {
     pub expires_at: i64,
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -169,29 +171,40 @@ pub async fn create(
 
 /// The `Set-Cookie` value for a session; `Secure` outside dev mode.
 pub fn cookie(token: &str, secure: bool) -> HeaderValue {
-    set_cookie(token, SESSION_TTL_MS / 1000, secure)
+    set_cookie(COOKIE, token, SESSION_TTL_MS / 1000, secure)
 }
 
 pub fn clearing_cookie(secure: bool) -> HeaderValue {
-    set_cookie("", 0, secure)
+    set_cookie(COOKIE, "", 0, secure)
 }
 
-fn set_cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+/// The cookie of a sign-in waiting for its second step, or (`token` empty, `max_age_secs`
+/// 0) the one that clears it.
+pub fn challenge_cookie(token: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    set_cookie(CHALLENGE_COOKIE, token, max_age_secs, secure)
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        "{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly; SameSite=Lax{secure}"
     ))
     .expect("a base64url token is a valid header")
 }
 
 fn token_from(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of the cookie `name`, if the request sent a non-empty one.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|t| !t.is_empty())
 }
@@ -398,7 +411,7 @@ pub fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -22,6 +22,18 @@ pub enum ApiError {
     ResetNotFound,
     #[error("password reset expired or used")]
     ResetExpired,
+    /// The password was right; the account asks for its authenticator's code next.
+    #[error("two-step verification required")]
+    TwoStepRequired,
+    #[error("two-step sign-in expired")]
+    TwoStepExpired,
+    #[error("two-step verification already on")]
+    TwoStepAlreadyOn,
+    #[error("two-step verification not set up")]
+    TwoStepNotSetUp,
+    /// An authenticator or recovery code matched nothing (or was used before).
+    #[error("wrong authenticator code")]
+    TotpIncorrect,
     #[error("no code was sent")]
     NoCodeSent,
     #[error("wrong code, {attempts_left} tries left")]
@@ -204,6 +216,36 @@ impl ApiError {
                 StatusCode::GONE,
                 C::ResetExpired,
                 "This password reset has expired or was used. Start again from \"Forgot password?\".".into(),
+                None,
+            ),
+            TwoStepRequired => (
+                StatusCode::UNAUTHORIZED,
+                C::TwoStepRequired,
+                "Enter the code from your authenticator app to finish signing in.".into(),
+                None,
+            ),
+            TwoStepExpired => (
+                StatusCode::UNAUTHORIZED,
+                C::TwoStepExpired,
+                "This sign-in has expired. Sign in again with your password.".into(),
+                None,
+            ),
+            TwoStepAlreadyOn => (
+                StatusCode::CONFLICT,
+                C::TwoStepAlreadyOn,
+                "Two-step verification is already on. Turn it off first to use another authenticator.".into(),
+                None,
+            ),
+            TwoStepNotSetUp => (
+                StatusCode::CONFLICT,
+                C::TwoStepNotSetUp,
+                "Two-step verification is not set up for this account.".into(),
+                None,
+            ),
+            TotpIncorrect => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                C::CodeIncorrect,
+                "That code is not right, or was used already. Enter the newest code from your authenticator app, or a recovery code you have not used.".into(),
                 None,
             ),
             NoCodeSent => (
@@ -516,7 +558,7 @@ impl ApiError {
         let (_, code, message, retry_after_seconds) = self.parts();
         let field = match self {
             ApiError::Invalid(e) => Some(e.field.to_owned()),
-            ApiError::CodeIncorrect { .. } => Some("code".to_owned()),
+            ApiError::CodeIncorrect { .. } | ApiError::TotpIncorrect => Some("code".to_owned()),
             ApiError::EmailTaken => Some("email".to_owned()),
             ApiError::BrandNotAccepted { .. }
             | ApiError::CardTypeNotAccepted(_)

@@ -15,6 +15,8 @@
 
 use crate::db::{self, Backend, Db};
 use anyhow::{Context, bail};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -24,6 +26,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 type Key = [u8; 32];
+/// XChaCha20's nonce: long enough to draw at random for every seal.
+const NONCE_LEN: usize = 24;
 
 /// The keys' names, in the key file and in the `settings` rows that held them before.
 const CODE_KEY: &str = "code_hmac_key";
@@ -128,6 +132,53 @@ impl Secrets {
     /// identifies it (never a card number or a CVV, see `payment::card_attempt`).
     pub fn request_hash(&self, request: &[u8]) -> String {
         hmac_hex(&self.fingerprint_key, &[b"request:", request])
+    }
+
+    /// Seals a secret the server must read back (an authenticator's TOTP secret) with a key
+    /// derived from the code key: the database holds only the sealed text. `bound_to` (the
+    /// account's id) is authenticated with it, so a sealed value copied to another row does
+    /// not open there.
+    pub fn seal(&self, bound_to: &str, plain: &[u8]) -> String {
+        let cipher = XChaCha20Poly1305::new(&self.sealing_key().into());
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::rngs::OsRng);
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: bound_to.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 seals any message that fits in memory");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        hex::encode(out)
+    }
+
+    /// What [`Secrets::seal`] sealed for `bound_to`, or `None` when the text was not sealed
+    /// by these keys for it.
+    pub fn open(&self, bound_to: &str, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = hex::decode(sealed).ok()?;
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, message) = bytes.split_at(NONCE_LEN);
+        XChaCha20Poly1305::new(&self.sealing_key().into())
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: message,
+                    aad: bound_to.as_bytes(),
+                },
+            )
+            .ok()
+    }
+
+    fn sealing_key(&self) -> Key {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.code_key).expect("any key length");
+        mac.update(b"account-center sealing key");
+        mac.finalize().into_bytes().into()
     }
 
     /// Tells whether two instances hold the same keys, and nothing about them.
@@ -389,7 +440,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     for part in parts {
         mac.update(part);
     }
@@ -399,6 +450,24 @@ fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_keys_and_for_its_account() {
+        let keys = Secrets::generate();
+        let sealed = keys.seal("account-1", b"12345678901234567890");
+        assert!(!sealed.contains(&hex::encode(b"12345678901234567890")));
+        assert_eq!(
+            keys.open("account-1", &sealed).unwrap(),
+            b"12345678901234567890"
+        );
+        assert_eq!(keys.open("account-2", &sealed), None);
+        assert_eq!(Secrets::generate().open("account-1", &sealed), None);
+        assert_ne!(
+            keys.seal("account-1", b"same"),
+            keys.seal("account-1", b"same")
+        );
+        assert_eq!(keys.open("account-1", "00ff"), None);
+    }
 
     #[test]
     fn the_key_file_reads_back_as_written() {

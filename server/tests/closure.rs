@@ -822,7 +822,9 @@ fn during_cool_down(operation: &str) -> DuringCoolDown {
         // changes nothing (the sweep's later sign-ins use the same password).
         | "POST /api/password-reset"
         | "POST /api/password-reset/{id}/code"
-        | "POST /api/password-reset/{id}" => DuringCoolDown::Public,
+        | "POST /api/password-reset/{id}"
+        // Without a sign-in waiting for its code (the closing account has none), refused.
+        | "POST /api/session/two-step" => DuringCoolDown::Public,
         // Everything else, a RAM user's sign-in (`POST /api/session/ram`) and a new route too.
         _ => DuringCoolDown::Refused,
     }
@@ -963,6 +965,10 @@ impl CoolingAccount {
                 "password_confirmation": "Turbine9Blue",
             }),
             "POST /api/password-reset" => json!({"email": self.email}),
+            "POST /api/account/two-step/enable"
+            | "POST /api/closure/identity/authenticator"
+            | "POST /api/session/two-step" => json!({"code": "123456"}),
+            "POST /api/account/two-step/disable" => json!({"password": PASSWORD, "code": "123456"}),
             "POST /api/password-reset/{id}" => json!({
                 "code": "123456", "password": "Turbine9Blue", "password_confirmation": "Turbine9Blue",
             }),

@@ -15,7 +15,10 @@ fn is_public(method: &str, path: &str) -> bool {
         || path == "/api/ready"
         || path.starts_with("/api/signup")
         || path.starts_with("/api/password-reset")
-        || (method == "POST" && (path == "/api/session" || path == "/api/session/ram"))
+        || (method == "POST"
+            && (path == "/api/session"
+                || path == "/api/session/ram"
+                || path == "/api/session/two-step"))
         || path.starts_with("/api/dev/")
 }
 

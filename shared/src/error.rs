@@ -96,6 +96,10 @@ pub enum ErrorCode {
     // account security
     ResetNotFound,
     ResetExpired,
+    TwoStepRequired,
+    TwoStepExpired,
+    TwoStepAlreadyOn,
+    TwoStepNotSetUp,
     #[serde(other)]
     Unknown,
 }
@@ -180,6 +184,10 @@ impl ErrorCode {
             Self::PayoutDestinationInvalid => "payout_destination_invalid",
             Self::ResetNotFound => "reset_not_found",
             Self::ResetExpired => "reset_expired",
+            Self::TwoStepRequired => "two_step_required",
+            Self::TwoStepExpired => "two_step_expired",
+            Self::TwoStepAlreadyOn => "two_step_already_on",
+            Self::TwoStepNotSetUp => "two_step_not_set_up",
             Self::Unknown => "unknown",
         }
     }

@@ -319,6 +319,7 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
             .identity_verified_at
             .is_some_and(|at| now - at <= IDENTITY_VALID_MS),
         alipay_available: alipay_available(state, account_id).await?,
+        authenticator_available: crate::domain::two_step::is_enabled(&state.db, account_id).await?,
     })
 }
 
@@ -391,6 +392,20 @@ pub async fn verify_identity(
     )
     .await?;
     mark_identity(session, &mut tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Proves the identity with the authenticator's code (or a recovery code), which is then used
+/// up like at sign-in.
+pub async fn verify_identity_by_authenticator(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &shared::api::TwoStepCodeForm,
+    client: &str,
+) -> Result<(), ApiError> {
+    let mut tx = crate::domain::two_step::prove_identity(state, session, form, client).await?;
+    mark_identity(session, &mut tx, state.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -651,6 +666,7 @@ pub async fn confirm(
         cool_down_days: state.config.cool_down_days,
         identity_verified: true,
         alipay_available: alipay_available(state, account_id).await?,
+        authenticator_available: false,
     })
 }
 

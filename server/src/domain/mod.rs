@@ -17,6 +17,7 @@ pub mod security;
 pub mod session;
 pub mod signup;
 pub mod spending;
+pub mod two_step;
 pub mod unsubscribe;
 pub mod verification;
 pub mod withdrawal;

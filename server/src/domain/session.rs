@@ -3,6 +3,7 @@
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
+use crate::domain::two_step;
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -160,11 +161,19 @@ impl Attempt {
     }
 }
 
+/// What a right password leads to.
+pub enum SignedIn {
+    /// A session.
+    Session(String, NewSession),
+    /// The account asks for its authenticator's code next: the challenge cookie's token.
+    TwoStep(String),
+}
+
 pub async fn sign_in(
     state: &AppState,
     form: SignIn,
     origin: &Origin,
-) -> Result<(String, NewSession), ApiError> {
+) -> Result<SignedIn, ApiError> {
     let email = form.email.as_str();
     let attempt = begin_attempt(state, email, &origin.ip).await?;
     let found: Option<(String, String)> = sqlx::query_as(
@@ -180,13 +189,22 @@ pub async fn sign_in(
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
+    let two_step_on = two_step::is_enabled(&state.db, &account_id).await?;
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    if two_step_on {
+        // The password does not count as a failure; the email's earlier failures stay until
+        // the code, throttled the same way, completes the sign-in.
+        attempt.succeeded(&mut tx).await?;
+        let token = two_step::challenge(&mut tx, &account_id, now, origin).await?;
+        tx.commit().await?;
+        return Ok(SignedIn::TwoStep(token));
+    }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
-    Ok((account_id, session))
+    Ok(SignedIn::Session(account_id, session))
 }
 
 /// The password again within a session: renews its "recent sign-in". Attempts count like

@@ -16,7 +16,7 @@ pub const EVERY_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
 /// What a pass deletes at `now`: `(table, condition on $1, $1)`.
-fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 9] {
+fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 10] {
     [
         // Past the day their answer is kept for: a retry after that runs again anyway.
         (
@@ -48,6 +48,8 @@ fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 9] {
         ("verification_codes", "expires_at < $1", now - DAY_MS),
         // Password resets a day past their hour, used or not, with the address typed.
         ("password_resets", "expires_at < $1", now - DAY_MS),
+        // Sign-ins that never got their second step.
+        ("sign_in_challenges", "expires_at < $1", now),
         // Finished jobs a day on. A pending or running one is never swept: no job is abandoned.
         ("jobs", "status = 'done' AND done_at < $1", now - DAY_MS),
     ]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared::ErrorBody;
 use shared::api::{
     AccountTies, ClosureStatus, CodeSent, ConfirmClosureForm, RenounceForm, SystemCheckView,
-    VerifyForm,
+    TwoStepCodeForm, VerifyForm,
 };
 use shared::closure::ClosureCheck;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(identity_code))
         .routes(routes!(identity_verify))
         .routes(routes!(identity_alipay))
+        .routes(routes!(identity_authenticator))
         .routes(routes!(start_system_check))
         .routes(routes!(get_system_check))
         .routes(routes!(renounce))
@@ -107,6 +108,21 @@ async fn identity_verify(
     Json(form): Json<VerifyForm>,
 ) -> Result<StatusCode, ApiError> {
     closure::verify_identity(&state, &session, &form.parse()?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Proves the owner's identity with the authenticator app's code (accounts with two-step
+/// verification on), throttled like a password.
+#[utoipa::path(post, path = "/api/closure/identity/authenticator", tag = "closure", request_body = TwoStepCodeForm,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_code, code_incorrect"), (status = 429, body = ErrorBody, description = "sign_in_throttled")))]
+async fn identity_authenticator(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    session: CurrentSession,
+    Json(form): Json<TwoStepCodeForm>,
+) -> Result<StatusCode, ApiError> {
+    closure::verify_identity_by_authenticator(&state, &session, &form, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,5 @@
 use crate::auth::{self, ClientIp, CurrentSession};
-use crate::domain::security;
+use crate::domain::{security, two_step};
 use crate::error::{ApiError, Json};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetPasswordForm,
-    SessionList, SignedOut,
+    SessionList, SignedOut, TwoStepCodeForm, TwoStepDisableForm, TwoStepEnabled, TwoStepSetup,
+    TwoStepStatus,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -21,6 +22,76 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sessions))
         .routes(routes!(sign_out_session))
         .routes(routes!(sign_out_others))
+        .routes(routes!(two_step_status))
+        .routes(routes!(two_step_setup))
+        .routes(routes!(two_step_enable))
+        .routes(routes!(two_step_disable))
+}
+
+/// Whether two-step verification is on, and how many recovery codes are left (owner only).
+#[utoipa::path(get, path = "/api/account/two-step", tag = "security",
+    responses((status = 200, body = TwoStepStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "owner_only")))]
+async fn two_step_status(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<TwoStepStatus>, ApiError> {
+    Ok(Json(two_step::status(&state, &session.account_id).await?))
+}
+
+/// A new authenticator secret, its `otpauth://` address and QR code; two-step verification
+/// turns on with its first code. Needs a sign-in within the last hour.
+#[utoipa::path(post, path = "/api/account/two-step/setup", tag = "security",
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses(
+        (status = 200, body = TwoStepSetup),
+        (status = 401, body = ErrorBody, description = "reauth_required"),
+        (status = 403, body = ErrorBody, description = "owner_only"),
+        (status = 409, body = ErrorBody, description = "two_step_already_on"),
+    ))]
+async fn two_step_setup(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<TwoStepSetup>, ApiError> {
+    Ok(Json(two_step::setup(&state, &session).await?))
+}
+
+/// Turns two-step verification on with the authenticator's first code; answers the ten
+/// recovery codes, shown this once.
+#[utoipa::path(post, path = "/api/account/two-step/enable", tag = "security", request_body = TwoStepCodeForm,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses(
+        (status = 200, body = TwoStepEnabled),
+        (status = 403, body = ErrorBody, description = "owner_only"),
+        (status = 409, body = ErrorBody, description = "two_step_not_set_up"),
+        (status = 422, body = ErrorBody, description = "invalid_code, code_incorrect"),
+    ))]
+async fn two_step_enable(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Json(form): Json<TwoStepCodeForm>,
+) -> Result<Json<TwoStepEnabled>, ApiError> {
+    Ok(Json(two_step::enable(&state, &session, &form).await?))
+}
+
+/// Turns two-step verification off: the password and a current code or a recovery code.
+#[utoipa::path(post, path = "/api/account/two-step/disable", tag = "security", request_body = TwoStepDisableForm,
+    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    responses(
+        (status = 204, description = "Off"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials: the password is wrong"),
+        (status = 403, body = ErrorBody, description = "owner_only"),
+        (status = 409, body = ErrorBody, description = "two_step_not_set_up"),
+        (status = 422, body = ErrorBody, description = "invalid_password, invalid_code, code_incorrect"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled, server_busy"),
+    ))]
+async fn two_step_disable(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    session: CurrentSession,
+    Json(form): Json<TwoStepDisableForm>,
+) -> Result<StatusCode, ApiError> {
+    two_step::disable(&state, &session, &form, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Starts a forgotten password's reset: a code to the email, or to a phone number, that an

@@ -1,19 +1,23 @@
 use crate::auth::{self, ClientIp, MemberSession, NewSession, Origin, SessionAndAccount};
 use crate::clock::rfc3339;
-use crate::domain::{account, ram, session};
+use crate::domain::session::SignedIn;
+use crate::domain::{account, ram, session, two_step};
 use crate::error::{ApiError, Json};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
-use shared::api::{AccountView, RamSignInForm, ReauthForm, SessionInfo, SignInForm};
+use shared::api::{
+    AccountView, RamSignInForm, ReauthForm, SessionInfo, SignInForm, TwoStepCodeForm,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sign_in, current, sign_out))
         .routes(routes!(sign_in_ram_user))
+        .routes(routes!(sign_in_two_step))
         .routes(routes!(reauthenticate))
 }
 
@@ -70,7 +74,7 @@ pub async fn signed_in(
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignInForm,
     responses(
         (status = 200, body = SessionInfo, description = "Signed in; sets the HttpOnly session cookie"),
-        (status = 401, body = ErrorBody, description = "invalid_credentials (never says whether the email exists)"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials (never says whether the email exists); two_step_required: the password was right, and `POST /api/session/two-step` finishes with the authenticator's code (the HttpOnly `ac_two_step` cookie names the sign-in)"),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "sign_in_throttled, server_busy"),
     ))]
 async fn sign_in(
@@ -78,8 +82,47 @@ async fn sign_in(
     origin: Origin,
     Json(form): Json<SignInForm>,
 ) -> Result<Response, ApiError> {
-    let (account_id, new_session) = session::sign_in(&state, form.parse()?, &origin).await?;
-    signed_in(&state, &account_id, None, new_session).await
+    match session::sign_in(&state, form.parse()?, &origin).await? {
+        SignedIn::Session(account_id, new_session) => {
+            signed_in(&state, &account_id, None, new_session).await
+        }
+        SignedIn::TwoStep(token) => {
+            let cookie = auth::challenge_cookie(
+                &token,
+                two_step::CHALLENGE_TTL_MS / 1000,
+                !state.config.is_dev(),
+            );
+            let mut response = ApiError::TwoStepRequired.into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+    }
+}
+
+/// Finishes a sign-in that asked for two-step verification: the authenticator's code (or a
+/// recovery code) for the sign-in the `ac_two_step` cookie names.
+#[utoipa::path(post, path = "/api/session/two-step", tag = "session", request_body = TwoStepCodeForm,
+    responses(
+        (status = 200, body = SessionInfo, description = "Signed in; sets the HttpOnly session cookie"),
+        (status = 401, body = ErrorBody, description = "two_step_expired: sign in with the password again"),
+        (status = 422, body = ErrorBody, description = "invalid_code, code_incorrect"),
+        (status = 429, body = ErrorBody, description = "sign_in_throttled"),
+    ))]
+async fn sign_in_two_step(
+    State(state): State<AppState>,
+    origin: Origin,
+    headers: HeaderMap,
+    Json(form): Json<TwoStepCodeForm>,
+) -> Result<Response, ApiError> {
+    let token = auth::cookie_value(&headers, auth::CHALLENGE_COOKIE);
+    let (account_id, new_session) =
+        two_step::complete_sign_in(&state, token.as_deref(), &form, &origin).await?;
+    let mut response = signed_in(&state, &account_id, None, new_session).await?;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        auth::challenge_cookie("", 0, !state.config.is_dev()),
+    );
+    Ok(response)
 }
 
 /// Signs a RAM user in under the owner's account alias (its account ID).

@@ -37,6 +37,9 @@ pub struct ClosureStatus {
     pub identity_verified: bool,
     /// Whether real-name registration allows the simulated Alipay authorization.
     pub alipay_available: bool,
+    /// Whether two-step verification is on, so the authenticator's code proves the identity.
+    #[serde(default)]
+    pub authenticator_available: bool,
 }
 
 /// `POST /api/closure/system-check` and `GET /api/closure/system-check/{id}`

@@ -3,7 +3,7 @@
 
 use crate::account::{Channel, Delivery, Email, Password, Phone, VerificationCode};
 use crate::country::Country;
-use crate::error::{FieldError, collect_errors};
+use crate::error::{ErrorCode, FieldError, Invalid, collect_errors};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -223,6 +223,107 @@ pub struct SignedOut {
     pub signed_out: u32,
 }
 
+/// A second step's code as typed: the authenticator's 6 digits, or a recovery code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// Six digits.
+    Totp(String),
+    /// Ten base32 letters and digits, lower case, the dash and spaces dropped.
+    Recovery(String),
+}
+
+impl SecondFactor {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let compact: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if compact.len() == 6 && compact.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(SecondFactor::Totp(compact));
+        }
+        if compact.len() == 10
+            && compact
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        {
+            return Ok(SecondFactor::Recovery(compact));
+        }
+        Err(Invalid::new(
+            ErrorCode::InvalidCode,
+            "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+        ))
+    }
+}
+
+/// `POST /api/session/two-step`, `POST /api/account/two-step/enable` (a code only) and
+/// `POST /api/closure/identity/authenticator`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoStepCodeForm {
+    /// Six digits from the authenticator app, or a recovery code (`abcde-fghij`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    pub code: String,
+}
+
+impl TwoStepCodeForm {
+    pub fn parse(&self) -> Result<SecondFactor, FieldError> {
+        SecondFactor::parse(&self.code).map_err(|e| e.at("code"))
+    }
+}
+
+/// `POST /api/account/two-step/disable`: the password and a current code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoStepDisableForm {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    pub password: String,
+    /// Six digits from the authenticator app, or a recovery code.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
+    pub code: String,
+}
+
+impl TwoStepDisableForm {
+    pub fn parse(&self) -> Result<(String, SecondFactor), Vec<FieldError>> {
+        let password = super::entered_password(&self.password);
+        let code = SecondFactor::parse(&self.code).map_err(|e| e.at("code"));
+        match (password, code) {
+            (Ok(password), Ok(code)) => Ok((password, code)),
+            (password, code) => Err(collect_errors([password.err(), code.err()])),
+        }
+    }
+}
+
+/// `GET /api/account/two-step`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoStepStatus {
+    pub enabled: bool,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_at: Option<String>,
+    pub recovery_codes_left: u32,
+}
+
+/// `POST /api/account/two-step/setup`: what the authenticator app needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoStepSetup {
+    /// The secret in base32, for typing into the app.
+    pub secret: String,
+    /// The `otpauth://` address the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code as an SVG document.
+    pub qr_svg: String,
+}
+
+/// `POST /api/account/two-step/enable`: the recovery codes, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TwoStepEnabled {
+    pub recovery_codes: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +338,21 @@ mod tests {
 
     fn fields(errors: Vec<FieldError>) -> Vec<&'static str> {
         errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_second_factor_is_six_digits_or_a_recovery_code() {
+        assert_eq!(
+            SecondFactor::parse(" 123 456 ").unwrap(),
+            SecondFactor::Totp("123456".to_owned())
+        );
+        assert_eq!(
+            SecondFactor::parse("ABCDE-fgh27").unwrap(),
+            SecondFactor::Recovery("abcdefgh27".to_owned())
+        );
+        for wrong in ["", "12345", "1234567", "abcde-fgh18", "abcdefghijk"] {
+            assert!(SecondFactor::parse(wrong).is_err(), "{wrong}");
+        }
     }
 
     #[test]

@@ -1,0 +1,511 @@
+//! Two-step verification by an authenticator app (SPEC §1 "Account security"): RFC 6238 codes
+//! of 6 digits for 30-second steps, accepted for the current step or one either side, each
+//! step once; ten recovery codes shown once and kept as keyed hashes, each usable once.
+//!
+//! The authenticator's secret is sealed with a key outside the database ([`Secrets::seal`]).
+//! Every check of a code is made inside a write transaction, which also records its use, so a
+//! code sent twice at once is accepted once.
+
+use crate::auth::{self, CurrentSession, NewSession, Origin};
+use crate::db::{self, Tx};
+use crate::domain::session::begin_attempt;
+use crate::error::ApiError;
+use crate::notify::{self, Medium, Outgoing};
+use crate::secrets::Secrets;
+use crate::state::AppState;
+use qrcode::QrCode;
+use qrcode::render::svg;
+use rand::Rng;
+use shared::account::Email;
+use shared::api::{
+    SecondFactor, TwoStepCodeForm, TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
+};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+/// RFC 6238's time step.
+pub const STEP_SECS: u64 = 30;
+const DIGITS: usize = 6;
+/// Steps either side of the current one whose code is still accepted (clock drift).
+const SKEW_STEPS: u64 = 1;
+/// 160 bits, as RFC 4226 recommends for HMAC-SHA1.
+const SECRET_BYTES: usize = 20;
+pub const RECOVERY_CODES: usize = 10;
+/// A password proven, waiting for its second step.
+pub const CHALLENGE_TTL_MS: i64 = 5 * 60_000;
+const ISSUER: &str = "Account Center";
+
+fn totp(secret: Vec<u8>) -> TOTP {
+    TOTP::new_unchecked(Algorithm::SHA1, DIGITS, 0, STEP_SECS, secret)
+}
+
+/// The code of `secret` at `unix_secs`.
+pub fn code_at(secret: &[u8], unix_secs: u64) -> String {
+    totp(secret.to_vec()).generate(unix_secs)
+}
+
+/// The step whose code `code` is, among the current one and [`SKEW_STEPS`] either side.
+fn matching_step(secret: &[u8], code: &str, now_ms: i64) -> Option<u64> {
+    let now_step = (now_ms.max(0) as u64 / 1000) / STEP_SECS;
+    let totp = totp(secret.to_vec());
+    (now_step.saturating_sub(SKEW_STEPS)..=now_step + SKEW_STEPS).find(|step| {
+        auth::constant_time_eq(totp.generate(step * STEP_SECS).as_bytes(), code.as_bytes())
+    })
+}
+
+fn recovery_subject(account_id: &str) -> String {
+    format!("recovery:{account_id}")
+}
+
+/// A recovery code as shown: two groups of five base32 letters and digits.
+fn new_recovery_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut rng = rand::rngs::OsRng;
+    let chars: String = (0..10)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}", &chars[..5], &chars[5..])
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    secret_sealed: String,
+    enabled_at: Option<i64>,
+    last_step: i64,
+}
+
+async fn row(tx: &mut Tx, account_id: &str) -> Result<Option<Row>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT secret_sealed, enabled_at, last_step FROM two_step WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+fn opened(secrets: &Secrets, account_id: &str, row: &Row) -> Result<Vec<u8>, ApiError> {
+    secrets.open(account_id, &row.secret_sealed).ok_or_else(|| {
+        anyhow::anyhow!("the authenticator secret of {account_id} does not open").into()
+    })
+}
+
+/// Whether the account has two-step verification on.
+pub async fn is_enabled(db: &db::Db, account_id: &str) -> Result<bool, ApiError> {
+    let on: Option<i64> = sqlx::query_scalar(
+        "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(on.is_some())
+}
+
+pub async fn status(state: &AppState, account_id: &str) -> Result<TwoStepStatus, ApiError> {
+    let enabled_at: Option<i64> = sqlx::query_scalar(
+        "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(TwoStepStatus {
+        enabled: enabled_at.is_some(),
+        enabled_at: enabled_at.map(crate::clock::rfc3339),
+        recovery_codes_left: if enabled_at.is_some() { left as u32 } else { 0 },
+    })
+}
+
+/// A new secret for the authenticator, waiting for its first code ([`enable`]). Needs a recent
+/// sign-in; refused while two-step verification is on.
+pub async fn setup(state: &AppState, session: &CurrentSession) -> Result<TwoStepSetup, ApiError> {
+    let now = state.clock.now_ms();
+    session.require_recent_sign_in(now)?;
+    let mut secret = vec![0u8; SECRET_BYTES];
+    rand::rngs::OsRng.fill(&mut secret[..]);
+    let mut tx = db::begin_write(&state.db).await?;
+    if row(&mut tx, &session.account_id)
+        .await?
+        .is_some_and(|r| r.enabled_at.is_some())
+    {
+        return Err(ApiError::TwoStepAlreadyOn);
+    }
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
+        .bind(&session.account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM two_step WHERE account_id = $1")
+        .bind(&session.account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO two_step (account_id, secret_sealed, created_at, last_step) VALUES ($1, $2, $3, 0)",
+    )
+    .bind(&session.account_id)
+    .bind(state.secrets.seal(&session.account_id, &secret))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let encoded = Secret::Raw(secret).to_encoded().to_string();
+    // Key Uri Format: `otpauth://totp/Issuer:account?secret=…&issuer=Issuer`.
+    let encode = |text: &str| {
+        url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let (issuer, account) = (encode(ISSUER), encode(&email));
+    let label = format!("{issuer}:{account}");
+    let otpauth_uri = format!(
+        "otpauth://totp/{label}?secret={encoded}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}"
+    );
+    let qr_svg = QrCode::new(otpauth_uri.as_bytes())
+        .map_err(|e| anyhow::anyhow!("QR code of the set-up: {e}"))?
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    Ok(TwoStepSetup {
+        secret: encoded,
+        otpauth_uri,
+        qr_svg,
+    })
+}
+
+/// Turns two-step verification on with the first code of the new secret, and answers the ten
+/// recovery codes: the only time they are shown.
+pub async fn enable(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &TwoStepCodeForm,
+) -> Result<TwoStepEnabled, ApiError> {
+    let SecondFactor::Totp(code) = form.parse()? else {
+        return Err(ApiError::TotpIncorrect);
+    };
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let Some(pending) = row(&mut tx, &session.account_id)
+        .await?
+        .filter(|r| r.enabled_at.is_none())
+    else {
+        return Err(ApiError::TwoStepNotSetUp);
+    };
+    let secret = opened(&state.secrets, &session.account_id, &pending)?;
+    let Some(step) = matching_step(&secret, &code, now) else {
+        return Err(ApiError::TotpIncorrect);
+    };
+    sqlx::query("UPDATE two_step SET enabled_at = $1, last_step = $2 WHERE account_id = $3")
+        .bind(now)
+        .bind(step as i64)
+        .bind(&session.account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+        .bind(&session.account_id)
+        .execute(&mut *tx)
+        .await?;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let subject = recovery_subject(&session.account_id);
+    for code in &codes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&session.account_id)
+        .bind(state.secrets.code_hash(&subject, &code.replace('-', "")))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tell(&mut tx, &session.account_id, now, true).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %session.account_id, "two-step verification on");
+    Ok(TwoStepEnabled {
+        recovery_codes: codes,
+    })
+}
+
+/// Checks a second factor against the account's authenticator or its unused recovery codes,
+/// inside `tx`, and uses it up: the step is recorded (no code of it or an older step is taken
+/// again), or the recovery code marked used. False when it matches nothing.
+async fn consume(
+    tx: &mut Tx,
+    secrets: &Secrets,
+    account_id: &str,
+    factor: &SecondFactor,
+    now: i64,
+) -> Result<bool, ApiError> {
+    match factor {
+        SecondFactor::Totp(code) => {
+            let Some(on) = row(tx, account_id)
+                .await?
+                .filter(|r| r.enabled_at.is_some())
+            else {
+                return Ok(false);
+            };
+            let secret = opened(secrets, account_id, &on)?;
+            let Some(step) = matching_step(&secret, code, now).filter(|&s| s as i64 > on.last_step)
+            else {
+                return Ok(false);
+            };
+            sqlx::query("UPDATE two_step SET last_step = $1 WHERE account_id = $2")
+                .bind(step as i64)
+                .bind(account_id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(true)
+        }
+        SecondFactor::Recovery(code) => {
+            let used = sqlx::query(
+                "UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(account_id)
+            .bind(secrets.code_hash(&recovery_subject(account_id), code))
+            .execute(&mut **tx)
+            .await?;
+            Ok(used.rows_affected() == 1)
+        }
+    }
+}
+
+/// A second factor checked like a password: counted against the sign-in throttle of the
+/// account's email before it starts, so a burst of guesses reaches the check five times.
+/// Returns the write transaction the factor was used up in, for the caller's own writes.
+async fn prove(
+    state: &AppState,
+    account_id: &str,
+    factor: &SecondFactor,
+    client: &str,
+) -> Result<(Tx, crate::domain::session::Attempt), ApiError> {
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&state.db)
+        .await?;
+    let attempt = begin_attempt(state, &email, client).await?;
+    let mut tx = db::begin_write(&state.db).await?;
+    if !consume(
+        &mut tx,
+        &state.secrets,
+        account_id,
+        factor,
+        state.clock.now_ms(),
+    )
+    .await?
+    {
+        tx.rollback().await?;
+        attempt.failed(state).await?;
+        return Err(ApiError::TotpIncorrect);
+    }
+    Ok((tx, attempt))
+}
+
+/// Turns two-step verification off: the password and a current code (or a recovery code).
+pub async fn disable(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &TwoStepDisableForm,
+    client: &str,
+) -> Result<(), ApiError> {
+    let (password, factor) = form.parse()?;
+    if !is_enabled(&state.db, &session.account_id).await? {
+        return Err(ApiError::TwoStepNotSetUp);
+    }
+    let (email, stored): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
+            .bind(&session.account_id)
+            .fetch_one(&state.db)
+            .await?;
+    let attempt = begin_attempt(state, &email, client).await?;
+    if !attempt.check(state, password, Some(stored)).await? {
+        attempt.failed(state).await?;
+        return Err(ApiError::WrongPassword);
+    }
+    let mut tx = db::begin_write(&state.db).await?;
+    attempt.succeeded(&mut tx).await?;
+    tx.commit().await?;
+    let (mut tx, attempt) = prove(state, &session.account_id, &factor, client).await?;
+    attempt.succeeded(&mut tx).await?;
+    let now = state.clock.now_ms();
+    for table in ["two_step", "recovery_codes"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
+            .bind(&session.account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tell(&mut tx, &session.account_id, now, false).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %session.account_id, "two-step verification off");
+    Ok(())
+}
+
+/// A sign-in whose password was right, waiting for its second step: the secret for the
+/// challenge cookie, kept as a hash.
+pub async fn challenge(
+    tx: &mut Tx,
+    account_id: &str,
+    now: i64,
+    origin: &Origin,
+) -> Result<String, ApiError> {
+    let token = auth::random_token();
+    sqlx::query(
+        "INSERT INTO sign_in_challenges (token_hash, account_id, created_at, expires_at, ip) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(auth::hash_token(&token))
+    .bind(account_id)
+    .bind(now)
+    .bind(now + CHALLENGE_TTL_MS)
+    .bind(&origin.ip)
+    .execute(&mut **tx)
+    .await?;
+    Ok(token)
+}
+
+/// The second step of a sign-in: the challenge from the cookie and a code. Answers the
+/// account and its new session.
+pub async fn complete_sign_in(
+    state: &AppState,
+    challenge_token: Option<&str>,
+    form: &TwoStepCodeForm,
+    origin: &Origin,
+) -> Result<(String, NewSession), ApiError> {
+    let factor = form.parse()?;
+    let now = state.clock.now_ms();
+    let token_hash = challenge_token
+        .map(auth::hash_token)
+        .ok_or(ApiError::TwoStepExpired)?;
+    let account_id: String = sqlx::query_scalar(
+        "SELECT c.account_id FROM sign_in_challenges c JOIN accounts a ON a.id = c.account_id
+         WHERE c.token_hash = $1 AND c.expires_at > $2 AND a.status <> 'closed'",
+    )
+    .bind(&token_hash)
+    .bind(now)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::TwoStepExpired)?;
+    let (mut tx, attempt) = prove(state, &account_id, &factor, &origin.ip).await?;
+    let gone = sqlx::query("DELETE FROM sign_in_challenges WHERE token_hash = $1")
+        .bind(&token_hash)
+        .execute(&mut *tx)
+        .await?;
+    if gone.rows_affected() != 1 {
+        // The same challenge completed beside this request.
+        return Err(ApiError::TwoStepExpired);
+    }
+    attempt.signed_in(&mut tx).await?;
+    let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
+    tx.commit().await?;
+    tracing::info!(account = %account_id, "signed in with two-step verification");
+    Ok((account_id, session))
+}
+
+/// The closure's identity check by the authenticator, beside the phone code (seed 001).
+pub async fn prove_identity(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &TwoStepCodeForm,
+    client: &str,
+) -> Result<Tx, ApiError> {
+    let factor = form.parse()?;
+    let (mut tx, attempt) = prove(state, &session.account_id, &factor, client).await?;
+    attempt.succeeded(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Tells the verified email that two-step verification was turned on or off.
+async fn tell(tx: &mut Tx, account_id: &str, now: i64, on: bool) -> Result<(), ApiError> {
+    let (email, verified): (String, Option<i64>) =
+        sqlx::query_as("SELECT email, email_verified_at FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if verified.is_none() {
+        return Ok(());
+    }
+    let (subject, body) = if on {
+        (
+            "Two-step verification is on",
+            "Two-step verification was turned on for your Account Center account: signing in now asks \
+             for a code from your authenticator app after the password. Keep your recovery codes safe.\n\n\
+             If this was not you, reset your password at once and contact support.",
+        )
+    } else {
+        (
+            "Two-step verification is off",
+            "Two-step verification was turned off for your Account Center account: signing in asks \
+             for the password only.\n\n\
+             If this was not you, reset your password at once, then turn it on again.",
+        )
+    };
+    notify::enqueue(
+        tx,
+        now,
+        Outgoing {
+            account_id: Some(account_id),
+            medium: Medium::Email,
+            recipient: Email::from_stored(email).as_str(),
+            subject,
+            body: body.to_owned(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6238, appendix B: the SHA-1 secret and its 8-digit codes, of which ours are the
+    /// last six digits (RFC 4226's truncation keeps the low digits).
+    #[test]
+    fn codes_follow_the_rfc_6238_test_vectors() {
+        let secret = b"12345678901234567890";
+        for (time, eight_digits) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
+        ] {
+            assert_eq!(code_at(secret, time), eight_digits[2..], "T = {time}");
+        }
+    }
+
+    #[test]
+    fn a_code_of_one_step_either_side_matches_two_steps_do_not() {
+        let secret = b"12345678901234567890";
+        let now_ms = 1_234_567_890_000;
+        let now = now_ms as u64 / 1000;
+        for (offset, expected) in [
+            (-60i64, None),
+            (-30, Some(-1)),
+            (0, Some(0)),
+            (30, Some(1)),
+            (60, None),
+        ] {
+            let code = code_at(secret, (now as i64 + offset) as u64);
+            let step =
+                matching_step(secret, &code, now_ms).map(|s| s as i64 - (now / STEP_SECS) as i64);
+            assert_eq!(step, expected, "offset {offset} s");
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_two_groups_of_five() {
+        let code = new_recovery_code();
+        assert_eq!(code.len(), 11);
+        assert_eq!(&code[5..6], "-");
+        assert!(
+            code.replace('-', "")
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
+        assert_ne!(new_recovery_code(), code);
+    }
+}

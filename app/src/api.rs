@@ -429,6 +429,53 @@ pub async fn sign_out_session(id: &str, csrf: Csrf<'_>) -> ApiResult<()> {
     no_content(with_csrf(Request::delete(&path), csrf).send().await).await
 }
 
+/// The second step of a sign-in that asked for it; the HttpOnly cookie names the sign-in.
+pub async fn sign_in_two_step(form: &shared::api::TwoStepCodeForm) -> ApiResult<SessionInfo> {
+    let response = json_request(Request::post("/api/session/two-step"), form, None)?
+        .send()
+        .await;
+    session_of(response).await
+}
+
+pub async fn two_step_status() -> ApiResult<shared::api::TwoStepStatus> {
+    receive(Request::get("/api/account/two-step").send().await).await
+}
+
+pub async fn two_step_setup(csrf: Csrf<'_>) -> ApiResult<shared::api::TwoStepSetup> {
+    send_json(
+        Request::post("/api/account/two-step/setup"),
+        &Empty {},
+        csrf,
+    )
+    .await
+}
+
+pub async fn two_step_enable(
+    form: &shared::api::TwoStepCodeForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<shared::api::TwoStepEnabled> {
+    send_json(Request::post("/api/account/two-step/enable"), form, csrf).await
+}
+
+pub async fn two_step_disable(
+    form: &shared::api::TwoStepDisableForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<()> {
+    send_json_no_content(Request::post("/api/account/two-step/disable"), form, csrf).await
+}
+
+pub async fn verify_closure_identity_by_authenticator(
+    form: &shared::api::TwoStepCodeForm,
+    csrf: Csrf<'_>,
+) -> ApiResult<()> {
+    send_json_no_content(
+        Request::post("/api/closure/identity/authenticator"),
+        form,
+        csrf,
+    )
+    .await
+}
+
 pub async fn sign_out_other_sessions(csrf: Csrf<'_>) -> ApiResult<shared::api::SignedOut> {
     send_json(
         Request::post("/api/sessions/sign-out-others"),

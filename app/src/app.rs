@@ -6,8 +6,8 @@ use crate::flows::MeAccountManagement;
 use crate::flows::{
     AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, ForgotPassword, Me,
     Overview, PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security,
-    Signup, SignupVerify, Spending, Unsubscribe, UnsubscribeRecord, UnsubscribeReview, Withdraw,
-    console_shell, cool_down_screen,
+    Signup, SignupVerify, Spending, TwoStepSignIn, Unsubscribe, UnsubscribeRecord,
+    UnsubscribeReview, Withdraw, console_shell, cool_down_screen,
 };
 use crate::pages::signin::SignInPage;
 use leptos::either::EitherOf3;
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signin/ram") view={Lazy::<RamSignIn>::new()} />
                 <Route path=path!("/forgot-password") view={Lazy::<ForgotPassword>::new()} />
+                <Route path=path!("/signin/two-step") view={Lazy::<TwoStepSignIn>::new()} />
                 <Route path=path!("/closure/started") view={Lazy::<ClosureStarted>::new()} />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("") view={Lazy::<Overview>::new()} />

@@ -22,6 +22,7 @@ use crate::pages::{
     signin::RamSignInPage,
     signup::{SignupPage, VerifyPage},
     spending::SpendingPage,
+    two_step_signin::TwoStepSignInPage,
     unsubscribe::{RecordPage, ReviewPage, UnsubscribePage},
 };
 use leptos::prelude::*;
@@ -80,6 +81,7 @@ flow!(signup_flow, SignupPages {
     Signup => SignupPage,
     SignupVerify => VerifyPage,
     ForgotPassword => ForgotPasswordPage,
+    TwoStepSignIn => TwoStepSignInPage,
 });
 
 flow!(account_flow, AccountPages {

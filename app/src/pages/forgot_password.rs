@@ -3,11 +3,11 @@
 //! address, as the server does.
 
 use crate::api;
+use crate::components::form_errors::focus_element;
 use crate::components::{
     AuthFrame, CodeSending, FormAlert, FormErrors, PhoneAndDelivery, SelectField, SendCodeButton,
     SubmitButton, TextField, set_title,
 };
-use crate::components::form_errors::focus_element;
 use crate::pages::signup::CodeHelp;
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -12,4 +12,5 @@ pub mod ram_users;
 pub mod signin;
 pub mod signup;
 pub mod spending;
+pub mod two_step_signin;
 pub mod unsubscribe;

@@ -27,6 +27,10 @@ pub fn SignInPage() -> impl IntoView {
                     auth.signed_in(session);
                     navigate("/", NavigateOptions::default());
                 }
+                // The password was right; the authenticator's code comes next.
+                Err(e) if e.code() == shared::ErrorCode::TwoStepRequired => {
+                    navigate("/signin/two-step", NavigateOptions::default());
+                }
                 // The server never says which of the two was wrong: neither do we.
                 Err(e) => errors.show_api(&e),
             }

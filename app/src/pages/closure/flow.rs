@@ -149,6 +149,7 @@ fn Steps(way: Way, status: ClosureStatus) -> impl IntoView {
                 <IdentityStep
                     heading=identity_heading
                     alipay_available=status.alipay_available
+                    authenticator_available=status.authenticator_available
                     expired=identity_expired.get_untracked()
                     on_verified=Callback::new(move |_| {
                         identity_done.set(true);

@@ -5,12 +5,12 @@
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{
-    CodeEntry, CodeSending, FormAlert, FormErrors, SendCodeButton, SubmitButton,
+    CodeEntry, CodeSending, FormAlert, FormErrors, SendCodeButton, SubmitButton, TextField,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::ErrorCode;
-use shared::api::{CodeSent, RealNameStatus, VerifyForm};
+use shared::api::{CodeSent, RealNameStatus, TwoStepCodeForm, VerifyForm};
 
 const CODE_INPUT: &str = "closure-identity-code";
 
@@ -19,6 +19,8 @@ pub fn IdentityStep(
     /// "Verify identity" on the console, "Input Captcha" on the app's path.
     heading: &'static str,
     alipay_available: bool,
+    /// Two-step verification is on: the authenticator's code proves it too.
+    authenticator_available: bool,
     /// The earlier verification lapsed (it lasts 30 minutes): say why we ask again.
     expired: bool,
     on_verified: Callback<()>,
@@ -54,6 +56,7 @@ pub fn IdentityStep(
                     "Other verification methods"
                 </button>
                 <div id="other-methods" hidden=move || !others_open.get()>
+                    {authenticator_available.then(|| view! { <AuthenticatorCode on_verified /> })}
                     {if alipay_available {
                         view! { <AlipayAuthorization on_verified /> }.into_any()
                     } else if registered {
@@ -67,7 +70,7 @@ pub fn IdentityStep(
                     } else {
                         view! {
                             <p class="muted">
-                                "Alipay authorization is open to accounts with real-name registration. Yours has none, so only the mobile phone code is available. "
+                                "Alipay authorization is open to accounts with real-name registration; yours has none. "
                                 <A href="/real-name">"Real-name registration"</A>
                             </p>
                         }
@@ -121,6 +124,48 @@ fn CodeForm(on_verified: Callback<()>) -> impl IntoView {
         Ok(())
     };
     view! { <CodeEntry form_id="closure-identity" help="The 6 digits from the SMS." verify /> }
+}
+
+/// The code of the authenticator app the account signs in with (two-step verification).
+#[component]
+fn AuthenticatorCode(on_verified: Callback<()>) -> impl IntoView {
+    let auth = use_auth();
+    let errors = FormErrors::new("closure-authenticator", &["code"]);
+    let code = RwSignal::new(String::new());
+    let verify = Action::new_local(move |form: &TwoStepCodeForm| {
+        let form = form.clone();
+        async move {
+            match api::verify_closure_identity_by_authenticator(&form, auth.csrf().as_deref()).await
+            {
+                Ok(()) => on_verified.run(()),
+                Err(e) => errors.show_api(&e),
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = TwoStepCodeForm {
+            code: code.get_untracked(),
+        };
+        if errors.passes(form.parse()) {
+            verify.dispatch_local(form);
+        }
+    };
+    view! {
+        <form class="step" on:submit=on_submit novalidate>
+            <h3>"Authenticator app"</h3>
+            <FormAlert errors />
+            <TextField
+                errors
+                name="code"
+                label="Code from your authenticator app"
+                value=code
+                autocomplete="one-time-code"
+                help="The 6 digits your app shows for Account Center, or a recovery code."
+            />
+            <SubmitButton label="Verify with the app" pending=verify.pending() primary=false />
+        </form>
+    }
 }
 
 #[component]

@@ -3,7 +3,7 @@
 //! exports the account's financial records, and starts deleting the account; a closure that
 //! failed after its cool-down is explained here (seed 001, step 4).
 
-use super::account_security::{PasswordPanel, SessionsPanel};
+use super::account_security::{PasswordPanel, SessionsPanel, TwoStepPanel};
 use super::check_report::CheckReport;
 use super::timeline::ClosureTimeline;
 use crate::api::{self, ApiError};
@@ -28,6 +28,7 @@ pub fn SecurityPage() -> impl IntoView {
         {if owner {
             view! {
                 <PasswordPanel />
+                <TwoStepPanel />
                 <SessionsPanel />
                 <AccountDeletion />
             }

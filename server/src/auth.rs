@@ -318,6 +318,10 @@ fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
             .filter_map(Permission::parse)
             .collect(),
     });
+    crate::oplog::set_actor(match &ram_user {
+        None => crate::oplog::Actor::Owner,
+        Some(user) => crate::oplog::Actor::RamUser(user.username.clone()),
+    });
     Ok(CurrentSession {
         token_hash: row.token_hash,
         account_id: row.account_id,

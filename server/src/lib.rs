@@ -17,6 +17,7 @@ pub mod inline_reads;
 pub mod jobs;
 pub mod notify;
 pub mod openapi;
+pub mod oplog;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rates;
@@ -173,6 +174,10 @@ pub fn router(state: AppState) -> Router {
     }
     app.fallback_service(site_service(&state.config.site_dir))
         .layer(CatchPanicLayer::custom(error::panic_answer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            oplog::with_request_context,
+        ))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site_writes))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -176,6 +176,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "GET /api/health",
         "GET /api/instances",
         "GET /api/ledger",
+        "GET /api/operation-log",
         "GET /api/payment-methods",
         "GET /api/ram-users",
         "GET /api/ready",

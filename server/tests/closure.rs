@@ -679,6 +679,8 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
     assert_eq!(
         changed,
         [
+            // The sweep's sign-ins, each in the account's operation log.
+            "operation_log",
             // The bystander's sign-up code (`POST /api/signup/{id}/code`): the messages and
             // codes of the closing account are counted apart below.
             "outbox",

@@ -5,6 +5,7 @@ use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Email, VerificationCode};
 use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
@@ -260,6 +261,14 @@ pub async fn save(
     .bind(&a.postal_code)
     .bind(now)
     .execute(&mut *tx)
+    .await?;
+    oplog::record(
+        &mut tx,
+        account_id,
+        Action::BillingAddressSaved,
+        &a.country,
+        now,
+    )
     .await?;
     tx.commit().await?;
     Ok(address)

@@ -11,6 +11,7 @@ use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::jobs::{self, closure as closure_jobs};
 use crate::notify::{self, Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::{
@@ -367,13 +368,27 @@ pub async fn send_identity_code(
     })
 }
 
-async fn mark_identity(session: &CurrentSession, tx: &mut Tx, now: i64) -> Result<(), ApiError> {
+/// The session proved the owner's identity, by `method` ("SMS code", "authenticator app",
+/// "Alipay"), for the next 30 minutes.
+async fn mark_identity(
+    session: &CurrentSession,
+    tx: &mut Tx,
+    now: i64,
+    method: &str,
+) -> Result<(), ApiError> {
     sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(&session.token_hash)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    oplog::record(
+        tx,
+        &session.account_id,
+        Action::ClosureIdentityVerified,
+        method,
+        now,
+    )
+    .await
 }
 
 pub async fn verify_identity(
@@ -391,7 +406,7 @@ pub async fn verify_identity(
         code,
     )
     .await?;
-    mark_identity(session, &mut tx, now).await?;
+    mark_identity(session, &mut tx, now, "SMS code").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -405,7 +420,7 @@ pub async fn verify_identity_by_authenticator(
     client: &str,
 ) -> Result<(), ApiError> {
     let mut tx = crate::domain::two_step::prove_identity(state, session, form, client).await?;
-    mark_identity(session, &mut tx, state.clock.now_ms()).await?;
+    mark_identity(session, &mut tx, state.clock.now_ms(), "authenticator app").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -444,7 +459,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
     }
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    mark_identity(session, &mut tx, now).await?;
+    mark_identity(session, &mut tx, now, "Alipay").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -542,6 +557,17 @@ pub async fn renounce_selected(
         }
     }
     let after = check_on(&mut tx, state, account_id).await?;
+    if !renounced.is_empty() {
+        let detail = renounced.join(", ");
+        oplog::record(
+            &mut tx,
+            account_id,
+            Action::ClosureItemsRenounced,
+            &detail,
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     if !renounced.is_empty() {
         tracing::info!(account = %account_id, renounced = %renounced.join(" "), "closure items renounced");
@@ -654,6 +680,8 @@ pub async fn confirm(
         &body,
     )
     .await?;
+    let detail = format!("cool-down until {}", rfc3339(ends_at));
+    oplog::record(&mut tx, account_id, Action::ClosureConfirmed, &detail, now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, closure = %closure_id, "account closure confirmed; cooling down");
@@ -1017,5 +1045,7 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
         "refunds": refunds_json,
         "bills": ties(state, account_id).await?.bills,
         "ledger": ledger::entries(db, account_id).await?,
+        // Seed 001: "export critical configuration information and operation logs".
+        "operation_log": oplog::all(state, account_id).await?,
     }))
 }

@@ -10,6 +10,7 @@ use crate::domain::verification::{self, Destination};
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
 use crate::gateway::{CardCheck, PaymentGateway};
+use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use chrono::{TimeZone, Utc};
@@ -225,6 +226,14 @@ async fn bind(
         Err(e) if db::is_unique_violation(&e) => return Err(already_bound),
         other => other?,
     };
+    oplog::record(
+        tx,
+        account_id,
+        Action::PaymentMethodAdded,
+        &method.label,
+        now,
+    )
+    .await?;
 
     let Flag(credit_taken) = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')
@@ -537,6 +546,16 @@ async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError
     found.map(bool::from).ok_or(ApiError::NotFound)
 }
 
+/// What the list calls a method ("VISA •••• 1111"), for the operation log.
+async fn label_of(tx: &mut Tx, id: &str) -> Result<String, ApiError> {
+    Ok(
+        sqlx::query_scalar("SELECT label FROM payment_methods WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
 pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     owned(&mut tx, account_id, id).await?;
@@ -550,6 +569,16 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    let label = label_of(&mut tx, id).await?;
+    let now = state.clock.now_ms();
+    oplog::record(
+        &mut tx,
+        account_id,
+        Action::DefaultPaymentMethodSet,
+        &label,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -568,6 +597,16 @@ pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     if methods == 1 && running_payg {
         return Err(ApiError::LastPaymentMethod);
     }
+    let label = label_of(&mut tx, id).await?;
+    let now = state.clock.now_ms();
+    oplog::record(
+        &mut tx,
+        account_id,
+        Action::PaymentMethodRemoved,
+        &label,
+        now,
+    )
+    .await?;
     sqlx::query("DELETE FROM payment_methods WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -10,6 +10,7 @@ use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::jobs::{self, expiry, usage};
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::{InstanceView, Purchased};
@@ -222,6 +223,8 @@ pub async fn purchase(
             now,
         )
         .await?;
+        let detail = format!("{instance_id}: {} pay-as-you-go", p.product.code);
+        oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
         tx.commit().await?;
         return Ok(Purchased {
             instance: instance(state, account_id, &instance_id).await?,
@@ -297,6 +300,11 @@ pub async fn purchase(
         .await?;
         insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &paid, now).await?;
         jobs::schedule(&mut tx, expiry::KIND, &instance_id, ends_at, now).await?;
+        let detail = format!(
+            "{instance_id}: {} for {} months, {price}",
+            p.product.code, p.period_months
+        );
+        oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
     }
@@ -483,6 +491,8 @@ pub async fn renew(
             .bind(instance_id)
             .execute(&mut *tx)
             .await?;
+        let detail = format!("{instance_id}: {months} months, {price}");
+        oplog::record(&mut tx, account_id, Action::Renewal, &detail, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
     }

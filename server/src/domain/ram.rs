@@ -6,6 +6,7 @@ use crate::clock::rfc3339;
 use crate::db;
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
@@ -54,6 +55,15 @@ pub async fn create(
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::UsernameTaken),
         other => other?,
     };
+    let detail = format!(
+        "{username} ({})",
+        if permissions.is_empty() {
+            "no permissions"
+        } else {
+            &permissions
+        }
+    );
+    oplog::record(&mut tx, account_id, Action::RamUserCreated, &detail, now).await?;
     tx.commit().await?;
     Ok(to_view(id, username, &permissions, now))
 }
@@ -83,14 +93,18 @@ pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUse
 
 /// Deleting a RAM user ends its sessions too (they cascade).
 pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let deleted = sqlx::query("DELETE FROM ram_users WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .execute(&state.db)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        return Err(ApiError::NotFound);
-    }
+    let mut tx = db::begin_write(&state.db).await?;
+    let username: String = sqlx::query_scalar(
+        "DELETE FROM ram_users WHERE id = $1 AND account_id = $2 RETURNING username",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let now = state.clock.now_ms();
+    oplog::record(&mut tx, account_id, Action::RamUserDeleted, &username, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -134,6 +148,9 @@ pub async fn sign_in(
     let now = state.clock.now_ms();
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, Some(&ram_id), now, origin).await?;
+    oplog::set_actor(oplog::Actor::RamUser(username.clone()));
+    let detail = crate::domain::session::device(origin);
+    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");
     Ok((account_id, ram_id, session))

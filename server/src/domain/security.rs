@@ -13,6 +13,7 @@ use crate::domain::session::begin_attempt;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Email, Password};
 use shared::api::{
@@ -234,6 +235,8 @@ pub async fn complete_reset(
         .execute(&mut *tx)
         .await?;
     owner.tell(&mut tx, now, Notice::Reset, client).await?;
+    let detail = format!("by {} code; every session signed out", reset.channel);
+    oplog::record(&mut tx, &account_id, Action::PasswordReset, &detail, now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, "password reset");
@@ -297,6 +300,15 @@ pub async fn change_password(
         .await?
         .tell(&mut tx, now, Notice::Changed, client)
         .await?;
+    let detail = "other sessions signed out";
+    oplog::record(
+        &mut tx,
+        &session.account_id,
+        Action::PasswordChanged,
+        detail,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "password changed");
@@ -455,29 +467,55 @@ pub async fn sign_out_session(
     if id.len() != auth::PUBLIC_ID_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::NotFound);
     }
-    let deleted = sqlx::query(&format!(
-        "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2",
+    let mut tx = db::begin_write(&state.db).await?;
+    let gone: Option<Option<String>> = sqlx::query_scalar(&format!(
+        "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2 RETURNING user_agent",
         auth::PUBLIC_ID_CHARS
     ))
     .bind(&session.account_id)
     .bind(id.to_ascii_lowercase())
-    .execute(&state.db)
+    .fetch_optional(&mut *tx)
     .await?;
-    if deleted.rows_affected() == 0 {
+    let Some(user_agent) = gone else {
         return Err(ApiError::NotFound);
-    }
+    };
+    let device = shared::device::describe(user_agent.as_deref()).label();
+    let now = state.clock.now_ms();
+    oplog::record(
+        &mut tx,
+        &session.account_id,
+        Action::SessionSignedOut,
+        &device,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(account = %session.account_id, "session signed out by the owner");
     Ok(())
 }
 
 /// Signs out the owner's other sessions (RAM users' stay: they are signed out one by one).
 pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Result<u32, ApiError> {
+    let mut tx = db::begin_write(&state.db).await?;
     let deleted = sqlx::query(
         "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
     )
     .bind(&session.account_id)
     .bind(&session.token_hash)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    if deleted.rows_affected() > 0 {
+        let detail = format!("{} other sessions", deleted.rows_affected());
+        let now = state.clock.now_ms();
+        oplog::record(
+            &mut tx,
+            &session.account_id,
+            Action::SessionSignedOut,
+            &detail,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(deleted.rows_affected() as u32)
 }

@@ -6,6 +6,7 @@ use crate::db::{self, Tx};
 use crate::domain::two_step;
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
+use crate::oplog::{self, Action};
 use crate::rate_limit;
 use crate::state::AppState;
 use shared::api::SignIn;
@@ -184,8 +185,12 @@ pub async fn sign_in(
     .await?;
     let (account_id, stored) = found.unzip();
     let matches = attempt.check(state, form.password, stored).await?;
-    let Some(account_id) = account_id.filter(|_| matches) else {
+    let Some(account_id) = account_id.clone().filter(|_| matches) else {
         attempt.failed(state).await?;
+        // Only an account's own log can say so; a guess at an unknown email names none.
+        if let Some(known) = &account_id {
+            oplog::record_alone(state, known, Action::SignInFailed, "wrong password").await?;
+        }
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
@@ -197,11 +202,20 @@ pub async fn sign_in(
         // the code, throttled the same way, completes the sign-in.
         attempt.succeeded(&mut tx).await?;
         let token = two_step::challenge(&mut tx, &account_id, now, origin).await?;
+        oplog::record(
+            &mut tx,
+            &account_id,
+            Action::SignIn,
+            "password right; two-step code asked",
+            now,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(SignedIn::TwoStep(token));
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
+    oplog::record(&mut tx, &account_id, Action::SignIn, &device(origin), now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok(SignedIn::Session(account_id, session))
@@ -247,6 +261,11 @@ pub async fn reauthenticate(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A new session's device, for the operation log: "Chrome on macOS".
+pub fn device(origin: &Origin) -> String {
+    shared::device::describe(origin.user_agent.as_deref()).label()
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {

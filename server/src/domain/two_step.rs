@@ -11,6 +11,7 @@ use crate::db::{self, Tx};
 use crate::domain::session::begin_attempt;
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use qrcode::QrCode;
@@ -220,6 +221,14 @@ pub async fn enable(
         .await?;
     }
     tell(&mut tx, &session.account_id, now, true).await?;
+    oplog::record(
+        &mut tx,
+        &session.account_id,
+        Action::TwoStepOn,
+        "authenticator app",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "two-step verification on");
@@ -298,6 +307,13 @@ async fn prove(
     {
         tx.rollback().await?;
         attempt.failed(state).await?;
+        oplog::record_alone(
+            state,
+            account_id,
+            Action::SignInFailed,
+            "wrong two-step code",
+        )
+        .await?;
         return Err(ApiError::TotpIncorrect);
     }
     Ok((tx, attempt))
@@ -337,6 +353,7 @@ pub async fn disable(
             .await?;
     }
     tell(&mut tx, &session.account_id, now, false).await?;
+    oplog::record(&mut tx, &session.account_id, Action::TwoStepOff, "", now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "two-step verification off");
@@ -398,6 +415,8 @@ pub async fn complete_sign_in(
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
+    let detail = format!("two-step code; {}", crate::domain::session::device(origin));
+    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in with two-step verification");
     Ok((account_id, session))

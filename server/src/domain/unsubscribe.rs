@@ -9,6 +9,7 @@ use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
 use crate::jobs::{self, expiry, refund as refund_job};
 use crate::notify::{self, Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
@@ -919,6 +920,15 @@ pub async fn unsubscribe(
         unsubscriptions.push(id);
     }
     notify_unsubscribed(&mut tx, now, account_id, instances.len(), total).await?;
+    let detail = format!(
+        "{}: refund {total}",
+        instances
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, count = instances.len(), total = %total, "unsubscribed");
@@ -997,6 +1007,11 @@ pub async fn unsubscribe_renewals(
     // The expiry job may already wait for the end of the renewals just cancelled.
     jobs::move_to(&mut tx, expiry::KIND, &instance.id, new_expiry).await?;
     notify_unsubscribed(&mut tx, now, account_id, 1, total).await?;
+    let detail = format!(
+        "{}: renewals not yet in effect, refund {total}",
+        instance.id
+    );
+    oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(Unsubscribed {

@@ -17,6 +17,7 @@ use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::jobs::{self, Job, Outcome};
 use crate::notify::{self, Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
@@ -208,6 +209,8 @@ pub async fn withdraw(
     .await?;
     jobs::schedule(&mut tx, KIND, &id, now, now).await?;
     let view = one(&mut tx, &id).await?;
+    let detail = format!("{amount} to {}", destination.label);
+    oplog::record(&mut tx, account_id, Action::Withdrawal, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, withdrawal = %id, amount = %amount, "withdrawal processing");
     Ok(view)

@@ -1,15 +1,16 @@
 use crate::auth::{self, ClientIp, CurrentSession};
 use crate::domain::{security, two_step};
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Query};
+use crate::oplog;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
 use shared::api::{
-    ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetPasswordForm,
-    SessionList, SignedOut, TwoStepCodeForm, TwoStepDisableForm, TwoStepEnabled, TwoStepSetup,
-    TwoStepStatus,
+    ChangePasswordForm, CodeSent, OperationLog, OperationLogQuery, PasswordResetForm,
+    PasswordResetStarted, ResetPasswordForm, SessionList, SignedOut, TwoStepCodeForm,
+    TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -26,6 +27,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(two_step_setup))
         .routes(routes!(two_step_enable))
         .routes(routes!(two_step_disable))
+        .routes(routes!(operation_log))
+}
+
+/// The account's operation log: security and money actions with who, what, when and from
+/// which address, newest first, 50 a page (owner only).
+#[utoipa::path(get, path = "/api/operation-log", tag = "security", params(OperationLogQuery),
+    responses((status = 200, body = OperationLog), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "owner_only")))]
+async fn operation_log(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    Query(query): Query<OperationLogQuery>,
+) -> Result<Json<OperationLog>, ApiError> {
+    Ok(Json(
+        oplog::page(&state, &session.account_id, &query).await?,
+    ))
 }
 
 /// Whether two-step verification is on, and how many recovery codes are left (owner only).

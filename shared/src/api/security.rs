@@ -324,6 +324,77 @@ pub struct TwoStepEnabled {
     pub recovery_codes: Vec<String>,
 }
 
+/// The operation log's groups of actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OperationCategory {
+    /// Sign-ins, passwords, two-step verification, sessions, RAM users.
+    Security,
+    /// Payment methods, the billing address, purchases, renewals, unsubscriptions, withdrawals.
+    Money,
+    /// The closure's steps.
+    Closure,
+}
+
+impl OperationCategory {
+    pub const ALL: [OperationCategory; 3] = [
+        OperationCategory::Security,
+        OperationCategory::Money,
+        OperationCategory::Closure,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationCategory::Security => "security",
+            OperationCategory::Money => "money",
+            OperationCategory::Closure => "closure",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+/// `GET /api/operation-log`: one category or all, a page of 50, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema, utoipa::IntoParams))]
+#[serde(default)]
+pub struct OperationLogQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<OperationCategory>,
+    /// From 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OperationEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// `owner`, `ram:<user name>`, or `system` (the server's own jobs).
+    pub actor: String,
+    /// A stable name: `sign_in`, `sign_in_failed`, `password_changed`, `purchase`, …
+    pub action: String,
+    pub category: OperationCategory,
+    /// What the action was about: an instance, a payment method, an amount.
+    pub detail: String,
+    /// The client's address; none for the system's own jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OperationLog {
+    pub entries: Vec<OperationEntry>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -476,6 +476,19 @@ pub async fn verify_closure_identity_by_authenticator(
     .await
 }
 
+pub async fn operation_log(
+    query: &shared::api::OperationLogQuery,
+) -> ApiResult<shared::api::OperationLog> {
+    let mut request = Request::get("/api/operation-log");
+    if let Some(category) = query.category {
+        request = request.query([("category", category.as_str())]);
+    }
+    if let Some(page) = query.page {
+        request = request.query([("page", page.to_string())]);
+    }
+    receive(request.send().await).await
+}
+
 pub async fn sign_out_other_sessions(csrf: Csrf<'_>) -> ApiResult<shared::api::SignedOut> {
     send_json(
         Request::post("/api/sessions/sign-out-others"),

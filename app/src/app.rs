@@ -5,8 +5,8 @@ use crate::components::{AuthFrame, set_title};
 use crate::flows::MeAccountManagement;
 use crate::flows::{
     AppCloseAccount, Billing, Closure, ClosureResolve, ClosureStarted, ForgotPassword, Me,
-    Overview, PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName, Security,
-    Signup, SignupVerify, Spending, TwoStepSignIn, Unsubscribe, UnsubscribeRecord,
+    OperationLog, Overview, PaymentMethods, PaypalReturn, Products, RamSignIn, RamUsers, RealName,
+    Security, Signup, SignupVerify, Spending, TwoStepSignIn, Unsubscribe, UnsubscribeRecord,
     UnsubscribeReview, Withdraw, console_shell, cool_down_screen,
 };
 use crate::pages::signin::SignInPage;
@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("unsubscribe/records/:id") view={Lazy::<UnsubscribeRecord>::new()} />
                     <Route path=path!("ram-users") view={Lazy::<RamUsers>::new()} />
                     <Route path=path!("security") view={Lazy::<Security>::new()} />
+                    <Route path=path!("operation-log") view={Lazy::<OperationLog>::new()} />
                     <Route path=path!("closure") view={Lazy::<Closure>::new()} />
                     <Route path=path!("closure/resolve") view={Lazy::<ClosureResolve>::new()} />
                     <Route path=path!("me/close-account") view={Lazy::<AppCloseAccount>::new()} />

@@ -10,8 +10,8 @@ use crate::components::Shell;
 use crate::pages::{
     billing::{BillingPage, RealNamePage, WithdrawPage},
     closure::{
-        AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, ResolvePage,
-        SecurityPage,
+        AppCloseAccountPage, ClosurePage, ClosureStartedPage, CoolDownScreen, OperationLogPage,
+        ResolvePage, SecurityPage,
     },
     forgot_password::ForgotPasswordPage,
     home::HomePage,
@@ -112,6 +112,7 @@ flow!(ram_flow, RamPages {
 flow!(closure_flow, ClosurePages {
     ClosureStarted => ClosureStartedPage,
     Security => SecurityPage,
+    OperationLog => OperationLogPage,
     Closure => ClosurePage,
     ClosureResolve => ResolvePage,
     AppCloseAccount => AppCloseAccountPage,

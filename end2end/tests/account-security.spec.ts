@@ -140,3 +140,37 @@ test('change password signs the other browser out; the sessions list signs out o
   await expect(page.getByText('There were no other sessions of yours to sign out.')).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Signed-in sessions' })).toBeVisible();
 });
+
+test('the operation log shows who did what and from where, by category', async ({ page, request }, testInfo) => {
+  const account = await createAccount(request, testInfo);
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill('Wrong7Password');
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Sign In' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+
+  await page.goto('/security');
+  await page.getByRole('link', { name: 'View the operation log' }).click();
+  await expect(page.getByRole('heading', { name: 'Operation log', level: 1 })).toBeVisible();
+  const rows = page.locator('.log-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText('Signed in');
+  await expect(rows.nth(0)).toContainText('Account owner');
+  await expect(rows.nth(1)).toContainText('Sign-in refused');
+  await expectAccessible(page, 'operation log');
+  await expectTouchTargets(page, testInfo);
+  await expectNoSidewaysScroll(page);
+  await snapshot(page, testInfo, 'operation-log');
+
+  // One page: neither way to another page is open.
+  await expect(page.getByRole('button', { name: 'Newer' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Older', exact: true })).toBeDisabled();
+  await page.getByRole('button', { name: 'Money' }).click();
+  await expect(page.getByText('Nothing recorded here yet.')).toBeVisible();
+  await page.getByRole('button', { name: 'Security' }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByRole('button', { name: 'Security' })).toHaveAttribute('aria-pressed', 'true');
+});

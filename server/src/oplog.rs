@@ -246,7 +246,8 @@ pub async fn page(
     .bind(account_id)
     .bind(category)
     .bind(i64::from(PAGE_SIZE))
-    .bind(i64::from((page - 1) * PAGE_SIZE))
+    // In i64: a page number near u32::MAX times 50 does not fit a u32.
+    .bind((i64::from(page) - 1) * i64::from(PAGE_SIZE))
     .fetch_all(&state.db)
     .await?;
     Ok(OperationLog {

@@ -143,3 +143,18 @@ async fn a_refused_action_leaves_no_entry_and_the_export_holds_the_log() {
     assert_eq!(entries[0]["action"], "billing_address_saved");
     assert_eq!(entries[0]["category"], "money");
 }
+
+#[tokio::test]
+async fn any_page_number_is_answered_and_an_unknown_category_is_refused() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("pages").await;
+    let far = log(&owner, "?page=2147483647").await;
+    assert!(far.entries.is_empty());
+    assert_eq!(far.page, 2_147_483_647);
+    let past = owner.get("/api/operation-log?page=2147483648").await;
+    assert_eq!(error_of(past).await.2.as_deref(), Some("page"));
+    assert_eq!(log(&owner, "?page=0").await.page, 1);
+    let wrong = owner.get("/api/operation-log?category=everything").await;
+    assert!(wrong.status().is_client_error(), "{}", wrong.status());
+    assert_eq!(error_of(wrong).await.1, "bad_request");
+}

@@ -133,7 +133,7 @@ pub fn section_of(path: &str) -> Option<Section> {
         "products" => Section::Products,
         "unsubscribe" => Section::Orders,
         "ram-users" => Section::Ram,
-        "security" | "closure" => Section::Security,
+        "security" | "closure" | "operation-log" => Section::Security,
         "me" => Section::Me,
         _ => return None,
     })

@@ -33,12 +33,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The account's operation log: security and money actions with who, what, when and from
 /// which address, newest first, 50 a page (owner only).
 #[utoipa::path(get, path = "/api/operation-log", tag = "security", params(OperationLogQuery),
-    responses((status = 200, body = OperationLog), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "owner_only")))]
+    responses((status = 200, body = OperationLog), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "owner_only"),
+        (status = 422, body = ErrorBody, description = "bad_request: a page past the maximum")))]
 async fn operation_log(
     State(state): State<AppState>,
     session: CurrentSession,
     Query(query): Query<OperationLogQuery>,
 ) -> Result<Json<OperationLog>, ApiError> {
+    query.check()?;
     Ok(Json(
         oplog::page(&state, &session.account_id, &query).await?,
     ))

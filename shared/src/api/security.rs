@@ -364,9 +364,28 @@ impl OperationCategory {
 pub struct OperationLogQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<OperationCategory>,
-    /// From 1.
+    /// 1-based (0 counts as 1); at most 2,147,483,647, as every page number of the API.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(maximum = 2_147_483_647),
+        schema(maximum = 2_147_483_647)
+    )]
     pub page: Option<u32>,
+}
+
+impl OperationLogQuery {
+    /// Refuses a page past the documented maximum.
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.page.is_some_and(|p| p > super::MAX_PAGE) {
+            return Err(Invalid::new(
+                ErrorCode::BadRequest,
+                format!("Choose a page from 1 to {}.", super::MAX_PAGE),
+            )
+            .at("page"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

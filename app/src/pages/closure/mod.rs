@@ -11,6 +11,7 @@ mod confirm;
 mod cool_down;
 mod flow;
 mod identity;
+mod operation_log;
 mod resolve;
 mod security;
 mod system_check;
@@ -18,5 +19,6 @@ mod timeline;
 
 pub use cool_down::{ClosureStartedPage, CoolDownScreen};
 pub use flow::{AppCloseAccountPage, ClosurePage};
+pub use operation_log::OperationLogPage;
 pub use resolve::ResolvePage;
 pub use security::SecurityPage;

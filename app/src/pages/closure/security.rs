@@ -30,6 +30,11 @@ pub fn SecurityPage() -> impl IntoView {
                 <PasswordPanel />
                 <TwoStepPanel />
                 <SessionsPanel />
+                <section class="panel" aria-labelledby="log-heading">
+                    <h2 id="log-heading">"Operation log"</h2>
+                    <p class="muted">"Who signed in, changed security settings or moved money, when, and from which address."</p>
+                    <A href="/operation-log">"View the operation log"</A>
+                </section>
                 <AccountDeletion />
             }
             .into_any()

@@ -98,7 +98,7 @@ test('change password signs the other browser out; the sessions list signs out o
 
   if (testInfo.project.name === 'phone') {
     await page.getByRole('link', { name: 'Me', exact: true }).click();
-    await page.getByRole('link', { name: /Security & Closure/ }).click();
+    await page.getByRole('link', { name: /^Security & closure/ }).click();
   } else {
     await page.getByRole('navigation').getByRole('link', { name: 'Security & closure' }).click();
   }

@@ -198,9 +198,9 @@ test('the app path has an Account Management screen, rows with chevrons, and Clo
   await expectTouchTargets(page, testInfo);
   await snapshot(page, testInfo, 'closure-screens-me');
 
-  await manage.getByRole('link', { name: 'Account Management', exact: true }).click();
+  await manage.getByRole('link', { name: 'Account management', exact: true }).click();
   await expect(page).toHaveURL(/\/me\/account-management$/);
-  await expect(page.getByRole('heading', { name: 'Account Management', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Account management', level: 1 })).toBeVisible();
   const close = page.getByRole('navigation', { name: 'Close the account' }).getByRole('link', { name: 'Close Account' });
   await expect(close).toHaveCSS('color', await token(page, '--error'));
   await expectAccessible(page, 'account management');

@@ -63,6 +63,8 @@ pub fn set_actor(actor: Actor) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     SignIn,
+    /// The password of an account with two-step verification on: its code comes next.
+    SignInPasswordAccepted,
     SignInFailed,
     PasswordReset,
     PasswordChanged,
@@ -88,6 +90,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::SignIn => "sign_in",
+            Action::SignInPasswordAccepted => "sign_in_password_accepted",
             Action::SignInFailed => "sign_in_failed",
             Action::PasswordReset => "password_reset",
             Action::PasswordChanged => "password_changed",
@@ -113,10 +116,16 @@ impl Action {
     pub fn category(self) -> OperationCategory {
         use Action::*;
         match self {
-            SignIn | SignInFailed | PasswordReset | PasswordChanged | SessionSignedOut
-            | TwoStepOn | TwoStepOff | RamUserCreated | RamUserDeleted => {
-                OperationCategory::Security
-            }
+            SignIn
+            | SignInPasswordAccepted
+            | SignInFailed
+            | PasswordReset
+            | PasswordChanged
+            | SessionSignedOut
+            | TwoStepOn
+            | TwoStepOff
+            | RamUserCreated
+            | RamUserDeleted => OperationCategory::Security,
             PaymentMethodAdded
             | PaymentMethodRemoved
             | DefaultPaymentMethodSet

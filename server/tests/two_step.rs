@@ -133,6 +133,23 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
         "{cookies:?}"
     );
     assert_eq!(browser.get("/api/session").await.status(), StatusCode::OK);
+    let log: shared::api::OperationLog = owner
+        .get("/api/operation-log?category=security")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions[..5],
+        [
+            "sign_in",
+            "sign_in_password_accepted",
+            "sign_in_failed",
+            "sign_in_password_accepted",
+            "two_step_on"
+        ]
+    );
 }
 
 /// RFC 6238 with the movable clock: the code of one step either side is taken, of two is not,

@@ -36,16 +36,16 @@ pub fn MePage() -> impl IntoView {
                     <h2 id="manage-heading">"Account management"</h2>
                     <ul class="app-rows">
                         {owner.then(|| view! {
-                            <AppRow href="/me/account-management" label="Account Management" />
+                            <AppRow href="/me/account-management" label="Account management" />
                             <AppRow href="/billing" label="Billing address" />
                             <AppRow href="/real-name" label="Real-name registration" />
                             <AppRow href="/payment-methods" label="Payment methods" />
                             <AppRow href="/spending" label="Spend history" />
                         })}
-                        <AppRow href="/unsubscribe" label="Orders & Unsubscribe" />
+                        <AppRow href="/unsubscribe" label="Orders & unsubscribe" />
                         {owner.then(|| view! {
                             <AppRow href="/ram-users" label="RAM users" />
-                            <AppRow href="/security" label="Security & Closure" />
+                            <AppRow href="/security" label="Security & closure" />
                         })}
                     </ul>
                 </nav>
@@ -88,13 +88,13 @@ fn AppRow(
 /// Account apart at the end, in red.
 #[component]
 pub fn AccountManagementPage() -> impl IntoView {
-    set_title("Account Management");
+    set_title("Account management");
     let auth = use_auth();
     move || {
         auth.session().map(|session| {
             if session.ram_user.is_some() {
                 return view! {
-                    <h1>"Account Management"</h1>
+                    <h1>"Account management"</h1>
                     <section class="panel">
                         <p>"Only the account owner manages the account. RAM users cannot close it."</p>
                     </section>
@@ -107,7 +107,7 @@ pub fn AccountManagementPage() -> impl IntoView {
                 RealNameStatus::NotRegistered => "Not registered",
             };
             view! {
-                <h1>"Account Management"</h1>
+                <h1>"Account management"</h1>
                 <section class="panel" aria-labelledby="identity-heading">
                     <h2 id="identity-heading">"Account"</h2>
                     <dl class="facts">
@@ -134,14 +134,14 @@ pub fn AccountManagementPage() -> impl IntoView {
                     <ul class="app-rows">
                         <AppRow href="/billing" label="Billing address" />
                         <AppRow href="/real-name" label="Real-name registration" />
-                        <AppRow href="/security" label="Security & Closure" />
+                        <AppRow href="/security" label="Security & closure" />
                     </ul>
                 </nav>
                 <nav class="panel" aria-labelledby="close-heading">
                     <h2 id="close-heading">"Close the account"</h2>
                     <p class="muted">"Irreversible: after the cool-down, everything in the account is deleted."</p>
                     <ul class="app-rows">
-                        <AppRow href="/me/close-account" label="Close Account" danger=true />
+                        <AppRow href="/me/close-account" label="Close account" danger=true />
                     </ul>
                 </nav>
             }

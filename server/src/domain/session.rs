@@ -205,8 +205,8 @@ pub async fn sign_in(
         oplog::record(
             &mut tx,
             &account_id,
-            Action::SignIn,
-            "password right; two-step code asked",
+            Action::SignInPasswordAccepted,
+            "",
             now,
         )
         .await?;

@@ -214,7 +214,8 @@ async fn compare(
     if now >= row.expires_at {
         return Err(ApiError::CodeExpired);
     }
-    if secrets.code_hash(subject, code.as_str()) != row.code_hash {
+    let typed = secrets.code_hash(subject, code.as_str());
+    if !crate::auth::constant_time_eq(typed.as_bytes(), row.code_hash.as_bytes()) {
         let attempts = row.attempts + 1;
         sqlx::query("UPDATE verification_codes SET attempts = $1 WHERE id = $2")
             .bind(attempts)

@@ -3,6 +3,7 @@
 //! service-linked role, and Sign Out. No navigation: the server refuses everything else.
 
 use crate::api::{self, ApiError};
+use crate::components::date::date_time;
 use crate::components::{AuthFrame, SignOutButton, set_title};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -16,7 +17,7 @@ use std::time::Duration;
 pub fn ClosureStartedPage() -> impl IntoView {
     set_title("Account closure started");
     let ends_at = use_query_map().with_untracked(|q| q.get("ends_at"));
-    let ends = ends_at.as_deref().and_then(local_date_time);
+    let ends = ends_at.as_deref().map(date_time);
     view! {
         <AuthFrame title="Account closure started">
             <p class="status" role="status">"You have been signed out on every device."</p>
@@ -74,7 +75,7 @@ fn CoolDownFacts(status: ClosureStatus) -> impl IntoView {
     }
     let remaining = status.remaining_seconds.unwrap_or(0);
     let ends_at = status.ends_at.clone().unwrap_or_default();
-    let ends_local = local_date_time(&ends_at).unwrap_or_else(|| ends_at.clone());
+    let ends_local = date_time(&ends_at);
     let roles = status.service_linked_roles.join(", ");
     view! {
         <dl class="facts cool-down">
@@ -139,29 +140,6 @@ pub fn remaining_words(seconds: i64) -> String {
     }
     parts.push(unit(minutes, "minute"));
     parts.join(" ")
-}
-
-/// An RFC 3339 time in the browser's time zone and language, with the zone named.
-fn local_date_time(rfc3339: &str) -> Option<String> {
-    use wasm_bindgen::JsValue;
-    use web_sys::js_sys::{Date, Object, Reflect};
-    let date = Date::new(&JsValue::from_str(rfc3339));
-    if date.get_time().is_nan() {
-        return None;
-    }
-    let options = Object::new();
-    for (key, value) in [
-        ("year", "numeric"),
-        ("month", "long"),
-        ("day", "numeric"),
-        ("hour", "2-digit"),
-        ("minute", "2-digit"),
-        ("timeZoneName", "short"),
-    ] {
-        let _ = Reflect::set(&options, &key.into(), &value.into());
-    }
-    // "default": the browser's own language.
-    Some(date.to_locale_string("default", &options).into())
 }
 
 #[cfg(test)]

@@ -272,10 +272,10 @@ fn Warning(cool_down_days: i64, on_continue: Callback<()>) -> impl IntoView {
             </ul>
             <ClosureTimeline cool_down_days />
             <p class="muted">
-                "A computer is recommended. Before you continue, run the closure check and export your data on Security & Closure."
+                "A computer is recommended. Before you continue, run the closure check and export your data on Security & closure."
             </p>
             <p>
-                <A href="/security" attr:class="back-link">"Go to Security & Closure"</A>
+                <A href="/security" attr:class="back-link">"Go to security & closure"</A>
             </p>
             <div class="actions">
                 <button type="button" class="button button-primary" on:click=move |_| on_continue.run(())>

@@ -12,6 +12,7 @@ use shared::api::{OperationCategory, OperationEntry, OperationLogQuery};
 fn action_words(action: &str) -> &str {
     match action {
         "sign_in" => "Signed in",
+        "sign_in_password_accepted" => "Password accepted, two-step code asked",
         "sign_in_failed" => "Sign-in refused",
         "password_reset" => "Password reset",
         "password_changed" => "Password changed",

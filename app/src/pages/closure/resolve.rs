@@ -108,7 +108,7 @@ pub fn ResolvePage() -> impl IntoView {
             "Each item here blocks closing the account. Process them, then run the closure check again."
         </p>
         <p>
-            <A href="/security" attr:class="back-link">"Back to Security & Closure"</A>
+            <A href="/security" attr:class="back-link">"Back to security & closure"</A>
         </p>
         <FormAlert errors />
         <p class="status" role="status">{move || done.get()}</p>
@@ -287,7 +287,7 @@ fn Blockers(
                 view! {
                     <p>
                         {format!("{subscriptions} running subscription{} must be unsubscribed (or left to expire). Back up their data first. ", if subscriptions == 1 { "" } else { "s" })}
-                        <A href="/unsubscribe">"Go to Orders & Unsubscribe"</A>
+                        <A href="/unsubscribe">"Go to orders & unsubscribe"</A>
                     </p>
                 }
                 .into_any()

@@ -99,7 +99,7 @@ pub fn Instances(reload: Signal<u32>) -> impl IntoView {
             </Transition>
             <p class="muted">
                 "To end a subscription early and get a refund, use "
-                <A href="/unsubscribe">"Orders & Unsubscribe"</A>
+                <A href="/unsubscribe">"Orders & unsubscribe"</A>
                 "."
             </p>
         </section>

@@ -38,7 +38,7 @@ pub fn ReviewPage() -> impl IntoView {
     });
     view! {
         <h1>"Unsubscribe resource"</h1>
-        <p class="back-link"><A href="/unsubscribe?tab=resource">"Back to Orders & Unsubscribe"</A></p>
+        <p class="back-link"><A href="/unsubscribe?tab=resource">"Back to orders & unsubscribe"</A></p>
         <Transition fallback=|| view! { <Loading what="the resource" /> }>
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {

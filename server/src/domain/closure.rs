@@ -359,13 +359,11 @@ pub async fn send_identity_code(
     )
     .await?;
     tx.commit().await?;
-    Ok(CodeSent {
-        channel: Channel::Phone,
-        delivery: Some(Delivery::Sms),
-        sent_to: Phone::from_stored(phone).masked(),
-        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
-        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
-    })
+    Ok(verification::code_sent(
+        Channel::Phone,
+        Some(Delivery::Sms),
+        Phone::from_stored(phone).masked(),
+    ))
 }
 
 /// The session proved the owner's identity, by `method` ("SMS code", "authenticator app",

@@ -483,13 +483,11 @@ pub async fn send_paytm_code(
     )
     .await?;
     tx.commit().await?;
-    Ok(CodeSent {
-        channel: Channel::Phone,
-        delivery: Some(Delivery::Sms),
-        sent_to: phone.masked(),
-        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
-        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
-    })
+    Ok(verification::code_sent(
+        Channel::Phone,
+        Some(Delivery::Sms),
+        phone.masked(),
+    ))
 }
 
 /// "Add now": the code proves the Paytm phone, which is then bound.

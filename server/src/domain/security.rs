@@ -97,16 +97,6 @@ async fn account_verifying(
     Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
-fn code_sent(channel: Channel, delivery: Option<Delivery>, sent_to: String) -> CodeSent {
-    CodeSent {
-        channel,
-        delivery,
-        sent_to,
-        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
-        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
-    }
-}
-
 /// Starts a reset and sends its first code, to an account's verified address or to nobody.
 pub async fn start_reset(
     state: &AppState,
@@ -144,7 +134,7 @@ pub async fn start_reset(
     tracing::info!(reset = %id, "password reset started");
     Ok(PasswordResetStarted {
         reset_id: id,
-        code: code_sent(address.channel(), address.delivery(), address.masked()),
+        code: verification::code_sent(address.channel(), address.delivery(), address.masked()),
     })
 }
 
@@ -161,7 +151,7 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
         Channel::Email => Email::from_stored(reset.address.clone()).masked(),
         Channel::Phone => shared::account::Phone::from_stored(reset.address.clone()).masked(),
     };
-    Ok(code_sent(to.channel, to.delivery, sent_to))
+    Ok(verification::code_sent(to.channel, to.delivery, sent_to))
 }
 
 /// Proves the reset with its code and sets the new password; every session of the account

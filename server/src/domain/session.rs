@@ -194,10 +194,10 @@ pub async fn sign_in(
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
-    let two_step_on = two_step::is_enabled(&state.db, &account_id).await?;
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    if two_step_on {
+    // Read in the transaction that makes the session: turned on a moment ago, it is asked.
+    if two_step::is_enabled(&mut *tx, &account_id).await? {
         // The password does not count as a failure; the email's earlier failures stay until
         // the code, throttled the same way, completes the sign-in.
         attempt.succeeded(&mut tx).await?;

@@ -142,13 +142,7 @@ pub async fn send_code(
     verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
-    Ok(CodeSent {
-        channel,
-        delivery,
-        sent_to,
-        resend_after_seconds: (verification::RESEND_AFTER_MS / 1000) as u64,
-        expires_in_seconds: (verification::CODE_TTL_MS / 1000) as u64,
-    })
+    Ok(verification::code_sent(channel, delivery, sent_to))
 }
 
 /// Proves the sign-up with `code`, creates the account and signs it in.

@@ -90,7 +90,10 @@ fn opened(secrets: &Secrets, account_id: &str, row: &Row) -> Result<Vec<u8>, Api
 }
 
 /// Whether the account has two-step verification on.
-pub async fn is_enabled(db: &db::Db, account_id: &str) -> Result<bool, ApiError> {
+pub async fn is_enabled<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_id: &str,
+) -> Result<bool, ApiError> {
     let on: Option<i64> = sqlx::query_scalar(
         "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
     )

@@ -8,6 +8,7 @@ use crate::rate_limit;
 use crate::secrets::Secrets;
 use rand::Rng;
 use shared::account::{Channel, Delivery, VerificationCode};
+use shared::api::CodeSent;
 
 pub const CODE_TTL_MS: i64 = 10 * 60_000;
 pub const RESEND_AFTER_MS: i64 = 60_000;
@@ -146,6 +147,17 @@ fn message<'a>(to: &Destination<'a>, code: &str) -> Outgoing<'a> {
         recipient: to.address,
         subject: "Your Account Center verification code",
         body,
+    }
+}
+
+/// The answer to "send a code": where it went, and the resend wait and lifetime every code has.
+pub fn code_sent(channel: Channel, delivery: Option<Delivery>, sent_to: String) -> CodeSent {
+    CodeSent {
+        channel,
+        delivery,
+        sent_to,
+        resend_after_seconds: (RESEND_AFTER_MS / 1000) as u64,
+        expires_in_seconds: (CODE_TTL_MS / 1000) as u64,
     }
 }
 

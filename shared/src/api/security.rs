@@ -119,15 +119,13 @@ fn new_password(
     password: &str,
     confirmation: &str,
     email: Option<&Email>,
-) -> [Option<FieldError>; 2] {
-    [
-        Password::parse(password, email)
-            .err()
-            .map(|e| e.at("password")),
+) -> (Result<Password, FieldError>, Option<FieldError>) {
+    (
+        Password::parse(password, email).map_err(|e| e.at("password")),
         Password::confirm(password, confirmation)
             .err()
             .map(|e| e.at("password_confirmation")),
-    ]
+    )
 }
 
 impl ResetPasswordForm {
@@ -135,14 +133,13 @@ impl ResetPasswordForm {
     /// email; the server checks again with the account's own once the code is proven).
     pub fn parse(&self, email: Option<&Email>) -> Result<ResetPassword, Vec<FieldError>> {
         let code = VerificationCode::parse(&self.code).map_err(|e| e.at("code"));
-        let [password, confirmed] =
+        let (password, confirmed) =
             new_password(&self.password, &self.password_confirmation, email);
         match (code, password, confirmed) {
-            (Ok(code), None, None) => Ok(ResetPassword {
-                code,
-                password: Password::parse(&self.password, email).expect("checked just above"),
-            }),
-            (code, password, confirmed) => Err(collect_errors([code.err(), password, confirmed])),
+            (Ok(code), Ok(password), None) => Ok(ResetPassword { code, password }),
+            (code, password, confirmed) => {
+                Err(collect_errors([code.err(), password.err(), confirmed]))
+            }
         }
     }
 }
@@ -174,15 +171,12 @@ impl ChangePasswordForm {
             message: "Enter your current password.".to_owned(),
             ..e
         });
-        let [password, confirmed] =
+        let (password, confirmed) =
             new_password(&self.password, &self.password_confirmation, Some(email));
         match (current, password, confirmed) {
-            (Ok(current), None, None) => Ok(ChangePassword {
-                current,
-                password: Password::parse(&self.password, Some(email)).expect("checked just above"),
-            }),
+            (Ok(current), Ok(password), None) => Ok(ChangePassword { current, password }),
             (current, password, confirmed) => {
-                Err(collect_errors([current.err(), password, confirmed]))
+                Err(collect_errors([current.err(), password.err(), confirmed]))
             }
         }
     }

@@ -54,6 +54,64 @@ pub async fn enqueue(tx: &mut HeldTx<'_>, now_ms: i64, message: Outgoing<'_>) ->
     Ok(())
 }
 
+/// A notice to an account's owner: an email, and an SMS when `phone` is given. Every notice
+/// the owner gets about the account (password, two-step verification, closure) goes out here.
+pub struct OwnerNotice<'a> {
+    /// None once the account is deleted: the message outlives it.
+    pub account_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// The SMS's text; by default the subject and the body's first sentence ([`sms_text`]).
+    pub sms: Option<&'a str>,
+}
+
+impl<'a> OwnerNotice<'a> {
+    /// The notice's messages, the email first.
+    pub fn messages(&self) -> Vec<Outgoing<'a>> {
+        let mut messages = Vec::with_capacity(2);
+        if let Some(email) = self.email {
+            messages.push(Outgoing {
+                account_id: self.account_id,
+                medium: Medium::Email,
+                recipient: email,
+                subject: self.subject,
+                body: self.body.to_owned(),
+            });
+        }
+        if let Some(phone) = self.phone {
+            messages.push(Outgoing {
+                account_id: self.account_id,
+                medium: Medium::Sms,
+                recipient: phone,
+                subject: self.subject,
+                body: self
+                    .sms
+                    .map_or_else(|| sms_text(self.subject, self.body), str::to_owned),
+            });
+        }
+        messages
+    }
+}
+
+/// Queues `notice` in `tx`.
+pub async fn tell_owner(
+    tx: &mut HeldTx<'_>,
+    now_ms: i64,
+    notice: OwnerNotice<'_>,
+) -> sqlx::Result<()> {
+    enqueue_many(tx, now_ms, &notice.messages()).await
+}
+
+/// The SMS that goes with an email: its subject and first sentence.
+pub fn sms_text(subject: &str, body: &str) -> String {
+    format!(
+        "[Account Center] {subject}. {}",
+        body.split(". ").next().unwrap_or(body)
+    )
+}
+
 /// A new message's key: time-ordered (UUIDv7), so a batch of messages lands at the end of the
 /// outbox's key index rather than on random pages of it (each of which a commit would write).
 fn message_id() -> String {

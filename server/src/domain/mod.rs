@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod billing;
+pub mod bills;
 pub mod closure;
 pub mod deletion;
 pub mod demo;

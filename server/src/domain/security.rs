@@ -12,7 +12,7 @@ use crate::db::{self, Tx};
 use crate::domain::session::begin_attempt;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{self, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Email, Password};
@@ -373,34 +373,19 @@ impl Owner {
                  \"Forgot password?\".",
             ),
         };
-        if self.verified_email {
-            notify::enqueue(
-                tx,
-                now,
-                Outgoing {
-                    account_id: Some(&self.id),
-                    medium: Medium::Email,
-                    recipient: self.email.as_str(),
-                    subject,
-                    body,
-                },
-            )
-            .await?;
-        }
-        if let Some(phone) = &self.verified_phone {
-            notify::enqueue(
-                tx,
-                now,
-                Outgoing {
-                    account_id: Some(&self.id),
-                    medium: Medium::Sms,
-                    recipient: phone,
-                    subject,
-                    body: sms.to_owned(),
-                },
-            )
-            .await?;
-        }
+        notify::tell_owner(
+            tx,
+            now,
+            OwnerNotice {
+                account_id: Some(&self.id),
+                email: self.verified_email.then_some(self.email.as_str()),
+                phone: self.verified_phone.as_deref(),
+                subject,
+                body: &body,
+                sms: Some(sms),
+            },
+        )
+        .await?;
         Ok(())
     }
 }

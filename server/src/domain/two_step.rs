@@ -10,7 +10,7 @@ use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
 use crate::domain::session::begin_attempt;
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{self, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
 use crate::state::AppState;
@@ -463,15 +463,17 @@ async fn tell(tx: &mut Tx, account_id: &str, now: i64, on: bool) -> Result<(), A
              If this was not you, reset your password at once, then turn it on again.",
         )
     };
-    notify::enqueue(
+    let email = Email::from_stored(email);
+    notify::tell_owner(
         tx,
         now,
-        Outgoing {
+        OwnerNotice {
             account_id: Some(account_id),
-            medium: Medium::Email,
-            recipient: Email::from_stored(email).as_str(),
+            email: Some(email.as_str()),
+            phone: None,
             subject,
-            body: body.to_owned(),
+            body,
+            sms: None,
         },
     )
     .await?;

@@ -1,0 +1,119 @@
+//! Pay-as-you-go bills: when one is overdue. A bill is payable while it is unpaid and not waived
+//! (renounced with a closure, seed 001), and overdue once it is payable and its due time has
+//! come. The closure check, the closure decision and the bills list all ask here.
+
+use crate::db::{self, Backend};
+use crate::error::ApiError;
+use shared::money::{Currency, Money};
+
+/// The SQL condition of a payable bill.
+pub const PAYABLE: &str = "status = 'unpaid' AND waived_at IS NULL";
+
+/// The SQL condition of an overdue bill, with the time now as the query's first parameter.
+pub fn overdue_condition() -> String {
+    format!("{PAYABLE} AND due_at <= $1")
+}
+
+/// A column that says whether the bill is overdue (1) or not (0), with the time now as the
+/// query's first parameter.
+pub fn overdue_column() -> String {
+    format!("CASE WHEN {} THEN 1 ELSE 0 END", overdue_condition())
+}
+
+/// An overdue bill of an account.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub id: String,
+    pub account_id: String,
+    pub amount: Money,
+}
+
+/// The overdue bills of `accounts` at `now`, oldest first.
+pub async fn overdue<'a>(
+    conn: &mut sqlx::AnyConnection,
+    accounts: impl IntoIterator<Item = &'a str>,
+    now: i64,
+) -> Result<Vec<Overdue>, ApiError> {
+    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(&format!(
+        "SELECT id, account_id, amount_minor, currency FROM bills
+         WHERE {} AND account_id IN {} ORDER BY due_at, id",
+        overdue_condition(),
+        db::in_json(Backend::of(conn), 2)
+    ))
+    .bind(now)
+    .bind(db::json_texts(accounts))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, account_id, minor, currency)| {
+            let currency = Currency::parse(&currency)
+                .ok_or_else(|| anyhow::anyhow!("bill {id} has an unknown currency {currency}"))?;
+            Ok(Overdue {
+                id,
+                account_id,
+                amount: Money::from_minor(minor, currency),
+            })
+        })
+        .collect()
+}
+
+/// What `bills` add up to, one sum per currency, in the order the currencies first appear:
+/// amounts in two currencies are never added together.
+pub fn totals<'a>(bills: impl IntoIterator<Item = &'a Overdue>) -> Vec<Money> {
+    let mut totals: Vec<Money> = Vec::new();
+    for bill in bills {
+        match totals
+            .iter_mut()
+            .find(|t| t.currency == bill.amount.currency)
+        {
+            Some(total) => total.amount += bill.amount.amount,
+            None => totals.push(bill.amount),
+        }
+    }
+    totals
+}
+
+/// The totals worded for a person: "USD 12.00" or "USD 12.00 and CNY 3.00".
+pub fn worded(totals: &[Money]) -> String {
+    totals
+        .iter()
+        .map(Money::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn dec(minor: i64) -> Decimal {
+        Decimal::new(minor, 2)
+    }
+
+    fn bill(amount: Money) -> Overdue {
+        Overdue {
+            id: "b".into(),
+            account_id: "a".into(),
+            amount,
+        }
+    }
+
+    #[test]
+    fn totals_keep_each_currency_apart() {
+        let bills = [
+            bill(Money::new(dec(125), Currency::USD)),
+            bill(Money::new(dec(300), Currency::CNY)),
+            bill(Money::new(dec(75), Currency::USD)),
+        ];
+        let totals = totals(&bills);
+        assert_eq!(
+            totals,
+            vec![
+                Money::new(dec(200), Currency::USD),
+                Money::new(dec(300), Currency::CNY)
+            ]
+        );
+        assert_eq!(worded(&totals), "USD 2.00 and CNY 3.00");
+    }
+}

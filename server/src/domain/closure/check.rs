@@ -1,0 +1,306 @@
+//! The closure check (seed 001, step 2.1): everything that blocks closing the account now, each
+//! item with its severity, what resolves it, and where.
+
+use crate::clock::rfc3339;
+use crate::db::Flag;
+use crate::domain::bills;
+use crate::domain::ledger::{self, Bucket};
+use crate::error::ApiError;
+use crate::state::AppState;
+use shared::closure::{
+    BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, RelationshipKind,
+    Severity, classify,
+};
+use shared::money::Money;
+
+/// The items that list what must be processed, one row a kind: its title's nouns (one, many),
+/// what resolves it, and where.
+struct Listed {
+    kind: BlockingKind,
+    severity: Severity,
+    one: &'static str,
+    many: &'static str,
+    guidance: &'static str,
+    resolve_path: &'static str,
+}
+
+const LISTED: [Listed; 5] = [
+    Listed {
+        kind: BlockingKind::UnexpiredDomains,
+        severity: Severity::MustProcess,
+        one: "unexpired domain name",
+        many: "unexpired domain names",
+        guidance: "Transfer each domain name to another account or provider.",
+        resolve_path: "/closure/resolve#domains",
+    },
+    Listed {
+        kind: BlockingKind::RunningSubscriptions,
+        severity: Severity::MustProcess,
+        one: "running subscription",
+        many: "running subscriptions",
+        guidance: "Back up their data, then unsubscribe them (or wait until they expire).",
+        resolve_path: "/unsubscribe",
+    },
+    Listed {
+        kind: BlockingKind::AutoRenewingSubscriptions,
+        severity: Severity::MustProcess,
+        one: "subscription renews automatically",
+        many: "subscriptions renew automatically",
+        guidance: "Turn auto-renewal off.",
+        resolve_path: "/closure/resolve#auto-renew",
+    },
+    Listed {
+        kind: BlockingKind::PayAsYouGoResources,
+        severity: Severity::Renounceable,
+        one: "pay-as-you-go instance",
+        many: "pay-as-you-go instances",
+        guidance: "Back up their data; they are released when you renounce them. Usage until then is still billed.",
+        resolve_path: "/products",
+    },
+    Listed {
+        kind: BlockingKind::IcpFilings,
+        severity: Severity::MustProcess,
+        one: "ICP filing",
+        many: "ICP filings",
+        guidance: "Cancel the ICP filing or transfer it to another account.",
+        resolve_path: "/closure/resolve#icp",
+    },
+];
+
+/// A running instance, as the check reads it.
+#[derive(sqlx::FromRow)]
+struct Running {
+    id: String,
+    product: String,
+    billing: String,
+    auto_renew: Flag,
+}
+
+impl Running {
+    fn subscription(&self) -> bool {
+        self.billing == "subscription"
+    }
+
+    /// Whether this instance is one of `kind`'s subjects.
+    fn is(&self, kind: BlockingKind) -> bool {
+        match kind {
+            BlockingKind::UnexpiredDomains => self.subscription() && self.product == "domain",
+            BlockingKind::RunningSubscriptions => self.subscription() && self.product != "domain",
+            BlockingKind::AutoRenewingSubscriptions => self.subscription() && self.auto_renew.0,
+            BlockingKind::PayAsYouGoResources => self.billing == "payg",
+            _ => false,
+        }
+    }
+}
+
+fn item(
+    kind: BlockingKind,
+    severity: Severity,
+    title: String,
+    guidance: &str,
+    resolve_path: &str,
+    subjects: Vec<String>,
+) -> CheckItem {
+    CheckItem {
+        // The kind's wire name, as `renounce` lists it.
+        key: serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        kind,
+        severity,
+        title,
+        guidance: guidance.to_owned(),
+        resolve_path: resolve_path.to_owned(),
+        count: subjects.len() as u32,
+        amount: None,
+        amount_cny: None,
+        subjects,
+    }
+}
+
+/// Everything that blocks closing the account right now.
+pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    check_on(&mut conn, state, account_id).await
+}
+
+/// [`check`] on `conn`: inside the confirmation's transaction, so nothing it found can change
+/// before the closure is written.
+pub(super) async fn check_on(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    account_id: &str,
+) -> Result<ClosureCheck, ApiError> {
+    let now = state.clock.now_ms();
+    let mut items = Vec::new();
+    items.extend(overdue_item(conn, state, account_id, now).await?);
+    items.extend(balance_item(conn, state, account_id).await?);
+
+    let running: Vec<Running> = sqlx::query_as(
+        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let icp: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM icp_filings WHERE account_id = $1 AND status = 'active'",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for listed in &LISTED {
+        let subjects: Vec<String> = if listed.kind == BlockingKind::IcpFilings {
+            icp.clone()
+        } else {
+            running
+                .iter()
+                .filter(|r| r.is(listed.kind))
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        if subjects.is_empty() {
+            continue;
+        }
+        let noun = if subjects.len() == 1 {
+            listed.one
+        } else {
+            listed.many
+        };
+        items.push(item(
+            listed.kind,
+            listed.severity,
+            format!("{} {noun}", subjects.len()),
+            listed.guidance,
+            listed.resolve_path,
+            subjects,
+        ));
+    }
+
+    let relationships: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, kind, role) in relationships {
+        let kind = RelationshipKind::parse(&kind)
+            .ok_or_else(|| anyhow::anyhow!("relationship kind {kind}"))?;
+        let administrator = role == "administrator";
+        let mut it = item(
+            kind.blocking_kind(),
+            Severity::MustProcess,
+            format!("{} ({role})", title_of(kind)),
+            kind.guidance(administrator),
+            "/closure/resolve#relationships",
+            vec![id.clone()],
+        );
+        it.key = format!("relationship:{id}");
+        items.push(it);
+    }
+
+    let partner: Option<String> =
+        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(partner) = partner {
+        items.push(item(
+            BlockingKind::ResellerPartnership,
+            Severity::MustProcess,
+            format!("Reseller partnership with {partner}"),
+            "Cancel the partnership with the reseller.",
+            "/closure/resolve#partner",
+            vec![partner],
+        ));
+    }
+
+    let can_close = !items.iter().any(|i| i.severity == Severity::MustProcess);
+    Ok(ClosureCheck {
+        items,
+        can_close,
+        checked_at: rfc3339(now),
+    })
+}
+
+/// The overdue bills, over 10 CNY to be paid, at or under it renounceable.
+async fn overdue_item(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    account_id: &str,
+    now: i64,
+) -> Result<Option<CheckItem>, ApiError> {
+    let overdue = bills::overdue(conn, [account_id], now).await?;
+    let totals = bills::totals(&overdue);
+    let Some(first) = totals.first() else {
+        return Ok(None);
+    };
+    let mut cny = state.rates.to_cny(*first)?;
+    for total in &totals[1..] {
+        cny.amount += state.rates.to_cny(*total)?.amount;
+    }
+    let Some(severity) = classify(cny.amount, OVERDUE_LIMIT_CNY) else {
+        return Ok(None);
+    };
+    let guidance = match severity {
+        Severity::MustProcess => "Pay the overdue bills: they are over 10 CNY.",
+        Severity::Renounceable => {
+            "Pay them, or renounce them: overdue payments of 10 CNY or less are cancelled with the account."
+        }
+    };
+    let mut it = item(
+        BlockingKind::OverduePayments,
+        severity,
+        format!("Overdue payments: {}", bills::worded(&totals)),
+        guidance,
+        "/closure/resolve#bills",
+        overdue.into_iter().map(|b| b.id).collect(),
+    );
+    // One amount when the bills share a currency; their CNY value in any case.
+    it.amount = (totals.len() == 1).then_some(*first);
+    it.amount_cny = Some(cny);
+    Ok(Some(it))
+}
+
+/// The cash balance, over 1,000 CNY to be withdrawn or spent, at or under it renounceable.
+async fn balance_item(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    account_id: &str,
+) -> Result<Option<CheckItem>, ApiError> {
+    let cash: Money = ledger::balance(&mut *conn, account_id, Bucket::Cash).await?;
+    let cash_cny = state.rates.to_cny(cash)?;
+    let Some(severity) = classify(cash_cny.amount, BALANCE_LIMIT_CNY) else {
+        return Ok(None);
+    };
+    let guidance = match severity {
+        Severity::MustProcess => {
+            "The balance is over 1,000 CNY and is lost with the account: withdraw it to a card or PayPal, or spend it on resources, before closing."
+        }
+        Severity::Renounceable => {
+            "A balance of 1,000 CNY or less can be renounced: it is lost with the account."
+        }
+    };
+    let mut it = item(
+        BlockingKind::CashBalance,
+        severity,
+        format!("Account balance: {cash}"),
+        guidance,
+        // Withdraw the balance or spend it (SPEC §6.5).
+        "/billing/withdraw",
+        vec![],
+    );
+    it.count = 1;
+    it.amount = Some(cash);
+    it.amount_cny = Some(cash_cny);
+    Ok(Some(it))
+}
+
+fn title_of(kind: RelationshipKind) -> &'static str {
+    match kind {
+        RelationshipKind::ResourceDirectory => "Resource directory",
+        RelationshipKind::FinanceTrusteeship => "Finance trusteeship",
+        RelationshipKind::FinancialManagement => "Financial management",
+        RelationshipKind::EnterpriseMultiAccount => "Enterprise multi-account",
+    }
+}

@@ -1,0 +1,251 @@
+//! Giving up renounceable items (Confirm Discard or Release, seed 001 step 2.3) and the final,
+//! irreversible confirmation that starts the cool-down.
+
+use super::check::check_on;
+use super::identity::{alipay_available, require_identity};
+use super::system_check::SYSTEM_CHECK_VALID_MS;
+use crate::auth::CurrentSession;
+use crate::clock::rfc3339;
+use crate::db::Tx;
+use crate::domain::account::{self, Writer};
+use crate::domain::ledger::{self, Bucket, Entry};
+use crate::error::ApiError;
+use crate::jobs::{self, closure as closure_jobs};
+use crate::notify::{self, OwnerNotice};
+use crate::oplog::{self, Action};
+use crate::state::AppState;
+use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
+use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
+use shared::money::Money;
+
+/// Confirm Discard or Release (seed 001, step 2.3): the selected renounceable items are given
+/// up now, in one transaction through the account's write gate, measured by the check made
+/// inside it. An item no longer in the check (renounced by an earlier call, or resolved) is
+/// skipped, so a retry or a double click changes nothing; an item that must be processed is
+/// refused, and nothing is written. Answers the check as it stands afterwards.
+pub async fn renounce_selected(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &RenounceForm,
+) -> Result<ClosureCheck, ApiError> {
+    form.check()?;
+    let now = state.clock.now_ms();
+    let account_id = &session.account_id;
+    require_identity(session, now)?;
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    let live = check_on(&mut tx, state, account_id).await?;
+    let mut renounced = Vec::new();
+    for key in &form.renounce {
+        match live.items.iter().find(|i| &i.key == key) {
+            Some(item)
+                if item.severity == Severity::Renounceable && !renounced.contains(&item.key) =>
+            {
+                renounce(&mut tx, now, account_id, item).await?;
+                renounced.push(item.key.clone());
+            }
+            // Named twice in one request: given up once.
+            Some(item) if item.severity == Severity::Renounceable => {}
+            Some(item) => {
+                return Err(ApiError::ClosureBlocked(format!(
+                    "{} cannot be renounced: {}",
+                    item.title, item.guidance
+                )));
+            }
+            None => {}
+        }
+    }
+    let after = check_on(&mut tx, state, account_id).await?;
+    if !renounced.is_empty() {
+        let detail = renounced.join(", ");
+        oplog::record(
+            &mut tx,
+            account_id,
+            Action::ClosureItemsRenounced,
+            &detail,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if !renounced.is_empty() {
+        tracing::info!(account = %account_id, renounced = %renounced.join(" "), "closure items renounced");
+    }
+    Ok(after)
+}
+
+/// Confirm Deletion: everything checked again inside one transaction, the renounced items
+/// given up, every session of the account ended, the role created, and the cool-down's end
+/// scheduled. Nothing revokes it.
+pub async fn confirm(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &ConfirmClosureForm,
+) -> Result<ClosureStatus, ApiError> {
+    form.check()?;
+    let now = state.clock.now_ms();
+    let account_id = &session.account_id;
+    require_identity(session, now)?;
+    let done: Option<i64> = sqlx::query_scalar(
+        "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
+    )
+    .bind(&form.system_check_id)
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?
+    .flatten();
+    if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID_MS) {
+        return Err(ApiError::SystemCheckRequired);
+    }
+    // The account's status, the items and the renounced balance are read in the transaction
+    // that writes the closure: a purchase or a payment that lands just before cannot slip
+    // between the check and the confirmation (the write gate refuses any after it).
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    let live = check_on(&mut tx, state, account_id).await?;
+    if let Some(first) = live.must_process().next() {
+        return Err(ApiError::ClosureBlocked(format!(
+            "{} must be processed first: {}",
+            first.title, first.guidance
+        )));
+    }
+    if let Some(kept) = live
+        .renounceable()
+        .find(|i| !form.renounce.contains(&i.key))
+    {
+        return Err(ApiError::ClosureBlocked(format!(
+            "Renounce \"{}\" or resolve it before closing.",
+            kept.title
+        )));
+    }
+
+    for item in live.renounceable() {
+        renounce(&mut tx, now, account_id, item).await?;
+    }
+    let closure_id = format!("cl-{}", uuid::Uuid::new_v4().simple());
+    let ends_at = now + state.config.cool_down_days * 86_400_000;
+    let renounced: Vec<&str> = live.renounceable().map(|i| i.key.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES ($1, $2, 'cooling_down', $3, $4, $5, $6, $7)",
+    )
+    .bind(&closure_id)
+    .bind(account_id)
+    .bind(form.reason.map(|r| r.as_str()))
+    .bind(Some(form.reason_detail.trim()).filter(|d| !d.is_empty()))
+    .bind(renounced.join(" "))
+    .bind(now)
+    .bind(ends_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(account_id)
+        .bind(SERVICE_LINKED_ROLE)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    // All sessions end: the owner's everywhere, and every RAM user's.
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    jobs::schedule(
+        &mut tx,
+        closure_jobs::DECIDE_KIND,
+        &closure_id,
+        ends_at,
+        now,
+    )
+    .await?;
+    let (email, phone): (String, Option<String>) =
+        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let body = format!(
+        "Your Account Center account is being closed. The cool-down ends on {} (UTC); the closure cannot be revoked. \
+         Pay-as-you-go usage from before is still billed; new overdue payments would make the closure fail.",
+        rfc3339(ends_at)
+    );
+    notify::tell_owner(
+        &mut tx,
+        now,
+        OwnerNotice {
+            account_id: Some(account_id),
+            email: Some(&email),
+            phone: phone.as_deref(),
+            subject: "Account closure started",
+            body: &body,
+            sms: None,
+        },
+    )
+    .await?;
+    let detail = format!("cool-down until {}", rfc3339(ends_at));
+    oplog::record(&mut tx, account_id, Action::ClosureConfirmed, &detail, now).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(account = %account_id, closure = %closure_id, "account closure confirmed; cooling down");
+    Ok(ClosureStatus {
+        state: ClosureState::CoolingDown,
+        ends_at: Some(rfc3339(ends_at)),
+        remaining_seconds: Some((ends_at - now) / 1000),
+        service_linked_roles: vec![SERVICE_LINKED_ROLE.to_owned()],
+        last_failure: None,
+        cool_down_days: state.config.cool_down_days,
+        identity_verified: true,
+        alipay_available: alipay_available(state, account_id).await?,
+        authenticator_available: false,
+    })
+}
+
+async fn renounce(
+    tx: &mut Tx,
+    now: i64,
+    account_id: &str,
+    item: &CheckItem,
+) -> Result<(), ApiError> {
+    match item.kind {
+        BlockingKind::CashBalance => {
+            if let Some(balance) = item.amount {
+                let entry = Entry {
+                    account_id,
+                    kind: "renounced",
+                    bucket: Bucket::Cash,
+                    amount: Money::new(-balance.amount, balance.currency),
+                    payment_method_id: None,
+                    reference: None,
+                    memo: "Balance renounced with the account closure",
+                };
+                ledger::record(tx, now, entry).await?;
+            }
+        }
+        BlockingKind::OverduePayments => {
+            for id in &item.subjects {
+                sqlx::query("UPDATE bills SET waived_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'unpaid'")
+                    .bind(now)
+                    .bind(id)
+                    .bind(account_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        BlockingKind::PayAsYouGoResources => {
+            for id in &item.subjects {
+                sqlx::query("UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'running'")
+                    .bind(now)
+                    .bind(id)
+                    .bind(account_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        _ => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "{:?} cannot be renounced",
+                item.kind
+            )));
+        }
+    }
+    Ok(())
+}

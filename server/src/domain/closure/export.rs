@@ -1,0 +1,90 @@
+//! The export the owner may take before closing (seed 001: "export critical configuration
+//! information and operation logs"): bills, orders, refunds and invoices, the ledger and the
+//! operation log.
+
+use super::resolve::{money_of, ties};
+use crate::clock::rfc3339;
+use crate::domain::ledger;
+use crate::error::ApiError;
+use crate::oplog;
+use crate::state::AppState;
+
+#[derive(sqlx::FromRow)]
+struct OrderRecord {
+    id: String,
+    instance_id: String,
+    product: String,
+    starts_at: i64,
+    ends_at: i64,
+    currency: String,
+    cash_minor: i64,
+    credit_minor: i64,
+    paid_with: String,
+    status: String,
+    paid_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefundRecord {
+    id: String,
+    order_id: String,
+    amount_minor: i64,
+    currency: String,
+    destination: String,
+    status: String,
+    created_at: i64,
+    refunded_at: Option<i64>,
+}
+
+/// Everything the owner may want to keep: bills, orders, refunds and invoices, and the ledger.
+pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Value, ApiError> {
+    use serde_json::json;
+    let db = &state.db;
+    let orders: Vec<OrderRecord> = sqlx::query_as(
+        "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
+         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at, o.id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    let refunds: Vec<RefundRecord> = sqlx::query_as(
+        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at, id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    let orders_json: Vec<serde_json::Value> = orders
+        .iter()
+        .map(|o| {
+            Ok(json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
+                   "ends_at": rfc3339(o.ends_at), "cash_paid": money_of(o.cash_minor, &o.currency)?,
+                   "credit_paid": money_of(o.credit_minor, &o.currency)?, "paid_with": o.paid_with, "status": o.status,
+                   "paid_at": rfc3339(o.paid_at)}))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    // An invoice is issued for what was paid in cash.
+    let invoices: Vec<serde_json::Value> = orders
+        .iter()
+        .filter(|o| o.cash_minor > 0)
+        .map(|o| Ok(json!({"invoice_for": o.id, "description": o.product, "amount": money_of(o.cash_minor, &o.currency)?, "issued_at": rfc3339(o.paid_at)})))
+        .collect::<Result<_, ApiError>>()?;
+    let refunds_json: Vec<serde_json::Value> = refunds
+        .iter()
+        .map(|r| {
+            Ok(json!({"id": r.id, "order_id": r.order_id, "amount": money_of(r.amount_minor, &r.currency)?, "destination": r.destination,
+                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)}))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(json!({
+        "exported_at": rfc3339(state.clock.now_ms()),
+        "account": crate::domain::account::view(db, account_id).await?,
+        "billing_address": crate::domain::billing::address(db, account_id).await?,
+        "orders": orders_json,
+        "invoices": invoices,
+        "refunds": refunds_json,
+        "bills": ties(state, account_id).await?.bills,
+        "ledger": ledger::entries(db, account_id).await?,
+        // Seed 001: "export critical configuration information and operation logs".
+        "operation_log": oplog::all(state, account_id).await?,
+    }))
+}

@@ -1,0 +1,168 @@
+//! The owner's identity (seed 001, step 2.1): a code sent to the verified mobile number, the
+//! authenticator app, or (dev mode, real-name accounts) the simulated Alipay authorization.
+//! A session that proved it may renounce items and confirm for the next 30 minutes.
+
+use crate::auth::CurrentSession;
+use crate::db::{self, Flag, Tx};
+use crate::domain::verification::{self, Destination};
+use crate::error::ApiError;
+use crate::oplog::{self, Action};
+use crate::state::AppState;
+use shared::account::{Channel, Delivery, Phone, VerificationCode};
+use shared::api::CodeSent;
+
+/// The identity step stays valid this long within a session.
+const IDENTITY_VALID_MS: i64 = 30 * 60_000;
+
+/// Whether the session proved the owner's identity recently enough.
+pub(super) fn identity_fresh(session: &CurrentSession, now: i64) -> bool {
+    session
+        .identity_verified_at
+        .is_some_and(|at| now - at <= IDENTITY_VALID_MS)
+}
+
+pub(super) fn require_identity(session: &CurrentSession, now: i64) -> Result<(), ApiError> {
+    if !identity_fresh(session, now) {
+        return Err(ApiError::IdentityNotVerified(
+            "Verify your identity first (phone code or Alipay).".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Sends the identity code to the account's verified mobile number (SMS).
+pub async fn send_identity_code(
+    state: &AppState,
+    session: &CurrentSession,
+    client: &str,
+) -> Result<CodeSent, ApiError> {
+    let (phone, verified): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = $1")
+            .bind(&session.account_id)
+            .fetch_one(&state.db)
+            .await?;
+    let Some(phone) = phone.filter(|_| verified.is_some()) else {
+        return Err(ApiError::ContactNotVerified {
+            needed: Channel::Phone,
+        });
+    };
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let to = Destination {
+        channel: Channel::Phone,
+        address: &phone,
+        delivery: Some(Delivery::Sms),
+        account_id: Some(&session.account_id),
+        decoy: false,
+    };
+    verification::issue(
+        &mut tx,
+        &state.secrets,
+        now,
+        &verification::Purpose::Closure.subject(&session.account_id),
+        &to,
+        client,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(verification::code_sent(
+        Channel::Phone,
+        Some(Delivery::Sms),
+        Phone::from_stored(phone).masked(),
+    ))
+}
+
+/// The session proved the owner's identity, by `method` ("SMS code", "authenticator app",
+/// "Alipay"), for the next 30 minutes.
+async fn mark_identity(
+    session: &CurrentSession,
+    tx: &mut Tx,
+    now: i64,
+    method: &str,
+) -> Result<(), ApiError> {
+    sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(&session.token_hash)
+        .execute(&mut **tx)
+        .await?;
+    oplog::record(
+        tx,
+        &session.account_id,
+        Action::ClosureIdentityVerified,
+        method,
+        now,
+    )
+    .await
+}
+
+pub async fn verify_identity(
+    state: &AppState,
+    session: &CurrentSession,
+    code: &VerificationCode,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let tx = db::begin_write(&state.db).await?;
+    let (mut tx, _) = verification::check(
+        tx,
+        &state.secrets,
+        now,
+        &verification::Purpose::Closure.subject(&session.account_id),
+        code,
+    )
+    .await?;
+    mark_identity(session, &mut tx, now, "SMS code").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Proves the identity with the authenticator's code (or a recovery code), which is then used
+/// up like at sign-in.
+pub async fn verify_identity_by_authenticator(
+    state: &AppState,
+    session: &CurrentSession,
+    form: &shared::api::TwoStepCodeForm,
+    client: &str,
+) -> Result<(), ApiError> {
+    let mut tx = crate::domain::two_step::prove_identity(state, session, form, client).await?;
+    mark_identity(session, &mut tx, state.clock.now_ms(), "authenticator app").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the account passed real-name registration.
+async fn real_name(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
+    let Flag(real_name) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
+    )
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(real_name)
+}
+
+/// Whether the Alipay authorization is open to the account: real-name registration (seed 001),
+/// and the simulated Alipay of dev mode.
+pub(super) async fn alipay_available(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
+    Ok(state.config.is_dev() && real_name(state, account_id).await?)
+}
+
+/// The simulated Alipay authorization: open to real-name-verified accounts only (seed 001).
+pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
+    if !state.config.is_dev() {
+        // Only the simulated Alipay exists; production verifies by phone code.
+        return Err(ApiError::IdentityNotVerified(
+            "Alipay authorization is not available on this server: use the phone code.".into(),
+        ));
+    }
+    if !real_name(state, &session.account_id).await? {
+        return Err(ApiError::IdentityNotVerified(
+            "Alipay authorization needs real-name registration. Verify with a phone code instead."
+                .into(),
+        ));
+    }
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    mark_identity(session, &mut tx, now, "Alipay").await?;
+    tx.commit().await?;
+    Ok(())
+}

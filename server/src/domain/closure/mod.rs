@@ -1,0 +1,74 @@
+//! Closing an account (SPEC §6, seed 001), one file a step: the closure [`check`], the owner's
+//! [`identity`], the [`system_check`], renouncing items and the irreversible confirmation
+//! ([`confirm`]), what resolves each blocking item ([`resolve`]), the [`export`], and the
+//! [`decision`] when the cool-down ends.
+
+pub mod check;
+pub mod confirm;
+pub mod decision;
+pub mod export;
+pub mod identity;
+pub mod resolve;
+pub mod system_check;
+
+pub use check::check;
+pub use confirm::{confirm, renounce_selected};
+pub use export::export;
+pub use identity::{
+    alipay_authorize, send_identity_code, verify_identity, verify_identity_by_authenticator,
+};
+pub use resolve::{
+    cancel_icp_filing, end_partnership, pay_bill, remove_relationship, set_auto_renew, ties,
+    transfer_domain_out,
+};
+pub use system_check::{advance_system_check, start_system_check, system_check};
+
+use crate::auth::CurrentSession;
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+use crate::state::AppState;
+use identity::{alipay_available, identity_fresh};
+use shared::api::{ClosureState, ClosureStatus};
+
+pub async fn status(state: &AppState, session: &CurrentSession) -> Result<ClosureStatus, ApiError> {
+    let now = state.clock.now_ms();
+    let account_id = &session.account_id;
+    let cooling: Option<i64> = sqlx::query_scalar(
+        "SELECT ends_at FROM closures WHERE account_id = $1 AND status = 'cooling_down'",
+    )
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let last_failure: Option<String> = sqlx::query_scalar(
+        "SELECT failure FROM closures WHERE account_id = $1 AND status = 'failed' ORDER BY decided_at DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?
+    .flatten();
+    let roles: Vec<String> = sqlx::query_scalar(
+        "SELECT role_name FROM service_linked_roles WHERE account_id = $1 ORDER BY role_name",
+    )
+    .bind(account_id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(ClosureStatus {
+        state: if cooling.is_some() {
+            ClosureState::CoolingDown
+        } else {
+            ClosureState::Open
+        },
+        ends_at: cooling.map(rfc3339),
+        remaining_seconds: cooling.map(|end| ((end - now).max(0)) / 1000),
+        service_linked_roles: roles,
+        last_failure: if cooling.is_some() {
+            None
+        } else {
+            last_failure
+        },
+        cool_down_days: state.config.cool_down_days,
+        identity_verified: identity_fresh(session, now),
+        alipay_available: alipay_available(state, account_id).await?,
+        authenticator_available: crate::domain::two_step::is_enabled(&state.db, account_id).await?,
+    })
+}

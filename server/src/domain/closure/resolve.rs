@@ -1,0 +1,194 @@
+//! What resolves each must-process item (seed 001): the account's bills, ICP filings,
+//! relationships and reseller partnership, and the resolutions themselves. Each touches only
+//! the caller's account.
+
+use crate::clock::rfc3339;
+use crate::db::Flag;
+use crate::domain::account::Writer;
+use crate::domain::bills;
+use crate::domain::ledger::{self, Bucket};
+use crate::error::ApiError;
+use crate::state::AppState;
+use shared::api::{AccountTies, BillView, IcpFilingView, RelationshipView};
+use shared::closure::RelationshipKind;
+use shared::money::{Currency, Money};
+
+#[derive(sqlx::FromRow)]
+struct BillRecord {
+    id: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    due_at: i64,
+    waived_at: Option<i64>,
+    overdue: Flag,
+}
+
+pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
+    let now = state.clock.now_ms();
+    let bills: Vec<BillRecord> = sqlx::query_as(&format!(
+        "SELECT id, description, amount_minor, currency, status, due_at, waived_at, {} AS overdue
+         FROM bills WHERE account_id = $2 ORDER BY created_at DESC, id LIMIT 200",
+        bills::overdue_column()
+    ))
+    .bind(now)
+    .bind(account_id)
+    .fetch_all(&state.db)
+    .await?;
+    let icp: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, number, website FROM icp_filings WHERE account_id = $1 AND status = 'active'",
+    )
+    .bind(account_id)
+    .fetch_all(&state.db)
+    .await?;
+    let relationships: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id")
+            .bind(account_id)
+            .fetch_all(&state.db)
+            .await?;
+    let partner: Option<String> =
+        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&state.db)
+            .await?;
+    Ok(AccountTies {
+        bills: bills
+            .into_iter()
+            .map(|b| {
+                let status = if b.waived_at.is_some() {
+                    "waived".to_owned()
+                } else {
+                    b.status
+                };
+                Ok(BillView {
+                    overdue: b.overdue.0,
+                    amount: money_of(b.amount_minor, &b.currency)?,
+                    id: b.id,
+                    description: b.description,
+                    status,
+                    due_at: rfc3339(b.due_at),
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        icp_filings: icp
+            .into_iter()
+            .map(|(id, number, website)| IcpFilingView {
+                id,
+                number,
+                website,
+            })
+            .collect(),
+        relationships: relationships
+            .into_iter()
+            .filter_map(|(id, kind, role, peer)| {
+                RelationshipKind::parse(&kind).map(|kind| RelationshipView {
+                    id,
+                    kind,
+                    role,
+                    peer,
+                })
+            })
+            .collect(),
+        reseller_partner: partner,
+        cash_balance: ledger::balance(&state.db, account_id, Bucket::Cash).await?,
+    })
+}
+
+/// Pays an unpaid bill of the account with its default payment method.
+pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+    let Flag(unpaid) = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid')",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_one(&state.db)
+    .await?;
+    if !unpaid {
+        return Err(ApiError::NotFound);
+    }
+    match crate::domain::purchase::charge_bill(state, account_id, Writer::Member, id).await? {
+        crate::domain::purchase::BillCharge::Refused => Err(ApiError::PaymentDeclined),
+        _ => Ok(()),
+    }
+}
+
+/// Resolutions of must-process items. Each touches only the caller's account.
+pub async fn cancel_icp_filing(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    affected(sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id).execute(&state.db).await?)
+}
+
+pub async fn remove_relationship(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    affected(
+        sqlx::query("DELETE FROM account_relationships WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(&state.db)
+            .await?,
+    )
+}
+
+pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), ApiError> {
+    affected(
+        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&state.db)
+            .await?,
+    )
+}
+
+/// Transfers a domain name out: it leaves this account (no refund: the registration went with it).
+pub async fn transfer_domain_out(
+    state: &AppState,
+    account_id: &str,
+    instance_id: &str,
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    affected(
+        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, auto_renew = 0 WHERE id = $2 AND account_id = $3 AND product = 'domain' AND status = 'running'")
+            .bind(now)
+            .bind(instance_id)
+            .bind(account_id)
+            .execute(&state.db)
+            .await?,
+    )
+}
+
+pub async fn set_auto_renew(
+    state: &AppState,
+    account_id: &str,
+    instance_id: &str,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    affected(
+        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2 AND account_id = $3 AND billing = 'subscription' AND status = 'running'")
+            .bind(i64::from(enabled))
+            .bind(instance_id)
+            .bind(account_id)
+            .execute(&state.db)
+            .await?,
+    )
+}
+
+fn affected(result: sqlx::any::AnyQueryResult) -> Result<(), ApiError> {
+    if result.rows_affected() == 0 {
+        Err(ApiError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// An amount read from the database; a currency this server does not know is a fault.
+pub(super) fn money_of(minor: i64, currency: &str) -> Result<Money, ApiError> {
+    let currency = Currency::parse(currency)
+        .ok_or_else(|| anyhow::anyhow!("unknown currency {currency} in the database"))?;
+    Ok(Money::from_minor(minor, currency))
+}

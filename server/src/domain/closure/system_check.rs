@@ -1,0 +1,97 @@
+//! The system check (seed 001, step 2.2): a job that walks through the account's finances,
+//! resources, domains and filings, and relationships, reporting its progress, and ends with the
+//! closure check's result. A confirmation needs a recent one.
+
+use super::check::check_on;
+use crate::db::{self, HeldTx};
+use crate::error::ApiError;
+use crate::jobs::{self, closure as closure_jobs};
+use crate::state::AppState;
+use shared::api::SystemCheckView;
+
+/// A system check older than this must be run again before confirming.
+pub(super) const SYSTEM_CHECK_VALID_MS: i64 = 30 * 60_000;
+/// The system check's steps: finances, resources, domains and filings, relationships.
+const STEP: i64 = 25;
+const STEP_MS: i64 = 1_000;
+
+/// Starts the system check, which runs as a job and reports its progress.
+pub async fn start_system_check(
+    state: &AppState,
+    account_id: &str,
+) -> Result<SystemCheckView, ApiError> {
+    let now = state.clock.now_ms();
+    let id = format!("chk-{}", uuid::Uuid::new_v4().simple());
+    let mut tx = db::begin_write(&state.db).await?;
+    sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
+        .bind(&id)
+        .bind(account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    jobs::schedule(&mut tx, closure_jobs::CHECK_KIND, &id, now, now).await?;
+    tx.commit().await?;
+    system_check(state, account_id, &id).await
+}
+
+pub async fn system_check(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+) -> Result<SystemCheckView, ApiError> {
+    let (progress, status, result): (i64, String, Option<String>) = sqlx::query_as(
+        "SELECT progress, status, result FROM closure_checks WHERE id = $1 AND account_id = $2",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let result = result
+        .map(|r| serde_json::from_str(&r))
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(SystemCheckView {
+        id: id.to_owned(),
+        status,
+        progress: progress.clamp(0, 100) as u8,
+        result,
+    })
+}
+
+/// Takes the system check `id` one step on, in `tx`; answers when to take the next step, or
+/// None once it is done (or was deleted with its account).
+pub async fn advance_system_check(
+    state: &AppState,
+    tx: &mut HeldTx<'_>,
+    id: &str,
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT account_id, progress FROM closure_checks WHERE id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((account_id, progress)) = row else {
+        return Ok(None);
+    };
+    let next = (progress + STEP).min(100);
+    let result = if next >= 100 {
+        let check = check_on(tx, state, &account_id).await?;
+        Some(serde_json::to_string(&check).map_err(|e| ApiError::Internal(e.into()))?)
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE closure_checks SET progress = $1, status = $2, result = $3, done_at = $4 WHERE id = $5",
+    )
+    .bind(next)
+    .bind(if result.is_some() { "done" } else { "running" })
+    .bind(&result)
+    .bind(result.as_ref().map(|_| now))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.is_none().then_some(now + STEP_MS))
+}

@@ -313,6 +313,45 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
+/// A value kept in a text column by its stored name (a currency's code, say). Reading a name
+/// the server does not know fails the query: a corrupt value is an error, never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored<T>(pub T);
+
+/// How a [`Stored`] value is named in its column.
+pub trait StoredName: Sized {
+    fn from_stored(name: &str) -> Option<Self>;
+}
+
+impl StoredName for shared::money::Currency {
+    fn from_stored(name: &str) -> Option<Self> {
+        shared::money::Currency::parse(name)
+    }
+}
+
+impl<T> Type<Any> for Stored<T> {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r, T: StoredName> Decode<'r, Any> for Stored<T> {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let name = <&str as Decode<Any>>::decode(value)?;
+        T::from_stored(name).map(Stored).ok_or_else(|| {
+            format!(
+                "unknown {} {name:?} in the database",
+                std::any::type_name::<T>()
+            )
+            .into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,6 +147,19 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Money that cannot be stored or combined is a fault of the code that computed it.
+impl From<shared::money::NotStorable> for ApiError {
+    fn from(e: shared::money::NotStorable) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<shared::money::CurrencyMismatch> for ApiError {
+    fn from(e: shared::money::CurrencyMismatch) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         ApiError::Invalid(e)

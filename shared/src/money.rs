@@ -1,7 +1,6 @@
 //! Money: a decimal amount with its currency, never a float. Amounts of different currencies
 //! never add up silently; rounding rules live here, named for what they do.
 
-use crate::error::{ErrorCode, Invalid};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -77,6 +76,28 @@ impl fmt::Display for CurrencyMismatch {
     }
 }
 
+impl std::error::Error for CurrencyMismatch {}
+
+/// An amount that cannot be kept as a whole number of minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotStorable {
+    /// Finer than the currency's smallest unit: a rounding rule must be applied first.
+    FinerThanMinorUnit(Money),
+    /// Too large for the integer the database keeps.
+    TooLarge(Money),
+}
+
+impl fmt::Display for NotStorable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotStorable::FinerThanMinorUnit(m) => write!(f, "{m} is finer than one cent"),
+            NotStorable::TooLarge(m) => write!(f, "{m} is too large"),
+        }
+    }
+}
+
+impl std::error::Error for NotStorable {}
+
 impl Money {
     pub fn new(amount: Decimal, currency: Currency) -> Self {
         Money { amount, currency }
@@ -99,16 +120,12 @@ impl Money {
 
     /// To minor units, for storage. Refuses an amount finer than the currency's smallest
     /// unit: rounding must be decided by a named rule before anything is stored.
-    pub fn to_minor(self) -> Result<i64, Invalid> {
+    pub fn to_minor(self) -> Result<i64, NotStorable> {
         let scaled = self.amount * Decimal::from(10i64.pow(self.currency.minor_digits()));
         if scaled.fract() != Decimal::ZERO {
-            return Err(Invalid::new(
-                ErrorCode::BadRequest,
-                format!("{self} is finer than one cent"),
-            ));
+            return Err(NotStorable::FinerThanMinorUnit(self));
         }
-        i64::try_from(scaled)
-            .map_err(|_| Invalid::new(ErrorCode::BadRequest, format!("{self} is too large")))
+        i64::try_from(scaled).map_err(|_| NotStorable::TooLarge(self))
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, CurrencyMismatch> {

@@ -2,7 +2,7 @@
 //! (renounced with a closure, seed 001), and overdue once it is payable and its due time has
 //! come. The closure check, the closure decision and the bills list all ask here.
 
-use crate::db::{self, Backend};
+use crate::db::{self, Backend, Stored};
 use crate::error::ApiError;
 use shared::money::{Currency, Money};
 
@@ -34,7 +34,7 @@ pub async fn overdue<'a>(
     accounts: impl IntoIterator<Item = &'a str>,
     now: i64,
 ) -> Result<Vec<Overdue>, ApiError> {
-    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(&format!(
+    let rows: Vec<(String, String, i64, Stored<Currency>)> = sqlx::query_as(&format!(
         "SELECT id, account_id, amount_minor, currency FROM bills
          WHERE {} AND account_id IN {} ORDER BY due_at, id",
         overdue_condition(),
@@ -44,17 +44,14 @@ pub async fn overdue<'a>(
     .bind(db::json_texts(accounts))
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|(id, account_id, minor, currency)| {
-            let currency = Currency::parse(&currency)
-                .ok_or_else(|| anyhow::anyhow!("bill {id} has an unknown currency {currency}"))?;
-            Ok(Overdue {
-                id,
-                account_id,
-                amount: Money::from_minor(minor, currency),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|(id, account_id, minor, Stored(currency))| Overdue {
+            id,
+            account_id,
+            amount: Money::from_minor(minor, currency),
         })
-        .collect()
+        .collect())
 }
 
 /// What `bills` add up to, one sum per currency, in the order the currencies first appear:

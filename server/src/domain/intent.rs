@@ -16,7 +16,7 @@
 //! gateway confirms its release, and the ledger's `hold` bucket shows both, whether or not the
 //! card is then bound.
 
-use crate::db::{self, Tx};
+use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
@@ -333,7 +333,7 @@ struct IntentRow {
     operation: String,
     method_token: Option<String>,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     gateway_reference: Option<String>,
 }
@@ -348,8 +348,7 @@ async fn load(state: &AppState, intent_id: &str) -> Result<Option<IntentRow>, Ap
 }
 
 fn amount_of(row: &IntentRow) -> Result<Money, ApiError> {
-    let currency = Currency::parse(&row.currency)
-        .ok_or_else(|| anyhow::anyhow!("stored currency {}", row.currency))?;
+    let currency = row.currency.0;
     Ok(Money::from_minor(row.amount_minor, currency))
 }
 
@@ -507,7 +506,5 @@ async fn record_charge(
 }
 
 fn minor(amount: Money) -> Result<i64, ApiError> {
-    amount
-        .to_minor()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
+    Ok(amount.to_minor()?)
 }

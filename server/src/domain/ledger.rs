@@ -2,7 +2,7 @@
 //! a bucket. A bucket's balance is the sum of its entries, always.
 
 use crate::clock::rfc3339;
-use crate::db::{Db, Tx};
+use crate::db::{Db, Stored, Tx};
 use crate::error::ApiError;
 use shared::api::LedgerEntryView;
 use shared::money::{Currency, Money};
@@ -87,7 +87,7 @@ struct Row {
     kind: String,
     bucket: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     memo: String,
     created_at: i64,
 }
@@ -102,8 +102,7 @@ pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, 
     .await?;
     rows.into_iter()
         .map(|r| {
-            let currency = Currency::parse(&r.currency)
-                .ok_or_else(|| anyhow::anyhow!("stored currency {}", r.currency))?;
+            let currency = r.currency.0;
             Ok(LedgerEntryView {
                 id: r.id,
                 kind: r.kind,

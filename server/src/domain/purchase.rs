@@ -3,11 +3,11 @@
 //! add a paid period after the current one.
 
 use crate::clock::rfc3339;
-use crate::db::{Flag, Tx};
+use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::billing;
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::{billing, bills};
 use crate::error::ApiError;
 use crate::jobs::{self, expiry, usage};
 use crate::oplog::{self, Action};
@@ -138,7 +138,7 @@ async fn record_payment(
     .bind(amount.currency.code())
     .fetch_one(&mut **tx)
     .await?;
-    let needed = amount.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let needed = amount.to_minor()?;
     if held < needed {
         return Err(ApiError::InsufficientBalance(what));
     }
@@ -240,9 +240,7 @@ pub async fn purchase(
         None => None,
     };
     let coupon_part = coupon.as_ref().map_or(Money::zero(price.currency), |c| c.1);
-    let due = price
-        .checked_sub(coupon_part)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let due = price.checked_sub(coupon_part)?;
     let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let payment = if due.amount.is_zero() {
         Payment {
@@ -258,10 +256,7 @@ pub async fn purchase(
     };
     // The order records the coupon's part as non-cash: it is never refunded as cash.
     let paid = Payment {
-        credit: payment
-            .credit
-            .checked_add(coupon_part)
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        credit: payment.credit.checked_add(coupon_part)?,
         ..payment.clone()
     };
     let ends_at = add_months(now, p.period_months);
@@ -271,10 +266,10 @@ pub async fn purchase(
             let taken = sqlx::query(
                 "UPDATE coupons SET remaining_minor = remaining_minor - $1 WHERE id = $2 AND account_id = $3 AND remaining_minor >= $4",
             )
-            .bind(part.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .bind(part.to_minor()?)
             .bind(coupon_id)
             .bind(account_id)
-            .bind(part.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .bind(part.to_minor()?)
             .execute(&mut *tx)
             .await?;
             if taken.rows_affected() != 1 {
@@ -329,7 +324,7 @@ async fn usable_coupon(
     now: i64,
     price: Money,
 ) -> Result<(String, Money), ApiError> {
-    let found: Option<(i64, String)> = sqlx::query_as(
+    let found: Option<(i64, Stored<Currency>)> = sqlx::query_as(
         "SELECT remaining_minor, currency FROM coupons WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND remaining_minor > 0",
     )
     .bind(id)
@@ -337,11 +332,10 @@ async fn usable_coupon(
     .bind(now)
     .fetch_optional(&state.db)
     .await?;
-    let Some((remaining, currency)) = found.filter(|(_, c)| c == price.currency.code()) else {
+    let Some((remaining, Stored(currency))) = found.filter(|(_, c)| c.0 == price.currency) else {
         return Err(ApiError::CouponNotUsable);
     };
-    let part = remaining.min(price.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?);
-    let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+    let part = remaining.min(price.to_minor()?);
     Ok((id.to_owned(), Money::from_minor(part, currency)))
 }
 
@@ -350,7 +344,7 @@ pub async fn coupons(
     state: &AppState,
     account_id: &str,
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
-    let rows: Vec<(String, String, i64, i64, String, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, i64, i64, Stored<Currency>, i64)> = sqlx::query_as(
         "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
          WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at, id",
     )
@@ -361,8 +355,7 @@ pub async fn coupons(
     Ok(rows
         .into_iter()
         .map(
-            |(id, description, amount, remaining, currency, expires_at)| {
-                let currency = Currency::parse(&currency).unwrap_or(Currency::USD);
+            |(id, description, amount, remaining, Stored(currency), expires_at)| {
                 shared::api::CouponView {
                     id,
                     description,
@@ -389,10 +382,7 @@ async fn insert_order(
     payment: &Payment,
     now: i64,
 ) -> Result<(), ApiError> {
-    let minor = |m: Money| {
-        m.to_minor()
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
-    };
+    let minor = |m: Money| -> Result<i64, ApiError> { Ok(m.to_minor()?) };
     sqlx::query(
         "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
                              paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
@@ -619,17 +609,17 @@ pub async fn charge_bill(
     writer: Writer,
     bill_id: &str,
 ) -> Result<BillCharge, ApiError> {
-    let bill: Option<(i64, String)> =
-        sqlx::query_as("SELECT amount_minor, currency FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid' AND waived_at IS NULL")
-            .bind(bill_id)
-            .bind(account_id)
-            .fetch_optional(&state.db)
-            .await?;
-    let Some((minor, currency)) = bill else {
+    let bill: Option<(i64, Stored<Currency>)> = sqlx::query_as(&format!(
+        "SELECT amount_minor, currency FROM bills WHERE id = $1 AND account_id = $2 AND {}",
+        bills::PAYABLE
+    ))
+    .bind(bill_id)
+    .bind(account_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some((minor, Stored(currency))) = bill else {
         return Ok(BillCharge::AlreadySettled);
     };
-    let currency =
-        Currency::parse(&currency).ok_or_else(|| anyhow::anyhow!("currency {currency}"))?;
     let amount = Money::from_minor(minor, currency);
     let purpose = format!("bill:{bill_id}");
     let payment = match pay(
@@ -658,15 +648,25 @@ pub async fn charge_bill(
     let written = async {
         let now = state.clock.now_ms();
         let mut tx = account::begin_write(&state.db, account_id, writer).await?;
-        let updated = sqlx::query("UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND status = 'unpaid' AND waived_at IS NULL")
-            .bind(now)
-            .bind(bill_id)
-            .execute(&mut *tx)
-            .await?;
+        let updated = sqlx::query(&format!(
+            "UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND {}",
+            bills::PAYABLE
+        ))
+        .bind(now)
+        .bind(bill_id)
+        .execute(&mut *tx)
+        .await?;
         if updated.rows_affected() == 0 {
             return Ok(BillCharge::AlreadySettled);
         }
-        record_payment(&mut tx, now, account_id, &payment, &format!("Payment of bill {bill_id}")).await?;
+        record_payment(
+            &mut tx,
+            now,
+            account_id,
+            &payment,
+            &format!("Payment of bill {bill_id}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok::<_, ApiError>(BillCharge::Paid)
     }

@@ -3,7 +3,7 @@
 //! to the account asking.
 
 use crate::clock::rfc3339;
-use crate::db::Db;
+use crate::db::{Db, Stored};
 use crate::error::ApiError;
 use shared::api::{SpendMonth, SpendingView};
 use shared::money::{Currency, Money};
@@ -28,7 +28,7 @@ struct BillRow {
     id: String,
     description: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     due_at: i64,
     paid_at: Option<i64>,
@@ -41,7 +41,7 @@ struct OrderRow {
     kind: String,
     cash_minor: i64,
     credit_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     paid_at: i64,
 }
@@ -51,14 +51,10 @@ struct RefundRow {
     id: String,
     order_id: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     destination: String,
     status: String,
     created_at: i64,
-}
-
-fn money_of(minor: i64, currency: &str) -> Money {
-    Money::from_minor(minor, Currency::parse(currency).unwrap_or(Currency::USD))
 }
 
 /// The account's bills, orders and refunds, oldest first.
@@ -90,7 +86,7 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
             id: b.id,
             at: b.paid_at.unwrap_or(b.due_at),
             description: b.description,
-            amount: money_of(b.amount_minor, &b.currency),
+            amount: Money::from_minor(b.amount_minor, b.currency.0),
             status: b.status,
         });
     }
@@ -105,7 +101,7 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
             id: o.id,
             at: o.paid_at,
             description: format!("{} ({what})", o.product),
-            amount: money_of(o.cash_minor + o.credit_minor, &o.currency),
+            amount: Money::from_minor(o.cash_minor + o.credit_minor, o.currency.0),
             status: o.status,
         });
     }
@@ -115,7 +111,7 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
             id: r.id,
             at: r.created_at,
             description: format!("Refund of order {} to {}", r.order_id, r.destination),
-            amount: money_of(r.amount_minor, &r.currency),
+            amount: Money::from_minor(r.amount_minor, r.currency.0),
             status: r.status,
         });
     }

@@ -4,7 +4,7 @@
 //! double click refunds twice.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
 use crate::jobs::{self, expiry, refund as refund_job};
@@ -86,7 +86,7 @@ struct OrderRow {
     ends_at: i64,
     cash_minor: i64,
     credit_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     paid_with: String,
     payment_method_id: Option<String>,
     paid_at: i64,
@@ -96,7 +96,7 @@ struct OrderRow {
 
 impl OrderRow {
     fn currency(&self) -> Currency {
-        Currency::parse(&self.currency).unwrap_or(Currency::USD)
+        self.currency.0
     }
 
     /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
@@ -147,7 +147,7 @@ struct RenewalRow {
     starts_at: i64,
     ends_at: i64,
     cash_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     paid_with: String,
     paid_at: i64,
     method_label: Option<String>,
@@ -211,7 +211,7 @@ struct PageRow {
     ends_at: Option<i64>,
     cash_minor: Option<i64>,
     credit_minor: Option<i64>,
-    currency: Option<String>,
+    currency: Option<Stored<Currency>>,
     paid_with: Option<String>,
     payment_method_id: Option<String>,
     paid_at: Option<i64>,
@@ -228,7 +228,7 @@ impl PageRow {
             ends_at: self.ends_at?,
             cash_minor: self.cash_minor?,
             credit_minor: self.credit_minor?,
-            currency: self.currency.clone()?,
+            currency: self.currency?,
             paid_with: self.paid_with.clone()?,
             payment_method_id: self.payment_method_id.clone(),
             paid_at: self.paid_at?,
@@ -484,7 +484,7 @@ pub async fn list(
             .await?;
             list.total = renewals.len() as u32;
             for r in renewals.into_iter().skip(offset).take(page_size as usize) {
-                let currency = Currency::parse(&r.currency).unwrap_or(Currency::USD);
+                let currency = r.currency.0;
                 // A renewal that has not started is refunded in full, the way it was paid.
                 let refund_to = refund_to((r.cash_minor > 0).then(|| {
                     let to = destination(&r.paid_with, r.paid_at, r.method_label.is_some(), now);
@@ -645,7 +645,7 @@ pub async fn record(
     account_id: &str,
     id: &str,
 ) -> Result<UnsubscribeRecord, ApiError> {
-    let (instance_id, product, scope, refund_type, refund_minor, currency, created_at): (String, String, String, String, i64, String, i64) =
+    let (instance_id, product, scope, refund_type, refund_minor, currency, created_at): (String, String, String, String, i64, Stored<Currency>, i64) =
         sqlx::query_as(
             "SELECT instance_id, product, scope, refund_type, refund_minor, currency, created_at FROM unsubscriptions WHERE id = $1 AND account_id = $2",
         )
@@ -677,10 +677,7 @@ pub async fn record(
                 .map(|r| destination_name(&r.destination, r.label.as_deref())),
         ),
         refunded_orders: refunds.iter().map(|r| r.order_id.clone()).collect(),
-        refund_amount: Money::from_minor(
-            refund_minor,
-            Currency::parse(&currency).unwrap_or(Currency::USD),
-        ),
+        refund_amount: Money::from_minor(refund_minor, currency.0),
         refund_status: if refunds.is_empty() {
             "none"
         } else if all_refunded {
@@ -735,9 +732,7 @@ async fn refund_orders(
         if amount.amount.is_zero() {
             continue;
         }
-        total = total
-            .checked_add(amount)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        total = total.checked_add(amount)?;
         let method_exists: bool = match &order.payment_method_id {
             Some(id) => sqlx::query_scalar::<_, Flag>(
                 "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = $1 AND account_id = $2)",
@@ -759,7 +754,7 @@ async fn refund_orders(
         .bind(account_id)
         .bind(unsubscription_id)
         .bind(&order.id)
-        .bind(amount.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .bind(amount.to_minor()?)
         .bind(amount.currency.code())
         .bind(destination)
         .bind(if destination == "balance" { None } else { order.payment_method_id.as_deref() })
@@ -809,7 +804,7 @@ async fn insert_unsubscription(
 
 async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> {
     sqlx::query("UPDATE unsubscriptions SET refund_minor = $1, currency = $2 WHERE id = $3")
-        .bind(total.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+        .bind(total.to_minor()?)
         .bind(total.currency.code())
         .bind(id)
         .execute(&mut **tx)
@@ -907,9 +902,7 @@ pub async fn unsubscribe(
         )
         .await?;
         set_total(&mut tx, &id, refunded).await?;
-        total = total
-            .checked_add(refunded)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        total = total.checked_add(refunded)?;
         // Released for good: the data is deleted and nothing brings it back.
         sqlx::query("UPDATE instances SET status = 'released', released_at = $1, expires_at = $2, auto_renew = 0 WHERE id = $3")
             .bind(now)

@@ -10,7 +10,7 @@
 //! policy until the gateway confirms, so a payout is made once whatever fails in between.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
 use crate::domain::ledger::{self, Bucket, Entry};
@@ -68,7 +68,7 @@ struct WithdrawalRow {
     destination_kind: String,
     destination_label: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     created_at: i64,
     paid_at: Option<i64>,
@@ -79,8 +79,7 @@ const COLUMNS: &str =
 
 impl WithdrawalRow {
     fn view(self) -> Result<WithdrawalView, ApiError> {
-        let currency = Currency::parse(&self.currency)
-            .ok_or_else(|| anyhow::anyhow!("stored currency {}", self.currency))?;
+        let currency = self.currency.0;
         let status = match self.status.as_str() {
             "processing" => WithdrawalStatus::Processing,
             "paid" => WithdrawalStatus::Paid,
@@ -222,7 +221,7 @@ struct PayoutRow {
     intent_id: String,
     method_token: Option<String>,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     destination_label: String,
     email: String,
@@ -248,8 +247,7 @@ pub async fn pay_out(state: &AppState, job: &Job) -> Result<(), ApiError> {
         tx.commit().await?;
         return Ok(());
     };
-    let currency = Currency::parse(&row.currency)
-        .ok_or_else(|| anyhow::anyhow!("stored currency {}", row.currency))?;
+    let currency = row.currency.0;
     let amount = Money::from_minor(row.amount_minor, currency);
     let token = row
         .method_token

@@ -3,7 +3,7 @@
 //! the account balance is credited to the cash bucket of the ledger when it settles.
 
 use super::{Job, Outcome, finish};
-use crate::db;
+use crate::db::{self, Stored};
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
@@ -25,7 +25,7 @@ pub fn settle_after_ms(destination: &str) -> i64 {
 struct Refund {
     account_id: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     destination: String,
     status: String,
     gateway_reference: Option<String>,
@@ -48,8 +48,7 @@ pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
         tx.commit().await?;
         return Ok(());
     };
-    let currency = Currency::parse(&refund.currency)
-        .ok_or_else(|| anyhow::anyhow!("currency {}", refund.currency))?;
+    let currency = refund.currency.0;
     let amount = Money::from_minor(refund.amount_minor, currency);
     if refund.destination != "balance" {
         let gateway = state

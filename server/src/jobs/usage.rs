@@ -114,7 +114,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .bind(description)
             .bind(from)
             .bind(until)
-            .bind(charge.to_minor().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .bind(charge.to_minor()?)
             .bind(charge.currency.code())
             .bind(now)
             .bind(now)

@@ -2,12 +2,14 @@
 //! information and operation logs"): bills, orders, refunds and invoices, the ledger and the
 //! operation log.
 
-use super::resolve::{money_of, ties};
+use super::resolve::ties;
 use crate::clock::rfc3339;
+use crate::db::Stored;
 use crate::domain::ledger;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
+use shared::money::{Currency, Money};
 
 #[derive(sqlx::FromRow)]
 struct OrderRecord {
@@ -16,7 +18,7 @@ struct OrderRecord {
     product: String,
     starts_at: i64,
     ends_at: i64,
-    currency: String,
+    currency: Stored<Currency>,
     cash_minor: i64,
     credit_minor: i64,
     paid_with: String,
@@ -29,7 +31,7 @@ struct RefundRecord {
     id: String,
     order_id: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     destination: String,
     status: String,
     created_at: i64,
@@ -56,25 +58,25 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let orders_json: Vec<serde_json::Value> = orders
         .iter()
         .map(|o| {
-            Ok(json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
-                   "ends_at": rfc3339(o.ends_at), "cash_paid": money_of(o.cash_minor, &o.currency)?,
-                   "credit_paid": money_of(o.credit_minor, &o.currency)?, "paid_with": o.paid_with, "status": o.status,
-                   "paid_at": rfc3339(o.paid_at)}))
+            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
+                   "ends_at": rfc3339(o.ends_at), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
+                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with, "status": o.status,
+                   "paid_at": rfc3339(o.paid_at)})
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect();
     // An invoice is issued for what was paid in cash.
     let invoices: Vec<serde_json::Value> = orders
         .iter()
         .filter(|o| o.cash_minor > 0)
-        .map(|o| Ok(json!({"invoice_for": o.id, "description": o.product, "amount": money_of(o.cash_minor, &o.currency)?, "issued_at": rfc3339(o.paid_at)})))
-        .collect::<Result<_, ApiError>>()?;
+        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": Money::from_minor(o.cash_minor, o.currency.0), "issued_at": rfc3339(o.paid_at)}))
+        .collect();
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
         .map(|r| {
-            Ok(json!({"id": r.id, "order_id": r.order_id, "amount": money_of(r.amount_minor, &r.currency)?, "destination": r.destination,
-                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)}))
+            json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination,
+                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect();
     Ok(json!({
         "exported_at": rfc3339(state.clock.now_ms()),
         "account": crate::domain::account::view(db, account_id).await?,

@@ -3,7 +3,7 @@
 //! the caller's account.
 
 use crate::clock::rfc3339;
-use crate::db::Flag;
+use crate::db::{Flag, Stored};
 use crate::domain::account::Writer;
 use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
@@ -18,7 +18,7 @@ struct BillRecord {
     id: String,
     description: String,
     amount_minor: i64,
-    currency: String,
+    currency: Stored<Currency>,
     status: String,
     due_at: i64,
     waived_at: Option<i64>,
@@ -61,16 +61,16 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
                 } else {
                     b.status
                 };
-                Ok(BillView {
+                BillView {
                     overdue: b.overdue.0,
-                    amount: money_of(b.amount_minor, &b.currency)?,
+                    amount: Money::from_minor(b.amount_minor, b.currency.0),
                     id: b.id,
                     description: b.description,
                     status,
                     due_at: rfc3339(b.due_at),
-                })
+                }
             })
-            .collect::<Result<_, ApiError>>()?,
+            .collect(),
         icp_filings: icp
             .into_iter()
             .map(|(id, number, website)| IcpFilingView {
@@ -184,11 +184,4 @@ fn affected(result: sqlx::any::AnyQueryResult) -> Result<(), ApiError> {
     } else {
         Ok(())
     }
-}
-
-/// An amount read from the database; a currency this server does not know is a fault.
-pub(super) fn money_of(minor: i64, currency: &str) -> Result<Money, ApiError> {
-    let currency = Currency::parse(currency)
-        .ok_or_else(|| anyhow::anyhow!("unknown currency {currency} in the database"))?;
-    Ok(Money::from_minor(minor, currency))
 }

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod openapi;
 pub mod oplog;
 pub mod passwords;
+pub mod queue;
 pub mod rate_limit;
 pub mod rates;
 pub mod routes;

@@ -1360,7 +1360,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
 
     // A day on, housekeeping has swept those too.
     app.advance(DAY + 3_600);
-    server::jobs::housekeeping::ensure_scheduled(&app.state)
+    server::domain::housekeeping::ensure_scheduled(&app.state)
         .await
         .unwrap();
     app.run_jobs().await;
@@ -1432,7 +1432,7 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
 /// be reached stayed unpaid for good, an overdue payment that was not the customer's, and a
 /// closing account's closure failed for it. The bill's own job charges it again once the
 /// gateway is back, and the decision waits for that charge. Fails on the code before
-/// `jobs::bill`: the bill stays unpaid and the closure fails.
+/// `ChargeBill`: the bill stays unpaid and the closure fails.
 #[tokio::test]
 async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_the_closure_succeeds()
  {

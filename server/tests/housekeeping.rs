@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::jobs::housekeeping;
+use server::domain::housekeeping::{self, Housekeeping};
+use server::queue::Job;
 
 const HOUR: i64 = 3_600;
 
@@ -20,7 +21,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 /// The pass's own schedule: `(status, due_at)` of every housekeeping job row.
 async fn schedule(app: &TestApp) -> Vec<(String, i64)> {
     sqlx::query_as("SELECT status, due_at FROM jobs WHERE kind = $1")
-        .bind(housekeeping::KIND)
+        .bind(Housekeeping::KIND)
         .fetch_all(&app.state.db)
         .await
         .unwrap()
@@ -102,7 +103,7 @@ async fn delivered_and_finished(app: &TestApp) -> [i64; 4] {
     let jobs = |status: &'static str| async move {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE status = $1 AND kind <> $2")
             .bind(status)
-            .bind(housekeeping::KIND)
+            .bind(Housekeeping::KIND)
             .fetch_one(&app.state.db)
             .await
             .unwrap()

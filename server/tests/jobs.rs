@@ -9,8 +9,13 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use server::db;
+use server::domain::closure::decision::DecideClosure;
+use server::domain::expiry::Expire;
+use server::domain::refund::SettleRefund;
+use server::domain::usage::BillUsage;
 use server::error::ApiError;
-use server::jobs::{self, Job, Outcome, closure, expiry, refund};
+use server::jobs;
+use server::queue::{self, Claimed, Job, Outcome};
 
 const DAY: i64 = 86_400;
 
@@ -27,7 +32,7 @@ async fn settlement_of(app: &TestApp, refund_id: &str) -> JobRow {
     sqlx::query_as(
         "SELECT id, status, attempts, due_at, last_error FROM jobs WHERE kind = $1 AND subject = $2",
     )
-    .bind(refund::KIND)
+    .bind(SettleRefund::KIND)
     .bind(refund_id)
     .fetch_one(&app.state.db)
     .await
@@ -113,7 +118,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
         ),
         (
             job.id.as_str(),
-            refund::KIND,
+            SettleRefund::KIND,
             refund_id.as_str(),
             15,
             job.due_at
@@ -129,7 +134,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
         .unwrap();
     let stdout = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.status.success(), "{listed:?}");
-    for shown in [&job.id, refund::KIND, &refund_id, "refunds are down"] {
+    for shown in [&job.id, SettleRefund::KIND, &refund_id, "refunds are down"] {
         assert!(stdout.contains(shown), "{shown} in:\n{stdout}");
     }
 
@@ -151,7 +156,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
             .fetch_all(&app.state.db)
             .await
             .unwrap();
-    assert_eq!(open, [(expiry::KIND.to_owned(), instance)]);
+    assert_eq!(open, [(Expire::KIND.to_owned(), instance)]);
 }
 
 /// Pay-as-you-go billing finishes its job (the hour billed, the next one scheduled) and then
@@ -164,7 +169,7 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
     let now = app.state.clock.now_ms();
     let next_hour = now + 3_600_000;
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
-    jobs::schedule(&mut tx, "payg_usage", "instance-1", now, now)
+    queue::schedule::<BillUsage>(&mut tx, "instance-1", now, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -176,21 +181,23 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
     .fetch_one(&app.state.db)
     .await
     .unwrap();
-    let job = Job {
+    let job = Claimed {
         id,
-        kind: "payg_usage".into(),
+        kind: BillUsage::KIND.into(),
         subject: "instance-1".into(),
         attempts: 1,
     };
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
-    jobs::finish(&mut tx, &job, Outcome::Again(next_hour), now)
+    queue::finish(&mut tx, &job, Outcome::Again(next_hour), now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
     let error = ApiError::Internal(anyhow::anyhow!("the charge failed"));
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
-    jobs::retry_later(&mut tx, &job, &error, now).await.unwrap();
+    queue::retry_later(&mut tx, &job, &error, now)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let row: (String, i64, i64, Option<String>) =
@@ -241,16 +248,22 @@ async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
     let now = 1_800_000_000_000_i64;
     let day_ms = DAY * 1_000;
     for (id, kind, status, attempts, due_at) in [
-        ("abandoned-refund", refund::KIND, "failed", 10, now - day_ms),
+        (
+            "abandoned-refund",
+            SettleRefund::KIND,
+            "failed",
+            10,
+            now - day_ms,
+        ),
         (
             "abandoned-closure",
-            closure::DECIDE_KIND,
+            DecideClosure::KIND,
             "failed",
             10,
             now - 5_000,
         ),
-        ("finished", refund::KIND, "done", 1, now - day_ms),
-        ("scheduled", expiry::KIND, "pending", 0, now + day_ms),
+        ("finished", SettleRefund::KIND, "done", 1, now - day_ms),
+        ("scheduled", Expire::KIND, "pending", 0, now + day_ms),
     ] {
         sqlx::query(
             "INSERT INTO jobs (id, kind, subject, due_at, status, attempts, last_error, created_at)

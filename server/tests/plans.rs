@@ -8,7 +8,8 @@ use common::*;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use server::jobs::{Job, usage};
+use server::domain::usage::{self, BillUsage};
+use server::queue::{Claimed, Job};
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{Drawn, PaidPeriod, RefundType, refund};
@@ -299,10 +300,10 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
     activate(&app, &plan).await;
     let bucket = payg_oss(&app).await;
     app.advance(3 * HOUR);
-    let job: Job = sqlx::query_as(
+    let job: Claimed = sqlx::query_as(
         "SELECT id, kind, subject, attempts FROM jobs WHERE kind = $1 AND subject = $2",
     )
-    .bind(usage::KIND)
+    .bind(BillUsage::KIND)
     .bind(&bucket)
     .fetch_one(&app.state.db)
     .await

@@ -14,22 +14,30 @@
 //! with housekeeping a day later ([`crate::jobs::housekeeping`]).
 
 use crate::db::{self, Backend, HeldTx};
+use crate::domain::bills::ChargeBill;
+use crate::domain::closure::decision::DecideClosure;
+use crate::domain::closure::system_check::AdvanceSystemCheck;
+use crate::domain::expiry::Expire;
+use crate::domain::intent::Reconcile;
+use crate::domain::refund::SettleRefund;
+use crate::domain::usage::BillUsage;
 use crate::domain::verification::Purpose;
-use crate::domain::{intent, session, signup, withdrawal};
+use crate::domain::withdrawal::PayOut;
+use crate::domain::{session, signup};
 use crate::error::ApiError;
-use crate::jobs::{bill, closure, expiry, refund, usage};
+use crate::queue::Job;
 use std::collections::{BTreeSet, HashMap};
 
 /// Each kind of job whose subject is the id of an account's row, and that row's table.
 const JOBS_BY_SUBJECT: [(&str, &str); 8] = [
-    (expiry::KIND, "instances"),
-    (usage::KIND, "instances"),
-    (refund::KIND, "refunds"),
-    (bill::KIND, "bills"),
-    (intent::KIND, "gateway_intents"),
-    (withdrawal::KIND, "withdrawals"),
-    (closure::CHECK_KIND, "closure_checks"),
-    (closure::DECIDE_KIND, "closures"),
+    (Expire::KIND, "instances"),
+    (BillUsage::KIND, "instances"),
+    (SettleRefund::KIND, "refunds"),
+    (ChargeBill::KIND, "bills"),
+    (Reconcile::KIND, "gateway_intents"),
+    (PayOut::KIND, "withdrawals"),
+    (AdvanceSystemCheck::KIND, "closure_checks"),
+    (DecideClosure::KIND, "closures"),
 ];
 
 /// Deletes every row of `accounts`, and every row that names one of them.

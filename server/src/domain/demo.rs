@@ -2,9 +2,11 @@
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
 use crate::db;
+use crate::domain::expiry::Expire;
 use crate::domain::purchase::add_months;
+use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
-use crate::jobs::{self, usage};
+use crate::queue;
 use crate::state::AppState;
 use shared::catalog::Product;
 
@@ -196,7 +198,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             .execute(&mut *tx)
             .await?;
         }
-        jobs::schedule(&mut tx, crate::jobs::expiry::KIND, &instance_id, ends, now).await?;
+        queue::schedule::<Expire>(&mut tx, &instance_id, ends, now).await?;
         made += 1;
     }
     sqlx::query(
@@ -223,14 +225,8 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         .bind(started)
         .execute(&mut *tx)
         .await?;
-        jobs::schedule(
-            &mut tx,
-            usage::KIND,
-            &instance_id,
-            usage::due_at(state, started),
-            now,
-        )
-        .await?;
+        queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, started), now)
+            .await?;
         made += 1;
     }
     tx.commit().await?;

@@ -3,16 +3,25 @@
 //! The job reads the instance's expiry each time it runs, so renewals and unsubscriptions
 //! need not touch it: a moved expiry reschedules it, a released instance ends it.
 
-use super::{Job, Outcome, finish};
 use crate::db;
 use crate::domain::account::Writer;
 use crate::domain::purchase;
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
+use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::catalog::{PayWith, Product};
 
-pub const KIND: &str = "subscription_expiry";
+/// Renews or releases a subscription when its paid time ends.
+pub struct Expire;
+
+impl Job for Expire {
+    const KIND: &'static str = "subscription_expiry";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(run(state, job).await?)
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct Instance {
@@ -25,7 +34,7 @@ struct Instance {
     expires_at: Option<i64>,
 }
 
-pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let instance: Option<Instance> =
         sqlx::query_as("SELECT account_id, product, status, billing, auto_renew, expires_at FROM instances WHERE id = $1")
@@ -121,7 +130,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn done(state: &AppState, job: &Job, outcome: Outcome) -> Result<(), ApiError> {
+async fn done(state: &AppState, job: &Claimed, outcome: Outcome) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     finish(&mut tx, job, outcome, state.clock.now_ms()).await?;
     tx.commit().await?;

@@ -3,14 +3,23 @@
 //! sign-up's password hash, a session) outlives its use. One recurring job, scheduled when the
 //! scheduler starts; like every job it is claimed with a lease, so one instance runs each pass.
 
-use super::{Job, Outcome, finish, schedule};
 use crate::db;
 use crate::error::ApiError;
 use crate::idempotency;
+use crate::queue::{Claimed, Job, JobError, Outcome, finish, schedule};
 use crate::rate_limit;
 use crate::state::AppState;
 
-pub const KIND: &str = "housekeeping";
+/// Deletes the rows that have served their purpose, every hour.
+pub struct Housekeeping;
+
+impl Job for Housekeeping {
+    const KIND: &'static str = "housekeeping";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(run(state, job).await?)
+    }
+}
 const SUBJECT: &str = "expired_rows";
 pub const EVERY_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -60,13 +69,13 @@ fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 10] {
 pub async fn ensure_scheduled(state: &AppState) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    schedule(&mut tx, KIND, SUBJECT, now, now).await?;
+    schedule::<Housekeeping>(&mut tx, SUBJECT, now, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// One pass: every sweep and the next pass's schedule in one transaction.
-pub async fn run(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let mut deleted = Vec::new();

@@ -21,7 +21,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::gateway::{Authorization, CardCheck, GatewayError, PaymentGateway};
-use crate::jobs::{self, Job, Outcome};
+use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
 use std::future::Future;
@@ -29,7 +29,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The job that reconciles or reverses an intent.
-pub const KIND: &str = "gateway_intent";
+/// Asks the gateway what became of an intent whose answer never arrived.
+pub struct Reconcile;
+
+impl Job for Reconcile {
+    const KIND: &'static str = "gateway_intent";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(reconcile(state, job).await?)
+    }
+}
 
 /// A gateway call bounded by the configured timeout.
 pub async fn within<T>(
@@ -144,7 +153,7 @@ pub async fn capture(
     {
         return Err(ApiError::GatewayTimeout);
     }
-    jobs::done(tx, KIND, &charged.intent_id, now).await?;
+    queue::done::<Reconcile>(tx, &charged.intent_id, now).await?;
     record_charge(tx, account_id, charged, now).await
 }
 
@@ -168,7 +177,7 @@ pub async fn abandon(
     .await?
     {
         record_charge(&mut tx, account_id, charged, now).await?;
-        jobs::move_to(&mut tx, KIND, &charged.intent_id, now).await?;
+        queue::move_to::<Reconcile>(&mut tx, &charged.intent_id, now).await?;
     }
     tx.commit().await?;
     if let Err(e) = reverse(state, &charged.intent_id).await {
@@ -227,7 +236,7 @@ pub async fn hold(
         memo: "Card verification: pre-authorization hold",
     };
     ledger::record(&mut tx, now, entry).await?;
-    jobs::move_to(&mut tx, KIND, &intent_id, now).await?;
+    queue::move_to::<Reconcile>(&mut tx, &intent_id, now).await?;
     tx.commit().await?;
     if let Err(e) = reverse(state, &intent_id).await {
         tracing::warn!(intent = %intent_id, error = %e, "verification hold not released yet; its job will retry");
@@ -249,7 +258,7 @@ async fn record(
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, writer).await?;
     let intent_id = insert(&mut tx, account_id, operation, purpose, method, amount, now).await?;
-    jobs::schedule(&mut tx, KIND, &intent_id, reconcile_at(state, now), now).await?;
+    queue::schedule::<Reconcile>(&mut tx, &intent_id, reconcile_at(state, now), now).await?;
     tx.commit().await?;
     Ok(intent_id)
 }
@@ -322,7 +331,7 @@ async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     set_status(&mut tx, intent_id, "pending", "failed", None, now).await?;
-    jobs::done(&mut tx, KIND, intent_id, now).await?;
+    queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -355,7 +364,7 @@ fn amount_of(row: &IntentRow) -> Result<Money, ApiError> {
 /// The job: a `pending` intent whose caller gave up is asked about again under its key (a
 /// charge found made is reversed: its order was never written); a `reversing` one is refunded.
 /// An error leaves the job to be retried.
-pub async fn reconcile(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let Some(row) = load(state, &job.subject).await? else {
         return finish(state, job).await;
     };
@@ -401,10 +410,10 @@ pub async fn reconcile(state: &AppState, job: &Job) -> Result<(), ApiError> {
     finish(state, job).await
 }
 
-async fn finish(state: &AppState, job: &Job) -> Result<(), ApiError> {
+async fn finish(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+    queue::finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -456,7 +465,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     if set_status(&mut tx, intent_id, "reversing", "reversed", None, now).await? {
         ledger::record(&mut tx, now, entry).await?;
-        jobs::done(&mut tx, KIND, intent_id, now).await?;
+        queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     }
     tx.commit().await?;
     tracing::info!(intent = %intent_id, %reference, operation = %row.operation, "returned at the gateway");

@@ -5,12 +5,14 @@
 use crate::clock::rfc3339;
 use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
+use crate::domain::expiry::Expire;
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::usage::{self, BillUsage};
 use crate::domain::{billing, bills};
 use crate::error::ApiError;
-use crate::jobs::{self, expiry, usage};
 use crate::oplog::{self, Action};
+use crate::queue;
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::{InstanceView, Purchased};
@@ -215,14 +217,7 @@ pub async fn purchase(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        jobs::schedule(
-            &mut tx,
-            usage::KIND,
-            &instance_id,
-            usage::due_at(state, now),
-            now,
-        )
-        .await?;
+        queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, now), now).await?;
         let detail = format!("{instance_id}: {} pay-as-you-go", p.product.code);
         oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
         tx.commit().await?;
@@ -294,7 +289,7 @@ pub async fn purchase(
         .execute(&mut *tx)
         .await?;
         insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &paid, now).await?;
-        jobs::schedule(&mut tx, expiry::KIND, &instance_id, ends_at, now).await?;
+        queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let detail = format!(
             "{instance_id}: {} for {} months, {price}",
             p.product.code, p.period_months

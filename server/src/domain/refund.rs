@@ -2,16 +2,25 @@
 //! to 30 business days; the simulated channels take a few days), then Refunded. A refund to
 //! the account balance is credited to the cash bucket of the ledger when it settles.
 
-use super::{Job, Outcome, finish};
 use crate::db::{self, Stored};
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
 use crate::notify::{self, Medium, Outgoing};
+use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
 
-pub const KIND: &str = "refund_settle";
+/// Pays a processing refund out to where it goes, once its wait is over.
+pub struct SettleRefund;
+
+impl Job for SettleRefund {
+    const KIND: &'static str = "refund_settle";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(settle(state, job).await?)
+    }
+}
 
 /// How long each channel takes to return money.
 pub fn settle_after_ms(destination: &str) -> i64 {
@@ -32,7 +41,7 @@ struct Refund {
     email: String,
 }
 
-pub async fn settle(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let refund: Option<Refund> = sqlx::query_as(
         "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
          FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",

@@ -6,10 +6,12 @@
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
+use crate::domain::expiry::Expire;
+use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
-use crate::jobs::{self, expiry, refund as refund_job};
 use crate::notify::{self, Medium, Outgoing};
 use crate::oplog::{self, Action};
+use crate::queue;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
@@ -765,9 +767,8 @@ async fn refund_orders(
             Err(e) if db::is_unique_violation(&e) => return Err(ApiError::AlreadyReleased),
             other => other?,
         };
-        jobs::schedule(
+        queue::schedule::<SettleRefund>(
             tx,
-            refund_job::KIND,
             &refund_id,
             now + refund_job::settle_after_ms(destination),
             now,
@@ -998,7 +999,7 @@ pub async fn unsubscribe_renewals(
         .execute(&mut *tx)
         .await?;
     // The expiry job may already wait for the end of the renewals just cancelled.
-    jobs::move_to(&mut tx, expiry::KIND, &instance.id, new_expiry).await?;
+    queue::move_to::<Expire>(&mut tx, &instance.id, new_expiry).await?;
     notify_unsubscribed(&mut tx, now, account_id, 1, total).await?;
     let detail = format!(
         "{}: renewals not yet in effect, refund {total}",

@@ -2,20 +2,30 @@
 //! bills the next hour of use once that hour is over plus the configured delay (usage reaches
 //! billing hours late, SPEC §4). The bill is then charged to the default payment method; a bill
 //! the method refuses stays unpaid, which is an overdue payment, and one the gateway could not
-//! be reached for is charged again by its job ([`bill`]). Usage of a product sold as
+//! be reached for is charged again by its job ([`ChargeBill`]). Usage of a product sold as
 //! a resource plan draws on the account's active plan first and only the rest is billed
 //! (SPEC §5, [`plan::draw`]).
 
-use super::{Job, Outcome, bill, finish};
 use crate::db;
 use crate::domain::account::{self, Writer};
+use crate::domain::bills::{self, ChargeBill};
 use crate::domain::plan;
 use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
+use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::catalog::Product;
 
-pub const KIND: &str = "payg_usage";
+/// Bills a pay-as-you-go instance's next hour of use, then waits for the one after.
+pub struct BillUsage;
+
+impl Job for BillUsage {
+    const KIND: &'static str = "payg_usage";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(bill(state, job).await?)
+    }
+}
 pub const HOUR_MS: i64 = 3_600_000;
 
 /// When the hour starting at `billed_until` can be billed.
@@ -30,7 +40,7 @@ struct Instance {
     released_at: Option<i64>,
 }
 
-pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     // Whose write gate to open; everything else is read again inside it.
     let account_id: Option<String> =
@@ -121,15 +131,9 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
             .execute(&mut *tx)
             .await?;
             // Charged below, after the commit; if the gateway cannot be reached then, this
-            // job charges it later (`jobs::bill`).
-            super::schedule(
-                &mut tx,
-                bill::KIND,
-                &id,
-                bill::first_try_at(state, now),
-                now,
-            )
-            .await?;
+            // job charges it later ([`ChargeBill`]).
+            queue::schedule::<ChargeBill>(&mut tx, &id, bills::first_try_at(state, now), now)
+                .await?;
             bill_id = Some(id);
         }
     }
@@ -147,7 +151,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
         match charge_bill(state, &account_id, Writer::System, &id).await {
             Ok(_) => {
                 let mut tx = db::begin_write(&state.db).await?;
-                super::done(&mut tx, bill::KIND, &id, now).await?;
+                queue::done::<ChargeBill>(&mut tx, &id, now).await?;
                 tx.commit().await?;
             }
             Err(e) => {
@@ -159,7 +163,7 @@ pub async fn bill(state: &AppState, job: &Job) -> Result<(), ApiError> {
 }
 
 /// Finishes the job of an instance (or account) that is no more.
-async fn nothing_left(state: &AppState, job: &Job, now: i64) -> Result<(), ApiError> {
+async fn nothing_left(state: &AppState, job: &Claimed, now: i64) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;

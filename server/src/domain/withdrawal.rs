@@ -15,9 +15,9 @@ use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::jobs::{self, Job, Outcome};
 use crate::notify::{self, Medium, Outgoing};
 use crate::oplog::{self, Action};
+use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
@@ -26,7 +26,16 @@ use shared::api::{
 use shared::money::{Currency, Money};
 
 /// The job that pays a withdrawal out; its subject is the withdrawal's id.
-pub const KIND: &str = "withdrawal_payout";
+/// Pays a withdrawal out under its intent's key.
+pub struct PayOut;
+
+impl Job for PayOut {
+    const KIND: &'static str = "withdrawal_payout";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(pay_out(state, job).await?)
+    }
+}
 
 /// A card or PayPal of the account, with the gateway's token to pay it.
 #[derive(sqlx::FromRow)]
@@ -206,7 +215,7 @@ pub async fn withdraw(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    jobs::schedule(&mut tx, KIND, &id, now, now).await?;
+    queue::schedule::<PayOut>(&mut tx, &id, now, now).await?;
     let view = one(&mut tx, &id).await?;
     let detail = format!("{amount} to {}", destination.label);
     oplog::record(&mut tx, account_id, Action::Withdrawal, &detail, now).await?;
@@ -228,9 +237,9 @@ struct PayoutRow {
 }
 
 /// The job: pays a processing withdrawal out under its intent's key and marks it Paid. Any
-/// error leaves the job to be retried (`jobs::retry_at`): the money has left the balance, so
+/// error leaves the job to be retried (`queue::retry_at`): the money has left the balance, so
 /// the payout is never given up; asked again under the same key, the gateway pays once.
-pub async fn pay_out(state: &AppState, job: &Job) -> Result<(), ApiError> {
+pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let row: Option<PayoutRow> = sqlx::query_as(
         "SELECT w.account_id, w.intent_id, i.method_token, w.amount_minor, w.currency, w.status, w.destination_label, a.email
          FROM withdrawals w JOIN gateway_intents i ON i.id = w.intent_id JOIN accounts a ON a.id = w.account_id
@@ -243,7 +252,7 @@ pub async fn pay_out(state: &AppState, job: &Job) -> Result<(), ApiError> {
         // Paid already, or gone with its account: nothing left to do.
         let now = state.clock.now_ms();
         let mut tx = db::begin_write(&state.db).await?;
-        jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+        queue::finish(&mut tx, job, Outcome::Done, now).await?;
         tx.commit().await?;
         return Ok(());
     };
@@ -296,7 +305,7 @@ pub async fn pay_out(state: &AppState, job: &Job) -> Result<(), ApiError> {
         notify::enqueue(&mut tx, now, message).await?;
         tracing::info!(withdrawal = %job.subject, amount = %amount, "withdrawal paid");
     }
-    jobs::finish(&mut tx, job, Outcome::Done, now).await?;
+    queue::finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(())

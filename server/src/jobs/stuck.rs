@@ -3,9 +3,9 @@
 //! scheduler has taken. Listed by `account-center stuck-jobs`; the scheduler also logs each
 //! failure of a stuck job at error level.
 
-use super::{STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
 use crate::clock::rfc3339;
 use crate::db::Db;
+use crate::queue::{STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

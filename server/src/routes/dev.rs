@@ -177,6 +177,8 @@ pub struct JobsRun {
 #[utoipa::path(post, path = "/api/dev/run-jobs", tag = "dev", responses((status = 200, body = JobsRun)))]
 async fn run_jobs(State(state): State<AppState>) -> Result<Json<JobsRun>, ApiError> {
     Ok(Json(JobsRun {
-        ran: crate::jobs::run_due(&state).await?,
+        ran: crate::jobs::run_due(&state)
+            .await
+            .map_err(|e| ApiError::Internal(e.into_inner()))?,
     }))
 }

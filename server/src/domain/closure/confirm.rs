@@ -2,6 +2,7 @@
 //! irreversible confirmation that starts the cool-down.
 
 use super::check::check_on;
+use super::decision::DecideClosure;
 use super::identity::{alipay_available, require_identity};
 use super::system_check::SYSTEM_CHECK_VALID_MS;
 use crate::auth::CurrentSession;
@@ -10,9 +11,9 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::jobs::{self, closure as closure_jobs};
 use crate::notify::{self, OwnerNotice};
 use crate::oplog::{self, Action};
+use crate::queue;
 use crate::state::AppState;
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
@@ -150,14 +151,7 @@ pub async fn confirm(
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-    jobs::schedule(
-        &mut tx,
-        closure_jobs::DECIDE_KIND,
-        &closure_id,
-        ends_at,
-        now,
-    )
-    .await?;
+    queue::schedule::<DecideClosure>(&mut tx, &closure_id, ends_at, now).await?;
     let (email, phone): (String, Option<String>) =
         sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
             .bind(account_id)

@@ -5,9 +5,14 @@
 //! settles in seconds; a single decision is a batch of one.
 
 use crate::db::{self, Backend, HeldTx};
-use crate::domain::{bills, deletion};
+use crate::domain::bills::{self, ChargeBill};
+use crate::domain::deletion;
 use crate::error::ApiError;
 use crate::notify::{self, OwnerNotice};
+use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
+use crate::state::AppState;
+use sqlx::Any;
+use sqlx::pool::PoolConnection;
 use std::collections::{HashMap, HashSet};
 
 /// How long a decision waits before looking again at an account with money still moving.
@@ -37,6 +42,114 @@ fn failure_text(overdue: &[&bills::Overdue]) -> String {
         "The closure failed: new overdue payments of {total} appeared during the cool-down (delayed usage billing). \
          Your account is restored. Pay the overdue bills, then start the closure again."
     )
+}
+
+/// Decides a closure when its cool-down ends. The scheduler claims these in batches
+/// ([`decide_batch`]); a lone one runs by itself.
+pub struct DecideClosure;
+
+impl Job for DecideClosure {
+    const KIND: &'static str = "closure_decide";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        Ok(decide_one(state, job).await?)
+    }
+}
+
+async fn decide_one(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    decide_jobs(&mut tx, std::slice::from_ref(job), now).await?;
+    crash_if_asked(state);
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Decides a batch of claimed decisions in one transaction: one commit (one fsync) for the
+/// batch instead of one per account. Each job still finishes in the transaction that made its
+/// effect, so none is decided twice. Should anything in the batch fail, it is decided again
+/// one job at a time, each in its own savepoint, so only the job at fault waits for a retry
+/// (with the usual backoff).
+pub async fn decide_batch(
+    state: &AppState,
+    conn: &mut PoolConnection<Any>,
+    batch: &[Claimed],
+) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let mut tx = db::begin_write_on(&state.db, conn).await?;
+    if let Err(e) = decide_jobs(&mut tx, batch, now).await {
+        tracing::warn!(error = %e, "batched closure decisions failed; deciding them one by one");
+        tx.rollback().await?;
+        let mut tx = db::begin_write_on(&state.db, conn).await?;
+        decide_one_by_one(&mut tx, batch, now).await?;
+        crash_if_asked(state);
+        tx.commit().await?;
+    } else {
+        crash_if_asked(state);
+        tx.commit().await?;
+    }
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// The decisions of `batch`, and each job's completion, inside `tx`: the jobs whose closure was
+/// decided (or needs none) finish with one statement, those waiting for money run again later.
+async fn decide_jobs(tx: &mut HeldTx<'_>, batch: &[Claimed], now: i64) -> Result<(), ApiError> {
+    let ids: Vec<&str> = batch.iter().map(|job| job.subject.as_str()).collect();
+    let decisions = decide(tx, &ids, now).await?;
+    let mut finished = Vec::with_capacity(batch.len());
+    for job in batch {
+        match decisions.get(&job.subject) {
+            Some(Decision::Wait(until)) => finish(tx, job, Outcome::Again(*until), now).await?,
+            _ => finished.push(job.id.as_str()),
+        }
+    }
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN {}",
+        db::in_json(Backend::of(tx), 2)
+    ))
+    .bind(now)
+    .bind(db::json_texts(finished))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn decide_one_by_one(
+    tx: &mut HeldTx<'_>,
+    batch: &[Claimed],
+    now: i64,
+) -> Result<(), ApiError> {
+    for job in batch {
+        sqlx::query("SAVEPOINT closure_decision")
+            .execute(&mut **tx)
+            .await?;
+        match decide_jobs(tx, std::slice::from_ref(job), now).await {
+            Ok(()) => {
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("RELEASE closure_decision")
+                    .execute(&mut **tx)
+                    .await?;
+                retry_later(tx, job, &e, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn crash_if_asked(state: &AppState) {
+    if state.config.is_dev() && state.config.crash_at.as_deref() == Some("closure_decide") {
+        tracing::warn!("crash test: aborting inside the closure decision, before its commit");
+        std::process::abort();
+    }
 }
 
 /// Decides the closures `ids` in `tx`; answers each one's decision.
@@ -165,7 +278,7 @@ async fn with_money_in_flight<'a>(
          UNION SELECT account_id FROM withdrawals WHERE status = 'processing' AND account_id IN {list}
          UNION SELECT b.account_id FROM bills b JOIN jobs j ON j.kind = '{bill}' AND j.subject = b.id
           WHERE j.status IN ('pending', 'running') AND b.status = 'unpaid' AND b.account_id IN {list}",
-        bill = crate::jobs::bill::KIND
+        bill = ChargeBill::KIND
     ))
     .bind(db::json_texts(accounts))
     .fetch_all(&mut **tx)

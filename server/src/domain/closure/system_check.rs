@@ -5,7 +5,7 @@
 use super::check::check_on;
 use crate::db::{self, HeldTx};
 use crate::error::ApiError;
-use crate::jobs::{self, closure as closure_jobs};
+use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::api::SystemCheckView;
 
@@ -14,6 +14,25 @@ pub(super) const SYSTEM_CHECK_VALID_MS: i64 = 30 * 60_000;
 /// The system check's steps: finances, resources, domains and filings, relationships.
 const STEP: i64 = 25;
 const STEP_MS: i64 = 1_000;
+
+/// Takes a system check one step on, a step a second.
+pub struct AdvanceSystemCheck;
+
+impl Job for AdvanceSystemCheck {
+    const KIND: &'static str = "closure_system_check";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        let now = state.clock.now_ms();
+        let mut tx = db::begin_write(&state.db).await?;
+        let outcome = match advance_system_check(state, &mut tx, &job.subject, now).await? {
+            Some(next) => Outcome::Again(next),
+            None => Outcome::Done,
+        };
+        finish(&mut tx, job, outcome, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
 
 /// Starts the system check, which runs as a job and reports its progress.
 pub async fn start_system_check(
@@ -29,7 +48,7 @@ pub async fn start_system_check(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    jobs::schedule(&mut tx, closure_jobs::CHECK_KIND, &id, now, now).await?;
+    queue::schedule::<AdvanceSystemCheck>(&mut tx, &id, now, now).await?;
     tx.commit().await?;
     system_check(state, account_id, &id).await
 }

@@ -3,7 +3,7 @@
 A fresh Idempotency-Key for every request whose generated key is a valid one. The generator
 draws keys from a small space ("0", "00", …) and repeats them across requests with different
 bodies, which the server rightly refuses as `idempotency_key_reused` (422): nearly every
-purchase, renewal, unsubscription and card was refused before its logic ran. A key the
+purchase, renewal, unsubscription and card would be refused before its logic ran. A key the
 document calls invalid (empty, too long, not printable ASCII) is left as generated, so its
 refusal is still checked. Replaying a key is tested in server/tests (idempotency, races).
 """

@@ -100,7 +100,7 @@ pub async fn current_session() -> ApiResult<SessionInfo> {
 
 /// A session answer to sign-in or to a page load, the two the first load makes. Its body is
 /// parsed in a chunk of its own ([`parse_session`]): the first load then carries no parser for
-/// the account view, nor the decimal one its credit balance needs (issue 7's size budget).
+/// the account view, nor the decimal one its credit balance needs (the first-load size budget).
 ///
 /// An accepted session is followed by the console (but for an account in its cool-down), so
 /// the console's chunk is fetched at once, beside the reader's: a first visit waits for one
@@ -349,7 +349,7 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
 
 // ---------- withdrawals of the balance ----------
 
-/// Spend and refunds by month (issue 19).
+/// Spend and refunds by month.
 pub async fn spending() -> ApiResult<shared::api::SpendingView> {
     receive(Request::get("/api/spending").send().await).await
 }

@@ -107,7 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("closure/resolve") view={Lazy::<ClosureResolve>::new()} />
                     <Route path=path!("me/close-account") view={Lazy::<AppCloseAccount>::new()} />
                     <Route path=path!("me/account-management") view={Lazy::<MeAccountManagement>::new()} />
-                    // issue 19 (chrome): spend history; a signed-in visitor's wrong address stays in the console.
+                    // Spend history. An address no route names stays in the console, below.
                     <Route path=path!("spending") view={Lazy::<Spending>::new()} />
                     <Route path=path!("*any") view=SignedInNotFound />
                 </ParentRoute>

@@ -1,4 +1,4 @@
-//! The flows a visit may never reach, loaded on first use (issue 7's first-load budget).
+//! The flows a visit may never reach, loaded on first use (the first-load size budget).
 //!
 //! Each `#[lazy]` function below becomes a wasm chunk of its own when `.ci/build-app` splits
 //! the module, so the first load carries only the router, sign-in and what every page needs;
@@ -118,7 +118,7 @@ flow!(closure_flow, ClosurePages {
     AppCloseAccount => AppCloseAccountPage,
 });
 
-// issue 19 (chrome): spend and refund history, its chart and table in a chunk of their own.
+// Spend and refund history, its chart and table in a chunk of their own.
 flow!(spending_flow, SpendingPages {
     Spending => SpendingPage,
 });

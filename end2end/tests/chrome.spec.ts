@@ -8,7 +8,7 @@ import {
   snapshot,
 } from '../fixtures/page-checks';
 
-// Issue 19, "Everywhere": the console's chrome. Amounts and dates are formatted by the
+// The console's chrome, on every page. Amounts and dates are formatted by the
 // browser's Intl, so they are matched on their digits, never as whole strings.
 
 test('a sub-page highlights its section in the navigation', async ({ page }, testInfo) => {

@@ -1,6 +1,6 @@
-// Issue 19, Closure: the check's severity, renouncing at once (Confirm Discard or Release), the
-// danger Confirm Deletion without a pre-selected reason, the seed's timeline, the agreements,
-// and the phone's Me → Account Management → Close Account.
+// The closure's screens: the check's severity, renouncing at once (Confirm Discard or
+// Release), the danger Confirm Deletion without a pre-selected reason, the seed's timeline, the
+// agreements, and the phone's Me → Account Management → Close Account.
 import { expect, test } from '../fixtures/test';
 import { addCard, createAccount, csrfToken, verifyMobile } from '../fixtures/accounts';
 import {

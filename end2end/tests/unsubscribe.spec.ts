@@ -195,8 +195,8 @@ test('the demo account shows groups, filters, pages, and a refund that has arriv
   await expect(page.getByText('Refunded', { exact: true })).toBeVisible();
   await expect(page.getByRole('definition').filter({ hasText: /UTC/ }).first()).toBeVisible();
 
-  // Issue 18's plan: 149 days into 12 months for 118.80 with 300 of its 500 GB drawn, a
-  // Partial Refund whose used part is the drawn 60 % (SPEC §5).
+  // The demo's plan drawn further than its time: 149 days into 12 months for 118.80 with 300 of
+  // its 500 GB drawn, a Partial Refund whose used part is the drawn 60 % (SPEC §5).
   await page.goto('/unsubscribe?product=oss&kind=resource_plan');
   const drawnPlan = page.getByRole('row').filter({ hasText: 'drawn 300 of 500 GB' });
   await expect(drawnPlan.getByText('Partial Refund', { exact: true })).toBeVisible();

@@ -336,8 +336,8 @@ mod tests {
         Config::try_parse_from(["account-center", flag, value]).expect("the value is accepted")
     }
 
-    /// Issue 18, defect 15: `--cool-down-days 0` (or a negative number) was accepted and the
-    /// next pass deleted the account at once. Fails on the old code, which took any number.
+    /// `--cool-down-days 0` (or a negative number) would let the next closure pass delete the
+    /// account at once.
     #[test]
     fn a_cool_down_lasts_one_to_365_days() {
         for value in ["0", "-1", "366"] {
@@ -348,8 +348,7 @@ mod tests {
         assert!(refusal("--cool-down-days", "0").contains("1..=365"));
     }
 
-    /// Issue 18, defect 15: a negative delay billed hours not yet used; any value was taken.
-    /// Fails on the old code.
+    /// A negative delay would bill hours not yet used.
     #[test]
     fn usage_is_billed_zero_to_72_hours_late() {
         for value in ["-1", "73"] {
@@ -362,8 +361,7 @@ mod tests {
         assert_eq!(c.usage_billing_delay_hours, 72);
     }
 
-    /// Issue 18, defect 15: the gateway timeout took any value (0 failed every call at once).
-    /// Fails on the old code.
+    /// A gateway timeout of 0 would fail every call at once.
     #[test]
     fn a_gateway_call_waits_100_ms_to_two_minutes() {
         for value in ["0", "99", "120001", "-5"] {
@@ -379,7 +377,7 @@ mod tests {
         );
     }
 
-    /// Issue 18, defect 15. Fails on the old code, which took any latency.
+    /// The simulated gateway is held to its ranges too: at most 50 % faults, 10 s a call.
     #[test]
     fn the_simulated_gateway_answers_within_ten_seconds() {
         refusal("--simulator-fault-percent", "51");
@@ -409,9 +407,8 @@ mod tests {
         c.check().unwrap();
     }
 
-    /// Issue 18, defect 15: a billing delay as long as the cool-down let a closing account be
-    /// deleted before its last usage was billed. `check` is new: the old code started with
-    /// these settings.
+    /// A billing delay as long as the cool-down would let a closing account be deleted before
+    /// its last usage is billed: `check` refuses the pair, and the server does not start.
     #[test]
     fn a_closing_accounts_last_usage_is_billed_before_its_cool_down_ends() {
         let with = |delay: &str, days: &str| {

@@ -629,8 +629,8 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 }
 
 /// The answer to a request whose handler panicked (with `tower_http::catch_panic`): logged, and
-/// answered as any internal error, instead of a connection closed without a word. The API
-/// fuzzer met one (an overflow on a far page), now fixed; this keeps the next one answered.
+/// answered as any internal error, instead of a connection closed without a word: a bug that
+/// panics (an overflow on a far page, say) still gets an answer in the error shape.
 pub fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let what = panic
         .downcast_ref::<&str>()

@@ -3,8 +3,8 @@
 //! sqlx runs each SQLite connection on a thread of its own: a statement is a message to that
 //! thread and its rows a message back, and the pool pings the connection when it comes back,
 //! a second round trip. Every signed-in request reads its session first, a few microseconds
-//! of SQLite work by primary key, and `perf` of the API load put a fifth of the request
-//! threads' time in the four thread wake-ups around it (issue 7, item 2).
+//! of SQLite work by primary key, and under the API load (`benches/api_load.rs`) `perf` puts a
+//! fifth of the request threads' time in the four thread wake-ups around it.
 //!
 //! So that one read goes through a read-only connection each thread keeps for itself, on the
 //! thread that asks, with no hop. In WAL mode such a reader never waits for the writer and sees

@@ -35,7 +35,7 @@ impl PasswordHasher {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let decoy_hash = hash_now("decoy password for unknown accounts 4F2A")?;
         // One core is left to the requests that do not hash: a sign-in storm must not starve
-        // every signed-in read (issue 7's storm benchmark).
+        // every signed-in read (measured by `benches/signin_storm.rs`).
         let (work, queue) = mpsc::channel::<Work>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..cores.saturating_sub(1).max(1) {

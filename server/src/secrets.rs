@@ -8,10 +8,10 @@
 //! HMAC of a fixed text, which tells nothing about the keys), so an instance given other keys
 //! refuses to start instead of quietly freeing every card binding and voiding every code.
 //!
-//! Before this, the keys were rows of `settings`. The first start of this version moves them
-//! out: into the key file (written before the rows go) or, when the keys are configured, after
-//! checking they are the same; then it deletes the rows, so existing fingerprints and codes stay
-//! valid.
+//! A database made by an earlier version may still hold the keys as rows of `settings`. The
+//! first start moves them out: into the key file (written before the rows go) or, when the keys
+//! are configured, after checking they are the same; then it deletes the rows, so existing
+//! fingerprints and codes stay valid.
 
 use crate::db::{self, Backend, Db};
 use anyhow::{Context, bail};

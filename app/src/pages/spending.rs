@@ -1,4 +1,4 @@
-//! `/spending`: spend and refund history (issue 19). Monthly spend and refunds as a bar chart
+//! `/spending`: spend and refund history. Monthly spend and refunds as a bar chart
 //! (inline SVG, drawn here: no chart library) with the same figures in a table beside it for
 //! screen readers and for reading exact amounts, and the CSV export of bills, orders and refunds.
 

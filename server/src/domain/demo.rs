@@ -60,7 +60,8 @@ const MIX: &[Demo] = &[
         renewals: 0,
         drawn_gb: 0,
     },
-    // Issue 18's plan: 12 months for 118.80, 149 days in, 300 of its 500 GB drawn.
+    // A plan drawn further than its time: 12 months for 118.80, 149 days in, 300 of its 500 GB
+    // drawn, so its Partial Refund counts the drawn 60 % as used (SPEC §5).
     Demo {
         product: "oss",
         months: 12,

@@ -56,9 +56,9 @@ pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
 
 /// An account that may add a method of `kind`: the method is offered to it, and it has its
 /// billing address (SPEC §2: the address comes before any payment method). Only
-/// [`Allowed::check`] makes one and [`bind`] needs one, so no way of adding a method, today's or
-/// a new one, skips these rules. Each way checks before anything happens (a code sent, a hold
-/// placed, a trip to PayPal).
+/// [`Allowed::check`] makes one and [`bind`] needs one, so no way of adding a method, existing
+/// or added later, skips these rules. Each way checks before anything happens (a code sent, a
+/// hold placed, a trip to PayPal).
 struct Allowed {
     kind: PaymentMethodKind,
     country: Country,
@@ -674,7 +674,9 @@ mod tests {
         }
     }
 
-    /// Issue 18, defect 13: the key's hash covered the number and the CVV as typed.
+    /// What an Idempotency-Key keeps of a card form holds neither its number (valid or not,
+    /// spaced or not, whole or most of it) nor its CVV: a copy of the database never yields
+    /// them (SPEC §9).
     #[test]
     fn an_idempotency_key_remembers_a_card_without_its_number_or_cvv() {
         // Fixed keys: a random fingerprint could hold "8642" by chance.

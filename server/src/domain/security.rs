@@ -422,7 +422,7 @@ pub async fn list_sessions(
             id: auth::public_id(&row.token_hash).to_owned(),
             current: row.token_hash == session.token_hash,
             user_agent: row.user_agent,
-            // Sessions begun before addresses were kept.
+            // NULL in a row written before migration 0012 added the column.
             ip: row.ip.unwrap_or_else(|| "unknown".to_owned()),
             started_at: rfc3339(row.created_at),
             last_used_at: rfc3339(row.last_used_at.unwrap_or(row.created_at)),

@@ -1,4 +1,4 @@
-//! Spend and refund history (issue 19): the account's orders, usage bills and refunds as one
+//! Spend and refund history: the account's orders, usage bills and refunds as one
 //! list of rows, totalled by month for the chart and written out as CSV. Every query is scoped
 //! to the account asking.
 

@@ -1,4 +1,4 @@
-//! Spend and refund history (issue 19): monthly totals for the chart, and the rows as CSV.
+//! Spend and refund history: monthly totals for the chart, and the rows as CSV.
 
 use crate::auth::CurrentSession;
 use crate::domain::spending;

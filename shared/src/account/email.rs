@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// (IDNA) have a case rule a plain lower-casing gets right, so one mailbox could hold two
 /// accounts. An internationalised domain is taken in its ASCII (`xn--`) form. Being ASCII,
 /// the address is lower-cased without `core`'s Unicode case tables, about 6.5 KB brotli that the
-/// first load (which checks the sign-in form) no longer carries.
+/// first load (which checks the sign-in form) would otherwise carry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);

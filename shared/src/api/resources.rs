@@ -343,9 +343,8 @@ pub struct UnsubscribeForm {
 }
 
 impl UnsubscribeQuery {
-    /// Refuses a page or page size past the documented maximum (it was clamped before, which
-    /// the API fuzzer reported as a request the document forbids being accepted), and an order
-    /// time that ends before it starts.
+    /// Refuses a page or page size past the documented maximum (clamping it instead would
+    /// accept a request the document forbids), and an order time that ends before it starts.
     pub fn check(&self) -> Result<(), FieldError> {
         if self.page.is_some_and(|p| p > MAX_PAGE) {
             return Err(Invalid::new(

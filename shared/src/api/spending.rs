@@ -1,4 +1,4 @@
-//! `GET /api/spending`: what the account spent and had refunded, month by month (issue 19).
+//! `GET /api/spending`: what the account spent and had refunded, month by month.
 
 use crate::money::Money;
 use serde::{Deserialize, Serialize};

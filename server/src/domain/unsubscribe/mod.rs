@@ -1,0 +1,174 @@
+//! Unsubscribing prepaid resources (SPEC §5, seed 002), one file a part: the three tabs of the
+//! [`list`], unsubscribing [`resources`] (released for good, every paid order refunded), the
+//! pending [`renewals`] cancelled, and the [`record`] of each unsubscription. Each order's
+//! refund is computed by the formula in `shared::refund`, and every write is one transaction;
+//! an order's refund row is unique, so no race, retry or double click refunds twice.
+
+pub mod list;
+pub mod record;
+pub mod renewals;
+pub mod resources;
+
+pub use list::list;
+pub use record::record;
+pub use renewals::unsubscribe_renewals;
+pub use resources::unsubscribe;
+
+use crate::db::Stored;
+use shared::catalog::Product;
+use shared::money::{Currency, Money};
+use shared::refund::{
+    Drawn, PaidPeriod, RefundDestination, RefundType, ResourceKind, refund, refund_destination,
+    refund_type,
+};
+
+#[derive(sqlx::FromRow, Clone)]
+struct InstanceRow {
+    id: String,
+    product: String,
+    region: String,
+    billing: String,
+    resource_kind: String,
+    #[sqlx(try_from = "crate::db::Flag")]
+    activated: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
+    used: bool,
+    status: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+fn kind_of(resource_kind: &str) -> ResourceKind {
+    if resource_kind == "resource_plan" {
+        ResourceKind::ResourcePlan
+    } else {
+        ResourceKind::RegularCloudResource
+    }
+}
+
+impl InstanceRow {
+    fn kind(&self) -> ResourceKind {
+        kind_of(&self.resource_kind)
+    }
+
+    /// An instance of a product no longer sold keeps its refund rule: partly refundable.
+    fn refundable(&self) -> bool {
+        Product::find(&self.product).is_none_or(|p| p.refundable)
+    }
+
+    fn product_name(&self) -> String {
+        Product::find(&self.product).map_or_else(|| self.product.clone(), |p| p.name.to_owned())
+    }
+
+    fn refund_type(&self) -> RefundType {
+        refund_type(self.kind(), self.refundable(), self.activated, self.used)
+    }
+
+    /// The quota each paid period of a resource plan holds (thousandths of its unit); 0 for
+    /// regular resources.
+    fn quota_milli(&self) -> i64 {
+        match self.kind() {
+            ResourceKind::ResourcePlan => {
+                Product::find(&self.product).map_or(0, Product::quota_milli)
+            }
+            ResourceKind::RegularCloudResource => 0,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow, Clone)]
+struct OrderRow {
+    id: String,
+    starts_at: i64,
+    ends_at: i64,
+    cash_minor: i64,
+    credit_minor: i64,
+    currency: Stored<Currency>,
+    paid_with: String,
+    payment_method_id: Option<String>,
+    paid_at: i64,
+    /// What pay-as-you-go usage drew of a plan's quota in this period (thousandths of its unit).
+    drawn_milli: i64,
+}
+
+impl OrderRow {
+    fn currency(&self) -> Currency {
+        self.currency.0
+    }
+
+    /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
+    /// the plan's quota per period ([`InstanceRow::quota_milli`]).
+    fn refund(&self, refund_type: RefundType, quota_milli: i64, now: i64) -> Money {
+        refund(&self.period(quota_milli), refund_type, now)
+    }
+
+    fn period(&self, quota_milli: i64) -> PaidPeriod {
+        PaidPeriod {
+            cash: Money::from_minor(self.cash_minor, self.currency()),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            drawn: Drawn {
+                amount: self.drawn_milli,
+                quota: quota_milli,
+            },
+        }
+    }
+
+    fn refund_destination(&self, method_still_bound: bool, now: i64) -> RefundDestination {
+        destination(&self.paid_with, self.paid_at, method_still_bound, now)
+    }
+}
+
+/// Where an order's refund goes at `now`: back the way it was paid while the seed's window
+/// lasts, unless that method was removed since (it cannot take the money back); otherwise the
+/// account balance.
+fn destination(
+    paid_with: &str,
+    paid_at: i64,
+    method_still_bound: bool,
+    now: i64,
+) -> RefundDestination {
+    if method_still_bound {
+        refund_destination(paid_with, paid_at, now)
+    } else {
+        RefundDestination::Balance
+    }
+}
+
+/// A refund's destination as the review and the records name it; `label` is the payment
+/// method's (e.g. "•••• 1111").
+fn destination_name(destination: &str, label: Option<&str>) -> String {
+    match (destination, label) {
+        ("balance", _) => "Account balance".to_owned(),
+        ("paypal", label) => label.unwrap_or("PayPal").to_owned(),
+        ("paytm", label) => label.unwrap_or("Paytm").to_owned(),
+        (_, Some(label)) => format!("Bank card {label}"),
+        (_, None) => "Bank card".to_owned(),
+    }
+}
+
+/// Where a set of refunds goes, each place named once in order: "No refund" when there is none.
+fn refund_to(names: impl IntoIterator<Item = String>) -> String {
+    let mut unique: Vec<String> = Vec::new();
+    for name in names {
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    if unique.is_empty() {
+        "No refund".to_owned()
+    } else {
+        unique.join("; ")
+    }
+}
+
+const INSTANCE_COLUMNS: &str =
+    "id, product, region, billing, resource_kind, activated, used, status, created_at, expires_at";
+const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";
+
+fn refund_type_name(t: RefundType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

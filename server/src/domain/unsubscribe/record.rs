@@ -1,0 +1,135 @@
+//! An unsubscription's record (seed 002, Unsubscription Records): what was unsubscribed, the
+//! refund, where it went and whether it has arrived.
+
+use super::{destination_name, refund_to};
+use crate::clock::rfc3339;
+use crate::db::{self, Backend, Stored};
+use crate::error::ApiError;
+use shared::api::UnsubscribeRecord;
+use shared::catalog::Product;
+use shared::money::{Currency, Money};
+use std::collections::HashMap;
+
+/// An unsubscription as its record reads it.
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: String,
+    instance_id: String,
+    product: String,
+    scope: String,
+    refund_type: String,
+    refund_minor: i64,
+    currency: Stored<Currency>,
+    created_at: i64,
+}
+
+/// One refund of an unsubscription, as its record reads it.
+#[derive(sqlx::FromRow)]
+struct RecordRefund {
+    unsubscription_id: String,
+    destination: String,
+    /// The payment method's label, while it is still bound.
+    label: Option<String>,
+    status: String,
+    refunded_at: Option<i64>,
+    order_id: String,
+}
+
+/// One unsubscription of the account.
+pub async fn record(
+    db: &db::Db,
+    account_id: &str,
+    id: &str,
+) -> Result<UnsubscribeRecord, ApiError> {
+    let mut conn = db.acquire().await?;
+    records(&mut conn, account_id, &[id])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
+}
+
+/// The account's unsubscriptions among `ids`, in their order: two statements however many.
+pub(super) async fn records(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    ids: &[&str],
+) -> Result<Vec<UnsubscribeRecord>, ApiError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = db::in_json(Backend::of(conn), 2);
+    let rows: Vec<RecordRow> = sqlx::query_as(&format!(
+        "SELECT id, instance_id, product, scope, refund_type, refund_minor, currency, created_at
+         FROM unsubscriptions WHERE account_id = $1 AND id IN {list}"
+    ))
+    .bind(account_id)
+    .bind(db::json_texts(ids.iter().copied()))
+    .fetch_all(&mut *conn)
+    .await?;
+    let refunds: Vec<RecordRefund> = sqlx::query_as(&format!(
+        "SELECT r.unsubscription_id, r.destination, p.label, r.status, r.refunded_at, r.order_id
+         FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
+         WHERE r.account_id = $1 AND r.unsubscription_id IN {list} ORDER BY r.created_at, r.id"
+    ))
+    .bind(account_id)
+    .bind(db::json_texts(ids.iter().copied()))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut refunds_of: HashMap<&str, Vec<&RecordRefund>> = HashMap::new();
+    for refund in &refunds {
+        refunds_of
+            .entry(&refund.unsubscription_id)
+            .or_default()
+            .push(refund);
+    }
+    let mut by_id: HashMap<&str, &RecordRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    ids.iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|row| {
+            view(
+                row,
+                refunds_of.get(row.id.as_str()).map_or(&[], Vec::as_slice),
+            )
+        })
+        .collect()
+}
+
+fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> Result<UnsubscribeRecord, ApiError> {
+    let all_refunded = !refunds.is_empty() && refunds.iter().all(|r| r.status == "refunded");
+    let refund_type = serde_json::from_value(serde_json::Value::String(row.refund_type.clone()))
+        .map_err(|_| anyhow::anyhow!("stored refund type {}", row.refund_type))?;
+    Ok(UnsubscribeRecord {
+        id: row.id.clone(),
+        instance_id: row.instance_id.clone(),
+        product_name: Product::find(&row.product)
+            .map_or_else(|| row.product.clone(), |p| p.name.to_owned()),
+        scope: row.scope.clone(),
+        refund_type,
+        order_status: "Unsubscribed".to_owned(),
+        unsubscribe_to: refund_to(
+            refunds
+                .iter()
+                .map(|r| destination_name(&r.destination, r.label.as_deref())),
+        ),
+        refunded_orders: refunds.iter().map(|r| r.order_id.clone()).collect(),
+        refund_amount: Money::from_minor(row.refund_minor, row.currency.0),
+        refund_status: if refunds.is_empty() {
+            "none"
+        } else if all_refunded {
+            "refunded"
+        } else {
+            "processing"
+        }
+        .to_owned(),
+        refund_time: if all_refunded {
+            refunds
+                .iter()
+                .filter_map(|r| r.refunded_at)
+                .max()
+                .map(rfc3339)
+        } else {
+            None
+        },
+        unsubscribed_at: rfc3339(row.created_at),
+    })
+}

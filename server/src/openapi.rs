@@ -1,21 +1,28 @@
-//! Completes the OpenAPI document with the answers the shared machinery gives to every request
-//! of a kind, whatever the handler: the JSON and query extractors, the session and CSRF checks,
-//! and idempotency keys. Writing them on each of fifty handlers would be fifty chances to forget
+//! Completes the OpenAPI document with what the shared machinery asks of and answers to every
+//! request of a kind, whatever the handler: the CSRF header of a signed-in write, and the
+//! answers of the JSON and query extractors, the session and CSRF checks, and idempotency keys. Writing them on each of fifty handlers would be fifty chances to forget
 //! one (and the API fuzzer of `.ci/fuzz` fails on any answer the document lacks); here each rule
 //! is written once.
 
 use std::collections::BTreeMap;
-use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::Schema;
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
-/// Operations anyone may call without a session: health, sign-up, sign-in, and dev mode's
-/// inbox, clock and job runner. Every other operation loads the session first.
-fn is_public(method: &str, path: &str) -> bool {
+/// Operations anyone may call without a session: health, sign-up, sign-in (and its two-step
+/// code), forgot password, and dev mode's inbox, clock and job runner. Every other operation
+/// loads the session first. The route matrix of `server/tests/security.rs` calls each operation
+/// without a session and holds this list to what the server does.
+pub fn is_public(method: &str, path: &str) -> bool {
     path == "/api/health"
         || path == "/api/ready"
         || path.starts_with("/api/signup")
-        || (method == "post" && (path == "/api/session" || path == "/api/session/ram"))
+        || path.starts_with("/api/password-reset")
+        || (method.eq_ignore_ascii_case("post")
+            && matches!(
+                path,
+                "/api/session" | "/api/session/ram" | "/api/session/two-step"
+            ))
         || (path.starts_with("/api/dev/") && path != "/api/dev/seed-demo")
 }
 
@@ -42,7 +49,24 @@ pub fn add_common_answers(doc: &mut OpenApi) {
     }
 }
 
+/// The header every write of a signed-in session sends (`crate::csrf`).
+fn csrf_header() -> Parameter {
+    ParameterBuilder::new()
+        .name("X-CSRF-Token")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::True)
+        .description(Some("The session's CSRF token"))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
 fn add_to(operation: &mut Operation, method: &str, path: &str) {
+    if is_write(method) && !is_public(method, path) {
+        let params = operation.parameters.get_or_insert_with(Vec::new);
+        if !params.iter().any(|p| p.name == "X-CSRF-Token") {
+            params.insert(0, csrf_header());
+        }
+    }
     for param in operation.parameters.iter_mut().flatten() {
         if param.name == "Idempotency-Key" {
             let key = crate::idempotency::key_schema();
@@ -435,6 +459,31 @@ mod tests {
         );
     }
 
+    fn headers(operation: &Operation) -> Vec<&str> {
+        operation
+            .parameters
+            .iter()
+            .flatten()
+            .filter(|p| matches!(p.parameter_in, ParameterIn::Header))
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_signed_in_write_asks_for_the_csrf_header_once_and_nothing_else_does() {
+        let mut write = OperationBuilder::new()
+            .parameter(Parameter::new("Idempotency-Key"))
+            .build();
+        add_to(&mut write, "post", "/api/unsubscribe");
+        add_to(&mut write, "post", "/api/unsubscribe");
+        assert_eq!(headers(&write), ["X-CSRF-Token"]);
+        let mut read = OperationBuilder::new().build();
+        add_to(&mut read, "get", "/api/unsubscribe");
+        let mut public_write = OperationBuilder::new().build();
+        add_to(&mut public_write, "post", "/api/session");
+        assert!(headers(&read).is_empty() && headers(&public_write).is_empty());
+    }
+
     #[test]
     fn sign_up_and_sign_in_are_public_and_the_rest_is_not() {
         assert!(is_public("post", "/api/signup/{id}/verify"));
@@ -443,5 +492,7 @@ mod tests {
         assert!(!is_public("get", "/api/session"));
         assert!(!is_public("post", "/api/dev/seed-demo"));
         assert!(is_public("post", "/api/dev/clock"));
+        assert!(is_public("POST", "/api/password-reset/{id}/code"));
+        assert!(is_public("post", "/api/session/two-step"));
     }
 }

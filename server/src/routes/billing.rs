@@ -32,7 +32,6 @@ async fn get_address(
 /// Saves the billing address (used for tax, settlement and invoices only). Needs both the
 /// email and the mobile number verified.
 #[utoipa::path(put, path = "/api/billing-address", tag = "billing", request_body = BillingAddressForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = BillingAddress),
         (status = 409, body = ErrorBody, description = "contact_not_verified"),
@@ -51,7 +50,6 @@ async fn put_address(
 /// Sends a code to the contact channel not verified at sign-up: the mobile number (SMS or
 /// voice) or the account email.
 #[utoipa::path(post, path = "/api/account/contact/code", tag = "billing", request_body = SendCodeForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = CodeSent),
         (status = 409, body = ErrorBody, description = "contact_not_verified: a phone number is needed"),
@@ -71,7 +69,6 @@ async fn send_contact_code(
 
 /// Proves the contact channel with its code.
 #[utoipa::path(post, path = "/api/account/contact/verify", tag = "billing", request_body = VerifyForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = AccountView),
         (status = 400, body = ErrorBody, description = "no_code_sent"),
@@ -102,7 +99,6 @@ async fn get_real_name(
 /// Registers the real name: an individual's resident identity number or an enterprise's
 /// unified social credit code, checked by its check character.
 #[utoipa::path(post, path = "/api/real-name", tag = "billing", request_body = RealNameForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = RealNameView),
         (status = 409, body = ErrorBody, description = "real_name_already_verified"),

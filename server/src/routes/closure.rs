@@ -86,7 +86,6 @@ async fn export(
 
 /// Sends the identity code for closure to the account's verified mobile number.
 #[utoipa::path(post, path = "/api/closure/identity/code", tag = "closure",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = CodeSent), (status = 409, body = ErrorBody, description = "contact_not_verified"), (status = 429, body = ErrorBody)))]
 async fn identity_code(
     State(state): State<AppState>,
@@ -100,7 +99,6 @@ async fn identity_code(
 
 /// Proves the owner's identity with the phone code.
 #[utoipa::path(post, path = "/api/closure/identity/verify", tag = "closure", request_body = VerifyForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody, description = "code_used: the newest code was already used"), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn identity_verify(
     State(state): State<AppState>,
@@ -114,7 +112,6 @@ async fn identity_verify(
 /// Proves the owner's identity with the authenticator app's code (accounts with two-step
 /// verification on), throttled like a password.
 #[utoipa::path(post, path = "/api/closure/identity/authenticator", tag = "closure", request_body = TwoStepCodeForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_code, code_incorrect"), (status = 429, body = ErrorBody, description = "sign_in_throttled")))]
 async fn identity_authenticator(
     State(state): State<AppState>,
@@ -128,7 +125,6 @@ async fn identity_authenticator(
 
 /// Proves the owner's identity by the simulated Alipay authorization (real-name accounts).
 #[utoipa::path(post, path = "/api/closure/identity/alipay", tag = "closure",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 204), (status = 403, body = ErrorBody, description = "identity_not_verified: no real-name registration")))]
 async fn identity_alipay(
     State(state): State<AppState>,
@@ -140,7 +136,6 @@ async fn identity_alipay(
 
 /// Starts the system check; poll it for progress.
 #[utoipa::path(post, path = "/api/closure/system-check", tag = "closure",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 202, body = SystemCheckView)))]
 async fn start_system_check(
     State(state): State<AppState>,
@@ -169,7 +164,6 @@ async fn get_system_check(
 /// Owner only; needs a recent sign-in, the identity step, a finished system check, the
 /// agreement, and every renounceable item renounced behind the risk checkbox.
 #[utoipa::path(post, path = "/api/closure", tag = "closure", request_body = ConfirmClosureForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = ClosureStatus, description = "Cooling down; the session cookie is cleared"),
         (status = 403, body = ErrorBody, description = "owner_only, reauth_required, identity_not_verified"),
@@ -192,7 +186,6 @@ async fn confirm(
 /// a recent sign-in, the identity step and the risk checkbox. Idempotent: an item already
 /// renounced is skipped. Answers the closure check as it stands afterwards.
 #[utoipa::path(post, path = "/api/closure/renounce", tag = "closure", request_body = RenounceForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = ClosureCheck),
         (status = 403, body = ErrorBody, description = "owner_only, reauth_required, identity_not_verified"),
@@ -214,7 +207,6 @@ async fn renounce(
 #[utoipa::path(post, path = "/api/bills/{id}/pay", tag = "closure",
     params(
         ("id" = String, Path),
-        ("X-CSRF-Token" = String, Header),
         ("Idempotency-Key" = String, Header, description = "Unique per payment; reuse it to retry"),
     ),
     responses(
@@ -240,7 +232,7 @@ async fn pay_bill(
 }
 
 /// Cancels an ICP filing.
-#[utoipa::path(post, path = "/api/icp-filings/{id}/cancel", tag = "closure", params(("id" = String, Path), ("X-CSRF-Token" = String, Header)),
+#[utoipa::path(post, path = "/api/icp-filings/{id}/cancel", tag = "closure", params(("id" = String, Path)),
     responses((status = 200, body = AccountTies), (status = 404, body = ErrorBody)))]
 async fn cancel_icp_filing(
     State(state): State<AppState>,
@@ -252,7 +244,7 @@ async fn cancel_icp_filing(
 }
 
 /// Removes a multi-account relationship.
-#[utoipa::path(delete, path = "/api/relationships/{id}", tag = "closure", params(("id" = String, Path), ("X-CSRF-Token" = String, Header)),
+#[utoipa::path(delete, path = "/api/relationships/{id}", tag = "closure", params(("id" = String, Path)),
     responses((status = 200, body = AccountTies), (status = 404, body = ErrorBody)))]
 async fn remove_relationship(
     State(state): State<AppState>,
@@ -264,7 +256,7 @@ async fn remove_relationship(
 }
 
 /// Ends the reseller partnership.
-#[utoipa::path(delete, path = "/api/reseller-partnership", tag = "closure", params(("X-CSRF-Token" = String, Header)),
+#[utoipa::path(delete, path = "/api/reseller-partnership", tag = "closure",
     responses((status = 200, body = AccountTies), (status = 404, body = ErrorBody)))]
 async fn end_partnership(
     State(state): State<AppState>,
@@ -275,7 +267,7 @@ async fn end_partnership(
 }
 
 /// Transfers a domain name out of the account.
-#[utoipa::path(post, path = "/api/instances/{id}/transfer-out", tag = "closure", params(("id" = String, Path), ("X-CSRF-Token" = String, Header)),
+#[utoipa::path(post, path = "/api/instances/{id}/transfer-out", tag = "closure", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn transfer_domain_out(
     State(state): State<AppState>,
@@ -293,7 +285,7 @@ pub struct AutoRenew {
 
 /// Turns a subscription's auto-renewal on or off.
 #[utoipa::path(post, path = "/api/instances/{id}/auto-renew", tag = "closure", request_body = AutoRenew,
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header)),
+    params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn set_auto_renew(
     State(state): State<AppState>,

@@ -35,7 +35,7 @@ async fn list_coupons(
 
 /// Releases a pay-as-you-go instance (subscriptions are unsubscribed instead).
 #[utoipa::path(post, path = "/api/instances/{id}/release", tag = "resources",
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path)),
     responses((status = 200, body = InstanceView), (status = 404, body = ErrorBody)))]
 async fn release(
     State(state): State<AppState>,
@@ -52,7 +52,6 @@ async fn release(
 /// Needs an `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/orders", tag = "resources", request_body = PurchaseForm,
     params(
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per purchase; reuse it to retry"),
     ),
     responses(
@@ -97,7 +96,6 @@ async fn list_instances(
 #[utoipa::path(post, path = "/api/instances/{id}/renew", tag = "resources", request_body = RenewForm,
     params(
         ("id" = String, Path),
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per renewal; reuse it to retry"),
     ),
     responses(
@@ -133,7 +131,7 @@ async fn renew(
 
 /// Activates a resource plan.
 #[utoipa::path(post, path = "/api/instances/{id}/activate", tag = "resources",
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path)),
     responses((status = 200, body = InstanceView), (status = 404, body = ErrorBody)))]
 async fn activate(
     State(state): State<AppState>,

@@ -43,7 +43,6 @@ async fn list(
 /// key remembers the card, not its CVV: a corrected CVV is a new attempt, with a new key.
 #[utoipa::path(post, path = "/api/payment-methods/cards", tag = "payment", request_body = CardForm,
     params(
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per attempt; reuse it to retry"),
     ),
     responses(
@@ -75,7 +74,6 @@ async fn add_card(
 
 /// Starts adding PayPal: returns the PayPal page to send the browser to.
 #[utoipa::path(post, path = "/api/payment-methods/paypal", tag = "payment",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = PaypalStarted),
         (status = 403, body = ErrorBody, description = "reauth_required"),
@@ -94,7 +92,6 @@ async fn start_paypal(
 
 /// Back from PayPal: binds the approving PayPal account.
 #[utoipa::path(post, path = "/api/payment-methods/paypal/complete", tag = "payment", request_body = PaypalCompleteForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 201, body = MethodAdded),
         (status = 403, body = ErrorBody, description = "reauth_required"),
@@ -121,7 +118,6 @@ async fn complete_paypal(
 
 /// Sends a code to the Paytm phone (India accounts).
 #[utoipa::path(post, path = "/api/payment-methods/paytm/code", tag = "payment", request_body = PaytmCodeForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = CodeSent),
         (status = 409, body = ErrorBody, description = "billing_address_required"),
@@ -143,7 +139,6 @@ async fn send_paytm_code(
 
 /// "Add now": binds the Paytm account whose phone the code proved.
 #[utoipa::path(post, path = "/api/payment-methods/paytm", tag = "payment", request_body = PaytmForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 201, body = MethodAdded),
         (status = 403, body = ErrorBody, description = "reauth_required"),
@@ -166,7 +161,7 @@ async fn add_paytm(
 
 /// Makes a method the default.
 #[utoipa::path(post, path = "/api/payment-methods/{id}/default", tag = "payment",
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path)),
     responses((status = 200, body = PaymentMethodsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn set_default(
     State(state): State<AppState>,
@@ -180,7 +175,7 @@ async fn set_default(
 
 /// Removes a method.
 #[utoipa::path(delete, path = "/api/payment-methods/{id}", tag = "payment",
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path)),
     responses((status = 200, body = PaymentMethodsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "last_payment_method")))]
 async fn remove(
     State(state): State<AppState>,

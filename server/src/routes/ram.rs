@@ -26,7 +26,6 @@ async fn list(
 
 /// Creates a RAM user with permissions (owner only).
 #[utoipa::path(post, path = "/api/ram-users", tag = "ram", request_body = RamUserForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 201, body = RamUserView),
         (status = 403, body = ErrorBody, description = "owner_only"),
@@ -47,7 +46,7 @@ async fn create(
 
 /// Deletes a RAM user; its sessions end (owner only).
 #[utoipa::path(delete, path = "/api/ram-users/{id}", tag = "ram",
-    params(("id" = String, Path), ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete(
     State(state): State<AppState>,

@@ -59,7 +59,6 @@ async fn two_step_status(
 /// A new authenticator secret, its `otpauth://` address and QR code; two-step verification
 /// turns on with its first code. Needs a sign-in within the last hour.
 #[utoipa::path(post, path = "/api/account/two-step/setup", tag = "security",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = TwoStepSetup),
         (status = 401, body = ErrorBody, description = "reauth_required"),
@@ -76,7 +75,6 @@ async fn two_step_setup(
 /// Turns two-step verification on with the authenticator's first code; answers the ten
 /// recovery codes, shown this once.
 #[utoipa::path(post, path = "/api/account/two-step/enable", tag = "security", request_body = TwoStepCodeForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = TwoStepEnabled),
         (status = 403, body = ErrorBody, description = "owner_only"),
@@ -93,7 +91,6 @@ async fn two_step_enable(
 
 /// Turns two-step verification off: the password and a current code or a recovery code.
 #[utoipa::path(post, path = "/api/account/two-step/disable", tag = "security", request_body = TwoStepDisableForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 204, description = "Off"),
         (status = 401, body = ErrorBody, description = "invalid_credentials: the password is wrong"),
@@ -170,7 +167,6 @@ async fn complete_reset(
 
 /// Changes the owner's password. The owner's other sessions end; this one stays.
 #[utoipa::path(put, path = "/api/account/password", tag = "security", request_body = ChangePasswordForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 204, description = "Changed"),
         (status = 401, body = ErrorBody, description = "invalid_credentials: the current password is wrong"),
@@ -200,8 +196,7 @@ async fn list_sessions(
 
 /// Signs one session out. Signing out the asking session also clears its cookie.
 #[utoipa::path(delete, path = "/api/sessions/{id}", tag = "security",
-    params(("id" = String, Path, description = "A session's id from the list"),
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
+    params(("id" = String, Path, description = "A session's id from the list")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn sign_out_session(
     State(state): State<AppState>,
@@ -218,7 +213,6 @@ async fn sign_out_session(
 
 /// Signs out every other session of the owner; RAM users' sessions stay.
 #[utoipa::path(post, path = "/api/sessions/sign-out-others", tag = "security",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 200, body = SignedOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn sign_out_others(
     State(state): State<AppState>,

@@ -165,7 +165,6 @@ async fn current(
 
 /// Signs out: the session ends on the server and the cookie is cleared.
 #[utoipa::path(delete, path = "/api/session", tag = "session",
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn sign_out(
     State(state): State<AppState>,
@@ -179,7 +178,6 @@ async fn sign_out(
 /// Enters the password again for a sensitive step (payment methods, unsubscribing, closure),
 /// which need a sign-in within the last hour.
 #[utoipa::path(post, path = "/api/session/reauth", tag = "session", request_body = ReauthForm,
-    params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 200, body = SessionInfo),
         (status = 401, body = ErrorBody, description = "invalid_credentials (never says which part was wrong)"),

@@ -40,7 +40,6 @@ async fn list(
 /// released and their data deleted.
 #[utoipa::path(post, path = "/api/unsubscribe", tag = "unsubscribe", request_body = UnsubscribeForm,
     params(
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per unsubscription; reuse it to retry"),
     ),
     responses(
@@ -72,7 +71,6 @@ async fn unsubscribe_resources(
 /// expiration time). The running period is not affected.
 #[utoipa::path(post, path = "/api/unsubscribe/renewals", tag = "unsubscribe", request_body = UnsubscribeRenewalForm,
     params(
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per unsubscription; reuse it to retry"),
     ),
     responses(

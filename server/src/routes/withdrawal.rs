@@ -31,7 +31,6 @@ async fn list(
 /// recent sign-in and an `Idempotency-Key`: a retry under the same key withdraws once.
 #[utoipa::path(post, path = "/api/withdrawals", tag = "payment", request_body = WithdrawalForm,
     params(
-        ("X-CSRF-Token" = String, Header, description = "The session's CSRF token"),
         ("Idempotency-Key" = String, Header, description = "Unique per withdrawal; reuse it to retry"),
     ),
     responses(

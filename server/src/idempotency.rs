@@ -47,6 +47,30 @@ pub fn key_from(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_owned())
 }
 
+/// A write that takes money back out of what was paid (unsubscribing, withdrawing): a member
+/// with full billing access who signed in within the hour (SPEC §1), and `work` run at most
+/// once per Idempotency-Key ([`once`]), answering `status`.
+pub async fn money_out<T, F>(
+    state: &AppState,
+    member: &crate::auth::MemberSession,
+    headers: &HeaderMap,
+    request: &impl Serialize,
+    status: StatusCode,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: Future<Output = Result<T, ApiError>>,
+{
+    member.require(shared::api::Permission::BillingFullAccess)?;
+    let session = &member.0;
+    session.require_recent_sign_in(state.clock.now_ms())?;
+    once(state, session, headers, request, async {
+        Ok((status, work.await?))
+    })
+    .await
+}
+
 /// Runs `work` once per (account, key): a retry gets the stored answer. Answers to bad input
 /// and refusals are kept too; a server error or gateway failure frees the key for a retry.
 /// `request` is what makes two requests the same: the route's form, or, for a form holding

@@ -55,16 +55,8 @@ async fn unsubscribe_resources(
     headers: HeaderMap,
     Json(form): Json<UnsubscribeForm>,
 ) -> Result<Response, ApiError> {
-    member.require(Permission::BillingFullAccess)?;
-    let session = &member.0;
-    session.require_recent_sign_in(state.clock.now_ms())?;
-    idempotency::once(&state, session, &headers, &form, async {
-        Ok((
-            StatusCode::OK,
-            unsubscribe::unsubscribe(&state, &session.account_id, &form).await?,
-        ))
-    })
-    .await
+    let work = unsubscribe::unsubscribe(&state, &member.0.account_id, &form);
+    idempotency::money_out(&state, &member, &headers, &form, StatusCode::OK, work).await
 }
 
 /// Cancels pending renewals only, from the chosen one on (its start becomes the updated
@@ -84,16 +76,8 @@ async fn unsubscribe_renewals(
     headers: HeaderMap,
     Json(form): Json<UnsubscribeRenewalForm>,
 ) -> Result<Response, ApiError> {
-    member.require(Permission::BillingFullAccess)?;
-    let session = &member.0;
-    session.require_recent_sign_in(state.clock.now_ms())?;
-    idempotency::once(&state, session, &headers, &form, async {
-        Ok((
-            StatusCode::OK,
-            unsubscribe::unsubscribe_renewals(&state, &session.account_id, &form).await?,
-        ))
-    })
-    .await
+    let work = unsubscribe::unsubscribe_renewals(&state, &member.0.account_id, &form);
+    idempotency::money_out(&state, &member, &headers, &form, StatusCode::OK, work).await
 }
 
 /// One unsubscription's details: order status, where the refund goes, its time and amount.

@@ -44,14 +44,6 @@ async fn withdraw(
     headers: HeaderMap,
     Json(form): Json<WithdrawalForm>,
 ) -> Result<Response, ApiError> {
-    member.require(Permission::BillingFullAccess)?;
-    let session = &member.0;
-    session.require_recent_sign_in(state.clock.now_ms())?;
-    idempotency::once(&state, session, &headers, &form, async {
-        Ok((
-            StatusCode::CREATED,
-            withdrawal::withdraw(&state, &session.account_id, &form).await?,
-        ))
-    })
-    .await
+    let work = withdrawal::withdraw(&state, &member.0.account_id, &form);
+    idempotency::money_out(&state, &member, &headers, &form, StatusCode::CREATED, work).await
 }

@@ -562,6 +562,19 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// Whether this is no answer at all: the gateway could not be reached, or the server could
+    /// not ask it. A job that meets one tries again later; any other error is the answer
+    /// (a decline, a refusal) and the job acts on it.
+    pub fn is_no_answer(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Internal(_)
+                | ApiError::ServerBusy { .. }
+                | ApiError::GatewayError
+                | ApiError::GatewayTimeout
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         self.parts().0
     }

@@ -81,12 +81,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
                 let next = next.map_or(now + 86_400_000, |t| t.timestamp_millis());
                 return done(state, job, Outcome::Again(next)).await;
             }
-            Err(
-                e @ (ApiError::Internal(_)
-                | ApiError::ServerBusy { .. }
-                | ApiError::GatewayError
-                | ApiError::GatewayTimeout),
-            ) => return Err(e),
+            Err(e) if e.is_no_answer() => return Err(e),
             Err(refused) => {
                 tracing::info!(instance = %job.subject, reason = %refused, "auto-renewal refused; releasing")
             }

@@ -629,12 +629,7 @@ pub async fn charge_bill(
     {
         Ok(payment) => payment,
         // Not an answer: the gateway could not be reached. The bill's job charges it again.
-        Err(
-            e @ (ApiError::Internal(_)
-            | ApiError::ServerBusy { .. }
-            | ApiError::GatewayError
-            | ApiError::GatewayTimeout),
-        ) => return Err(e),
+        Err(e) if e.is_no_answer() => return Err(e),
         Err(refusal) => {
             tracing::info!(bill = %bill_id, reason = %refusal, "bill not paid: overdue");
             return Ok(BillCharge::Refused);

@@ -9,7 +9,7 @@
 use crate::auth::{self, CurrentSession};
 use crate::clock::rfc3339;
 use crate::db::{self, Tx};
-use crate::domain::session::begin_attempt;
+use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::notify::{self, OwnerNotice};
@@ -247,14 +247,15 @@ pub async fn change_password(
             .fetch_one(&state.db)
             .await?;
     let change = form.parse(&Email::from_stored(email.clone()))?;
-    let attempt = begin_attempt(state, &email, client).await?;
-    if !attempt
-        .check(state, change.current, Some(stored.clone()))
-        .await?
-    {
-        attempt.failed(state).await?;
-        return Err(ApiError::WrongCurrentPassword);
-    }
+    let attempt = confirm_password(
+        state,
+        &email,
+        client,
+        change.current,
+        stored.clone(),
+        ApiError::WrongCurrentPassword,
+    )
+    .await?;
     let password_hash = state
         .hasher
         .hash(change.password.expose().to_owned())

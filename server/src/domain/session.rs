@@ -103,6 +103,25 @@ pub async fn begin_attempt(
     Ok(attempt)
 }
 
+/// The signed-in owner (or RAM user) proves the password again, through the same throttle as a
+/// sign-in: answers the attempt to settle in the write it allows, or `wrong` when the password
+/// is not `stored`'s.
+pub async fn confirm_password(
+    state: &AppState,
+    throttle_key: &str,
+    client: &str,
+    password: String,
+    stored: String,
+    wrong: ApiError,
+) -> Result<Attempt, ApiError> {
+    let attempt = begin_attempt(state, throttle_key, client).await?;
+    if !attempt.check(state, password, Some(stored)).await? {
+        attempt.failed(state).await?;
+        return Err(wrong);
+    }
+    Ok(attempt)
+}
+
 /// When the wait ends, if `now` is in one: the failure counts and newest failures of the email
 /// and of the client, in that order.
 fn throttled_until(windows: [(i64, Option<i64>); 2], now: i64) -> Option<i64> {
@@ -247,11 +266,15 @@ pub async fn reauthenticate(
             (ram_reauth_key(&email, &username), stored)
         }
     };
-    let attempt = begin_attempt(state, &email, client).await?;
-    if !attempt.check(state, password, Some(stored)).await? {
-        attempt.failed(state).await?;
-        return Err(ApiError::WrongPassword);
-    }
+    let attempt = confirm_password(
+        state,
+        &email,
+        client,
+        password,
+        stored,
+        ApiError::WrongPassword,
+    )
+    .await?;
     let mut tx = db::begin_write(&state.db).await?;
     attempt.succeeded(&mut tx).await?;
     sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")

@@ -8,7 +8,7 @@
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
-use crate::domain::session::begin_attempt;
+use crate::domain::session::{begin_attempt, confirm_password};
 use crate::error::ApiError;
 use crate::notify::{self, OwnerNotice};
 use crate::oplog::{self, Action};
@@ -338,11 +338,15 @@ pub async fn disable(
             .bind(&session.account_id)
             .fetch_one(&state.db)
             .await?;
-    let attempt = begin_attempt(state, &email, client).await?;
-    if !attempt.check(state, password, Some(stored)).await? {
-        attempt.failed(state).await?;
-        return Err(ApiError::WrongPassword);
-    }
+    let attempt = confirm_password(
+        state,
+        &email,
+        client,
+        password,
+        stored,
+        ApiError::WrongPassword,
+    )
+    .await?;
     let mut tx = db::begin_write(&state.db).await?;
     attempt.succeeded(&mut tx).await?;
     tx.commit().await?;

@@ -11,10 +11,14 @@ pub mod process;
 
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Application;
 use server::config::Config;
 use server::state::AppState;
+use shared::money::{Currency, Money};
+use shared::{ErrorBody, ErrorCode};
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -214,6 +218,13 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// GET `path`, answered 200 with a `T`.
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        body_as(response).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(csrf) = &self.csrf {
@@ -359,19 +370,38 @@ impl TestApp {
     }
 }
 
-/// Reads an error body, checking the shape every error shares.
-pub async fn error_of(response: Response) -> (StatusCode, String, Option<String>) {
+/// A body read as the `shared` type the server answers with. One that does not fit the type
+/// fails with the status and the text, which `Response::json` would not show.
+pub async fn body_as<T: DeserializeOwned>(response: Response) -> T {
     let status = response.status();
-    let body: Value = response.json().await.expect("errors are JSON");
-    let code = body["code"]
-        .as_str()
-        .expect("an error has a code")
-        .to_owned();
-    assert!(
-        !body["message"].as_str().unwrap_or("").is_empty(),
-        "an error has a message: {body}"
-    );
-    (status, code, body["field"].as_str().map(str::to_owned))
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{status} {text}\nis not a {}: {e}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
+/// Reads an error as the one error shape (`shared::ErrorBody`): its status, stable code and
+/// field. The code must be one this build of `shared` knows, and every error has a message.
+pub async fn refusal(response: Response) -> (StatusCode, ErrorCode, Option<String>) {
+    let status = response.status();
+    let body: ErrorBody = body_as(response).await;
+    assert_ne!(body.code, ErrorCode::Unknown, "a known code: {body:?}");
+    assert!(!body.message.is_empty(), "an error has a message: {body:?}");
+    (status, body.code, body.field)
+}
+
+/// [`refusal`] with the code as its wire name, for the tests still written against names.
+pub async fn error_of(response: Response) -> (StatusCode, String, Option<String>) {
+    let (status, code, field) = refusal(response).await;
+    (status, code.as_str().to_owned(), field)
+}
+
+/// An amount in US dollars, as written: `usd("20.00")`.
+pub fn usd(amount: &str) -> Money {
+    Money::new(amount.parse::<Decimal>().unwrap(), Currency::USD)
 }
 
 /// A valid individual billing address in `country`.
@@ -462,6 +492,29 @@ impl TestApp {
 
     pub async fn run_jobs(&self) -> usize {
         server::jobs::run_due(&self.state).await.unwrap()
+    }
+
+    /// Fails if a job of a kind not in `expected` is left to run (pending, running or failed):
+    /// a test ends by checking that nothing it did not ask for was queued behind its back
+    /// (STYLE 16). Name the kinds by the server's constants (`server::jobs::expiry::KIND`), so
+    /// a renamed kind breaks the build rather than the check.
+    pub async fn assert_no_unexpected_jobs(&self, expected: &[&str]) {
+        let left: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT kind, subject, status FROM jobs \
+             WHERE status IN ('pending', 'running', 'failed') ORDER BY kind, subject",
+        )
+        .fetch_all(&self.state.db)
+        .await
+        .unwrap();
+        let unexpected: Vec<_> = left
+            .iter()
+            .filter(|(kind, _, _)| !expected.contains(&kind.as_str()))
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "jobs left that the test did not expect (kind, subject, status): {unexpected:?}; \
+             expected only {expected:?}"
+        );
     }
 }
 

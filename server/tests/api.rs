@@ -18,24 +18,18 @@ async fn liveness_answers_and_readiness_reports_the_database() {
     assert_eq!(body, json!({"status": "ok", "database": "ok"}));
 }
 
-/// The document served is the one committed in tests/snapshots/openapi.json: a change to the
-/// API shows up in review. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p server --test api`.
+/// The document served is the one committed in tests/snapshots/api__openapi.snap: a change to
+/// the API fails this test and shows up in review. After a deliberate change, accept the new
+/// document with `cargo insta review` (cargo-insta), or write it at once with
+/// `INSTA_UPDATE=always cargo test -p server --test api`. A plain `cargo test` never writes
+/// the snapshot: on a mismatch it fails (leaving a `.snap.new` beside it to review, except
+/// under `CI=true`).
 #[tokio::test]
 async fn the_openapi_document_matches_its_snapshot() {
     let app = spawn_app().await;
     let served: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
-    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, &pretty).unwrap();
-    }
-    let committed =
-        std::fs::read_to_string(path).expect("snapshot exists; run with UPDATE_SNAPSHOTS=1 once");
-    assert!(
-        committed == pretty,
-        "the OpenAPI document changed: review it and run with UPDATE_SNAPSHOTS=1"
-    );
+    insta::assert_json_snapshot!("openapi", served);
 }
 
 /// The document states the rules of the shared validators, read from the same constants the

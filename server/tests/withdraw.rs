@@ -10,7 +10,7 @@ use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{Value, json};
 use server::jobs;
 use shared::ErrorCode;
 use shared::api::{SessionInfo, WithdrawalStatus, WithdrawalView, WithdrawalsView};
@@ -197,11 +197,12 @@ async fn a_retry_with_the_same_key_withdraws_once() {
     let method = card(&app).await;
     let first = withdraw(&app, "double-click", "50", &method).await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    let first: WithdrawalView = body_as(first).await;
+    // A replay is the same answer, every field of it: compared whole, not as the shared type.
+    let first: Value = body_as(first).await;
     let again = withdraw(&app, "double-click", "50", &method).await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    assert_eq!(body_as::<WithdrawalView>(again).await, first);
+    assert_eq!(body_as::<Value>(again).await, first);
     assert_eq!(app.count("withdrawals").await, 1);
     assert_eq!(page(&app).await.withdrawable, usd("0.00"));
 

@@ -690,8 +690,8 @@ async fn open_account(base: &str, db: &Db, n: usize) -> Account {
         "{}",
         saved.text().await.unwrap()
     );
-    let session = app.get("/api/session").await;
-    let id = session["account"]["id"].as_str().unwrap().to_owned();
+    let session: shared::api::SessionInfo = app.get("/api/session").await;
+    let id = session.account.id;
     let mut cards = vec![common::unique_visa()];
     match n {
         1 => cards.push(server::gateway::simulator::ANSWER_LOST.to_owned()),

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use server::Application;
 use server::config::Config;
 use server::state::AppState;
+use shared::api::{BillingAddressView, Purchased, SessionInfo, SignupStarted};
 use shared::money::{Currency, Money};
 use shared::{ErrorBody, ErrorCode};
 use std::time::Duration;
@@ -236,8 +237,7 @@ impl TestApp {
     pub async fn start_signup(&self, email: &str) -> String {
         let response = self.post("/api/signup", &signup_form(email)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
-        body["signup_id"].as_str().unwrap().to_owned()
+        body_as::<SignupStarted>(response).await.signup_id
     }
 
     /// The newest code the dev inbox holds for `to`.
@@ -256,10 +256,7 @@ impl TestApp {
             .post("/api/signup", &signup_form_in(&email, country))
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let id = response.json::<Value>().await.unwrap()["signup_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = body_as::<SignupStarted>(response).await.signup_id;
         let sent = self
             .post(
                 &format!("/api/signup/{id}/code"),
@@ -272,8 +269,8 @@ impl TestApp {
             .post(&format!("/api/signup/{id}/verify"), &json!({"code": code}))
             .await;
         assert_eq!(verified.status(), StatusCode::OK);
-        let session: Value = verified.json().await.unwrap();
-        self.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+        let session: SessionInfo = body_as(verified).await;
+        self.csrf = Some(session.csrf_token);
         email
     }
 
@@ -327,10 +324,10 @@ impl TestApp {
             "{}",
             sent.text().await.unwrap()
         );
-        let me: Value = self.get("/api/session").await.json().await.unwrap();
-        let country = me["account"]["country"].as_str().unwrap().to_owned();
-        let view: Value = self.get("/api/billing-address").await.json().await.unwrap();
-        let calling = view["calling_code"].as_str().unwrap();
+        let me: SessionInfo = self.get_as("/api/session").await;
+        let country = me.account.country;
+        let view: BillingAddressView = self.get_as("/api/billing-address").await;
+        let calling = view.calling_code;
         let e164 = format!(
             "+{calling}{}",
             national_phone.replace(' ', "").trim_start_matches('0')
@@ -471,10 +468,7 @@ impl TestApp {
             "{}",
             response.text().await.unwrap()
         );
-        response.json::<Value>().await.unwrap()["instance"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        body_as::<Purchased>(response).await.instance.id
     }
 
     /// Signs in again (after the clock moved past the session's 24 hours).
@@ -486,8 +480,8 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-        let session: Value = response.json().await.unwrap();
-        self.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+        let session: SessionInfo = body_as(response).await;
+        self.csrf = Some(session.csrf_token);
     }
 
     pub async fn run_jobs(&self) -> usize {
@@ -585,11 +579,16 @@ impl TestApp {
         for response in answers {
             let status = response.status();
             let retry_after = response.headers().contains_key("retry-after");
-            let body: Value = response.json().await.unwrap_or_default();
-            match (status, body["code"].as_str()) {
+            let body = response.text().await.unwrap_or_default();
+            let code = serde_json::from_str::<ErrorBody>(&body)
+                .map(|e| e.code)
+                .ok();
+            match (status, code) {
                 (StatusCode::OK, _) => burst.right += 1,
-                (StatusCode::UNAUTHORIZED, Some("invalid_credentials")) => burst.wrong += 1,
-                (StatusCode::TOO_MANY_REQUESTS, Some("sign_in_throttled")) if retry_after => {
+                (StatusCode::UNAUTHORIZED, Some(ErrorCode::InvalidCredentials)) => burst.wrong += 1,
+                (StatusCode::TOO_MANY_REQUESTS, Some(ErrorCode::SignInThrottled))
+                    if retry_after =>
+                {
                     burst.throttled += 1
                 }
                 _ => burst.other.push(format!("{status} {body}")),

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::jobs;
 use shared::api::PaymentMethodsView;
 use shared::{ErrorBody, ErrorCode};
 
@@ -165,7 +164,7 @@ async fn a_hundred_identical_unsubscribes_at_once_refund_once() {
     .await
     .unwrap();
     assert!(refunded <= cash);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 

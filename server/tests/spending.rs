@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::jobs;
 use shared::ErrorCode;
 use shared::api::SpendingView;
 
@@ -161,7 +160,7 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
     assert_eq!(spent, paid + 5_25);
     assert_eq!(refunded, refund);
     assert!(refund > 0);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 

@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::jobs;
 use shared::ErrorCode;
 use shared::api::{CouponView, Purchased, Unsubscribed};
 use shared::money::Currency;
@@ -57,7 +56,7 @@ async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
         "{refund}"
     );
     // The demo's pay-as-you-go instance keeps its usage job.
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND, jobs::usage::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND, job_kinds::USAGE])
         .await;
 }
 
@@ -76,7 +75,7 @@ async fn another_accounts_coupon_cannot_be_used() {
         (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponNotUsable)
     );
     owner
-        .assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::usage::KIND])
+        .assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::USAGE])
         .await;
 }
 
@@ -148,7 +147,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
         0,
         "the next run waits for the new expiry"
     );
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]

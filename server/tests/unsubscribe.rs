@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::jobs;
 use shared::ErrorCode;
 use shared::api::{
     InstanceView, LedgerView, PaymentMethodsView, Purchased, UnsubscribeList, UnsubscribeRecord,
@@ -79,7 +78,7 @@ async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
     assert!(list.refund_rule.contains("rounded up to the cent"));
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
     assert!(instances[0].expires_at.is_some());
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -107,7 +106,7 @@ async fn unsubscribing_needs_both_confirmations_on_the_server_too() {
     }
     assert_eq!(app.count("refunds").await, 0);
     assert_eq!(tab(&app, "tab=resource").await.total, 1, "still running");
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -183,7 +182,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
             .iter()
             .any(|m| m["subject"] == "Your refund has arrived")
     );
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -208,7 +207,7 @@ async fn a_renewal_for_a_period_the_product_is_not_sold_for_is_refused_and_order
     // An offered one goes through.
     assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
     assert_eq!(app.count("orders").await, orders + 1);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -241,7 +240,7 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
         .await
         .unwrap();
     assert!(statuses.iter().all(|s| s == "unsubscribed"));
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -287,7 +286,7 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
         1,
         "the first renewal remains"
     );
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -327,7 +326,7 @@ async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
     let body = unsubscribed(unsubscribe(&app, &[&domain]).await).await;
     assert_eq!(body.total_refund, usd("0.00"));
     assert_eq!(body.records[0].unsubscribe_to, "No refund");
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -366,7 +365,7 @@ async fn the_same_unsubscription_twice_refunds_once() {
     );
     assert_eq!(refunds(&app).await.len(), 1);
     assert_eq!(app.count("unsubscriptions").await, 1);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -391,7 +390,7 @@ async fn credit_and_coupons_are_never_refunded_as_cash() {
         usd("240.00"),
         "the credit spent stays spent"
     );
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -540,7 +539,7 @@ async fn unsubscribing_needs_a_recent_sign_in() {
     app.post("/api/session/reauth", &json!({"password": PASSWORD}))
         .await;
     assert_eq!(unsubscribe(&app, &[&id]).await.status(), StatusCode::OK);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -559,7 +558,7 @@ async fn another_accounts_instance_cannot_be_seen_or_unsubscribed() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(tab(&owner, "tab=resource").await.total, 1);
-    owner.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    owner.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -605,7 +604,7 @@ async fn buying_checks_address_real_name_and_the_chosen_funds() {
         (ErrorCode::InvalidProduct, Some("period_months"))
     );
     assert_eq!(app.count("instances").await, 1);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -649,7 +648,7 @@ async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
             .status(),
         StatusCode::OK
     );
-    app.assert_no_unexpected_jobs(&[jobs::usage::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::USAGE]).await;
 }
 
 #[tokio::test]
@@ -675,7 +674,7 @@ async fn usage_the_card_cannot_pay_stays_as_an_overdue_bill() {
         .await
         .unwrap();
     assert_eq!(bills, vec![(8, "unpaid".to_owned())]);
-    app.assert_no_unexpected_jobs(&[jobs::usage::KIND]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::USAGE]).await;
 }
 
 /// Found by the API fuzzer: page 2^31 overflowed the offset and the server dropped the
@@ -756,7 +755,7 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
     assert_eq!(renewals.renewals[0].refund_to, "Account balance");
     let body = unsubscribed(unsubscribe(&app, &[&second]).await).await;
     assert_eq!(body.records[0].unsubscribe_to, "Account balance");
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 
@@ -796,6 +795,6 @@ async fn cancelling_a_later_renewal_brings_the_release_forward() {
         .await
         .unwrap();
     assert_eq!(status, "released");
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }

@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use server::jobs;
 use shared::api::{UnsubscribeList, Unsubscribed};
 use shared::money::Money;
 use shared::refund::{RefundDestination, UsedBy};
@@ -76,7 +75,7 @@ async fn the_breakdown_adds_up_to_the_refund_that_is_paid() {
         .await
         .unwrap();
     assert_eq!(done.total_refund, r.refund);
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
 

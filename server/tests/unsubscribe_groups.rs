@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::jobs;
 use shared::ErrorCode;
 use shared::api::{UnsubscribeList, UnsubscribeRecord, Unsubscribed};
 use shared::refund::{RefundType, ResourceKind};
@@ -156,6 +155,6 @@ async fn a_record_names_the_orders_it_refunded_and_a_nonrefundable_one_none() {
         .get_as(&format!("/api/unsubscribe/records/{}", record.id))
         .await;
     assert!(again.refunded_orders.is_empty());
-    app.assert_no_unexpected_jobs(&[jobs::expiry::KIND, jobs::refund::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }

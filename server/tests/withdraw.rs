@@ -360,6 +360,6 @@ async fn only_members_with_billing_full_access_withdraw() {
         StatusCode::CREATED
     );
     assert_eq!(page(&app).await.withdrawable, usd("15.00"));
-    app.assert_no_unexpected_jobs(&[server::domain::withdrawal::KIND])
+    app.assert_no_unexpected_jobs(&[job_kinds::WITHDRAWAL])
         .await;
 }

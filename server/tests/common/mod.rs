@@ -490,8 +490,8 @@ impl TestApp {
 
     /// Fails if a job of a kind not in `expected` is left to run (pending, running or failed):
     /// a test ends by checking that nothing it did not ask for was queued behind its back
-    /// (STYLE 16). Name the kinds by the server's constants (`server::jobs::expiry::KIND`), so
-    /// a renamed kind breaks the build rather than the check.
+    /// (STYLE 16). Name the kinds from [`job_kinds`], so a renamed kind breaks the build rather
+    /// than the check.
     pub async fn assert_no_unexpected_jobs(&self, expected: &[&str]) {
         let left: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT kind, subject, status FROM jobs \
@@ -524,6 +524,21 @@ pub fn unique_visa() -> String {
 fn rand_digits() -> u64 {
     let bytes = uuid::Uuid::new_v4().as_u128();
     (bytes % 100_000_000_000) as u64
+}
+
+/// The kinds of job a test may expect to find queued, for [`TestApp::assert_no_unexpected_jobs`].
+/// Taken from the server's own names, so a renamed kind breaks the build; should those names
+/// move, these lines are the one place to follow them.
+pub mod job_kinds {
+    /// A subscription's end: stays queued for every subscription bought (a released instance
+    /// ends it only when it next runs).
+    pub const EXPIRY: &str = server::jobs::expiry::KIND;
+    /// A refund to a card or PayPal, settled days later.
+    pub const REFUND: &str = server::jobs::refund::KIND;
+    /// A pay-as-you-go instance's hourly usage.
+    pub const USAGE: &str = server::jobs::usage::KIND;
+    /// A withdrawal's payout.
+    pub const WITHDRAWAL: &str = server::domain::withdrawal::KIND;
 }
 
 /// Polls every future on this task until all are done.

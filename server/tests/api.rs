@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shared::ErrorCode;
 
 #[tokio::test]
 async fn liveness_answers_and_readiness_reports_the_database() {
@@ -247,10 +248,12 @@ async fn the_openapi_document_and_the_router_agree() {
             StatusCode::METHOD_NOT_ALLOWED,
             "{operation}"
         );
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body = response.text().await.unwrap_or_default();
+        let code = serde_json::from_str::<shared::ErrorBody>(&body).map(|e| e.code);
         assert_ne!(
-            body["code"], "not_found",
-            "{operation} is documented but not routed"
+            code.ok(),
+            Some(ErrorCode::NotFound),
+            "{operation} is documented but not routed: {body}"
         );
     }
 }
@@ -258,11 +261,8 @@ async fn the_openapi_document_and_the_router_agree() {
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_not_found() {
     let app = spawn_app().await;
-    let (status, code, _) = error_of(app.get("/api/no/such/thing").await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    let (status, code, _) = refusal(app.get("/api/no/such/thing").await).await;
+    assert_eq!((status, code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
 }
 
 #[tokio::test]
@@ -314,7 +314,7 @@ async fn the_dev_clock_moves_business_time_forward() {
         moved >= chrono::Duration::seconds(3600) && moved < chrono::Duration::seconds(3660),
         "{moved}"
     );
-    let (status, _, field) = error_of(
+    let (status, _, field) = refusal(
         app.post("/api/dev/clock", &json!({"advance_seconds": -5}))
             .await,
     )
@@ -344,12 +344,9 @@ async fn production_mode_has_no_inbox_no_clock_and_secure_cookies() {
     let app = spawn_app_with(&["--mode", "prod"]).await;
     let site = app.state.config.site_dir.clone();
     std::fs::write(site.join("index.html"), "<!doctype html><title>app</title>").unwrap();
-    let (status, code, _) = error_of(app.get("/api/dev/inbox").await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
-    let (status, _, _) = error_of(
+    let (status, code, _) = refusal(app.get("/api/dev/inbox").await).await;
+    assert_eq!((status, code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
+    let (status, _, _) = refusal(
         app.post("/api/dev/clock", &json!({"advance_seconds": 60}))
             .await,
     )

@@ -6,6 +6,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::domain::session::begin_attempt;
+use shared::api::SessionInfo;
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post(
@@ -34,8 +35,8 @@ async fn signing_in_gives_a_session_cookie_and_the_account() {
         cookie.contains("HttpOnly") && cookie.contains("Max-Age=86400"),
         "{cookie}"
     );
-    let me: Value = fresh.get("/api/session").await.json().await.unwrap();
-    assert_eq!(me["account"]["email"], email.as_str());
+    let me: SessionInfo = fresh.get_as("/api/session").await;
+    assert_eq!(me.account.email, email);
 }
 
 #[tokio::test]
@@ -332,10 +333,7 @@ async fn a_stolen_cookie_stops_working_after_sign_out() {
         .next()
         .unwrap()
         .to_owned();
-    let csrf = response.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let csrf = body_as::<SessionInfo>(response).await.csrf_token;
     let replay = || {
         reqwest::Client::new()
             .get(app.url("/api/session"))
@@ -415,16 +413,16 @@ async fn each_session_sees_only_its_own_account() {
     let first_email = first.signed_up("first").await;
     let mut second = first.another_client();
     let second_email = second.signed_up("second").await;
-    let a: Value = first.get("/api/session").await.json().await.unwrap();
-    let b: Value = second.get("/api/session").await.json().await.unwrap();
-    assert_eq!(a["account"]["email"], first_email.as_str());
-    assert_eq!(b["account"]["email"], second_email.as_str());
-    assert_ne!(a["csrf_token"], b["csrf_token"]);
+    let a: SessionInfo = first.get_as("/api/session").await;
+    let b: SessionInfo = second.get_as("/api/session").await;
+    assert_eq!(a.account.email, first_email);
+    assert_eq!(b.account.email, second_email);
+    assert_ne!(a.csrf_token, b.csrf_token);
     // One session's CSRF token does not open another's writes.
     let crossed = second
         .client
         .delete(second.url("/api/session"))
-        .header("x-csrf-token", a["csrf_token"].as_str().unwrap())
+        .header("x-csrf-token", &a.csrf_token)
         .send()
         .await
         .unwrap();

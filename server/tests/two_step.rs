@@ -8,7 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::domain::two_step::{STEP_SECS, code_at};
-use shared::api::{TwoStepEnabled, TwoStepSetup, TwoStepStatus};
+use shared::api::{ClosureStatus, TwoStepEnabled, TwoStepSetup, TwoStepStatus};
 
 /// An account with two-step verification on: its email, secret and recovery codes.
 async fn with_two_step(app: &mut TestApp, tag: &str) -> (String, Vec<u8>, Vec<String>) {
@@ -341,9 +341,9 @@ async fn turning_it_off_needs_the_password_and_a_code() {
 async fn the_authenticator_proves_the_owners_identity_for_closure() {
     let mut owner = spawn_app().await;
     let (_, secret, _) = with_two_step(&mut owner, "closure").await;
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["authenticator_available"], true);
-    assert_eq!(status["identity_verified"], false);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(status.authenticator_available);
+    assert!(!status.identity_verified);
     owner.advance(STEP_SECS as i64);
     let proved = owner
         .post(
@@ -352,16 +352,16 @@ async fn the_authenticator_proves_the_owners_identity_for_closure() {
         )
         .await;
     assert_eq!(proved.status(), StatusCode::NO_CONTENT);
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["identity_verified"], true);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(status.identity_verified);
 }
 
 #[tokio::test]
 async fn an_account_without_it_is_not_offered_the_authenticator() {
     let mut owner = spawn_app().await;
     owner.signed_up("plain").await;
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["authenticator_available"], false);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(!status.authenticator_available);
     let refused = owner
         .post(
             "/api/closure/identity/authenticator",

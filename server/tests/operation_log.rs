@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use shared::ErrorCode;
 use shared::api::{OperationCategory, OperationEntry, OperationLog, SessionInfo};
 
 async fn log(app: &TestApp, query: &str) -> OperationLog {
@@ -153,9 +154,9 @@ async fn any_page_number_is_answered_and_an_unknown_category_is_refused() {
     assert!(far.entries.is_empty());
     assert_eq!(far.page, 2_147_483_647);
     let past = owner.get("/api/operation-log?page=2147483648").await;
-    assert_eq!(error_of(past).await.2.as_deref(), Some("page"));
+    assert_eq!(refusal(past).await.2.as_deref(), Some("page"));
     assert_eq!(log(&owner, "?page=0").await.page, 1);
     let wrong = owner.get("/api/operation-log?category=everything").await;
     assert!(wrong.status().is_client_error(), "{}", wrong.status());
-    assert_eq!(error_of(wrong).await.1, "bad_request");
+    assert_eq!(refusal(wrong).await.1, ErrorCode::BadRequest);
 }

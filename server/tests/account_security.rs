@@ -500,12 +500,12 @@ async fn a_ram_users_session_is_listed_for_the_owner_and_can_be_signed_out() {
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let me: Value = owner.get("/api/session").await.json().await.unwrap();
+    let me: shared::api::SessionInfo = owner.get_as("/api/session").await;
     let ram = owner.another_client();
     let signed_in = ram
         .post(
             "/api/session/ram",
-            &json!({"account_alias": me["account"]["uid"], "username": "ops", "password": NEW_PASSWORD}),
+            &json!({"account_alias": me.account.uid, "username": "ops", "password": NEW_PASSWORD}),
         )
         .await;
     assert_eq!(signed_in.status(), StatusCode::OK);

@@ -390,12 +390,6 @@ pub async fn refusal(response: Response) -> (StatusCode, ErrorCode, Option<Strin
     (status, body.code, body.field)
 }
 
-/// [`refusal`] with the code as its wire name, for the tests still written against names.
-pub async fn error_of(response: Response) -> (StatusCode, String, Option<String>) {
-    let (status, code, field) = refusal(response).await;
-    (status, code.as_str().to_owned(), field)
-}
-
 /// An amount in US dollars, as written: `usd("20.00")`.
 pub fn usd(amount: &str) -> Money {
     Money::new(amount.parse::<Decimal>().unwrap(), Currency::USD)

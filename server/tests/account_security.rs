@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::ErrorCode;
 use shared::api::{PasswordResetStarted, SessionList, SignedOut};
 
 const NEW_PASSWORD: &str = "Turbine9Blue";
@@ -102,8 +103,8 @@ async fn a_reset_by_email_sets_the_password_ends_every_session_and_tells_the_own
         )
         .await;
     assert_eq!(
-        error_of(again).await,
-        (StatusCode::GONE, "reset_expired".to_owned(), None)
+        refusal(again).await,
+        (StatusCode::GONE, ErrorCode::ResetExpired, None)
     );
 }
 
@@ -169,12 +170,12 @@ async fn an_address_no_account_verified_gets_the_same_answer_and_no_message() {
                 &new_password_form("000000", NEW_PASSWORD),
             )
             .await;
-        let (status, code, field) = error_of(guess).await;
+        let (status, code, field) = refusal(guess).await;
         assert_eq!(
-            (status, code.as_str(), field.as_deref()),
+            (status, code, field.as_deref()),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "code_incorrect",
+                ErrorCode::CodeIncorrect,
                 Some("code")
             )
         );
@@ -184,7 +185,7 @@ async fn an_address_no_account_verified_gets_the_same_answer_and_no_message() {
         let resend = anonymous
             .post(&format!("/api/password-reset/{id}/code"), &json!({}))
             .await;
-        assert_eq!(error_of(resend).await.1, "resend_too_soon");
+        assert_eq!(refusal(resend).await.1, ErrorCode::ResendTooSoon);
     }
     owner.advance(61);
     for id in [&known.reset_id, &unknown.reset_id] {
@@ -232,10 +233,10 @@ async fn a_refused_new_password_or_a_wrong_code_changes_nothing() {
         .post(&path, &new_password_form(&code, "short"))
         .await;
     assert_eq!(
-        error_of(weak).await,
+        refusal(weak).await,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_password".to_owned(),
+            ErrorCode::InvalidPassword,
             Some("password".to_owned())
         )
     );
@@ -244,7 +245,7 @@ async fn a_refused_new_password_or_a_wrong_code_changes_nothing() {
     let named = anonymous
         .post(&path, &new_password_form(&code, &format!("{local}9")))
         .await;
-    assert_eq!(error_of(named).await.1, "invalid_password");
+    assert_eq!(refusal(named).await.1, ErrorCode::InvalidPassword);
     let mismatch = anonymous
         .post(
             &path,
@@ -252,7 +253,7 @@ async fn a_refused_new_password_or_a_wrong_code_changes_nothing() {
         )
         .await;
     assert_eq!(
-        error_of(mismatch).await.2.as_deref(),
+        refusal(mismatch).await.2.as_deref(),
         Some("password_confirmation")
     );
     assert_eq!(password_hash(&owner, &email).await, before);
@@ -267,24 +268,21 @@ async fn a_refused_new_password_or_a_wrong_code_changes_nothing() {
         let response = anonymous
             .post(&path, &new_password_form(wrong, NEW_PASSWORD))
             .await;
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["code"], "code_incorrect");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains(&left.to_string()),
-            "{body}"
-        );
+        let body: shared::ErrorBody = body_as(response).await;
+        assert_eq!(body.code, ErrorCode::CodeIncorrect);
+        assert!(body.message.contains(&left.to_string()), "{body:?}");
     }
     let fifth = anonymous
         .post(&path, &new_password_form(wrong, NEW_PASSWORD))
         .await;
-    assert_eq!(error_of(fifth).await.1, "code_attempts_exceeded");
+    assert_eq!(refusal(fifth).await.1, ErrorCode::CodeAttemptsExceeded);
     let right_too_late = anonymous
         .post(&path, &new_password_form(&code, NEW_PASSWORD))
         .await;
-    assert_eq!(error_of(right_too_late).await.1, "code_attempts_exceeded");
+    assert_eq!(
+        refusal(right_too_late).await.1,
+        ErrorCode::CodeAttemptsExceeded
+    );
     assert_eq!(password_hash(&owner, &email).await, before);
     assert_eq!(sign_in(&anonymous, &email, PASSWORD).await, StatusCode::OK);
 }
@@ -305,15 +303,18 @@ async fn thirty_guesses_at_once_are_five_tries_and_twenty_five_refusals() {
     let answers = join_all(bodies.iter().map(|body| {
         let anonymous = &anonymous;
         let path = &path;
-        async move { error_of(anonymous.post(path, body).await).await.1 }
+        async move { refusal(anonymous.post(path, body).await).await.1 }
     }))
     .await;
-    let incorrect = answers.iter().filter(|c| *c == "code_incorrect").count();
+    let incorrect = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::CodeIncorrect)
+        .count();
     // The fifth try says so itself; the rest are refused untried (or, should the hasher's
     // queue fill, before they were hashed).
     let refused = answers
         .iter()
-        .filter(|c| *c == "code_attempts_exceeded" || *c == "server_busy")
+        .filter(|c| **c == ErrorCode::CodeAttemptsExceeded || **c == ErrorCode::ServerBusy)
         .count();
     assert_eq!((incorrect, refused), (4, 26), "{answers:?}");
     let attempts: i64 =
@@ -372,10 +373,10 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         )
         .await;
     assert_eq!(
-        error_of(wrong).await,
+        refusal(wrong).await,
         (
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials".to_owned(),
+            ErrorCode::InvalidCredentials,
             Some("current_password".to_owned())
         )
     );
@@ -385,7 +386,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
             &json!({"current_password": PASSWORD, "password": "password", "password_confirmation": "password"}),
         )
         .await;
-    assert_eq!(error_of(weak).await.2.as_deref(), Some("password"));
+    assert_eq!(refusal(weak).await.2.as_deref(), Some("password"));
     assert_eq!(password_hash(&owner, &email).await, before);
     assert_eq!(elsewhere.get("/api/session").await.status(), StatusCode::OK);
 
@@ -499,12 +500,12 @@ async fn a_ram_users_session_is_listed_for_the_owner_and_can_be_signed_out() {
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let me: Value = owner.get("/api/session").await.json().await.unwrap();
+    let me: shared::api::SessionInfo = owner.get_as("/api/session").await;
     let ram = owner.another_client();
     let signed_in = ram
         .post(
             "/api/session/ram",
-            &json!({"account_alias": me["account"]["uid"], "username": "ops", "password": NEW_PASSWORD}),
+            &json!({"account_alias": me.account.uid, "username": "ops", "password": NEW_PASSWORD}),
         )
         .await;
     assert_eq!(signed_in.status(), StatusCode::OK);
@@ -558,7 +559,7 @@ async fn an_account_cooling_down_before_closure_cannot_be_reset() {
             &new_password_form(&code, NEW_PASSWORD),
         )
         .await;
-    assert_eq!(error_of(late).await.1, "reset_expired");
+    assert_eq!(refusal(late).await.1, ErrorCode::ResetExpired);
     assert_eq!(password_hash(&owner, &email).await, before);
 
     owner.advance(61);

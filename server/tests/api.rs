@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shared::ErrorCode;
 
 #[tokio::test]
 async fn liveness_answers_and_readiness_reports_the_database() {
@@ -18,24 +19,18 @@ async fn liveness_answers_and_readiness_reports_the_database() {
     assert_eq!(body, json!({"status": "ok", "database": "ok"}));
 }
 
-/// The document served is the one committed in tests/snapshots/openapi.json: a change to the
-/// API shows up in review. Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p server --test api`.
+/// The document served is the one committed in tests/snapshots/api__openapi.snap: a change to
+/// the API fails this test and shows up in review. After a deliberate change, accept the new
+/// document with `cargo insta review` (cargo-insta), or write it at once with
+/// `INSTA_UPDATE=always cargo test -p server --test api`. A plain `cargo test` never writes
+/// the snapshot: on a mismatch it fails (leaving a `.snap.new` beside it to review, except
+/// under `CI=true`).
 #[tokio::test]
 async fn the_openapi_document_matches_its_snapshot() {
     let app = spawn_app().await;
     let served: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
-    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, &pretty).unwrap();
-    }
-    let committed =
-        std::fs::read_to_string(path).expect("snapshot exists; run with UPDATE_SNAPSHOTS=1 once");
-    assert!(
-        committed == pretty,
-        "the OpenAPI document changed: review it and run with UPDATE_SNAPSHOTS=1"
-    );
+    insta::assert_json_snapshot!("openapi", served);
 }
 
 /// The document states the rules of the shared validators, read from the same constants the
@@ -253,10 +248,12 @@ async fn the_openapi_document_and_the_router_agree() {
             StatusCode::METHOD_NOT_ALLOWED,
             "{operation}"
         );
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body = response.text().await.unwrap_or_default();
+        let code = serde_json::from_str::<shared::ErrorBody>(&body).map(|e| e.code);
         assert_ne!(
-            body["code"], "not_found",
-            "{operation} is documented but not routed"
+            code.ok(),
+            Some(ErrorCode::NotFound),
+            "{operation} is documented but not routed: {body}"
         );
     }
 }
@@ -264,11 +261,8 @@ async fn the_openapi_document_and_the_router_agree() {
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_not_found() {
     let app = spawn_app().await;
-    let (status, code, _) = error_of(app.get("/api/no/such/thing").await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
+    let (status, code, _) = refusal(app.get("/api/no/such/thing").await).await;
+    assert_eq!((status, code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
 }
 
 #[tokio::test]
@@ -320,7 +314,7 @@ async fn the_dev_clock_moves_business_time_forward() {
         moved >= chrono::Duration::seconds(3600) && moved < chrono::Duration::seconds(3660),
         "{moved}"
     );
-    let (status, _, field) = error_of(
+    let (status, _, field) = refusal(
         app.post("/api/dev/clock", &json!({"advance_seconds": -5}))
             .await,
     )
@@ -350,12 +344,9 @@ async fn production_mode_has_no_inbox_no_clock_and_secure_cookies() {
     let app = spawn_app_with(&["--mode", "prod"]).await;
     let site = app.state.config.site_dir.clone();
     std::fs::write(site.join("index.html"), "<!doctype html><title>app</title>").unwrap();
-    let (status, code, _) = error_of(app.get("/api/dev/inbox").await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "not_found")
-    );
-    let (status, _, _) = error_of(
+    let (status, code, _) = refusal(app.get("/api/dev/inbox").await).await;
+    assert_eq!((status, code), (StatusCode::NOT_FOUND, ErrorCode::NotFound));
+    let (status, _, _) = refusal(
         app.post("/api/dev/clock", &json!({"advance_seconds": 60}))
             .await,
     )

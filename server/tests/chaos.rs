@@ -16,8 +16,15 @@ mod common;
 
 use common::process::{self, Server};
 use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::db::Db;
+use shared::api::{
+    AccountTies, ClosureStatus, LedgerView, SessionInfo, SystemCheckView, WithdrawalsView,
+};
+use shared::closure::Severity;
+use shared::{ErrorBody, ErrorCode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -165,6 +172,21 @@ impl Answer {
             _ => None,
         }
     }
+
+    /// A success's body as the `shared` type the server answers with.
+    fn ok_as<T: DeserializeOwned>(&self) -> Option<T> {
+        self.ok().map(|body| {
+            serde_json::from_value(body.clone())
+                .unwrap_or_else(|e| panic!("{body}\nis not a {}: {e}", std::any::type_name::<T>()))
+        })
+    }
+}
+
+/// The code of an error body; none for any other body.
+fn error_code(body: &Value) -> Option<ErrorCode> {
+    serde_json::from_value::<ErrorBody>(body.clone())
+        .ok()
+        .map(|e| e.code)
 }
 
 impl User {
@@ -213,13 +235,10 @@ impl User {
             .next()
             .unwrap()
             .to_owned();
-        let Ok(session) = response.json::<Value>().await else {
+        let Ok(session) = response.json::<SessionInfo>().await else {
             return false;
         };
-        self.csrf = session["csrf_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        self.csrf = session.csrf_token;
         true
     }
 
@@ -284,12 +303,12 @@ impl User {
         }
         for _ in 0..2 {
             let code = match &answer {
-                Answer::Got(_, body) => body["code"].as_str().unwrap_or_default().to_owned(),
+                Answer::Got(_, body) => error_code(body),
                 Answer::Lost => break,
             };
-            match code.as_str() {
-                "unauthenticated" if self.sign_in().await => {}
-                "reauth_required" => {
+            match code {
+                Some(ErrorCode::Unauthenticated) if self.sign_in().await => {}
+                Some(ErrorCode::ReauthRequired) => {
                     let reauth = json!({"password": PASSWORD});
                     if self
                         .send_once(&Method::POST, "/api/session/reauth", &reauth, None)
@@ -323,8 +342,8 @@ impl User {
                 self.tally.answers.fetch_add(1, Ordering::Relaxed);
                 if status.is_server_error()
                     && !matches!(
-                        body["code"].as_str(),
-                        Some("gateway_timeout" | "gateway_error")
+                        error_code(body),
+                        Some(ErrorCode::GatewayTimeout | ErrorCode::GatewayError)
                     )
                 {
                     self.tally
@@ -333,9 +352,10 @@ impl User {
                         .unwrap()
                         .push(format!("{op} {path}: {status} {body}"));
                 }
-                body["code"]
-                    .as_str()
-                    .map_or_else(|| status.as_u16().to_string(), str::to_owned)
+                error_code(body).map_or_else(
+                    || status.as_u16().to_string(),
+                    |code| code.as_str().to_owned(),
+                )
             }
         };
         *self
@@ -500,15 +520,11 @@ impl User {
                 None,
             )
             .await;
-        if let (Some(view), Some(card)) = (view.ok().cloned(), self.pick(db, CARDS).await) {
-            let cash = &view["withdrawable"]["amount"];
-            if cash
-                .as_str()
-                .and_then(|c| c.parse::<f64>().ok())
-                .unwrap_or(0.0)
-                > 100.0
-            {
-                let form = json!({"amount": cash, "payment_method_id": card});
+        let view = view.ok_as::<WithdrawalsView>();
+        if let (Some(view), Some(card)) = (view, self.pick(db, CARDS).await) {
+            let cash = view.withdrawable.amount;
+            if cash > Decimal::ONE_HUNDRED {
+                let form = json!({"amount": cash.to_string(), "payment_method_id": card});
                 let key = self.key();
                 self.send(
                     "closer: withdraw",
@@ -530,11 +546,11 @@ impl User {
                 None,
             )
             .await;
-        let Some(started) = started.ok().cloned() else {
+        let Some(started) = started.ok_as::<SystemCheckView>() else {
             return false;
         };
-        let check_id = started["id"].as_str().unwrap_or_default().to_owned();
-        let mut result = Value::Null;
+        let check_id = started.id;
+        let mut result = None;
         for _ in 0..40 {
             let view = self
                 .send(
@@ -545,24 +561,20 @@ impl User {
                     None,
                 )
                 .await;
-            if let Some(view) = view.ok()
-                && view["status"] == "done"
+            if let Some(view) = view.ok_as::<SystemCheckView>()
+                && view.status == "done"
             {
-                result = view["result"].clone();
+                result = view.result;
                 break;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        let renounce: Vec<Value> = result["items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter(|i| i["severity"] == "renounceable")
-                    .map(|i| i["key"].clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let renounce: Vec<&str> = result
+            .iter()
+            .flat_map(|check| &check.items)
+            .filter(|i| i.severity == Severity::Renounceable)
+            .map(|i| i.key.as_str())
+            .collect();
         self.prove_identity().await;
         let form = json!({"system_check_id": check_id, "agreement_accepted": true, "renounce": renounce, "risk_acknowledged": true, "reason": "no_longer_needed"});
         match self
@@ -575,7 +587,7 @@ impl User {
                 true
             }
             Answer::Got(_, body) => {
-                eprintln!("chaos: closure refused: {body}; check: {result}");
+                eprintln!("chaos: closure refused: {body}; check: {result:?}");
                 false
             }
             Answer::Lost => false,
@@ -594,7 +606,10 @@ impl User {
                 None,
             )
             .await;
-        if status.ok().is_some_and(|s| s["identity_verified"] != true) {
+        if status
+            .ok_as::<ClosureStatus>()
+            .is_some_and(|s| !s.identity_verified)
+        {
             self.send(
                 "closer: identity code",
                 Method::POST,
@@ -690,8 +705,8 @@ async fn open_account(base: &str, db: &Db, n: usize) -> Account {
         "{}",
         saved.text().await.unwrap()
     );
-    let session = app.get("/api/session").await;
-    let id = session["account"]["id"].as_str().unwrap().to_owned();
+    let session: shared::api::SessionInfo = app.get("/api/session").await;
+    let id = session.account.id;
     let mut cards = vec![common::unique_visa()];
     match n {
         1 => cards.push(server::gateway::simulator::ANSWER_LOST.to_owned()),
@@ -1020,7 +1035,8 @@ async fn check_balances(db: &Db, user: &mut User) {
     let ledger = user
         .send("check", Method::GET, "/api/ledger", Value::Null, None)
         .await;
-    let (Some(ties), Some(ledger)) = (ties.ok(), ledger.ok()) else {
+    let (Some(ties), Some(ledger)) = (ties.ok_as::<AccountTies>(), ledger.ok_as::<LedgerView>())
+    else {
         panic!("the account's figures are readable");
     };
     let bucket = |b: &str| {
@@ -1029,12 +1045,12 @@ async fn check_balances(db: &Db, user: &mut User) {
         )
     };
     assert_eq!(
-        minor(&ties["cash_balance"]),
+        ties.cash_balance.to_minor().unwrap(),
         sum(db, &bucket("cash"), a).await,
         "cash is its ledger"
     );
     assert_eq!(
-        minor(&ledger["credit_balance"]),
+        ledger.credit_balance.to_minor().unwrap(),
         sum(db, &bucket("credit"), a).await,
         "credit is its ledger"
     );
@@ -1148,11 +1164,4 @@ async fn check_money_flows(db: &Db) {
         Vec::<String>::new(),
         "no job abandoned"
     );
-}
-
-fn minor(money: &Value) -> i64 {
-    serde_json::from_value::<shared::money::Money>(money.clone())
-        .unwrap_or_else(|e| panic!("{money}: {e}"))
-        .to_minor()
-        .unwrap()
 }

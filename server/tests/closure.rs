@@ -7,34 +7,40 @@ use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::ErrorCode;
+use shared::account::Channel;
+use shared::api::{
+    AccountTies, ClosureState, ClosureStatus, CodeSent, MethodAdded, PaymentMethodsView,
+    PaypalStarted, RamUserView, SessionInfo, SystemCheckView, Unsubscribed, WithdrawalsView,
+};
+use shared::closure::{BlockingKind, CheckItem, ClosureCheck, Severity};
+use shared::money::{Currency, Money};
 
 const DAY: i64 = 86_400;
 
-async fn check(app: &TestApp) -> Value {
-    let response = app.get("/api/closure/check").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+async fn check(app: &TestApp) -> ClosureCheck {
+    app.get_as("/api/closure/check").await
 }
 
-fn keys(check: &Value, severity: &str) -> Vec<String> {
-    check["items"]
-        .as_array()
-        .unwrap()
+/// The kinds of the check's items of `severity`, in the order the check lists them.
+fn kinds(check: &ClosureCheck, severity: Severity) -> Vec<BlockingKind> {
+    check
+        .items
         .iter()
-        .filter(|i| i["severity"] == severity)
-        .map(|i| i["kind"].as_str().unwrap().to_owned())
+        .filter(|i| i.severity == severity)
+        .map(|i| i.kind)
         .collect()
+}
+
+/// An amount in yuan, as written: `cny("35.50")`.
+fn cny(amount: &str) -> Money {
+    Money::new(amount.parse().unwrap(), Currency::CNY)
 }
 
 /// Proves identity with the phone code (the account's verified mobile number).
 async fn verify_identity(app: &TestApp) {
-    let sent: Value = app
-        .post("/api/closure/identity/code", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(sent["channel"], "phone", "{sent}");
+    let sent: CodeSent = body_as(app.post("/api/closure/identity/code", &json!({})).await).await;
+    assert_eq!(sent.channel, Channel::Phone, "{sent:?}");
     let code = app.code_for("+6581234567").await;
     assert_eq!(
         app.post("/api/closure/identity/verify", &json!({"code": code}))
@@ -45,30 +51,21 @@ async fn verify_identity(app: &TestApp) {
 }
 
 /// Runs the system check to the end, watching its progress; returns its id and result.
-async fn system_check(app: &TestApp) -> (String, Value) {
-    let started: Value = app
-        .post("/api/closure/system-check", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap().to_owned();
-    let mut seen = vec![started["progress"].as_u64().unwrap()];
+async fn system_check(app: &TestApp) -> (String, ClosureCheck) {
+    let started: SystemCheckView =
+        body_as(app.post("/api/closure/system-check", &json!({})).await).await;
+    let id = started.id;
+    let mut seen = vec![started.progress];
     for _ in 0..10 {
         app.run_jobs().await;
-        let view: Value = app
-            .get(&format!("/api/closure/system-check/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        seen.push(view["progress"].as_u64().unwrap());
-        if view["status"] == "done" {
+        let view: SystemCheckView = app.get_as(&format!("/api/closure/system-check/{id}")).await;
+        seen.push(view.progress);
+        if view.status == "done" {
             assert!(
                 seen.windows(2).all(|w| w[0] <= w[1]) && seen.len() > 2,
                 "progress moves up in steps: {seen:?}"
             );
-            return (id, view["result"].clone());
+            return (id, view.result.expect("a finished check has its result"));
         }
         app.advance(1);
     }
@@ -78,12 +75,11 @@ async fn system_check(app: &TestApp) -> (String, Value) {
 /// Confirms closure, renouncing every renounceable item.
 async fn confirm(app: &TestApp) -> reqwest::Response {
     let (id, result) = system_check(app).await;
-    let renounce: Vec<Value> = result["items"]
-        .as_array()
-        .unwrap()
+    let renounce: Vec<&str> = result
+        .items
         .iter()
-        .filter(|i| i["severity"] == "renounceable")
-        .map(|i| i["key"].clone())
+        .filter(|i| i.severity == Severity::Renounceable)
+        .map(|i| i.key.as_str())
         .collect();
     let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": renounce, "risk_acknowledged": true, "reason": "no_longer_needed"});
     app.post("/api/closure", &form).await
@@ -94,8 +90,8 @@ async fn a_fresh_account_can_close_and_nothing_blocks_it() {
     let mut app = spawn_app().await;
     app.signed_up("fresh").await;
     let check = check(&app).await;
-    assert_eq!(check["items"], json!([]));
-    assert_eq!(check["can_close"], true);
+    assert_eq!(check.items, []);
+    assert!(check.can_close);
 }
 
 #[tokio::test]
@@ -116,80 +112,55 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
     app.run_jobs().await;
 
     let before = check(&app).await;
-    assert_eq!(before["can_close"], false);
-    let mut must = keys(&before, "must_process");
+    assert!(!before.can_close);
+    let mut must = kinds(&before, Severity::MustProcess);
     must.sort();
     assert_eq!(
         must,
         [
-            "auto_renewing_subscriptions",
-            "finance_trusteeship",
-            "icp_filings",
-            "overdue_payments",
-            "reseller_partnership",
-            "resource_directory",
-            "running_subscriptions",
-            "unexpired_domains",
+            BlockingKind::OverduePayments,
+            BlockingKind::UnexpiredDomains,
+            BlockingKind::IcpFilings,
+            BlockingKind::RunningSubscriptions,
+            BlockingKind::AutoRenewingSubscriptions,
+            BlockingKind::ResourceDirectory,
+            BlockingKind::FinanceTrusteeship,
+            BlockingKind::ResellerPartnership,
         ]
     );
-    let mut renounceable = keys(&before, "renounceable");
+    let mut renounceable = kinds(&before, Severity::Renounceable);
     renounceable.sort();
-    assert_eq!(renounceable, ["cash_balance", "pay_as_you_go_resources"]);
-    let overdue = before["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "overdue_payments")
-        .unwrap();
+    assert_eq!(
+        renounceable,
+        [BlockingKind::CashBalance, BlockingKind::PayAsYouGoResources]
+    );
+    let overdue = item_of(&before, BlockingKind::OverduePayments).unwrap();
     let bills: Vec<(String, i64, String, Option<String>)> =
         sqlx::query_as("SELECT description, amount_minor, status, instance_id FROM bills")
             .fetch_all(&app.state.db)
             .await
             .unwrap();
+    assert_eq!(overdue.amount, Some(usd("5.00")), "{bills:?}");
     assert_eq!(
-        overdue["amount"],
-        json!({"amount": "5.00", "currency": "USD"}),
-        "{bills:?}"
-    );
-    assert_eq!(
-        overdue["amount_cny"],
-        json!({"amount": "35.50", "currency": "CNY"}),
+        overdue.amount_cny,
+        Some(cny("35.50")),
         "compared in CNY: over 10"
     );
-    assert!(
-        before["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["resolve_path"].as_str().unwrap().starts_with('/'))
-    );
-    let balance = before["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "cash_balance")
-        .unwrap();
-    assert_eq!(balance["amount_cny"]["amount"], "355.00");
+    assert!(before.items.iter().all(|i| i.resolve_path.starts_with('/')));
+    let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
+    assert_eq!(balance.amount_cny, Some(cny("355.00")));
 
     // Resolve each must-process item with the product's own actions.
-    let ties: Value = app.get("/api/closure/ties").await.json().await.unwrap();
-    let bill = ties["bills"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["overdue"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (status, code, _) = error_of(
+    let ties: AccountTies = app.get_as("/api/closure/ties").await;
+    let bill = &ties.bills.iter().find(|b| b.overdue).unwrap().id;
+    let (status, code, _) = refusal(
         app.post(&format!("/api/bills/{bill}/pay"), &json!({}))
             .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::BAD_REQUEST, "idempotency_key_missing"),
+        (status, code),
+        (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing),
         "paying moves money"
     );
     let paid = app
@@ -201,21 +172,18 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
         "{}",
         paid.text().await.unwrap()
     );
-    let icp = ties["icp_filings"][0]["id"].as_str().unwrap().to_owned();
+    let icp = &ties.icp_filings[0].id;
     assert_eq!(
         app.post(&format!("/api/icp-filings/{icp}/cancel"), &json!({}))
             .await
             .status(),
         StatusCode::OK
     );
-    for rel in ties["relationships"].as_array().unwrap() {
+    for rel in &ties.relationships {
         assert_eq!(
-            app.delete(&format!(
-                "/api/relationships/{}",
-                rel["id"].as_str().unwrap()
-            ))
-            .await
-            .status(),
+            app.delete(&format!("/api/relationships/{}", rel.id))
+                .await
+                .status(),
             StatusCode::OK
         );
     }
@@ -223,21 +191,14 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
         app.delete("/api/reseller-partnership").await.status(),
         StatusCode::OK
     );
-    let domains = before["items"]
-        .as_array()
+    let domains = &item_of(&before, BlockingKind::UnexpiredDomains)
         .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "unexpired_domains")
-        .unwrap()["subjects"]
-        .clone();
-    for domain in domains.as_array().unwrap() {
+        .subjects;
+    for domain in domains {
         assert_eq!(
-            app.post(
-                &format!("/api/instances/{}/transfer-out", domain.as_str().unwrap()),
-                &json!({})
-            )
-            .await
-            .status(),
+            app.post(&format!("/api/instances/{domain}/transfer-out"), &json!({}))
+                .await
+                .status(),
             StatusCode::NO_CONTENT
         );
     }
@@ -251,16 +212,13 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
         StatusCode::NO_CONTENT
     );
     let middle = check(&app).await;
-    assert_eq!(keys(&middle, "must_process"), ["running_subscriptions"]);
-    let running = middle["items"]
-        .as_array()
+    assert_eq!(
+        kinds(&middle, Severity::MustProcess),
+        [BlockingKind::RunningSubscriptions]
+    );
+    let running = &item_of(&middle, BlockingKind::RunningSubscriptions)
         .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "running_subscriptions")
-        .unwrap()["subjects"]
-        .as_array()
-        .unwrap()
-        .clone();
+        .subjects;
     for id in running {
         let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
         assert_eq!(
@@ -271,8 +229,8 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
         );
     }
     let after = check(&app).await;
-    assert_eq!(after["can_close"], true, "{after}");
-    assert_eq!(keys(&after, "must_process"), Vec::<String>::new());
+    assert!(after.can_close, "{after:?}");
+    assert_eq!(kinds(&after, Severity::MustProcess), []);
 }
 
 #[tokio::test]
@@ -290,7 +248,10 @@ async fn a_balance_over_a_thousand_cny_must_be_used_up_first() {
         .unwrap();
     // 141.00 USD at 7.10 = 1,001.10 CNY.
     let check = check(&app).await;
-    assert_eq!(keys(&check, "must_process"), ["cash_balance"]);
+    assert_eq!(
+        kinds(&check, Severity::MustProcess),
+        [BlockingKind::CashBalance]
+    );
 }
 
 #[tokio::test]
@@ -312,9 +273,12 @@ async fn the_export_holds_bills_orders_refunds_and_invoices() {
     let export: Value = response.json().await.unwrap();
     assert_eq!(export["orders"].as_array().unwrap().len(), 1);
     assert_eq!(export["orders"][0]["status"], "unsubscribed");
-    assert_eq!(export["invoices"][0]["amount"]["amount"], "20.00");
+    // The export has no `shared` type (the server builds it as JSON): its amounts are read
+    // as `Money` one by one.
+    let money = |at: &Value| -> Money { serde_json::from_value(at.clone()).unwrap() };
+    assert_eq!(money(&export["invoices"][0]["amount"]), usd("20.00"));
     assert_eq!(export["refunds"].as_array().unwrap().len(), 1);
-    assert_eq!(export["bills"][0]["amount"]["amount"], "5.00");
+    assert_eq!(money(&export["bills"][0]["amount"]), usd("5.00"));
     assert!(
         export["ledger"]
             .as_array()
@@ -333,64 +297,64 @@ async fn confirming_needs_identity_a_fresh_system_check_the_agreement_and_the_ri
         .await;
     let (id, _) = system_check(&app).await;
     let form = |agreement: bool, renounce: Value, risk: bool| json!({"system_check_id": id, "agreement_accepted": agreement, "renounce": renounce, "risk_acknowledged": risk, "reason": "switching_provider"});
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         app.post("/api/closure", &form(true, json!([]), false))
             .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "identity_not_verified")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::IdentityNotVerified)
     );
-    let (status, _, _) = error_of(app.post("/api/closure/identity/alipay", &json!({})).await).await;
+    let (status, _, _) = refusal(app.post("/api/closure/identity/alipay", &json!({})).await).await;
     assert_eq!(
         status,
         StatusCode::FORBIDDEN,
         "no real-name registration, no Alipay"
     );
     verify_identity(&app).await;
-    let (_, code, field) = error_of(
+    let (_, code, field) = refusal(
         app.post("/api/closure", &form(false, json!([]), false))
             .await,
     )
     .await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("agreement_required", Some("agreement_accepted"))
+        (code, field.as_deref()),
+        (ErrorCode::AgreementRequired, Some("agreement_accepted"))
     );
-    let (_, code, field) = error_of(
+    let (_, code, field) = refusal(
         app.post("/api/closure", &form(true, json!(["cash_balance"]), false))
             .await,
     )
     .await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("confirmation_required", Some("risk_acknowledged"))
+        (code, field.as_deref()),
+        (ErrorCode::ConfirmationRequired, Some("risk_acknowledged"))
     );
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         app.post("/api/closure", &form(true, json!(["cash_balance"]), true))
             .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "closure_blocked"),
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::ClosureBlocked),
         "the overdue bill and the ties must be processed"
     );
     let bad = json!({"system_check_id": "chk-nope", "agreement_accepted": true, "renounce": [], "risk_acknowledged": true, "reason": "other"});
     assert_eq!(
-        error_of(app.post("/api/closure", &bad).await).await.1,
-        "system_check_required"
+        refusal(app.post("/api/closure", &bad).await).await.1,
+        ErrorCode::SystemCheckRequired
     );
     app.advance(31 * 60);
     assert_eq!(
-        error_of(
+        refusal(
             app.post("/api/closure", &form(true, json!(["cash_balance"]), true))
                 .await
         )
         .await
         .1,
-        "identity_not_verified",
+        ErrorCode::IdentityNotVerified,
         "identity expires after 30 minutes"
     );
     let status: String = sqlx::query_scalar("SELECT status FROM accounts")
@@ -407,12 +371,12 @@ async fn no_closure_reason_is_assumed() {
     verify_identity(&app).await;
     let (id, _) = system_check(&app).await;
     let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false});
-    let (status, code, field) = error_of(app.post("/api/closure", &form).await).await;
+    let (status, code, field) = refusal(app.post("/api/closure", &form).await).await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
+        (status, code, field.as_deref()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "field_required",
+            ErrorCode::FieldRequired,
             Some("reason")
         )
     );
@@ -423,13 +387,9 @@ async fn no_closure_reason_is_assumed() {
     assert_eq!(status, "active", "nothing was written");
 }
 
-/// The amount of the item of `kind` in a check, if it is listed.
-fn item_of<'a>(check: &'a Value, kind: &str) -> Option<&'a Value> {
-    check["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == kind)
+/// The item of `kind` in a check, if it is listed.
+fn item_of(check: &ClosureCheck, kind: BlockingKind) -> Option<&CheckItem> {
+    check.items.iter().find(|i| i.kind == kind)
 }
 
 #[tokio::test]
@@ -443,25 +403,25 @@ async fn confirm_discard_or_release_renounces_at_once_and_only_once() {
     let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
     app.post_once("/api/orders", "payg", &payg).await;
     let before = check(&app).await;
-    let mut renounceable = keys(&before, "renounceable");
+    let mut renounceable = kinds(&before, Severity::Renounceable);
     renounceable.sort();
     assert_eq!(
         renounceable,
-        ["cash_balance", "pay_as_you_go_resources"],
-        "{before}"
+        [BlockingKind::CashBalance, BlockingKind::PayAsYouGoResources],
+        "{before:?}"
     );
     let all =
         json!({"renounce": ["cash_balance", "pay_as_you_go_resources"], "risk_acknowledged": true});
 
     // The identity step first, as for Confirm Deletion.
-    let (status, code, _) = error_of(app.post("/api/closure/renounce", &all).await).await;
+    let (status, code, _) = refusal(app.post("/api/closure/renounce", &all).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "identity_not_verified")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::IdentityNotVerified)
     );
     verify_identity(&app).await;
     // The risk checkbox, and something selected.
-    let (status, code, field) = error_of(
+    let (status, code, field) = refusal(
         app.post(
             "/api/closure/renounce",
             &json!({"renounce": ["cash_balance"], "risk_acknowledged": false}),
@@ -470,14 +430,14 @@ async fn confirm_discard_or_release_renounces_at_once_and_only_once() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
+        (status, code, field.as_deref()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "confirmation_required",
+            ErrorCode::ConfirmationRequired,
             Some("risk_acknowledged")
         )
     );
-    let (_, code, field) = error_of(
+    let (_, code, field) = refusal(
         app.post(
             "/api/closure/renounce",
             &json!({"renounce": [], "risk_acknowledged": true}),
@@ -486,11 +446,11 @@ async fn confirm_discard_or_release_renounces_at_once_and_only_once() {
     )
     .await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("field_required", Some("renounce"))
+        (code, field.as_deref()),
+        (ErrorCode::FieldRequired, Some("renounce"))
     );
     // A must-process item cannot be renounced, and nothing of the request is written.
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         app.post(
             "/api/closure/renounce",
             &json!({"renounce": ["cash_balance", "overdue_payments"], "risk_acknowledged": true}),
@@ -499,22 +459,25 @@ async fn confirm_discard_or_release_renounces_at_once_and_only_once() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "closure_blocked")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::ClosureBlocked)
     );
     assert_eq!(
-        item_of(&check(&app).await, "cash_balance"),
-        item_of(&before, "cash_balance")
+        item_of(&check(&app).await, BlockingKind::CashBalance),
+        item_of(&before, BlockingKind::CashBalance)
     );
 
     // Confirm Discard or Release: both go now, not at Confirm Deletion.
     let response = app.post("/api/closure/renounce", &all).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let after: Value = response.json().await.unwrap();
-    assert!(keys(&after, "renounceable").is_empty(), "{after}");
+    let after: ClosureCheck = body_as(response).await;
+    assert!(
+        kinds(&after, Severity::Renounceable).is_empty(),
+        "{after:?}"
+    );
     assert_eq!(after, {
         let mut now = check(&app).await;
-        now["checked_at"] = after["checked_at"].clone();
+        now.checked_at = after.checked_at.clone();
         now
     });
     let ledger = |app: &TestApp| {
@@ -560,19 +523,24 @@ async fn after_renouncing_confirm_deletion_has_nothing_left_to_renounce() {
     let payg = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
     app.post_once("/api/orders", "payg", &payg).await;
     verify_identity(&app).await;
-    let renounced: Value = app
-        .post(
+    let renounced: ClosureCheck = body_as(
+        app.post(
             "/api/closure/renounce",
             &json!({"renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(renounced["can_close"], true, "{renounced}");
-    assert!(keys(&renounced, "renounceable").is_empty(), "{renounced}");
+        .await,
+    )
+    .await;
+    assert!(renounced.can_close, "{renounced:?}");
+    assert!(
+        kinds(&renounced, Severity::Renounceable).is_empty(),
+        "{renounced:?}"
+    );
     let (id, result) = system_check(&app).await;
-    assert!(keys(&result, "renounceable").is_empty(), "{result}");
+    assert!(
+        kinds(&result, Severity::Renounceable).is_empty(),
+        "{result:?}"
+    );
     let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false, "reason": "duplicate_account"});
     assert_eq!(
         app.post("/api/closure", &form).await.status(),
@@ -589,10 +557,10 @@ async fn a_kept_renounceable_item_blocks_too() {
     verify_identity(&app).await;
     let (id, _) = system_check(&app).await;
     let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": [], "risk_acknowledged": false, "reason": "too_expensive"});
-    let (status, code, _) = error_of(app.post("/api/closure", &form).await).await;
+    let (status, code, _) = refusal(app.post("/api/closure", &form).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "closure_blocked")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::ClosureBlocked)
     );
     // Renounced by its key, the wire name of its kind, behind the risk checkbox: it goes.
     let form = json!({"system_check_id": id, "agreement_accepted": true, "renounce": ["pay_as_you_go_resources"], "risk_acknowledged": true, "reason": "too_expensive"});
@@ -608,8 +576,8 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
     let email = app.ready_to_buy("cooling").await;
     let ram = app.post("/api/ram-users", &json!({"username": "ops", "password": "Turbine9Blue", "permissions": ["BillingFullAccess"]})).await;
     assert_eq!(ram.status(), StatusCode::CREATED);
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap().to_owned();
+    let me: SessionInfo = app.get_as("/api/session").await;
+    let alias = me.account.uid;
     let mut ram_client = app.another_client();
     let ram_login = json!({"account_alias": alias, "username": "ops", "password": "Turbine9Blue"});
     assert_eq!(
@@ -647,22 +615,22 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
         "and the RAM user's"
     );
     ram_client.csrf = None;
-    let (status, code, _) = error_of(ram_client.post("/api/session/ram", &ram_login).await).await;
+    let (status, code, _) = refusal(ram_client.post("/api/session/ram", &ram_login).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "account_closing")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::AccountClosing)
     );
 
     app.sign_in_again(&email).await;
-    let session: Value = app.get("/api/session").await.json().await.unwrap();
-    assert_eq!(session["account"]["closing"], true);
-    let status: Value = app.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["state"], "cooling_down");
+    let session: SessionInfo = app.get_as("/api/session").await;
+    assert!(session.account.closing);
+    let status: ClosureStatus = app.get_as("/api/closure").await;
+    assert_eq!(status.state, ClosureState::CoolingDown);
     assert_eq!(
-        status["service_linked_roles"],
-        json!(["AliyunServiceRoleForAccountDeletion"])
+        status.service_linked_roles,
+        [shared::closure::SERVICE_LINKED_ROLE]
     );
-    let remaining = status["remaining_seconds"].as_i64().unwrap();
+    let remaining = status.remaining_seconds.unwrap();
     assert!((7 * DAY - 60..=7 * DAY).contains(&remaining), "{remaining}");
 
     let before = row_counts(&app).await;
@@ -853,27 +821,16 @@ impl CoolingAccount {
             .await
             .unwrap();
         let form = json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true});
-        let unsubscribed: Value = app
-            .post_once("/api/unsubscribe", "u", &form)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let record = unsubscribed["records"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-        let method = methods["methods"][0]["id"].as_str().unwrap().to_owned();
-        let users: Value = app.get("/api/ram-users").await.json().await.unwrap();
-        let ram_user = users[0]["id"].as_str().unwrap().to_owned();
-        let started: Value = app
-            .post("/api/payment-methods/paypal", &json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let paypal_token = started["token"].as_str().unwrap().to_owned();
+        let unsubscribed: Unsubscribed =
+            body_as(app.post_once("/api/unsubscribe", "u", &form).await).await;
+        let record = unsubscribed.records[0].id.clone();
+        let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+        let method = methods.methods[0].id.clone();
+        let users: Vec<RamUserView> = app.get_as("/api/ram-users").await;
+        let ram_user = users[0].id.clone();
+        let started: PaypalStarted =
+            body_as(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+        let paypal_token = started.token;
         let signup = app.start_signup(&common::email("bystander")).await;
         CoolingAccount {
             email: email.to_owned(),
@@ -1050,11 +1007,12 @@ impl CoolingAccount {
                 match during_cool_down(&operation) {
                     DuringCoolDown::Refused => {
                         let status = response.status();
-                        let body: Value = response.json().await.unwrap_or_default();
+                        let text = response.text().await.unwrap();
+                        let code = serde_json::from_str::<shared::ErrorBody>(&text).map(|b| b.code);
                         assert_eq!(
-                            (status, body["code"].as_str()),
-                            (StatusCode::FORBIDDEN, Some("account_closing")),
-                            "{operation}: {body}"
+                            (status, code.ok()),
+                            (StatusCode::FORBIDDEN, Some(ErrorCode::AccountClosing)),
+                            "{operation}: {text}"
                         );
                     }
                     DuringCoolDown::Allowed => {
@@ -1182,15 +1140,15 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
     assert_eq!(response.status(), StatusCode::CREATED);
     again.signed_up("second-life").await;
     again.with_billing_address("81234567").await;
-    let added: Value = again
-        .post_once("/api/payment-methods/cards", "k2", &card_form(&card, "123"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(added["method"]["kind"], "card");
+    let added: MethodAdded = body_as(
+        again
+            .post_once("/api/payment-methods/cards", "k2", &card_form(&card, "123"))
+            .await,
+    )
+    .await;
+    assert_eq!(added.method.kind, shared::api::PaymentMethodKind::Card);
     assert!(
-        added.get("free_credit_granted").is_none(),
+        added.free_credit_granted.is_none(),
         "the card earned its credit once already"
     );
 }
@@ -1222,8 +1180,8 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         )
         .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    let session: Value = verified.json().await.unwrap();
-    app.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    let session: SessionInfo = body_as(verified).await;
+    app.csrf = Some(session.csrf_token);
     app.with_billing_address("81234567").await;
     let card = app
         .post_once(
@@ -1233,13 +1191,9 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         )
         .await;
     assert_eq!(card.status(), StatusCode::CREATED);
-    let paypal: Value = app
-        .post("/api/payment-methods/paypal", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = paypal["token"].as_str().unwrap();
+    let paypal: PaypalStarted =
+        body_as(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+    let token = paypal.token.as_str();
     let consent = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1291,12 +1245,12 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         .execute(&app.state.db)
         .await
         .unwrap();
-    let withdrawals: Value = app.get("/api/withdrawals").await.json().await.unwrap();
+    let withdrawals: WithdrawalsView = app.get_as("/api/withdrawals").await;
     let withdrawn = app
         .post_once(
             "/api/withdrawals",
             "w",
-            &json!({"amount": "25", "payment_method_id": withdrawals["destinations"][0]["payment_method_id"]}),
+            &json!({"amount": "25", "payment_method_id": withdrawals.destinations[0].payment_method_id}),
         )
         .await;
     assert_eq!(withdrawn.status(), StatusCode::CREATED);
@@ -1307,8 +1261,8 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         app.post("/api/ram-users", &ram).await.status(),
         StatusCode::CREATED
     );
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap();
+    let me: SessionInfo = app.get_as("/api/session").await;
+    let alias = me.account.uid.as_str();
     let stranger = app.another_client();
     let wrong_ram =
         json!({"account_alias": alias, "username": "ops", "password": "Wrong7Password"});
@@ -1403,12 +1357,12 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
     app.run_jobs().await;
 
     app.sign_in_again(&email).await;
-    let status: Value = app.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["state"], "open");
-    assert_eq!(status["service_linked_roles"], json!([]));
-    assert!(status["last_failure"].as_str().unwrap().contains("overdue"));
-    let session: Value = app.get("/api/session").await.json().await.unwrap();
-    assert_eq!(session["account"]["closing"], false);
+    let status: ClosureStatus = app.get_as("/api/closure").await;
+    assert_eq!(status.state, ClosureState::Open);
+    assert!(status.service_linked_roles.is_empty());
+    assert!(status.last_failure.unwrap().contains("overdue"));
+    let session: SessionInfo = app.get_as("/api/session").await;
+    assert!(!session.account.closing);
     assert_eq!(
         app.get("/api/payment-methods").await.status(),
         StatusCode::OK,
@@ -1416,8 +1370,8 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
     );
     let check = check(&app).await;
     assert_eq!(
-        keys(&check, "renounceable"),
-        ["overdue_payments"],
+        kinds(&check, Severity::Renounceable),
+        [BlockingKind::OverduePayments],
         "0.02 USD overdue: small enough to renounce next time"
     );
     let notices: i64 =
@@ -1493,15 +1447,14 @@ async fn only_the_owner_reaches_closure() {
     let mut app = spawn_app().await;
     app.ready_to_buy("owner").await;
     app.post("/api/ram-users", &json!({"username": "admin", "password": "Turbine9Blue", "permissions": ["BillingFullAccess"]})).await;
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    let me: SessionInfo = app.get_as("/api/session").await;
     let mut ram = app.another_client();
-    let login: Value = ram
-        .post("/api/session/ram", &json!({"account_alias": me["account"]["uid"], "username": "admin", "password": "Turbine9Blue"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    ram.csrf = Some(login["csrf_token"].as_str().unwrap().to_owned());
+    let login: SessionInfo = body_as(
+        ram.post("/api/session/ram", &json!({"account_alias": me.account.uid, "username": "admin", "password": "Turbine9Blue"}))
+            .await,
+    )
+    .await;
+    ram.csrf = Some(login.csrf_token);
     for response in [
         ram.get("/api/closure").await,
         ram.get("/api/closure/check").await,
@@ -1512,7 +1465,7 @@ async fn only_the_owner_reaches_closure() {
         ram.get("/api/closure/export").await,
     ] {
         let path = response.url().path().to_owned();
-        assert_eq!(error_of(response).await.1, "owner_only", "{path}");
+        assert_eq!(refusal(response).await.1, ErrorCode::OwnerOnly, "{path}");
     }
 }
 
@@ -1548,8 +1501,8 @@ async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and
     let (bought, closed) = tokio::join!(buying, closing);
     assert_eq!(closed.status(), StatusCode::OK);
     assert_eq!(
-        error_of(bought).await,
-        (StatusCode::FORBIDDEN, "account_closing".into(), None)
+        refusal(bought).await,
+        (StatusCode::FORBIDDEN, ErrorCode::AccountClosing, None)
     );
     let running: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE status = 'running'")
@@ -1659,26 +1612,18 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
         .unwrap();
     // Over 1,000 CNY: the check sends the owner to withdraw it.
     let before = check(&app).await;
-    assert_eq!(keys(&before, "must_process"), ["cash_balance"]);
-    let balance = before["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["kind"] == "cash_balance")
-        .unwrap();
-    assert_eq!(balance["resolve_path"], "/billing/withdraw", "{balance}");
-    assert!(
-        balance["guidance"]
-            .as_str()
-            .unwrap()
-            .contains("withdraw it"),
-        "{balance}"
+    assert_eq!(
+        kinds(&before, Severity::MustProcess),
+        [BlockingKind::CashBalance]
     );
+    let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
+    assert_eq!(balance.resolve_path, "/billing/withdraw", "{balance:?}");
+    assert!(balance.guidance.contains("withdraw it"), "{balance:?}");
     // The gateway's payouts are down from now until the cool-down has ended.
     let (state, outage) = common::outage::Outage::of(&app.state, common::outage::Down::Payouts);
     app.state = state;
-    let page: Value = app.get("/api/withdrawals").await.json().await.unwrap();
-    let method = page["destinations"][0]["payment_method_id"].clone();
+    let page: WithdrawalsView = app.get_as("/api/withdrawals").await;
+    let method = &page.destinations[0].payment_method_id;
     let made = app
         .post_once(
             "/api/withdrawals",
@@ -1687,10 +1632,7 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
         )
         .await;
     assert_eq!(made.status(), StatusCode::CREATED);
-    assert_eq!(
-        keys(&check(&app).await, "must_process"),
-        Vec::<String>::new()
-    );
+    assert_eq!(kinds(&check(&app).await, Severity::MustProcess), []);
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
 

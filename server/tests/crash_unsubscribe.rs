@@ -10,9 +10,11 @@ mod common;
 use common::process::{self, Server};
 
 use reqwest::{Client, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::db::Db;
-use shared::money::Money;
+use shared::api::{AccountTies, LedgerView, Purchased, SessionInfo, SignupStarted, Unsubscribed};
+use shared::{ErrorBody, ErrorCode};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,16 +50,15 @@ impl Owner {
             .unwrap();
         let email = format!("crash.{}@example.com", uuid::Uuid::new_v4().simple());
         let form = json!({"country": "SG", "email": email, "password": PASSWORD, "password_confirmation": PASSWORD, "accept_agreement": true});
-        let started: Value = http
-            .post(format!("{base}/api/signup"))
-            .json(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = started["signup_id"].as_str().unwrap();
+        let started: SignupStarted = common::body_as(
+            http.post(format!("{base}/api/signup"))
+                .json(&form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let id = started.signup_id;
         http.post(format!("{base}/api/signup/{id}/code"))
             .json(&json!({"channel": "email"}))
             .send()
@@ -78,12 +79,12 @@ impl Owner {
             .next()
             .unwrap()
             .to_owned();
-        let session: Value = verified.json().await.unwrap();
+        let session: SessionInfo = common::body_as(verified).await;
         Owner {
             http,
             cookie,
-            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
-            account_id: session["account"]["id"].as_str().unwrap().to_owned(),
+            csrf: session.csrf_token,
+            account_id: session.account.id,
         }
     }
 
@@ -95,7 +96,7 @@ impl Owner {
             .json(body)
     }
 
-    async fn get(&self, base: &str, path: &str) -> Value {
+    async fn get<T: DeserializeOwned>(&self, base: &str, path: &str) -> T {
         let response = self
             .http
             .get(format!("{base}{path}"))
@@ -104,7 +105,7 @@ impl Owner {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        response.json().await.unwrap()
+        common::body_as(response).await
     }
 
     async fn buy(&self, base: &str, months: u32) -> String {
@@ -121,8 +122,7 @@ impl Owner {
             "{}",
             response.text().await.unwrap()
         );
-        let bought: Value = response.json().await.unwrap();
-        bought["instance"]["id"].as_str().unwrap().to_owned()
+        common::body_as::<Purchased>(response).await.instance.id
     }
 
     /// Moves the dev clock past the idempotency keys a dead server left unanswered (a retry
@@ -187,21 +187,24 @@ async fn unsubscribe_client(owner: Owner, base: String, stream: Arc<Mutex<Stream
             Err(_) => None,
         };
         let mut state = stream.lock().unwrap();
+        let code = |body: &Value| serde_json::from_value::<ErrorBody>(body.clone()).map(|e| e.code);
         let outcome = match answer {
-            Some((StatusCode::OK, body)) => Outcome::Acknowledged {
-                records: body["records"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|r| r["id"].as_str().unwrap().to_owned())
-                    .collect(),
-                total: minor(&body["total_refund"]),
-            },
-            Some((StatusCode::CONFLICT, body)) if body["code"] == "already_released" => {
+            Some((StatusCode::OK, body)) => {
+                let done: Unsubscribed = serde_json::from_value(body).unwrap();
+                Outcome::Acknowledged {
+                    records: done.records.into_iter().map(|r| r.id).collect(),
+                    total: done.total_refund.to_minor().unwrap(),
+                }
+            }
+            Some((StatusCode::CONFLICT, body))
+                if code(&body).ok() == Some(ErrorCode::AlreadyReleased) =>
+            {
                 Outcome::CommittedUnanswered
             }
             // A dead server's request may hold the key for five minutes: try again later.
-            Some((StatusCode::CONFLICT, body)) if body["code"] == "idempotency_in_progress" => {
+            Some((StatusCode::CONFLICT, body))
+                if code(&body).ok() == Some(ErrorCode::IdempotencyInProgress) =>
+            {
                 state.pending.insert(0, instance);
                 continue;
             }
@@ -216,13 +219,6 @@ async fn unsubscribe_client(owner: Owner, base: String, stream: Arc<Mutex<Stream
         state.answered_this_cycle += 1;
         state.outcomes.insert(instance, outcome);
     }
-}
-
-fn minor(money: &Value) -> i64 {
-    serde_json::from_value::<Money>(money.clone())
-        .unwrap()
-        .to_minor()
-        .unwrap()
 }
 
 /// Streams the pending unsubscribes from `CLIENTS` clients; with `kill_after`, SIGKILLs the
@@ -380,8 +376,8 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
             break;
         }
     }
-    let ledger = owner.get(&base, "/api/ledger").await;
-    let ties = owner.get(&base, "/api/closure/ties").await;
+    let ledger: LedgerView = owner.get(&base, "/api/ledger").await;
+    let ties: AccountTies = owner.get(&base, "/api/closure/ties").await;
     server.sigkill();
 
     let account = owner.account_id.as_str();
@@ -499,8 +495,8 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
     // the top-up less what the orders took plus what the refunds gave back.
     let cash = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = 'cash'", account).await;
     let credit = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = 'credit'", account).await;
-    assert_eq!(minor(&ties["cash_balance"]), cash);
-    assert_eq!(minor(&ledger["credit_balance"]), credit);
+    assert_eq!(ties.cash_balance.to_minor().unwrap(), cash);
+    assert_eq!(ledger.credit_balance.to_minor().unwrap(), credit);
     let paid = scalar(&db, "SELECT CAST(COALESCE(SUM(cash_minor), 0) AS BIGINT) FROM orders WHERE account_id = $1 AND paid_with = 'balance'", account).await;
     let debited = scalar(&db, "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND kind = 'payment'", account).await;
     let refunded = scalar(

@@ -9,6 +9,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::gateway::simulator;
+use shared::ErrorCode;
 use shared::money::{Currency, Money};
 
 fn order(pay_with: &str) -> Value {
@@ -104,8 +105,8 @@ async fn a_charge_whose_answer_is_lost_is_reconciled_under_its_key_and_returned(
         .post_once("/api/orders", "lost-answer", &order("default_method"))
         .await;
     assert_eq!(
-        error_of(bought).await,
-        (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout".into(), None)
+        refusal(bought).await,
+        (StatusCode::GATEWAY_TIMEOUT, ErrorCode::GatewayTimeout, None)
     );
     assert_eq!(app.count("orders").await, 0);
     assert_eq!(
@@ -147,7 +148,7 @@ async fn a_declined_charge_is_failed_and_leaves_no_job_behind() {
     let bought = app
         .post_once("/api/orders", "declined", &order("default_method"))
         .await;
-    assert_eq!(error_of(bought).await.1, "payment_declined");
+    assert_eq!(refusal(bought).await.1, ErrorCode::PaymentDeclined);
     assert_eq!(intent_statuses(&app).await, ["failed"]);
     let pending: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM jobs WHERE kind = 'gateway_intent' AND status IN ('pending', 'running')",
@@ -187,8 +188,8 @@ async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
     let (renewed, unsubscribed) = tokio::join!(renewing, unsubscribing);
     assert_eq!(unsubscribed.status(), StatusCode::OK);
     assert_eq!(
-        error_of(renewed).await,
-        (StatusCode::CONFLICT, "already_released".into(), None)
+        refusal(renewed).await,
+        (StatusCode::CONFLICT, ErrorCode::AlreadyReleased, None)
     );
     let orders: Vec<String> = sqlx::query_scalar("SELECT kind FROM orders")
         .fetch_all(&app.state.db)

@@ -9,6 +9,8 @@ use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::db::Db;
+use shared::api::{SessionInfo, SignupStarted};
+use shared::{ErrorBody, ErrorCode};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,10 +37,7 @@ async fn send(client: &Client, url: String, csrf: &str, body: Value) -> reqwest:
 async fn signup_with_code(client: &Client, base: &str, email: &str) -> String {
     let started = send(client, format!("{base}/api/signup"), "", signup_form(email)).await;
     assert_eq!(started.status(), StatusCode::CREATED);
-    let id = started.json::<Value>().await.unwrap()["signup_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = body_as::<SignupStarted>(started).await.signup_id;
     let sent = send(
         client,
         format!("{base}/api/signup/{id}/code"),
@@ -70,14 +69,11 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
             json!({"code": wrong}),
         )
         .await;
-        let body: Value = answer.json().await.unwrap();
-        assert_eq!(body["code"], "code_incorrect", "{body}");
+        let body: ErrorBody = body_as(answer).await;
+        assert_eq!(body.code, ErrorCode::CodeIncorrect, "{body:?}");
         assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("{} tr", 4 - i)),
-            "try {} leaves {} whichever instance counted the others: {body}",
+            body.message.contains(&format!("{} tr", 4 - i)),
+            "try {} leaves {} whichever instance counted the others: {body:?}",
             i + 1,
             4 - i
         );
@@ -89,10 +85,7 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
         json!({"code": wrong}),
     )
     .await;
-    assert_eq!(
-        fifth.json::<Value>().await.unwrap()["code"],
-        "code_attempts_exceeded"
-    );
+    assert_eq!(refusal(fifth).await.1, ErrorCode::CodeAttemptsExceeded);
     // The right code is now refused by the other instance too.
     let late = send(
         &client,
@@ -101,10 +94,7 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
         json!({"code": code}),
     )
     .await;
-    assert_eq!(
-        late.json::<Value>().await.unwrap()["code"],
-        "code_attempts_exceeded"
-    );
+    assert_eq!(refusal(late).await.1, ErrorCode::CodeAttemptsExceeded);
 
     // A session made on A is good on B, and signing out on B ends it on A.
     let email = common::email("session");
@@ -118,20 +108,14 @@ async fn a_session_and_a_codes_tries_are_shared_by_two_instances() {
     )
     .await;
     assert_eq!(verified.status(), StatusCode::OK);
-    let csrf = verified.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let csrf = body_as::<SessionInfo>(verified).await.csrf_token;
     let on_b = client
         .get(format!("{}/api/session", b.base))
         .send()
         .await
         .unwrap();
     assert_eq!(on_b.status(), StatusCode::OK);
-    assert_eq!(
-        on_b.json::<Value>().await.unwrap()["account"]["email"],
-        email.as_str()
-    );
+    assert_eq!(body_as::<SessionInfo>(on_b).await.account.email, email);
     let out = client
         .delete(format!("{}/api/session", b.base))
         .header("x-csrf-token", &csrf)
@@ -465,10 +449,7 @@ async fn behind_nginx_two_instances_share_the_traffic_and_one_can_go_away() {
             .await
             .unwrap();
         assert_eq!(session.status(), StatusCode::OK);
-        assert_eq!(
-            session.json::<Value>().await.unwrap()["account"]["email"],
-            email.as_str()
-        );
+        assert_eq!(body_as::<SessionInfo>(session).await.account.email, email);
     }
     drop(a);
 }

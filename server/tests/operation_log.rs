@@ -7,7 +7,8 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::api::{OperationCategory, OperationLog};
+use shared::ErrorCode;
+use shared::api::{OperationCategory, OperationEntry, OperationLog, SessionInfo};
 
 async fn log(app: &TestApp, query: &str) -> OperationLog {
     let response = app.get(&format!("/api/operation-log{query}")).await;
@@ -39,18 +40,17 @@ async fn security_and_money_actions_are_logged_with_who_and_from_where() {
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let me: serde_json::Value = owner.get("/api/session").await.json().await.unwrap();
+    let me: SessionInfo = owner.get_as("/api/session").await;
     let mut ram = owner.another_client();
-    let session: serde_json::Value = ram
-        .post(
+    let session: SessionInfo = body_as(
+        ram.post(
             "/api/session/ram",
-            &json!({"account_alias": me["account"]["uid"], "username": "ops", "password": "Turbine9Blue"}),
+            &json!({"account_alias": me.account.uid, "username": "ops", "password": "Turbine9Blue"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+        .await,
+    )
+    .await;
+    ram.csrf = Some(session.csrf_token);
     let by_ram = ram.buy("oss", 1, "default_method").await;
     let changed = owner
         .put(
@@ -137,11 +137,13 @@ async fn a_refused_action_leaves_no_entry_and_the_export_holds_the_log() {
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(log(&owner, "").await.total, 0);
     owner.with_billing_address("81234567").await;
+    // The export has no `shared` type; its operation log is the log's own entries.
     let export: serde_json::Value = owner.get("/api/closure/export").await.json().await.unwrap();
-    let entries = export["operation_log"].as_array().unwrap();
+    let entries: Vec<OperationEntry> =
+        serde_json::from_value(export["operation_log"].clone()).unwrap();
     assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0]["action"], "billing_address_saved");
-    assert_eq!(entries[0]["category"], "money");
+    assert_eq!(entries[0].action, "billing_address_saved");
+    assert_eq!(entries[0].category, OperationCategory::Money);
 }
 
 #[tokio::test]
@@ -152,9 +154,9 @@ async fn any_page_number_is_answered_and_an_unknown_category_is_refused() {
     assert!(far.entries.is_empty());
     assert_eq!(far.page, 2_147_483_647);
     let past = owner.get("/api/operation-log?page=2147483648").await;
-    assert_eq!(error_of(past).await.2.as_deref(), Some("page"));
+    assert_eq!(refusal(past).await.2.as_deref(), Some("page"));
     assert_eq!(log(&owner, "?page=0").await.page, 1);
     let wrong = owner.get("/api/operation-log?category=everything").await;
     assert!(wrong.status().is_client_error(), "{}", wrong.status());
-    assert_eq!(error_of(wrong).await.1, "bad_request");
+    assert_eq!(refusal(wrong).await.1, ErrorCode::BadRequest);
 }

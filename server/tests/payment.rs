@@ -6,6 +6,9 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::ErrorCode;
+use shared::api::{LedgerView, MethodAdded, PaymentMethodKind, PaymentMethodsView, PaypalStarted};
+use shared::money::{Currency, Money};
 
 const VISA: &str = "4111 1111 1111 1111";
 const MASTERCARD: &str = "5555555555554444";
@@ -25,21 +28,31 @@ async fn add_card(app: &TestApp, number: &str) -> reqwest::Response {
     .await
 }
 
-async fn ledger(app: &TestApp) -> Value {
-    app.get("/api/ledger").await.json().await.unwrap()
+async fn ledger(app: &TestApp) -> LedgerView {
+    app.get_as("/api/ledger").await
+}
+
+async fn methods(app: &TestApp) -> PaymentMethodsView {
+    app.get_as("/api/payment-methods").await
+}
+
+/// The answer to adding a method, which must have been added.
+async fn added(response: reqwest::Response) -> MethodAdded {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    body_as(response).await
 }
 
 #[tokio::test]
 async fn a_card_needs_a_billing_address_first() {
     let mut app = spawn_app().await;
     app.signed_up("noaddr").await;
-    let (status, code, _) = error_of(add_card(&app, VISA).await).await;
+    let (status, code, _) = refusal(add_card(&app, VISA).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "billing_address_required")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::BillingAddressRequired)
     );
-    let (_, code, _) = error_of(app.post("/api/payment-methods/paypal", &json!({})).await).await;
-    assert_eq!(code, "billing_address_required");
+    let (_, code, _) = refusal(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+    assert_eq!(code, ErrorCode::BillingAddressRequired);
 }
 
 #[tokio::test]
@@ -48,41 +61,25 @@ async fn adding_a_card_holds_and_releases_one_dollar_and_grants_the_free_credit(
     ready(&mut app, "card").await;
     let response = add_card(&app, VISA).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let added: Value = response.json().await.unwrap();
-    assert_eq!(added["method"]["label"], "VISA •••• 1111");
-    assert_eq!(added["method"]["expiry"], "12/31");
-    assert_eq!(added["method"]["is_default"], true);
-    assert_eq!(
-        added["free_credit_granted"],
-        json!({"amount": "300.00", "currency": "USD"})
-    );
+    let added: MethodAdded = body_as(response).await;
+    assert_eq!(added.method.label, "VISA •••• 1111");
+    assert_eq!(added.method.expiry.as_deref(), Some("12/31"));
+    assert!(added.method.is_default);
+    assert_eq!(added.free_credit_granted, Some(usd("300.00")));
 
     let ledger = ledger(&app).await;
-    let kinds: Vec<(&str, &str, &str)> = ledger["entries"]
-        .as_array()
-        .unwrap()
+    let kinds: Vec<(&str, Money)> = ledger
+        .entries
         .iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap(),
-                e["amount"]["amount"].as_str().unwrap(),
-                e["amount"]["currency"].as_str().unwrap(),
-            )
-        })
+        .map(|e| (e.kind.as_str(), e.amount))
         .collect();
+    assert!(kinds.contains(&("preauth_hold", usd("1.00"))), "{kinds:?}");
     assert!(
-        kinds.contains(&("preauth_hold", "1.00", "USD")),
+        kinds.contains(&("preauth_release", usd("-1.00"))),
         "{kinds:?}"
     );
-    assert!(
-        kinds.contains(&("preauth_release", "-1.00", "USD")),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&("free_credit", "300.00", "USD")),
-        "{kinds:?}"
-    );
-    assert_eq!(ledger["credit_balance"]["amount"], "300.00");
+    assert!(kinds.contains(&("free_credit", usd("300.00"))), "{kinds:?}");
+    assert_eq!(ledger.credit_balance, usd("300.00"));
     let hold_sum: i64 = sqlx::query_scalar(
         "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE bucket = 'hold'",
     )
@@ -91,11 +88,11 @@ async fn adding_a_card_holds_and_releases_one_dollar_and_grants_the_free_credit(
     .unwrap();
     assert_eq!(hold_sum, 0, "the hold is released");
 
-    let session: Value = app.get("/api/session").await.json().await.unwrap();
-    assert_eq!(session["account"]["credit_balance"]["amount"], "300.00");
-    let list: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    assert_eq!(list["methods"].as_array().unwrap().len(), 1);
-    assert_eq!(list["free_credit_granted"], true);
+    let session: shared::api::SessionInfo = app.get_as("/api/session").await;
+    assert_eq!(session.account.credit_balance, usd("300.00"));
+    let list = methods(&app).await;
+    assert_eq!(list.methods.len(), 1);
+    assert!(list.free_credit_granted);
 }
 
 #[tokio::test]
@@ -103,18 +100,17 @@ async fn the_free_credit_comes_once_per_account() {
     let mut app = spawn_app().await;
     ready(&mut app, "twice").await;
     add_card(&app, VISA).await;
-    let second: Value = add_card(&app, MASTERCARD).await.json().await.unwrap();
-    assert_eq!(second["method"]["is_default"], false);
-    assert!(second.get("free_credit_granted").is_none());
-    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "300.00");
+    let second = added(add_card(&app, MASTERCARD).await).await;
+    assert!(!second.method.is_default);
+    assert!(second.free_credit_granted.is_none());
+    assert_eq!(ledger(&app).await.credit_balance, usd("300.00"));
 }
 
 #[tokio::test]
 async fn the_free_credit_comes_once_per_card_across_accounts() {
     let mut first = spawn_app().await;
     ready(&mut first, "first").await;
-    let added: Value = add_card(&first, VISA).await.json().await.unwrap();
-    let id = added["method"]["id"].as_str().unwrap();
+    let id = added(add_card(&first, VISA).await).await.method.id;
     assert_eq!(
         first
             .delete(&format!("/api/payment-methods/{id}"))
@@ -125,16 +121,16 @@ async fn the_free_credit_comes_once_per_card_across_accounts() {
 
     let mut second = first.another_client();
     ready(&mut second, "second").await;
-    let added: Value = add_card(&second, VISA).await.json().await.unwrap();
+    let again = added(add_card(&second, VISA).await).await;
     assert_eq!(
-        added["method"]["label"], "VISA •••• 1111",
+        again.method.label, "VISA •••• 1111",
         "the freed card can be bound again"
     );
     assert!(
-        added.get("free_credit_granted").is_none(),
+        again.free_credit_granted.is_none(),
         "but it earned its credit already"
     );
-    assert_eq!(ledger(&second).await["credit_balance"]["amount"], "0.00");
+    assert_eq!(ledger(&second).await.credit_balance, usd("0.00"));
 }
 
 #[tokio::test]
@@ -142,15 +138,19 @@ async fn a_card_belongs_to_one_account_at_a_time() {
     let mut first = spawn_app().await;
     ready(&mut first, "owner").await;
     add_card(&first, VISA).await;
-    let (status, code, field) = error_of(add_card(&first, VISA).await).await;
+    let (status, code, field) = refusal(add_card(&first, VISA).await).await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
-        (StatusCode::CONFLICT, "card_already_bound", Some("number"))
+        (status, code, field.as_deref()),
+        (
+            StatusCode::CONFLICT,
+            ErrorCode::CardAlreadyBound,
+            Some("number")
+        )
     );
     let mut second = first.another_client();
     ready(&mut second, "other").await;
-    let (_, code, _) = error_of(add_card(&second, VISA).await).await;
-    assert_eq!(code, "card_already_bound");
+    let (_, code, _) = refusal(add_card(&second, VISA).await).await;
+    assert_eq!(code, ErrorCode::CardAlreadyBound);
     assert_eq!(second.count("payment_methods").await, 1);
 }
 
@@ -178,15 +178,15 @@ async fn prepaid_virtual_gift_and_other_brands_are_refused() {
     let mut app = spawn_app().await;
     ready(&mut app, "refused").await;
     for (number, code) in [
-        ("4532750000000009", "card_type_not_accepted"),
-        ("5374100000000005", "card_type_not_accepted"),
-        ("3569990000000009", "card_type_not_accepted"),
-        ("6011111111111117", "unsupported_card_brand"),
-        ("4111111111111112", "invalid_card_number"),
+        ("4532750000000009", ErrorCode::CardTypeNotAccepted),
+        ("5374100000000005", ErrorCode::CardTypeNotAccepted),
+        ("3569990000000009", ErrorCode::CardTypeNotAccepted),
+        ("6011111111111117", ErrorCode::UnsupportedCardBrand),
+        ("4111111111111112", ErrorCode::InvalidCardNumber),
     ] {
-        let (status, got, field) = error_of(add_card(&app, number).await).await;
+        let (status, got, field) = refusal(add_card(&app, number).await).await;
         assert_eq!(
-            (status, got.as_str(), field.as_deref()),
+            (status, got, field.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, code, Some("number")),
             "{number}"
         );
@@ -205,10 +205,25 @@ async fn bad_card_fields_are_refused_by_name() {
     let mut app = spawn_app().await;
     ready(&mut app, "fields").await;
     let cases = [
-        ("exp_year", json!("2025"), "card_expired", "exp_month"),
-        ("exp_month", json!("13"), "invalid_expiry", "exp_month"),
-        ("cvv", json!("12"), "invalid_cvv", "cvv"),
-        ("first_name", json!(""), "field_required", "first_name"),
+        (
+            "exp_year",
+            json!("2025"),
+            ErrorCode::CardExpired,
+            "exp_month",
+        ),
+        (
+            "exp_month",
+            json!("13"),
+            ErrorCode::InvalidExpiry,
+            "exp_month",
+        ),
+        ("cvv", json!("12"), ErrorCode::InvalidCvv, "cvv"),
+        (
+            "first_name",
+            json!(""),
+            ErrorCode::FieldRequired,
+            "first_name",
+        ),
     ];
     for (field, value, code, at) in cases {
         let mut form = card_form(VISA, "123");
@@ -220,33 +235,36 @@ async fn bad_card_fields_are_refused_by_name() {
                 &form,
             )
             .await;
-        let (status, got, got_field) = error_of(response).await;
+        let (status, got, got_field) = refusal(response).await;
         assert_eq!(
-            (status, got.as_str(), got_field.as_deref()),
+            (status, got, got_field.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, code, Some(at))
         );
     }
     let mut form = card_form("378282246310005", "123");
     form["billing_address"]["postal_code"] = json!("1");
-    let (_, code, field) = error_of(
+    let (_, code, field) = refusal(
         app.post_once("/api/payment-methods/cards", "k-addr", &form)
             .await,
     )
     .await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("invalid_cvv", Some("cvv")),
+        (code, field.as_deref()),
+        (ErrorCode::InvalidCvv, Some("cvv")),
         "Amex wants 4 digits"
     );
     form["cvv"] = json!("1234");
-    let (_, code, field) = error_of(
+    let (_, code, field) = refusal(
         app.post_once("/api/payment-methods/cards", "k-addr2", &form)
             .await,
     )
     .await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("invalid_postal_code", Some("billing_address.postal_code"))
+        (code, field.as_deref()),
+        (
+            ErrorCode::InvalidPostalCode,
+            Some("billing_address.postal_code")
+        )
     );
     assert_eq!(app.count("payment_methods").await, 0);
 }
@@ -259,22 +277,26 @@ async fn each_gateway_failure_is_explained_and_binds_nothing() {
         (
             "4000000000000002",
             StatusCode::PAYMENT_REQUIRED,
-            "payment_declined",
+            ErrorCode::PaymentDeclined,
         ),
         (
             "4000000000009995",
             StatusCode::PAYMENT_REQUIRED,
-            "insufficient_funds",
+            ErrorCode::InsufficientFunds,
         ),
-        ("4000000000000119", StatusCode::BAD_GATEWAY, "gateway_error"),
+        (
+            "4000000000000119",
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::GatewayError,
+        ),
         (
             "4000000000000127",
             StatusCode::GATEWAY_TIMEOUT,
-            "gateway_timeout",
+            ErrorCode::GatewayTimeout,
         ),
     ] {
-        let (got_status, got, _) = error_of(add_card(&app, number).await).await;
-        assert_eq!((got_status, got.as_str()), (status, code), "{number}");
+        let (got_status, got, _) = refusal(add_card(&app, number).await).await;
+        assert_eq!((got_status, got), (status, code), "{number}");
     }
     let wrong_cvv = app
         .post_once(
@@ -283,7 +305,7 @@ async fn each_gateway_failure_is_explained_and_binds_nothing() {
             &card_form(VISA, "000"),
         )
         .await;
-    assert_eq!(error_of(wrong_cvv).await.1, "payment_declined");
+    assert_eq!(refusal(wrong_cvv).await.1, ErrorCode::PaymentDeclined);
     assert_eq!(app.count("payment_methods").await, 0);
     assert_eq!(app.count("ledger_entries").await, 0);
 }
@@ -320,19 +342,19 @@ async fn a_retry_with_the_same_key_gets_the_first_answer() {
         )
         .await;
     assert_eq!(
-        error_of(other).await,
+        refusal(other).await,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused".to_owned(),
+            ErrorCode::IdempotencyKeyReused,
             None
         )
     );
     let no_key = app.post("/api/payment-methods/cards", &form).await;
     assert_eq!(
-        error_of(no_key).await,
+        refusal(no_key).await,
         (
             StatusCode::BAD_REQUEST,
-            "idempotency_key_missing".to_owned(),
+            ErrorCode::IdempotencyKeyMissing,
             None
         )
     );
@@ -386,10 +408,10 @@ async fn a_key_knows_its_card_by_fingerprint_and_not_by_its_cvv() {
         )
         .await;
     assert_eq!(
-        error_of(other).await,
+        refusal(other).await,
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused".to_owned(),
+            ErrorCode::IdempotencyKeyReused,
             None
         )
     );
@@ -435,10 +457,10 @@ async fn changing_payment_methods_needs_a_recent_sign_in() {
     let mut app = spawn_app().await;
     ready(&mut app, "reauth").await;
     app.advance(3601);
-    let (status, code, _) = error_of(add_card(&app, VISA).await).await;
+    let (status, code, _) = refusal(add_card(&app, VISA).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "reauth_required")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::ReauthRequired)
     );
     let wrong = app
         .post(
@@ -446,7 +468,7 @@ async fn changing_payment_methods_needs_a_recent_sign_in() {
             &json!({"password": "Wrong7Password"}),
         )
         .await;
-    assert_eq!(error_of(wrong).await.1, "invalid_credentials");
+    assert_eq!(refusal(wrong).await.1, ErrorCode::InvalidCredentials);
     let right = app
         .post("/api/session/reauth", &json!({"password": PASSWORD}))
         .await;
@@ -458,34 +480,24 @@ async fn changing_payment_methods_needs_a_recent_sign_in() {
 async fn the_default_can_move_and_removing_it_promotes_another() {
     let mut app = spawn_app().await;
     ready(&mut app, "default").await;
-    let visa: Value = add_card(&app, VISA).await.json().await.unwrap();
-    let mc: Value = add_card(&app, MASTERCARD).await.json().await.unwrap();
-    let (visa, mc) = (
-        visa["method"]["id"].as_str().unwrap(),
-        mc["method"]["id"].as_str().unwrap(),
-    );
-    let list: Value = app
-        .post(&format!("/api/payment-methods/{mc}/default"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let default: Vec<_> = list["methods"]
-        .as_array()
-        .unwrap()
+    let visa = added(add_card(&app, VISA).await).await.method.id;
+    let mc = added(add_card(&app, MASTERCARD).await).await.method.id;
+    let list: PaymentMethodsView = body_as(
+        app.post(&format!("/api/payment-methods/{mc}/default"), &json!({}))
+            .await,
+    )
+    .await;
+    let default: Vec<&str> = list
+        .methods
         .iter()
-        .filter(|m| m["is_default"] == true)
-        .map(|m| m["id"].clone())
+        .filter(|m| m.is_default)
+        .map(|m| m.id.as_str())
         .collect();
-    assert_eq!(default, vec![json!(mc)]);
-    let list: Value = app
-        .delete(&format!("/api/payment-methods/{mc}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["methods"][0]["id"], visa);
-    assert_eq!(list["methods"][0]["is_default"], true);
+    assert_eq!(default, [mc.as_str()]);
+    let list: PaymentMethodsView =
+        body_as(app.delete(&format!("/api/payment-methods/{mc}")).await).await;
+    assert_eq!(list.methods[0].id, visa);
+    assert!(list.methods[0].is_default);
 
     let mut stranger = app.another_client();
     stranger.signed_up("stranger").await;
@@ -508,14 +520,10 @@ async fn the_default_can_move_and_removing_it_promotes_another() {
 
 /// Goes through the simulated PayPal page as a browser would; returns the approval token.
 async fn approve_at_paypal(app: &TestApp, email: &str, country: &str) -> String {
-    let started: Value = app
-        .post("/api/payment-methods/paypal", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = started["token"].as_str().unwrap().to_owned();
-    let url = started["approval_url"].as_str().unwrap();
+    let started: PaypalStarted =
+        body_as(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+    let token = started.token;
+    let url = &started.approval_url;
     assert!(url.starts_with("/sim/paypal/checkout?token="), "{url}");
     let page = app.get(url).await.text().await.unwrap();
     assert!(page.contains("Agree and Continue") && page.contains("Cancel and return"));
@@ -553,16 +561,15 @@ async fn paypal_is_added_through_its_approval_page() {
             &json!({"token": token}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let added: Value = response.json().await.unwrap();
-    assert_eq!(added["method"]["kind"], "paypal");
-    assert_eq!(added["method"]["label"], "PayPal b***@example.com");
-    assert_eq!(added["free_credit_granted"]["amount"], "300.00");
+    let added = added(response).await;
+    assert_eq!(added.method.kind, PaymentMethodKind::Paypal);
+    assert_eq!(added.method.label, "PayPal b***@example.com");
+    assert_eq!(added.free_credit_granted, Some(usd("300.00")));
     let (status, code, _) =
-        error_of(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+        refusal(app.post("/api/payment-methods/paypal", &json!({})).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "card_already_bound"),
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::CardAlreadyBound),
         "one PayPal per account"
     );
 
@@ -570,7 +577,7 @@ async fn paypal_is_added_through_its_approval_page() {
     let mut other = app.another_client();
     ready(&mut other, "paypal2").await;
     let token = approve_at_paypal(&other, "buyer@example.com", "US").await;
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         other
             .post(
                 "/api/payment-methods/paypal/complete",
@@ -580,8 +587,8 @@ async fn paypal_is_added_through_its_approval_page() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "card_already_bound")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::CardAlreadyBound)
     );
 }
 
@@ -602,9 +609,9 @@ async fn completing_paypal_needs_a_recent_sign_in() {
         StatusCode::FORBIDDEN,
         "nothing bound late"
     );
-    assert_eq!(error_of(refused).await.1, "reauth_required");
+    assert_eq!(refusal(refused).await.1, ErrorCode::ReauthRequired);
     assert_eq!(app.count("payment_methods").await, 0);
-    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
+    assert_eq!(ledger(&app).await.credit_balance, usd("0.00"));
 
     // The password again, and the same approval completes: the page carries on.
     let reauth = app
@@ -620,7 +627,7 @@ async fn mainland_china_paypal_is_refused_and_a_cancel_adds_nothing() {
     let mut app = spawn_app().await;
     ready(&mut app, "cnpaypal").await;
     let token = approve_at_paypal(&app, "cn@example.com", "CN").await;
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         app.post(
             "/api/payment-methods/paypal/complete",
             &json!({"token": token}),
@@ -629,30 +636,26 @@ async fn mainland_china_paypal_is_refused_and_a_cancel_adds_nothing() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
+        (status, code),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "paypal_region_not_supported"
+            ErrorCode::PaypalRegionNotSupported
         )
     );
 
-    let started: Value = app
-        .post("/api/payment-methods/paypal", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (status, code, _) = error_of(
+    let started: PaypalStarted =
+        body_as(app.post("/api/payment-methods/paypal", &json!({})).await).await;
+    let (status, code, _) = refusal(
         app.post(
             "/api/payment-methods/paypal/complete",
-            &json!({"token": started["token"]}),
+            &json!({"token": started.token}),
         )
         .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "paypal_cancelled")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::PaypalCancelled)
     );
     assert_eq!(app.count("payment_methods").await, 0);
 
@@ -661,7 +664,7 @@ async fn mainland_china_paypal_is_refused_and_a_cancel_adds_nothing() {
     let theirs = stranger
         .post(
             "/api/payment-methods/paypal/complete",
-            &json!({"token": started["token"]}),
+            &json!({"token": started.token}),
         )
         .await;
     assert_eq!(
@@ -676,14 +679,13 @@ async fn india_accounts_add_paytm_and_only_paytm() {
     let mut app = spawn_app().await;
     app.signed_up_in("india", "IN").await;
     app.with_billing_address("98765 43210").await;
-    let list: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    assert_eq!(list["available"], json!(["paytm"]));
-    let (status, code, _) = error_of(add_card(&app, VISA).await).await;
+    assert_eq!(methods(&app).await.available, [PaymentMethodKind::Paytm]);
+    let (status, code, _) = refusal(add_card(&app, VISA).await).await;
     assert_eq!(
-        (status, code.as_str()),
+        (status, code),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "payment_method_not_available"
+            ErrorCode::PaymentMethodNotAvailable
         )
     );
 
@@ -693,7 +695,7 @@ async fn india_accounts_add_paytm_and_only_paytm() {
             &json!({"phone": "12345"}),
         )
         .await;
-    assert_eq!(error_of(bad).await.2.as_deref(), Some("phone"));
+    assert_eq!(refusal(bad).await.2.as_deref(), Some("phone"));
     assert_eq!(
         app.post(
             "/api/payment-methods/paytm/code",
@@ -704,16 +706,15 @@ async fn india_accounts_add_paytm_and_only_paytm() {
         StatusCode::OK
     );
     let code = app.code_for("+919123456789").await;
-    let added = app
+    let response = app
         .post(
             "/api/payment-methods/paytm",
             &json!({"phone": "9123456789", "code": code}),
         )
         .await;
-    assert_eq!(added.status(), StatusCode::CREATED);
-    let added: Value = added.json().await.unwrap();
-    assert_eq!(added["method"]["kind"], "paytm");
-    assert_eq!(added["method"]["label"], "Paytm +91****6789");
+    let added = added(response).await;
+    assert_eq!(added.method.kind, PaymentMethodKind::Paytm);
+    assert_eq!(added.method.label, "Paytm +91****6789");
 }
 
 /// Issue 18, defect 11: Paytm skipped the billing-address rule every other method follows, so
@@ -734,7 +735,7 @@ async fn paytm_needs_a_billing_address_first() {
         StatusCode::CONFLICT,
         "no code without an address"
     );
-    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    assert_eq!(refusal(refused).await.1, ErrorCode::BillingAddressRequired);
     let codes: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM verification_codes WHERE subject LIKE '%:paytm'")
             .fetch_one(&app.state.db)
@@ -765,18 +766,20 @@ async fn paytm_needs_a_billing_address_first() {
         StatusCode::CONFLICT,
         "no Paytm without an address"
     );
-    assert_eq!(error_of(refused).await.1, "billing_address_required");
+    assert_eq!(refusal(refused).await.1, ErrorCode::BillingAddressRequired);
     assert_eq!(app.count("payment_methods").await, 0);
-    assert_eq!(ledger(&app).await["credit_balance"]["amount"], "0.00");
+    assert_eq!(ledger(&app).await.credit_balance, usd("0.00"));
 }
 
 #[tokio::test]
 async fn other_accounts_cannot_use_paytm() {
     let mut app = spawn_app().await;
     ready(&mut app, "nopaytm").await;
-    let list: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    assert_eq!(list["available"], json!(["card", "paypal"]));
-    let (status, code, _) = error_of(
+    assert_eq!(
+        methods(&app).await.available,
+        [PaymentMethodKind::Card, PaymentMethodKind::Paypal]
+    );
+    let (status, code, _) = refusal(
         app.post(
             "/api/payment-methods/paytm/code",
             &json!({"phone": "81234567"}),
@@ -785,10 +788,10 @@ async fn other_accounts_cannot_use_paytm() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
+        (status, code),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "payment_method_not_available"
+            ErrorCode::PaymentMethodNotAvailable
         )
     );
 }
@@ -798,21 +801,16 @@ async fn malaysian_accounts_are_verified_with_one_ringgit() {
     let mut app = spawn_app().await;
     app.signed_up_in("malaysia", "MY").await;
     app.with_billing_address("12 345 6789").await;
-    let list: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    assert_eq!(
-        list["verification_hold"],
-        json!({"amount": "1.00", "currency": "MYR"})
-    );
+    let one_ringgit = Money::from_minor(1_00, Currency::MYR);
+    assert_eq!(methods(&app).await.verification_hold, one_ringgit);
     assert_eq!(add_card(&app, VISA).await.status(), StatusCode::CREATED);
     let ledger = ledger(&app).await;
-    let hold = ledger["entries"]
-        .as_array()
-        .unwrap()
+    let hold = ledger
+        .entries
         .iter()
-        .find(|e| e["kind"] == "preauth_hold")
-        .unwrap()
-        .clone();
-    assert_eq!(hold["amount"], json!({"amount": "1.00", "currency": "MYR"}));
+        .find(|e| e.kind == "preauth_hold")
+        .unwrap();
+    assert_eq!(hold.amount, one_ringgit);
 }
 
 #[tokio::test]
@@ -853,14 +851,14 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
         .execute(&app.state.db)
         .await
         .unwrap();
-    let (status, code, _) = error_of(
+    let (status, code, _) = refusal(
         app.post_once("/api/payment-methods/cards", "died", &form)
             .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "idempotency_in_progress")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::IdempotencyInProgress)
     );
     app.advance(5 * 60);
     assert_eq!(

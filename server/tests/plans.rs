@@ -7,37 +7,48 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 use server::domain::usage::{self, BillUsage};
 use server::queue::{Claimed, Job};
+use shared::api::{Purchased, QuotaDrawn, UnsubscribableResource, UnsubscribeList, Unsubscribed};
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{Drawn, PaidPeriod, RefundType, refund};
+use shared::refund::{Drawn, PaidPeriod, RefundType, ResourceKind, refund};
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
 /// Thousandths of a GB in the OSS plan's 500 GB.
 const QUOTA: i64 = 500_000;
 
-async fn tab(app: &TestApp, query: &str) -> Value {
-    let response = app.get(&format!("/api/unsubscribe?{query}")).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+async fn tab(app: &TestApp, query: &str) -> UnsubscribeList {
+    app.get_as(&format!("/api/unsubscribe?{query}")).await
 }
 
 /// The resource tab's row of `id`.
-async fn listed(app: &TestApp, id: &str) -> Value {
-    tab(app, &format!("tab=resource&instance_id={id}")).await["resources"][0].clone()
+async fn listed(app: &TestApp, id: &str) -> UnsubscribableResource {
+    tab(app, &format!("tab=resource&instance_id={id}"))
+        .await
+        .resources
+        .remove(0)
 }
 
-async fn unsubscribe(app: &TestApp, ids: &[&str]) -> Value {
+/// What usage drew of a plan's 500 GB, in GB.
+fn gb_of_500(drawn: Decimal) -> Option<QuotaDrawn> {
+    Some(QuotaDrawn {
+        drawn,
+        quota: Decimal::from(500),
+        unit: "GB".to_owned(),
+    })
+}
+
+async fn unsubscribe(app: &TestApp, ids: &[&str]) -> Unsubscribed {
     let form =
         json!({"instance_ids": ids, "confirm_refund_amount": true, "confirm_data_backed_up": true});
     let response = app
         .post_once("/api/unsubscribe", &uuid::Uuid::new_v4().to_string(), &form)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 async fn activate(app: &TestApp, plan: &str) {
@@ -54,12 +65,13 @@ async fn payg_oss(app: &TestApp) -> String {
         .post_once("/api/orders", &uuid::Uuid::new_v4().to_string(), &form)
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let bought: Value = response.json().await.unwrap();
+    let bought: Purchased = body_as(response).await;
     assert_eq!(
-        bought["instance"]["resource_kind"], "regular_cloud_resource",
+        bought.instance.resource_kind,
+        ResourceKind::RegularCloudResource,
         "pay-as-you-go use of a plan's product is not a plan"
     );
-    bought["instance"]["id"].as_str().unwrap().to_owned()
+    bought.instance.id
 }
 
 /// What usage drew on the plan's orders, in thousandths of a GB.
@@ -104,10 +116,6 @@ async fn period(app: &TestApp, plan: &str) -> PaidPeriod {
     }
 }
 
-fn amount(value: &Value) -> Decimal {
-    value["amount"].as_str().unwrap().parse().unwrap()
-}
-
 /// Issue 18's example: a 12-month plan (118.80) that usage drew on, unsubscribed 149 days in,
 /// is a Partial Refund of what time and usage left, not the 118.80 it paid. The list, the
 /// unsubscription and the refund row agree. Fails on the old code, where nothing ever drew on
@@ -128,13 +136,13 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     app.run_jobs().await;
     app.sign_in_again(&email).await;
     let row = listed(&app, &plan).await;
-    assert_eq!(row["refund_type"], "partial_refund");
-    assert_eq!(row["cash_paid"]["amount"], "118.80");
+    assert_eq!(row.refund_type, RefundType::PartialRefund);
+    assert_eq!(row.cash_paid, usd("118.80"));
     let now = app.state.clock.now_ms();
     let expected = refund(&period(&app, &plan).await, RefundType::PartialRefund, now);
-    assert_eq!(amount(&row["refund"]), expected.amount);
+    assert_eq!(row.refund, expected);
     // 149 of 365 days used weighs more than 5 of 500 GB: 48.50 of it is consumed.
-    assert_eq!(row["refund"]["amount"], "70.30");
+    assert_eq!(row.refund, usd("70.30"));
     let (started, released): (i64, i64) =
         sqlx::query_as("SELECT started_at, released_at FROM instances WHERE id = $1")
             .bind(&bucket)
@@ -148,22 +156,18 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     assert_eq!(drawn(&app, &plan).await, used);
     assert_eq!(bills(&app, &bucket).await, Vec::<i64>::new());
 
-    assert_eq!(
-        row["quota"],
-        json!({"drawn": Decimal::new(used, 3).normalize().to_string(), "quota": "500", "unit": "GB"})
-    );
+    assert_eq!(row.quota, gb_of_500(Decimal::new(used, 3)));
 
     let done = unsubscribe(&app, &[&plan]).await;
-    assert_eq!(
-        done["total_refund"], row["refund"],
-        "the preview is what is paid"
-    );
-    assert_eq!(done["records"][0]["refund_type"], "partial_refund");
+    assert_eq!(done.total_refund, row.refund, "the preview is what is paid");
+    assert_eq!(done.records[0].refund_type, RefundType::PartialRefund);
     let paid: i64 = sqlx::query_scalar("SELECT amount_minor FROM refunds")
         .fetch_one(&app.state.db)
         .await
         .unwrap();
     assert_eq!(paid, 70_30);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 /// Usage draws on an active plan before it is billed: an unactivated plan draws nothing, an
@@ -191,11 +195,8 @@ async fn usage_draws_on_an_active_plan_first_and_its_refund_counts_what_was_draw
     app.sign_in_again(&email).await;
 
     let row = listed(&app, &plan).await;
-    assert_eq!(row["refund_type"], "partial_refund");
-    assert_eq!(
-        row["quota"],
-        json!({"drawn": "24", "quota": "500", "unit": "GB"})
-    );
+    assert_eq!(row.refund_type, RefundType::PartialRefund);
+    assert_eq!(row.quota, gb_of_500(Decimal::from(24)));
     let now = app.state.clock.now_ms();
     let drawn_period = period(&app, &plan).await;
     let by_time_alone = PaidPeriod {
@@ -203,29 +204,33 @@ async fn usage_draws_on_an_active_plan_first_and_its_refund_counts_what_was_draw
         ..drawn_period
     };
     // 27 hours of a month is under 4 %; 24 of 500 GB is 4.8 %: the drawn share counts.
-    assert_eq!(row["refund"]["amount"], "9.42");
+    assert_eq!(row.refund, usd("9.42"));
     assert_eq!(
-        amount(&row["refund"]),
-        refund(&drawn_period, RefundType::PartialRefund, now).amount
+        row.refund,
+        refund(&drawn_period, RefundType::PartialRefund, now)
     );
-    assert!(amount(&row["refund"]) < refund(&by_time_alone, RefundType::PartialRefund, now).amount);
+    let by_time = refund(&by_time_alone, RefundType::PartialRefund, now);
+    assert_eq!(row.refund.currency, by_time.currency);
+    assert!(row.refund.amount < by_time.amount);
     assert!(
-        listed(&app, &ecs).await["quota"].is_null(),
+        listed(&app, &ecs).await.quota.is_none(),
         "a regular resource has no quota"
     );
 
     // A plan with usage drawn is a Partial Refund: it goes in a batch, at its listed amount.
-    let ecs_refund = amount(&listed(&app, &ecs).await["refund"]);
+    let ecs_refund = listed(&app, &ecs).await.refund;
     let done = unsubscribe(&app, &[&plan, &ecs]).await;
     assert_eq!(
-        amount(&done["total_refund"]),
-        amount(&row["refund"]) + ecs_refund
+        done.total_refund,
+        row.refund.checked_add(ecs_refund).unwrap()
     );
     // Unsubscribed, the plan draws nothing more: the next hour is billed.
     app.advance(HOUR);
     app.run_jobs().await;
     assert_eq!(bills(&app, &bucket).await, vec![2, 2]);
     assert_eq!(drawn(&app, &plan).await, 24_000);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND, job_kinds::USAGE])
+        .await;
 }
 
 /// A plan whose quota is used up draws nothing more: the hour that crosses the quota draws what
@@ -255,12 +260,11 @@ async fn a_plan_whose_quota_is_used_up_draws_nothing_more() {
     assert_eq!(drawn(&app, &plan).await, QUOTA);
     app.sign_in_again(&email).await;
     let row = listed(&app, &plan).await;
-    assert_eq!(row["refund_type"], "partial_refund");
-    assert_eq!(row["refund"]["amount"], "0.00");
-    assert_eq!(
-        row["quota"],
-        json!({"drawn": "500", "quota": "500", "unit": "GB"})
-    );
+    assert_eq!(row.refund_type, RefundType::PartialRefund);
+    assert_eq!(row.refund, usd("0.00"));
+    assert_eq!(row.quota, gb_of_500(Decimal::from(500)));
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::USAGE])
+        .await;
 }
 
 /// Nothing drawn: an activated plan is a Full Refund for Unused Resources and an unactivated
@@ -275,17 +279,27 @@ async fn plans_nothing_drew_on_refund_their_cash_in_full() {
     app.advance(149 * DAY);
     app.sign_in_again(&email).await;
     for (plan, refund_type, cash) in [
-        (&unactivated, "unactivated_subscription_refund", "59.40"),
-        (&unused, "full_refund_for_unused_resources", "118.80"),
+        (
+            &unactivated,
+            RefundType::UnactivatedSubscriptionRefund,
+            usd("59.40"),
+        ),
+        (
+            &unused,
+            RefundType::FullRefundForUnusedResources,
+            usd("118.80"),
+        ),
     ] {
         let row = listed(&app, plan).await;
-        assert_eq!(row["refund_type"], refund_type);
-        assert_eq!(row["refund"]["amount"], cash);
-        assert_eq!(row["quota"]["drawn"], "0");
+        assert_eq!(row.refund_type, refund_type);
+        assert_eq!(row.refund, cash);
+        assert_eq!(row.quota.unwrap().drawn, Decimal::ZERO);
         let done = unsubscribe(&app, &[plan]).await;
-        assert_eq!(done["total_refund"]["amount"], cash);
-        assert_eq!(done["records"][0]["refund_type"], refund_type);
+        assert_eq!(done.total_refund, cash);
+        assert_eq!(done.records[0].refund_type, refund_type);
     }
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 /// The usage job run twice for the same hour (at once, as two instances whose leases crossed,
@@ -327,5 +341,10 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
     app.run_jobs().await;
     assert_eq!(drawn(&app, &plan).await, 2_000);
     app.sign_in_again(&email).await;
-    assert_eq!(listed(&app, &plan).await["quota"]["drawn"], "2");
+    assert_eq!(
+        listed(&app, &plan).await.quota.unwrap().drawn,
+        Decimal::from(2)
+    );
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::USAGE])
+        .await;
 }

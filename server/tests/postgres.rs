@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::Value;
 use server::db::{self, Db};
 use std::collections::BTreeMap;
 
@@ -159,8 +158,8 @@ async fn readiness_fails_while_the_database_is_unreachable_and_liveness_does_not
 
     let not_ready = app.get("/api/ready").await;
     assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = not_ready.json().await.unwrap();
-    assert_eq!(body["status"], "unavailable");
-    assert_eq!(body["database"], "unreachable");
+    let body: shared::api::Health = body_as(not_ready).await;
+    assert_eq!(body.status, "unavailable");
+    assert_eq!(body.database.as_deref(), Some("unreachable"));
     assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
 }

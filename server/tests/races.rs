@@ -5,6 +5,8 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::api::PaymentMethodsView;
+use shared::{ErrorBody, ErrorCode};
 
 /// A signed-in owner with a billing address, written straight to the database: a hundred
 /// sign-ups through the API would hit the per-client code limit, which is not under test here.
@@ -162,6 +164,8 @@ async fn a_hundred_identical_unsubscribes_at_once_refund_once() {
     .await
     .unwrap();
     assert!(refunded <= cash);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 /// Requests queued behind the write lock the test holds. PostgreSQL lists them (an advisory
@@ -222,8 +226,8 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    let method = methods["methods"][0]["id"].as_str().unwrap().to_owned();
+    let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+    let method = &methods.methods[0].id;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
 
     let gate = server::db::begin_write(&app.state.db).await.unwrap();
@@ -253,14 +257,14 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
         "a running pay-as-you-go instance with no payment method: purchase {bought:?}, removal {removed:?}"
     );
     let code = |answer: &(StatusCode, String)| {
-        serde_json::from_str::<Value>(&answer.1).unwrap()["code"]
-            .as_str()
-            .map(str::to_owned)
+        serde_json::from_str::<ErrorBody>(&answer.1)
+            .unwrap_or_else(|e| panic!("{e}: {answer:?}"))
+            .code
     };
     let removal_won = removed.0 == StatusCode::OK;
     if removal_won {
         assert_eq!(bought.0, StatusCode::CONFLICT, "{}", bought.1);
-        assert_eq!(code(&bought).as_deref(), Some("payment_method_required"));
+        assert_eq!(code(&bought), ErrorCode::PaymentMethodRequired);
         assert_eq!((payg, methods), (0, 0));
     } else {
         assert!(
@@ -268,7 +272,7 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
             "on PostgreSQL the removal is next in the queue: {removed:?}"
         );
         assert_eq!(removed.0, StatusCode::CONFLICT, "{}", removed.1);
-        assert_eq!(code(&removed).as_deref(), Some("last_payment_method"));
+        assert_eq!(code(&removed), ErrorCode::LastPaymentMethod);
         assert_eq!(bought.0, StatusCode::CREATED, "{}", bought.1);
         assert_eq!((payg, methods), (1, 1));
     }

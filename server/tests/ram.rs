@@ -6,10 +6,12 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::ErrorCode;
+use shared::api::{InstanceView, Permission, RamUserView, SessionInfo, UnsubscribeList};
 
 const RAM_PASSWORD: &str = "Turbine9Blue";
 
-async fn create_ram_user(owner: &TestApp, username: &str, permissions: &[&str]) -> Value {
+async fn create_ram_user(owner: &TestApp, username: &str, permissions: &[&str]) -> RamUserView {
     let response = owner
         .post(
             "/api/ram-users",
@@ -17,14 +19,22 @@ async fn create_ram_user(owner: &TestApp, username: &str, permissions: &[&str]) 
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    body_as(response).await
+}
+
+/// The owner's account ID, which RAM users sign in under.
+async fn alias_of(owner: &TestApp) -> String {
+    owner
+        .get_as::<SessionInfo>("/api/session")
+        .await
+        .account
+        .uid
 }
 
 /// A new client signed in as the RAM user.
 async fn ram_session(owner: &TestApp, username: &str) -> TestApp {
     let mut ram = owner.another_client();
-    let me: Value = owner.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap();
+    let alias = alias_of(owner).await;
     let response = ram
         .post(
             "/api/session/ram",
@@ -32,9 +42,9 @@ async fn ram_session(owner: &TestApp, username: &str) -> TestApp {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let session: Value = response.json().await.unwrap();
-    assert_eq!(session["ram_user"]["username"], username);
-    ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    let session: SessionInfo = body_as(response).await;
+    assert_eq!(session.ram_user.unwrap().username, username);
+    ram.csrf = Some(session.csrf_token);
     ram
 }
 
@@ -43,9 +53,9 @@ async fn the_owner_creates_lists_and_deletes_ram_users() {
     let mut owner = spawn_app().await;
     owner.signed_up("owner").await;
     let created = create_ram_user(&owner, "Ops.Bot", &["BillingFullAccess"]).await;
-    assert_eq!(created["username"], "ops.bot");
-    assert_eq!(created["permissions"], json!(["BillingFullAccess"]));
-    let (status, code, field) = error_of(
+    assert_eq!(created.username, "ops.bot");
+    assert_eq!(created.permissions, [Permission::BillingFullAccess]);
+    let (status, code, field) = refusal(
         owner
             .post(
                 "/api/ram-users",
@@ -55,10 +65,14 @@ async fn the_owner_creates_lists_and_deletes_ram_users() {
     )
     .await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
-        (StatusCode::CONFLICT, "username_taken", Some("username"))
+        (status, code, field.as_deref()),
+        (
+            StatusCode::CONFLICT,
+            ErrorCode::UsernameTaken,
+            Some("username")
+        )
     );
-    let (_, code, _) = error_of(
+    let (_, code, _) = refusal(
         owner
             .post(
                 "/api/ram-users",
@@ -67,12 +81,12 @@ async fn the_owner_creates_lists_and_deletes_ram_users() {
             .await,
     )
     .await;
-    assert_eq!(code, "invalid_username");
-    let list: Value = owner.get("/api/ram-users").await.json().await.unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(code, ErrorCode::InvalidUsername);
+    let list: Vec<RamUserView> = owner.get_as("/api/ram-users").await;
+    assert_eq!(list.len(), 1);
 
     let ram = ram_session(&owner, "ops.bot").await;
-    let id = created["id"].as_str().unwrap();
+    let id = &created.id;
     assert_eq!(
         owner.delete(&format!("/api/ram-users/{id}")).await.status(),
         StatusCode::NO_CONTENT
@@ -89,8 +103,7 @@ async fn a_wrong_alias_or_password_is_one_answer() {
     let mut owner = spawn_app().await;
     owner.signed_up("aliases").await;
     create_ram_user(&owner, "reader", &[]).await;
-    let me: Value = owner.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap();
+    let alias = alias_of(&owner).await;
     let anon = owner.another_client();
     let wrong_password = anon
         .post(
@@ -99,7 +112,7 @@ async fn a_wrong_alias_or_password_is_one_answer() {
         )
         .await;
     let wrong_alias = anon.post("/api/session/ram", &json!({"account_alias": "5000000000000000", "username": "reader", "password": RAM_PASSWORD})).await;
-    assert_eq!(error_of(wrong_password).await, error_of(wrong_alias).await);
+    assert_eq!(refusal(wrong_password).await, refusal(wrong_alias).await);
 }
 
 /// Fails before issue 18 (defect 9): all thirty were checked, and the right password, sent
@@ -109,8 +122,7 @@ async fn thirty_ram_sign_ins_at_once_check_five_passwords() {
     let mut owner = spawn_app().await;
     owner.signed_up("ram-burst").await;
     create_ram_user(&owner, "reader", &[]).await;
-    let me: Value = owner.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap();
+    let alias = alias_of(&owner).await;
     let bodies: Vec<Value> = (0..30)
         .map(|n| {
             let password = if n == 29 { RAM_PASSWORD } else { "Nope12345" };
@@ -135,9 +147,9 @@ async fn a_ram_sign_in_with_a_part_missing_is_bad_input_not_a_failed_sign_in() {
             &json!({"account_alias": "  ", "username": "reader", "password": RAM_PASSWORD}),
         )
         .await;
-    let (status, code, field) = error_of(response).await;
+    let (status, code, field) = refusal(response).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(code, "field_required");
+    assert_eq!(code, ErrorCode::FieldRequired);
     assert_eq!(field.as_deref(), Some("account_alias"));
     let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_events")
         .fetch_one(&owner.state.db)
@@ -160,20 +172,19 @@ async fn unsubscribing_needs_billing_full_access() {
     let form = json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
 
     let nobody = ram_session(&owner, "nobody").await;
-    let (status, code, _) = error_of(nobody.get("/api/unsubscribe").await).await;
+    let (status, code, _) = refusal(nobody.get("/api/unsubscribe").await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "permission_denied")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::PermissionDenied)
     );
 
     let reader = ram_session(&owner, "reader").await;
-    let list: Value = reader.get("/api/unsubscribe").await.json().await.unwrap();
-    assert_eq!(list["total"], 1, "read access sees the owner's resources");
-    let (status, code, _) =
-        error_of(reader.post_once("/api/unsubscribe", "r-1", &form).await).await;
+    let list: UnsubscribeList = reader.get_as("/api/unsubscribe").await;
+    assert_eq!(list.total, 1, "read access sees the owner's resources");
+    let (status, code, _) = refusal(reader.post_once("/api/unsubscribe", "r-1", &form).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "permission_denied")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::PermissionDenied)
     );
     assert_eq!(owner.count("refunds").await, 0);
 
@@ -205,15 +216,15 @@ async fn ram_users_never_reach_owner_only_steps() {
     ];
     for response in refusals {
         let url = response.url().path().to_owned();
-        let (status, code, _) = error_of(response).await;
+        let (status, code, _) = refusal(response).await;
         assert_eq!(
-            (status, code.as_str()),
-            (StatusCode::FORBIDDEN, "owner_only"),
+            (status, code),
+            (StatusCode::FORBIDDEN, ErrorCode::OwnerOnly),
             "{url}"
         );
     }
-    let me: Value = ram.get("/api/session").await.json().await.unwrap();
-    assert_eq!(me["ram_user"]["username"], "admin");
+    let me: SessionInfo = ram.get_as("/api/session").await;
+    assert_eq!(me.ram_user.unwrap().username, "admin");
 }
 
 #[tokio::test]
@@ -225,13 +236,13 @@ async fn a_ram_user_sees_only_its_own_accounts_resources() {
     second.ready_to_buy("second").await;
     create_ram_user(&second, "ops", &["BillingFullAccess"]).await;
     let ram = ram_session(&second, "ops").await;
-    let list: Value = ram.get("/api/unsubscribe").await.json().await.unwrap();
-    assert_eq!(list["total"], 0);
+    let list: UnsubscribeList = ram.get_as("/api/unsubscribe").await;
+    assert_eq!(list.total, 0);
     let form = json!({"instance_ids": [theirs], "confirm_refund_amount": true, "confirm_data_backed_up": true});
     assert_eq!(
         ram.post_once("/api/unsubscribe", "x", &form).await.status(),
         StatusCode::NOT_FOUND
     );
-    let instances: Value = first.get("/api/instances").await.json().await.unwrap();
-    assert_eq!(instances[0]["status"], "running");
+    let instances: Vec<InstanceView> = first.get_as("/api/instances").await;
+    assert_eq!(instances[0].status, "running");
 }

@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use server::Application;
 use server::config::Config;
 use server::db::{Backend, Db};
+use shared::ErrorCode;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -223,10 +224,10 @@ async fn keys_kept_in_settings_move_to_the_key_file_and_stay_valid() {
     ready(&mut other, "after", "91234567").await;
     let refused = add_card(&other, NUMBER).await;
     assert_eq!(
-        error_of(refused).await,
+        refusal(refused).await,
         (
             StatusCode::CONFLICT,
-            "card_already_bound".to_owned(),
+            ErrorCode::CardAlreadyBound,
             Some("number".to_owned())
         )
     );

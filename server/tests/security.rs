@@ -8,6 +8,8 @@ use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::openapi::is_public;
+use shared::api::{InstanceView, PaymentMethodsView, RamUserView, SessionInfo, SessionList};
+use shared::{ErrorBody, ErrorCode};
 
 /// Routes a signed-in RAM user may use whatever its permissions: its own session.
 fn is_self_service(path: &str) -> bool {
@@ -26,22 +28,21 @@ struct Owned {
 async fn victim(app: &mut TestApp) -> (String, Owned) {
     let email = app.ready_to_buy("victim").await;
     let instance = app.buy("ecs", 1, "default_method").await;
-    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    let ram: Value = app
-        .post(
+    let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+    let ram: RamUserView = body_as(
+        app.post(
             "/api/ram-users",
             &json!({"username": "ops", "password": "Turbine9Blue", "permissions": []}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let sessions: Value = app.get("/api/sessions").await.json().await.unwrap();
+        .await,
+    )
+    .await;
+    let sessions: SessionList = app.get_as("/api/sessions").await;
     let owned = Owned {
-        session: sessions["sessions"][0]["id"].as_str().unwrap().to_owned(),
+        session: sessions.sessions[0].id.clone(),
         instance,
-        method: methods["methods"][0]["id"].as_str().unwrap().to_owned(),
-        ram_user: ram["id"].as_str().unwrap().to_owned(),
+        method: methods.methods[0].id.clone(),
+        ram_user: ram.id,
     };
     (email, owned)
 }
@@ -132,10 +133,10 @@ async fn another_account_never_reaches_the_owners_things() {
         );
     }
     // Nothing of the owner's changed.
-    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
-    assert_eq!(instances[0]["status"], "running");
-    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    assert_eq!(methods["methods"].as_array().unwrap().len(), 1);
+    let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
+    assert_eq!(instances[0].status, "running");
+    let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+    assert_eq!(methods.methods.len(), 1);
     assert_eq!(app.count("ram_users").await, 1);
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
     // The stranger's own lists hold nothing of the owner's.
@@ -165,27 +166,24 @@ async fn another_account_never_reaches_the_owners_things() {
 async fn a_ram_user_without_permissions_is_refused_everything_but_its_session() {
     let mut app = spawn_app().await;
     let (_, owned) = victim(&mut app).await;
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
+    let me: SessionInfo = app.get_as("/api/session").await;
     let mut ram = app.another_client();
-    let login = json!({"account_alias": me["account"]["uid"], "username": "ops", "password": "Turbine9Blue"});
-    let session: Value = ram
-        .post("/api/session/ram", &login)
-        .await
-        .json()
-        .await
-        .unwrap();
-    ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+    let login =
+        json!({"account_alias": me.account.uid, "username": "ops", "password": "Turbine9Blue"});
+    let session: SessionInfo = body_as(ram.post("/api/session/ram", &login).await).await;
+    ram.csrf = Some(session.csrf_token);
     for (method, path) in operations(&app).await {
         if is_public(&method, &path) || is_self_service(&path) {
             continue;
         }
         let (status, body) = call(&ram, &method, &concrete(&path, &owned)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+        let code = serde_json::from_str::<ErrorBody>(&body).map(|e| e.code);
         assert!(
-            body.contains("\"owner_only\"") || body.contains("\"permission_denied\""),
+            matches!(code, Ok(ErrorCode::OwnerOnly | ErrorCode::PermissionDenied)),
             "{method} {path}: {body}"
         );
     }
-    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
-    assert_eq!(instances[0]["status"], "running");
+    let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
+    assert_eq!(instances[0].status, "running");
 }

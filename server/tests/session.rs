@@ -6,6 +6,8 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::domain::session::begin_attempt;
+use shared::ErrorCode;
+use shared::api::SessionInfo;
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.post(
@@ -34,21 +36,21 @@ async fn signing_in_gives_a_session_cookie_and_the_account() {
         cookie.contains("HttpOnly") && cookie.contains("Max-Age=86400"),
         "{cookie}"
     );
-    let me: Value = fresh.get("/api/session").await.json().await.unwrap();
-    assert_eq!(me["account"]["email"], email.as_str());
+    let me: SessionInfo = fresh.get_as("/api/session").await;
+    assert_eq!(me.account.email, email);
 }
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let app = spawn_app().await;
     let email = app.another_client().signed_up_email("same").await;
-    let wrong = error_of(sign_in(&app, &email, "Wrong7Password").await).await;
-    let unknown = error_of(sign_in(&app, "nobody@example.com", PASSWORD).await).await;
+    let wrong = refusal(sign_in(&app, &email, "Wrong7Password").await).await;
+    let unknown = refusal(sign_in(&app, "nobody@example.com", PASSWORD).await).await;
     assert_eq!(
         wrong,
         (
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials".to_owned(),
+            ErrorCode::InvalidCredentials,
             None
         )
     );
@@ -58,19 +60,19 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 #[tokio::test]
 async fn sign_in_fields_are_checked_first() {
     let app = spawn_app().await;
-    let (status, code, field) = error_of(sign_in(&app, "not-an-email", "x").await).await;
+    let (status, code, field) = refusal(sign_in(&app, "not-an-email", "x").await).await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
+        (status, code, field.as_deref()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_email",
+            ErrorCode::InvalidEmail,
             Some("email")
         )
     );
-    let (_, code, field) = error_of(sign_in(&app, "a@example.com", "").await).await;
+    let (_, code, field) = refusal(sign_in(&app, "a@example.com", "").await).await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("invalid_password", Some("password"))
+        (code, field.as_deref()),
+        (ErrorCode::InvalidPassword, Some("password"))
     );
 }
 
@@ -85,10 +87,10 @@ async fn re_authentication_needs_a_password_entered_and_does_not_count_none_as_a
             .post("/api/session/reauth", &json!({"password": ""}))
             .await;
         assert_eq!(
-            error_of(empty).await,
+            refusal(empty).await,
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_password".to_owned(),
+                ErrorCode::InvalidPassword,
                 Some("password".to_owned())
             )
         );
@@ -112,10 +114,10 @@ async fn sign_in_slows_down_after_five_failures_for_one_email() {
     // Even the right password waits now: the answer must not reveal it was right.
     let response = sign_in(&app, &email, PASSWORD).await;
     assert_eq!(response.headers()["retry-after"], "30");
-    let (status, code, _) = error_of(response).await;
+    let (status, code, _) = refusal(response).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled")
+        (status, code),
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::SignInThrottled)
     );
     // An unknown email is throttled the same way.
     for _ in 0..5 {
@@ -158,10 +160,10 @@ async fn one_client_failing_on_many_emails_is_slowed_down_too() {
     for i in 0..20 {
         sign_in(&app, &format!("probe{i}@example.com"), "Wrong7Password").await;
     }
-    let (status, code, _) = error_of(sign_in(&app, &email, PASSWORD).await).await;
+    let (status, code, _) = refusal(sign_in(&app, &email, PASSWORD).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled")
+        (status, code),
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::SignInThrottled)
     );
 }
 
@@ -270,7 +272,7 @@ async fn signing_out_needs_the_csrf_token_and_ends_the_session_on_the_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(no_token).await.1, "csrf_failed");
+    assert_eq!(refusal(no_token).await.1, ErrorCode::CsrfFailed);
     let bad_token = app
         .client
         .delete(app.url("/api/session"))
@@ -278,7 +280,7 @@ async fn signing_out_needs_the_csrf_token_and_ends_the_session_on_the_server() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(bad_token).await.1, "csrf_failed");
+    assert_eq!(refusal(bad_token).await.1, ErrorCode::CsrfFailed);
     assert_eq!(
         app.get("/api/session").await.status(),
         StatusCode::OK,
@@ -332,10 +334,7 @@ async fn a_stolen_cookie_stops_working_after_sign_out() {
         .next()
         .unwrap()
         .to_owned();
-    let csrf = response.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let csrf = body_as::<SessionInfo>(response).await.csrf_token;
     let replay = || {
         reqwest::Client::new()
             .get(app.url("/api/session"))
@@ -362,10 +361,10 @@ async fn a_session_expires_after_twenty_four_hours() {
     app.advance(24 * 3600 - 60);
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
     app.advance(60);
-    let (status, code, _) = error_of(app.get("/api/session").await).await;
+    let (status, code, _) = refusal(app.get("/api/session").await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::UNAUTHORIZED, "unauthenticated")
+        (status, code),
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated)
     );
 }
 
@@ -382,8 +381,8 @@ async fn cross_site_writes_are_refused_before_any_session_exists() {
         .await
         .unwrap();
     assert_eq!(
-        error_of(from_evil).await,
-        (StatusCode::FORBIDDEN, "csrf_failed".to_owned(), None)
+        refusal(from_evil).await,
+        (StatusCode::FORBIDDEN, ErrorCode::CsrfFailed, None)
     );
     let fetch_meta = app
         .client
@@ -415,16 +414,16 @@ async fn each_session_sees_only_its_own_account() {
     let first_email = first.signed_up("first").await;
     let mut second = first.another_client();
     let second_email = second.signed_up("second").await;
-    let a: Value = first.get("/api/session").await.json().await.unwrap();
-    let b: Value = second.get("/api/session").await.json().await.unwrap();
-    assert_eq!(a["account"]["email"], first_email.as_str());
-    assert_eq!(b["account"]["email"], second_email.as_str());
-    assert_ne!(a["csrf_token"], b["csrf_token"]);
+    let a: SessionInfo = first.get_as("/api/session").await;
+    let b: SessionInfo = second.get_as("/api/session").await;
+    assert_eq!(a.account.email, first_email);
+    assert_eq!(b.account.email, second_email);
+    assert_ne!(a.csrf_token, b.csrf_token);
     // One session's CSRF token does not open another's writes.
     let crossed = second
         .client
         .delete(second.url("/api/session"))
-        .header("x-csrf-token", a["csrf_token"].as_str().unwrap())
+        .header("x-csrf-token", &a.csrf_token)
         .send()
         .await
         .unwrap();

@@ -5,6 +5,9 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::account::{Channel, Delivery};
+use shared::api::{CodeSent, SessionInfo};
+use shared::{ErrorBody, ErrorCode};
 
 async fn send_code(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
     app.post(&format!("/api/signup/{id}/code"), &body).await
@@ -37,11 +40,11 @@ async fn signup_by_email_code_creates_a_signed_in_account() {
 
     let sent = send_code(&app, &id, json!({})).await;
     assert_eq!(sent.status(), StatusCode::OK);
-    let sent: Value = sent.json().await.unwrap();
-    assert_eq!(sent["channel"], "email");
-    assert_eq!(sent["resend_after_seconds"], 60);
-    assert_eq!(sent["expires_in_seconds"], 600);
-    assert!(sent["sent_to"].as_str().unwrap().starts_with("a***@"));
+    let sent: CodeSent = body_as(sent).await;
+    assert_eq!(sent.channel, Channel::Email);
+    assert_eq!(sent.resend_after_seconds, 60);
+    assert_eq!(sent.expires_in_seconds, 600);
+    assert!(sent.sent_to.starts_with("a***@"), "{sent:?}");
 
     let verified = verify(&app, &id, &app.code_for(&email).await).await;
     assert_eq!(verified.status(), StatusCode::OK);
@@ -53,23 +56,25 @@ async fn signup_by_email_code_creates_a_signed_in_account() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    let session: Value = verified.json().await.unwrap();
-    assert_eq!(session["account"]["email"], email.as_str());
-    assert_eq!(session["account"]["verified_channel"], "email");
-    assert_eq!(session["account"]["country"], "SG");
-    assert!(session["csrf_token"].as_str().unwrap().len() >= 32);
+    let session: SessionInfo = body_as(verified).await;
+    assert_eq!(session.account.email, email);
+    assert_eq!(session.account.verified_channel, Channel::Email);
+    assert_eq!(session.account.country, "SG");
+    assert!(session.csrf_token.len() >= 32);
 
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
-    assert_eq!(me["account"]["email"], email.as_str());
+    let me: SessionInfo = app.get_as("/api/session").await;
+    assert_eq!(me.account.email, email);
 }
 
 #[tokio::test]
 async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
     let app = spawn_app().await;
-    for (delivery, number, medium) in [("sms", "8123 4567", "sms"), ("voice", "9123 4567", "voice")]
-    {
+    for (delivery, number, medium) in [
+        (Delivery::Sms, "8123 4567", "sms"),
+        (Delivery::Voice, "9123 4567", "voice"),
+    ] {
         let client_app = app.another_client();
-        let email = email(delivery);
+        let email = email(delivery.as_str());
         let id = client_app.start_signup(&email).await;
         let sent = send_code(
             &client_app,
@@ -78,9 +83,9 @@ async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
         )
         .await;
         assert_eq!(sent.status(), StatusCode::OK);
-        let sent: Value = sent.json().await.unwrap();
-        assert_eq!(sent["channel"], "phone");
-        assert_eq!(sent["delivery"], delivery);
+        let sent: CodeSent = body_as(sent).await;
+        assert_eq!(sent.channel, Channel::Phone);
+        assert_eq!(sent.delivery, Some(delivery));
 
         let e164 = format!("+65{}", number.replace(' ', ""));
         let inbox: Value = client_app
@@ -105,9 +110,9 @@ async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
 
         let verified = verify(&client_app, &id, &client_app.code_for(&e164).await).await;
         assert_eq!(verified.status(), StatusCode::OK);
-        let session: Value = verified.json().await.unwrap();
-        assert_eq!(session["account"]["verified_channel"], "phone");
-        assert_eq!(session["account"]["phone"], e164.as_str());
+        let session: SessionInfo = body_as(verified).await;
+        assert_eq!(session.account.verified_channel, Channel::Phone);
+        assert_eq!(session.account.phone, Some(e164));
     }
     let (email_verified, phone_verified): (i64, i64) =
         sqlx::query_as("SELECT COUNT(email_verified_at), COUNT(phone_verified_at) FROM accounts")
@@ -121,20 +126,24 @@ async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
 async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
     let app = spawn_app().await;
     let good = signup_form(&email("bad"));
-    let cases: Vec<(&str, Value, &str)> = vec![
-        ("email", json!("not-an-email"), "invalid_email"),
-        ("email", json!(""), "invalid_email"),
-        ("email", json!("ada@bücher.de"), "invalid_email"),
-        ("password", json!("short1"), "invalid_password"),
-        ("password", json!("onlyletters"), "invalid_password"),
-        ("password", json!("password1"), "invalid_password"),
+    let cases: Vec<(&str, Value, ErrorCode)> = vec![
+        ("email", json!("not-an-email"), ErrorCode::InvalidEmail),
+        ("email", json!(""), ErrorCode::InvalidEmail),
+        ("email", json!("ada@bücher.de"), ErrorCode::InvalidEmail),
+        ("password", json!("short1"), ErrorCode::InvalidPassword),
+        ("password", json!("onlyletters"), ErrorCode::InvalidPassword),
+        ("password", json!("password1"), ErrorCode::InvalidPassword),
         (
             "password_confirmation",
             json!("Harbour7Lightz"),
-            "password_mismatch",
+            ErrorCode::PasswordMismatch,
         ),
-        ("country", json!("XX"), "invalid_country"),
-        ("accept_agreement", json!(false), "agreement_required"),
+        ("country", json!("XX"), ErrorCode::InvalidCountry),
+        (
+            "accept_agreement",
+            json!(false),
+            ErrorCode::AgreementRequired,
+        ),
     ];
     for (field, value, code) in cases {
         let mut form = good.clone();
@@ -142,9 +151,9 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
         if field == "password" {
             form["password_confirmation"] = form["password"].clone();
         }
-        let (status, got, got_field) = error_of(app.post("/api/signup", &form).await).await;
+        let (status, got, got_field) = refusal(app.post("/api/signup", &form).await).await;
         assert_eq!(
-            (status, got.as_str(), got_field.as_deref()),
+            (status, got, got_field.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
         );
     }
@@ -152,10 +161,10 @@ async fn every_bad_signup_field_is_refused_with_its_code_and_leaves_nothing() {
     let mut form = signup_form("harbour.master@example.com");
     form["password"] = json!("Harbour.Master7");
     form["password_confirmation"] = json!("Harbour.Master7");
-    let (_, code, field) = error_of(app.post("/api/signup", &form).await).await;
+    let (_, code, field) = refusal(app.post("/api/signup", &form).await).await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("invalid_password", Some("password"))
+        (code, field.as_deref()),
+        (ErrorCode::InvalidPassword, Some("password"))
     );
 
     assert_eq!(app.count("signups").await, 0);
@@ -173,10 +182,10 @@ async fn a_malformed_body_is_a_json_bad_request() {
         .send()
         .await
         .unwrap();
-    let (status, code, _) = error_of(response).await;
+    let (status, code, _) = refusal(response).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::BAD_REQUEST, "bad_request")
+        (status, code),
+        (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
     );
     let response = app
         .client
@@ -185,10 +194,10 @@ async fn a_malformed_body_is_a_json_bad_request() {
         .send()
         .await
         .unwrap();
-    let (status, code, _) = error_of(response).await;
+    let (status, code, _) = refusal(response).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_request")
+        (status, code),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadRequest)
     );
     assert_eq!(app.count("signups").await, 0);
 }
@@ -197,14 +206,14 @@ async fn a_malformed_body_is_a_json_bad_request() {
 async fn an_email_with_a_live_account_cannot_sign_up_again() {
     let mut app = spawn_app().await;
     let email = app.signed_up("taken").await;
-    let (status, code, field) = error_of(
+    let (status, code, field) = refusal(
         app.post("/api/signup", &signup_form(&email.to_uppercase()))
             .await,
     )
     .await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
-        (StatusCode::CONFLICT, "email_taken", Some("email"))
+        (status, code, field.as_deref()),
+        (StatusCode::CONFLICT, ErrorCode::EmailTaken, Some("email"))
     );
 }
 
@@ -223,10 +232,10 @@ async fn of_two_pending_signups_for_one_email_the_first_verified_wins() {
         verify(&app, &second, &second_code).await.status(),
         StatusCode::OK
     );
-    let (status, code, _) = error_of(verify(&app, &first, &first_code).await).await;
+    let (status, code, _) = refusal(verify(&app, &first, &first_code).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "email_taken")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::EmailTaken)
     );
     assert_eq!(app.count("accounts").await, 1);
 }
@@ -241,25 +250,22 @@ async fn five_wrong_codes_kill_the_code() {
     let wrong = other_than(&right);
     for left in (1..=4).rev() {
         let response = verify(&app, &id, &wrong).await;
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["code"], "code_incorrect");
-        assert_eq!(body["field"], "code");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("{left} tr")),
-            "{body}"
-        );
+        let body: ErrorBody = body_as(response).await;
+        assert_eq!(body.code, ErrorCode::CodeIncorrect);
+        assert_eq!(body.field.as_deref(), Some("code"));
+        assert!(body.message.contains(&format!("{left} tr")), "{body:?}");
     }
-    let (status, code, _) = error_of(verify(&app, &id, &wrong).await).await;
+    let (status, code, _) = refusal(verify(&app, &id, &wrong).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "code_attempts_exceeded")
+        (status, code),
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::CodeAttemptsExceeded
+        )
     );
     // Dead means dead: the right code no longer works either.
-    let (_, code, _) = error_of(verify(&app, &id, &right).await).await;
-    assert_eq!(code, "code_attempts_exceeded");
+    let (_, code, _) = refusal(verify(&app, &id, &right).await).await;
+    assert_eq!(code, ErrorCode::CodeAttemptsExceeded);
     assert_eq!(app.count("accounts").await, 0);
 
     // A new code (after the resend wait) can be used.
@@ -281,8 +287,8 @@ async fn a_code_expires_after_ten_minutes() {
     send_code(&app, &id, json!({})).await;
     let code = app.code_for(&email).await;
     app.advance(600);
-    let (status, got, _) = error_of(verify(&app, &id, &code).await).await;
-    assert_eq!((status, got.as_str()), (StatusCode::GONE, "code_expired"));
+    let (status, got, _) = refusal(verify(&app, &id, &code).await).await;
+    assert_eq!((status, got), (StatusCode::GONE, ErrorCode::CodeExpired));
 }
 
 #[tokio::test]
@@ -304,8 +310,8 @@ async fn a_used_code_cannot_be_used_again() {
     send_code(&app, &id, json!({})).await;
     let code = app.code_for(&email).await;
     assert_eq!(verify(&app, &id, &code).await.status(), StatusCode::OK);
-    let (status, got, _) = error_of(verify(&app, &id, &code).await).await;
-    assert_eq!((status, got.as_str()), (StatusCode::CONFLICT, "code_used"));
+    let (status, got, _) = refusal(verify(&app, &id, &code).await).await;
+    assert_eq!((status, got), (StatusCode::CONFLICT, ErrorCode::CodeUsed));
     assert_eq!(app.count("accounts").await, 1);
 }
 
@@ -320,8 +326,8 @@ async fn a_new_code_replaces_the_old_one() {
     send_code(&app, &id, json!({})).await;
     let new = app.code_for(&email).await;
     if old != new {
-        let (_, code, _) = error_of(verify(&app, &id, &old).await).await;
-        assert_eq!(code, "code_incorrect");
+        let (_, code, _) = refusal(verify(&app, &id, &old).await).await;
+        assert_eq!(code, ErrorCode::CodeIncorrect);
     }
     assert_eq!(verify(&app, &id, &new).await.status(), StatusCode::OK);
 }
@@ -330,17 +336,17 @@ async fn a_new_code_replaces_the_old_one() {
 async fn verifying_before_any_code_was_sent_is_refused() {
     let app = spawn_app().await;
     let id = app.start_signup(&email("nocode")).await;
-    let (status, code, _) = error_of(verify(&app, &id, "123456").await).await;
+    let (status, code, _) = refusal(verify(&app, &id, "123456").await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::BAD_REQUEST, "no_code_sent")
+        (status, code),
+        (StatusCode::BAD_REQUEST, ErrorCode::NoCodeSent)
     );
-    let (status, code, field) = error_of(verify(&app, &id, "12ab").await).await;
+    let (status, code, field) = refusal(verify(&app, &id, "12ab").await).await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
+        (status, code, field.as_deref()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_code",
+            ErrorCode::InvalidCode,
             Some("code")
         )
     );
@@ -357,14 +363,13 @@ async fn a_code_can_be_resent_only_after_sixty_seconds() {
     app.advance(30);
     let response = send_code(&app, &id, json!({})).await;
     assert_eq!(response.headers()["retry-after"], "30");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["code"], "resend_too_soon");
-    assert_eq!(body["retry_after_seconds"], 30);
+    let body: ErrorBody = body_as(response).await;
+    assert_eq!(body.code, ErrorCode::ResendTooSoon);
+    assert_eq!(body.retry_after_seconds, Some(30));
     // Switching channel does not skip the wait.
     let (_, code, _) =
-        error_of(send_code(&app, &id, json!({"channel": "phone", "phone": "81234567"})).await)
-            .await;
-    assert_eq!(code, "resend_too_soon");
+        refusal(send_code(&app, &id, json!({"channel": "phone", "phone": "81234567"})).await).await;
+    assert_eq!(code, ErrorCode::ResendTooSoon);
     app.advance(30);
     assert_eq!(
         send_code(&app, &id, json!({})).await.status(),
@@ -388,10 +393,10 @@ async fn at_most_five_codes_an_hour_go_to_one_address() {
         );
         app.advance(61);
     }
-    let (status, code, _) = error_of(send_code(&app, &second, json!({})).await).await;
+    let (status, code, _) = refusal(send_code(&app, &second, json!({})).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "too_many_codes")
+        (status, code),
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyCodes)
     );
     app.advance(3600);
     assert_eq!(
@@ -412,10 +417,10 @@ async fn one_client_may_ask_for_at_most_twenty_codes_an_hour() {
         );
     }
     let id = app.start_signup(&email("c20")).await;
-    let (status, code, _) = error_of(send_code(&app, &id, json!({})).await).await;
+    let (status, code, _) = refusal(send_code(&app, &id, json!({})).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+        (status, code),
+        (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
     );
 }
 
@@ -425,12 +430,12 @@ async fn a_phone_of_another_country_or_malformed_is_refused() {
     let id = app.start_signup(&email("phone")).await;
     for phone in ["+8613800138000", "12", "abc", ""] {
         let (status, code, field) =
-            error_of(send_code(&app, &id, json!({"channel": "phone", "phone": phone})).await).await;
+            refusal(send_code(&app, &id, json!({"channel": "phone", "phone": phone})).await).await;
         assert_eq!(
-            (status, code.as_str(), field.as_deref()),
+            (status, code, field.as_deref()),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_phone",
+                ErrorCode::InvalidPhone,
                 Some("phone")
             ),
             "{phone}"
@@ -443,10 +448,10 @@ async fn a_phone_of_another_country_or_malformed_is_refused() {
 #[tokio::test]
 async fn an_unknown_or_expired_signup_is_refused() {
     let app = spawn_app().await;
-    let (status, code, _) = error_of(app.get("/api/signup/no-such-id").await).await;
+    let (status, code, _) = refusal(app.get("/api/signup/no-such-id").await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::NOT_FOUND, "signup_not_found")
+        (status, code),
+        (StatusCode::NOT_FOUND, ErrorCode::SignupNotFound)
     );
     let id = app.start_signup(&email("old")).await;
     assert_eq!(
@@ -454,11 +459,8 @@ async fn an_unknown_or_expired_signup_is_refused() {
         StatusCode::OK
     );
     app.advance(24 * 3600);
-    let (status, code, _) = error_of(send_code(&app, &id, json!({})).await).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::GONE, "signup_expired")
-    );
+    let (status, code, _) = refusal(send_code(&app, &id, json!({})).await).await;
+    assert_eq!((status, code), (StatusCode::GONE, ErrorCode::SignupExpired));
 }
 
 #[tokio::test]

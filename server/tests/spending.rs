@@ -7,7 +7,8 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+use shared::ErrorCode;
 use shared::api::SpendingView;
 
 async fn account_of(app: &TestApp, email: &str) -> String {
@@ -140,7 +141,7 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
     // The months: both orders and the paid bill as spend (not the unpaid one), the refund apart.
     let response = app.get("/api/spending").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let view: SpendingView = response.json().await.unwrap();
+    let view: SpendingView = body_as(response).await;
     let paid: i64 = sqlx::query_scalar(
         "SELECT CAST(SUM(cash_minor + credit_minor) AS BIGINT) FROM orders WHERE account_id = $1",
     )
@@ -159,6 +160,8 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
     assert_eq!(spent, paid + 5_25);
     assert_eq!(refunded, refund);
     assert!(refund > 0);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -167,7 +170,6 @@ async fn spending_needs_a_session() {
     for path in ["/api/spending", "/api/spending/export.csv"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["code"], "unauthenticated");
+        assert_eq!(refusal(response).await.1, ErrorCode::Unauthenticated);
     }
 }

@@ -5,7 +5,10 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+use shared::ErrorCode;
+use shared::api::{CouponView, Purchased, Unsubscribed};
+use shared::money::Currency;
 
 const DAY: i64 = 86_400;
 
@@ -14,50 +17,47 @@ async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("coupon").await;
     app.post("/api/dev/seed-demo", &json!({})).await;
-    let coupons: Value = app.get("/api/coupons").await.json().await.unwrap();
-    let coupon = coupons[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(coupons[0]["remaining"]["amount"], "20.00");
+    let coupons: Vec<CouponView> = app.get_as("/api/coupons").await;
+    let coupon = coupons[0].id.clone();
+    assert_eq!(coupons[0].remaining, usd("20.00"));
 
     // RDS for a month is 35.00: 20.00 from the coupon, 15.00 from the card.
     let form = json!({"product": "rds", "region": "ap-southeast-1", "period_months": 1, "coupon_id": coupon});
-    let bought: Value = app
-        .post_once("/api/orders", "c-1", &form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(bought["charged"]["amount"], "15.00");
+    let bought: Purchased = body_as(app.post_once("/api/orders", "c-1", &form).await).await;
+    assert_eq!(bought.charged, usd("15.00"));
     let (cash, credit): (i64, i64) =
         sqlx::query_as("SELECT cash_minor, credit_minor FROM orders WHERE id = $1")
-            .bind(bought["order_id"].as_str().unwrap())
+            .bind(bought.order_id.as_deref().unwrap())
             .fetch_one(&app.state.db)
             .await
             .unwrap();
     assert_eq!((cash, credit), (15_00, 20_00));
-    let coupons: Value = app.get("/api/coupons").await.json().await.unwrap();
-    assert_eq!(coupons, json!([]), "spent");
-    let (_, code, field) = error_of(app.post_once("/api/orders", "c-2", &form).await).await;
+    let coupons: Vec<CouponView> = app.get_as("/api/coupons").await;
+    assert_eq!(coupons, [], "spent");
+    let (_, code, field) = refusal(app.post_once("/api/orders", "c-2", &form).await).await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("coupon_not_usable", Some("coupon_id"))
+        (code, field.as_deref()),
+        (ErrorCode::CouponNotUsable, Some("coupon_id"))
     );
 
     // Unsubscribed at once, only the cash part can come back.
     app.advance(DAY);
     app.sign_in_again(&email).await;
-    let id = bought["instance"]["id"].as_str().unwrap();
-    let done: Value = app
-        .post_once("/api/unsubscribe", "u", &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let refund: f64 = done["total_refund"]["amount"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(refund > 14.0 && refund < 15.0, "{refund}");
+    let id = &bought.instance.id;
+    let done: Unsubscribed = body_as(
+        app.post_once("/api/unsubscribe", "u", &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}))
+        .await,
+    )
+    .await;
+    let refund = done.total_refund;
+    assert_eq!(refund.currency, Currency::USD);
+    assert!(
+        refund.amount > usd("14.00").amount && refund.amount < usd("15.00").amount,
+        "{refund}"
+    );
+    // The demo's pay-as-you-go instance keeps its usage job.
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND, job_kinds::USAGE])
+        .await;
 }
 
 #[tokio::test]
@@ -65,15 +65,18 @@ async fn another_accounts_coupon_cannot_be_used() {
     let mut owner = spawn_app().await;
     owner.ready_to_buy("couponowner").await;
     owner.post("/api/dev/seed-demo", &json!({})).await;
-    let coupons: Value = owner.get("/api/coupons").await.json().await.unwrap();
+    let coupons: Vec<CouponView> = owner.get_as("/api/coupons").await;
     let mut thief = owner.another_client();
     thief.ready_to_buy("couponthief").await;
-    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "coupon_id": coupons[0]["id"]});
-    let (status, code, _) = error_of(thief.post_once("/api/orders", "t", &form).await).await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "coupon_id": coupons[0].id});
+    let (status, code, _) = refusal(thief.post_once("/api/orders", "t", &form).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "coupon_not_usable")
+        (status, code),
+        (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponNotUsable)
     );
+    owner
+        .assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::USAGE])
+        .await;
 }
 
 #[tokio::test]
@@ -103,6 +106,7 @@ async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
             .await
             .unwrap();
     assert_eq!(mail, 1);
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -110,13 +114,8 @@ async fn auto_renew_charges_another_period_at_expiry() {
     let mut app = spawn_app().await;
     app.ready_to_buy("renews").await;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true});
-    let bought: Value = app
-        .post_once("/api/orders", "a", &form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    let bought: Purchased = body_as(app.post_once("/api/orders", "a", &form).await).await;
+    let id = bought.instance.id;
     let first_expiry: i64 = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
@@ -148,6 +147,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
         0,
         "the next run waits for the new expiry"
     );
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -162,13 +162,8 @@ async fn an_auto_renewal_the_card_refuses_releases_the_resource() {
     )
     .await;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true, "pay_with": "credit"});
-    let bought: Value = app
-        .post_once("/api/orders", "a", &form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    let bought: Purchased = body_as(app.post_once("/api/orders", "a", &form).await).await;
+    let id = bought.instance.id;
     app.advance(32 * DAY);
     app.run_jobs().await;
     let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
@@ -177,4 +172,5 @@ async fn an_auto_renewal_the_card_refuses_releases_the_resource() {
         .await
         .unwrap();
     assert_eq!(status, "released");
+    app.assert_no_unexpected_jobs(&[]).await;
 }

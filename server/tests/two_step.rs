@@ -8,7 +8,8 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::domain::two_step::{STEP_SECS, code_at};
-use shared::api::{TwoStepEnabled, TwoStepSetup, TwoStepStatus};
+use shared::ErrorCode;
+use shared::api::{ClosureStatus, TwoStepEnabled, TwoStepSetup, TwoStepStatus};
 
 /// An account with two-step verification on: its email, secret and recovery codes.
 async fn with_two_step(app: &mut TestApp, tag: &str) -> (String, Vec<u8>, Vec<String>) {
@@ -39,7 +40,7 @@ async fn with_two_step(app: &mut TestApp, tag: &str) -> (String, Vec<u8>, Vec<St
             &json!({"code": other_than(&code_now(app, &secret))}),
         )
         .await;
-    assert_eq!(error_of(wrong).await.1, "code_incorrect");
+    assert_eq!(refusal(wrong).await.1, ErrorCode::CodeIncorrect);
     let enabled: TwoStepEnabled = app
         .post(
             "/api/account/two-step/enable",
@@ -79,12 +80,8 @@ async fn sign_in_with(client: &TestApp, email: &str, code: &str) -> reqwest::Res
         "{cookie}"
     );
     assert_eq!(
-        error_of(first).await,
-        (
-            StatusCode::UNAUTHORIZED,
-            "two_step_required".to_owned(),
-            None
-        )
+        refusal(first).await,
+        (StatusCode::UNAUTHORIZED, ErrorCode::TwoStepRequired, None)
     );
     assert_eq!(
         client.get("/api/session").await.status(),
@@ -118,7 +115,7 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
     // The code the set-up used cannot sign in: its step is spent.
     let browser = owner.another_client();
     let replay = sign_in_with(&browser, &email, &code_now(&owner, &secret)).await;
-    assert_eq!(error_of(replay).await.1, "code_incorrect");
+    assert_eq!(refusal(replay).await.1, ErrorCode::CodeIncorrect);
     owner.advance(STEP_SECS as i64);
     let signed_in = sign_in_with(&browser, &email, &code_now(&owner, &secret)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
@@ -168,7 +165,11 @@ async fn a_code_one_step_off_is_taken_two_steps_off_is_not_and_none_twice() {
             continue;
         }
         let answer = sign_in_with(&owner.another_client(), &email, &code).await;
-        assert_eq!(error_of(answer).await.1, "code_incorrect", "{off} steps");
+        assert_eq!(
+            refusal(answer).await.1,
+            ErrorCode::CodeIncorrect,
+            "{off} steps"
+        );
     }
     for off in [-1, 0, 1] {
         let answer = sign_in_with(&owner.another_client(), &email, &at(off)).await;
@@ -177,8 +178,8 @@ async fn a_code_one_step_off_is_taken_two_steps_off_is_not_and_none_twice() {
     for off in [-1, 0, 1] {
         let again = sign_in_with(&owner.another_client(), &email, &at(off)).await;
         assert_eq!(
-            error_of(again).await.1,
-            "code_incorrect",
+            refusal(again).await.1,
+            ErrorCode::CodeIncorrect,
             "{off} steps, again"
         );
     }
@@ -196,7 +197,7 @@ async fn a_recovery_code_signs_in_once() {
     );
     let other = owner.another_client();
     let again = sign_in_with(&other, &email, &codes[3]).await;
-    assert_eq!(error_of(again).await.1, "code_incorrect");
+    assert_eq!(refusal(again).await.1, ErrorCode::CodeIncorrect);
     let status: TwoStepStatus = owner
         .get("/api/account/two-step")
         .await
@@ -236,20 +237,26 @@ async fn thirty_codes_at_once_are_five_tries_and_twenty_five_refusals() {
             &json!({"email": email, "password": PASSWORD}),
         )
         .await;
-    assert_eq!(error_of(first).await.1, "two_step_required");
+    assert_eq!(refusal(first).await.1, ErrorCode::TwoStepRequired);
     let wrong = other_than(&code_now(&owner, &secret));
     let bodies: Vec<Value> = (0..30).map(|_| json!({"code": wrong})).collect();
     let answers = join_all(bodies.iter().map(|body| {
         let browser = &browser;
         async move {
-            error_of(browser.post("/api/session/two-step", body).await)
+            refusal(browser.post("/api/session/two-step", body).await)
                 .await
                 .1
         }
     }))
     .await;
-    let tried = answers.iter().filter(|c| *c == "code_incorrect").count();
-    let refused = answers.iter().filter(|c| *c == "sign_in_throttled").count();
+    let tried = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::CodeIncorrect)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::SignInThrottled)
+        .count();
     assert_eq!((tried, refused), (5, 25), "{answers:?}");
 }
 
@@ -264,7 +271,7 @@ async fn a_sign_in_waits_five_minutes_for_its_code_and_needs_its_cookie() {
             &json!({"code": code_now(&owner, &secret)}),
         )
         .await;
-    assert_eq!(error_of(no_cookie).await.1, "two_step_expired");
+    assert_eq!(refusal(no_cookie).await.1, ErrorCode::TwoStepExpired);
     let browser = owner.another_client();
     let first = browser
         .post(
@@ -272,7 +279,7 @@ async fn a_sign_in_waits_five_minutes_for_its_code_and_needs_its_cookie() {
             &json!({"email": email, "password": PASSWORD}),
         )
         .await;
-    assert_eq!(error_of(first).await.1, "two_step_required");
+    assert_eq!(refusal(first).await.1, ErrorCode::TwoStepRequired);
     owner.advance(5 * 60 + 1);
     let late = browser
         .post(
@@ -280,7 +287,7 @@ async fn a_sign_in_waits_five_minutes_for_its_code_and_needs_its_cookie() {
             &json!({"code": code_now(&owner, &secret)}),
         )
         .await;
-    assert_eq!(error_of(late).await.1, "two_step_expired");
+    assert_eq!(refusal(late).await.1, ErrorCode::TwoStepExpired);
 }
 
 #[tokio::test]
@@ -288,7 +295,7 @@ async fn turning_it_off_needs_the_password_and_a_code() {
     let mut owner = spawn_app().await;
     let (email, secret, _) = with_two_step(&mut owner, "off").await;
     let again = owner.post("/api/account/two-step/setup", &json!({})).await;
-    assert_eq!(error_of(again).await.1, "two_step_already_on");
+    assert_eq!(refusal(again).await.1, ErrorCode::TwoStepAlreadyOn);
     owner.advance(STEP_SECS as i64);
     let wrong_password = owner
         .post(
@@ -297,10 +304,10 @@ async fn turning_it_off_needs_the_password_and_a_code() {
         )
         .await;
     assert_eq!(
-        error_of(wrong_password).await,
+        refusal(wrong_password).await,
         (
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials".to_owned(),
+            ErrorCode::InvalidCredentials,
             Some("password".to_owned())
         )
     );
@@ -310,7 +317,7 @@ async fn turning_it_off_needs_the_password_and_a_code() {
             &json!({"password": PASSWORD, "code": other_than(&code_now(&owner, &secret))}),
         )
         .await;
-    assert_eq!(error_of(wrong_code).await.2.as_deref(), Some("code"));
+    assert_eq!(refusal(wrong_code).await.2.as_deref(), Some("code"));
     let status: TwoStepStatus = owner
         .get("/api/account/two-step")
         .await
@@ -341,9 +348,9 @@ async fn turning_it_off_needs_the_password_and_a_code() {
 async fn the_authenticator_proves_the_owners_identity_for_closure() {
     let mut owner = spawn_app().await;
     let (_, secret, _) = with_two_step(&mut owner, "closure").await;
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["authenticator_available"], true);
-    assert_eq!(status["identity_verified"], false);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(status.authenticator_available);
+    assert!(!status.identity_verified);
     owner.advance(STEP_SECS as i64);
     let proved = owner
         .post(
@@ -352,25 +359,25 @@ async fn the_authenticator_proves_the_owners_identity_for_closure() {
         )
         .await;
     assert_eq!(proved.status(), StatusCode::NO_CONTENT);
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["identity_verified"], true);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(status.identity_verified);
 }
 
 #[tokio::test]
 async fn an_account_without_it_is_not_offered_the_authenticator() {
     let mut owner = spawn_app().await;
     owner.signed_up("plain").await;
-    let status: Value = owner.get("/api/closure").await.json().await.unwrap();
-    assert_eq!(status["authenticator_available"], false);
+    let status: ClosureStatus = owner.get_as("/api/closure").await;
+    assert!(!status.authenticator_available);
     let refused = owner
         .post(
             "/api/closure/identity/authenticator",
             &json!({"code": "123456"}),
         )
         .await;
-    assert_eq!(error_of(refused).await.1, "code_incorrect");
+    assert_eq!(refusal(refused).await.1, ErrorCode::CodeIncorrect);
     let enable = owner
         .post("/api/account/two-step/enable", &json!({"code": "123456"}))
         .await;
-    assert_eq!(error_of(enable).await.1, "two_step_not_set_up");
+    assert_eq!(refusal(enable).await.1, ErrorCode::TwoStepNotSetUp);
 }

@@ -5,8 +5,13 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shared::ErrorCode;
+use shared::api::{
+    InstanceView, LedgerView, PaymentMethodsView, Purchased, UnsubscribeList, UnsubscribeRecord,
+    Unsubscribed,
+};
 use shared::money::{Currency, Money};
-use shared::refund::{Drawn, PaidPeriod, RefundType, refund};
+use shared::refund::{Drawn, PaidPeriod, RefundType, ResourceKind, refund};
 
 const DAY: i64 = 86_400;
 
@@ -23,10 +28,14 @@ async fn unsubscribe(app: &TestApp, ids: &[&str]) -> reqwest::Response {
     .await
 }
 
-async fn tab(app: &TestApp, query: &str) -> Value {
-    let response = app.get(&format!("/api/unsubscribe?{query}")).await;
+async fn tab(app: &TestApp, query: &str) -> UnsubscribeList {
+    app.get_as(&format!("/api/unsubscribe?{query}")).await
+}
+
+/// The answer to an unsubscription that went through.
+async fn unsubscribed(response: reqwest::Response) -> Unsubscribed {
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 /// A renewal of `months` for the instance `id`, under a new Idempotency-Key.
@@ -54,28 +63,22 @@ async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
     app.ready_to_buy("buyer").await;
     let id = app.buy("ecs", 1, "default_method").await;
     let list = tab(&app, "tab=resource").await;
-    assert_eq!(list["total"], 1);
-    let row = &list["resources"][0];
-    assert_eq!(row["instance_id"], id.as_str());
-    assert_eq!(row["refund_type"], "partial_refund");
-    assert_eq!(row["cash_paid"]["amount"], "20.00");
-    let refund: f64 = row["refund"]["amount"].as_str().unwrap().parse().unwrap();
-    assert!((19.99..=20.0).contains(&refund), "{refund}");
+    assert_eq!(list.total, 1);
+    let row = &list.resources[0];
+    assert_eq!(row.instance_id, id);
+    assert_eq!(row.refund_type, RefundType::PartialRefund);
+    assert_eq!(row.cash_paid, usd("20.00"));
+    assert_eq!(row.refund.currency, Currency::USD);
     assert!(
-        row["refund_to"]
-            .as_str()
-            .unwrap()
-            .starts_with("Bank card VISA"),
-        "{row}"
+        (usd("19.99").amount..=usd("20.00").amount).contains(&row.refund.amount),
+        "{}",
+        row.refund
     );
-    assert!(
-        list["refund_rule"]
-            .as_str()
-            .unwrap()
-            .contains("rounded up to the cent")
-    );
-    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
-    assert!(instances[0]["expires_at"].as_str().is_some());
+    assert!(row.refund_to.starts_with("Bank card VISA"), "{row:?}");
+    assert!(list.refund_rule.contains("rounded up to the cent"));
+    let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
+    assert!(instances[0].expires_at.is_some());
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -91,18 +94,19 @@ async fn unsubscribing_needs_both_confirmations_on_the_server_too() {
         let response = app
             .post_once("/api/unsubscribe", &uuid::Uuid::new_v4().to_string(), &form)
             .await;
-        let (status, code, got) = error_of(response).await;
+        let (status, code, got) = refusal(response).await;
         assert_eq!(
-            (status, code.as_str(), got.as_deref()),
+            (status, code, got.as_deref()),
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "confirmation_required",
+                ErrorCode::ConfirmationRequired,
                 Some(field)
             )
         );
     }
     assert_eq!(app.count("refunds").await, 0);
-    assert_eq!(tab(&app, "tab=resource").await["total"], 1, "still running");
+    assert_eq!(tab(&app, "tab=resource").await.total, 1, "still running");
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -119,7 +123,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
         "{}",
         response.text().await.unwrap()
     );
-    let body: Value = response.json().await.unwrap();
+    let body: Unsubscribed = body_as(response).await;
 
     // The same formula, from what was stored: cash paid, period, and the moment of unsubscription.
     let (cash, starts, ends): (i64, i64, i64) =
@@ -141,19 +145,16 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
         RefundType::PartialRefund,
         at,
     );
-    assert_eq!(body["total_refund"]["amount"], expected.amount.to_string());
+    assert_eq!(body.total_refund, expected);
     assert!(expected.to_minor().unwrap() < cash && expected.to_minor().unwrap() > 0);
 
-    let record = &body["records"][0];
-    assert_eq!(record["refund_status"], "processing");
+    let record = &body.records[0];
+    assert_eq!(record.refund_status, "processing");
     assert!(
-        record["unsubscribe_to"]
-            .as_str()
-            .unwrap()
-            .starts_with("Bank card VISA"),
-        "{record}"
+        record.unsubscribe_to.starts_with("Bank card VISA"),
+        "{record:?}"
     );
-    assert_eq!(record["order_status"], "Unsubscribed");
+    assert_eq!(record.order_status, "Unsubscribed");
     let status: String = sqlx::query_scalar("SELECT status FROM instances")
         .fetch_one(&app.state.db)
         .await
@@ -167,17 +168,12 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(app.run_jobs().await, 0);
     app.sign_in_again(&email).await;
-    let id = record["id"].as_str().unwrap();
-    let detail: Value = app
-        .get(&format!("/api/unsubscribe/records/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(detail["refund_status"], "refunded");
-    assert!(detail["refund_time"].as_str().is_some());
+    let id = &record.id;
+    let detail: UnsubscribeRecord = app.get_as(&format!("/api/unsubscribe/records/{id}")).await;
+    assert_eq!(detail.refund_status, "refunded");
+    assert!(detail.refund_time.is_some());
     let history = tab(&app, "tab=records").await;
-    assert_eq!(history["records"][0]["id"], id);
+    assert_eq!(&history.records[0].id, id);
     let inbox: Value = app.get("/api/dev/inbox").await.json().await.unwrap();
     assert!(
         inbox
@@ -186,6 +182,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
             .iter()
             .any(|m| m["subject"] == "Your refund has arrived")
     );
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -194,12 +191,12 @@ async fn a_renewal_for_a_period_the_product_is_not_sold_for_is_refused_and_order
     app.ready_to_buy("oddperiod").await;
     let id = app.buy("rds", 1, "default_method").await;
     let (orders, entries) = (app.count("orders").await, app.count("ledger_entries").await);
-    let (status, code, field) = error_of(renew(&app, &id, 2).await).await;
+    let (status, code, field) = refusal(renew(&app, &id, 2).await).await;
     assert_eq!(
-        (status, code.as_str(), field.as_deref()),
+        (status, code, field.as_deref()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_product",
+            ErrorCode::InvalidProduct,
             Some("period_months")
         )
     );
@@ -210,6 +207,7 @@ async fn a_renewal_for_a_period_the_product_is_not_sold_for_is_refused_and_order
     // An offered one goes through.
     assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
     assert_eq!(app.count("orders").await, orders + 1);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -221,12 +219,12 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
         assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
     }
     assert_eq!(
-        tab(&app, "tab=resource").await["resources"][0]["pending_renewals"],
+        tab(&app, "tab=resource").await.resources[0].pending_renewals,
         2
     );
     app.advance(5 * DAY);
     app.sign_in_again(&email).await;
-    let body: Value = unsubscribe(&app, &[&id]).await.json().await.unwrap();
+    let body = unsubscribed(unsubscribe(&app, &[&id]).await).await;
     let refunds = refunds(&app).await;
     assert_eq!(refunds.len(), 3);
     let full: Vec<i64> = refunds
@@ -236,15 +234,14 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
         .collect();
     assert_eq!(full.len(), 2, "both renewals refunded in full: {refunds:?}");
     let total: i64 = refunds.iter().map(|r| r.1).sum();
-    assert_eq!(
-        body["total_refund"]["amount"],
-        Money::from_minor(total, Currency::USD).amount.to_string()
-    );
+    assert_eq!(body.total_refund, Money::from_minor(total, Currency::USD));
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM orders")
         .fetch_all(&app.state.db)
         .await
         .unwrap();
     assert!(statuses.iter().all(|s| s == "unsubscribed"));
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -256,37 +253,41 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
         renew(&app, &id, 1).await;
     }
     let renewals = tab(&app, "tab=renewal").await;
-    assert_eq!(renewals["total"], 2);
-    let second = renewals["renewals"][1].clone();
+    assert_eq!(renewals.total, 2);
+    let second = renewals.renewals[1].clone();
     let form =
-        json!({"instance_id": id, "order_id": second["order_id"], "confirm_refund_amount": false});
-    let (_, code, _) = error_of(
+        json!({"instance_id": id, "order_id": second.order_id, "confirm_refund_amount": false});
+    let (_, code, _) = refusal(
         app.post_once("/api/unsubscribe/renewals", "r-0", &form)
             .await,
     )
     .await;
-    assert_eq!(code, "confirmation_required");
+    assert_eq!(code, ErrorCode::ConfirmationRequired);
     let form =
-        json!({"instance_id": id, "order_id": second["order_id"], "confirm_refund_amount": true});
-    let body: Value = app
-        .post_once("/api/unsubscribe/renewals", "r-1", &form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(body["total_refund"]["amount"], "35.00");
-    assert_eq!(body["records"][0]["scope"], "renewal");
-    let instances: Value = app.get("/api/instances").await.json().await.unwrap();
+        json!({"instance_id": id, "order_id": second.order_id, "confirm_refund_amount": true});
+    let body = unsubscribed(
+        app.post_once("/api/unsubscribe/renewals", "r-1", &form)
+            .await,
+    )
+    .await;
+    assert_eq!(body.total_refund, usd("35.00"));
+    assert_eq!(body.records[0].scope, "renewal");
+    let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
     assert_eq!(
-        instances[0]["status"], "running",
+        instances[0].status, "running",
         "the running service is not affected"
     );
-    assert_eq!(instances[0]["expires_at"], second["updated_expiration"]);
     assert_eq!(
-        tab(&app, "tab=renewal").await["total"],
+        instances[0].expires_at.as_deref(),
+        Some(second.updated_expiration.as_str())
+    );
+    assert_eq!(
+        tab(&app, "tab=renewal").await.total,
         1,
         "the first renewal remains"
     );
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -296,17 +297,20 @@ async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
     let a = app.buy("ecs", 1, "default_method").await;
     let b = app.buy("ecs", 3, "default_method").await;
     let domain = app.buy("domain", 12, "default_method").await;
-    let (status, code, _) = error_of(unsubscribe(&app, &[&a, &domain]).await).await;
+    let (status, code, _) = refusal(unsubscribe(&app, &[&a, &domain]).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "batch_mixed_refund_types")
+        (status, code),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BatchMixedRefundTypes
+        )
     );
     let ids: Vec<String> = (0..51).map(|i| format!("i-{i}")).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let (status, code, _) = error_of(unsubscribe(&app, &refs).await).await;
+    let (status, code, _) = refusal(unsubscribe(&app, &refs).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "batch_too_large")
+        (status, code),
+        (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BatchTooLarge)
     );
     assert_eq!(
         app.count("unsubscriptions").await,
@@ -314,17 +318,16 @@ async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
         "a refused batch changes nothing"
     );
 
-    let body: Value = unsubscribe(&app, &[&a, &b]).await.json().await.unwrap();
-    assert_eq!(body["records"].as_array().unwrap().len(), 2);
+    let body = unsubscribed(unsubscribe(&app, &[&a, &b]).await).await;
+    assert_eq!(body.records.len(), 2);
     let parts: i64 = refunds(&app).await.iter().map(|r| r.1).sum();
-    assert_eq!(
-        body["total_refund"]["amount"],
-        Money::from_minor(parts, Currency::USD).amount.to_string()
-    );
+    assert_eq!(body.total_refund, Money::from_minor(parts, Currency::USD));
     // The nonrefundable domain alone is fine, and refunds nothing.
-    let body: Value = unsubscribe(&app, &[&domain]).await.json().await.unwrap();
-    assert_eq!(body["total_refund"]["amount"], "0.00");
-    assert_eq!(body["records"][0]["unsubscribe_to"], "No refund");
+    let body = unsubscribed(unsubscribe(&app, &[&domain]).await).await;
+    assert_eq!(body.total_refund, usd("0.00"));
+    assert_eq!(body.records[0].unsubscribe_to, "No refund");
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -362,6 +365,8 @@ async fn the_same_unsubscription_twice_refunds_once() {
     );
     assert_eq!(refunds(&app).await.len(), 1);
     assert_eq!(app.count("unsubscriptions").await, 1);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -369,24 +374,23 @@ async fn credit_and_coupons_are_never_refunded_as_cash() {
     let mut app = spawn_app().await;
     app.ready_to_buy("credit").await;
     let id = app.buy("ecs", 3, "credit").await;
-    let ledger: Value = app.get("/api/ledger").await.json().await.unwrap();
-    assert_eq!(ledger["credit_balance"]["amount"], "240.00");
-    let row = &tab(&app, "tab=resource").await["resources"][0];
+    let ledger: LedgerView = app.get_as("/api/ledger").await;
+    assert_eq!(ledger.credit_balance, usd("240.00"));
+    let row = &tab(&app, "tab=resource").await.resources[0];
     assert_eq!(
-        (
-            row["cash_paid"]["amount"].as_str(),
-            row["non_cash_paid"]["amount"].as_str()
-        ),
-        (Some("0.00"), Some("60.00"))
+        (row.cash_paid, row.non_cash_paid),
+        (usd("0.00"), usd("60.00"))
     );
-    let body: Value = unsubscribe(&app, &[&id]).await.json().await.unwrap();
-    assert_eq!(body["total_refund"]["amount"], "0.00");
+    let body = unsubscribed(unsubscribe(&app, &[&id]).await).await;
+    assert_eq!(body.total_refund, usd("0.00"));
     assert_eq!(app.count("refunds").await, 0);
-    let ledger: Value = app.get("/api/ledger").await.json().await.unwrap();
+    let ledger: LedgerView = app.get_as("/api/ledger").await;
     assert_eq!(
-        ledger["credit_balance"]["amount"], "240.00",
+        ledger.credit_balance,
+        usd("240.00"),
         "the credit spent stays spent"
     );
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -395,24 +399,17 @@ async fn an_old_card_payment_is_refunded_to_the_balance() {
     app.ready_to_buy("oldcard").await;
     app.post("/api/dev/seed-demo", &json!({})).await;
     let list = tab(&app, "tab=resource&product=ecs&page_size=100").await;
-    let old = list["resources"]
-        .as_array()
-        .unwrap()
+    let old = list
+        .resources
         .iter()
-        .find(|r| r["cash_paid"]["amount"] == "120.00")
-        .unwrap()
-        .clone();
+        .find(|r| r.cash_paid == usd("120.00"))
+        .unwrap();
+    assert_eq!(old.refund_to, "Account balance", "the list says so first");
+    let body = unsubscribed(unsubscribe(&app, &[&old.instance_id]).await).await;
     assert_eq!(
-        old["refund_to"], "Account balance",
-        "the list says so first"
-    );
-    let id = old["instance_id"].as_str().unwrap();
-    let body: Value = unsubscribe(&app, &[id]).await.json().await.unwrap();
-    assert_eq!(
-        body["records"][0]["unsubscribe_to"], "Account balance",
+        body.records[0].unsubscribe_to, "Account balance",
         "paid 160 days ago: past the card's 150 days"
     );
-    let amount = body["total_refund"]["amount"].as_str().unwrap().to_owned();
     app.run_jobs().await;
     let cash: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE bucket = 'cash'",
@@ -420,10 +417,7 @@ async fn an_old_card_payment_is_refunded_to_the_balance() {
     .fetch_one(&app.state.db)
     .await
     .unwrap();
-    assert_eq!(
-        Money::from_minor(cash, Currency::USD).amount.to_string(),
-        amount
-    );
+    assert_eq!(Money::from_minor(cash, Currency::USD), body.total_refund);
 }
 
 #[tokio::test]
@@ -437,31 +431,22 @@ async fn resource_plans_refund_in_full_until_activated_and_used() {
     app.advance(10 * DAY);
     app.sign_in_again(&email).await;
     let list = tab(&app, "tab=resource&product=oss").await;
-    let by_id = |id: &str| {
-        list["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["instance_id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let by_id = |id: &str| list.resources.iter().find(|r| r.instance_id == id).unwrap();
     assert_eq!(
-        by_id(&unactivated)["refund_type"],
-        "unactivated_subscription_refund"
+        by_id(&unactivated).refund_type,
+        RefundType::UnactivatedSubscriptionRefund
     );
-    assert_eq!(by_id(&unactivated)["refund"]["amount"], "59.40");
+    assert_eq!(by_id(&unactivated).refund, usd("59.40"));
     assert_eq!(
-        by_id(&unused)["refund_type"],
-        "full_refund_for_unused_resources"
+        by_id(&unused).refund_type,
+        RefundType::FullRefundForUnusedResources
     );
-    assert_eq!(by_id(&unused)["refund"]["amount"], "9.90");
-    let groups = list["groups"].as_array().unwrap();
-    assert_eq!(groups.len(), 2);
+    assert_eq!(by_id(&unused).refund, usd("9.90"));
+    assert_eq!(list.groups.len(), 2);
     assert!(
-        groups
+        list.groups
             .iter()
-            .all(|g| g["resource_kind"] == "resource_plan" && g["count"] == 1)
+            .all(|g| g.resource_kind == ResourceKind::ResourcePlan && g.count == 1)
     );
 }
 
@@ -478,23 +463,25 @@ async fn the_resource_tab_filters_and_pages() {
     assert_eq!(seeded["instances"], 39);
     let all = tab(&app, "tab=resource&page_size=10").await;
     assert_eq!(
-        all["total"], 38,
+        all.total, 38,
         "the pay-as-you-go instance is not unsubscribable"
     );
-    assert_eq!(all["resources"].as_array().unwrap().len(), 10);
+    assert_eq!(all.resources.len(), 10);
     let page4 = tab(&app, "tab=resource&page_size=10&page=4").await;
-    assert_eq!(page4["resources"].as_array().unwrap().len(), 8);
-    assert_eq!(tab(&app, "tab=resource&product=domain").await["total"], 1);
-    let one = all["resources"][0]["instance_id"].as_str().unwrap();
+    assert_eq!(page4.resources.len(), 8);
+    assert_eq!(tab(&app, "tab=resource&product=domain").await.total, 1);
+    let one = &all.resources[0].instance_id;
     assert_eq!(
-        tab(&app, &format!("tab=resource&instance_id={}", &one[2..12])).await["total"],
+        tab(&app, &format!("tab=resource&instance_id={}", &one[2..12]))
+            .await
+            .total,
         1
     );
     assert_eq!(
-        tab(&app, "tab=resource&order_from=2999-01-01").await["total"],
+        tab(&app, "tab=resource&order_from=2999-01-01").await.total,
         0
     );
-    let (status, _, field) = error_of(
+    let (status, _, field) = refusal(
         app.get("/api/unsubscribe?tab=resource&order_from=yesterday")
             .await,
     )
@@ -508,7 +495,7 @@ async fn the_resource_tab_filters_and_pages() {
         "order_from=2026-11-24&order_to=2026-11-23",
         "order_from=2026-11-24T12:00:00Z&order_to=2026-11-23",
     ] {
-        let (status, _, field) = error_of(
+        let (status, _, field) = refusal(
             app.get(&format!("/api/unsubscribe?tab=resource&{reversed}"))
                 .await,
         )
@@ -520,28 +507,22 @@ async fn the_resource_tab_filters_and_pages() {
         );
     }
     // A one-day range holds that day's orders.
-    let day = &all["resources"][0]["order_time"].as_str().unwrap()[..10];
+    let day = &all.resources[0].order_time[..10];
     let that_day = tab(
         &app,
         &format!("tab=resource&order_from={day}&order_to={day}"),
     )
     .await;
     assert!(
-        that_day["resources"]
-            .as_array()
-            .unwrap()
+        that_day
+            .resources
             .iter()
-            .any(|r| r["instance_id"] == all["resources"][0]["instance_id"]),
-        "{day}: {that_day}"
+            .any(|r| r.instance_id == all.resources[0].instance_id),
+        "{day}: {that_day:?}"
     );
-    let groups: u32 = all["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["count"].as_u64().unwrap() as u32)
-        .sum();
+    let groups: u32 = all.groups.iter().map(|g| g.count).sum();
     assert_eq!(groups, 38);
-    assert_eq!(tab(&app, "tab=renewal").await["total"], 2);
+    assert_eq!(tab(&app, "tab=renewal").await.total, 2);
 }
 
 #[tokio::test]
@@ -550,14 +531,16 @@ async fn unsubscribing_needs_a_recent_sign_in() {
     app.ready_to_buy("recent").await;
     let id = app.buy("ecs", 1, "default_method").await;
     app.advance(2 * 3600);
-    let (status, code, _) = error_of(unsubscribe(&app, &[&id]).await).await;
+    let (status, code, _) = refusal(unsubscribe(&app, &[&id]).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "reauth_required")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::ReauthRequired)
     );
     app.post("/api/session/reauth", &json!({"password": PASSWORD}))
         .await;
     assert_eq!(unsubscribe(&app, &[&id]).await.status(), StatusCode::OK);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -567,14 +550,15 @@ async fn another_accounts_instance_cannot_be_seen_or_unsubscribed() {
     let id = owner.buy("ecs", 1, "default_method").await;
     let mut other = owner.another_client();
     other.signed_up("attacker").await;
-    assert_eq!(tab(&other, "tab=resource").await["total"], 0);
-    let (status, _, _) = error_of(unsubscribe(&other, &[&id]).await).await;
+    assert_eq!(tab(&other, "tab=resource").await.total, 0);
+    let (status, _, _) = refusal(unsubscribe(&other, &[&id]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         other.get("/api/unsubscribe/records/us-x").await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(tab(&owner, "tab=resource").await["total"], 1);
+    assert_eq!(tab(&owner, "tab=resource").await.total, 1);
+    owner.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -582,16 +566,16 @@ async fn buying_checks_address_real_name_and_the_chosen_funds() {
     let mut app = spawn_app().await;
     app.signed_up("checks").await;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1});
-    let (_, code, _) = error_of(app.post_once("/api/orders", "b-1", &form).await).await;
-    assert_eq!(code, "billing_address_required");
+    let (_, code, _) = refusal(app.post_once("/api/orders", "b-1", &form).await).await;
+    assert_eq!(code, ErrorCode::BillingAddressRequired);
     app.with_billing_address("81234567").await;
-    let (_, code, _) = error_of(app.post_once("/api/orders", "b-2", &form).await).await;
-    assert_eq!(code, "payment_method_required");
+    let (_, code, _) = refusal(app.post_once("/api/orders", "b-2", &form).await).await;
+    assert_eq!(code, ErrorCode::PaymentMethodRequired);
     let balance = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "pay_with": "balance"});
-    let (status, code, _) = error_of(app.post_once("/api/orders", "b-3", &balance).await).await;
+    let (status, code, _) = refusal(app.post_once("/api/orders", "b-3", &balance).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::PAYMENT_REQUIRED, "insufficient_balance")
+        (status, code),
+        (StatusCode::PAYMENT_REQUIRED, ErrorCode::InsufficientBalance)
     );
     app.post_once(
         "/api/payment-methods/cards",
@@ -600,8 +584,8 @@ async fn buying_checks_address_real_name_and_the_chosen_funds() {
     )
     .await;
     let mainland = json!({"product": "ecs", "region": "cn-hangzhou", "period_months": 1});
-    let (_, code, _) = error_of(app.post_once("/api/orders", "b-4", &mainland).await).await;
-    assert_eq!(code, "real_name_required");
+    let (_, code, _) = refusal(app.post_once("/api/orders", "b-4", &mainland).await).await;
+    assert_eq!(code, ErrorCode::RealNameRequired);
     app.post(
         "/api/real-name",
         &json!({"kind": "individual", "name": "Wang Fang", "id_number": "11010519491231002X"}),
@@ -614,12 +598,13 @@ async fn buying_checks_address_real_name_and_the_chosen_funds() {
         StatusCode::CREATED
     );
     let bad = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 2});
-    let (_, code, field) = error_of(app.post_once("/api/orders", "b-6", &bad).await).await;
+    let (_, code, field) = refusal(app.post_once("/api/orders", "b-6", &bad).await).await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("invalid_product", Some("period_months"))
+        (code, field.as_deref()),
+        (ErrorCode::InvalidProduct, Some("period_months"))
     );
     assert_eq!(app.count("instances").await, 1);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
 #[tokio::test]
@@ -627,13 +612,8 @@ async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
     let mut app = spawn_app().await;
     app.ready_to_buy("payg").await;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
-    let bought: Value = app
-        .post_once("/api/orders", "payg-1", &form)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = bought["instance"]["id"].as_str().unwrap().to_owned();
+    let bought: Purchased = body_as(app.post_once("/api/orders", "payg-1", &form).await).await;
+    let id = bought.instance.id;
     app.advance(3600);
     assert_eq!(
         app.run_jobs().await,
@@ -648,15 +628,15 @@ async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
         .unwrap();
     assert_eq!(bills, vec![(5, "paid".to_owned())]);
 
-    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    let method = methods["methods"][0]["id"].as_str().unwrap();
+    let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+    let method = &methods.methods[0].id;
     app.post("/api/session/reauth", &json!({"password": PASSWORD}))
         .await;
     let (status, code, _) =
-        error_of(app.delete(&format!("/api/payment-methods/{method}")).await).await;
+        refusal(app.delete(&format!("/api/payment-methods/{method}")).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::CONFLICT, "last_payment_method")
+        (status, code),
+        (StatusCode::CONFLICT, ErrorCode::LastPaymentMethod)
     );
     let released = app
         .post(&format!("/api/instances/{id}/release"), &json!({}))
@@ -668,6 +648,7 @@ async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
             .status(),
         StatusCode::OK
     );
+    app.assert_no_unexpected_jobs(&[job_kinds::USAGE]).await;
 }
 
 #[tokio::test]
@@ -693,6 +674,7 @@ async fn usage_the_card_cannot_pay_stays_as_an_overdue_bill() {
         .await
         .unwrap();
     assert_eq!(bills, vec![(8, "unpaid".to_owned())]);
+    app.assert_no_unexpected_jobs(&[job_kinds::USAGE]).await;
 }
 
 /// Found by the API fuzzer: page 2^31 overflowed the offset and the server dropped the
@@ -709,17 +691,18 @@ async fn the_last_page_is_empty_and_a_bad_query_is_a_json_error() {
             &format!("tab={tab_name}&page=2147483647&page_size=100"),
         )
         .await;
-        assert_eq!(far["page"], 2_147_483_647u32, "{tab_name}");
-        assert!(far["resources"].as_array().unwrap().is_empty(), "{far}");
-        assert!(far["records"].as_array().unwrap().is_empty(), "{far}");
+        assert_eq!(far.page, 2_147_483_647u32, "{tab_name}");
+        assert!(far.resources.is_empty(), "{far:?}");
+        assert!(far.renewals.is_empty(), "{far:?}");
+        assert!(far.records.is_empty(), "{far:?}");
     }
-    let (status, code, _) = error_of(app.get("/api/unsubscribe?tab=nonsense").await).await;
+    let (status, code, _) = refusal(app.get("/api/unsubscribe?tab=nonsense").await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::BAD_REQUEST, "bad_request")
+        (status, code),
+        (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
     );
     for (query, field) in [("page=2147483648", "page"), ("page_size=101", "page_size")] {
-        let (status, _, at) = error_of(app.get(&format!("/api/unsubscribe?{query}")).await).await;
+        let (status, _, at) = refusal(app.get(&format!("/api/unsubscribe?{query}")).await).await;
         assert_eq!(
             (status, at.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some(field))
@@ -739,13 +722,11 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
         &json!({"period_months": 1}),
     )
     .await;
-    let refund_to = |list: &Value, id: &str| -> String {
-        list["resources"]
-            .as_array()
-            .unwrap()
+    let refund_to = |list: &UnsubscribeList, id: &str| -> String {
+        list.resources
             .iter()
-            .find(|r| r["instance_id"] == id)
-            .map(|r| r["refund_to"].as_str().unwrap().to_owned())
+            .find(|r| r.instance_id == id)
+            .map(|r| r.refund_to.clone())
             .unwrap()
     };
 
@@ -754,14 +735,14 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
     assert!(to_card.starts_with("Bank card VISA"), "{to_card}");
     assert_eq!(refund_to(&list, &second), to_card);
     let renewals = tab(&app, "tab=renewal").await;
-    assert_eq!(renewals["renewals"][0]["refund_to"], to_card.as_str());
-    let body: Value = unsubscribe(&app, &[&first]).await.json().await.unwrap();
-    assert_eq!(body["records"][0]["unsubscribe_to"], to_card.as_str());
+    assert_eq!(renewals.renewals[0].refund_to, to_card);
+    let body = unsubscribed(unsubscribe(&app, &[&first]).await).await;
+    assert_eq!(body.records[0].unsubscribe_to, to_card);
 
     // Once the card is removed it cannot take money back: the balance gets it, and the list
     // says so before anything is unsubscribed.
-    let methods: Value = app.get("/api/payment-methods").await.json().await.unwrap();
-    let card = methods["methods"][0]["id"].as_str().unwrap().to_owned();
+    let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
+    let card = &methods.methods[0].id;
     assert_eq!(
         app.delete(&format!("/api/payment-methods/{card}"))
             .await
@@ -771,9 +752,11 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
     let list = tab(&app, "tab=resource").await;
     assert_eq!(refund_to(&list, &second), "Account balance");
     let renewals = tab(&app, "tab=renewal").await;
-    assert_eq!(renewals["renewals"][0]["refund_to"], "Account balance");
-    let body: Value = unsubscribe(&app, &[&second]).await.json().await.unwrap();
-    assert_eq!(body["records"][0]["unsubscribe_to"], "Account balance");
+    assert_eq!(renewals.renewals[0].refund_to, "Account balance");
+    let body = unsubscribed(unsubscribe(&app, &[&second]).await).await;
+    assert_eq!(body.records[0].unsubscribe_to, "Account balance");
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 /// Issue 18, defect 4. Fails on the code before the expiry job was moved with the expiry:
@@ -812,4 +795,6 @@ async fn cancelling_a_later_renewal_brings_the_release_forward() {
         .await
         .unwrap();
     assert_eq!(status, "released");
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }

@@ -75,6 +75,8 @@ async fn the_breakdown_adds_up_to_the_refund_that_is_paid() {
         .await
         .unwrap();
     assert_eq!(done.total_refund, r.refund);
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }
 
 #[tokio::test]
@@ -86,7 +88,7 @@ async fn an_old_card_payment_says_it_goes_to_the_balance_and_a_nonrefundable_one
     let old = list
         .resources
         .iter()
-        .find(|r| r.product == "ecs" && r.cash_paid.amount.to_string() == "120.00")
+        .find(|r| r.product == "ecs" && r.cash_paid == usd("120.00"))
         .unwrap();
     let order = &old.breakdown[0];
     assert!(order.paid_days_ago > 150, "{}", order.paid_days_ago);

@@ -7,8 +7,9 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use shared::api::{UnsubscribeList, Unsubscribed};
+use serde_json::json;
+use shared::ErrorCode;
+use shared::api::{UnsubscribeList, UnsubscribeRecord, Unsubscribed};
 use shared::refund::{RefundType, ResourceKind};
 
 async fn list(app: &TestApp, query: &str) -> UnsubscribeList {
@@ -97,12 +98,13 @@ async fn each_group_filter_holds_exactly_its_resources_on_every_page() {
     // The group filters combine with the product filter, and a bad value is a JSON error.
     let plans_oss = list(&app, "product=oss&kind=resource_plan").await;
     assert!(plans_oss.resources.iter().all(|r| r.product == "oss"));
-    let (status, _, _) = error_of(
+    let (status, code, _) = refusal(
         app.get("/api/unsubscribe?tab=resource&refund_type=free")
             .await,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code, ErrorCode::BadRequest);
 }
 
 #[tokio::test]
@@ -149,11 +151,10 @@ async fn a_record_names_the_orders_it_refunded_and_a_nonrefundable_one_none() {
     assert_eq!(record.refund_type, RefundType::Nonrefundable);
     assert!(record.refunded_orders.is_empty());
     assert_eq!(record.unsubscribe_to, "No refund");
-    let again: Value = app
-        .get(&format!("/api/unsubscribe/records/{}", record.id))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(again["refunded_orders"], json!([]));
+    let again: UnsubscribeRecord = app
+        .get_as(&format!("/api/unsubscribe/records/{}", record.id))
+        .await;
+    assert!(again.refunded_orders.is_empty());
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
+        .await;
 }

@@ -12,14 +12,10 @@ use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use server::jobs;
-use shared::api::{WithdrawalStatus, WithdrawalView, WithdrawalsView};
-use std::str::FromStr;
+use shared::ErrorCode;
+use shared::api::{SessionInfo, WithdrawalStatus, WithdrawalView, WithdrawalsView};
 
 const RAM_PASSWORD: &str = "Turbine9Blue";
-
-fn usd(amount: &str) -> Decimal {
-    Decimal::from_str(amount).unwrap()
-}
 
 async fn account_id(app: &TestApp) -> String {
     sqlx::query_scalar("SELECT id FROM accounts")
@@ -87,7 +83,7 @@ async fn pending_jobs(app: &TestApp) -> Vec<String> {
 async fn a_withdrawal_leaves_the_balance_at_once_and_is_paid_by_its_job() {
     let app = with_cash("withdraw", 150_00).await;
     let before = page(&app).await;
-    assert_eq!(before.withdrawable.amount, usd("150.00"));
+    assert_eq!(before.withdrawable, usd("150.00"));
     assert!(
         before.credit.amount > Decimal::ZERO,
         "the card's free credit is shown beside the cash"
@@ -99,11 +95,11 @@ async fn a_withdrawal_leaves_the_balance_at_once_and_is_paid_by_its_job() {
     assert_eq!(made.status(), StatusCode::CREATED);
     let made: WithdrawalView = made.json().await.unwrap();
     assert_eq!(made.status, WithdrawalStatus::Processing);
-    assert_eq!(made.amount.amount, usd("120.50"));
+    assert_eq!(made.amount, usd("120.50"));
     assert_eq!(made.destination, before.destinations[0].label);
 
     let after = page(&app).await;
-    assert_eq!(after.withdrawable.amount, usd("29.50"));
+    assert_eq!(after.withdrawable, usd("29.50"));
     assert_eq!(after.credit, before.credit, "credit is never touched");
     assert_eq!(after.records, vec![made.clone()]);
     assert_eq!(pending_jobs(&app).await, ["withdrawal_payout"]);
@@ -134,19 +130,20 @@ async fn a_withdrawal_leaves_the_balance_at_once_and_is_paid_by_its_job() {
     .await
     .unwrap();
     assert_eq!(mail, 1);
-    assert_eq!(page(&app).await.withdrawable.amount, usd("29.50"));
+    assert_eq!(page(&app).await.withdrawable, usd("29.50"));
 
     // Newest first.
     let second = withdraw(&app, "w2", "29.50", &method).await;
     assert_eq!(second.status(), StatusCode::CREATED);
     let records = page(&app).await.records;
     assert_eq!(
-        records.iter().map(|r| r.amount.amount).collect::<Vec<_>>(),
+        records.iter().map(|r| r.amount).collect::<Vec<_>>(),
         [usd("29.50"), usd("120.50")]
     );
-    assert_eq!(page(&app).await.withdrawable.amount, Decimal::ZERO);
+    assert_eq!(page(&app).await.withdrawable, usd("0.00"));
     app.run_jobs().await;
     assert_eq!(pending_jobs(&app).await, Vec::<String>::new());
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -158,39 +155,40 @@ async fn bad_amounts_credit_and_foreign_destinations_are_refused_at_their_field(
     let foreign = card(&other).await;
 
     for (amount, method, code, field) in [
-        ("0", method.as_str(), "amount_invalid", "amount"),
-        ("-5", &method, "amount_invalid", "amount"),
-        ("1.005", &method, "amount_invalid", "amount"),
-        ("ten", &method, "amount_invalid", "amount"),
-        ("", &method, "field_required", "amount"),
-        ("10.01", &method, "insufficient_balance", "amount"),
+        ("0", method.as_str(), ErrorCode::AmountInvalid, "amount"),
+        ("-5", &method, ErrorCode::AmountInvalid, "amount"),
+        ("1.005", &method, ErrorCode::AmountInvalid, "amount"),
+        ("ten", &method, ErrorCode::AmountInvalid, "amount"),
+        ("", &method, ErrorCode::FieldRequired, "amount"),
+        ("10.01", &method, ErrorCode::InsufficientBalance, "amount"),
         // The free credit (well above 15 USD) is not withdrawable: only the 10 USD of cash is.
-        ("15", &method, "insufficient_balance", "amount"),
+        ("15", &method, ErrorCode::InsufficientBalance, "amount"),
         (
             "1",
             foreign.as_str(),
-            "payout_destination_invalid",
+            ErrorCode::PayoutDestinationInvalid,
             "payment_method_id",
         ),
         (
             "1",
             "pm-nobody",
-            "payout_destination_invalid",
+            ErrorCode::PayoutDestinationInvalid,
             "payment_method_id",
         ),
     ] {
         let response = withdraw(&app, &uuid::Uuid::new_v4().to_string(), amount, method).await;
-        let (status, got, at) = error_of(response).await;
+        let (status, got, at) = refusal(response).await;
         assert_eq!(
-            (status, got.as_str(), at.as_deref()),
+            (status, got, at.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)),
             "{amount} to {method}"
         );
     }
     assert_eq!(app.count("withdrawals").await, 0);
-    assert_eq!(page(&app).await.withdrawable.amount, usd("10.00"));
-    assert_eq!(page(&other).await.withdrawable.amount, Decimal::ZERO);
+    assert_eq!(page(&app).await.withdrawable, usd("10.00"));
+    assert_eq!(page(&other).await.withdrawable, usd("0.00"));
     assert_eq!(pending_jobs(&app).await, Vec::<String>::new());
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -199,17 +197,19 @@ async fn a_retry_with_the_same_key_withdraws_once() {
     let method = card(&app).await;
     let first = withdraw(&app, "double-click", "50", &method).await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    let first: Value = first.json().await.unwrap();
+    // A replay is the same answer, every field of it: compared whole, not as the shared type.
+    let first: Value = body_as(first).await;
     let again = withdraw(&app, "double-click", "50", &method).await;
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(body_as::<Value>(again).await, first);
     assert_eq!(app.count("withdrawals").await, 1);
-    assert_eq!(page(&app).await.withdrawable.amount, Decimal::ZERO);
+    assert_eq!(page(&app).await.withdrawable, usd("0.00"));
 
     app.run_jobs().await;
     app.run_jobs().await;
     assert_eq!(payouts(&app).await.len(), 1);
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -231,15 +231,16 @@ async fn two_withdrawals_of_the_whole_balance_at_once_pay_out_only_one() {
     } else {
         a
     };
-    let (_, code, field) = error_of(refused).await;
+    let (_, code, field) = refusal(refused).await;
     assert_eq!(
-        (code.as_str(), field.as_deref()),
-        ("insufficient_balance", Some("amount"))
+        (code, field.as_deref()),
+        (ErrorCode::InsufficientBalance, Some("amount"))
     );
     assert_eq!(app.count("withdrawals").await, 1);
-    assert_eq!(page(&app).await.withdrawable.amount, Decimal::ZERO);
+    assert_eq!(page(&app).await.withdrawable, usd("0.00"));
     app.run_jobs().await;
     assert_eq!(payouts(&app).await.len(), 1);
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -277,6 +278,7 @@ async fn a_payout_during_a_gateway_outage_stays_processing_and_is_paid_once_afte
     app.advance(3_600);
     assert_eq!(jobs::run_due(&state).await.unwrap(), 0, "nothing left");
     assert_eq!(payouts(&app).await.len(), 1);
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -308,6 +310,7 @@ async fn a_job_that_runs_again_after_a_lost_answer_pays_out_once() {
     app.run_jobs().await;
     assert_eq!(page(&app).await.records[0].status, WithdrawalStatus::Paid);
     assert_eq!(payouts(&app).await.len(), 1, "the same key paid once");
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
@@ -326,36 +329,37 @@ async fn only_members_with_billing_full_access_withdraw() {
             .await;
         assert_eq!(created.status(), StatusCode::CREATED);
     }
-    let me: Value = app.get("/api/session").await.json().await.unwrap();
-    let alias = me["account"]["uid"].as_str().unwrap().to_owned();
+    let me: SessionInfo = app.get_as("/api/session").await;
+    let alias = me.account.uid;
     let ram = |username: &'static str| {
         let alias = alias.clone();
         let mut ram = app.another_client();
         async move {
-            let session: Value = ram
-                .post(
+            let session: SessionInfo = body_as(
+                ram.post(
                     "/api/session/ram",
                     &json!({"account_alias": alias, "username": username, "password": RAM_PASSWORD}),
                 )
-                .await
-                .json()
-                .await
-                .unwrap();
-            ram.csrf = Some(session["csrf_token"].as_str().unwrap().to_owned());
+                .await,
+            )
+            .await;
+            ram.csrf = Some(session.csrf_token);
             ram
         }
     };
     let reader = ram("reader").await;
-    assert_eq!(page(&reader).await.withdrawable.amount, usd("20.00"));
-    let (status, code, _) = error_of(withdraw(&reader, "k", "5", &method).await).await;
+    assert_eq!(page(&reader).await.withdrawable, usd("20.00"));
+    let (status, code, _) = refusal(withdraw(&reader, "k", "5", &method).await).await;
     assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "permission_denied")
+        (status, code),
+        (StatusCode::FORBIDDEN, ErrorCode::PermissionDenied)
     );
     let payer = ram("payer").await;
     assert_eq!(
         withdraw(&payer, "k", "5", &method).await.status(),
         StatusCode::CREATED
     );
-    assert_eq!(page(&app).await.withdrawable.amount, usd("15.00"));
+    assert_eq!(page(&app).await.withdrawable, usd("15.00"));
+    app.assert_no_unexpected_jobs(&[job_kinds::WITHDRAWAL])
+        .await;
 }

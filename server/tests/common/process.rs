@@ -2,7 +2,9 @@
 //! of it on one database.
 
 use reqwest::{Client, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use shared::api::{SessionInfo, SignupStarted, SystemCheckView};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -120,10 +122,7 @@ impl Browser {
         let email = super::email(tag);
         let started = self.post("/api/signup", super::signup_form(&email)).await;
         assert_eq!(started.status(), StatusCode::CREATED);
-        let id = started.json::<Value>().await.unwrap()["signup_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = super::body_as::<SignupStarted>(started).await.signup_id;
         self.post(&format!("/api/signup/{id}/code"), json!({}))
             .await;
         let code = self.code_for(&email).await;
@@ -131,8 +130,8 @@ impl Browser {
             .post(&format!("/api/signup/{id}/verify"), json!({"code": code}))
             .await;
         assert_eq!(verified.status(), StatusCode::OK);
-        let session: Value = verified.json().await.unwrap();
-        self.csrf = session["csrf_token"].as_str().unwrap().to_owned();
+        let session: SessionInfo = super::body_as(verified).await;
+        self.csrf = session.csrf_token;
         email
     }
 
@@ -162,15 +161,15 @@ impl Browser {
             .unwrap()
     }
 
-    pub async fn get(&self, path: &str) -> Value {
-        self.client
+    /// GET `path`, read as the `shared` type the server answers with.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .client
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .unwrap();
+        super::body_as(response).await
     }
 
     pub async fn code_for(&self, to: &str) -> String {
@@ -197,23 +196,18 @@ pub async fn close_an_account(base: &str) -> String {
             .status(),
         StatusCode::NO_CONTENT
     );
-    let check: Value = browser
-        .post("/api/closure/system-check", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let check_id = check["id"].as_str().unwrap().to_owned();
+    let check: SystemCheckView =
+        super::body_as(browser.post("/api/closure/system-check", json!({})).await).await;
+    let check_id = check.id;
     for _ in 0..20 {
         browser
             .post("/api/dev/clock", json!({"advance_seconds": 1}))
             .await;
         browser.post("/api/dev/run-jobs", json!({})).await;
-        if browser
+        let view: SystemCheckView = browser
             .get(&format!("/api/closure/system-check/{check_id}"))
-            .await["status"]
-            == "done"
-        {
+            .await;
+        if view.status == "done" {
             break;
         }
     }

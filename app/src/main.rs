@@ -5,6 +5,7 @@ mod app;
 mod components;
 mod flows;
 mod pages;
+mod words;
 
 fn main() {
     console_error_panic_hook::set_once();

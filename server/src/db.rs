@@ -329,6 +329,26 @@ impl StoredName for shared::money::Currency {
     }
 }
 
+impl StoredName for shared::refund::RefundDestination {
+    fn from_stored(name: &str) -> Option<Self> {
+        use shared::refund::RefundDestination::*;
+        [Card, Paypal, Paytm, Balance]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
+}
+
+impl StoredName for shared::api::UnsubscribeScope {
+    fn from_stored(name: &str) -> Option<Self> {
+        use shared::api::UnsubscribeScope::*;
+        match name {
+            "resource" => Some(Resource),
+            "renewal" => Some(Renewal),
+            _ => None,
+        }
+    }
+}
+
 impl<T> Type<Any> for Stored<T> {
     fn type_info() -> AnyTypeInfo {
         <String as Type<Any>>::type_info()

@@ -562,7 +562,7 @@ impl User {
                 )
                 .await;
             if let Some(view) = view.ok_as::<SystemCheckView>()
-                && view.status == "done"
+                && view.status == shared::api::SystemCheckStatus::Done
             {
                 result = view.result;
                 break;

@@ -60,7 +60,7 @@ async fn system_check(app: &TestApp) -> (String, ClosureCheck) {
         app.run_jobs().await;
         let view: SystemCheckView = app.get_as(&format!("/api/closure/system-check/{id}")).await;
         seen.push(view.progress);
-        if view.status == "done" {
+        if view.status == shared::api::SystemCheckStatus::Done {
             assert!(
                 seen.windows(2).all(|w| w[0] <= w[1]) && seen.len() > 2,
                 "progress moves up in steps: {seen:?}"

@@ -7,11 +7,25 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
 use shared::api::{
-    InstanceView, LedgerView, PaymentMethodsView, Purchased, UnsubscribeList, UnsubscribeRecord,
-    Unsubscribed,
+    InstanceView, LedgerView, OrderStatus, PaymentMethodsView, Purchased, RecordRefundStatus,
+    RefundPlace, UnsubscribeList, UnsubscribeRecord, UnsubscribeScope, Unsubscribed,
 };
 use shared::money::{Currency, Money};
-use shared::refund::{Drawn, PaidPeriod, RefundType, ResourceKind, refund};
+use shared::refund::{Drawn, PaidPeriod, RefundDestination, RefundType, ResourceKind, refund};
+
+/// Refunded to the account balance.
+fn balance() -> RefundPlace {
+    RefundPlace {
+        destination: RefundDestination::Balance,
+        method_label: None,
+    }
+}
+
+/// Refunded to one place only: the VISA card the test bound.
+fn paid_back_to_visa(places: &[RefundPlace]) -> bool {
+    matches!(places, [RefundPlace { destination: RefundDestination::Card, method_label: Some(label) }]
+        if label.starts_with("VISA"))
+}
 
 const DAY: i64 = 86_400;
 
@@ -74,7 +88,7 @@ async fn a_subscription_bought_with_the_card_is_listed_with_its_refund() {
         "{}",
         row.refund
     );
-    assert!(row.refund_to.starts_with("Bank card VISA"), "{row:?}");
+    assert!(paid_back_to_visa(&row.refund_to), "{row:?}");
     assert!(list.refund_rule.contains("rounded up to the cent"));
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
     assert!(instances[0].expires_at.is_some());
@@ -149,12 +163,9 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     assert!(expected.to_minor().unwrap() < cash && expected.to_minor().unwrap() > 0);
 
     let record = &body.records[0];
-    assert_eq!(record.refund_status, "processing");
-    assert!(
-        record.unsubscribe_to.starts_with("Bank card VISA"),
-        "{record:?}"
-    );
-    assert_eq!(record.order_status, "Unsubscribed");
+    assert_eq!(record.refund_status, RecordRefundStatus::Processing);
+    assert!(paid_back_to_visa(&record.unsubscribe_to), "{record:?}");
+    assert_eq!(record.order_status, OrderStatus::Unsubscribed);
     let status: String = sqlx::query_scalar("SELECT status FROM instances")
         .fetch_one(&app.state.db)
         .await
@@ -170,7 +181,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     app.sign_in_again(&email).await;
     let id = &record.id;
     let detail: UnsubscribeRecord = app.get_as(&format!("/api/unsubscribe/records/{id}")).await;
-    assert_eq!(detail.refund_status, "refunded");
+    assert_eq!(detail.refund_status, RecordRefundStatus::Refunded);
     assert!(detail.refund_time.is_some());
     let history = tab(&app, "tab=records").await;
     assert_eq!(&history.records[0].id, id);
@@ -271,7 +282,7 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
     )
     .await;
     assert_eq!(body.total_refund, usd("35.00"));
-    assert_eq!(body.records[0].scope, "renewal");
+    assert_eq!(body.records[0].scope, UnsubscribeScope::Renewal);
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
     assert_eq!(
         instances[0].status, "running",
@@ -325,7 +336,7 @@ async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
     // The nonrefundable domain alone is fine, and refunds nothing.
     let body = unsubscribed(unsubscribe(&app, &[&domain]).await).await;
     assert_eq!(body.total_refund, usd("0.00"));
-    assert_eq!(body.records[0].unsubscribe_to, "No refund");
+    assert!(body.records[0].unsubscribe_to.is_empty(), "no refund");
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }
@@ -404,10 +415,11 @@ async fn an_old_card_payment_is_refunded_to_the_balance() {
         .iter()
         .find(|r| r.cash_paid == usd("120.00"))
         .unwrap();
-    assert_eq!(old.refund_to, "Account balance", "the list says so first");
+    assert_eq!(old.refund_to, [balance()], "the list says so first");
     let body = unsubscribed(unsubscribe(&app, &[&old.instance_id]).await).await;
     assert_eq!(
-        body.records[0].unsubscribe_to, "Account balance",
+        body.records[0].unsubscribe_to,
+        [balance()],
         "paid 160 days ago: past the card's 150 days"
     );
     app.run_jobs().await;
@@ -722,7 +734,7 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
         &json!({"period_months": 1}),
     )
     .await;
-    let refund_to = |list: &UnsubscribeList, id: &str| -> String {
+    let refund_to = |list: &UnsubscribeList, id: &str| -> Vec<RefundPlace> {
         list.resources
             .iter()
             .find(|r| r.instance_id == id)
@@ -732,7 +744,7 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
 
     let list = tab(&app, "tab=resource").await;
     let to_card = refund_to(&list, &first);
-    assert!(to_card.starts_with("Bank card VISA"), "{to_card}");
+    assert!(paid_back_to_visa(&to_card), "{to_card:?}");
     assert_eq!(refund_to(&list, &second), to_card);
     let renewals = tab(&app, "tab=renewal").await;
     assert_eq!(renewals.renewals[0].refund_to, to_card);
@@ -750,11 +762,11 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
         StatusCode::OK
     );
     let list = tab(&app, "tab=resource").await;
-    assert_eq!(refund_to(&list, &second), "Account balance");
+    assert_eq!(refund_to(&list, &second), [balance()]);
     let renewals = tab(&app, "tab=renewal").await;
-    assert_eq!(renewals.renewals[0].refund_to, "Account balance");
+    assert_eq!(renewals.renewals[0].refund_to, [balance()]);
     let body = unsubscribed(unsubscribe(&app, &[&second]).await).await;
-    assert_eq!(body.records[0].unsubscribe_to, "Account balance");
+    assert_eq!(body.records[0].unsubscribe_to, [balance()]);
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;
 }

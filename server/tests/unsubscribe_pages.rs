@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use shared::api::UnsubscribeList;
+use shared::api::{RecordRefundStatus, UnsubscribeList};
 use std::collections::BTreeSet;
 
 async fn tab(app: &TestApp, query: &str) -> UnsubscribeList {
@@ -94,7 +94,7 @@ async fn the_renewals_and_records_tabs_page_in_the_database() {
     // Each record carries its own refunds: three orders each, refunded to the card.
     for record in first.records.iter().chain(&second.records) {
         assert_eq!(record.refunded_orders.len(), 3, "{}", record.instance_id);
-        assert_eq!(record.refund_status, "processing");
+        assert_eq!(record.refund_status, RecordRefundStatus::Processing);
     }
     assert_eq!(
         tab(&app, "tab=renewal").await.total,

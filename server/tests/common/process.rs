@@ -207,7 +207,7 @@ pub async fn close_an_account(base: &str) -> String {
         let view: SystemCheckView = browser
             .get(&format!("/api/closure/system-check/{check_id}"))
             .await;
-        if view.status == "done" {
+        if view.status == shared::api::SystemCheckStatus::Done {
             break;
         }
     }

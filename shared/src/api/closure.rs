@@ -42,15 +42,52 @@ pub struct ClosureStatus {
     pub authenticator_available: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SystemCheckStatus {
+    Running,
+    Done,
+}
+
+/// The system check's steps, in order (seed 001): finances, resources, domains and filings,
+/// relationships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SystemCheckPhase {
+    Finances,
+    Resources,
+    DomainsAndFilings,
+    Relationships,
+}
+
+impl SystemCheckPhase {
+    pub const ALL: [SystemCheckPhase; 4] = [
+        SystemCheckPhase::Finances,
+        SystemCheckPhase::Resources,
+        SystemCheckPhase::DomainsAndFilings,
+        SystemCheckPhase::Relationships,
+    ];
+
+    /// The step a check `progress` per cent of the way through is on.
+    pub fn at(progress: u8) -> SystemCheckPhase {
+        let step = usize::from(progress.min(99)) * Self::ALL.len() / 100;
+        Self::ALL[step]
+    }
+}
+
 /// `POST /api/closure/system-check` and `GET /api/closure/system-check/{id}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SystemCheckView {
     pub id: String,
-    /// `running` or `done`.
-    pub status: String,
+    pub status: SystemCheckStatus,
     /// 0–100.
     pub progress: u8,
+    /// What the check is looking at now; absent once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<SystemCheckPhase>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ClosureCheck>,
 }
@@ -216,4 +253,27 @@ pub struct AccountTies {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reseller_partner: Option<String>,
     pub cash_balance: Money,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SystemCheckPhase::{self, *};
+
+    #[test]
+    fn each_quarter_of_the_system_check_is_one_phase() {
+        let at = |p| SystemCheckPhase::at(p);
+        assert_eq!(
+            [at(0), at(24), at(25), at(49)],
+            [Finances, Finances, Resources, Resources]
+        );
+        assert_eq!(
+            [at(50), at(74), at(75), at(100)],
+            [
+                DomainsAndFilings,
+                DomainsAndFilings,
+                Relationships,
+                Relationships
+            ]
+        );
+    }
 }

@@ -143,10 +143,9 @@ pub struct UnsubscribableResource {
     /// Paid with free credit or coupons: never refunded as cash.
     pub non_cash_paid: Money,
     pub refund: Money,
-    /// Where the refund would go if unsubscribed now, named as the records name it: "Bank card
-    /// •••• 1111", "PayPal", "Account balance" (past the card's 150 days or PayPal's 180, or
-    /// when the method was removed), several joined by "; ", or "No refund".
-    pub refund_to: String,
+    /// Where the refund would go if unsubscribed now, each place once: the account balance past
+    /// the card's 150 days or PayPal's 180, or when the method was removed. Empty: no refund.
+    pub refund_to: Vec<RefundPlace>,
     pub pending_renewals: u32,
     /// A resource plan's quota in the order in force, and what pay-as-you-go usage has drawn
     /// of it (SPEC §5): it decides the plan's refund. Absent for regular resources.
@@ -184,8 +183,9 @@ pub struct OrderRefund {
     pub destination: crate::refund::RefundDestination,
     /// The payment method was removed since, so it cannot take money back.
     pub method_removed: bool,
-    /// The destination as the records name it ("Bank card VISA •••• 1111").
-    pub refund_to: String,
+    /// The payment method's label while it is still bound (`VISA •••• 1111`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_label: Option<String>,
 }
 
 /// What pay-as-you-go usage drew of a resource plan's quota, in the quota's unit.
@@ -241,9 +241,64 @@ pub struct PendingRenewal {
     pub ends_at: String,
     pub refund: Money,
     /// Where the refund would go if cancelled now, as in [`UnsubscribableResource::refund_to`].
-    pub refund_to: String,
+    pub refund_to: Vec<RefundPlace>,
     /// The expiration time the instance would have if this renewal and all later ones were cancelled.
     pub updated_expiration: String,
+}
+
+/// Where a refund, or part of one, goes: the destination, and the payment method's label while
+/// the method is still bound (`VISA •••• 1111`, a PayPal address). The app words it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RefundPlace {
+    pub destination: crate::refund::RefundDestination,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_label: Option<String>,
+}
+
+impl RefundPlace {
+    /// The places of `places`, each once, in order.
+    pub fn each_once(places: impl IntoIterator<Item = RefundPlace>) -> Vec<RefundPlace> {
+        let mut unique: Vec<RefundPlace> = Vec::new();
+        for place in places {
+            if !unique.contains(&place) {
+                unique.push(place);
+            }
+        }
+        unique
+    }
+}
+
+/// What an unsubscription covered: the resource (released, every paid order refunded), or
+/// only its pending renewals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UnsubscribeScope {
+    Resource,
+    Renewal,
+}
+
+/// An order's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Paid,
+    Unsubscribed,
+}
+
+/// Where an unsubscription's refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RecordRefundStatus {
+    /// Nothing was refunded.
+    None,
+    /// On its way (refunds arrive within 30 business days).
+    Processing,
+    /// Every refund arrived.
+    Refunded,
 }
 
 /// One past unsubscription.
@@ -253,20 +308,18 @@ pub struct UnsubscribeRecord {
     pub id: String,
     pub instance_id: String,
     pub product_name: String,
-    /// `resource` or `renewal`.
-    pub scope: String,
+    pub scope: UnsubscribeScope,
     pub refund_type: RefundType,
-    /// "Unsubscribed".
-    pub order_status: String,
-    /// Where the refund goes: "Bank card •••• 1111", "PayPal", "Account balance", or "No refund".
-    pub unsubscribe_to: String,
+    /// The status of the unsubscribed orders.
+    pub order_status: OrderStatus,
+    /// Where the refund goes, each place once; empty when nothing is refunded.
+    pub unsubscribe_to: Vec<RefundPlace>,
     pub refund_amount: Money,
     /// The orders whose cash is refunded (the active order and any pending renewals); empty
     /// when nothing is refunded.
     #[serde(default)]
     pub refunded_orders: Vec<String>,
-    /// `processing`, `refunded`, or `none` when nothing is refunded.
-    pub refund_status: String,
+    pub refund_status: RecordRefundStatus,
     /// RFC 3339: when the refund arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_time: Option<String>,
@@ -603,6 +656,30 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refund_places_are_named_once_in_order() {
+        use crate::refund::RefundDestination::{Balance, Card};
+        let card = |label: &str| RefundPlace {
+            destination: Card,
+            method_label: Some(label.into()),
+        };
+        let balance = RefundPlace {
+            destination: Balance,
+            method_label: None,
+        };
+        let places = RefundPlace::each_once([
+            card("VISA •••• 1111"),
+            balance.clone(),
+            card("VISA •••• 1111"),
+            card("JCB •••• 0000"),
+            balance.clone(),
+        ]);
+        assert_eq!(
+            places,
+            [card("VISA •••• 1111"), balance, card("JCB •••• 0000")]
+        );
+    }
 
     #[test]
     fn an_order_time_filter_may_not_end_before_it_starts() {

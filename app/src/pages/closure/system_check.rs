@@ -3,8 +3,10 @@
 
 use crate::api;
 use crate::app::use_auth;
+use crate::words;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
+use shared::api::{SystemCheckPhase, SystemCheckStatus};
 use shared::closure::ClosureCheck;
 
 /// How often the page asks for progress; the server's scheduler moves it once a second.
@@ -14,6 +16,8 @@ const POLL_MS: u32 = 1_000;
 #[derive(Clone, Copy)]
 pub struct SystemCheck {
     pub progress: RwSignal<u8>,
+    /// What the check is looking at now, as the server says; `None` once done.
+    pub phase: RwSignal<Option<SystemCheckPhase>>,
     /// The finished check's id (which Confirm Deletion names) and its result.
     pub result: RwSignal<Option<(String, ClosureCheck)>>,
     pub error: RwSignal<Option<String>>,
@@ -24,6 +28,7 @@ impl SystemCheck {
     pub fn new() -> Self {
         let auth = use_auth();
         let progress = RwSignal::new(0u8);
+        let phase = RwSignal::new(Some(SystemCheckPhase::Finances));
         let result = RwSignal::new(None);
         let error = RwSignal::new(None);
         let run = Action::new_local(move |_: &()| async move {
@@ -39,7 +44,8 @@ impl SystemCheck {
                 if progress.try_set(view.progress).is_some() {
                     return;
                 }
-                if view.status == "done" {
+                phase.try_set(view.phase);
+                if view.status == SystemCheckStatus::Done {
                     match view.result {
                         Some(check) => result.set(Some((view.id, check))),
                         None => error.set(Some(
@@ -63,6 +69,7 @@ impl SystemCheck {
         });
         Self {
             progress,
+            phase,
             result,
             error,
             run,
@@ -74,6 +81,7 @@ impl SystemCheck {
             return;
         }
         self.progress.set(0);
+        self.phase.set(Some(SystemCheckPhase::Finances));
         self.result.set(None);
         self.error.set(None);
         self.run.dispatch_local(());
@@ -81,18 +89,6 @@ impl SystemCheck {
 
     pub fn running(self) -> Signal<bool> {
         self.run.pending().into()
-    }
-}
-
-/// What the check is looking at, by how far it got (finances, resources, domains and
-/// filings, relationships: the server's four steps).
-fn phase(progress: u8) -> &'static str {
-    match progress {
-        0..=24 => "Checking finances: bills, overdue payments and balance…",
-        25..=49 => "Checking resources: subscriptions and pay-as-you-go instances…",
-        50..=74 => "Checking domain names and ICP filings…",
-        75..=99 => "Checking multi-account relationships and partners…",
-        _ => "System check complete.",
     }
 }
 
@@ -114,22 +110,8 @@ pub fn SystemCheckProgress(check: SystemCheck) -> impl IntoView {
         <p class="progress-text">
             <span class="amount">{move || format!("{}%", progress.get())}</span>
             " "
-            <span aria-live="polite">{move || phase(progress.get())}</span>
+            <span aria-live="polite">{move || words::system_check_phase(check.phase.get())}</span>
         </p>
         {move || check.error.get().map(|e| view! { <p class="form-alert" role="alert">{e}</p> })}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::phase;
-
-    #[test]
-    fn each_quarter_names_what_is_checked() {
-        assert!(phase(0).contains("finances"));
-        assert!(phase(25).contains("resources"));
-        assert!(phase(50).contains("ICP"));
-        assert!(phase(75).contains("relationships"));
-        assert_eq!(phase(100), "System check complete.");
     }
 }

@@ -1,16 +1,13 @@
 //! What an unsubscription did: each record with where its refund goes, and the total.
 
 use crate::components::money;
+use crate::words;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::{UnsubscribeRecord, Unsubscribed};
 
 pub fn refund_status(record: &UnsubscribeRecord) -> &'static str {
-    match record.refund_status.as_str() {
-        "processing" => "Processing",
-        "refunded" => "Refunded",
-        _ => "No refund",
-    }
+    words::record_refund_status(record.refund_status)
 }
 
 #[component]
@@ -42,7 +39,7 @@ pub fn Outcome(result: Unsubscribed, title: &'static str) -> impl IntoView {
                                 <p>{if record.refund_amount.amount.is_zero() {
                                     "No refund.".to_owned()
                                 } else {
-                                    format!("Refund {} to {}.", money(&record.refund_amount), record.unsubscribe_to)
+                                    format!("Refund {} to {}.", money(&record.refund_amount), words::refund_places(&record.unsubscribe_to))
                                 }}</p>
                                 <A href=href attr:aria-label=format!("View Details of {}", record.instance_id)>"View Details"</A>
                             </li>

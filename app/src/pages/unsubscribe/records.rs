@@ -4,17 +4,14 @@
 use super::outcome::refund_status;
 use crate::api;
 use crate::components::{Loading, date::date_time, date::long_date, load_failed, money, set_title};
+use crate::words;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::api::{UnsubscribeList, UnsubscribeRecord};
+use shared::api::{RecordRefundStatus, UnsubscribeList, UnsubscribeRecord};
 
 fn scope(record: &UnsubscribeRecord) -> &'static str {
-    if record.scope == "renewal" {
-        "Renewal"
-    } else {
-        "Resource"
-    }
+    words::unsubscribe_scope(record.scope)
 }
 
 /// "USD 12.34 to Bank card •••• 1111", or "No refund" when nothing is refunded.
@@ -25,7 +22,7 @@ pub fn refund_line(record: &UnsubscribeRecord) -> String {
         format!(
             "{} to {}",
             money(&record.refund_amount),
-            record.unsubscribe_to
+            words::refund_places(&record.unsubscribe_to)
         )
     }
 }
@@ -71,10 +68,10 @@ pub fn RecordsTab(list: UnsubscribeList) -> impl IntoView {
                                             <span class="cell-note">{record.refund_type.label()}</span>
                                         </td>
                                         <td>{scope(&record)}</td>
-                                        <td class="nowrap">{record.order_status.clone()}</td>
+                                        <td class="nowrap">{words::order_status(record.order_status)}</td>
                                         <td>{refund_line(&record)}</td>
                                         <td>
-                                            <span class="badge" class:badge-success=record.refund_status == "refunded">
+                                            <span class="badge" class:badge-success=record.refund_status == RecordRefundStatus::Refunded>
                                                 {refund_status(&record)}
                                             </span>
                                         </td>
@@ -123,8 +120,8 @@ fn RecordFacts(record: UnsubscribeRecord) -> impl IntoView {
         .refund_time
         .as_deref()
         .map(date_time)
-        .unwrap_or_else(|| match record.refund_status.as_str() {
-            "processing" => {
+        .unwrap_or_else(|| match record.refund_status {
+            RecordRefundStatus::Processing => {
                 "Not yet: the refund is on its way (up to 30 business days).".to_owned()
             }
             _ => "No refund".to_owned(),
@@ -133,10 +130,10 @@ fn RecordFacts(record: UnsubscribeRecord) -> impl IntoView {
         <section class="panel" aria-labelledby="record-heading">
             <h2 id="record-heading">{format!("{} {}", record.product_name, record.instance_id)}</h2>
             <dl class="facts">
-                <div><dt>"Order status"</dt><dd>{record.order_status.clone()}</dd></div>
+                <div><dt>"Order status"</dt><dd>{words::order_status(record.order_status)}</dd></div>
                 <div><dt>"Unsubscribed"</dt><dd>{scope(&record)}</dd></div>
                 <div><dt>"Refund type"</dt><dd>{record.refund_type.label()}</dd></div>
-                <div><dt>"Unsubscribe to"</dt><dd>{record.unsubscribe_to.clone()}</dd></div>
+                <div><dt>"Unsubscribe to"</dt><dd>{words::refund_places(&record.unsubscribe_to)}</dd></div>
                 <div><dt>"Refund amount"</dt><dd class="amount">{if record.refund_amount.amount.is_zero() { "No refund".to_owned() } else { money(&record.refund_amount) }}</dd></div>
                 <div>
                     <dt>"Refunded orders"</dt>

@@ -8,6 +8,7 @@ use crate::components::{
     CheckboxField, FormAlert, FormErrors, SubmitButton, date::date_time, money, retryable_action,
     unique_id, use_reauth,
 };
+use crate::words;
 use leptos::prelude::*;
 use shared::api::{PendingRenewal, UnsubscribeList, UnsubscribeRenewalForm, Unsubscribed};
 use shared::money::Money;
@@ -132,7 +133,7 @@ fn RenewalGroup(
                                 date_time(&r.starts_at),
                                 date_time(&r.ends_at),
                                 money(&r.refund),
-                                r.refund_to
+                                words::refund_places(&r.refund_to)
                             )}
                         </p>
                     </li>

@@ -10,10 +10,11 @@ use crate::components::{
     money, retryable_action, set_title, use_reauth,
 };
 use crate::pages::products::region_name;
+use crate::words;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use shared::api::OrderRefund;
+use shared::api::{OrderRefund, RefundPlace};
 use shared::api::{
     UnsubscribableResource, UnsubscribeForm, UnsubscribeQuery, UnsubscribeTab, Unsubscribed,
 };
@@ -146,7 +147,7 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
                     </p>
                     {(!resource.refund.amount.is_zero()).then(|| view! {
                         <p class="refund-destination">
-                            "Refund to: "<strong>{resource.refund_to.clone()}</strong>
+                            "Refund to: "<strong>{words::refund_places(&resource.refund_to)}</strong>
                         </p>
                     })}
                     <p class="field-help refund-rule"><strong>"Refund rule. "</strong>{REFUND_RULE}</p>
@@ -200,7 +201,11 @@ fn destination_words(o: &OrderRefund) -> String {
         (RefundDestination::Balance, "paypal") => "more than 180 days after payment",
         (RefundDestination::Balance, _) => "more than 150 days after payment",
     };
-    format!("{paid} → to {} ({why})", o.refund_to)
+    let to = words::refund_place(&RefundPlace {
+        destination: o.destination,
+        method_label: o.method_label.clone(),
+    });
+    format!("{paid} → to {to} ({why})")
 }
 
 fn used_words(o: &OrderRefund, refund_type: RefundType) -> String {

@@ -7,12 +7,12 @@ use crate::db::{self, HeldTx};
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use shared::api::SystemCheckView;
+use shared::api::{SystemCheckPhase, SystemCheckStatus, SystemCheckView};
 
 /// A system check older than this must be run again before confirming.
 pub(super) const SYSTEM_CHECK_VALID_MS: i64 = 30 * 60_000;
-/// The system check's steps: finances, resources, domains and filings, relationships.
-const STEP: i64 = 25;
+/// How far one step takes the check: one step for each [`SystemCheckPhase`].
+const STEP: i64 = 100 / SystemCheckPhase::ALL.len() as i64;
 const STEP_MS: i64 = 1_000;
 
 /// Takes a system check one step on, a step a second.
@@ -70,10 +70,17 @@ pub async fn system_check(
         .map(|r| serde_json::from_str(&r))
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?;
+    let progress = progress.clamp(0, 100) as u8;
+    let status = match status.as_str() {
+        "running" => SystemCheckStatus::Running,
+        "done" => SystemCheckStatus::Done,
+        other => return Err(anyhow::anyhow!("system check {id} is {other}").into()),
+    };
     Ok(SystemCheckView {
         id: id.to_owned(),
         status,
-        progress: progress.clamp(0, 100) as u8,
+        progress,
+        phase: (status == SystemCheckStatus::Running).then(|| SystemCheckPhase::at(progress)),
         result,
     })
 }

@@ -4,17 +4,15 @@
 //! are read.
 
 use super::record::records;
-use super::{
-    INSTANCE_COLUMNS, InstanceRow, OrderRow, destination, destination_name, kind_of, refund_to,
-};
+use super::{INSTANCE_COLUMNS, InstanceRow, OrderRow, destination, kind_of, place};
 use crate::clock::rfc3339;
 use crate::db::{Flag, Stored};
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
-    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, UnsubscribableResource, UnsubscribeList,
-    UnsubscribeQuery, UnsubscribeTab,
+    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, UnsubscribableResource,
+    UnsubscribeList, UnsubscribeQuery, UnsubscribeTab,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
@@ -414,9 +412,9 @@ async fn renewals(
         .into_iter()
         .map(|r| {
             // A renewal that has not started is refunded in full, the way it was paid.
-            let refund_to = refund_to((r.cash_minor > 0).then(|| {
+            let refund_to = RefundPlace::each_once((r.cash_minor > 0).then(|| {
                 let to = destination(&r.paid_with, r.paid_at, r.method_label.is_some(), now);
-                destination_name(to.as_str(), r.method_label.as_deref())
+                place(to, r.method_label.as_deref())
             }));
             PendingRenewal {
                 order_id: r.id,
@@ -501,14 +499,13 @@ fn resource_view(
                 .collect(),
         )
     };
-    let refund_to = refund_to(
+    let refund_to = RefundPlace::each_once(
         orders
             .iter()
             .zip(&refunds)
             .filter(|(_, refund)| !refund.amount.is_zero())
             .map(|((order, label), _)| {
-                let destination = order.refund_destination(label.is_some(), now);
-                destination_name(destination.as_str(), *label)
+                place(order.refund_destination(label.is_some(), now), *label)
             }),
     );
     Ok(UnsubscribableResource {
@@ -558,11 +555,7 @@ fn order_refund(
         paid_days_ago: u32::try_from((now - order.paid_at).max(0) / 86_400_000).unwrap_or(u32::MAX),
         destination,
         method_removed: order.payment_method_id.is_some() && label.is_none(),
-        refund_to: if b.refund.amount.is_zero() {
-            "No refund".to_owned()
-        } else {
-            destination_name(destination.as_str(), label)
-        },
+        method_label: place(destination, label).method_label,
     }
 }
 

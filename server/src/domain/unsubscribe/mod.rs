@@ -15,6 +15,7 @@ pub use renewals::unsubscribe_renewals;
 pub use resources::unsubscribe;
 
 use crate::db::Stored;
+use shared::api::RefundPlace;
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{
@@ -135,30 +136,14 @@ fn destination(
     }
 }
 
-/// A refund's destination as the review and the records name it; `label` is the payment
-/// method's (e.g. "•••• 1111").
-fn destination_name(destination: &str, label: Option<&str>) -> String {
-    match (destination, label) {
-        ("balance", _) => "Account balance".to_owned(),
-        ("paypal", label) => label.unwrap_or("PayPal").to_owned(),
-        ("paytm", label) => label.unwrap_or("Paytm").to_owned(),
-        (_, Some(label)) => format!("Bank card {label}"),
-        (_, None) => "Bank card".to_owned(),
-    }
-}
-
-/// Where a set of refunds goes, each place named once in order: "No refund" when there is none.
-fn refund_to(names: impl IntoIterator<Item = String>) -> String {
-    let mut unique: Vec<String> = Vec::new();
-    for name in names {
-        if !unique.contains(&name) {
-            unique.push(name);
-        }
-    }
-    if unique.is_empty() {
-        "No refund".to_owned()
-    } else {
-        unique.join("; ")
+/// Where a refund goes, with its payment method's label while the method is still bound; the
+/// balance has none.
+fn place(destination: RefundDestination, label: Option<&str>) -> RefundPlace {
+    RefundPlace {
+        destination,
+        method_label: label
+            .filter(|_| destination != RefundDestination::Balance)
+            .map(str::to_owned),
     }
 }
 

@@ -1,13 +1,16 @@
 //! An unsubscription's record (seed 002, Unsubscription Records): what was unsubscribed, the
 //! refund, where it went and whether it has arrived.
 
-use super::{destination_name, refund_to};
+use super::place;
 use crate::clock::rfc3339;
 use crate::db::{self, Backend, Stored};
 use crate::error::ApiError;
-use shared::api::UnsubscribeRecord;
+use shared::api::{
+    OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord, UnsubscribeScope,
+};
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
+use shared::refund::RefundDestination;
 use std::collections::HashMap;
 
 /// An unsubscription as its record reads it.
@@ -16,7 +19,7 @@ struct RecordRow {
     id: String,
     instance_id: String,
     product: String,
-    scope: String,
+    scope: Stored<UnsubscribeScope>,
     refund_type: String,
     refund_minor: i64,
     currency: Stored<Currency>,
@@ -27,7 +30,7 @@ struct RecordRow {
 #[derive(sqlx::FromRow)]
 struct RecordRefund {
     unsubscription_id: String,
-    destination: String,
+    destination: Stored<RefundDestination>,
     /// The payment method's label, while it is still bound.
     label: Option<String>,
     status: String,
@@ -103,24 +106,23 @@ fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> Result<UnsubscribeRecord,
         instance_id: row.instance_id.clone(),
         product_name: Product::find(&row.product)
             .map_or_else(|| row.product.clone(), |p| p.name.to_owned()),
-        scope: row.scope.clone(),
+        scope: row.scope.0,
         refund_type,
-        order_status: "Unsubscribed".to_owned(),
-        unsubscribe_to: refund_to(
+        order_status: OrderStatus::Unsubscribed,
+        unsubscribe_to: RefundPlace::each_once(
             refunds
                 .iter()
-                .map(|r| destination_name(&r.destination, r.label.as_deref())),
+                .map(|r| place(r.destination.0, r.label.as_deref())),
         ),
         refunded_orders: refunds.iter().map(|r| r.order_id.clone()).collect(),
         refund_amount: Money::from_minor(row.refund_minor, row.currency.0),
         refund_status: if refunds.is_empty() {
-            "none"
+            RecordRefundStatus::None
         } else if all_refunded {
-            "refunded"
+            RecordRefundStatus::Refunded
         } else {
-            "processing"
-        }
-        .to_owned(),
+            RecordRefundStatus::Processing
+        },
         refund_time: if all_refunded {
             refunds
                 .iter()

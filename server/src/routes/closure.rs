@@ -6,7 +6,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use shared::ErrorBody;
 use shared::api::{
     AccountTies, ClosureStatus, CodeSent, ConfirmClosureForm, RenounceForm, SystemCheckView,
@@ -32,8 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_icp_filing))
         .routes(routes!(remove_relationship))
         .routes(routes!(end_partnership))
-        .routes(routes!(transfer_domain_out))
-        .routes(routes!(set_auto_renew))
 }
 
 /// Whether the account is cooling down before closure, and how long is left. The only call
@@ -264,35 +261,4 @@ async fn end_partnership(
 ) -> Result<Json<AccountTies>, ApiError> {
     closure::end_partnership(&state, &session.account_id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))
-}
-
-/// Transfers a domain name out of the account.
-#[utoipa::path(post, path = "/api/instances/{id}/transfer-out", tag = "closure", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn transfer_domain_out(
-    State(state): State<AppState>,
-    session: CurrentSession,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    closure::transfer_domain_out(&state, &session.account_id, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct AutoRenew {
-    enabled: bool,
-}
-
-/// Turns a subscription's auto-renewal on or off.
-#[utoipa::path(post, path = "/api/instances/{id}/auto-renew", tag = "closure", request_body = AutoRenew,
-    params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn set_auto_renew(
-    State(state): State<AppState>,
-    session: CurrentSession,
-    Path(id): Path<String>,
-    Json(body): Json<AutoRenew>,
-) -> Result<StatusCode, ApiError> {
-    closure::set_auto_renew(&state, &session.account_id, &id, body.enabled).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

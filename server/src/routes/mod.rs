@@ -5,6 +5,7 @@ pub mod billing;
 pub mod closure;
 pub mod dev;
 pub mod health;
+pub mod instances;
 pub mod orders;
 pub mod payment;
 pub mod ram;
@@ -51,6 +52,7 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(unsubscribe::routes())
         .merge(ram::routes())
         .merge(closure::routes())
+        .merge(instances::routes())
         .merge(withdrawal::routes())
         .merge(spending::routes());
     if dev {

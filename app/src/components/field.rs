@@ -207,3 +207,39 @@ where
         </label>
     }
 }
+
+/// A new password and its confirmation, with the password rule as help (SPEC §1): the one
+/// wording of the rule for sign-up, password reset and password change. `new` labels them
+/// "New password" (a change or a reset) rather than "Password" (sign-up).
+#[component]
+pub fn NewPasswordFields(
+    errors: FormErrors,
+    password: RwSignal<String>,
+    confirmation: RwSignal<String>,
+    #[prop(optional)] new: bool,
+) -> impl IntoView {
+    let (label, confirm_label) = if new {
+        ("New password", "Confirm new password")
+    } else {
+        ("Password", "Confirm password")
+    };
+    view! {
+        <TextField
+            errors
+            name="password"
+            label
+            value=password
+            input_type="password"
+            autocomplete="new-password"
+            help="8 to 64 characters with letters and digits. Not your email name, not a common password."
+        />
+        <TextField
+            errors
+            name="password_confirmation"
+            label=confirm_label
+            value=confirmation
+            input_type="password"
+            autocomplete="new-password"
+        />
+    }
+}

@@ -5,8 +5,8 @@
 use crate::api;
 use crate::components::form_errors::focus_element;
 use crate::components::{
-    AuthFrame, CodeSending, FormAlert, FormErrors, PhoneAndDelivery, SelectField, SendCodeButton,
-    SubmitButton, TextField, set_title,
+    AuthFrame, CodeSending, FormAlert, FormErrors, NewPasswordFields, PhoneAndDelivery,
+    SelectField, SendCodeButton, SubmitButton, TextField, set_title,
 };
 use crate::pages::signup::CodeHelp;
 use leptos::prelude::*;
@@ -265,23 +265,7 @@ fn NewPasswordForm(
                 autocomplete="one-time-code"
                 help="The 6 digits from the email, SMS or call."
             />
-            <TextField
-                errors
-                name="password"
-                label="New password"
-                value=password
-                input_type="password"
-                autocomplete="new-password"
-                help="8 to 64 characters with letters and digits. Not your email name, not a common password."
-            />
-            <TextField
-                errors
-                name="password_confirmation"
-                label="Confirm new password"
-                value=confirmation
-                input_type="password"
-                autocomplete="new-password"
-            />
+            <NewPasswordFields errors password confirmation new=true />
             <SubmitButton label="Reset password" pending=reset.pending() />
         </form>
         <p class="muted">"Resetting signs you out everywhere; you then sign in with the new password."</p>

@@ -6,7 +6,8 @@ use crate::api::{self, ApiError};
 use crate::app::use_auth;
 use crate::components::date::date_time;
 use crate::components::{
-    FormAlert, FormErrors, SubmitButton, TextField, load_failed, retryable_action, use_reauth,
+    FormAlert, FormErrors, NewPasswordFields, SubmitButton, TextField, load_failed,
+    retryable_action, use_reauth,
 };
 use leptos::prelude::*;
 use shared::account::Email;
@@ -75,23 +76,7 @@ pub fn PasswordPanel() -> impl IntoView {
                     input_type="password"
                     autocomplete="current-password"
                 />
-                <TextField
-                    errors
-                    name="password"
-                    label="New password"
-                    value=password
-                    input_type="password"
-                    autocomplete="new-password"
-                    help="8 to 64 characters with letters and digits. Not your email name, not a common password."
-                />
-                <TextField
-                    errors
-                    name="password_confirmation"
-                    label="Confirm new password"
-                    value=confirmation
-                    input_type="password"
-                    autocomplete="new-password"
-                />
+                <NewPasswordFields errors password confirmation new=true />
                 <SubmitButton label="Change password" pending=change.pending() />
                 <p class="status" role="status">
                     {move || done.get().then_some("Password changed. Your other sessions were signed out.")}

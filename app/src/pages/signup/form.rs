@@ -3,8 +3,8 @@
 use crate::api;
 use crate::app::use_auth;
 use crate::components::{
-    AuthFrame, CheckboxField, FormAlert, FormErrors, SelectField, SubmitButton, TextField,
-    set_title,
+    AuthFrame, CheckboxField, FormAlert, FormErrors, NewPasswordFields, SelectField, SubmitButton,
+    TextField, set_title,
 };
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -88,23 +88,7 @@ pub fn SignupPage() -> impl IntoView {
                     input_type="email"
                     autocomplete="email"
                 />
-                <TextField
-                    errors
-                    name="password"
-                    label="Password"
-                    value=password
-                    input_type="password"
-                    autocomplete="new-password"
-                    help="8 to 64 characters with letters and digits. Not your email name, not a common password."
-                />
-                <TextField
-                    errors
-                    name="password_confirmation"
-                    label="Confirm password"
-                    value=password_confirmation
-                    input_type="password"
-                    autocomplete="new-password"
-                />
+                <NewPasswordFields errors password confirmation=password_confirmation />
                 // Each agreement opens in a new tab; a click on a link follows it and leaves
                 // the box as it was (a label does not activate its control through a link).
                 <CheckboxField errors name="accept_agreement" label="" checked=accept_agreement>

@@ -997,9 +997,26 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
             ),
         )
         .await;
+        // A closure still cooling down waits for money in flight: name it, so a failure says
+        // what never arrived.
+        let account = &accounts[0].id;
+        let waiting_on = strings(
+            &db,
+            &format!(
+                "SELECT 'refund ' || id || ' ' || status FROM refunds WHERE account_id = '{account}' AND status = 'processing'
+                 UNION ALL SELECT 'intent ' || id || ' ' || status || ' ' || operation || ' ' || purpose FROM gateway_intents
+                   WHERE account_id = '{account}' AND status IN ('pending', 'reversing')
+                 UNION ALL SELECT 'withdrawal ' || id || ' ' || status FROM withdrawals WHERE account_id = '{account}' AND status = 'processing'
+                 UNION ALL SELECT 'job ' || j.kind || ' ' || j.subject || ' ' || j.status || ' attempts ' || j.attempts || ' ' || COALESCE(j.last_error, '')
+                   FROM jobs j JOIN bills b ON b.id = j.subject WHERE b.account_id = '{account}' AND j.status IN ('pending', 'running')
+                 UNION ALL SELECT 'decision ' || j.status || ' due ' || j.due_at || ' attempts ' || j.attempts || ' ' || COALESCE(j.last_error, '')
+                   FROM jobs j JOIN closures c ON c.id = j.subject WHERE c.account_id = '{account}' AND j.kind = 'closure_decide'"
+            ),
+        )
+        .await;
         assert!(
             !living.contains(&accounts[0].id) || failed.iter().all(|s| s.starts_with("failed")),
-            "the closure was decided: {failed:?}"
+            "the closure was decided: {failed:?}; waiting on {waiting_on:?}"
         );
         eprintln!(
             "chaos: the closing account was {}",

@@ -3,7 +3,7 @@
 
 use crate::db;
 use crate::domain::account::{self, Writer};
-use crate::domain::verification::{self, Destination};
+use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
 use crate::state::AppState;
@@ -120,7 +120,6 @@ pub async fn send_contact_code(
     form: &SendCodeForm,
     client: &str,
 ) -> Result<CodeSent, ApiError> {
-    let now = state.clock.now_ms();
     let contact = contact(&state.db, account_id).await?;
     let (country, _) = account::country_and_created(&state.db, account_id).await?;
     let target = match contact.to_verify() {
@@ -147,26 +146,15 @@ pub async fn send_contact_code(
             phone.masked(),
         ),
     };
-    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let to = Destination {
-        channel,
-        address: &address,
-        delivery,
-        account_id: Some(account_id),
-        decoy: false,
-    };
-    verification::issue(
-        &mut tx,
-        &state.secrets,
-        now,
-        &verification::Purpose::Contact.subject(account_id),
-        &to,
+    verification::send_to_account(
+        state,
+        verification::Purpose::Contact,
+        account_id,
+        (channel, &address, delivery),
+        sent_to,
         client,
     )
-    .await?;
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(verification::code_sent(channel, delivery, sent_to))
+    .await
 }
 
 pub async fn verify_contact(

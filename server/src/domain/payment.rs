@@ -6,7 +6,7 @@ use crate::clock::rfc3339;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
-use crate::domain::verification::{self, Destination};
+use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
 use crate::gateway::{CardCheck, PaymentGateway};
@@ -464,30 +464,15 @@ pub async fn send_paytm_code(
     client: &str,
 ) -> Result<CodeSent, ApiError> {
     Allowed::check(state, account_id, PaymentMethodKind::Paytm).await?;
-    let now = state.clock.now_ms();
-    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let to = Destination {
-        channel: Channel::Phone,
-        address: phone.as_str(),
-        delivery: Some(Delivery::Sms),
-        account_id: Some(account_id),
-        decoy: false,
-    };
-    verification::issue(
-        &mut tx,
-        &state.secrets,
-        now,
-        &verification::Purpose::Paytm.subject(account_id),
-        &to,
+    verification::send_to_account(
+        state,
+        verification::Purpose::Paytm,
+        account_id,
+        (Channel::Phone, phone.as_str(), Some(Delivery::Sms)),
+        phone.masked(),
         client,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(verification::code_sent(
-        Channel::Phone,
-        Some(Delivery::Sms),
-        phone.masked(),
-    ))
+    .await
 }
 
 /// "Add now": the code proves the Paytm phone, which is then bound.

@@ -4,7 +4,7 @@
 
 use crate::auth::CurrentSession;
 use crate::db::{self, Flag, Tx};
-use crate::domain::verification::{self, Destination};
+use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
 use crate::state::AppState;
@@ -46,30 +46,16 @@ pub async fn send_identity_code(
             needed: Channel::Phone,
         });
     };
-    let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
-    let to = Destination {
-        channel: Channel::Phone,
-        address: &phone,
-        delivery: Some(Delivery::Sms),
-        account_id: Some(&session.account_id),
-        decoy: false,
-    };
-    verification::issue(
-        &mut tx,
-        &state.secrets,
-        now,
-        &verification::Purpose::Closure.subject(&session.account_id),
-        &to,
+    let shown = Phone::from_stored(phone.clone()).masked();
+    verification::send_to_account(
+        state,
+        verification::Purpose::Closure,
+        &session.account_id,
+        (Channel::Phone, &phone, Some(Delivery::Sms)),
+        shown,
         client,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(verification::code_sent(
-        Channel::Phone,
-        Some(Delivery::Sms),
-        Phone::from_stored(phone).masked(),
-    ))
+    .await
 }
 
 /// The session proved the owner's identity, by `method` ("SMS code", "authenticator app",

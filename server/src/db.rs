@@ -313,41 +313,11 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
-/// A value kept in a text column by its stored name (a currency's code, say). Reading a name
-/// the server does not know fails the query: a corrupt value is an error, never a default.
+/// A value kept in a text column by its name, the name serde gives it (the API's: `USD`,
+/// `card`, `payg`, `resource_plan`). Reading a name the server does not know fails the query:
+/// a corrupt value is an error, never a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stored<T>(pub T);
-
-/// How a [`Stored`] value is named in its column.
-pub trait StoredName: Sized {
-    fn from_stored(name: &str) -> Option<Self>;
-}
-
-impl StoredName for shared::money::Currency {
-    fn from_stored(name: &str) -> Option<Self> {
-        shared::money::Currency::parse(name)
-    }
-}
-
-impl StoredName for shared::refund::RefundDestination {
-    fn from_stored(name: &str) -> Option<Self> {
-        use shared::refund::RefundDestination::*;
-        [Card, Paypal, Paytm, Balance]
-            .into_iter()
-            .find(|d| d.as_str() == name)
-    }
-}
-
-impl StoredName for shared::api::UnsubscribeScope {
-    fn from_stored(name: &str) -> Option<Self> {
-        use shared::api::UnsubscribeScope::*;
-        match name {
-            "resource" => Some(Resource),
-            "renewal" => Some(Renewal),
-            _ => None,
-        }
-    }
-}
 
 impl<T> Type<Any> for Stored<T> {
     fn type_info() -> AnyTypeInfo {
@@ -359,16 +329,18 @@ impl<T> Type<Any> for Stored<T> {
     }
 }
 
-impl<'r, T: StoredName> Decode<'r, Any> for Stored<T> {
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
     fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         let name = <&str as Decode<Any>>::decode(value)?;
-        T::from_stored(name).map(Stored).ok_or_else(|| {
-            format!(
-                "unknown {} {name:?} in the database",
-                std::any::type_name::<T>()
-            )
-            .into()
-        })
+        serde_json::from_value(serde_json::Value::String(name.to_owned()))
+            .map(Stored)
+            .map_err(|_| {
+                format!(
+                    "unknown {} {name:?} in the database",
+                    std::any::type_name::<T>()
+                )
+                .into()
+            })
     }
 }
 
@@ -386,5 +358,25 @@ mod tests {
         assert_eq!(default.options().get_max_connections(), 8);
         let cores = std::thread::available_parallelism().unwrap().get() as u32;
         assert_eq!(default_pool_size(Backend::Postgres), (2 * cores).max(4));
+    }
+
+    #[tokio::test]
+    async fn a_stored_name_reads_as_its_value_and_an_unknown_one_fails_the_query() {
+        use shared::money::Currency;
+        use shared::refund::ResourceKind;
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        let read =
+            |sql: &'static str| sqlx::query_scalar::<_, Stored<Currency>>(sql).fetch_one(&db);
+        assert_eq!(read("SELECT 'CNY'").await.unwrap(), Stored(Currency::CNY));
+        let corrupt = read("SELECT 'XYZ'").await.unwrap_err();
+        assert!(corrupt.to_string().contains("\"XYZ\""), "{corrupt}");
+        let kind: Stored<ResourceKind> = sqlx::query_scalar("SELECT 'resource_plan'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(kind.0, ResourceKind::ResourcePlan);
     }
 }

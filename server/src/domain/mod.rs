@@ -9,6 +9,7 @@ pub mod deletion;
 pub mod demo;
 pub mod expiry;
 pub mod housekeeping;
+pub mod instances;
 pub mod intent;
 pub mod ledger;
 pub mod payment;

@@ -6,6 +6,7 @@ use crate::clock::rfc3339;
 use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
+use crate::domain::instances::{self, Instance};
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::usage::{self, BillUsage};
@@ -514,58 +515,14 @@ pub async fn activate(
     instance(state, account_id, instance_id).await
 }
 
-#[derive(sqlx::FromRow)]
-struct InstanceRow {
-    id: String,
-    product: String,
-    region: String,
-    billing: String,
-    resource_kind: String,
-    #[sqlx(try_from = "crate::db::Flag")]
-    activated: bool,
-    #[sqlx(try_from = "crate::db::Flag")]
-    auto_renew: bool,
-    status: String,
-    started_at: i64,
-    expires_at: Option<i64>,
-}
-
-impl InstanceRow {
-    fn view(self) -> InstanceView {
-        InstanceView {
-            product_name: Product::find(&self.product)
-                .map_or(self.product.clone(), |p| p.name.to_owned()),
-            id: self.id,
-            product: self.product,
-            region: self.region,
-            billing: if self.billing == "payg" {
-                Billing::Payg
-            } else {
-                Billing::Subscription
-            },
-            resource_kind: if self.resource_kind == "resource_plan" {
-                ResourceKind::ResourcePlan
-            } else {
-                ResourceKind::RegularCloudResource
-            },
-            activated: self.activated,
-            auto_renew: self.auto_renew,
-            status: self.status,
-            started_at: rfc3339(self.started_at),
-            expires_at: self.expires_at.map(rfc3339),
-        }
-    }
-}
-
-const INSTANCE_COLUMNS: &str = "id, product, region, billing, resource_kind, activated, auto_renew, status, started_at, expires_at";
-
 pub async fn instance(
     state: &AppState,
     account_id: &str,
     id: &str,
 ) -> Result<InstanceView, ApiError> {
-    let row: InstanceRow = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
+    let row: Instance = sqlx::query_as(&format!(
+        "SELECT {} FROM instances WHERE id = $1 AND account_id = $2",
+        instances::COLUMNS
     ))
     .bind(id)
     .bind(account_id)
@@ -576,13 +533,14 @@ pub async fn instance(
 }
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
-    let rows: Vec<InstanceRow> = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC, id LIMIT 500"
+    let rows: Vec<Instance> = sqlx::query_as(&format!(
+        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC, id LIMIT 500",
+        instances::COLUMNS
     ))
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    Ok(rows.into_iter().map(InstanceRow::view).collect())
+    Ok(rows.into_iter().map(Instance::view).collect())
 }
 
 /// What charging a bill came to.

@@ -4,9 +4,10 @@
 //! are read.
 
 use super::record::records;
-use super::{INSTANCE_COLUMNS, InstanceRow, OrderRow, destination, kind_of, place};
+use super::{OrderRow, destination, place};
 use crate::clock::rfc3339;
 use crate::db::{Flag, Stored};
+use crate::domain::instances::{self, Instance};
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
@@ -55,7 +56,7 @@ fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
 #[derive(sqlx::FromRow)]
 struct PageRow {
     #[sqlx(flatten)]
-    instance: InstanceRow,
+    instance: Instance,
     order_id: Option<String>,
     starts_at: Option<i64>,
     ends_at: Option<i64>,
@@ -314,7 +315,7 @@ async fn resources(
     // One connection for both statements: each trip through the pool costs a ping on release
     // and, under load, another wait in its queue.
     let mut conn = state.db.acquire().await?;
-    let counts: Vec<(String, String, Flag, Flag, i64)> = filter
+    let counts: Vec<(String, Stored<ResourceKind>, Flag, Flag, i64)> = filter
         .bind(sqlx::query_as(&format!(
             "SELECT product, resource_kind, activated, used, COUNT(*) FROM instances WHERE {conditions}
              GROUP BY product, resource_kind, activated, used"
@@ -323,11 +324,10 @@ async fn resources(
         .await?;
     let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
         BTreeMap::new();
-    for (product, resource_kind, Flag(activated), Flag(used), count) in counts {
-        let kind = kind_of(&resource_kind);
+    for (product, Stored(kind), Flag(activated), Flag(used), count) in counts {
         let refundable = Product::find(&product).is_none_or(|p| p.refundable);
         let refund_type = refund_type(kind, refundable, activated, used);
-        let key = (resource_kind, format!("{refund_type:?}"), activated);
+        let key = (format!("{kind:?}"), format!("{refund_type:?}"), activated);
         groups.entry(key).or_insert((kind, refund_type, 0)).2 += count as u32;
     }
     let groups: Vec<GroupCount> = groups
@@ -351,12 +351,13 @@ async fn resources(
         .bind(sqlx::query_as(&format!(
             "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
                     o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
-             FROM (SELECT {INSTANCE_COLUMNS} FROM instances WHERE {page_conditions}
+             FROM (SELECT {columns} FROM instances WHERE {page_conditions}
                    ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
              LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
              LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
              ORDER BY p.created_at DESC, p.id, o.starts_at, o.id",
-            next + 1
+            next + 1,
+            columns = instances::COLUMNS,
         )))
         .bind(page.size)
         .bind(page.offset)
@@ -464,7 +465,7 @@ async fn records_tab(
 /// One resource as the list and the review show it; `orders` are its paid orders, each with
 /// its payment method's label while that method is still bound.
 fn resource_view(
-    row: &InstanceRow,
+    row: &Instance,
     orders: &[(OrderRow, Option<&str>)],
     now: i64,
 ) -> Result<UnsubscribableResource, ApiError> {

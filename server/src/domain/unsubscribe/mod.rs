@@ -16,66 +16,10 @@ pub use resources::unsubscribe;
 
 use crate::db::Stored;
 use shared::api::RefundPlace;
-use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{
-    Drawn, PaidPeriod, RefundDestination, RefundType, ResourceKind, refund, refund_destination,
-    refund_type,
+    Drawn, PaidPeriod, RefundDestination, RefundType, refund, refund_destination,
 };
-
-#[derive(sqlx::FromRow, Clone)]
-struct InstanceRow {
-    id: String,
-    product: String,
-    region: String,
-    billing: String,
-    resource_kind: String,
-    #[sqlx(try_from = "crate::db::Flag")]
-    activated: bool,
-    #[sqlx(try_from = "crate::db::Flag")]
-    used: bool,
-    status: String,
-    created_at: i64,
-    expires_at: Option<i64>,
-}
-
-fn kind_of(resource_kind: &str) -> ResourceKind {
-    if resource_kind == "resource_plan" {
-        ResourceKind::ResourcePlan
-    } else {
-        ResourceKind::RegularCloudResource
-    }
-}
-
-impl InstanceRow {
-    fn kind(&self) -> ResourceKind {
-        kind_of(&self.resource_kind)
-    }
-
-    /// An instance of a product no longer sold keeps its refund rule: partly refundable.
-    fn refundable(&self) -> bool {
-        Product::find(&self.product).is_none_or(|p| p.refundable)
-    }
-
-    fn product_name(&self) -> String {
-        Product::find(&self.product).map_or_else(|| self.product.clone(), |p| p.name.to_owned())
-    }
-
-    fn refund_type(&self) -> RefundType {
-        refund_type(self.kind(), self.refundable(), self.activated, self.used)
-    }
-
-    /// The quota each paid period of a resource plan holds (thousandths of its unit); 0 for
-    /// regular resources.
-    fn quota_milli(&self) -> i64 {
-        match self.kind() {
-            ResourceKind::ResourcePlan => {
-                Product::find(&self.product).map_or(0, Product::quota_milli)
-            }
-            ResourceKind::RegularCloudResource => 0,
-        }
-    }
-}
 
 #[derive(sqlx::FromRow, Clone)]
 struct OrderRow {
@@ -98,7 +42,7 @@ impl OrderRow {
     }
 
     /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
-    /// the plan's quota per period ([`InstanceRow::quota_milli`]).
+    /// the plan's quota per period ([`crate::domain::instances::Instance::quota_milli`]).
     fn refund(&self, refund_type: RefundType, quota_milli: i64, now: i64) -> Money {
         refund(&self.period(quota_milli), refund_type, now)
     }
@@ -147,8 +91,6 @@ fn place(destination: RefundDestination, label: Option<&str>) -> RefundPlace {
     }
 }
 
-const INSTANCE_COLUMNS: &str =
-    "id, product, region, billing, resource_kind, activated, used, status, created_at, expires_at";
 const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";
 
 fn refund_type_name(t: RefundType) -> String {

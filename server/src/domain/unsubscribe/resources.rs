@@ -5,9 +5,10 @@
 //! them too.
 
 use super::record::record;
-use super::{INSTANCE_COLUMNS, InstanceRow, ORDER_COLUMNS, OrderRow, refund_type_name};
+use super::{ORDER_COLUMNS, OrderRow, refund_type_name};
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
+use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
 use crate::notify::{self, OwnerNotice};
@@ -94,7 +95,7 @@ pub(super) async fn insert_unsubscription(
     now: i64,
     account_id: &str,
     scope: &str,
-    instance: &InstanceRow,
+    instance: &Instance,
     refund_type: RefundType,
 ) -> Result<String, ApiError> {
     let id = format!("us-{}", uuid::Uuid::new_v4().simple());
@@ -128,9 +129,10 @@ pub(super) async fn load_instance(
     tx: &mut Tx,
     account_id: &str,
     id: &str,
-) -> Result<InstanceRow, ApiError> {
-    let row: InstanceRow = sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
+) -> Result<Instance, ApiError> {
+    let row: Instance = sqlx::query_as(&format!(
+        "SELECT {} FROM instances WHERE id = $1 AND account_id = $2",
+        instances::COLUMNS
     ))
     .bind(id)
     .bind(account_id)
@@ -140,7 +142,7 @@ pub(super) async fn load_instance(
     if row.status != "running" {
         return Err(ApiError::AlreadyReleased);
     }
-    if row.billing != "subscription" {
+    if !row.is_subscription() {
         return Err(ApiError::NotUnsubscribable(
             "Pay-as-you-go resources need no unsubscription: back up the data and release them."
                 .into(),

@@ -11,7 +11,7 @@
 //! `account:<id>:closure`). What names an account without being found this way (a throttle key
 //! typed for a RAM user it never had, the closure's own notice to the freed address, the
 //! finished decision's job) is gone
-//! with housekeeping a day later ([`crate::jobs::housekeeping`]).
+//! with housekeeping a day later ([`crate::domain::housekeeping`]).
 
 use crate::db::{self, Backend, HeldTx};
 use crate::domain::bills::ChargeBill;

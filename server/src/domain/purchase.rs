@@ -550,7 +550,7 @@ pub enum BillCharge {
     /// Paid (or waived) by someone else meanwhile, e.g. the usage job and the owner at once.
     AlreadySettled,
     /// The default method refused or is missing: the bill stays unpaid, hence overdue. (A
-    /// gateway that could not be reached is an error instead: see `jobs::bill`.)
+    /// gateway that could not be reached is an error instead: see [`bills::ChargeBill`].)
     Refused,
 }
 

@@ -1,7 +1,8 @@
-//! Closing an account (SPEC §6, seed 001), one file a step: the closure [`check`], the owner's
-//! [`identity`], the [`system_check`], renouncing items and the irreversible confirmation
-//! ([`confirm`]), what resolves each blocking item ([`resolve`]), the [`export`], and the
-//! [`decision`] when the cool-down ends.
+//! Closing an account (SPEC §6, seed 001), one file a step: the closure
+//! [`check`](mod@check), the owner's [`identity`](mod@identity), the
+//! [`system_check`](mod@system_check), renouncing items and the irreversible confirmation
+//! ([`confirm`](mod@confirm)), what resolves each blocking item ([`resolve`](mod@resolve)),
+//! the [`export`](mod@export), and the [`decision`](mod@decision) when the cool-down ends.
 
 pub mod check;
 pub mod confirm;

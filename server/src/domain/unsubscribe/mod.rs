@@ -1,8 +1,9 @@
-//! Unsubscribing prepaid resources (SPEC §5, seed 002), one file a part: the three tabs of the
-//! [`list`], unsubscribing [`resources`] (released for good, every paid order refunded), the
-//! pending [`renewals`] cancelled, and the [`record`] of each unsubscription. Each order's
-//! refund is computed by the formula in `shared::refund`, and every write is one transaction;
-//! an order's refund row is unique, so no race, retry or double click refunds twice.
+//! Unsubscribing prepaid resources (SPEC §5, seed 002), one file a part: the three tabs of
+//! the [`list`](mod@list), unsubscribing [`resources`](mod@resources) (released for good,
+//! every paid order refunded), the pending [`renewals`](mod@renewals) cancelled, and the
+//! [`record`](mod@record) of each unsubscription. Each order's refund is computed by the
+//! formula in `shared::refund`, and every write is one transaction; an order's refund row is
+//! unique, so no race, retry or double click refunds twice.
 
 pub mod list;
 pub mod record;

@@ -892,6 +892,25 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
         "no answer was a server error"
     );
 
+    // The end of the day: each user still signed in releases its pay-as-you-go resources. Their
+    // hourly bills would otherwise run for the weeks below, and each hour's charges would put new
+    // intents in flight while the loop below waits for none to be.
+    for account in &accounts {
+        let mut user =
+            User::new(account.clone(), rng.u64(..), cluster.clone(), tally.clone()).await;
+        let payg = strings(&db, &format!("SELECT id FROM instances WHERE account_id = '{}' AND billing = 'payg' AND status = 'running'", account.id)).await;
+        for id in payg {
+            user.send(
+                "end: release",
+                Method::POST,
+                &format!("/api/instances/{id}/release"),
+                json!({}),
+                None,
+            )
+            .await;
+        }
+    }
+
     // In flight: every intent the gateway may have acted on is pending or reversing with its
     // job (a payout's is its withdrawal's); the reconciliation settles them within minutes.
     let orphans = strings(
@@ -907,9 +926,10 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
         Vec::<String>::new(),
         "every unsettled intent has its job"
     );
-    // The gateway's network still fails now and then: as many rounds as that takes, bounded.
+    // The gateway's network still fails now and then, and the released instances' last usage
+    // is billed some hours on: as many rounds as that takes, bounded.
     let unsettled = "SELECT id FROM gateway_intents WHERE status IN ('pending', 'reversing')";
-    for _ in 0..30 {
+    for _ in 0..60 {
         if strings(&db, unsettled).await.is_empty() {
             break;
         }
@@ -954,24 +974,6 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
             account.id.clone(),
             common::catalog::names_of(&db, &account.id, &phones).await,
         );
-    }
-
-    // The end of the day: each user still signed in releases its pay-as-you-go resources (their
-    // hourly bills would otherwise run for the weeks below).
-    for account in &accounts {
-        let mut user =
-            User::new(account.clone(), rng.u64(..), cluster.clone(), tally.clone()).await;
-        let payg = strings(&db, &format!("SELECT id FROM instances WHERE account_id = '{}' AND billing = 'payg' AND status = 'running'", account.id)).await;
-        for id in payg {
-            user.send(
-                "end: release",
-                Method::POST,
-                &format!("/api/instances/{id}/release"),
-                json!({}),
-                None,
-            )
-            .await;
-        }
     }
 
     // The clock runs on: refunds arrive (up to 30 business days), cool-downs end, housekeeping

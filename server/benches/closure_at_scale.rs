@@ -216,12 +216,12 @@ async fn seed(state: &AppState, accounts: i64) {
          SELECT 'vs-' || n, 'signup:su-' || n, 'email', 'close.' || n || '@example.com', NULL, 'h', $3, $3 + 600000, $3 FROM n
          UNION ALL SELECT 'vc-' || n, 'account:ac-' || n || ':contact', 'phone', '+65' || (80000000 + n), 'sms', 'h', $3, $3 + 600000, $3 FROM n
          UNION ALL SELECT 'vi-' || n, 'account:ac-' || n || ':closure', 'phone', '+65' || (80000000 + n), 'sms', 'h', $2, $2 + 600000, $2 FROM n",
-        "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at, status)
-         SELECT 'os-' || n, NULL, 'email', 'close.' || n || '@example.com', 'Your sign-up code', 'Your code is 123456.', $3, $3, 'sent' FROM n
-         UNION ALL SELECT 'oc-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Your verification code', 'Your code is 123456.', $3, $3, 'sent' FROM n
-         UNION ALL SELECT 'oi-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Your verification code', 'Your code is 123456.', $2, $2, 'sent' FROM n
-         UNION ALL SELECT 'oe-' || n, 'ac-' || n, 'email', 'close.' || n || '@example.com', 'Account closure started', 'The cool-down ends tomorrow.', $2, $2, 'sent' FROM n
-         UNION ALL SELECT 'om-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Account closure started', '[Account Center] Account closure started.', $2, $2, 'sent' FROM n",
+        "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, status)
+         SELECT 'os-' || n, NULL, 'email', 'close.' || n || '@example.com', 'Your sign-up code', 'Your code is 123456.', $3, 'sent' FROM n
+         UNION ALL SELECT 'oc-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Your verification code', 'Your code is 123456.', $3, 'sent' FROM n
+         UNION ALL SELECT 'oi-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Your verification code', 'Your code is 123456.', $2, 'sent' FROM n
+         UNION ALL SELECT 'oe-' || n, 'ac-' || n, 'email', 'close.' || n || '@example.com', 'Account closure started', 'The cool-down ends tomorrow.', $2, 'sent' FROM n
+         UNION ALL SELECT 'om-' || n, 'ac-' || n, 'sms', '+65' || (80000000 + n), 'Account closure started', '[Account Center] Account closure started.', $2, 'sent' FROM n",
         "INSERT INTO billing_addresses (account_id, account_type, last_name, first_name, country, address_line1, city, state, postal_code, updated_at)
          SELECT 'ac-' || n, 'individual', 'Tan', 'Mei', 'SG', '1 Main Street', 'Singapore', '', '048616', $3 FROM n",
         "INSERT INTO closure_checks (id, account_id, progress, status, result, created_at, done_at)

@@ -40,7 +40,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::fs::ServeFileSystemResponseBody;
@@ -115,7 +114,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None
     };
     let clock = Clock::of_server(&config, &db).await?;
+    let outbox = Arc::new(notify::Outbox::from_config(&config)?);
+    if config.smtp_url.is_none() && !config.is_dev() {
+        tracing::warn!("no SMTP URL configured: emails stay in the outbox undelivered");
+    }
     Ok(AppState {
+        outbox,
         gateway,
         acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),
         rates: Arc::new(rates::CnyRates::shipped()?),
@@ -125,28 +129,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         hasher: PasswordHasher::new()?,
         secrets: Arc::new(secrets),
         config: Arc::new(config),
-        outbox_wake: Arc::new(Notify::new()),
     })
 }
 
 pub fn start_workers(state: &AppState) {
     if state.config.run_scheduler {
         tokio::spawn(jobs::run_scheduler(state.clone()));
-    }
-    match &state.config.smtp_url {
-        Some(url) => {
-            tokio::spawn(notify::run_email_worker(
-                state.db.clone(),
-                state.clock.clone(),
-                url.clone(),
-                state.config.smtp_from.clone(),
-                state.outbox_wake.clone(),
-            ));
-        }
-        None if !state.config.is_dev() => {
-            tracing::warn!("no SMTP URL configured: emails stay in the outbox undelivered");
-        }
-        None => {}
     }
 }
 

@@ -1,15 +1,17 @@
 //! Notifications: every email, SMS and voice call is an outbox row written in the same
-//! transaction as the change it reports (SPEC §8). Dev mode shows them at /dev/inbox; with an
-//! SMTP URL configured, a worker delivers the emails.
+//! transaction as the change it reports (SPEC §8). A message whose medium has a postman here
+//! (SMTP for email) is delivered by a [`Deliver`] job on the one job queue, with its lease and
+//! retries; the others stay in the outbox, where dev mode shows them at /dev/inbox.
 
-use crate::clock::Clock;
-use crate::db::{self, Backend, Db, HeldTx, JsonList, begin_write};
+use crate::config::Config;
+use crate::db;
+use crate::db::{Backend, Db, HeldTx, JsonList};
+use crate::queue::{self, Claimed, Job, JobError, Outcome};
+use crate::state::AppState;
+use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Medium {
@@ -36,26 +38,9 @@ pub struct Outgoing<'a> {
     pub body: String,
 }
 
-pub async fn enqueue(tx: &mut HeldTx<'_>, now_ms: i64, message: Outgoing<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(message_id())
-    .bind(message.account_id)
-    .bind(message.medium.as_str())
-    .bind(message.recipient)
-    .bind(message.subject)
-    .bind(message.body)
-    .bind(now_ms)
-    .bind(now_ms)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// A notice to an account's owner: an email, and an SMS when `phone` is given. Every notice
-/// the owner gets about the account (password, two-step verification, closure) goes out here.
+/// the owner gets about the account (password, two-step verification, closure) goes out
+/// through [`Outbox::tell_owner`].
 pub struct OwnerNotice<'a> {
     /// None once the account is deleted: the message outlives it.
     pub account_id: Option<&'a str>,
@@ -95,15 +80,6 @@ impl<'a> OwnerNotice<'a> {
     }
 }
 
-/// Queues `notice` in `tx`.
-pub async fn tell_owner(
-    tx: &mut HeldTx<'_>,
-    now_ms: i64,
-    notice: OwnerNotice<'_>,
-) -> sqlx::Result<()> {
-    enqueue_many(tx, now_ms, &notice.messages()).await
-}
-
 /// The SMS that goes with an email: its subject and first sentence.
 pub fn sms_text(subject: &str, body: &str) -> String {
     format!(
@@ -116,47 +92,6 @@ pub fn sms_text(subject: &str, body: &str) -> String {
 /// outbox's key index rather than on random pages of it (each of which a commit would write).
 fn message_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-/// Queues many messages with one statement: what a batch job uses instead of [`enqueue`] per
-/// message. The messages travel as one JSON parameter (see [`db::json_table`]).
-pub async fn enqueue_many(
-    tx: &mut HeldTx<'_>,
-    now_ms: i64,
-    messages: &[Outgoing<'_>],
-) -> sqlx::Result<()> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = messages.iter().map(|_| message_id()).collect();
-    let rows: Vec<[Option<&str>; 6]> = messages
-        .iter()
-        .zip(&ids)
-        .map(|(m, id)| {
-            let medium = m.medium.as_str();
-            [
-                Some(id.as_str()),
-                m.account_id,
-                Some(medium),
-                Some(m.recipient),
-                Some(m.subject),
-                Some(m.body.as_str()),
-            ]
-        })
-        .collect();
-    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let sql = format!(
-        "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at, next_attempt_at)
-         SELECT m.value ->> 0, m.value ->> 1, m.value ->> 2, m.value ->> 3, m.value ->> 4, m.value ->> 5, $1, $1
-         FROM {}",
-        db::json_table(Backend::of(tx), 2, "m", JsonList::Rows)
-    );
-    sqlx::query(&sql)
-        .bind(now_ms)
-        .bind(rows)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// One message as the dev inbox shows it.
@@ -186,117 +121,228 @@ pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<In
     .await
 }
 
-const LEASE_MS: i64 = 60_000;
+/// The postmen of this process, by medium: where a queued message goes.
+pub struct Outbox {
+    mailer: Option<Mailer>,
+}
+
+struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Outbox {
+    /// The postmen `config` names. An SMTP URL or From address that cannot be used stops the
+    /// start: an operator who set them expects email to go out.
+    pub fn from_config(config: &Config) -> anyhow::Result<Outbox> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Mailer {
+                transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .with_context(|| format!("the SMTP URL {} is unusable", db::redact(url)))?
+                    .build(),
+                from: config
+                    .smtp_from
+                    .parse()
+                    .with_context(|| format!("the SMTP From {} is unusable", config.smtp_from))?,
+            }),
+            None => None,
+        };
+        Ok(Outbox { mailer })
+    }
+
+    /// No postman: every message stays in the outbox.
+    pub fn keep_all() -> Outbox {
+        Outbox { mailer: None }
+    }
+
+    fn delivers(&self, medium: Medium) -> bool {
+        match medium {
+            Medium::Email => self.mailer.is_some(),
+            Medium::Sms | Medium::Voice => false,
+        }
+    }
+
+    /// Queues `message` in `tx`.
+    pub async fn enqueue(
+        &self,
+        tx: &mut HeldTx<'_>,
+        now_ms: i64,
+        message: Outgoing<'_>,
+    ) -> sqlx::Result<()> {
+        self.enqueue_many(tx, now_ms, std::slice::from_ref(&message))
+            .await
+    }
+
+    /// Queues `notice` in `tx`.
+    pub async fn tell_owner(
+        &self,
+        tx: &mut HeldTx<'_>,
+        now_ms: i64,
+        notice: OwnerNotice<'_>,
+    ) -> sqlx::Result<()> {
+        self.enqueue_many(tx, now_ms, &notice.messages()).await
+    }
+
+    /// Queues many messages with one statement, and schedules the delivery of those a postman
+    /// here carries with one more. The messages travel as one JSON parameter (see
+    /// [`db::json_table`]).
+    pub async fn enqueue_many(
+        &self,
+        tx: &mut HeldTx<'_>,
+        now_ms: i64,
+        messages: &[Outgoing<'_>],
+    ) -> sqlx::Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = messages.iter().map(|_| message_id()).collect();
+        let rows: Vec<[Option<&str>; 6]> = messages
+            .iter()
+            .zip(&ids)
+            .map(|(m, id)| {
+                [
+                    Some(id.as_str()),
+                    m.account_id,
+                    Some(m.medium.as_str()),
+                    Some(m.recipient),
+                    Some(m.subject),
+                    Some(m.body.as_str()),
+                ]
+            })
+            .collect();
+        let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let sql = format!(
+            "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at)
+             SELECT m.value ->> 0, m.value ->> 1, m.value ->> 2, m.value ->> 3, m.value ->> 4, m.value ->> 5, $1
+             FROM {}",
+            db::json_table(Backend::of(tx), 2, "m", JsonList::Rows)
+        );
+        sqlx::query(&sql)
+            .bind(now_ms)
+            .bind(rows)
+            .execute(&mut **tx)
+            .await?;
+        let delivered: Vec<&str> = messages
+            .iter()
+            .zip(&ids)
+            .filter(|(m, _)| self.delivers(m.medium))
+            .map(|(_, id)| id.as_str())
+            .collect();
+        queue::schedule_many::<Deliver>(tx, &delivered, now_ms, now_ms).await
+    }
+
+    /// Schedules the delivery of every undelivered message a postman here carries that has no
+    /// job yet: those queued while no postman was configured, or before delivery was a job.
+    pub async fn schedule_waiting(&self, db: &Db, now_ms: i64) -> sqlx::Result<()> {
+        let media: Vec<&str> = [Medium::Email, Medium::Sms, Medium::Voice]
+            .into_iter()
+            .filter(|m| self.delivers(*m))
+            .map(Medium::as_str)
+            .collect();
+        if media.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db::begin_write(db).await?;
+        let waiting: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.channel IN {}
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $2 AND j.subject = o.id)",
+            db::in_json(Backend::of(&tx), 1)
+        ))
+        .bind(db::json_texts(media))
+        .bind(Deliver::KIND)
+        .fetch_all(&mut *tx)
+        .await?;
+        let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
+        queue::schedule_many::<Deliver>(&mut tx, &waiting, now_ms, now_ms).await?;
+        tx.commit().await
+    }
+}
+
+/// A message's tries: past this many failures it is marked failed and no longer tried. With
+/// the queue's waits that is some 20 minutes of an unreachable server or a refused address.
 const MAX_ATTEMPTS: i64 = 8;
 
-/// Delivers pending emails over SMTP until the process ends. A claimed row is leased, so a
-/// crash mid-send lets it be claimed again after the lease; an SMTP server may then see a
-/// message twice, never zero times.
-pub async fn run_email_worker(
-    db: Db,
-    clock: Arc<Clock>,
-    smtp_url: String,
-    from: String,
-    wake: Arc<Notify>,
-) {
-    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp_url) {
-        Ok(builder) => builder.build(),
-        Err(e) => {
-            tracing::error!(error = %e, "SMTP URL is unusable; emails stay in the outbox");
-            return;
+/// Delivers the outbox message `subject` through its medium's postman. The message is sent
+/// before the job is marked done, so a crash between the two sends it again: a recipient may
+/// see a message twice, never zero times.
+pub struct Deliver;
+
+impl Job for Deliver {
+    const KIND: &'static str = "deliver_message";
+
+    async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
+        let message: Option<Waiting> = sqlx::query_as(
+            "SELECT channel, recipient, subject, body FROM outbox WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(&job.subject)
+        .fetch_optional(&state.db)
+        .await?;
+        let sent = match &message {
+            // Sent already, given up, or swept with its account: nothing to do.
+            None => None,
+            Some(message) => Some(state.outbox.send(message).await),
+        };
+        let now = state.clock.now_ms();
+        let mut tx = db::begin_write(&state.db).await?;
+        match sent {
+            None | Some(Ok(())) => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = $2, last_error = NULL
+                     WHERE id = $3 AND status = 'pending'",
+                )
+                .bind(now)
+                .bind(job.attempts)
+                .bind(&job.subject)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Some(Err(e)) => {
+                let given_up = job.attempts >= MAX_ATTEMPTS;
+                let status = if given_up { "failed" } else { "pending" };
+                sqlx::query(
+                    "UPDATE outbox SET status = $1, attempts = $2, last_error = $3 WHERE id = $4",
+                )
+                .bind(status)
+                .bind(job.attempts)
+                .bind(format!("{e:#}"))
+                .bind(&job.subject)
+                .execute(&mut *tx)
+                .await?;
+                if !given_up {
+                    tx.commit().await?;
+                    return Err(e.into());
+                }
+                tracing::error!(message = %job.subject, attempts = job.attempts, error = %format!("{e:#}"),
+                    "message not delivered: given up");
+            }
         }
-    };
-    let from: Mailbox = match from.parse() {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "SMTP From address is unusable; emails stay in the outbox");
-            return;
-        }
-    };
-    loop {
-        match deliver_one(&db, &clock, &transport, &from).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-        }
+        queue::finish(&mut tx, job, Outcome::Done, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
 #[derive(sqlx::FromRow)]
-struct Claimed {
-    id: String,
+struct Waiting {
+    channel: String,
     recipient: String,
     subject: String,
     body: String,
-    attempts: i64,
 }
 
-/// Sends the oldest due email, if any. Returns whether there was one.
-async fn deliver_one(
-    db: &Db,
-    clock: &Clock,
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    from: &Mailbox,
-) -> anyhow::Result<bool> {
-    let now = clock.now_ms();
-    let mut tx = begin_write(db).await?;
-    let claimed: Option<Claimed> = sqlx::query_as(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1
-         WHERE id = (SELECT id FROM outbox WHERE channel = 'email' AND status IN ('pending', 'sending')
-                     AND next_attempt_at <= $2 ORDER BY created_at LIMIT 1)
-         RETURNING id, recipient, subject, body, attempts",
-    )
-    .bind(now + LEASE_MS)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let Some(row) = claimed else { return Ok(false) };
-
-    let sent = async {
-        let email = Message::builder()
-            .from(from.clone())
-            .to(row.recipient.parse()?)
-            .subject(row.subject.clone())
-            .body(row.body.clone())?;
-        transport.send(email).await?;
-        anyhow::Ok(())
-    }
-    .await;
-
-    let now = clock.now_ms();
-    match sent {
-        Ok(()) => {
-            sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2",
-            )
-            .bind(now)
-            .bind(&row.id)
-            .execute(db)
-            .await?;
-        }
-        Err(e) => {
-            let (status, retry_at) = if row.attempts >= MAX_ATTEMPTS {
-                ("failed", now)
-            } else {
-                // 30 s, 1 min, 2 min, … doubling.
-                ("pending", now + 30_000 * (1 << (row.attempts - 1).min(10)))
-            };
-            tracing::warn!(id = %row.id, attempts = row.attempts, error = %e, "email not delivered");
-            sqlx::query(
-                "UPDATE outbox SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
-            )
-            .bind(status)
-            .bind(retry_at)
-            .bind(e.to_string())
-            .bind(&row.id)
-            .execute(db)
-            .await?;
+impl Outbox {
+    async fn send(&self, message: &Waiting) -> anyhow::Result<()> {
+        match (message.channel.as_str(), &self.mailer) {
+            ("email", Some(mailer)) => {
+                let email = Message::builder()
+                    .from(mailer.from.clone())
+                    .to(message.recipient.parse()?)
+                    .subject(message.subject.clone())
+                    .body(message.body.clone())?;
+                mailer.transport.send(email).await?;
+                Ok(())
+            }
+            (channel, _) => anyhow::bail!("no postman for {channel} messages here"),
         }
     }
-    Ok(true)
 }

@@ -92,6 +92,39 @@ pub async fn schedule<J: Job>(
     Ok(())
 }
 
+/// [`schedule`] for many subjects with one statement: what a batch (a closure decision's
+/// notices, say) uses instead of a statement per job. The rows travel as one JSON parameter.
+pub async fn schedule_many<J: Job>(
+    tx: &mut HeldTx<'_>,
+    subjects: &[&str],
+    due_at: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<[String; 2]> = subjects
+        .iter()
+        .map(|s| [uuid::Uuid::new_v4().to_string(), (*s).to_owned()])
+        .collect();
+    let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    // `WHERE true`: without it SQLite reads `ON CONFLICT` as a join's `ON`.
+    let sql = format!(
+        "INSERT INTO jobs (id, kind, subject, due_at, created_at)
+         SELECT j.value ->> 0, $1, j.value ->> 1, $2, $3 FROM {} WHERE true
+         ON CONFLICT (kind, subject) DO NOTHING",
+        db::json_table(Backend::of(tx), 4, "j", db::JsonList::Rows)
+    );
+    sqlx::query(&sql)
+        .bind(J::KIND)
+        .bind(due_at)
+        .bind(now)
+        .bind(rows)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Marks `job` finished inside the transaction that made its effect.
 pub async fn finish(
     tx: &mut HeldTx<'_>,

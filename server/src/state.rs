@@ -4,10 +4,10 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::gateway::PaymentGateway;
 use crate::inline_reads::InlineReads;
+use crate::notify::Outbox;
 use crate::passwords::PasswordHasher;
 use crate::secrets::Secrets;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// Everything a handler may need, passed by axum's `State`.
 #[derive(Clone)]
@@ -19,8 +19,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,
     pub secrets: Arc<Secrets>,
-    /// Wakes the email worker when a message is queued.
-    pub outbox_wake: Arc<Notify>,
+    /// Where queued messages go: the postmen of this process.
+    pub outbox: Arc<Outbox>,
     /// The card network and PayPal: the simulator in dev mode, none in production yet.
     pub gateway: Option<Arc<dyn PaymentGateway>>,
     pub acceptance: Arc<CardAcceptance>,

@@ -1,4 +1,6 @@
-//! With an SMTP URL configured, queued emails are delivered over SMTP and marked sent.
+//! With an SMTP URL configured, each queued email is a `deliver_message` job: delivered over
+//! SMTP and marked sent, retried while the server cannot be reached, given up after its tries.
+//! Without one (dev mode), messages stay in the outbox for /dev/inbox and no job is queued.
 //! The SMTP server here is a minimal sink on 127.0.0.1 that records what it is given.
 
 mod common;
@@ -6,7 +8,6 @@ mod common;
 use common::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -59,47 +60,58 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, received)
 }
 
-#[tokio::test]
-async fn queued_emails_are_delivered_over_smtp_and_marked_sent() {
-    let (port, received) = smtp_sink().await;
+/// The outbox's one row: its status, tries and last error.
+async fn outbox_row(app: &TestApp) -> (String, i64, Option<String>) {
+    sqlx::query_as("SELECT status, CAST(attempts AS BIGINT), last_error FROM outbox")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn send_signup_code(app: &TestApp, email: &str) {
+    let id = app.start_signup(email).await;
+    app.post(&format!("/api/signup/{id}/code"), &json!({}))
+        .await;
+}
+
+async fn smtp_app(port: u16) -> TestApp {
     let url = format!("smtp://127.0.0.1:{port}");
-    let app = spawn_app_with(&[
+    spawn_app_with(&[
         "--smtp-url",
         &url,
         "--smtp-from",
         "Account Center <no-reply@example.com>",
     ])
-    .await;
-    let email = email("smtp");
-    let id = app.start_signup(&email).await;
-    app.post(&format!("/api/signup/{id}/code"), &json!({}))
-        .await;
-    let code = app.code_for(&email).await;
+    .await
+}
 
-    let mut status = String::new();
-    for _ in 0..100 {
-        status = sqlx::query_scalar("SELECT status FROM outbox")
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
-        if status == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "sent");
+#[tokio::test]
+async fn a_queued_email_is_a_job_that_delivers_it_over_smtp_once() {
+    let (port, received) = smtp_sink().await;
+    let app = smtp_app(port).await;
+    let email = email("smtp");
+    send_signup_code(&app, &email).await;
+    let code = app.code_for(&email).await;
+    assert_eq!(outbox_row(&app).await.0, "pending", "queued, not yet sent");
+    assert!(received.lock().unwrap().is_empty());
+
+    assert_eq!(app.run_jobs().await, 1, "one delivery job");
+    assert_eq!(outbox_row(&app).await, ("sent".to_owned(), 1, None));
     let messages = received.lock().unwrap().clone();
-    assert_eq!(messages.len(), 1, "delivered exactly once");
+    assert_eq!(messages.len(), 1, "delivered once");
     assert!(
         messages[0].contains(&format!("To: {email}")),
         "{}",
         messages[0]
     );
     assert!(messages[0].contains(&code), "the email carries the code");
+
+    assert_eq!(app.run_jobs().await, 0, "nothing left to deliver");
+    app.assert_no_unexpected_jobs(&[]).await;
 }
 
 #[tokio::test]
-async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry() {
+async fn an_unreachable_smtp_server_is_retried_with_the_queues_backoff_then_given_up() {
     // Nothing listens on this port once the listener is dropped.
     let port = TcpListener::bind("127.0.0.1:0")
         .await
@@ -107,35 +119,81 @@ async fn an_unreachable_smtp_server_leaves_the_email_pending_for_a_retry() {
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("smtp://127.0.0.1:{port}");
-    let app = spawn_app_with(&["--smtp-url", &url]).await;
-    let id = app.start_signup(&email("down")).await;
-    app.post(&format!("/api/signup/{id}/code"), &json!({}))
-        .await;
-    let mut attempts = 0i64;
-    for _ in 0..100 {
-        attempts = sqlx::query_scalar("SELECT attempts FROM outbox")
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
-        if attempts > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let app = smtp_app(port).await;
+    send_signup_code(&app, &email("down")).await;
+
+    assert_eq!(app.run_jobs().await, 1);
+    let (status, attempts, error) = outbox_row(&app).await;
+    assert_eq!((status.as_str(), attempts), ("pending", 1));
+    assert!(error.is_some(), "the failure is kept for the operator");
+    assert_eq!(app.run_jobs().await, 0, "the retry waits");
+    app.assert_no_unexpected_jobs(&["deliver_message"]).await;
+
+    // Each later try comes after the queue's wait; the eighth failure gives up.
+    for tries in 2..=8 {
+        app.advance(3_600);
+        assert_eq!(app.run_jobs().await, 1, "try {tries}");
+        assert_eq!(outbox_row(&app).await.1, tries);
     }
-    assert_eq!(attempts, 1);
-    let mut row: (String, Option<String>) = (String::new(), None);
-    for _ in 0..100 {
-        row = sqlx::query_as("SELECT status, last_error FROM outbox")
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
-        if row.0 != "sending" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (status, error) = row;
-    assert_eq!(status, "pending");
+    let (status, attempts, error) = outbox_row(&app).await;
+    assert_eq!((status.as_str(), attempts), ("failed", 8));
     assert!(error.is_some());
+    app.advance(3_600);
+    assert_eq!(
+        app.run_jobs().await,
+        0,
+        "a failed message is not tried again"
+    );
+    app.assert_no_unexpected_jobs(&[]).await;
+}
+
+#[tokio::test]
+async fn without_smtp_messages_stay_in_the_outbox_and_no_job_is_queued() {
+    let app = spawn_app().await;
+    let email = email("inbox");
+    send_signup_code(&app, &email).await;
+    app.code_for(&email).await;
+    assert_eq!(outbox_row(&app).await.0, "pending");
+    app.assert_no_unexpected_jobs(&[]).await;
+    assert_eq!(app.run_jobs().await, 0);
+}
+
+#[tokio::test]
+async fn a_message_queued_before_smtp_was_configured_is_delivered_once_it_is() {
+    let (port, received) = smtp_sink().await;
+    let app = smtp_app(port).await;
+    // As a server without a postman left it: an email in the outbox, no job.
+    let now = app.state.clock.now_ms();
+    sqlx::query(
+        "INSERT INTO outbox (id, channel, recipient, subject, body, created_at)
+         VALUES ('early', 'email', 'early@example.com', 'Hello', 'Queued earlier.', $1)",
+    )
+    .bind(now)
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    app.state
+        .outbox
+        .schedule_waiting(&app.state.db, now)
+        .await
+        .unwrap();
+    // Scheduling again (a second start) adds nothing.
+    app.state
+        .outbox
+        .schedule_waiting(&app.state.db, now)
+        .await
+        .unwrap();
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(outbox_row(&app).await.0, "sent");
+    assert_eq!(received.lock().unwrap().len(), 1);
+    app.state
+        .outbox
+        .schedule_waiting(&app.state.db, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.run_jobs().await,
+        0,
+        "a sent message is not scheduled again"
+    );
 }

@@ -7,7 +7,7 @@ use crate::db;
 use crate::domain::account::Writer;
 use crate::domain::purchase;
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::catalog::{PayWith, Product};
@@ -118,7 +118,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             subject: "Subscription expired",
             body,
         };
-        notify::enqueue(&mut tx, now, message).await?;
+        state.outbox.enqueue(&mut tx, now, message).await?;
     }
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;

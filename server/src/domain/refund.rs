@@ -6,7 +6,7 @@ use crate::db::{self, Stored};
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
@@ -110,9 +110,8 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             }
         ),
     };
-    notify::enqueue(&mut tx, now, message).await?;
+    state.outbox.enqueue(&mut tx, now, message).await?;
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(())
 }

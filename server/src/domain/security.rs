@@ -12,7 +12,7 @@ use crate::db::{self, Tx};
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
-use crate::notify::{self, OwnerNotice};
+use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Email, Password};
@@ -128,9 +128,17 @@ pub async fn start_reset(
         account_id: account_id.as_deref(),
         decoy: account_id.is_none(),
     };
-    verification::issue(&mut tx, &state.secrets, now, &subject(&id), &to, client).await?;
+    verification::issue(
+        &mut tx,
+        &state.outbox,
+        &state.secrets,
+        now,
+        &subject(&id),
+        &to,
+        client,
+    )
+    .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(reset = %id, "password reset started");
     Ok(PasswordResetStarted {
         reset_id: id,
@@ -144,9 +152,17 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
     let to = reset.destination()?;
-    verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
+    verification::issue(
+        &mut tx,
+        &state.outbox,
+        &state.secrets,
+        now,
+        &subject(id),
+        &to,
+        client,
+    )
+    .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     let sent_to = match to.channel {
         Channel::Email => Email::from_stored(reset.address.clone()).masked(),
         Channel::Phone => shared::account::Phone::from_stored(reset.address.clone()).masked(),
@@ -224,11 +240,12 @@ pub async fn complete_reset(
         .bind(&account_id)
         .execute(&mut *tx)
         .await?;
-    owner.tell(&mut tx, now, Notice::Reset, client).await?;
+    owner
+        .tell(&state.outbox, &mut tx, now, Notice::Reset, client)
+        .await?;
     let detail = format!("by {} code; every session signed out", reset.channel);
     oplog::record(&mut tx, &account_id, Action::PasswordReset, &detail, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, "password reset");
     Ok(())
 }
@@ -289,7 +306,7 @@ pub async fn change_password(
         .await?;
     Owner::read(&mut tx, &session.account_id)
         .await?
-        .tell(&mut tx, now, Notice::Changed, client)
+        .tell(&state.outbox, &mut tx, now, Notice::Changed, client)
         .await?;
     let detail = "other sessions signed out";
     oplog::record(
@@ -301,7 +318,6 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "password changed");
     Ok(())
 }
@@ -345,6 +361,7 @@ impl Owner {
     /// Queues the notice to the verified email and phone.
     async fn tell(
         &self,
+        outbox: &Outbox,
         tx: &mut Tx,
         now: i64,
         notice: Notice,
@@ -374,19 +391,20 @@ impl Owner {
                  \"Forgot password?\".",
             ),
         };
-        notify::tell_owner(
-            tx,
-            now,
-            OwnerNotice {
-                account_id: Some(&self.id),
-                email: self.verified_email.then_some(self.email.as_str()),
-                phone: self.verified_phone.as_deref(),
-                subject,
-                body: &body,
-                sms: Some(sms),
-            },
-        )
-        .await?;
+        outbox
+            .tell_owner(
+                tx,
+                now,
+                OwnerNotice {
+                    account_id: Some(&self.id),
+                    email: self.verified_email.then_some(self.email.as_str()),
+                    phone: self.verified_phone.as_deref(),
+                    subject,
+                    body: &body,
+                    sms: Some(sms),
+                },
+            )
+            .await?;
         Ok(())
     }
 }

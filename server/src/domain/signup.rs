@@ -139,9 +139,17 @@ pub async fn send_code(
         account_id: None,
         decoy: false,
     };
-    verification::issue(&mut tx, &state.secrets, now, &subject(id), &to, client).await?;
+    verification::issue(
+        &mut tx,
+        &state.outbox,
+        &state.secrets,
+        now,
+        &subject(id),
+        &to,
+        client,
+    )
+    .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(verification::code_sent(channel, delivery, sent_to))
 }
 

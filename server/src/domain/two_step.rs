@@ -10,7 +10,7 @@ use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
 use crate::domain::session::{begin_attempt, confirm_password};
 use crate::error::ApiError;
-use crate::notify::{self, OwnerNotice};
+use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
 use crate::state::AppState;
@@ -223,7 +223,7 @@ pub async fn enable(
         .execute(&mut *tx)
         .await?;
     }
-    tell(&mut tx, &session.account_id, now, true).await?;
+    tell(&state.outbox, &mut tx, &session.account_id, now, true).await?;
     oplog::record(
         &mut tx,
         &session.account_id,
@@ -233,7 +233,6 @@ pub async fn enable(
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "two-step verification on");
     Ok(TwoStepEnabled {
         recovery_codes: codes,
@@ -359,10 +358,9 @@ pub async fn disable(
             .execute(&mut *tx)
             .await?;
     }
-    tell(&mut tx, &session.account_id, now, false).await?;
+    tell(&state.outbox, &mut tx, &session.account_id, now, false).await?;
     oplog::record(&mut tx, &session.account_id, Action::TwoStepOff, "", now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %session.account_id, "two-step verification off");
     Ok(())
 }
@@ -443,7 +441,13 @@ pub async fn prove_identity(
 }
 
 /// Tells the verified email that two-step verification was turned on or off.
-async fn tell(tx: &mut Tx, account_id: &str, now: i64, on: bool) -> Result<(), ApiError> {
+async fn tell(
+    outbox: &Outbox,
+    tx: &mut Tx,
+    account_id: &str,
+    now: i64,
+    on: bool,
+) -> Result<(), ApiError> {
     let (email, verified): (String, Option<i64>) =
         sqlx::query_as("SELECT email, email_verified_at FROM accounts WHERE id = $1")
             .bind(account_id)
@@ -468,19 +472,20 @@ async fn tell(tx: &mut Tx, account_id: &str, now: i64, on: bool) -> Result<(), A
         )
     };
     let email = Email::from_stored(email);
-    notify::tell_owner(
-        tx,
-        now,
-        OwnerNotice {
-            account_id: Some(account_id),
-            email: Some(email.as_str()),
-            phone: None,
-            subject,
-            body,
-            sms: None,
-        },
-    )
-    .await?;
+    outbox
+        .tell_owner(
+            tx,
+            now,
+            OwnerNotice {
+                account_id: Some(account_id),
+                email: Some(email.as_str()),
+                phone: None,
+                subject,
+                body,
+                sms: None,
+            },
+        )
+        .await?;
     Ok(())
 }
 

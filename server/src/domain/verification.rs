@@ -3,7 +3,7 @@
 
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{Medium, Outbox, Outgoing};
 use crate::rate_limit;
 use crate::secrets::Secrets;
 use rand::Rng;
@@ -58,6 +58,7 @@ pub struct Destination<'a> {
 /// Issues a new code for `subject` (superseding any earlier one) and queues its message.
 pub async fn issue(
     tx: &mut Tx,
+    outbox: &Outbox,
     secrets: &Secrets,
     now: i64,
     subject: &str,
@@ -118,7 +119,7 @@ pub async fn issue(
     .await?;
     rate_limit::record(tx, "code_sent", client, now).await?;
     if !to.decoy {
-        notify::enqueue(tx, now, message(to, &code)).await?;
+        outbox.enqueue(tx, now, message(to, &code)).await?;
     }
     Ok(())
 }
@@ -173,6 +174,7 @@ pub async fn send_to_account(
     };
     issue(
         &mut tx,
+        &state.outbox,
         &state.secrets,
         now,
         &purpose.subject(account_id),
@@ -181,7 +183,6 @@ pub async fn send_to_account(
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(code_sent(channel, delivery, shown))
 }
 

@@ -15,7 +15,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::notify::{self, Medium, Outgoing};
+use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
@@ -302,11 +302,10 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
                 row.destination_label
             ),
         };
-        notify::enqueue(&mut tx, now, message).await?;
+        state.outbox.enqueue(&mut tx, now, message).await?;
         tracing::info!(withdrawal = %job.subject, amount = %amount, "withdrawal paid");
     }
     queue::finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::domain::intent::Reconcile;
 use crate::domain::refund::SettleRefund;
 use crate::domain::usage::BillUsage;
 use crate::domain::withdrawal::PayOut;
+use crate::notify::Deliver;
 use crate::queue::{self, Claimed, Job, JobError, retry_later};
 use crate::state::AppState;
 use sqlx::Any;
@@ -42,7 +43,8 @@ macro_rules! each_kind {
             AdvanceSystemCheck,
             DecideClosure,
             Reconcile,
-            PayOut
+            PayOut,
+            Deliver
         )
     };
 }
@@ -115,6 +117,10 @@ pub async fn run_due(state: &AppState) -> Result<usize, JobError> {
 pub async fn run_scheduler(state: AppState) {
     if let Err(e) = housekeeping::ensure_scheduled(&state).await {
         tracing::warn!(error = %e, "could not schedule housekeeping; the next start will");
+    }
+    let now = state.clock.now_ms();
+    if let Err(e) = state.outbox.schedule_waiting(&state.db, now).await {
+        tracing::warn!(error = %e, "could not schedule waiting messages; the next start will");
     }
     loop {
         if let Err(e) = run_due(&state).await {

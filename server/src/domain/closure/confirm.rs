@@ -11,7 +11,7 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::error::ApiError;
-use crate::notify::{self, OwnerNotice};
+use crate::notify::OwnerNotice;
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
@@ -162,23 +162,24 @@ pub async fn confirm(
          Pay-as-you-go usage from before is still billed; new overdue payments would make the closure fail.",
         rfc3339(ends_at)
     );
-    notify::tell_owner(
-        &mut tx,
-        now,
-        OwnerNotice {
-            account_id: Some(account_id),
-            email: Some(&email),
-            phone: phone.as_deref(),
-            subject: "Account closure started",
-            body: &body,
-            sms: None,
-        },
-    )
-    .await?;
+    state
+        .outbox
+        .tell_owner(
+            &mut tx,
+            now,
+            OwnerNotice {
+                account_id: Some(account_id),
+                email: Some(&email),
+                phone: phone.as_deref(),
+                subject: "Account closure started",
+                body: &body,
+                sms: None,
+            },
+        )
+        .await?;
     let detail = format!("cool-down until {}", rfc3339(ends_at));
     oplog::record(&mut tx, account_id, Action::ClosureConfirmed, &detail, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, closure = %closure_id, "account closure confirmed; cooling down");
     Ok(ClosureStatus {
         state: ClosureState::CoolingDown,

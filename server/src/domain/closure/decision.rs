@@ -8,7 +8,7 @@ use crate::db::{self, Backend, HeldTx};
 use crate::domain::bills::{self, ChargeBill};
 use crate::domain::deletion;
 use crate::error::ApiError;
-use crate::notify::{self, OwnerNotice};
+use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
 use sqlx::Any;
@@ -59,10 +59,9 @@ impl Job for DecideClosure {
 async fn decide_one(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    decide_jobs(&mut tx, std::slice::from_ref(job), now).await?;
+    decide_jobs(&state.outbox, &mut tx, std::slice::from_ref(job), now).await?;
     crash_if_asked(state);
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(())
 }
 
@@ -78,26 +77,30 @@ pub async fn decide_batch(
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write_on(&state.db, conn).await?;
-    if let Err(e) = decide_jobs(&mut tx, batch, now).await {
+    if let Err(e) = decide_jobs(&state.outbox, &mut tx, batch, now).await {
         tracing::warn!(error = %e, "batched closure decisions failed; deciding them one by one");
         tx.rollback().await?;
         let mut tx = db::begin_write_on(&state.db, conn).await?;
-        decide_one_by_one(&mut tx, batch, now).await?;
+        decide_one_by_one(&state.outbox, &mut tx, batch, now).await?;
         crash_if_asked(state);
         tx.commit().await?;
     } else {
         crash_if_asked(state);
         tx.commit().await?;
     }
-    state.outbox_wake.notify_one();
     Ok(())
 }
 
 /// The decisions of `batch`, and each job's completion, inside `tx`: the jobs whose closure was
 /// decided (or needs none) finish with one statement, those waiting for money run again later.
-async fn decide_jobs(tx: &mut HeldTx<'_>, batch: &[Claimed], now: i64) -> Result<(), ApiError> {
+async fn decide_jobs(
+    outbox: &Outbox,
+    tx: &mut HeldTx<'_>,
+    batch: &[Claimed],
+    now: i64,
+) -> Result<(), ApiError> {
     let ids: Vec<&str> = batch.iter().map(|job| job.subject.as_str()).collect();
-    let decisions = decide(tx, &ids, now).await?;
+    let decisions = decide(outbox, tx, &ids, now).await?;
     let mut finished = Vec::with_capacity(batch.len());
     for job in batch {
         match decisions.get(&job.subject) {
@@ -117,6 +120,7 @@ async fn decide_jobs(tx: &mut HeldTx<'_>, batch: &[Claimed], now: i64) -> Result
 }
 
 async fn decide_one_by_one(
+    outbox: &Outbox,
     tx: &mut HeldTx<'_>,
     batch: &[Claimed],
     now: i64,
@@ -125,7 +129,7 @@ async fn decide_one_by_one(
         sqlx::query("SAVEPOINT closure_decision")
             .execute(&mut **tx)
             .await?;
-        match decide_jobs(tx, std::slice::from_ref(job), now).await {
+        match decide_jobs(outbox, tx, std::slice::from_ref(job), now).await {
             Ok(()) => {
                 sqlx::query("RELEASE closure_decision")
                     .execute(&mut **tx)
@@ -154,6 +158,7 @@ fn crash_if_asked(state: &AppState) {
 
 /// Decides the closures `ids` in `tx`; answers each one's decision.
 pub async fn decide(
+    outbox: &Outbox,
     tx: &mut HeldTx<'_>,
     ids: &[&str],
     now: i64,
@@ -207,7 +212,7 @@ pub async fn decide(
             decisions.insert(closure.clone(), Decision::Closed);
             tracing::info!(account = %account_id, "account closed and deleted");
         }
-        notify::enqueue_many(tx, now, &messages).await?;
+        outbox.enqueue_many(tx, now, &messages).await?;
     }
 
     if !failing.is_empty() {
@@ -258,7 +263,7 @@ pub async fn decide(
             decisions.insert(closure.clone(), Decision::Failed);
             tracing::info!(account = %account_id, "account closure failed: overdue payments");
         }
-        notify::enqueue_many(tx, now, &messages).await?;
+        outbox.enqueue_many(tx, now, &messages).await?;
     }
     Ok(decisions)
 }

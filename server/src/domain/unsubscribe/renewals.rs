@@ -64,14 +64,13 @@ pub async fn unsubscribe_renewals(
         .await?;
     // The expiry job may already wait for the end of the renewals just cancelled.
     queue::move_to::<Expire>(&mut tx, &instance.id, new_expiry).await?;
-    notify_unsubscribed(&mut tx, now, account_id, 1, total).await?;
+    notify_unsubscribed(&state.outbox, &mut tx, now, account_id, 1, total).await?;
     let detail = format!(
         "{}: renewals not yet in effect, refund {total}",
         instance.id
     );
     oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     Ok(Unsubscribed {
         records: vec![record(&state.db, account_id, &id).await?],
         total_refund: total,

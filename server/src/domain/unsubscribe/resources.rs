@@ -11,7 +11,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
-use crate::notify::{self, OwnerNotice};
+use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
@@ -152,6 +152,7 @@ pub(super) async fn load_instance(
 }
 
 pub(super) async fn notify_unsubscribed(
+    outbox: &Outbox,
     tx: &mut Tx,
     now: i64,
     account_id: &str,
@@ -166,19 +167,20 @@ pub(super) async fn notify_unsubscribed(
         "You unsubscribed {count} resource{}. The refund of {total} is being processed; it can take up to 30 business days to arrive.",
         if count == 1 { "" } else { "s" }
     );
-    notify::tell_owner(
-        tx,
-        now,
-        OwnerNotice {
-            account_id: Some(account_id),
-            email: Some(&email),
-            phone: None,
-            subject: "Unsubscription confirmed",
-            body: &body,
-            sms: None,
-        },
-    )
-    .await?;
+    outbox
+        .tell_owner(
+            tx,
+            now,
+            OwnerNotice {
+                account_id: Some(account_id),
+                email: Some(&email),
+                phone: None,
+                subject: "Unsubscription confirmed",
+                body: &body,
+                sms: None,
+            },
+        )
+        .await?;
     Ok(())
 }
 
@@ -241,7 +243,15 @@ pub async fn unsubscribe(
     // Nothing to unsubscribe is refused by the form; a batch of resources without orders
     // refunds zero in the catalog's currency.
     let total = total.unwrap_or_else(|| Money::zero(Currency::USD));
-    notify_unsubscribed(&mut tx, now, account_id, instances.len(), total).await?;
+    notify_unsubscribed(
+        &state.outbox,
+        &mut tx,
+        now,
+        account_id,
+        instances.len(),
+        total,
+    )
+    .await?;
     let detail = format!(
         "{}: refund {total}",
         instances
@@ -252,7 +262,6 @@ pub async fn unsubscribe(
     );
     oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
     tracing::info!(account = %account_id, count = instances.len(), total = %total, "unsubscribed");
     let mut records = Vec::with_capacity(unsubscriptions.len());
     for id in &unsubscriptions {

@@ -1,8 +1,8 @@
 //! Sessions: an opaque token in an HttpOnly cookie, its SHA-256 in the database, 24 h life.
 //! Every state-changing request of a signed-in session must echo the session's CSRF token.
 
-use crate::db::Tx;
-use crate::domain::account;
+use crate::db::{Stored, Tx};
+use crate::domain::account::{self, AccountStatus};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
 use crate::state::AppState;
@@ -219,7 +219,7 @@ struct SessionRow {
     ram_user_id: Option<String>,
     username: Option<String>,
     permissions: Option<String>,
-    account_status: String,
+    account_status: Stored<AccountStatus>,
     identity_verified_at: Option<i64>,
     last_used_at: Option<i64>,
 }
@@ -295,7 +295,9 @@ where
 /// What every signed-in request checks of its session: the account not cooling down before
 /// closure (bar a few reads), and the CSRF token on writes.
 fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
-    if row.account_status == "closing" && !allowed_while_closing(&parts.method, parts.uri.path()) {
+    if row.account_status.0 == AccountStatus::Closing
+        && !allowed_while_closing(&parts.method, parts.uri.path())
+    {
         return Err(ApiError::AccountClosing);
     }
     if !is_safe(&parts.method) {

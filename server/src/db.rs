@@ -344,6 +344,16 @@ impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
     }
 }
 
+/// The same decoding for the rows read on the request's thread (`inline_reads`).
+impl<T: serde::de::DeserializeOwned> rusqlite::types::FromSql for Stored<T> {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let name = value.as_str()?;
+        serde_json::from_value(serde_json::Value::String(name.to_owned()))
+            .map(Stored)
+            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +388,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kind.0, ResourceKind::ResourcePlan);
+    }
+
+    #[test]
+    fn a_row_read_on_the_requests_thread_decodes_stored_names_the_same_way() {
+        use shared::money::Currency;
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let read = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, Stored<Currency>>(0));
+        assert_eq!(read("SELECT 'CNY'").unwrap(), Stored(Currency::CNY));
+        let corrupt = read("SELECT 'XYZ'").unwrap_err();
+        assert!(corrupt.to_string().contains("XYZ"), "{corrupt}");
     }
 }

@@ -7,7 +7,9 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
-use shared::api::{InstanceView, Permission, RamUserView, SessionInfo, UnsubscribeList};
+use shared::api::{
+    InstanceStatus, InstanceView, Permission, RamUserView, SessionInfo, UnsubscribeList,
+};
 
 const RAM_PASSWORD: &str = "Turbine9Blue";
 
@@ -244,5 +246,5 @@ async fn a_ram_user_sees_only_its_own_accounts_resources() {
         StatusCode::NOT_FOUND
     );
     let instances: Vec<InstanceView> = first.get_as("/api/instances").await;
-    assert_eq!(instances[0].status, "running");
+    assert_eq!(instances[0].status, InstanceStatus::Running);
 }

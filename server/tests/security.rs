@@ -8,7 +8,9 @@ use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::openapi::is_public;
-use shared::api::{InstanceView, PaymentMethodsView, RamUserView, SessionInfo, SessionList};
+use shared::api::{
+    InstanceStatus, InstanceView, PaymentMethodsView, RamUserView, SessionInfo, SessionList,
+};
 use shared::{ErrorBody, ErrorCode};
 
 /// Routes a signed-in RAM user may use whatever its permissions: its own session.
@@ -134,7 +136,7 @@ async fn another_account_never_reaches_the_owners_things() {
     }
     // Nothing of the owner's changed.
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
-    assert_eq!(instances[0].status, "running");
+    assert_eq!(instances[0].status, InstanceStatus::Running);
     let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
     assert_eq!(methods.methods.len(), 1);
     assert_eq!(app.count("ram_users").await, 1);
@@ -185,5 +187,5 @@ async fn a_ram_user_without_permissions_is_refused_everything_but_its_session() 
         );
     }
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
-    assert_eq!(instances[0].status, "running");
+    assert_eq!(instances[0].status, InstanceStatus::Running);
 }

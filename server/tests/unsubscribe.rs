@@ -7,8 +7,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
 use shared::api::{
-    InstanceView, LedgerView, OrderStatus, PaymentMethodsView, Purchased, RecordRefundStatus,
-    RefundPlace, UnsubscribeList, UnsubscribeRecord, UnsubscribeScope, Unsubscribed,
+    InstanceStatus, InstanceView, LedgerView, OrderStatus, PaymentMethodsView, Purchased,
+    RecordRefundStatus, RefundPlace, UnsubscribeList, UnsubscribeRecord, UnsubscribeScope,
+    Unsubscribed,
 };
 use shared::money::{Currency, Money};
 use shared::refund::{Drawn, PaidPeriod, RefundDestination, RefundType, ResourceKind, refund};
@@ -285,7 +286,8 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
     assert_eq!(body.records[0].scope, UnsubscribeScope::Renewal);
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
     assert_eq!(
-        instances[0].status, "running",
+        instances[0].status,
+        InstanceStatus::Running,
         "the running service is not affected"
     );
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The account as its owner sees it.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Backend, Db, Flag, Tx};
+use crate::db::{self, Backend, Db, Flag, Stored, Tx};
 use crate::domain::{ledger, payment};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
@@ -20,6 +20,16 @@ pub enum Writer {
     System,
 }
 
+/// An account's life: open, or cooling down before its closure is decided (SPEC §6.3). A closed
+/// account is deleted; `closed` is the status of one whose deletion an older version left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Closing,
+    Closed,
+}
+
 /// Opens a write transaction on `account_id`'s data: the one door every account-scoped write
 /// goes through (SPEC §9). The account row is read, and on PostgreSQL locked, inside the
 /// transaction after its write lock is taken, so a check made before it (the session's
@@ -31,14 +41,14 @@ pub async fn begin_write(db: &Db, account_id: &str, writer: Writer) -> Result<Tx
         Backend::Sqlite => "SELECT status FROM accounts WHERE id = $1",
         Backend::Postgres => "SELECT status FROM accounts WHERE id = $1 FOR UPDATE",
     };
-    let status: Option<String> = sqlx::query_scalar(sql)
+    let status: Option<Stored<AccountStatus>> = sqlx::query_scalar(sql)
         .bind(account_id)
         .fetch_optional(&mut *tx)
         .await?;
-    match (status.as_deref(), writer) {
-        (Some("active"), _) | (Some("closing"), Writer::System) => Ok(tx),
-        (Some("closing"), Writer::Member) => Err(ApiError::AccountClosing),
-        _ => Err(ApiError::Unauthenticated),
+    match (status.map(|s| s.0), writer) {
+        (Some(AccountStatus::Active), _) | (Some(AccountStatus::Closing), Writer::System) => Ok(tx),
+        (Some(AccountStatus::Closing), Writer::Member) => Err(ApiError::AccountClosing),
+        (Some(AccountStatus::Closed) | None, _) => Err(ApiError::Unauthenticated),
     }
 }
 
@@ -72,7 +82,7 @@ pub static VIEW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 
 #[derive(sqlx::FromRow)]
 pub struct ViewRow {
-    status: String,
+    status: Stored<AccountStatus>,
     id: String,
     uid: String,
     email: String,
@@ -161,7 +171,7 @@ pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
             },
         ],
         credit_balance: Money::from_minor(row.credit_minor, ledger::ACCOUNT_CURRENCY),
-        closing: row.status == "closing",
+        closing: row.status.0 == AccountStatus::Closing,
         payment_methods_available: payment::available_kinds(country, row.created_at),
         free_credit_offered: (!row.credit_granted).then(payment::free_credit),
         real_name: if real_name {

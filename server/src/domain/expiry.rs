@@ -5,7 +5,7 @@
 
 use crate::db;
 use crate::domain::account::Writer;
-use crate::domain::purchase;
+use crate::domain::{instances, purchase};
 use crate::error::ApiError;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
@@ -23,26 +23,10 @@ impl Job for Expire {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Instance {
-    account_id: String,
-    product: String,
-    status: String,
-    billing: String,
-    #[sqlx(try_from = "crate::db::Flag")]
-    auto_renew: bool,
-    expires_at: Option<i64>,
-}
-
 pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let instance: Option<Instance> =
-        sqlx::query_as("SELECT account_id, product, status, billing, auto_renew, expires_at FROM instances WHERE id = $1")
-            .bind(&job.subject)
-            .fetch_optional(&state.db)
-            .await?;
-    let Some(instance) = instance.filter(|i| i.status == "running" && i.billing == "subscription")
-    else {
+    let instance = instances::find(&state.db, &job.subject).await?;
+    let Some(instance) = instance.filter(|i| i.is_running() && i.is_subscription()) else {
         return done(state, job, Outcome::Done).await;
     };
     let expires_at = instance.expires_at.unwrap_or(now);

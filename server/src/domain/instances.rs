@@ -4,17 +4,21 @@
 
 use crate::clock::rfc3339;
 use crate::db::Stored;
-use shared::api::InstanceView;
+use crate::error::ApiError;
+use shared::api::{InstanceStatus, InstanceView};
 use shared::catalog::{Billing, Product};
 use shared::refund::{RefundType, ResourceKind, refund_type};
+use sqlx::{Any, Executor};
 
 /// The columns [`Instance`] reads, of `instances`.
-pub const COLUMNS: &str = "id, product, region, billing, resource_kind, activated, used, auto_renew, \
-                           status, created_at, started_at, expires_at";
+pub const COLUMNS: &str = "id, account_id, product, region, billing, resource_kind, activated, used, \
+                           auto_renew, status, created_at, started_at, expires_at, billed_until, \
+                           released_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Instance {
     pub id: String,
+    pub account_id: String,
     pub product: String,
     pub region: String,
     pub billing: Stored<Billing>,
@@ -26,16 +30,49 @@ pub struct Instance {
     pub used: bool,
     #[sqlx(try_from = "crate::db::Flag")]
     pub auto_renew: bool,
-    /// `running` or `released`.
-    pub status: String,
+    pub status: Stored<InstanceStatus>,
     pub created_at: i64,
     pub started_at: i64,
     pub expires_at: Option<i64>,
+    /// Pay-as-you-go: the end of the last hour billed.
+    pub billed_until: Option<i64>,
+    pub released_at: Option<i64>,
+}
+
+/// The instance `id`, whoever holds it.
+pub async fn find<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<Instance>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The instance `id` of `account_id`: another account's is not found.
+pub async fn owned<'e>(
+    db: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    id: &str,
+) -> Result<Instance, ApiError> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
+    ))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(ApiError::NotFound)
 }
 
 impl Instance {
     pub fn kind(&self) -> ResourceKind {
         self.resource_kind.0
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.status.0 == InstanceStatus::Running
     }
 
     pub fn is_subscription(&self) -> bool {
@@ -76,7 +113,7 @@ impl Instance {
             resource_kind: self.resource_kind.0,
             activated: self.activated,
             auto_renew: self.auto_renew,
-            status: self.status,
+            status: self.status.0,
             started_at: rfc3339(self.started_at),
             expires_at: self.expires_at.map(rfc3339),
         }

@@ -414,18 +414,14 @@ pub async fn renew(
     months: u32,
     pay_with: PayWith,
 ) -> Result<Purchased, ApiError> {
-    let found: Option<(String, String, Option<i64>, String)> =
-        sqlx::query_as("SELECT product, billing, expires_at, status FROM instances WHERE id = $1 AND account_id = $2")
-            .bind(instance_id)
-            .bind(account_id)
-            .fetch_optional(&state.db)
-            .await?;
-    let (product, billing, expires_at, status) = found.ok_or(ApiError::NotFound)?;
-    if status != "running" {
+    let found = instances::owned(&state.db, account_id, instance_id).await?;
+    if !found.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
-    let product = Product::find(&product).ok_or_else(|| anyhow::anyhow!("product {product}"))?;
-    if billing != "subscription" {
+    let product = Product::find(&found.product)
+        .ok_or_else(|| anyhow::anyhow!("product {}", found.product))?;
+    let expires_at = found.expires_at;
+    if !found.is_subscription() {
         return Err(ApiError::NotUnsubscribable(
             "Pay-as-you-go resources are not renewed.".into(),
         ));
@@ -520,16 +516,7 @@ pub async fn instance(
     account_id: &str,
     id: &str,
 ) -> Result<InstanceView, ApiError> {
-    let row: Instance = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE id = $1 AND account_id = $2",
-        instances::COLUMNS
-    ))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    Ok(row.view())
+    Ok(instances::owned(&state.db, account_id, id).await?.view())
 }
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {

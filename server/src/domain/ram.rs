@@ -3,7 +3,8 @@
 
 use crate::auth::{self, NewSession, Origin};
 use crate::clock::rfc3339;
-use crate::db;
+use crate::db::{self, Stored};
+use crate::domain::account::AccountStatus;
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
@@ -118,7 +119,7 @@ pub async fn sign_in(
     let username = form.username;
     let throttle_key = ram_sign_in_key(alias, &username);
     let attempt = begin_attempt(state, &throttle_key, &origin.ip).await?;
-    let found: Option<(String, String, String, String)> = sqlx::query_as(
+    let found: Option<(String, String, String, Stored<AccountStatus>)> = sqlx::query_as(
         "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
          WHERE a.uid = $1 AND r.username = $2",
     )
@@ -128,9 +129,9 @@ pub async fn sign_in(
     .await?;
     let (ids, stored, status) = match found {
         Some((account_id, ram_id, hash, status)) => {
-            (Some((account_id, ram_id)), Some(hash), status)
+            (Some((account_id, ram_id)), Some(hash), Some(status.0))
         }
-        None => (None, None, String::new()),
+        None => (None, None, None),
     };
     let matches = attempt.check(state, form.password, stored).await?;
     let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
@@ -138,7 +139,7 @@ pub async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     };
     let mut tx = db::begin_write(&state.db).await?;
-    if status != "active" {
+    if status != Some(AccountStatus::Active) {
         // During the owner's closure cool-down, RAM users cannot sign in at all; the password
         // was right, so the attempt is no failure.
         attempt.succeeded(&mut tx).await?;

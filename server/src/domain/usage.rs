@@ -9,8 +9,8 @@
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::bills::{self, ChargeBill};
-use crate::domain::plan;
 use crate::domain::purchase::charge_bill;
+use crate::domain::{instances, plan};
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
@@ -33,13 +33,6 @@ pub fn due_at(state: &AppState, billed_until: i64) -> i64 {
     billed_until + HOUR_MS + state.config.usage_billing_delay_hours * HOUR_MS
 }
 
-#[derive(sqlx::FromRow)]
-struct Instance {
-    product: String,
-    billed_until: Option<i64>,
-    released_at: Option<i64>,
-}
-
 pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     // Whose write gate to open; everything else is read again inside it.
@@ -57,11 +50,7 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         Err(ApiError::Unauthenticated) => return nothing_left(state, job, now).await,
         Err(e) => return Err(e),
     };
-    let instance: Option<Instance> =
-        sqlx::query_as("SELECT product, billed_until, released_at FROM instances WHERE id = $1")
-            .bind(&job.subject)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let instance = instances::find(&mut *tx, &job.subject).await?;
     let Some(instance) = instance else {
         finish(&mut tx, job, Outcome::Done, now).await?;
         tx.commit().await?;

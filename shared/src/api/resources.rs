@@ -21,12 +21,20 @@ pub struct InstanceView {
     pub resource_kind: ResourceKind,
     pub activated: bool,
     pub auto_renew: bool,
-    /// `running` or `released`.
-    pub status: String,
+    pub status: InstanceStatus,
     /// RFC 3339.
     pub started_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+}
+
+/// Whether an instance still runs. A released one is kept for its orders and records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStatus {
+    Running,
+    Released,
 }
 
 /// The answer to a purchase.

@@ -13,7 +13,7 @@ use crate::components::{
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{AccountTies, BillView, InstanceView, RelationshipView};
+use shared::api::{AccountTies, BillView, InstanceStatus, InstanceView, RelationshipView};
 use shared::catalog::Billing;
 use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY, RelationshipKind};
 use wasm_bindgen::JsCast;
@@ -167,7 +167,7 @@ fn Blockers(
 ) -> impl IntoView {
     let running: Vec<&InstanceView> = instances
         .iter()
-        .filter(|i| i.status == "running" && i.billing == Billing::Subscription)
+        .filter(|i| i.status == InstanceStatus::Running && i.billing == Billing::Subscription)
         .collect();
     let domains: Vec<InstanceView> = running
         .iter()

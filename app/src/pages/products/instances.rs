@@ -10,7 +10,7 @@ use crate::components::{
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{InstanceView, RenewForm};
+use shared::api::{InstanceStatus, InstanceView, RenewForm};
 use shared::catalog::{Billing, PayWith, Product};
 use shared::refund::ResourceKind;
 
@@ -160,7 +160,7 @@ fn InstanceItem(
     on_activate: Callback<String>,
     on_release: Callback<InstanceView>,
 ) -> impl IntoView {
-    let running = instance.status == "running";
+    let running = instance.status == InstanceStatus::Running;
     let label_id = unique_id("instance");
     let billing = match (instance.billing, &instance.expires_at) {
         (Billing::Subscription, Some(expires)) => format!(

@@ -2,11 +2,12 @@
 //! item with its severity, what resolves it, and where.
 
 use crate::clock::rfc3339;
-use crate::db::Flag;
 use crate::domain::bills;
+use crate::domain::instances::{self, Instance};
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
+use shared::catalog::Billing;
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, RelationshipKind,
     Severity, classify,
@@ -67,29 +68,15 @@ const LISTED: [Listed; 5] = [
     },
 ];
 
-/// A running instance, as the check reads it.
-#[derive(sqlx::FromRow)]
-struct Running {
-    id: String,
-    product: String,
-    billing: String,
-    auto_renew: Flag,
-}
-
-impl Running {
-    fn subscription(&self) -> bool {
-        self.billing == "subscription"
-    }
-
-    /// Whether this instance is one of `kind`'s subjects.
-    fn is(&self, kind: BlockingKind) -> bool {
-        match kind {
-            BlockingKind::UnexpiredDomains => self.subscription() && self.product == "domain",
-            BlockingKind::RunningSubscriptions => self.subscription() && self.product != "domain",
-            BlockingKind::AutoRenewingSubscriptions => self.subscription() && self.auto_renew.0,
-            BlockingKind::PayAsYouGoResources => self.billing == "payg",
-            _ => false,
-        }
+/// Whether `instance` is one of `kind`'s subjects.
+fn is_subject(instance: &Instance, kind: BlockingKind) -> bool {
+    let subscription = instance.is_subscription();
+    match kind {
+        BlockingKind::UnexpiredDomains => subscription && instance.product == "domain",
+        BlockingKind::RunningSubscriptions => subscription && instance.product != "domain",
+        BlockingKind::AutoRenewingSubscriptions => subscription && instance.auto_renew,
+        BlockingKind::PayAsYouGoResources => instance.billing.0 == Billing::Payg,
+        _ => false,
     }
 }
 
@@ -137,9 +124,10 @@ pub(super) async fn check_on(
     items.extend(overdue_item(conn, state, account_id, now).await?);
     items.extend(balance_item(conn, state, account_id).await?);
 
-    let running: Vec<Running> = sqlx::query_as(
-        "SELECT id, product, billing, auto_renew FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
-    )
+    let running: Vec<Instance> = sqlx::query_as(&format!(
+        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
+        instances::COLUMNS
+    ))
     .bind(account_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -155,7 +143,7 @@ pub(super) async fn check_on(
         } else {
             running
                 .iter()
-                .filter(|r| r.is(listed.kind))
+                .filter(|r| is_subject(r, listed.kind))
                 .map(|r| r.id.clone())
                 .collect()
         };

@@ -130,16 +130,8 @@ pub(super) async fn load_instance(
     account_id: &str,
     id: &str,
 ) -> Result<Instance, ApiError> {
-    let row: Instance = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE id = $1 AND account_id = $2",
-        instances::COLUMNS
-    ))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    if row.status != "running" {
+    let row = instances::owned(&mut **tx, account_id, id).await?;
+    if !row.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
     if !row.is_subscription() {

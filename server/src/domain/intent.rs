@@ -28,6 +28,29 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where an intent stands; see the module's comment for the ways between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Pending,
+    Captured,
+    Failed,
+    Reversing,
+    Reversed,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Captured => "captured",
+            Status::Failed => "failed",
+            Status::Reversing => "reversing",
+            Status::Reversed => "reversed",
+        }
+    }
+}
+
 /// The job that reconciles or reverses an intent.
 /// Asks the gateway what became of an intent whose answer never arrived.
 pub struct Reconcile;
@@ -144,8 +167,8 @@ pub async fn capture(
     if !set_status(
         tx,
         &charged.intent_id,
-        "pending",
-        "captured",
+        Status::Pending,
+        Status::Captured,
         Some(&charged.reference),
         now,
     )
@@ -169,8 +192,8 @@ pub async fn abandon(
     if set_status(
         &mut tx,
         &charged.intent_id,
-        "pending",
-        "reversing",
+        Status::Pending,
+        Status::Reversing,
         Some(&charged.reference),
         now,
     )
@@ -221,7 +244,16 @@ pub async fn hold(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let reference = Some(authorization.reference.as_str());
-    if !set_status(&mut tx, &intent_id, "pending", "reversing", reference, now).await? {
+    if !set_status(
+        &mut tx,
+        &intent_id,
+        Status::Pending,
+        Status::Reversing,
+        reference,
+        now,
+    )
+    .await?
+    {
         return Err(
             anyhow::anyhow!("hold intent {intent_id} moved while its hold was placed").into(),
         );
@@ -295,7 +327,15 @@ pub async fn paid_out(
     reference: &str,
     now: i64,
 ) -> Result<bool, ApiError> {
-    set_status(tx, intent_id, "pending", "captured", Some(reference), now).await
+    set_status(
+        tx,
+        intent_id,
+        Status::Pending,
+        Status::Captured,
+        Some(reference),
+        now,
+    )
+    .await
 }
 
 async fn insert(
@@ -330,7 +370,15 @@ async fn insert(
 async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    set_status(&mut tx, intent_id, "pending", "failed", None, now).await?;
+    set_status(
+        &mut tx,
+        intent_id,
+        Status::Pending,
+        Status::Failed,
+        None,
+        now,
+    )
+    .await?;
     queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     tx.commit().await?;
     Ok(())
@@ -343,7 +391,7 @@ struct IntentRow {
     method_token: Option<String>,
     amount_minor: i64,
     currency: Stored<Currency>,
-    status: String,
+    status: Stored<Status>,
     gateway_reference: Option<String>,
 }
 
@@ -368,7 +416,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
     let Some(row) = load(state, &job.subject).await? else {
         return finish(state, job).await;
     };
-    if row.status == "pending" {
+    if row.status.0 == Status::Pending {
         let gateway = gateway(state)?;
         let amount = amount_of(&row)?;
         let asked = match &row.method_token {
@@ -388,8 +436,8 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
                 if set_status(
                     &mut tx,
                     &job.subject,
-                    "pending",
-                    "reversing",
+                    Status::Pending,
+                    Status::Reversing,
                     Some(&charged.reference),
                     now,
                 )
@@ -400,7 +448,15 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
                 }
             }
             Err(e) if e.is_refusal() => {
-                set_status(&mut tx, &job.subject, "pending", "failed", None, now).await?;
+                set_status(
+                    &mut tx,
+                    &job.subject,
+                    Status::Pending,
+                    Status::Failed,
+                    None,
+                    now,
+                )
+                .await?;
             }
             Err(e) => return Err(anyhow::anyhow!("asking the gateway about a charge: {e}").into()),
         }
@@ -423,7 +479,7 @@ async fn finish(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     let Some(row) = load(state, intent_id)
         .await?
-        .filter(|r| r.status == "reversing")
+        .filter(|r| r.status.0 == Status::Reversing)
     else {
         return Ok(());
     };
@@ -463,7 +519,16 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", row.operation))?;
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
-    if set_status(&mut tx, intent_id, "reversing", "reversed", None, now).await? {
+    if set_status(
+        &mut tx,
+        intent_id,
+        Status::Reversing,
+        Status::Reversed,
+        None,
+        now,
+    )
+    .await?
+    {
         ledger::record(&mut tx, now, entry).await?;
         queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     }
@@ -476,8 +541,8 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
 async fn set_status(
     tx: &mut Tx,
     intent_id: &str,
-    from: &str,
-    to: &str,
+    from: Status,
+    to: Status,
     reference: Option<&str>,
     now: i64,
 ) -> Result<bool, ApiError> {
@@ -485,11 +550,11 @@ async fn set_status(
         "UPDATE gateway_intents SET status = $1, gateway_reference = COALESCE($2, gateway_reference), updated_at = $3
          WHERE id = $4 AND status = $5",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(reference)
     .bind(now)
     .bind(intent_id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(moved.rows_affected() == 1)

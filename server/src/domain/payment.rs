@@ -3,7 +3,7 @@
 //! free credit, once per account and once per card, PayPal or Paytm identity.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry};
 use crate::domain::verification;
@@ -102,7 +102,7 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
-    kind: String,
+    kind: Stored<PaymentMethodKind>,
     label: String,
     brand: Option<String>,
     exp_month: Option<i64>,
@@ -116,8 +116,7 @@ struct Row {
 impl Row {
     fn view(self) -> Result<PaymentMethodView, ApiError> {
         Ok(PaymentMethodView {
-            kind: PaymentMethodKind::parse(&self.kind)
-                .ok_or_else(|| anyhow::anyhow!("stored kind {}", self.kind))?,
+            kind: self.kind.0,
             brand: self.brand.as_deref().and_then(CardBrand::parse),
             expiry: self
                 .exp_month

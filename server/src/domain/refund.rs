@@ -10,6 +10,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
+use shared::refund::RefundDestination;
 
 /// Pays a processing refund out to where it goes, once its wait is over.
 pub struct SettleRefund;
@@ -23,11 +24,21 @@ impl Job for SettleRefund {
 }
 
 /// How long each channel takes to return money.
-pub fn settle_after_ms(destination: &str) -> i64 {
+pub fn settle_after_ms(destination: RefundDestination) -> i64 {
     match destination {
-        "balance" => 0,
-        _ => 3 * 86_400_000,
+        RefundDestination::Balance => 0,
+        RefundDestination::Card | RefundDestination::Paypal | RefundDestination::Paytm => {
+            3 * 86_400_000
+        }
     }
+}
+
+/// A refund is on its way until the gateway (or the balance) has paid it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Processing,
+    Refunded,
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,8 +46,8 @@ struct Refund {
     account_id: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    destination: String,
-    status: String,
+    destination: Stored<RefundDestination>,
+    status: Stored<Status>,
     gateway_reference: Option<String>,
     email: String,
 }
@@ -50,7 +61,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     .fetch_optional(&state.db)
     .await?;
     let now = state.clock.now_ms();
-    let Some(refund) = refund.filter(|r| r.status == "processing") else {
+    let Some(refund) = refund.filter(|r| r.status.0 == Status::Processing) else {
         // Gone with its account, or settled already: nothing left to do.
         let mut tx = db::begin_write(&state.db).await?;
         finish(&mut tx, job, Outcome::Done, now).await?;
@@ -59,7 +70,8 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     };
     let currency = refund.currency.0;
     let amount = Money::from_minor(refund.amount_minor, currency);
-    if refund.destination != "balance" {
+    let destination = refund.destination.0;
+    if destination != RefundDestination::Balance {
         let gateway = state
             .gateway
             .as_ref()
@@ -83,7 +95,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         tx.commit().await?;
         return Ok(());
     }
-    if refund.destination == "balance" {
+    if destination == RefundDestination::Balance {
         let entry = Entry {
             account_id: &refund.account_id,
             kind: "refund",
@@ -102,11 +114,11 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         subject: "Your refund has arrived",
         body: format!(
             "The refund of {amount} for your unsubscribed order has been returned to your {}.",
-            match refund.destination.as_str() {
-                "balance" => "Account Center balance",
-                "paypal" => "PayPal account",
-                "paytm" => "Paytm account",
-                _ => "bank card",
+            match destination {
+                RefundDestination::Balance => "Account Center balance",
+                RefundDestination::Paypal => "PayPal account",
+                RefundDestination::Paytm => "Paytm account",
+                RefundDestination::Card => "bank card",
             }
         ),
     };

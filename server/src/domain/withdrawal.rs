@@ -41,7 +41,7 @@ impl Job for PayOut {
 #[derive(sqlx::FromRow)]
 struct DestinationRow {
     id: String,
-    kind: String,
+    kind: Stored<PaymentMethodKind>,
     label: String,
     gateway_token: Option<String>,
 }
@@ -61,11 +61,6 @@ async fn destinations<'e>(
     .await?)
 }
 
-fn kind_of(raw: &str) -> Result<PaymentMethodKind, ApiError> {
-    PaymentMethodKind::parse(raw)
-        .ok_or_else(|| anyhow::anyhow!("stored payment method kind {raw}").into())
-}
-
 /// The cash that can be withdrawn: the cash bucket, never below zero.
 fn withdrawable(cash: Money) -> Money {
     Money::new(cash.amount.max(rust_decimal::Decimal::ZERO), cash.currency)
@@ -74,11 +69,11 @@ fn withdrawable(cash: Money) -> Money {
 #[derive(sqlx::FromRow)]
 struct WithdrawalRow {
     id: String,
-    destination_kind: String,
+    destination_kind: Stored<PaymentMethodKind>,
     destination_label: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    status: String,
+    status: Stored<WithdrawalStatus>,
     created_at: i64,
     paid_at: Option<i64>,
 }
@@ -89,17 +84,12 @@ const COLUMNS: &str =
 impl WithdrawalRow {
     fn view(self) -> Result<WithdrawalView, ApiError> {
         let currency = self.currency.0;
-        let status = match self.status.as_str() {
-            "processing" => WithdrawalStatus::Processing,
-            "paid" => WithdrawalStatus::Paid,
-            other => return Err(anyhow::anyhow!("stored withdrawal status {other}").into()),
-        };
         Ok(WithdrawalView {
             id: self.id,
             amount: Money::from_minor(self.amount_minor, currency),
-            destination_kind: kind_of(&self.destination_kind)?,
+            destination_kind: self.destination_kind.0,
             destination: self.destination_label,
-            status,
+            status: self.status.0,
             created_at: rfc3339(self.created_at),
             paid_at: self.paid_at.map(rfc3339),
         })
@@ -118,7 +108,7 @@ pub async fn view(state: &AppState, account_id: &str) -> Result<WithdrawalsView,
         .map(|d| {
             Ok(PayoutDestination {
                 payment_method_id: d.id,
-                kind: kind_of(&d.kind)?,
+                kind: d.kind.0,
                 label: d.label,
             })
         })
@@ -208,7 +198,7 @@ pub async fn withdraw(
     .bind(account_id)
     .bind(&intent_id)
     .bind(&destination.id)
-    .bind(&destination.kind)
+    .bind(destination.kind.0.as_str())
     .bind(&destination.label)
     .bind(minor)
     .bind(amount.currency.code())
@@ -231,7 +221,7 @@ struct PayoutRow {
     method_token: Option<String>,
     amount_minor: i64,
     currency: Stored<Currency>,
-    status: String,
+    status: Stored<WithdrawalStatus>,
     destination_label: String,
     email: String,
 }
@@ -248,7 +238,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     .bind(&job.subject)
     .fetch_optional(&state.db)
     .await?;
-    let Some(row) = row.filter(|r| r.status == "processing") else {
+    let Some(row) = row.filter(|r| r.status.0 == WithdrawalStatus::Processing) else {
         // Paid already, or gone with its account: nothing left to do.
         let now = state.clock.now_ms();
         let mut tx = db::begin_write(&state.db).await?;

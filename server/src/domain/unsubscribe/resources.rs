@@ -17,7 +17,7 @@ use crate::queue;
 use crate::state::AppState;
 use shared::api::{UnsubscribeForm, Unsubscribed};
 use shared::money::{Currency, Money};
-use shared::refund::RefundType;
+use shared::refund::{RefundDestination, RefundType};
 use std::collections::BTreeMap;
 
 /// Writes the refunds of `orders` for one unsubscription, marks the orders unsubscribed and
@@ -58,7 +58,7 @@ pub(super) async fn refund_orders(
             .0,
             None => false,
         };
-        let destination = order.refund_destination(method_exists, now).as_str();
+        let destination = order.refund_destination(method_exists, now);
         let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
         let inserted = sqlx::query(
             "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)
@@ -70,8 +70,8 @@ pub(super) async fn refund_orders(
         .bind(&order.id)
         .bind(amount.to_minor()?)
         .bind(amount.currency.code())
-        .bind(destination)
-        .bind(if destination == "balance" { None } else { order.payment_method_id.as_deref() })
+        .bind(destination.as_str())
+        .bind(if destination == RefundDestination::Balance { None } else { order.payment_method_id.as_deref() })
         .bind(now)
         .execute(&mut **tx)
         .await;

@@ -3,7 +3,8 @@
 //! language is one more file like this one.
 
 use shared::api::{
-    OrderStatus, RecordRefundStatus, RefundPlace, SystemCheckPhase, UnsubscribeScope,
+    OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole, SystemCheckPhase,
+    UnsubscribeScope,
 };
 use shared::refund::RefundDestination;
 
@@ -42,6 +43,13 @@ pub fn order_status(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Paid => "Paid",
         OrderStatus::Unsubscribed => "Unsubscribed",
+    }
+}
+
+pub fn relationship_role(role: RelationshipRole) -> &'static str {
+    match role {
+        RelationshipRole::Administrator => "administrator",
+        RelationshipRole::Member => "member",
     }
 }
 

@@ -808,7 +808,7 @@ async fn malaysian_accounts_are_verified_with_one_ringgit() {
     let hold = ledger
         .entries
         .iter()
-        .find(|e| e.kind == "preauth_hold")
+        .find(|e| e.kind == shared::api::LedgerKind::PreauthHold)
         .unwrap();
     assert_eq!(hold.amount, one_ringgit);
 }

@@ -159,7 +159,7 @@ async fn readiness_fails_while_the_database_is_unreachable_and_liveness_does_not
     let not_ready = app.get("/api/ready").await;
     assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: shared::api::Health = body_as(not_ready).await;
-    assert_eq!(body.status, "unavailable");
-    assert_eq!(body.database.as_deref(), Some("unreachable"));
+    assert_eq!(body.status, shared::api::Serving::Unavailable);
+    assert_eq!(body.database, Some(shared::api::DatabaseState::Unreachable));
     assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
 }

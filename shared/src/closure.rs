@@ -60,17 +60,6 @@ impl RelationshipKind {
         }
     }
 
-    pub fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::ResourceDirectory,
-            Self::FinanceTrusteeship,
-            Self::FinancialManagement,
-            Self::EnterpriseMultiAccount,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == raw)
-    }
-
     pub fn blocking_kind(self) -> BlockingKind {
         match self {
             RelationshipKind::ResourceDirectory => BlockingKind::ResourceDirectory,
@@ -225,7 +214,8 @@ mod tests {
             RelationshipKind::EnterpriseMultiAccount,
         ] {
             assert!(!kind.guidance(true).is_empty() && !kind.guidance(false).is_empty());
-            assert_eq!(RelationshipKind::parse(kind.as_str()), Some(kind));
+            // The stored name, which the server decodes by the serde name.
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 }

@@ -278,7 +278,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
     .await?;
     let top_up = crate::domain::ledger::Entry {
         account_id,
-        kind: "top_up",
+        kind: crate::domain::ledger::LedgerKind::TopUp,
         bucket: crate::domain::ledger::Bucket::Cash,
         amount: shared::money::Money::from_minor(50_00, shared::money::Currency::USD),
         payment_method_id: None,

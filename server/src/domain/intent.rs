@@ -18,7 +18,7 @@
 
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::gateway::{Authorization, CardCheck, GatewayError, PaymentGateway};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
@@ -260,7 +260,7 @@ pub async fn hold(
     }
     let entry = Entry {
         account_id,
-        kind: "preauth_hold",
+        kind: LedgerKind::PreauthHold,
         bucket: Bucket::Hold,
         amount,
         payment_method_id: None,
@@ -495,7 +495,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
             within(state, gateway.release(reference, &key)).await,
             Entry {
                 account_id: &row.account_id,
-                kind: "preauth_release",
+                kind: LedgerKind::PreauthRelease,
                 bucket: Bucket::Hold,
                 amount: Money::new(-amount.amount, amount.currency),
                 payment_method_id: None,
@@ -507,7 +507,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
             within(state, gateway.refund(reference, amount, &key)).await,
             Entry {
                 account_id: &row.account_id,
-                kind: "charge_reversed",
+                kind: LedgerKind::ChargeReversed,
                 bucket: Bucket::Gateway,
                 amount,
                 payment_method_id: None,
@@ -569,7 +569,7 @@ async fn record_charge(
 ) -> Result<(), ApiError> {
     let entry = Entry {
         account_id,
-        kind: "charge",
+        kind: LedgerKind::Charge,
         bucket: Bucket::Gateway,
         amount: Money::new(-charged.amount.amount, charged.amount.currency),
         payment_method_id: None,

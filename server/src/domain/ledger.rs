@@ -7,33 +7,14 @@ use crate::error::ApiError;
 use shared::api::LedgerEntryView;
 use shared::money::{Currency, Money};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bucket {
-    Cash,
-    Credit,
-    /// Pre-authorization holds on a card: placed and released, netting to zero.
-    Hold,
-    /// Payments taken from a card, PayPal or Paytm (negative) and charges returned (positive).
-    Gateway,
-}
-
-impl Bucket {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::Cash => "cash",
-            Bucket::Credit => "credit",
-            Bucket::Hold => "hold",
-            Bucket::Gateway => "gateway",
-        }
-    }
-}
+pub use shared::api::{Bucket, LedgerKind};
 
 /// Credit and cash are kept in US dollars.
 pub const ACCOUNT_CURRENCY: Currency = Currency::USD;
 
 pub struct Entry<'a> {
     pub account_id: &'a str,
-    pub kind: &'a str,
+    pub kind: LedgerKind,
     pub bucket: Bucket,
     pub amount: Money,
     pub payment_method_id: Option<&'a str>,
@@ -52,7 +33,7 @@ pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiEr
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(entry.account_id)
-    .bind(entry.kind)
+    .bind(entry.kind.as_str())
     .bind(entry.bucket.as_str())
     .bind(minor)
     .bind(entry.amount.currency.code())
@@ -84,8 +65,8 @@ pub async fn balance<'e>(
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
-    kind: String,
-    bucket: String,
+    kind: Stored<LedgerKind>,
+    bucket: Stored<Bucket>,
     amount_minor: i64,
     currency: Stored<Currency>,
     memo: String,
@@ -105,8 +86,8 @@ pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, 
             let currency = r.currency.0;
             Ok(LedgerEntryView {
                 id: r.id,
-                kind: r.kind,
-                bucket: r.bucket,
+                kind: r.kind.0,
+                bucket: r.bucket.0,
                 amount: Money::from_minor(r.amount_minor, currency),
                 memo: r.memo,
                 created_at: rfc3339(r.created_at),

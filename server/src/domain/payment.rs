@@ -5,7 +5,7 @@
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
@@ -256,7 +256,7 @@ async fn bind(
         now,
         Entry {
             account_id,
-            kind: "free_credit",
+            kind: LedgerKind::FreeCredit,
             bucket: Bucket::Credit,
             amount: credit,
             payment_method_id: Some(&id),

@@ -8,7 +8,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::domain::instances::{self, Instance};
 use crate::domain::intent::{self, Charged};
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
 use crate::domain::{billing, bills};
 use crate::error::ApiError;
@@ -151,7 +151,7 @@ async fn record_payment(
         now,
         Entry {
             account_id,
-            kind: "payment",
+            kind: LedgerKind::Payment,
             bucket,
             amount: debit,
             payment_method_id: None,

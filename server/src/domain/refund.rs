@@ -4,7 +4,7 @@
 
 use crate::db::{self, Stored};
 use crate::domain::intent;
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
@@ -98,7 +98,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     if destination == RefundDestination::Balance {
         let entry = Entry {
             account_id: &refund.account_id,
-            kind: "refund",
+            kind: LedgerKind::Refund,
             bucket: Bucket::Cash,
             amount,
             payment_method_id: None,

@@ -13,7 +13,7 @@ use crate::clock::rfc3339;
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
@@ -182,7 +182,7 @@ pub async fn withdraw(
     .await?;
     let entry = Entry {
         account_id,
-        kind: "withdrawal",
+        kind: LedgerKind::Withdrawal,
         bucket: Bucket::Cash,
         amount: Money::new(-amount.amount, amount.currency),
         payment_method_id: Some(&destination.id),
@@ -274,7 +274,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         intent::paid_out(&mut tx, &row.intent_id, &payout.reference, now).await?;
         let entry = Entry {
             account_id: &row.account_id,
-            kind: "payout",
+            kind: LedgerKind::Payout,
             bucket: Bucket::Gateway,
             amount,
             payment_method_id: None,

@@ -7,7 +7,7 @@ use crate::error::Json;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use shared::api::Health;
+use shared::api::{DatabaseState, Health, Serving};
 use std::time::Duration;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health {
-        status: "ok".into(),
+        status: Serving::Ok,
         database: None,
     })
 }
@@ -38,14 +38,14 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         .unwrap_or(false);
     if reachable {
         let body = Health {
-            status: "ok".into(),
-            database: Some("ok".into()),
+            status: Serving::Ok,
+            database: Some(DatabaseState::Ok),
         };
         (StatusCode::OK, Json(body))
     } else {
         let body = Health {
-            status: "unavailable".into(),
-            database: Some("unreachable".into()),
+            status: Serving::Unavailable,
+            database: Some(DatabaseState::Unreachable),
         };
         (StatusCode::SERVICE_UNAVAILABLE, Json(body))
     }

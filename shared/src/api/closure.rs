@@ -212,14 +212,41 @@ impl RenounceForm {
     }
 }
 
+/// A bill's state: a waived one is no longer owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BillStatus {
+    Unpaid,
+    Paid,
+    Waived,
+}
+
+/// The account's side of a relationship: an administrator must hand it over before closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RelationshipRole {
+    Administrator,
+    Member,
+}
+
+impl RelationshipRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationshipRole::Administrator => "administrator",
+            RelationshipRole::Member => "member",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct BillView {
     pub id: String,
     pub description: String,
     pub amount: Money,
-    /// `unpaid`, `paid` or `waived`.
-    pub status: String,
+    pub status: BillStatus,
     pub overdue: bool,
     pub due_at: String,
 }
@@ -237,8 +264,7 @@ pub struct IcpFilingView {
 pub struct RelationshipView {
     pub id: String,
     pub kind: RelationshipKind,
-    /// `administrator` or `member`.
-    pub role: String,
+    pub role: RelationshipRole,
     /// The other account or directory.
     pub peer: String,
 }

@@ -271,12 +271,27 @@ pub enum NextStepKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Health {
-    /// `ok`, or `unavailable` when the readiness probe fails.
-    pub status: String,
-    /// The database as the readiness probe found it (`ok` or `unreachable`); liveness leaves
-    /// it out.
+    pub status: Serving,
+    /// The database as the readiness probe found it; liveness leaves it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
+    pub database: Option<DatabaseState>,
+}
+
+/// Whether the instance serves: `unavailable` when the readiness probe fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Serving {
+    Ok,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseState {
+    Ok,
+    Unreachable,
 }
 
 #[cfg(test)]

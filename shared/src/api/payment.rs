@@ -143,6 +143,74 @@ impl PaytmForm {
     }
 }
 
+/// What moved money in or out of a ledger bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    /// A purchase or renewal paid from the balance or credit.
+    Payment,
+    /// A charge taken at the gateway.
+    Charge,
+    /// A gateway charge given back (its purpose was refused).
+    ChargeReversed,
+    /// A card verification's hold placed, and released.
+    PreauthHold,
+    PreauthRelease,
+    FreeCredit,
+    /// An unsubscription's refund to the balance.
+    Refund,
+    /// Cash taken from the balance for a withdrawal, and its payout at the gateway.
+    Withdrawal,
+    Payout,
+    /// A balance given up with the account's closure.
+    Renounced,
+    /// Dev mode's demo top-up.
+    TopUp,
+}
+
+impl LedgerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Payment => "payment",
+            LedgerKind::Charge => "charge",
+            LedgerKind::ChargeReversed => "charge_reversed",
+            LedgerKind::PreauthHold => "preauth_hold",
+            LedgerKind::PreauthRelease => "preauth_release",
+            LedgerKind::FreeCredit => "free_credit",
+            LedgerKind::Refund => "refund",
+            LedgerKind::Withdrawal => "withdrawal",
+            LedgerKind::Payout => "payout",
+            LedgerKind::Renounced => "renounced",
+            LedgerKind::TopUp => "top_up",
+        }
+    }
+}
+
+/// Where a ledger entry's money sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Cash,
+    Credit,
+    /// Pre-authorization holds on a card: placed and released, netting to zero.
+    Hold,
+    /// Payments taken from a card, PayPal or Paytm (negative) and charges returned (positive).
+    Gateway,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Cash => "cash",
+            Bucket::Credit => "credit",
+            Bucket::Hold => "hold",
+            Bucket::Gateway => "gateway",
+        }
+    }
+}
+
 /// `POST /api/session/reauth`: the password again, for a sensitive step.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -161,10 +229,8 @@ impl ReauthForm {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LedgerEntryView {
     pub id: String,
-    /// `preauth_hold`, `preauth_release`, `free_credit`, …
-    pub kind: String,
-    /// `cash`, `credit` or `hold`.
-    pub bucket: String,
+    pub kind: LedgerKind,
+    pub bucket: Bucket,
     pub amount: Money,
     pub memo: String,
     /// RFC 3339.

@@ -11,9 +11,13 @@ use crate::components::{
     FormAlert, FormErrors, Loading, Modal, date::long_date, load_failed, money, retryable_action,
     set_title, unique_id, use_reauth,
 };
+use crate::words;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{AccountTies, BillView, InstanceStatus, InstanceView, RelationshipView};
+use shared::api::{
+    AccountTies, BillStatus, BillView, InstanceStatus, InstanceView, RelationshipRole,
+    RelationshipView,
+};
 use shared::catalog::Billing;
 use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY, RelationshipKind};
 use wasm_bindgen::JsCast;
@@ -184,7 +188,7 @@ fn Blockers(
     let bills: Vec<BillView> = ties
         .bills
         .iter()
-        .filter(|b| b.status == "unpaid")
+        .filter(|b| b.status == BillStatus::Unpaid)
         .cloned()
         .collect();
 
@@ -330,7 +334,7 @@ fn Blockers(
                     let label_id = unique_id("rel");
                     let id = rel.id.clone();
                     let title = relationship_title(&rel);
-                    let guidance = RelationshipKind::guidance(rel.kind, rel.role == "administrator");
+                    let guidance = RelationshipKind::guidance(rel.kind, rel.role == RelationshipRole::Administrator);
                     let asked_text = format!("{title} with {} ends. {guidance}", rel.peer);
                     view! {
                         <Tie
@@ -445,7 +449,7 @@ fn relationship_title(rel: &RelationshipView) -> String {
         RelationshipKind::FinancialManagement => "Financial management",
         RelationshipKind::EnterpriseMultiAccount => "Enterprise multi-account",
     };
-    format!("{kind} ({})", rel.role)
+    format!("{kind} ({})", words::relationship_role(rel.role))
 }
 
 fn scroll_to_hash() {

@@ -2,11 +2,13 @@
 //! item with its severity, what resolves it, and where.
 
 use crate::clock::rfc3339;
+use crate::db::Stored;
 use crate::domain::bills;
 use crate::domain::instances::{self, Instance};
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
+use shared::api::RelationshipRole;
 use shared::catalog::Billing;
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, RelationshipKind,
@@ -165,20 +167,20 @@ pub(super) async fn check_on(
         ));
     }
 
-    let relationships: Vec<(String, String, String)> = sqlx::query_as(
+    let relationships: Vec<(String, Stored<RelationshipKind>, Stored<RelationshipRole>)> =
+        sqlx::query_as(
         "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id",
     )
     .bind(account_id)
     .fetch_all(&mut *conn)
     .await?;
     for (id, kind, role) in relationships {
-        let kind = RelationshipKind::parse(&kind)
-            .ok_or_else(|| anyhow::anyhow!("relationship kind {kind}"))?;
-        let administrator = role == "administrator";
+        let (kind, role) = (kind.0, role.0);
+        let administrator = role == RelationshipRole::Administrator;
         let mut it = item(
             kind.blocking_kind(),
             Severity::MustProcess,
-            format!("{} ({role})", title_of(kind)),
+            format!("{} ({})", title_of(kind), role.as_str()),
             kind.guidance(administrator),
             "/closure/resolve#relationships",
             vec![id.clone()],

@@ -9,7 +9,7 @@ use crate::auth::CurrentSession;
 use crate::clock::rfc3339;
 use crate::db::Tx;
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry};
+use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notify::OwnerNotice;
 use crate::oplog::{self, Action};
@@ -205,7 +205,7 @@ async fn renounce(
             if let Some(balance) = item.amount {
                 let entry = Entry {
                     account_id,
-                    kind: "renounced",
+                    kind: LedgerKind::Renounced,
                     bucket: Bucket::Cash,
                     amount: Money::new(-balance.amount, balance.currency),
                     payment_method_id: None,

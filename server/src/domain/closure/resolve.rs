@@ -9,7 +9,9 @@ use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
-use shared::api::{AccountTies, BillView, IcpFilingView, RelationshipView};
+use shared::api::{
+    AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
+};
 use shared::closure::RelationshipKind;
 use shared::money::{Currency, Money};
 
@@ -19,7 +21,7 @@ struct BillRecord {
     description: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    status: String,
+    status: Stored<BillStatus>,
     due_at: i64,
     waived_at: Option<i64>,
     overdue: Flag,
@@ -42,7 +44,12 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    let relationships: Vec<(String, String, String, String)> =
+    let relationships: Vec<(
+        String,
+        Stored<RelationshipKind>,
+        Stored<RelationshipRole>,
+        String,
+    )> =
         sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id")
             .bind(account_id)
             .fetch_all(&state.db)
@@ -57,9 +64,9 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
             .into_iter()
             .map(|b| {
                 let status = if b.waived_at.is_some() {
-                    "waived".to_owned()
+                    BillStatus::Waived
                 } else {
-                    b.status
+                    b.status.0
                 };
                 BillView {
                     overdue: b.overdue.0,
@@ -81,13 +88,11 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
             .collect(),
         relationships: relationships
             .into_iter()
-            .filter_map(|(id, kind, role, peer)| {
-                RelationshipKind::parse(&kind).map(|kind| RelationshipView {
-                    id,
-                    kind,
-                    role,
-                    peer,
-                })
+            .map(|(id, kind, role, peer)| RelationshipView {
+                id,
+                kind: kind.0,
+                role: role.0,
+                peer,
             })
             .collect(),
         reseller_partner: partner,

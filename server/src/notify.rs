@@ -12,6 +12,7 @@ use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Medium {
@@ -121,6 +122,10 @@ pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<In
     .await
 }
 
+/// The longest an SMTP exchange may take: well inside the delivery job's lease, so a slow server
+/// never lets a second instance take the job and send the message again.
+const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE_MS as u64 / 2);
+
 /// The postmen of this process, by medium: where a queued message goes.
 pub struct Outbox {
     mailer: Option<Mailer>,
@@ -139,6 +144,7 @@ impl Outbox {
             Some(url) => Some(Mailer {
                 transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .with_context(|| format!("the SMTP URL {} is unusable", db::redact(url)))?
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
                 from: config
                     .smtp_from

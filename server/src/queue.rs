@@ -12,7 +12,7 @@ use sqlx::{Acquire, Any};
 use std::future::Future;
 
 /// How long a claimed job is ours; a crash mid-job frees it after this.
-const LEASE_MS: i64 = 60_000;
+pub const LEASE_MS: i64 = 60_000;
 /// The wait before a failed job's first retry; each later wait is twice the one before, up to
 /// [`MAX_RETRY_WAIT_MS`].
 const FIRST_RETRY_WAIT_MS: i64 = 5_000;

@@ -336,6 +336,11 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
         ("kind", kind),
         ("refund_type", refund_type),
         ("activated", activated),
+        ("sort", query.sort.map(shared::api::ResourceSort::as_str)),
+        (
+            "direction",
+            query.direction.map(shared::api::SortDirection::as_str),
+        ),
         ("page", page.as_deref()),
         ("page_size", page_size.as_deref()),
     ];

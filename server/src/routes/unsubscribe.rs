@@ -23,7 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// One tab of the Resource Unsubscription page: active resources, pending renewals, or the
 /// history; filtered and paginated, with the refund each would get now.
 #[utoipa::path(get, path = "/api/unsubscribe", tag = "unsubscribe", params(UnsubscribeQuery),
-    responses((status = 200, body = UnsubscribeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UnsubscribeList), (status = 400, body = ErrorBody, description = "bad_request: a query the API cannot read, e.g. an unknown sort or direction"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     member: MemberSession,

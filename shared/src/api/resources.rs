@@ -76,6 +76,100 @@ pub enum UnsubscribeTab {
     Records,
 }
 
+/// The resource tab's columns the server can order by. The refund if unsubscribed now and the
+/// refund type are not among them: they are worked out per order by `shared::refund` at
+/// the moment of asking, not stored, so the database cannot order the pages by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceSort {
+    /// The instance ID.
+    Instance,
+    /// The product's name.
+    Product,
+    /// When the first order was placed (the default).
+    OrderTime,
+    /// The expiry time.
+    Expires,
+    /// The cash paid over the orders still in force.
+    Paid,
+}
+
+impl ResourceSort {
+    pub const ALL: [ResourceSort; 5] = [
+        ResourceSort::Instance,
+        ResourceSort::Product,
+        ResourceSort::OrderTime,
+        ResourceSort::Expires,
+        ResourceSort::Paid,
+    ];
+
+    /// The name in a query string (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceSort::Instance => "instance",
+            ResourceSort::Product => "product",
+            ResourceSort::OrderTime => "order_time",
+            ResourceSort::Expires => "expires",
+            ResourceSort::Paid => "paid",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The direction a first click on the column asks for: times and amounts newest or
+    /// largest first, names from A.
+    pub fn first_direction(self) -> SortDirection {
+        match self {
+            ResourceSort::Instance | ResourceSort::Product => SortDirection::Asc,
+            ResourceSort::OrderTime | ResourceSort::Expires | ResourceSort::Paid => {
+                SortDirection::Desc
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortDirection::Asc => "asc",
+            SortDirection::Desc => "desc",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [SortDirection::Asc, SortDirection::Desc]
+            .into_iter()
+            .find(|d| d.as_str() == raw)
+    }
+
+    pub fn reversed(self) -> Self {
+        match self {
+            SortDirection::Asc => SortDirection::Desc,
+            SortDirection::Desc => SortDirection::Asc,
+        }
+    }
+}
+
+impl UnsubscribeQuery {
+    /// The resource tab's order: the column asked for (the order time by default) and its
+    /// direction (the column's first direction when not given).
+    pub fn resource_order(&self) -> (ResourceSort, SortDirection) {
+        let sort = self.sort.unwrap_or(ResourceSort::OrderTime);
+        (sort, self.direction.unwrap_or(sort.first_direction()))
+    }
+}
+
 /// The last page number `GET /api/unsubscribe` takes: the document's integers are 32-bit.
 pub const MAX_PAGE: u32 = 2_147_483_647;
 /// The most rows one page of `GET /api/unsubscribe` holds.
@@ -110,6 +204,16 @@ pub struct UnsubscribeQuery {
     /// Resource tab: only activated (`true`) or not activated (`false`) resources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activated: Option<bool>,
+    /// Resource tab: the column the rows are ordered by, across pages; the order time by
+    /// default. Ties are broken by instance ID, so paging is deterministic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub sort: Option<ResourceSort>,
+    /// Resource tab: the direction of `sort`; newest, latest or largest first (`desc`) for
+    /// times and amounts, A to Z (`asc`) for IDs and products, when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub direction: Option<SortDirection>,
     /// 1-based (0 counts as 1); at most 2,147,483,647.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -656,6 +760,30 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resource_order_defaults_to_the_newest_order_and_each_column_to_its_first_direction() {
+        let q = UnsubscribeQuery::default();
+        assert_eq!(
+            q.resource_order(),
+            (ResourceSort::OrderTime, SortDirection::Desc)
+        );
+        for sort in ResourceSort::ALL {
+            assert_eq!(ResourceSort::parse(sort.as_str()), Some(sort));
+            let json = serde_json::to_value(sort).unwrap();
+            assert_eq!(
+                json.as_str(),
+                Some(sort.as_str()),
+                "the query name is the serde name"
+            );
+            let q = UnsubscribeQuery {
+                sort: Some(sort),
+                ..Default::default()
+            };
+            assert_eq!(q.resource_order(), (sort, sort.first_direction()));
+        }
+        assert_eq!(ResourceSort::parse("refund"), None);
+    }
 
     #[test]
     fn refund_places_are_named_once_in_order() {

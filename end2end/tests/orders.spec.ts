@@ -235,6 +235,23 @@ test('records say "No refund" for a nonrefundable resource, and name the refunde
   await expect(domainRow.getByText('Unsubscribed', { exact: true }).first()).toBeVisible();
   const ecsRow = page.getByRole('row').filter({ hasText: ecs });
   await expect(ecsRow.getByText(/USD [\d,]+\.\d\d to Bank card/)).toBeVisible();
+  if (testInfo.project.name === 'phone') {
+    // One compact row per record, not a table to scroll sideways.
+    for (const row of [domainRow, ecsRow]) {
+      const box = (await row.boundingBox())!;
+      expect(box.height, 'a compact row').toBeLessThan(150);
+      expect(box.width, 'as wide as the screen at most').toBeLessThanOrEqual(page.viewportSize()!.width);
+      // Nothing spills into its neighbour (the product's name alone may end in an ellipsis).
+      const cells = await row.getByRole('cell').all();
+      for (const [i, cell] of cells.entries()) {
+        if (i === 1) continue;
+        const fits = await cell.evaluate((td) => td.scrollWidth <= td.clientWidth + 1);
+        expect(fits, `cell ${i} of the row fits its place`).toBe(true);
+      }
+    }
+  } else {
+    await expect(page.getByRole('columnheader', { name: 'Refund status' })).toBeVisible();
+  }
   await expectAccessible(page, 'records');
   await expectNoSidewaysScroll(page);
   await expectTouchTargets(page, testInfo);

@@ -603,6 +603,75 @@ impl UnsubscribeRenewalForm {
     }
 }
 
+/// One instance's pending renewals in a batch: cancelled from `order_id` on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RenewalChoice {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub instance_id: String,
+    /// The renewal whose start becomes the instance's updated expiration time; it and every
+    /// later one are cancelled.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub order_id: String,
+}
+
+/// `POST /api/unsubscribe/renewals/batch`: the seed's "Batch Refund/Renew", the pending
+/// renewals of several instances cancelled together, all or none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct UnsubscribeRenewalBatchForm {
+    /// At least one instance, at most 50, each once.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 1, max_items = 50, required = true)
+    )]
+    pub renewals: Vec<RenewalChoice>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ticked, required = true)
+    )]
+    pub confirm_refund_amount: bool,
+}
+
+impl UnsubscribeRenewalBatchForm {
+    /// One to [`MAX_BATCH`] instances, none twice (an instance has one updated expiration
+    /// time), and the refund amount confirmed; which renewals are pending is the server's.
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.renewals.is_empty() {
+            return Err(Invalid::new(
+                ErrorCode::FieldRequired,
+                "Choose the renewals of at least one instance.",
+            )
+            .at("renewals"));
+        }
+        if self.renewals.len() > MAX_BATCH {
+            return Err(Invalid::new(
+                ErrorCode::BatchTooLarge,
+                format!("Unsubscribe the renewals of at most {MAX_BATCH} instances at a time."),
+            )
+            .at("renewals"));
+        }
+        for (i, choice) in self.renewals.iter().enumerate() {
+            if self.renewals[..i]
+                .iter()
+                .any(|c| c.instance_id == choice.instance_id)
+            {
+                return Err(Invalid::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "{} is chosen twice: choose one updated expiration time per instance.",
+                        choice.instance_id
+                    ),
+                )
+                .at("renewals"));
+            }
+        }
+        refund_amount_confirmed(self.confirm_refund_amount)
+    }
+}
+
 /// "I have confirmed the refund amount." must be ticked before anything is cancelled.
 fn refund_amount_confirmed(confirmed: bool) -> Result<(), FieldError> {
     if confirmed {
@@ -760,6 +829,45 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renewal_batch_holds_one_to_fifty_instances_each_once_with_the_refund_confirmed() {
+        let choice = |i: usize| RenewalChoice {
+            instance_id: format!("i-{i}"),
+            order_id: format!("ord-{i}"),
+        };
+        let form = |n: usize| UnsubscribeRenewalBatchForm {
+            renewals: (0..n).map(choice).collect(),
+            confirm_refund_amount: true,
+        };
+        assert_eq!(form(0).check().unwrap_err().code, ErrorCode::FieldRequired);
+        assert!(form(1).check().is_ok());
+        assert!(form(MAX_BATCH).check().is_ok());
+        assert_eq!(
+            form(MAX_BATCH + 1).check().unwrap_err().code,
+            ErrorCode::BatchTooLarge
+        );
+        let mut twice = form(2);
+        twice.renewals.push(RenewalChoice {
+            order_id: "ord-other".into(),
+            ..choice(1)
+        });
+        let e = twice.check().unwrap_err();
+        assert_eq!((e.field, e.code), ("renewals", ErrorCode::BadRequest));
+        assert!(
+            e.message.contains("i-1"),
+            "names the instance: {}",
+            e.message
+        );
+        let unconfirmed = UnsubscribeRenewalBatchForm {
+            confirm_refund_amount: false,
+            ..form(1)
+        };
+        assert_eq!(
+            unconfirmed.check().unwrap_err().code,
+            ErrorCode::ConfirmationRequired
+        );
+    }
 
     #[test]
     fn the_resource_order_defaults_to_the_newest_order_and_each_column_to_its_first_direction() {

@@ -155,6 +155,8 @@ pub fn UnsubscribePage() -> impl IntoView {
     let outcome = RwSignal::new(None::<(&'static str, Unsubscribed)>);
     // The batch being chosen: kept across pages and filters until it is unsubscribed.
     let selected = RwSignal::new(Vec::<UnsubscribableResource>::new());
+    // The renewals chosen for Batch Refund/Renew: kept across pages like the batch above.
+    let renewal_batch = RwSignal::new(Vec::<renewals::ChosenRenewals>::new());
     // The sort button last pressed: the reloaded table gives it the focus back.
     let sort_focus = RwSignal::new(None::<ResourceSort>);
     let list = LocalResource::new(move || {
@@ -199,7 +201,7 @@ pub fn UnsubscribePage() -> impl IntoView {
                             let pager = view! { <Pager total=list.total page=list.page page_size=list.page_size query go /> };
                             let body = match list.tab {
                                 UnsubscribeTab::Resource => view! { <resources::ResourceTab list query go selected reload outcome sort_focus /> }.into_any(),
-                                UnsubscribeTab::Renewal => view! { <renewals::RenewalTab list reload outcome /> }.into_any(),
+                                UnsubscribeTab::Renewal => view! { <renewals::RenewalTab list reload outcome batch=renewal_batch /> }.into_any(),
                                 UnsubscribeTab::Records => view! { <records::RecordsTab list /> }.into_any(),
                             };
                             view! { {body} {pager} }

@@ -10,8 +10,8 @@ use shared::api::{
     PaypalCompleteForm, PaypalStarted, PaytmCodeForm, PaytmForm, Purchased, RamSignInForm,
     RamUserForm, RamUserView, RealNameView, ReauthForm, RenewForm, SendCodeForm, SessionInfo,
     SignInForm, SignupForm, SignupStarted, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery,
-    UnsubscribeRecord, UnsubscribeRenewalForm, Unsubscribed, VerifyForm, WithdrawalForm,
-    WithdrawalView, WithdrawalsView,
+    UnsubscribeRecord, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, Unsubscribed,
+    VerifyForm, WithdrawalForm, WithdrawalView, WithdrawalsView,
 };
 use shared::billing::{BillingAddress, BillingAddressForm};
 use shared::catalog::PurchaseForm;
@@ -336,6 +336,11 @@ pub async fn unsubscribe_list(query: &UnsubscribeQuery) -> ApiResult<Unsubscribe
         ("kind", kind),
         ("refund_type", refund_type),
         ("activated", activated),
+        ("sort", query.sort.map(shared::api::ResourceSort::as_str)),
+        (
+            "direction",
+            query.direction.map(shared::api::SortDirection::as_str),
+        ),
         ("page", page.as_deref()),
         ("page_size", page_size.as_deref()),
     ];
@@ -381,6 +386,19 @@ pub async fn unsubscribe_renewals(
 ) -> ApiResult<Unsubscribed> {
     send_json(
         with_key(Request::post("/api/unsubscribe/renewals"), key),
+        form,
+        csrf,
+    )
+    .await
+}
+
+pub async fn unsubscribe_renewals_batch(
+    form: &UnsubscribeRenewalBatchForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<Unsubscribed> {
+    send_json(
+        with_key(Request::post("/api/unsubscribe/renewals/batch"), key),
         form,
         csrf,
     )

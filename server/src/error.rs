@@ -119,6 +119,13 @@ pub enum ApiError {
     AlreadyReleased,
     #[error("not unsubscribable: {0}")]
     NotUnsubscribable(String),
+    /// One item of a batch was refused: its own error, said of it; nothing of the batch was
+    /// written.
+    #[error("{instance_id}: {error}")]
+    InBatch {
+        instance_id: String,
+        error: Box<ApiError>,
+    },
     #[error("username taken")]
     UsernameTaken,
     #[error("account is closing")]
@@ -506,6 +513,10 @@ impl ApiError {
                 None,
             ),
             NotUnsubscribable(why) => (StatusCode::CONFLICT, C::NotUnsubscribable, why.clone(), None),
+            InBatch { instance_id, error } => {
+                let (status, code, message, retry) = error.parts();
+                (status, code, format!("{instance_id}: {message}"), retry)
+            }
             UsernameTaken => (
                 StatusCode::CONFLICT,
                 C::UsernameTaken,
@@ -562,6 +573,18 @@ impl ApiError {
 }
 
 impl ApiError {
+    /// This error as one of a batch's items, `instance_id`, refused; no answer at all (a
+    /// failure of the server, logged and said without detail) stays what it is.
+    pub fn in_batch(self, instance_id: &str) -> ApiError {
+        match self {
+            error if error.is_no_answer() || matches!(error, ApiError::InBatch { .. }) => error,
+            error => ApiError::InBatch {
+                instance_id: instance_id.to_owned(),
+                error: Box::new(error),
+            },
+        }
+    }
+
     /// Whether this is no answer at all: the gateway could not be reached, or the server could
     /// not ask it. A job that meets one tries again later; any other error is the answer
     /// (a decline, a refusal) and the job acts on it.
@@ -595,6 +618,7 @@ impl ApiError {
             ApiError::BatchMixedRefundTypes => Some("instance_ids".to_owned()),
             ApiError::UsernameTaken => Some("username".to_owned()),
             ApiError::CouponNotUsable => Some("coupon_id".to_owned()),
+            ApiError::InBatch { error, .. } => error.body().field,
             _ => None,
         };
         ErrorBody {

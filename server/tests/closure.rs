@@ -971,6 +971,10 @@ impl CoolingAccount {
             "POST /api/unsubscribe/renewals" => json!({
                 "instance_id": self.instance, "order_id": self.order, "confirm_refund_amount": true,
             }),
+            "POST /api/unsubscribe/renewals/batch" => json!({
+                "renewals": [{"instance_id": self.instance, "order_id": self.order}],
+                "confirm_refund_amount": true,
+            }),
             other => panic!("{other} takes JSON: give the cool-down sweep a valid body for it"),
         }
     }

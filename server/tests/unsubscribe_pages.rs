@@ -102,3 +102,89 @@ async fn the_renewals_and_records_tabs_page_in_the_database() {
         "nothing left to renew"
     );
 }
+
+/// The instance IDs of pages 1 and 2 (two rows each) of the resource tab in `order`.
+async fn two_pages(app: &TestApp, order: &str) -> Vec<shared::api::UnsubscribableResource> {
+    let mut rows = Vec::new();
+    for page in 1..=2 {
+        let list = tab(
+            app,
+            &format!("tab=resource&page_size=2&page={page}&{order}"),
+        )
+        .await;
+        assert_eq!(list.total, 4, "{order}");
+        rows.extend(list.resources);
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_resource_tab_is_sorted_by_the_server_across_pages_with_the_instance_id_breaking_ties()
+{
+    let mut app = spawn_app().await;
+    app.ready_to_buy("sorted").await;
+    // Four resources: two paid the same (a tie the instance ID breaks), bought a second apart.
+    let mut bought = Vec::new();
+    for months in [3, 1, 6, 1] {
+        bought.push(app.buy("ecs", months, "default_method").await);
+        app.state.clock.advance(chrono::Duration::seconds(1));
+    }
+
+    for direction in ["asc", "desc"] {
+        let rows = two_pages(&app, &format!("sort=paid&direction={direction}")).await;
+        let ids: BTreeSet<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
+        assert_eq!(ids.len(), 4, "every resource once across the pages");
+        let keys: Vec<(rust_decimal::Decimal, &str)> = rows
+            .iter()
+            .map(|r| (r.cash_paid.amount, r.instance_id.as_str()))
+            .collect();
+        let mut expected = keys.clone();
+        expected.sort_by(|a, b| {
+            let by_paid = if direction == "asc" {
+                a.0.cmp(&b.0)
+            } else {
+                b.0.cmp(&a.0)
+            };
+            by_paid.then(a.1.cmp(b.1))
+        });
+        assert_eq!(keys, expected, "paid {direction}, then the instance ID");
+        let distinct: BTreeSet<_> = keys.iter().map(|k| k.0).collect();
+        assert_eq!(distinct.len(), 3, "three amounts and one tie: {keys:?}");
+
+        let rows = two_pages(&app, &format!("sort=instance&direction={direction}")).await;
+        let ids: Vec<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
+        let mut expected = bought.iter().map(String::as_str).collect::<Vec<_>>();
+        expected.sort();
+        if direction == "desc" {
+            expected.reverse();
+        }
+        assert_eq!(ids, expected, "instance {direction}");
+
+        let rows = two_pages(&app, &format!("sort=order_time&direction={direction}")).await;
+        let ids: Vec<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
+        let mut expected = bought.iter().map(String::as_str).collect::<Vec<_>>();
+        if direction == "desc" {
+            expected.reverse();
+        }
+        assert_eq!(ids, expected, "order time {direction}");
+    }
+    // No sort asked: the order time, newest first, as before.
+    let rows = two_pages(&app, "").await;
+    let ids: Vec<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
+    let newest_first: Vec<&str> = bought.iter().rev().map(String::as_str).collect();
+    assert_eq!(ids, newest_first);
+
+    // Only the enum's columns and directions: anything else is the API's malformed-query error.
+    for bad in [
+        "sort=refund",
+        "sort=created_at%20DESC%3B--",
+        "sort=paid&direction=sideways",
+    ] {
+        let response = app
+            .get(&format!("/api/unsubscribe?tab=resource&{bad}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: shared::ErrorBody = response.json().await.unwrap();
+        assert_eq!(body.code, shared::ErrorCode::BadRequest, "{bad}");
+    }
+}

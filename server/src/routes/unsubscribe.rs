@@ -9,7 +9,7 @@ use axum::response::Response;
 use shared::ErrorBody;
 use shared::api::{
     Permission, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord,
-    UnsubscribeRenewalForm, Unsubscribed,
+    UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, Unsubscribed,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -17,13 +17,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, unsubscribe_resources))
         .routes(routes!(unsubscribe_renewals))
+        .routes(routes!(unsubscribe_renewals_batch))
         .routes(routes!(record))
 }
 
 /// One tab of the Resource Unsubscription page: active resources, pending renewals, or the
 /// history; filtered and paginated, with the refund each would get now.
 #[utoipa::path(get, path = "/api/unsubscribe", tag = "unsubscribe", params(UnsubscribeQuery),
-    responses((status = 200, body = UnsubscribeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = UnsubscribeList), (status = 400, body = ErrorBody, description = "bad_request: a query the API cannot read, e.g. an unknown sort or direction"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     member: MemberSession,
@@ -77,6 +78,28 @@ async fn unsubscribe_renewals(
     Json(form): Json<UnsubscribeRenewalForm>,
 ) -> Result<Response, ApiError> {
     let work = unsubscribe::unsubscribe_renewals(&state, &member.0.account_id, &form);
+    idempotency::money_out(&state, &member, &headers, &form, StatusCode::OK, work).await
+}
+
+/// The seed's "Batch Refund/Renew": cancels the pending renewals of several instances (at
+/// most 50), each from its chosen renewal on, in one transaction. All or none: an instance
+/// that cannot be cancelled refuses the batch with its own error, its ID first in the message.
+#[utoipa::path(post, path = "/api/unsubscribe/renewals/batch", tag = "unsubscribe", request_body = UnsubscribeRenewalBatchForm,
+    params(
+        ("Idempotency-Key" = String, Header, description = "Unique per unsubscription; reuse it to retry"),
+    ),
+    responses(
+        (status = 200, body = Unsubscribed),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "confirmation_required, batch_too_large, field_required, bad_request"),
+    ))]
+async fn unsubscribe_renewals_batch(
+    State(state): State<AppState>,
+    member: MemberSession,
+    headers: HeaderMap,
+    Json(form): Json<UnsubscribeRenewalBatchForm>,
+) -> Result<Response, ApiError> {
+    let work = unsubscribe::unsubscribe_renewals_batch(&state, &member.0.account_id, &form);
     idempotency::money_out(&state, &member, &headers, &form, StatusCode::OK, work).await
 }
 

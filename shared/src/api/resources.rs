@@ -84,6 +84,100 @@ pub enum UnsubscribeTab {
     Records,
 }
 
+/// The resource tab's columns the server can order by. The refund if unsubscribed now and the
+/// refund type are not among them: they are worked out per order by `shared::refund` at
+/// the moment of asking, not stored, so the database cannot order the pages by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceSort {
+    /// The instance ID.
+    Instance,
+    /// The product's name.
+    Product,
+    /// When the first order was placed (the default).
+    OrderTime,
+    /// The expiry time.
+    Expires,
+    /// The cash paid over the orders still in force.
+    Paid,
+}
+
+impl ResourceSort {
+    pub const ALL: [ResourceSort; 5] = [
+        ResourceSort::Instance,
+        ResourceSort::Product,
+        ResourceSort::OrderTime,
+        ResourceSort::Expires,
+        ResourceSort::Paid,
+    ];
+
+    /// The name in a query string (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceSort::Instance => "instance",
+            ResourceSort::Product => "product",
+            ResourceSort::OrderTime => "order_time",
+            ResourceSort::Expires => "expires",
+            ResourceSort::Paid => "paid",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The direction a first click on the column asks for: times and amounts newest or
+    /// largest first, names from A.
+    pub fn first_direction(self) -> SortDirection {
+        match self {
+            ResourceSort::Instance | ResourceSort::Product => SortDirection::Asc,
+            ResourceSort::OrderTime | ResourceSort::Expires | ResourceSort::Paid => {
+                SortDirection::Desc
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortDirection::Asc => "asc",
+            SortDirection::Desc => "desc",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [SortDirection::Asc, SortDirection::Desc]
+            .into_iter()
+            .find(|d| d.as_str() == raw)
+    }
+
+    pub fn reversed(self) -> Self {
+        match self {
+            SortDirection::Asc => SortDirection::Desc,
+            SortDirection::Desc => SortDirection::Asc,
+        }
+    }
+}
+
+impl UnsubscribeQuery {
+    /// The resource tab's order: the column asked for (the order time by default) and its
+    /// direction (the column's first direction when not given).
+    pub fn resource_order(&self) -> (ResourceSort, SortDirection) {
+        let sort = self.sort.unwrap_or(ResourceSort::OrderTime);
+        (sort, self.direction.unwrap_or(sort.first_direction()))
+    }
+}
+
 /// The last page number `GET /api/unsubscribe` takes: the document's integers are 32-bit.
 pub const MAX_PAGE: u32 = 2_147_483_647;
 /// The most rows one page of `GET /api/unsubscribe` holds.
@@ -118,6 +212,16 @@ pub struct UnsubscribeQuery {
     /// Resource tab: only activated (`true`) or not activated (`false`) resources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activated: Option<bool>,
+    /// Resource tab: the column the rows are ordered by, across pages; the order time by
+    /// default. Ties are broken by instance ID, so paging is deterministic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub sort: Option<ResourceSort>,
+    /// Resource tab: the direction of `sort`; newest, latest or largest first (`desc`) for
+    /// times and amounts, A to Z (`asc`) for IDs and products, when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(inline))]
+    pub direction: Option<SortDirection>,
     /// 1-based (0 counts as 1); at most 2,147,483,647.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -507,6 +611,75 @@ impl UnsubscribeRenewalForm {
     }
 }
 
+/// One instance's pending renewals in a batch: cancelled from `order_id` on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct RenewalChoice {
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub instance_id: String,
+    /// The renewal whose start becomes the instance's updated expiration time; it and every
+    /// later one are cancelled.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub order_id: String,
+}
+
+/// `POST /api/unsubscribe/renewals/batch`: the seed's "Batch Refund/Renew", the pending
+/// renewals of several instances cancelled together, all or none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default)]
+pub struct UnsubscribeRenewalBatchForm {
+    /// At least one instance, at most 50, each once.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 1, max_items = 50, required = true)
+    )]
+    pub renewals: Vec<RenewalChoice>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::openapi::ticked, required = true)
+    )]
+    pub confirm_refund_amount: bool,
+}
+
+impl UnsubscribeRenewalBatchForm {
+    /// One to [`MAX_BATCH`] instances, none twice (an instance has one updated expiration
+    /// time), and the refund amount confirmed; which renewals are pending is the server's.
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.renewals.is_empty() {
+            return Err(Invalid::new(
+                ErrorCode::FieldRequired,
+                "Choose the renewals of at least one instance.",
+            )
+            .at("renewals"));
+        }
+        if self.renewals.len() > MAX_BATCH {
+            return Err(Invalid::new(
+                ErrorCode::BatchTooLarge,
+                format!("Unsubscribe the renewals of at most {MAX_BATCH} instances at a time."),
+            )
+            .at("renewals"));
+        }
+        for (i, choice) in self.renewals.iter().enumerate() {
+            if self.renewals[..i]
+                .iter()
+                .any(|c| c.instance_id == choice.instance_id)
+            {
+                return Err(Invalid::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "{} is chosen twice: choose one updated expiration time per instance.",
+                        choice.instance_id
+                    ),
+                )
+                .at("renewals"));
+            }
+        }
+        refund_amount_confirmed(self.confirm_refund_amount)
+    }
+}
+
 /// "I have confirmed the refund amount." must be ticked before anything is cancelled.
 fn refund_amount_confirmed(confirmed: bool) -> Result<(), FieldError> {
     if confirmed {
@@ -664,6 +837,69 @@ impl RamSignInForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_renewal_batch_holds_one_to_fifty_instances_each_once_with_the_refund_confirmed() {
+        let choice = |i: usize| RenewalChoice {
+            instance_id: format!("i-{i}"),
+            order_id: format!("ord-{i}"),
+        };
+        let form = |n: usize| UnsubscribeRenewalBatchForm {
+            renewals: (0..n).map(choice).collect(),
+            confirm_refund_amount: true,
+        };
+        assert_eq!(form(0).check().unwrap_err().code, ErrorCode::FieldRequired);
+        assert!(form(1).check().is_ok());
+        assert!(form(MAX_BATCH).check().is_ok());
+        assert_eq!(
+            form(MAX_BATCH + 1).check().unwrap_err().code,
+            ErrorCode::BatchTooLarge
+        );
+        let mut twice = form(2);
+        twice.renewals.push(RenewalChoice {
+            order_id: "ord-other".into(),
+            ..choice(1)
+        });
+        let e = twice.check().unwrap_err();
+        assert_eq!((e.field, e.code), ("renewals", ErrorCode::BadRequest));
+        assert!(
+            e.message.contains("i-1"),
+            "names the instance: {}",
+            e.message
+        );
+        let unconfirmed = UnsubscribeRenewalBatchForm {
+            confirm_refund_amount: false,
+            ..form(1)
+        };
+        assert_eq!(
+            unconfirmed.check().unwrap_err().code,
+            ErrorCode::ConfirmationRequired
+        );
+    }
+
+    #[test]
+    fn the_resource_order_defaults_to_the_newest_order_and_each_column_to_its_first_direction() {
+        let q = UnsubscribeQuery::default();
+        assert_eq!(
+            q.resource_order(),
+            (ResourceSort::OrderTime, SortDirection::Desc)
+        );
+        for sort in ResourceSort::ALL {
+            assert_eq!(ResourceSort::parse(sort.as_str()), Some(sort));
+            let json = serde_json::to_value(sort).unwrap();
+            assert_eq!(
+                json.as_str(),
+                Some(sort.as_str()),
+                "the query name is the serde name"
+            );
+            let q = UnsubscribeQuery {
+                sort: Some(sort),
+                ..Default::default()
+            };
+            assert_eq!(q.resource_order(), (sort, sort.first_direction()));
+        }
+        assert_eq!(ResourceSort::parse("refund"), None);
+    }
 
     #[test]
     fn refund_places_are_named_once_in_order() {

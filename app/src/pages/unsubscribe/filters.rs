@@ -48,6 +48,9 @@ pub fn Filters(query: Memo<UnsubscribeQuery>, go: Callback<UnsubscribeQuery>) ->
         go.run(UnsubscribeQuery {
             tab: now.tab,
             kind: now.kind,
+            // The table's order is not a filter: it stays.
+            sort: now.sort,
+            direction: now.direction,
             page_size: now.page_size,
             ..Default::default()
         });

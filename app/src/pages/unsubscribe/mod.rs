@@ -24,7 +24,8 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use outcome::Outcome;
 use shared::api::{
-    Permission, UnsubscribableResource, UnsubscribeQuery, UnsubscribeTab, Unsubscribed,
+    Permission, ResourceSort, SortDirection, UnsubscribableResource, UnsubscribeQuery,
+    UnsubscribeTab, Unsubscribed,
 };
 use shared::refund::{REFUND_RULE, RefundType, ResourceKind};
 
@@ -71,6 +72,12 @@ pub fn url_of(query: &UnsubscribeQuery) -> String {
         }
         if let Some(a) = query.activated {
             parts.push(format!("activated={a}"));
+        }
+        if let Some(sort) = query.sort {
+            parts.push(format!("sort={}", sort.as_str()));
+        }
+        if let Some(direction) = query.direction {
+            parts.push(format!("direction={}", direction.as_str()));
         }
     }
     if let Some(page) = query.page.filter(|p| *p > 1) {
@@ -125,6 +132,14 @@ pub fn UnsubscribePage() -> impl IntoView {
                     Some("false") if resource_tab => Some(false),
                     _ => None,
                 },
+                sort: q
+                    .get("sort")
+                    .and_then(|s| ResourceSort::parse(&s))
+                    .filter(|_| resource_tab),
+                direction: q
+                    .get("direction")
+                    .and_then(|d| SortDirection::parse(&d))
+                    .filter(|_| resource_tab),
                 product: text("product"),
                 instance_id: text("instance_id"),
                 order_from: text("order_from"),
@@ -140,6 +155,10 @@ pub fn UnsubscribePage() -> impl IntoView {
     let outcome = RwSignal::new(None::<(&'static str, Unsubscribed)>);
     // The batch being chosen: kept across pages and filters until it is unsubscribed.
     let selected = RwSignal::new(Vec::<UnsubscribableResource>::new());
+    // The renewals chosen for Batch Refund/Renew: kept across pages like the batch above.
+    let renewal_batch = RwSignal::new(Vec::<renewals::ChosenRenewals>::new());
+    // The sort button last pressed: the reloaded table gives it the focus back.
+    let sort_focus = RwSignal::new(None::<ResourceSort>);
     let list = LocalResource::new(move || {
         reload.track();
         let q = query.get();
@@ -181,8 +200,8 @@ pub fn UnsubscribePage() -> impl IntoView {
                         list.await.map(|list| {
                             let pager = view! { <Pager total=list.total page=list.page page_size=list.page_size query go /> };
                             let body = match list.tab {
-                                UnsubscribeTab::Resource => view! { <resources::ResourceTab list query go selected reload outcome /> }.into_any(),
-                                UnsubscribeTab::Renewal => view! { <renewals::RenewalTab list reload outcome /> }.into_any(),
+                                UnsubscribeTab::Resource => view! { <resources::ResourceTab list query go selected reload outcome sort_focus /> }.into_any(),
+                                UnsubscribeTab::Renewal => view! { <renewals::RenewalTab list reload outcome batch=renewal_batch /> }.into_any(),
                                 UnsubscribeTab::Records => view! { <records::RecordsTab list /> }.into_any(),
                             };
                             view! { {body} {pager} }

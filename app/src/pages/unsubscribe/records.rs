@@ -1,5 +1,6 @@
-//! "Unsubscribe Order Details": the history, and `/unsubscribe/records/:id` for one record
-//! (order status, where the refund goes, when it arrived, how much).
+//! "Unsubscribe Order Details": the history (a table on a desktop, one compact row each on a
+//! phone), and `/unsubscribe/records/:id` for one record (order status, where the refund
+//! goes, when it arrived, how much).
 
 use super::outcome::refund_status;
 use crate::api;
@@ -62,21 +63,25 @@ pub fn RecordsTab(list: UnsubscribeList) -> impl IntoView {
                                 let href = format!("/unsubscribe/records/{}", record.id);
                                 view! {
                                     <tr>
-                                        <td class="mono nowrap">{record.instance_id.clone()}</td>
-                                        <td>
-                                            {record.product_name.clone()}
+                                        <td class="col-instance mono nowrap">{record.instance_id.clone()}</td>
+                                        <td class="col-product">
+                                            <span class="product-name">{record.product_name.clone()}</span>
                                             <span class="cell-note">{record.refund_type.label()}</span>
                                         </td>
-                                        <td>{scope(&record)}</td>
-                                        <td class="nowrap">{words::order_status(record.order_status)}</td>
-                                        <td>{refund_line(&record)}</td>
-                                        <td>
+                                        <td class="col-scope">
+                                            {scope(&record)}
+                                        </td>
+                                        <td class="col-status nowrap">
+                                            {words::order_status(record.order_status)}
+                                        </td>
+                                        <td class="col-refund">{refund_line(&record)}</td>
+                                        <td class="col-refund-status">
                                             <span class="badge" class:badge-success=record.refund_status == RecordRefundStatus::Refunded>
                                                 {refund_status(&record)}
                                             </span>
                                         </td>
-                                        <td class="nowrap">{long_date(&record.unsubscribed_at)}</td>
-                                        <td>
+                                        <td class="col-date nowrap">{long_date(&record.unsubscribed_at)}</td>
+                                        <td class="col-action">
                                             <A href=href attr:class="button button-compact" attr:aria-label=format!("View Details of {}", record.instance_id)>
                                                 "View Details"
                                             </A>

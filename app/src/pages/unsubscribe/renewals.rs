@@ -1,24 +1,56 @@
 //! "Unsubscribe Renewal That Does Not Take Effect": renewal orders that have not started.
 //! Cancelling from one renewal on cancels it and every later one; with several, the user
 //! picks the updated expiration time the resource will have. The running period stays.
+//! Several instances, chosen across pages, are cancelled together by "Batch Refund/Renew"
+//! (seed 002), at most 50.
 
 use crate::api::{self, IdempotencyKey};
 use crate::app::use_auth;
 use crate::components::{
-    CheckboxField, FormAlert, FormErrors, SubmitButton, date::date_time, money, retryable_action,
-    unique_id, use_reauth,
+    CheckboxField, FormAlert, FormErrors, Modal, SubmitButton, date::date_time, date::long_date,
+    money, retryable_action, unique_id, use_reauth,
 };
 use crate::words;
 use leptos::prelude::*;
-use shared::api::{PendingRenewal, UnsubscribeList, UnsubscribeRenewalForm, Unsubscribed};
+use shared::api::{
+    MAX_BATCH, PendingRenewal, RenewalChoice, UnsubscribeList, UnsubscribeRenewalBatchForm,
+    UnsubscribeRenewalForm, Unsubscribed,
+};
 use shared::money::Money;
+
+/// One instance's renewals chosen for "Batch Refund/Renew": cancelled from `order_id` on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChosenRenewals {
+    pub instance_id: String,
+    pub product_name: String,
+    pub order_id: String,
+    /// RFC 3339: when the chosen renewal would have begun, the instance's new expiry.
+    pub updated_expiration: String,
+    /// How many renewals are cancelled, the chosen one and those after it.
+    pub cancels: usize,
+    pub refund: Money,
+}
+
+/// What cancelling `renewals` (one instance's, in order) from `order_id` on refunds and
+/// cancels; `None` when the order is not among them.
+fn from_order(renewals: &[PendingRenewal], order_id: &str) -> Option<(Money, usize)> {
+    let start = renewals.iter().position(|r| r.order_id == order_id)?;
+    let later = &renewals[start..];
+    let refund = later[1..]
+        .iter()
+        .try_fold(later[0].refund, |sum, r| sum.checked_add(r.refund).ok())?;
+    Some((refund, later.len()))
+}
 
 #[component]
 pub fn RenewalTab(
     list: UnsubscribeList,
     reload: RwSignal<u32>,
     outcome: RwSignal<Option<(&'static str, Unsubscribed)>>,
+    /// The batch being chosen, kept across pages until it is cancelled.
+    batch: RwSignal<Vec<ChosenRenewals>>,
 ) -> impl IntoView {
+    let batch_open = RwSignal::new(false);
     // One group per instance, in the order the list gives them.
     let mut groups: Vec<(String, String, Vec<PendingRenewal>)> = Vec::new();
     for renewal in list.renewals {
@@ -35,7 +67,48 @@ pub fn RenewalTab(
         }
     }
     let empty = groups.is_empty();
+    let count = move || batch.with(Vec::len);
     view! {
+        <div class="batch-bar">
+            <span aria-live="polite">
+                {move || format!("{} of at most {MAX_BATCH} instances selected for Batch Refund/Renew", count())}
+            </span>
+            <div class="batch-actions">
+                <button
+                    type="button"
+                    class="button"
+                    disabled=move || count() == 0
+                    on:click=move |_| batch.set(Vec::new())
+                >
+                    "Clear selection"
+                </button>
+                <button
+                    type="button"
+                    class="button button-primary"
+                    disabled=move || count() == 0
+                    on:click=move |_| batch_open.set(true)
+                >
+                    "Batch Refund/Renew"
+                </button>
+            </div>
+        </div>
+        <Modal
+            open=batch_open
+            on_close=move |_| batch_open.set(false)
+            title="Batch Refund/Renew"
+        >
+            <RenewalBatchReview
+                chosen=batch.get_untracked()
+                on_done=Callback::new(move |result: Option<Unsubscribed>| {
+                    batch_open.set(false);
+                    if let Some(result) = result {
+                        batch.set(Vec::new());
+                        outcome.set(Some(("Renewals unsubscribed", result)));
+                        reload.update(|n| *n += 1);
+                    }
+                })
+            />
+        </Modal>
         {empty.then(|| view! {
             <section class="panel">
                 <p class="muted">"No renewal is waiting to take effect."</p>
@@ -48,6 +121,7 @@ pub fn RenewalTab(
                     instance_id
                     product_name
                     renewals
+                    batch
                     on_done=Callback::new(move |result| {
                         outcome.set(Some(("Renewals unsubscribed", result)));
                         reload.update(|n| *n += 1);
@@ -63,6 +137,7 @@ fn RenewalGroup(
     instance_id: String,
     product_name: String,
     renewals: Vec<PendingRenewal>,
+    batch: RwSignal<Vec<ChosenRenewals>>,
     on_done: Callback<Unsubscribed>,
 ) -> impl IntoView {
     let auth = use_auth();
@@ -71,34 +146,73 @@ fn RenewalGroup(
     let errors = FormErrors::new("renewal", &["order_id", "confirm_refund_amount"]);
     let heading_id = unique_id("renewal-heading");
     let labelled_by = heading_id.clone();
-    // The earliest renewal by default: cancel them all, keep the current period.
+    // The batch's choice for this instance if it is in the batch; otherwise the earliest
+    // renewal: cancel them all, keep the current period.
+    let in_batch = batch.with_untracked(|b| {
+        b.iter()
+            .find(|c| c.instance_id == instance_id)
+            .map(|c| c.order_id.clone())
+    });
     let chosen = RwSignal::new(
-        renewals
-            .first()
-            .map(|r| r.order_id.clone())
+        in_batch
+            .filter(|order| renewals.iter().any(|r| &r.order_id == order))
+            .or_else(|| renewals.first().map(|r| r.order_id.clone()))
             .unwrap_or_default(),
     );
     let amount_ok = RwSignal::new(false);
     let renewals = StoredValue::new(renewals);
     // Cancelling from renewal i refunds it and all after it.
     let refund_from = move |order_id: &str| -> Option<Money> {
+        renewals.with_value(|all| from_order(all, order_id).map(|(refund, _)| refund))
+    };
+    // This instance's entry in the batch for the expiry chosen now.
+    let id_for_batch = instance_id.clone();
+    let name_for_batch = product_name.clone();
+    let entry = move || -> Option<ChosenRenewals> {
+        let order_id = chosen.get_untracked();
         renewals.with_value(|all| {
-            let start = all.iter().position(|r| r.order_id == order_id)?;
-            all[start..]
-                .iter()
-                .try_fold(None::<Money>, |sum, r| match sum {
-                    None => Some(Some(r.refund)),
-                    Some(s) => s.checked_add(r.refund).ok().map(Some),
-                })
-                .flatten()
+            let (refund, cancels) = from_order(all, &order_id)?;
+            let first = all.iter().find(|r| r.order_id == order_id)?;
+            Some(ChosenRenewals {
+                instance_id: id_for_batch.clone(),
+                product_name: name_for_batch.clone(),
+                updated_expiration: first.updated_expiration.clone(),
+                order_id,
+                cancels,
+                refund,
+            })
         })
     };
+    let id_in_batch = instance_id.clone();
+    let selected =
+        Memo::new(move |_| batch.with(|b| b.iter().any(|c| c.instance_id == id_in_batch)));
+    let id_to_put = instance_id.clone();
+    let put_in_batch = Callback::new(move |on: bool| {
+        let entry = entry();
+        batch.update(|b| {
+            b.retain(|c| c.instance_id != id_to_put);
+            if let Some(entry) = entry.filter(|_| on && b.len() < MAX_BATCH) {
+                b.push(entry);
+            }
+        });
+    });
+    // A new expiry for an instance in the batch changes what the batch cancels.
+    Effect::new(move |previous: Option<String>| {
+        let now = chosen.get();
+        if previous.is_some_and(|p| p != now) && selected.get_untracked() {
+            put_in_batch.run(true);
+        }
+        now
+    });
+    let full = move || !selected.get() && batch.with(|b| b.len() >= MAX_BATCH);
     let id = instance_id.clone();
     let cancel = retryable_action(
         move |(form, key): (UnsubscribeRenewalForm, IdempotencyKey), this| async move {
             match api::unsubscribe_renewals(&form, auth.csrf().as_deref(), &key).await {
                 Ok(result) => {
                     auth.refresh();
+                    // Its renewals are gone: the batch no longer holds them.
+                    batch.update(|b| b.retain(|c| c.instance_id != form.instance_id));
                     on_done.run(result);
                 }
                 Err(e) => reauth.handle(&e, errors, move || {
@@ -120,9 +234,22 @@ fn RenewalGroup(
         cancel.dispatch_local((form, IdempotencyKey::new()));
     };
     let group_name = format!("{form_id}-expiry");
+    let select_id = format!("{form_id}-batch");
     view! {
         <section class="panel" aria-labelledby=labelled_by>
-            <h2 id=heading_id>{format!("{product_name} {instance_id}")}</h2>
+            <div class="renewal-heading">
+                <h2 id=heading_id>{format!("{product_name} {instance_id}")}</h2>
+                <div class="check">
+                    <input
+                        type="checkbox"
+                        id=select_id.clone()
+                        prop:checked=move || selected.get()
+                        disabled=full
+                        on:change:target=move |ev| put_in_batch.run(ev.target().checked())
+                    />
+                    <label for=select_id>"Select for Batch Refund/Renew"</label>
+                </div>
+            </div>
             <ul class="resource-list">
                 {renewals.with_value(|all| all.iter().map(|r| view! {
                     <li class="resource">
@@ -173,5 +300,108 @@ fn RenewalGroup(
                 <SubmitButton label="Unsubscribe Renewal" pending=cancel.pending() />
             </form>
         </section>
+    }
+}
+
+/// The batch dialog: each chosen instance with its updated expiration time, how many renewals
+/// go and their refund, the total, the confirmation, and one request for them all.
+#[component]
+fn RenewalBatchReview(
+    chosen: Vec<ChosenRenewals>,
+    on_done: Callback<Option<Unsubscribed>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let reauth = use_reauth();
+    // The server's refusals name the instance (`renewals`): they show in the form's alert.
+    let errors = FormErrors::new("renewal-batch", &["confirm_refund_amount"]);
+    let amount_ok = RwSignal::new(false);
+    let total = chosen[..].split_first().and_then(|(first, rest)| {
+        rest.iter()
+            .try_fold(first.refund, |sum, c| sum.checked_add(c.refund).ok())
+    });
+    let choices: Vec<RenewalChoice> = chosen
+        .iter()
+        .map(|c| RenewalChoice {
+            instance_id: c.instance_id.clone(),
+            order_id: c.order_id.clone(),
+        })
+        .collect();
+    let cancel = retryable_action(
+        move |(form, key): (UnsubscribeRenewalBatchForm, IdempotencyKey), this| async move {
+            match api::unsubscribe_renewals_batch(&form, auth.csrf().as_deref(), &key).await {
+                Ok(result) => {
+                    auth.refresh();
+                    on_done.run(Some(result));
+                }
+                Err(e) => reauth.handle(&e, errors, move || {
+                    this.dispatch_local((form, key));
+                }),
+            }
+        },
+    );
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = UnsubscribeRenewalBatchForm {
+            renewals: choices.clone(),
+            confirm_refund_amount: amount_ok.get_untracked(),
+        };
+        if !errors.passes(form.check()) {
+            return;
+        }
+        cancel.dispatch_local((form, IdempotencyKey::new()));
+    };
+    view! {
+        <form class="batch-form" on:submit=on_submit novalidate>
+            <p>"Only the renewals that have not taken effect are cancelled and refunded in full; each resource keeps running until its updated expiration time."</p>
+            <FormAlert errors />
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Renewals in this batch">
+                <table class="data-table batch-table">
+                    <caption class="visually-hidden">"Renewals in this batch"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Instance"</th>
+                            <th scope="col" class="amount">"Refund"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {chosen
+                            .iter()
+                            .map(|c| view! {
+                                <tr>
+                                    <td>
+                                        <span class="mono nowrap">{c.instance_id.clone()}</span>
+                                        <span class="cell-note">{c.product_name.clone()}</span>
+                                        <span class="cell-note">
+                                            "Expires "
+                                            <time datetime=c.updated_expiration.clone() title=date_time(&c.updated_expiration)>
+                                                {long_date(&c.updated_expiration)}
+                                            </time>
+                                        </span>
+                                    </td>
+                                    <td class="amount nowrap">
+                                        {money(&c.refund)}
+                                        <span class="cell-note">
+                                            {format!("cancels {} renewal{}", c.cancels, if c.cancels == 1 { "" } else { "s" })}
+                                        </span>
+                                    </td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="amount-large">
+                {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
+            </p>
+            <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
+            <div class="actions">
+                <SubmitButton
+                    label="Unsubscribe Renewals"
+                    pending=cancel.pending()
+                    disabled=Signal::derive(move || !amount_ok.get())
+                />
+                <button type="button" class="button" on:click=move |_| on_done.run(None)>"Cancel"</button>
+            </div>
+        </form>
     }
 }

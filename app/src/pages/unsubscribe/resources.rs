@@ -1,20 +1,21 @@
 //! The "Unsubscribe Resource" tab: the seed's Regular Cloud Resource and Resource Plans tabs,
 //! the refund-type and activation groups as filters with their counts, and the running
-//! subscriptions as a dense, sortable table (one compact row each on a phone) with the refund
-//! each would get now; one at a time through the review page, or Partial Refund ones in a
+//! subscriptions as a dense table the server sorts across pages (one compact row each on a
+//! phone) with the refund each would get now; one at a time through the review page, or Partial Refund ones in a
 //! batch of at most 50, chosen across pages.
 
 use super::batch::BatchReview;
 use super::copy_id::InstanceId;
 use crate::api;
+use crate::components::form_errors::focus_element;
 use crate::components::{Modal, date::date_time, date::long_date, money};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::{
-    GroupCount, MAX_BATCH, UnsubscribableResource, UnsubscribeList, UnsubscribeQuery, Unsubscribed,
+    GroupCount, MAX_BATCH, ResourceSort, SortDirection, UnsubscribableResource, UnsubscribeList,
+    UnsubscribeQuery, Unsubscribed,
 };
 use shared::refund::{RefundType, ResourceKind};
-use std::cmp::Ordering;
 
 pub fn kind_label(kind: ResourceKind) -> &'static str {
     match kind {
@@ -32,6 +33,10 @@ const KINDS: [(ResourceKind, &str, &str); 2] = [
     ),
     (ResourceKind::ResourcePlan, "plans", "Resource Plans"),
 ];
+
+fn sort_button_id(column: ResourceSort) -> String {
+    format!("sort-{}", column.as_str())
+}
 
 /// The refund types each kind of resource can have (seed 002), in the seed's order.
 fn refund_types(kind: ResourceKind) -> &'static [RefundType] {
@@ -70,6 +75,7 @@ pub fn ResourceTab(
     selected: RwSignal<Vec<UnsubscribableResource>>,
     reload: RwSignal<u32>,
     outcome: RwSignal<Option<(&'static str, Unsubscribed)>>,
+    sort_focus: RwSignal<Option<ResourceSort>>,
 ) -> impl IntoView {
     let batch_open = RwSignal::new(false);
     let q = query.get_untracked();
@@ -92,8 +98,7 @@ pub fn ResourceTab(
                 {if list.resources.is_empty() {
                     view! { <p class="muted empty">"No running subscription matches."</p> }.into_any()
                 } else {
-                    let paged = list.total > list.resources.len() as u32;
-                    view! { <ResourceTable resources=list.resources.clone() selected paged /> }.into_any()
+                    view! { <ResourceTable resources=list.resources.clone() selected query go sort_focus /> }.into_any()
                 }}
             </section>
         </div>
@@ -358,73 +363,49 @@ fn BatchBar(
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Column {
-    Instance,
-    Product,
-    RefundType,
-    OrderTime,
-    Expires,
-    Paid,
-    Refund,
-}
-
-fn compare(column: Column, a: &UnsubscribableResource, b: &UnsubscribableResource) -> Ordering {
-    match column {
-        Column::Instance => a.instance_id.cmp(&b.instance_id),
-        Column::Product => a.product_name.cmp(&b.product_name),
-        Column::RefundType => a.refund_type.label().cmp(b.refund_type.label()),
-        // RFC 3339 in UTC from the server: as text they sort by time.
-        Column::OrderTime => a.order_time.cmp(&b.order_time),
-        Column::Expires => a.expires_at.cmp(&b.expires_at),
-        Column::Paid => a.cash_paid.amount.cmp(&b.cash_paid.amount),
-        Column::Refund => a.refund.amount.cmp(&b.refund.amount),
-    }
-}
-
 #[component]
 fn ResourceTable(
     resources: Vec<UnsubscribableResource>,
     selected: RwSignal<Vec<UnsubscribableResource>>,
-    /// More rows match than this page holds: sorting orders this page only.
-    paged: bool,
+    query: Memo<UnsubscribeQuery>,
+    go: Callback<UnsubscribeQuery>,
+    /// The sort button pressed before this page loaded: it gets the focus back.
+    sort_focus: RwSignal<Option<ResourceSort>>,
 ) -> impl IntoView {
-    // The server's order: newest order first.
-    let sort = RwSignal::new((Column::OrderTime, false));
-    let rows = StoredValue::new(resources);
-    let sorted = move || {
-        let (column, ascending) = sort.get();
-        let mut rows = rows.get_value();
-        rows.sort_by(|a, b| {
-            let o = compare(column, a, b);
-            if ascending { o } else { o.reverse() }
+    // The server orders every page (the order time, newest first, unless asked otherwise):
+    // a header asks it for the first page in another order.
+    let (sort, direction) = query.get_untracked().resource_order();
+    if let Some(column) = sort_focus.get_untracked() {
+        sort_focus.set(None);
+        request_animation_frame(move || focus_element(&sort_button_id(column)));
+    }
+    let header = move |column: ResourceSort, label: &'static str, class: &'static str| {
+        let current = column == sort;
+        let aria_sort = current.then_some(match direction {
+            SortDirection::Asc => "ascending",
+            SortDirection::Desc => "descending",
         });
-        rows
-    };
-    let header = move |column: Column, label: &'static str, class: &'static str| {
-        let aria_sort = move || {
-            let (c, ascending) = sort.get();
-            (c == column).then_some(if ascending { "ascending" } else { "descending" })
+        let on_click = move |_| {
+            sort_focus.set(Some(column));
+            go.run(UnsubscribeQuery {
+                sort: Some(column),
+                direction: Some(if current {
+                    direction.reversed()
+                } else {
+                    column.first_direction()
+                }),
+                page: None,
+                ..query.get_untracked()
+            });
         };
         view! {
             <th scope="col" class=class aria-sort=aria_sort>
-                <button
-                    type="button"
-                    class="sort-button"
-                    on:click=move |_| sort.update(|(c, ascending)| {
-                        if *c == column {
-                            *ascending = !*ascending;
-                        } else {
-                            *c = column;
-                            *ascending = !matches!(column, Column::OrderTime | Column::Expires | Column::Paid | Column::Refund);
-                        }
-                    })
-                >
+                <button type="button" class="sort-button" id=sort_button_id(column) on:click=on_click>
                     {label}
                     <span class="sort-mark" aria-hidden="true">
-                        {move || match sort.get() {
-                            (c, true) if c == column => "▲",
-                            (c, false) if c == column => "▼",
+                        {match (current, direction) {
+                            (true, SortDirection::Asc) => "▲",
+                            (true, SortDirection::Desc) => "▼",
                             _ => "↕",
                         }}
                     </span>
@@ -432,6 +413,7 @@ fn ResourceTable(
             </th>
         }
     };
+    let rows = StoredValue::new(resources);
     let page_partial: Vec<UnsubscribableResource> = rows.with_value(|rows| {
         rows.iter()
             .filter(|r| r.refund_type == RefundType::PartialRefund)
@@ -465,9 +447,6 @@ fn ResourceTable(
         })
     };
     view! {
-        {paged.then(|| view! {
-            <p class="muted table-note">"Sorting orders the rows of this page; pages follow the order time, newest first."</p>
-        })}
         <div class="table-scroll" tabindex="0" role="region" aria-label="Resources">
             <table class="data-table resource-table">
                 <thead>
@@ -482,18 +461,20 @@ fn ResourceTable(
                                 />
                             })}
                         </th>
-                        {header(Column::Instance, "Instance ID", "col-instance")}
-                        {header(Column::Product, "Product", "col-product")}
-                        {header(Column::RefundType, "Refund type", "col-type")}
-                        {header(Column::OrderTime, "Order time", "col-order")}
-                        {header(Column::Expires, "Expires", "col-expires")}
-                        {header(Column::Paid, "Paid", "col-paid")}
-                        {header(Column::Refund, "Refund if unsubscribed now", "col-refund")}
+                        {header(ResourceSort::Instance, "Instance ID", "col-instance")}
+                        {header(ResourceSort::Product, "Product", "col-product")}
+                        // Worked out per order at the moment of asking, not stored: the
+                        // server cannot order pages by these two (see `ResourceSort`).
+                        <th scope="col" class="col-type unsortable">"Refund type"</th>
+                        {header(ResourceSort::OrderTime, "Order time", "col-order")}
+                        {header(ResourceSort::Expires, "Expires", "col-expires")}
+                        {header(ResourceSort::Paid, "Paid", "col-paid")}
+                        <th scope="col" class="col-refund unsortable">"Refund if unsubscribed now"</th>
                         <th scope="col" class="col-action"><span class="visually-hidden">"Action"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=sorted key=|r| r.instance_id.clone() let(resource)>
+                    <For each=move || rows.get_value() key=|r| r.instance_id.clone() let(resource)>
                         <ResourceRow resource selected />
                     </For>
                 </tbody>

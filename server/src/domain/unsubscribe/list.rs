@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
-    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, UnsubscribableResource,
-    UnsubscribeList, UnsubscribeQuery, UnsubscribeTab,
+    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, ResourceSort, SortDirection,
+    UnsubscribableResource, UnsubscribeList, UnsubscribeQuery, UnsubscribeTab,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
@@ -227,6 +227,41 @@ fn facet_sql(q: &UnsubscribeQuery) -> String {
     sql
 }
 
+/// The resource tab's `ORDER BY` for the column and direction asked for, over the instance
+/// columns of `t` (a table name or alias with its dot), with the instance ID as the last key
+/// so that pages never overlap. Built from the enums alone, and the catalog's codes and names
+/// (never user input).
+fn resource_order(q: &UnsubscribeQuery, t: &str) -> String {
+    let (sort, direction) = q.resource_order();
+    let dir = match direction {
+        SortDirection::Asc => "ASC",
+        SortDirection::Desc => "DESC",
+    };
+    let key = match sort {
+        ResourceSort::Instance => return format!("{t}id {dir}"),
+        // By the name the page shows, which the catalog holds: its codes ranked by name.
+        ResourceSort::Product => {
+            let mut products: Vec<&Product> = shared::catalog::PRODUCTS.iter().collect();
+            products.sort_by_key(|p| p.name);
+            let ranks: String = products
+                .iter()
+                .enumerate()
+                .map(|(rank, p)| format!(" WHEN '{}' THEN {rank}", p.code))
+                .collect();
+            format!("CASE {t}product{ranks} ELSE {} END", products.len())
+        }
+        ResourceSort::OrderTime => format!("{t}created_at"),
+        // A subscription always has an expiry; COALESCE keeps NULLs in one place on SQLite and
+        // PostgreSQL alike (they put them at opposite ends).
+        ResourceSort::Expires => format!("COALESCE({t}expires_at, 0)"),
+        // The cash the page shows as paid: the instance's paid orders.
+        ResourceSort::Paid => format!(
+            "(SELECT COALESCE(SUM(po.cash_minor), 0) FROM orders po WHERE po.instance_id = {t}id AND po.status = 'paid')"
+        ),
+    };
+    format!("{key} {dir}, {t}id")
+}
+
 /// One page of the tab `q` asks for, with its filters.
 pub async fn list(
     state: &AppState,
@@ -347,15 +382,17 @@ async fn resources(
         .map(|g| g.count)
         .sum();
     let page_conditions = format!("{conditions}{}", facet_sql(q));
+    let inner_order = resource_order(q, "instances.");
+    let outer_order = resource_order(q, "p.");
     let rows: Vec<PageRow> = filter
         .bind(sqlx::query_as(&format!(
             "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
                     o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
              FROM (SELECT {columns} FROM instances WHERE {page_conditions}
-                   ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}) p
+                   ORDER BY {inner_order} LIMIT ${next} OFFSET ${}) p
              LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
              LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
-             ORDER BY p.created_at DESC, p.id, o.starts_at, o.id",
+             ORDER BY {outer_order}, o.starts_at, o.id",
             next + 1,
             columns = instances::COLUMNS,
         )))

@@ -12,7 +12,7 @@ pub mod resources;
 
 pub use list::list;
 pub use record::record;
-pub use renewals::unsubscribe_renewals;
+pub use renewals::{unsubscribe_renewals, unsubscribe_renewals_batch};
 pub use resources::unsubscribe;
 
 use crate::db::Stored;

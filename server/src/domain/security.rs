@@ -128,16 +128,7 @@ pub async fn start_reset(
         account_id: account_id.as_deref(),
         decoy: account_id.is_none(),
     };
-    verification::issue(
-        &mut tx,
-        &state.outbox,
-        &state.secrets,
-        now,
-        &subject(&id),
-        &to,
-        client,
-    )
-    .await?;
+    verification::issue(&mut tx, state, now, &subject(&id), &to, client).await?;
     tx.commit().await?;
     tracing::info!(reset = %id, "password reset started");
     Ok(PasswordResetStarted {
@@ -152,16 +143,7 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
     let to = reset.destination()?;
-    verification::issue(
-        &mut tx,
-        &state.outbox,
-        &state.secrets,
-        now,
-        &subject(id),
-        &to,
-        client,
-    )
-    .await?;
+    verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
     tx.commit().await?;
     let sent_to = match to.channel {
         Channel::Email => Email::from_stored(reset.address.clone()).masked(),

@@ -139,16 +139,7 @@ pub async fn send_code(
         account_id: None,
         decoy: false,
     };
-    verification::issue(
-        &mut tx,
-        &state.outbox,
-        &state.secrets,
-        now,
-        &subject(id),
-        &to,
-        client,
-    )
-    .await?;
+    verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
     tx.commit().await?;
     Ok(verification::code_sent(channel, delivery, sent_to))
 }

@@ -3,9 +3,10 @@
 
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::notify::{Medium, Outbox, Outgoing};
+use crate::notify::{Medium, Outgoing};
 use crate::rate_limit;
 use crate::secrets::Secrets;
+use crate::state::AppState;
 use rand::Rng;
 use shared::account::{Channel, Delivery, VerificationCode};
 use shared::api::CodeSent;
@@ -58,8 +59,7 @@ pub struct Destination<'a> {
 /// Issues a new code for `subject` (superseding any earlier one) and queues its message.
 pub async fn issue(
     tx: &mut Tx,
-    outbox: &Outbox,
-    secrets: &Secrets,
+    state: &AppState,
     now: i64,
     subject: &str,
     to: &Destination<'_>,
@@ -112,14 +112,14 @@ pub async fn issue(
     .bind(to.channel.as_str())
     .bind(to.address)
     .bind(to.delivery.map(Delivery::as_str))
-    .bind(secrets.code_hash(subject, &code))
+    .bind(state.secrets.code_hash(subject, &code))
     .bind(now)
     .bind(now + CODE_TTL_MS)
     .execute(&mut **tx)
     .await?;
     rate_limit::record(tx, "code_sent", client, now).await?;
     if !to.decoy {
-        outbox.enqueue(tx, now, message(to, &code)).await?;
+        state.outbox.enqueue(tx, now, message(to, &code)).await?;
     }
     Ok(())
 }
@@ -155,7 +155,7 @@ fn message<'a>(to: &Destination<'a>, code: &str) -> Outgoing<'a> {
 /// mobile number for closure, a Paytm number), in a write through the account's write gate,
 /// and answers what the page shows: `shown` is the address masked.
 pub async fn send_to_account(
-    state: &crate::state::AppState,
+    state: &AppState,
     purpose: Purpose,
     account_id: &str,
     (channel, address, delivery): (Channel, &str, Option<Delivery>),
@@ -174,8 +174,7 @@ pub async fn send_to_account(
     };
     issue(
         &mut tx,
-        &state.outbox,
-        &state.secrets,
+        state,
         now,
         &purpose.subject(account_id),
         &to,

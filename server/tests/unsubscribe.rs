@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::ErrorCode;
 use shared::api::{
     InstanceStatus, InstanceView, LedgerView, OrderStatus, PaymentMethodsView, Purchased,
     RecordRefundStatus, RefundPlace, UnsubscribeList, UnsubscribeRecord, UnsubscribeScope,
@@ -13,6 +12,7 @@ use shared::api::{
 };
 use shared::money::{Currency, Money};
 use shared::refund::{Drawn, PaidPeriod, RefundDestination, RefundType, ResourceKind, refund};
+use shared::{ErrorBody, ErrorCode};
 
 /// Refunded to the account balance.
 fn balance() -> RefundPlace {
@@ -325,6 +325,12 @@ async fn a_batch_takes_only_partial_refund_resources_and_at_most_fifty() {
         (status, code),
         (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::BatchTooLarge)
     );
+    // A resource the batch cannot take is named in the refusal.
+    let response = unsubscribe(&app, &[&a, "i-missing"]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: ErrorBody = body_as(response).await;
+    assert_eq!(body.code, ErrorCode::NotFound);
+    assert!(body.message.starts_with("i-missing: "), "{}", body.message);
     assert_eq!(
         app.count("unsubscriptions").await,
         0,

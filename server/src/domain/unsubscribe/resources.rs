@@ -189,9 +189,14 @@ pub async fn unsubscribe(
     ids.dedup();
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    // In a batch, a refused resource is named, as Batch Refund/Renew names a renewal.
+    let batch = ids.len() > 1;
     let mut instances = Vec::with_capacity(ids.len());
     for id in &ids {
-        instances.push(load_instance(&mut tx, account_id, id).await?);
+        let instance = load_instance(&mut tx, account_id, id)
+            .await
+            .map_err(|e| if batch { e.in_batch(id) } else { e })?;
+        instances.push(instance);
     }
     if instances.len() > 1
         && instances

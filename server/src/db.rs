@@ -9,6 +9,7 @@ use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Database, Decode, Executor, Transaction, Type};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub type Db = AnyPool;
@@ -161,19 +162,23 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     .context("migrations failed")
 }
 
-/// Starts a transaction that will write. The two databases need different words for the same
-/// promise: one writer at a time, whatever it read before writing.
-/// - SQLite: `BEGIN IMMEDIATE` takes the write lock up front; a plain `BEGIN` that reads and
-///   then writes can fail with "database is locked" when another writer got in between.
-/// - PostgreSQL: a transaction-scoped advisory lock serialises writers across every instance,
-///   so code written for SQLite's single writer keeps its guarantees (a balance read then
-///   changed, a last payment method counted then removed). Reads never wait for it.
+/// Starts a transaction that will write. The two databases need different words for it:
+/// - SQLite: `BEGIN IMMEDIATE` takes the database's one write lock up front (a plain `BEGIN`
+///   that reads and then writes can fail with "database is locked" when another writer got in
+///   between), so writers run one at a time and nothing more is needed.
+/// - PostgreSQL: a plain transaction, so that writers of different accounts run side by side
+///   on every instance. What must not interleave is serialised where it lives: one account's
+///   writes by the lock on its row (`account::begin_write`, first in the transaction); a check
+///   of rows shared by accounts (a rate limit, a code's tries) by [`lock_keys`]; invariants
+///   across accounts by unique constraints (one live account per email, one account per card,
+///   PayPal or Paytm identity, the free credit once per identity, one refund per order).
+///   Reads never wait for any of them.
 pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
     match backend(db) {
         Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
         Backend::Postgres => {
             let mut tx = db.begin().await?;
-            take_write_lock(&mut tx).await?;
+            serialise_all_if_asked(&mut tx).await?;
             Ok(tx)
         }
     }
@@ -192,22 +197,67 @@ pub async fn begin_write_on<'c>(
         Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
         Backend::Postgres => {
             let mut tx = conn.begin().await?;
-            take_write_lock(&mut tx).await?;
+            serialise_all_if_asked(&mut tx).await?;
             Ok(tx)
         }
     }
 }
 
-async fn take_write_lock(tx: &mut HeldTx<'_>) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK)
-        .execute(&mut **tx)
-        .await?;
+/// Serialises `tx` with every other transaction holding one of `keys` (PostgreSQL; SQLite's
+/// writers are serialised already), until it ends: for a check of rows that several accounts,
+/// or none yet, share, read and then written in the same transaction. The keys are taken in
+/// one order, so two transactions taking overlapping sets cannot deadlock; a transaction that
+/// also writes an account takes the account first. Keys are namespaced by their caller
+/// (`"code-address:…"`); two that hash alike only wait for each other.
+pub async fn lock_keys(tx: &mut HeldTx<'_>, keys: &[&str]) -> sqlx::Result<()> {
+    if Backend::of(tx) == Backend::Sqlite || keys.is_empty() {
+        return Ok(());
+    }
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    // One round trip; the select list is evaluated left to right, in the keys' order.
+    let locks: Vec<String> = (1..=keys.len())
+        .map(|n| format!("pg_advisory_xact_lock(hashtextextended(${n}, 0))"))
+        .collect();
+    let sql = format!("SELECT {}", locks.join(", "));
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
-/// The advisory lock key every writing transaction takes on PostgreSQL ("acct" in ASCII).
-const WRITE_LOCK: i64 = 0x6163_6374;
+/// Whether every writing transaction on PostgreSQL also takes one lock shared by all of them,
+/// so that the whole service writes one transaction at a time. Off in the product; the
+/// `write_load` bench turns it on to measure what per-account locking gives against it.
+static SERIALISE_ALL: AtomicBool = AtomicBool::new(false);
+
+/// See [`SERIALISE_ALL`]: for benchmarks only.
+pub fn serialise_all_writers(on: bool) {
+    SERIALISE_ALL.store(on, Ordering::Relaxed);
+}
+
+async fn serialise_all_if_asked(tx: &mut HeldTx<'_>) -> sqlx::Result<()> {
+    if SERIALISE_ALL.load(Ordering::Relaxed) {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ALL_WRITERS_KEY)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The advisory lock key of [`SERIALISE_ALL`] ("acct" in ASCII).
+const ALL_WRITERS_KEY: i64 = 0x6163_6374;
+
+/// Whether a statement failed because PostgreSQL broke a deadlock by aborting this
+/// transaction, or could not serialise it: nothing of it was written, and the same work tried
+/// again can succeed.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
+}
 
 /// True when the database answers a trivial query: the readiness probe.
 pub async fn ping(db: &Db) -> bool {

@@ -1,6 +1,7 @@
 //! The API's one error type: each case maps to an HTTP status, a stable code and a message
 //! in `IntoResponse`. Internal failures are logged here and answered without detail.
 
+use crate::db;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -150,6 +151,14 @@ pub enum ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        // PostgreSQL aborted the transaction to break a deadlock (or could not serialise it):
+        // nothing was written and the same request can succeed a moment later, so the caller
+        // is told to retry, as when the server is busy, rather than that something broke. (A
+        // job's error is retried by the queue.)
+        if db::is_retryable(&e) {
+            tracing::warn!(error = %e, "transaction aborted by the database; the caller retries");
+            return ApiError::ServerBusy { retry_after: 1 };
+        }
         ApiError::Internal(e.into())
     }
 }

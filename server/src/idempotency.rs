@@ -3,7 +3,7 @@
 //! different body is refused; a retry while the first is still running is told to wait.
 
 use crate::auth::CurrentSession;
-use crate::db;
+use crate::domain::account;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -91,7 +91,8 @@ where
     let hash = state.secrets.request_hash(&body);
     let now = state.clock.now_ms();
 
-    let mut tx = db::begin_write(&state.db).await?;
+    // The key is read, then written: one request of the account at a time gets here.
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
     )

@@ -1,6 +1,20 @@
 //! Sliding-window counters kept in the database, shared by every instance.
 
-use crate::db::Tx;
+use crate::db::{self, Tx};
+
+/// Serialises `tx` with every other transaction counting one of `windows` (`(scope,
+/// subject)`), until it ends: taken before reading a window that the same transaction then
+/// adds to, so that requests at the same moment, on any instance, count one after the other.
+/// `also` are further keys of the same check ([`db::lock_keys`] takes all at once, in order).
+pub async fn lock(tx: &mut Tx, windows: &[(&str, &str)], also: &[&str]) -> sqlx::Result<()> {
+    let keys: Vec<String> = windows
+        .iter()
+        .map(|(scope, subject)| format!("rate:{scope}:{subject}"))
+        .collect();
+    let mut all: Vec<&str> = keys.iter().map(String::as_str).collect();
+    all.extend_from_slice(also);
+    db::lock_keys(tx, &all).await
+}
 
 /// How many `scope` events `subject` had since `since_ms`, and the oldest of them.
 pub async fn window(

@@ -168,16 +168,16 @@ async fn a_hundred_identical_unsubscribes_at_once_refund_once() {
         .await;
 }
 
-/// Requests queued behind the write lock the test holds. PostgreSQL lists them (an advisory
-/// lock not granted, in `pg_locks`). SQLite does not: there each waiter keeps a pooled
-/// connection while its `BEGIN IMMEDIATE` retries, so the pool's busy connections beyond the
-/// test's own are counted, reads in flight included.
+/// Requests queued behind the account lock the test holds. PostgreSQL lists them (a backend
+/// waiting for a lock, in `pg_stat_activity`). SQLite does not: there the test's transaction
+/// holds the one write lock, and each waiter keeps a pooled connection while its `BEGIN
+/// IMMEDIATE` retries, so the pool's busy connections beyond the test's own are counted, reads
+/// in flight included.
 async fn waiting_writers(app: &TestApp) -> i64 {
     let db = &app.state.db;
     if on_postgres() {
         sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
         )
         .fetch_one(db)
         .await
@@ -201,9 +201,9 @@ async fn until_waiting(app: &TestApp, writers: i64) {
 /// Issue 18, defect 10: the last payment method removed while a pay-as-you-go purchase is in
 /// flight. A pay-as-you-go purchase makes no gateway call (its usage is charged later), so
 /// "in flight" is the span between the purchase reading the default method and writing its
-/// instance; the race is made deterministic with the write lock instead of the simulator.
-/// The test holds the lock; the purchase queues for it (its idempotency key), then the
-/// removal queues behind it. Released, the purchase reserves its key and goes on to its own
+/// instance; the race is made deterministic with the account's lock instead of the simulator.
+/// The test holds the account's lock; the purchase queues for it (its idempotency key), then
+/// the removal queues behind it. Released, the purchase reserves its key and goes on to its own
 /// write, but the removal is already next in the queue and deletes the method first. So the
 /// purchase must see the removal: it is refused with `payment_method_required`, with no
 /// instance and no charge. Never a running pay-as-you-go instance on an account with no
@@ -230,7 +230,9 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
     let method = &methods.methods[0].id;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
 
-    let gate = server::db::begin_write(&app.state.db).await.unwrap();
+    let gate = server::domain::account::begin_locked(&app.state.db, &account)
+        .await
+        .unwrap();
     let buying = app.post_once("/api/orders", "payg-race", &form);
     let removing = async {
         until_waiting(&app, 1).await;

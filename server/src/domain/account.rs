@@ -1,7 +1,7 @@
 //! The account as its owner sees it.
 
 use crate::clock::rfc3339;
-use crate::db::{self, Backend, Db, Flag, Stored, Tx};
+use crate::db::{self, Backend, Db, Flag, HeldTx, Stored, Tx};
 use crate::domain::{ledger, payment};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
@@ -31,25 +31,45 @@ pub enum AccountStatus {
 }
 
 /// Opens a write transaction on `account_id`'s data: the one door every account-scoped write
-/// goes through (SPEC §9). The account row is read, and on PostgreSQL locked, inside the
-/// transaction after its write lock is taken, so a check made before it (the session's
-/// status, a balance, a closure check) cannot go stale before the write commits: a purchase
-/// that reaches its write after Confirm Deletion is refused here, not written.
+/// goes through (SPEC §9). The account's row is locked first in the transaction ([`lock`])
+/// and its status read under that lock, so a check made after it (a balance, a closure check,
+/// the status itself) cannot go stale before the write commits: a purchase that reaches its
+/// write after Confirm Deletion is refused here, not written. `writer` says who may write in
+/// which status.
 pub async fn begin_write(db: &Db, account_id: &str, writer: Writer) -> Result<Tx, ApiError> {
     let mut tx = db::begin_write(db).await?;
-    let sql = match db::backend(db) {
-        Backend::Sqlite => "SELECT status FROM accounts WHERE id = $1",
-        Backend::Postgres => "SELECT status FROM accounts WHERE id = $1 FOR UPDATE",
-    };
-    let status: Option<Stored<AccountStatus>> = sqlx::query_scalar(sql)
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    match (status.map(|s| s.0), writer) {
+    match (lock(&mut tx, account_id).await?, writer) {
         (Some(AccountStatus::Active), _) | (Some(AccountStatus::Closing), Writer::System) => Ok(tx),
         (Some(AccountStatus::Closing), Writer::Member) => Err(ApiError::AccountClosing),
         (Some(AccountStatus::Closed) | None, _) => Err(ApiError::Unauthenticated),
     }
+}
+
+/// [`begin_write`] whatever the account's status, for writes that hold in every one (signing
+/// out, counting a sign-in, settling a job's money for an account that may be gone): the
+/// account is locked, if it still exists, and nothing is refused.
+pub async fn begin_locked(db: &Db, account_id: &str) -> Result<Tx, ApiError> {
+    let mut tx = db::begin_write(db).await?;
+    lock(&mut tx, account_id).await?;
+    Ok(tx)
+}
+
+/// Locks `account_id`'s row until `tx` ends and reads its status (`None`: no such account).
+/// On PostgreSQL the lock serialises this account's writers on every instance, and no one
+/// else's; it comes first in its transaction (before any [`db::lock_keys`]), so that two
+/// writers cannot take the same locks in opposite orders. `FOR NO KEY UPDATE` leaves rows
+/// referring to the account (a log line, a session) free to be inserted meanwhile. On SQLite
+/// the transaction holds the one write lock already.
+pub async fn lock(tx: &mut HeldTx<'_>, account_id: &str) -> sqlx::Result<Option<AccountStatus>> {
+    let sql = match Backend::of(tx) {
+        Backend::Sqlite => "SELECT status FROM accounts WHERE id = $1",
+        Backend::Postgres => "SELECT status FROM accounts WHERE id = $1 FOR NO KEY UPDATE",
+    };
+    let status: Option<Stored<AccountStatus>> = sqlx::query_scalar(sql)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(status.map(|s| s.0))
 }
 
 pub async fn live_email_exists(tx: &mut Tx, email: &str) -> sqlx::Result<bool> {

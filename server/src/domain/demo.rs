@@ -1,7 +1,7 @@
 //! Dev mode's demo seeder: fills the signed-in account with a realistic mix of what an account
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
-use crate::db;
+use crate::domain::account;
 use crate::domain::expiry::Expire;
 use crate::domain::purchase::add_months;
 use crate::domain::usage::{self, BillUsage};
@@ -118,7 +118,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         renewals: 0,
         drawn_gb: 0,
     });
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     let mut made = 0;
     for demo in MIX.iter().map(|d| Demo { ..*d }).chain(extras) {
         let product = Product::find(demo.product)
@@ -239,7 +239,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
 /// over 10 CNY and a cash balance under 1,000 CNY.
 pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
     sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES ($1, $2, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', $3)")
         .bind(id("icp"))

@@ -4,7 +4,7 @@
 //! need not touch it: a moved expiry reschedules it, a released instance ends it.
 
 use crate::db;
-use crate::domain::account::Writer;
+use crate::domain::account::{self, Writer};
 use crate::domain::{instances, purchase};
 use crate::error::ApiError;
 use crate::notify::{Medium, Outgoing};
@@ -71,7 +71,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             }
         }
     }
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &instance.account_id).await?;
     let released = sqlx::query(
         "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND status = 'running' AND expires_at <= $3",
     )

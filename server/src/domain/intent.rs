@@ -188,7 +188,7 @@ pub async fn abandon(
     charged: &Charged,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     if set_status(
         &mut tx,
         &charged.intent_id,
@@ -242,7 +242,7 @@ pub async fn hold(
         }
     };
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     let reference = Some(authorization.reference.as_str());
     if !set_status(
         &mut tx,
@@ -425,7 +425,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
             None => Err(GatewayError::Declined),
         };
         let now = state.clock.now_ms();
-        let mut tx = db::begin_write(&state.db).await?;
+        let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
         match asked {
             Ok(charge) => {
                 let charged = Charged {
@@ -518,7 +518,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     };
     returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", row.operation))?;
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
     if set_status(
         &mut tx,
         intent_id,

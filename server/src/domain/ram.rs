@@ -3,8 +3,8 @@
 
 use crate::auth::{self, NewSession, Origin};
 use crate::clock::rfc3339;
-use crate::db::{self, Stored};
-use crate::domain::account::AccountStatus;
+use crate::db;
+use crate::domain::account::{self, AccountStatus};
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
@@ -40,7 +40,7 @@ pub async fn create(
     let id = format!("ram-{}", uuid::Uuid::new_v4().simple());
     let now = state.clock.now_ms();
     let permissions = permissions_text(&form.permissions);
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     let inserted = sqlx::query(
         "INSERT INTO ram_users (id, account_id, username, password_hash, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -94,7 +94,7 @@ pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUse
 
 /// Deleting a RAM user ends its sessions too (they cascade).
 pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     let username: String = sqlx::query_scalar(
         "DELETE FROM ram_users WHERE id = $1 AND account_id = $2 RETURNING username",
     )
@@ -119,26 +119,26 @@ pub async fn sign_in(
     let username = form.username;
     let throttle_key = ram_sign_in_key(alias, &username);
     let attempt = begin_attempt(state, &throttle_key, &origin.ip).await?;
-    let found: Option<(String, String, String, Stored<AccountStatus>)> = sqlx::query_as(
-        "SELECT a.id, r.id, r.password_hash, a.status FROM ram_users r JOIN accounts a ON a.id = r.account_id
+    let found: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT a.id, r.id, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id
          WHERE a.uid = $1 AND r.username = $2",
     )
     .bind(alias)
     .bind(&username)
     .fetch_optional(&state.db)
     .await?;
-    let (ids, stored, status) = match found {
-        Some((account_id, ram_id, hash, status)) => {
-            (Some((account_id, ram_id)), Some(hash), Some(status.0))
-        }
-        None => (None, None, None),
+    let (ids, stored) = match found {
+        Some((account_id, ram_id, hash)) => (Some((account_id, ram_id)), Some(hash)),
+        None => (None, None),
     };
     let matches = attempt.check(state, form.password, stored).await?;
     let Some((account_id, ram_id)) = ids.filter(|_| matches) else {
         attempt.failed(state).await?;
         return Err(ApiError::InvalidCredentials);
     };
+    // The status read under the account's lock: a closure confirmed meanwhile is seen.
     let mut tx = db::begin_write(&state.db).await?;
+    let status = account::lock(&mut tx, &account_id).await?;
     if status != Some(AccountStatus::Active) {
         // During the owner's closure cool-down, RAM users cannot sign in at all; the password
         // was right, so the attempt is no failure.

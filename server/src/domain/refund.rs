@@ -3,6 +3,7 @@
 //! the account balance is credited to the cash bucket of the ledger when it settles.
 
 use crate::db::{self, Stored};
+use crate::domain::account;
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
@@ -82,7 +83,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             .await
             .map_err(|e| anyhow::anyhow!("gateway refund: {e}"))?;
     }
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &refund.account_id).await?;
     let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'processing'")
         .bind(now)
         .bind(&job.subject)

@@ -9,6 +9,7 @@
 use crate::auth::{self, CurrentSession};
 use crate::clock::rfc3339;
 use crate::db::{self, Tx};
+use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
@@ -107,6 +108,9 @@ pub async fn start_reset(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let account_id = account_verifying(&mut tx, &address).await?;
+    if let Some(account_id) = &account_id {
+        account::lock(&mut tx, account_id).await?;
+    }
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO password_resets (id, account_id, channel, address, delivery, created_at, expires_at)
@@ -142,6 +146,9 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
+    if let Some(account_id) = &reset.account_id {
+        account::lock(&mut tx, account_id).await?;
+    }
     let to = reset.destination()?;
     verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
     tx.commit().await?;
@@ -191,6 +198,9 @@ pub async fn complete_reset(
 
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
+    if let Some(account_id) = &reset.account_id {
+        account::lock(&mut tx, account_id).await?;
+    }
     let (mut tx, _) =
         verification::check(tx, &state.secrets, now, &subject(id), &parsed.code).await?;
     // A decoy's code was never sent: it matches only by a one-in-a-million guess, which
@@ -260,7 +270,7 @@ pub async fn change_password(
         .hash(change.password.expose().to_owned())
         .await?;
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     // Only over the password just proven: a change made meanwhile by another session wins,
     // and this one must prove the password again.
@@ -443,7 +453,7 @@ pub async fn sign_out_session(
     if id.len() != auth::PUBLIC_ID_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::NotFound);
     }
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     let gone: Option<Option<String>> = sqlx::query_scalar(&format!(
         "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2 RETURNING user_agent",
         auth::PUBLIC_ID_CHARS
@@ -472,7 +482,7 @@ pub async fn sign_out_session(
 
 /// Signs out the owner's other sessions (RAM users' stay: they are signed out one by one).
 pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Result<u32, ApiError> {
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     let deleted = sqlx::query(
         "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
     )

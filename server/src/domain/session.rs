@@ -3,6 +3,7 @@
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::db::{self, Tx};
+use crate::domain::account;
 use crate::domain::two_step;
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
@@ -76,6 +77,12 @@ pub async fn begin_attempt(
 ) -> Result<Attempt, ApiError> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    rate_limit::lock(
+        &mut tx,
+        &[(EMAIL_SCOPE, email), (CLIENT_SCOPE, client)],
+        &[],
+    )
+    .await?;
     let windows = rate_limit::two_windows(
         &mut tx,
         (EMAIL_SCOPE, email),
@@ -214,7 +221,7 @@ pub async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     };
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &account_id).await?;
     // Read in the transaction that makes the session: turned on a moment ago, it is asked.
     if two_step::is_enabled(&mut *tx, &account_id).await? {
         // The password does not count as a failure; the email's earlier failures stay until
@@ -275,7 +282,7 @@ pub async fn reauthenticate(
         ApiError::WrongPassword,
     )
     .await?;
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
         .bind(state.clock.now_ms())

@@ -7,7 +7,8 @@
 //! code sent twice at once is accepted once.
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
-use crate::db::{self, Tx};
+use crate::db::Tx;
+use crate::domain::account;
 use crate::domain::session::{begin_attempt, confirm_password};
 use crate::error::ApiError;
 use crate::notify::{Outbox, OwnerNotice};
@@ -130,7 +131,7 @@ pub async fn setup(state: &AppState, session: &CurrentSession) -> Result<TwoStep
     session.require_recent_sign_in(now)?;
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::rngs::OsRng.fill(&mut secret[..]);
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     if row(&mut tx, &session.account_id)
         .await?
         .is_some_and(|r| r.enabled_at.is_some())
@@ -190,7 +191,7 @@ pub async fn enable(
         return Err(ApiError::TotpIncorrect);
     };
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     let Some(pending) = row(&mut tx, &session.account_id)
         .await?
         .filter(|r| r.enabled_at.is_none())
@@ -297,7 +298,7 @@ async fn prove(
         .fetch_one(&state.db)
         .await?;
     let attempt = begin_attempt(state, &email, client).await?;
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     if !consume(
         &mut tx,
         &state.secrets,
@@ -346,7 +347,7 @@ pub async fn disable(
         ApiError::WrongPassword,
     )
     .await?;
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     tx.commit().await?;
     let (mut tx, attempt) = prove(state, &session.account_id, &factor, client).await?;

@@ -1,7 +1,7 @@
 //! One-time codes (SPEC §1): 6 digits, 10 minutes, resend after 60 s, 5 wrong tries kill a
 //! code, at most 5 codes an hour to one address and 20 an hour from one client.
 
-use crate::db::Tx;
+use crate::db::{self, Tx};
 use crate::error::ApiError;
 use crate::notify::{Medium, Outgoing};
 use crate::rate_limit;
@@ -65,6 +65,11 @@ pub async fn issue(
     to: &Destination<'_>,
     client: &str,
 ) -> Result<(), ApiError> {
+    // The three limits below are read, then added to: one issuer at a time per subject,
+    // address and client.
+    let subject_key = format!("code-subject:{subject}");
+    let address_key = format!("code-address:{}", to.address);
+    rate_limit::lock(tx, &[("code_sent", client)], &[&subject_key, &address_key]).await?;
     let last: Option<i64> =
         sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = $1")
             .bind(subject)
@@ -242,6 +247,8 @@ async fn compare(
     subject: &str,
     code: &VerificationCode,
 ) -> Result<Proven, ApiError> {
+    // A try is counted against the tries left that it read: one checker at a time per subject.
+    db::lock_keys(tx, &[&format!("code-subject:{subject}")]).await?;
     let newest: Option<LiveCode> = sqlx::query_as(
         "SELECT id, channel, address, code_hash, attempts, expires_at, consumed_at
          FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",

@@ -156,6 +156,26 @@ fn crash_if_asked(state: &AppState) {
     }
 }
 
+/// Locks the accounts of the closures `ids` (PostgreSQL; see `account::lock`), all before
+/// anything of them is read, in one order (their ids), so that two batches, or a batch and a
+/// member's write, cannot wait on each other in a circle. `FOR UPDATE`: most of them are
+/// deleted. Those locked by a member's write meanwhile are waited for, then read as it left them.
+async fn lock_accounts(tx: &mut HeldTx<'_>, ids: &[&str]) -> sqlx::Result<()> {
+    let backend = Backend::of(tx);
+    if backend == Backend::Sqlite {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "SELECT a.id FROM accounts a JOIN closures c ON c.account_id = a.id
+         WHERE c.id IN {} ORDER BY a.id FOR UPDATE OF a",
+        db::in_json(backend, 1)
+    ))
+    .bind(db::json_texts(ids.iter().copied()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Decides the closures `ids` in `tx`; answers each one's decision.
 pub async fn decide(
     outbox: &Outbox,
@@ -168,6 +188,7 @@ pub async fn decide(
         .iter()
         .map(|id| ((*id).to_owned(), Decision::Moot))
         .collect();
+    lock_accounts(tx, ids).await?;
     let cooling: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
          WHERE c.status = 'cooling_down' AND c.id IN {}",

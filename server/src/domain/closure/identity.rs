@@ -3,7 +3,8 @@
 //! A session that proved it may renounce items and confirm for the next 30 minutes.
 
 use crate::auth::CurrentSession;
-use crate::db::{self, Flag, Tx};
+use crate::db::{Flag, Tx};
+use crate::domain::account;
 use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
@@ -87,7 +88,7 @@ pub async fn verify_identity(
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = account::begin_locked(&state.db, &session.account_id).await?;
     let (mut tx, _) = verification::check(
         tx,
         &state.secrets,
@@ -147,7 +148,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
         ));
     }
     let now = state.clock.now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     mark_identity(session, &mut tx, now, "Alipay").await?;
     tx.commit().await?;
     Ok(())

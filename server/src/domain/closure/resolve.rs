@@ -4,7 +4,7 @@
 
 use crate::clock::rfc3339;
 use crate::db::{Flag, Stored};
-use crate::domain::account::Writer;
+use crate::domain::account::{self, Writer};
 use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
@@ -124,7 +124,7 @@ pub async fn cancel_icp_filing(
     account_id: &str,
     id: &str,
 ) -> Result<(), ApiError> {
-    affected(sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id).execute(&state.db).await?)
+    write_one(state, account_id, sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id)).await
 }
 
 pub async fn remove_relationship(
@@ -132,22 +132,23 @@ pub async fn remove_relationship(
     account_id: &str,
     id: &str,
 ) -> Result<(), ApiError> {
-    affected(
+    write_one(
+        state,
+        account_id,
         sqlx::query("DELETE FROM account_relationships WHERE id = $1 AND account_id = $2")
             .bind(id)
-            .bind(account_id)
-            .execute(&state.db)
-            .await?,
+            .bind(account_id),
     )
+    .await
 }
 
 pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    affected(
-        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&state.db)
-            .await?,
+    write_one(
+        state,
+        account_id,
+        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1").bind(account_id),
     )
+    .await
 }
 
 /// Transfers a domain name out: it leaves this account (no refund: the registration went with it).
@@ -157,14 +158,15 @@ pub async fn transfer_domain_out(
     instance_id: &str,
 ) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
-    affected(
+    write_one(
+        state,
+        account_id,
         sqlx::query("UPDATE instances SET status = 'released', released_at = $1, auto_renew = 0 WHERE id = $2 AND account_id = $3 AND product = 'domain' AND status = 'running'")
             .bind(now)
             .bind(instance_id)
-            .bind(account_id)
-            .execute(&state.db)
-            .await?,
+            .bind(account_id),
     )
+    .await
 }
 
 pub async fn set_auto_renew(
@@ -173,20 +175,28 @@ pub async fn set_auto_renew(
     instance_id: &str,
     enabled: bool,
 ) -> Result<(), ApiError> {
-    affected(
+    write_one(
+        state,
+        account_id,
         sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2 AND account_id = $3 AND billing = 'subscription' AND status = 'running'")
             .bind(i64::from(enabled))
             .bind(instance_id)
-            .bind(account_id)
-            .execute(&state.db)
-            .await?,
+            .bind(account_id),
     )
+    .await
 }
 
-fn affected(result: sqlx::any::AnyQueryResult) -> Result<(), ApiError> {
-    if result.rows_affected() == 0 {
-        Err(ApiError::NotFound)
-    } else {
-        Ok(())
+/// Runs one resolution's statement through the account's write gate (a member's write: none
+/// once the closure is confirmed); `NotFound` when it matched nothing of the account's.
+async fn write_one<'q>(
+    state: &AppState,
+    account_id: &str,
+    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<(), ApiError> {
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
     }
+    tx.commit().await?;
+    Ok(())
 }

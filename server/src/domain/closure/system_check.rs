@@ -4,6 +4,7 @@
 
 use super::check::check_on;
 use crate::db::{self, HeldTx};
+use crate::domain::account;
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
@@ -41,7 +42,7 @@ pub async fn start_system_check(
 ) -> Result<SystemCheckView, ApiError> {
     let now = state.clock.now_ms();
     let id = format!("chk-{}", uuid::Uuid::new_v4().simple());
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = account::begin_locked(&state.db, account_id).await?;
     sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
         .bind(&id)
         .bind(account_id)
@@ -93,13 +94,24 @@ pub async fn advance_system_check(
     id: &str,
     now: i64,
 ) -> Result<Option<i64>, ApiError> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT account_id, progress FROM closure_checks WHERE id = $1 AND status = 'running'",
+    let account_id: Option<String> =
+        sqlx::query_scalar("SELECT account_id FROM closure_checks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(account_id) = account_id else {
+        return Ok(None);
+    };
+    // The check reads the account's blockers and moves its progress: under the account's lock,
+    // and read again under it.
+    account::lock(tx, &account_id).await?;
+    let progress: Option<i64> = sqlx::query_scalar(
+        "SELECT progress FROM closure_checks WHERE id = $1 AND status = 'running'",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((account_id, progress)) = row else {
+    let Some(progress) = progress else {
         return Ok(None);
     };
     let next = (progress + STEP).min(100);

@@ -26,6 +26,8 @@ pub const PASSWORD: &str = "Harbour7Lights";
 pub struct Server {
     pub base: String,
     pub state: AppState,
+    /// The `--database-url` it runs on: another instance can be started on the same database.
+    pub database: String,
     _data: TempDir,
 }
 
@@ -76,8 +78,23 @@ pub async fn start_server() -> Server {
 /// [`start_server`] with `extra` arguments.
 pub async fn start_server_with(extra: &[&str]) -> Server {
     let data = tempfile::tempdir().expect("temp dir");
-    let dir = data.path().to_str().unwrap().to_owned();
     let database = database_url(data.path()).await;
+    start_server_on(data, database, extra).await
+}
+
+/// Another instance on `first`'s database, as a second machine behind a load balancer would be
+/// (PostgreSQL), with `extra` arguments (those `first` was started with).
+pub async fn start_another_instance(first: &Server, extra: &[&str]) -> Server {
+    let data = tempfile::tempdir().expect("temp dir");
+    // The same keys: card fingerprints and codes must mean the same on both.
+    let keys = first._data.path().join("secrets.key");
+    let mut args = vec!["--secrets-file", keys.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    start_server_on(data, first.database.clone(), &args).await
+}
+
+async fn start_server_on(data: TempDir, database: String, extra: &[&str]) -> Server {
+    let dir = data.path().to_str().unwrap().to_owned();
     let mut args = vec![
         "account-center",
         "--database-url",
@@ -101,6 +118,7 @@ pub async fn start_server_with(extra: &[&str]) -> Server {
     Server {
         base,
         state,
+        database,
         _data: data,
     }
 }

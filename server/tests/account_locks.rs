@@ -201,3 +201,61 @@ async fn wrong_codes_at_once_on_two_instances_are_checked_five_times() {
     assert_eq!(refusal(right).await.1, ErrorCode::CodeAttemptsExceeded);
     assert_eq!(one.count("accounts").await, 0);
 }
+
+/// Two sign-ups of one email, verified at the same moment on two instances: no lock spans the
+/// two (neither has an account yet), and the unique index on live emails decides. One account
+/// is made; the other verification is answered `email_taken`, as when it comes second.
+#[tokio::test]
+async fn two_sign_ups_of_one_email_verified_at_once_on_two_instances_make_one_account() {
+    let url = new_postgres_database().await;
+    let keys = tempfile::tempdir().unwrap();
+    let keys = keys.path().join("secrets.key");
+    let instance = [
+        "--database-url",
+        &url,
+        "--secrets-file",
+        keys.to_str().unwrap(),
+    ];
+    let one = spawn_app_with(&instance).await;
+    let two = spawn_app_with(&instance).await;
+    let email = email("same-email");
+    let mut verifications = Vec::new();
+    for app in [&one, &two] {
+        let id = app.start_signup(&email).await;
+        let sent = app
+            .post(&format!("/api/signup/{id}/code"), &json!({}))
+            .await;
+        assert_eq!(sent.status(), StatusCode::OK);
+        let code = app.code_for(&email).await;
+        verifications.push((
+            app,
+            format!("/api/signup/{id}/verify"),
+            json!({ "code": code }),
+        ));
+    }
+    let answers = join_all(
+        verifications
+            .iter()
+            .map(|(app, path, body)| app.post(path, body)),
+    )
+    .await;
+    let mut made = 0;
+    let mut taken = 0;
+    for answer in answers {
+        if answer.status() == StatusCode::OK {
+            made += 1;
+        } else {
+            assert_eq!(
+                refusal(answer).await,
+                (
+                    StatusCode::CONFLICT,
+                    ErrorCode::EmailTaken,
+                    Some("email".into())
+                )
+            );
+            taken += 1;
+        }
+    }
+    assert_eq!((made, taken), (1, 1));
+    assert_eq!(one.count("accounts").await, 1);
+}

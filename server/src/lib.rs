@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod gateway;
+pub mod headers;
 pub mod idempotency;
 pub mod inline_reads;
 pub mod jobs;
@@ -180,7 +181,29 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            headers::content_security_policy(&state.config.site_dir),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            (!dev).then_some(headers::STRICT_TRANSPORT_SECURITY),
+        ))
+        // Every log line of a request is written in this span, with the request's id.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::info_span!(
+                    "request",
+                    id = %headers::request_id_of(request),
+                    method = %request.method(),
+                    uri = %request.uri(),
+                )
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.trust_proxy,
+            headers::with_request_id,
+        ))
         .with_state(state)
 }
 

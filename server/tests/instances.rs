@@ -426,6 +426,37 @@ async fn behind_nginx_two_instances_share_the_traffic_and_one_can_go_away() {
     assert_eq!(on_a + on_b, 20, "every probe reached an instance once");
     assert!(on_a > 0 && on_b > 0, "both took traffic: {on_a} and {on_b}");
 
+    // nginx names each request; the instance that served it logs it under that id, and the
+    // client gets the id back.
+    let ready = client
+        .get(format!("{}/api/ready", proxy.base))
+        .send()
+        .await
+        .unwrap();
+    let id = ready.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32, "nginx's $request_id: {id}");
+    let tagged = format!("id={id}");
+    let logged_under_id = || {
+        let logged = format!("{}{}", log(data.path(), "a.log"), log(data.path(), "b.log"));
+        let access = std::fs::read_to_string(data.path().join("access.log")).unwrap_or_default();
+        let by_instance = logged
+            .lines()
+            .any(|l| l.contains(&tagged) && l.contains("finished processing request"));
+        (by_instance, access.contains(&tagged))
+    };
+    // A bound, not a timing: the lines are written as the answer leaves.
+    for _ in 0..100 {
+        if logged_under_id() == (true, true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        logged_under_id(),
+        (true, true),
+        "the instance and nginx logged the request under nginx's id {id}"
+    );
+
     // Sign up through the proxy: the requests spread over both instances.
     let email = common::email("proxied");
     let id = signup_with_code(&client, &proxy.base, &email).await;

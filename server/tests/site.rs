@@ -149,3 +149,118 @@ async fn the_build_folder_is_kept_for_a_year_and_the_index_page_is_checked_on_ev
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(header(&missing, CACHE_CONTROL), None);
 }
+
+fn request_id(response: &reqwest::Response) -> String {
+    header(
+        response,
+        reqwest::header::HeaderName::from_static("x-request-id"),
+    )
+    .unwrap_or_else(|| panic!("{} has a request id", response.url()))
+    .to_owned()
+}
+
+/// Every answer (the API's, an error, the app's files) names its request with an id of its
+/// own, the id every log line of that request carries. A client cannot choose it: only a
+/// trusted proxy's (`--trust-proxy`) is kept, and only when it is short plain text.
+#[tokio::test]
+async fn every_answer_carries_an_id_of_its_own_and_only_a_trusted_proxy_may_give_it() {
+    let app = spawn_app().await;
+    built_site(&app);
+    let mut ids = Vec::new();
+    for path in [
+        "/api/health",
+        "/api/nowhere",
+        "/",
+        "/pkg/app_bg.wasm",
+        "/api/health",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let id = request_id(&response);
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{path}: {id}"
+        );
+        ids.push(id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "each answer its own id");
+
+    let given = |app: &TestApp, id: &'static str| {
+        let request = app
+            .client
+            .get(app.url("/api/health"))
+            .header("x-request-id", id);
+        async move { request_id(&request.send().await.unwrap()) }
+    };
+    assert_ne!(
+        given(&app, "lb-7f3a").await,
+        "lb-7f3a",
+        "not behind a trusted proxy"
+    );
+    let proxied = spawn_app_with(&["--trust-proxy"]).await;
+    assert_eq!(given(&proxied, "lb-7f3a").await, "lb-7f3a");
+    let forged = given(&proxied, "x\" admin=true").await;
+    assert_eq!(forged.len(), 32, "{forged}");
+}
+
+/// The browser's security headers are on every answer: the Content-Security-Policy (the app's
+/// scripts and WebAssembly, the built index page's inline scripts by hash, nothing from
+/// elsewhere, no framing) and, in production only, Strict-Transport-Security.
+#[tokio::test]
+async fn every_answer_carries_the_security_policy_and_production_strict_transport() {
+    let dev = spawn_app().await;
+    let prod = spawn_app_with(&["--mode", "prod"]).await;
+    for (app, hsts) in [
+        (&dev, None),
+        (&prod, Some("max-age=31536000; includeSubDomains")),
+    ] {
+        for path in ["/api/health", "/", "/api/nowhere"] {
+            let response = app.client.get(app.url(path)).send().await.unwrap();
+            let policy = header(&response, reqwest::header::CONTENT_SECURITY_POLICY)
+                .unwrap_or_else(|| panic!("{path} has a policy"));
+            for directive in [
+                "default-src 'self'",
+                "script-src 'self' 'wasm-unsafe-eval'",
+                "object-src 'none'",
+                "frame-ancestors 'none'",
+            ] {
+                assert!(policy.contains(directive), "{path}: {policy}");
+            }
+            assert_eq!(
+                header(&response, reqwest::header::STRICT_TRANSPORT_SECURITY),
+                hsts,
+                "{path}"
+            );
+        }
+    }
+}
+
+/// The policy allows the inline scripts of the built index page by their SHA-256, and no
+/// other inline script: checked here against `public/index.html`, the page `.ci/build-app`
+/// copies (the end-to-end suite fails on any policy violation in the browser).
+#[test]
+fn the_policy_names_each_inline_script_of_the_index_page_by_its_hash() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public");
+    let page = std::fs::read_to_string(public.join("index.html")).unwrap();
+    let policy = server::headers::content_security_policy(&public);
+    let policy = policy.to_str().unwrap();
+    let scripts: Vec<&str> = page
+        .split("<script")
+        .skip(1)
+        .filter(|s| !s.starts_with(" src="))
+        .map(|s| &s[s.find('>').unwrap() + 1..s.find("</script>").unwrap()])
+        .collect();
+    assert_eq!(scripts.len(), 2, "the error notice and the module's start");
+    for script in scripts {
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+        assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
+    }
+    let scripts = policy
+        .split(';')
+        .find(|d| d.trim_start().starts_with("script-src"))
+        .unwrap();
+    assert!(!scripts.contains("'unsafe-inline'"), "{scripts}");
+}

@@ -53,16 +53,6 @@ async fn unsubscribed(response: reqwest::Response) -> Unsubscribed {
     body_as(response).await
 }
 
-/// A renewal of `months` for the instance `id`, under a new Idempotency-Key.
-async fn renew(app: &TestApp, id: &str, months: u32) -> reqwest::Response {
-    app.post_once(
-        &format!("/api/instances/{id}/renew"),
-        &uuid::Uuid::new_v4().to_string(),
-        &json!({"period_months": months}),
-    )
-    .await
-}
-
 async fn refunds(app: &TestApp) -> Vec<(String, i64, String, String)> {
     sqlx::query_as(
         "SELECT order_id, amount_minor, destination, status FROM refunds ORDER BY created_at",
@@ -203,7 +193,7 @@ async fn a_renewal_for_a_period_the_product_is_not_sold_for_is_refused_and_order
     app.ready_to_buy("oddperiod").await;
     let id = app.buy("rds", 1, "default_method").await;
     let (orders, entries) = (app.count("orders").await, app.count("ledger_entries").await);
-    let (status, code, field) = refusal(renew(&app, &id, 2).await).await;
+    let (status, code, field) = refusal(app.renew(&id, 2).await).await;
     assert_eq!(
         (status, code, field.as_deref()),
         (
@@ -217,7 +207,7 @@ async fn a_renewal_for_a_period_the_product_is_not_sold_for_is_refused_and_order
         (orders, entries)
     );
     // An offered one goes through.
-    assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
+    assert_eq!(app.renew(&id, 1).await.status(), StatusCode::CREATED);
     assert_eq!(app.count("orders").await, orders + 1);
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
@@ -228,7 +218,7 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
     let email = app.ready_to_buy("renewals").await;
     let id = app.buy("rds", 1, "default_method").await;
     for _ in 0..2 {
-        assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
+        assert_eq!(app.renew(&id, 1).await.status(), StatusCode::CREATED);
     }
     assert_eq!(
         tab(&app, "tab=resource").await.resources[0].pending_renewals,
@@ -262,7 +252,7 @@ async fn the_renewal_tab_cancels_renewals_only_from_the_chosen_one() {
     app.ready_to_buy("renewtab").await;
     let id = app.buy("rds", 1, "default_method").await;
     for _ in 0..2 {
-        renew(&app, &id, 1).await;
+        app.renew(&id, 1).await;
     }
     let renewals = tab(&app, "tab=renewal").await;
     assert_eq!(renewals.total, 2);
@@ -736,12 +726,7 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
     app.ready_to_buy("refundto").await;
     let first = app.buy("ecs", 1, "default_method").await;
     let second = app.buy("ecs", 1, "default_method").await;
-    app.post_once(
-        &format!("/api/instances/{second}/renew"),
-        "renew-second",
-        &json!({"period_months": 1}),
-    )
-    .await;
+    app.renewed(&second, 1).await;
     let refund_to = |list: &UnsubscribeList, id: &str| -> Vec<RefundPlace> {
         list.resources
             .iter()
@@ -788,7 +773,7 @@ async fn cancelling_a_later_renewal_brings_the_release_forward() {
     let email = app.ready_to_buy("earlier").await;
     let id = app.buy("rds", 1, "default_method").await;
     for _ in 0..2 {
-        assert_eq!(renew(&app, &id, 1).await.status(), StatusCode::CREATED);
+        assert_eq!(app.renew(&id, 1).await.status(), StatusCode::CREATED);
     }
     // The first period ends: the expiry job looks, and waits for the end of both renewals.
     app.advance(32 * DAY);

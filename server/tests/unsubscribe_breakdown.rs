@@ -31,14 +31,7 @@ async fn the_breakdown_adds_up_to_the_refund_that_is_paid() {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("breakdown").await;
     let id = app.buy("ecs", 1, "default_method").await;
-    let renewed = app
-        .post_once(
-            &format!("/api/instances/{id}/renew"),
-            "renew-breakdown",
-            &json!({"period_months": 1}),
-        )
-        .await;
-    assert!(renewed.status().is_success());
+    app.renewed(&id, 1).await;
     app.advance(10 * DAY);
     app.sign_in_again(&email).await;
 

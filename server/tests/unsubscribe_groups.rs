@@ -112,14 +112,7 @@ async fn a_record_names_the_orders_it_refunded_and_a_nonrefundable_one_none() {
     let mut app = spawn_app().await;
     app.ready_to_buy("records").await;
     let ecs = app.buy("ecs", 1, "default_method").await;
-    let renewed = app
-        .post_once(
-            &format!("/api/instances/{ecs}/renew"),
-            "renew-records",
-            &json!({"period_months": 1}),
-        )
-        .await;
-    assert_eq!(renewed.status(), StatusCode::CREATED);
+    app.renewed(&ecs, 1).await;
     let domain = app.buy("domain", 12, "default_method").await;
     let form = |id: &str| json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true});
     let done: Unsubscribed = app

@@ -24,14 +24,7 @@ async fn the_renewals_and_records_tabs_page_in_the_database() {
     for _ in 0..3 {
         let id = app.buy("ecs", 1, "default_method").await;
         for _ in 0..2 {
-            let renewed = app
-                .post_once(
-                    &format!("/api/instances/{id}/renew"),
-                    &uuid::Uuid::new_v4().to_string(),
-                    &json!({"period_months": 1}),
-                )
-                .await;
-            assert_eq!(renewed.status(), StatusCode::CREATED, "{id}");
+            app.renewed(&id, 1).await;
         }
         instances.push(id);
     }

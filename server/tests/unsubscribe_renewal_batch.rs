@@ -16,17 +16,6 @@ async fn pending(app: &TestApp) -> Vec<PendingRenewal> {
     list.renewals
 }
 
-async fn renew(app: &TestApp, id: &str) {
-    let renewed = app
-        .post_once(
-            &format!("/api/instances/{id}/renew"),
-            &uuid::Uuid::new_v4().to_string(),
-            &json!({"period_months": 1}),
-        )
-        .await;
-    assert_eq!(renewed.status(), StatusCode::CREATED, "{id}");
-}
-
 /// The instance's expiry as the API gives it.
 async fn expiry(app: &TestApp, id: &str) -> Option<String> {
     let instances: Vec<InstanceView> = app.get_as("/api/instances").await;
@@ -62,7 +51,7 @@ async fn two_renewed(
     let a = app.buy("rds", 1, "default_method").await;
     let b = app.buy("rds", 1, "default_method").await;
     for id in [&a, &b, &a, &b] {
-        renew(app, id).await;
+        app.renewed(id, 1).await;
     }
     let all = pending(app).await;
     let of = |id: &str| -> Vec<PendingRenewal> {

@@ -465,6 +465,27 @@ impl TestApp {
         body_as::<Purchased>(response).await.instance.id
     }
 
+    /// Renews the instance `id` by `months` under a new Idempotency-Key; the answer as it came.
+    pub async fn renew(&self, id: &str, months: u32) -> Response {
+        self.post_once(
+            &format!("/api/instances/{id}/renew"),
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({"period_months": months}),
+        )
+        .await
+    }
+
+    /// [`TestApp::renew`], answered 201: a renewal bought.
+    pub async fn renewed(&self, id: &str, months: u32) {
+        let response = self.renew(id, months).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "renewal of {id}: {}",
+            response.text().await.unwrap()
+        );
+    }
+
     /// Signs in again (after the clock moved past the session's 24 hours).
     pub async fn sign_in_again(&mut self, email: &str) {
         let response = self

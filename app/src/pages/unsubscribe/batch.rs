@@ -2,10 +2,7 @@
 //! total, the two confirmations, and "Unsubscribe Now".
 
 use crate::api::{self, IdempotencyKey};
-use crate::app::use_auth;
-use crate::components::{
-    CheckboxField, FormAlert, FormErrors, SubmitButton, money, retryable_action, use_reauth,
-};
+use crate::components::{CheckboxField, FormAlert, FormErrors, SubmitButton, money};
 use leptos::prelude::*;
 use shared::api::{UnsubscribableResource, UnsubscribeForm, Unsubscribed};
 
@@ -14,8 +11,6 @@ pub fn BatchReview(
     resources: Vec<UnsubscribableResource>,
     on_done: Callback<Option<Unsubscribed>>,
 ) -> impl IntoView {
-    let auth = use_auth();
-    let reauth = use_reauth();
     let errors = FormErrors::new(
         "batch",
         &[
@@ -36,18 +31,12 @@ pub fn BatchReview(
         .ok()
         .flatten();
     let ids: Vec<String> = resources.iter().map(|r| r.instance_id.clone()).collect();
-    let unsubscribe = retryable_action(
-        move |(form, key): (UnsubscribeForm, IdempotencyKey), this| async move {
-            match api::unsubscribe(&form, auth.csrf().as_deref(), &key).await {
-                Ok(result) => {
-                    auth.refresh();
-                    on_done.run(Some(result));
-                }
-                Err(e) => reauth.handle(&e, errors, move || {
-                    this.dispatch_local((form, key));
-                }),
-            }
+    let unsubscribe = super::money_back(
+        errors,
+        |form: UnsubscribeForm, csrf, key| async move {
+            api::unsubscribe(&form, csrf.as_deref(), &key).await
         },
+        move |_, result| on_done.run(Some(result)),
     );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -15,9 +15,11 @@ mod review;
 pub use records::RecordPage;
 pub use review::ReviewPage;
 
-use crate::api;
+use crate::api::{self, IdempotencyKey};
 use crate::app::use_auth;
-use crate::components::{Loading, load_failed, set_title};
+use crate::components::{
+    FormErrors, Loading, load_failed, retryable_action, set_title, use_reauth,
+};
 use filters::Filters;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -319,4 +321,36 @@ fn Pager(
         </nav>
     }
     .into_any()
+}
+
+/// The action a checked form that takes money back (an unsubscription, a cancelled renewal)
+/// is dispatched to, with a new Idempotency-Key per submission, on every page of this flow:
+/// `send` posts the form under its key; the account is refreshed (its balance changed) and the
+/// answer goes to `done` with the form; a refusal shows in `errors`, and one asking for the
+/// password again sends the same form under the same key once it is given, so nothing is
+/// refunded twice.
+fn money_back<Form, Fut>(
+    errors: FormErrors,
+    send: impl Fn(Form, Option<String>, IdempotencyKey) -> Fut + Copy + 'static,
+    done: impl Fn(&Form, Unsubscribed) + Copy + 'static,
+) -> Action<(Form, IdempotencyKey), ()>
+where
+    Form: Clone + 'static,
+    Fut: Future<Output = api::ApiResult<Unsubscribed>> + 'static,
+{
+    let auth = use_auth();
+    let reauth = use_reauth();
+    retryable_action(
+        move |(form, key): (Form, IdempotencyKey), this| async move {
+            match send(form.clone(), auth.csrf(), key.clone()).await {
+                Ok(answer) => {
+                    auth.refresh();
+                    done(&form, answer);
+                }
+                Err(e) => reauth.handle(&e, errors, move || {
+                    this.dispatch_local((form, key));
+                }),
+            }
+        },
+    )
 }

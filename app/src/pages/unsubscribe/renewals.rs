@@ -5,10 +5,9 @@
 //! (seed 002), at most 50.
 
 use crate::api::{self, IdempotencyKey};
-use crate::app::use_auth;
 use crate::components::{
     CheckboxField, FormAlert, FormErrors, Modal, SubmitButton, date::date_time, date::long_date,
-    money, retryable_action, unique_id, use_reauth,
+    money, unique_id,
 };
 use crate::words;
 use leptos::prelude::*;
@@ -140,8 +139,6 @@ fn RenewalGroup(
     batch: RwSignal<Vec<ChosenRenewals>>,
     on_done: Callback<Unsubscribed>,
 ) -> impl IntoView {
-    let auth = use_auth();
-    let reauth = use_reauth();
     let form_id = unique_id("renewals");
     let errors = FormErrors::new("renewal", &["order_id", "confirm_refund_amount"]);
     let heading_id = unique_id("renewal-heading");
@@ -206,19 +203,15 @@ fn RenewalGroup(
     });
     let full = move || !selected.get() && batch.with(|b| b.len() >= MAX_BATCH);
     let id = instance_id.clone();
-    let cancel = retryable_action(
-        move |(form, key): (UnsubscribeRenewalForm, IdempotencyKey), this| async move {
-            match api::unsubscribe_renewals(&form, auth.csrf().as_deref(), &key).await {
-                Ok(result) => {
-                    auth.refresh();
-                    // Its renewals are gone: the batch no longer holds them.
-                    batch.update(|b| b.retain(|c| c.instance_id != form.instance_id));
-                    on_done.run(result);
-                }
-                Err(e) => reauth.handle(&e, errors, move || {
-                    this.dispatch_local((form, key));
-                }),
-            }
+    let cancel = super::money_back(
+        errors,
+        |form: UnsubscribeRenewalForm, csrf, key| async move {
+            api::unsubscribe_renewals(&form, csrf.as_deref(), &key).await
+        },
+        move |form, result| {
+            // Its renewals are gone: the batch no longer holds them.
+            batch.update(|b| b.retain(|c| c.instance_id != form.instance_id));
+            on_done.run(result);
         },
     );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -310,8 +303,6 @@ fn RenewalBatchReview(
     chosen: Vec<ChosenRenewals>,
     on_done: Callback<Option<Unsubscribed>>,
 ) -> impl IntoView {
-    let auth = use_auth();
-    let reauth = use_reauth();
     // The server's refusals name the instance (`renewals`): they show in the form's alert.
     let errors = FormErrors::new("renewal-batch", &["confirm_refund_amount"]);
     let amount_ok = RwSignal::new(false);
@@ -326,18 +317,12 @@ fn RenewalBatchReview(
             order_id: c.order_id.clone(),
         })
         .collect();
-    let cancel = retryable_action(
-        move |(form, key): (UnsubscribeRenewalBatchForm, IdempotencyKey), this| async move {
-            match api::unsubscribe_renewals_batch(&form, auth.csrf().as_deref(), &key).await {
-                Ok(result) => {
-                    auth.refresh();
-                    on_done.run(Some(result));
-                }
-                Err(e) => reauth.handle(&e, errors, move || {
-                    this.dispatch_local((form, key));
-                }),
-            }
+    let cancel = super::money_back(
+        errors,
+        |form: UnsubscribeRenewalBatchForm, csrf, key| async move {
+            api::unsubscribe_renewals_batch(&form, csrf.as_deref(), &key).await
         },
+        move |_, result| on_done.run(Some(result)),
     );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

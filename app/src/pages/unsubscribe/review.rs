@@ -4,10 +4,9 @@
 use super::outcome::{Outcome, refund_status};
 use super::resources::kind_label;
 use crate::api::{self, IdempotencyKey};
-use crate::app::use_auth;
 use crate::components::{
     CheckboxField, FormAlert, FormErrors, Loading, SubmitButton, date::date_time, load_failed,
-    money, retryable_action, set_title, use_reauth,
+    money, set_title,
 };
 use crate::pages::products::region_name;
 use crate::words;
@@ -60,8 +59,6 @@ pub fn ReviewPage() -> impl IntoView {
 
 #[component]
 fn Review(resource: UnsubscribableResource) -> impl IntoView {
-    let auth = use_auth();
-    let reauth = use_reauth();
     let errors = FormErrors::new(
         "unsubscribe",
         &["confirm_refund_amount", "confirm_data_backed_up"],
@@ -71,18 +68,12 @@ fn Review(resource: UnsubscribableResource) -> impl IntoView {
     let done = RwSignal::new(None::<Unsubscribed>);
     let id = resource.instance_id.clone();
 
-    let unsubscribe = retryable_action(
-        move |(form, key): (UnsubscribeForm, IdempotencyKey), this| async move {
-            match api::unsubscribe(&form, auth.csrf().as_deref(), &key).await {
-                Ok(result) => {
-                    auth.refresh();
-                    done.set(Some(result));
-                }
-                Err(e) => reauth.handle(&e, errors, move || {
-                    this.dispatch_local((form, key));
-                }),
-            }
+    let unsubscribe = super::money_back(
+        errors,
+        |form: UnsubscribeForm, csrf, key| async move {
+            api::unsubscribe(&form, csrf.as_deref(), &key).await
         },
+        move |_, result| done.set(Some(result)),
     );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

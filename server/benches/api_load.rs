@@ -10,7 +10,6 @@
 
 mod support;
 
-use serde_json::json;
 use server::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,7 +104,7 @@ async fn main() {
                     http.put(format!("{base}/api/billing-address"))
                         .header("cookie", cookie)
                         .header("x-csrf-token", csrf)
-                        .json(&address(n))
+                        .json(&support::address(n))
                         .send()
                         .await
                 } else {
@@ -175,19 +174,6 @@ async fn ok(response: reqwest::Result<reqwest::Response>) -> bool {
 
 fn verdict(target: &str, met: bool) {
     println!("target {}: {target}", if met { "met   " } else { "MISSED" });
-}
-
-fn address(n: u64) -> serde_json::Value {
-    json!({
-        "account_type": "individual",
-        "last_name": "Tan",
-        "first_name": "Mei",
-        "country": "SG",
-        "address_line1": format!("{} Main Street", n % 1000 + 1),
-        "city": "Singapore",
-        "state": "",
-        "postal_code": "048616",
-    })
 }
 
 /// `count` running subscriptions over the four products, each with its paid order, created

@@ -205,7 +205,7 @@ async fn write(http: &Client, base: &str, writer: &tokio::sync::Mutex<Writer>, n
     let request = match n % 3 {
         0 => http
             .put(format!("{base}/api/billing-address"))
-            .json(&address(n)),
+            .json(&support::address(n)),
         1 => http
             .post(format!("{base}/api/orders"))
             .header("idempotency-key", uuid::Uuid::new_v4().to_string())
@@ -250,7 +250,7 @@ async fn ready(server: &Server, http: &Client, account: &Seeded, n: usize) -> Wr
         .put(format!("{}/api/billing-address", server.base))
         .header("cookie", &cookie)
         .header("x-csrf-token", &csrf)
-        .json(&address(0))
+        .json(&support::address(0))
         .send()
         .await
         .unwrap();
@@ -267,7 +267,7 @@ async fn ready(server: &Server, http: &Client, account: &Seeded, n: usize) -> Wr
             "cvv": "123",
             "first_name": "Mei",
             "last_name": "Tan",
-            "billing_address": address(0),
+            "billing_address": support::address(0),
         }))
         .send()
         .await
@@ -293,19 +293,6 @@ fn visa(n: usize) -> String {
         .find(|d| shared::payment::luhn_valid(&format!("{body}{d}")))
         .unwrap();
     format!("{body}{check}")
-}
-
-fn address(n: u64) -> serde_json::Value {
-    json!({
-        "account_type": "individual",
-        "last_name": "Tan",
-        "first_name": "Mei",
-        "country": "SG",
-        "address_line1": format!("{} Main Street", n % 1000 + 1),
-        "city": "Singapore",
-        "state": "",
-        "postal_code": "048616",
-    })
 }
 
 /// [`BILLS`] unpaid usage bills of 0.50 USD per account, due yesterday.

@@ -20,12 +20,31 @@ async fn on_its_own_postgres() -> TestApp {
     spawn_app_with(&["--database-url", &new_postgres_database().await]).await
 }
 
-async fn account_id(app: &TestApp, email: &str) -> String {
-    sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
+/// Two instances of the server on one new PostgreSQL database, with the same keys (as
+/// "Secret keys" in the README asks); the folder holding the key file comes back with them.
+async fn two_instances() -> (TestApp, TestApp, tempfile::TempDir) {
+    let url = new_postgres_database().await;
+    let folder = tempfile::tempdir().unwrap();
+    let keys = folder.path().join("secrets.key");
+    let instance = [
+        "--database-url",
+        &url,
+        "--secrets-file",
+        keys.to_str().unwrap(),
+    ];
+    let one = spawn_app_with(&instance).await;
+    let two = spawn_app_with(&instance).await;
+    (one, two, folder)
+}
+
+/// Starts a sign-up of `email` on `app` and sends its email code: the sign-up's id and the code.
+async fn signup_with_code(app: &TestApp, email: &str) -> (String, String) {
+    let id = app.start_signup(email).await;
+    let sent = app
+        .post(&format!("/api/signup/{id}/code"), &json!({}))
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    (id, app.code_for(email).await)
 }
 
 /// Backends of this database waiting for a lock another transaction holds.
@@ -69,7 +88,7 @@ async fn a_held_account_delays_its_own_writes_and_no_one_elses() {
 
     let holder = account::begin_write(
         &a.state.db,
-        &account_id(&a, &a_email).await,
+        &a.account_id(&a_email).await,
         account::Writer::Member,
     )
     .await
@@ -112,9 +131,9 @@ async fn a_held_account_delays_its_own_writes_and_no_one_elses() {
 async fn a_deadlock_is_answered_as_busy_and_the_other_writer_commits() {
     let mut app = on_its_own_postgres().await;
     let email = app.signed_up("one").await;
-    let first = account_id(&app, &email).await;
+    let first = app.account_id(&email).await;
     let email = app.another_client().signed_up_email("two").await;
-    let second = account_id(&app, &email).await;
+    let second = app.account_id(&email).await;
     let db = app.state.db.clone();
 
     let mut one = account::begin_locked(&db, &first).await.unwrap();
@@ -150,24 +169,9 @@ async fn a_deadlock_is_answered_as_busy_and_the_other_writer_commits() {
 /// than five are checked.
 #[tokio::test]
 async fn wrong_codes_at_once_on_two_instances_are_checked_five_times() {
-    let url = new_postgres_database().await;
-    let keys = tempfile::tempdir().unwrap();
-    let keys = keys.path().join("secrets.key");
-    let instance = [
-        "--database-url",
-        &url,
-        "--secrets-file",
-        keys.to_str().unwrap(),
-    ];
-    let one = spawn_app_with(&instance).await;
-    let two = spawn_app_with(&instance).await;
+    let (one, two, _keys) = two_instances().await;
     let email = email("two-instances");
-    let id = one.start_signup(&email).await;
-    let sent = one
-        .post(&format!("/api/signup/{id}/code"), &json!({}))
-        .await;
-    assert_eq!(sent.status(), StatusCode::OK);
-    let code = one.code_for(&email).await;
+    let (id, code) = signup_with_code(&one, &email).await;
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
 
     let path = format!("/api/signup/{id}/verify");
@@ -207,26 +211,11 @@ async fn wrong_codes_at_once_on_two_instances_are_checked_five_times() {
 /// is made; the other verification is answered `email_taken`, as when it comes second.
 #[tokio::test]
 async fn two_sign_ups_of_one_email_verified_at_once_on_two_instances_make_one_account() {
-    let url = new_postgres_database().await;
-    let keys = tempfile::tempdir().unwrap();
-    let keys = keys.path().join("secrets.key");
-    let instance = [
-        "--database-url",
-        &url,
-        "--secrets-file",
-        keys.to_str().unwrap(),
-    ];
-    let one = spawn_app_with(&instance).await;
-    let two = spawn_app_with(&instance).await;
+    let (one, two, _keys) = two_instances().await;
     let email = email("same-email");
     let mut verifications = Vec::new();
     for app in [&one, &two] {
-        let id = app.start_signup(&email).await;
-        let sent = app
-            .post(&format!("/api/signup/{id}/code"), &json!({}))
-            .await;
-        assert_eq!(sent.status(), StatusCode::OK);
-        let code = app.code_for(&email).await;
+        let (id, code) = signup_with_code(app, &email).await;
         verifications.push((
             app,
             format!("/api/signup/{id}/verify"),

@@ -694,11 +694,7 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
 
 /// The account's messages and verification codes: by its id, its email, or its mobile number.
 async fn addressed_to(app: &TestApp, email: &str) -> (i64, i64) {
-    let account: String = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let account = app.account_id(email).await;
     let messages = sqlx::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE account_id = $1 OR recipient = $2 OR recipient = $3",
     )

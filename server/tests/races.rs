@@ -221,11 +221,7 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
  {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("payg-race").await;
-    let account: String = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
-        .bind(&email)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let account = app.account_id(&email).await;
     let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
     let method = &methods.methods[0].id;
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});

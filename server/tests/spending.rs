@@ -11,14 +11,6 @@ use serde_json::json;
 use shared::ErrorCode;
 use shared::api::SpendingView;
 
-async fn account_of(app: &TestApp, email: &str) -> String {
-    sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap()
-}
-
 async fn add_bill(app: &TestApp, account: &str, id: &str, minor: i64, status: &str) {
     sqlx::query(
         "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at, paid_at)
@@ -38,7 +30,7 @@ async fn add_bill(app: &TestApp, account: &str, id: &str, minor: i64, status: &s
 async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("spend-a").await;
-    let a = account_of(&app, &email).await;
+    let a = app.account_id(&email).await;
     let kept = app.buy("ecs", 1, "default_method").await;
     let refunded = app.buy("ecs", 1, "default_method").await;
     let form = json!({"instance_ids": [refunded], "confirm_refund_amount": true, "confirm_data_backed_up": true});
@@ -57,7 +49,7 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
     // Another account on the same server, with its own order and bill.
     let mut other = app.another_client();
     let other_email = other.ready_to_buy("spend-b").await;
-    let b = account_of(&other, &other_email).await;
+    let b = other.account_id(&other_email).await;
     let others_instance = other.buy("ecs", 1, "default_method").await;
     add_bill(&other, &b, "bill-b", 9_99, "paid").await;
 

@@ -199,6 +199,21 @@ pub async fn sign_in(client: &Client, base: &str, email: &str) -> (String, Strin
     }
 }
 
+/// A Singapore individual's billing address, its street numbered by `n` (so that successive
+/// saves of it differ).
+pub fn address(n: u64) -> serde_json::Value {
+    json!({
+        "account_type": "individual",
+        "last_name": "Tan",
+        "first_name": "Mei",
+        "country": "SG",
+        "address_line1": format!("{} Main Street", n % 1000 + 1),
+        "city": "Singapore",
+        "state": "",
+        "postal_code": "048616",
+    })
+}
+
 /// Latencies and failures of one load.
 #[derive(Debug, Default, Clone)]
 pub struct Figures {

@@ -352,6 +352,15 @@ impl TestApp {
         self.state.clock.advance(chrono::Duration::seconds(seconds));
     }
 
+    /// The id of the account whose email is `email`.
+    pub async fn account_id(&self, email: &str) -> String {
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
     pub async fn delete_rows(&self, table: &str) {
         sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&self.state.db)

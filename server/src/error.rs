@@ -163,6 +163,15 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::notify::QueueError> for ApiError {
+    fn from(e: crate::notify::QueueError) -> Self {
+        match e {
+            crate::notify::QueueError::Database(e) => e.into(),
+            template => ApiError::Internal(template.into()),
+        }
+    }
+}
+
 /// Money that cannot be stored or combined is a fault of the code that computed it.
 impl From<shared::money::NotStorable> for ApiError {
     fn from(e: shared::money::NotStorable) -> Self {

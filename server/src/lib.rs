@@ -16,6 +16,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod inline_reads;
 pub mod jobs;
+pub mod notices;
 pub mod notify;
 pub mod openapi;
 pub mod oplog;

@@ -6,10 +6,11 @@
 use crate::config::Config;
 use crate::db;
 use crate::db::{Backend, Db, HeldTx, JsonList};
+use crate::notices::{Notice, Templates};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use anyhow::Context;
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use std::time::Duration;
@@ -31,12 +32,12 @@ impl Medium {
     }
 }
 
+/// One message to one recipient, worded from its notice when it is queued.
 pub struct Outgoing<'a> {
     pub account_id: Option<&'a str>,
     pub medium: Medium,
     pub recipient: &'a str,
-    pub subject: &'a str,
-    pub body: String,
+    pub notice: Notice<'a>,
 }
 
 /// A notice to an account's owner: an email, and an SMS when `phone` is given. Every notice
@@ -47,46 +48,34 @@ pub struct OwnerNotice<'a> {
     pub account_id: Option<&'a str>,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
-    pub subject: &'a str,
-    pub body: &'a str,
-    /// The SMS's text; by default the subject and the body's first sentence ([`sms_text`]).
-    pub sms: Option<&'a str>,
+    pub notice: Notice<'a>,
 }
 
 impl<'a> OwnerNotice<'a> {
     /// The notice's messages, the email first.
     pub fn messages(&self) -> Vec<Outgoing<'a>> {
-        let mut messages = Vec::with_capacity(2);
-        if let Some(email) = self.email {
-            messages.push(Outgoing {
-                account_id: self.account_id,
-                medium: Medium::Email,
-                recipient: email,
-                subject: self.subject,
-                body: self.body.to_owned(),
-            });
-        }
-        if let Some(phone) = self.phone {
-            messages.push(Outgoing {
-                account_id: self.account_id,
-                medium: Medium::Sms,
-                recipient: phone,
-                subject: self.subject,
-                body: self
-                    .sms
-                    .map_or_else(|| sms_text(self.subject, self.body), str::to_owned),
-            });
-        }
-        messages
+        let to = [(Medium::Email, self.email), (Medium::Sms, self.phone)];
+        to.into_iter()
+            .filter_map(|(medium, recipient)| {
+                Some(Outgoing {
+                    account_id: self.account_id,
+                    medium,
+                    recipient: recipient?,
+                    notice: self.notice.clone(),
+                })
+            })
+            .collect()
     }
 }
 
-/// The SMS that goes with an email: its subject and first sentence.
-pub fn sms_text(subject: &str, body: &str) -> String {
-    format!(
-        "[Account Center] {subject}. {}",
-        body.split(". ").next().unwrap_or(body)
-    )
+/// Queuing a message failed: the database, or a template that would not word it (a fault of
+/// the code, as the templates are built in and tested).
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("a message could not be worded: {0:#}")]
+    Template(#[from] minijinja::Error),
 }
 
 /// A new message's key: time-ordered (UUIDv7), so a batch of messages lands at the end of the
@@ -128,6 +117,7 @@ const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE_MS as u64 / 2)
 
 /// The postmen of this process, by medium: where a queued message goes.
 pub struct Outbox {
+    templates: Templates,
     mailer: Option<Mailer>,
 }
 
@@ -153,7 +143,8 @@ impl Outbox {
             }),
             None => None,
         };
-        Ok(Outbox { mailer })
+        let templates = Templates::load().context("the message templates")?;
+        Ok(Outbox { templates, mailer })
     }
 
     fn delivers(&self, medium: Medium) -> bool {
@@ -169,7 +160,7 @@ impl Outbox {
         tx: &mut HeldTx<'_>,
         now_ms: i64,
         message: Outgoing<'_>,
-    ) -> sqlx::Result<()> {
+    ) -> Result<(), QueueError> {
         self.enqueue_many(tx, now_ms, std::slice::from_ref(&message))
             .await
     }
@@ -180,41 +171,48 @@ impl Outbox {
         tx: &mut HeldTx<'_>,
         now_ms: i64,
         notice: OwnerNotice<'_>,
-    ) -> sqlx::Result<()> {
+    ) -> Result<(), QueueError> {
         self.enqueue_many(tx, now_ms, &notice.messages()).await
     }
 
-    /// Queues many messages with one statement, and schedules the delivery of those a postman
-    /// here carries with one more. The messages travel as one JSON parameter (see
-    /// [`db::json_table`]).
+    /// Words many messages and queues them with one statement, and schedules the delivery of
+    /// those a postman here carries with one more. The messages travel as one JSON parameter
+    /// (see [`db::json_table`]).
     pub async fn enqueue_many(
         &self,
         tx: &mut HeldTx<'_>,
         now_ms: i64,
         messages: &[Outgoing<'_>],
-    ) -> sqlx::Result<()> {
+    ) -> Result<(), QueueError> {
         if messages.is_empty() {
             return Ok(());
         }
         let ids: Vec<String> = messages.iter().map(|_| message_id()).collect();
-        let rows: Vec<[Option<&str>; 6]> = messages
+        let worded: Vec<Worded> = messages
+            .iter()
+            .map(|m| self.word(m))
+            .collect::<Result<_, _>>()?;
+        let rows: Vec<[Option<&str>; 7]> = messages
             .iter()
             .zip(&ids)
-            .map(|(m, id)| {
+            .zip(&worded)
+            .map(|((m, id), w)| {
                 [
                     Some(id.as_str()),
                     m.account_id,
                     Some(m.medium.as_str()),
                     Some(m.recipient),
-                    Some(m.subject),
-                    Some(m.body.as_str()),
+                    Some(w.subject.as_str()),
+                    Some(w.body.as_str()),
+                    w.html.as_deref(),
                 ]
             })
             .collect();
         let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
         let sql = format!(
-            "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, created_at)
-             SELECT m.value ->> 0, m.value ->> 1, m.value ->> 2, m.value ->> 3, m.value ->> 4, m.value ->> 5, $1
+            "INSERT INTO outbox (id, account_id, channel, recipient, subject, body, html, created_at)
+             SELECT m.value ->> 0, m.value ->> 1, m.value ->> 2, m.value ->> 3, m.value ->> 4, m.value ->> 5,
+                    m.value ->> 6, $1
              FROM {}",
             db::json_table(Backend::of(tx), 2, "m", JsonList::Rows)
         );
@@ -229,7 +227,34 @@ impl Outbox {
             .filter(|(m, _)| self.delivers(m.medium))
             .map(|(_, id)| id.as_str())
             .collect();
-        queue::schedule_many::<Deliver>(tx, &delivered, now_ms, now_ms).await
+        queue::schedule_many::<Deliver>(tx, &delivered, now_ms, now_ms).await?;
+        Ok(())
+    }
+
+    /// `message` in its medium's words: an email's subject, text and HTML; an SMS's or a
+    /// call's text under the email's subject (which the outbox and the dev inbox list).
+    fn word(&self, message: &Outgoing) -> Result<Worded, minijinja::Error> {
+        let notice = &message.notice;
+        Ok(match message.medium {
+            Medium::Email => {
+                let email = self.templates.email(notice)?;
+                Worded {
+                    subject: email.subject,
+                    body: email.text,
+                    html: Some(email.html),
+                }
+            }
+            Medium::Sms => Worded {
+                subject: self.templates.subject(notice)?,
+                body: self.templates.sms(notice)?,
+                html: None,
+            },
+            Medium::Voice => Worded {
+                subject: self.templates.subject(notice)?,
+                body: self.templates.voice(notice)?,
+                html: None,
+            },
+        })
     }
 
     /// Schedules the delivery of every undelivered message a postman here carries that has no
@@ -273,7 +298,7 @@ impl Job for Deliver {
 
     async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
         let message: Option<Waiting> = sqlx::query_as(
-            "SELECT channel, recipient, subject, body FROM outbox WHERE id = $1 AND status = 'pending'",
+            "SELECT channel, recipient, subject, body, html FROM outbox WHERE id = $1 AND status = 'pending'",
         )
         .bind(&job.subject)
         .fetch_optional(&state.db)
@@ -323,12 +348,20 @@ impl Job for Deliver {
     }
 }
 
+struct Worded {
+    subject: String,
+    body: String,
+    html: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct Waiting {
     channel: String,
     recipient: String,
     subject: String,
     body: String,
+    /// An email's HTML part; none for the other media, and for emails queued before there was one.
+    html: Option<String>,
 }
 
 impl Outbox {
@@ -338,8 +371,14 @@ impl Outbox {
                 let email = Message::builder()
                     .from(mailer.from.clone())
                     .to(message.recipient.parse()?)
-                    .subject(message.subject.clone())
-                    .body(message.body.clone())?;
+                    .subject(message.subject.clone());
+                let email = match &message.html {
+                    Some(html) => email.multipart(MultiPart::alternative_plain_html(
+                        message.body.clone(),
+                        html.clone(),
+                    ))?,
+                    None => email.body(message.body.clone())?,
+                };
                 mailer.transport.send(email).await?;
                 Ok(())
             }

@@ -1,64 +1,16 @@
 //! With an SMTP URL configured, each queued email is a `deliver_message` job: delivered over
 //! SMTP and marked sent, retried while the server cannot be reached, given up after its tries.
 //! Without one (dev mode), messages stay in the outbox for /dev/inbox and no job is queued.
-//! The SMTP server here is a minimal sink on 127.0.0.1 that records what it is given.
+//! The SMTP server is aiosmtpd ([`common::smtp`]); what it received is read back and parsed as
+//! a mail client would: every email has a plain-text and an HTML part worded from its notice.
 
 mod common;
 
+use common::smtp::SmtpServer;
 use common::*;
+use mail_parser::MimeHeaders;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
-
-/// Accepts connections and answers just enough SMTP for a client to hand over messages.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let store = received.clone();
-    tokio::spawn(async move {
-        loop {
-            let (socket, _) = listener.accept().await.unwrap();
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let mut in_data = false;
-                let mut message = String::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            store.lock().unwrap().push(std::mem::take(&mut message));
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            message.push_str(&line);
-                            message.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 sink\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, received)
-}
 
 /// The outbox's one row: its status, tries and last error.
 async fn outbox_row(app: &TestApp) -> (String, i64, Option<String>) {
@@ -87,26 +39,92 @@ async fn smtp_app(port: u16) -> TestApp {
 
 #[tokio::test]
 async fn a_queued_email_is_a_job_that_delivers_it_over_smtp_once() {
-    let (port, received) = smtp_sink().await;
-    let app = smtp_app(port).await;
+    let smtp = SmtpServer::start().await;
+    let app = smtp_app(smtp.port).await;
     let email = email("smtp");
     send_signup_code(&app, &email).await;
     let code = app.code_for(&email).await;
     assert_eq!(outbox_row(&app).await.0, "pending", "queued, not yet sent");
-    assert!(received.lock().unwrap().is_empty());
+    assert!(smtp.received().is_empty());
 
     assert_eq!(app.run_jobs().await, 1, "one delivery job");
     assert_eq!(outbox_row(&app).await, ("sent".to_owned(), 1, None));
-    let messages = received.lock().unwrap().clone();
-    assert_eq!(messages.len(), 1, "delivered once");
-    assert!(
-        messages[0].contains(&format!("To: {email}")),
-        "{}",
-        messages[0]
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "delivered once");
+    let message = received[0].parsed();
+    assert_eq!(
+        message.to().unwrap().first().unwrap().address(),
+        Some(email.as_str())
     );
-    assert!(messages[0].contains(&code), "the email carries the code");
+    assert_eq!(
+        message.from().unwrap().first().unwrap().address(),
+        Some("no-reply@example.com")
+    );
+    assert_eq!(
+        message.subject(),
+        Some("Your Account Center verification code")
+    );
+    assert!(
+        message.body_text(0).unwrap().contains(&code),
+        "the text part carries the code"
+    );
 
     assert_eq!(app.run_jobs().await, 0, "nothing left to deliver");
+    app.assert_no_unexpected_jobs(&[]).await;
+}
+
+/// What a mail client shows: a `multipart/alternative` of a plain-text part and an HTML part
+/// (the richer last), both worded from the notice's templates, with the product's name and
+/// colour in the HTML and the facts escaped there.
+#[tokio::test]
+async fn an_email_arrives_with_a_plain_text_and_an_html_part_of_the_same_notice() {
+    let smtp = SmtpServer::start().await;
+    let mut app = smtp_app(smtp.port).await;
+    let email = app.signed_up("parts").await;
+    let code = app.code_for(&email).await;
+    let changed = app
+        .put(
+            "/api/account/password",
+            &json!({
+                "current_password": PASSWORD, "password": "Turbine9Blue",
+                "password_confirmation": "Turbine9Blue",
+            }),
+        )
+        .await;
+    assert_eq!(changed.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(app.run_jobs().await, 2, "the code's email and the notice's");
+
+    let received = smtp.received();
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|r| r.parsed().subject().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your Account Center verification code",
+            "Your Account Center password was changed"
+        ]
+    );
+    for (received, facts) in received.iter().zip([&code, &"127.0.0.1".to_owned()]) {
+        let message = received.parsed();
+        let root = message.root_part();
+        assert_eq!(
+            root.content_type().map(|t| (t.ctype(), t.subtype())),
+            Some(("multipart", Some("alternative"))),
+            "{}",
+            String::from_utf8_lossy(&received.raw)
+        );
+        assert_eq!(message.text_body.len(), 1, "one text part");
+        assert_eq!(message.html_body.len(), 1, "one HTML part");
+        let text = message.body_text(0).unwrap();
+        let html = message.body_html(0).unwrap();
+        assert!(!text.contains('<'), "the text part has no markup: {text}");
+        assert!(text.contains(facts.as_str()) && html.contains(facts.as_str()));
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(html.contains("Account Center") && html.contains("#ff6a00"));
+        assert!(html.contains(&format!("<title>{}</title>", message.subject().unwrap())));
+    }
     app.assert_no_unexpected_jobs(&[]).await;
 }
 
@@ -160,8 +178,8 @@ async fn without_smtp_messages_stay_in_the_outbox_and_no_job_is_queued() {
 
 #[tokio::test]
 async fn a_message_queued_before_smtp_was_configured_is_delivered_once_it_is() {
-    let (port, received) = smtp_sink().await;
-    let app = smtp_app(port).await;
+    let smtp = SmtpServer::start().await;
+    let app = smtp_app(smtp.port).await;
     // As a server without a postman left it: an email in the outbox, no job.
     let now = app.state.clock.now_ms();
     sqlx::query(
@@ -185,7 +203,16 @@ async fn a_message_queued_before_smtp_was_configured_is_delivered_once_it_is() {
         .unwrap();
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(outbox_row(&app).await.0, "sent");
-    assert_eq!(received.lock().unwrap().len(), 1);
+    let received = smtp.received();
+    assert_eq!(received.len(), 1);
+    let early = received[0].parsed();
+    assert_eq!(early.subject(), Some("Hello"));
+    assert_eq!(
+        early.parts.len(),
+        1,
+        "queued without an HTML part: one plain-text part, no multipart"
+    );
+    assert_eq!(early.body_text(0).unwrap().trim_end(), "Queued earlier.");
     app.state
         .outbox
         .schedule_waiting(&app.state.db, now)

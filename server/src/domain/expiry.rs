@@ -7,6 +7,7 @@ use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::{instances, purchase};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
@@ -85,22 +86,15 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             .bind(&instance.account_id)
             .fetch_one(&mut *tx)
             .await?;
-        let body = format!(
-            "Your subscription {} ({}) has expired and was released{}.",
-            job.subject,
-            instance.product,
-            if instance.auto_renew {
-                ": its automatic renewal could not be paid"
-            } else {
-                ""
-            }
-        );
         let message = Outgoing {
             account_id: Some(&instance.account_id),
             medium: Medium::Email,
             recipient: &email,
-            subject: "Subscription expired",
-            body,
+            notice: Notice::SubscriptionExpired {
+                instance: &job.subject,
+                product: &instance.product,
+                auto_renew: instance.auto_renew,
+            },
         };
         state.outbox.enqueue(&mut tx, now, message).await?;
     }

@@ -7,6 +7,7 @@ use crate::domain::account;
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
@@ -112,16 +113,10 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         account_id: Some(&refund.account_id),
         medium: Medium::Email,
         recipient: &refund.email,
-        subject: "Your refund has arrived",
-        body: format!(
-            "The refund of {amount} for your unsubscribed order has been returned to your {}.",
-            match destination {
-                RefundDestination::Balance => "Account Center balance",
-                RefundDestination::Paypal => "PayPal account",
-                RefundDestination::Paytm => "Paytm account",
-                RefundDestination::Card => "bank card",
-            }
-        ),
+        notice: Notice::RefundArrived {
+            amount: amount.to_string(),
+            destination,
+        },
     };
     state.outbox.enqueue(&mut tx, now, message).await?;
     finish(&mut tx, job, Outcome::Done, now).await?;

@@ -13,6 +13,7 @@ use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::state::AppState;
@@ -233,7 +234,12 @@ pub async fn complete_reset(
         .execute(&mut *tx)
         .await?;
     owner
-        .tell(&state.outbox, &mut tx, now, Notice::Reset, client)
+        .tell(
+            &state.outbox,
+            &mut tx,
+            now,
+            Notice::PasswordReset { client },
+        )
         .await?;
     let detail = format!("by {} code; every session signed out", reset.channel);
     oplog::record(&mut tx, &account_id, Action::PasswordReset, &detail, now).await?;
@@ -298,7 +304,12 @@ pub async fn change_password(
         .await?;
     Owner::read(&mut tx, &session.account_id)
         .await?
-        .tell(&state.outbox, &mut tx, now, Notice::Changed, client)
+        .tell(
+            &state.outbox,
+            &mut tx,
+            now,
+            Notice::PasswordChanged { client },
+        )
         .await?;
     let detail = "other sessions signed out";
     oplog::record(
@@ -321,12 +332,6 @@ struct Owner {
     /// Set when verified.
     verified_email: bool,
     verified_phone: Option<String>,
-}
-
-#[derive(Clone, Copy)]
-enum Notice {
-    Reset,
-    Changed,
 }
 
 impl Owner {
@@ -356,33 +361,8 @@ impl Owner {
         outbox: &Outbox,
         tx: &mut Tx,
         now: i64,
-        notice: Notice,
-        client: &str,
+        notice: Notice<'_>,
     ) -> Result<(), ApiError> {
-        let (subject, body, sms) = match notice {
-            Notice::Reset => (
-                "Your Account Center password was reset",
-                format!(
-                    "The password of your Account Center account was reset with a verification code, \
-                     from the address {client}. Every signed-in session was signed out.\n\n\
-                     If this was not you, reset your password again at once from \"Forgot password?\" \
-                     on the sign-in page, and check your account's sessions."
-                ),
-                "[Account Center] Your password was reset and every session signed out. \
-                 Not you? Reset it again now.",
-            ),
-            Notice::Changed => (
-                "Your Account Center password was changed",
-                format!(
-                    "The password of your Account Center account was changed in a signed-in session, \
-                     from the address {client}. Your other sessions were signed out.\n\n\
-                     If this was not you, reset your password at once from \"Forgot password?\" \
-                     on the sign-in page."
-                ),
-                "[Account Center] Your password was changed. Not you? Reset it now from \
-                 \"Forgot password?\".",
-            ),
-        };
         outbox
             .tell_owner(
                 tx,
@@ -391,9 +371,7 @@ impl Owner {
                     account_id: Some(&self.id),
                     email: self.verified_email.then_some(self.email.as_str()),
                     phone: self.verified_phone.as_deref(),
-                    subject,
-                    body: &body,
-                    sms: Some(sms),
+                    notice,
                 },
             )
             .await?;

@@ -11,6 +11,7 @@ use crate::db::Tx;
 use crate::domain::account;
 use crate::domain::session::{begin_attempt, confirm_password};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
@@ -457,21 +458,6 @@ async fn tell(
     if verified.is_none() {
         return Ok(());
     }
-    let (subject, body) = if on {
-        (
-            "Two-step verification is on",
-            "Two-step verification was turned on for your Account Center account: signing in now asks \
-             for a code from your authenticator app after the password. Keep your recovery codes safe.\n\n\
-             If this was not you, reset your password at once and contact support.",
-        )
-    } else {
-        (
-            "Two-step verification is off",
-            "Two-step verification was turned off for your Account Center account: signing in asks \
-             for the password only.\n\n\
-             If this was not you, reset your password at once, then turn it on again.",
-        )
-    };
     let email = Email::from_stored(email);
     outbox
         .tell_owner(
@@ -481,9 +467,11 @@ async fn tell(
                 account_id: Some(account_id),
                 email: Some(email.as_str()),
                 phone: None,
-                subject,
-                body,
-                sms: None,
+                notice: if on {
+                    Notice::TwoStepOn
+                } else {
+                    Notice::TwoStepOff
+                },
             },
         )
         .await?;

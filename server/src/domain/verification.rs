@@ -3,6 +3,7 @@
 
 use crate::db::{self, Tx};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::rate_limit;
 use crate::secrets::Secrets;
@@ -129,30 +130,20 @@ pub async fn issue(
     Ok(())
 }
 
-fn message<'a>(to: &Destination<'a>, code: &str) -> Outgoing<'a> {
-    let (medium, body) = match (to.channel, to.delivery.unwrap_or_default()) {
-        (Channel::Email, _) => (
-            Medium::Email,
-            format!(
-                "Your Account Center verification code is {code}.\n\nIt expires in 10 minutes. \
-                 If you did not ask for it, ignore this email: nobody can use it without your password."
-            ),
-        ),
-        (Channel::Phone, Delivery::Sms) => (
-            Medium::Sms,
-            format!("[Account Center] Your verification code is {code}. It expires in 10 minutes."),
-        ),
-        (Channel::Phone, Delivery::Voice) => (
-            Medium::Voice,
-            format!("This is Account Center. Your verification code is {code}. Once more: {code}."),
-        ),
+fn message<'a>(to: &Destination<'a>, code: &'a str) -> Outgoing<'a> {
+    let medium = match (to.channel, to.delivery.unwrap_or_default()) {
+        (Channel::Email, _) => Medium::Email,
+        (Channel::Phone, Delivery::Sms) => Medium::Sms,
+        (Channel::Phone, Delivery::Voice) => Medium::Voice,
     };
     Outgoing {
         account_id: to.account_id,
         medium,
         recipient: to.address,
-        subject: "Your Account Center verification code",
-        body,
+        notice: Notice::VerificationCode {
+            code,
+            minutes: CODE_TTL_MS / 60_000,
+        },
     }
 }
 

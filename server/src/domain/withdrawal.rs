@@ -15,6 +15,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
@@ -286,11 +287,10 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             account_id: Some(&row.account_id),
             medium: Medium::Email,
             recipient: &row.email,
-            subject: "Your withdrawal has been paid",
-            body: format!(
-                "The withdrawal of {amount} from your Account Center balance has been paid to {}.",
-                row.destination_label
-            ),
+            notice: Notice::WithdrawalPaid {
+                amount: amount.to_string(),
+                destination: &row.destination_label,
+            },
         };
         state.outbox.enqueue(&mut tx, now, message).await?;
         tracing::info!(withdrawal = %job.subject, amount = %amount, "withdrawal paid");

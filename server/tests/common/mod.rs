@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod outage;
 pub mod process;
+pub mod smtp;
 
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};

@@ -11,6 +11,7 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::OwnerNotice;
 use crate::oplog::{self, Action};
 use crate::queue;
@@ -157,11 +158,6 @@ pub async fn confirm(
             .bind(account_id)
             .fetch_one(&mut *tx)
             .await?;
-    let body = format!(
-        "Your Account Center account is being closed. The cool-down ends on {} (UTC); the closure cannot be revoked. \
-         Pay-as-you-go usage from before is still billed; new overdue payments would make the closure fail.",
-        rfc3339(ends_at)
-    );
     state
         .outbox
         .tell_owner(
@@ -171,9 +167,7 @@ pub async fn confirm(
                 account_id: Some(account_id),
                 email: Some(&email),
                 phone: phone.as_deref(),
-                subject: "Account closure started",
-                body: &body,
-                sms: None,
+                notice: Notice::ClosureStarted { ends_at },
             },
         )
         .await?;

@@ -8,6 +8,7 @@ use crate::db::{self, Backend, HeldTx};
 use crate::domain::bills::{self, ChargeBill};
 use crate::domain::deletion;
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
@@ -17,11 +18,6 @@ use std::collections::{HashMap, HashSet};
 
 /// How long a decision waits before looking again at an account with money still moving.
 const MONEY_WAIT_MS: i64 = 3_600_000;
-
-const CLOSED_SUBJECT: &str = "Account closed";
-const CLOSED_BODY: &str = "Your Account Center account is closed. All its data, resources and payment information have been deleted for good. \
-                           You can sign up again with the same email.";
-const FAILED_SUBJECT: &str = "Account closure failed";
 
 /// What became of one closure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,9 +220,7 @@ pub async fn decide(
                     account_id: None,
                     email: Some(email),
                     phone: phone.as_deref(),
-                    subject: CLOSED_SUBJECT,
-                    body: CLOSED_BODY,
-                    sms: None,
+                    notice: Notice::AccountClosed,
                 }
                 .messages(),
             );
@@ -269,15 +263,17 @@ pub async fn decide(
                 .await?;
         }
         let mut messages = Vec::with_capacity(failing.len() * 2);
-        for ((closure, account_id, email, phone), failure) in failing.iter().zip(&failures) {
+        for (closure, account_id, email, phone) in &failing {
             messages.extend(
                 OwnerNotice {
                     account_id: Some(account_id),
                     email: Some(email),
                     phone: phone.as_deref(),
-                    subject: FAILED_SUBJECT,
-                    body: failure,
-                    sms: None,
+                    notice: Notice::ClosureFailed {
+                        overdue: bills::worded(&bills::totals(
+                            overdue_of[account_id.as_str()].iter().copied(),
+                        )),
+                    },
                 }
                 .messages(),
             );

@@ -11,6 +11,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
+use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::queue;
@@ -155,10 +156,6 @@ pub(super) async fn notify_unsubscribed(
         .bind(account_id)
         .fetch_one(&mut **tx)
         .await?;
-    let body = format!(
-        "You unsubscribed {count} resource{}. The refund of {total} is being processed; it can take up to 30 business days to arrive.",
-        if count == 1 { "" } else { "s" }
-    );
     outbox
         .tell_owner(
             tx,
@@ -167,9 +164,10 @@ pub(super) async fn notify_unsubscribed(
                 account_id: Some(account_id),
                 email: Some(&email),
                 phone: None,
-                subject: "Unsubscription confirmed",
-                body: &body,
-                sms: None,
+                notice: Notice::Unsubscribed {
+                    count,
+                    total: total.to_string(),
+                },
             },
         )
         .await?;

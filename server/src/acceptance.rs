@@ -14,7 +14,7 @@ pub enum CardType {
 }
 
 impl CardType {
-    fn parse(raw: &str) -> Option<Self> {
+    pub fn parse(raw: &str) -> Option<Self> {
         Some(match raw {
             "credit" => CardType::Credit,
             "debit" => CardType::Debit,

@@ -77,6 +77,37 @@ pub struct Config {
     )]
     pub smtp_from: String,
 
+    /// Take cards through Stripe: the secret API key (`sk_live_…`). With it come
+    /// `--stripe-publishable-key` and `--stripe-webhook-secret`. Prefer the variable or the
+    /// file: a flag shows in the process list.
+    #[arg(long, env = "ACCOUNT_CENTER_STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<ApiKey>,
+
+    /// A file whose first line is the Stripe secret key (instead of `--stripe-secret-key`).
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_STRIPE_SECRET_KEY_FILE",
+        conflicts_with = "stripe_secret_key"
+    )]
+    pub stripe_secret_key_file: Option<PathBuf>,
+
+    /// The publishable key (`pk_live_…`) the console's Stripe.js tokenizes cards with.
+    #[arg(long, env = "ACCOUNT_CENTER_STRIPE_PUBLISHABLE_KEY")]
+    pub stripe_publishable_key: Option<String>,
+
+    /// The signing secret of this server's Stripe webhook endpoint (`whsec_…`), which
+    /// `/api/webhooks/stripe` checks every event's signature with.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<ApiKey>,
+
+    /// Stripe's API. Only the tests change it (to a stand-in on 127.0.0.1).
+    #[arg(long, env = "ACCOUNT_CENTER_STRIPE_API_URL", default_value = crate::gateway::stripe::API_URL)]
+    pub stripe_api_url: String,
+
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
     #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
@@ -191,6 +222,41 @@ impl clap::builder::TypedValueParser for KeysParser {
     }
 }
 
+/// A provider's secret (an API key, a signing secret): never printed, even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+impl std::str::FromStr for ApiKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let key = s.trim();
+        if key.is_empty() {
+            return Err("empty".into());
+        }
+        Ok(ApiKey(key.to_owned()))
+    }
+}
+
+/// Stripe's settings, when cards go through Stripe.
+pub struct Stripe {
+    pub secret_key: ApiKey,
+    pub publishable_key: String,
+    pub webhook_secret: ApiKey,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
     Dev,
@@ -220,6 +286,50 @@ impl Config {
             cool_down_hours - 2,
         );
         Ok(())
+    }
+
+    /// Stripe's settings: all three keys, or none (then dev mode's simulator, or in production
+    /// no card gateway). Some but not all stop the start, naming what is missing.
+    pub fn stripe(&self) -> anyhow::Result<Option<Stripe>> {
+        let secret_key = match (&self.stripe_secret_key, &self.stripe_secret_key_file) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    anyhow::anyhow!("cannot read the Stripe key file {}: {e}", file.display())
+                })?;
+                let first = text.lines().next().unwrap_or("");
+                Some(first.parse().map_err(|_| {
+                    anyhow::anyhow!("the Stripe key file {} is empty", file.display())
+                })?)
+            }
+            (None, None) => None,
+        };
+        match (
+            secret_key,
+            &self.stripe_publishable_key,
+            &self.stripe_webhook_secret,
+        ) {
+            (None, None, None) => Ok(None),
+            (Some(secret_key), Some(publishable_key), Some(webhook_secret)) => Ok(Some(Stripe {
+                secret_key,
+                publishable_key: publishable_key.clone(),
+                webhook_secret: webhook_secret.clone(),
+            })),
+            (secret, publishable, webhook) => {
+                let missing: Vec<&str> = [
+                    (secret.is_none(), "--stripe-secret-key (or its file)"),
+                    (publishable.is_none(), "--stripe-publishable-key"),
+                    (webhook.is_none(), "--stripe-webhook-secret"),
+                ]
+                .into_iter()
+                .filter_map(|(missing, name)| missing.then_some(name))
+                .collect();
+                anyhow::bail!(
+                    "Stripe is configured in part: {} missing (give all three, or none)",
+                    missing.join(" and ")
+                )
+            }
+        }
     }
 
     /// Where this instance's HMAC keys come from: the configured keys, else the key file.

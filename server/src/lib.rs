@@ -105,7 +105,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect_sized(&config.database_url(), config.database_pool_size).await?;
     let inline_reads = inline_reads::InlineReads::for_url(&config.database_url()).map(Arc::new);
     let secrets = Secrets::load(&db, &config.key_source()).await?;
-    let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if config.is_dev() {
+    let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if let Some(stripe) = config.stripe()? {
+        let timeout = std::time::Duration::from_millis(config.gateway_timeout_ms * 2);
+        Some(Arc::new(gateway::stripe::StripeGateway::new(
+            &config.stripe_api_url,
+            stripe.secret_key.expose().to_owned(),
+            timeout,
+        )?))
+    } else if config.is_dev() {
         let latency = std::time::Duration::from_millis(config.simulator_latency_ms);
         Some(Arc::new(
             gateway::simulator::SimulatedGateway::new(db.clone(), latency)

@@ -210,6 +210,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "POST /api/password-reset",
         "POST /api/password-reset/{id}",
         "POST /api/password-reset/{id}/code",
+        "POST /api/payment-methods/card-tokens",
         "POST /api/payment-methods/cards",
         "POST /api/payment-methods/paypal",
         "POST /api/payment-methods/paypal/complete",

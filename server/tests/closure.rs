@@ -944,6 +944,10 @@ impl CoolingAccount {
                 "period_months": 1, "pay_with": "default_method",
             }),
             "POST /api/payment-methods/cards" => card_form(&unique_visa(), "123"),
+            "POST /api/payment-methods/card-tokens" => json!({
+                "token": "pm_card_visa", "first_name": "Mei", "last_name": "Tan",
+                "billing_address": address_in("SG"),
+            }),
             "POST /api/payment-methods/paypal/complete" => json!({"token": self.paypal_token}),
             "POST /api/payment-methods/paytm" => json!({"phone": "91234 56789", "code": "123456"}),
             "POST /api/payment-methods/paytm/code" => json!({"phone": "91234 56789"}),

@@ -297,52 +297,148 @@ impl CardForm {
         let number = CardNumber::parse(&self.number);
         let expiry = Expiry::parse(&self.exp_month, &self.exp_year, today);
         let cvv = Cvv::parse(&self.cvv, number.as_ref().ok().map(CardNumber::brand));
-        let first = required_text(
-            &self.first_name,
-            crate::billing::PERSON_NAME_MAX_CHARS,
-            "first name",
+        let holder = CardHolder::parse(
+            [
+                &self.first_name,
+                &self.middle_name,
+                &self.last_name,
+                &self.company_name,
+            ],
+            &self.billing_address,
         );
-        let middle = optional_text(
-            &self.middle_name,
-            crate::billing::PERSON_NAME_MAX_CHARS,
-            "middle name",
+        match (number, expiry, cvv, holder) {
+            (Ok(number), Ok(expiry), Ok(cvv), Ok(holder)) => Ok(Card {
+                number,
+                expiry,
+                cvv,
+                first_name: holder.first_name,
+                middle_name: holder.middle_name,
+                last_name: holder.last_name,
+                company_name: holder.company_name,
+                billing_address: holder.billing_address,
+            }),
+            (number, expiry, cvv, holder) => {
+                let mut errors = collect_errors([
+                    number.err().map(|e| e.at("number")),
+                    expiry.err().map(|e| e.at("exp_month")),
+                    cvv.err().map(|e| e.at("cvv")),
+                ]);
+                errors.extend(holder.err().unwrap_or_default());
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// A card tokenized in the browser by the payment gateway's own script (production with
+/// Stripe): its token stands for the number, expiry and CVV, which only the gateway sees; the
+/// holder's fields are the card form's.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CardTokenForm {
+    /// The gateway's token of the card (Stripe: a PaymentMethod id, `pm_…`).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub token: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
+    pub first_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
+    pub middle_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::person_name))]
+    pub last_name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::company_name))]
+    pub company_name: String,
+    /// Prefilled from the account's billing address; editable.
+    pub billing_address: AddressForm,
+}
+
+impl std::fmt::Debug for CardTokenForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardTokenForm")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest gateway token taken: Stripe's ids are well under it.
+pub const CARD_TOKEN_MAX_CHARS: usize = 255;
+
+impl CardTokenForm {
+    /// The token (plain printable text, not a card number) and the holder.
+    pub fn parse(&self) -> Result<(String, CardHolder), Vec<FieldError>> {
+        let token = self.token.trim();
+        let token = if token.is_empty() {
+            Err(Invalid::new(
+                ErrorCode::FieldRequired,
+                "The card was not read. Enter it again.",
+            ))
+        } else if token.chars().count() > CARD_TOKEN_MAX_CHARS
+            || !token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || token.chars().all(|c| c.is_ascii_digit())
+        {
+            Err(Invalid::new(
+                ErrorCode::InvalidText,
+                "This is not a card token of the payment gateway.",
+            ))
+        } else {
+            Ok(token.to_owned())
+        };
+        let holder = CardHolder::parse(
+            [
+                &self.first_name,
+                &self.middle_name,
+                &self.last_name,
+                &self.company_name,
+            ],
+            &self.billing_address,
         );
-        let last = required_text(
-            &self.last_name,
-            crate::billing::PERSON_NAME_MAX_CHARS,
-            "last name",
-        );
-        let company = optional_text(
-            &self.company_name,
-            crate::billing::COMPANY_NAME_MAX_CHARS,
-            "company name",
-        );
-        let address = self.billing_address.parse(&CARD_ADDRESS);
-        match (number, expiry, cvv, first, middle, last, company, address) {
+        match (token, holder) {
+            (Ok(token), Ok(holder)) => Ok((token, holder)),
+            (token, holder) => {
+                let mut errors = collect_errors([token.err().map(|e| e.at("token"))]);
+                errors.extend(holder.err().unwrap_or_default());
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// Whose card it is and where it bills: what the card form asks besides the card itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardHolder {
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub last_name: String,
+    pub company_name: Option<String>,
+    pub billing_address: Address,
+}
+
+impl CardHolder {
+    /// First, middle, last and company name, and the billing address; each error at its field.
+    fn parse(names: [&str; 4], address: &AddressForm) -> Result<CardHolder, Vec<FieldError>> {
+        use crate::billing::{COMPANY_NAME_MAX_CHARS, PERSON_NAME_MAX_CHARS};
+        let [first, middle, last, company] = names;
+        let first = required_text(first, PERSON_NAME_MAX_CHARS, "first name");
+        let middle = optional_text(middle, PERSON_NAME_MAX_CHARS, "middle name");
+        let last = required_text(last, PERSON_NAME_MAX_CHARS, "last name");
+        let company = optional_text(company, COMPANY_NAME_MAX_CHARS, "company name");
+        let address = address.parse(&CARD_ADDRESS);
+        match (first, middle, last, company, address) {
             (
-                Ok(number),
-                Ok(expiry),
-                Ok(cvv),
                 Ok(first_name),
                 Ok(middle_name),
                 Ok(last_name),
                 Ok(company_name),
                 Ok(billing_address),
-            ) => Ok(Card {
-                number,
-                expiry,
-                cvv,
+            ) => Ok(CardHolder {
                 first_name,
                 middle_name,
                 last_name,
                 company_name,
                 billing_address,
             }),
-            (number, expiry, cvv, first, middle, last, company, address) => {
+            (first, middle, last, company, address) => {
                 let mut errors = collect_errors([
-                    number.err().map(|e| e.at("number")),
-                    expiry.err().map(|e| e.at("exp_month")),
-                    cvv.err().map(|e| e.at("cvv")),
                     first.err().map(|e| e.at("first_name")),
                     middle.err().map(|e| e.at("middle_name")),
                     last.err().map(|e| e.at("last_name")),

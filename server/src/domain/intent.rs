@@ -20,7 +20,7 @@ use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
-use crate::gateway::{Authorization, CardCheck, GatewayError, PaymentGateway};
+use crate::gateway::{Authorization, CardSource, GatewayError, PaymentGateway};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
@@ -85,6 +85,9 @@ pub fn refusal(e: GatewayError) -> ApiError {
         }
         GatewayError::NotApproved => ApiError::PaypalNotApproved,
         GatewayError::KeyReused => ApiError::Internal(anyhow::anyhow!("{e}")),
+        GatewayError::Unsupported(what) => ApiError::PaymentMethodNotAvailable(format!(
+            "The payment gateway of this server does not support {what}."
+        )),
     }
 }
 
@@ -216,7 +219,7 @@ pub async fn abandon(
 pub async fn hold(
     state: &AppState,
     account_id: &str,
-    card: CardCheck<'_>,
+    card: CardSource<'_>,
     amount: Money,
 ) -> Result<Authorization, ApiError> {
     let gateway = gateway(state)?;
@@ -232,7 +235,7 @@ pub async fn hold(
     )
     .await?;
 
-    let authorization = match within(state, gateway.authorize(card, amount)).await {
+    let authorization = match within(state, gateway.authorize(card, amount, &intent_id)).await {
         Ok(authorization) => authorization,
         Err(e) => {
             // Refused, or unknown: without the card's number and CVV nobody can ask again, and

@@ -2,6 +2,7 @@
 //! an approval at PayPal, Paytm by a code to its phone. The first verified method brings the
 //! free credit, once per account and once per card, PayPal or Paytm identity.
 
+use crate::acceptance::CardType;
 use crate::clock::rfc3339;
 use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
@@ -9,7 +10,7 @@ use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
-use crate::gateway::{CardCheck, PaymentGateway};
+use crate::gateway::{CardCheck, CardEntry, CardSource, PaymentGateway};
 use crate::oplog::{self, Action};
 use crate::secrets::Secrets;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ use shared::api::{
 };
 use shared::country::Country;
 use shared::money::{Currency, Money};
-use shared::payment::{Card, CardBrand, CardForm, CardNumber};
+use shared::payment::{Card, CardBrand, CardForm, CardHolder, CardNumber, Expiry};
 use std::sync::Arc;
 
 /// The one-time credit the first verified payment method brings.
@@ -80,6 +81,18 @@ impl Allowed {
                 }
                 _ => "Accounts registered in India after 2019-07-29 pay with Paytm.".into(),
             }));
+        }
+        if let Some(gateway) = &state.gateway
+            && !gateway.takes(kind)
+        {
+            return Err(ApiError::PaymentMethodNotAvailable(format!(
+                "The payment gateway of this server does not take {}.",
+                match kind {
+                    PaymentMethodKind::Card => "cards",
+                    PaymentMethodKind::Paypal => "PayPal",
+                    PaymentMethodKind::Paytm => "Paytm",
+                }
+            )));
         }
         billing::require_address(&state.db, account_id).await?;
         Ok(Self {
@@ -162,7 +175,7 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsVi
 struct NewMethod<'a> {
     fingerprint: &'a str,
     label: String,
-    card: Option<&'a Card>,
+    card: Option<KeptCard<'a>>,
     /// How the gateway charges this method later.
     gateway_token: String,
 }
@@ -184,12 +197,12 @@ async fn bind(
     .bind(account_id)
     .fetch_one(&mut **tx)
     .await?;
-    let card = method.card;
+    let card = method.card.as_ref();
     let holder = card.map(|c| {
         [
-            Some(c.first_name.as_str()),
-            c.middle_name.as_deref(),
-            Some(c.last_name.as_str()),
+            Some(c.holder.first_name.as_str()),
+            c.holder.middle_name.as_deref(),
+            Some(c.holder.last_name.as_str()),
         ]
         .into_iter()
         .flatten()
@@ -197,7 +210,7 @@ async fn bind(
         .join(" ")
     });
     let card_address = card
-        .map(|c| serde_json::to_string(&c.billing_address))
+        .map(|c| serde_json::to_string(&c.holder.billing_address))
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?;
     let inserted = sqlx::query(
@@ -208,12 +221,12 @@ async fn bind(
     .bind(account_id)
     .bind(allowed.kind.as_str())
     .bind(method.fingerprint)
-    .bind(card.map(|c| c.number.brand().as_str()))
-    .bind(card.map(|c| c.number.last4().to_owned()))
+    .bind(card.map(|c| c.brand.as_str()))
+    .bind(card.map(|c| c.last4))
     .bind(card.map(|c| i64::from(c.expiry.month)))
     .bind(card.map(|c| i64::from(c.expiry.year)))
     .bind(holder)
-    .bind(card.and_then(|c| c.company_name.clone()))
+    .bind(card.and_then(|c| c.holder.company_name.clone()))
     .bind(card_address)
     .bind(&method.label)
     .bind(i64::from(!has_default))
@@ -302,63 +315,76 @@ pub fn card_attempt(secrets: &Secrets, form: &CardForm) -> CardForm {
     }
 }
 
-/// Verifies a card with a pre-authorization hold, releases it, and binds the card. The full
-/// number and the CVV go to the gateway only; the database gets a keyed fingerprint and the
-/// last four digits.
-pub async fn add_card(
+/// What a card method keeps of its card: never its number or its CVV.
+struct KeptCard<'a> {
+    brand: CardBrand,
+    last4: &'a str,
+    expiry: Expiry,
+    holder: &'a CardHolder,
+}
+
+/// The rules every card meets, however it was read: a brand taken in the account's country, a
+/// type taken at all (no prepaid, virtual or gift card), and no account holding it already.
+async fn check_card(
     state: &AppState,
-    account_id: &str,
-    card: Card,
-) -> Result<MethodAdded, ApiError> {
-    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Card).await?;
+    allowed: &Allowed,
+    brand: Result<CardBrand, &'static str>,
+    card_type: CardType,
+    fingerprint: &str,
+) -> Result<CardBrand, ApiError> {
     let country = allowed.country;
-    let brand = card.number.brand();
+    let refused = |brand| ApiError::BrandNotAccepted {
+        brand,
+        country: country.name(),
+    };
+    let brand = brand.map_err(refused)?;
     if !state.acceptance.brands_for(country.code()).contains(&brand) {
-        return Err(ApiError::BrandNotAccepted {
-            brand: brand.display_name(),
-            country: country.name(),
-        });
+        return Err(refused(brand.display_name()));
     }
-    let card_type = state.acceptance.card_type(card.number.bin());
     if !card_type.accepted() {
         return Err(ApiError::CardTypeNotAccepted(card_type.name()));
     }
-    let fingerprint = card_fingerprint(&state.secrets, &card.number);
     let Flag(bound) =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = $1)")
-            .bind(&fingerprint)
+            .bind(fingerprint)
             .fetch_one(&state.db)
             .await?;
     if bound {
         return Err(ApiError::CardAlreadyBound);
     }
+    Ok(brand)
+}
 
-    let hold = verification_hold(country, allowed.registered_ms);
-    let holder = format!("{} {}", card.first_name, card.last_name);
-    let check = CardCheck {
-        number: &card.number,
-        expiry: card.expiry,
-        cvv: &card.cvv,
-        holder: &holder,
-    };
+/// Verifies a card with a pre-authorization hold, releases it, and binds it. The gateway alone
+/// sees the card's number and CVV, or its token; the database gets a keyed fingerprint and
+/// what [`KeptCard`] holds.
+async fn verify_and_bind(
+    state: &AppState,
+    account_id: &str,
+    allowed: &Allowed,
+    (fingerprint, card): (&str, KeptCard<'_>),
+    source: CardSource<'_>,
+) -> Result<MethodAdded, ApiError> {
+    let hold = verification_hold(allowed.country, allowed.registered_ms);
     // Placed and released (or left to its job to release) before the card is bound: the
     // ledger shows both even when binding is then refused.
-    let authorization = intent::hold(state, account_id, check, hold).await?;
+    let authorization = intent::hold(state, account_id, source, hold).await?;
 
     let now = state.clock.now_ms();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let label = format!("{} •••• {}", brand.display_name(), card.number.last4());
+    let label = format!("{} •••• {}", card.brand.display_name(), card.last4);
+    let brand = card.brand;
     let method = NewMethod {
-        fingerprint: &fingerprint,
+        fingerprint,
         label,
-        card: Some(&card),
+        card: Some(card),
         gateway_token: authorization.card_token.clone(),
     };
     let (id, credit) = bind(
         &mut tx,
         now,
         account_id,
-        &allowed,
+        allowed,
         method,
         ApiError::CardAlreadyBound,
     )
@@ -366,6 +392,104 @@ pub async fn add_card(
     tx.commit().await?;
     tracing::info!(account = %account_id, method = %id, brand = brand.as_str(), "card added");
     added(state, &id, credit).await
+}
+
+/// Refuses a card read the other way than this server's gateway takes cards: typed into the
+/// console's form where the gateway tokenizes them in the browser (production with Stripe),
+/// or a token where it takes the form.
+fn require_entry(state: &AppState, entry: CardEntry) -> Result<(), ApiError> {
+    if gateway(state)?.card_entry() == entry {
+        return Ok(());
+    }
+    Err(ApiError::PaymentMethodNotAvailable(match entry {
+        CardEntry::Form => {
+            "On this server cards are entered in the payment gateway's secure form.".into()
+        }
+        CardEntry::Token => "This server takes cards in its own form.".into(),
+    }))
+}
+
+/// Adds a card typed into the console's form (dev mode's simulated card network).
+pub async fn add_card(
+    state: &AppState,
+    account_id: &str,
+    card: Card,
+) -> Result<MethodAdded, ApiError> {
+    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Card).await?;
+    require_entry(state, CardEntry::Form)?;
+    let fingerprint = card_fingerprint(&state.secrets, &card.number);
+    let brand = check_card(
+        state,
+        &allowed,
+        Ok(card.number.brand()),
+        state.acceptance.card_type(card.number.bin()),
+        &fingerprint,
+    )
+    .await?;
+    let holder_name = format!("{} {}", card.first_name, card.last_name);
+    let check = CardCheck {
+        number: &card.number,
+        expiry: card.expiry,
+        cvv: &card.cvv,
+        holder: &holder_name,
+    };
+    let holder = CardHolder {
+        first_name: card.first_name.clone(),
+        middle_name: card.middle_name.clone(),
+        last_name: card.last_name.clone(),
+        company_name: card.company_name.clone(),
+        billing_address: card.billing_address.clone(),
+    };
+    let kept = KeptCard {
+        brand,
+        last4: card.number.last4(),
+        expiry: card.expiry,
+        holder: &holder,
+    };
+    let source = CardSource::Number(check);
+    verify_and_bind(state, account_id, &allowed, (&fingerprint, kept), source).await
+}
+
+/// Adds a card the gateway tokenized in the browser (production with Stripe): the card's
+/// brand, type, issuer and fingerprint come from the gateway, and the same rules apply to them.
+pub async fn add_card_token(
+    state: &AppState,
+    account_id: &str,
+    token: &str,
+    holder: CardHolder,
+) -> Result<MethodAdded, ApiError> {
+    let allowed = Allowed::check(state, account_id, PaymentMethodKind::Card).await?;
+    require_entry(state, CardEntry::Token)?;
+    let details = intent::within(state, gateway(state)?.card_details(token))
+        .await
+        .map_err(intent::refusal)?;
+    let brand = CardBrand::parse(&details.brand).ok_or(match details.brand.as_str() {
+        "discover" => "Discover",
+        "diners" => "Diners Club",
+        "unionpay" => "UnionPay",
+        _ => "This brand",
+    });
+    // An issuer that does not say is taken as credit, as an unknown card range is.
+    let card_type = CardType::parse(&details.funding).unwrap_or(CardType::Credit);
+    let fingerprint = token_fingerprint(&state.secrets, &details.fingerprint);
+    let brand = check_card(state, &allowed, brand, card_type, &fingerprint).await?;
+    let expiry = Expiry {
+        month: details.exp_month,
+        year: details.exp_year,
+    };
+    let kept = KeptCard {
+        brand,
+        last4: &details.last4,
+        expiry,
+        holder: &holder,
+    };
+    let source = CardSource::Token(token);
+    verify_and_bind(state, account_id, &allowed, (&fingerprint, kept), source).await
+}
+
+/// A tokenized card's identity, from the gateway's fingerprint of its number, keyed like ours.
+pub fn token_fingerprint(secrets: &Secrets, gateway_fingerprint: &str) -> String {
+    secrets.fingerprint("gateway card", gateway_fingerprint)
 }
 
 /// Starts adding PayPal: the browser goes to PayPal to log in and agree, then comes back.

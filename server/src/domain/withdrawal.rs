@@ -48,9 +48,15 @@ struct DestinationRow {
 }
 
 async fn destinations<'e>(
+    state: &AppState,
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> Result<Vec<DestinationRow>, ApiError> {
+    // A gateway that cannot pay out (Stripe without Connect) offers no destination, so no
+    // withdrawal takes money from the balance that its job could never pay.
+    if !state.gateway.as_ref().is_some_and(|g| g.pays_out()) {
+        return Ok(Vec::new());
+    }
     // Bound cards were verified by a hold when added; Paytm takes no payouts.
     Ok(sqlx::query_as(
         "SELECT id, kind, label, gateway_token FROM payment_methods
@@ -103,7 +109,7 @@ pub async fn view(state: &AppState, account_id: &str) -> Result<WithdrawalsView,
     let mut conn = state.db.acquire().await?;
     let cash = ledger::balance(&mut *conn, account_id, Bucket::Cash).await?;
     let credit = ledger::balance(&mut *conn, account_id, Bucket::Credit).await?;
-    let destinations = destinations(&mut *conn, account_id)
+    let destinations = destinations(state, &mut *conn, account_id)
         .await?
         .into_iter()
         .map(|d| {
@@ -151,7 +157,7 @@ pub async fn withdraw(
     // Read after the write gate: no other withdrawal or purchase of the account can spend this
     // cash before the commit.
     let cash = ledger::balance(&mut *tx, account_id, Bucket::Cash).await?;
-    let destinations = destinations(&mut *tx, account_id).await?;
+    let destinations = destinations(state, &mut *tx, account_id).await?;
     let ids: Vec<&str> = destinations.iter().map(|d| d.id.as_str()).collect();
     let request = form.check(withdrawable(cash), &ids)?;
     let destination = destinations

@@ -1,9 +1,11 @@
 //! The payment gateway: the card network and PayPal, which we cannot reach from here. The
 //! server talks to them only through [`PaymentGateway`]; dev and test mode plug in the
-//! [`simulator`], production needs a real implementation (none ships yet).
+//! [`simulator`], production the [`stripe`] adapter (cards only).
 
 pub mod simulator;
+pub mod stripe;
 
+use shared::api::PaymentMethodKind;
 use shared::money::Money;
 use shared::payment::{CardNumber, Cvv, Expiry};
 use std::future::Future;
@@ -26,6 +28,9 @@ pub enum GatewayError {
     /// The key was used before for a call with other parameters: a bug of ours, never retried.
     #[error("idempotency key reused with other parameters")]
     KeyReused,
+    /// This gateway does not do this (Stripe has no PayPal, no payouts to a customer's card).
+    #[error("the gateway does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl GatewayError {
@@ -38,6 +43,7 @@ impl GatewayError {
                 | GatewayError::InsufficientFunds
                 | GatewayError::NotApproved
                 | GatewayError::KeyReused
+                | GatewayError::Unsupported(_)
         )
     }
 }
@@ -48,6 +54,39 @@ pub struct CardCheck<'a> {
     pub expiry: Expiry,
     pub cvv: &'a Cvv,
     pub holder: &'a str,
+}
+
+/// The card to verify: its number and CVV, typed into our own form (dev mode's simulator), or
+/// the gateway's token for them, made in the browser by the gateway's own script, so that the
+/// number never reaches this server (production with Stripe: a PaymentMethod id).
+pub enum CardSource<'a> {
+    Number(CardCheck<'a>),
+    Token(&'a str),
+}
+
+/// How a gateway takes a card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardEntry {
+    /// Typed into the console's own form and sent to the server with its CVV.
+    Form,
+    /// Tokenized in the browser by the gateway's own script: the server sees a token only.
+    Token,
+}
+
+/// A tokenized card as the gateway reports it: what the card rules apply to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardDetails {
+    /// The gateway's brand name, lower case (`visa`, `mastercard`, `amex`, `jcb`, …).
+    pub brand: String,
+    /// `credit`, `debit`, `prepaid` or `unknown`.
+    pub funding: String,
+    /// ISO 3166-1 alpha-2 of the issuer, when known.
+    pub country: Option<String>,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+    /// The gateway's identity of the card number: the same card gives the same fingerprint.
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone)]
@@ -77,12 +116,25 @@ pub struct PaypalPayer {
 /// nothing more, as Stripe's `Idempotency-Key` header does. A caller that lost an answer asks
 /// again under the same key to learn what happened.
 pub trait PaymentGateway: Send + Sync {
+    /// How this gateway takes a card.
+    fn card_entry(&self) -> CardEntry;
+
+    /// Whether this gateway takes this kind of method at all.
+    fn takes(&self, kind: PaymentMethodKind) -> bool;
+
+    /// Whether this gateway pays money out to a bound method ([`PaymentGateway::payout`]).
+    fn pays_out(&self) -> bool;
+
     /// Places a pre-authorization hold of `amount` on the card.
     fn authorize<'a>(
         &'a self,
-        card: CardCheck<'a>,
+        card: CardSource<'a>,
         amount: Money,
+        idempotency_key: &'a str,
     ) -> GatewayFuture<'a, Authorization>;
+
+    /// What the gateway knows of a card it tokenized in the browser.
+    fn card_details<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, CardDetails>;
 
     /// Releases a hold placed by `authorize`.
     fn release<'a>(&'a self, reference: &'a str, idempotency_key: &'a str)

@@ -3,9 +3,11 @@
 //! Its PayPal is a consent page served by this server at `/sim/paypal/checkout`.
 
 use super::{
-    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+    Authorization, CardDetails, CardEntry, CardSource, Charge, GatewayError, GatewayFuture,
+    PaymentGateway, PaypalPayer,
 };
 use crate::db::Db;
+use shared::api::PaymentMethodKind;
 use shared::money::Money;
 use std::future::Future;
 use std::time::Duration;
@@ -221,11 +223,16 @@ impl StoredCall {
 impl PaymentGateway for SimulatedGateway {
     fn authorize<'a>(
         &'a self,
-        card: CardCheck<'a>,
+        card: CardSource<'a>,
         amount: Money,
+        _idempotency_key: &'a str,
     ) -> GatewayFuture<'a, Authorization> {
         Box::pin(async move {
             tokio::time::sleep(self.latency).await;
+            // The simulator is the card network behind our own card form: it takes numbers.
+            let CardSource::Number(card) = card else {
+                return Err(GatewayError::Unsupported("card tokens"));
+            };
             match card.number.expose() {
                 DECLINED => Err(GatewayError::Declined),
                 INSUFFICIENT_FUNDS => Err(GatewayError::InsufficientFunds),
@@ -249,6 +256,22 @@ impl PaymentGateway for SimulatedGateway {
                 }
             }
         })
+    }
+
+    fn card_entry(&self) -> CardEntry {
+        CardEntry::Form
+    }
+
+    fn takes(&self, _kind: PaymentMethodKind) -> bool {
+        true
+    }
+
+    fn pays_out(&self) -> bool {
+        true
+    }
+
+    fn card_details<'a>(&'a self, _token: &'a str) -> GatewayFuture<'a, CardDetails> {
+        Box::pin(async { Err(GatewayError::Unsupported("card tokens")) })
     }
 
     fn release<'a>(

@@ -12,13 +12,14 @@ use shared::api::{
     CodeSent, LedgerView, MethodAdded, PaymentMethodsView, PaypalCompleteForm, PaypalStarted,
     PaytmCodeForm, PaytmForm,
 };
-use shared::payment::CardForm;
+use shared::payment::{CardForm, CardTokenForm};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(add_card))
+        .routes(routes!(add_card_token))
         .routes(routes!(start_paypal))
         .routes(routes!(complete_paypal))
         .routes(routes!(send_paytm_code))
@@ -67,6 +68,39 @@ async fn add_card(
     idempotency::once(&state, &session, &headers, &attempt, async {
         let card = form.parse((today.year(), today.month()))?;
         let added = payment::add_card(&state, &session.account_id, card).await?;
+        Ok((StatusCode::CREATED, added))
+    })
+    .await
+}
+
+/// Adds a bank card tokenized in the browser by the payment gateway's own form (production
+/// with Stripe: Stripe.js makes a PaymentMethod, `pm_…`): the gateway reports the card's
+/// brand, type and identity, the same rules apply, and it is verified by the same 1.00 hold.
+/// Needs an `Idempotency-Key`; a retry with the same key and token gets the first answer.
+#[utoipa::path(post, path = "/api/payment-methods/card-tokens", tag = "payment", request_body = CardTokenForm,
+    params(
+        ("Idempotency-Key" = String, Header, description = "Unique per attempt; reuse it to retry"),
+    ),
+    responses(
+        (status = 201, body = MethodAdded),
+        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
+        (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
+        (status = 403, body = ErrorBody, description = "reauth_required"),
+        (status = 409, body = ErrorBody, description = "card_already_bound, billing_address_required, idempotency_in_progress"),
+        (status = 422, body = ErrorBody, description = "A field was refused, or card_type_not_accepted, unsupported_card_brand, payment_method_not_available (this server takes cards in its own form), idempotency_key_reused"),
+        (status = 502, body = ErrorBody, description = "gateway_error"),
+        (status = 504, body = ErrorBody, description = "gateway_timeout"),
+    ))]
+async fn add_card_token(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    headers: HeaderMap,
+    Json(form): Json<CardTokenForm>,
+) -> Result<Response, ApiError> {
+    session.require_recent_sign_in(state.clock.now_ms())?;
+    idempotency::once(&state, &session, &headers, &form, async {
+        let (token, holder) = form.parse()?;
+        let added = payment::add_card_token(&state, &session.account_id, &token, holder).await?;
         Ok((StatusCode::CREATED, added))
     })
     .await

@@ -2,9 +2,11 @@
 //! or payouts failing on the network until the outage ends; every other call goes through.
 
 use server::gateway::{
-    Authorization, CardCheck, Charge, GatewayError, GatewayFuture, PaymentGateway, PaypalPayer,
+    Authorization, CardDetails, CardEntry, CardSource, Charge, GatewayError, GatewayFuture,
+    PaymentGateway, PaypalPayer,
 };
 use server::state::AppState;
+use shared::api::PaymentMethodKind;
 use shared::money::Money;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,10 +60,27 @@ impl Outage {
 impl PaymentGateway for Outage {
     fn authorize<'a>(
         &'a self,
-        card: CardCheck<'a>,
+        card: CardSource<'a>,
         amount: Money,
+        key: &'a str,
     ) -> GatewayFuture<'a, Authorization> {
-        self.gateway.authorize(card, amount)
+        self.gateway.authorize(card, amount, key)
+    }
+
+    fn card_entry(&self) -> CardEntry {
+        self.gateway.card_entry()
+    }
+
+    fn takes(&self, kind: PaymentMethodKind) -> bool {
+        self.gateway.takes(kind)
+    }
+
+    fn pays_out(&self) -> bool {
+        self.gateway.pays_out()
+    }
+
+    fn card_details<'a>(&'a self, token: &'a str) -> GatewayFuture<'a, CardDetails> {
+        self.gateway.card_details(token)
     }
 
     fn release<'a>(&'a self, reference: &'a str, key: &'a str) -> GatewayFuture<'a, ()> {

@@ -68,6 +68,17 @@ impl Scrape {
         self.value(name, labels).unwrap_or(0.0)
     }
 
+    /// How many answers `http_requests_total` counted for `method route status`.
+    fn answers(&self, method: &str, route: &str, status: &str) -> Option<f64> {
+        let labels = [("method", method), ("route", route), ("status", status)];
+        self.value(REQUESTS, &labels)
+    }
+
+    /// How many answers `http_request_duration_seconds` timed for `method route`.
+    fn timed(&self, method: &str, route: &str) -> Option<f64> {
+        self.value(DURATION_COUNT, &[("method", method), ("route", route)])
+    }
+
     /// Every sample: its name, its labels sorted, its value.
     fn samples(&self) -> impl Iterator<Item = (String, Vec<(String, String)>, f64)> + '_ {
         self.0
@@ -212,68 +223,21 @@ async fn answers_are_counted_by_route_template_and_status() {
     let page = app.get("/billing/overview").await.status();
 
     let scraped = scrape(&app).await;
-    let post = |route| [("method", "POST"), ("route", route)];
+    assert_eq!(scraped.answers("POST", "/api/signup", "201"), Some(1.0));
+    assert_eq!(scraped.answers("POST", "/api/session", "401"), Some(2.0));
     assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "POST"),
-                ("route", "/api/signup"),
-                ("status", "201")
-            ]
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "POST"),
-                ("route", "/api/session"),
-                ("status", "401")
-            ]
-        ),
-        Some(2.0)
-    );
-    assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "GET"),
-                ("route", "/api/signup/{id}"),
-                ("status", "404")
-            ]
-        ),
+        scraped.answers("GET", "/api/signup/{id}", "404"),
         Some(2.0),
         "both unknown ids under their route's template"
     );
     assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "GET"),
-                ("route", "unmatched"),
-                ("status", page.as_str())
-            ]
-        ),
+        scraped.answers("GET", "unmatched", page.as_str()),
         Some(1.0),
         "a page of the app is no route of the API"
     );
-    assert_eq!(
-        scraped.value(DURATION_COUNT, &post("/api/signup")),
-        Some(1.0)
-    );
-    assert_eq!(
-        scraped.value(DURATION_COUNT, &post("/api/session")),
-        Some(2.0)
-    );
-    assert_eq!(
-        scraped.value(
-            DURATION_COUNT,
-            &[("method", "GET"), ("route", "/api/signup/{id}")]
-        ),
-        Some(2.0)
-    );
+    assert_eq!(scraped.timed("POST", "/api/signup"), Some(1.0));
+    assert_eq!(scraped.timed("POST", "/api/session"), Some(2.0));
+    assert_eq!(scraped.timed("GET", "/api/signup/{id}"), Some(2.0));
     let every_bucket = scraped.value(
         "account_center_http_request_duration_seconds_bucket",
         &[
@@ -320,17 +284,7 @@ async fn a_429_is_counted_by_its_code() {
         Some(1.0)
     );
     assert_eq!(scraped.count(TOO_MANY, &[("code", "server_busy")]), 0.0);
-    assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "POST"),
-                ("route", "/api/session"),
-                ("status", "429")
-            ]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(scraped.answers("POST", "/api/session", "429"), Some(1.0));
 }
 
 /// `(jobs due, seconds the oldest has been due)` of `kind`.
@@ -449,15 +403,5 @@ async fn a_scrape_without_the_database_still_answers_what_is_in_memory() {
         None,
         "no backlog is made up"
     );
-    assert_eq!(
-        scraped.value(
-            REQUESTS,
-            &[
-                ("method", "GET"),
-                ("route", "/api/signup/{id}"),
-                ("status", "404")
-            ]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(scraped.answers("GET", "/api/signup/{id}", "404"), Some(1.0));
 }

@@ -26,6 +26,12 @@ pub struct Config {
     #[arg(long, env = "ACCOUNT_CENTER_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Serve Prometheus metrics at `/metrics` on this address, a listener of its own (the
+    /// public one answers 404 there). Off unless given. Keep it private: a loopback or internal
+    /// address your Prometheus reaches, never the public one.
+    #[arg(long, env = "ACCOUNT_CENTER_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Folder for the SQLite database and other local state.
     #[arg(long, env = "ACCOUNT_CENTER_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -364,6 +370,19 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.mode, Mode::Prod);
         assert_eq!(c.database_url(), "sqlite://data/account-center.db");
+        assert_eq!(c.metrics_bind, None, "no metrics listener unless asked");
+    }
+
+    #[test]
+    fn metrics_are_served_on_the_address_given() {
+        let c = accepts("--metrics-bind", "127.0.0.1:9464");
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(
+            Config::try_parse_from(["account-center", "--metrics-bind", "localhost"])
+                .unwrap_err()
+                .kind(),
+            clap::error::ErrorKind::ValueValidation
+        );
     }
 
     #[test]

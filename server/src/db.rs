@@ -3,6 +3,7 @@
 //! numbered `$1` parameters and types both understand (BIGINT times and money in minor units,
 //! TEXT, booleans read through [`Flag`]); where the two must differ this module says so.
 
+use crate::metrics;
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::error::BoxDynError;
@@ -173,11 +174,13 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 ///   across accounts by unique constraints (one live account per email, one account per card,
 ///   PayPal or Paytm identity, the free credit once per identity, one refund per order).
 ///   Reads never wait for any of them.
+///
+/// The wait to begin is timed for the metrics (`db_write_wait_seconds`).
 pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
     match backend(db) {
-        Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Sqlite => metrics::time_write_wait(db.begin_with("BEGIN IMMEDIATE")).await,
         Backend::Postgres => {
-            let mut tx = db.begin().await?;
+            let mut tx = metrics::time_write_wait(db.begin()).await?;
             serialise_all_if_asked(&mut tx).await?;
             Ok(tx)
         }
@@ -194,9 +197,9 @@ pub async fn begin_write_on<'c>(
     conn: &'c mut PoolConnection<Any>,
 ) -> sqlx::Result<HeldTx<'c>> {
     match backend(db) {
-        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Sqlite => metrics::time_write_wait(conn.begin_with("BEGIN IMMEDIATE")).await,
         Backend::Postgres => {
-            let mut tx = conn.begin().await?;
+            let mut tx = metrics::time_write_wait(conn.begin()).await?;
             serialise_all_if_asked(&mut tx).await?;
             Ok(tx)
         }

@@ -655,12 +655,15 @@ impl IntoResponse for ApiError {
         }
         let body = self.body();
         let retry_after = body.retry_after_seconds;
+        let code = body.code;
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        // The code rides along for the metrics, which count refusals by it (`metrics.rs`).
+        response.extensions_mut().insert(code);
         response
     }
 }

@@ -16,6 +16,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod inline_reads;
 pub mod jobs;
+pub mod metrics;
 pub mod notices;
 pub mod notify;
 pub mod openapi;
@@ -51,21 +52,32 @@ use tower_http::trace::TraceLayer;
 
 pub struct Application {
     listener: TcpListener,
+    /// The private listener of `/metrics`, with `--metrics-bind`.
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
 }
 
 impl Application {
-    /// Opens the database (running migrations), binds the port and starts the workers.
+    /// Opens the database (running migrations), binds the ports and starts the workers.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let state = build_state(config).await?;
         let listener = TcpListener::bind(state.config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.bind))?;
+        let metrics_listener = match state.config.metrics_bind {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} for the metrics"))?,
+            ),
+            None => None,
+        };
         start_workers(&state);
         Ok(Application {
             router: router(state.clone()),
             listener,
+            metrics_listener,
             state,
         })
     }
@@ -76,21 +88,44 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` is served, with `--metrics-bind`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|listener| {
+            listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
+    }
+
     pub fn state(&self) -> AppState {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight. The metrics
+    /// listener stops last, so the shutdown's own requests can still be watched.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = axum::serve(listener, metrics::router(self.state.clone()))
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                });
+            (stop, tokio::spawn(server.into_future()))
+        });
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some((stop, server)) = metrics_server {
+            let _ = stop.send(());
+            server.await.map_err(std::io::Error::other)??;
+        }
+        served
     }
 }
 
@@ -138,17 +173,22 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         hasher: PasswordHasher::new()?,
         secrets: Arc::new(secrets),
         config: Arc::new(config),
+        metrics: Arc::new(metrics::Metrics::new()),
     })
 }
 
 pub fn start_workers(state: &AppState) {
     if state.config.run_scheduler {
-        tokio::spawn(jobs::run_scheduler(state.clone()));
+        let scheduler = jobs::run_scheduler(state.clone());
+        let watched = state.metrics.clone();
+        tokio::spawn(async move { metrics::with_write_waits(&watched, scheduler).await });
     }
 }
 
 /// The API (with its OpenAPI document at /api/openapi.json), the dev pages in dev mode, and
-/// the built app for every other path.
+/// the built app for every other path but `/metrics`, which is served only on the metrics
+/// listener (`--metrics-bind`): here it is unknown, as an unknown API path is. Every answer is
+/// counted for the metrics.
 pub fn router(state: AppState) -> Router {
     let dev = state.config.is_dev();
     let (api, mut openapi) = routes::api(dev).split_for_parts();
@@ -163,7 +203,8 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || openapi_json(openapi.clone())),
         )
-        .route("/api/{*rest}", any(|| async { ApiError::NotFound }));
+        .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
+        .route("/metrics", any(|| async { ApiError::NotFound }));
     if dev {
         app = app.route("/dev/inbox", get(routes::dev::inbox_page)).route(
             "/sim/paypal/checkout",
@@ -211,6 +252,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.config.trust_proxy,
             headers::with_request_id,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::count_requests,
         ))
         .with_state(state)
 }

@@ -73,6 +73,9 @@ async fn main() -> anyhow::Result<()> {
         "Account Center is running at http://{}/{mode}",
         app.local_addr()
     );
+    if let Some(address) = app.metrics_addr() {
+        println!("Prometheus metrics at http://{address}/metrics (keep this address private)");
+    }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

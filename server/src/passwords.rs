@@ -10,6 +10,7 @@ use argon2::password_hash::{
     PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -20,6 +21,10 @@ pub struct PasswordHasher {
     /// The queue the hashing threads take their work from.
     work: mpsc::Sender<Work>,
     admitted: Arc<Semaphore>,
+    /// How many the semaphore admits: the hashes running and waiting, at most.
+    limit: usize,
+    /// Hashes a hashing thread is working on now.
+    running: Arc<AtomicUsize>,
     /// Verified against when the email is unknown, so a miss costs as long as a hit.
     decoy_hash: Arc<String>,
 }
@@ -38,8 +43,10 @@ impl PasswordHasher {
         // every signed-in read (measured by `benches/signin_storm.rs`).
         let (work, queue) = mpsc::channel::<Work>();
         let queue = Arc::new(Mutex::new(queue));
+        let running = Arc::new(AtomicUsize::new(0));
         for n in 0..cores.saturating_sub(1).max(1) {
             let queue = queue.clone();
+            let running = running.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
@@ -52,17 +59,35 @@ impl PasswordHasher {
                     {
                         // A panic ends that piece of work (its caller gets an error), not the
                         // thread: a thread lost for good would shrink hashing until a restart.
-                        if std::panic::catch_unwind(AssertUnwindSafe(next)).is_err() {
+                        running.fetch_add(1, Ordering::Relaxed);
+                        let ran = std::panic::catch_unwind(AssertUnwindSafe(next));
+                        running.fetch_sub(1, Ordering::Relaxed);
+                        if ran.is_err() {
                             tracing::error!("a password hash panicked; the hashing thread goes on");
                         }
                     }
                 })?;
         }
+        let limit = cores * QUEUE_PER_CORE;
         Ok(PasswordHasher {
             work,
-            admitted: Arc::new(Semaphore::new(cores * QUEUE_PER_CORE)),
+            admitted: Arc::new(Semaphore::new(limit)),
+            limit,
+            running,
             decoy_hash: Arc::new(decoy_hash),
         })
+    }
+
+    /// The hashes under way now, for the metrics: a moment's reading of two counters that move
+    /// independently, so `waiting` may be off by one or two while hashes start and end.
+    pub fn load(&self) -> HashLoad {
+        let admitted = self.limit - self.admitted.available_permits();
+        let running = self.running.load(Ordering::Relaxed);
+        HashLoad {
+            running,
+            waiting: admitted.saturating_sub(running),
+            limit: self.limit,
+        }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
@@ -111,6 +136,17 @@ impl PasswordHasher {
             .await
             .map_err(|_| ApiError::Internal(anyhow!("a hashing thread stopped mid-hash")))
     }
+}
+
+/// What [`PasswordHasher::load`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLoad {
+    /// On a hashing thread now.
+    pub running: usize,
+    /// Admitted and waiting for a hashing thread.
+    pub waiting: usize,
+    /// How many may be running and waiting together; past it the server answers 429.
+    pub limit: usize,
 }
 
 /// Lowers the calling thread's scheduling priority. On Linux `nice` is a per-thread value, so
@@ -177,6 +213,33 @@ mod tests {
         assert!(hasher.hash("Correct7Horse".into()).await.is_ok());
     }
 
+    /// Waits, a millisecond at a time, until `hasher`'s load is `wanted`: the hashing threads
+    /// change it on their own time.
+    async fn load_becomes(hasher: &PasswordHasher, wanted: (usize, usize)) {
+        let reached = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while (hasher.load().running, hasher.load().waiting) != wanted {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        });
+        assert!(reached.await.is_ok(), "{:?}, not {wanted:?}", hasher.load());
+    }
+
+    #[tokio::test]
+    async fn the_load_counts_a_hash_while_a_thread_works_on_it() {
+        let hasher = PasswordHasher::new().unwrap();
+        assert_eq!((hasher.load().running, hasher.load().waiting), (0, 0));
+        assert_eq!(hasher.load().limit, hasher.admitted.available_permits());
+        let (release, held) = mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.run(move || held.recv().is_ok()).await }
+        });
+        load_becomes(&hasher, (1, 0)).await;
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap().unwrap());
+        load_becomes(&hasher, (0, 0)).await;
+    }
+
     #[tokio::test]
     async fn past_the_queue_the_hasher_refuses_instead_of_waiting() {
         let hasher = PasswordHasher::new().unwrap();
@@ -191,6 +254,8 @@ mod tests {
             matches!(refused, ApiError::ServerBusy { .. }),
             "{refused:?}"
         );
+        let load = hasher.load();
+        assert_eq!(load.running + load.waiting, load.limit, "{load:?}");
         drop(held);
         assert!(hasher.hash("Correct7Horse".into()).await.is_ok());
     }

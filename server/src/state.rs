@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::gateway::PaymentGateway;
 use crate::inline_reads::InlineReads;
+use crate::metrics::Metrics;
 use crate::notify::Outbox;
 use crate::passwords::PasswordHasher;
 use crate::secrets::Secrets;
@@ -25,4 +26,6 @@ pub struct AppState {
     pub gateway: Option<Arc<dyn PaymentGateway>>,
     pub acceptance: Arc<CardAcceptance>,
     pub rates: Arc<crate::rates::CnyRates>,
+    /// What `/metrics` answers, on its own listener (`--metrics-bind`).
+    pub metrics: Arc<Metrics>,
 }

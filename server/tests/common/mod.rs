@@ -26,6 +26,9 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener's base URL, for a server started with `--metrics-bind`
+    /// (`127.0.0.1:0` picks a free port).
+    pub metrics_base: Option<String>,
     pub state: AppState,
     /// Signed-in state of the default client lives in its cookie jar.
     pub client: Client,
@@ -140,10 +143,14 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let config = Config::try_parse_from(args).expect("test config");
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
+    let metrics_base = app
+        .metrics_addr()
+        .map(|address| format!("http://{address}"));
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        metrics_base,
         state,
         client: new_client(),
         csrf: None,
@@ -205,6 +212,7 @@ impl TestApp {
     pub fn another_client(&self) -> TestApp {
         TestApp {
             base: self.base.clone(),
+            metrics_base: self.metrics_base.clone(),
             state: self.state.clone(),
             client: new_client(),
             csrf: None,

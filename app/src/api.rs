@@ -15,7 +15,7 @@ use shared::api::{
 };
 use shared::billing::{BillingAddress, BillingAddressForm};
 use shared::catalog::PurchaseForm;
-use shared::payment::CardForm;
+use shared::payment::{CardForm, CardTokenForm};
 use shared::realname::RealNameForm;
 use shared::{ErrorBody, ErrorCode};
 use std::fmt;
@@ -235,6 +235,20 @@ pub async fn add_card(
 ) -> ApiResult<MethodAdded> {
     send_json(
         with_key(Request::post("/api/payment-methods/cards"), key),
+        form,
+        csrf,
+    )
+    .await
+}
+
+/// A card tokenized by Stripe.js: its token and the holder's fields.
+pub async fn add_card_token(
+    form: &CardTokenForm,
+    csrf: Csrf<'_>,
+    key: &IdempotencyKey,
+) -> ApiResult<MethodAdded> {
+    send_json(
+        with_key(Request::post("/api/payment-methods/card-tokens"), key),
         form,
         csrf,
     )

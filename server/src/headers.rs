@@ -58,12 +58,21 @@ pub fn request_id_of<B>(request: &axum::http::Request<B>) -> &str {
         .unwrap_or("")
 }
 
+/// Stripe.js, which tokenizes cards in the browser when cards go through Stripe: the one origin
+/// scripts come from besides ours, and the origins its card field's frames and calls use
+/// (Stripe's published CSP list: <https://docs.stripe.com/security/guide#content-security-policy>).
+pub const STRIPE_JS: &str = "https://js.stripe.com/v3/";
+const STRIPE_SCRIPT_ORIGIN: &str = "https://js.stripe.com";
+const STRIPE_FRAME_ORIGINS: &str = "https://js.stripe.com https://hooks.stripe.com";
+const STRIPE_CONNECT_ORIGIN: &str = "https://api.stripe.com";
+
 /// The Content-Security-Policy of every answer. Scripts: the app's own files, its WebAssembly
 /// (`'wasm-unsafe-eval'` lets the page compile it, and nothing else), and the inline scripts of
 /// the built `index.html` by their hashes, so no other inline script runs. Styles may be inline:
 /// the app sets `style` attributes. Nothing is loaded from elsewhere, no page may frame this one,
-/// and forms post only here.
-pub fn content_security_policy(site: &Path) -> HeaderValue {
+/// and forms post only here. With `stripe`, exactly Stripe.js's origins are added: its script,
+/// its card field's frames, and its calls to Stripe's API.
+pub fn content_security_policy(site: &Path, stripe: bool) -> HeaderValue {
     let index = std::fs::read_to_string(site.join("index.html")).unwrap_or_default();
     let hashes: String = inline_scripts(&index)
         .map(|script| {
@@ -74,10 +83,19 @@ pub fn content_security_policy(site: &Path) -> HeaderValue {
             )
         })
         .collect();
+    let (script, frame, connect) = if stripe {
+        (
+            format!(" {STRIPE_SCRIPT_ORIGIN}"),
+            format!("frame-src {STRIPE_FRAME_ORIGINS}; "),
+            format!(" {STRIPE_CONNECT_ORIGIN}"),
+        )
+    } else {
+        Default::default()
+    };
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}{script}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'{connect}; \
+         {frame}object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     HeaderValue::from_str(&policy).expect("the policy is ASCII")
 }

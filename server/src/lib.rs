@@ -232,7 +232,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            headers::content_security_policy(&state.config.site_dir),
+            headers::content_security_policy(
+                &state.config.site_dir,
+                state.config.stripe_publishable_key.is_some(),
+            ),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,

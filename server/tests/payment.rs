@@ -494,6 +494,11 @@ async fn the_default_can_move_and_removing_it_promotes_another() {
         .map(|m| m.id.as_str())
         .collect();
     assert_eq!(default, [mc.as_str()]);
+    assert_eq!(
+        list.card_entry,
+        shared::api::CardEntry::Form,
+        "the simulator takes the console's own card form"
+    );
     let list: PaymentMethodsView =
         body_as(app.delete(&format!("/api/payment-methods/{mc}")).await).await;
     assert_eq!(list.methods[0].id, visa);

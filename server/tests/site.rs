@@ -245,7 +245,7 @@ fn the_policy_names_each_inline_script_of_the_index_page_by_its_hash() {
     use sha2::{Digest, Sha256};
     let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public");
     let page = std::fs::read_to_string(public.join("index.html")).unwrap();
-    let policy = server::headers::content_security_policy(&public);
+    let policy = server::headers::content_security_policy(&public, false);
     let policy = policy.to_str().unwrap();
     let scripts: Vec<&str> = page
         .split("<script")
@@ -263,4 +263,41 @@ fn the_policy_names_each_inline_script_of_the_index_page_by_its_hash() {
         .find(|d| d.trim_start().starts_with("script-src"))
         .unwrap();
     assert!(!scripts.contains("'unsafe-inline'"), "{scripts}");
+}
+
+/// Where cards go through Stripe, the policy adds exactly Stripe.js's origins: its script, its
+/// card field's frames and its API; without Stripe nothing but this server is named.
+#[test]
+fn the_policy_names_stripes_origins_only_where_cards_go_through_stripe() {
+    let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public");
+    let directive = |stripe: bool, name: &str| {
+        let policy = server::headers::content_security_policy(&public, stripe);
+        policy
+            .to_str()
+            .unwrap()
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with(name))
+            .map(str::to_owned)
+    };
+    let script = directive(true, "script-src").unwrap();
+    assert!(script.ends_with(" https://js.stripe.com"), "{script}");
+    assert_eq!(
+        directive(true, "frame-src").as_deref(),
+        Some("frame-src https://js.stripe.com https://hooks.stripe.com")
+    );
+    assert_eq!(
+        directive(true, "connect-src").as_deref(),
+        Some("connect-src 'self' https://api.stripe.com")
+    );
+    assert!(!directive(false, "script-src").unwrap().contains("stripe"));
+    assert_eq!(
+        directive(false, "frame-src"),
+        None,
+        "default-src 'self' frames"
+    );
+    assert_eq!(
+        directive(false, "connect-src").as_deref(),
+        Some("connect-src 'self'")
+    );
 }

@@ -30,7 +30,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
-use shared::api::{PaymentMethodsView, WithdrawalsView};
+use shared::api::{CardEntry, PaymentMethodKind, PaymentMethodsView, WithdrawalsView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -300,6 +300,19 @@ async fn a_tokenized_card_is_verified_charged_and_refunded_through_stripe_under_
     );
     let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
     assert_eq!(methods.methods.len(), 1);
+    assert_eq!(
+        methods.card_entry,
+        CardEntry::Stripe {
+            publishable_key: "pk_test_standin".into(),
+            script_url: "https://js.stripe.com/v3/".into()
+        },
+        "the console tokenizes with Stripe.js"
+    );
+    assert_eq!(
+        methods.available,
+        [PaymentMethodKind::Card],
+        "no PayPal through Stripe"
+    );
     assert_eq!(methods.methods[0].label, "VISA •••• 4242");
     let (hold_key, operation, minor) = intents(&app).await.remove(0);
     assert_eq!((operation.as_str(), minor), ("hold", 100));

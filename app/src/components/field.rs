@@ -111,6 +111,34 @@ pub fn TextField(
     }
 }
 
+/// A field whose control is another party's frame, mounted into it by a script (Stripe's card
+/// field): a group named by its label, with help and the error under it as any field has.
+#[component]
+pub fn FramedField(
+    errors: FormErrors,
+    name: &'static str,
+    label: &'static str,
+    node_ref: NodeRef<leptos::html::Div>,
+    #[prop(optional, into)] help: Option<Signal<String>>,
+) -> impl IntoView {
+    let id = errors.id_of(name);
+    let label_id = format!("{id}-label");
+    view! {
+        <div class="field">
+            <span class="field-label" id=label_id.clone()>{label}</span>
+            <div
+                id=id
+                class="framed-control"
+                role="group"
+                aria-labelledby=label_id
+                aria-describedby=described_by(errors, name, help.is_some(), false)
+                node_ref=node_ref
+            ></div>
+            <FieldNotes errors name help />
+        </div>
+    }
+}
+
 /// A `<select>`; the options are the children.
 #[component]
 pub fn SelectField(

@@ -20,7 +20,7 @@ pub use account_summary::AccountSummary;
 pub use address::{AddressInput, AddressInputs};
 pub use code::{CodeEntry, CodeSending, PhoneAndDelivery, SendCodeButton, send_code_form};
 pub use countdown::Countdown;
-pub use field::{CheckboxField, NewPasswordFields, Radio, SelectField, TextField};
+pub use field::{CheckboxField, FramedField, NewPasswordFields, Radio, SelectField, TextField};
 pub use form_errors::{FormAlert, FormErrors};
 pub use layout::{AuthFrame, Shell, set_title};
 pub use load_failed::{Loading, load_failed};

@@ -17,7 +17,8 @@ use crate::state::AppState;
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::{
-    CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView, PaymentMethodsView, PaypalStarted,
+    CardEntry as CardEntryView, CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView,
+    PaymentMethodsView, PaypalStarted,
 };
 use shared::country::Country;
 use shared::money::{Currency, Money};
@@ -162,10 +163,21 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsVi
     .await?;
     Ok(PaymentMethodsView {
         methods: rows.into_iter().map(Row::view).collect::<Result<_, _>>()?,
-        available: available_kinds(country, registered),
+        // What is offered and what this server's gateway takes (Stripe: cards alone).
+        available: available_kinds(country, registered)
+            .into_iter()
+            .filter(|kind| state.gateway.as_ref().is_none_or(|g| g.takes(*kind)))
+            .collect(),
         accepted_brands: state.acceptance.brands_for(country.code()).to_vec(),
         billing_address_added: billing::address(&state.db, account_id).await?.is_some(),
         verification_hold: verification_hold(country, registered),
+        card_entry: match &state.config.stripe_publishable_key {
+            Some(key) => CardEntryView::Stripe {
+                publishable_key: key.clone(),
+                script_url: crate::headers::STRIPE_JS.to_owned(),
+            },
+            None => CardEntryView::Form,
+        },
         free_credit: free_credit(),
         free_credit_granted: granted,
     })

@@ -73,6 +73,25 @@ pub struct PaymentMethodsView {
     /// The credit the first verified method brings, and whether this account has had it.
     pub free_credit: Money,
     pub free_credit_granted: bool,
+    /// How this server takes a card.
+    pub card_entry: CardEntry,
+}
+
+/// How the console takes a card on this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CardEntry {
+    /// The console's own form: number, expiry and CVV go to `POST /api/payment-methods/cards`.
+    Form,
+    /// Stripe.js's card field tokenizes the card in the browser; its PaymentMethod id goes to
+    /// `POST /api/payment-methods/card-tokens`, and the number never reaches this server.
+    Stripe {
+        /// The key Stripe.js is started with (`pk_…`).
+        publishable_key: String,
+        /// Where Stripe.js is loaded from (the one script origin the policy adds).
+        script_url: String,
+    },
 }
 
 /// The answer to adding a method.

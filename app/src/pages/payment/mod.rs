@@ -6,6 +6,7 @@ mod card;
 mod list;
 mod paypal;
 mod paytm;
+mod stripe;
 
 pub use paypal::PaypalReturnPage;
 
@@ -61,6 +62,7 @@ fn PaymentMethods(view: PaymentMethodsView) -> impl IntoView {
     let can = move |kind| available.contains(&kind);
     let hold = money(&view.verification_hold);
     let address_added = view.billing_address_added;
+    let card_entry = view.card_entry.clone();
     let has_paypal = Signal::derive(move || {
         current.with(|v| {
             v.methods
@@ -102,7 +104,7 @@ fn PaymentMethods(view: PaymentMethodsView) -> impl IntoView {
             .into_any()
         } else {
             view! {
-                {can(PaymentMethodKind::Card).then(|| view! { <card::AddCard hold=hold.clone() on_added /> })}
+                {can(PaymentMethodKind::Card).then(|| view! { <card::AddCard hold=hold.clone() entry=card_entry.clone() on_added /> })}
                 {can(PaymentMethodKind::Paypal).then(|| view! { <paypal::AddPaypal has_paypal /> })}
                 {can(PaymentMethodKind::Paytm).then(|| view! { <paytm::AddPaytm on_added /> })}
             }

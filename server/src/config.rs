@@ -1,6 +1,7 @@
 //! Configuration from flags and environment, with defaults that run on a laptop.
 
 use crate::secrets::{self, KeySource, Secrets};
+use crate::twilio::AuthToken;
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
@@ -76,6 +77,49 @@ pub struct Config {
         default_value = "Account Center <no-reply@account-center.invalid>"
     )]
     pub smtp_from: String,
+
+    /// This server's address as the world reaches it, e.g. `https://console.example.com`.
+    /// Twilio sends its delivery reports to `<this>/api/webhooks/twilio`, and they are checked
+    /// against that URL. Needed with Twilio.
+    #[arg(long, env = "ACCOUNT_CENTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Send SMS and voice codes through Twilio: the account SID (`AC…`). Twilio needs this,
+    /// the auth token, --twilio-from and --public-url; without any of them (the default) those
+    /// messages stay in the outbox.
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// The Twilio account's auth token. Prefer the variable or --twilio-auth-token-file: a
+    /// flag shows in the process list.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "twilio_auth_token_file"
+    )]
+    pub twilio_auth_token: Option<AuthToken>,
+
+    /// A file whose first line is the Twilio auth token (a secret mount, say).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_AUTH_TOKEN_FILE")]
+    pub twilio_auth_token_file: Option<PathBuf>,
+
+    /// The number calls and SMS come from, in E.164 form (`+15005550006`).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_FROM")]
+    pub twilio_from: Option<String>,
+
+    /// Send SMS through this Messaging Service (`MG…`) instead of from --twilio-from (calls
+    /// still come from --twilio-from).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_MESSAGING_SERVICE_SID")]
+    pub twilio_messaging_service_sid: Option<String>,
+
+    /// Twilio's REST API.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_TWILIO_API_BASE",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_api_base: String,
 
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
     #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]

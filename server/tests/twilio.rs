@@ -1,7 +1,8 @@
 //! SMS and voice codes through Twilio. With Twilio configured, each queued SMS or voice message
 //! is a `deliver_message` job that posts it to Twilio's REST API and keeps the SID Twilio gives
-//! it. Every test drives the real flow (a sign-up's code by phone) against a stand-in for
-//! Twilio started on 127.0.0.1 by the test, which follows Twilio's published references:
+//! it; Twilio's signed status callbacks then say whether it arrived. Every test drives the real
+//! flow (a sign-up's code by phone) against a stand-in for Twilio started on 127.0.0.1 by the
+//! test, which follows Twilio's published references:
 //!
 //! - Messages resource (create: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`,
 //!   form-encoded `To`, `From` or `MessagingServiceSid`, `Body`, `StatusCallback`; answered
@@ -12,6 +13,9 @@
 //! - Errors (`{"code": 21211, "message": "…", "more_info": "…", "status": 400}`, HTTP basic
 //!   auth with the account SID and auth token, 401 with code 20003 otherwise):
 //!   <https://www.twilio.com/docs/usage/twilios-response>
+//! - Webhook security (`X-Twilio-Signature`: base64 of the HMAC-SHA1, under the auth token,
+//!   of the URL followed by each POST parameter's name and value, sorted by name):
+//!   <https://www.twilio.com/docs/usage/webhooks/webhooks-security>
 
 mod common;
 
@@ -21,8 +25,11 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use common::*;
+use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::json;
+use sha1::Sha1;
+use shared::ErrorCode;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -238,6 +245,69 @@ async fn outbox_row(app: &TestApp, to: &str) -> Row {
     .fetch_one(&app.state.db)
     .await
     .unwrap()
+}
+
+/// Twilio's signature of a report of `params` to `url`, made here from its description
+/// (checked against Twilio's own example below), not with the server's code.
+fn signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
+    let mut sorted = params.to_vec();
+    sorted.sort_by_key(|(name, _)| *name);
+    let mut signed = url.to_owned();
+    for (name, value) in sorted {
+        signed.push_str(name);
+        signed.push_str(value);
+    }
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(token.as_bytes()).unwrap();
+    mac.update(signed.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Posts a status callback of `params` with `signature` (none when `None`).
+async fn report(app: &TestApp, params: &[(&str, &str)], signature: Option<&str>) -> StatusCode {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let mut request = app
+        .client
+        .post(app.url("/api/webhooks/twilio"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    if let Some(signature) = signature {
+        request = request.header("x-twilio-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN {
+        assert_eq!(refusal(response).await.1, ErrorCode::SignatureInvalid);
+    }
+    status
+}
+
+/// A report as Twilio sends it, signed for the configured callback URL.
+async fn signed_report(app: &TestApp, params: &[(&str, &str)]) -> StatusCode {
+    let signed = signature(AUTH_TOKEN, CALLBACK, params);
+    report(app, params, Some(&signed)).await
+}
+
+/// The example of Twilio's webhook-security page (auth token `12345`): the signing the tests
+/// below use is Twilio's.
+#[test]
+fn the_tests_sign_reports_as_twilios_published_example_does() {
+    let params = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675310"),
+        ("Digits", "1234"),
+        ("From", "+14158675310"),
+        ("To", "+18005551212"),
+    ];
+    assert_eq!(
+        signature(
+            "12345",
+            "https://mycompany.com/myapp.php?foo=1&bar=2",
+            &params
+        ),
+        "GvWf1cFY/Q7PnoempGyD5oXAezc="
+    );
 }
 
 #[tokio::test]
@@ -467,15 +537,139 @@ async fn the_auth_token_may_come_from_a_file() {
     assert_eq!(outbox_row(&app, &to).await.status, "sent");
 }
 
-/// Dev mode without Twilio: SMS and voice messages stay in the outbox for /dev/inbox, and no
-/// job is queued.
 #[tokio::test]
-async fn without_twilio_texts_stay_in_the_outbox() {
+async fn a_signed_undelivered_report_marks_the_message_failed_and_nothing_else_does() {
+    let (api, _standin) = stand_in().await;
+    let app = twilio_app(&api).await;
+    let (to, _) = send_phone_code(&app, "8123 4573", "sms").await;
+    app.run_jobs().await;
+    let sent = outbox_row(&app, &to).await;
+    assert_eq!(sent.status, "sent");
+    let sid = sent.provider_id.clone().unwrap();
+    let params = [
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30003"),
+        ("To", to.as_str()),
+    ];
+
+    // Unsigned, signed with another token, signed for the address the request reached rather
+    // than the configured one, or signed for other values: refused, and nothing changes.
+    assert_eq!(report(&app, &params, None).await, StatusCode::FORBIDDEN);
+    let other_token = signature("another-token", CALLBACK, &params);
+    assert_eq!(
+        report(&app, &params, Some(&other_token)).await,
+        StatusCode::FORBIDDEN
+    );
+    let reached = signature(AUTH_TOKEN, &app.url("/api/webhooks/twilio"), &params);
+    assert_eq!(
+        report(&app, &params, Some(&reached)).await,
+        StatusCode::FORBIDDEN
+    );
+    let mut delivered = params;
+    delivered[2] = ("MessageStatus", "delivered");
+    let signed_for_delivered = signature(AUTH_TOKEN, CALLBACK, &delivered);
+    assert_eq!(
+        report(&app, &params, Some(&signed_for_delivered)).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        report(&app, &params, Some("not base64!")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(outbox_row(&app, &to).await, sent, "unchanged");
+
+    assert_eq!(signed_report(&app, &params).await, StatusCode::OK);
+    let failed = outbox_row(&app, &to).await;
+    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.provider_status.as_deref(), Some("undelivered"));
+    let error = failed.last_error.clone().unwrap();
+    assert!(
+        error.contains("undelivered") && error.contains("30003"),
+        "{error}"
+    );
+    assert_eq!(failed.delivered_at, None);
+    // Twilio may post a report again: the same answer, the same row.
+    assert_eq!(signed_report(&app, &params).await, StatusCode::OK);
+    assert_eq!(outbox_row(&app, &to).await, failed);
+    app.assert_no_unexpected_jobs(&[]).await;
+}
+
+#[tokio::test]
+async fn reports_record_delivery_and_a_failed_call_and_ignore_unknown_sids() {
+    let (api, _standin) = stand_in().await;
+    let app = twilio_app(&api).await;
+    let (sms_to, _) = send_phone_code(&app, "8123 4574", "sms").await;
+    let (call_to, _) = send_phone_code(&app, "9123 4574", "voice").await;
+    assert_eq!(app.run_jobs().await, 2);
+    let sms = outbox_row(&app, &sms_to).await;
+    let call = outbox_row(&app, &call_to).await;
+    let sms_sid = sms.provider_id.clone().unwrap();
+    let call_sid = call.provider_id.clone().unwrap();
+
+    let on_the_way = [("MessageSid", sms_sid.as_str()), ("MessageStatus", "sent")];
+    assert_eq!(signed_report(&app, &on_the_way).await, StatusCode::OK);
+    assert_eq!(
+        outbox_row(&app, &sms_to).await.provider_status.as_deref(),
+        Some("sent")
+    );
+    let arrived = [
+        ("MessageSid", sms_sid.as_str()),
+        ("MessageStatus", "delivered"),
+    ];
+    let before = app.state.clock.now_ms();
+    assert_eq!(signed_report(&app, &arrived).await, StatusCode::OK);
+    let delivered = outbox_row(&app, &sms_to).await;
+    assert_eq!(delivered.status, "sent");
+    assert_eq!(delivered.provider_status.as_deref(), Some("delivered"));
+    let at = delivered.delivered_at.expect("the delivery is recorded");
+    assert!((before..=app.state.clock.now_ms()).contains(&at));
+    // A late `sent` (reports may cross) does not hide the delivery.
+    assert_eq!(signed_report(&app, &on_the_way).await, StatusCode::OK);
+    assert_eq!(outbox_row(&app, &sms_to).await, delivered);
+
+    let unanswered = [("CallSid", call_sid.as_str()), ("CallStatus", "no-answer")];
+    assert_eq!(signed_report(&app, &unanswered).await, StatusCode::OK);
+    let call = outbox_row(&app, &call_to).await;
+    assert_eq!(call.status, "failed");
+    assert!(call.last_error.unwrap().contains("no-answer"));
+
+    // A SID of no message here: 200 (Twilio would retry anything else), nothing changes.
+    let before: Vec<(String, String)> = sqlx::query_as("SELECT id, status FROM outbox ORDER BY id")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    let unknown = format!("SM{}", uuid::Uuid::new_v4().simple());
+    let stranger = [
+        ("MessageSid", unknown.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30005"),
+    ];
+    assert_eq!(signed_report(&app, &stranger).await, StatusCode::OK);
+    let after: Vec<(String, String)> = sqlx::query_as("SELECT id, status FROM outbox ORDER BY id")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    app.assert_no_unexpected_jobs(&[]).await;
+}
+
+/// Dev mode without Twilio: SMS and voice messages stay in the outbox for /dev/inbox, no job
+/// is queued, and the webhook has no token to check a signature with: every report is refused.
+#[tokio::test]
+async fn without_twilio_texts_stay_in_the_outbox_and_reports_are_refused() {
     let app = spawn_app().await;
     let (to, _) = send_phone_code(&app, "8123 4575", "sms").await;
     assert_eq!(outbox_row(&app, &to).await.status, "pending");
     app.assert_no_unexpected_jobs(&[]).await;
     assert_eq!(app.run_jobs().await, 0);
+    let params = [("MessageSid", "SM0"), ("MessageStatus", "delivered")];
+    let signed = signature(AUTH_TOKEN, CALLBACK, &params);
+    assert_eq!(
+        report(&app, &params, Some(&signed)).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 /// Builds a server with `flags` on a fresh database; the refusal, if it does not start.

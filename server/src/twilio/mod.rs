@@ -22,6 +22,8 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+pub mod reports;
+
 /// Where Twilio posts its delivery reports, under `--public-url`.
 pub const WEBHOOK_PATH: &str = "/api/webhooks/twilio";
 

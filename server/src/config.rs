@@ -4,7 +4,7 @@ use crate::secrets::{self, KeySource, Secrets};
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 // The values the bounded settings accept; clap refuses any other at start, naming the flag.
 // Each flag's help (and the README) states its range in words: keep them in step.
@@ -113,6 +113,49 @@ pub struct Config {
     /// Stripe's API. Only the tests change it (to a stand-in on 127.0.0.1).
     #[arg(long, env = "ACCOUNT_CENTER_STRIPE_API_URL", default_value = crate::gateway::stripe::API_URL)]
     pub stripe_api_url: String,
+
+    /// This server's address as the world reaches it, e.g. `https://console.example.com`.
+    /// Twilio sends its delivery reports to `<this>/api/webhooks/twilio`, and they are checked
+    /// against that URL. Needed with Twilio.
+    #[arg(long, env = "ACCOUNT_CENTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Send SMS and voice codes through Twilio: the account SID (`AC…`). Twilio needs this,
+    /// the auth token, --twilio-from and --public-url; without any of them (the default) those
+    /// messages stay in the outbox.
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// The Twilio account's auth token. Prefer the variable or --twilio-auth-token-file: a
+    /// flag shows in the process list.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "twilio_auth_token_file"
+    )]
+    pub twilio_auth_token: Option<ApiKey>,
+
+    /// A file whose first line is the Twilio auth token (a secret mount, say).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_AUTH_TOKEN_FILE")]
+    pub twilio_auth_token_file: Option<PathBuf>,
+
+    /// The number calls and SMS come from, in E.164 form (`+15005550006`).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_FROM")]
+    pub twilio_from: Option<String>,
+
+    /// Send SMS through this Messaging Service (`MG…`) instead of from --twilio-from (calls
+    /// still come from --twilio-from).
+    #[arg(long, env = "ACCOUNT_CENTER_TWILIO_MESSAGING_SERVICE_SID")]
+    pub twilio_messaging_service_sid: Option<String>,
+
+    /// Twilio's REST API.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_TWILIO_API_BASE",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_api_base: String,
 
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy you run).
     #[arg(long, env = "ACCOUNT_CENTER_TRUST_PROXY", default_value_t = false)]
@@ -236,6 +279,17 @@ impl ApiKey {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The key in a file (a secret mount, say): its first line, trimmed. `flag` names the
+    /// setting in errors, which never show the file's contents.
+    pub fn read(path: &Path, flag: &str) -> anyhow::Result<ApiKey> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {} ({flag}): {e}", path.display()))?;
+        let first = text.lines().next().unwrap_or_default();
+        first
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{} ({flag}) is empty", path.display()))
+    }
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -299,15 +353,7 @@ impl Config {
     pub fn stripe(&self) -> anyhow::Result<Option<Stripe>> {
         let secret_key = match (&self.stripe_secret_key, &self.stripe_secret_key_file) {
             (Some(key), _) => Some(key.clone()),
-            (None, Some(file)) => {
-                let text = std::fs::read_to_string(file).map_err(|e| {
-                    anyhow::anyhow!("cannot read the Stripe key file {}: {e}", file.display())
-                })?;
-                let first = text.lines().next().unwrap_or("");
-                Some(first.parse().map_err(|_| {
-                    anyhow::anyhow!("the Stripe key file {} is empty", file.display())
-                })?)
-            }
+            (None, Some(file)) => Some(ApiKey::read(file, "--stripe-secret-key-file")?),
             (None, None) => None,
         };
         match (

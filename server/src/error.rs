@@ -65,6 +65,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("csrf check failed")]
     CsrfFailed,
+    /// A webhook's signature (Twilio's `X-Twilio-Signature`) is missing or wrong.
+    #[error("webhook signature invalid")]
+    SignatureInvalid,
     #[error("server busy")]
     ServerBusy { retry_after: u64 },
     #[error("not found")]
@@ -383,6 +386,12 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 C::CsrfFailed,
                 "This request did not come from the Account Center page. Reload the page and try again.".into(),
+                None,
+            ),
+            SignatureInvalid => (
+                StatusCode::FORBIDDEN,
+                C::SignatureInvalid,
+                "The request's signature is missing or does not match.".into(),
                 None,
             ),
             ServerBusy { retry_after } => (

@@ -28,6 +28,7 @@ pub mod rates;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod twilio;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -161,6 +162,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let outbox = Arc::new(notify::Outbox::from_config(&config)?);
     if config.smtp_url.is_none() && !config.is_dev() {
         tracing::warn!("no SMTP URL configured: emails stay in the outbox undelivered");
+    }
+    if outbox.twilio().is_none() && !config.is_dev() {
+        tracing::warn!("no Twilio configured: SMS and voice codes stay in the outbox undelivered");
     }
     Ok(AppState {
         outbox,

@@ -1,7 +1,8 @@
 //! Notifications: every email, SMS and voice call is an outbox row written in the same
 //! transaction as the change it reports (SPEC §8). A message whose medium has a postman here
-//! (SMTP for email) is delivered by a [`Deliver`] job on the one job queue, with its lease and
-//! retries; the others stay in the outbox, where dev mode shows them at /dev/inbox.
+//! (SMTP for email, Twilio for SMS and voice: [`crate::twilio`]) is delivered by a [`Deliver`]
+//! job on the one job queue, with its lease and retries; the others stay in the outbox, where
+//! dev mode shows them at /dev/inbox.
 
 use crate::config::Config;
 use crate::db;
@@ -9,6 +10,7 @@ use crate::db::{Backend, Db, HeldTx, JsonList};
 use crate::notices::{Notice, Templates};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use crate::twilio::Twilio;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -23,6 +25,12 @@ pub enum Medium {
 }
 
 impl Medium {
+    fn parse(channel: &str) -> Option<Medium> {
+        [Medium::Email, Medium::Sms, Medium::Voice]
+            .into_iter()
+            .find(|m| m.as_str() == channel)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Medium::Email => "email",
@@ -119,6 +127,7 @@ const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE_MS as u64 / 2)
 pub struct Outbox {
     templates: Templates,
     mailer: Option<Mailer>,
+    twilio: Option<Twilio>,
 }
 
 struct Mailer {
@@ -144,14 +153,25 @@ impl Outbox {
             None => None,
         };
         let templates = Templates::load().context("the message templates")?;
-        Ok(Outbox { templates, mailer })
+        let twilio = Twilio::from_config(config)?;
+        Ok(Outbox {
+            templates,
+            mailer,
+            twilio,
+        })
     }
 
     fn delivers(&self, medium: Medium) -> bool {
         match medium {
             Medium::Email => self.mailer.is_some(),
-            Medium::Sms | Medium::Voice => false,
+            Medium::Sms | Medium::Voice => self.twilio.is_some(),
         }
+    }
+
+    /// The Twilio account SMS and voice messages go through, if any: its delivery reports are
+    /// checked against it.
+    pub fn twilio(&self) -> Option<&Twilio> {
+        self.twilio.as_ref()
     }
 
     /// Queues `message` in `tx`.
@@ -306,21 +326,36 @@ impl Job for Deliver {
         let sent = match &message {
             // Sent already, given up, or swept with its account: nothing to do.
             None => None,
-            Some(message) => Some(state.outbox.send(message).await),
+            Some(message) => Some(state.outbox.hand_over(message).await),
         };
         let now = state.clock.now_ms();
         let mut tx = db::begin_write(&state.db).await?;
         match sent {
-            None | Some(Ok(())) => {
+            None => {}
+            Some(Ok(Handed::Sent { provider_id })) => {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = $2, last_error = NULL
-                     WHERE id = $3 AND status = 'pending'",
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = $2, last_error = NULL,
+                     provider_id = $3 WHERE id = $4 AND status = 'pending'",
                 )
                 .bind(now)
                 .bind(job.attempts)
+                .bind(provider_id)
                 .bind(&job.subject)
                 .execute(&mut *tx)
                 .await?;
+            }
+            Some(Ok(Handed::Refused { code, reason })) => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'failed', attempts = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(job.attempts)
+                .bind(&reason)
+                .bind(&job.subject)
+                .execute(&mut *tx)
+                .await?;
+                let code = code.map_or_else(|| "none".to_owned(), |c| c.to_string());
+                tracing::error!(outbox_id = %job.subject, provider_code = %code, error = %reason,
+                    "message not delivered: refused, not retried");
             }
             Some(Err(e)) => {
                 let given_up = job.attempts >= MAX_ATTEMPTS;
@@ -364,7 +399,33 @@ struct Waiting {
     html: Option<String>,
 }
 
+/// What became of a message handed to its postman.
+#[derive(Debug)]
+pub enum Handed {
+    /// Taken; `provider_id` is the provider's name for it (Twilio's SID), which its
+    /// delivery reports give.
+    Sent { provider_id: Option<String> },
+    /// Refused for good (an invalid number): trying again cannot help. `code` is the
+    /// provider's error code.
+    Refused { code: Option<i64>, reason: String },
+}
+
 impl Outbox {
+    /// Hands `message` to its medium's postman.
+    async fn hand_over(&self, message: &Waiting) -> anyhow::Result<Handed> {
+        match (Medium::parse(&message.channel), &self.twilio) {
+            (Some(medium @ (Medium::Sms | Medium::Voice)), Some(twilio)) => {
+                twilio
+                    .deliver(medium, &message.recipient, &message.body)
+                    .await
+            }
+            _ => {
+                self.send(message).await?;
+                Ok(Handed::Sent { provider_id: None })
+            }
+        }
+    }
+
     async fn send(&self, message: &Waiting) -> anyhow::Result<()> {
         match (message.channel.as_str(), &self.mailer) {
             ("email", Some(mailer)) => {

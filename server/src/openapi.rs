@@ -10,7 +10,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
 /// Operations anyone may call without a session: health, sign-up, sign-in (and its two-step
-/// code), forgot password, and dev mode's inbox, clock and job runner. Every other operation
+/// code), forgot password, providers' webhooks (trusted by their signature, see
+/// `routes::webhooks`), and dev mode's inbox, clock and job runner. Every other operation
 /// loads the session first. The route matrix of `server/tests/security.rs` calls each operation
 /// without a session and holds this list to what the server does.
 pub fn is_public(method: &str, path: &str) -> bool {
@@ -18,6 +19,7 @@ pub fn is_public(method: &str, path: &str) -> bool {
         || path == "/api/ready"
         || path.starts_with("/api/signup")
         || path.starts_with("/api/password-reset")
+        || path.starts_with("/api/webhooks/")
         || (method.eq_ignore_ascii_case("post")
             && matches!(
                 path,
@@ -79,7 +81,11 @@ fn add_to(operation: &mut Operation, method: &str, path: &str) {
         .any(|p| matches!(p.parameter_in, ParameterIn::Query));
     let takes_idempotency_key = params.iter().any(|p| p.name == "Idempotency-Key");
     let mut answers: Vec<(&str, &str)> = Vec::new();
-    if operation.request_body.is_some() {
+    let takes_json = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.contains_key("application/json"));
+    if takes_json {
         answers.push(("400", "bad_request: the body is not JSON"));
         answers.push((
             "415",
@@ -402,7 +408,7 @@ fn error_answer(description: &str) -> RefOr<Response> {
 mod tests {
     use super::*;
     use utoipa::openapi::path::{OperationBuilder, Parameter};
-    use utoipa::openapi::request_body::RequestBody;
+    use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 
     fn statuses(operation: &Operation) -> Vec<(&str, &str)> {
         operation
@@ -419,7 +425,7 @@ mod tests {
     #[test]
     fn a_signed_in_json_write_with_a_key_gets_every_common_answer_and_keeps_its_own() {
         let mut operation = OperationBuilder::new()
-            .request_body(Some(RequestBody::new()))
+            .request_body(Some(body_of("application/json")))
             .parameter(Parameter::new("Idempotency-Key"))
             .response("422", ResponseBuilder::new().description("batch_too_large"))
             .build();
@@ -443,6 +449,25 @@ mod tests {
                 ),
                 ("422", "batch_too_large"),
             ]
+        );
+    }
+
+    fn body_of(content_type: &str) -> RequestBody {
+        RequestBodyBuilder::new()
+            .content(content_type, ContentBuilder::new().build())
+            .build()
+    }
+
+    /// A webhook's form body is not JSON: the JSON extractor's answers are not its own.
+    #[test]
+    fn a_form_body_gets_none_of_the_json_answers() {
+        let mut webhook = OperationBuilder::new()
+            .request_body(Some(body_of("application/x-www-form-urlencoded")))
+            .build();
+        add_to(&mut webhook, "post", "/api/webhooks/twilio");
+        assert_eq!(
+            statuses(&webhook),
+            [("403", "csrf_failed: a cross-site write")]
         );
     }
 
@@ -494,5 +519,6 @@ mod tests {
         assert!(is_public("post", "/api/dev/clock"));
         assert!(is_public("POST", "/api/password-reset/{id}/code"));
         assert!(is_public("post", "/api/session/two-step"));
+        assert!(is_public("post", "/api/webhooks/twilio"));
     }
 }

@@ -230,6 +230,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "POST /api/unsubscribe",
         "POST /api/unsubscribe/renewals",
         "POST /api/unsubscribe/renewals/batch",
+        "POST /api/webhooks/twilio",
         "POST /api/withdrawals",
         "PUT /api/account/password",
         "PUT /api/billing-address",

@@ -804,6 +804,9 @@ const NOT_SENT: &[&str] = &[
     // Runs the scheduler's due jobs: its work, not a request of the account's, and the
     // closure decision must run when it is due, not when a request asks.
     "POST /api/dev/run-jobs",
+    // A provider's signed report (Twilio's): no session's request, and the account's session
+    // has no say in it.
+    "POST /api/webhooks/twilio",
 ];
 
 impl CoolingAccount {

@@ -100,6 +100,8 @@ pub enum ErrorCode {
     TwoStepExpired,
     TwoStepAlreadyOn,
     TwoStepNotSetUp,
+    // webhooks
+    SignatureInvalid,
     #[serde(other)]
     Unknown,
 }
@@ -188,6 +190,7 @@ impl ErrorCode {
             Self::TwoStepExpired => "two_step_expired",
             Self::TwoStepAlreadyOn => "two_step_already_on",
             Self::TwoStepNotSetUp => "two_step_not_set_up",
+            Self::SignatureInvalid => "signature_invalid",
             Self::Unknown => "unknown",
         }
     }

@@ -280,15 +280,16 @@ impl ApiKey {
         &self.0
     }
 
-    /// The key in a file (a secret mount, say): its first line, trimmed. `flag` names the
-    /// setting in errors, which never show the file's contents.
-    pub fn read(path: &Path, flag: &str) -> anyhow::Result<ApiKey> {
+    /// The key in a file (a secret mount, say): its first line, trimmed. `what` and `flag`
+    /// name the file in errors, which never show its contents.
+    pub fn read(path: &Path, what: &str, flag: &str) -> anyhow::Result<ApiKey> {
+        let file = format!("{what} {} ({flag})", path.display());
         let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {} ({flag}): {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
         let first = text.lines().next().unwrap_or_default();
         first
             .parse()
-            .map_err(|_| anyhow::anyhow!("{} ({flag}) is empty", path.display()))
+            .map_err(|_| anyhow::anyhow!("{file} is empty"))
     }
 }
 
@@ -353,7 +354,11 @@ impl Config {
     pub fn stripe(&self) -> anyhow::Result<Option<Stripe>> {
         let secret_key = match (&self.stripe_secret_key, &self.stripe_secret_key_file) {
             (Some(key), _) => Some(key.clone()),
-            (None, Some(file)) => Some(ApiKey::read(file, "--stripe-secret-key-file")?),
+            (None, Some(file)) => Some(ApiKey::read(
+                file,
+                "the Stripe secret key file",
+                "--stripe-secret-key-file",
+            )?),
             (None, None) => None,
         };
         match (

@@ -10,7 +10,6 @@ use serde_json::json;
 use server::notices::Notice;
 use server::notify::{Medium, Outgoing};
 use shared::ErrorCode;
-use tokio::net::TcpListener;
 
 const DELIVER: &str = <server::notify::Deliver as server::queue::Job>::KIND;
 
@@ -24,12 +23,7 @@ async fn watched_app(extra: &[&str]) -> TestApp {
 /// A watched server whose emails go to an SMTP port nothing listens on: each queued email is a
 /// delivery job that fails, as in `notify.rs`.
 async fn app_with_unreachable_smtp() -> TestApp {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port().await;
     watched_app(&["--smtp-url", &format!("smtp://127.0.0.1:{port}")]).await
 }
 

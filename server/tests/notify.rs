@@ -10,7 +10,6 @@ use common::smtp::SmtpServer;
 use common::*;
 use mail_parser::MimeHeaders;
 use serde_json::json;
-use tokio::net::TcpListener;
 
 /// The outbox's one row: its status, tries and last error.
 async fn outbox_row(app: &TestApp) -> (String, i64, Option<String>) {
@@ -130,13 +129,7 @@ async fn an_email_arrives_with_a_plain_text_and_an_html_part_of_the_same_notice(
 
 #[tokio::test]
 async fn an_unreachable_smtp_server_is_retried_with_the_queues_backoff_then_given_up() {
-    // Nothing listens on this port once the listener is dropped.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port().await;
     let app = smtp_app(port).await;
     send_signup_code(&app, &email("down")).await;
 

@@ -114,7 +114,11 @@ impl Twilio {
         );
         let token = match token {
             TokenSource::Given(token) => token.clone(),
-            TokenSource::File(path) => ApiKey::read(path, "--twilio-auth-token-file")?,
+            TokenSource::File(path) => ApiKey::read(
+                path,
+                "the Twilio auth token file",
+                "--twilio-auth-token-file",
+            )?,
         };
         let public_url = http_url("--public-url", public_url)?;
         let api_base = http_url("--twilio-api-base", &config.twilio_api_base)?;

@@ -178,6 +178,18 @@ pub async fn newest_code(client: &Client, base: &str, to: &str) -> String {
         .to_owned()
 }
 
+/// A port on 127.0.0.1 that nothing listens on (taken and let go): a server that is down, or
+/// the port for one started outside the tests (as every server of the tests binds port 0,
+/// nothing takes it in between).
+pub async fn free_port() -> u16 {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn new_client() -> Client {
     Client::builder()
         .cookie_store(true)

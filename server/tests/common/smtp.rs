@@ -6,7 +6,7 @@ use mail_parser::{Message, MessageParser};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 pub struct SmtpServer {
     pub port: u16,
@@ -43,14 +43,7 @@ impl SmtpServer {
             "aiosmtpd is not installed: run `bash .ci/setup` (it makes {})",
             python.display()
         );
-        // A free port: taken, then handed to the server (nothing else here binds in between
-        // that could take it, as every other server of the tests binds port 0).
-        let port = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port().await;
         let maildir = tempfile::tempdir().unwrap();
         // Held from the start, so that it is stopped (by `Drop`) whatever happens next.
         let smtp = SmtpServer {

@@ -359,12 +359,16 @@ impl PaymentGateway for StripeGateway {
     ) -> GatewayFuture<'a, ()> {
         Box::pin(async move {
             let minor = minor_units(amount)?;
+            // The key names our refund (an unsubscription's refund id, a reversal's key): a
+            // refund the card network returns later is reported with this metadata, which
+            // names it to us.
             let refund: Refund = self
                 .post(
                     "/v1/refunds",
                     &[
                         ("payment_intent", charge_reference),
                         ("amount", minor.as_str()),
+                        ("metadata[idempotency_key]", idempotency_key),
                     ],
                     idempotency_key,
                 )

@@ -145,6 +145,13 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("Idempotency-Key in progress")]
     IdempotencyInProgress,
+    /// A webhook delivery whose signature does not prove it came from the payment gateway.
+    #[error("webhook signature refused: {0}")]
+    WebhookSignatureInvalid(&'static str),
+    /// A webhook event about something this server is still writing (a refund whose
+    /// settlement has not committed): answered non-2xx, so the gateway delivers it again.
+    #[error("webhook event arrived before its subject was settled")]
+    WebhookEventEarly,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -578,6 +585,18 @@ impl ApiError {
                 C::IdempotencyInProgress,
                 "The same request is still being processed. Wait a moment and look again.".into(),
                 Some(1),
+            ),
+            WebhookSignatureInvalid(_) => (
+                StatusCode::BAD_REQUEST,
+                C::WebhookSignatureInvalid,
+                "The Stripe-Signature header is missing, malformed, too old, or not made with this endpoint's signing secret.".into(),
+                None,
+            ),
+            WebhookEventEarly => (
+                StatusCode::CONFLICT,
+                C::WebhookEventEarly,
+                "This event is about a refund still being settled here. Deliver it again later.".into(),
+                None,
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

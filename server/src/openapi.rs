@@ -10,7 +10,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
 /// Operations anyone may call without a session: health, sign-up, sign-in (and its two-step
-/// code), forgot password, and dev mode's inbox, clock and job runner. Every other operation
+/// code), forgot password, Stripe's webhook (its signature is its authentication), and dev
+/// mode's inbox, clock and job runner. Every other operation
 /// loads the session first. The route matrix of `server/tests/security.rs` calls each operation
 /// without a session and holds this list to what the server does.
 pub fn is_public(method: &str, path: &str) -> bool {
@@ -18,12 +19,19 @@ pub fn is_public(method: &str, path: &str) -> bool {
         || path == "/api/ready"
         || path.starts_with("/api/signup")
         || path.starts_with("/api/password-reset")
+        || (method.eq_ignore_ascii_case("post") && path == "/api/webhooks/stripe")
         || (method.eq_ignore_ascii_case("post")
             && matches!(
                 path,
                 "/api/session" | "/api/session/ram" | "/api/session/two-step"
             ))
         || (path.starts_with("/api/dev/") && path != "/api/dev/seed-demo")
+}
+
+/// Operations that read their body as bytes, not through the JSON extractor: a webhook, whose
+/// signature covers the exact bytes sent. The extractor's answers (415, 422) are not theirs.
+fn reads_raw_body(path: &str) -> bool {
+    path == "/api/webhooks/stripe"
 }
 
 fn is_write(method: &str) -> bool {
@@ -79,7 +87,7 @@ fn add_to(operation: &mut Operation, method: &str, path: &str) {
         .any(|p| matches!(p.parameter_in, ParameterIn::Query));
     let takes_idempotency_key = params.iter().any(|p| p.name == "Idempotency-Key");
     let mut answers: Vec<(&str, &str)> = Vec::new();
-    if operation.request_body.is_some() {
+    if operation.request_body.is_some() && !reads_raw_body(path) {
         answers.push(("400", "bad_request: the body is not JSON"));
         answers.push((
             "415",
@@ -494,5 +502,6 @@ mod tests {
         assert!(is_public("post", "/api/dev/clock"));
         assert!(is_public("POST", "/api/password-reset/{id}/code"));
         assert!(is_public("post", "/api/session/two-step"));
+        assert!(is_public("post", "/api/webhooks/stripe"));
     }
 }

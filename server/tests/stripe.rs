@@ -18,7 +18,7 @@
 //!   currency's smallest unit, `capture_method=manual` → `requires_capture`, `off_session`),
 //!   <https://docs.stripe.com/api/payment_intents/cancel>
 //! - refunds: <https://docs.stripe.com/api/refunds/create> (`metadata[…]`: our key, which a
-//!   webhook about the refund carries back)
+//!   webhook about the refund carries back; see `tests/stripe_webhook.rs`)
 //!
 //! The stand-in itself is `tests/common/stripe.rs`.
 

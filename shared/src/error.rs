@@ -100,6 +100,9 @@ pub enum ErrorCode {
     TwoStepExpired,
     TwoStepAlreadyOn,
     TwoStepNotSetUp,
+    // webhooks
+    WebhookSignatureInvalid,
+    WebhookEventEarly,
     #[serde(other)]
     Unknown,
 }
@@ -188,6 +191,8 @@ impl ErrorCode {
             Self::TwoStepExpired => "two_step_expired",
             Self::TwoStepAlreadyOn => "two_step_already_on",
             Self::TwoStepNotSetUp => "two_step_not_set_up",
+            Self::WebhookSignatureInvalid => "webhook_signature_invalid",
+            Self::WebhookEventEarly => "webhook_event_early",
             Self::Unknown => "unknown",
         }
     }

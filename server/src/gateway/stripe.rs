@@ -8,7 +8,8 @@
 //! the first outcome. Stripe takes form-encoded requests and answers JSON; an error is
 //! `{"error": {"type", "code", "decline_code", "message"}}` with an HTTP status that says
 //! whose fault it is (402 a card's, 400 ours, 409 a request still in flight under its key,
-//! 429 and 5xx Stripe's).
+//! 429 and 5xx Stripe's). What Stripe reports later (a refund the card network returned, a
+//! dispute) comes to our webhook endpoint: [`super::stripe_webhook`].
 
 use super::{
     Authorization, CardDetails, CardEntry, CardSource, Charge, GatewayError, GatewayFuture,
@@ -360,8 +361,8 @@ impl PaymentGateway for StripeGateway {
         Box::pin(async move {
             let minor = minor_units(amount)?;
             // The key names our refund (an unsubscription's refund id, a reversal's key): a
-            // refund the card network returns later is reported with this metadata, which
-            // names it to us.
+            // refund the card network returns later comes back by webhook with this metadata,
+            // which is how `domain::stripe_events` finds it.
             let refund: Refund = self
                 .post(
                     "/v1/refunds",

@@ -15,6 +15,7 @@ pub mod signup;
 pub mod sim_paypal;
 pub mod spending;
 pub mod unsubscribe;
+pub mod webhooks;
 pub mod withdrawal;
 
 use crate::state::AppState;
@@ -34,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "unsubscribe", description = "Unsubscribing prepaid resources for a refund"),
         (name = "ram", description = "RAM users of the account"),
         (name = "closure", description = "Closing the account, and resolving what blocks it"),
+        (name = "webhooks", description = "Reports a payment party sends on its own, signed: no session"),
         (name = "dev", description = "Dev mode only: absent in production"),
     )
 )]
@@ -54,7 +56,8 @@ pub fn api(dev: bool) -> OpenApiRouter<AppState> {
         .merge(closure::routes())
         .merge(instances::routes())
         .merge(withdrawal::routes())
-        .merge(spending::routes());
+        .merge(spending::routes())
+        .merge(webhooks::routes());
     if dev {
         router.merge(dev::api_routes())
     } else {

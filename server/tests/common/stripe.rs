@@ -1,6 +1,8 @@
-//! A stand-in of Stripe's API on 127.0.0.1 for the tests of cards through Stripe: it answers
-//! as Stripe's API reference says (the pages are named in `tests/stripe.rs`), keeps each idempotency key's first answer, and records every request
-//! it received for the tests to read. Also: a server whose cards go through it.
+//! A stand-in of Stripe's API on 127.0.0.1 for the Stripe tests (`tests/stripe.rs`,
+//! `tests/stripe_webhook.rs`): it answers as Stripe's API reference says (the pages are named
+//! in `tests/stripe.rs`), keeps each idempotency key's first answer, and records every request
+//! it received for the tests to read. Also: a server whose cards go through it, and deliveries
+//! to our webhook signed as Stripe signs them.
 
 use super::*;
 use axum::extract::{Path, State};
@@ -8,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode as Status};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -279,4 +283,52 @@ pub async fn intents(app: &TestApp) -> Vec<(String, String, i64)> {
     .fetch_all(&app.state.db)
     .await
     .unwrap()
+}
+
+/// A `Stripe-Signature` header for `body` signed at `t` (unix seconds) with `secret`, as
+/// Stripe makes it: `t=<t>,v1=<hex HMAC-SHA256 of "{t}.{body}">`.
+pub fn signature(secret: &str, t: i64, body: &str) -> String {
+    format!("t={t},v1={}", v1(secret, t, body))
+}
+
+/// The hex `v1` signature alone.
+pub fn v1(secret: &str, t: i64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// An Event (<https://docs.stripe.com/api/events/object>) of `kind` about `object`.
+pub fn event(id: &str, kind: &str, object: Value) -> String {
+    json!({
+        "id": id, "object": "event", "api_version": "2025-09-30.clover", "created": 1_765_000_000,
+        "livemode": false, "pending_webhooks": 1, "type": kind, "data": {"object": object},
+    })
+    .to_string()
+}
+
+impl TestApp {
+    /// The server's time in unix seconds: what Stripe's clock reads, as far as the test goes.
+    pub fn unix_now(&self) -> i64 {
+        self.state.clock.now().timestamp()
+    }
+
+    /// Delivers `body` to our webhook with `signature` as its `Stripe-Signature` (none: no
+    /// header), as Stripe does: no session, no CSRF token.
+    pub async fn deliver(&self, body: &str, signature: Option<&str>) -> reqwest::Response {
+        let mut request = new_client()
+            .post(self.url("/api/webhooks/stripe"))
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body.to_owned());
+        if let Some(signature) = signature {
+            request = request.header("stripe-signature", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Delivers `body` signed now with the endpoint's secret.
+    pub async fn deliver_signed(&self, body: &str) -> reqwest::Response {
+        let signature = signature(WEBHOOK_SECRET, self.unix_now(), body);
+        self.deliver(body, Some(&signature)).await
+    }
 }

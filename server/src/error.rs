@@ -65,7 +65,8 @@ pub enum ApiError {
     Unauthenticated,
     #[error("csrf check failed")]
     CsrfFailed,
-    /// A webhook's signature (Twilio's `X-Twilio-Signature`) is missing or wrong.
+    /// A webhook's signature (Twilio's `X-Twilio-Signature`, Stripe's `Stripe-Signature`) is
+    /// missing, wrong, or (Stripe's) made too long ago.
     #[error("webhook signature invalid")]
     SignatureInvalid,
     #[error("server busy")]
@@ -148,6 +149,10 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("Idempotency-Key in progress")]
     IdempotencyInProgress,
+    /// A webhook event about something this server is still writing (a refund whose
+    /// settlement has not committed): answered non-2xx, so the gateway delivers it again.
+    #[error("webhook event arrived before its subject was settled")]
+    WebhookEventEarly,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -391,7 +396,7 @@ impl ApiError {
             SignatureInvalid => (
                 StatusCode::FORBIDDEN,
                 C::SignatureInvalid,
-                "The request's signature is missing or does not match.".into(),
+                "The request's signature is missing, does not match, or was made too long ago.".into(),
                 None,
             ),
             ServerBusy { retry_after } => (
@@ -587,6 +592,12 @@ impl ApiError {
                 C::IdempotencyInProgress,
                 "The same request is still being processed. Wait a moment and look again.".into(),
                 Some(1),
+            ),
+            WebhookEventEarly => (
+                StatusCode::CONFLICT,
+                C::WebhookEventEarly,
+                "This event is about a refund still being settled here. Deliver it again later.".into(),
+                None,
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -44,6 +44,10 @@ pub enum Notice<'a> {
         amount: String,
         destination: RefundDestination,
     },
+    /// A refund paid to a card came back from the card network and went to the balance.
+    RefundReturnedToBalance {
+        amount: String,
+    },
     WithdrawalPaid {
         amount: String,
         /// The payment method as the console names it.
@@ -109,6 +113,8 @@ const SOURCES: &[(&str, &str)] = &[
     template!("email/unsubscribed.html"),
     template!("email/refund_arrived.txt"),
     template!("email/refund_arrived.html"),
+    template!("email/refund_returned_to_balance.txt"),
+    template!("email/refund_returned_to_balance.html"),
     template!("email/withdrawal_paid.txt"),
     template!("email/withdrawal_paid.html"),
     template!("email/subscription_expired.txt"),
@@ -239,6 +245,9 @@ mod tests {
             Notice::RefundArrived {
                 amount: "USD 41.10".into(),
                 destination: RefundDestination::Card,
+            },
+            Notice::RefundReturnedToBalance {
+                amount: "USD 20.00".into(),
             },
             Notice::WithdrawalPaid {
                 amount: "USD 20.00".into(),

@@ -24,6 +24,9 @@ use std::sync::Mutex;
 pub enum Actor {
     Owner,
     RamUser(String),
+    /// The server itself, acting on what the payment gateway reported (a webhook): `system`,
+    /// as a job is, with the address the report came from.
+    System,
 }
 
 struct RequestContext {
@@ -81,6 +84,10 @@ pub enum Action {
     Renewal,
     Unsubscribe,
     Withdrawal,
+    /// The card network returned a refund paid to a card; it was credited to the balance.
+    RefundReturnedToBalance,
+    /// The cardholder disputed a payment with their bank (a chargeback).
+    PaymentDisputed,
     ClosureIdentityVerified,
     ClosureItemsRenounced,
     ClosureConfirmed,
@@ -107,6 +114,8 @@ impl Action {
             Action::Renewal => "renewal",
             Action::Unsubscribe => "unsubscribe",
             Action::Withdrawal => "withdrawal",
+            Action::RefundReturnedToBalance => "refund_returned_to_balance",
+            Action::PaymentDisputed => "payment_disputed",
             Action::ClosureIdentityVerified => "closure_identity_verified",
             Action::ClosureItemsRenounced => "closure_items_renounced",
             Action::ClosureConfirmed => "closure_confirmed",
@@ -133,7 +142,9 @@ impl Action {
             | Purchase
             | Renewal
             | Unsubscribe
-            | Withdrawal => OperationCategory::Money,
+            | Withdrawal
+            | RefundReturnedToBalance
+            | PaymentDisputed => OperationCategory::Money,
             ClosureIdentityVerified | ClosureItemsRenounced | ClosureConfirmed => {
                 OperationCategory::Closure
             }
@@ -164,6 +175,7 @@ pub async fn record(
     let actor = match actor {
         Some(Actor::Owner) => "owner".to_owned(),
         Some(Actor::RamUser(name)) => format!("ram:{name}"),
+        Some(Actor::System) => "system".to_owned(),
         // A request without a session (sign-in, a reset) acts for the owner; a job is the
         // system's.
         None if ip.is_some() => "owner".to_owned(),

@@ -230,6 +230,7 @@ async fn the_openapi_document_and_the_router_agree() {
         "POST /api/unsubscribe",
         "POST /api/unsubscribe/renewals",
         "POST /api/unsubscribe/renewals/batch",
+        "POST /api/webhooks/stripe",
         "POST /api/webhooks/twilio",
         "POST /api/withdrawals",
         "PUT /api/account/password",
@@ -252,6 +253,11 @@ async fn the_openapi_document_and_the_router_agree() {
             "{operation}"
         );
         let body = response.text().await.unwrap_or_default();
+        if operation == "POST /api/webhooks/stripe" {
+            // Answers not_found on a server without Stripe, as this one is; it is routed
+            // where Stripe is configured (`tests/stripe_webhook.rs`).
+            continue;
+        }
         let code = serde_json::from_str::<shared::ErrorBody>(&body).map(|e| e.code);
         assert_ne!(
             code.ok(),

@@ -790,7 +790,11 @@ fn during_cool_down(operation: &str) -> DuringCoolDown {
         | "POST /api/password-reset/{id}/code"
         | "POST /api/password-reset/{id}"
         // Without a sign-in waiting for its code (the closing account has none), refused.
-        | "POST /api/session/two-step" => DuringCoolDown::Public,
+        | "POST /api/session/two-step"
+        // Providers' signed reports, no session's requests (and refused on this server, which
+        // has neither): a refund Stripe returns during the cool-down is credited all the same.
+        | "POST /api/webhooks/stripe"
+        | "POST /api/webhooks/twilio" => DuringCoolDown::Public,
         // Everything else, a RAM user's sign-in (`POST /api/session/ram`) and a new route too.
         _ => DuringCoolDown::Refused,
     }
@@ -804,9 +808,6 @@ const NOT_SENT: &[&str] = &[
     // Runs the scheduler's due jobs: its work, not a request of the account's, and the
     // closure decision must run when it is due, not when a request asks.
     "POST /api/dev/run-jobs",
-    // A provider's signed report (Twilio's): no session's request, and the account's session
-    // has no say in it.
-    "POST /api/webhooks/twilio",
 ];
 
 impl CoolingAccount {
@@ -971,6 +972,11 @@ impl CoolingAccount {
                 "confirm_data_backed_up": true,
             }),
             "POST /api/withdrawals" => json!({"amount": "1.00", "payment_method_id": self.method}),
+            "POST /api/webhooks/twilio" => json!({"MessageSid": "SM0", "MessageStatus": "failed"}),
+            "POST /api/webhooks/stripe" => json!({
+                "id": "evt_sweep", "object": "event", "type": "customer.created",
+                "data": {"object": {"id": "cus_sweep"}},
+            }),
             "POST /api/unsubscribe/renewals" => json!({
                 "instance_id": self.instance, "order_id": self.order, "confirm_refund_amount": true,
             }),

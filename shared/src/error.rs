@@ -102,6 +102,7 @@ pub enum ErrorCode {
     TwoStepNotSetUp,
     // webhooks
     SignatureInvalid,
+    WebhookEventEarly,
     #[serde(other)]
     Unknown,
 }
@@ -191,6 +192,7 @@ impl ErrorCode {
             Self::TwoStepAlreadyOn => "two_step_already_on",
             Self::TwoStepNotSetUp => "two_step_not_set_up",
             Self::SignatureInvalid => "signature_invalid",
+            Self::WebhookEventEarly => "webhook_event_early",
             Self::Unknown => "unknown",
         }
     }

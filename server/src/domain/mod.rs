@@ -22,6 +22,7 @@ pub mod security;
 pub mod session;
 pub mod signup;
 pub mod spending;
+pub mod stripe_events;
 pub mod two_step;
 pub mod unsubscribe;
 pub mod usage;

@@ -1,14 +1,17 @@
 //! Settles a refund: Processing until the payment channel has returned the money (SPEC §5: up
 //! to 30 business days; the simulated channels take a few days), then Refunded. A refund to
-//! the account balance is credited to the cash bucket of the ledger when it settles.
+//! the account balance is credited to the cash bucket of the ledger when it settles. A refund
+//! paid to a card that the card network later returns (an expired or closed card) is not lost:
+//! [`return_to_balance`] credits it to the balance instead.
 
-use crate::db::{self, Stored};
+use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
+use crate::oplog::{self, Action};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::money::{Currency, Money};
@@ -122,4 +125,117 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A refund the card network returned, as the gateway reports it: the charge it refunded and
+/// its amount, which must be our refund's.
+pub struct CardReturn<'a> {
+    pub charge_reference: Option<&'a str>,
+    pub amount_minor: i64,
+    /// ISO 4217, in either case (Stripe writes `usd`).
+    pub currency: &'a str,
+}
+
+/// What [`return_to_balance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    /// Credited to the balance: this amount.
+    Credited(Money),
+    /// Not a refund of ours to a card that was paid (already moved to the balance, or never
+    /// sent to a card): nothing to do.
+    NotOnCard,
+    /// The report names our refund but another charge or amount: nothing moved.
+    Mismatch,
+    /// No refund of ours has this id.
+    Unknown,
+}
+
+#[derive(sqlx::FromRow)]
+struct Paid {
+    account_id: String,
+    amount_minor: i64,
+    currency: Stored<Currency>,
+    destination: Stored<RefundDestination>,
+    status: Stored<Status>,
+    gateway_reference: Option<String>,
+    email: String,
+}
+
+/// A refund paid to a card came back (SPEC §9: money is never lost): in `tx`, which has
+/// locked the refund's account first, it goes to the account's balance instead. The refund
+/// then reads `balance` wherever it is shown (its record, the spending history, the export),
+/// refunded now; the cash bucket gets its amount, the operation log says what happened, and the
+/// owner is told by email. A refund already moved, or not paid to a card, is left as it is, so
+/// a second report of the same return credits nothing. A refund still `processing` is being
+/// settled right now (the gateway answered, the settlement has not committed):
+/// [`ApiError::WebhookEventEarly`], to be reported again.
+pub async fn return_to_balance(
+    tx: &mut Tx,
+    state: &AppState,
+    refund_id: &str,
+    returned: &CardReturn<'_>,
+    now: i64,
+) -> Result<Returned, ApiError> {
+    let refund: Option<Paid> = sqlx::query_as(
+        "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
+         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
+    )
+    .bind(refund_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(refund) = refund else {
+        return Ok(Returned::Unknown);
+    };
+    match (refund.status.0, refund.destination.0) {
+        (Status::Refunded, RefundDestination::Card) => {}
+        (Status::Processing, RefundDestination::Card) => return Err(ApiError::WebhookEventEarly),
+        _ => return Ok(Returned::NotOnCard),
+    }
+    let currency = refund.currency.0;
+    let same_charge = returned
+        .charge_reference
+        .is_none_or(|reference| refund.gateway_reference.as_deref() == Some(reference));
+    if !same_charge
+        || returned.amount_minor != refund.amount_minor
+        || !returned.currency.eq_ignore_ascii_case(currency.code())
+    {
+        return Ok(Returned::Mismatch);
+    }
+    sqlx::query(
+        "UPDATE refunds SET destination = 'balance', refunded_at = $1 WHERE id = $2 AND destination = 'card' AND status = 'refunded'",
+    )
+    .bind(now)
+    .bind(refund_id)
+    .execute(&mut **tx)
+    .await?;
+    let amount = Money::from_minor(refund.amount_minor, currency);
+    let entry = Entry {
+        account_id: &refund.account_id,
+        kind: LedgerKind::Refund,
+        bucket: Bucket::Cash,
+        amount,
+        payment_method_id: None,
+        reference: Some(refund_id),
+        memo: "Refund returned by the card network: credited to the balance",
+    };
+    ledger::record(tx, now, entry).await?;
+    let detail = amount.to_string();
+    oplog::record(
+        tx,
+        &refund.account_id,
+        Action::RefundReturnedToBalance,
+        &detail,
+        now,
+    )
+    .await?;
+    let message = Outgoing {
+        account_id: Some(&refund.account_id),
+        medium: Medium::Email,
+        recipient: &refund.email,
+        notice: Notice::RefundReturnedToBalance {
+            amount: amount.to_string(),
+        },
+    };
+    state.outbox.enqueue(tx, now, message).await?;
+    Ok(Returned::Credited(amount))
 }

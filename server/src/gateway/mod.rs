@@ -4,6 +4,7 @@
 
 pub mod simulator;
 pub mod stripe;
+pub mod stripe_webhook;
 
 use shared::api::PaymentMethodKind;
 use shared::money::Money;

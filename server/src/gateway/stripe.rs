@@ -8,7 +8,8 @@
 //! the first outcome. Stripe takes form-encoded requests and answers JSON; an error is
 //! `{"error": {"type", "code", "decline_code", "message"}}` with an HTTP status that says
 //! whose fault it is (402 a card's, 400 ours, 409 a request still in flight under its key,
-//! 429 and 5xx Stripe's).
+//! 429 and 5xx Stripe's). What Stripe reports later (a refund the card network returned, a
+//! dispute) comes to our webhook endpoint: [`super::stripe_webhook`].
 
 use super::{
     Authorization, CardDetails, CardEntry, CardSource, Charge, GatewayError, GatewayFuture,
@@ -359,12 +360,16 @@ impl PaymentGateway for StripeGateway {
     ) -> GatewayFuture<'a, ()> {
         Box::pin(async move {
             let minor = minor_units(amount)?;
+            // The key names our refund (an unsubscription's refund id, a reversal's key): a
+            // refund the card network returns later comes back by webhook with this metadata,
+            // which is how `domain::stripe_events` finds it.
             let refund: Refund = self
                 .post(
                     "/v1/refunds",
                     &[
                         ("payment_intent", charge_reference),
                         ("amount", minor.as_str()),
+                        ("metadata[idempotency_key]", idempotency_key),
                     ],
                     idempotency_key,
                 )

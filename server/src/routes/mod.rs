@@ -35,7 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "unsubscribe", description = "Unsubscribing prepaid resources for a refund"),
         (name = "ram", description = "RAM users of the account"),
         (name = "closure", description = "Closing the account, and resolving what blocks it"),
-        (name = "webhooks", description = "Reports posted by providers, trusted by their signature"),
+        (name = "webhooks", description = "Reports providers post on their own (Stripe, Twilio), trusted by their signature: no session"),
         (name = "dev", description = "Dev mode only: absent in production"),
     )
 )]

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod outage;
 pub mod process;
 pub mod smtp;
+pub mod stripe;
 
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};

@@ -29,6 +29,10 @@ fn action_words(action: &str) -> &str {
         "renewal" => "Renewal",
         "unsubscribe" => "Unsubscribed",
         "withdrawal" => "Withdrawal requested",
+        "refund_returned_to_balance" => {
+            "Refund returned by the card network, credited to the balance"
+        }
+        "payment_disputed" => "Payment disputed with the card issuer",
         "closure_identity_verified" => "Identity verified for closure",
         "closure_items_renounced" => "Items renounced for closure",
         "closure_confirmed" => "Closure confirmed",

@@ -282,3 +282,69 @@ async fn a_retry_under_the_same_key_asks_stripe_nothing_more() {
     );
     assert_eq!(app.count("payment_methods").await, 1);
 }
+
+/// A refund Stripe refuses outright (a charge too old for its card network to refund) is not
+/// asked for forever, nor lost: it is credited to the balance, once, and the owner is told so.
+#[tokio::test]
+async fn a_refund_stripe_refuses_goes_to_the_balance_once() {
+    let (api, stripe) = start_stand_in().await;
+    let mut app = stripe_app(&api).await;
+    let email = app.signed_up("refused-refund").await;
+    app.with_billing_address("81234567").await;
+    assert_eq!(
+        add_token(&app, "pm_card_visa").await.status(),
+        StatusCode::CREATED
+    );
+    let id = app.buy("ecs", 1, "default_method").await;
+    let unsubscribed = app
+        .post_once(
+            "/api/unsubscribe",
+            "unsubscribe-refused",
+            &json!({"instance_ids": [id], "confirm_refund_amount": true, "confirm_data_backed_up": true}),
+        )
+        .await;
+    assert_eq!(unsubscribed.status(), StatusCode::OK);
+    let before: WithdrawalsView = app.get_as("/api/withdrawals").await;
+    stripe.refuse_refunds();
+    for _ in 0..3 {
+        app.advance(86_400);
+        app.run_jobs().await;
+    }
+
+    assert_eq!(
+        stripe.posts_to("/v1/refunds").len(),
+        1,
+        "asked once, not again"
+    );
+    let (refund_id, minor, destination, status): (String, i64, String, String) =
+        sqlx::query_as("SELECT id, amount_minor, destination, status FROM refunds")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (destination.as_str(), status.as_str()),
+        ("balance", "refunded")
+    );
+    app.sign_in_again(&email).await;
+    let after: WithdrawalsView = app.get_as("/api/withdrawals").await;
+    assert_eq!(
+        after.withdrawable.to_minor().unwrap() - before.withdrawable.to_minor().unwrap(),
+        minor,
+        "the refund's amount credited to the cash balance"
+    );
+    let credits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'refund' AND reference = $1",
+    )
+    .bind(&refund_id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(credits, 1);
+    let told: String =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE subject = 'Your refund has arrived'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert!(told.contains("Account Center balance"), "{told}");
+    app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
+}

@@ -9,6 +9,7 @@ use crate::domain::account;
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
+use crate::gateway::GatewayError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
@@ -75,7 +76,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     };
     let currency = refund.currency.0;
     let amount = Money::from_minor(refund.amount_minor, currency);
-    let destination = refund.destination.0;
+    let mut destination = refund.destination.0;
     if destination != RefundDestination::Balance {
         let gateway = state
             .gateway
@@ -83,14 +84,24 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             .ok_or_else(|| anyhow::anyhow!("no gateway to refund through"))?;
         let reference = refund.gateway_reference.as_deref().unwrap_or_default();
         // The refund id keys it at the gateway: a rerun after a crash here is not a second refund.
-        intent::within(state, gateway.refund(reference, amount, &job.subject))
-            .await
-            .map_err(|e| anyhow::anyhow!("gateway refund: {e}"))?;
+        match intent::within(state, gateway.refund(reference, amount, &job.subject)).await {
+            Ok(()) => {}
+            // The gateway said no, and asking again changes nothing (a charge too old to
+            // refund, a card network that refused): the money goes to the balance instead,
+            // never nowhere. Only a definite no: an unknown outcome is asked again.
+            Err(e @ (GatewayError::Declined | GatewayError::Unsupported(_))) => {
+                tracing::warn!(refund = %job.subject, error = %e,
+                    "the gateway refused the refund: it is credited to the balance");
+                destination = RefundDestination::Balance;
+            }
+            Err(e) => return Err(anyhow::anyhow!("gateway refund: {e}").into()),
+        }
     }
     let mut tx = account::begin_locked(&state.db, &refund.account_id).await?;
-    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'processing'")
+    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $1, destination = $3 WHERE id = $2 AND status = 'processing'")
         .bind(now)
         .bind(&job.subject)
+        .bind(destination.as_str())
         .execute(&mut *tx)
         .await?;
     if updated.rows_affected() == 0 {

@@ -202,6 +202,16 @@ fn error_of(status: u16, body: &[u8]) -> GatewayError {
             GatewayError::InsufficientFunds
         }
         "card_error" => GatewayError::Declined,
+        // A charge Stripe will not refund (too old for its card network, or disputed):
+        // nothing happened, and asking again changes nothing.
+        "invalid_request_error"
+            if matches!(
+                error.code.as_deref(),
+                Some("charge_expired_for_refund" | "charge_disputed")
+            ) =>
+        {
+            GatewayError::Declined
+        }
         "idempotency_error" => GatewayError::KeyReused,
         _ => GatewayError::Network(format!(
             "Stripe answered {status} ({}, {}): {}",
@@ -416,6 +426,13 @@ mod tests {
         assert_eq!(declined, GatewayError::Declined);
         let reused = error(400, "idempotency_error", "idempotency_key_in_use", None);
         assert_eq!(reused, GatewayError::KeyReused);
+        let too_old = error(
+            400,
+            "invalid_request_error",
+            "charge_expired_for_refund",
+            None,
+        );
+        assert_eq!(too_old, GatewayError::Declined);
         for (status, kind) in [
             (409, "invalid_request_error"),
             (429, "invalid_request_error"),

@@ -51,6 +51,8 @@ pub struct Books {
     made: HashMap<&'static str, u32>,
     /// Every Refund object made, as Stripe keeps it: what a webhook event about it carries.
     refunds: Vec<Value>,
+    /// Refuse every refund as Stripe refuses one of a charge too old to refund.
+    refuse_refunds: bool,
 }
 
 #[derive(Clone, Default)]
@@ -71,6 +73,11 @@ impl StandIn {
     /// The Refund objects made, oldest first.
     pub fn refunds(&self) -> Vec<Value> {
         self.0.lock().unwrap().refunds.clone()
+    }
+
+    /// From now on, refunds are refused: 400 `charge_expired_for_refund`.
+    pub fn refuse_refunds(&self) {
+        self.0.lock().unwrap().refuse_refunds = true;
     }
 }
 
@@ -226,6 +233,9 @@ pub async fn start_stand_in() -> (String, StandIn) {
                         "metadata": {"idempotency_key": field("metadata[idempotency_key]")},
                     });
                     record(&s, &headers, "POST", "/v1/refunds".into(), form.clone(), |b| {
+                        if b.refuse_refunds {
+                            return stripe_error(400, "invalid_request_error", "charge_expired_for_refund", None);
+                        }
                         let mut refund = refund;
                         refund["id"] = json!(next_id(b, "re"));
                         b.refunds.push(refund.clone());

@@ -1,4 +1,4 @@
-//! API load (issue 7, item 2): the release router on a temp SQLite file with 1,000 accounts,
+//! API load: the release router on a temp SQLite file with 1,000 accounts,
 //! driven at a fixed concurrency over keep-alive connections on 127.0.0.1. Each load prints
 //! req/s, p50 and p99, and its ratio to the ceiling — a route that touches nothing — measured
 //! in the same run, in turns with it ([`ROUNDS`]). Targets: reads at least 50 % of the

@@ -1,4 +1,4 @@
-//! Closure decisions at scale (issue 7, item 4): 100,000 accounts whose cool-down ends at the
+//! Closure decisions at scale: 100,000 accounts whose cool-down ends at the
 //! same moment, seeded as the closure flow leaves them (account `closing`, its closure row, the
 //! service-linked role, the pending `closure_decide` job, the "closure started" messages, and
 //! what sign-up, contact verification and the system check left before). One in ten got a new

@@ -1,4 +1,4 @@
-//! Sign-in storm (issue 7, item 3): 200 sign-ins at once while signed-in reads go on. Prints
+//! Sign-in storm: 200 sign-ins at once while signed-in reads go on. Prints
 //! the read p99 during the storm as a multiple of the idle read p99 measured just before
 //! (target ≤ 2), the share of sign-ins answered 429 with `Retry-After` (the bounded argon2
 //! queue of `passwords.rs`), and every sign-in that timed out or failed otherwise (target: none;

@@ -1,4 +1,4 @@
-//! Writes of many accounts at once on PostgreSQL (issue 22): 64 accounts, each written by its
+//! Writes of many accounts at once on PostgreSQL: 64 accounts, each written by its
 //! own client (in turn a billing-address update, a purchase paid by card through the
 //! simulator, a bill paid by card; see [`SERVER`]), with per-account locks, against the same with one lock
 //! for every writer (`db::serialise_all_writers`, kept for this comparison), and on two

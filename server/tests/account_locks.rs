@@ -1,4 +1,4 @@
-//! Writers on PostgreSQL (issue 22): one account's writes are serialised by the lock on its
+//! Writers on PostgreSQL: one account's writes are serialised by the lock on its
 //! row, and no one else's; checks of rows several accounts share are serialised by key locks
 //! across instances; a deadlock is answered "try again", not as a server error. Every test here
 //! runs on a PostgreSQL database of its own, whatever `TEST_DB` says: SQLite has one writer

@@ -34,8 +34,8 @@ async fn the_openapi_document_matches_its_snapshot() {
 }
 
 /// The document states the rules of the shared validators, read from the same constants the
-/// validators check, so that a generated request can be valid (issue 7: the API fuzzer mostly
-/// hit the validation without them).
+/// validators check, so that a generated request can be valid (without them the API fuzzer
+/// mostly hits the validation).
 #[tokio::test]
 async fn the_openapi_document_states_the_shared_validation_rules() {
     use shared::account::{Email, Password};
@@ -80,7 +80,7 @@ async fn the_openapi_document_states_the_shared_validation_rules() {
     assert!(key.as_str().unwrap().contains(&format!("{{0,{inner}}}")));
 }
 
-/// The answers link to the operations that take what they made (issue 18: the fuzzer's
+/// The answers link to the operations that take what they made (the fuzzer's
 /// stateful phase follows them): a sign-up to its code and verification, an order to its
 /// instance, an unsubscription to its record, a card to its removal.
 #[tokio::test]

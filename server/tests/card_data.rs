@@ -114,7 +114,7 @@ async fn a_bound_card_leaves_no_number_or_cvv_in_the_database_or_logs() {
     }
     assert!(found.is_empty(), "{found:?}");
 
-    // Nor do the keys that protect them reach the logs (issue 18, defect 13).
+    // Nor do the keys that protect them reach the logs.
     let keys = std::fs::read_to_string(data.path().join("secrets.key")).unwrap();
     for line in keys.lines().filter(|l| !l.starts_with('#')) {
         let (name, key) = line.split_once('=').unwrap();

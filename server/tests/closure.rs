@@ -1173,8 +1173,8 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
 /// sign-ins of the owner and of the RAM user, the closure's identity code. Right after the
 /// decision only its own job (done, by the closure's id) and its notices to the freed email
 /// and phone are left; a day on, housekeeping has swept them too. The database is searched through its catalog.
-/// Failed before issue 18's defect 14 was fixed: the phone's sign-up code and its message, the
-/// RAM user's throttle keys, the account's finished jobs and every sent message stayed.
+/// Rows that are easy to forget: the phone's sign-up code and its message, the RAM user's
+/// throttle keys, the account's finished jobs, every sent message.
 #[tokio::test]
 async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phone() {
     let mut app = spawn_app().await;

@@ -116,7 +116,7 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
     }
 
     // The copy carries no key: a server on it needs the install's key file, and refuses to
-    // start with new keys (issue 18, defect 13).
+    // start with new keys.
     let held: Vec<String> = sqlx::query_scalar("SELECT value FROM settings")
         .fetch_all(&target_db)
         .await

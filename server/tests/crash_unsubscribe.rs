@@ -1,4 +1,4 @@
-//! The server SIGKILLed during a stream of unsubscribes, cycle after cycle (issue 7): each
+//! The server SIGKILLed during a stream of unsubscribes, cycle after cycle: each
 //! restart retries what went unanswered, until every unsubscribe is answered; then it is killed
 //! again while the scheduler settles the refunds, and at last the database file is checked. No
 //! refund is lost or doubled, and every balance is the sum of its ledger entries. Like `closure_restart.rs`, this runs the real

@@ -1,4 +1,4 @@
-//! Money at the payment gateway (SPEC §9; issue 18): every charge is an intent recorded before
+//! Money at the payment gateway (SPEC §9): every charge is an intent recorded before
 //! the call and keyed at the gateway, so a lost answer is reconciled rather than repeated or
 //! dropped, and a charge whose purpose was refused is returned and shows in the ledger.
 

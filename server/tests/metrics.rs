@@ -1,4 +1,4 @@
-//! `/metrics` (issue 23): Prometheus text on the listener of `--metrics-bind` only; answers
+//! `/metrics`: Prometheus text on the listener of `--metrics-bind` only; answers
 //! counted by route template and status, 429s by code, the job backlog by the server's clock,
 //! the outbox backlog by channel, and a scrape that still answers without its database.
 

@@ -1,4 +1,4 @@
-//! Resource plans as a quota (SPEC §5, issue 18 defect 2): pay-as-you-go usage of a product
+//! Resource plans as a quota (SPEC §5): pay-as-you-go usage of a product
 //! draws on an active plan of that product before it is billed, and what was drawn decides the
 //! plan's refund type and amount, in the list, the review and the unsubscription alike.
 

@@ -1,4 +1,4 @@
-//! Many identical requests at once: exactly one wins, none doubles money (SPEC §5; issue 7).
+//! Many identical requests at once: exactly one wins, none doubles money (SPEC §5).
 
 mod common;
 

@@ -117,8 +117,9 @@ async fn a_wrong_alias_or_password_is_one_answer() {
     assert_eq!(refusal(wrong_password).await, refusal(wrong_alias).await);
 }
 
-/// Fails before issue 18 (defect 9): all thirty were checked, and the right password, sent
-/// last, signed the RAM user in after twenty-nine wrong ones.
+/// The throttle counts each check as it is made: were the failures read before any of the
+/// thirty was checked, all would be, and the right password, sent last, would sign the RAM user
+/// in after twenty-nine wrong ones.
 #[tokio::test]
 async fn thirty_ram_sign_ins_at_once_check_five_passwords() {
     let mut owner = spawn_app().await;

@@ -1,5 +1,4 @@
-//! The HMAC keys that protect card fingerprints and codes live outside the database (SPEC §9,
-//! issue 18 defect 13): a copy of the database alone holds no key, so none of its hashes can
+//! The HMAC keys that protect card fingerprints and codes live outside the database (SPEC §9): a copy of the database alone holds no key, so none of its hashes can
 //! be checked against a guessed card number or CVV. The key file is made `0600` in the data
 //! folder; an install whose keys an earlier version kept in `settings` moves them there and
 //! keeps its fingerprints and codes; an instance with other keys refuses the database.

@@ -182,8 +182,8 @@ fn guesses(email: &str, right: usize) -> Vec<Value> {
         .collect()
 }
 
-/// Fails before issue 18 (defect 9): the throttle read the failures before any of the thirty
-/// was checked, so all thirty were checked and answered 401.
+/// The throttle counts each check as it is made: were the failures read before any of the
+/// thirty was checked, all thirty would be checked and answered 401.
 #[tokio::test]
 async fn thirty_wrong_passwords_at_once_are_five_failures_and_twenty_five_refusals() {
     let app = spawn_app().await;
@@ -204,8 +204,8 @@ async fn thirty_wrong_passwords_at_once_are_five_failures_and_twenty_five_refusa
     );
 }
 
-/// Fails before issue 18 (defect 9): all thirty were checked, and the right password, sent
-/// last, signed in after twenty-nine wrong ones.
+/// Were all thirty checked, the right password, sent last, would sign in after twenty-nine
+/// wrong ones.
 #[tokio::test]
 async fn the_right_password_among_wrong_ones_sent_at_once_is_only_one_of_five_checked() {
     let app = spawn_app().await;
@@ -215,7 +215,7 @@ async fn the_right_password_among_wrong_ones_sent_at_once_is_only_one_of_five_ch
     assert_eq!((burst.checked(), burst.throttled), (5, 25), "{burst:?}");
 }
 
-/// Fails before issue 18 (defect 9): re-authentication checked all thirty passwords.
+/// Re-authentication counts its checks the same way: five of thirty, not all thirty.
 #[tokio::test]
 async fn thirty_re_authentications_at_once_check_five_passwords() {
     let mut app = spawn_app().await;

@@ -1,4 +1,4 @@
-//! Spend and refund history (issue 19): `/api/spending` totals an account's paid orders, paid
+//! Spend and refund history: `/api/spending` totals an account's paid orders, paid
 //! bills and refunds by month, and `/api/spending/export.csv` writes its bills, orders and
 //! refunds as a CSV download; neither ever shows another account's rows. Fails on the code
 //! before it: neither route existed (404).

@@ -1,4 +1,4 @@
-//! Stripe's webhook (`POST /api/webhooks/stripe`, issue 23): the real flow against the
+//! Stripe's webhook (`POST /api/webhooks/stripe`): the real flow against the
 //! stand-in of Stripe's API (`tests/common/stripe.rs`) — a tokenized card bound, a month bought,
 //! unsubscribed, the refund settled to the card — then events delivered as Stripe delivers
 //! them, signed with the endpoint's secret.

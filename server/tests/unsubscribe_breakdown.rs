@@ -1,4 +1,4 @@
-//! The review page's refund breakdown (issue 19) comes from the server's own refund formula:
+//! The review page's refund breakdown comes from the server's own refund formula:
 //! per order, cash, credit, the used share and its measure, the consumed part, the refund and
 //! where it goes; the parts add up to the refund the list shows and the unsubscription pays.
 

@@ -1,4 +1,4 @@
-//! The resource tab's groups as filters (issue 19): the seed's Regular Cloud Resource and
+//! The resource tab's groups as filters: the seed's Regular Cloud Resource and
 //! Resource Plans tabs, refund type and activation status, each answered by the server over
 //! every page, with counts that do not depend on the group chosen; and the records name the
 //! orders they refunded.

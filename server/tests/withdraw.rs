@@ -1,4 +1,4 @@
-//! Withdrawing the balance (SPEC §6.5, issue 18 defect 16): cash, never credit, paid out to a
+//! Withdrawing the balance (SPEC §6.5): cash, never credit, paid out to a
 //! card or PayPal of the account, Processing until the payout job has been answered by the
 //! gateway, then Paid; once per idempotency key, never beyond the balance, whatever races.
 //! Every test here fails on the code before withdrawals existed: `/api/withdrawals` was not

@@ -1,4 +1,4 @@
-//! Stripe's asynchronous outcomes, reported to `POST /api/webhooks/stripe` (issue 23): a
+//! Stripe's asynchronous outcomes, reported to `POST /api/webhooks/stripe`: a
 //! delivery is taken only with a valid signature of the endpoint's secret, made within five
 //! minutes of our clock (`gateway::stripe_webhook`); each event is acted on once, its id
 //! written in `stripe_events` in the transaction of its effect, so Stripe's redeliveries and

@@ -149,3 +149,29 @@ async fn messages_codes_and_finished_jobs_go_a_day_on_and_pending_jobs_stay() {
     );
     assert_eq!(still_pending, pending, "pending jobs are never swept");
 }
+
+/// Stripe's event ids are kept while Stripe may still redeliver their events (three days),
+/// and a week on they go: the table does not grow with every event ever received.
+#[tokio::test]
+async fn stripe_event_ids_go_a_week_on() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now_ms();
+    sqlx::query(
+        "INSERT INTO stripe_events (id, type, received_at) VALUES ('evt_1', 'refund.failed', $1)",
+    )
+    .bind(now)
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.advance(3 * 24 * HOUR);
+    app.run_jobs().await;
+    assert_eq!(
+        count(&app, "stripe_events").await,
+        1,
+        "kept while Stripe may redeliver"
+    );
+    app.advance(4 * 24 * HOUR + HOUR);
+    app.run_jobs().await;
+    assert_eq!(count(&app, "stripe_events").await, 0);
+}

@@ -23,9 +23,11 @@ impl Job for Housekeeping {
 const SUBJECT: &str = "expired_rows";
 pub const EVERY_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
+/// How long a Stripe event's id is kept after it was acted on.
+pub const STRIPE_EVENTS_KEEP_MS: i64 = 7 * DAY_MS;
 
 /// What a pass deletes at `now`: `(table, condition on $1, $1)`.
-fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 10] {
+fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 11] {
     [
         // Past the day their answer is kept for: a retry after that runs again anyway.
         (
@@ -61,6 +63,14 @@ fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 10] {
         ("sign_in_challenges", "expires_at < $1", now),
         // Finished jobs a day on. A pending or running one is never swept: no job is abandoned.
         ("jobs", "status = 'done' AND done_at < $1", now - DAY_MS),
+        // Stripe's events a week on: Stripe redelivers an event for up to three days, each time
+        // freshly signed, and only those need its id to be acted on once; an older delivery's
+        // signature is refused for its age (`gateway::stripe_webhook`).
+        (
+            "stripe_events",
+            "received_at < $1",
+            now - STRIPE_EVENTS_KEEP_MS,
+        ),
     ]
 }
 

@@ -677,19 +677,8 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
         .unwrap();
     assert_eq!(account_status, "closing");
 
-    let inbox: Value = app
-        .get(&format!("/api/dev/inbox?to={}", email.replace('+', "%2B")))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        inbox
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["subject"] == "Account closure started")
-    );
+    let inbox = app.inbox(&email).await;
+    assert!(inbox.iter().any(|m| m.subject == "Account closure started"));
 }
 
 /// The account's messages and verification codes: by its id, its email, or its mobile number.

@@ -176,14 +176,8 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     assert!(detail.refund_time.is_some());
     let history = tab(&app, "tab=records").await;
     assert_eq!(&history.records[0].id, id);
-    let inbox: Value = app.get("/api/dev/inbox").await.json().await.unwrap();
-    assert!(
-        inbox
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["subject"] == "Your refund has arrived")
-    );
+    let inbox = app.whole_inbox().await;
+    assert!(inbox.iter().any(|m| m.subject == "Your refund has arrived"));
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 

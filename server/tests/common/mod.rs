@@ -14,6 +14,7 @@ pub mod stripe;
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Application;
@@ -159,20 +160,41 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     }
 }
 
+/// One message of the dev inbox (`GET /api/dev/inbox`). The server answers with its own
+/// `server::notify::InboxMessage`, a dev-mode view that is not in `shared` and only serializes:
+/// the tests read it through this copy of its fields.
+#[derive(Debug, Deserialize)]
+pub struct InboxMessage {
+    pub id: String,
+    /// `email`, `sms` or `voice`.
+    pub channel: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Milliseconds since the epoch, by the server's clock.
+    pub created_at: i64,
+    pub status: String,
+}
+
+/// The messages the dev inbox of the server at `base` holds, for `to` or for everyone, newest
+/// first.
+pub async fn inbox_at(client: &Client, base: &str, to: Option<&str>) -> Vec<InboxMessage> {
+    let mut request = client.get(format!("{base}/api/dev/inbox"));
+    if let Some(to) = to {
+        request = request.query(&[("to", to)]);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET /api/dev/inbox");
+    body_as(response).await
+}
+
 /// The six-digit code in the newest message the dev inbox of the server at `base` holds for `to`.
 pub async fn newest_code(client: &Client, base: &str, to: &str) -> String {
-    let messages: Value = client
-        .get(format!("{base}/api/dev/inbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = messages[0]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message to {to}: {messages}"));
+    let messages = inbox_at(client, base, Some(to)).await;
+    let body = &messages
+        .first()
+        .unwrap_or_else(|| panic!("no message to {to}"))
+        .body;
     body.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .unwrap_or_else(|| panic!("no code in {body}"))
@@ -265,6 +287,16 @@ impl TestApp {
     /// The newest code the dev inbox holds for `to`.
     pub async fn code_for(&self, to: &str) -> String {
         newest_code(&self.client, &self.base, to).await
+    }
+
+    /// The messages the dev inbox holds for `to` (an email or an E.164 number), newest first.
+    pub async fn inbox(&self, to: &str) -> Vec<InboxMessage> {
+        inbox_at(&self.client, &self.base, Some(to)).await
+    }
+
+    /// Every message the dev inbox holds, newest first.
+    pub async fn whole_inbox(&self) -> Vec<InboxMessage> {
+        inbox_at(&self.client, &self.base, None).await
     }
 
     /// Signs up by email code and keeps the session; returns the account's email.

@@ -20,7 +20,11 @@ use serde_json::{Value, json};
 use server::Application;
 use server::config::Config;
 use server::state::AppState;
-use shared::api::{BillingAddressView, Purchased, SessionInfo, SignupStarted};
+use shared::api::{
+    AccountView, BillView, BillingAddressView, LedgerEntryView, OperationEntry, OrderStatus,
+    Purchased, SessionInfo, SignupStarted,
+};
+use shared::billing::BillingAddress;
 use shared::money::{Currency, Money};
 use shared::{ErrorBody, ErrorCode};
 use std::time::Duration;
@@ -490,6 +494,46 @@ pub fn card_form(number: &str, cvv: &str) -> Value {
         "last_name": "Tan",
         "billing_address": address_in("SG"),
     })
+}
+
+/// `GET /api/closure/export`, the file the owner keeps before closing. The server builds it as
+/// JSON, with no `shared` type for the whole: the parts that are `shared` types are read as
+/// those, and orders, invoices and refunds as far as the tests check them.
+#[derive(Debug, Deserialize)]
+pub struct Export {
+    /// RFC 3339.
+    pub exported_at: String,
+    pub account: AccountView,
+    pub billing_address: Option<BillingAddress>,
+    pub orders: Vec<ExportedOrder>,
+    pub invoices: Vec<ExportedInvoice>,
+    pub refunds: Vec<ExportedRefund>,
+    pub bills: Vec<BillView>,
+    pub ledger: Vec<LedgerEntryView>,
+    pub operation_log: Vec<OperationEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedOrder {
+    pub id: String,
+    pub instance_id: String,
+    pub cash_paid: Money,
+    pub credit_paid: Money,
+    pub status: OrderStatus,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedInvoice {
+    /// The order paid in cash.
+    pub invoice_for: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedRefund {
+    pub id: String,
+    pub order_id: String,
+    pub amount: Money,
 }
 
 impl TestApp {

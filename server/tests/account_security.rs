@@ -35,19 +35,6 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
     .status()
 }
 
-/// The messages the dev inbox holds for `to`, newest first.
-async fn inbox(app: &TestApp, to: &str) -> Vec<Value> {
-    app.client
-        .get(app.url("/api/dev/inbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn password_hash(app: &TestApp, email: &str) -> String {
     sqlx::query_scalar("SELECT password_hash FROM accounts WHERE email = $1")
         .bind(email)
@@ -92,8 +79,8 @@ async fn a_reset_by_email_sets_the_password_ends_every_session_and_tells_the_own
         sign_in(&anonymous, &email, NEW_PASSWORD).await,
         StatusCode::OK
     );
-    let notice = &inbox(&owner, &email).await[0];
-    assert_eq!(notice["subject"], "Your Account Center password was reset");
+    let notice = &owner.inbox(&email).await[0];
+    assert_eq!(notice.subject, "Your Account Center password was reset");
 
     // The reset is spent: its code cannot set another password.
     let again = anonymous
@@ -133,12 +120,9 @@ async fn a_reset_by_phone_goes_by_sms_to_the_verified_number() {
         sign_in(&anonymous, &email, NEW_PASSWORD).await,
         StatusCode::OK
     );
-    let sms = &inbox(&owner, "+6581234567").await[0];
-    assert_eq!(sms["channel"], "sms");
-    assert!(
-        sms["body"].as_str().unwrap().contains("password was reset"),
-        "{sms}"
-    );
+    let sms = &owner.inbox("+6581234567").await[0];
+    assert_eq!(sms.channel, "sms");
+    assert!(sms.body.contains("password was reset"), "{sms:?}");
 }
 
 #[tokio::test]
@@ -161,7 +145,7 @@ async fn an_address_no_account_verified_gets_the_same_answer_and_no_message() {
         unknown.code.sent_to,
         shared::account::Email::parse(&stranger).unwrap().masked()
     );
-    assert!(inbox(&owner, &stranger).await.is_empty());
+    assert!(owner.inbox(&stranger).await.is_empty());
     // A guess at the code it never sent is answered as at a real one.
     for id in [&known.reset_id, &unknown.reset_id] {
         let guess = anonymous
@@ -194,9 +178,9 @@ async fn an_address_no_account_verified_gets_the_same_answer_and_no_message() {
             .await;
         assert_eq!(resend.status(), StatusCode::OK);
     }
-    assert!(inbox(&owner, &stranger).await.is_empty());
+    assert!(owner.inbox(&stranger).await.is_empty());
     assert_eq!(
-        inbox(&owner, &email).await.len(),
+        owner.inbox(&email).await.len(),
         3,
         "sign-up and two reset codes"
     );
@@ -210,13 +194,13 @@ async fn a_number_two_accounts_verified_resets_neither() {
     let mut second = first.another_client();
     second.signed_up("second").await;
     second.with_billing_address("81234567").await;
-    let texts_before = inbox(&first, "+6581234567").await.len();
+    let texts_before = first.inbox("+6581234567").await.len();
     start_reset(
         &first.another_client(),
         &json!({"channel": "phone", "country": "SG", "phone": "81234567"}),
     )
     .await;
-    assert_eq!(inbox(&first, "+6581234567").await.len(), texts_before);
+    assert_eq!(first.inbox("+6581234567").await.len(), texts_before);
 }
 
 #[tokio::test]
@@ -350,10 +334,11 @@ async fn the_right_code_sent_twice_at_once_resets_once() {
         .filter(|s| **s == StatusCode::NO_CONTENT)
         .count();
     assert_eq!(done, 1, "{answers:?}");
-    let resets: Vec<Value> = inbox(&owner, &email)
+    let resets: Vec<InboxMessage> = owner
+        .inbox(&email)
         .await
         .into_iter()
-        .filter(|m| m["subject"] == "Your Account Center password was reset")
+        .filter(|m| m.subject == "Your Account Center password was reset")
         .collect();
     assert_eq!(resets.len(), 1);
 }
@@ -411,7 +396,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         StatusCode::OK
     );
     assert_eq!(
-        inbox(&owner, &email).await[0]["subject"],
+        owner.inbox(&email).await[0].subject,
         "Your Account Center password was changed"
     );
 }
@@ -563,7 +548,7 @@ async fn an_account_cooling_down_before_closure_cannot_be_reset() {
     assert_eq!(password_hash(&owner, &email).await, before);
 
     owner.advance(61);
-    let messages = inbox(&owner, &email).await.len();
+    let messages = owner.inbox(&email).await.len();
     start_reset(&anonymous, &json!({"email": email})).await;
-    assert_eq!(inbox(&owner, &email).await.len(), messages, "nothing sent");
+    assert_eq!(owner.inbox(&email).await.len(), messages, "nothing sent");
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::ErrorCode;
 use shared::account::Channel;
 use shared::api::{
@@ -53,13 +53,8 @@ async fn the_address_waits_for_the_mobile_number_of_an_email_signup() {
         )
         .await;
     assert_eq!(sent.status(), StatusCode::OK);
-    let inbox: Value = app
-        .get("/api/dev/inbox?to=%2B6591234567")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(inbox[0]["channel"], "voice");
+    let inbox = app.inbox("+6591234567").await;
+    assert_eq!(inbox[0].channel, "voice");
     let code = app.code_for("+6591234567").await;
     let me: AccountView = body_as(
         app.post("/api/account/contact/verify", &json!({"code": code}))

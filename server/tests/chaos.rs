@@ -649,7 +649,7 @@ impl User {
 /// The newest code sent to `to`, read from the dev inbox of the instance at `base`; the
 /// identity code is the newest message to the phone.
 async fn newest_code(base: String, to: String) -> Result<String, ()> {
-    let messages: Value = reqwest::Client::new()
+    let messages: Vec<common::InboxMessage> = reqwest::Client::new()
         .get(format!("{base}/api/dev/inbox"))
         .query(&[("to", to.as_str())])
         .send()
@@ -658,7 +658,7 @@ async fn newest_code(base: String, to: String) -> Result<String, ()> {
         .json()
         .await
         .map_err(drop)?;
-    let body = messages[0]["body"].as_str().ok_or(())?;
+    let body = &messages.first().ok_or(())?.body;
     body.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .map(str::to_owned)

@@ -137,10 +137,11 @@ async fn a_refused_action_leaves_no_entry_and_the_export_holds_the_log() {
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(log(&owner, "").await.total, 0);
     owner.with_billing_address("81234567").await;
-    // The export has no `shared` type; its operation log is the log's own entries.
-    let export: serde_json::Value = owner.get("/api/closure/export").await.json().await.unwrap();
-    let entries: Vec<OperationEntry> =
-        serde_json::from_value(export["operation_log"].clone()).unwrap();
+    // The export's operation log is the log's own entries.
+    let entries: Vec<OperationEntry> = owner
+        .get_as::<Export>("/api/closure/export")
+        .await
+        .operation_log;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].action, "billing_address_saved");
     assert_eq!(entries[0].category, OperationCategory::Money);

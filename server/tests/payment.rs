@@ -7,7 +7,9 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
-use shared::api::{LedgerView, MethodAdded, PaymentMethodKind, PaymentMethodsView, PaypalStarted};
+use shared::api::{
+    LedgerKind, LedgerView, MethodAdded, PaymentMethodKind, PaymentMethodsView, PaypalStarted,
+};
 use shared::money::{Currency, Money};
 
 const VISA: &str = "4111 1111 1111 1111";
@@ -68,17 +70,20 @@ async fn adding_a_card_holds_and_releases_one_dollar_and_grants_the_free_credit(
     assert_eq!(added.free_credit_granted, Some(usd("300.00")));
 
     let ledger = ledger(&app).await;
-    let kinds: Vec<(&str, Money)> = ledger
-        .entries
-        .iter()
-        .map(|e| (e.kind.as_str(), e.amount))
-        .collect();
-    assert!(kinds.contains(&("preauth_hold", usd("1.00"))), "{kinds:?}");
+    let kinds: Vec<(LedgerKind, Money)> =
+        ledger.entries.iter().map(|e| (e.kind, e.amount)).collect();
     assert!(
-        kinds.contains(&("preauth_release", usd("-1.00"))),
+        kinds.contains(&(LedgerKind::PreauthHold, usd("1.00"))),
         "{kinds:?}"
     );
-    assert!(kinds.contains(&("free_credit", usd("300.00"))), "{kinds:?}");
+    assert!(
+        kinds.contains(&(LedgerKind::PreauthRelease, usd("-1.00"))),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(LedgerKind::FreeCredit, usd("300.00"))),
+        "{kinds:?}"
+    );
     assert_eq!(ledger.credit_balance, usd("300.00"));
     let hold_sum: i64 = sqlx::query_scalar(
         "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE bucket = 'hold'",

@@ -88,25 +88,10 @@ async fn signup_by_phone_records_the_phone_as_the_verified_channel() {
         assert_eq!(sent.delivery, Some(delivery));
 
         let e164 = format!("+65{}", number.replace(' ', ""));
-        let inbox: Value = client_app
-            .get(&format!(
-                "/api/dev/inbox?to=%2B65{}",
-                number.replace(' ', "")
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(inbox[0]["channel"], medium);
-        assert_eq!(inbox[0]["to"], e164.as_str());
-        assert!(
-            inbox
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|m| m["to"] != email.as_str()),
-            "no email was sent"
-        );
+        let inbox = client_app.inbox(&e164).await;
+        assert_eq!(inbox[0].channel, medium);
+        assert_eq!(inbox[0].to, e164);
+        assert!(inbox.iter().all(|m| m.to != email), "no email was sent");
 
         let verified = verify(&client_app, &id, &client_app.code_for(&e164).await).await;
         assert_eq!(verified.status(), StatusCode::OK);

@@ -104,13 +104,8 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
         .unwrap();
     assert!(status.enabled);
     assert_eq!(status.recovery_codes_left, 10);
-    let inbox: Value = owner
-        .get(&format!("/api/dev/inbox?to={email}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(inbox[0]["subject"], "Two-step verification is on");
+    let inbox = owner.inbox(&email).await;
+    assert_eq!(inbox[0].subject, "Two-step verification is on");
 
     // The code the set-up used cannot sign in: its step is spent.
     let browser = owner.another_client();

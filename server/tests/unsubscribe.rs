@@ -176,14 +176,8 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     assert!(detail.refund_time.is_some());
     let history = tab(&app, "tab=records").await;
     assert_eq!(&history.records[0].id, id);
-    let inbox: Value = app.get("/api/dev/inbox").await.json().await.unwrap();
-    assert!(
-        inbox
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["subject"] == "Your refund has arrived")
-    );
+    let inbox = app.whole_inbox().await;
+    assert!(inbox.iter().any(|m| m.subject == "Your refund has arrived"));
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY]).await;
 }
 
@@ -464,13 +458,13 @@ async fn resource_plans_refund_in_full_until_activated_and_used() {
 async fn the_resource_tab_filters_and_pages() {
     let mut app = spawn_app().await;
     app.ready_to_buy("filters").await;
-    let seeded: Value = app
-        .post("/api/dev/seed-demo", &json!({"extra": 30}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(seeded["instances"], 39);
+    /// What the dev seeder answers (the server's own `Seeded`, not in `shared`).
+    #[derive(serde::Deserialize)]
+    struct Seeded {
+        instances: u32,
+    }
+    let seeded: Seeded = body_as(app.post("/api/dev/seed-demo", &json!({"extra": 30})).await).await;
+    assert_eq!(seeded.instances, 39);
     let all = tab(&app, "tab=resource&page_size=10").await;
     assert_eq!(
         all.total, 38,

@@ -14,12 +14,17 @@ pub mod stripe;
 use clap::Parser;
 use reqwest::{Client, Response, StatusCode};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Application;
 use server::config::Config;
 use server::state::AppState;
-use shared::api::{BillingAddressView, Purchased, SessionInfo, SignupStarted};
+use shared::api::{
+    AccountView, BillView, BillingAddressView, LedgerEntryView, OperationEntry, OrderStatus,
+    Purchased, SessionInfo, SignupStarted,
+};
+use shared::billing::BillingAddress;
 use shared::money::{Currency, Money};
 use shared::{ErrorBody, ErrorCode};
 use std::time::Duration;
@@ -159,20 +164,41 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     }
 }
 
+/// One message of the dev inbox (`GET /api/dev/inbox`). The server answers with its own
+/// `server::notify::InboxMessage`, a dev-mode view that is not in `shared` and only serializes:
+/// the tests read it through this copy of its fields.
+#[derive(Debug, Deserialize)]
+pub struct InboxMessage {
+    pub id: String,
+    /// `email`, `sms` or `voice`.
+    pub channel: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Milliseconds since the epoch, by the server's clock.
+    pub created_at: i64,
+    pub status: String,
+}
+
+/// The messages the dev inbox of the server at `base` holds, for `to` or for everyone, newest
+/// first.
+pub async fn inbox_at(client: &Client, base: &str, to: Option<&str>) -> Vec<InboxMessage> {
+    let mut request = client.get(format!("{base}/api/dev/inbox"));
+    if let Some(to) = to {
+        request = request.query(&[("to", to)]);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET /api/dev/inbox");
+    body_as(response).await
+}
+
 /// The six-digit code in the newest message the dev inbox of the server at `base` holds for `to`.
 pub async fn newest_code(client: &Client, base: &str, to: &str) -> String {
-    let messages: Value = client
-        .get(format!("{base}/api/dev/inbox"))
-        .query(&[("to", to)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body = messages[0]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message to {to}: {messages}"));
+    let messages = inbox_at(client, base, Some(to)).await;
+    let body = &messages
+        .first()
+        .unwrap_or_else(|| panic!("no message to {to}"))
+        .body;
     body.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
         .unwrap_or_else(|| panic!("no code in {body}"))
@@ -265,6 +291,16 @@ impl TestApp {
     /// The newest code the dev inbox holds for `to`.
     pub async fn code_for(&self, to: &str) -> String {
         newest_code(&self.client, &self.base, to).await
+    }
+
+    /// The messages the dev inbox holds for `to` (an email or an E.164 number), newest first.
+    pub async fn inbox(&self, to: &str) -> Vec<InboxMessage> {
+        inbox_at(&self.client, &self.base, Some(to)).await
+    }
+
+    /// Every message the dev inbox holds, newest first.
+    pub async fn whole_inbox(&self) -> Vec<InboxMessage> {
+        inbox_at(&self.client, &self.base, None).await
     }
 
     /// Signs up by email code and keeps the session; returns the account's email.
@@ -458,6 +494,46 @@ pub fn card_form(number: &str, cvv: &str) -> Value {
         "last_name": "Tan",
         "billing_address": address_in("SG"),
     })
+}
+
+/// `GET /api/closure/export`, the file the owner keeps before closing. The server builds it as
+/// JSON, with no `shared` type for the whole: the parts that are `shared` types are read as
+/// those, and orders, invoices and refunds as far as the tests check them.
+#[derive(Debug, Deserialize)]
+pub struct Export {
+    /// RFC 3339.
+    pub exported_at: String,
+    pub account: AccountView,
+    pub billing_address: Option<BillingAddress>,
+    pub orders: Vec<ExportedOrder>,
+    pub invoices: Vec<ExportedInvoice>,
+    pub refunds: Vec<ExportedRefund>,
+    pub bills: Vec<BillView>,
+    pub ledger: Vec<LedgerEntryView>,
+    pub operation_log: Vec<OperationEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedOrder {
+    pub id: String,
+    pub instance_id: String,
+    pub cash_paid: Money,
+    pub credit_paid: Money,
+    pub status: OrderStatus,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedInvoice {
+    /// The order paid in cash.
+    pub invoice_for: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportedRefund {
+    pub id: String,
+    pub order_id: String,
+    pub amount: Money,
 }
 
 impl TestApp {

@@ -138,7 +138,7 @@ async fn an_unreachable_smtp_server_is_retried_with_the_queues_backoff_then_give
     assert_eq!((status.as_str(), attempts), ("pending", 1));
     assert!(error.is_some(), "the failure is kept for the operator");
     assert_eq!(app.run_jobs().await, 0, "the retry waits");
-    app.assert_no_unexpected_jobs(&["deliver_message"]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::DELIVER]).await;
 
     // Each later try comes after the queue's wait; the eighth failure gives up.
     for tries in 2..=8 {

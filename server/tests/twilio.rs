@@ -431,7 +431,7 @@ async fn a_twilio_server_error_is_retried_and_the_message_then_sent_once() {
     assert!(error.contains("500") && error.contains("20500"), "{error}");
     assert_eq!(row.provider_id, None);
     assert_eq!(app.run_jobs().await, 0, "the retry waits");
-    app.assert_no_unexpected_jobs(&["deliver_message"]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::DELIVER]).await;
 
     app.advance(60);
     assert_eq!(app.run_jobs().await, 1, "retried");
@@ -506,7 +506,7 @@ async fn a_refused_auth_token_is_retried_not_given_up_at_once() {
         !error.contains("not-the-auth-token"),
         "the token is never shown: {error}"
     );
-    app.assert_no_unexpected_jobs(&["deliver_message"]).await;
+    app.assert_no_unexpected_jobs(&[job_kinds::DELIVER]).await;
 }
 
 #[tokio::test]

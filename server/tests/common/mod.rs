@@ -663,6 +663,8 @@ pub mod job_kinds {
     pub const USAGE: &str = server::domain::usage::BillUsage::KIND;
     /// A withdrawal's payout.
     pub const WITHDRAWAL: &str = server::domain::withdrawal::PayOut::KIND;
+    /// An outbox message's delivery (SMTP, Twilio), retried until it goes or is given up.
+    pub const DELIVER: &str = server::notify::Deliver::KIND;
 }
 
 /// Polls every future on this task until all are done.

@@ -23,7 +23,7 @@ async fn start_reset(app: &TestApp, form: &Value) -> PasswordResetStarted {
         "{}",
         response.text().await.unwrap()
     );
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
@@ -413,7 +413,7 @@ async fn the_session_list_names_each_device_and_signs_out_one_or_all_others() {
         .unwrap();
     firefox.sign_in_again(&email).await;
 
-    let list: SessionList = owner.get("/api/sessions").await.json().await.unwrap();
+    let list: SessionList = owner.get_as("/api/sessions").await;
     assert_eq!(list.sessions.len(), 2);
     assert!(list.sessions[0].current);
     let other = &list.sessions[1];
@@ -425,7 +425,7 @@ async fn the_session_list_names_each_device_and_signs_out_one_or_all_others() {
     // Used ten minutes later: its last use moves, its start does not.
     owner.advance(600);
     assert_eq!(firefox.get("/api/instances").await.status(), StatusCode::OK);
-    let later: SessionList = owner.get("/api/sessions").await.json().await.unwrap();
+    let later: SessionList = owner.get_as("/api/sessions").await;
     let moved = later.sessions.iter().find(|s| s.id == other.id).unwrap();
     assert_eq!(moved.started_at, other.started_at);
     assert!(moved.last_used_at > other.last_used_at, "{moved:?}");
@@ -456,7 +456,7 @@ async fn the_session_list_names_each_device_and_signs_out_one_or_all_others() {
             StatusCode::UNAUTHORIZED
         );
     }
-    let left: SessionList = owner.get("/api/sessions").await.json().await.unwrap();
+    let left: SessionList = owner.get_as("/api/sessions").await;
     assert_eq!(left.sessions.len(), 1);
 
     // Signing out this session from the list ends it and clears its cookie.
@@ -499,7 +499,7 @@ async fn a_ram_users_session_is_listed_for_the_owner_and_can_be_signed_out() {
         StatusCode::FORBIDDEN
     );
 
-    let list: SessionList = owner.get("/api/sessions").await.json().await.unwrap();
+    let list: SessionList = owner.get_as("/api/sessions").await;
     let theirs = list
         .sessions
         .iter()

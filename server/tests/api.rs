@@ -11,7 +11,7 @@ use shared::ErrorCode;
 #[tokio::test]
 async fn liveness_answers_and_readiness_reports_the_database() {
     let app = spawn_app().await;
-    let live: Value = app.get("/api/health").await.json().await.unwrap();
+    let live: Value = app.get_as("/api/health").await;
     assert_eq!(live, json!({"status": "ok"}));
     let ready = app.get("/api/ready").await;
     assert_eq!(ready.status(), StatusCode::OK);
@@ -28,7 +28,7 @@ async fn liveness_answers_and_readiness_reports_the_database() {
 #[tokio::test]
 async fn the_openapi_document_matches_its_snapshot() {
     let app = spawn_app().await;
-    let served: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let served: Value = app.get_as("/api/openapi.json").await;
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
     insta::assert_json_snapshot!("openapi", served);
 }
@@ -40,7 +40,7 @@ async fn the_openapi_document_matches_its_snapshot() {
 async fn the_openapi_document_states_the_shared_validation_rules() {
     use shared::account::{Email, Password};
     let app = spawn_app().await;
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_as("/api/openapi.json").await;
     let schemas = &doc["components"]["schemas"];
     let email_ref = json!({"$ref": "#/components/schemas/Email"});
     assert_eq!(schemas["SignupForm"]["properties"]["email"], email_ref);
@@ -86,7 +86,7 @@ async fn the_openapi_document_states_the_shared_validation_rules() {
 #[tokio::test]
 async fn the_openapi_document_links_what_an_answer_makes_to_where_it_is_used() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_as("/api/openapi.json").await;
     let links = |path: &str, method: &str, status: &str| {
         doc["paths"][path][method]["responses"][status]["links"].clone()
     };
@@ -118,7 +118,7 @@ async fn the_openapi_document_links_what_an_answer_makes_to_where_it_is_used() {
 #[tokio::test]
 async fn a_sign_up_from_the_documents_examples_is_accepted() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_as("/api/openapi.json").await;
     let example = |schema: &str| doc["components"]["schemas"][schema]["examples"][0].clone();
     let password = example("Password");
     let answer = app
@@ -144,7 +144,7 @@ async fn a_sign_up_from_the_documents_examples_is_accepted() {
 #[tokio::test]
 async fn the_openapi_document_and_the_router_agree() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_as("/api/openapi.json").await;
     let mut documented = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -369,7 +369,7 @@ async fn production_mode_has_no_inbox_no_clock_and_secure_cookies() {
             .unwrap()
             .contains("Dev inbox")
     );
-    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_as("/api/openapi.json").await;
     assert!(doc["paths"].get("/api/dev/inbox").is_none());
 
     // Sign up by reading the code from the outbox table, as no inbox exists here.

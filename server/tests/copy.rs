@@ -42,7 +42,7 @@ async fn views(app: &TestApp) -> Vec<Value> {
             "{path}: {}",
             response.status()
         );
-        let mut body: Value = response.json().await.unwrap();
+        let mut body: Value = body_as(response).await;
         // A new session has its own token and expiry, and a check its own time; everything
         // else must be the same.
         if path == "/api/session" {

@@ -13,7 +13,7 @@ use shared::api::{OperationCategory, OperationEntry, OperationLog, SessionInfo};
 async fn log(app: &TestApp, query: &str) -> OperationLog {
     let response = app.get(&format!("/api/operation-log{query}")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 fn actions(log: &OperationLog) -> Vec<&str> {

@@ -17,7 +17,7 @@ async fn list(app: &TestApp, query: &str) -> UnsubscribeList {
         .get(&format!("/api/unsubscribe?tab=resource&{query}"))
         .await;
     assert_eq!(response.status(), StatusCode::OK, "{query}");
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 /// Which resources a filter should hold.

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 async fn tab(app: &TestApp, query: &str) -> UnsubscribeList {
     let response = app.get(&format!("/api/unsubscribe?{query}")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 #[tokio::test]
@@ -177,7 +177,7 @@ async fn the_resource_tab_is_sorted_by_the_server_across_pages_with_the_instance
             .get(&format!("/api/unsubscribe?tab=resource&{bad}"))
             .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
-        let body: shared::ErrorBody = response.json().await.unwrap();
+        let body: shared::ErrorBody = body_as(response).await;
         assert_eq!(body.code, shared::ErrorCode::BadRequest, "{bad}");
     }
 }

@@ -47,7 +47,7 @@ async fn with_cash(tag: &str, cents: i64) -> TestApp {
 async fn page(app: &TestApp) -> WithdrawalsView {
     let response = app.get("/api/withdrawals").await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    body_as(response).await
 }
 
 async fn card(app: &TestApp) -> String {
@@ -93,7 +93,7 @@ async fn a_withdrawal_leaves_the_balance_at_once_and_is_paid_by_its_job() {
 
     let made = withdraw(&app, "w1", "120.50", &method).await;
     assert_eq!(made.status(), StatusCode::CREATED);
-    let made: WithdrawalView = made.json().await.unwrap();
+    let made: WithdrawalView = body_as(made).await;
     assert_eq!(made.status, WithdrawalStatus::Processing);
     assert_eq!(made.amount, usd("120.50"));
     assert_eq!(made.destination, before.destinations[0].label);

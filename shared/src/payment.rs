@@ -276,11 +276,7 @@ pub struct Card {
     pub number: CardNumber,
     pub expiry: Expiry,
     pub cvv: Cvv,
-    pub first_name: String,
-    pub middle_name: Option<String>,
-    pub last_name: String,
-    pub company_name: Option<String>,
-    pub billing_address: Address,
+    pub holder: CardHolder,
 }
 
 const CARD_ADDRESS: AddressFields = AddressFields {
@@ -311,11 +307,7 @@ impl CardForm {
                 number,
                 expiry,
                 cvv,
-                first_name: holder.first_name,
-                middle_name: holder.middle_name,
-                last_name: holder.last_name,
-                company_name: holder.company_name,
-                billing_address: holder.billing_address,
+                holder,
             }),
             (number, expiry, cvv, holder) => {
                 let mut errors = collect_errors([

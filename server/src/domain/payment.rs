@@ -438,25 +438,18 @@ pub async fn add_card(
         &fingerprint,
     )
     .await?;
-    let holder_name = format!("{} {}", card.first_name, card.last_name);
+    let holder_name = format!("{} {}", card.holder.first_name, card.holder.last_name);
     let check = CardCheck {
         number: &card.number,
         expiry: card.expiry,
         cvv: &card.cvv,
         holder: &holder_name,
     };
-    let holder = CardHolder {
-        first_name: card.first_name.clone(),
-        middle_name: card.middle_name.clone(),
-        last_name: card.last_name.clone(),
-        company_name: card.company_name.clone(),
-        billing_address: card.billing_address.clone(),
-    };
     let kept = KeptCard {
         brand,
         last4: card.number.last4(),
         expiry: card.expiry,
-        holder: &holder,
+        holder: &card.holder,
     };
     let source = CardSource::Number(check);
     verify_and_bind(state, account_id, &allowed, (&fingerprint, kept), source).await

@@ -58,14 +58,22 @@ struct Refund {
     email: String,
 }
 
-pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let refund: Option<Refund> = sqlx::query_as(
+/// The refund `id` with its order's charge reference and its owner's email, if it exists.
+async fn read<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> sqlx::Result<Option<Refund>> {
+    sqlx::query_as(
         "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
          FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
     )
-    .bind(&job.subject)
-    .fetch_optional(&state.db)
-    .await?;
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
+    let refund = read(&state.db, &job.subject).await?;
     let now = state.clock.now_ms();
     let Some(refund) = refund.filter(|r| r.status.0 == Status::Processing) else {
         // Gone with its account, or settled already: nothing left to do.
@@ -161,17 +169,6 @@ pub enum Returned {
     Unknown,
 }
 
-#[derive(sqlx::FromRow)]
-struct Paid {
-    account_id: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    destination: Stored<RefundDestination>,
-    status: Stored<Status>,
-    gateway_reference: Option<String>,
-    email: String,
-}
-
 /// A refund paid to a card came back (SPEC §9: money is never lost): in `tx`, which has
 /// locked the refund's account first, it goes to the account's balance instead. The refund
 /// then reads `balance` wherever it is shown (its record, the spending history, the export),
@@ -187,13 +184,7 @@ pub async fn return_to_balance(
     returned: &CardReturn<'_>,
     now: i64,
 ) -> Result<Returned, ApiError> {
-    let refund: Option<Paid> = sqlx::query_as(
-        "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
-         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
-    )
-    .bind(refund_id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let refund = read(&mut **tx, refund_id).await?;
     let Some(refund) = refund else {
         return Ok(Returned::Unknown);
     };

@@ -164,21 +164,8 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     }
 }
 
-/// One message of the dev inbox (`GET /api/dev/inbox`). The server answers with its own
-/// `server::notify::InboxMessage`, a dev-mode view that is not in `shared` and only serializes:
-/// the tests read it through this copy of its fields.
-#[derive(Debug, Deserialize)]
-pub struct InboxMessage {
-    pub id: String,
-    /// `email`, `sms` or `voice`.
-    pub channel: String,
-    pub to: String,
-    pub subject: String,
-    pub body: String,
-    /// Milliseconds since the epoch, by the server's clock.
-    pub created_at: i64,
-    pub status: String,
-}
+/// One message of the dev inbox (`GET /api/dev/inbox`), the server's own type.
+pub use server::notify::InboxMessage;
 
 /// The messages the dev inbox of the server at `base` holds, for `to` or for everyone, newest
 /// first.

@@ -17,7 +17,8 @@ if (!site || !Number.isFinite(Number(budgetKb))) {
 }
 const budget = Number(budgetKb) * 1000;
 
-// What a first visit fetches: the page, its stylesheet and icon, and from the build's folder
+// What a first visit fetches: the page (signin.html: the first visit has no session), its
+// stylesheet and icon, and from the build's folder
 // (pkg/<build>/) the JS glue, the loader of the lazily loaded flows (app.js imports it) and the
 // main module. The flows' own chunks (split_*.wasm, chunk_*.wasm) come later, when a page of
 // theirs is first shown.
@@ -27,7 +28,7 @@ if (builds.length !== 1) {
   process.exit(1);
 }
 const pkg = `pkg/${builds[0]}`;
-const FIRST_LOAD = ['index.html', 'main.css', 'favicon.svg', ...['app.js', '__wasm_split.js', 'app_bg.wasm'].map((f) => `${pkg}/${f}`)];
+const FIRST_LOAD = ['signin.html', 'main.css', 'favicon.svg', ...['app.js', '__wasm_split.js', 'app_bg.wasm'].map((f) => `${pkg}/${f}`)];
 const COMPRESSIBLE = new Set(['.html', '.css', '.js', '.mjs', '.wasm', '.svg', '.json', '.txt']);
 const TEXT = new Set(['.html', '.css', '.js', '.mjs', '.svg', '.json', '.txt']);
 

@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The request id's header, on every answer, and on the request as the handlers see it.
@@ -68,13 +69,19 @@ const STRIPE_CONNECT_ORIGIN: &str = "https://api.stripe.com";
 
 /// The Content-Security-Policy of every answer. Scripts: the app's own files, its WebAssembly
 /// (`'wasm-unsafe-eval'` lets the page compile it, and nothing else), and the inline scripts of
-/// the built `index.html` by their hashes, so no other inline script runs. Styles may be inline:
+/// the built pages (`index.html`, and `signin.html` with the sign-in form's) by their hashes, so
+/// no other inline script runs. Styles may be inline:
 /// the app sets `style` attributes. Nothing is loaded from elsewhere, no page may frame this one,
 /// and forms post only here. With `stripe`, exactly Stripe.js's origins are added: its script,
 /// its card field's frames, and its calls to Stripe's API.
 pub fn content_security_policy(site: &Path, stripe: bool) -> HeaderValue {
-    let index = std::fs::read_to_string(site.join("index.html")).unwrap_or_default();
-    let hashes: String = inline_scripts(&index)
+    let pages: Vec<String> = ["index.html", "signin.html"]
+        .iter()
+        .filter_map(|page| std::fs::read_to_string(site.join(page)).ok())
+        .collect();
+    let hashes: BTreeSet<String> = pages
+        .iter()
+        .flat_map(|page| inline_scripts(page))
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
             format!(
@@ -83,6 +90,7 @@ pub fn content_security_policy(site: &Path, stripe: bool) -> HeaderValue {
             )
         })
         .collect();
+    let hashes: String = hashes.into_iter().collect();
     let (script, frame, connect) = if stripe {
         (
             format!(" {STRIPE_SCRIPT_ORIGIN}"),

@@ -44,7 +44,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::services::{ServeDir, ServeFile};
@@ -276,18 +276,48 @@ pub fn router(state: AppState) -> Router {
 /// keep it for a year; everything else (index.html, which names the current build, and the
 /// stylesheet) is checked again on every visit. Under `/pkg/` a missing file is a 404: the index page in its place
 /// would reach the chunk loader as a broken module.
+///
+/// `/` and `/signin` answer a visitor without a session with `signin.html`: the same page with
+/// the sign-in form drawn in it, which can be filled in before the app's code has arrived (the
+/// app then takes it over). With a session cookie they answer index.html, as every other
+/// address does, and so does a site built without `signin.html`.
 fn site_service(site: &Path) -> Router {
-    let index = ServeFile::new(site.join("index.html"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let page = |name: &str| {
+        ServeFile::new(site.join(name))
+            .precompressed_br()
+            .precompressed_gzip()
+    };
+    let index = page("index.html");
     let files = ServeDir::new(site)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(index);
+        .fallback(index.clone());
+    let signin_file = site.join("signin.html");
+    let signin = page("signin.html");
+    let entry = get(move |request: axum::extract::Request| {
+        let signed_out = auth::cookie_value(request.headers(), auth::COOKIE).is_none();
+        let (index, signin, signin_file) = (index.clone(), signin.clone(), signin_file.clone());
+        async move {
+            let page = if signed_out && tokio::fs::try_exists(&signin_file).await.unwrap_or(false) {
+                signin
+            } else {
+                index
+            };
+            (
+                [
+                    (header::VARY, "cookie"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                page.oneshot(request).await,
+            )
+        }
+    });
     let code = ServeDir::new(site.join("pkg"))
         .precompressed_br()
         .precompressed_gzip();
     Router::new()
+        .route("/", entry.clone())
+        .route("/signin", entry)
         .nest_service(
             "/pkg",
             ServiceBuilder::new()

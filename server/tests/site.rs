@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, VARY,
+};
 use std::path::Path;
 
 const WASM: &[u8] = b"\0asm\x01\0\0\0 the module itself";
@@ -14,6 +16,7 @@ const WASM_BR: &[u8] = b"the module, brotli-compressed";
 const WASM_GZ: &[u8] = b"the module, gzip-compressed";
 const INDEX: &[u8] = b"<!doctype html><title>Account Center</title>";
 const INDEX_BR: &[u8] = b"index.html, brotli-compressed";
+const SIGNIN_BR: &[u8] = b"signin.html (index.html with the sign-in form), brotli-compressed";
 
 /// A site as `.ci/build-app` lays it out, in the test server's site folder. Only the server's
 /// choice of file is under test, so the "compressed" copies are marked plain bytes.
@@ -26,6 +29,8 @@ fn built_site(app: &TestApp) {
         ("pkg/app_bg.wasm.gz", WASM_GZ),
         ("index.html", INDEX),
         ("index.html.br", INDEX_BR),
+        ("signin.html", INDEX),
+        ("signin.html.br", SIGNIN_BR),
     ] {
         std::fs::write(site.join(name), bytes).unwrap();
     }
@@ -150,6 +155,56 @@ async fn the_build_folder_is_kept_for_a_year_and_the_index_page_is_checked_on_ev
     assert_eq!(header(&missing, CACHE_CONTROL), None);
 }
 
+#[tokio::test]
+async fn a_visitor_without_a_session_gets_the_sign_in_form_in_the_page_itself() {
+    let app = spawn_app().await;
+    built_site(&app);
+
+    for (path, expected) in [
+        ("/", SIGNIN_BR),
+        ("/signin", SIGNIN_BR),
+        ("/billing", INDEX_BR),
+    ] {
+        let page = fetch(&app, path, Some("br")).await;
+        assert_eq!(header(&page, CONTENT_TYPE), Some("text/html"), "{path}");
+        assert_eq!(header(&page, CACHE_CONTROL), Some("no-cache"), "{path}");
+        assert_eq!(page.bytes().await.unwrap(), expected, "{path}");
+    }
+    let page = fetch(&app, "/", Some("br")).await;
+    assert!(
+        page.headers()
+            .get_all(VARY)
+            .iter()
+            .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("cookie")),
+        "a cache must know the page depends on the session cookie"
+    );
+
+    // With a session cookie (valid or not: the app asks the server), the app's page alone: a
+    // signed-in visitor never sees a sign-in form while the console loads.
+    for path in ["/", "/signin"] {
+        let page = app
+            .client
+            .get(app.url(path))
+            .header(ACCEPT_ENCODING, "br")
+            .header(COOKIE, "ac_session=a-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        assert_eq!(page.bytes().await.unwrap(), INDEX_BR, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_site_built_without_the_sign_in_page_answers_the_app_page_everywhere() {
+    let app = spawn_app().await;
+    built_site(&app);
+    std::fs::remove_file(app.state.config.site_dir.join("signin.html")).unwrap();
+
+    let page = fetch(&app, "/signin", Some("identity")).await;
+    assert_eq!(page.bytes().await.unwrap(), INDEX);
+}
+
 fn request_id(response: &reqwest::Response) -> String {
     header(
         response,
@@ -253,7 +308,11 @@ fn the_policy_names_each_inline_script_of_the_index_page_by_its_hash() {
         .filter(|s| !s.starts_with(" src="))
         .map(|s| &s[s.find('>').unwrap() + 1..s.find("</script>").unwrap()])
         .collect();
-    assert_eq!(scripts.len(), 2, "the error notice and the module's start");
+    assert_eq!(
+        scripts.len(),
+        3,
+        "the error notice, the module's start and the sign-in form's hand-over"
+    );
     for script in scripts {
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
         assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
@@ -263,6 +322,40 @@ fn the_policy_names_each_inline_script_of_the_index_page_by_its_hash() {
         .find(|d| d.trim_start().starts_with("script-src"))
         .unwrap();
     assert!(!scripts.contains("'unsafe-inline'"), "{scripts}");
+}
+
+/// The built site has two pages (`.ci/pages.mjs`): the sign-in page's own script, which the
+/// other page lacks, is allowed too, and a script both carry is named once.
+#[test]
+fn the_policy_names_the_scripts_of_both_built_pages() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let site = tempfile::tempdir().unwrap();
+    let (shared, own) = (
+        "addEventListener('error',stopped)",
+        "document.body.append(form)",
+    );
+    std::fs::write(
+        site.path().join("index.html"),
+        format!("<head><script>{shared}</script></head>"),
+    )
+    .unwrap();
+    std::fs::write(
+        site.path().join("signin.html"),
+        format!("<head><script>{shared}</script></head><body><script>{own}</script></body>"),
+    )
+    .unwrap();
+
+    let policy = server::headers::content_security_policy(site.path(), false);
+    let policy = policy.to_str().unwrap();
+    for script in [shared, own] {
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+        assert_eq!(
+            policy.matches(&format!("'sha256-{hash}'")).count(),
+            1,
+            "{script}: {policy}"
+        );
+    }
 }
 
 /// Where cards go through Stripe, the policy adds exactly Stripe.js's origins: its script, its

@@ -38,8 +38,8 @@ fn is_write(method: &str) -> bool {
     !matches!(method, "get" | "head" | "options")
 }
 
-/// Adds the common answers to every operation of `doc` that lacks them; an answer a handler
-/// documents itself (with its own codes in the description) is kept as it is.
+/// Adds the common answers to every operation of `doc`; where a handler documents the same
+/// status with its own codes, the common codes follow its own in the description.
 pub fn add_common_answers(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
@@ -125,11 +125,21 @@ fn add_to(operation: &mut Operation, method: &str, path: &str) {
         by_status.entry(status).or_default().push(description);
     }
     for (status, descriptions) in by_status {
-        operation
-            .responses
-            .responses
-            .entry(status.to_owned())
-            .or_insert_with(|| error_answer(&descriptions.join("; ")));
+        let common = descriptions.join("; ");
+        match operation.responses.responses.get_mut(status) {
+            None => {
+                operation
+                    .responses
+                    .responses
+                    .insert(status.to_owned(), error_answer(&common));
+            }
+            // The handler's own reasons for this status come first, then the common ones.
+            Some(RefOr::T(answer)) if answer.description.is_empty() => answer.description = common,
+            Some(RefOr::T(answer)) if !answer.description.contains(&common) => {
+                answer.description = format!("{}; {common}", answer.description);
+            }
+            Some(_) => {}
+        }
     }
 }
 
@@ -429,7 +439,7 @@ mod tests {
     }
 
     #[test]
-    fn a_signed_in_json_write_with_a_key_gets_every_common_answer_and_keeps_its_own() {
+    fn a_signed_in_json_write_with_a_key_gets_every_common_answer_after_its_own() {
         let mut operation = OperationBuilder::new()
             .request_body(Some(body_of("application/json")))
             .parameter(Parameter::new("Idempotency-Key"))
@@ -453,7 +463,10 @@ mod tests {
                     "415",
                     "bad_request: the body is not sent as `Content-Type: application/json`"
                 ),
-                ("422", "batch_too_large"),
+                (
+                    "422",
+                    "batch_too_large; bad_request: the JSON does not have the request's shape; or a field's own code; idempotency_key_reused"
+                ),
             ]
         );
     }

@@ -208,7 +208,6 @@ async fn renounce(
     ),
     responses(
         (status = 200, body = AccountTies),
-        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
         (status = 402, body = ErrorBody, description = "payment_declined"),
         (status = 404, body = ErrorBody),
     ))]

@@ -36,7 +36,6 @@ async fn list_coupons(
     ),
     responses(
         (status = 201, body = Purchased),
-        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
         (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds, insufficient_balance"),
         (status = 403, body = ErrorBody, description = "permission_denied"),
         (status = 409, body = ErrorBody, description = "billing_address_required, payment_method_required, real_name_required"),

@@ -48,11 +48,10 @@ async fn list(
     ),
     responses(
         (status = 201, body = MethodAdded),
-        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
         (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
         (status = 403, body = ErrorBody, description = "reauth_required"),
-        (status = 409, body = ErrorBody, description = "card_already_bound, billing_address_required, idempotency_in_progress"),
-        (status = 422, body = ErrorBody, description = "A field was refused, or card_type_not_accepted, unsupported_card_brand, idempotency_key_reused"),
+        (status = 409, body = ErrorBody, description = "card_already_bound, billing_address_required"),
+        (status = 422, body = ErrorBody, description = "A field was refused, or card_type_not_accepted, unsupported_card_brand"),
         (status = 502, body = ErrorBody, description = "gateway_error"),
         (status = 504, body = ErrorBody, description = "gateway_timeout"),
     ))]
@@ -83,11 +82,10 @@ async fn add_card(
     ),
     responses(
         (status = 201, body = MethodAdded),
-        (status = 400, body = ErrorBody, description = "idempotency_key_missing"),
         (status = 402, body = ErrorBody, description = "payment_declined, insufficient_funds"),
         (status = 403, body = ErrorBody, description = "reauth_required"),
-        (status = 409, body = ErrorBody, description = "card_already_bound, billing_address_required, idempotency_in_progress"),
-        (status = 422, body = ErrorBody, description = "A field was refused, or card_type_not_accepted, unsupported_card_brand, payment_method_not_available (this server takes cards in its own form), idempotency_key_reused"),
+        (status = 409, body = ErrorBody, description = "card_already_bound, billing_address_required"),
+        (status = 422, body = ErrorBody, description = "A field was refused, or card_type_not_accepted, unsupported_card_brand, payment_method_not_available (this server takes cards in its own form)"),
         (status = 502, body = ErrorBody, description = "gateway_error"),
         (status = 504, body = ErrorBody, description = "gateway_timeout"),
     ))]

@@ -31,15 +31,12 @@ use serde_json::json;
 use shared::ErrorCode;
 use shared::api::{CardEntry, PaymentMethodKind, PaymentMethodsView, WithdrawalsView};
 
-#[tokio::test]
-async fn a_tokenized_card_is_verified_charged_and_refunded_through_stripe_under_our_keys() {
-    let (api, stripe) = start_stand_in().await;
-    let mut app = stripe_app(&api).await;
-    app.signed_up("stripe").await;
+/// A Stripe server's account with a billing address and a VISA card tokenized by Stripe.js,
+/// bound (`pm_card_visa`: Stripe's customer `cus_1`, the hold's PaymentIntent `pi_1`).
+async fn with_bound_card(api: &str, name: &str) -> TestApp {
+    let mut app = stripe_app(api).await;
+    app.signed_up(name).await;
     app.with_billing_address("81234567").await;
-
-    // Bind: Stripe says what card it is; a customer, the method attached, a 1.00 hold
-    // placed with manual capture and cancelled.
     let added = add_token(&app, "pm_card_visa").await;
     assert_eq!(
         added.status(),
@@ -47,6 +44,16 @@ async fn a_tokenized_card_is_verified_charged_and_refunded_through_stripe_under_
         "{}",
         added.text().await.unwrap()
     );
+    app
+}
+
+#[tokio::test]
+async fn a_tokenized_card_is_verified_by_a_cancelled_hold_under_our_key() {
+    let (api, stripe) = start_stand_in().await;
+    let app = with_bound_card(&api, "stripe-bind").await;
+
+    // Stripe says what card it is; a customer, the method attached, a 1.00 hold placed with
+    // manual capture and cancelled.
     let methods: PaymentMethodsView = app.get_as("/api/payment-methods").await;
     assert_eq!(methods.methods.len(), 1);
     assert_eq!(
@@ -108,11 +115,17 @@ async fn a_tokenized_card_is_verified_charged_and_refunded_through_stripe_under_
         !fingerprint.contains("fpVisa4242"),
         "Stripe's fingerprint is keyed, not kept"
     );
+}
 
-    // Buy a month of ECS with the card: an off-session PaymentIntent of 20.00 USD.
-    let id = app.buy("ecs", 1, "default_method").await;
+#[tokio::test]
+async fn a_purchase_charges_the_bound_card_off_session_under_our_key() {
+    let (api, stripe) = start_stand_in().await;
+    let app = with_bound_card(&api, "stripe-charge").await;
+
+    // A month of ECS with the card: an off-session PaymentIntent of 20.00 USD.
+    app.buy("ecs", 1, "default_method").await;
     let charges = stripe.posts_to("/v1/payment_intents");
-    assert_eq!(charges.len(), 2);
+    assert_eq!(charges.len(), 2, "the hold's, then the charge's");
     let charge = &charges[1];
     let (charge_key, operation, minor) = intents(&app).await.remove(1);
     assert_eq!((operation.as_str(), minor), ("charge", 2000));
@@ -135,8 +148,16 @@ async fn a_tokenized_card_is_verified_charged_and_refunded_through_stripe_under_
             Some("true")
         ]
     );
+}
 
-    // Unsubscribe at once: the refund goes back to the card, a Refund of that PaymentIntent.
+#[tokio::test]
+async fn an_unsubscription_refunds_the_cards_charge_once_under_our_refunds_id() {
+    let (api, stripe) = start_stand_in().await;
+    let app = with_bound_card(&api, "stripe-refund").await;
+    let id = app.buy("ecs", 1, "default_method").await;
+
+    // Unsubscribed at once: the refund goes back to the card, a Refund of the charge's
+    // PaymentIntent (`pi_2`; the hold's was `pi_1`).
     let unsubscribed = app
         .post_once(
             "/api/unsubscribe",

@@ -229,6 +229,29 @@ pub struct Config {
     pub command: Option<Command>,
 }
 
+impl Config {
+    /// The command-line flags that set each option `named` knows by its environment
+    /// variable's name: how a platform that hands settings over as named secrets (shuttle's
+    /// `Secrets.toml`) configures the server, under the same names as the environment. Derived
+    /// from the options themselves, so a new one is settable there too. A switch (no value)
+    /// is set by `true`.
+    pub fn flags_from(named: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        use clap::CommandFactory;
+        Config::command()
+            .get_arguments()
+            .filter_map(|arg| {
+                let long = arg.get_long()?;
+                let value = named(arg.get_env()?.to_str()?)?;
+                if arg.get_action().takes_values() {
+                    Some(format!("--{long}={value}"))
+                } else {
+                    (value == "true").then(|| format!("--{long}"))
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Copies this install's SQLite database (`--database-url` or the data folder's) into an
@@ -610,5 +633,40 @@ mod tests {
             "{refused}"
         );
         with("72", "4").check().unwrap();
+    }
+
+    #[test]
+    fn named_settings_become_the_flags_of_the_same_options() {
+        let keys = Secrets::generate().to_text();
+        let named = |name: &str| match name {
+            "ACCOUNT_CENTER_SECRETS" => Some(keys.clone()),
+            "ACCOUNT_CENTER_STRIPE_SECRET_KEY" => Some("sk_live_x".to_owned()),
+            "ACCOUNT_CENTER_STRIPE_PUBLISHABLE_KEY" => Some("pk_live_x".to_owned()),
+            "ACCOUNT_CENTER_TWILIO_ACCOUNT_SID" => Some("AC123".to_owned()),
+            "ACCOUNT_CENTER_TRUST_PROXY" => Some("true".to_owned()),
+            "ACCOUNT_CENTER_LOG_JSON" => Some("false".to_owned()),
+            "SOMETHING_ELSE" => Some("ignored".to_owned()),
+            _ => None,
+        };
+        let flags = Config::flags_from(named);
+        assert!(
+            flags.contains(&"--stripe-secret-key=sk_live_x".to_owned()),
+            "{flags:?}"
+        );
+        assert!(flags.contains(&"--trust-proxy".to_owned()), "{flags:?}");
+        assert!(
+            !flags.iter().any(|f| f.starts_with("--log-json")),
+            "{flags:?}"
+        );
+        assert_eq!(flags.len(), 5, "{flags:?}");
+
+        let config =
+            Config::try_parse_from(std::iter::once("account-center".to_owned()).chain(flags))
+                .unwrap();
+        assert!(matches!(config.key_source(), KeySource::Given(given) if given.to_text() == keys));
+        assert!(config.stripe_secret_key.is_some());
+        assert_eq!(config.stripe_publishable_key.as_deref(), Some("pk_live_x"));
+        assert_eq!(config.twilio_account_sid.as_deref(), Some("AC123"));
+        assert!(config.trust_proxy && !config.log_json);
     }
 }

@@ -3,9 +3,11 @@
 //! hands over its connection string), so every instance shuttle runs shares one database.
 //! Shuttle owns the listener.
 //!
-//! The HMAC keys come from shuttle's secrets (`ACCOUNT_CENTER_SECRETS` in `Secrets.toml`):
-//! a deployment's disk does not outlive it, so a key file there would bring new keys, and
-//! with them freed card bindings, on every deployment.
+//! Every other setting comes from shuttle's secrets (`Secrets.toml`), under the name of its
+//! environment variable (`ACCOUNT_CENTER_STRIPE_SECRET_KEY`, `ACCOUNT_CENTER_SMTP_URL`, …; see
+//! [`Config::flags_from`]). The HMAC keys must be there (`ACCOUNT_CENTER_SECRETS`): a
+//! deployment's disk does not outlive it, so a key file there would bring new keys, and with
+//! them freed card bindings, on every deployment.
 
 use anyhow::Context;
 use clap::Parser;
@@ -17,17 +19,20 @@ async fn main(
     #[shuttle_shared_db::Postgres] database_url: String,
     #[shuttle_runtime::Secrets] secrets: SecretStore,
 ) -> shuttle_axum::ShuttleAxum {
-    let keys = secrets.get("ACCOUNT_CENTER_SECRETS").context(
+    secrets.get("ACCOUNT_CENTER_SECRETS").context(
         "set ACCOUNT_CENTER_SECRETS in Secrets.toml to the HMAC keys (README \"Secret keys\")",
     )?;
-    let config = Config::try_parse_from([
-        "account-center",
-        "--database-url",
-        &database_url,
-        "--secrets",
-        &keys,
-    ])
-    .map_err(|e| anyhow::anyhow!(e))?;
+    // The database is shuttle's, whatever the secrets say.
+    let named = |name: &str| {
+        (name != "DATABASE_URL")
+            .then(|| secrets.get(name))
+            .flatten()
+    };
+    let args = ["account-center", "--database-url", &database_url]
+        .map(str::to_owned)
+        .into_iter()
+        .chain(Config::flags_from(named));
+    let config = Config::try_parse_from(args).map_err(|e| anyhow::anyhow!(e))?;
     let state = server::build_state(config).await?;
     server::start_workers(&state);
     Ok(server::router(state).into())

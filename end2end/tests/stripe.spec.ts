@@ -37,6 +37,8 @@ test('a card typed into Stripe\'s field is bound without its number ever reachin
   await page.getByRole('button', { name: 'Add Card' }).click();
   await expect(page.getByRole('status')).toContainText(`VISA •••• ${number.slice(-4)} added.`);
   expect(await page.evaluate(() => (window as any).__stripeCalls.at(-1))).toEqual({ type: 'card', name: 'Mei Tan' });
+  // The field starts blank again for the next card, as the number form's fields do.
+  await expect(field).toHaveValue('');
 
   // Stripe saw the 1.00 hold placed and cancelled; we never saw the number.
   const hold = stripe.received.find(

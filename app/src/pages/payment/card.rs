@@ -300,7 +300,12 @@ fn StripeCardFields(
     let add = retryable_action(
         move |(form, key): (CardTokenForm, IdempotencyKey), this| async move {
             match api::add_card_token(&form, auth.csrf().as_deref(), &key).await {
-                Ok(added) => on_added.run(added),
+                Ok(added) => {
+                    if let Some(card) = field.get_value() {
+                        card.clear();
+                    }
+                    on_added.run(added);
+                }
                 Err(e) => reauth.handle(&e, errors, move || {
                     this.dispatch_local((form, key));
                 }),

@@ -92,6 +92,14 @@ impl CardField {
         Ok(CardField { stripe, card })
     }
 
+    /// Empties the field, as the number form empties its own once a card is added: the next
+    /// card starts blank, and the one added is not left on the page.
+    pub fn clear(&self) {
+        if let Err(error) = call(&self.card, "clear", &[]) {
+            leptos::logging::warn!("Stripe's card field was not cleared: {error}");
+        }
+    }
+
     /// Asks Stripe for the card's PaymentMethod: its id, or Stripe's words for what is wrong
     /// with what was typed (an incomplete number, a past expiry, a declined card).
     pub async fn tokenize(&self, holder_name: &str) -> Result<String, Failed> {

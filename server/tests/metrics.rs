@@ -300,9 +300,30 @@ async fn send_signup_code(app: &TestApp, email: &str) {
     assert_eq!(sent.status(), StatusCode::OK);
 }
 
+/// The harness's own check at every test's end (`tests/common`): a test that leaves a job
+/// failing without saying so does not pass.
+#[tokio::test]
+async fn a_test_that_leaves_a_job_failing_unannounced_fails_at_its_end() {
+    let app = app_with_unreachable_smtp().await;
+    send_signup_code(&app, &email("unannounced")).await;
+    assert_eq!(app.run_jobs().await, 1);
+
+    let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(app)));
+    let refusal = ended.expect_err("the end of the test is refused");
+    let message = refusal
+        .downcast_ref::<String>()
+        .expect("the refusal says why");
+    assert!(
+        message.contains("jobs left failing") && message.contains(DELIVER),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn the_job_backlog_and_its_oldest_due_job_follow_the_servers_clock() {
     let app = app_with_unreachable_smtp().await;
+    // The email cannot go: that is the backlog watched here.
+    app.expect_failing_jobs();
     let idle = scrape(&app).await;
     for kind in server::jobs::kinds() {
         assert_eq!(backlog(&idle, kind), (0.0, 0.0), "{kind}: listed at 0");

@@ -489,6 +489,8 @@ async fn an_invalid_number_fails_at_once_and_is_never_tried_again() {
 async fn a_refused_auth_token_is_retried_not_given_up_at_once() {
     let (api, standin) = stand_in().await;
     let app = spawn_with(&twilio_flags(&api, "not-the-auth-token")).await;
+    // The refused message stays to be tried again: what this test checks.
+    app.expect_failing_jobs();
     let (to, _) = send_phone_code(&app, "8123 4571", "sms").await;
 
     assert_eq!(app.run_jobs().await, 1);

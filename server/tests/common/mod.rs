@@ -39,7 +39,59 @@ pub struct TestApp {
     /// Signed-in state of the default client lives in its cookie jar.
     pub client: Client,
     pub csrf: Option<String>,
-    _data: std::sync::Arc<TempDir>,
+    server_dir: std::sync::Arc<ServerDir>,
+}
+
+/// The test server's data folder and database, shared by every client of the server; when the
+/// last one goes, the test is over, and its end is checked: no timed job may be left failing unless the
+/// test said it expects one ([`TestApp::expect_failing_jobs`]). A job's error otherwise shows
+/// only in a log line nobody reads, and the test that caused it passes.
+struct ServerDir {
+    _data: TempDir,
+    database_url: String,
+    failing_jobs_expected: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for ServerDir {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if std::thread::panicking() || self.failing_jobs_expected.load(Ordering::Relaxed) {
+            return;
+        }
+        // On a connection of its own, in a runtime of its own: the test's runtime is the one
+        // running this drop.
+        let url = self.database_url.clone();
+        let failing = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                // A database the test took away (the readiness test drops it) has nothing
+                // left to check.
+                let Ok(mut db) = sqlx::AnyConnection::connect(&url).await else {
+                    return Ok(Vec::new());
+                };
+                sqlx::query_scalar::<_, String>(
+                    "SELECT kind || ' ' || subject || ': ' || status || ' after ' || attempts
+                            || ' attempts: ' || COALESCE(last_error, '')
+                     FROM jobs
+                     WHERE status = 'failed' OR (status <> 'done' AND last_error IS NOT NULL)",
+                )
+                .fetch_all(&mut db)
+                .await
+            })
+        })
+        .join()
+        .expect("the check of the jobs ran");
+        let failing = failing.expect("the jobs of the test's database are readable");
+        assert!(
+            failing.is_empty(),
+            "jobs left failing at the end of the test (call expect_failing_jobs if it means \
+             to leave them): {failing:#?}"
+        );
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -154,13 +206,18 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         .map(|address| format!("http://{address}"));
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
+    let database_url = state.config.database_url();
     TestApp {
         base,
         metrics_base,
         state,
         client: new_client(),
         csrf: None,
-        _data: std::sync::Arc::new(data),
+        server_dir: std::sync::Arc::new(ServerDir {
+            _data: data,
+            database_url,
+            failing_jobs_expected: Default::default(),
+        }),
     }
 }
 
@@ -242,8 +299,16 @@ impl TestApp {
             state: self.state.clone(),
             client: new_client(),
             csrf: None,
-            _data: self._data.clone(),
+            server_dir: self.server_dir.clone(),
         }
+    }
+
+    /// This test leaves timed jobs failing on purpose (a gateway that stays down, a crash):
+    /// its end is not checked for them.
+    pub fn expect_failing_jobs(&self) {
+        self.server_dir
+            .failing_jobs_expected
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -443,6 +443,69 @@ mod tests {
         assert_eq!(kind.0, ResourceKind::ResourcePlan);
     }
 
+    /// What the server writes by `as_str` reads back as the same value, for each stored enum.
+    #[tokio::test]
+    async fn each_status_written_by_its_name_reads_back_as_itself() {
+        use crate::domain::purchase::OrderKind;
+        use crate::domain::refund::RefundStatus;
+        use shared::api::{BillStatus, OrderStatus, UnsubscribeScope};
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&format!("sqlite://{}", dir.path().join("n.db").display()))
+            .await
+            .unwrap();
+        async fn reads_back<T>(db: &Db, values: &[T], name: fn(T) -> &'static str)
+        where
+            T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy + Send + Unpin,
+        {
+            for &value in values {
+                let read: Stored<T> = sqlx::query_scalar("SELECT $1")
+                    .bind(name(value))
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+                assert_eq!(read.0, value);
+            }
+        }
+        use BillStatus::{Paid, Unpaid, Waived};
+        reads_back(&db, &[Unpaid, Paid, Waived], BillStatus::as_str).await;
+        let orders = [OrderStatus::Paid, OrderStatus::Unsubscribed];
+        reads_back(&db, &orders, OrderStatus::as_str).await;
+        reads_back(
+            &db,
+            &[OrderKind::New, OrderKind::Renewal],
+            OrderKind::as_str,
+        )
+        .await;
+        let refunds = [RefundStatus::Processing, RefundStatus::Refunded];
+        reads_back(&db, &refunds, RefundStatus::as_str).await;
+        let scopes = [UnsubscribeScope::Resource, UnsubscribeScope::Renewal];
+        reads_back(&db, &scopes, UnsubscribeScope::as_str).await;
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_status_fails_the_read_naming_its_column_and_value() {
+        use shared::api::OrderStatus;
+        #[derive(Debug, sqlx::FromRow)]
+        struct Order {
+            #[allow(dead_code)]
+            status: Stored<OrderStatus>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&format!("sqlite://{}", dir.path().join("c.db").display()))
+            .await
+            .unwrap();
+        let corrupt = sqlx::query_as::<_, Order>("SELECT 'payed' AS status")
+            .fetch_one(&db)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            corrupt.contains("status") && corrupt.contains("OrderStatus"),
+            "{corrupt}"
+        );
+        assert!(corrupt.contains("\"payed\""), "{corrupt}");
+    }
+
     #[test]
     fn a_row_read_on_the_requests_thread_decodes_stored_names_the_same_way() {
         use shared::money::Currency;

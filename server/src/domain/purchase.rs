@@ -29,6 +29,25 @@ pub fn add_months(at: i64, months: u32) -> i64 {
         .map_or(at, |t| t.timestamp_millis())
 }
 
+/// What an order paid for: `orders.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// The instance's first period.
+    New,
+    /// A period after the current one.
+    Renewal,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::New => "new",
+            OrderKind::Renewal => "renewal",
+        }
+    }
+}
+
 /// A payment made, or to be recorded in the order's transaction.
 #[derive(Clone)]
 struct Payment {
@@ -289,7 +308,7 @@ pub async fn purchase(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &paid, now).await?;
+        insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let detail = format!(
             "{instance_id}: {} for {} months, {price}",
@@ -370,7 +389,7 @@ async fn insert_order(
     account_id: &str,
     instance_id: &str,
     order_id: &str,
-    kind: &str,
+    kind: OrderKind,
     months: u32,
     starts_at: i64,
     ends_at: i64,
@@ -387,7 +406,7 @@ async fn insert_order(
     .bind(order_id)
     .bind(account_id)
     .bind(instance_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(i64::from(months))
     .bind(starts_at)
     .bind(ends_at)
@@ -459,7 +478,7 @@ pub async fn renew(
             account_id,
             instance_id,
             &order_id,
-            "renewal",
+            OrderKind::Renewal,
             months,
             starts_at,
             ends_at,

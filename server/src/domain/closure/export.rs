@@ -6,10 +6,13 @@ use super::resolve::ties;
 use crate::clock::rfc3339;
 use crate::db::Stored;
 use crate::domain::ledger;
+use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
+use shared::api::OrderStatus;
 use shared::money::{Currency, Money};
+use shared::refund::RefundDestination;
 
 #[derive(sqlx::FromRow)]
 struct OrderRecord {
@@ -22,7 +25,7 @@ struct OrderRecord {
     cash_minor: i64,
     credit_minor: i64,
     paid_with: String,
-    status: String,
+    status: Stored<OrderStatus>,
     paid_at: i64,
 }
 
@@ -32,8 +35,8 @@ struct RefundRecord {
     order_id: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    destination: String,
-    status: String,
+    destination: Stored<RefundDestination>,
+    status: Stored<RefundStatus>,
     created_at: i64,
     refunded_at: Option<i64>,
 }
@@ -60,7 +63,7 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
         .map(|o| {
             json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
                    "ends_at": rfc3339(o.ends_at), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
-                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with, "status": o.status,
+                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with, "status": o.status.0,
                    "paid_at": rfc3339(o.paid_at)})
         })
         .collect();
@@ -73,8 +76,8 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
         .map(|r| {
-            json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination,
-                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
+            json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination.0,
+                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
         })
         .collect();
     Ok(json!({

@@ -93,10 +93,3 @@ fn place(destination: RefundDestination, label: Option<&str>) -> RefundPlace {
 }
 
 const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";
-
-fn refund_type_name(t: RefundType) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}

@@ -449,6 +449,7 @@ mod tests {
         use crate::domain::purchase::OrderKind;
         use crate::domain::refund::RefundStatus;
         use shared::api::{BillStatus, OrderStatus, UnsubscribeScope};
+        use shared::refund::{PaidWith, ResourceKind};
         let dir = tempfile::tempdir().unwrap();
         let db = open(&format!("sqlite://{}", dir.path().join("n.db").display()))
             .await
@@ -480,6 +481,12 @@ mod tests {
         reads_back(&db, &refunds, RefundStatus::as_str).await;
         let scopes = [UnsubscribeScope::Resource, UnsubscribeScope::Renewal];
         reads_back(&db, &scopes, UnsubscribeScope::as_str).await;
+        reads_back(&db, &PaidWith::ALL, PaidWith::as_str).await;
+        let kinds = [
+            ResourceKind::RegularCloudResource,
+            ResourceKind::ResourcePlan,
+        ];
+        reads_back(&db, &kinds, ResourceKind::as_str).await;
     }
 
     #[tokio::test]

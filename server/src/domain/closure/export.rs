@@ -12,7 +12,7 @@ use crate::oplog;
 use crate::state::AppState;
 use shared::api::OrderStatus;
 use shared::money::{Currency, Money};
-use shared::refund::RefundDestination;
+use shared::refund::{PaidWith, RefundDestination};
 
 #[derive(sqlx::FromRow)]
 struct OrderRecord {
@@ -24,7 +24,7 @@ struct OrderRecord {
     currency: Stored<Currency>,
     cash_minor: i64,
     credit_minor: i64,
-    paid_with: String,
+    paid_with: Stored<PaidWith>,
     status: Stored<OrderStatus>,
     paid_at: i64,
 }
@@ -63,7 +63,7 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
         .map(|o| {
             json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
                    "ends_at": rfc3339(o.ends_at), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
-                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with, "status": o.status.0,
+                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with.0, "status": o.status.0,
                    "paid_at": rfc3339(o.paid_at)})
         })
         .collect();

@@ -4,8 +4,8 @@
 //! failure of a stuck job at error level.
 
 use crate::clock::rfc3339;
-use crate::db::Db;
-use crate::queue::{STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
+use crate::db::{Db, Stored};
+use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -13,9 +13,8 @@ pub struct StuckJob {
     pub id: String,
     pub kind: String,
     pub subject: String,
-    /// `pending`, `running`, or `failed` (a row an older version abandoned, before the
-    /// migration that gives those back to the scheduler).
-    pub status: String,
+    /// Pending, running, or failed (a row an older version abandoned).
+    pub status: Stored<JobStatus>,
     /// Failed tries in a row, counting a try under way.
     pub attempts: i64,
     /// When the scheduler may take it next: its due time, or the end of a running try's lease.
@@ -53,7 +52,7 @@ pub fn stuck_table(jobs: &[StuckJob]) -> String {
             job.id,
             job.kind,
             job.subject,
-            job.status,
+            job.status.0.as_str(),
             job.attempts,
             rfc3339(job.due_at),
             error.replace('\n', " ")
@@ -72,7 +71,7 @@ mod tests {
             id: "job-1".into(),
             kind: "refund_settle".into(),
             subject: "refund-1".into(),
-            status: "pending".into(),
+            status: Stored(JobStatus::Pending),
             attempts: 12,
             due_at: 1_700_000_000_000,
             last_error: Some("gateway refund:\nnetwork down".into()),

@@ -4,6 +4,7 @@
 use crate::clock::rfc3339;
 use crate::db::{Db, Stored, Tx};
 use crate::error::ApiError;
+use anyhow::Context;
 use shared::api::LedgerEntryView;
 use shared::money::{Currency, Money};
 
@@ -23,10 +24,7 @@ pub struct Entry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiError> {
-    let minor = entry
-        .amount
-        .to_minor()
-        .map_err(|e| anyhow::anyhow!("ledger amount: {e}"))?;
+    let minor = entry.amount.to_minor().context("ledger amount")?;
     sqlx::query(
         "INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, payment_method_id, reference, memo, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

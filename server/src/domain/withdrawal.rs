@@ -20,6 +20,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use anyhow::Context;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
     WithdrawalsView,
@@ -169,9 +170,7 @@ pub async fn withdraw(
         .as_deref()
         .ok_or_else(shared::withdrawal::destination_invalid)?;
     let amount = request.amount;
-    let minor = amount
-        .to_minor()
-        .map_err(|e| anyhow::anyhow!("withdrawal amount: {e}"))?;
+    let minor = amount.to_minor().context("withdrawal amount")?;
 
     let id = format!("wd-{}", uuid::Uuid::new_v4().simple());
     let method = Method {

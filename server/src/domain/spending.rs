@@ -2,7 +2,7 @@
 //! list of rows, totalled by month for the chart and written out as CSV. Every query is scoped
 //! to the account asking.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{Db, Stored};
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 pub struct Row {
     pub status: Status,
     pub id: String,
-    /// Milliseconds: when it was paid (bill, order) or made (refund); a bill not yet paid is
-    /// dated by when it is due.
-    pub at: i64,
+    /// When it was paid (bill, order) or made (refund); a bill not yet paid is dated by when
+    /// it is due.
+    pub at: Millis,
     pub description: String,
     pub amount: Money,
 }
@@ -58,8 +58,8 @@ struct BillRow {
     amount_minor: i64,
     currency: Stored<Currency>,
     status: Stored<BillStatus>,
-    due_at: i64,
-    paid_at: Option<i64>,
+    due_at: Millis,
+    paid_at: Option<Millis>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -71,7 +71,7 @@ struct OrderRow {
     credit_minor: i64,
     currency: Stored<Currency>,
     status: Stored<OrderStatus>,
-    paid_at: i64,
+    paid_at: Millis,
 }
 
 #[derive(sqlx::FromRow)]
@@ -82,7 +82,7 @@ struct RefundRow {
     currency: Stored<Currency>,
     destination: Stored<RefundDestination>,
     status: Stored<RefundStatus>,
-    created_at: i64,
+    created_at: Millis,
 }
 
 /// The account's bills, orders and refunds, oldest first.
@@ -156,7 +156,7 @@ pub fn by_month(rows: &[Row]) -> SpendingView {
         if matches!(row.status, Status::Bill(s) if s != BillStatus::Paid) {
             continue;
         }
-        let month = rfc3339(row.at)[..7].to_owned();
+        let month = row.at.rfc3339()[..7].to_owned();
         let currency = row.amount.currency;
         let zero = Money::from_minor(0, currency);
         let (spent, refunded) = months
@@ -192,7 +192,7 @@ pub fn csv(rows: &[Row]) -> String {
         let fields = [
             text_field(row.status.kind()),
             text_field(&row.id),
-            text_field(&rfc3339(row.at)),
+            text_field(&row.at.rfc3339()),
             text_field(&row.description),
             amount.to_owned(),
             text_field(row.amount.currency.code()),
@@ -221,10 +221,10 @@ fn text_field(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn row(status: Status, at: i64, minor: i64) -> Row {
+    fn row(status: Status, at: Millis, minor: i64) -> Row {
         Row {
             status,
-            id: format!("{}-{at}", status.kind()),
+            id: format!("{}-{}", status.kind(), at.0),
             at,
             description: "ECS, 1 \"month\"".into(),
             amount: Money::from_minor(minor, Currency::USD),
@@ -233,16 +233,20 @@ mod tests {
 
     #[test]
     fn months_total_paid_spend_and_refunds() {
-        const DAY: i64 = 86_400_000;
-        // 2026-11-01 and 2026-12-01 (UTC), in milliseconds.
-        let nov = 1_793_491_200_000;
-        let dec = nov + 30 * DAY;
+        let day = chrono::Duration::days(1);
+        // 2026-11-01 and 2026-12-01 (UTC).
+        let nov = Millis(1_793_491_200_000);
+        let dec = nov + chrono::Duration::days(30);
         let view = by_month(&[
             row(Status::Order(OrderStatus::Paid), nov, 60_00),
-            row(Status::Bill(BillStatus::Paid), nov + DAY, 5_00),
-            row(Status::Bill(BillStatus::Unpaid), nov + 2 * DAY, 7_00),
+            row(Status::Bill(BillStatus::Paid), nov + day, 5_00),
+            row(
+                Status::Bill(BillStatus::Unpaid),
+                nov + chrono::Duration::days(2),
+                7_00,
+            ),
             row(Status::Refund(RefundStatus::Refunded), dec, 35_00),
-            row(Status::Order(OrderStatus::Unsubscribed), dec + DAY, 20_00),
+            row(Status::Order(OrderStatus::Unsubscribed), dec + day, 20_00),
         ]);
         assert_eq!(view.months.len(), 2);
         assert_eq!(view.months[0].month, "2026-11");
@@ -264,9 +268,12 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it_and_defuses_formulas() {
-        let mut formula = row(Status::Order(OrderStatus::Paid), 0, 1_234_56);
+        let mut formula = row(Status::Order(OrderStatus::Paid), Millis(0), 1_234_56);
         formula.description = "=HYPERLINK(\"x\")".into();
-        let text = csv(&[row(Status::Bill(BillStatus::Paid), 0, 5_00), formula]);
+        let text = csv(&[
+            row(Status::Bill(BillStatus::Paid), Millis(0), 5_00),
+            formula,
+        ]);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], "type,id,date,description,amount,currency,status");
         assert_eq!(

@@ -3,7 +3,7 @@
 //! scheduler has taken. Listed by `account-center stuck-jobs`; the scheduler also logs each
 //! failure of a stuck job at error level.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{Db, Stored};
 use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
 use std::fmt::Write;
@@ -18,7 +18,7 @@ pub struct StuckJob {
     /// Failed tries in a row, counting a try under way.
     pub attempts: i64,
     /// When the scheduler may take it next: its due time, or the end of a running try's lease.
-    pub due_at: i64,
+    pub due_at: Millis,
     pub last_error: Option<String>,
 }
 
@@ -54,7 +54,7 @@ pub fn stuck_table(jobs: &[StuckJob]) -> String {
             job.subject,
             job.status.0.as_str(),
             job.attempts,
-            rfc3339(job.due_at),
+            job.due_at.rfc3339(),
             error.replace('\n', " ")
         );
     }
@@ -73,7 +73,7 @@ mod tests {
             subject: "refund-1".into(),
             status: Stored(JobStatus::Pending),
             attempts: 12,
-            due_at: 1_700_000_000_000,
+            due_at: Millis(1_700_000_000_000),
             last_error: Some("gateway refund:\nnetwork down".into()),
         };
         let table = stuck_table(&[job]);

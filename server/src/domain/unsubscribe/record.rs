@@ -2,7 +2,7 @@
 //! refund, where it went and whether it has arrived.
 
 use super::place;
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{self, Backend, Stored};
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ struct RecordRow {
     refund_type: Stored<RefundType>,
     refund_minor: i64,
     currency: Stored<Currency>,
-    created_at: i64,
+    created_at: Millis,
 }
 
 /// One refund of an unsubscription, as its record reads it.
@@ -35,7 +35,7 @@ struct RecordRefund {
     /// The payment method's label, while it is still bound.
     label: Option<String>,
     status: Stored<RefundStatus>,
-    refunded_at: Option<i64>,
+    refunded_at: Option<Millis>,
     order_id: String,
 }
 
@@ -129,10 +129,10 @@ fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> UnsubscribeRecord {
                 .iter()
                 .filter_map(|r| r.refunded_at)
                 .max()
-                .map(rfc3339)
+                .map(Millis::rfc3339)
         } else {
             None
         },
-        unsubscribed_at: rfc3339(row.created_at),
+        unsubscribed_at: row.created_at.rfc3339(),
     }
 }

@@ -121,9 +121,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_time_reads_from_a_bigint_column() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let db = crate::db::open(&url).await.unwrap();
+        let (_dir, db) = crate::db::scratch().await;
         let at: Millis = sqlx::query_scalar("SELECT CAST(1700000000000 AS BIGINT)")
             .fetch_one(&db)
             .await

@@ -407,6 +407,17 @@ impl<T: serde::de::DeserializeOwned> rusqlite::types::FromSql for Stored<T> {
     }
 }
 
+/// An empty SQLite database in a temporary folder, for unit tests that read values through
+/// the driver; the folder goes when the first half is dropped.
+#[cfg(test)]
+pub(crate) async fn scratch() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,10 +438,7 @@ mod tests {
     async fn a_stored_name_reads_as_its_value_and_an_unknown_one_fails_the_query() {
         use shared::money::Currency;
         use shared::refund::ResourceKind;
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(&format!("sqlite://{}", dir.path().join("s.db").display()))
-            .await
-            .unwrap();
+        let (_dir, db) = scratch().await;
         let read =
             |sql: &'static str| sqlx::query_scalar::<_, Stored<Currency>>(sql).fetch_one(&db);
         assert_eq!(read("SELECT 'CNY'").await.unwrap(), Stored(Currency::CNY));
@@ -450,10 +458,7 @@ mod tests {
         use crate::domain::refund::RefundStatus;
         use shared::api::{BillStatus, OrderStatus, UnsubscribeScope};
         use shared::refund::{PaidWith, ResourceKind};
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(&format!("sqlite://{}", dir.path().join("n.db").display()))
-            .await
-            .unwrap();
+        let (_dir, db) = scratch().await;
         async fn reads_back<T>(db: &Db, values: &[T], name: fn(T) -> &'static str)
         where
             T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy + Send + Unpin,
@@ -487,6 +492,14 @@ mod tests {
             ResourceKind::ResourcePlan,
         ];
         reads_back(&db, &kinds, ResourceKind::as_str).await;
+        use crate::queue::JobStatus;
+        let jobs = [
+            JobStatus::Pending,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ];
+        reads_back(&db, &jobs, JobStatus::as_str).await;
     }
 
     #[tokio::test]
@@ -497,10 +510,7 @@ mod tests {
             #[allow(dead_code)]
             status: Stored<OrderStatus>,
         }
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(&format!("sqlite://{}", dir.path().join("c.db").display()))
-            .await
-            .unwrap();
+        let (_dir, db) = scratch().await;
         let corrupt = sqlx::query_as::<_, Order>("SELECT 'payed' AS status")
             .fetch_one(&db)
             .await

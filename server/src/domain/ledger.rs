@@ -1,7 +1,7 @@
 //! The ledger: every movement of cash or credit and every card hold, as signed minor units in
 //! a bucket. A bucket's balance is the sum of its entries, always.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{Db, Stored, Tx};
 use crate::error::ApiError;
 use anyhow::Context;
@@ -68,7 +68,7 @@ struct Row {
     amount_minor: i64,
     currency: Stored<Currency>,
     memo: String,
-    created_at: i64,
+    created_at: Millis,
 }
 
 pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, ApiError> {
@@ -88,7 +88,7 @@ pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, 
                 bucket: r.bucket.0,
                 amount: Money::from_minor(r.amount_minor, currency),
                 memo: r.memo,
-                created_at: rfc3339(r.created_at),
+                created_at: r.created_at.rfc3339(),
             })
         })
         .collect()

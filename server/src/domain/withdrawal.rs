@@ -9,7 +9,7 @@
 //! second sees the first's debit. The job pays out under the intent's key, retried by the jobs'
 //! policy until the gateway confirms, so a payout is made once whatever fails in between.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
@@ -82,8 +82,8 @@ struct WithdrawalRow {
     amount_minor: i64,
     currency: Stored<Currency>,
     status: Stored<WithdrawalStatus>,
-    created_at: i64,
-    paid_at: Option<i64>,
+    created_at: Millis,
+    paid_at: Option<Millis>,
 }
 
 const COLUMNS: &str =
@@ -98,8 +98,8 @@ impl WithdrawalRow {
             destination_kind: self.destination_kind.0,
             destination: self.destination_label,
             status: self.status.0,
-            created_at: rfc3339(self.created_at),
-            paid_at: self.paid_at.map(rfc3339),
+            created_at: self.created_at.rfc3339(),
+            paid_at: self.paid_at.map(Millis::rfc3339),
         })
     }
 }

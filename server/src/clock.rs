@@ -58,6 +58,34 @@ impl Clock {
 /// second one) sees the same time: jobs scheduled by the moved clock stay due.
 pub const DEV_OFFSET_KEY: &str = "dev_clock_offset_ms";
 
+/// A time as it is stored: milliseconds since the epoch, UTC, in a BIGINT column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Millis(pub i64);
+
+impl Millis {
+    /// As RFC 3339, for API bodies and exports.
+    pub fn rfc3339(self) -> String {
+        rfc3339(self.0)
+    }
+}
+
+impl std::ops::Add<Duration> for Millis {
+    type Output = Millis;
+
+    fn add(self, by: Duration) -> Millis {
+        Millis(self.0 + by.num_milliseconds())
+    }
+}
+
+impl std::ops::Sub for Millis {
+    type Output = Duration;
+
+    fn sub(self, earlier: Millis) -> Duration {
+        Duration::milliseconds(self.0 - earlier.0)
+    }
+}
+
 /// A stored time as RFC 3339, for API bodies.
 pub fn rfc3339(ms: i64) -> String {
     Utc.timestamp_millis_opt(ms)
@@ -80,6 +108,25 @@ mod tests {
             (600_000..600_000 + 5_000).contains(&moved),
             "moved {moved} ms"
         );
+    }
+
+    #[test]
+    fn a_time_plus_a_duration_is_that_much_later() {
+        let at = Millis(1_700_000_000_000);
+        let later = at + Duration::days(1);
+        assert_eq!(later - at, Duration::days(1));
+        assert_eq!(later.rfc3339(), "2023-11-15T22:13:20Z");
+        assert!(at < later);
+    }
+
+    #[tokio::test]
+    async fn a_time_reads_from_a_bigint_column() {
+        let (_dir, db) = crate::db::scratch().await;
+        let at: Millis = sqlx::query_scalar("SELECT CAST(1700000000000 AS BIGINT)")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(at, Millis(1_700_000_000_000));
     }
 
     #[test]

@@ -407,6 +407,17 @@ impl<T: serde::de::DeserializeOwned> rusqlite::types::FromSql for Stored<T> {
     }
 }
 
+/// An empty SQLite database in a temporary folder, for unit tests that read values through
+/// the driver; the folder goes when the first half is dropped.
+#[cfg(test)]
+pub(crate) async fn scratch() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,10 +438,7 @@ mod tests {
     async fn a_stored_name_reads_as_its_value_and_an_unknown_one_fails_the_query() {
         use shared::money::Currency;
         use shared::refund::ResourceKind;
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(&format!("sqlite://{}", dir.path().join("s.db").display()))
-            .await
-            .unwrap();
+        let (_dir, db) = scratch().await;
         let read =
             |sql: &'static str| sqlx::query_scalar::<_, Stored<Currency>>(sql).fetch_one(&db);
         assert_eq!(read("SELECT 'CNY'").await.unwrap(), Stored(Currency::CNY));
@@ -441,6 +449,78 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kind.0, ResourceKind::ResourcePlan);
+    }
+
+    /// What the server writes by `as_str` reads back as the same value, for each stored enum.
+    #[tokio::test]
+    async fn each_status_written_by_its_name_reads_back_as_itself() {
+        use crate::domain::purchase::OrderKind;
+        use crate::domain::refund::RefundStatus;
+        use shared::api::{BillStatus, OrderStatus, UnsubscribeScope};
+        use shared::refund::{PaidWith, ResourceKind};
+        let (_dir, db) = scratch().await;
+        async fn reads_back<T>(db: &Db, values: &[T], name: fn(T) -> &'static str)
+        where
+            T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy + Send + Unpin,
+        {
+            for &value in values {
+                let read: Stored<T> = sqlx::query_scalar("SELECT $1")
+                    .bind(name(value))
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+                assert_eq!(read.0, value);
+            }
+        }
+        use BillStatus::{Paid, Unpaid, Waived};
+        reads_back(&db, &[Unpaid, Paid, Waived], BillStatus::as_str).await;
+        let orders = [OrderStatus::Paid, OrderStatus::Unsubscribed];
+        reads_back(&db, &orders, OrderStatus::as_str).await;
+        reads_back(
+            &db,
+            &[OrderKind::New, OrderKind::Renewal],
+            OrderKind::as_str,
+        )
+        .await;
+        let refunds = [RefundStatus::Processing, RefundStatus::Refunded];
+        reads_back(&db, &refunds, RefundStatus::as_str).await;
+        let scopes = [UnsubscribeScope::Resource, UnsubscribeScope::Renewal];
+        reads_back(&db, &scopes, UnsubscribeScope::as_str).await;
+        reads_back(&db, &PaidWith::ALL, PaidWith::as_str).await;
+        let kinds = [
+            ResourceKind::RegularCloudResource,
+            ResourceKind::ResourcePlan,
+        ];
+        reads_back(&db, &kinds, ResourceKind::as_str).await;
+        use crate::queue::JobStatus;
+        let jobs = [
+            JobStatus::Pending,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ];
+        reads_back(&db, &jobs, JobStatus::as_str).await;
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_status_fails_the_read_naming_its_column_and_value() {
+        use shared::api::OrderStatus;
+        #[derive(Debug, sqlx::FromRow)]
+        struct Order {
+            #[allow(dead_code)]
+            status: Stored<OrderStatus>,
+        }
+        let (_dir, db) = scratch().await;
+        let corrupt = sqlx::query_as::<_, Order>("SELECT 'payed' AS status")
+            .fetch_one(&db)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            corrupt.contains("status") && corrupt.contains("OrderStatus"),
+            "{corrupt}"
+        );
+        assert!(corrupt.contains("\"payed\""), "{corrupt}");
     }
 
     #[test]

@@ -17,7 +17,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a message goes out: `outbox.channel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Medium {
     Email,
     Sms,
@@ -25,12 +27,6 @@ pub enum Medium {
 }
 
 impl Medium {
-    fn parse(channel: &str) -> Option<Medium> {
-        [Medium::Email, Medium::Sms, Medium::Voice]
-            .into_iter()
-            .find(|m| m.as_str() == channel)
-    }
-
     fn as_str(self) -> &'static str {
         match self {
             Medium::Email => "email",
@@ -391,7 +387,7 @@ struct Worded {
 
 #[derive(sqlx::FromRow)]
 struct Waiting {
-    channel: String,
+    channel: db::Stored<Medium>,
     recipient: String,
     subject: String,
     body: String,
@@ -413,8 +409,8 @@ pub enum Handed {
 impl Outbox {
     /// Hands `message` to its medium's postman.
     async fn hand_over(&self, message: &Waiting) -> anyhow::Result<Handed> {
-        match (Medium::parse(&message.channel), &self.twilio) {
-            (Some(medium @ (Medium::Sms | Medium::Voice)), Some(twilio)) => {
+        match (message.channel.0, &self.twilio) {
+            (medium @ (Medium::Sms | Medium::Voice), Some(twilio)) => {
                 twilio
                     .deliver(medium, &message.recipient, &message.body)
                     .await
@@ -427,8 +423,8 @@ impl Outbox {
     }
 
     async fn send(&self, message: &Waiting) -> anyhow::Result<()> {
-        match (message.channel.as_str(), &self.mailer) {
-            ("email", Some(mailer)) => {
+        match (message.channel.0, &self.mailer) {
+            (Medium::Email, Some(mailer)) => {
                 let email = Message::builder()
                     .from(mailer.from.clone())
                     .to(message.recipient.parse()?)
@@ -443,7 +439,7 @@ impl Outbox {
                 mailer.transport.send(email).await?;
                 Ok(())
             }
-            (channel, _) => anyhow::bail!("no postman for {channel} messages here"),
+            (medium, _) => anyhow::bail!("no postman for {} messages here", medium.as_str()),
         }
     }
 }

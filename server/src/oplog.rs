@@ -9,7 +9,7 @@
 //! system and there is no address.
 
 use crate::auth::ClientIp;
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{self, HeldTx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -221,13 +221,13 @@ struct Row {
     category: String,
     detail: String,
     ip: Option<String>,
-    created_at: i64,
+    created_at: Millis,
 }
 
 impl Row {
     fn entry(self) -> OperationEntry {
         OperationEntry {
-            at: rfc3339(self.created_at),
+            at: self.created_at.rfc3339(),
             actor: self.actor,
             action: self.action,
             // Written from `Action::category` only; a value not of it is a corrupt row.

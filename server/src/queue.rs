@@ -55,6 +55,31 @@ impl std::fmt::Display for JobError {
     }
 }
 
+/// Where a job stands: `jobs.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for its due time, or for a retry.
+    Pending,
+    /// Claimed under a lease.
+    Running,
+    Done,
+    /// Abandoned by an older version, before the migration that gives those back to the
+    /// scheduler.
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: String,

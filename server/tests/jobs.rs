@@ -114,7 +114,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
             stuck[0].kind.as_str(),
             stuck[0].subject.as_str(),
             stuck[0].attempts,
-            stuck[0].due_at
+            stuck[0].due_at.0
         ),
         (
             job.id.as_str(),

@@ -19,6 +19,16 @@ pub enum ResourceKind {
     ResourcePlan,
 }
 
+impl ResourceKind {
+    /// Its serde name, as stored in `instances.resource_kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::RegularCloudResource => "regular_cloud_resource",
+            ResourceKind::ResourcePlan => "resource_plan",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -228,15 +238,60 @@ impl RefundDestination {
     }
 }
 
+/// How an order was paid (`orders.paid_with`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaidWith {
+    Card,
+    Paypal,
+    Paytm,
+    /// The account's cash balance.
+    Balance,
+    /// The free credit.
+    Credit,
+}
+
+impl PaidWith {
+    pub const ALL: [PaidWith; 5] = [
+        PaidWith::Card,
+        PaidWith::Paypal,
+        PaidWith::Paytm,
+        PaidWith::Balance,
+        PaidWith::Credit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaidWith::Card => "card",
+            PaidWith::Paypal => "paypal",
+            PaidWith::Paytm => "paytm",
+            PaidWith::Balance => "balance",
+            PaidWith::Credit => "credit",
+        }
+    }
+}
+
+impl From<crate::api::PaymentMethodKind> for PaidWith {
+    fn from(kind: crate::api::PaymentMethodKind) -> Self {
+        use crate::api::PaymentMethodKind;
+        match kind {
+            PaymentMethodKind::Card => PaidWith::Card,
+            PaymentMethodKind::Paypal => PaidWith::Paypal,
+            PaymentMethodKind::Paytm => PaidWith::Paytm,
+        }
+    }
+}
+
 const DAY_MS: i64 = 86_400_000;
 
-/// `paid_with` is how the order was paid: `card`, `paypal`, `paytm`, `balance` or `credit`.
-pub fn refund_destination(paid_with: &str, paid_at: i64, now: i64) -> RefundDestination {
+/// Where the refund of an order paid with `paid_with` at `paid_at` goes at `now`
+/// ([`RefundDestination`] gives the windows).
+pub fn refund_destination(paid_with: PaidWith, paid_at: i64, now: i64) -> RefundDestination {
     let within = |days: i64| now - paid_at <= days * DAY_MS;
     match paid_with {
-        "card" if within(150) => RefundDestination::Card,
-        "paytm" if within(150) => RefundDestination::Paytm,
-        "paypal" if within(180) => RefundDestination::Paypal,
+        PaidWith::Card if within(150) => RefundDestination::Card,
+        PaidWith::Paytm if within(150) => RefundDestination::Paytm,
+        PaidWith::Paypal if within(180) => RefundDestination::Paypal,
         _ => RefundDestination::Balance,
     }
 }
@@ -568,12 +623,18 @@ mod tests {
     #[test]
     fn refunds_go_back_to_the_card_for_150_days_and_to_paypal_for_180() {
         use RefundDestination::*;
-        assert_eq!(refund_destination("card", 0, 150 * DAY), Card);
-        assert_eq!(refund_destination("card", 0, 150 * DAY + 1), Balance);
-        assert_eq!(refund_destination("paypal", 0, 180 * DAY), Paypal);
-        assert_eq!(refund_destination("paypal", 0, 180 * DAY + 1), Balance);
-        assert_eq!(refund_destination("balance", 0, 0), Balance);
-        assert_eq!(refund_destination("paytm", 0, DAY), Paytm);
+        assert_eq!(refund_destination(PaidWith::Card, 0, 150 * DAY), Card);
+        assert_eq!(
+            refund_destination(PaidWith::Card, 0, 150 * DAY + 1),
+            Balance
+        );
+        assert_eq!(refund_destination(PaidWith::Paypal, 0, 180 * DAY), Paypal);
+        assert_eq!(
+            refund_destination(PaidWith::Paypal, 0, 180 * DAY + 1),
+            Balance
+        );
+        assert_eq!(refund_destination(PaidWith::Balance, 0, 0), Balance);
+        assert_eq!(refund_destination(PaidWith::Paytm, 0, DAY), Paytm);
     }
 
     fn any_period() -> impl Strategy<Value = (PaidPeriod, i64)> {

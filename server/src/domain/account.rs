@@ -204,13 +204,11 @@ pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
 
 /// The account's country and when it was registered, which decide some rules.
 pub async fn country_and_created(db: &Db, account_id: &str) -> Result<(Country, i64), ApiError> {
-    let (country, created_at): (String, i64) =
+    let (Stored(country), created_at): (Stored<Country>, i64) =
         sqlx::query_as("SELECT country, created_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(db)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-    let country =
-        Country::parse(&country).map_err(|_| anyhow::anyhow!("stored country {country}"))?;
     Ok((country, created_at))
 }

@@ -42,7 +42,7 @@ async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    account_type: String,
+    account_type: db::Stored<AccountType>,
     last_name: String,
     first_name: String,
     company_name: Option<String>,
@@ -79,8 +79,7 @@ pub async fn address(db: &db::Db, account_id: &str) -> Result<Option<BillingAddr
     .await?;
     row.map(|r| {
         Ok(BillingAddress {
-            account_type: AccountType::parse(&r.account_type)
-                .ok_or_else(|| anyhow::anyhow!("stored account type {}", r.account_type))?,
+            account_type: r.account_type.0,
             last_name: r.last_name,
             first_name: r.first_name,
             company_name: r.company_name,

@@ -1,14 +1,17 @@
 //! Dev mode's demo seeder: fills the signed-in account with a realistic mix of what an account
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
+use crate::db::Stored;
 use crate::domain::account;
 use crate::domain::expiry::Expire;
-use crate::domain::purchase::add_months;
+use crate::domain::purchase::{OrderKind, add_months};
 use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
-use shared::catalog::Product;
+use shared::api::PaymentMethodKind;
+use shared::catalog::{PayWith, Product};
+use shared::refund::PaidWith;
 
 const DAY: i64 = 86_400_000;
 
@@ -16,7 +19,7 @@ struct Demo {
     product: &'static str,
     months: u32,
     bought_days_ago: i64,
-    paid_with: &'static str,
+    paid_with: PayWith,
     activated: bool,
     renewals: u32,
     /// GB that pay-as-you-go usage drew on the plan's period in force (resource plans).
@@ -28,7 +31,7 @@ const MIX: &[Demo] = &[
         product: "ecs",
         months: 12,
         bought_days_ago: 40,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -37,7 +40,7 @@ const MIX: &[Demo] = &[
         product: "rds",
         months: 1,
         bought_days_ago: 10,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 2,
         drawn_gb: 0,
@@ -46,7 +49,7 @@ const MIX: &[Demo] = &[
         product: "oss",
         months: 6,
         bought_days_ago: 5,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: false,
         renewals: 0,
         drawn_gb: 0,
@@ -55,7 +58,7 @@ const MIX: &[Demo] = &[
         product: "oss",
         months: 1,
         bought_days_ago: 3,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -66,7 +69,7 @@ const MIX: &[Demo] = &[
         product: "oss",
         months: 12,
         bought_days_ago: 149,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 300,
@@ -75,7 +78,7 @@ const MIX: &[Demo] = &[
         product: "domain",
         months: 12,
         bought_days_ago: 100,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -84,7 +87,7 @@ const MIX: &[Demo] = &[
         product: "ecs",
         months: 3,
         bought_days_ago: 20,
-        paid_with: "credit",
+        paid_with: PayWith::Credit,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -93,7 +96,7 @@ const MIX: &[Demo] = &[
         product: "ecs",
         months: 6,
         bought_days_ago: 160,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -103,7 +106,7 @@ const MIX: &[Demo] = &[
 /// Adds the mix plus `extra` one-month ECS subscriptions; returns how many instances it made.
 pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
     let now = state.clock.now_ms();
-    let method: Option<(String, String)> = sqlx::query_as(
+    let method: Option<(String, Stored<PaymentMethodKind>)> = sqlx::query_as(
         "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
@@ -113,7 +116,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         product: "ecs",
         months: 1,
         bought_days_ago: i64::from(i % 25) + 1,
-        paid_with: "method",
+        paid_with: PayWith::DefaultMethod,
         activated: true,
         renewals: 0,
         drawn_gb: 0,
@@ -125,28 +128,16 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             .ok_or_else(|| anyhow::anyhow!("demo product {}", demo.product))?;
         let bought = now - demo.bought_days_ago * DAY;
         let (paid_with, method_id) = match (&method, demo.paid_with) {
-            (_, "credit") => ("credit", None),
-            (Some((id, kind)), _) => (
-                if kind == "card" {
-                    "card"
-                } else {
-                    kind.as_str()
-                },
-                Some(id.clone()),
-            ),
-            (None, _) => ("balance", None),
+            (_, PayWith::Credit) => (PaidWith::Credit, None),
+            (Some((id, kind)), _) => (PaidWith::from(kind.0), Some(id.clone())),
+            (None, _) => (PaidWith::Balance, None),
         };
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-        let kind = if product.kind == shared::refund::ResourceKind::ResourcePlan {
-            "resource_plan"
-        } else {
-            "regular_cloud_resource"
-        };
         let mut ends = add_months(bought, demo.months);
-        let mut periods = vec![(bought, ends, "new")];
+        let mut periods = vec![(bought, ends, OrderKind::New)];
         for _ in 0..demo.renewals {
             let next = add_months(ends, demo.months);
-            periods.push((ends, next, "renewal"));
+            periods.push((ends, next, OrderKind::Renewal));
             ends = next;
         }
         sqlx::query(
@@ -156,7 +147,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         .bind(&instance_id)
         .bind(account_id)
         .bind(product.code)
-        .bind(kind)
+        .bind(product.kind.as_str())
         .bind(i64::from(demo.activated))
         .bind(i64::from(demo.drawn_gb > 0))
         .bind(bought)
@@ -166,7 +157,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         .await?;
         for (starts, ends, order_kind) in periods {
             let price = product.monthly_cents * i64::from(demo.months);
-            let (cash, credit) = if paid_with == "credit" {
+            let (cash, credit) = if paid_with == PaidWith::Credit {
                 (0, price)
             } else {
                 (price, 0)
@@ -179,14 +170,14 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
             .bind(account_id)
             .bind(&instance_id)
-            .bind(order_kind)
+            .bind(order_kind.as_str())
             .bind(i64::from(demo.months))
             .bind(starts)
             .bind(ends)
             .bind(price)
             .bind(cash)
             .bind(credit)
-            .bind(paid_with)
+            .bind(paid_with.as_str())
             .bind(&method_id)
             .bind(format!("demo-charge-{}", uuid::Uuid::new_v4().simple()))
             .bind(bought)

@@ -51,6 +51,28 @@ impl Status {
     }
 }
 
+/// What an intent moves at the gateway: `gateway_intents.operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Operation {
+    /// A charge to a payment method.
+    Charge,
+    /// A card verification's hold.
+    Hold,
+    /// A withdrawal's payout.
+    Payout,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Charge => "charge",
+            Operation::Hold => "hold",
+            Operation::Payout => "payout",
+        }
+    }
+}
+
 /// The job that reconciles or reverses an intent.
 /// Asks the gateway what became of an intent whose answer never arrived.
 pub struct Reconcile;
@@ -133,7 +155,7 @@ pub async fn charge(
         state,
         account_id,
         writer,
-        "charge",
+        Operation::Charge,
         purpose,
         Some(&method),
         amount,
@@ -228,7 +250,7 @@ pub async fn hold(
         state,
         account_id,
         Writer::Member,
-        "hold",
+        Operation::Hold,
         purpose,
         None,
         amount,
@@ -285,7 +307,7 @@ async fn record(
     state: &AppState,
     account_id: &str,
     writer: Writer,
-    operation: &str,
+    operation: Operation,
     purpose: &str,
     method: Option<&Method<'_>>,
     amount: Money,
@@ -313,7 +335,7 @@ pub async fn record_payout(
     insert(
         tx,
         account_id,
-        "payout",
+        Operation::Payout,
         purpose,
         Some(&method),
         amount,
@@ -344,7 +366,7 @@ pub async fn paid_out(
 async fn insert(
     tx: &mut Tx,
     account_id: &str,
-    operation: &str,
+    operation: Operation,
     purpose: &str,
     method: Option<&Method<'_>>,
     amount: Money,
@@ -357,7 +379,7 @@ async fn insert(
     )
     .bind(&intent_id)
     .bind(account_id)
-    .bind(operation)
+    .bind(operation.as_str())
     .bind(purpose)
     .bind(method.map(|m| m.id))
     .bind(method.map(|m| m.token))
@@ -390,7 +412,7 @@ async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
 #[derive(sqlx::FromRow)]
 struct IntentRow {
     account_id: String,
-    operation: String,
+    operation: Stored<Operation>,
     method_token: Option<String>,
     amount_minor: i64,
     currency: Stored<Currency>,
@@ -493,8 +515,9 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("reversing intent {intent_id} has no charge reference"))?;
     let key = format!("{intent_id}:reverse");
-    let (returned, entry) = match row.operation.as_str() {
-        "hold" => (
+    let operation = row.operation.0;
+    let (returned, entry) = match operation {
+        Operation::Hold => (
             within(state, gateway.release(reference, &key)).await,
             Entry {
                 account_id: &row.account_id,
@@ -506,7 +529,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
                 memo: "Card verification: hold released",
             },
         ),
-        _ => (
+        Operation::Charge | Operation::Payout => (
             within(state, gateway.refund(reference, amount, &key)).await,
             Entry {
                 account_id: &row.account_id,
@@ -519,7 +542,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
             },
         ),
     };
-    returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", row.operation))?;
+    returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", operation.as_str()))?;
     let now = state.clock.now_ms();
     let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
     if set_status(
@@ -536,7 +559,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
         queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     }
     tx.commit().await?;
-    tracing::info!(intent = %intent_id, %reference, operation = %row.operation, "returned at the gateway");
+    tracing::info!(intent = %intent_id, %reference, operation = operation.as_str(), "returned at the gateway");
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! The ledger: every movement of cash or credit and every card hold, as signed minor units in
 //! a bucket. A bucket's balance is the sum of its entries, always.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{Db, Stored, Tx};
 use crate::error::ApiError;
+use anyhow::Context;
 use shared::api::LedgerEntryView;
 use shared::money::{Currency, Money};
 
@@ -23,10 +24,7 @@ pub struct Entry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiError> {
-    let minor = entry
-        .amount
-        .to_minor()
-        .map_err(|e| anyhow::anyhow!("ledger amount: {e}"))?;
+    let minor = entry.amount.to_minor().context("ledger amount")?;
     sqlx::query(
         "INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, payment_method_id, reference, memo, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -70,7 +68,7 @@ struct Row {
     amount_minor: i64,
     currency: Stored<Currency>,
     memo: String,
-    created_at: i64,
+    created_at: Millis,
 }
 
 pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, ApiError> {
@@ -90,7 +88,7 @@ pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, 
                 bucket: r.bucket.0,
                 amount: Money::from_minor(r.amount_minor, currency),
                 memo: r.memo,
-                created_at: rfc3339(r.created_at),
+                created_at: r.created_at.rfc3339(),
             })
         })
         .collect()

@@ -16,10 +16,11 @@ use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
+use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
 use shared::money::{Currency, Money};
-use shared::refund::ResourceKind;
+use shared::refund::{PaidWith, ResourceKind};
 
 /// `at` plus whole calendar months (a month from 31 January is the last day of February).
 pub fn add_months(at: i64, months: u32) -> i64 {
@@ -29,10 +30,29 @@ pub fn add_months(at: i64, months: u32) -> i64 {
         .map_or(at, |t| t.timestamp_millis())
 }
 
+/// What an order paid for: `orders.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// The instance's first period.
+    New,
+    /// A period after the current one.
+    Renewal,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::New => "new",
+            OrderKind::Renewal => "renewal",
+        }
+    }
+}
+
 /// A payment made, or to be recorded in the order's transaction.
 #[derive(Clone)]
 struct Payment {
-    paid_with: &'static str,
+    paid_with: PaidWith,
     cash: Money,
     credit: Money,
     method_id: Option<String>,
@@ -50,15 +70,15 @@ impl Payment {
 async fn default_method<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
-) -> Result<(String, String, String), ApiError> {
-    let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+) -> Result<(String, PaymentMethodKind, String), ApiError> {
+    let found: Option<(String, Stored<PaymentMethodKind>, Option<String>)> = sqlx::query_as(
         "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
     .bind(account_id)
     .fetch_optional(db)
     .await?;
     match found {
-        Some((id, kind, Some(token))) => Ok((id, kind, token)),
+        Some((id, kind, Some(token))) => Ok((id, kind.0, token)),
         _ => Err(ApiError::PaymentMethodRequired),
     }
 }
@@ -76,14 +96,14 @@ async fn pay(
     let zero = Money::zero(amount.currency);
     match pay_with {
         PayWith::Credit => Ok(Payment {
-            paid_with: "credit",
+            paid_with: PaidWith::Credit,
             cash: zero,
             credit: amount,
             method_id: None,
             charged: None,
         }),
         PayWith::Balance => Ok(Payment {
-            paid_with: "balance",
+            paid_with: PaidWith::Balance,
             cash: amount,
             credit: zero,
             method_id: None,
@@ -97,13 +117,8 @@ async fn pay(
             };
             let charged =
                 intent::charge(state, account_id, writer, method, amount, purpose).await?;
-            let paid_with = match kind.as_str() {
-                "paypal" => "paypal",
-                "paytm" => "paytm",
-                _ => "card",
-            };
             Ok(Payment {
-                paid_with,
+                paid_with: kind.into(),
                 cash: amount,
                 credit: zero,
                 method_id: Some(id),
@@ -126,9 +141,9 @@ async fn record_payment(
         return intent::capture(tx, account_id, charged, now).await;
     }
     let (bucket, amount, what) = match payment.paid_with {
-        "credit" => (Bucket::Credit, payment.credit, "free credit"),
-        "balance" => (Bucket::Cash, payment.cash, "account balance"),
-        _ => return Ok(()),
+        PaidWith::Credit => (Bucket::Credit, payment.credit, "free credit"),
+        PaidWith::Balance => (Bucket::Cash, payment.cash, "account balance"),
+        PaidWith::Card | PaidWith::Paypal | PaidWith::Paytm => return Ok(()),
     };
     if amount.amount.is_zero() {
         return Ok(());
@@ -137,7 +152,7 @@ async fn record_payment(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
     )
     .bind(account_id)
-    .bind(if bucket == Bucket::Credit { "credit" } else { "cash" })
+    .bind(bucket.as_str())
     .bind(amount.currency.code())
     .fetch_one(&mut **tx)
     .await?;
@@ -194,9 +209,9 @@ pub async fn purchase(
     // Pay-as-you-go use of a plan's product is not a plan: it draws on one (SPEC §5).
     let plan = p.product.kind == ResourceKind::ResourcePlan && p.billing == Billing::Subscription;
     let kind = if plan {
-        "resource_plan"
+        ResourceKind::ResourcePlan
     } else {
-        "regular_cloud_resource"
+        ResourceKind::RegularCloudResource
     };
 
     if p.billing == Billing::Payg {
@@ -212,7 +227,7 @@ pub async fn purchase(
         .bind(account_id)
         .bind(p.product.code)
         .bind(p.region.code)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(now)
         .bind(now)
         .bind(now)
@@ -240,7 +255,7 @@ pub async fn purchase(
     let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let payment = if due.amount.is_zero() {
         Payment {
-            paid_with: "credit",
+            paid_with: PaidWith::Credit,
             cash: due,
             credit: due,
             method_id: None,
@@ -281,7 +296,7 @@ pub async fn purchase(
         .bind(account_id)
         .bind(p.product.code)
         .bind(p.region.code)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(i64::from(!plan))
         .bind(i64::from(p.auto_renew))
         .bind(now)
@@ -289,7 +304,7 @@ pub async fn purchase(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        insert_order(&mut tx, account_id, &instance_id, &order_id, "new", p.period_months, now, ends_at, price, &paid, now).await?;
+        insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let detail = format!(
             "{instance_id}: {} for {} months, {price}",
@@ -370,7 +385,7 @@ async fn insert_order(
     account_id: &str,
     instance_id: &str,
     order_id: &str,
-    kind: &str,
+    kind: OrderKind,
     months: u32,
     starts_at: i64,
     ends_at: i64,
@@ -387,7 +402,7 @@ async fn insert_order(
     .bind(order_id)
     .bind(account_id)
     .bind(instance_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(i64::from(months))
     .bind(starts_at)
     .bind(ends_at)
@@ -395,7 +410,7 @@ async fn insert_order(
     .bind(minor(price)?)
     .bind(minor(payment.cash)?)
     .bind(minor(payment.credit)?)
-    .bind(payment.paid_with)
+    .bind(payment.paid_with.as_str())
     .bind(&payment.method_id)
     .bind(payment.reference())
     .bind(now)
@@ -459,7 +474,7 @@ pub async fn renew(
             account_id,
             instance_id,
             &order_id,
-            "renewal",
+            OrderKind::Renewal,
             months,
             starts_at,
             ends_at,

@@ -2,7 +2,7 @@
 //! form of the number is kept. Once verified it cannot be changed here.
 
 use crate::clock::rfc3339;
-use crate::db;
+use crate::db::{self, Stored};
 use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,7 +10,7 @@ use shared::api::{RealNameStatus, RealNameView};
 use shared::realname::{RealName, RealNameKind, mask_id};
 
 pub async fn view(state: &AppState, account_id: &str) -> Result<RealNameView, ApiError> {
-    let row: Option<(String, String, String, i64)> =
+    let row: Option<(Stored<RealNameKind>, String, String, i64)> =
         sqlx::query_as("SELECT kind, name, id_masked, verified_at FROM real_name_registrations WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(&state.db)
@@ -25,11 +25,7 @@ pub async fn view(state: &AppState, account_id: &str) -> Result<RealNameView, Ap
         },
         Some((kind, name, id_masked, verified_at)) => RealNameView {
             status: RealNameStatus::Verified,
-            kind: Some(if kind == "enterprise" {
-                RealNameKind::Enterprise
-            } else {
-                RealNameKind::Individual
-            }),
+            kind: Some(kind.0),
             name: Some(name),
             id_masked: Some(id_masked),
             verified_at: Some(rfc3339(verified_at)),

@@ -39,12 +39,21 @@ pub fn settle_after_ms(destination: RefundDestination) -> i64 {
     }
 }
 
-/// A refund is on its way until the gateway (or the balance) has paid it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+/// A refund is on its way until the gateway (or the balance) has paid it: `refunds.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Status {
+pub enum RefundStatus {
     Processing,
     Refunded,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Processing => "processing",
+            RefundStatus::Refunded => "refunded",
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,7 +62,7 @@ struct Refund {
     amount_minor: i64,
     currency: Stored<Currency>,
     destination: Stored<RefundDestination>,
-    status: Stored<Status>,
+    status: Stored<RefundStatus>,
     gateway_reference: Option<String>,
     email: String,
 }
@@ -75,7 +84,7 @@ async fn read<'e>(
 pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let refund = read(&state.db, &job.subject).await?;
     let now = state.clock.now_ms();
-    let Some(refund) = refund.filter(|r| r.status.0 == Status::Processing) else {
+    let Some(refund) = refund.filter(|r| r.status.0 == RefundStatus::Processing) else {
         // Gone with its account, or settled already: nothing left to do.
         let mut tx = db::begin_write(&state.db).await?;
         finish(&mut tx, job, Outcome::Done, now).await?;
@@ -189,8 +198,10 @@ pub async fn return_to_balance(
         return Ok(Returned::Unknown);
     };
     match (refund.status.0, refund.destination.0) {
-        (Status::Refunded, RefundDestination::Card) => {}
-        (Status::Processing, RefundDestination::Card) => return Err(ApiError::WebhookEventEarly),
+        (RefundStatus::Refunded, RefundDestination::Card) => {}
+        (RefundStatus::Processing, RefundDestination::Card) => {
+            return Err(ApiError::WebhookEventEarly);
+        }
         _ => return Ok(Returned::NotOnCard),
     }
     let currency = refund.currency.0;

@@ -3,7 +3,7 @@
 
 use crate::auth::{self, NewSession, Origin};
 use crate::clock::rfc3339;
-use crate::db::{self, Tx};
+use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
@@ -20,19 +20,18 @@ struct Pending {
     id: String,
     email: String,
     password_hash: String,
-    country: String,
+    country: Stored<Country>,
     expires_at: i64,
     account_id: Option<String>,
 }
 
 impl Pending {
-    fn country(&self) -> Result<Country, ApiError> {
-        Country::parse(&self.country)
-            .map_err(|_| anyhow::anyhow!("stored country {}", self.country).into())
+    fn country(&self) -> Country {
+        self.country.0
     }
 
     fn view(&self) -> Result<SignupStarted, ApiError> {
-        let country = self.country()?;
+        let country = self.country();
         Ok(SignupStarted {
             signup_id: self.id.clone(),
             email: self.email.clone(),
@@ -58,7 +57,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         id: uuid::Uuid::new_v4().to_string(),
         email: signup.email.as_str().to_owned(),
         password_hash,
-        country: signup.country.code().to_owned(),
+        country: Stored(signup.country),
         expires_at: now + SIGNUP_TTL_MS,
         account_id: None,
     };
@@ -68,7 +67,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
     .bind(&pending.id)
     .bind(&pending.email)
     .bind(&pending.password_hash)
-    .bind(&pending.country)
+    .bind(pending.country.0.code())
     .bind(now)
     .bind(pending.expires_at)
     .execute(&mut *tx)
@@ -115,7 +114,7 @@ pub async fn send_code(
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
-    let target = form.parse(pending.country()?)?;
+    let target = form.parse(pending.country())?;
     if account::live_email_exists(&mut tx, &pending.email).await? {
         return Err(ApiError::EmailTaken);
     }
@@ -168,7 +167,7 @@ pub async fn verify(
     .bind(new_uid())
     .bind(&pending.email)
     .bind(&pending.password_hash)
-    .bind(&pending.country)
+    .bind(pending.country.0.code())
     .bind(proven.channel.as_str())
     .bind(email_verified_at)
     .bind(phone)

@@ -2,25 +2,53 @@
 //! list of rows, totalled by month for the chart and written out as CSV. Every query is scoped
 //! to the account asking.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{Db, Stored};
+use crate::domain::purchase::OrderKind;
+use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
-use shared::api::{SpendMonth, SpendingView};
+use shared::api::{BillStatus, OrderStatus, SpendMonth, SpendingView};
 use shared::money::{Currency, Money};
+use shared::refund::RefundDestination;
 use std::collections::BTreeMap;
 
 /// One bill, order or refund.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// `bill`, `order` or `refund`.
-    pub kind: &'static str,
+    pub status: Status,
     pub id: String,
-    /// Milliseconds: when it was paid (bill, order) or made (refund); a bill not yet paid is
-    /// dated by when it is due.
-    pub at: i64,
+    /// When it was paid (bill, order) or made (refund); a bill not yet paid is dated by when
+    /// it is due.
+    pub at: Millis,
     pub description: String,
     pub amount: Money,
-    pub status: String,
+}
+
+/// What a row is, with its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Bill(BillStatus),
+    Order(OrderStatus),
+    Refund(RefundStatus),
+}
+
+impl Status {
+    /// `bill`, `order` or `refund`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Status::Bill(_) => "bill",
+            Status::Order(_) => "order",
+            Status::Refund(_) => "refund",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Bill(s) => s.as_str(),
+            Status::Order(s) => s.as_str(),
+            Status::Refund(s) => s.as_str(),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,21 +57,21 @@ struct BillRow {
     description: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    status: String,
-    due_at: i64,
-    paid_at: Option<i64>,
+    status: Stored<BillStatus>,
+    due_at: Millis,
+    paid_at: Option<Millis>,
 }
 
 #[derive(sqlx::FromRow)]
 struct OrderRow {
     id: String,
     product: String,
-    kind: String,
+    kind: Stored<OrderKind>,
     cash_minor: i64,
     credit_minor: i64,
     currency: Stored<Currency>,
-    status: String,
-    paid_at: i64,
+    status: Stored<OrderStatus>,
+    paid_at: Millis,
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,9 +80,9 @@ struct RefundRow {
     order_id: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    destination: String,
-    status: String,
-    created_at: i64,
+    destination: Stored<RefundDestination>,
+    status: Stored<RefundStatus>,
+    created_at: Millis,
 }
 
 /// The account's bills, orders and refunds, oldest first.
@@ -82,37 +110,37 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
     for b in bills {
         rows.push(Row {
-            kind: "bill",
+            status: Status::Bill(b.status.0),
             id: b.id,
             at: b.paid_at.unwrap_or(b.due_at),
             description: b.description,
             amount: Money::from_minor(b.amount_minor, b.currency.0),
-            status: b.status,
         });
     }
     for o in orders {
-        let what = if o.kind == "renewal" {
-            "renewal"
-        } else {
-            "new purchase"
+        let what = match o.kind.0 {
+            OrderKind::Renewal => "renewal",
+            OrderKind::New => "new purchase",
         };
         rows.push(Row {
-            kind: "order",
+            status: Status::Order(o.status.0),
             id: o.id,
             at: o.paid_at,
             description: format!("{} ({what})", o.product),
             amount: Money::from_minor(o.cash_minor + o.credit_minor, o.currency.0),
-            status: o.status,
         });
     }
     for r in refunds {
         rows.push(Row {
-            kind: "refund",
+            status: Status::Refund(r.status.0),
             id: r.id,
             at: r.created_at,
-            description: format!("Refund of order {} to {}", r.order_id, r.destination),
+            description: format!(
+                "Refund of order {} to {}",
+                r.order_id,
+                r.destination.0.as_str()
+            ),
             amount: Money::from_minor(r.amount_minor, r.currency.0),
-            status: r.status,
         });
     }
     rows.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
@@ -125,16 +153,16 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
 pub fn by_month(rows: &[Row]) -> SpendingView {
     let mut months: BTreeMap<(String, &'static str), (Money, Money)> = BTreeMap::new();
     for row in rows {
-        if row.kind == "bill" && row.status != "paid" {
+        if matches!(row.status, Status::Bill(s) if s != BillStatus::Paid) {
             continue;
         }
-        let month = rfc3339(row.at)[..7].to_owned();
+        let month = row.at.rfc3339()[..7].to_owned();
         let currency = row.amount.currency;
         let zero = Money::from_minor(0, currency);
         let (spent, refunded) = months
             .entry((month, currency.code()))
             .or_insert((zero, zero));
-        let total = if row.kind == "refund" {
+        let total = if matches!(row.status, Status::Refund(_)) {
             refunded
         } else {
             spent
@@ -162,13 +190,13 @@ pub fn csv(rows: &[Row]) -> String {
         let amount = row.amount.to_string(); // "USD 12.30"
         let amount = amount.split_once(' ').map_or(amount.as_str(), |(_, a)| a);
         let fields = [
-            text_field(row.kind),
+            text_field(row.status.kind()),
             text_field(&row.id),
-            text_field(&rfc3339(row.at)),
+            text_field(&row.at.rfc3339()),
             text_field(&row.description),
             amount.to_owned(),
             text_field(row.amount.currency.code()),
-            text_field(&row.status),
+            text_field(row.status.as_str()),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
@@ -193,29 +221,32 @@ fn text_field(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn row(kind: &'static str, at: i64, minor: i64, status: &str) -> Row {
+    fn row(status: Status, at: Millis, minor: i64) -> Row {
         Row {
-            kind,
-            id: format!("{kind}-{at}"),
+            status,
+            id: format!("{}-{}", status.kind(), at.0),
             at,
             description: "ECS, 1 \"month\"".into(),
             amount: Money::from_minor(minor, Currency::USD),
-            status: status.into(),
         }
     }
 
     #[test]
     fn months_total_paid_spend_and_refunds() {
-        const DAY: i64 = 86_400_000;
-        // 2026-11-01 and 2026-12-01 (UTC), in milliseconds.
-        let nov = 1_793_491_200_000;
-        let dec = nov + 30 * DAY;
+        let day = chrono::Duration::days(1);
+        // 2026-11-01 and 2026-12-01 (UTC).
+        let nov = Millis(1_793_491_200_000);
+        let dec = nov + chrono::Duration::days(30);
         let view = by_month(&[
-            row("order", nov, 60_00, "paid"),
-            row("bill", nov + DAY, 5_00, "paid"),
-            row("bill", nov + 2 * DAY, 7_00, "unpaid"),
-            row("refund", dec, 35_00, "refunded"),
-            row("order", dec + DAY, 20_00, "unsubscribed"),
+            row(Status::Order(OrderStatus::Paid), nov, 60_00),
+            row(Status::Bill(BillStatus::Paid), nov + day, 5_00),
+            row(
+                Status::Bill(BillStatus::Unpaid),
+                nov + chrono::Duration::days(2),
+                7_00,
+            ),
+            row(Status::Refund(RefundStatus::Refunded), dec, 35_00),
+            row(Status::Order(OrderStatus::Unsubscribed), dec + day, 20_00),
         ]);
         assert_eq!(view.months.len(), 2);
         assert_eq!(view.months[0].month, "2026-11");
@@ -237,9 +268,12 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_it_and_defuses_formulas() {
-        let mut formula = row("order", 0, 1_234_56, "paid");
+        let mut formula = row(Status::Order(OrderStatus::Paid), Millis(0), 1_234_56);
         formula.description = "=HYPERLINK(\"x\")".into();
-        let text = csv(&[row("bill", 0, 5_00, "paid"), formula]);
+        let text = csv(&[
+            row(Status::Bill(BillStatus::Paid), Millis(0), 5_00),
+            formula,
+        ]);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], "type,id,date,description,amount,currency,status");
         assert_eq!(

@@ -9,7 +9,7 @@
 //! second sees the first's debit. The job pays out under the intent's key, retried by the jobs'
 //! policy until the gateway confirms, so a payout is made once whatever fails in between.
 
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
@@ -20,6 +20,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use anyhow::Context;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
     WithdrawalsView,
@@ -81,8 +82,8 @@ struct WithdrawalRow {
     amount_minor: i64,
     currency: Stored<Currency>,
     status: Stored<WithdrawalStatus>,
-    created_at: i64,
-    paid_at: Option<i64>,
+    created_at: Millis,
+    paid_at: Option<Millis>,
 }
 
 const COLUMNS: &str =
@@ -97,8 +98,8 @@ impl WithdrawalRow {
             destination_kind: self.destination_kind.0,
             destination: self.destination_label,
             status: self.status.0,
-            created_at: rfc3339(self.created_at),
-            paid_at: self.paid_at.map(rfc3339),
+            created_at: self.created_at.rfc3339(),
+            paid_at: self.paid_at.map(Millis::rfc3339),
         })
     }
 }
@@ -169,9 +170,7 @@ pub async fn withdraw(
         .as_deref()
         .ok_or_else(shared::withdrawal::destination_invalid)?;
     let amount = request.amount;
-    let minor = amount
-        .to_minor()
-        .map_err(|e| anyhow::anyhow!("withdrawal amount: {e}"))?;
+    let minor = amount.to_minor().context("withdrawal amount")?;
 
     let id = format!("wd-{}", uuid::Uuid::new_v4().simple());
     let method = Method {

@@ -3,9 +3,9 @@
 //! scheduler has taken. Listed by `account-center stuck-jobs`; the scheduler also logs each
 //! failure of a stuck job at error level.
 
-use crate::clock::rfc3339;
-use crate::db::Db;
-use crate::queue::{STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
+use crate::clock::Millis;
+use crate::db::{Db, Stored};
+use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -13,13 +13,12 @@ pub struct StuckJob {
     pub id: String,
     pub kind: String,
     pub subject: String,
-    /// `pending`, `running`, or `failed` (a row an older version abandoned, before the
-    /// migration that gives those back to the scheduler).
-    pub status: String,
+    /// Pending, running, or failed (a row an older version abandoned).
+    pub status: Stored<JobStatus>,
     /// Failed tries in a row, counting a try under way.
     pub attempts: i64,
     /// When the scheduler may take it next: its due time, or the end of a running try's lease.
-    pub due_at: i64,
+    pub due_at: Millis,
     pub last_error: Option<String>,
 }
 
@@ -53,9 +52,9 @@ pub fn stuck_table(jobs: &[StuckJob]) -> String {
             job.id,
             job.kind,
             job.subject,
-            job.status,
+            job.status.0.as_str(),
             job.attempts,
-            rfc3339(job.due_at),
+            job.due_at.rfc3339(),
             error.replace('\n', " ")
         );
     }
@@ -72,9 +71,9 @@ mod tests {
             id: "job-1".into(),
             kind: "refund_settle".into(),
             subject: "refund-1".into(),
-            status: "pending".into(),
+            status: Stored(JobStatus::Pending),
             attempts: 12,
-            due_at: 1_700_000_000_000,
+            due_at: Millis(1_700_000_000_000),
             last_error: Some("gateway refund:\nnetwork down".into()),
         };
         let table = stuck_table(&[job]);

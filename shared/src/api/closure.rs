@@ -222,6 +222,18 @@ pub enum BillStatus {
     Waived,
 }
 
+impl BillStatus {
+    /// Its serde name; `bills.status` holds `unpaid` or `paid` (a waived bill is an unpaid one
+    /// with `waived_at`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillStatus::Unpaid => "unpaid",
+            BillStatus::Paid => "paid",
+            BillStatus::Waived => "waived",
+        }
+    }
+}
+
 /// The account's side of a relationship: an administrator must hand it over before closing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

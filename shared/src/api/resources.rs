@@ -391,6 +391,16 @@ pub enum UnsubscribeScope {
     Renewal,
 }
 
+impl UnsubscribeScope {
+    /// Its serde name, as stored in `unsubscriptions.scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnsubscribeScope::Resource => "resource",
+            UnsubscribeScope::Renewal => "renewal",
+        }
+    }
+}
+
 /// An order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -398,6 +408,16 @@ pub enum UnsubscribeScope {
 pub enum OrderStatus {
     Paid,
     Unsubscribed,
+}
+
+impl OrderStatus {
+    /// Its serde name, as stored in `orders.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Paid => "paid",
+            OrderStatus::Unsubscribed => "unsubscribed",
+        }
+    }
 }
 
 /// Where an unsubscription's refund stands.

@@ -3,27 +3,30 @@
 //! operation log.
 
 use super::resolve::ties;
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::Stored;
 use crate::domain::ledger;
+use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
+use shared::api::OrderStatus;
 use shared::money::{Currency, Money};
+use shared::refund::{PaidWith, RefundDestination};
 
 #[derive(sqlx::FromRow)]
 struct OrderRecord {
     id: String,
     instance_id: String,
     product: String,
-    starts_at: i64,
-    ends_at: i64,
+    starts_at: Millis,
+    ends_at: Millis,
     currency: Stored<Currency>,
     cash_minor: i64,
     credit_minor: i64,
-    paid_with: String,
-    status: String,
-    paid_at: i64,
+    paid_with: Stored<PaidWith>,
+    status: Stored<OrderStatus>,
+    paid_at: Millis,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,10 +35,10 @@ struct RefundRecord {
     order_id: String,
     amount_minor: i64,
     currency: Stored<Currency>,
-    destination: String,
-    status: String,
-    created_at: i64,
-    refunded_at: Option<i64>,
+    destination: Stored<RefundDestination>,
+    status: Stored<RefundStatus>,
+    created_at: Millis,
+    refunded_at: Option<Millis>,
 }
 
 /// Everything the owner may want to keep: bills, orders, refunds and invoices, and the ledger.
@@ -58,23 +61,23 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let orders_json: Vec<serde_json::Value> = orders
         .iter()
         .map(|o| {
-            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
-                   "ends_at": rfc3339(o.ends_at), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
-                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with, "status": o.status,
-                   "paid_at": rfc3339(o.paid_at)})
+            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": o.starts_at.rfc3339(),
+                   "ends_at": o.ends_at.rfc3339(), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
+                   "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with.0, "status": o.status.0,
+                   "paid_at": o.paid_at.rfc3339()})
         })
         .collect();
     // An invoice is issued for what was paid in cash.
     let invoices: Vec<serde_json::Value> = orders
         .iter()
         .filter(|o| o.cash_minor > 0)
-        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": Money::from_minor(o.cash_minor, o.currency.0), "issued_at": rfc3339(o.paid_at)}))
+        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": Money::from_minor(o.cash_minor, o.currency.0), "issued_at": o.paid_at.rfc3339()}))
         .collect();
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
         .map(|r| {
-            json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination,
-                   "status": r.status, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
+            json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination.0,
+                   "status": r.status.0, "created_at": r.created_at.rfc3339(), "refunded_at": r.refunded_at.map(Millis::rfc3339)})
         })
         .collect();
     Ok(json!({

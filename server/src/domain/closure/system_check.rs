@@ -3,7 +3,7 @@
 //! closure check's result. A confirmation needs a recent one.
 
 use super::check::check_on;
-use crate::db::{self, HeldTx};
+use crate::db::{self, HeldTx, Stored};
 use crate::domain::account;
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
@@ -59,24 +59,20 @@ pub async fn system_check(
     account_id: &str,
     id: &str,
 ) -> Result<SystemCheckView, ApiError> {
-    let (progress, status, result): (i64, String, Option<String>) = sqlx::query_as(
-        "SELECT progress, status, result FROM closure_checks WHERE id = $1 AND account_id = $2",
-    )
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let (progress, Stored(status), result): (i64, Stored<SystemCheckStatus>, Option<String>) =
+        sqlx::query_as(
+            "SELECT progress, status, result FROM closure_checks WHERE id = $1 AND account_id = $2",
+        )
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let result = result
         .map(|r| serde_json::from_str(&r))
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?;
     let progress = progress.clamp(0, 100) as u8;
-    let status = match status.as_str() {
-        "running" => SystemCheckStatus::Running,
-        "done" => SystemCheckStatus::Done,
-        other => return Err(anyhow::anyhow!("system check {id} is {other}").into()),
-    };
     Ok(SystemCheckView {
         id: id.to_owned(),
         status,

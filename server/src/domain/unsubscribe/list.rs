@@ -17,7 +17,9 @@ use shared::api::{
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{REFUND_RULE, RefundType, ResourceKind, refund_breakdown, refund_type};
+use shared::refund::{
+    PaidWith, REFUND_RULE, RefundType, ResourceKind, refund_breakdown, refund_type,
+};
 use std::collections::BTreeMap;
 
 /// A pending renewal on the renewals tab, with its payment method while still bound.
@@ -30,7 +32,7 @@ struct RenewalRow {
     ends_at: i64,
     cash_minor: i64,
     currency: Stored<Currency>,
-    paid_with: String,
+    paid_with: Stored<PaidWith>,
     paid_at: i64,
     method_label: Option<String>,
 }
@@ -63,7 +65,7 @@ struct PageRow {
     cash_minor: Option<i64>,
     credit_minor: Option<i64>,
     currency: Option<Stored<Currency>>,
-    paid_with: Option<String>,
+    paid_with: Option<Stored<PaidWith>>,
     payment_method_id: Option<String>,
     paid_at: Option<i64>,
     drawn_milli: Option<i64>,
@@ -80,7 +82,7 @@ impl PageRow {
             cash_minor: self.cash_minor?,
             credit_minor: self.credit_minor?,
             currency: self.currency?,
-            paid_with: self.paid_with.clone()?,
+            paid_with: self.paid_with?,
             payment_method_id: self.payment_method_id.clone(),
             paid_at: self.paid_at?,
             drawn_milli: self.drawn_milli?,
@@ -451,7 +453,7 @@ async fn renewals(
         .map(|r| {
             // A renewal that has not started is refunded in full, the way it was paid.
             let refund_to = RefundPlace::each_once((r.cash_minor > 0).then(|| {
-                let to = destination(&r.paid_with, r.paid_at, r.method_label.is_some(), now);
+                let to = destination(r.paid_with.0, r.paid_at, r.method_label.is_some(), now);
                 place(to, r.method_label.as_deref())
             }));
             PendingRenewal {
@@ -589,7 +591,7 @@ fn order_refund(
         used_share: b.used_share.round_dp(4).normalize(),
         consumed: b.consumed,
         refund: b.refund,
-        paid_with: order.paid_with.clone(),
+        paid_with: order.paid_with.0.as_str().to_owned(),
         paid_days_ago: u32::try_from((now - order.paid_at).max(0) / 86_400_000).unwrap_or(u32::MAX),
         destination,
         method_removed: order.payment_method_id.is_some() && label.is_none(),

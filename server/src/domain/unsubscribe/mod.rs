@@ -19,7 +19,7 @@ use crate::db::Stored;
 use shared::api::RefundPlace;
 use shared::money::{Currency, Money};
 use shared::refund::{
-    Drawn, PaidPeriod, RefundDestination, RefundType, refund, refund_destination,
+    Drawn, PaidPeriod, PaidWith, RefundDestination, RefundType, refund, refund_destination,
 };
 
 #[derive(sqlx::FromRow, Clone)]
@@ -30,7 +30,7 @@ struct OrderRow {
     cash_minor: i64,
     credit_minor: i64,
     currency: Stored<Currency>,
-    paid_with: String,
+    paid_with: Stored<PaidWith>,
     payment_method_id: Option<String>,
     paid_at: i64,
     /// What pay-as-you-go usage drew of a plan's quota in this period (thousandths of its unit).
@@ -61,7 +61,7 @@ impl OrderRow {
     }
 
     fn refund_destination(&self, method_still_bound: bool, now: i64) -> RefundDestination {
-        destination(&self.paid_with, self.paid_at, method_still_bound, now)
+        destination(self.paid_with.0, self.paid_at, method_still_bound, now)
     }
 }
 
@@ -69,7 +69,7 @@ impl OrderRow {
 /// lasts, unless that method was removed since (it cannot take the money back); otherwise the
 /// account balance.
 fn destination(
-    paid_with: &str,
+    paid_with: PaidWith,
     paid_at: i64,
     method_still_bound: bool,
     now: i64,
@@ -93,10 +93,3 @@ fn place(destination: RefundDestination, label: Option<&str>) -> RefundPlace {
 }
 
 const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";
-
-fn refund_type_name(t: RefundType) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}

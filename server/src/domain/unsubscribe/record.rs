@@ -2,15 +2,16 @@
 //! refund, where it went and whether it has arrived.
 
 use super::place;
-use crate::clock::rfc3339;
+use crate::clock::Millis;
 use crate::db::{self, Backend, Stored};
+use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use shared::api::{
     OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord, UnsubscribeScope,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::RefundDestination;
+use shared::refund::{RefundDestination, RefundType};
 use std::collections::HashMap;
 
 /// An unsubscription as its record reads it.
@@ -20,10 +21,10 @@ struct RecordRow {
     instance_id: String,
     product: String,
     scope: Stored<UnsubscribeScope>,
-    refund_type: String,
+    refund_type: Stored<RefundType>,
     refund_minor: i64,
     currency: Stored<Currency>,
-    created_at: i64,
+    created_at: Millis,
 }
 
 /// One refund of an unsubscription, as its record reads it.
@@ -33,8 +34,8 @@ struct RecordRefund {
     destination: Stored<RefundDestination>,
     /// The payment method's label, while it is still bound.
     label: Option<String>,
-    status: String,
-    refunded_at: Option<i64>,
+    status: Stored<RefundStatus>,
+    refunded_at: Option<Millis>,
     order_id: String,
 }
 
@@ -86,7 +87,8 @@ pub(super) async fn records(
             .push(refund);
     }
     let mut by_id: HashMap<&str, &RecordRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
-    ids.iter()
+    Ok(ids
+        .iter()
         .filter_map(|id| by_id.remove(id))
         .map(|row| {
             view(
@@ -94,20 +96,19 @@ pub(super) async fn records(
                 refunds_of.get(row.id.as_str()).map_or(&[], Vec::as_slice),
             )
         })
-        .collect()
+        .collect())
 }
 
-fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> Result<UnsubscribeRecord, ApiError> {
-    let all_refunded = !refunds.is_empty() && refunds.iter().all(|r| r.status == "refunded");
-    let refund_type = serde_json::from_value(serde_json::Value::String(row.refund_type.clone()))
-        .map_err(|_| anyhow::anyhow!("stored refund type {}", row.refund_type))?;
-    Ok(UnsubscribeRecord {
+fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> UnsubscribeRecord {
+    let all_refunded =
+        !refunds.is_empty() && refunds.iter().all(|r| r.status.0 == RefundStatus::Refunded);
+    UnsubscribeRecord {
         id: row.id.clone(),
         instance_id: row.instance_id.clone(),
         product_name: Product::find(&row.product)
             .map_or_else(|| row.product.clone(), |p| p.name.to_owned()),
         scope: row.scope.0,
-        refund_type,
+        refund_type: row.refund_type.0,
         order_status: OrderStatus::Unsubscribed,
         unsubscribe_to: RefundPlace::each_once(
             refunds
@@ -128,10 +129,10 @@ fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> Result<UnsubscribeRecord,
                 .iter()
                 .filter_map(|r| r.refunded_at)
                 .max()
-                .map(rfc3339)
+                .map(Millis::rfc3339)
         } else {
             None
         },
-        unsubscribed_at: rfc3339(row.created_at),
-    })
+        unsubscribed_at: row.created_at.rfc3339(),
+    }
 }

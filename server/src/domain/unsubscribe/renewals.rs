@@ -18,7 +18,8 @@ use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
 use shared::api::{
-    RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, Unsubscribed,
+    RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,
+    Unsubscribed,
 };
 use shared::money::Money;
 
@@ -138,7 +139,15 @@ async fn cancel_renewals_of(
         .cloned()
         .collect();
     let refund_type = instance.refund_type();
-    let id = insert_unsubscription(tx, now, account_id, "renewal", &instance, refund_type).await?;
+    let id = insert_unsubscription(
+        tx,
+        now,
+        account_id,
+        UnsubscribeScope::Renewal,
+        &instance,
+        refund_type,
+    )
+    .await?;
     let total = refund_orders(
         tx,
         now,

@@ -5,7 +5,7 @@
 //! them too.
 
 use super::record::record;
-use super::{ORDER_COLUMNS, OrderRow, refund_type_name};
+use super::{ORDER_COLUMNS, OrderRow};
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
@@ -16,7 +16,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
-use shared::api::{UnsubscribeForm, Unsubscribed};
+use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
 use std::collections::BTreeMap;
@@ -95,7 +95,7 @@ pub(super) async fn insert_unsubscription(
     tx: &mut Tx,
     now: i64,
     account_id: &str,
-    scope: &str,
+    scope: UnsubscribeScope,
     instance: &Instance,
     refund_type: RefundType,
 ) -> Result<String, ApiError> {
@@ -106,10 +106,10 @@ pub(super) async fn insert_unsubscription(
     )
     .bind(&id)
     .bind(account_id)
-    .bind(scope)
+    .bind(scope.as_str())
     .bind(&instance.id)
     .bind(&instance.product)
-    .bind(refund_type_name(refund_type))
+    .bind(refund_type.as_str())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -208,8 +208,15 @@ pub async fn unsubscribe(
     let mut total: Option<Money> = None;
     for instance in &instances {
         let refund_type = instance.refund_type();
-        let id = insert_unsubscription(&mut tx, now, account_id, "resource", instance, refund_type)
-            .await?;
+        let id = insert_unsubscription(
+            &mut tx,
+            now,
+            account_id,
+            UnsubscribeScope::Resource,
+            instance,
+            refund_type,
+        )
+        .await?;
         let its_orders = orders.get(&instance.id).map_or(&[][..], Vec::as_slice);
         let refunded = refund_orders(
             &mut tx,

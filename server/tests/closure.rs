@@ -14,7 +14,7 @@ use shared::api::{
     PaymentMethodsView, PaypalStarted, RamUserView, SessionInfo, SystemCheckView, Unsubscribed,
     WithdrawalsView,
 };
-use shared::closure::{BlockingKind, CheckItem, ClosureCheck, Severity};
+use shared::closure::{BlockingKind, CheckItem, ClosureCheck, RelationshipKind, Severity};
 use shared::money::{Currency, Money};
 
 const DAY: i64 = 86_400;
@@ -142,6 +142,7 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
             .await
             .unwrap();
     assert_eq!(overdue.amount, Some(usd("5.00")), "{bills:?}");
+    assert_eq!(overdue.totals, [usd("5.00")]);
     assert_eq!(
         overdue.amount_cny,
         Some(cny("35.50")),
@@ -150,9 +151,15 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
     assert!(before.items.iter().all(|i| i.resolve_path.starts_with('/')));
     let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
     assert_eq!(balance.amount_cny, Some(cny("355.00")));
+    // A relationship's item says the account's side of it, which decides what resolves it.
+    let ties: AccountTies = app.get_as("/api/closure/ties").await;
+    for rel in &ties.relationships {
+        let item = item_of(&before, rel.kind.blocking_kind()).unwrap();
+        assert_eq!(item.role, Some(rel.role), "{item:?}");
+        assert_eq!(RelationshipKind::of(item.kind), Some(rel.kind));
+    }
 
     // Resolve each must-process item with the product's own actions.
-    let ties: AccountTies = app.get_as("/api/closure/ties").await;
     let bill = &ties.bills.iter().find(|b| b.overdue).unwrap().id;
     let (status, code, _) = refusal(
         app.post(&format!("/api/bills/{bill}/pay"), &json!({}))
@@ -1620,7 +1627,6 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     );
     let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
     assert_eq!(balance.resolve_path, "/billing/withdraw", "{balance:?}");
-    assert!(balance.guidance.contains("withdraw it"), "{balance:?}");
     // The gateway's payouts are down from now until the cool-down has ended.
     let (state, outage) = common::outage::Outage::of(&app.state, common::outage::Down::Payouts);
     app.state = state;

@@ -12,6 +12,13 @@ use shared::closure::{
 use shared::money::Money;
 use shared::refund::RefundDestination;
 
+/// The refund formula of `shared::refund` in words, published on the unsubscribe pages beside
+/// every figure it produces.
+pub const REFUND_RULE: &str = "Coupons and free credit are never refunded as cash. A partial refund is \
+the cash you paid minus the part you used: cash × time used ÷ time paid for, rounded up to the cent. \
+For a resource plan that usage has drawn on, the part used is the larger of that and cash × drawn ÷ quota. \
+A renewal that has not started yet is refunded in full. Nonrefundable resources refund nothing.";
+
 /// "Bank card VISA •••• 1111", "PayPal", "Account balance".
 pub fn refund_place(place: &RefundPlace) -> String {
     match (place.destination, place.method_label.as_deref()) {

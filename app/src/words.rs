@@ -3,8 +3,8 @@
 //! language is one more file like this one.
 
 use shared::api::{
-    OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole, SystemCheckPhase,
-    UnsubscribeScope,
+    ClosureFailure, OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole,
+    SystemCheckPhase, UnsubscribeScope,
 };
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, OVERDUE_LIMIT_CNY, RelationshipKind, Severity,
@@ -134,18 +134,20 @@ fn relationship_of(item: &CheckItem) -> Option<(RelationshipKind, RelationshipRo
     Some((kind, item.role.unwrap_or(RelationshipRole::Member)))
 }
 
+/// "USD 5.00 and CNY 35.50".
+fn amounts(amounts: &[Money]) -> String {
+    amounts
+        .iter()
+        .map(Money::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 /// A closure check item in one line: "2 ICP filings", "Account balance: USD 50.00".
 pub fn check_item_title(item: &CheckItem) -> String {
     let counted = |one: &str, many: &str| {
         let noun = if item.count == 1 { one } else { many };
         format!("{} {noun}", item.count)
-    };
-    let amounts = |amounts: &[Money]| {
-        amounts
-            .iter()
-            .map(Money::to_string)
-            .collect::<Vec<_>>()
-            .join(" and ")
     };
     match item.kind {
         BlockingKind::OverduePayments => format!("Overdue payments: {}", amounts(&item.totals)),
@@ -221,6 +223,18 @@ pub fn check_item_guidance(item: &CheckItem) -> String {
             .map(|(kind, role)| relationship_guidance(kind, role).to_owned())
             .unwrap_or_default(),
     }
+}
+
+/// Why the last closure failed, and what to do now.
+pub fn closure_failure(failure: &ClosureFailure) -> String {
+    let overdue = match failure.overdue.as_slice() {
+        [] => "new overdue payments".to_owned(),
+        totals => format!("new overdue payments of {}", amounts(totals)),
+    };
+    format!(
+        "The closure failed: {overdue} appeared during the cool-down (delayed usage billing). \
+         Your account is restored. Pay the overdue bills, then start the closure again."
+    )
 }
 
 /// `1000` → `1,000`.
@@ -328,6 +342,19 @@ pub(crate) mod tests {
                 assert!(!relationship_guidance(kind, role).is_empty());
             }
         }
+    }
+
+    #[test]
+    fn a_failed_closure_names_its_overdue_totals_when_it_kept_them() {
+        let usd = Money::from_minor(2, shared::money::Currency::USD);
+        assert_eq!(
+            closure_failure(&ClosureFailure { overdue: vec![usd] }),
+            "The closure failed: new overdue payments of USD 0.02 appeared during the cool-down \
+             (delayed usage billing). Your account is restored. Pay the overdue bills, then start \
+             the closure again."
+        );
+        let kept_none = closure_failure(&ClosureFailure { overdue: vec![] });
+        assert!(kept_none.starts_with("The closure failed: new overdue payments appeared"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use shared::closure::{
 use shared::money::Money;
 
 /// The items that list what must be processed, one row a kind: its severity and the page that
-/// resolves it. The console and the emails word each kind themselves.
+/// resolves it. The console words each kind (`app/src/words.rs`).
 struct Listed {
     kind: BlockingKind,
     severity: Severity,

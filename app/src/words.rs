@@ -1,6 +1,7 @@
 //! The console's words for the facts the API sends (where a refund goes, a record's statuses,
-//! the system check's phase and items): one catalog, so no page spells a fact its own way, and a second
-//! language is one more file like this one.
+//! the system check's phase, the closure check's items, why a closure failed) and for the
+//! refund rule: one catalog, so no page spells a fact its own way, and a second language is
+//! one more file like this one.
 
 use shared::api::{
     ClosureFailure, OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole,

@@ -1,12 +1,24 @@
 //! The console's words for the facts the API sends (where a refund goes, a record's statuses,
-//! the system check's phase): one catalog, so no page spells a fact its own way, and a second
-//! language is one more file like this one.
+//! the system check's phase, the closure check's items, why a closure failed) and for the
+//! refund rule: one catalog, so no page spells a fact its own way, and a second language is
+//! one more file like this one.
 
 use shared::api::{
-    OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole, SystemCheckPhase,
-    UnsubscribeScope,
+    ClosureFailure, OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole,
+    SystemCheckPhase, UnsubscribeScope,
 };
+use shared::closure::{
+    BALANCE_LIMIT_CNY, BlockingKind, CheckItem, OVERDUE_LIMIT_CNY, RelationshipKind, Severity,
+};
+use shared::money::Money;
 use shared::refund::RefundDestination;
+
+/// The refund formula of `shared::refund` in words, published on the unsubscribe pages beside
+/// every figure it produces.
+pub const REFUND_RULE: &str = "Coupons and free credit are never refunded as cash. A partial refund is \
+the cash you paid minus the part you used: cash × time used ÷ time paid for, rounded up to the cent. \
+For a resource plan that usage has drawn on, the part used is the larger of that and cash × drawn ÷ quota. \
+A renewal that has not started yet is refunded in full. Nonrefundable resources refund nothing.";
 
 /// "Bank card VISA •••• 1111", "PayPal", "Account balance".
 pub fn refund_place(place: &RefundPlace) -> String {
@@ -77,8 +89,170 @@ pub fn system_check_phase(phase: Option<SystemCheckPhase>) -> &'static str {
     }
 }
 
+pub fn relationship_kind(kind: RelationshipKind) -> &'static str {
+    match kind {
+        RelationshipKind::ResourceDirectory => "Resource directory",
+        RelationshipKind::FinanceTrusteeship => "Finance trusteeship",
+        RelationshipKind::FinancialManagement => "Financial management",
+        RelationshipKind::EnterpriseMultiAccount => "Enterprise multi-account",
+    }
+}
+
+/// "Resource directory (administrator)".
+pub fn relationship(kind: RelationshipKind, role: RelationshipRole) -> String {
+    format!("{} ({})", relationship_kind(kind), relationship_role(role))
+}
+
+/// What ends a relationship before closing, by the seed's table: an administrator hands the
+/// relationship over or dissolves it, a member leaves it.
+pub fn relationship_guidance(kind: RelationshipKind, role: RelationshipRole) -> &'static str {
+    match (kind, role) {
+        (RelationshipKind::ResourceDirectory, RelationshipRole::Administrator) => {
+            "Close the resource directory first, then close the account."
+        }
+        (RelationshipKind::ResourceDirectory, RelationshipRole::Member) => {
+            "Ask the management account to remove this member from the resource directory."
+        }
+        (RelationshipKind::FinanceTrusteeship, RelationshipRole::Administrator) => {
+            "Remove all member accounts from the finance trusteeship first."
+        }
+        (RelationshipKind::FinancialManagement, RelationshipRole::Administrator) => {
+            "Unbind all member accounts from financial management first."
+        }
+        (RelationshipKind::EnterpriseMultiAccount, RelationshipRole::Administrator) => {
+            "Transfer the super administrator permission to another member account first."
+        }
+        (_, RelationshipRole::Member) => {
+            "Leave the relationship (disassociate this account) first."
+        }
+    }
+}
+
+/// The relationship a closure check item is about, if any, and the account's side of it (the
+/// server always names it; none reads as a member's).
+fn relationship_of(item: &CheckItem) -> Option<(RelationshipKind, RelationshipRole)> {
+    let kind = RelationshipKind::of(item.kind)?;
+    Some((kind, item.role.unwrap_or(RelationshipRole::Member)))
+}
+
+/// "USD 5.00 and CNY 35.50".
+fn amounts(amounts: &[Money]) -> String {
+    amounts
+        .iter()
+        .map(Money::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// A closure check item in one line: "2 ICP filings", "Account balance: USD 50.00".
+pub fn check_item_title(item: &CheckItem) -> String {
+    let counted = |one: &str, many: &str| {
+        let noun = if item.count == 1 { one } else { many };
+        format!("{} {noun}", item.count)
+    };
+    match item.kind {
+        BlockingKind::OverduePayments => format!("Overdue payments: {}", amounts(&item.totals)),
+        BlockingKind::CashBalance => {
+            format!("Account balance: {}", amounts(item.amount.as_slice()))
+        }
+        BlockingKind::UnexpiredDomains => {
+            counted("unexpired domain name", "unexpired domain names")
+        }
+        BlockingKind::IcpFilings => counted("ICP filing", "ICP filings"),
+        BlockingKind::RunningSubscriptions => {
+            counted("running subscription", "running subscriptions")
+        }
+        BlockingKind::AutoRenewingSubscriptions => counted(
+            "subscription renews automatically",
+            "subscriptions renew automatically",
+        ),
+        BlockingKind::PayAsYouGoResources => {
+            counted("pay-as-you-go instance", "pay-as-you-go instances")
+        }
+        BlockingKind::ResellerPartnership => format!(
+            "Reseller partnership with {}",
+            item.subjects
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default()
+        ),
+        BlockingKind::ResourceDirectory
+        | BlockingKind::FinanceTrusteeship
+        | BlockingKind::FinancialManagement
+        | BlockingKind::EnterpriseMultiAccount => relationship_of(item)
+            .map(|(kind, role)| relationship(kind, role))
+            .unwrap_or_default(),
+    }
+}
+
+/// What to do about a closure check item.
+pub fn check_item_guidance(item: &CheckItem) -> String {
+    let must = item.severity == Severity::MustProcess;
+    let (overdue, balance) = (grouped(OVERDUE_LIMIT_CNY), grouped(BALANCE_LIMIT_CNY));
+    match item.kind {
+        BlockingKind::OverduePayments if must => {
+            format!("Pay the overdue bills: they are over {overdue} CNY.")
+        }
+        BlockingKind::OverduePayments => format!(
+            "Pay them, or renounce them: overdue payments of {overdue} CNY or less are cancelled with the account."
+        ),
+        BlockingKind::CashBalance if must => format!(
+            "The balance is over {balance} CNY and is lost with the account: withdraw it to a card or PayPal, or spend it on resources, before closing."
+        ),
+        BlockingKind::CashBalance => {
+            format!("A balance of {balance} CNY or less can be renounced: it is lost with the account.")
+        }
+        BlockingKind::UnexpiredDomains => {
+            "Transfer each domain name to another account or provider.".to_owned()
+        }
+        BlockingKind::IcpFilings => {
+            "Cancel the ICP filing or transfer it to another account.".to_owned()
+        }
+        BlockingKind::RunningSubscriptions => {
+            "Back up their data, then unsubscribe them (or wait until they expire).".to_owned()
+        }
+        BlockingKind::AutoRenewingSubscriptions => "Turn auto-renewal off.".to_owned(),
+        BlockingKind::PayAsYouGoResources => {
+            "Back up their data; they are released when you renounce them. Usage until then is still billed."
+                .to_owned()
+        }
+        BlockingKind::ResellerPartnership => "Cancel the partnership with the reseller.".to_owned(),
+        BlockingKind::ResourceDirectory
+        | BlockingKind::FinanceTrusteeship
+        | BlockingKind::FinancialManagement
+        | BlockingKind::EnterpriseMultiAccount => relationship_of(item)
+            .map(|(kind, role)| relationship_guidance(kind, role).to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// Why the last closure failed, and what to do now.
+pub fn closure_failure(failure: &ClosureFailure) -> String {
+    let overdue = match failure.overdue.as_slice() {
+        [] => "new overdue payments".to_owned(),
+        totals => format!("new overdue payments of {}", amounts(totals)),
+    };
+    format!(
+        "The closure failed: {overdue} appeared during the cool-down (delayed usage billing). \
+         Your account is restored. Pay the overdue bills, then start the closure again."
+    )
+}
+
+/// `1000` → `1,000`.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -96,5 +270,98 @@ mod tests {
             refund_places(&[card, balance]),
             "Bank card VISA •••• 1111; Account balance"
         );
+    }
+
+    /// A closure check item of `kind` about `subjects`, with no amounts.
+    pub(crate) fn item(kind: BlockingKind, severity: Severity, subjects: &[&str]) -> CheckItem {
+        CheckItem {
+            key: "k".into(),
+            kind,
+            severity,
+            resolve_path: "/".into(),
+            count: subjects.len() as u32,
+            amount: None,
+            amount_cny: None,
+            totals: Vec::new(),
+            role: None,
+            subjects: subjects.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn check_items_are_counted_in_the_singular_and_plural() {
+        let one = item(BlockingKind::IcpFilings, Severity::MustProcess, &["f-1"]);
+        let two = item(
+            BlockingKind::IcpFilings,
+            Severity::MustProcess,
+            &["f-1", "f-2"],
+        );
+        assert_eq!(check_item_title(&one), "1 ICP filing");
+        assert_eq!(check_item_title(&two), "2 ICP filings");
+    }
+
+    #[test]
+    fn overdue_payments_name_every_currency_and_their_limit() {
+        let mut overdue = item(
+            BlockingKind::OverduePayments,
+            Severity::MustProcess,
+            &["b-1"],
+        );
+        overdue.totals = vec![
+            Money::from_minor(5_00, shared::money::Currency::USD),
+            Money::from_minor(35_50, shared::money::Currency::CNY),
+        ];
+        assert_eq!(
+            check_item_title(&overdue),
+            "Overdue payments: USD 5.00 and CNY 35.50"
+        );
+        assert_eq!(
+            check_item_guidance(&overdue),
+            "Pay the overdue bills: they are over 10 CNY."
+        );
+        let mut balance = item(BlockingKind::CashBalance, Severity::Renounceable, &[]);
+        balance.amount = Some(Money::from_minor(50_00, shared::money::Currency::USD));
+        assert_eq!(check_item_title(&balance), "Account balance: USD 50.00");
+        assert!(check_item_guidance(&balance).contains("1,000 CNY or less"));
+    }
+
+    #[test]
+    fn a_relationship_is_worded_by_the_account_s_side_of_it() {
+        let mut tie = item(
+            BlockingKind::ResourceDirectory,
+            Severity::MustProcess,
+            &["r-1"],
+        );
+        tie.role = Some(RelationshipRole::Administrator);
+        assert_eq!(check_item_title(&tie), "Resource directory (administrator)");
+        assert_eq!(
+            check_item_guidance(&tie),
+            "Close the resource directory first, then close the account."
+        );
+        for kind in RelationshipKind::ALL {
+            for role in [RelationshipRole::Administrator, RelationshipRole::Member] {
+                assert!(!relationship_guidance(kind, role).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_closure_names_its_overdue_totals_when_it_kept_them() {
+        let usd = Money::from_minor(2, shared::money::Currency::USD);
+        assert_eq!(
+            closure_failure(&ClosureFailure { overdue: vec![usd] }),
+            "The closure failed: new overdue payments of USD 0.02 appeared during the cool-down \
+             (delayed usage billing). Your account is restored. Pay the overdue bills, then start \
+             the closure again."
+        );
+        let kept_none = closure_failure(&ClosureFailure { overdue: vec![] });
+        assert!(kept_none.starts_with("The closure failed: new overdue payments appeared"));
+    }
+
+    #[test]
+    fn limits_are_grouped_by_thousands() {
+        assert_eq!(grouped(10), "10");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

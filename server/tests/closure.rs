@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 use shared::ErrorCode;
 use shared::account::Channel;
 use shared::api::{
-    AccountTies, ClosureState, ClosureStatus, CodeSent, LedgerKind, MethodAdded, OrderStatus,
-    PaymentMethodsView, PaypalStarted, RamUserView, SessionInfo, SystemCheckView, Unsubscribed,
-    WithdrawalsView,
+    AccountTies, ClosureFailure, ClosureState, ClosureStatus, CodeSent, LedgerKind, MethodAdded,
+    OrderStatus, PaymentMethodsView, PaypalStarted, RamUserView, SessionInfo, SystemCheckView,
+    Unsubscribed, WithdrawalsView,
 };
-use shared::closure::{BlockingKind, CheckItem, ClosureCheck, Severity};
+use shared::closure::{BlockingKind, CheckItem, ClosureCheck, RelationshipKind, Severity};
 use shared::money::{Currency, Money};
 
 const DAY: i64 = 86_400;
@@ -142,6 +142,7 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
             .await
             .unwrap();
     assert_eq!(overdue.amount, Some(usd("5.00")), "{bills:?}");
+    assert_eq!(overdue.totals, [usd("5.00")]);
     assert_eq!(
         overdue.amount_cny,
         Some(cny("35.50")),
@@ -150,9 +151,15 @@ async fn every_blocking_kind_is_listed_and_each_resolution_clears_it() {
     assert!(before.items.iter().all(|i| i.resolve_path.starts_with('/')));
     let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
     assert_eq!(balance.amount_cny, Some(cny("355.00")));
+    // A relationship's item says the account's side of it, which decides what resolves it.
+    let ties: AccountTies = app.get_as("/api/closure/ties").await;
+    for rel in &ties.relationships {
+        let item = item_of(&before, rel.kind.blocking_kind()).unwrap();
+        assert_eq!(item.role, Some(rel.role), "{item:?}");
+        assert_eq!(RelationshipKind::of(item.kind), Some(rel.kind));
+    }
 
     // Resolve each must-process item with the product's own actions.
-    let ties: AccountTies = app.get_as("/api/closure/ties").await;
     let bill = &ties.bills.iter().find(|b| b.overdue).unwrap().id;
     let (status, code, _) = refusal(
         app.post(&format!("/api/bills/{bill}/pay"), &json!({}))
@@ -1362,7 +1369,11 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
     let status: ClosureStatus = app.get_as("/api/closure").await;
     assert_eq!(status.state, ClosureState::Open);
     assert!(status.service_linked_roles.is_empty());
-    assert!(status.last_failure.unwrap().contains("overdue"));
+    assert_eq!(
+        status.last_failure.map(|f| f.overdue),
+        Some(vec![usd("0.02")]),
+        "the new overdue payment made it fail"
+    );
     let session: SessionInfo = app.get_as("/api/session").await;
     assert!(!session.account.closing);
     assert_eq!(
@@ -1382,6 +1393,64 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
             .await
             .unwrap();
     assert_eq!(notices, 2, "email and SMS");
+}
+
+/// An install upgraded from a version that kept a failed closure's reason as an English
+/// sentence still tells the owner that it failed: the sentence becomes the facts, without
+/// the figures it held only in words.
+#[tokio::test]
+async fn a_closure_that_failed_before_the_upgrade_keeps_its_failure_as_facts() {
+    let data = tempfile::tempdir().unwrap();
+    let db = database_before(data.path(), "_closure_failure_facts.sql").await;
+    sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
+         VALUES ('acc-old', 'old@example.com', 'x', 'SG', 'email', 0)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    for (id, status, failure) in [
+        (
+            "cl-failed",
+            "failed",
+            Some(
+                "The closure failed: new overdue payments of USD 0.02 appeared during the cool-down (delayed usage billing).",
+            ),
+        ),
+        ("cl-cooling", "cooling_down", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO closures (id, account_id, status, reason, renounced, started_at, ends_at, decided_at, failure)
+             VALUES ($1, 'acc-old', $2, 'other', '', 0, 1, 1, $3)",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(failure)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    server::db::migrate(&db).await.unwrap();
+    let failures: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, failure FROM closures ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let failures: Vec<(String, Option<ClosureFailure>)> = failures
+        .into_iter()
+        .map(|(id, f)| (id, f.map(|f| serde_json::from_str(&f).unwrap())))
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            ("cl-cooling".to_owned(), None),
+            (
+                "cl-failed".to_owned(),
+                Some(ClosureFailure { overdue: vec![] })
+            ),
+        ]
+    );
 }
 
 /// Found by the chaos test (`chaos.rs`): a usage bill whose charge met a gateway that could not
@@ -1620,7 +1689,6 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     );
     let balance = item_of(&before, BlockingKind::CashBalance).unwrap();
     assert_eq!(balance.resolve_path, "/billing/withdraw", "{balance:?}");
-    assert!(balance.guidance.contains("withdraw it"), "{balance:?}");
     // The gateway's payouts are down from now until the cool-down has ended.
     let (state, outage) = common::outage::Outage::of(&app.state, common::outage::Down::Payouts);
     app.state = state;

@@ -214,36 +214,7 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
 #[tokio::test]
 async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
     let data = tempfile::tempdir().unwrap();
-    let url = match test_database_url().await {
-        Some(url) => url,
-        None => format!("sqlite://{}", data.path().join("old.db").display()),
-    };
-    let db = db::open(&url).await.unwrap();
-    // The schema of the older version: every migration before this change's.
-    let backend = if on_postgres() { "postgres" } else { "sqlite" };
-    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(backend);
-    let mut files: Vec<_> = std::fs::read_dir(&all)
-        .unwrap()
-        .map(|f| f.unwrap().path())
-        .collect();
-    files.sort();
-    let this = files
-        .iter()
-        .position(|f| f.to_string_lossy().ends_with("_jobs_never_abandoned.sql"))
-        .expect("this change's migration");
-    let older = data.path().join("older-migrations");
-    std::fs::create_dir(&older).unwrap();
-    for file in &files[..this] {
-        std::fs::copy(file, older.join(file.file_name().unwrap())).unwrap();
-    }
-    sqlx::migrate::Migrator::new(older.as_path())
-        .await
-        .unwrap()
-        .run(&db)
-        .await
-        .unwrap();
+    let db = database_before(data.path(), "_jobs_never_abandoned.sql").await;
 
     let now = 1_800_000_000_000_i64;
     let day_ms = DAY * 1_000;

@@ -1,6 +1,7 @@
 //! Account closure (SPEC §6, seed 001): what blocks it, what can be renounced, and the
 //! thresholds, compared in CNY.
 
+use crate::api::RelationshipRole;
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,13 @@ pub enum RelationshipKind {
 }
 
 impl RelationshipKind {
+    pub const ALL: [RelationshipKind; 4] = [
+        RelationshipKind::ResourceDirectory,
+        RelationshipKind::FinanceTrusteeship,
+        RelationshipKind::FinancialManagement,
+        RelationshipKind::EnterpriseMultiAccount,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RelationshipKind::ResourceDirectory => "resource_directory",
@@ -69,26 +77,9 @@ impl RelationshipKind {
         }
     }
 
-    /// What to do about it, by the seed's table, as administrator or as member.
-    pub fn guidance(self, administrator: bool) -> &'static str {
-        match (self, administrator) {
-            (RelationshipKind::ResourceDirectory, true) => {
-                "Close the resource directory first, then close the account."
-            }
-            (RelationshipKind::ResourceDirectory, false) => {
-                "Ask the management account to remove this member from the resource directory."
-            }
-            (RelationshipKind::FinanceTrusteeship, true) => {
-                "Remove all member accounts from the finance trusteeship first."
-            }
-            (RelationshipKind::FinancialManagement, true) => {
-                "Unbind all member accounts from financial management first."
-            }
-            (RelationshipKind::EnterpriseMultiAccount, true) => {
-                "Transfer the super administrator permission to another member account first."
-            }
-            (_, false) => "Leave the relationship (disassociate this account) first.",
-        }
+    /// The relationship a blocking item of `kind` is about, if it is about one.
+    pub fn of(kind: BlockingKind) -> Option<RelationshipKind> {
+        Self::ALL.into_iter().find(|r| r.blocking_kind() == kind)
     }
 }
 
@@ -103,7 +94,7 @@ pub fn classify(amount_cny: Decimal, limit_cny: i64) -> Option<Severity> {
     }
 }
 
-/// One line of the closure check.
+/// One line of the closure check, as facts: the console words them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckItem {
@@ -111,9 +102,6 @@ pub struct CheckItem {
     pub key: String,
     pub kind: BlockingKind,
     pub severity: Severity,
-    pub title: String,
-    /// What to do about it.
-    pub guidance: String,
     /// The console page that resolves it.
     pub resolve_path: String,
     pub count: u32,
@@ -123,6 +111,13 @@ pub struct CheckItem {
     /// The same amount in CNY, as compared with the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_cny: Option<Money>,
+    /// For overdue payments: what is owed in each currency, even when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub totals: Vec<Money>,
+    /// For a multi-account relationship (the item's `kind` says which): the account's side of
+    /// it, which decides what resolves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<RelationshipRole>,
     /// The things this item is about (instance IDs, filing numbers, relationship IDs…).
     #[serde(default)]
     pub subjects: Vec<String>,
@@ -206,16 +201,12 @@ mod tests {
     }
 
     #[test]
-    fn every_relationship_has_guidance_for_both_roles() {
-        for kind in [
-            RelationshipKind::ResourceDirectory,
-            RelationshipKind::FinanceTrusteeship,
-            RelationshipKind::FinancialManagement,
-            RelationshipKind::EnterpriseMultiAccount,
-        ] {
-            assert!(!kind.guidance(true).is_empty() && !kind.guidance(false).is_empty());
+    fn each_relationship_is_found_again_by_its_blocking_kind() {
+        for kind in RelationshipKind::ALL {
+            assert_eq!(RelationshipKind::of(kind.blocking_kind()), Some(kind));
             // The stored name, which the server decodes by the serde name.
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
+        assert_eq!(RelationshipKind::of(BlockingKind::CashBalance), None);
     }
 }

@@ -1,15 +1,9 @@
 //! Refund types and the refund formula (SPEC §5, seed 002), written once: the server charges
-//! by it and the page shows it.
+//! by it and the page shows its figures (the console words the rule, `app/src/words.rs`).
 
 use crate::money::{Money, round_up_to_cent};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-
-/// Published on the unsubscribe page, beside every figure it produces.
-pub const REFUND_RULE: &str = "Coupons and free credit are never refunded as cash. A partial refund is \
-the cash you paid minus the part you used: cash × time used ÷ time paid for, rounded up to the cent. \
-For a resource plan that usage has drawn on, the part used is the larger of that and cash × drawn ÷ quota. \
-A renewal that has not started yet is refunded in full. Nonrefundable resources refund nothing.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

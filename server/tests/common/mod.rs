@@ -153,6 +153,42 @@ pub async fn database_for(data: &std::path::Path) -> String {
     url
 }
 
+/// A database of this run's kind, kept in `data`, with the schema of the version before the
+/// migration whose file name ends in `migration`: every migration before it applied. An
+/// upgrade test writes the older version's rows into it, then runs `db::migrate`.
+pub async fn database_before(data: &std::path::Path, migration: &str) -> server::db::Db {
+    let url = match test_database_url().await {
+        Some(url) => url,
+        None => format!("sqlite://{}", data.join("old.db").display()),
+    };
+    let db = server::db::open(&url).await.unwrap();
+    let backend = if on_postgres() { "postgres" } else { "sqlite" };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let mut files: Vec<_> = std::fs::read_dir(&all)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    let this = files
+        .iter()
+        .position(|f| f.to_string_lossy().ends_with(migration))
+        .expect("the migration under test");
+    let older = data.join("older-migrations");
+    std::fs::create_dir(&older).unwrap();
+    for file in &files[..this] {
+        std::fs::copy(file, older.join(file.file_name().unwrap())).unwrap();
+    }
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&db)
+        .await
+        .unwrap();
+    db
+}
+
 /// Server warnings and errors go to the test's captured output: shown when a test fails.
 fn log_to_test_output() {
     static ONCE: std::sync::Once = std::sync::Once::new();

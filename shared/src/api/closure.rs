@@ -29,9 +29,9 @@ pub struct ClosureStatus {
     pub remaining_seconds: Option<i64>,
     /// Roles on the account, e.g. `AliyunServiceRoleForAccountDeletion` during the cool-down.
     pub service_linked_roles: Vec<String>,
-    /// What the last closure came to, when one failed: why, and what to do.
+    /// Why the last closure failed, when one did (and none is under way).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_failure: Option<String>,
+    pub last_failure: Option<ClosureFailure>,
     pub cool_down_days: i64,
     /// Whether the identity step of this session is done (valid for 30 minutes).
     pub identity_verified: bool,
@@ -40,6 +40,16 @@ pub struct ClosureStatus {
     /// Whether two-step verification is on, so the authenticator's code proves the identity.
     #[serde(default)]
     pub authenticator_available: bool,
+}
+
+/// Why a closure failed (SPEC §6.4): new overdue payments appeared during the cool-down
+/// (delayed usage billing), so the account was restored instead of deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClosureFailure {
+    /// The new overdue payments, one total per currency; empty for a closure that failed before
+    /// its totals were kept.
+    pub overdue: Vec<Money>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -496,8 +496,6 @@ pub struct UnsubscribeList {
     pub total: u32,
     pub page: u32,
     pub page_size: u32,
-    /// The refund rule the figures follow.
-    pub refund_rule: String,
 }
 
 /// The most instances one batch unsubscription may hold (seed 002).

@@ -2,8 +2,8 @@
 //! closure is irreversible, everything is deleted after the cool-down, and the cool-down,
 //! which settles bills that arrive late, can neither be shortened nor revoked.
 
-use super::check_report::grouped;
 use crate::components::{CheckboxField, FormErrors, SubmitButton};
+use crate::words::grouped;
 use leptos::prelude::*;
 use shared::api::ConfirmClosureForm;
 use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY, SERVICE_LINKED_ROLE};

@@ -2,6 +2,7 @@
 //! and what may be renounced with the account.
 
 use crate::components::{money, unique_id};
+use crate::words::{self, grouped};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::closure::{BALANCE_LIMIT_CNY, BlockingKind, CheckItem, OVERDUE_LIMIT_CNY};
@@ -24,19 +25,6 @@ pub fn amount_line(item: &CheckItem) -> Option<String> {
         ),
         _ => format!("{}; the limit for renouncing is {limit}.", money(amount)),
     })
-}
-
-/// `1000` → `1,000`.
-pub fn grouped(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// "3 items must be processed, 2 can be renounced": the check in one line.
@@ -80,9 +68,9 @@ pub fn MustProcessList(items: Vec<CheckItem>) -> impl IntoView {
                                 <p class="check-item-title" id=title_id.clone()>
                                     <span class="badge badge-error">"Must process"</span>
                                     " "
-                                    {item.title.clone()}
+                                    {words::check_item_title(&item)}
                                 </p>
-                                <p class="muted">{item.guidance.clone()}</p>
+                                <p class="muted">{words::check_item_guidance(&item)}</p>
                                 {amount.map(|a| view! { <p class="muted amount-rule">{a}</p> })}
                             </div>
                             <A href=item.resolve_path.clone() attr:class="button" attr:aria-describedby=title_id>
@@ -108,8 +96,8 @@ pub fn RenounceableList(items: Vec<CheckItem>) -> impl IntoView {
                     view! {
                         <li class="check-item item-warning">
                             <div class="check-item-main">
-                                <p class="check-item-title">{item.title.clone()}</p>
-                                <p class="muted">{item.guidance.clone()}</p>
+                                <p class="check-item-title">{words::check_item_title(&item)}</p>
+                                <p class="muted">{words::check_item_guidance(&item)}</p>
                                 {amount.map(|a| view! { <p class="muted amount-rule">{a}</p> })}
                             </div>
                             <span class="badge badge-warning">"Renounceable"</span>
@@ -159,7 +147,7 @@ pub fn CheckReport(check: shared::closure::ClosureCheck) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{grouped, summary};
+    use super::summary;
 
     #[test]
     fn the_summary_counts_both_kinds() {
@@ -173,12 +161,5 @@ mod tests {
             "Nothing must be processed; 1 item can be renounced."
         );
         assert_eq!(summary(0, 0), "Nothing must be processed or renounced.");
-    }
-
-    #[test]
-    fn limits_are_grouped_by_thousands() {
-        assert_eq!(grouped(10), "10");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

@@ -9,6 +9,7 @@ use crate::app::use_auth;
 use crate::components::{
     CheckboxField, FormErrors, Modal, SubmitButton, retryable_action, unique_id, use_reauth,
 };
+use crate::words;
 use leptos::prelude::*;
 use shared::ErrorCode;
 use shared::api::RenounceForm;
@@ -127,6 +128,7 @@ fn RenounceForm(
             let key = item.key.clone();
             let amount = amount_line(&item);
             let lines = lines_of(&item);
+            let title = words::check_item_title(&item);
             let checked = {
                 let key = key.clone();
                 move || selected.with(|s| s.contains(&key))
@@ -151,13 +153,13 @@ fn RenounceForm(
                             }
                         />
                         <label for=id>
-                            <span class="check-item-title">{item.title.clone()}</span>
-                            <span class="muted">{item.guidance.clone()}</span>
+                            <span class="check-item-title">{title.clone()}</span>
+                            <span class="muted">{words::check_item_guidance(&item)}</span>
                             {amount.map(|a| view! { <span class="muted amount-rule">{a}</span> })}
                         </label>
                     </div>
                     {(!lines.is_empty()).then(|| view! {
-                        <ul class="renounce-lines" aria-label=format!("Instances of {}", item.title)>
+                        <ul class="renounce-lines" aria-label=format!("Instances of {title}")>
                             {lines.into_iter().map(|line| view! { <li class="mono">{line}</li> }).collect_view()}
                         </ul>
                     })}
@@ -292,29 +294,17 @@ fn RiskPrompt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::closure::Severity;
-
-    fn item(kind: BlockingKind, subjects: &[&str]) -> CheckItem {
-        CheckItem {
-            key: "k".into(),
-            kind,
-            severity: Severity::Renounceable,
-            title: "t".into(),
-            guidance: "g".into(),
-            resolve_path: "/".into(),
-            count: subjects.len() as u32,
-            amount: None,
-            amount_cny: None,
-            subjects: subjects.iter().map(|s| s.to_string()).collect(),
-        }
-    }
+    use crate::words::tests::item;
+    use shared::closure::Severity::Renounceable;
 
     #[test]
     fn one_line_per_instance_and_none_for_a_balance() {
-        assert_eq!(
-            lines_of(&item(BlockingKind::PayAsYouGoResources, &["i-1", "i-2"])),
-            ["i-1", "i-2"]
+        let payg = item(
+            BlockingKind::PayAsYouGoResources,
+            Renounceable,
+            &["i-1", "i-2"],
         );
-        assert!(lines_of(&item(BlockingKind::CashBalance, &[])).is_empty());
+        assert_eq!(lines_of(&payg), ["i-1", "i-2"]);
+        assert!(lines_of(&item(BlockingKind::CashBalance, Renounceable, &[])).is_empty());
     }
 }

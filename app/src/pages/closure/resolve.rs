@@ -4,22 +4,18 @@
 //! off. Running subscriptions are unsubscribed on Orders & Unsubscribe. Every action fetches
 //! the lists again.
 
-use super::check_report::grouped;
 use crate::api::{self, IdempotencyKey};
 use crate::app::use_auth;
 use crate::components::{
     FormAlert, FormErrors, Loading, Modal, date::long_date, load_failed, money, retryable_action,
     set_title, unique_id, use_reauth,
 };
-use crate::words;
+use crate::words::{self, grouped};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{
-    AccountTies, BillStatus, BillView, InstanceStatus, InstanceView, RelationshipRole,
-    RelationshipView,
-};
+use shared::api::{AccountTies, BillStatus, BillView, InstanceStatus, InstanceView};
 use shared::catalog::Billing;
-use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY, RelationshipKind};
+use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY};
 use wasm_bindgen::JsCast;
 
 /// One resolving action, with what the user sees of its subject.
@@ -333,8 +329,8 @@ fn Blockers(
                 move || relationships.into_iter().map(|rel| {
                     let label_id = unique_id("rel");
                     let id = rel.id.clone();
-                    let title = relationship_title(&rel);
-                    let guidance = RelationshipKind::guidance(rel.kind, rel.role == RelationshipRole::Administrator);
+                    let title = words::relationship(rel.kind, rel.role);
+                    let guidance = words::relationship_guidance(rel.kind, rel.role);
                     let asked_text = format!("{title} with {} ends. {guidance}", rel.peer);
                     view! {
                         <Tie
@@ -440,16 +436,6 @@ fn empty_or<V: IntoView + 'static>(
     } else {
         view! { <ul class="ties">{items()}</ul> }.into_any()
     }
-}
-
-fn relationship_title(rel: &RelationshipView) -> String {
-    let kind = match rel.kind {
-        RelationshipKind::ResourceDirectory => "Resource directory",
-        RelationshipKind::FinanceTrusteeship => "Finance trusteeship",
-        RelationshipKind::FinancialManagement => "Financial management",
-        RelationshipKind::EnterpriseMultiAccount => "Enterprise multi-account",
-    };
-    format!("{kind} ({})", words::relationship_role(rel.role))
 }
 
 fn scroll_to_hash() {

@@ -9,6 +9,7 @@ use super::timeline::ClosureTimeline;
 use crate::api::{self, ApiError};
 use crate::app::use_auth;
 use crate::components::{SubmitButton, load_failed, set_title};
+use crate::words;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::ClosureStatus;
@@ -92,7 +93,7 @@ fn LastFailure(status: ClosureStatus) -> impl IntoView {
         view! {
             <section class="notice notice-error" aria-labelledby="failure-heading">
                 <h2 id="failure-heading">"Your account closure failed"</h2>
-                <p>{failure}</p>
+                <p>{words::closure_failure(&failure)}</p>
                 <p>
                     <A href="/closure/resolve#bills">"Pay the overdue bills"</A>
                     ", then start deleting the account again."

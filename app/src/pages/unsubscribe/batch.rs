@@ -83,7 +83,7 @@ pub fn BatchReview(
             <p class="amount-large">
                 {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
             </p>
-            <p class="field-help">{shared::refund::REFUND_RULE}</p>
+            <p class="field-help">{crate::words::REFUND_RULE}</p>
             <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
             <CheckboxField
                 errors

@@ -20,6 +20,7 @@ use crate::app::use_auth;
 use crate::components::{
     FormErrors, Loading, load_failed, retryable_action, set_title, use_reauth,
 };
+use crate::words::REFUND_RULE;
 use filters::Filters;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -29,7 +30,7 @@ use shared::api::{
     Permission, ResourceSort, SortDirection, UnsubscribableResource, UnsubscribeQuery,
     UnsubscribeTab, Unsubscribed,
 };
-use shared::refund::{REFUND_RULE, RefundType, ResourceKind};
+use shared::refund::{RefundType, ResourceKind};
 
 const PAGE_SIZE: u32 = 20;
 

@@ -9,7 +9,7 @@ use crate::components::{
     money, set_title,
 };
 use crate::pages::products::region_name;
-use crate::words;
+use crate::words::{self, REFUND_RULE};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -17,7 +17,7 @@ use shared::api::{OrderRefund, RefundPlace};
 use shared::api::{
     UnsubscribableResource, UnsubscribeForm, UnsubscribeQuery, UnsubscribeTab, Unsubscribed,
 };
-use shared::refund::{REFUND_RULE, RefundDestination, RefundType, UsedBy};
+use shared::refund::{RefundDestination, RefundType, UsedBy};
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {

@@ -16,14 +16,11 @@ use shared::closure::{
 };
 use shared::money::Money;
 
-/// The items that list what must be processed, one row a kind: its title's nouns (one, many),
-/// what resolves it, and where.
+/// The items that list what must be processed, one row a kind: its severity and the page that
+/// resolves it. The console words each kind (`app/src/words.rs`).
 struct Listed {
     kind: BlockingKind,
     severity: Severity,
-    one: &'static str,
-    many: &'static str,
-    guidance: &'static str,
     resolve_path: &'static str,
 }
 
@@ -31,41 +28,26 @@ const LISTED: [Listed; 5] = [
     Listed {
         kind: BlockingKind::UnexpiredDomains,
         severity: Severity::MustProcess,
-        one: "unexpired domain name",
-        many: "unexpired domain names",
-        guidance: "Transfer each domain name to another account or provider.",
         resolve_path: "/closure/resolve#domains",
     },
     Listed {
         kind: BlockingKind::RunningSubscriptions,
         severity: Severity::MustProcess,
-        one: "running subscription",
-        many: "running subscriptions",
-        guidance: "Back up their data, then unsubscribe them (or wait until they expire).",
         resolve_path: "/unsubscribe",
     },
     Listed {
         kind: BlockingKind::AutoRenewingSubscriptions,
         severity: Severity::MustProcess,
-        one: "subscription renews automatically",
-        many: "subscriptions renew automatically",
-        guidance: "Turn auto-renewal off.",
         resolve_path: "/closure/resolve#auto-renew",
     },
     Listed {
         kind: BlockingKind::PayAsYouGoResources,
         severity: Severity::Renounceable,
-        one: "pay-as-you-go instance",
-        many: "pay-as-you-go instances",
-        guidance: "Back up their data; they are released when you renounce them. Usage until then is still billed.",
         resolve_path: "/products",
     },
     Listed {
         kind: BlockingKind::IcpFilings,
         severity: Severity::MustProcess,
-        one: "ICP filing",
-        many: "ICP filings",
-        guidance: "Cancel the ICP filing or transfer it to another account.",
         resolve_path: "/closure/resolve#icp",
     },
 ];
@@ -85,8 +67,6 @@ fn is_subject(instance: &Instance, kind: BlockingKind) -> bool {
 fn item(
     kind: BlockingKind,
     severity: Severity,
-    title: String,
-    guidance: &str,
     resolve_path: &str,
     subjects: Vec<String>,
 ) -> CheckItem {
@@ -98,12 +78,12 @@ fn item(
             .unwrap_or_default(),
         kind,
         severity,
-        title,
-        guidance: guidance.to_owned(),
         resolve_path: resolve_path.to_owned(),
         count: subjects.len() as u32,
         amount: None,
         amount_cny: None,
+        totals: Vec::new(),
+        role: None,
         subjects,
     }
 }
@@ -152,16 +132,9 @@ pub(super) async fn check_on(
         if subjects.is_empty() {
             continue;
         }
-        let noun = if subjects.len() == 1 {
-            listed.one
-        } else {
-            listed.many
-        };
         items.push(item(
             listed.kind,
             listed.severity,
-            format!("{} {noun}", subjects.len()),
-            listed.guidance,
             listed.resolve_path,
             subjects,
         ));
@@ -175,17 +148,14 @@ pub(super) async fn check_on(
     .fetch_all(&mut *conn)
     .await?;
     for (id, kind, role) in relationships {
-        let (kind, role) = (kind.0, role.0);
-        let administrator = role == RelationshipRole::Administrator;
         let mut it = item(
-            kind.blocking_kind(),
+            kind.0.blocking_kind(),
             Severity::MustProcess,
-            format!("{} ({})", title_of(kind), role.as_str()),
-            kind.guidance(administrator),
             "/closure/resolve#relationships",
             vec![id.clone()],
         );
         it.key = format!("relationship:{id}");
+        it.role = Some(role.0);
         items.push(it);
     }
 
@@ -198,8 +168,6 @@ pub(super) async fn check_on(
         items.push(item(
             BlockingKind::ResellerPartnership,
             Severity::MustProcess,
-            format!("Reseller partnership with {partner}"),
-            "Cancel the partnership with the reseller.",
             "/closure/resolve#partner",
             vec![partner],
         ));
@@ -232,23 +200,16 @@ async fn overdue_item(
     let Some(severity) = classify(cny.amount, OVERDUE_LIMIT_CNY) else {
         return Ok(None);
     };
-    let guidance = match severity {
-        Severity::MustProcess => "Pay the overdue bills: they are over 10 CNY.",
-        Severity::Renounceable => {
-            "Pay them, or renounce them: overdue payments of 10 CNY or less are cancelled with the account."
-        }
-    };
     let mut it = item(
         BlockingKind::OverduePayments,
         severity,
-        format!("Overdue payments: {}", bills::worded(&totals)),
-        guidance,
         "/closure/resolve#bills",
         overdue.into_iter().map(|b| b.id).collect(),
     );
     // One amount when the bills share a currency; their CNY value in any case.
     it.amount = (totals.len() == 1).then_some(*first);
     it.amount_cny = Some(cny);
+    it.totals = totals;
     Ok(Some(it))
 }
 
@@ -263,19 +224,9 @@ async fn balance_item(
     let Some(severity) = classify(cash_cny.amount, BALANCE_LIMIT_CNY) else {
         return Ok(None);
     };
-    let guidance = match severity {
-        Severity::MustProcess => {
-            "The balance is over 1,000 CNY and is lost with the account: withdraw it to a card or PayPal, or spend it on resources, before closing."
-        }
-        Severity::Renounceable => {
-            "A balance of 1,000 CNY or less can be renounced: it is lost with the account."
-        }
-    };
     let mut it = item(
         BlockingKind::CashBalance,
         severity,
-        format!("Account balance: {cash}"),
-        guidance,
         // Withdraw the balance or spend it (SPEC §6.5).
         "/billing/withdraw",
         vec![],
@@ -284,13 +235,4 @@ async fn balance_item(
     it.amount = Some(cash);
     it.amount_cny = Some(cash_cny);
     Ok(Some(it))
-}
-
-fn title_of(kind: RelationshipKind) -> &'static str {
-    match kind {
-        RelationshipKind::ResourceDirectory => "Resource directory",
-        RelationshipKind::FinanceTrusteeship => "Finance trusteeship",
-        RelationshipKind::FinancialManagement => "Financial management",
-        RelationshipKind::EnterpriseMultiAccount => "Enterprise multi-account",
-    }
 }

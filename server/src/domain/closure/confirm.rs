@@ -47,11 +47,11 @@ pub async fn renounce_selected(
             }
             // Named twice in one request: given up once.
             Some(item) if item.severity == Severity::Renounceable => {}
-            Some(item) => {
-                return Err(ApiError::ClosureBlocked(format!(
-                    "{} cannot be renounced: {}",
-                    item.title, item.guidance
-                )));
+            Some(_) => {
+                return Err(ApiError::ClosureBlocked(
+                    "An item you chose must now be processed, not renounced: run the closure check again to see what resolves it."
+                        .to_owned(),
+                ));
             }
             None => {}
         }
@@ -103,20 +103,17 @@ pub async fn confirm(
     // between the check and the confirmation (the write gate refuses any after it).
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let live = check_on(&mut tx, state, account_id).await?;
-    if let Some(first) = live.must_process().next() {
-        return Err(ApiError::ClosureBlocked(format!(
-            "{} must be processed first: {}",
-            first.title, first.guidance
-        )));
+    if live.must_process().next().is_some() {
+        return Err(ApiError::ClosureBlocked(
+            "Something must be processed before closing: run the system check again to see what resolves it."
+                .to_owned(),
+        ));
     }
-    if let Some(kept) = live
-        .renounceable()
-        .find(|i| !form.renounce.contains(&i.key))
-    {
-        return Err(ApiError::ClosureBlocked(format!(
-            "Renounce \"{}\" or resolve it before closing.",
-            kept.title
-        )));
+    if live.renounceable().any(|i| !form.renounce.contains(&i.key)) {
+        return Err(ApiError::ClosureBlocked(
+            "Renounce every renounceable item, or resolve it, before closing: run the system check again to see them."
+                .to_owned(),
+        ));
     }
 
     for item in live.renounceable() {

@@ -12,6 +12,8 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
+use shared::api::ClosureFailure;
+use shared::money::Money;
 use sqlx::Any;
 use sqlx::pool::PoolConnection;
 use std::collections::{HashMap, HashSet};
@@ -30,14 +32,6 @@ pub enum Decision {
     Wait(i64),
     /// Not cooling down (decided before, or gone): nothing to do.
     Moot,
-}
-
-fn failure_text(overdue: &[&bills::Overdue]) -> String {
-    let total = bills::worded(&bills::totals(overdue.iter().copied()));
-    format!(
-        "The closure failed: new overdue payments of {total} appeared during the cool-down (delayed usage billing). \
-         Your account is restored. Pay the overdue bills, then start the closure again."
-    )
 }
 
 /// Decides a closure when its cool-down ends. The scheduler claims these in batches
@@ -231,14 +225,19 @@ pub async fn decide(
     }
 
     if !failing.is_empty() {
-        // One statement per distinct failure text: the text names the overdue total, which
-        // accounts often share.
-        let failures: Vec<String> = failing
+        // Why each failed, as facts (its overdue totals), kept as the JSON of `ClosureFailure`:
+        // a record of what the owner is told, never summed, and one statement per distinct
+        // failure, which accounts often share.
+        let totals: Vec<Vec<Money>> = failing
             .iter()
-            .map(|c| failure_text(&overdue_of[c.1.as_str()]))
+            .map(|c| bills::totals(overdue_of[c.1.as_str()].iter().copied()))
             .collect();
-        let mut by_failure: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (c, failure) in failing.iter().zip(&failures) {
+        let mut by_failure: HashMap<String, Vec<&str>> = HashMap::new();
+        for (c, overdue) in failing.iter().zip(&totals) {
+            let failure = serde_json::to_string(&ClosureFailure {
+                overdue: overdue.clone(),
+            })
+            .map_err(|e| ApiError::Internal(e.into()))?;
             by_failure.entry(failure).or_default().push(&c.0);
         }
         for (failure, closures) in by_failure {
@@ -263,16 +262,14 @@ pub async fn decide(
                 .await?;
         }
         let mut messages = Vec::with_capacity(failing.len() * 2);
-        for (closure, account_id, email, phone) in &failing {
+        for ((closure, account_id, email, phone), overdue) in failing.iter().zip(&totals) {
             messages.extend(
                 OwnerNotice {
                     account_id: Some(account_id),
                     email: Some(email),
                     phone: phone.as_deref(),
                     notice: Notice::ClosureFailed {
-                        overdue: bills::worded(&bills::totals(
-                            overdue_of[account_id.as_str()].iter().copied(),
-                        )),
+                        overdue: bills::worded(overdue),
                     },
                 }
                 .messages(),

@@ -29,7 +29,7 @@ use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::state::AppState;
 use identity::{alipay_available, identity_fresh};
-use shared::api::{ClosureState, ClosureStatus};
+use shared::api::{ClosureFailure, ClosureState, ClosureStatus};
 
 pub async fn status(state: &AppState, session: &CurrentSession) -> Result<ClosureStatus, ApiError> {
     let now = state.clock.now_ms();
@@ -47,6 +47,11 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
     .fetch_optional(&state.db)
     .await?
     .flatten();
+    // Written by the decision as a `ClosureFailure`: anything else is a corrupt row.
+    let last_failure: Option<ClosureFailure> = last_failure
+        .map(|failure| serde_json::from_str(&failure))
+        .transpose()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("a closure's failure is corrupt: {e}")))?;
     let roles: Vec<String> = sqlx::query_scalar(
         "SELECT role_name FROM service_linked_roles WHERE account_id = $1 ORDER BY role_name",
     )

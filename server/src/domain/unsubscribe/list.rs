@@ -17,9 +17,7 @@ use shared::api::{
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{
-    PaidWith, REFUND_RULE, RefundType, ResourceKind, refund_breakdown, refund_type,
-};
+use shared::refund::{PaidWith, RefundType, ResourceKind, refund_breakdown, refund_type};
 use std::collections::BTreeMap;
 
 /// A pending renewal on the renewals tab, with its payment method while still bound.
@@ -315,7 +313,6 @@ pub async fn list(
         total: 0,
         page,
         page_size,
-        refund_rule: REFUND_RULE.to_owned(),
     };
     // In u64: a far page times the page size does not fit a u32; past i64 there is no row.
     let offset = i64::try_from(u64::from(page - 1) * u64::from(page_size)).unwrap_or(i64::MAX);

@@ -43,9 +43,9 @@ pub struct TestApp {
 }
 
 /// The test server's data folder and database, shared by every client of the server; when the
-/// last one goes, the test is over, and its end is checked: no timed job may be left failing unless the
-/// test said it expects one ([`TestApp::expect_failing_jobs`]). A job's error otherwise shows
-/// only in a log line nobody reads, and the test that caused it passes.
+/// last one goes, the test is over, and its end is checked: no timed job may be left failing
+/// unless the test said it expects one ([`TestApp::expect_failing_jobs`]). A job's error
+/// otherwise shows only in a log line nobody reads, and the test that caused it passes.
 struct ServerDir {
     _data: TempDir,
     database_url: String,

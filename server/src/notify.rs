@@ -335,10 +335,14 @@ impl Job for Deliver {
                 )
                 .bind(now)
                 .bind(job.attempts)
-                .bind(provider_id)
+                .bind(&provider_id)
                 .bind(&job.subject)
                 .execute(&mut *tx)
                 .await?;
+                // The provider may have reported on the message before this commit.
+                if let Some(provider_id) = &provider_id {
+                    crate::twilio::reports::apply_early(&mut tx, provider_id, now).await?;
+                }
             }
             Some(Ok(Handed::Refused { code, reason })) => {
                 sqlx::query(

@@ -175,3 +175,26 @@ async fn stripe_event_ids_go_a_week_on() {
     app.run_jobs().await;
     assert_eq!(count(&app, "stripe_events").await, 0);
 }
+
+/// A provider's report on a SID no message has is kept for the message that may still get it,
+/// and goes a day on, with the outbox's messages: then it was about no message of ours.
+#[tokio::test]
+async fn early_provider_reports_go_a_day_on() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now_ms();
+    sqlx::query(
+        "INSERT INTO early_provider_reports (provider_id, status, received_at)
+         VALUES ('SM_stranger', 'undelivered', $1)",
+    )
+    .bind(now)
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.advance(23 * HOUR);
+    app.run_jobs().await;
+    assert_eq!(count(&app, "early_provider_reports").await, 1, "kept a day");
+    app.advance(2 * HOUR);
+    app.run_jobs().await;
+    assert_eq!(count(&app, "early_provider_reports").await, 0);
+}

@@ -68,6 +68,9 @@ enum Trouble {
     ServerError,
     /// 400 with code 21211: the `To` number is not valid.
     InvalidTo,
+    /// Accepts the message, but first reports its `status` to the server at `app`, signed:
+    /// Twilio may report before the sender has taken in the SID it answers with.
+    ReportsFirst { app: String, status: &'static str },
 }
 
 #[derive(Clone, Default)]
@@ -154,18 +157,29 @@ async fn answer(
                     &format!("The 'To' number {to} is not a valid phone number."),
                 )
             }
+            Some(Trouble::ReportsFirst { app, status }) => {
+                let sid = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+                let params = [("MessageSid", sid.as_str()), ("MessageStatus", status)];
+                let body: String = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params)
+                    .finish();
+                let reported = reqwest::Client::new()
+                    .post(format!("{app}/api/webhooks/twilio"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header(
+                        "x-twilio-signature",
+                        signature(AUTH_TOKEN, CALLBACK, &params),
+                    )
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reported.status(), StatusCode::OK, "the early report");
+                accepted(&mut received, sid)
+            }
             None => {
                 let sid = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
-                received.sid = Some(sid.clone());
-                let body = json!({
-                    "sid": sid,
-                    "account_sid": ACCOUNT_SID,
-                    "to": received.field("To"),
-                    "from": received.field("From"),
-                    "status": "queued",
-                    "api_version": "2010-04-01",
-                });
-                (AxumStatus::CREATED, axum::Json(body)).into_response()
+                accepted(&mut received, sid)
             }
         }
     } else {
@@ -174,6 +188,20 @@ async fn answer(
     received.answered = response.status().as_u16();
     standin.received.lock().unwrap().push(received);
     response
+}
+
+/// Twilio's 201 for a message or call it took, under `sid`.
+fn accepted(received: &mut Received, sid: String) -> Response {
+    received.sid = Some(sid.clone());
+    let body = json!({
+        "sid": sid,
+        "account_sid": ACCOUNT_SID,
+        "to": received.field("To"),
+        "from": received.field("From"),
+        "status": "queued",
+        "api_version": "2010-04-01",
+    });
+    (AxumStatus::CREATED, axum::Json(body)).into_response()
 }
 
 /// The Twilio flags of a server using the stand-in at `api`, with `token` as its auth token.
@@ -637,7 +665,8 @@ async fn reports_record_delivery_and_a_failed_call_and_ignore_unknown_sids() {
     assert_eq!(call.status, "failed");
     assert!(call.last_error.unwrap().contains("no-answer"));
 
-    // A SID of no message here: 200 (Twilio would retry anything else), nothing changes.
+    // A SID of no message here: 200 (Twilio would retry anything else), no message changes;
+    // the report is kept for a message that may yet be given that SID (swept a day on).
     let before: Vec<(String, String)> = sqlx::query_as("SELECT id, status FROM outbox ORDER BY id")
         .fetch_all(&app.state.db)
         .await
@@ -654,6 +683,45 @@ async fn reports_record_delivery_and_a_failed_call_and_ignore_unknown_sids() {
         .await
         .unwrap();
     assert_eq!(before, after);
+    let kept: Vec<String> = sqlx::query_scalar("SELECT provider_id FROM early_provider_reports")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, [unknown]);
+    app.assert_no_unexpected_jobs(&[]).await;
+}
+
+/// Twilio may report on a message before the sender has taken in the SID it answered with:
+/// the report is kept for that SID and applied when the message gets it, not dropped.
+#[tokio::test]
+async fn a_report_that_comes_before_the_sid_is_kept_applied_with_it_and_forgotten() {
+    let (api, standin) = stand_in().await;
+    let app = twilio_app(&api).await;
+    standin.next_answers(Trouble::ReportsFirst {
+        app: app.base.clone(),
+        status: "delivered",
+    });
+    let (to, _) = send_phone_code(&app, "8123 4576", "sms").await;
+
+    let before = app.state.clock.now_ms();
+    assert_eq!(app.run_jobs().await, 1);
+    let row = outbox_row(&app, &to).await;
+    assert_eq!(
+        row.provider_id,
+        standin.received()[0].sid,
+        "the SID Twilio gave"
+    );
+    assert_eq!(row.status, "sent");
+    assert_eq!(row.provider_status.as_deref(), Some("delivered"));
+    let at = row
+        .delivered_at
+        .expect("the early report's delivery is recorded");
+    assert!((before..=app.state.clock.now_ms()).contains(&at));
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_provider_reports")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "applied, then forgotten");
     app.assert_no_unexpected_jobs(&[]).await;
 }
 

@@ -27,7 +27,7 @@ const DAY_MS: i64 = 86_400_000;
 pub const STRIPE_EVENTS_KEEP_MS: i64 = 7 * DAY_MS;
 
 /// What a pass deletes at `now`: `(table, condition on $1, $1)`.
-fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 11] {
+fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 12] {
     [
         // Past the day their answer is kept for: a retry after that runs again anyway.
         (
@@ -63,6 +63,9 @@ fn sweeps(now: i64) -> [(&'static str, &'static str, i64); 11] {
         ("sign_in_challenges", "expires_at < $1", now),
         // Finished jobs a day on. A pending or running one is never swept: no job is abandoned.
         ("jobs", "status = 'done' AND done_at < $1", now - DAY_MS),
+        // A provider's report on a message no row named, a day on: the outbox keeps its
+        // messages that long, so none of ours can still come for it.
+        ("early_provider_reports", "received_at < $1", now - DAY_MS),
         // Stripe's events a week on: Stripe redelivers an event for up to three days, each time
         // freshly signed, and only those need its id to be acted on once; an older delivery's
         // signature is refused for its age (`gateway::stripe_webhook`).

@@ -86,10 +86,58 @@ impl Report {
 
 /// Records `report` on the outbox message Twilio knows by its SID. A message it reports
 /// failed is marked failed with Twilio's error code and logged as an error: an operator sees a
-/// code that never reached its owner. A report about no message of ours changes nothing.
+/// code that never reached its owner. A final report on a SID no message has yet is kept for
+/// it ([`apply_early`]): Twilio may report before the sender has committed the SID it was
+/// given. A report about no message of ours changes nothing else, and goes with the day.
 pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE provider_id = $1")
+        .bind(&report.sid)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if known.is_some() {
+        apply(&mut tx, report, now).await?;
+    } else if report.outcome() != Outcome::OnTheWay {
+        sqlx::query(
+            "INSERT INTO early_provider_reports (provider_id, status, error_code, received_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (provider_id) DO UPDATE
+             SET status = excluded.status, error_code = excluded.error_code,
+                 received_at = excluded.received_at",
+        )
+        .bind(&report.sid)
+        .bind(&report.status)
+        .bind(&report.error_code)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Applies the final report kept for `sid` before its message had it, in the transaction that
+/// gives the message its SID, and forgets it.
+pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: i64) -> sqlx::Result<()> {
+    let early: Option<(String, Option<String>)> = sqlx::query_as(
+        "DELETE FROM early_provider_reports WHERE provider_id = $1 RETURNING status, error_code",
+    )
+    .bind(sid)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((status, error_code)) = early {
+        let report = Report {
+            sid: sid.to_owned(),
+            status,
+            error_code,
+        };
+        apply(tx, &report, now).await?;
+    }
+    Ok(())
+}
+
+/// What `report` does to the message with its SID.
+async fn apply(tx: &mut db::Tx, report: &Report, now: i64) -> sqlx::Result<()> {
     match report.outcome() {
         Outcome::Delivered => {
             sqlx::query(
@@ -99,7 +147,7 @@ pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
             .bind(&report.status)
             .bind(now)
             .bind(&report.sid)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         Outcome::Failed => {
@@ -114,7 +162,7 @@ pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
             .bind(&report.status)
             .bind(&error)
             .bind(&report.sid)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             if let Some(id) = failed {
                 tracing::error!(outbox_id = %id, twilio_sid = %report.sid, twilio_status = %report.status,
@@ -130,11 +178,11 @@ pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
             )
             .bind(&report.status)
             .bind(&report.sid)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
     }
-    tx.commit().await
+    Ok(())
 }
 
 #[cfg(test)]

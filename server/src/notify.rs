@@ -329,6 +329,9 @@ impl Job for Deliver {
         match sent {
             None => {}
             Some(Ok(Handed::Sent { provider_id })) => {
+                if let Some(provider_id) = &provider_id {
+                    crate::twilio::reports::lock_sid(&mut tx, provider_id).await?;
+                }
                 sqlx::query(
                     "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = $2, last_error = NULL,
                      provider_id = $3 WHERE id = $4 AND status = 'pending'",

@@ -725,6 +725,60 @@ async fn a_report_that_comes_before_the_sid_is_kept_applied_with_it_and_forgotte
     app.assert_no_unexpected_jobs(&[]).await;
 }
 
+/// A report that comes while the message's SID is being recorded waits for that transaction,
+/// then finds the message: it is neither applied to nothing nor kept for a SID whose early
+/// reports were already looked for. The sender's transaction is the one `deliver_message`
+/// makes (`notify.rs`), held open here with the report sent in the middle of it.
+#[tokio::test]
+async fn a_report_during_the_sids_hand_over_waits_for_it_and_then_finds_the_message() {
+    use server::twilio::reports;
+    let (api, _standin) = stand_in().await;
+    let app = twilio_app(&api).await;
+    let (to, _) = send_phone_code(&app, "8123 4577", "sms").await;
+    let id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = $1")
+        .bind(&to)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let sid = format!("SM{}", uuid::Uuid::new_v4().simple());
+
+    // The sender records the SID and looks for early reports (none yet), not yet committed.
+    let now = app.state.clock.now_ms();
+    let mut tx = server::db::begin_write(&app.state.db).await.unwrap();
+    reports::lock_sid(&mut tx, &sid).await.unwrap();
+    sqlx::query("UPDATE outbox SET status = 'sent', provider_id = $1 WHERE id = $2")
+        .bind(&sid)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    reports::apply_early(&mut tx, &sid, now).await.unwrap();
+    let reporter = app.another_client();
+    let params = [
+        ("MessageSid".to_owned(), sid.clone()),
+        ("MessageStatus".to_owned(), "delivered".to_owned()),
+    ];
+    let report = tokio::spawn(async move {
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        signed_report(&reporter, &params).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+
+    assert_eq!(report.await.unwrap(), StatusCode::OK);
+    let row = outbox_row(&app, &to).await;
+    assert_eq!(row.provider_status.as_deref(), Some("delivered"));
+    assert!(row.delivered_at.is_some(), "the report found its message");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_provider_reports")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "nothing kept for no one");
+}
+
 /// Dev mode without Twilio: SMS and voice messages stay in the outbox for /dev/inbox, no job
 /// is queued, and the webhook has no token to check a signature with: every report is refused.
 #[tokio::test]

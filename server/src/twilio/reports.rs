@@ -92,6 +92,7 @@ impl Report {
 pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
     let now = state.clock.now_ms();
     let mut tx = db::begin_write(&state.db).await?;
+    lock_sid(&mut tx, &report.sid).await?;
     let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE provider_id = $1")
         .bind(&report.sid)
         .fetch_optional(&mut *tx)
@@ -116,8 +117,16 @@ pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
     tx.commit().await
 }
 
+/// Serialises the report on `sid` with the transaction that gives a message that SID
+/// ([`apply_early`], PostgreSQL; SQLite's writers are serialised already): otherwise a report
+/// could find no message, the SID be committed and look for early reports, and only then the
+/// report be kept, for no one.
+pub async fn lock_sid(tx: &mut db::Tx, sid: &str) -> sqlx::Result<()> {
+    db::lock_keys(tx, &[&format!("provider-report:{sid}")]).await
+}
+
 /// Applies the final report kept for `sid` before its message had it, in the transaction that
-/// gives the message its SID, and forgets it.
+/// gives the message its SID (which has taken [`lock_sid`] before writing it), and forgets it.
 pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: i64) -> sqlx::Result<()> {
     let early: Option<(String, Option<String>)> = sqlx::query_as(
         "DELETE FROM early_provider_reports WHERE provider_id = $1 RETURNING status, error_code",

@@ -1,6 +1,7 @@
 //! Sessions: an opaque token in an HttpOnly cookie, its SHA-256 in the database, 24 h life.
 //! Every state-changing request of a signed-in session must echo the session's CSRF token.
 
+use crate::batched_reads::BatchedReads;
 use crate::db::{Stored, Tx};
 use crate::domain::account::{self, AccountStatus};
 use crate::error::ApiError;
@@ -255,34 +256,67 @@ fn allowed_while_closing(method: &Method, path: &str) -> bool {
 const SESSION_COLUMNS: &str =
     "s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
     r.username, r.permissions, a.status AS account_status, s.identity_verified_at, s.last_used_at";
-const SESSION_FROM: &str = "FROM sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id
-    WHERE s.token_hash = $1 AND s.expires_at > $2";
+const SESSION_JOINS: &str = "sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id";
 
-/// A live session by its token's hash.
-static SESSION_SQL: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {SESSION_COLUMNS} {SESSION_FROM}"));
-/// The same, with the account's view columns ([`account::VIEW_COLUMNS`]).
-static SESSION_AND_ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT {SESSION_COLUMNS}, {} {SESSION_FROM}",
-        *account::VIEW_COLUMNS
-    )
-});
+/// Which of the two session reads a request makes.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionRead {
+    /// The live session by its token's hash.
+    Session,
+    /// The same, with the account's view columns ([`account::VIEW_COLUMNS`]).
+    SessionAndAccount,
+}
 
-/// The request's live session row, read by `sql` (one of the two above): on SQLite on this
-/// thread (see [`InlineReads`](crate::inline_reads::InlineReads)), else or if that fails
-/// through the pool.
-async fn fetch<R>(parts: &Parts, state: &AppState, sql: &str) -> Result<R, ApiError>
+impl SessionRead {
+    fn columns(self) -> String {
+        match self {
+            SessionRead::Session => SESSION_COLUMNS.to_owned(),
+            SessionRead::SessionAndAccount => {
+                format!("{SESSION_COLUMNS}, {}", *account::VIEW_COLUMNS)
+            }
+        }
+    }
+
+    /// The read of one session: its token's hash at `$1`, the time at `$2`.
+    fn sql(self) -> &'static str {
+        static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+            [SessionRead::Session, SessionRead::SessionAndAccount].map(|read| {
+                format!(
+                    "SELECT {} FROM {SESSION_JOINS} WHERE s.token_hash = $1 AND s.expires_at > $2",
+                    read.columns()
+                )
+            })
+        });
+        &SQL[self as usize]
+    }
+
+    /// Its batcher on PostgreSQL (see [`BatchedReads`]).
+    pub fn batcher(self, db: &crate::db::Db) -> Option<BatchedReads> {
+        BatchedReads::start(db, &self.columns(), SESSION_JOINS, "s.expires_at > ask.now")
+    }
+}
+
+/// The request's live session row, as `read` reads it: on SQLite on this thread (see
+/// [`InlineReads`](crate::inline_reads::InlineReads)), on PostgreSQL in a statement shared with
+/// the reads waiting with it ([`BatchedReads`]), and through the pool if either fails.
+async fn fetch<R>(parts: &Parts, state: &AppState, read: SessionRead) -> Result<R, ApiError>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + InlineRow + Send + Unpin,
 {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
     let (token_hash, now) = (hash_token(&token), state.clock.now_ms());
+    let sql = read.sql();
     if let Some(reads) = &state.inline_reads {
         match reads.row(sql, (&token_hash, now)) {
             Ok(row) => return row.ok_or(ApiError::Unauthenticated),
             Err(error) => tracing::debug!(%error, "session read through the pool instead"),
         }
+    }
+    if let Some(batcher) = &state.batched_reads[read as usize]
+        && let Ok(row) = batcher.read(&token_hash, now).await
+    {
+        let row = row.ok_or(ApiError::Unauthenticated)?;
+        return Ok(R::from_row(&row)?);
     }
     sqlx::query_as(sql)
         .bind(token_hash)
@@ -336,7 +370,7 @@ fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
 }
 
 async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiError> {
-    let row: SessionRow = fetch(parts, state, &SESSION_SQL).await?;
+    let row: SessionRow = fetch(parts, state, SessionRead::Session).await?;
     touch(state, &row).await;
     check(parts, row)
 }
@@ -386,7 +420,7 @@ impl FromRequestParts<AppState> for SessionAndAccount {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let row: SessionAndAccountRow = fetch(parts, state, &SESSION_AND_ACCOUNT_SQL).await?;
+        let row: SessionAndAccountRow = fetch(parts, state, SessionRead::SessionAndAccount).await?;
         touch(state, &row.session).await;
         let session = check(parts, row.session)?;
         Ok(SessionAndAccount(session, account::view_of(row.account)?))

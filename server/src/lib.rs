@@ -4,6 +4,7 @@
 
 pub mod acceptance;
 pub mod auth;
+pub mod batched_reads;
 pub mod clock;
 pub mod config;
 pub mod copy;
@@ -140,6 +141,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     })?;
     let db = db::connect_sized(&config.database_url(), config.database_pool_size).await?;
     let inline_reads = inline_reads::InlineReads::for_url(&config.database_url()).map(Arc::new);
+    let batched_reads = Arc::new(
+        [
+            auth::SessionRead::Session,
+            auth::SessionRead::SessionAndAccount,
+        ]
+        .map(|r| r.batcher(&db)),
+    );
     let secrets = Secrets::load(&db, &config.key_source()).await?;
     let gateway: Option<Arc<dyn gateway::PaymentGateway>> = if let Some(stripe) = config.stripe()? {
         let timeout = std::time::Duration::from_millis(config.gateway_timeout_ms * 2);
@@ -173,6 +181,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         rates: Arc::new(rates::CnyRates::shipped()?),
         db,
         inline_reads,
+        batched_reads,
         clock: Arc::new(clock),
         hasher: PasswordHasher::new()?,
         secrets: Arc::new(secrets),

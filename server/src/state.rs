@@ -1,4 +1,5 @@
 use crate::acceptance::CardAcceptance;
+use crate::batched_reads::BatchedReads;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -16,6 +17,9 @@ pub struct AppState {
     pub db: Db,
     /// The session read on the request's thread, on SQLite (see [`InlineReads`]).
     pub inline_reads: Option<Arc<InlineReads>>,
+    /// The session reads batched on PostgreSQL, by [`SessionRead`](crate::auth::SessionRead)
+    /// (see [`BatchedReads`]).
+    pub batched_reads: Arc<[Option<BatchedReads>; 2]>,
     pub clock: Arc<Clock>,
     pub config: Arc<Config>,
     pub hasher: PasswordHasher,

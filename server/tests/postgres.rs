@@ -163,3 +163,64 @@ async fn readiness_fails_while_the_database_is_unreachable_and_liveness_does_not
     assert_eq!(body.database, Some(shared::api::DatabaseState::Unreachable));
     assert_eq!(app.get("/api/health").await.status(), StatusCode::OK);
 }
+
+/// Reads that arrive together share one statement, each gets its own row (or none: an unknown
+/// token, an expired session), and a batch that fails answers no one, so each reads on its own.
+#[tokio::test]
+async fn session_reads_waiting_together_are_one_statement() {
+    use server::auth::SessionRead;
+    let database = new_postgres_database().await;
+    let mut app = spawn_app_with(&["--database-url", &database]).await;
+    let mut emails = vec![app.signed_up("batch-0").await];
+    for n in 1..4 {
+        let mut other = app.another_client();
+        emails.push(other.signed_up(&format!("batch-{n}")).await);
+    }
+    let sessions: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.token_hash, a.email, s.expires_at FROM sessions s
+         JOIN accounts a ON a.id = s.account_id",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(sessions.len(), 4);
+    let batcher = app.state.batched_reads[SessionRead::SessionAndAccount as usize]
+        .as_ref()
+        .expect("a batcher on PostgreSQL");
+    let now = app.state.clock.now_ms();
+
+    let before = batcher.statements();
+    let mut asks: Vec<(String, i64)> = sessions.iter().map(|(h, _, _)| (h.clone(), now)).collect();
+    asks.push(("no-such-token".to_owned(), now));
+    let expires_at = sessions[0].2;
+    asks.push((sessions[0].0.clone(), expires_at));
+    let rows = join_all(asks.iter().map(|(hash, at)| batcher.read(hash, *at))).await;
+    assert_eq!(
+        batcher.statements() - before,
+        1,
+        "six reads waiting together, one statement"
+    );
+    let read_emails: Vec<Option<String>> = rows
+        .into_iter()
+        .map(|row| {
+            row.unwrap()
+                .map(|r| sqlx::Row::get::<String, _>(&r, "email"))
+        })
+        .collect();
+    let mut expected: Vec<Option<String>> =
+        sessions.iter().map(|(_, e, _)| Some(e.clone())).collect();
+    expected.extend([None, None]);
+    assert_eq!(read_emails, expected);
+    for email in &emails {
+        assert!(read_emails.contains(&Some(email.clone())));
+    }
+
+    let broken = server::batched_reads::BatchedReads::start(
+        &app.state.db,
+        "s.no_such_column",
+        "sessions s",
+        "true",
+    )
+    .unwrap();
+    assert!(broken.read(&sessions[0].0, now).await.is_err());
+}

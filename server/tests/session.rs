@@ -429,3 +429,46 @@ async fn each_session_sees_only_its_own_account() {
         .unwrap();
     assert_eq!(crossed.status(), StatusCode::FORBIDDEN);
 }
+
+/// Many signed-in requests at once, of several accounts: each is answered with its own
+/// session and account (on PostgreSQL their reads share statements, see `batched_reads`), and
+/// a session signed out is refused on the next read.
+#[tokio::test]
+async fn concurrent_session_reads_each_get_their_own_account() {
+    let first = spawn_app().await;
+    let mut browsers = Vec::new();
+    for n in 0..6 {
+        let mut browser = first.another_client();
+        let email = browser.signed_up(&format!("many-{n}")).await;
+        browsers.push((browser, email));
+    }
+    let reads = browsers
+        .iter()
+        .cycle()
+        .take(60)
+        .map(|(browser, email)| async move {
+            let me: SessionInfo = browser.get_as("/api/session").await;
+            (me.account.email, email.clone())
+        });
+    for (read, own) in join_all(reads).await {
+        assert_eq!(read, own, "a read answered with another account");
+    }
+
+    let (gone, _) = &browsers[2];
+    assert_eq!(
+        gone.delete("/api/session").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let reads = browsers
+        .iter()
+        .map(|(browser, _)| browser.get("/api/session"));
+    let statuses: Vec<StatusCode> = join_all(reads).await.iter().map(|r| r.status()).collect();
+    for (n, status) in statuses.into_iter().enumerate() {
+        let expected = if n == 2 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(status, expected, "browser {n}");
+    }
+}

@@ -1,0 +1,155 @@
+//! The session read on PostgreSQL, several requests' reads in one statement.
+//!
+//! Every signed-in request reads its session first: one row by primary key, microseconds of
+//! PostgreSQL's work and a round trip to another process around it — messages through the
+//! kernel, the backend woken, the answer parsed. Under load the round trips, not the work,
+//! are what the read costs.
+//!
+//! So the reads that arrive together share one: a request puts its token's hash in a queue,
+//! and a batcher sends every read waiting there as one statement, whose rows it hands back
+//! to each asker. A read joins a statement only before that statement is sent, so it sees
+//! every commit made before its request arrived, as a read of its own would. Alone, a read
+//! is a batch of one; at most [`IN_FLIGHT`] statements run at once, and what arrives
+//! meanwhile waits for the next, so the busier the server the larger the batch. A batch that
+//! fails answers no one from here: each asker reads through the pool, which stays the one
+//! source of errors.
+//!
+//! SQLite has no round trip to save (its reads run on the request's thread, see
+//! [`InlineReads`](crate::inline_reads::InlineReads)).
+
+use crate::db::{self, Backend, Db, JsonList};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+/// Statements of one batcher that may run at once. Under the API load (16 clients) one or two
+/// read at 31–41 % of the ceiling, alternating runs in the same hour, and four at 33 %: two
+/// keeps a slow statement from holding up every read behind it.
+const IN_FLIGHT: usize = 2;
+/// The most reads one statement carries.
+const MAX_BATCH: usize = 64;
+
+/// One request's read: its parameters, and where its row (if any) goes.
+struct Ask {
+    token_hash: String,
+    now: i64,
+    answer: oneshot::Sender<Option<AnyRow>>,
+}
+
+/// A batcher for one statement.
+pub struct BatchedReads {
+    asks: mpsc::UnboundedSender<Ask>,
+    statements: Arc<AtomicU64>,
+}
+
+impl BatchedReads {
+    /// Starts a batcher for `columns FROM from_joins WHERE where_clause`, where the joins start
+    /// with `sessions s` and the WHERE clause names the read's token hash as `ask.hash` and
+    /// its time as `ask.now`. PostgreSQL only: `None` on SQLite.
+    pub fn start(db: &Db, columns: &str, joins: &str, filter: &str) -> Option<BatchedReads> {
+        if db::backend(db) != Backend::Postgres {
+            return None;
+        }
+        let asks_table = db::json_table(Backend::Postgres, 1, "q", JsonList::Rows);
+        let sql = format!(
+            "SELECT ask.i AS ask_index, {columns}
+             FROM (SELECT (q.value ->> 0)::bigint AS i, q.value ->> 1 AS hash,
+                          (q.value ->> 2)::bigint AS now FROM {asks_table}) ask
+             JOIN {joins} ON s.token_hash = ask.hash
+             WHERE {filter}"
+        );
+        let (asks, queue) = mpsc::unbounded_channel();
+        let statements = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(db.clone(), sql, queue, statements.clone()));
+        Some(BatchedReads { asks, statements })
+    }
+
+    /// The row the statement reads for `token_hash` at `now`, if any; `Err` when the batch
+    /// failed (or the batcher is gone) and the caller should read on its own.
+    pub async fn read(&self, token_hash: &str, now: i64) -> Result<Option<AnyRow>, Unanswered> {
+        let (answer, answered) = oneshot::channel();
+        let ask = Ask {
+            token_hash: token_hash.to_owned(),
+            now,
+            answer,
+        };
+        self.asks.send(ask).map_err(|_| Unanswered)?;
+        answered.await.map_err(|_| Unanswered)
+    }
+
+    /// How many statements the batcher has sent.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
+/// A read the batcher could not answer.
+#[derive(Debug)]
+pub struct Unanswered;
+
+/// Takes what waits in the queue, up to [`MAX_BATCH`], once a statement may run; ends when
+/// the server's state (the last sender) is dropped.
+async fn run(
+    db: Db,
+    sql: String,
+    mut queue: mpsc::UnboundedReceiver<Ask>,
+    statements: Arc<AtomicU64>,
+) {
+    let sql: Arc<str> = sql.into();
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    while let Some(first) = queue.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        // Waiting for a slot is when the batch grows.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(ask) => batch.push(ask),
+                Err(_) => break,
+            }
+        }
+        let (db, sql) = (db.clone(), sql.clone());
+        statements.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            answer(&db, &sql, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn answer(db: &Db, sql: &str, batch: Vec<Ask>) {
+    let asks: Vec<(usize, &str, i64)> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, ask)| (i, ask.token_hash.as_str(), ask.now))
+        .collect();
+    let rows = match serde_json::to_string(&asks) {
+        Ok(asks) => sqlx::query(sql).bind(asks).fetch_all(db).await,
+        Err(e) => Err(sqlx::Error::Encode(e.into())),
+    };
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(error) => {
+            tracing::debug!(%error, "batched session read failed; each reads on its own");
+            // Dropping the answers tells each asker to read on its own.
+            return;
+        }
+    };
+    let mut found: Vec<Option<AnyRow>> = (0..batch.len()).map(|_| None).collect();
+    for row in rows {
+        match row.try_get::<i64, _>("ask_index") {
+            Ok(i) if (0..batch.len() as i64).contains(&i) => found[i as usize] = Some(row),
+            _ => {
+                tracing::warn!("batched session read: a row for no ask");
+                return;
+            }
+        }
+    }
+    for (ask, row) in batch.into_iter().zip(found) {
+        // An asker that gave up (its request was cancelled) needs no answer.
+        let _ = ask.answer.send(row);
+    }
+}

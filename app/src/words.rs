@@ -1,11 +1,14 @@
 //! The console's words for the facts the API sends (where a refund goes, a record's statuses,
-//! the system check's phase, the closure check's items, why a closure failed) and for the
-//! refund rule: one catalog, so no page spells a fact its own way, and a second language is
+//! the system check's phase, the closure check's items, why a closure failed, the operation
+//! log's entries) and for the refund rule: one catalog, so no page spells a fact its own way, and a second language is
 //! one more file like this one.
 
+use crate::components::date::date_time;
+use shared::account::Channel;
 use shared::api::{
-    ClosureFailure, OrderStatus, RecordRefundStatus, RefundPlace, RelationshipRole,
-    SystemCheckPhase, UnsubscribeScope,
+    ClosureFailure, IdentityMethod, LoggedPaymentMethod, OperationAction, OperationActor,
+    OperationCategory, OperationDetail, OrderStatus, PaymentMethodKind, RecordRefundStatus,
+    RefundPlace, RelationshipRole, SignInRefusal, SystemCheckPhase, UnsubscribeScope,
 };
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, OVERDUE_LIMIT_CNY, RelationshipKind, Severity,
@@ -238,6 +241,198 @@ pub fn closure_failure(failure: &ClosureFailure) -> String {
     )
 }
 
+/// An operation log entry's action: "Signed in", "Payment method added".
+pub fn operation_action(action: OperationAction) -> &'static str {
+    use OperationAction::*;
+    match action {
+        SignIn => "Signed in",
+        SignInPasswordAccepted => "Password accepted, two-step code asked",
+        SignInFailed => "Sign-in refused",
+        PasswordReset => "Password reset",
+        PasswordChanged => "Password changed",
+        SessionSignedOut => "Session signed out",
+        TwoStepOn => "Two-step verification turned on",
+        TwoStepOff => "Two-step verification turned off",
+        RamUserCreated => "RAM user created",
+        RamUserDeleted => "RAM user deleted",
+        PaymentMethodAdded => "Payment method added",
+        PaymentMethodRemoved => "Payment method removed",
+        DefaultPaymentMethodSet => "Default payment method set",
+        BillingAddressSaved => "Billing address saved",
+        Purchase => "Purchase",
+        Renewal => "Renewal",
+        Unsubscribe => "Unsubscribed",
+        Withdrawal => "Withdrawal requested",
+        RefundReturnedToBalance => "Refund returned by the card network, credited to the balance",
+        PaymentDisputed => "Payment disputed with the card issuer",
+        ClosureIdentityVerified => "Identity verified for closure",
+        ClosureItemsRenounced => "Items renounced for closure",
+        ClosureConfirmed => "Closure confirmed",
+    }
+}
+
+/// Who did it: "Account owner", "RAM user ops", "Account Center" (its own jobs).
+pub fn operation_actor(actor: &OperationActor) -> String {
+    match actor {
+        OperationActor::Owner => "Account owner".to_owned(),
+        OperationActor::RamUser { name } => format!("RAM user {name}"),
+        OperationActor::System => "Account Center".to_owned(),
+    }
+}
+
+/// A filter of the log: one category, or all (`None`).
+pub fn operation_category(category: Option<OperationCategory>) -> &'static str {
+    match category {
+        None => "All",
+        Some(OperationCategory::Security) => "Security",
+        Some(OperationCategory::Money) => "Money",
+        Some(OperationCategory::Closure) => "Closure",
+    }
+}
+
+/// "VISA •••• 4242", "PayPal", "Paytm".
+fn logged_method(method: &LoggedPaymentMethod) -> String {
+    match (method.kind, method.brand, method.last4.as_deref()) {
+        (PaymentMethodKind::Card, Some(brand), Some(last4)) => {
+            format!("{} •••• {last4}", brand.display_name())
+        }
+        (PaymentMethodKind::Card, Some(brand), None) => brand.display_name().to_owned(),
+        (PaymentMethodKind::Card, None, Some(last4)) => format!("Card •••• {last4}"),
+        (PaymentMethodKind::Card, None, None) => "Card".to_owned(),
+        (PaymentMethodKind::Paypal, ..) => "PayPal".to_owned(),
+        (PaymentMethodKind::Paytm, ..) => "Paytm".to_owned(),
+    }
+}
+
+/// A closure check item's kind, as a list of renounced items names it.
+fn blocking_kind(kind: BlockingKind) -> &'static str {
+    match kind {
+        BlockingKind::OverduePayments => "overdue payments",
+        BlockingKind::CashBalance => "account balance",
+        BlockingKind::UnexpiredDomains => "unexpired domain names",
+        BlockingKind::IcpFilings => "ICP filings",
+        BlockingKind::RunningSubscriptions => "running subscriptions",
+        BlockingKind::AutoRenewingSubscriptions => "auto-renewing subscriptions",
+        BlockingKind::PayAsYouGoResources => "pay-as-you-go instances",
+        BlockingKind::ResourceDirectory => "resource directory",
+        BlockingKind::FinanceTrusteeship => "finance trusteeship",
+        BlockingKind::FinancialManagement => "financial management",
+        BlockingKind::EnterpriseMultiAccount => "enterprise multi-account",
+        BlockingKind::ResellerPartnership => "reseller partnership",
+    }
+}
+
+fn months(n: u32) -> String {
+    if n == 1 {
+        "1 month".to_owned()
+    } else {
+        format!("{n} months")
+    }
+}
+
+/// What an entry was about, in one line: "i-…: ecs for 12 months, USD 120.00",
+/// "VISA •••• 4242", "wrong password"; empty when the action says it all.
+pub fn operation_detail(detail: &OperationDetail) -> String {
+    let device =
+        |user_agent: &Option<String>| shared::device::describe(user_agent.as_deref()).label();
+    match detail {
+        OperationDetail::None => String::new(),
+        OperationDetail::SignIn {
+            user_agent,
+            two_step,
+        } => {
+            if *two_step {
+                format!("{}, with a two-step code", device(user_agent))
+            } else {
+                device(user_agent)
+            }
+        }
+        OperationDetail::SignInRefused { reason } => match reason {
+            SignInRefusal::WrongPassword => "wrong password",
+            SignInRefusal::WrongTwoStepCode => "wrong two-step code",
+        }
+        .to_owned(),
+        OperationDetail::PasswordReset { channel } => {
+            let by = match channel {
+                Channel::Email => "email",
+                Channel::Phone => "phone",
+            };
+            format!("by {by} code; every session signed out")
+        }
+        OperationDetail::Session { user_agent } => device(user_agent),
+        OperationDetail::OtherSessions { count: 1 } => "1 other session".to_owned(),
+        OperationDetail::OtherSessions { count } => format!("{count} other sessions"),
+        OperationDetail::RamUserCreated { name, permissions } => {
+            if permissions.is_empty() {
+                format!("{name} (no permissions)")
+            } else {
+                let names: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+                format!("{name} ({})", names.join(", "))
+            }
+        }
+        OperationDetail::RamUser { name } => name.clone(),
+        OperationDetail::PaymentMethod { method } => logged_method(method),
+        OperationDetail::BillingAddress { country } => shared::country::Country::parse(country)
+            .map_or_else(|_| country.clone(), |c| c.name().to_owned()),
+        OperationDetail::Subscription {
+            instance,
+            product,
+            months: n,
+            price,
+        } => format!("{instance}: {product} for {}, {price}", months(*n)),
+        OperationDetail::PayAsYouGo { instance, product } => {
+            format!("{instance}: {product}, pay-as-you-go")
+        }
+        OperationDetail::Renewal {
+            instance,
+            months: n,
+            price,
+        } => format!("{instance}: {}, {price}", months(*n)),
+        OperationDetail::Unsubscribed { instances, refund } => {
+            format!("{}: refund {refund}", instances.join(", "))
+        }
+        OperationDetail::RenewalsCancelled { renewals } => renewals
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: renewals not yet in effect, refund {}",
+                    r.instance, r.refund
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        OperationDetail::Withdrawal { amount, to } => {
+            format!("{amount} to {}", logged_method(to))
+        }
+        OperationDetail::Amount { amount } => amount.to_string(),
+        OperationDetail::Dispute {
+            amount,
+            reason,
+            dispute,
+        } => {
+            let what = amount.map_or_else(|| "A payment".to_owned(), |a| a.to_string());
+            let why = reason
+                .as_deref()
+                .map(|r| format!(" ({})", r.replace('_', " ")))
+                .unwrap_or_default();
+            format!("{what} disputed{why}, dispute {dispute}")
+        }
+        OperationDetail::Identity { method } => match method {
+            IdentityMethod::SmsCode => "by SMS code",
+            IdentityMethod::Authenticator => "by authenticator app",
+            IdentityMethod::Alipay => "by Alipay",
+        }
+        .to_owned(),
+        OperationDetail::ItemsRenounced { items } => items
+            .iter()
+            .map(|&kind| blocking_kind(kind))
+            .collect::<Vec<_>>()
+            .join(", "),
+        OperationDetail::CoolDown { until } => format!("cool-down until {}", date_time(until)),
+        OperationDetail::Legacy { text } => text.clone(),
+    }
+}
+
 /// `1000` → `1,000`.
 pub fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -356,6 +551,50 @@ pub(crate) mod tests {
         );
         let kept_none = closure_failure(&ClosureFailure { overdue: vec![] });
         assert!(kept_none.starts_with("The closure failed: new overdue payments appeared"));
+    }
+
+    #[test]
+    fn operation_details_are_worded_from_their_facts() {
+        use shared::api::{LoggedPaymentMethod, OperationDetail, PaymentMethodKind};
+        use shared::payment::CardBrand;
+        let usd = |a: &str| Money::new(a.parse().unwrap(), shared::money::Currency::USD);
+        let visa = LoggedPaymentMethod {
+            kind: PaymentMethodKind::Card,
+            brand: Some(CardBrand::Visa),
+            last4: Some("4242".to_owned()),
+        };
+        assert_eq!(
+            operation_detail(&OperationDetail::Withdrawal {
+                amount: usd("5.00"),
+                to: visa,
+            }),
+            "USD 5.00 to VISA •••• 4242"
+        );
+        assert_eq!(
+            operation_detail(&OperationDetail::Renewal {
+                instance: "i-1".to_owned(),
+                months: 1,
+                price: usd("10"),
+            }),
+            "i-1: 1 month, USD 10.00"
+        );
+        assert_eq!(
+            operation_detail(&OperationDetail::OtherSessions { count: 3 }),
+            "3 other sessions"
+        );
+        assert_eq!(
+            operation_detail(&OperationDetail::ItemsRenounced {
+                items: vec![BlockingKind::OverduePayments, BlockingKind::CashBalance],
+            }),
+            "overdue payments, account balance"
+        );
+        assert_eq!(
+            operation_detail(&OperationDetail::Legacy {
+                text: "Chrome on macOS".to_owned()
+            }),
+            "Chrome on macOS"
+        );
+        assert_eq!(operation_detail(&OperationDetail::None), "");
     }
 
     #[test]

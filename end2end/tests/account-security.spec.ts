@@ -160,6 +160,7 @@ test('the operation log shows who did what and from where, by category', async (
   await expect(rows.nth(0)).toContainText('Signed in');
   await expect(rows.nth(0)).toContainText('Account owner');
   await expect(rows.nth(1)).toContainText('Sign-in refused');
+  await expect(rows.nth(1)).toContainText('wrong password');
   await expectAccessible(page, 'operation log');
   await expectTouchTargets(page, testInfo);
   await expectNoSidewaysScroll(page);

@@ -355,8 +355,10 @@ fn check(parts: &Parts, row: SessionRow) -> Result<CurrentSession, ApiError> {
             .collect(),
     });
     crate::oplog::set_actor(match &ram_user {
-        None => crate::oplog::Actor::Owner,
-        Some(user) => crate::oplog::Actor::RamUser(user.username.clone()),
+        None => shared::api::OperationActor::Owner,
+        Some(user) => shared::api::OperationActor::RamUser {
+            name: user.username.clone(),
+        },
     });
     Ok(CurrentSession {
         token_hash: row.token_hash,

@@ -397,6 +397,34 @@ impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
     }
 }
 
+/// A value kept in a text column as its JSON (the shared API type's own form): an operation
+/// log entry's detail. JSON that does not read as `T` fails the query, as [`Stored`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredJson<T>(pub T);
+
+impl<T> Type<Any> for StoredJson<T> {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for StoredJson<T> {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let json = <&str as Decode<Any>>::decode(value)?;
+        serde_json::from_str(json).map(StoredJson).map_err(|e| {
+            format!(
+                "corrupt {} {json:?} in the database: {e}",
+                std::any::type_name::<T>()
+            )
+            .into()
+        })
+    }
+}
+
 /// The same decoding for the rows read on the request's thread (`inline_reads`).
 impl<T: serde::de::DeserializeOwned> rusqlite::types::FromSql for Stored<T> {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
@@ -521,6 +549,24 @@ mod tests {
             "{corrupt}"
         );
         assert!(corrupt.contains("\"payed\""), "{corrupt}");
+    }
+
+    #[tokio::test]
+    async fn stored_json_reads_as_its_value_and_json_of_another_shape_fails_the_query() {
+        use shared::money::{Currency, Money};
+        let (_dir, db) = scratch().await;
+        let read =
+            |sql: &'static str| sqlx::query_scalar::<_, StoredJson<Money>>(sql).fetch_one(&db);
+        assert_eq!(
+            read(r#"SELECT '{"amount": "1.50", "currency": "CNY"}'"#)
+                .await
+                .unwrap(),
+            StoredJson(Money::from_minor(150, Currency::CNY))
+        );
+        for corrupt in [r#"SELECT '{"amount": 1.5}'"#, "SELECT 'CNY 1.50'"] {
+            let error = read(corrupt).await.unwrap_err().to_string();
+            assert!(error.contains("Money"), "{error}");
+        }
     }
 
     #[test]

@@ -11,27 +11,23 @@
 use crate::auth::ClientIp;
 use crate::clock::Millis;
 use crate::db::{self, HeldTx};
+use crate::db::{Stored, StoredJson};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use shared::api::{OperationCategory, OperationEntry, OperationLog, OperationLogQuery};
+use shared::api::{
+    OperationActor, OperationCategory, OperationDetail, OperationEntry, OperationLog,
+    OperationLogQuery,
+};
 use std::sync::Mutex;
 
-/// Who acts in a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    Owner,
-    RamUser(String),
-    /// The server itself, acting on what the payment gateway reported (a webhook): `system`,
-    /// as a job is, with the address the report came from.
-    System,
-}
+pub use shared::api::OperationAction as Action;
 
 struct RequestContext {
     ip: String,
-    actor: Mutex<Option<Actor>>,
+    actor: Mutex<Option<OperationActor>>,
 }
 
 tokio::task_local! {
@@ -55,111 +51,22 @@ pub async fn with_request_context(
         .await
 }
 
-/// Names who acts in this request (the session extractor calls it).
-pub fn set_actor(actor: Actor) {
+/// Names who acts in this request (the session extractor calls it; a webhook names the
+/// system).
+pub fn set_actor(actor: OperationActor) {
     let _ = REQUEST.try_with(|context| {
         *context.actor.lock().unwrap_or_else(|e| e.into_inner()) = Some(actor);
     });
 }
 
-/// What an entry records. The names are stable: the page and the export show them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    SignIn,
-    /// The password of an account with two-step verification on: its code comes next.
-    SignInPasswordAccepted,
-    SignInFailed,
-    PasswordReset,
-    PasswordChanged,
-    SessionSignedOut,
-    TwoStepOn,
-    TwoStepOff,
-    RamUserCreated,
-    RamUserDeleted,
-    PaymentMethodAdded,
-    PaymentMethodRemoved,
-    DefaultPaymentMethodSet,
-    BillingAddressSaved,
-    Purchase,
-    Renewal,
-    Unsubscribe,
-    Withdrawal,
-    /// The card network returned a refund paid to a card; it was credited to the balance.
-    RefundReturnedToBalance,
-    /// The cardholder disputed a payment with their bank (a chargeback).
-    PaymentDisputed,
-    ClosureIdentityVerified,
-    ClosureItemsRenounced,
-    ClosureConfirmed,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::SignIn => "sign_in",
-            Action::SignInPasswordAccepted => "sign_in_password_accepted",
-            Action::SignInFailed => "sign_in_failed",
-            Action::PasswordReset => "password_reset",
-            Action::PasswordChanged => "password_changed",
-            Action::SessionSignedOut => "session_signed_out",
-            Action::TwoStepOn => "two_step_on",
-            Action::TwoStepOff => "two_step_off",
-            Action::RamUserCreated => "ram_user_created",
-            Action::RamUserDeleted => "ram_user_deleted",
-            Action::PaymentMethodAdded => "payment_method_added",
-            Action::PaymentMethodRemoved => "payment_method_removed",
-            Action::DefaultPaymentMethodSet => "default_payment_method_set",
-            Action::BillingAddressSaved => "billing_address_saved",
-            Action::Purchase => "purchase",
-            Action::Renewal => "renewal",
-            Action::Unsubscribe => "unsubscribe",
-            Action::Withdrawal => "withdrawal",
-            Action::RefundReturnedToBalance => "refund_returned_to_balance",
-            Action::PaymentDisputed => "payment_disputed",
-            Action::ClosureIdentityVerified => "closure_identity_verified",
-            Action::ClosureItemsRenounced => "closure_items_renounced",
-            Action::ClosureConfirmed => "closure_confirmed",
-        }
-    }
-
-    pub fn category(self) -> OperationCategory {
-        use Action::*;
-        match self {
-            SignIn
-            | SignInPasswordAccepted
-            | SignInFailed
-            | PasswordReset
-            | PasswordChanged
-            | SessionSignedOut
-            | TwoStepOn
-            | TwoStepOff
-            | RamUserCreated
-            | RamUserDeleted => OperationCategory::Security,
-            PaymentMethodAdded
-            | PaymentMethodRemoved
-            | DefaultPaymentMethodSet
-            | BillingAddressSaved
-            | Purchase
-            | Renewal
-            | Unsubscribe
-            | Withdrawal
-            | RefundReturnedToBalance
-            | PaymentDisputed => OperationCategory::Money,
-            ClosureIdentityVerified | ClosureItemsRenounced | ClosureConfirmed => {
-                OperationCategory::Closure
-            }
-        }
-    }
-}
-
-/// Writes an entry for `account_id` in `tx`, the action's own transaction. `detail` says what
-/// the action was about (an instance, a payment method's last four, an amount), never a
-/// secret, an email or a phone number.
+/// Writes an entry for `account_id` in `tx`, the action's own transaction. `detail` is the
+/// action's facts (an instance, a payment method's last four, an amount), never a secret, an
+/// email or a phone number; it is kept as its JSON.
 pub async fn record(
     tx: &mut HeldTx<'_>,
     account_id: &str,
     action: Action,
-    detail: &str,
+    detail: &OperationDetail,
     now: i64,
 ) -> Result<(), ApiError> {
     let (actor, ip) = REQUEST
@@ -172,22 +79,20 @@ pub async fn record(
             (actor, Some(context.ip.clone()))
         })
         .unwrap_or((None, None));
-    let actor = match actor {
-        Some(Actor::Owner) => "owner".to_owned(),
-        Some(Actor::RamUser(name)) => format!("ram:{name}"),
-        Some(Actor::System) => "system".to_owned(),
+    let actor = actor.unwrap_or(match ip {
         // A request without a session (sign-in, a reset) acts for the owner; a job is the
         // system's.
-        None if ip.is_some() => "owner".to_owned(),
-        None => "system".to_owned(),
-    };
+        Some(_) => OperationActor::Owner,
+        None => OperationActor::System,
+    });
+    let detail = serde_json::to_string(detail).map_err(|e| ApiError::Internal(e.into()))?;
     sqlx::query(
         "INSERT INTO operation_log (id, account_id, actor, action, category, detail, ip, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(account_id)
-    .bind(actor)
+    .bind(stored_actor(&actor))
     .bind(action.as_str())
     .bind(action.category().as_str())
     .bind(detail)
@@ -198,13 +103,39 @@ pub async fn record(
     Ok(())
 }
 
+/// How the `actor` column keeps who acted: `owner`, `ram:<user name>` or `system` (user names
+/// hold no colon).
+fn stored_actor(actor: &OperationActor) -> String {
+    match actor {
+        OperationActor::Owner => "owner".to_owned(),
+        OperationActor::RamUser { name } => format!("ram:{name}"),
+        OperationActor::System => "system".to_owned(),
+    }
+}
+
+/// The actor a column holds; anything [`stored_actor`] does not write is a corrupt row.
+fn actor_of(stored: &str) -> Result<OperationActor, ApiError> {
+    match stored {
+        "owner" => Ok(OperationActor::Owner),
+        "system" => Ok(OperationActor::System),
+        other => match other.strip_prefix("ram:") {
+            Some(name) if !name.is_empty() => Ok(OperationActor::RamUser {
+                name: name.to_owned(),
+            }),
+            _ => Err(ApiError::Internal(anyhow::anyhow!(
+                "unknown operation log actor {stored:?} in the database"
+            ))),
+        },
+    }
+}
+
 /// Records an entry in a transaction of its own: for what has no transaction of its own to
 /// join (a refused sign-in).
 pub async fn record_alone(
     state: &AppState,
     account_id: &str,
     action: Action,
-    detail: &str,
+    detail: &OperationDetail,
 ) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     record(&mut tx, account_id, action, detail, state.clock.now_ms()).await?;
@@ -217,25 +148,32 @@ pub const PAGE_SIZE: u32 = 50;
 #[derive(sqlx::FromRow)]
 struct Row {
     actor: String,
-    action: String,
-    category: String,
-    detail: String,
+    action: Stored<Action>,
+    category: Stored<OperationCategory>,
+    detail: StoredJson<OperationDetail>,
     ip: Option<String>,
     created_at: Millis,
 }
 
 impl Row {
-    fn entry(self) -> OperationEntry {
-        OperationEntry {
-            at: self.created_at.rfc3339(),
-            actor: self.actor,
-            action: self.action,
-            // Written from `Action::category` only; a value not of it is a corrupt row.
-            category: OperationCategory::parse(&self.category)
-                .unwrap_or(OperationCategory::Security),
-            detail: self.detail,
-            ip: self.ip,
+    fn entry(self) -> Result<OperationEntry, ApiError> {
+        let action = self.action.0;
+        // Written from `Action::category` only: another category is a corrupt row.
+        if self.category.0 != action.category() {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "operation log entry {} in category {}",
+                action.as_str(),
+                self.category.0.as_str()
+            )));
         }
+        Ok(OperationEntry {
+            at: self.created_at.rfc3339(),
+            actor: actor_of(&self.actor)?,
+            action,
+            category: self.category.0,
+            detail: self.detail.0,
+            ip: self.ip,
+        })
     }
 }
 
@@ -272,7 +210,7 @@ pub async fn page(
     .fetch_all(&state.db)
     .await?;
     Ok(OperationLog {
-        entries: rows.into_iter().map(Row::entry).collect(),
+        entries: rows.into_iter().map(Row::entry).collect::<Result<_, _>>()?,
         total: total as u64,
         page,
         page_size: PAGE_SIZE,
@@ -288,5 +226,5 @@ pub async fn all(state: &AppState, account_id: &str) -> Result<Vec<OperationEntr
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    Ok(rows.into_iter().map(Row::entry).collect())
+    rows.into_iter().map(Row::entry).collect()
 }

@@ -8,7 +8,10 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::ErrorCode;
-use shared::api::{OperationCategory, OperationEntry, OperationLog, SessionInfo};
+use shared::api::{
+    OperationAction, OperationActor, OperationCategory, OperationDetail, OperationEntry,
+    OperationLog, Permission, SessionInfo, SignInRefusal,
+};
 
 async fn log(app: &TestApp, query: &str) -> OperationLog {
     let response = app.get(&format!("/api/operation-log{query}")).await;
@@ -16,8 +19,16 @@ async fn log(app: &TestApp, query: &str) -> OperationLog {
     body_as(response).await
 }
 
-fn actions(log: &OperationLog) -> Vec<&str> {
-    log.entries.iter().map(|e| e.action.as_str()).collect()
+fn actions(log: &OperationLog) -> Vec<OperationAction> {
+    log.entries.iter().map(|e| e.action).collect()
+}
+
+/// The instance a purchase's entry names.
+fn bought(entry: &OperationEntry) -> &str {
+    match &entry.detail {
+        OperationDetail::Subscription { instance, .. } => instance,
+        other => panic!("not a subscription bought: {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -60,48 +71,66 @@ async fn security_and_money_actions_are_logged_with_who_and_from_where() {
         .await;
     assert_eq!(changed.status(), StatusCode::NO_CONTENT);
 
+    use OperationAction as A;
     let all = log(&owner, "").await;
     assert_eq!(
         actions(&all),
         [
-            "password_changed",
-            "purchase",
-            "sign_in",
-            "ram_user_created",
-            "purchase",
-            "sign_in_failed",
-            "payment_method_added",
-            "billing_address_saved",
+            A::PasswordChanged,
+            A::Purchase,
+            A::SignIn,
+            A::RamUserCreated,
+            A::Purchase,
+            A::SignInFailed,
+            A::PaymentMethodAdded,
+            A::BillingAddressSaved,
         ],
         "newest first: {all:?}"
     );
     assert_eq!(all.total, 8);
+    let ops = OperationActor::RamUser {
+        name: "ops".to_owned(),
+    };
     let ram_purchase = &all.entries[1];
-    assert_eq!(ram_purchase.actor, "ram:ops");
-    assert!(ram_purchase.detail.contains(&by_ram), "{ram_purchase:?}");
-    assert_eq!(all.entries[2].actor, "ram:ops");
+    assert_eq!(ram_purchase.actor, ops);
+    assert_eq!(bought(ram_purchase), by_ram);
+    assert_eq!(all.entries[2].actor, ops);
+    assert_eq!(
+        all.entries[3].detail,
+        OperationDetail::RamUserCreated {
+            name: "ops".to_owned(),
+            permissions: vec![Permission::BillingFullAccess],
+        }
+    );
     let own_purchase = &all.entries[4];
-    assert_eq!(own_purchase.actor, "owner");
-    assert!(own_purchase.detail.contains(&instance));
+    assert_eq!(own_purchase.actor, OperationActor::Owner);
+    assert_eq!(bought(own_purchase), instance);
     assert!(
         all.entries
             .iter()
             .all(|e| e.ip.as_deref() == Some("127.0.0.1"))
     );
     assert!(
-        all.entries.iter().all(|e| !e.detail.contains(&email)),
+        all.entries
+            .iter()
+            .all(|e| !serde_json::to_string(&e.detail).unwrap().contains(&email)),
         "no email in details"
     );
-    assert_eq!(all.entries[5].detail, "wrong password");
+    assert_eq!(
+        all.entries[5].detail,
+        OperationDetail::SignInRefused {
+            reason: SignInRefusal::WrongPassword
+        }
+    );
 
     let money = log(&owner, "?category=money").await;
     assert_eq!(
         actions(&money),
         [
-            "purchase",
-            "purchase",
-            "payment_method_added",
-            "billing_address_saved"
+            A::Purchase,
+            A::Purchase,
+            A::PaymentMethodAdded,
+            A::BillingAddressSaved
         ]
     );
     assert!(
@@ -143,7 +172,13 @@ async fn a_refused_action_leaves_no_entry_and_the_export_holds_the_log() {
         .await
         .operation_log;
     assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].action, "billing_address_saved");
+    assert_eq!(entries[0].action, OperationAction::BillingAddressSaved);
+    assert_eq!(
+        entries[0].detail,
+        OperationDetail::BillingAddress {
+            country: "SG".to_owned()
+        }
+    );
     assert_eq!(entries[0].category, OperationCategory::Money);
 }
 
@@ -160,4 +195,369 @@ async fn any_page_number_is_answered_and_an_unknown_category_is_refused() {
     let wrong = owner.get("/api/operation-log?category=everything").await;
     assert!(wrong.status().is_client_error(), "{}", wrong.status());
     assert_eq!(refusal(wrong).await.1, ErrorCode::BadRequest);
+}
+
+/// One entry of every shape of detail, as each action writes it.
+fn every_detail() -> Vec<(OperationAction, OperationDetail)> {
+    use OperationAction as A;
+    use OperationDetail as D;
+    use shared::account::Channel;
+    use shared::api::{IdentityMethod, LoggedPaymentMethod, PaymentMethodKind, RenewalRefund};
+    use shared::closure::BlockingKind;
+    use shared::payment::CardBrand;
+    let visa = LoggedPaymentMethod {
+        kind: PaymentMethodKind::Card,
+        brand: Some(CardBrand::Visa),
+        last4: Some("4242".to_owned()),
+    };
+    let paypal = LoggedPaymentMethod {
+        kind: PaymentMethodKind::Paypal,
+        brand: None,
+        last4: None,
+    };
+    vec![
+        (A::SignInPasswordAccepted, D::None),
+        (
+            A::SignIn,
+            D::SignIn {
+                user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0".to_owned()),
+                two_step: true,
+            },
+        ),
+        (
+            A::SignInFailed,
+            D::SignInRefused {
+                reason: SignInRefusal::WrongPassword,
+            },
+        ),
+        (
+            A::PasswordReset,
+            D::PasswordReset {
+                channel: Channel::Phone,
+            },
+        ),
+        (A::SessionSignedOut, D::Session { user_agent: None }),
+        (A::SessionSignedOut, D::OtherSessions { count: 3 }),
+        (
+            A::RamUserCreated,
+            D::RamUserCreated {
+                name: "ops".to_owned(),
+                permissions: vec![Permission::BillingReadOnlyAccess],
+            },
+        ),
+        (
+            A::RamUserDeleted,
+            D::RamUser {
+                name: "ops".to_owned(),
+            },
+        ),
+        (
+            A::PaymentMethodAdded,
+            D::PaymentMethod {
+                method: visa.clone(),
+            },
+        ),
+        (A::PaymentMethodRemoved, D::PaymentMethod { method: paypal }),
+        (
+            A::BillingAddressSaved,
+            D::BillingAddress {
+                country: "MY".to_owned(),
+            },
+        ),
+        (
+            A::Purchase,
+            D::Subscription {
+                instance: "i-1".to_owned(),
+                product: "ecs".to_owned(),
+                months: 12,
+                price: usd("120.00"),
+            },
+        ),
+        (
+            A::Purchase,
+            D::PayAsYouGo {
+                instance: "i-2".to_owned(),
+                product: "oss".to_owned(),
+            },
+        ),
+        (
+            A::Renewal,
+            D::Renewal {
+                instance: "i-1".to_owned(),
+                months: 1,
+                price: usd("10.00"),
+            },
+        ),
+        (
+            A::Unsubscribe,
+            D::Unsubscribed {
+                instances: vec!["i-1".to_owned(), "i-2".to_owned()],
+                refund: usd("4.50"),
+            },
+        ),
+        (
+            A::Unsubscribe,
+            D::RenewalsCancelled {
+                renewals: vec![RenewalRefund {
+                    instance: "i-1".to_owned(),
+                    refund: usd("10.00"),
+                }],
+            },
+        ),
+        (
+            A::Withdrawal,
+            D::Withdrawal {
+                amount: usd("5.00"),
+                to: visa,
+            },
+        ),
+        (
+            A::RefundReturnedToBalance,
+            D::Amount {
+                amount: usd("0.01"),
+            },
+        ),
+        (
+            A::PaymentDisputed,
+            D::Dispute {
+                amount: Some(usd("20.00")),
+                reason: Some("fraudulent".to_owned()),
+                dispute: "dp_1".to_owned(),
+            },
+        ),
+        (
+            A::ClosureIdentityVerified,
+            D::Identity {
+                method: IdentityMethod::Alipay,
+            },
+        ),
+        (
+            A::ClosureItemsRenounced,
+            D::ItemsRenounced {
+                items: vec![BlockingKind::CashBalance, BlockingKind::OverduePayments],
+            },
+        ),
+        (
+            A::ClosureConfirmed,
+            D::CoolDown {
+                until: "2026-01-31T00:00:00Z".to_owned(),
+            },
+        ),
+        (
+            A::SignIn,
+            D::Legacy {
+                text: "Chrome on macOS".to_owned(),
+            },
+        ),
+    ]
+}
+
+async fn account_id(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_detail_written_reads_back_as_the_same_facts() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("facts").await;
+    let account = account_id(&owner).await;
+    let written = every_detail();
+    let mut tx = server::db::begin_write(&owner.state.db).await.unwrap();
+    for (at, (action, detail)) in written.iter().enumerate() {
+        server::oplog::record(&mut tx, &account, *action, detail, at as i64)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let read: Vec<(OperationAction, OperationDetail)> = owner
+        .get_as::<Export>("/api/closure/export")
+        .await
+        .operation_log
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.category, e.action.category());
+            assert_eq!(e.actor, OperationActor::System, "written outside a request");
+            (e.action, e.detail)
+        })
+        .collect();
+    assert_eq!(read, written);
+}
+
+/// A row the server did not write as it writes them fails the read, loudly, rather than
+/// showing a guess.
+#[tokio::test]
+async fn a_corrupt_entry_fails_the_read() {
+    let mut owner = spawn_app().await;
+    owner.signed_up("corrupt").await;
+    let account = account_id(&owner).await;
+    for (actor, action, category, detail) in [
+        ("owner", "sign_in", "security", "wrong password"),
+        ("owner", "sign_in", "security", r#"{"kind":"teleported"}"#),
+        ("owner", "signed_in", "security", r#"{"kind":"none"}"#),
+        ("owner", "sign_in", "money", r#"{"kind":"none"}"#),
+        ("someone", "sign_in", "security", r#"{"kind":"none"}"#),
+    ] {
+        sqlx::query("DELETE FROM operation_log")
+            .execute(&owner.state.db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO operation_log (id, account_id, actor, action, category, detail, ip, created_at)
+             VALUES ('bad', $1, $2, $3, $4, $5, NULL, 0)",
+        )
+        .bind(&account)
+        .bind(actor)
+        .bind(action)
+        .bind(category)
+        .bind(detail)
+        .execute(&owner.state.db)
+        .await
+        .unwrap();
+        let read = owner.get("/api/operation-log").await;
+        assert_eq!(
+            read.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{actor} {action} {category} {detail}"
+        );
+    }
+}
+
+/// An install upgraded from a version that kept each entry's detail as an English phrase:
+/// every phrase of a known shape becomes its facts; any other stays as its words, so every
+/// old entry still reads.
+#[tokio::test]
+async fn entries_written_before_the_upgrade_read_as_facts_or_as_their_old_words() {
+    use OperationDetail as D;
+    let data = tempfile::tempdir().unwrap();
+    let db = database_before(data.path(), "_operation_log_facts.sql").await;
+    sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
+         VALUES ('acc-old', 'old@example.com', 'x', 'SG', 'email', 0)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let old = [
+        ("sign_in_failed", "wrong two-step code"),
+        ("password_changed", "other sessions signed out"),
+        ("session_signed_out", "2 other sessions"),
+        (
+            "ram_user_created",
+            "ops (BillingFullAccess BillingReadOnlyAccess)",
+        ),
+        ("payment_method_added", "VISA •••• 4242"),
+        ("payment_method_removed", "PayPal a***@example.com"),
+        ("withdrawal", "USD 5.00 to MasterCard •••• 4444"),
+        ("purchase", "i-0a1b: ecs for 3 months, USD 30.00"),
+        ("purchase", "i-0a1c: oss pay-as-you-go"),
+        ("renewal", "i-0a1b: 1 months, CNY 70.50"),
+        ("unsubscribe", "i-0a1b, i-0a1c: refund USD 4.00"),
+        ("closure_items_renounced", "overdue_payments, cash_balance"),
+        ("closure_confirmed", "cool-down until 2026-01-31T00:00:00Z"),
+        ("sign_in", "two-step code; Chrome on macOS"),
+        (
+            "payment_disputed",
+            "USD 20.00 disputed (fraudulent), dispute dp_1",
+        ),
+        ("renewal", "i-0a1b: 1 months, USD 1.2.3"),
+    ];
+    for (n, (action, detail)) in old.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO operation_log (id, account_id, actor, action, category, detail, ip, created_at)
+             VALUES ($1, 'acc-old', 'owner', $2, 'security', $3, NULL, $4)",
+        )
+        .bind(format!("op-{n:02}"))
+        .bind(action)
+        .bind(detail)
+        .bind(n as i64)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    server::db::migrate(&db).await.unwrap();
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM operation_log ORDER BY created_at")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let details: Vec<OperationDetail> = details
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{d}: {e}")))
+        .collect();
+    use shared::api::{LoggedPaymentMethod, PaymentMethodKind};
+    use shared::closure::BlockingKind;
+    use shared::money::{Currency, Money};
+    use shared::payment::CardBrand;
+    let card = |brand, last4: &str| LoggedPaymentMethod {
+        kind: PaymentMethodKind::Card,
+        brand: Some(brand),
+        last4: Some(last4.to_owned()),
+    };
+    let legacy = |text: &str| D::Legacy {
+        text: text.to_owned(),
+    };
+    assert_eq!(
+        details,
+        [
+            D::SignInRefused {
+                reason: SignInRefusal::WrongTwoStepCode
+            },
+            D::None,
+            D::OtherSessions { count: 2 },
+            D::RamUserCreated {
+                name: "ops".to_owned(),
+                permissions: vec![
+                    Permission::BillingFullAccess,
+                    Permission::BillingReadOnlyAccess
+                ],
+            },
+            D::PaymentMethod {
+                method: card(CardBrand::Visa, "4242")
+            },
+            D::PaymentMethod {
+                method: LoggedPaymentMethod {
+                    kind: PaymentMethodKind::Paypal,
+                    brand: None,
+                    last4: None,
+                }
+            },
+            D::Withdrawal {
+                amount: usd("5.00"),
+                to: card(CardBrand::Mastercard, "4444"),
+            },
+            D::Subscription {
+                instance: "i-0a1b".to_owned(),
+                product: "ecs".to_owned(),
+                months: 3,
+                price: usd("30.00"),
+            },
+            D::PayAsYouGo {
+                instance: "i-0a1c".to_owned(),
+                product: "oss".to_owned(),
+            },
+            D::Renewal {
+                instance: "i-0a1b".to_owned(),
+                months: 1,
+                price: Money::new("70.50".parse().unwrap(), Currency::CNY),
+            },
+            D::Unsubscribed {
+                instances: vec!["i-0a1b".to_owned(), "i-0a1c".to_owned()],
+                refund: usd("4.00"),
+            },
+            D::ItemsRenounced {
+                items: vec![BlockingKind::OverduePayments, BlockingKind::CashBalance],
+            },
+            D::CoolDown {
+                until: "2026-01-31T00:00:00Z".to_owned(),
+            },
+            legacy("two-step code; Chrome on macOS"),
+            legacy("USD 20.00 disputed (fraudulent), dispute dp_1"),
+            legacy("i-0a1b: 1 months, USD 1.2.3"),
+        ]
+    );
 }

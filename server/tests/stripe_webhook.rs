@@ -24,8 +24,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::ErrorCode;
 use shared::api::{
-    Bucket, LedgerKind, LedgerView, OperationLog, UnsubscribeRecord, Unsubscribed, WithdrawalsView,
+    Bucket, LedgerKind, LedgerView, OperationAction, OperationActor, OperationDetail, OperationLog,
+    UnsubscribeRecord, Unsubscribed, WithdrawalsView,
 };
+use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
 
 const RETURNED_SUBJECT: &str = "Your refund was credited to your balance";
@@ -191,10 +193,13 @@ async fn a_refund_the_card_network_returned_is_credited_to_the_balance_once() {
     let log = operation_log(&app).await;
     let logged = &log.entries[0];
     assert_eq!(
-        (logged.action.as_str(), logged.actor.as_str()),
-        ("refund_returned_to_balance", "system")
+        (&logged.action, &logged.actor),
+        (
+            &OperationAction::RefundReturnedToBalance,
+            &OperationActor::System
+        )
     );
-    assert_eq!(logged.detail, paid.to_string());
+    assert_eq!(logged.detail, OperationDetail::Amount { amount: paid });
 
     // Stripe delivers the same event again (our answer was lost): nothing more.
     let again = app.deliver_signed(&returned).await;
@@ -376,14 +381,17 @@ async fn a_dispute_is_written_in_the_operation_log_of_the_account_that_paid() {
     let disputed: Vec<_> = log
         .entries
         .iter()
-        .filter(|e| e.action == "payment_disputed")
+        .filter(|e| e.action == OperationAction::PaymentDisputed)
         .collect();
     assert_eq!(disputed.len(), 1, "once: {log:?}");
-    assert_eq!(disputed[0].actor, "system");
-    assert!(
-        disputed[0].detail.contains("USD 20.00") && disputed[0].detail.contains("fraudulent"),
-        "{}",
-        disputed[0].detail
+    assert_eq!(disputed[0].actor, OperationActor::System);
+    assert_eq!(
+        disputed[0].detail,
+        OperationDetail::Dispute {
+            amount: Some(Money::from_minor(amount, Currency::USD)),
+            reason: Some("fraudulent".to_owned()),
+            dispute: "dp_1".to_owned(),
+        }
     );
     assert_eq!(operation_log(&other).await.total, others_log, "not theirs");
     assert_eq!(

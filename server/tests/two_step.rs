@@ -131,16 +131,31 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
         .json()
         .await
         .unwrap();
-    let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+    use shared::api::{OperationAction as A, OperationDetail, SignInRefusal};
+    let actions: Vec<A> = log.entries.iter().map(|e| e.action).collect();
     assert_eq!(
         actions[..5],
         [
-            "sign_in",
-            "sign_in_password_accepted",
-            "sign_in_failed",
-            "sign_in_password_accepted",
-            "two_step_on"
+            A::SignIn,
+            A::SignInPasswordAccepted,
+            A::SignInFailed,
+            A::SignInPasswordAccepted,
+            A::TwoStepOn
         ]
+    );
+    assert!(
+        matches!(
+            log.entries[0].detail,
+            OperationDetail::SignIn { two_step: true, .. }
+        ),
+        "{:?}",
+        log.entries[0]
+    );
+    assert_eq!(
+        log.entries[2].detail,
+        OperationDetail::SignInRefused {
+            reason: SignInRefusal::WrongTwoStepCode
+        }
     );
 }
 

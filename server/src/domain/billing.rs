@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Email, VerificationCode};
+use shared::api::OperationDetail;
 use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
 use shared::billing::{AccountType, Address, BillingAddress};
 
@@ -247,7 +248,9 @@ pub async fn save(
         &mut tx,
         account_id,
         Action::BillingAddressSaved,
-        &a.country,
+        &OperationDetail::BillingAddress {
+            country: a.country.clone(),
+        },
         now,
     )
     .await?;

@@ -20,6 +20,7 @@ use shared::api::{
     CardEntry as CardEntryView, CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView,
     PaymentMethodsView, PaypalStarted,
 };
+use shared::api::{LoggedPaymentMethod, OperationDetail};
 use shared::country::Country;
 use shared::money::{Currency, Money};
 use shared::payment::{Card, CardBrand, CardForm, CardHolder, CardNumber, Expiry};
@@ -254,7 +255,13 @@ async fn bind(
         tx,
         account_id,
         Action::PaymentMethodAdded,
-        &method.label,
+        &OperationDetail::PaymentMethod {
+            method: LoggedPaymentMethod {
+                kind: allowed.kind,
+                brand: card.map(|c| c.brand),
+                last4: card.map(|c| c.last4.to_owned()),
+            },
+        },
         now,
     )
     .await?;
@@ -657,14 +664,32 @@ async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError
     found.map(bool::from).ok_or(ApiError::NotFound)
 }
 
-/// What the list calls a method ("VISA •••• 1111"), for the operation log.
-async fn label_of(tx: &mut Tx, id: &str) -> Result<String, ApiError> {
-    Ok(
-        sqlx::query_scalar("SELECT label FROM payment_methods WHERE id = $1")
+/// The columns that name a method in the operation log: its kind, and a card's brand and last
+/// four digits.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MethodNamed {
+    kind: Stored<PaymentMethodKind>,
+    brand: Option<Stored<CardBrand>>,
+    last4: Option<String>,
+}
+
+impl MethodNamed {
+    pub(crate) fn logged(&self) -> LoggedPaymentMethod {
+        LoggedPaymentMethod {
+            kind: self.kind.0,
+            brand: self.brand.map(|b| b.0),
+            last4: self.last4.clone(),
+        }
+    }
+}
+
+async fn logged_method(tx: &mut Tx, id: &str) -> Result<LoggedPaymentMethod, ApiError> {
+    let named: MethodNamed =
+        sqlx::query_as("SELECT kind, brand, last4 FROM payment_methods WHERE id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
-            .await?,
-    )
+            .await?;
+    Ok(named.logged())
 }
 
 pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
@@ -680,13 +705,13 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let label = label_of(&mut tx, id).await?;
+    let method = logged_method(&mut tx, id).await?;
     let now = state.clock.now_ms();
     oplog::record(
         &mut tx,
         account_id,
         Action::DefaultPaymentMethodSet,
-        &label,
+        &OperationDetail::PaymentMethod { method },
         now,
     )
     .await?;
@@ -708,13 +733,13 @@ pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     if methods == 1 && running_payg {
         return Err(ApiError::LastPaymentMethod);
     }
-    let label = label_of(&mut tx, id).await?;
+    let method = logged_method(&mut tx, id).await?;
     let now = state.clock.now_ms();
     oplog::record(
         &mut tx,
         account_id,
         Action::PaymentMethodRemoved,
-        &label,
+        &OperationDetail::PaymentMethod { method },
         now,
     )
     .await?;

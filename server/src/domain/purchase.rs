@@ -16,6 +16,7 @@ use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
+use shared::api::OperationDetail;
 use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
@@ -234,7 +235,10 @@ pub async fn purchase(
         .execute(&mut *tx)
         .await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, now), now).await?;
-        let detail = format!("{instance_id}: {} pay-as-you-go", p.product.code);
+        let detail = OperationDetail::PayAsYouGo {
+            instance: instance_id.clone(),
+            product: p.product.code.to_owned(),
+        };
         oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
         tx.commit().await?;
         return Ok(Purchased {
@@ -306,10 +310,12 @@ pub async fn purchase(
         .await?;
         insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
-        let detail = format!(
-            "{instance_id}: {} for {} months, {price}",
-            p.product.code, p.period_months
-        );
+        let detail = OperationDetail::Subscription {
+            instance: instance_id.clone(),
+            product: p.product.code.to_owned(),
+            months: p.period_months,
+            price,
+        };
         oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
@@ -488,7 +494,11 @@ pub async fn renew(
             .bind(instance_id)
             .execute(&mut *tx)
             .await?;
-        let detail = format!("{instance_id}: {months} months, {price}");
+        let detail = OperationDetail::Renewal {
+            instance: instance_id.to_owned(),
+            months,
+            price,
+        };
         oplog::record(&mut tx, account_id, Action::Renewal, &detail, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())

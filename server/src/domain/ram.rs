@@ -9,6 +9,7 @@ use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
 use crate::oplog::{self, Action};
 use crate::state::AppState;
+use shared::api::{OperationActor, OperationDetail};
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
 fn permissions_text(permissions: &[Permission]) -> String {
@@ -56,14 +57,13 @@ pub async fn create(
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::UsernameTaken),
         other => other?,
     };
-    let detail = format!(
-        "{username} ({})",
-        if permissions.is_empty() {
-            "no permissions"
-        } else {
-            &permissions
-        }
-    );
+    let detail = OperationDetail::RamUserCreated {
+        name: username.clone(),
+        permissions: permissions
+            .split_whitespace()
+            .filter_map(Permission::parse)
+            .collect(),
+    };
     oplog::record(&mut tx, account_id, Action::RamUserCreated, &detail, now).await?;
     tx.commit().await?;
     Ok(to_view(id, username, &permissions, now))
@@ -104,7 +104,8 @@ pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     .await?
     .ok_or(ApiError::NotFound)?;
     let now = state.clock.now_ms();
-    oplog::record(&mut tx, account_id, Action::RamUserDeleted, &username, now).await?;
+    let detail = OperationDetail::RamUser { name: username };
+    oplog::record(&mut tx, account_id, Action::RamUserDeleted, &detail, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -149,8 +150,10 @@ pub async fn sign_in(
     let now = state.clock.now_ms();
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, Some(&ram_id), now, origin).await?;
-    oplog::set_actor(oplog::Actor::RamUser(username.clone()));
-    let detail = crate::domain::session::device(origin);
+    oplog::set_actor(OperationActor::RamUser {
+        name: username.clone(),
+    });
+    let detail = crate::domain::session::signed_in(origin, false);
     oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");

@@ -15,6 +15,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Action};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use shared::api::OperationDetail;
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
 
@@ -232,7 +233,7 @@ pub async fn return_to_balance(
         memo: "Refund returned by the card network: credited to the balance",
     };
     ledger::record(tx, now, entry).await?;
-    let detail = amount.to_string();
+    let detail = OperationDetail::Amount { amount };
     oplog::record(
         tx,
         &refund.account_id,

@@ -18,6 +18,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Email, Password};
+use shared::api::OperationDetail;
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
     ResetPasswordForm, SessionEntry, SessionList,
@@ -204,6 +205,7 @@ pub async fn complete_reset(
     }
     let (mut tx, _) =
         verification::check(tx, &state.secrets, now, &subject(id), &parsed.code).await?;
+    let channel = reset.destination()?.channel;
     // A decoy's code was never sent: it matches only by a one-in-a-million guess, which
     // changes nothing.
     let Some(account_id) = reset.account_id else {
@@ -241,7 +243,7 @@ pub async fn complete_reset(
             Notice::PasswordReset { client },
         )
         .await?;
-    let detail = format!("by {} code; every session signed out", reset.channel);
+    let detail = OperationDetail::PasswordReset { channel };
     oplog::record(&mut tx, &account_id, Action::PasswordReset, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "password reset");
@@ -311,12 +313,11 @@ pub async fn change_password(
             Notice::PasswordChanged { client },
         )
         .await?;
-    let detail = "other sessions signed out";
     oplog::record(
         &mut tx,
         &session.account_id,
         Action::PasswordChanged,
-        detail,
+        &OperationDetail::None,
         now,
     )
     .await?;
@@ -443,13 +444,12 @@ pub async fn sign_out_session(
     let Some(user_agent) = gone else {
         return Err(ApiError::NotFound);
     };
-    let device = shared::device::describe(user_agent.as_deref()).label();
     let now = state.clock.now_ms();
     oplog::record(
         &mut tx,
         &session.account_id,
         Action::SessionSignedOut,
-        &device,
+        &OperationDetail::Session { user_agent },
         now,
     )
     .await?;
@@ -469,7 +469,9 @@ pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Resu
     .execute(&mut *tx)
     .await?;
     if deleted.rows_affected() > 0 {
-        let detail = format!("{} other sessions", deleted.rows_affected());
+        let detail = OperationDetail::OtherSessions {
+            count: deleted.rows_affected() as u32,
+        };
         let now = state.clock.now_ms();
         oplog::record(
             &mut tx,

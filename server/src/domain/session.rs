@@ -11,6 +11,7 @@ use crate::oplog::{self, Action};
 use crate::rate_limit;
 use crate::state::AppState;
 use shared::api::SignIn;
+use shared::api::{OperationDetail, SignInRefusal};
 
 const WINDOW_MS: i64 = 15 * 60_000;
 /// Failures allowed before waits begin, per email and per client.
@@ -215,7 +216,10 @@ pub async fn sign_in(
         attempt.failed(state).await?;
         // Only an account's own log can say so; a guess at an unknown email names none.
         if let Some(known) = &account_id {
-            oplog::record_alone(state, known, Action::SignInFailed, "wrong password").await?;
+            let detail = OperationDetail::SignInRefused {
+                reason: SignInRefusal::WrongPassword,
+            };
+            oplog::record_alone(state, known, Action::SignInFailed, &detail).await?;
         }
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
@@ -232,7 +236,7 @@ pub async fn sign_in(
             &mut tx,
             &account_id,
             Action::SignInPasswordAccepted,
-            "",
+            &OperationDetail::None,
             now,
         )
         .await?;
@@ -241,7 +245,8 @@ pub async fn sign_in(
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
-    oplog::record(&mut tx, &account_id, Action::SignIn, &device(origin), now).await?;
+    let detail = signed_in(origin, false);
+    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok(SignedIn::Session(account_id, session))
@@ -294,8 +299,13 @@ pub async fn reauthenticate(
 }
 
 /// A new session's device, for the operation log: "Chrome on macOS".
-pub fn device(origin: &Origin) -> String {
-    shared::device::describe(origin.user_agent.as_deref()).label()
+/// A sign-in's detail in the operation log: the browser it came from, and whether a two-step
+/// code completed it.
+pub fn signed_in(origin: &Origin, two_step: bool) -> OperationDetail {
+    OperationDetail::SignIn {
+        user_agent: origin.user_agent.clone(),
+        two_step,
+    }
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {

@@ -19,6 +19,7 @@ use crate::gateway::stripe_webhook::{self, Dispute, Event, Refund, Report};
 use crate::oplog::{self, Action};
 use crate::state::AppState;
 use axum::http::StatusCode;
+use shared::api::OperationDetail;
 use shared::money::{Currency, Money};
 
 /// Takes one delivery: `signature` is its `Stripe-Signature` header, `body` its bytes as
@@ -194,16 +195,18 @@ async fn dispute_created(
     let Some(mut tx) = begin_on_account(state, &account_id, event, now).await? else {
         return Ok(());
     };
-    let amount = Currency::parse(&dispute.currency.to_ascii_uppercase()).map_or_else(
-        || format!("{} {}", dispute.currency, dispute.amount),
-        |currency| Money::from_minor(dispute.amount, currency).to_string(),
-    );
-    let detail = format!("{amount} disputed ({reason}), dispute {}", dispute.id);
+    let detail = OperationDetail::Dispute {
+        amount: Currency::parse(&dispute.currency.to_ascii_uppercase())
+            .map(|currency| Money::from_minor(dispute.amount, currency)),
+        reason: dispute.reason.clone(),
+        dispute: dispute.id.clone(),
+    };
     oplog::record(&mut tx, &account_id, Action::PaymentDisputed, &detail, now).await?;
     tx.commit().await?;
     tracing::warn!(
         event = %event.id, account = %account_id, dispute = %dispute.id,
-        payment_intent = dispute.payment_intent.as_deref().unwrap_or("none"), %amount, reason,
+        payment_intent = dispute.payment_intent.as_deref().unwrap_or("none"),
+        amount_minor = dispute.amount, currency = %dispute.currency, reason,
         "a payment was disputed: answer the dispute at Stripe"
     );
     Ok(())

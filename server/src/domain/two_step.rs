@@ -20,6 +20,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use rand::Rng;
 use shared::account::Email;
+use shared::api::{OperationDetail, SignInRefusal};
 use shared::api::{
     SecondFactor, TwoStepCodeForm, TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
 };
@@ -230,7 +231,7 @@ pub async fn enable(
         &mut tx,
         &session.account_id,
         Action::TwoStepOn,
-        "authenticator app",
+        &OperationDetail::None,
         now,
     )
     .await?;
@@ -315,7 +316,9 @@ async fn prove(
             state,
             account_id,
             Action::SignInFailed,
-            "wrong two-step code",
+            &OperationDetail::SignInRefused {
+                reason: SignInRefusal::WrongTwoStepCode,
+            },
         )
         .await?;
         return Err(ApiError::TotpIncorrect);
@@ -361,7 +364,15 @@ pub async fn disable(
             .await?;
     }
     tell(&state.outbox, &mut tx, &session.account_id, now, false).await?;
-    oplog::record(&mut tx, &session.account_id, Action::TwoStepOff, "", now).await?;
+    let detail = OperationDetail::None;
+    oplog::record(
+        &mut tx,
+        &session.account_id,
+        Action::TwoStepOff,
+        &detail,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(account = %session.account_id, "two-step verification off");
     Ok(())
@@ -422,7 +433,7 @@ pub async fn complete_sign_in(
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
-    let detail = format!("two-step code; {}", crate::domain::session::device(origin));
+    let detail = crate::domain::session::signed_in(origin, true);
     oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in with two-step verification");

@@ -21,6 +21,7 @@ use crate::oplog::{self, Action};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use anyhow::Context;
+use shared::api::OperationDetail;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
     WithdrawalsView,
@@ -46,6 +47,8 @@ struct DestinationRow {
     kind: Stored<PaymentMethodKind>,
     label: String,
     gateway_token: Option<String>,
+    #[sqlx(flatten)]
+    named: crate::domain::payment::MethodNamed,
 }
 
 async fn destinations<'e>(
@@ -60,7 +63,7 @@ async fn destinations<'e>(
     }
     // Bound cards were verified by a hold when added; Paytm takes no payouts.
     Ok(sqlx::query_as(
-        "SELECT id, kind, label, gateway_token FROM payment_methods
+        "SELECT id, kind, label, gateway_token, brand, last4 FROM payment_methods
          WHERE account_id = $1 AND kind IN ('card', 'paypal') AND gateway_token IS NOT NULL
          ORDER BY is_default DESC, created_at DESC, id",
     )
@@ -213,7 +216,10 @@ pub async fn withdraw(
     .await?;
     queue::schedule::<PayOut>(&mut tx, &id, now, now).await?;
     let view = one(&mut tx, &id).await?;
-    let detail = format!("{amount} to {}", destination.label);
+    let detail = OperationDetail::Withdrawal {
+        amount,
+        to: destination.named.logged(),
+    };
     oplog::record(&mut tx, account_id, Action::Withdrawal, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, withdrawal = %id, amount = %amount, "withdrawal processing");

@@ -102,7 +102,7 @@ async fn stripe(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    crate::oplog::set_actor(crate::oplog::Actor::System);
+    crate::oplog::set_actor(shared::api::OperationActor::System);
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());

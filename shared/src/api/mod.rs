@@ -5,6 +5,7 @@
 
 mod billing;
 mod closure;
+mod operation_log;
 mod payment;
 mod resources;
 mod security;
@@ -13,6 +14,7 @@ mod withdrawal;
 
 pub use billing::*;
 pub use closure::*;
+pub use operation_log::*;
 pub use payment::*;
 pub use resources::*;
 pub use security::*;

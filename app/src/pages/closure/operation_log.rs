@@ -4,60 +4,10 @@
 use crate::api;
 use crate::components::date::date_time;
 use crate::components::{load_failed, set_title};
+use crate::words::{operation_action, operation_actor, operation_category, operation_detail};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::api::{OperationCategory, OperationEntry, OperationLogQuery};
-
-/// The words for an action's stable name; a name this build does not know shows as it is.
-fn action_words(action: &str) -> &str {
-    match action {
-        "sign_in" => "Signed in",
-        "sign_in_password_accepted" => "Password accepted, two-step code asked",
-        "sign_in_failed" => "Sign-in refused",
-        "password_reset" => "Password reset",
-        "password_changed" => "Password changed",
-        "session_signed_out" => "Session signed out",
-        "two_step_on" => "Two-step verification turned on",
-        "two_step_off" => "Two-step verification turned off",
-        "ram_user_created" => "RAM user created",
-        "ram_user_deleted" => "RAM user deleted",
-        "payment_method_added" => "Payment method added",
-        "payment_method_removed" => "Payment method removed",
-        "default_payment_method_set" => "Default payment method set",
-        "billing_address_saved" => "Billing address saved",
-        "purchase" => "Purchase",
-        "renewal" => "Renewal",
-        "unsubscribe" => "Unsubscribed",
-        "withdrawal" => "Withdrawal requested",
-        "refund_returned_to_balance" => {
-            "Refund returned by the card network, credited to the balance"
-        }
-        "payment_disputed" => "Payment disputed with the card issuer",
-        "closure_identity_verified" => "Identity verified for closure",
-        "closure_items_renounced" => "Items renounced for closure",
-        "closure_confirmed" => "Closure confirmed",
-        other => other,
-    }
-}
-
-fn actor_words(actor: &str) -> String {
-    match actor {
-        "owner" => "Account owner".to_owned(),
-        "system" => "Account Center".to_owned(),
-        other => other
-            .strip_prefix("ram:")
-            .map_or_else(|| other.to_owned(), |user| format!("RAM user {user}")),
-    }
-}
-
-fn category_words(category: Option<OperationCategory>) -> &'static str {
-    match category {
-        None => "All",
-        Some(OperationCategory::Security) => "Security",
-        Some(OperationCategory::Money) => "Money",
-        Some(OperationCategory::Closure) => "Closure",
-    }
-}
+use shared::api::{OperationAction, OperationCategory, OperationEntry, OperationLogQuery};
 
 #[component]
 pub fn OperationLogPage() -> impl IntoView {
@@ -85,7 +35,7 @@ pub fn OperationLogPage() -> impl IntoView {
                         page.set(1);
                     }
                 >
-                    {category_words(choice)}
+                    {operation_category(choice)}
                 </button>
             }
         })
@@ -144,18 +94,18 @@ pub fn OperationLogPage() -> impl IntoView {
 
 #[component]
 fn LogRow(entry: OperationEntry) -> impl IntoView {
-    let refused = entry.action == "sign_in_failed";
+    let refused = entry.action == OperationAction::SignInFailed;
     view! {
         <li class="log-row">
             <div class="log-what">
-                <strong class=if refused { "log-refused" } else { "" }>{action_words(&entry.action).to_owned()}</strong>
-                <span class="log-detail">{entry.detail}</span>
+                <strong class=if refused { "log-refused" } else { "" }>{operation_action(entry.action)}</strong>
+                <span class="log-detail">{operation_detail(&entry.detail)}</span>
             </div>
             <div class="log-meta muted">
                 {format!(
                     "{} · {} · {}",
                     date_time(&entry.at),
-                    actor_words(&entry.actor),
+                    operation_actor(&entry.actor),
                     entry.ip.unwrap_or_else(|| "no address".to_owned()),
                 )}
             </div>

@@ -16,6 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
+use shared::api::OperationDetail;
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -40,10 +41,11 @@ pub async fn renounce_selected(
     for key in &form.renounce {
         match live.items.iter().find(|i| &i.key == key) {
             Some(item)
-                if item.severity == Severity::Renounceable && !renounced.contains(&item.key) =>
+                if item.severity == Severity::Renounceable
+                    && !renounced.iter().any(|(key, _)| key == &item.key) =>
             {
                 renounce(&mut tx, now, account_id, item).await?;
-                renounced.push(item.key.clone());
+                renounced.push((item.key.clone(), item.kind));
             }
             // Named twice in one request: given up once.
             Some(item) if item.severity == Severity::Renounceable => {}
@@ -58,7 +60,9 @@ pub async fn renounce_selected(
     }
     let after = check_on(&mut tx, state, account_id).await?;
     if !renounced.is_empty() {
-        let detail = renounced.join(", ");
+        let detail = OperationDetail::ItemsRenounced {
+            items: renounced.iter().map(|(_, kind)| *kind).collect(),
+        };
         oplog::record(
             &mut tx,
             account_id,
@@ -70,7 +74,7 @@ pub async fn renounce_selected(
     }
     tx.commit().await?;
     if !renounced.is_empty() {
-        tracing::info!(account = %account_id, renounced = %renounced.join(" "), "closure items renounced");
+        tracing::info!(account = %account_id, renounced = ?renounced, "closure items renounced");
     }
     Ok(after)
 }
@@ -168,7 +172,9 @@ pub async fn confirm(
             },
         )
         .await?;
-    let detail = format!("cool-down until {}", rfc3339(ends_at));
+    let detail = OperationDetail::CoolDown {
+        until: rfc3339(ends_at),
+    };
     oplog::record(&mut tx, account_id, Action::ClosureConfirmed, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, closure = %closure_id, "account closure confirmed; cooling down");

@@ -11,6 +11,7 @@ use crate::oplog::{self, Action};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
+use shared::api::{IdentityMethod, OperationDetail};
 
 /// The identity step stays valid this long within a session.
 const IDENTITY_VALID_MS: i64 = 30 * 60_000;
@@ -59,13 +60,12 @@ pub async fn send_identity_code(
     .await
 }
 
-/// The session proved the owner's identity, by `method` ("SMS code", "authenticator app",
-/// "Alipay"), for the next 30 minutes.
+/// The session proved the owner's identity, by `method`, for the next 30 minutes.
 async fn mark_identity(
     session: &CurrentSession,
     tx: &mut Tx,
     now: i64,
-    method: &str,
+    method: IdentityMethod,
 ) -> Result<(), ApiError> {
     sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
         .bind(now)
@@ -76,7 +76,7 @@ async fn mark_identity(
         tx,
         &session.account_id,
         Action::ClosureIdentityVerified,
-        method,
+        &OperationDetail::Identity { method },
         now,
     )
     .await
@@ -97,7 +97,7 @@ pub async fn verify_identity(
         code,
     )
     .await?;
-    mark_identity(session, &mut tx, now, "SMS code").await?;
+    mark_identity(session, &mut tx, now, IdentityMethod::SmsCode).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -111,7 +111,13 @@ pub async fn verify_identity_by_authenticator(
     client: &str,
 ) -> Result<(), ApiError> {
     let mut tx = crate::domain::two_step::prove_identity(state, session, form, client).await?;
-    mark_identity(session, &mut tx, state.clock.now_ms(), "authenticator app").await?;
+    mark_identity(
+        session,
+        &mut tx,
+        state.clock.now_ms(),
+        IdentityMethod::Authenticator,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -149,7 +155,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
     }
     let now = state.clock.now_ms();
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    mark_identity(session, &mut tx, now, "Alipay").await?;
+    mark_identity(session, &mut tx, now, IdentityMethod::Alipay).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
+use shared::api::{OperationDetail, RenewalRefund};
 use shared::api::{
     RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,
     Unsubscribed,
@@ -93,13 +94,15 @@ async fn cancel(
         total,
     )
     .await?;
-    let detail = cancelled
-        .iter()
-        .map(|(_, instance, refund)| {
-            format!("{instance}: renewals not yet in effect, refund {refund}")
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let detail = OperationDetail::RenewalsCancelled {
+        renewals: cancelled
+            .iter()
+            .map(|(_, instance, refund)| RenewalRefund {
+                instance: (*instance).to_owned(),
+                refund: *refund,
+            })
+            .collect(),
+    };
     oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
     let mut records = Vec::with_capacity(cancelled.len());

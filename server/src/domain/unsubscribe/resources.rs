@@ -16,6 +16,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Action};
 use crate::queue;
 use crate::state::AppState;
+use shared::api::OperationDetail;
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -254,14 +255,10 @@ pub async fn unsubscribe(
         total,
     )
     .await?;
-    let detail = format!(
-        "{}: refund {total}",
-        instances
-            .iter()
-            .map(|i| i.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let detail = OperationDetail::Unsubscribed {
+        instances: instances.iter().map(|i| i.id.clone()).collect(),
+        refund: total,
+    };
     oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, count = instances.len(), total = %total, "unsubscribed");

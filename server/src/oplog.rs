@@ -9,7 +9,7 @@
 //! system and there is no address.
 
 use crate::auth::ClientIp;
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, HeldTx};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -160,7 +160,7 @@ pub async fn record(
     account_id: &str,
     action: Action,
     detail: &str,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let (actor, ip) = REQUEST
         .try_with(|context| {
@@ -207,7 +207,7 @@ pub async fn record_alone(
     detail: &str,
 ) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
-    record(&mut tx, account_id, action, detail, state.clock.now_ms()).await?;
+    record(&mut tx, account_id, action, detail, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -227,7 +227,7 @@ struct Row {
 impl Row {
     fn entry(self) -> OperationEntry {
         OperationEntry {
-            at: self.created_at.rfc3339(),
+            at: rfc3339(self.created_at),
             actor: self.actor,
             action: self.action,
             // Written from `Action::category` only; a value not of it is a corrupt row.

@@ -1,11 +1,12 @@
-//! What only PostgreSQL has to show: its migrations build the same schema as SQLite's, and
-//! readiness follows the database. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`), whatever
+//! What only PostgreSQL has to show: its migrations build the same schema as SQLite's, times
+//! are stored alike, and readiness follows the database. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`), whatever
 //! `TEST_DB` says.
 
 mod common;
 
 use common::*;
 use reqwest::StatusCode;
+use server::clock::{DurationMs, Millis};
 use server::db::{self, Db};
 use std::collections::BTreeMap;
 
@@ -138,6 +139,59 @@ async fn both_migration_sets_build_the_same_tables_columns_and_indexes() {
     let pg_versions: Vec<(i64, String)> =
         sqlx::query_as(versions).fetch_all(&postgres).await.unwrap();
     assert_eq!(lite_versions, pg_versions);
+}
+
+/// A time goes into a BIGINT column as its milliseconds and comes back the same, to the ends
+/// of the range, on both databases; and each database orders times as the server does.
+#[tokio::test]
+async fn a_time_round_trips_through_both_databases_and_keeps_its_order() {
+    let folder = tempfile::tempdir().unwrap();
+    let sqlite = db::connect(&format!(
+        "sqlite://{}",
+        folder.path().join("times.db").display()
+    ))
+    .await
+    .unwrap();
+    let postgres = db::connect(&new_postgres_database().await).await.unwrap();
+    let now = Millis(1_800_000_000_123);
+    let times = [
+        Millis(i64::MIN),
+        Millis(-1),
+        Millis(0),
+        now - DurationMs::millis(1),
+        now,
+        Millis::MAX,
+    ];
+    for (name, db) in [("SQLite", &sqlite), ("PostgreSQL", &postgres)] {
+        for (n, at) in times.iter().enumerate() {
+            sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ('time', $1, $2)")
+                .bind(n.to_string())
+                .bind(at)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+        let read: Vec<Millis> =
+            sqlx::query_scalar("SELECT at FROM rate_events WHERE scope = 'time' ORDER BY at")
+                .fetch_all(db)
+                .await
+                .unwrap();
+        assert_eq!(read, times, "{name}");
+        let until_now: Vec<Millis> = sqlx::query_scalar(
+            "SELECT at FROM rate_events WHERE scope = 'time' AND at <= $1 ORDER BY at",
+        )
+        .bind(now)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        assert_eq!(until_now, times[..5], "{name}");
+        let none: Option<Millis> =
+            sqlx::query_scalar("SELECT MAX(at) FROM rate_events WHERE scope = 'none'")
+                .fetch_one(db)
+                .await
+                .unwrap();
+        assert_eq!(none, None, "{name}");
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@
 //! server's (`server/src/clock.rs`).
 
 use serde::{Deserialize, Serialize};
-use std::ops::{Add, AddAssign, Mul, Sub};
+use std::ops::{Add, AddAssign, Div, Mul, Sub};
 
 /// A point in time: milliseconds since 1970-01-01T00:00:00Z. In JSON and in the database it is
 /// that number, a BIGINT column.
@@ -24,6 +24,12 @@ pub struct Millis(pub i64);
 impl Millis {
     /// Later than any real time: what an open end ("not yet released") is compared as.
     pub const MAX: Millis = Millis(i64::MAX);
+
+    /// Whole seconds since the epoch, rounded down (the Unix time of Stripe's signatures and
+    /// of authenticator codes).
+    pub const fn unix_secs(self) -> i64 {
+        self.0.div_euclid(1_000)
+    }
 }
 
 /// A length of time in milliseconds; negative when the second time of a difference was the
@@ -120,6 +126,15 @@ impl Mul<i64> for DurationMs {
     }
 }
 
+impl Div for DurationMs {
+    type Output = i64;
+
+    /// How many whole `unit`s this is, rounded towards zero: `wait / DurationMs::days(1)`.
+    fn div(self, unit: DurationMs) -> i64 {
+        self.0.saturating_div(unit.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +180,19 @@ mod tests {
         assert_eq!(DurationMs(i64::MAX) * 2, DurationMs(i64::MAX));
         assert_eq!(DurationMs(i64::MAX) + DurationMs(1), DurationMs(i64::MAX));
         assert_eq!(DurationMs(i64::MIN) - DurationMs(1), DurationMs(i64::MIN));
+    }
+
+    #[test]
+    fn whole_units_drop_the_part_unit() {
+        assert_eq!(DurationMs::hours(47) / DurationMs::days(1), 1);
+        assert_eq!(DurationMs::hours(-47) / DurationMs::days(1), -1);
+        assert_eq!(DurationMs(i64::MIN) / DurationMs(-1), i64::MAX);
+    }
+
+    #[test]
+    fn unix_seconds_round_down_before_1970_too() {
+        assert_eq!(Millis(1_999).unix_secs(), 1);
+        assert_eq!(Millis(-1).unix_secs(), -1);
     }
 
     #[test]

@@ -330,13 +330,17 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
     usage::bill(&app.state, &job).await.unwrap();
     assert_eq!(drawn(&app, &plan).await, 1_000);
     assert_eq!(bills(&app, &bucket).await, Vec::<i64>::new());
-    let (started, billed_until): (i64, i64) =
+    let (started, billed_until): (Millis, Millis) =
         sqlx::query_as("SELECT started_at, billed_until FROM instances WHERE id = $1")
             .bind(&bucket)
             .fetch_one(&app.state.db)
             .await
             .unwrap();
-    assert_eq!(billed_until, started + HOUR * 1_000, "one hour billed");
+    assert_eq!(
+        billed_until,
+        started + DurationMs::hours(1),
+        "one hour billed"
+    );
     // The next hour comes when it is due, once.
     app.advance(HOUR);
     app.run_jobs().await;

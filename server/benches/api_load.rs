@@ -10,6 +10,7 @@
 
 mod support;
 
+use server::clock::DurationMs;
 use server::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -179,7 +180,7 @@ fn verdict(target: &str, met: bool) {
 /// `count` running subscriptions over the four products, each with its paid order, created
 /// a minute apart over the last weeks.
 async fn seed_instances(state: &AppState, account: &Seeded, count: usize) {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let products = [
         ("ecs", "regular_cloud_resource", 2_000),
         ("rds", "regular_cloud_resource", 3_500),
@@ -190,8 +191,8 @@ async fn seed_instances(state: &AppState, account: &Seeded, count: usize) {
     for n in 0..count {
         let (product, kind, price) = products[n % products.len()];
         let id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-        let created = now - (count - n) as i64 * 60_000;
-        let ends = created + 30 * 86_400_000 * 12;
+        let created = now - DurationMs::minutes((count - n) as i64);
+        let ends = created + DurationMs::days(30 * 12);
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
              VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, 1, 0, $5, $6, $5)",

@@ -19,6 +19,7 @@
 mod support;
 
 use clap::Parser;
+use server::clock::DurationMs;
 use server::config::Config;
 use server::db::Db;
 use server::state::AppState;
@@ -204,9 +205,9 @@ async fn open(data: &Path, url: &str) -> AppState {
 /// a second ago.
 async fn seed(state: &AppState, accounts: i64) {
     let hash = state.hasher.hash(support::PASSWORD.into()).await.unwrap();
-    let ends = state.clock.now_ms() - 1_000;
-    let started = ends - 86_400_000;
-    let signed_up = started - 7 * 86_400_000;
+    let ends = state.clock.now() - DurationMs::seconds(1);
+    let started = ends - DurationMs::days(1);
+    let signed_up = started - DurationMs::days(7);
     let statements = [
         "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, status, created_at)
          SELECT 'ac-' || n, 'u' || n, 'close.' || n || '@example.com', $1, 'SG', 'email', $3, '+65' || (80000000 + n), $3, 'closing', $3 FROM n",

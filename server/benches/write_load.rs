@@ -13,6 +13,7 @@ mod support;
 
 use reqwest::Client;
 use serde_json::json;
+use server::clock::DurationMs;
 use server::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -297,7 +298,7 @@ fn visa(n: usize) -> String {
 
 /// [`BILLS`] unpaid usage bills of 0.50 USD per account, due yesterday.
 async fn seed_bills(state: &AppState, accounts: &[Seeded], writers: &mut [Writer]) {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = server::db::begin_write(&state.db).await.unwrap();
     for (n, (account, writer)) in accounts.iter().zip(writers).enumerate() {
         let count = if n == 0 { BILLS.0 } else { BILLS.1 };
@@ -308,7 +309,7 @@ async fn seed_bills(state: &AppState, accounts: &[Seeded], writers: &mut [Writer
         )
         .bind(&prefix)
         .bind(&account.id)
-        .bind(now - 86_400_000)
+        .bind(now - DurationMs::days(1))
         .bind(count as i64)
         .execute(&mut *tx)
         .await

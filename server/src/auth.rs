@@ -2,6 +2,7 @@
 //! Every state-changing request of a signed-in session must echo the session's CSRF token.
 
 use crate::batched_reads::BatchedReads;
+use crate::clock::{DurationMs, Millis};
 use crate::db::{Stored, Tx};
 use crate::domain::account::{self, AccountStatus};
 use crate::error::ApiError;
@@ -22,7 +23,7 @@ pub const COOKIE: &str = "ac_session";
 /// A sign-in whose password was right, waiting for its authenticator code.
 pub const CHALLENGE_COOKIE: &str = "ac_two_step";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-pub const SESSION_TTL_MS: i64 = 24 * 3_600_000;
+pub const SESSION_TTL: DurationMs = DurationMs::hours(24);
 
 /// A signed-in request's session, of the account owner only: RAM users are refused with
 /// `owner_only` unless a handler takes [`MemberSession`] instead, so a new route is closed to
@@ -32,13 +33,13 @@ pub struct CurrentSession {
     pub token_hash: String,
     pub account_id: String,
     pub csrf_token: String,
-    pub expires_at: i64,
+    pub expires_at: Millis,
     /// When the password was last entered in this session.
-    pub authenticated_at: i64,
+    pub authenticated_at: Millis,
     /// Set when a RAM user (not the owner) signed in.
     pub ram_user: Option<RamUser>,
     /// When this session proved the owner's identity for closure.
-    pub identity_verified_at: Option<i64>,
+    pub identity_verified_at: Option<Millis>,
 }
 
 /// A session of the owner or of one of the account's RAM users.
@@ -71,11 +72,11 @@ impl MemberSession {
 
 /// Changing payment methods, unsubscribing and starting closure need the password entered
 /// within the last hour (SPEC §1, "recent sign-in").
-pub const RECENT_SIGN_IN_MS: i64 = 3_600_000;
+pub const RECENT_SIGN_IN: DurationMs = DurationMs::hours(1);
 
 impl CurrentSession {
-    pub fn require_recent_sign_in(&self, now_ms: i64) -> Result<(), ApiError> {
-        if now_ms - self.authenticated_at <= RECENT_SIGN_IN_MS {
+    pub fn require_recent_sign_in(&self, now: Millis) -> Result<(), ApiError> {
+        if now - self.authenticated_at <= RECENT_SIGN_IN {
             Ok(())
         } else {
             Err(ApiError::ReauthRequired)
@@ -87,7 +88,7 @@ impl CurrentSession {
 pub struct NewSession {
     pub token: String,
     pub csrf_token: String,
-    pub expires_at: i64,
+    pub expires_at: Millis,
 }
 
 pub(crate) fn random_token() -> String {
@@ -139,19 +140,19 @@ pub const PUBLIC_ID_CHARS: usize = 16;
 
 /// How stale a session's `last_used_at` may get before a request moves it: a write every few
 /// minutes per session rather than one per request.
-pub const LAST_USED_STEP_MS: i64 = 5 * 60_000;
+pub const LAST_USED_STEP: DurationMs = DurationMs::minutes(5);
 
 pub async fn create(
     tx: &mut Tx,
     account_id: &str,
     ram_user_id: Option<&str>,
-    now_ms: i64,
+    now: Millis,
     origin: &Origin,
 ) -> sqlx::Result<NewSession> {
     let session = NewSession {
         token: random_token(),
         csrf_token: random_token(),
-        expires_at: now_ms + SESSION_TTL_MS,
+        expires_at: now + SESSION_TTL,
     };
     sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id, user_agent, ip, last_used_at)
@@ -160,7 +161,7 @@ pub async fn create(
     .bind(hash_token(&session.token))
     .bind(account_id)
     .bind(&session.csrf_token)
-    .bind(now_ms)
+    .bind(now)
     .bind(session.expires_at)
     .bind(ram_user_id)
     .bind(origin.user_agent.as_deref())
@@ -172,7 +173,7 @@ pub async fn create(
 
 /// The `Set-Cookie` value for a session; `Secure` outside dev mode.
 pub fn cookie(token: &str, secure: bool) -> HeaderValue {
-    set_cookie(COOKIE, token, SESSION_TTL_MS / 1000, secure)
+    set_cookie(COOKIE, token, SESSION_TTL.as_secs(), secure)
 }
 
 pub fn clearing_cookie(secure: bool) -> HeaderValue {
@@ -215,14 +216,14 @@ struct SessionRow {
     token_hash: String,
     account_id: String,
     csrf_token: String,
-    expires_at: i64,
-    authenticated_at: i64,
+    expires_at: Millis,
+    authenticated_at: Millis,
     ram_user_id: Option<String>,
     username: Option<String>,
     permissions: Option<String>,
     account_status: Stored<AccountStatus>,
-    identity_verified_at: Option<i64>,
-    last_used_at: Option<i64>,
+    identity_verified_at: Option<Millis>,
+    last_used_at: Option<Millis>,
 }
 
 impl InlineRow for SessionRow {
@@ -231,14 +232,16 @@ impl InlineRow for SessionRow {
             token_hash: row.get("token_hash")?,
             account_id: row.get("account_id")?,
             csrf_token: row.get("csrf_token")?,
-            expires_at: row.get("expires_at")?,
-            authenticated_at: row.get("authenticated_at")?,
+            expires_at: Millis(row.get("expires_at")?),
+            authenticated_at: Millis(row.get("authenticated_at")?),
             ram_user_id: row.get("ram_user_id")?,
             username: row.get("username")?,
             permissions: row.get("permissions")?,
             account_status: row.get("account_status")?,
-            identity_verified_at: row.get("identity_verified_at")?,
-            last_used_at: row.get("last_used_at")?,
+            identity_verified_at: row
+                .get::<_, Option<i64>>("identity_verified_at")?
+                .map(Millis),
+            last_used_at: row.get::<_, Option<i64>>("last_used_at")?.map(Millis),
         })
     }
 }
@@ -304,10 +307,10 @@ where
     R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + InlineRow + Send + Unpin,
 {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-    let (token_hash, now) = (hash_token(&token), state.clock.now_ms());
+    let (token_hash, now) = (hash_token(&token), state.clock.now());
     let sql = read.sql();
     if let Some(reads) = &state.inline_reads {
-        match reads.row(sql, (&token_hash, now)) {
+        match reads.row(sql, (&token_hash, now.0)) {
             Ok(row) => return row.ok_or(ApiError::Unauthenticated),
             Err(error) => tracing::debug!(%error, "session read through the pool instead"),
         }
@@ -377,14 +380,11 @@ async fn load(parts: &Parts, state: &AppState) -> Result<CurrentSession, ApiErro
     check(parts, row)
 }
 
-/// Moves the session's `last_used_at` when it is more than [`LAST_USED_STEP_MS`] old. A failure
+/// Moves the session's `last_used_at` when it is more than [`LAST_USED_STEP`] old. A failure
 /// is logged, not answered: the list of sessions is a little staler, nothing more.
 async fn touch(state: &AppState, row: &SessionRow) {
-    let now = state.clock.now_ms();
-    if row
-        .last_used_at
-        .is_some_and(|at| now - at < LAST_USED_STEP_MS)
-    {
+    let now = state.clock.now();
+    if row.last_used_at.is_some_and(|at| now - at < LAST_USED_STEP) {
         return;
     }
     let moved = sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")

@@ -17,6 +17,7 @@
 //! SQLite has no round trip to save (its reads run on the request's thread, see
 //! [`InlineReads`](crate::inline_reads::InlineReads)).
 
+use crate::clock::Millis;
 use crate::db::{self, Backend, Db, JsonList};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -34,7 +35,7 @@ const MAX_BATCH: usize = 64;
 /// One request's read: its parameters, and where its row (if any) goes.
 struct Ask {
     token_hash: String,
-    now: i64,
+    now: Millis,
     answer: oneshot::Sender<Option<AnyRow>>,
 }
 
@@ -68,7 +69,7 @@ impl BatchedReads {
 
     /// The row the statement reads for `token_hash` at `now`, if any; `Err` when the batch
     /// failed (or the batcher is gone) and the caller should read on its own.
-    pub async fn read(&self, token_hash: &str, now: i64) -> Result<Option<AnyRow>, Unanswered> {
+    pub async fn read(&self, token_hash: &str, now: Millis) -> Result<Option<AnyRow>, Unanswered> {
         let (answer, answered) = oneshot::channel();
         let ask = Ask {
             token_hash: token_hash.to_owned(),
@@ -121,7 +122,7 @@ async fn run(
 }
 
 async fn answer(db: &Db, sql: &str, batch: Vec<Ask>) {
-    let asks: Vec<(usize, &str, i64)> = batch
+    let asks: Vec<(usize, &str, Millis)> = batch
         .iter()
         .enumerate()
         .map(|(i, ask)| (i, ask.token_hash.as_str(), ask.now))

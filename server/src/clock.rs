@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::db::Db;
 use chrono::{DateTime, Duration, TimeZone, Utc};
+pub use shared::time::{DurationMs, Millis};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 #[derive(Debug, Default)]
@@ -12,28 +13,30 @@ pub struct Clock {
 }
 
 impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
+    /// Now, as times are stored and compared.
+    pub fn now(&self) -> Millis {
+        Millis(self.now_utc().timestamp_millis())
+    }
+
+    /// Now on the calendar, for what needs a date (a card's expiry month) or more than
+    /// millisecond precision.
+    pub fn now_utc(&self) -> DateTime<Utc> {
         Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
-    /// Milliseconds since the epoch, as times are stored.
-    pub fn now_ms(&self) -> i64 {
-        self.now().timestamp_millis()
+    pub fn advance(&self, by: DurationMs) {
+        self.offset_ms.fetch_add(by.as_millis(), Ordering::Relaxed);
     }
 
-    pub fn advance(&self, by: Duration) {
-        self.offset_ms
-            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    /// How far this clock has been moved from real time.
+    pub fn offset(&self) -> DurationMs {
+        DurationMs::millis(self.offset_ms.load(Ordering::Relaxed))
     }
 
-    pub fn offset_ms(&self) -> i64 {
-        self.offset_ms.load(Ordering::Relaxed)
-    }
-
-    /// A clock already moved by `offset_ms`.
-    pub fn with_offset(offset_ms: i64) -> Self {
+    /// A clock already moved by `offset`.
+    pub fn with_offset(offset: DurationMs) -> Self {
         Clock {
-            offset_ms: AtomicI64::new(offset_ms),
+            offset_ms: AtomicI64::new(offset.as_millis()),
         }
     }
 
@@ -48,9 +51,9 @@ impl Clock {
                 .bind(DEV_OFFSET_KEY)
                 .fetch_optional(db)
                 .await?;
-        Ok(Clock::with_offset(
+        Ok(Clock::with_offset(DurationMs::millis(
             offset.and_then(|o| o.parse().ok()).unwrap_or(0),
-        ))
+        )))
     }
 }
 
@@ -58,37 +61,9 @@ impl Clock {
 /// second one) sees the same time: jobs scheduled by the moved clock stay due.
 pub const DEV_OFFSET_KEY: &str = "dev_clock_offset_ms";
 
-/// A time as it is stored: milliseconds since the epoch, UTC, in a BIGINT column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct Millis(pub i64);
-
-impl Millis {
-    /// As RFC 3339, for API bodies and exports.
-    pub fn rfc3339(self) -> String {
-        rfc3339(self.0)
-    }
-}
-
-impl std::ops::Add<Duration> for Millis {
-    type Output = Millis;
-
-    fn add(self, by: Duration) -> Millis {
-        Millis(self.0 + by.num_milliseconds())
-    }
-}
-
-impl std::ops::Sub for Millis {
-    type Output = Duration;
-
-    fn sub(self, earlier: Millis) -> Duration {
-        Duration::milliseconds(self.0 - earlier.0)
-    }
-}
-
-/// A stored time as RFC 3339, for API bodies.
-pub fn rfc3339(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
+/// A stored time as RFC 3339, for API bodies and exports.
+pub fn rfc3339(at: Millis) -> String {
+    Utc.timestamp_millis_opt(at.0)
         .single()
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -101,22 +76,14 @@ mod tests {
     #[test]
     fn advancing_moves_now_forward_by_that_much() {
         let clock = Clock::default();
-        let before = clock.now_ms();
-        clock.advance(Duration::minutes(10));
-        let moved = clock.now_ms() - before;
+        let before = clock.now();
+        clock.advance(DurationMs::minutes(10));
+        let moved = clock.now() - before;
         assert!(
-            (600_000..600_000 + 5_000).contains(&moved),
-            "moved {moved} ms"
+            (DurationMs::minutes(10)..DurationMs::minutes(10) + DurationMs::seconds(5))
+                .contains(&moved),
+            "moved {moved:?}"
         );
-    }
-
-    #[test]
-    fn a_time_plus_a_duration_is_that_much_later() {
-        let at = Millis(1_700_000_000_000);
-        let later = at + Duration::days(1);
-        assert_eq!(later - at, Duration::days(1));
-        assert_eq!(later.rfc3339(), "2023-11-15T22:13:20Z");
-        assert!(at < later);
     }
 
     #[tokio::test]
@@ -131,7 +98,7 @@ mod tests {
 
     #[test]
     fn formats_stored_times_as_utc_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(Millis(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(Millis(1_700_000_000_000)), "2023-11-14T22:13:20Z");
     }
 }

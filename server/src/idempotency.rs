@@ -3,6 +3,7 @@
 //! different body is refused; a retry while the first is still running is told to wait.
 
 use crate::auth::CurrentSession;
+use crate::clock::{DurationMs, Millis};
 use crate::domain::account;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -13,11 +14,11 @@ use serde::Serialize;
 
 pub const HEADER: &str = "idempotency-key";
 /// Kept for a day, then forgotten (a retry after that runs again).
-pub const KEEP_MS: i64 = 24 * 3_600_000;
+pub const KEEP: DurationMs = DurationMs::hours(24);
 /// A first request still unanswered after this died with its server: a retry may run again.
 /// Nothing it did is lost by that: money moves in transactions that either committed (and
 /// their state checks refuse a second time) or never happened.
-pub const ABANDONED_AFTER_MS: i64 = 5 * 60_000;
+pub const ABANDONED_AFTER: DurationMs = DurationMs::minutes(5);
 /// The longest key [`key_from`] takes, in bytes once trimmed.
 pub const KEY_MAX_BYTES: usize = 128;
 
@@ -64,7 +65,7 @@ where
 {
     member.require(shared::api::Permission::BillingFullAccess)?;
     let session = &member.0;
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     once(state, session, headers, request, async {
         Ok((status, work.await?))
     })
@@ -89,7 +90,7 @@ where
     let key = key_from(headers)?;
     let body = serde_json::to_vec(request).map_err(|e| ApiError::Internal(e.into()))?;
     let hash = state.secrets.request_hash(&body);
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
 
     // The key is read, then written: one request of the account at a time gets here.
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
@@ -98,10 +99,10 @@ where
     )
     .bind(&session.account_id)
     .bind(&key)
-    .bind(now - KEEP_MS)
+    .bind(now - KEEP)
     .execute(&mut *tx)
     .await?;
-    let stored: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+    let stored: Option<(String, Option<i64>, Option<String>, Millis)> = sqlx::query_as(
         "SELECT request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2",
     )
     .bind(&session.account_id)
@@ -113,7 +114,7 @@ where
             return Err(ApiError::IdempotencyKeyReused);
         }
         Some((_, Some(status), Some(body), _)) => return Ok(replay(status, body)),
-        Some((.., created_at)) if now - created_at < ABANDONED_AFTER_MS => {
+        Some((.., created_at)) if now - created_at < ABANDONED_AFTER => {
             return Err(ApiError::IdempotencyInProgress);
         }
         Some(_) => {

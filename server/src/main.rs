@@ -48,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::StuckJobs) = &config.command {
         // Reads only: the schema stays as it is (the server migrates it when it starts).
         let db = server::db::open_existing(&config.database_url()).await?;
-        let now = Clock::of_server(&config, &db).await?.now_ms();
+        let now = Clock::of_server(&config, &db).await?.now();
         let stuck = server::jobs::stuck(&db, now)
             .await
             .context("cannot read the jobs")?;

@@ -7,6 +7,7 @@
 //! scraped: the job queue's and the outbox's backlogs (two queries, by the app's clock), the
 //! password-hashing queue and the database pool.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::Db;
 use crate::passwords::HashLoad;
 use crate::state::AppState;
@@ -374,10 +375,10 @@ struct Backlog {
 
 /// The job and outbox backlogs at `now`. Every kind of job and every channel is listed, at 0
 /// when nothing waits, so that a series does not vanish when its backlog empties.
-async fn read_backlog(db: &Db, now: i64) -> sqlx::Result<Backlog> {
+async fn read_backlog(db: &Db, now: Millis) -> sqlx::Result<Backlog> {
     // `jobs_due` (status, due_at) finds both halves; a claimable job's due time is as
     // `jobs::stuck` reads it: a running job whose lease ran out is due since its lease's end.
-    let due: Vec<(String, i64, i64)> = sqlx::query_as(
+    let due: Vec<(String, i64, Millis)> = sqlx::query_as(
         "SELECT kind, COUNT(*), MIN(COALESCE(lease_until, due_at)) FROM jobs
          WHERE (status = 'pending' AND due_at <= $1) OR (status = 'running' AND lease_until <= $1)
          GROUP BY kind",
@@ -390,7 +391,7 @@ async fn read_backlog(db: &Db, now: i64) -> sqlx::Result<Backlog> {
         .map(|kind| (kind.to_owned(), 0, 0.0))
         .collect();
     for (kind, count, since) in due {
-        let age = (now - since).max(0) as f64 / 1_000.0;
+        let age = (now - since).max(DurationMs::ZERO).as_millis() as f64 / 1_000.0;
         match jobs.iter_mut().find(|(known, _, _)| *known == kind) {
             Some(entry) => *entry = (kind, count, age),
             None => jobs.push((kind, count, age)),
@@ -433,7 +434,7 @@ async fn scrape(State(state): State<AppState>) -> Response {
     metrics.set_pool(&state.db);
     let read = tokio::time::timeout(
         DATABASE_READ_LIMIT,
-        read_backlog(&state.db, state.clock.now_ms()),
+        read_backlog(&state.db, state.clock.now()),
     )
     .await;
     let backlog = match read {

@@ -4,6 +4,7 @@
 //! and colours), an SMS (`phone/<notice>.sms.txt`) and a voice call (`phone/<notice>.voice.txt`).
 //! A message is worded when it is queued, so the outbox keeps exactly what was sent.
 
+use crate::clock::Millis;
 use chrono::{TimeZone, Utc};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
@@ -29,7 +30,7 @@ pub enum Notice<'a> {
     TwoStepOff,
     ClosureStarted {
         /// When the cool-down ends, in milliseconds since the epoch.
-        ends_at: i64,
+        ends_at: Millis,
     },
     AccountClosed,
     ClosureFailed {
@@ -232,7 +233,7 @@ mod tests {
             Notice::TwoStepOn,
             Notice::TwoStepOff,
             Notice::ClosureStarted {
-                ends_at: 1_796_479_380_000,
+                ends_at: Millis(1_796_479_380_000),
             },
             Notice::AccountClosed,
             Notice::ClosureFailed {
@@ -346,7 +347,7 @@ mod tests {
         let templates = Templates::load().unwrap();
         let started = templates
             .email(&Notice::ClosureStarted {
-                ends_at: 1_796_479_380_000,
+                ends_at: Millis(1_796_479_380_000),
             })
             .unwrap();
         assert!(

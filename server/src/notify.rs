@@ -4,6 +4,7 @@
 //! job on the one job queue, with its lease and retries; the others stay in the outbox, where
 //! dev mode shows them at /dev/inbox.
 
+use crate::clock::Millis;
 use crate::config::Config;
 use crate::db;
 use crate::db::{Backend, Db, HeldTx, JsonList};
@@ -98,7 +99,8 @@ pub struct InboxMessage {
     pub subject: String,
     pub body: String,
     /// Milliseconds since the epoch, by the server's clock.
-    pub created_at: i64,
+    #[schema(value_type = i64)]
+    pub created_at: Millis,
     pub status: String,
 }
 
@@ -117,7 +119,7 @@ pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<In
 
 /// The longest an SMTP exchange may take: well inside the delivery job's lease, so a slow server
 /// never lets a second instance take the job and send the message again.
-const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE_MS as u64 / 2);
+const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE.as_millis() as u64 / 2);
 
 /// The postmen of this process, by medium: where a queued message goes.
 pub struct Outbox {
@@ -174,10 +176,10 @@ impl Outbox {
     pub async fn enqueue(
         &self,
         tx: &mut HeldTx<'_>,
-        now_ms: i64,
+        now: Millis,
         message: Outgoing<'_>,
     ) -> Result<(), QueueError> {
-        self.enqueue_many(tx, now_ms, std::slice::from_ref(&message))
+        self.enqueue_many(tx, now, std::slice::from_ref(&message))
             .await
     }
 
@@ -185,10 +187,10 @@ impl Outbox {
     pub async fn tell_owner(
         &self,
         tx: &mut HeldTx<'_>,
-        now_ms: i64,
+        now: Millis,
         notice: OwnerNotice<'_>,
     ) -> Result<(), QueueError> {
-        self.enqueue_many(tx, now_ms, &notice.messages()).await
+        self.enqueue_many(tx, now, &notice.messages()).await
     }
 
     /// Words many messages and queues them with one statement, and schedules the delivery of
@@ -197,7 +199,7 @@ impl Outbox {
     pub async fn enqueue_many(
         &self,
         tx: &mut HeldTx<'_>,
-        now_ms: i64,
+        now: Millis,
         messages: &[Outgoing<'_>],
     ) -> Result<(), QueueError> {
         if messages.is_empty() {
@@ -233,7 +235,7 @@ impl Outbox {
             db::json_table(Backend::of(tx), 2, "m", JsonList::Rows)
         );
         sqlx::query(&sql)
-            .bind(now_ms)
+            .bind(now)
             .bind(rows)
             .execute(&mut **tx)
             .await?;
@@ -243,7 +245,7 @@ impl Outbox {
             .filter(|(m, _)| self.delivers(m.medium))
             .map(|(_, id)| id.as_str())
             .collect();
-        queue::schedule_many::<Deliver>(tx, &delivered, now_ms, now_ms).await?;
+        queue::schedule_many::<Deliver>(tx, &delivered, now, now).await?;
         Ok(())
     }
 
@@ -275,7 +277,7 @@ impl Outbox {
 
     /// Schedules the delivery of every undelivered message a postman here carries that has no
     /// job yet: those queued while no postman was configured, or before delivery was a job.
-    pub async fn schedule_waiting(&self, db: &Db, now_ms: i64) -> sqlx::Result<()> {
+    pub async fn schedule_waiting(&self, db: &Db, now: Millis) -> sqlx::Result<()> {
         let media: Vec<&str> = [Medium::Email, Medium::Sms, Medium::Voice]
             .into_iter()
             .filter(|m| self.delivers(*m))
@@ -295,7 +297,7 @@ impl Outbox {
         .fetch_all(&mut *tx)
         .await?;
         let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
-        queue::schedule_many::<Deliver>(&mut tx, &waiting, now_ms, now_ms).await?;
+        queue::schedule_many::<Deliver>(&mut tx, &waiting, now, now).await?;
         tx.commit().await
     }
 }
@@ -324,7 +326,7 @@ impl Job for Deliver {
             None => None,
             Some(message) => Some(state.outbox.hand_over(message).await),
         };
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         let mut tx = db::begin_write(&state.db).await?;
         match sent {
             None => {}

@@ -9,7 +9,7 @@
 //! system and there is no address.
 
 use crate::auth::ClientIp;
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, HeldTx};
 use crate::db::{Stored, StoredJson};
 use crate::error::ApiError;
@@ -67,7 +67,7 @@ pub async fn record(
     account_id: &str,
     action: Action,
     detail: &OperationDetail,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let (actor, ip) = REQUEST
         .try_with(|context| {
@@ -138,7 +138,7 @@ pub async fn record_alone(
     detail: &OperationDetail,
 ) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
-    record(&mut tx, account_id, action, detail, state.clock.now_ms()).await?;
+    record(&mut tx, account_id, action, detail, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -167,7 +167,7 @@ impl Row {
             )));
         }
         Ok(OperationEntry {
-            at: self.created_at.rfc3339(),
+            at: rfc3339(self.created_at),
             actor: actor_of(&self.actor)?,
             action,
             category: self.category.0,

@@ -5,6 +5,7 @@
 //! `account-center stuck-jobs`. Each kind of job is a type implementing [`Job`], declared next
 //! to the rule it runs in `domain/`; `jobs/` dispatches claimed rows to them.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Backend, HeldTx, Tx};
 use crate::state::AppState;
 use sqlx::pool::PoolConnection;
@@ -12,19 +13,19 @@ use sqlx::{Acquire, Any};
 use std::future::Future;
 
 /// How long a claimed job is ours; a crash mid-job frees it after this.
-pub const LEASE_MS: i64 = 60_000;
+pub const LEASE: DurationMs = DurationMs::minutes(1);
 /// The wait before a failed job's first retry; each later wait is twice the one before, up to
-/// [`MAX_RETRY_WAIT_MS`].
-const FIRST_RETRY_WAIT_MS: i64 = 5_000;
+/// [`MAX_RETRY_WAIT`].
+const FIRST_RETRY_WAIT: DurationMs = DurationMs::seconds(5);
 /// The longest wait between two tries: however long an outage lasts, a job runs again within
 /// the hour after it ends.
-const MAX_RETRY_WAIT_MS: i64 = 3_600_000;
+const MAX_RETRY_WAIT: DurationMs = DurationMs::hours(1);
 /// A job that has failed this many times in a row is stuck: each further failure is logged at
 /// error level, and `account-center stuck-jobs` lists it. The tenth failure in a row comes
 /// some 43 minutes after the first.
 pub const STUCK_AFTER_ATTEMPTS: i64 = 10;
 /// A job claimable for this long and still not taken is stuck too: no scheduler is running.
-pub const STUCK_OVERDUE_MS: i64 = 15 * 60_000;
+pub const STUCK_OVERDUE: DurationMs = DurationMs::minutes(15);
 
 /// A kind of job: its name in the `jobs` table, and what running one does. `run` ends the job
 /// with [`finish`] in the transaction that made its effect; an error leaves it to be retried.
@@ -92,7 +93,7 @@ pub struct Claimed {
 pub enum Outcome {
     Done,
     /// Run again at this time (a recurring job).
-    Again(i64),
+    Again(Millis),
 }
 
 /// Schedules a job of kind `J` for `subject` at `due_at`. A job of the same kind and subject
@@ -100,8 +101,8 @@ pub enum Outcome {
 pub async fn schedule<J: Job>(
     tx: &mut Tx,
     subject: &str,
-    due_at: i64,
-    now: i64,
+    due_at: Millis,
+    now: Millis,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO jobs (id, kind, subject, due_at, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -122,8 +123,8 @@ pub async fn schedule<J: Job>(
 pub async fn schedule_many<J: Job>(
     tx: &mut HeldTx<'_>,
     subjects: &[&str],
-    due_at: i64,
-    now: i64,
+    due_at: Millis,
+    now: Millis,
 ) -> sqlx::Result<()> {
     if subjects.is_empty() {
         return Ok(());
@@ -155,7 +156,7 @@ pub async fn finish(
     tx: &mut HeldTx<'_>,
     job: &Claimed,
     outcome: Outcome,
-    now: i64,
+    now: Millis,
 ) -> sqlx::Result<()> {
     match outcome {
         Outcome::Done => {
@@ -179,7 +180,7 @@ pub async fn finish(
 }
 
 /// Marks the job of kind `J` for `subject` done, inside the transaction that made it needless.
-pub async fn done<J: Job>(tx: &mut HeldTx<'_>, subject: &str, now: i64) -> sqlx::Result<()> {
+pub async fn done<J: Job>(tx: &mut HeldTx<'_>, subject: &str, now: Millis) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE kind = $2 AND subject = $3 AND status IN ('pending', 'running')",
     )
@@ -194,7 +195,11 @@ pub async fn done<J: Job>(tx: &mut HeldTx<'_>, subject: &str, now: i64) -> sqlx:
 /// Moves the pending job of kind `J` for `subject` to `due_at`, earlier or later: for when what
 /// it waits for moved (an expiry brought forward by a cancelled renewal, a charge to return
 /// now). A running job reads its subject afresh anyway.
-pub async fn move_to<J: Job>(tx: &mut HeldTx<'_>, subject: &str, due_at: i64) -> sqlx::Result<()> {
+pub async fn move_to<J: Job>(
+    tx: &mut HeldTx<'_>,
+    subject: &str,
+    due_at: Millis,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET due_at = $1 WHERE kind = $2 AND subject = $3 AND status = 'pending'",
     )
@@ -209,13 +214,13 @@ pub async fn move_to<J: Job>(tx: &mut HeldTx<'_>, subject: &str, due_at: i64) ->
 /// Claims the oldest due job: pending and due, or running with an expired lease. The claim is
 /// its own short transaction; the lease keeps other instances off the job until it expires.
 pub(crate) async fn claim(state: &AppState) -> sqlx::Result<Option<Claimed>> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let job: Option<Claimed> = match db::backend(&state.db) {
         // The write lock of BEGIN IMMEDIATE makes the pick and the update one step.
         Backend::Sqlite => {
             let mut tx = db::begin_write(&state.db).await?;
             let job = sqlx::query_as(&claim_sql(""))
-                .bind(now + LEASE_MS)
+                .bind(now + LEASE)
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -226,7 +231,7 @@ pub(crate) async fn claim(state: &AppState) -> sqlx::Result<Option<Claimed>> {
         // queueing behind it or taking the same job.
         Backend::Postgres => {
             sqlx::query_as(&claim_sql("FOR UPDATE SKIP LOCKED"))
-                .bind(now + LEASE_MS)
+                .bind(now + LEASE)
                 .bind(now)
                 .fetch_optional(&state.db)
                 .await?
@@ -253,7 +258,7 @@ pub(crate) async fn claim_batch<J: Job>(
     conn: &mut PoolConnection<Any>,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     // As in `claim`: SQLite's write lock, or PostgreSQL's skipping of rows another instance
     // is claiming.
     let (mut tx, lock) = match db::backend(&state.db) {
@@ -275,7 +280,7 @@ pub(crate) async fn claim_batch<J: Job>(
              RETURNING id, kind, subject, attempts"
         );
         let claimed: Vec<Claimed> = sqlx::query_as(&sql)
-            .bind(now + LEASE_MS)
+            .bind(now + LEASE)
             .bind(J::KIND)
             .bind(now)
             .bind(left)
@@ -291,10 +296,10 @@ pub(crate) async fn claim_batch<J: Job>(
 /// first failure, then twice as long after each one, never more than an hour later. There is
 /// no last try: a job that moves money or decides a closure must end done (SPEC §9), and so
 /// must the others (a recurring job abandoned once never runs again).
-pub fn retry_at(attempts: i64, now: i64) -> i64 {
+pub fn retry_at(attempts: i64, now: Millis) -> Millis {
     // 5 s doubled 20 times is far past the cap; the bound only keeps the shift in range.
     let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
-    now + (FIRST_RETRY_WAIT_MS << doublings).min(MAX_RETRY_WAIT_MS)
+    now + (FIRST_RETRY_WAIT * (1 << doublings)).min(MAX_RETRY_WAIT)
 }
 
 /// Records a failed attempt of `job` inside `tx`: pending again at [`retry_at`], with the
@@ -305,7 +310,7 @@ pub async fn retry_later(
     tx: &mut HeldTx<'_>,
     job: &Claimed,
     error: &(dyn std::fmt::Display + Sync),
-    now: i64,
+    now: Millis,
 ) -> sqlx::Result<()> {
     let retry_at = retry_at(job.attempts, now);
     log_failure(job, error, retry_at - now);
@@ -324,8 +329,8 @@ pub async fn retry_later(
 
 /// A failure is a warning until the job is stuck, then an error each time, for whoever
 /// watches the logs: money or a closure is waiting on it.
-fn log_failure(job: &Claimed, error: &(dyn std::fmt::Display + Sync), wait_ms: i64) {
-    let retry_in_s = wait_ms / 1_000;
+fn log_failure(job: &Claimed, error: &(dyn std::fmt::Display + Sync), wait: DurationMs) {
+    let retry_in_s = wait.as_secs();
     if job.attempts >= STUCK_AFTER_ATTEMPTS {
         tracing::error!(
             job = %job.id, kind = %job.kind, subject = %job.subject, attempts = job.attempts,
@@ -347,9 +352,9 @@ mod tests {
 
     /// The waits, in seconds, after each of `failures` failures in a row.
     fn waits(failures: i64) -> Vec<i64> {
-        let now = 1_700_000_000_000;
+        let now = Millis(1_700_000_000_000);
         (1..=failures)
-            .map(|attempts| (retry_at(attempts, now) - now) / 1_000)
+            .map(|attempts| (retry_at(attempts, now) - now).as_secs())
             .collect()
     }
 
@@ -366,7 +371,11 @@ mod tests {
     #[test]
     fn a_job_that_never_stops_failing_is_still_retried_every_hour() {
         for attempts in [11, 50, 64, 1_000, i64::from(i32::MAX), i64::MAX] {
-            assert_eq!(retry_at(attempts, 0), MAX_RETRY_WAIT_MS, "{attempts}");
+            assert_eq!(
+                retry_at(attempts, Millis(0)) - Millis(0),
+                MAX_RETRY_WAIT,
+                "{attempts}"
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Sliding-window counters kept in the database, shared by every instance.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Tx};
 
 /// Serialises `tx` with every other transaction counting one of `windows` (`(scope,
@@ -16,22 +17,22 @@ pub async fn lock(tx: &mut Tx, windows: &[(&str, &str)], also: &[&str]) -> sqlx:
     db::lock_keys(tx, &all).await
 }
 
-/// How many `scope` events `subject` had since `since_ms`, and the oldest of them.
+/// How many `scope` events `subject` had since `since`, and the oldest of them.
 pub async fn window(
     tx: &mut Tx,
     scope: &str,
     subject: &str,
-    since_ms: i64,
-) -> sqlx::Result<(i64, Option<i64>, Option<i64>)> {
+    since: Millis,
+) -> sqlx::Result<(i64, Option<Millis>, Option<Millis>)> {
     sqlx::query_as("SELECT COUNT(*), MIN(at), MAX(at) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $3")
         .bind(scope)
         .bind(subject)
-        .bind(since_ms)
+        .bind(since)
         .fetch_one(&mut **tx)
         .await
 }
 
-/// The event count and the newest event since `since_ms` of two `(scope, subject)` windows,
+/// The event count and the newest event since `since` of two `(scope, subject)` windows,
 /// in one statement: for checks every request of a kind pays, such as the sign-in throttle.
 /// Read in the transaction that records the request, so that requests at the same moment
 /// count one after the other.
@@ -39,8 +40,8 @@ pub async fn two_windows(
     tx: &mut Tx,
     first: (&str, &str),
     second: (&str, &str),
-    since_ms: i64,
-) -> sqlx::Result<[(i64, Option<i64>); 2]> {
+    since: Millis,
+) -> sqlx::Result<[(i64, Option<Millis>); 2]> {
     let (first_count, first_last, second_count, second_last) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $5),
                 (SELECT MAX(at) FROM rate_events WHERE scope = $1 AND subject = $2 AND at >= $5),
@@ -51,7 +52,7 @@ pub async fn two_windows(
     .bind(first.1)
     .bind(second.0)
     .bind(second.1)
-    .bind(since_ms)
+    .bind(since)
     .fetch_one(&mut **tx)
     .await?;
     Ok([(first_count, first_last), (second_count, second_last)])
@@ -59,10 +60,10 @@ pub async fn two_windows(
 
 /// Longer than any window a limit counts (the longest is an hour): older events count for
 /// nothing and are deleted, here as a subject comes back and by the housekeeping job.
-pub const KEEP_MS: i64 = 86_400_000;
+pub const KEEP: DurationMs = DurationMs::days(1);
 
-pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at_ms: i64) -> sqlx::Result<()> {
-    record_for(tx, scope, subject, at_ms, None).await
+pub async fn record(tx: &mut Tx, scope: &str, subject: &str, at: Millis) -> sqlx::Result<()> {
+    record_for(tx, scope, subject, at, None).await
 }
 
 /// [`record`] for an attempt whose outcome is not known yet: it counts from now, and later
@@ -71,29 +72,29 @@ pub async fn record_attempt(
     tx: &mut Tx,
     scope: &str,
     subject: &str,
-    at_ms: i64,
+    at: Millis,
     attempt: &str,
 ) -> sqlx::Result<()> {
-    record_for(tx, scope, subject, at_ms, Some(attempt)).await
+    record_for(tx, scope, subject, at, Some(attempt)).await
 }
 
 async fn record_for(
     tx: &mut Tx,
     scope: &str,
     subject: &str,
-    at_ms: i64,
+    at: Millis,
     attempt: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at < $3")
         .bind(scope)
         .bind(subject)
-        .bind(at_ms - KEEP_MS)
+        .bind(at - KEEP)
         .execute(&mut **tx)
         .await?;
     sqlx::query("INSERT INTO rate_events (scope, subject, at, attempt) VALUES ($1, $2, $3, $4)")
         .bind(scope)
         .bind(subject)
-        .bind(at_ms)
+        .bind(at)
         .bind(attempt)
         .execute(&mut **tx)
         .await?;
@@ -105,7 +106,7 @@ pub async fn take_back(
     tx: &mut Tx,
     scope: &str,
     subject: &str,
-    at_ms: i64,
+    at: Millis,
     attempt: &str,
 ) -> sqlx::Result<()> {
     // `at` with the scope and subject keeps this on the lookup index.
@@ -114,7 +115,7 @@ pub async fn take_back(
     )
     .bind(scope)
     .bind(subject)
-    .bind(at_ms)
+    .bind(at)
     .bind(attempt)
     .execute(&mut **tx)
     .await?;
@@ -127,7 +128,7 @@ pub async fn settle(
     tx: &mut Tx,
     scope: &str,
     subject: &str,
-    at_ms: i64,
+    at: Millis,
     attempt: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -136,7 +137,7 @@ pub async fn settle(
     )
     .bind(scope)
     .bind(subject)
-    .bind(at_ms)
+    .bind(at)
     .bind(attempt)
     .execute(&mut **tx)
     .await?;

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use server::clock::Millis;
 use server::domain::housekeeping::{self, Housekeeping};
 use server::queue::Job;
 
@@ -19,7 +20,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 }
 
 /// The pass's own schedule: `(status, due_at)` of every housekeeping job row.
-async fn schedule(app: &TestApp) -> Vec<(String, i64)> {
+async fn schedule(app: &TestApp) -> Vec<(String, Millis)> {
     sqlx::query_as("SELECT status, due_at FROM jobs WHERE kind = $1")
         .bind(Housekeeping::KIND)
         .fetch_all(&app.state.db)
@@ -81,16 +82,16 @@ async fn expired_rows_go_and_rows_in_use_stay() {
     app.sign_in_again(&email).await;
     housekeeping::ensure_scheduled(&app.state).await.unwrap();
     app.advance(HOUR);
-    let pass_from = app.state.clock.now_ms();
+    let pass_from = app.state.clock.now();
     app.run_jobs().await;
-    let pass_to = app.state.clock.now_ms();
+    let pass_to = app.state.clock.now();
     assert_eq!(count(&app, "sessions").await, 1);
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
     let schedule = schedule(&app).await;
     assert_eq!(schedule.len(), 1, "{schedule:?}");
     let (status, due_at) = &schedule[0];
     assert_eq!(status, "pending");
-    let next_from = due_at - housekeeping::EVERY_MS;
+    let next_from = *due_at - housekeeping::EVERY;
     assert!(
         (pass_from..=pass_to).contains(&next_from),
         "the next pass is due an hour after this one ran"
@@ -155,7 +156,7 @@ async fn messages_codes_and_finished_jobs_go_a_day_on_and_pending_jobs_stay() {
 #[tokio::test]
 async fn stripe_event_ids_go_a_week_on() {
     let app = spawn_app().await;
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     sqlx::query(
         "INSERT INTO stripe_events (id, type, received_at) VALUES ('evt_1', 'refund.failed', $1)",
     )
@@ -181,7 +182,7 @@ async fn stripe_event_ids_go_a_week_on() {
 #[tokio::test]
 async fn early_provider_reports_go_a_day_on() {
     let app = spawn_app().await;
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     sqlx::query(
         "INSERT INTO early_provider_reports (provider_id, status, received_at)
          VALUES ('SM_stranger', 'undelivered', $1)",

@@ -8,6 +8,7 @@ use common::outage::{Down, Outage};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use server::clock::Millis;
 use server::db;
 use server::domain::closure::decision::DecideClosure;
 use server::domain::expiry::Expire;
@@ -24,7 +25,7 @@ struct JobRow {
     id: String,
     status: String,
     attempts: i64,
-    due_at: i64,
+    due_at: Millis,
     last_error: Option<String>,
 }
 
@@ -48,10 +49,10 @@ async fn refund_status(app: &TestApp, refund_id: &str) -> String {
 }
 
 /// Moves the test clock to `at`, if it is not there yet.
-fn move_clock_to(app: &TestApp, at: i64) {
-    let by = at - app.state.clock.now_ms();
-    if by > 0 {
-        app.state.clock.advance(chrono::Duration::milliseconds(by));
+fn move_clock_to(app: &TestApp, at: Millis) {
+    let by = at - app.state.clock.now();
+    if by > DurationMs::ZERO {
+        app.state.clock.advance(by);
     }
 }
 
@@ -80,9 +81,9 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
     let (state, outage) = Outage::of(&app.state, Down::Refunds);
     app.advance(3 * DAY);
     for attempts in 1..=15 {
-        let before = app.state.clock.now_ms();
+        let before = app.state.clock.now();
         assert_eq!(jobs::run_due(&state).await.unwrap(), 1, "try {attempts}");
-        let after = app.state.clock.now_ms();
+        let after = app.state.clock.now();
         let job = settlement_of(&app, &refund_id).await;
         assert_eq!((job.status.as_str(), job.attempts), ("pending", attempts));
         assert!(
@@ -93,10 +94,10 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
             "{job:?}"
         );
         // 5 s after the first failure, twice as long after each next one, an hour at most.
-        let wait = (5_000_i64 << (attempts - 1)).min(3_600_000);
+        let wait = DurationMs::millis((5_000_i64 << (attempts - 1)).min(3_600_000));
         assert!(
             (before + wait..=after + wait).contains(&job.due_at),
-            "after failure {attempts} the next try waits {wait} ms: {job:?}"
+            "after failure {attempts} the next try waits {wait:?}: {job:?}"
         );
         move_clock_to(&app, job.due_at);
     }
@@ -104,7 +105,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
 
     // The operator sees it: in the listing, and through the command.
     let job = settlement_of(&app, &refund_id).await;
-    let stuck = jobs::stuck(&app.state.db, app.state.clock.now_ms())
+    let stuck = jobs::stuck(&app.state.db, app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(stuck.len(), 1, "{stuck:?}");
@@ -114,7 +115,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
             stuck[0].kind.as_str(),
             stuck[0].subject.as_str(),
             stuck[0].attempts,
-            stuck[0].due_at.0
+            stuck[0].due_at
         ),
         (
             job.id.as_str(),
@@ -145,7 +146,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
     assert_eq!(settlement_of(&app, &refund_id).await.status, "done");
     assert_eq!(refund_status(&app, &refund_id).await, "refunded");
     assert!(
-        jobs::stuck(&app.state.db, app.state.clock.now_ms())
+        jobs::stuck(&app.state.db, app.state.clock.now())
             .await
             .unwrap()
             .is_empty()
@@ -166,8 +167,8 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
 #[tokio::test]
 async fn a_failure_after_the_job_finished_leaves_it_finished() {
     let app = spawn_app().await;
-    let now = app.state.clock.now_ms();
-    let next_hour = now + 3_600_000;
+    let now = app.state.clock.now();
+    let next_hour = now + DurationMs::hours(1);
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
     queue::schedule::<BillUsage>(&mut tx, "instance-1", now, now)
         .await
@@ -177,7 +178,7 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
     let id: String = sqlx::query_scalar(
         "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1 RETURNING id",
     )
-    .bind(now + 60_000)
+    .bind(now + DurationMs::minutes(1))
     .fetch_one(&app.state.db)
     .await
     .unwrap();
@@ -200,7 +201,7 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
         .unwrap();
     tx.commit().await.unwrap();
 
-    let row: (String, i64, i64, Option<String>) =
+    let row: (String, i64, Millis, Option<String>) =
         sqlx::query_as("SELECT status, attempts, due_at, last_error FROM jobs")
             .fetch_one(&app.state.db)
             .await
@@ -216,25 +217,25 @@ async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
     let data = tempfile::tempdir().unwrap();
     let db = database_before(data.path(), "_jobs_never_abandoned.sql").await;
 
-    let now = 1_800_000_000_000_i64;
-    let day_ms = DAY * 1_000;
+    let now = Millis(1_800_000_000_000);
+    let day = DurationMs::days(1);
     for (id, kind, status, attempts, due_at) in [
         (
             "abandoned-refund",
             SettleRefund::KIND,
             "failed",
             10,
-            now - day_ms,
+            now - day,
         ),
         (
             "abandoned-closure",
             DecideClosure::KIND,
             "failed",
             10,
-            now - 5_000,
+            now - DurationMs::seconds(5),
         ),
-        ("finished", SettleRefund::KIND, "done", 1, now - day_ms),
-        ("scheduled", Expire::KIND, "pending", 0, now + day_ms),
+        ("finished", SettleRefund::KIND, "done", 1, now - day),
+        ("scheduled", Expire::KIND, "pending", 0, now + day),
     ] {
         sqlx::query(
             "INSERT INTO jobs (id, kind, subject, due_at, status, attempts, last_error, created_at)
@@ -246,7 +247,7 @@ async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
         .bind(status)
         .bind(attempts)
         .bind((status == "failed").then_some("gateway refund: network down"))
-        .bind(now - 2 * day_ms)
+        .bind(now - day * 2)
         .execute(&db)
         .await
         .unwrap();

@@ -373,7 +373,7 @@ async fn the_outbox_backlog_counts_unsent_messages_by_channel() {
     send_signup_code(&app, &email("second")).await;
     // An SMS, which no postman here carries: it stays pending, with no job.
     let mut tx = server::db::begin_write(&app.state.db).await.unwrap();
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     let sms = Outgoing {
         account_id: None,
         medium: Medium::Sms,

@@ -174,7 +174,7 @@ async fn a_message_queued_before_smtp_was_configured_is_delivered_once_it_is() {
     let smtp = SmtpServer::start().await;
     let app = smtp_app(smtp.port).await;
     // As a server without a postman left it: an email in the outbox, no job.
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     sqlx::query(
         "INSERT INTO outbox (id, channel, recipient, subject, body, created_at)
          VALUES ('early', 'email', 'early@example.com', 'Hello', 'Queued earlier.', $1)",

@@ -367,9 +367,15 @@ async fn every_detail_written_reads_back_as_the_same_facts() {
     let written = every_detail();
     let mut tx = server::db::begin_write(&owner.state.db).await.unwrap();
     for (at, (action, detail)) in written.iter().enumerate() {
-        server::oplog::record(&mut tx, &account, *action, detail, at as i64)
-            .await
-            .unwrap();
+        server::oplog::record(
+            &mut tx,
+            &account,
+            *action,
+            detail,
+            server::clock::Millis(at as i64),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
 

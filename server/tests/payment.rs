@@ -857,7 +857,7 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
     sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, request_hash, created_at) VALUES ($1, 'died', $2, $3)")
         .bind(&account)
         .bind(app.state.secrets.request_hash(&body))
-        .bind(app.state.clock.now_ms())
+        .bind(app.state.clock.now())
         .execute(&app.state.db)
         .await
         .unwrap();

@@ -8,6 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
+use server::clock::Millis;
 use server::domain::usage::{self, BillUsage};
 use server::queue::{Claimed, Job};
 use shared::api::{Purchased, QuotaDrawn, UnsubscribableResource, UnsubscribeList, Unsubscribed};
@@ -98,7 +99,7 @@ async fn bills(app: &TestApp, instance: &str) -> Vec<i64> {
 
 /// The plan's one order as the refund formula sees it, at its quota.
 async fn period(app: &TestApp, plan: &str) -> PaidPeriod {
-    let (cash, starts_at, ends_at, drawn): (i64, i64, i64, i64) = sqlx::query_as(
+    let (cash, starts_at, ends_at, drawn): (i64, Millis, Millis, i64) = sqlx::query_as(
         "SELECT cash_minor, starts_at, ends_at, drawn_milli FROM orders WHERE instance_id = $1",
     )
     .bind(plan)
@@ -138,7 +139,7 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     let row = listed(&app, &plan).await;
     assert_eq!(row.refund_type, RefundType::PartialRefund);
     assert_eq!(row.cash_paid, usd("118.80"));
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     let expected = refund(&period(&app, &plan).await, RefundType::PartialRefund, now);
     assert_eq!(row.refund, expected);
     // 149 of 365 days used weighs more than 5 of 500 GB: 48.50 of it is consumed.
@@ -197,7 +198,7 @@ async fn usage_draws_on_an_active_plan_first_and_its_refund_counts_what_was_draw
     let row = listed(&app, &plan).await;
     assert_eq!(row.refund_type, RefundType::PartialRefund);
     assert_eq!(row.quota, gb_of_500(Decimal::from(24)));
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     let drawn_period = period(&app, &plan).await;
     let by_time_alone = PaidPeriod {
         drawn: Drawn::NOTHING,
@@ -329,13 +330,17 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
     usage::bill(&app.state, &job).await.unwrap();
     assert_eq!(drawn(&app, &plan).await, 1_000);
     assert_eq!(bills(&app, &bucket).await, Vec::<i64>::new());
-    let (started, billed_until): (i64, i64) =
+    let (started, billed_until): (Millis, Millis) =
         sqlx::query_as("SELECT started_at, billed_until FROM instances WHERE id = $1")
             .bind(&bucket)
             .fetch_one(&app.state.db)
             .await
             .unwrap();
-    assert_eq!(billed_until, started + HOUR * 1_000, "one hour billed");
+    assert_eq!(
+        billed_until,
+        started + DurationMs::hours(1),
+        "one hour billed"
+    );
     // The next hour comes when it is due, once.
     app.advance(HOUR);
     app.run_jobs().await;

@@ -1,11 +1,12 @@
-//! What only PostgreSQL has to show: its migrations build the same schema as SQLite's, and
-//! readiness follows the database. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`), whatever
+//! What only PostgreSQL has to show: its migrations build the same schema as SQLite's, times
+//! are stored alike, and readiness follows the database. Needs `TEST_POSTGRES_URL` (`bash .ci/with-postgres`), whatever
 //! `TEST_DB` says.
 
 mod common;
 
 use common::*;
 use reqwest::StatusCode;
+use server::clock::{DurationMs, Millis};
 use server::db::{self, Db};
 use std::collections::BTreeMap;
 
@@ -140,6 +141,59 @@ async fn both_migration_sets_build_the_same_tables_columns_and_indexes() {
     assert_eq!(lite_versions, pg_versions);
 }
 
+/// A time goes into a BIGINT column as its milliseconds and comes back the same, to the ends
+/// of the range, on both databases; and each database orders times as the server does.
+#[tokio::test]
+async fn a_time_round_trips_through_both_databases_and_keeps_its_order() {
+    let folder = tempfile::tempdir().unwrap();
+    let sqlite = db::connect(&format!(
+        "sqlite://{}",
+        folder.path().join("times.db").display()
+    ))
+    .await
+    .unwrap();
+    let postgres = db::connect(&new_postgres_database().await).await.unwrap();
+    let now = Millis(1_800_000_000_123);
+    let times = [
+        Millis(i64::MIN),
+        Millis(-1),
+        Millis(0),
+        now - DurationMs::millis(1),
+        now,
+        Millis::MAX,
+    ];
+    for (name, db) in [("SQLite", &sqlite), ("PostgreSQL", &postgres)] {
+        for (n, at) in times.iter().enumerate() {
+            sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ('time', $1, $2)")
+                .bind(n.to_string())
+                .bind(at)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+        let read: Vec<Millis> =
+            sqlx::query_scalar("SELECT at FROM rate_events WHERE scope = 'time' ORDER BY at")
+                .fetch_all(db)
+                .await
+                .unwrap();
+        assert_eq!(read, times, "{name}");
+        let until_now: Vec<Millis> = sqlx::query_scalar(
+            "SELECT at FROM rate_events WHERE scope = 'time' AND at <= $1 ORDER BY at",
+        )
+        .bind(now)
+        .fetch_all(db)
+        .await
+        .unwrap();
+        assert_eq!(until_now, times[..5], "{name}");
+        let none: Option<Millis> =
+            sqlx::query_scalar("SELECT MAX(at) FROM rate_events WHERE scope = 'none'")
+                .fetch_one(db)
+                .await
+                .unwrap();
+        assert_eq!(none, None, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn readiness_fails_while_the_database_is_unreachable_and_liveness_does_not() {
     let url = new_postgres_database().await;
@@ -176,7 +230,7 @@ async fn session_reads_waiting_together_are_one_statement() {
         let mut other = app.another_client();
         emails.push(other.signed_up(&format!("batch-{n}")).await);
     }
-    let sessions: Vec<(String, String, i64)> = sqlx::query_as(
+    let sessions: Vec<(String, String, Millis)> = sqlx::query_as(
         "SELECT s.token_hash, a.email, s.expires_at FROM sessions s
          JOIN accounts a ON a.id = s.account_id",
     )
@@ -187,10 +241,11 @@ async fn session_reads_waiting_together_are_one_statement() {
     let batcher = app.state.batched_reads[SessionRead::SessionAndAccount as usize]
         .as_ref()
         .expect("a batcher on PostgreSQL");
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
 
     let before = batcher.statements();
-    let mut asks: Vec<(String, i64)> = sessions.iter().map(|(h, _, _)| (h.clone(), now)).collect();
+    let mut asks: Vec<(String, Millis)> =
+        sessions.iter().map(|(h, _, _)| (h.clone(), now)).collect();
     asks.push(("no-such-token".to_owned(), now));
     let expires_at = sessions[0].2;
     asks.push((sessions[0].0.clone(), expires_at));

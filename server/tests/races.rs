@@ -12,7 +12,7 @@ use shared::{ErrorBody, ErrorCode};
 /// sign-ups through the API would hit the per-client code limit, which is not under test here.
 async fn quick_account(app: &TestApp, n: usize) -> TestApp {
     let db = &app.state.db;
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     let id = format!("acct-{n}-{}", uuid::Uuid::new_v4().simple());
     let mut tx = server::db::begin_write(db).await.unwrap();
     sqlx::query(

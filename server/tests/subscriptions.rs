@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use server::clock::Millis;
 use shared::ErrorCode;
 use shared::api::{CouponView, Purchased, Unsubscribed};
 use shared::money::Currency;
@@ -116,14 +117,14 @@ async fn auto_renew_charges_another_period_at_expiry() {
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true});
     let bought: Purchased = body_as(app.post_once("/api/orders", "a", &form).await).await;
     let id = bought.instance.id;
-    let first_expiry: i64 = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = $1")
+    let first_expiry: Millis = sqlx::query_scalar("SELECT expires_at FROM instances WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await
         .unwrap();
     app.advance(32 * DAY);
     app.run_jobs().await;
-    let (status, expiry): (String, i64) =
+    let (status, expiry): (String, Millis) =
         sqlx::query_as("SELECT status, expires_at FROM instances WHERE id = $1")
             .bind(&id)
             .fetch_one(&app.state.db)
@@ -131,7 +132,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
             .unwrap();
     assert_eq!(status, "running");
     assert!(
-        expiry > first_expiry + 27 * DAY * 1000,
+        expiry > first_expiry + DurationMs::days(27),
         "extended by a month"
     );
     let renewals: i64 = sqlx::query_scalar(

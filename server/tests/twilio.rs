@@ -28,6 +28,7 @@ use common::*;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::json;
+use server::clock::Millis;
 use sha1::Sha1;
 use shared::ErrorCode;
 use std::collections::VecDeque;
@@ -260,7 +261,7 @@ struct Row {
     last_error: Option<String>,
     provider_id: Option<String>,
     provider_status: Option<String>,
-    delivered_at: Option<i64>,
+    delivered_at: Option<Millis>,
 }
 
 /// The outbox's one message to `to`.
@@ -648,13 +649,13 @@ async fn reports_record_delivery_and_a_failed_call_and_ignore_unknown_sids() {
         ("MessageSid", sms_sid.as_str()),
         ("MessageStatus", "delivered"),
     ];
-    let before = app.state.clock.now_ms();
+    let before = app.state.clock.now();
     assert_eq!(signed_report(&app, &arrived).await, StatusCode::OK);
     let delivered = outbox_row(&app, &sms_to).await;
     assert_eq!(delivered.status, "sent");
     assert_eq!(delivered.provider_status.as_deref(), Some("delivered"));
     let at = delivered.delivered_at.expect("the delivery is recorded");
-    assert!((before..=app.state.clock.now_ms()).contains(&at));
+    assert!((before..=app.state.clock.now()).contains(&at));
     // A late `sent` (reports may cross) does not hide the delivery.
     assert_eq!(signed_report(&app, &on_the_way).await, StatusCode::OK);
     assert_eq!(outbox_row(&app, &sms_to).await, delivered);
@@ -703,7 +704,7 @@ async fn a_report_that_comes_before_the_sid_is_kept_applied_with_it_and_forgotte
     });
     let (to, _) = send_phone_code(&app, "8123 4576", "sms").await;
 
-    let before = app.state.clock.now_ms();
+    let before = app.state.clock.now();
     assert_eq!(app.run_jobs().await, 1);
     let row = outbox_row(&app, &to).await;
     assert_eq!(
@@ -716,7 +717,7 @@ async fn a_report_that_comes_before_the_sid_is_kept_applied_with_it_and_forgotte
     let at = row
         .delivered_at
         .expect("the early report's delivery is recorded");
-    assert!((before..=app.state.clock.now_ms()).contains(&at));
+    assert!((before..=app.state.clock.now()).contains(&at));
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM early_provider_reports")
         .fetch_one(&app.state.db)
         .await
@@ -743,7 +744,7 @@ async fn a_report_during_the_sids_hand_over_waits_for_it_and_then_finds_the_mess
     let sid = format!("SM{}", uuid::Uuid::new_v4().simple());
 
     // The sender records the SID and looks for early reports (none yet), not yet committed.
-    let now = app.state.clock.now_ms();
+    let now = app.state.clock.now();
     let mut tx = server::db::begin_write(&app.state.db).await.unwrap();
     reports::lock_sid(&mut tx, &sid).await.unwrap();
     sqlx::query("UPDATE outbox SET status = 'sent', provider_id = $1 WHERE id = $2")

@@ -55,7 +55,7 @@ async fn with_two_step(app: &mut TestApp, tag: &str) -> (String, Vec<u8>, Vec<St
 }
 
 fn now_secs(app: &TestApp) -> u64 {
-    (app.state.clock.now_ms() / 1000) as u64
+    app.state.clock.now().unix_secs() as u64
 }
 
 fn code_now(app: &TestApp, secret: &[u8]) -> String {

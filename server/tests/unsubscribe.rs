@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::clock::Millis;
 use shared::api::{
     InstanceStatus, InstanceView, LedgerView, OrderStatus, PaymentMethodsView, Purchased,
     RecordRefundStatus, RefundPlace, UnsubscribeList, UnsubscribeRecord, UnsubscribeScope,
@@ -130,12 +131,12 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     let body: Unsubscribed = body_as(response).await;
 
     // The same formula, from what was stored: cash paid, period, and the moment of unsubscription.
-    let (cash, starts, ends): (i64, i64, i64) =
+    let (cash, starts, ends): (i64, Millis, Millis) =
         sqlx::query_as("SELECT cash_minor, starts_at, ends_at FROM orders")
             .fetch_one(&app.state.db)
             .await
             .unwrap();
-    let at: i64 = sqlx::query_scalar("SELECT created_at FROM unsubscriptions")
+    let at: Millis = sqlx::query_scalar("SELECT created_at FROM unsubscriptions")
         .fetch_one(&app.state.db)
         .await
         .unwrap();

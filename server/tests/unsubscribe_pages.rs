@@ -70,7 +70,7 @@ async fn the_renewals_and_records_tabs_page_in_the_database() {
             )
             .await;
         assert_eq!(done.status(), StatusCode::OK, "{id}");
-        app.state.clock.advance(chrono::Duration::seconds(1));
+        app.state.clock.advance(DurationMs::seconds(1));
     }
     let first = tab(&app, "tab=records&page_size=2").await;
     let second = tab(&app, "tab=records&page_size=2&page=2").await;
@@ -120,7 +120,7 @@ async fn the_resource_tab_is_sorted_by_the_server_across_pages_with_the_instance
     let mut bought = Vec::new();
     for months in [3, 1, 6, 1] {
         bought.push(app.buy("ecs", months, "default_method").await);
-        app.state.clock.advance(chrono::Duration::seconds(1));
+        app.state.clock.advance(DurationMs::seconds(1));
     }
 
     for direction in ["asc", "desc"] {

@@ -3,7 +3,8 @@
 //! value that exists has been checked; the app runs the same parser before it sends a request
 //! and the server runs it again on what arrives.
 //!
-//! No tokio, sqlx, axum or filesystem here: this crate also builds for wasm32.
+//! No tokio, sqlx, axum or filesystem here: this crate also builds for wasm32. (The server's
+//! build turns on the `sqlx` feature, which only lets it store [`time::Millis`].)
 
 pub mod account;
 pub mod api;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod payment;
 pub mod realname;
 pub mod refund;
+pub mod time;
 pub mod withdrawal;
 
 pub use error::{ErrorBody, ErrorCode, FieldError, Invalid};

@@ -2,6 +2,7 @@
 //! by it and the page shows its figures (the console words the rule, `app/src/words.rs`).
 
 use crate::money::{Money, round_up_to_cent};
+use crate::time::{DurationMs, Millis};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -83,9 +84,9 @@ pub fn refund_type(
 pub struct PaidPeriod {
     /// What was paid in cash (card, PayPal, Paytm or account balance): the most a refund returns.
     pub cash: Money,
-    /// Milliseconds since the epoch; the period is `[starts_at, ends_at)`.
-    pub starts_at: i64,
-    pub ends_at: i64,
+    /// The period is `[starts_at, ends_at)`.
+    pub starts_at: Millis,
+    pub ends_at: Millis,
     /// What pay-as-you-go usage drew on the period's quota (resource plans; nothing otherwise).
     pub drawn: Drawn,
 }
@@ -142,7 +143,11 @@ pub struct RefundBreakdown {
 }
 
 /// The breakdown of the cash refund for unsubscribing `period` at `now` (SPEC §5).
-pub fn refund_breakdown(period: &PaidPeriod, refund_type: RefundType, now: i64) -> RefundBreakdown {
+pub fn refund_breakdown(
+    period: &PaidPeriod,
+    refund_type: RefundType,
+    now: Millis,
+) -> RefundBreakdown {
     let cash = period.cash;
     let zero = Money::zero(cash.currency);
     let whole = RefundBreakdown {
@@ -178,10 +183,11 @@ pub fn refund_breakdown(period: &PaidPeriod, refund_type: RefundType, now: i64) 
         RefundType::FullRefundForUnusedResources => in_full,
         RefundType::PartialRefund => {
             let length = period.ends_at - period.starts_at;
-            if length <= 0 || now >= period.ends_at {
+            if length <= DurationMs::ZERO || now >= period.ends_at {
                 return whole;
             }
-            let time_used = Decimal::from(now - period.starts_at) / Decimal::from(length);
+            let time_used = Decimal::from((now - period.starts_at).as_millis())
+                / Decimal::from(length.as_millis());
             // A plan is used up by time or by what was drawn of it, whichever went further.
             let drawn = period.drawn.share();
             let (used, used_by) = if drawn > time_used {
@@ -204,7 +210,7 @@ pub fn refund_breakdown(period: &PaidPeriod, refund_type: RefundType, now: i64) 
 }
 
 /// The cash refund for unsubscribing `period` at `now` (SPEC §5).
-pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: i64) -> Money {
+pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: Millis) -> Money {
     refund_breakdown(period, refund_type, now).refund
 }
 
@@ -276,12 +282,10 @@ impl From<crate::api::PaymentMethodKind> for PaidWith {
     }
 }
 
-const DAY_MS: i64 = 86_400_000;
-
 /// Where the refund of an order paid with `paid_with` at `paid_at` goes at `now`
 /// ([`RefundDestination`] gives the windows).
-pub fn refund_destination(paid_with: PaidWith, paid_at: i64, now: i64) -> RefundDestination {
-    let within = |days: i64| now - paid_at <= days * DAY_MS;
+pub fn refund_destination(paid_with: PaidWith, paid_at: Millis, now: Millis) -> RefundDestination {
+    let within = |days: i64| now - paid_at <= DurationMs::days(days);
     match paid_with {
         PaidWith::Card if within(150) => RefundDestination::Card,
         PaidWith::Paytm if within(150) => RefundDestination::Paytm,
@@ -306,8 +310,8 @@ mod tests {
     fn month(cash: &str) -> PaidPeriod {
         PaidPeriod {
             cash: usd(cash),
-            starts_at: 0,
-            ends_at: 30 * DAY,
+            starts_at: Millis(0),
+            ends_at: Millis(30 * DAY),
             drawn: Drawn::NOTHING,
         }
     }
@@ -331,7 +335,7 @@ mod tests {
             drawn in 0i64..600_000,
             t in 0usize..4,
         ) {
-            let b = refund_breakdown(&plan_month(&format!("{}.{:02}", cents / 100, cents % 100), drawn), RefundType::ALL[t], at);
+            let b = refund_breakdown(&plan_month(&format!("{}.{:02}", cents / 100, cents % 100), drawn), RefundType::ALL[t], Millis(at));
             prop_assert_eq!(b.consumed.amount + b.refund.amount, b.cash.amount);
             prop_assert!(b.used_share >= Decimal::ZERO && b.used_share <= Decimal::ONE);
         }
@@ -342,7 +346,7 @@ mod tests {
         let by_time = refund_breakdown(
             &plan_month("100.00", 50_000),
             RefundType::PartialRefund,
-            20 * DAY,
+            Millis(20 * DAY),
         );
         assert_eq!(
             (by_time.used_by, by_time.consumed, by_time.refund),
@@ -351,18 +355,18 @@ mod tests {
         let by_quota = refund_breakdown(
             &plan_month("100.00", 250_000),
             RefundType::PartialRefund,
-            10 * DAY,
+            Millis(10 * DAY),
         );
         assert_eq!(
             (by_quota.used_by, by_quota.used_share, by_quota.refund),
             (UsedBy::Quota, Decimal::new(5, 1), usd("50.00"))
         );
-        let pending = refund_breakdown(&month("9.90"), RefundType::PartialRefund, -DAY);
+        let pending = refund_breakdown(&month("9.90"), RefundType::PartialRefund, Millis(-DAY));
         assert_eq!(
             (pending.used_by, pending.refund),
             (UsedBy::Nothing, usd("9.90"))
         );
-        let none = refund_breakdown(&month("9.90"), RefundType::Nonrefundable, DAY);
+        let none = refund_breakdown(&month("9.90"), RefundType::Nonrefundable, Millis(DAY));
         assert_eq!(
             (none.used_by, none.consumed, none.refund),
             (UsedBy::Whole, usd("9.90"), usd("0.00"))
@@ -382,7 +386,7 @@ mod tests {
             refund(
                 &plan_month("100.00", 0),
                 RefundType::PartialRefund,
-                10 * DAY
+                Millis(10 * DAY)
             ),
             usd("66.66")
         );
@@ -395,7 +399,7 @@ mod tests {
             refund(
                 &plan_month("100.00", 250_000),
                 RefundType::PartialRefund,
-                10 * DAY
+                Millis(10 * DAY)
             ),
             usd("50.00")
         );
@@ -404,13 +408,17 @@ mod tests {
             refund(
                 &plan_month("100.00", 50_000),
                 RefundType::PartialRefund,
-                20 * DAY
+                Millis(20 * DAY)
             ),
             usd("33.33")
         );
         // Drawn on the first instant: the drawn share alone, rounded up to the cent.
         assert_eq!(
-            refund(&plan_month("100.00", 1), RefundType::PartialRefund, 0),
+            refund(
+                &plan_month("100.00", 1),
+                RefundType::PartialRefund,
+                Millis(0)
+            ),
             usd("99.99")
         );
     }
@@ -419,7 +427,11 @@ mod tests {
     fn a_plan_drawn_to_its_quota_or_past_it_refunds_nothing() {
         for drawn in [500_000, 500_001, 10_000_000] {
             assert_eq!(
-                refund(&plan_month("118.80", drawn), RefundType::PartialRefund, DAY),
+                refund(
+                    &plan_month("118.80", drawn),
+                    RefundType::PartialRefund,
+                    Millis(DAY)
+                ),
                 usd("0.00"),
                 "{drawn}"
             );
@@ -430,18 +442,18 @@ mod tests {
     fn a_one_cent_plan_is_all_or_nothing() {
         // Any use at all rounds the consumed part up to the whole cent.
         assert_eq!(
-            refund(&plan_month("0.01", 1), RefundType::PartialRefund, 0),
+            refund(&plan_month("0.01", 1), RefundType::PartialRefund, Millis(0)),
             usd("0.00")
         );
         assert_eq!(
-            refund(&plan_month("0.01", 0), RefundType::PartialRefund, 0),
+            refund(&plan_month("0.01", 0), RefundType::PartialRefund, Millis(0)),
             usd("0.01")
         );
         assert_eq!(
             refund(
                 &plan_month("0.01", 0),
                 RefundType::FullRefundForUnusedResources,
-                DAY
+                Millis(DAY)
             ),
             usd("0.01")
         );
@@ -453,15 +465,15 @@ mod tests {
         // drawn is 71.28, the larger.
         let plan = PaidPeriod {
             cash: usd("118.80"),
-            starts_at: 0,
-            ends_at: 365 * DAY,
+            starts_at: Millis(0),
+            ends_at: Millis(365 * DAY),
             drawn: Drawn {
                 amount: 300_000,
                 quota: 500_000,
             },
         };
         assert_eq!(
-            refund(&plan, RefundType::PartialRefund, 149 * DAY),
+            refund(&plan, RefundType::PartialRefund, Millis(149 * DAY)),
             usd("47.52")
         );
         let little = PaidPeriod {
@@ -472,7 +484,7 @@ mod tests {
             ..plan
         };
         assert_eq!(
-            refund(&little, RefundType::PartialRefund, 149 * DAY),
+            refund(&little, RefundType::PartialRefund, Millis(149 * DAY)),
             usd("70.30")
         );
     }
@@ -480,17 +492,17 @@ mod tests {
     #[test]
     fn a_multi_order_plan_refunds_the_orders_whose_term_has_not_ended() {
         let ended = PaidPeriod {
-            starts_at: -30 * DAY,
-            ends_at: 0,
+            starts_at: Millis(-30 * DAY),
+            ends_at: Millis(0),
             ..plan_month("9.90", 400_000)
         };
         let running = plan_month("9.90", 100_000);
         let pending = PaidPeriod {
-            starts_at: 30 * DAY,
-            ends_at: 60 * DAY,
+            starts_at: Millis(30 * DAY),
+            ends_at: Millis(60 * DAY),
             ..plan_month("9.90", 0)
         };
-        let at = 3 * DAY;
+        let at = Millis(3 * DAY);
         let full = RefundType::FullRefundForUnusedResources;
         assert_eq!(refund(&ended, full, at), usd("0.00"));
         assert_eq!(refund(&running, full, at), usd("9.90"));
@@ -506,11 +518,15 @@ mod tests {
     fn a_partial_refund_is_cash_minus_the_used_share_rounded_against_the_customer() {
         // 10 of 30 days used of 100.00: 33.333… consumed, rounded up to 33.34.
         assert_eq!(
-            refund(&month("100.00"), RefundType::PartialRefund, 10 * DAY),
+            refund(
+                &month("100.00"),
+                RefundType::PartialRefund,
+                Millis(10 * DAY)
+            ),
             usd("66.66")
         );
         assert_eq!(
-            refund(&month("90.00"), RefundType::PartialRefund, 10 * DAY),
+            refund(&month("90.00"), RefundType::PartialRefund, Millis(10 * DAY)),
             usd("60.00")
         );
     }
@@ -518,15 +534,27 @@ mod tests {
     #[test]
     fn at_the_first_instant_everything_and_at_the_last_nothing_is_refunded() {
         let p = month("100.00");
-        assert_eq!(refund(&p, RefundType::PartialRefund, 0), usd("100.00"));
-        // One millisecond in, a sliver is used: rounded up, it costs a cent.
-        assert_eq!(refund(&p, RefundType::PartialRefund, 1), usd("99.99"));
         assert_eq!(
-            refund(&p, RefundType::PartialRefund, 30 * DAY - 1),
+            refund(&p, RefundType::PartialRefund, Millis(0)),
+            usd("100.00")
+        );
+        // One millisecond in, a sliver is used: rounded up, it costs a cent.
+        assert_eq!(
+            refund(&p, RefundType::PartialRefund, Millis(1)),
+            usd("99.99")
+        );
+        assert_eq!(
+            refund(&p, RefundType::PartialRefund, Millis(30 * DAY - 1)),
             usd("0.00")
         );
-        assert_eq!(refund(&p, RefundType::PartialRefund, 30 * DAY), usd("0.00"));
-        assert_eq!(refund(&p, RefundType::PartialRefund, 31 * DAY), usd("0.00"));
+        assert_eq!(
+            refund(&p, RefundType::PartialRefund, Millis(30 * DAY)),
+            usd("0.00")
+        );
+        assert_eq!(
+            refund(&p, RefundType::PartialRefund, Millis(31 * DAY)),
+            usd("0.00")
+        );
     }
 
     #[test]
@@ -534,12 +562,12 @@ mod tests {
         // February 2028 has 29 days; after 28 of them, one day of 29 is left.
         let feb = PaidPeriod {
             cash: usd("29.00"),
-            starts_at: 0,
-            ends_at: 29 * DAY,
+            starts_at: Millis(0),
+            ends_at: Millis(29 * DAY),
             drawn: Drawn::NOTHING,
         };
         assert_eq!(
-            refund(&feb, RefundType::PartialRefund, 28 * DAY),
+            refund(&feb, RefundType::PartialRefund, Millis(28 * DAY)),
             usd("1.00")
         );
     }
@@ -548,26 +576,26 @@ mod tests {
     fn a_renewal_that_has_not_started_is_refunded_in_full_whatever_its_type() {
         let renewal = PaidPeriod {
             cash: usd("50.00"),
-            starts_at: 30 * DAY,
-            ends_at: 60 * DAY,
+            starts_at: Millis(30 * DAY),
+            ends_at: Millis(60 * DAY),
             drawn: Drawn::NOTHING,
         };
         for t in [RefundType::PartialRefund, RefundType::Nonrefundable] {
-            assert_eq!(refund(&renewal, t, 29 * DAY), usd("50.00"));
+            assert_eq!(refund(&renewal, t, Millis(29 * DAY)), usd("50.00"));
         }
     }
 
     #[test]
     fn nonrefundable_refunds_nothing_and_unused_plans_refund_everything() {
         assert_eq!(
-            refund(&month("100.00"), RefundType::Nonrefundable, DAY),
+            refund(&month("100.00"), RefundType::Nonrefundable, Millis(DAY)),
             usd("0.00")
         );
         assert_eq!(
             refund(
                 &month("100.00"),
                 RefundType::UnactivatedSubscriptionRefund,
-                20 * DAY
+                Millis(20 * DAY)
             ),
             usd("100.00")
         );
@@ -575,7 +603,7 @@ mod tests {
             refund(
                 &month("100.00"),
                 RefundType::FullRefundForUnusedResources,
-                20 * DAY
+                Millis(20 * DAY)
             ),
             usd("100.00")
         );
@@ -584,7 +612,7 @@ mod tests {
     #[test]
     fn an_order_paid_only_with_credit_refunds_no_cash() {
         assert_eq!(
-            refund(&month("0.00"), RefundType::PartialRefund, DAY),
+            refund(&month("0.00"), RefundType::PartialRefund, Millis(DAY)),
             usd("0.00")
         );
     }
@@ -617,21 +645,33 @@ mod tests {
     #[test]
     fn refunds_go_back_to_the_card_for_150_days_and_to_paypal_for_180() {
         use RefundDestination::*;
-        assert_eq!(refund_destination(PaidWith::Card, 0, 150 * DAY), Card);
         assert_eq!(
-            refund_destination(PaidWith::Card, 0, 150 * DAY + 1),
+            refund_destination(PaidWith::Card, Millis(0), Millis(150 * DAY)),
+            Card
+        );
+        assert_eq!(
+            refund_destination(PaidWith::Card, Millis(0), Millis(150 * DAY + 1)),
             Balance
         );
-        assert_eq!(refund_destination(PaidWith::Paypal, 0, 180 * DAY), Paypal);
         assert_eq!(
-            refund_destination(PaidWith::Paypal, 0, 180 * DAY + 1),
+            refund_destination(PaidWith::Paypal, Millis(0), Millis(180 * DAY)),
+            Paypal
+        );
+        assert_eq!(
+            refund_destination(PaidWith::Paypal, Millis(0), Millis(180 * DAY + 1)),
             Balance
         );
-        assert_eq!(refund_destination(PaidWith::Balance, 0, 0), Balance);
-        assert_eq!(refund_destination(PaidWith::Paytm, 0, DAY), Paytm);
+        assert_eq!(
+            refund_destination(PaidWith::Balance, Millis(0), Millis(0)),
+            Balance
+        );
+        assert_eq!(
+            refund_destination(PaidWith::Paytm, Millis(0), Millis(DAY)),
+            Paytm
+        );
     }
 
-    fn any_period() -> impl Strategy<Value = (PaidPeriod, i64)> {
+    fn any_period() -> impl Strategy<Value = (PaidPeriod, Millis)> {
         (
             0i64..10_000_000,
             1i64..400,
@@ -642,14 +682,14 @@ mod tests {
             .prop_map(|(cents, days, at_day, at_ms, drawn)| {
                 let period = PaidPeriod {
                     cash: Money::from_minor(cents, Currency::USD),
-                    starts_at: 0,
-                    ends_at: days * DAY,
+                    starts_at: Millis(0),
+                    ends_at: Millis(days * DAY),
                     drawn: Drawn {
                         amount: drawn,
                         quota: 500_000,
                     },
                 };
-                (period, at_day * DAY + at_ms)
+                (period, Millis(at_day * DAY + at_ms))
             })
     }
 
@@ -667,7 +707,7 @@ mod tests {
         #[test]
         fn a_later_unsubscription_never_refunds_more((period, now) in any_period(), later in 0i64..(30 * DAY)) {
             let earlier = refund(&period, RefundType::PartialRefund, now);
-            let after = refund(&period, RefundType::PartialRefund, now + later);
+            let after = refund(&period, RefundType::PartialRefund, now + DurationMs(later));
             prop_assert!(after.amount <= earlier.amount);
         }
 

@@ -143,7 +143,7 @@ pub struct Seeded {
 /// address), all with the password [`PASSWORD`] hashed once.
 pub async fn seed_accounts(state: &AppState, count: usize, tag: &str) -> Vec<Seeded> {
     let hash = state.hasher.hash(PASSWORD.into()).await.unwrap();
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut accounts = Vec::with_capacity(count);
     for chunk in (0..count).collect::<Vec<_>>().chunks(5_000) {
         let mut tx = server::db::begin_write(&state.db).await.unwrap();

@@ -1,6 +1,6 @@
 //! The account as its owner sees it.
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Backend, Db, Flag, HeldTx, Stored, Tx};
 use crate::domain::{ledger, payment};
 use crate::error::ApiError;
@@ -108,10 +108,10 @@ pub struct ViewRow {
     email: String,
     country: String,
     verified_channel: String,
-    email_verified_at: Option<i64>,
+    email_verified_at: Option<Millis>,
     phone: Option<String>,
-    phone_verified_at: Option<i64>,
-    created_at: i64,
+    phone_verified_at: Option<Millis>,
+    created_at: Millis,
     #[sqlx(try_from = "Flag")]
     has_address: bool,
     #[sqlx(try_from = "Flag")]
@@ -132,10 +132,10 @@ impl InlineRow for ViewRow {
             email: row.get("email")?,
             country: row.get("country")?,
             verified_channel: row.get("verified_channel")?,
-            email_verified_at: row.get("email_verified_at")?,
+            email_verified_at: row.get::<_, Option<i64>>("email_verified_at")?.map(Millis),
             phone: row.get("phone")?,
-            phone_verified_at: row.get("phone_verified_at")?,
-            created_at: row.get("created_at")?,
+            phone_verified_at: row.get::<_, Option<i64>>("phone_verified_at")?.map(Millis),
+            created_at: Millis(row.get("created_at")?),
             has_address: row.get("has_address")?,
             has_method: row.get("has_method")?,
             real_name: row.get("real_name")?,
@@ -203,8 +203,8 @@ pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
 }
 
 /// The account's country and when it was registered, which decide some rules.
-pub async fn country_and_created(db: &Db, account_id: &str) -> Result<(Country, i64), ApiError> {
-    let (Stored(country), created_at): (Stored<Country>, i64) =
+pub async fn country_and_created(db: &Db, account_id: &str) -> Result<(Country, Millis), ApiError> {
+    let (Stored(country), created_at): (Stored<Country>, Millis) =
         sqlx::query_as("SELECT country, created_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(db)

@@ -1,6 +1,7 @@
 //! The billing address (SPEC §2) and the verification of the contact channel the account did
 //! not prove at sign-up, which must happen before the address is saved.
 
+use crate::clock::Millis;
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::verification;
@@ -15,9 +16,9 @@ use shared::billing::{AccountType, Address, BillingAddress};
 #[derive(sqlx::FromRow)]
 struct Contact {
     email: String,
-    email_verified_at: Option<i64>,
+    email_verified_at: Option<Millis>,
     phone: Option<String>,
-    phone_verified_at: Option<i64>,
+    phone_verified_at: Option<Millis>,
 }
 
 impl Contact {
@@ -162,7 +163,7 @@ pub async fn verify_contact(
     account_id: &str,
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (mut tx, proven) = verification::check(
         tx,
@@ -201,9 +202,9 @@ pub async fn save(
     account_id: &str,
     address: BillingAddress,
 ) -> Result<BillingAddress, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let (email_verified, phone_verified): (Option<i64>, Option<i64>) =
+    let (email_verified, phone_verified): (Option<Millis>, Option<Millis>) =
         sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut *tx)

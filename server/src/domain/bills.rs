@@ -9,6 +9,7 @@
 //! an answer: the bill stays unpaid, which is an overdue payment. While the job is pending, a
 //! closing account's decision waits for it (money in flight, SPEC §6.4).
 
+use crate::clock::Millis;
 use crate::db::{self, Backend, Stored};
 use crate::domain::account::Writer;
 use crate::domain::intent;
@@ -44,7 +45,7 @@ pub struct Overdue {
 pub async fn overdue<'a>(
     conn: &mut sqlx::AnyConnection,
     accounts: impl IntoIterator<Item = &'a str>,
-    now: i64,
+    now: Millis,
 ) -> Result<Vec<Overdue>, ApiError> {
     let rows: Vec<(String, String, i64, Stored<Currency>)> = sqlx::query_as(&format!(
         "SELECT id, account_id, amount_minor, currency FROM bills
@@ -103,7 +104,7 @@ impl Job for ChargeBill {
 }
 
 /// When the job first runs: once the usage job's own attempt has surely ended.
-pub fn first_try_at(state: &AppState, now: i64) -> i64 {
+pub fn first_try_at(state: &AppState, now: Millis) -> Millis {
     intent::reconcile_at(state, now)
 }
 
@@ -117,7 +118,7 @@ pub async fn charge(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     if let Some(account_id) = account {
         charge_bill(state, &account_id, Writer::System, &job.subject).await?;
     }
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;

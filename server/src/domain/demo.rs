@@ -1,6 +1,7 @@
 //! Dev mode's demo seeder: fills the signed-in account with a realistic mix of what an account
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
+use crate::clock::DurationMs;
 use crate::db::Stored;
 use crate::domain::account;
 use crate::domain::expiry::Expire;
@@ -13,7 +14,7 @@ use shared::api::PaymentMethodKind;
 use shared::catalog::{PayWith, Product};
 use shared::refund::PaidWith;
 
-const DAY: i64 = 86_400_000;
+const DAY: DurationMs = DurationMs::days(1);
 
 struct Demo {
     product: &'static str,
@@ -105,7 +106,7 @@ const MIX: &[Demo] = &[
 
 /// Adds the mix plus `extra` one-month ECS subscriptions; returns how many instances it made.
 pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let method: Option<(String, Stored<PaymentMethodKind>)> = sqlx::query_as(
         "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
@@ -126,7 +127,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
     for demo in MIX.iter().map(|d| Demo { ..*d }).chain(extras) {
         let product = Product::find(demo.product)
             .ok_or_else(|| anyhow::anyhow!("demo product {}", demo.product))?;
-        let bought = now - demo.bought_days_ago * DAY;
+        let bought = now - DAY * demo.bought_days_ago;
         let (paid_with, method_id) = match (&method, demo.paid_with) {
             (_, PayWith::Credit) => (PaidWith::Credit, None),
             (Some((id, kind)), _) => (PaidWith::from(kind.0), Some(id.clone())),
@@ -199,13 +200,13 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
     )
     .bind(format!("cpn-{}", uuid::Uuid::new_v4().simple()))
     .bind(account_id)
-    .bind(now + 90 * DAY)
+    .bind(now + DAY * 90)
     .bind(now)
     .execute(&mut *tx)
     .await?;
     if method.is_some() {
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
-        let started = now - 3 * 3_600_000;
+        let started = now - DurationMs::hours(3);
         sqlx::query(
             "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
              VALUES ($1, $2, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, $3, $4, $5)",
@@ -229,7 +230,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
 /// administrator), a finance trusteeship (as member), a reseller partnership, an overdue bill
 /// over 10 CNY and a cash balance under 1,000 CNY.
 pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
     sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES ($1, $2, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', $3)")

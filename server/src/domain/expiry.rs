@@ -3,6 +3,7 @@
 //! The job reads the instance's expiry each time it runs, so renewals and unsubscriptions
 //! need not touch it: a moved expiry reschedules it, a released instance ends it.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::{instances, purchase};
@@ -25,7 +26,7 @@ impl Job for Expire {
 }
 
 pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let instance = instances::find(&state.db, &job.subject).await?;
     let Some(instance) = instance.filter(|i| i.is_running() && i.is_subscription()) else {
         return done(state, job, Outcome::Done).await;
@@ -63,7 +64,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
                     .expires_at
                     .as_deref()
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-                let next = next.map_or(now + 86_400_000, |t| t.timestamp_millis());
+                let next = next.map_or(now + DurationMs::days(1), |t| Millis(t.timestamp_millis()));
                 return done(state, job, Outcome::Again(next)).await;
             }
             Err(e) if e.is_no_answer() => return Err(e),
@@ -105,7 +106,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 
 async fn done(state: &AppState, job: &Claimed, outcome: Outcome) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
-    finish(&mut tx, job, outcome, state.clock.now_ms()).await?;
+    finish(&mut tx, job, outcome, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! resource kind decoded where they are read, and what follows from a row (its refund type,
 //! its plan's quota, how the API shows it).
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::Stored;
 use crate::error::ApiError;
 use shared::api::{InstanceStatus, InstanceView};
@@ -31,12 +31,12 @@ pub struct Instance {
     #[sqlx(try_from = "crate::db::Flag")]
     pub auto_renew: bool,
     pub status: Stored<InstanceStatus>,
-    pub created_at: i64,
-    pub started_at: i64,
-    pub expires_at: Option<i64>,
+    pub created_at: Millis,
+    pub started_at: Millis,
+    pub expires_at: Option<Millis>,
     /// Pay-as-you-go: the end of the last hour billed.
-    pub billed_until: Option<i64>,
-    pub released_at: Option<i64>,
+    pub billed_until: Option<Millis>,
+    pub released_at: Option<Millis>,
 }
 
 /// The instance `id`, whoever holds it.

@@ -16,6 +16,7 @@
 //! gateway confirms its release, and the ledger's `hold` bucket shows both, whether or not the
 //! card is then bound.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
@@ -120,8 +121,9 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
 
 /// When the job first looks at a pending intent: after the caller's own gateway call has
 /// surely timed out, with a minute to spare for its write.
-pub fn reconcile_at(state: &AppState, now: i64) -> i64 {
-    now + 2 * i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX / 4) + 60_000
+pub fn reconcile_at(state: &AppState, now: Millis) -> Millis {
+    let timeout = i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX / 4);
+    now + DurationMs::millis(timeout) * 2 + DurationMs::minutes(1)
 }
 
 /// What a charge is taken from.
@@ -187,7 +189,7 @@ pub async fn capture(
     tx: &mut Tx,
     account_id: &str,
     charged: &Charged,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     if !set_status(
         tx,
@@ -212,7 +214,7 @@ pub async fn abandon(
     account_id: &str,
     charged: &Charged,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     if set_status(
         &mut tx,
@@ -266,7 +268,7 @@ pub async fn hold(
             return Err(refusal(e));
         }
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let reference = Some(authorization.reference.as_str());
     if !set_status(
@@ -312,7 +314,7 @@ async fn record(
     method: Option<&Method<'_>>,
     amount: Money,
 ) -> Result<String, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, writer).await?;
     let intent_id = insert(&mut tx, account_id, operation, purpose, method, amount, now).await?;
     queue::schedule::<Reconcile>(&mut tx, &intent_id, reconcile_at(state, now), now).await?;
@@ -330,7 +332,7 @@ pub async fn record_payout(
     method: Method<'_>,
     amount: Money,
     purpose: &str,
-    now: i64,
+    now: Millis,
 ) -> Result<String, ApiError> {
     insert(
         tx,
@@ -350,7 +352,7 @@ pub async fn paid_out(
     tx: &mut Tx,
     intent_id: &str,
     reference: &str,
-    now: i64,
+    now: Millis,
 ) -> Result<bool, ApiError> {
     set_status(
         tx,
@@ -370,7 +372,7 @@ async fn insert(
     purpose: &str,
     method: Option<&Method<'_>>,
     amount: Money,
-    now: i64,
+    now: Millis,
 ) -> Result<String, ApiError> {
     let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
@@ -393,7 +395,7 @@ async fn insert(
 
 /// Records that the gateway refused a pending intent: nothing moved, nothing to settle.
 async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     set_status(
         &mut tx,
@@ -449,7 +451,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
             // A hold left pending by a crash: see `hold`.
             None => Err(GatewayError::Declined),
         };
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
         match asked {
             Ok(charge) => {
@@ -492,7 +494,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
 }
 
 async fn finish(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     queue::finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;
@@ -543,7 +545,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
         ),
     };
     returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", operation.as_str()))?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
     if set_status(
         &mut tx,
@@ -570,7 +572,7 @@ async fn set_status(
     from: Status,
     to: Status,
     reference: Option<&str>,
-    now: i64,
+    now: Millis,
 ) -> Result<bool, ApiError> {
     let moved = sqlx::query(
         "UPDATE gateway_intents SET status = $1, gateway_reference = COALESCE($2, gateway_reference), updated_at = $3
@@ -591,7 +593,7 @@ async fn record_charge(
     tx: &mut Tx,
     account_id: &str,
     charged: &Charged,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let entry = Entry {
         account_id,

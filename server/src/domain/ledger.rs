@@ -1,7 +1,7 @@
 //! The ledger: every movement of cash or credit and every card hold, as signed minor units in
 //! a bucket. A bucket's balance is the sum of its entries, always.
 
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{Db, Stored, Tx};
 use crate::error::ApiError;
 use anyhow::Context;
@@ -23,7 +23,7 @@ pub struct Entry<'a> {
     pub memo: &'a str,
 }
 
-pub async fn record(tx: &mut Tx, now: i64, entry: Entry<'_>) -> Result<(), ApiError> {
+pub async fn record(tx: &mut Tx, now: Millis, entry: Entry<'_>) -> Result<(), ApiError> {
     let minor = entry.amount.to_minor().context("ledger amount")?;
     sqlx::query(
         "INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, payment_method_id, reference, memo, created_at)
@@ -88,7 +88,7 @@ pub async fn entries(db: &Db, account_id: &str) -> Result<Vec<LedgerEntryView>, 
                 bucket: r.bucket.0,
                 amount: Money::from_minor(r.amount_minor, currency),
                 memo: r.memo,
-                created_at: r.created_at.rfc3339(),
+                created_at: rfc3339(r.created_at),
             })
         })
         .collect()

@@ -3,7 +3,7 @@
 //! free credit, once per account and once per card, PayPal or Paytm identity.
 
 use crate::acceptance::CardType;
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{self, Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
@@ -31,16 +31,19 @@ pub fn free_credit() -> Money {
     Money::from_minor(30_000, Currency::USD)
 }
 
-fn utc_ms(y: i32, m: u32, d: u32) -> i64 {
-    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
-        .single()
-        .map_or(0, |t| t.timestamp_millis())
+/// Midnight UTC at the start of that day.
+fn midnight_utc(y: i32, m: u32, d: u32) -> Millis {
+    Millis(
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .map_or(0, |t| t.timestamp_millis()),
+    )
 }
 
 /// Paytm is the only method for India accounts registered after 2019-07-29, and unavailable to
 /// every other account (seed 000).
-pub fn available_kinds(country: Country, registered_ms: i64) -> Vec<PaymentMethodKind> {
-    if country.code() == "IN" && registered_ms >= utc_ms(2019, 7, 30) {
+pub fn available_kinds(country: Country, registered_at: Millis) -> Vec<PaymentMethodKind> {
+    if country.code() == "IN" && registered_at >= midnight_utc(2019, 7, 30) {
         vec![PaymentMethodKind::Paytm]
     } else {
         vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
@@ -48,8 +51,8 @@ pub fn available_kinds(country: Country, registered_ms: i64) -> Vec<PaymentMetho
 }
 
 /// 1.00 USD, or 1.00 MYR for Malaysian accounts registered after 2019-10-08 (seed 000).
-pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
-    let currency = if country.code() == "MY" && registered_ms >= utc_ms(2019, 10, 9) {
+pub fn verification_hold(country: Country, registered_at: Millis) -> Money {
+    let currency = if country.code() == "MY" && registered_at >= midnight_utc(2019, 10, 9) {
         Currency::MYR
     } else {
         Currency::USD
@@ -65,7 +68,7 @@ pub fn verification_hold(country: Country, registered_ms: i64) -> Money {
 struct Allowed {
     kind: PaymentMethodKind,
     country: Country,
-    registered_ms: i64,
+    registered_at: Millis,
 }
 
 impl Allowed {
@@ -74,9 +77,9 @@ impl Allowed {
         account_id: &str,
         kind: PaymentMethodKind,
     ) -> Result<Self, ApiError> {
-        let (country, registered_ms) = account::country_and_created(&state.db, account_id).await?;
+        let (country, registered_at) = account::country_and_created(&state.db, account_id).await?;
         // Offered first: an address would not make a method that is not offered available.
-        if !available_kinds(country, registered_ms).contains(&kind) {
+        if !available_kinds(country, registered_at).contains(&kind) {
             return Err(ApiError::PaymentMethodNotAvailable(match kind {
                 PaymentMethodKind::Paytm => {
                     "Paytm is available only to accounts registered in India.".into()
@@ -100,7 +103,7 @@ impl Allowed {
         Ok(Self {
             kind,
             country,
-            registered_ms,
+            registered_at,
         })
     }
 }
@@ -125,7 +128,7 @@ struct Row {
     holder_name: Option<String>,
     #[sqlx(try_from = "crate::db::Flag")]
     is_default: bool,
-    created_at: i64,
+    created_at: Millis,
 }
 
 impl Row {
@@ -197,7 +200,7 @@ struct NewMethod<'a> {
 /// account and this identity never had it. A lost race for the identity is `already_bound`.
 async fn bind(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     allowed: &Allowed,
     method: NewMethod<'_>,
@@ -384,12 +387,12 @@ async fn verify_and_bind(
     (fingerprint, card): (&str, KeptCard<'_>),
     source: CardSource<'_>,
 ) -> Result<MethodAdded, ApiError> {
-    let hold = verification_hold(allowed.country, allowed.registered_ms);
+    let hold = verification_hold(allowed.country, allowed.registered_at);
     // Placed and released (or left to its job to release) before the card is bound: the
     // ledger shows both even when binding is then refused.
     let authorization = intent::hold(state, account_id, source, hold).await?;
 
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let label = format!("{} •••• {}", card.brand.display_name(), card.last4);
     let brand = card.brand;
@@ -518,12 +521,12 @@ pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalSt
     }
     let gateway = gateway(state)?;
     let token = format!("PP-{}", uuid::Uuid::new_v4().simple());
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     sqlx::query("INSERT INTO paypal_approvals (token, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(&token)
         .bind(account_id)
         .bind(now)
-        .bind(now + 3 * 3_600_000)
+        .bind(now + DurationMs::hours(3))
         .execute(&state.db)
         .await?;
     Ok(PaypalStarted {
@@ -538,8 +541,8 @@ pub async fn complete_paypal(
     account_id: &str,
     token: &str,
 ) -> Result<MethodAdded, ApiError> {
-    let now = state.clock.now_ms();
-    let approval: Option<(i64, Option<i64>)> = sqlx::query_as(
+    let now = state.clock.now();
+    let approval: Option<(Millis, Option<Millis>)> = sqlx::query_as(
         "SELECT expires_at, completed_at FROM paypal_approvals WHERE token = $1 AND account_id = $2",
     )
     .bind(token)
@@ -618,7 +621,7 @@ pub async fn add_paytm(
     code: &VerificationCode,
 ) -> Result<MethodAdded, ApiError> {
     let allowed = Allowed::check(state, account_id, PaymentMethodKind::Paytm).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let (mut tx, proven) = verification::check(
         tx,
@@ -706,7 +709,7 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
         .execute(&mut *tx)
         .await?;
     let method = logged_method(&mut tx, id).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     oplog::record(
         &mut tx,
         account_id,
@@ -734,7 +737,7 @@ pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), 
         return Err(ApiError::LastPaymentMethod);
     }
     let method = logged_method(&mut tx, id).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     oplog::record(
         &mut tx,
         account_id,
@@ -771,15 +774,15 @@ mod tests {
     #[test]
     fn paytm_is_the_only_method_for_india_accounts_from_2019_07_30() {
         assert_eq!(
-            available_kinds(country("IN"), utc_ms(2019, 7, 29)),
+            available_kinds(country("IN"), midnight_utc(2019, 7, 29)),
             vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
         );
         assert_eq!(
-            available_kinds(country("IN"), utc_ms(2019, 7, 30)),
+            available_kinds(country("IN"), midnight_utc(2019, 7, 30)),
             vec![PaymentMethodKind::Paytm]
         );
         assert_eq!(
-            available_kinds(country("SG"), utc_ms(2026, 1, 1)),
+            available_kinds(country("SG"), midnight_utc(2026, 1, 1)),
             vec![PaymentMethodKind::Card, PaymentMethodKind::Paypal]
         );
     }
@@ -787,15 +790,15 @@ mod tests {
     #[test]
     fn malaysian_accounts_from_2019_10_09_are_held_in_ringgit() {
         assert_eq!(
-            verification_hold(country("MY"), utc_ms(2019, 10, 8)).currency,
+            verification_hold(country("MY"), midnight_utc(2019, 10, 8)).currency,
             Currency::USD
         );
         assert_eq!(
-            verification_hold(country("MY"), utc_ms(2019, 10, 9)).currency,
+            verification_hold(country("MY"), midnight_utc(2019, 10, 9)).currency,
             Currency::MYR
         );
         assert_eq!(
-            verification_hold(country("SG"), utc_ms(2026, 1, 1)),
+            verification_hold(country("SG"), midnight_utc(2026, 1, 1)),
             Money::from_minor(100, Currency::USD)
         );
     }

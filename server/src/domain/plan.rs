@@ -3,6 +3,7 @@
 //! of a plan holds the product's quota; what was drawn of it is kept on the order
 //! (`orders.drawn_milli`) and decides the plan's refund (`shared::refund`).
 
+use crate::clock::Millis;
 use crate::db::Tx;
 use crate::error::ApiError;
 use shared::catalog::Product;
@@ -25,7 +26,7 @@ pub async fn draw(
     tx: &mut Tx,
     account_id: &str,
     product: &Product,
-    used_at: i64,
+    used_at: Millis,
     metered_milli: i64,
 ) -> Result<Drawn, ApiError> {
     let quota = product.quota_milli();

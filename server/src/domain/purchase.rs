@@ -2,7 +2,7 @@
 //! balance or the free credit; pay-as-you-go instances billed later by the usage job. Renewals
 //! add a paid period after the current one.
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
@@ -24,11 +24,11 @@ use shared::money::{Currency, Money};
 use shared::refund::{PaidWith, ResourceKind};
 
 /// `at` plus whole calendar months (a month from 31 January is the last day of February).
-pub fn add_months(at: i64, months: u32) -> i64 {
-    Utc.timestamp_millis_opt(at)
+pub fn add_months(at: Millis, months: u32) -> Millis {
+    Utc.timestamp_millis_opt(at.0)
         .single()
         .and_then(|t| t.checked_add_months(Months::new(months)))
-        .map_or(at, |t| t.timestamp_millis())
+        .map_or(at, |t| Millis(t.timestamp_millis()))
 }
 
 /// What an order paid for: `orders.kind`.
@@ -133,7 +133,7 @@ async fn pay(
 /// balance or credit, refusing when the bucket does not cover it.
 async fn record_payment(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     payment: &Payment,
     memo: &str,
@@ -205,7 +205,7 @@ pub async fn purchase(
             return Err(ApiError::RealNameRequired);
         }
     }
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
     // Pay-as-you-go use of a plan's product is not a plan: it draws on one (SPEC §5).
     let plan = p.product.kind == ResourceKind::ResourcePlan && p.billing == Billing::Subscription;
@@ -338,7 +338,7 @@ async fn usable_coupon(
     state: &AppState,
     account_id: &str,
     id: &str,
-    now: i64,
+    now: Millis,
     price: Money,
 ) -> Result<(String, Money), ApiError> {
     let found: Option<(i64, Stored<Currency>)> = sqlx::query_as(
@@ -361,12 +361,12 @@ pub async fn coupons(
     state: &AppState,
     account_id: &str,
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
-    let rows: Vec<(String, String, i64, i64, Stored<Currency>, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, i64, i64, Stored<Currency>, Millis)> = sqlx::query_as(
         "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
          WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at, id",
     )
     .bind(account_id)
-    .bind(state.clock.now_ms())
+    .bind(state.clock.now())
     .fetch_all(&state.db)
     .await?;
     Ok(rows
@@ -393,11 +393,11 @@ async fn insert_order(
     order_id: &str,
     kind: OrderKind,
     months: u32,
-    starts_at: i64,
-    ends_at: i64,
+    starts_at: Millis,
+    ends_at: Millis,
     price: Money,
     payment: &Payment,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let minor = |m: Money| -> Result<i64, ApiError> { Ok(m.to_minor()?) };
     sqlx::query(
@@ -448,7 +448,7 @@ pub async fn renew(
         ));
     }
     product.check_period(months)?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let price = product.price(months);
     let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
     let purpose = format!("order:{order_id}");
@@ -458,7 +458,7 @@ pub async fn renew(
         // Re-read inside the write lock: another renewal may have moved the expiry, and an
         // unsubscription, a transfer or the expiry job may have released the instance since
         // it was read above, and then this renewal has nothing to extend.
-        let current: Option<Option<i64>> = sqlx::query_scalar(
+        let current: Option<Option<Millis>> = sqlx::query_scalar(
             "SELECT expires_at FROM instances WHERE id = $1 AND status = 'running'",
         )
         .bind(instance_id)
@@ -606,7 +606,7 @@ pub async fn charge_bill(
         }
     };
     let written = async {
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         let mut tx = account::begin_write(&state.db, account_id, writer).await?;
         let updated = sqlx::query(&format!(
             "UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND {}",
@@ -644,7 +644,7 @@ pub async fn release(
     account_id: &str,
     instance_id: &str,
 ) -> Result<InstanceView, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let updated = sqlx::query(
         "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND billing = 'payg' AND status = 'running'",
     )

@@ -2,7 +2,7 @@
 //! alias and hold named permissions. They never close the account nor touch another's data.
 
 use crate::auth::{self, NewSession, Origin};
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db;
 use crate::domain::account::{self, AccountStatus};
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
@@ -19,7 +19,7 @@ fn permissions_text(permissions: &[Permission]) -> String {
     names.join(" ")
 }
 
-fn to_view(id: String, username: String, permissions: &str, created_at: i64) -> RamUserView {
+fn to_view(id: String, username: String, permissions: &str, created_at: Millis) -> RamUserView {
     RamUserView {
         id,
         username,
@@ -39,7 +39,7 @@ pub async fn create(
     let (username, password) = form.parse()?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let id = format!("ram-{}", uuid::Uuid::new_v4().simple());
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let permissions = permissions_text(&form.permissions);
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let inserted = sqlx::query(
@@ -70,7 +70,7 @@ pub async fn create(
 }
 
 pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>, ApiError> {
-    let rows: Vec<(String, String, String, i64)> =
+    let rows: Vec<(String, String, String, Millis)> =
         sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE account_id = $1 ORDER BY username")
             .bind(account_id)
             .fetch_all(&state.db)
@@ -82,7 +82,7 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>
 }
 
 pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUserView, ApiError> {
-    let (id, u, p, c): (String, String, String, i64) =
+    let (id, u, p, c): (String, String, String, Millis) =
         sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
@@ -103,7 +103,7 @@ pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let detail = OperationDetail::RamUser { name: username };
     oplog::record(&mut tx, account_id, Action::RamUserDeleted, &detail, now).await?;
     tx.commit().await?;
@@ -147,7 +147,7 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(ApiError::AccountClosing);
     }
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, Some(&ram_id), now, origin).await?;
     oplog::set_actor(OperationActor::RamUser {

@@ -1,7 +1,7 @@
 //! Real-name registration (SPEC §2): checked by the ID's own check character; only a masked
 //! form of the number is kept. Once verified it cannot be changed here.
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Stored};
 use crate::domain::account::{self, Writer};
 use crate::error::ApiError;
@@ -10,7 +10,7 @@ use shared::api::{RealNameStatus, RealNameView};
 use shared::realname::{RealName, RealNameKind, mask_id};
 
 pub async fn view(state: &AppState, account_id: &str) -> Result<RealNameView, ApiError> {
-    let row: Option<(Stored<RealNameKind>, String, String, i64)> =
+    let row: Option<(Stored<RealNameKind>, String, String, Millis)> =
         sqlx::query_as("SELECT kind, name, id_masked, verified_at FROM real_name_registrations WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(&state.db)
@@ -38,7 +38,7 @@ pub async fn register(
     account_id: &str,
     real_name: RealName,
 ) -> Result<RealNameView, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let inserted = sqlx::query(
         "INSERT INTO real_name_registrations (account_id, kind, name, id_masked, verified_at) VALUES ($1, $2, $3, $4, $5)",

@@ -4,6 +4,7 @@
 //! paid to a card that the card network later returns (an expired or closed card) is not lost:
 //! [`return_to_balance`] credits it to the balance instead.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::intent;
@@ -31,11 +32,11 @@ impl Job for SettleRefund {
 }
 
 /// How long each channel takes to return money.
-pub fn settle_after_ms(destination: RefundDestination) -> i64 {
+pub fn settle_after(destination: RefundDestination) -> DurationMs {
     match destination {
-        RefundDestination::Balance => 0,
+        RefundDestination::Balance => DurationMs::ZERO,
         RefundDestination::Card | RefundDestination::Paypal | RefundDestination::Paytm => {
-            3 * 86_400_000
+            DurationMs::days(3)
         }
     }
 }
@@ -84,7 +85,7 @@ async fn read<'e>(
 
 pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let refund = read(&state.db, &job.subject).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let Some(refund) = refund.filter(|r| r.status.0 == RefundStatus::Processing) else {
         // Gone with its account, or settled already: nothing left to do.
         let mut tx = db::begin_write(&state.db).await?;
@@ -192,7 +193,7 @@ pub async fn return_to_balance(
     state: &AppState,
     refund_id: &str,
     returned: &CardReturn<'_>,
-    now: i64,
+    now: Millis,
 ) -> Result<Returned, ApiError> {
     let refund = read(&mut **tx, refund_id).await?;
     let Some(refund) = refund else {

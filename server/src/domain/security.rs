@@ -7,7 +7,7 @@
 //! they send, or nothing.
 
 use crate::auth::{self, CurrentSession};
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::session::confirm_password;
@@ -25,7 +25,7 @@ use shared::api::{
 };
 
 /// A reset may send codes (each living ten minutes) for an hour.
-pub const RESET_TTL_MS: i64 = 60 * 60_000;
+pub const RESET_TTL: DurationMs = DurationMs::hours(1);
 
 /// The subject of a reset's codes.
 pub fn subject(reset_id: &str) -> String {
@@ -38,8 +38,8 @@ struct Reset {
     channel: String,
     address: String,
     delivery: Option<String>,
-    expires_at: i64,
-    used_at: Option<i64>,
+    expires_at: Millis,
+    used_at: Option<Millis>,
 }
 
 impl Reset {
@@ -63,7 +63,7 @@ impl Reset {
 }
 
 /// A reset that can still be used, read inside `tx`.
-async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Reset, ApiError> {
+async fn load(tx: &mut Tx, id: &str, now: Millis) -> Result<Reset, ApiError> {
     let reset: Reset = sqlx::query_as(
         "SELECT account_id, channel, address, delivery, expires_at, used_at FROM password_resets WHERE id = $1",
     )
@@ -107,7 +107,7 @@ pub async fn start_reset(
     client: &str,
 ) -> Result<PasswordResetStarted, ApiError> {
     let address = form.parse()?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let account_id = account_verifying(&mut tx, &address).await?;
     if let Some(account_id) = &account_id {
@@ -124,7 +124,7 @@ pub async fn start_reset(
     .bind(address.as_str())
     .bind(address.delivery().map(Delivery::as_str))
     .bind(now)
-    .bind(now + RESET_TTL_MS)
+    .bind(now + RESET_TTL)
     .execute(&mut *tx)
     .await?;
     let to = Destination {
@@ -145,7 +145,7 @@ pub async fn start_reset(
 
 /// Sends a reset's code again, after the same wait as any code.
 pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<CodeSent, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
     if let Some(account_id) = &reset.account_id {
@@ -172,13 +172,13 @@ pub async fn complete_reset(
     // The page cannot know the account's email when the code went to a phone; the rule about
     // the email's name is checked again once the code has proven the account.
     let parsed = form.parse(None)?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     // Refuse what cannot succeed before the hasher's work: a reset unknown, used or expired,
     // or a code already spent or tried five times. The transaction below checks it all again.
     {
         let mut tx = state.db.begin().await?;
         load(&mut tx, id, now).await?;
-        let tries: Option<(i64, Option<i64>)> = sqlx::query_as(
+        let tries: Option<(i64, Option<Millis>)> = sqlx::query_as(
             "SELECT attempts, consumed_at FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(subject(id))
@@ -277,7 +277,7 @@ pub async fn change_password(
         .hasher
         .hash(change.password.expose().to_owned())
         .await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     // Only over the password just proven: a change made meanwhile by another session wins,
@@ -361,7 +361,7 @@ impl Owner {
         &self,
         outbox: &Outbox,
         tx: &mut Tx,
-        now: i64,
+        now: Millis,
         notice: Notice<'_>,
     ) -> Result<(), ApiError> {
         outbox
@@ -385,8 +385,8 @@ struct SessionRow {
     token_hash: String,
     user_agent: Option<String>,
     ip: Option<String>,
-    created_at: i64,
-    last_used_at: Option<i64>,
+    created_at: Millis,
+    last_used_at: Option<Millis>,
     username: Option<String>,
 }
 
@@ -403,7 +403,7 @@ pub async fn list_sessions(
          ORDER BY COALESCE(s.last_used_at, s.created_at) DESC, s.created_at DESC",
     )
     .bind(&session.account_id)
-    .bind(state.clock.now_ms())
+    .bind(state.clock.now())
     .fetch_all(&state.db)
     .await?;
     let mut sessions: Vec<SessionEntry> = rows
@@ -444,7 +444,7 @@ pub async fn sign_out_session(
     let Some(user_agent) = gone else {
         return Err(ApiError::NotFound);
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     oplog::record(
         &mut tx,
         &session.account_id,
@@ -472,7 +472,7 @@ pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Resu
         let detail = OperationDetail::OtherSessions {
             count: deleted.rows_affected() as u32,
         };
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         oplog::record(
             &mut tx,
             &session.account_id,

@@ -2,6 +2,7 @@
 //! the answer never tells whether the email has an account.
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::two_step;
@@ -13,18 +14,18 @@ use crate::state::AppState;
 use shared::api::SignIn;
 use shared::api::{OperationDetail, SignInRefusal};
 
-const WINDOW_MS: i64 = 15 * 60_000;
+const WINDOW: DurationMs = DurationMs::minutes(15);
 /// Failures allowed before waits begin, per email and per client.
 const FREE_FAILURES_PER_EMAIL: i64 = 5;
 const FREE_FAILURES_PER_CLIENT: i64 = 20;
-const FIRST_WAIT_MS: i64 = 30_000;
-const LONGEST_WAIT_MS: i64 = WINDOW_MS;
+const FIRST_WAIT: DurationMs = DurationMs::seconds(30);
+const LONGEST_WAIT: DurationMs = WINDOW;
 
 /// After `free` failures each further one doubles the wait from the last failure:
 /// 30 s, 1 min, 2 min, … up to 15 min.
-fn wait_after(failures: i64, free: i64) -> Option<i64> {
+fn wait_after(failures: i64, free: i64) -> Option<DurationMs> {
     let over = failures - free;
-    (over >= 0).then(|| (FIRST_WAIT_MS << over.min(10)).min(LONGEST_WAIT_MS))
+    (over >= 0).then(|| (FIRST_WAIT * (1 << over.min(10))).min(LONGEST_WAIT))
 }
 
 const EMAIL_SCOPE: &str = "signin_failed_email";
@@ -64,7 +65,7 @@ pub struct Attempt {
     id: String,
     email: String,
     client: String,
-    at: i64,
+    at: Millis,
 }
 
 /// Refuses with `SignInThrottled` while `email` or `client` is in a wait after failures (the
@@ -76,7 +77,7 @@ pub async fn begin_attempt(
     email: &str,
     client: &str,
 ) -> Result<Attempt, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     rate_limit::lock(
         &mut tx,
@@ -88,7 +89,7 @@ pub async fn begin_attempt(
         &mut tx,
         (EMAIL_SCOPE, email),
         (CLIENT_SCOPE, client),
-        now - WINDOW_MS,
+        now - WINDOW,
     )
     .await?;
     if let Some(until) = throttled_until(windows, now) {
@@ -132,7 +133,7 @@ pub async fn confirm_password(
 
 /// When the wait ends, if `now` is in one: the failure counts and newest failures of the email
 /// and of the client, in that order.
-fn throttled_until(windows: [(i64, Option<i64>); 2], now: i64) -> Option<i64> {
+fn throttled_until(windows: [(i64, Option<Millis>); 2], now: Millis) -> Option<Millis> {
     windows
         .into_iter()
         .zip([FREE_FAILURES_PER_EMAIL, FREE_FAILURES_PER_CLIENT])
@@ -224,7 +225,7 @@ pub async fn sign_in(
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &account_id).await?;
     // Read in the transaction that makes the session: turned on a moment ago, it is asked.
     if two_step::is_enabled(&mut *tx, &account_id).await? {
@@ -290,7 +291,7 @@ pub async fn reauthenticate(
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
-        .bind(state.clock.now_ms())
+        .bind(state.clock.now())
         .bind(&session.token_hash)
         .execute(&mut *tx)
         .await?;
@@ -323,35 +324,41 @@ mod tests {
     #[test]
     fn waits_start_at_the_free_limit_and_double_up_to_fifteen_minutes() {
         assert_eq!(wait_after(4, 5), None);
-        assert_eq!(wait_after(5, 5), Some(30_000));
-        assert_eq!(wait_after(6, 5), Some(60_000));
-        assert_eq!(wait_after(9, 5), Some(480_000));
-        assert_eq!(wait_after(10, 5), Some(900_000));
-        assert_eq!(wait_after(500, 5), Some(900_000));
+        assert_eq!(wait_after(5, 5), Some(DurationMs::millis(30_000)));
+        assert_eq!(wait_after(6, 5), Some(DurationMs::millis(60_000)));
+        assert_eq!(wait_after(9, 5), Some(DurationMs::millis(480_000)));
+        assert_eq!(wait_after(10, 5), Some(DurationMs::millis(900_000)));
+        assert_eq!(wait_after(500, 5), Some(DurationMs::millis(900_000)));
     }
 
     #[test]
     fn a_wait_of_the_email_or_of_the_client_refuses_until_the_later_one_ends() {
-        let now = 10_000_000;
+        let now = Millis(10_000_000);
         assert_eq!(
             throttled_until([(4, Some(now)), (19, Some(now))], now),
             None
         );
         assert_eq!(
-            throttled_until([(5, Some(now - 10_000)), (0, None)], now),
-            Some(now + 20_000)
+            throttled_until(
+                [(5, Some(now - DurationMs::millis(10_000))), (0, None)],
+                now
+            ),
+            Some(now + DurationMs::millis(20_000))
         );
         assert_eq!(
-            throttled_until([(5, Some(now - 30_000)), (0, None)], now),
+            throttled_until(
+                [(5, Some(now - DurationMs::millis(30_000))), (0, None)],
+                now
+            ),
             None
         );
         assert_eq!(
             throttled_until([(0, None), (20, Some(now))], now),
-            Some(now + 30_000)
+            Some(now + DurationMs::millis(30_000))
         );
         assert_eq!(
             throttled_until([(5, Some(now)), (21, Some(now))], now),
-            Some(now + 60_000)
+            Some(now + DurationMs::millis(60_000))
         );
     }
 }

@@ -2,7 +2,7 @@
 //! proves it, and only then does the account exist, signed in.
 
 use crate::auth::{self, NewSession, Origin};
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::verification::{self, Destination};
@@ -13,7 +13,7 @@ use shared::api::{CodeSent, CodeTarget, SendCodeForm, Signup, SignupStarted};
 use shared::country::Country;
 
 /// A pending sign-up is forgotten a day after it was made.
-pub const SIGNUP_TTL_MS: i64 = 24 * 3_600_000;
+pub const SIGNUP_TTL: DurationMs = DurationMs::hours(24);
 
 #[derive(sqlx::FromRow)]
 struct Pending {
@@ -21,7 +21,7 @@ struct Pending {
     email: String,
     password_hash: String,
     country: Stored<Country>,
-    expires_at: i64,
+    expires_at: Millis,
     account_id: Option<String>,
 }
 
@@ -48,7 +48,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         .hasher
         .hash(signup.password.expose().to_owned())
         .await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     if account::live_email_exists(&mut tx, signup.email.as_str()).await? {
         return Err(ApiError::EmailTaken);
@@ -58,7 +58,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         email: signup.email.as_str().to_owned(),
         password_hash,
         country: Stored(signup.country),
-        expires_at: now + SIGNUP_TTL_MS,
+        expires_at: now + SIGNUP_TTL,
         account_id: None,
     };
     sqlx::query(
@@ -79,11 +79,11 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
 
 pub async fn get(state: &AppState, id: &str) -> Result<SignupStarted, ApiError> {
     let mut tx = state.db.begin().await?;
-    load(&mut tx, id, state.clock.now_ms()).await?.view()
+    load(&mut tx, id, state.clock.now()).await?.view()
 }
 
 /// Loads a sign-up that can still be verified.
-async fn load(tx: &mut Tx, id: &str, now: i64) -> Result<Pending, ApiError> {
+async fn load(tx: &mut Tx, id: &str, now: Millis) -> Result<Pending, ApiError> {
     let pending: Pending = sqlx::query_as(
         "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = $1",
     )
@@ -111,7 +111,7 @@ pub async fn send_code(
     form: &SendCodeForm,
     client: &str,
 ) -> Result<CodeSent, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
     let target = form.parse(pending.country())?;
@@ -150,7 +150,7 @@ pub async fn verify(
     code: &VerificationCode,
     origin: &Origin,
 ) -> Result<(String, NewSession), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
     let (mut tx, proven) = verification::check(tx, &state.secrets, now, &subject(id), code).await?;

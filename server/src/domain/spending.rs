@@ -2,7 +2,7 @@
 //! list of rows, totalled by month for the chart and written out as CSV. Every query is scoped
 //! to the account asking.
 
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{Db, Stored};
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
@@ -156,7 +156,7 @@ pub fn by_month(rows: &[Row]) -> SpendingView {
         if matches!(row.status, Status::Bill(s) if s != BillStatus::Paid) {
             continue;
         }
-        let month = row.at.rfc3339()[..7].to_owned();
+        let month = rfc3339(row.at)[..7].to_owned();
         let currency = row.amount.currency;
         let zero = Money::from_minor(0, currency);
         let (spent, refunded) = months
@@ -192,7 +192,7 @@ pub fn csv(rows: &[Row]) -> String {
         let fields = [
             text_field(row.status.kind()),
             text_field(&row.id),
-            text_field(&row.at.rfc3339()),
+            text_field(&rfc3339(row.at)),
             text_field(&row.description),
             amount.to_owned(),
             text_field(row.amount.currency.code()),
@@ -220,6 +220,7 @@ fn text_field(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::DurationMs;
 
     fn row(status: Status, at: Millis, minor: i64) -> Row {
         Row {
@@ -233,16 +234,16 @@ mod tests {
 
     #[test]
     fn months_total_paid_spend_and_refunds() {
-        let day = chrono::Duration::days(1);
+        let day = DurationMs::days(1);
         // 2026-11-01 and 2026-12-01 (UTC).
         let nov = Millis(1_793_491_200_000);
-        let dec = nov + chrono::Duration::days(30);
+        let dec = nov + DurationMs::days(30);
         let view = by_month(&[
             row(Status::Order(OrderStatus::Paid), nov, 60_00),
             row(Status::Bill(BillStatus::Paid), nov + day, 5_00),
             row(
                 Status::Bill(BillStatus::Unpaid),
-                nov + chrono::Duration::days(2),
+                nov + DurationMs::days(2),
                 7_00,
             ),
             row(Status::Refund(RefundStatus::Refunded), dec, 35_00),

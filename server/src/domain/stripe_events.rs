@@ -11,6 +11,7 @@
 //! Every other event is recorded as seen and answered 200: Stripe redelivers any other answer
 //! for days.
 
+use crate::clock::Millis;
 use crate::db::{self, Tx};
 use crate::domain::account::{self, AccountStatus};
 use crate::domain::refund::{self, CardReturn, Returned};
@@ -34,9 +35,8 @@ pub async fn receive(
     let Some(secret) = state.config.stripe_webhook_secret.as_ref() else {
         return Err(ApiError::NotFound);
     };
-    let now = state.clock.now_ms();
-    if let Err(refused) =
-        stripe_webhook::verify(secret.expose(), signature, body, now.div_euclid(1000))
+    let now = state.clock.now();
+    if let Err(refused) = stripe_webhook::verify(secret.expose(), signature, body, now.unix_secs())
     {
         tracing::warn!(reason = refused.reason(), "Stripe webhook delivery refused");
         return Err(ApiError::SignatureInvalid);
@@ -70,7 +70,7 @@ fn not_an_event(e: &serde_json::Error) -> ApiError {
 
 /// Records `event` as processed in `tx`; false when it was already (a redelivery that raced
 /// this one): the caller then drops `tx`, and with it its effect.
-async fn first_time(tx: &mut Tx, event: &Event, now: i64) -> Result<bool, ApiError> {
+async fn first_time(tx: &mut Tx, event: &Event, now: Millis) -> Result<bool, ApiError> {
     let inserted = sqlx::query(
         "INSERT INTO stripe_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
     )
@@ -83,7 +83,7 @@ async fn first_time(tx: &mut Tx, event: &Event, now: i64) -> Result<bool, ApiErr
 }
 
 /// Records an event that changes nothing of ours.
-async fn seen_alone(state: &AppState, event: &Event, now: i64) -> Result<(), ApiError> {
+async fn seen_alone(state: &AppState, event: &Event, now: Millis) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     first_time(&mut tx, event, now).await?;
     tx.commit().await?;
@@ -97,7 +97,7 @@ async fn begin_on_account(
     state: &AppState,
     account_id: &str,
     event: &Event,
-    now: i64,
+    now: Millis,
 ) -> Result<Option<Tx>, ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     let status = account::lock(&mut tx, account_id).await?;
@@ -116,7 +116,7 @@ async fn refund_failed(
     state: &AppState,
     event: &Event,
     returned: &Refund,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let reason = returned.failure_reason.as_deref().unwrap_or("not given");
     let account_id: Option<String> = match returned.our_key() {
@@ -170,7 +170,7 @@ async fn dispute_created(
     state: &AppState,
     event: &Event,
     dispute: &Dispute,
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let reason = dispute.reason.as_deref().unwrap_or("not given");
     let account_id: Option<String> = match dispute.payment_intent.as_deref() {

@@ -7,6 +7,7 @@
 //! code sent twice at once is accepted once.
 
 use crate::auth::{self, CurrentSession, NewSession, Origin};
+use crate::clock::{DurationMs, Millis};
 use crate::db::Tx;
 use crate::domain::account;
 use crate::domain::session::{begin_attempt, confirm_password};
@@ -35,7 +36,7 @@ const SKEW_STEPS: u64 = 1;
 const SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODES: usize = 10;
 /// A password proven, waiting for its second step.
-pub const CHALLENGE_TTL_MS: i64 = 5 * 60_000;
+pub const CHALLENGE_TTL: DurationMs = DurationMs::minutes(5);
 const ISSUER: &str = "Account Center";
 
 fn totp(secret: Vec<u8>) -> TOTP {
@@ -48,8 +49,8 @@ pub fn code_at(secret: &[u8], unix_secs: u64) -> String {
 }
 
 /// The step whose code `code` is, among the current one and [`SKEW_STEPS`] either side.
-fn matching_step(secret: &[u8], code: &str, now_ms: i64) -> Option<u64> {
-    let now_step = (now_ms.max(0) as u64 / 1000) / STEP_SECS;
+fn matching_step(secret: &[u8], code: &str, now: Millis) -> Option<u64> {
+    let now_step = (now.unix_secs().max(0) as u64) / STEP_SECS;
     let totp = totp(secret.to_vec());
     (now_step.saturating_sub(SKEW_STEPS)..=now_step + SKEW_STEPS).find(|step| {
         auth::constant_time_eq(totp.generate(step * STEP_SECS).as_bytes(), code.as_bytes())
@@ -73,7 +74,7 @@ fn new_recovery_code() -> String {
 #[derive(sqlx::FromRow)]
 struct Row {
     secret_sealed: String,
-    enabled_at: Option<i64>,
+    enabled_at: Option<Millis>,
     last_step: i64,
 }
 
@@ -97,7 +98,7 @@ pub async fn is_enabled<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> Result<bool, ApiError> {
-    let on: Option<i64> = sqlx::query_scalar(
+    let on: Option<Millis> = sqlx::query_scalar(
         "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
     )
     .bind(account_id)
@@ -107,7 +108,7 @@ pub async fn is_enabled<'e>(
 }
 
 pub async fn status(state: &AppState, account_id: &str) -> Result<TwoStepStatus, ApiError> {
-    let enabled_at: Option<i64> = sqlx::query_scalar(
+    let enabled_at: Option<Millis> = sqlx::query_scalar(
         "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
     )
     .bind(account_id)
@@ -129,7 +130,7 @@ pub async fn status(state: &AppState, account_id: &str) -> Result<TwoStepStatus,
 /// A new secret for the authenticator, waiting for its first code ([`enable`]). Needs a recent
 /// sign-in; refused while two-step verification is on.
 pub async fn setup(state: &AppState, session: &CurrentSession) -> Result<TwoStepSetup, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     session.require_recent_sign_in(now)?;
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::rngs::OsRng.fill(&mut secret[..]);
@@ -192,7 +193,7 @@ pub async fn enable(
     let SecondFactor::Totp(code) = form.parse()? else {
         return Err(ApiError::TotpIncorrect);
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     let Some(pending) = row(&mut tx, &session.account_id)
         .await?
@@ -250,7 +251,7 @@ async fn consume(
     secrets: &Secrets,
     account_id: &str,
     factor: &SecondFactor,
-    now: i64,
+    now: Millis,
 ) -> Result<bool, ApiError> {
     match factor {
         SecondFactor::Totp(code) => {
@@ -306,7 +307,7 @@ async fn prove(
         &state.secrets,
         account_id,
         factor,
-        state.clock.now_ms(),
+        state.clock.now(),
     )
     .await?
     {
@@ -356,7 +357,7 @@ pub async fn disable(
     tx.commit().await?;
     let (mut tx, attempt) = prove(state, &session.account_id, &factor, client).await?;
     attempt.succeeded(&mut tx).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     for table in ["two_step", "recovery_codes"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
             .bind(&session.account_id)
@@ -383,7 +384,7 @@ pub async fn disable(
 pub async fn challenge(
     tx: &mut Tx,
     account_id: &str,
-    now: i64,
+    now: Millis,
     origin: &Origin,
 ) -> Result<String, ApiError> {
     let token = auth::random_token();
@@ -393,7 +394,7 @@ pub async fn challenge(
     .bind(auth::hash_token(&token))
     .bind(account_id)
     .bind(now)
-    .bind(now + CHALLENGE_TTL_MS)
+    .bind(now + CHALLENGE_TTL)
     .bind(&origin.ip)
     .execute(&mut **tx)
     .await?;
@@ -409,7 +410,7 @@ pub async fn complete_sign_in(
     origin: &Origin,
 ) -> Result<(String, NewSession), ApiError> {
     let factor = form.parse()?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let token_hash = challenge_token
         .map(auth::hash_token)
         .ok_or(ApiError::TwoStepExpired)?;
@@ -458,10 +459,10 @@ async fn tell(
     outbox: &Outbox,
     tx: &mut Tx,
     account_id: &str,
-    now: i64,
+    now: Millis,
     on: bool,
 ) -> Result<(), ApiError> {
-    let (email, verified): (String, Option<i64>) =
+    let (email, verified): (String, Option<Millis>) =
         sqlx::query_as("SELECT email, email_verified_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_one(&mut **tx)
@@ -513,8 +514,8 @@ mod tests {
     #[test]
     fn a_code_of_one_step_either_side_matches_two_steps_do_not() {
         let secret = b"12345678901234567890";
-        let now_ms = 1_234_567_890_000;
-        let now = now_ms as u64 / 1000;
+        let at = Millis(1_234_567_890_000);
+        let now = at.unix_secs() as u64;
         for (offset, expected) in [
             (-60i64, None),
             (-30, Some(-1)),
@@ -524,7 +525,7 @@ mod tests {
         ] {
             let code = code_at(secret, (now as i64 + offset) as u64);
             let step =
-                matching_step(secret, &code, now_ms).map(|s| s as i64 - (now / STEP_SECS) as i64);
+                matching_step(secret, &code, at).map(|s| s as i64 - (now / STEP_SECS) as i64);
             assert_eq!(step, expected, "offset {offset} s");
         }
     }

@@ -6,6 +6,7 @@
 //! a resource plan draws on the account's active plan first and only the rest is billed
 //! (SPEC §5, [`plan::draw`]).
 
+use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::bills::{self, ChargeBill};
@@ -26,15 +27,15 @@ impl Job for BillUsage {
         Ok(bill(state, job).await?)
     }
 }
-pub const HOUR_MS: i64 = 3_600_000;
+pub const HOUR: DurationMs = DurationMs::hours(1);
 
 /// When the hour starting at `billed_until` can be billed.
-pub fn due_at(state: &AppState, billed_until: i64) -> i64 {
-    billed_until + HOUR_MS + state.config.usage_billing_delay_hours * HOUR_MS
+pub fn due_at(state: &AppState, billed_until: Millis) -> Millis {
+    billed_until + HOUR + HOUR * state.config.usage_billing_delay_hours
 }
 
 pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     // Whose write gate to open; everything else is read again inside it.
     let account_id: Option<String> =
         sqlx::query_scalar("SELECT account_id FROM instances WHERE id = $1")
@@ -57,7 +58,7 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         return Ok(());
     };
     let from = instance.billed_until.unwrap_or(now);
-    let until = (from + HOUR_MS).min(instance.released_at.unwrap_or(i64::MAX));
+    let until = (from + HOUR).min(instance.released_at.unwrap_or(Millis::MAX));
     let mut bill_id = None;
     if until > from && due_at(state, from) > now {
         // Not due: this is a second run of the job (a lease that ran out under a slow first
@@ -85,11 +86,11 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         }
         let product = Product::find(&instance.product)
             .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
-        let metered = product.metered_milli(until - from);
+        let metered = product.metered_milli((until - from).as_millis());
         // SPEC §5: usage draws on an active plan of the product first; the rest is billed.
         let drawn = plan::draw(&mut tx, &account_id, product, from, metered).await?;
         let charge = product
-            .usage_charge_after_plan(until - from, drawn.milli)
+            .usage_charge_after_plan((until - from).as_millis(), drawn.milli)
             .ok_or_else(|| anyhow::anyhow!("{} is not metered", product.code))?;
         if !charge.amount.is_zero() {
             let id = format!("bill-{}", uuid::Uuid::new_v4().simple());
@@ -152,7 +153,7 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 }
 
 /// Finishes the job of an instance (or account) that is no more.
-async fn nothing_left(state: &AppState, job: &Claimed, now: i64) -> Result<(), ApiError> {
+async fn nothing_left(state: &AppState, job: &Claimed, now: Millis) -> Result<(), ApiError> {
     let mut tx = db::begin_write(&state.db).await?;
     finish(&mut tx, job, Outcome::Done, now).await?;
     tx.commit().await?;

@@ -1,6 +1,7 @@
 //! One-time codes (SPEC §1): 6 digits, 10 minutes, resend after 60 s, 5 wrong tries kill a
 //! code, at most 5 codes an hour to one address and 20 an hour from one client.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Tx};
 use crate::error::ApiError;
 use crate::notices::Notice;
@@ -12,12 +13,12 @@ use rand::Rng;
 use shared::account::{Channel, Delivery, VerificationCode};
 use shared::api::CodeSent;
 
-pub const CODE_TTL_MS: i64 = 10 * 60_000;
-pub const RESEND_AFTER_MS: i64 = 60_000;
+pub const CODE_TTL: DurationMs = DurationMs::minutes(10);
+pub const RESEND_AFTER: DurationMs = DurationMs::minutes(1);
 pub const MAX_ATTEMPTS: i64 = 5;
 pub const MAX_PER_ADDRESS_PER_HOUR: i64 = 5;
 pub const MAX_PER_CLIENT_PER_HOUR: i64 = 20;
-const HOUR_MS: i64 = 3_600_000;
+const HOUR: DurationMs = DurationMs::hours(1);
 
 /// What a signed-in account proves with a code. Its codes' subject is `account:<id>:<purpose>`;
 /// a sign-up's is `signup:<sign-up id>` ([`crate::domain::signup`]). Deleting an account deletes
@@ -61,7 +62,7 @@ pub struct Destination<'a> {
 pub async fn issue(
     tx: &mut Tx,
     state: &AppState,
-    now: i64,
+    now: Millis,
     subject: &str,
     to: &Destination<'_>,
     client: &str,
@@ -71,35 +72,34 @@ pub async fn issue(
     let subject_key = format!("code-subject:{subject}");
     let address_key = format!("code-address:{}", to.address);
     rate_limit::lock(tx, &[("code_sent", client)], &[&subject_key, &address_key]).await?;
-    let last: Option<i64> =
+    let last: Option<Millis> =
         sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = $1")
             .bind(subject)
             .fetch_one(&mut **tx)
             .await?;
-    if let Some(last) = last.filter(|last| now - last < RESEND_AFTER_MS) {
+    if let Some(last) = last.filter(|&last| now - last < RESEND_AFTER) {
         return Err(ApiError::ResendTooSoon {
-            retry_after: secs_until(last + RESEND_AFTER_MS, now),
+            retry_after: secs_until(last + RESEND_AFTER, now),
         });
     }
 
-    let (sent, oldest): (i64, Option<i64>) = sqlx::query_as(
+    let (sent, oldest): (i64, Option<Millis>) = sqlx::query_as(
         "SELECT COUNT(*), MIN(created_at) FROM verification_codes WHERE address = $1 AND created_at > $2",
     )
     .bind(to.address)
-    .bind(now - HOUR_MS)
+    .bind(now - HOUR)
     .fetch_one(&mut **tx)
     .await?;
     if sent >= MAX_PER_ADDRESS_PER_HOUR {
         return Err(ApiError::TooManyCodes {
-            retry_after: secs_until(oldest.unwrap_or(now) + HOUR_MS, now),
+            retry_after: secs_until(oldest.unwrap_or(now) + HOUR, now),
         });
     }
 
-    let (from_client, oldest, _) =
-        rate_limit::window(tx, "code_sent", client, now - HOUR_MS).await?;
+    let (from_client, oldest, _) = rate_limit::window(tx, "code_sent", client, now - HOUR).await?;
     if from_client >= MAX_PER_CLIENT_PER_HOUR {
         return Err(ApiError::RateLimited {
-            retry_after: secs_until(oldest.unwrap_or(now) + HOUR_MS, now),
+            retry_after: secs_until(oldest.unwrap_or(now) + HOUR, now),
         });
     }
 
@@ -120,7 +120,7 @@ pub async fn issue(
     .bind(to.delivery.map(Delivery::as_str))
     .bind(state.secrets.code_hash(subject, &code))
     .bind(now)
-    .bind(now + CODE_TTL_MS)
+    .bind(now + CODE_TTL)
     .execute(&mut **tx)
     .await?;
     rate_limit::record(tx, "code_sent", client, now).await?;
@@ -142,7 +142,7 @@ fn message<'a>(to: &Destination<'a>, code: &'a str) -> Outgoing<'a> {
         recipient: to.address,
         notice: Notice::VerificationCode {
             code,
-            minutes: CODE_TTL_MS / 60_000,
+            minutes: CODE_TTL / DurationMs::minutes(1),
         },
     }
 }
@@ -159,7 +159,7 @@ pub async fn send_to_account(
     client: &str,
 ) -> Result<CodeSent, ApiError> {
     use crate::domain::account::{self, Writer};
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let to = Destination {
         channel,
@@ -187,8 +187,8 @@ pub fn code_sent(channel: Channel, delivery: Option<Delivery>, sent_to: String) 
         channel,
         delivery,
         sent_to,
-        resend_after_seconds: (RESEND_AFTER_MS / 1000) as u64,
-        expires_in_seconds: (CODE_TTL_MS / 1000) as u64,
+        resend_after_seconds: RESEND_AFTER.as_secs() as u64,
+        expires_in_seconds: CODE_TTL.as_secs() as u64,
     }
 }
 
@@ -206,8 +206,8 @@ struct LiveCode {
     address: String,
     code_hash: String,
     attempts: i64,
-    expires_at: i64,
-    consumed_at: Option<i64>,
+    expires_at: Millis,
+    consumed_at: Option<Millis>,
 }
 
 /// Checks `code` against the newest code of `subject`, inside the caller's write transaction,
@@ -217,7 +217,7 @@ struct LiveCode {
 pub async fn check(
     mut tx: Tx,
     secrets: &Secrets,
-    now: i64,
+    now: Millis,
     subject: &str,
     code: &VerificationCode,
 ) -> Result<(Tx, Proven), ApiError> {
@@ -234,7 +234,7 @@ pub async fn check(
 async fn compare(
     tx: &mut Tx,
     secrets: &Secrets,
-    now: i64,
+    now: Millis,
     subject: &str,
     code: &VerificationCode,
 ) -> Result<Proven, ApiError> {
@@ -289,19 +289,20 @@ async fn compare(
 }
 
 /// Whole seconds from `now` until `at`, at least 1.
-pub fn secs_until(at: i64, now: i64) -> u64 {
-    ((at - now).max(1) as u64).div_ceil(1000)
+pub fn secs_until(at: Millis, now: Millis) -> u64 {
+    ((at - now).as_millis().max(1) as u64).div_ceil(1000)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::secs_until;
+    use super::{Millis, secs_until};
 
     #[test]
     fn waits_round_up_to_whole_seconds_and_never_say_zero() {
-        assert_eq!(secs_until(60_000, 0), 60);
-        assert_eq!(secs_until(60_000, 1), 60);
-        assert_eq!(secs_until(60_000, 59_999), 1);
-        assert_eq!(secs_until(60_000, 61_000), 1);
+        let at = Millis(60_000);
+        assert_eq!(secs_until(at, Millis(0)), 60);
+        assert_eq!(secs_until(at, Millis(1)), 60);
+        assert_eq!(secs_until(at, Millis(59_999)), 1);
+        assert_eq!(secs_until(at, Millis(61_000)), 1);
     }
 }

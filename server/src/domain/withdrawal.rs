@@ -9,7 +9,7 @@
 //! second sees the first's debit. The job pays out under the intent's key, retried by the jobs'
 //! policy until the gateway confirms, so a payout is made once whatever fails in between.
 
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
@@ -101,8 +101,8 @@ impl WithdrawalRow {
             destination_kind: self.destination_kind.0,
             destination: self.destination_label,
             status: self.status.0,
-            created_at: self.created_at.rfc3339(),
-            paid_at: self.paid_at.map(Millis::rfc3339),
+            created_at: rfc3339(self.created_at),
+            paid_at: self.paid_at.map(rfc3339),
         })
     }
 }
@@ -156,7 +156,7 @@ pub async fn withdraw(
     account_id: &str,
     form: &WithdrawalForm,
 ) -> Result<WithdrawalView, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     // Read after the write gate: no other withdrawal or purchase of the account can spend this
     // cash before the commit.
@@ -252,7 +252,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     .await?;
     let Some(row) = row.filter(|r| r.status.0 == WithdrawalStatus::Processing) else {
         // Paid already, or gone with its account: nothing left to do.
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         let mut tx = db::begin_write(&state.db).await?;
         queue::finish(&mut tx, job, Outcome::Done, now).await?;
         tx.commit().await?;
@@ -272,7 +272,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         .await
         .map_err(|e| anyhow::anyhow!("gateway payout of {}: {e}", job.subject))?;
 
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, &row.account_id, Writer::System).await?;
     let paid = sqlx::query(
         "UPDATE withdrawals SET status = 'paid', paid_at = $1, gateway_reference = $2 WHERE id = $3 AND status = 'processing'",

@@ -6,6 +6,7 @@ use super::{
     Authorization, CardDetails, CardEntry, CardSource, Charge, GatewayError, GatewayFuture,
     PaymentGateway, PaypalPayer,
 };
+use crate::clock::{DurationMs, Millis};
 use crate::db::Db;
 use shared::api::PaymentMethodKind;
 use shared::money::Money;
@@ -81,7 +82,7 @@ impl SimulatedGateway {
             .amount
             .to_minor()
             .map_err(|e| GatewayError::Network(format!("amount: {e}")))?;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = Millis(chrono::Utc::now().timestamp_millis());
         let first = sqlx::query(
             "INSERT INTO sim_gateway_calls (idempotency_key, operation, target, amount_minor, currency, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -116,7 +117,7 @@ impl SimulatedGateway {
             if stored.outcome.is_some() {
                 return stored.answer();
             }
-            let finished_by = stored.created_at + self.in_flight_ms();
+            let finished_by = stored.created_at + self.in_flight();
             if now < finished_by {
                 return Err(GatewayError::Network(
                     "a request with this idempotency key is in progress".into(),
@@ -170,8 +171,9 @@ impl SimulatedGateway {
 
     /// How long a call is in flight at the gateway: past this, one not answered was finished
     /// without its caller.
-    fn in_flight_ms(&self) -> i64 {
-        i64::try_from(self.latency.as_millis()).unwrap_or(i64::MAX / 2) + IN_FLIGHT_MARGIN_MS
+    fn in_flight(&self) -> DurationMs {
+        DurationMs::millis(i64::try_from(self.latency.as_millis()).unwrap_or(i64::MAX / 2))
+            + IN_FLIGHT_MARGIN
     }
 
     async fn stored(&self, key: &str) -> Result<StoredCall, GatewayError> {
@@ -186,7 +188,7 @@ impl SimulatedGateway {
 }
 
 /// Beyond its latency, how long the simulated gateway may take to finish a call.
-const IN_FLIGHT_MARGIN_MS: i64 = 1_000;
+const IN_FLIGHT_MARGIN: DurationMs = DurationMs::seconds(1);
 
 fn unreachable(e: sqlx::Error) -> GatewayError {
     GatewayError::Network(format!("simulator store: {e}"))
@@ -202,7 +204,7 @@ struct StoredCall {
     /// `None` while the first call is in flight (or its caller died with it).
     outcome: Option<String>,
     reference: Option<String>,
-    created_at: i64,
+    created_at: Millis,
 }
 
 impl StoredCall {

@@ -85,7 +85,7 @@ async fn decide_closures(
         if let Err(e) = decision::decide_batch(state, conn, &batch).await {
             // Nothing of the batch was committed: each job is retried later, like any job.
             tracing::warn!(error = %e, jobs = batch.len(), "a batch of closure decisions failed");
-            let now = state.clock.now_ms();
+            let now = state.clock.now();
             let mut tx = db::begin_write_on(&state.db, conn).await?;
             for job in &batch {
                 retry_later(&mut tx, job, &e, now).await?;
@@ -106,7 +106,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, JobError> {
         ran += 1;
         if let Err(e) = run(state, &job).await {
             let mut tx = db::begin_write(&state.db).await?;
-            retry_later(&mut tx, &job, &e, state.clock.now_ms()).await?;
+            retry_later(&mut tx, &job, &e, state.clock.now()).await?;
             tx.commit().await?;
         }
     }
@@ -118,7 +118,7 @@ pub async fn run_scheduler(state: AppState) {
     if let Err(e) = housekeeping::ensure_scheduled(&state).await {
         tracing::warn!(error = %e, "could not schedule housekeeping; the next start will");
     }
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     if let Err(e) = state.outbox.schedule_waiting(&state.db, now).await {
         tracing::warn!(error = %e, "could not schedule waiting messages; the next start will");
     }

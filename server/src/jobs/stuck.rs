@@ -3,9 +3,9 @@
 //! scheduler has taken. Listed by `account-center stuck-jobs`; the scheduler also logs each
 //! failure of a stuck job at error level.
 
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{Db, Stored};
-use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE_MS};
+use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -23,8 +23,8 @@ pub struct StuckJob {
 }
 
 /// The stuck jobs at `now`, those that failed most often first: [`STUCK_AFTER_ATTEMPTS`]
-/// failures in a row or more, or claimable for [`STUCK_OVERDUE_MS`] and still not taken.
-pub async fn stuck(db: &Db, now: i64) -> sqlx::Result<Vec<StuckJob>> {
+/// failures in a row or more, or claimable for [`STUCK_OVERDUE`] and still not taken.
+pub async fn stuck(db: &Db, now: Millis) -> sqlx::Result<Vec<StuckJob>> {
     sqlx::query_as(
         "SELECT id, kind, subject, status, attempts, COALESCE(lease_until, due_at) AS due_at, last_error
          FROM jobs
@@ -33,7 +33,7 @@ pub async fn stuck(db: &Db, now: i64) -> sqlx::Result<Vec<StuckJob>> {
          ORDER BY attempts DESC, due_at, id",
     )
     .bind(STUCK_AFTER_ATTEMPTS)
-    .bind(now - STUCK_OVERDUE_MS)
+    .bind(now - STUCK_OVERDUE)
     .fetch_all(db)
     .await
 }
@@ -54,7 +54,7 @@ pub fn stuck_table(jobs: &[StuckJob]) -> String {
             job.subject,
             job.status.0.as_str(),
             job.attempts,
-            job.due_at.rfc3339(),
+            rfc3339(job.due_at),
             error.replace('\n', " ")
         );
     }

@@ -172,7 +172,7 @@ async fn confirm(
     session: CurrentSession,
     Json(form): Json<ConfirmClosureForm>,
 ) -> Result<Response, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     let status = closure::confirm(&state, &session, &form).await?;
     let cookie = auth::clearing_cookie(!state.config.is_dev());
     Ok(([(header::SET_COOKIE, cookie)], Json(status)).into_response())
@@ -194,7 +194,7 @@ async fn renounce(
     session: CurrentSession,
     Json(form): Json<RenounceForm>,
 ) -> Result<Json<ClosureCheck>, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     Ok(Json(
         closure::renounce_selected(&state, &session, &form).await?,
     ))

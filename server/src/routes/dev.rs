@@ -1,12 +1,12 @@
 //! Dev mode only (the router leaves these out in production): the notification inbox and the
 //! movable clock, for demos and tests.
 
+use crate::clock::DurationMs;
 use crate::error::{ApiError, Json, Query};
 use crate::notify::{self, InboxMessage};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Html;
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -62,14 +62,16 @@ async fn advance_clock(
         .at("advance_seconds")
         .into());
     }
-    state.clock.advance(Duration::seconds(body.advance_seconds));
+    state
+        .clock
+        .advance(DurationMs::seconds(body.advance_seconds));
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(crate::clock::DEV_OFFSET_KEY)
-        .bind(state.clock.offset_ms().to_string())
+        .bind(state.clock.offset().as_millis().to_string())
         .execute(&state.db)
         .await?;
     Ok(Json(ClockNow {
-        now: state.clock.now().to_rfc3339(),
+        now: state.clock.now_utc().to_rfc3339(),
     }))
 }
 

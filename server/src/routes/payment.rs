@@ -61,8 +61,8 @@ async fn add_card(
     headers: HeaderMap,
     Json(form): Json<CardForm>,
 ) -> Result<Response, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
-    let today = state.clock.now();
+    session.require_recent_sign_in(state.clock.now())?;
+    let today = state.clock.now_utc();
     let attempt = payment::card_attempt(&state.secrets, &form);
     idempotency::once(&state, &session, &headers, &attempt, async {
         let card = form.parse((today.year(), today.month()))?;
@@ -95,7 +95,7 @@ async fn add_card_token(
     headers: HeaderMap,
     Json(form): Json<CardTokenForm>,
 ) -> Result<Response, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     idempotency::once(&state, &session, &headers, &form, async {
         let (token, holder) = form.parse()?;
         let added = payment::add_card_token(&state, &session.account_id, &token, holder).await?;
@@ -116,7 +116,7 @@ async fn start_paypal(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<PaypalStarted>, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     Ok(Json(
         payment::start_paypal(&state, &session.account_id).await?,
     ))
@@ -141,7 +141,7 @@ async fn complete_paypal(
 ) -> Result<(StatusCode, Json<MethodAdded>), ApiError> {
     // Starting checked too, but binding is the change, and the way back from PayPal can take
     // longer than the hour.
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     Ok((
         StatusCode::CREATED,
         Json(payment::complete_paypal(&state, &session.account_id, &form.token).await?),
@@ -182,7 +182,7 @@ async fn add_paytm(
     session: CurrentSession,
     Json(form): Json<PaytmForm>,
 ) -> Result<(StatusCode, Json<MethodAdded>), ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     let (country, _) = account::country_and_created(&state.db, &session.account_id).await?;
     let (phone, code) = form.parse(country)?;
     Ok((
@@ -200,7 +200,7 @@ async fn set_default(
     session: CurrentSession,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentMethodsView>, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     payment::set_default(&state, &session.account_id, &id).await?;
     Ok(Json(payment::list(&state, &session.account_id).await?))
 }
@@ -214,7 +214,7 @@ async fn remove(
     session: CurrentSession,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentMethodsView>, ApiError> {
-    session.require_recent_sign_in(state.clock.now_ms())?;
+    session.require_recent_sign_in(state.clock.now())?;
     payment::remove(&state, &session.account_id, &id).await?;
     Ok(Json(payment::list(&state, &session.account_id).await?))
 }

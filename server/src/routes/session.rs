@@ -1,5 +1,5 @@
 use crate::auth::{self, ClientIp, MemberSession, NewSession, Origin, SessionAndAccount};
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::domain::session::SignedIn;
 use crate::domain::{account, ram, session, two_step};
 use crate::error::{ApiError, Json};
@@ -26,7 +26,7 @@ async fn info(
     account_id: &str,
     ram_user_id: Option<&str>,
     csrf_token: String,
-    expires_at: i64,
+    expires_at: Millis,
 ) -> Result<SessionInfo, ApiError> {
     let account = account::view(&state.db, account_id).await?;
     info_with(state, account, ram_user_id, csrf_token, expires_at).await
@@ -37,7 +37,7 @@ async fn info_with(
     account: AccountView,
     ram_user_id: Option<&str>,
     csrf_token: String,
-    expires_at: i64,
+    expires_at: Millis,
 ) -> Result<SessionInfo, ApiError> {
     let ram_user = match ram_user_id {
         Some(id) => Some(ram::view(state, &account.id, id).await?),
@@ -89,7 +89,7 @@ async fn sign_in(
         SignedIn::TwoStep(token) => {
             let cookie = auth::challenge_cookie(
                 &token,
-                two_step::CHALLENGE_TTL_MS / 1000,
+                two_step::CHALLENGE_TTL.as_secs(),
                 !state.config.is_dev(),
             );
             let mut response = ApiError::TwoStepRequired.into_response();

@@ -103,7 +103,7 @@ pub async fn consent(
     .bind(&payer_id)
     .bind(email.as_str())
     .bind(country)
-    .bind(state.clock.now_ms())
+    .bind(state.clock.now())
     .execute(&state.db)
     .await?;
     Ok(Redirect::to(&return_url(&form.token, false)).into_response())

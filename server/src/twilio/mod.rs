@@ -28,7 +28,7 @@ pub const WEBHOOK_PATH: &str = "/api/webhooks/twilio";
 
 /// The longest a call to Twilio may take: well inside the delivery job's lease, so a slow answer
 /// never lets a second instance take the job and send the message again.
-const TIMEOUT: Duration = Duration::from_millis(queue::LEASE_MS as u64 / 2);
+const TIMEOUT: Duration = Duration::from_millis(queue::LEASE.as_millis() as u64 / 2);
 
 /// A configured Twilio account.
 pub struct Twilio {

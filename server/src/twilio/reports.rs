@@ -3,6 +3,7 @@
 //! `X-Twilio-Signature`.
 
 use super::Twilio;
+use crate::clock::Millis;
 use crate::db;
 use crate::state::AppState;
 use base64::Engine;
@@ -90,7 +91,7 @@ impl Report {
 /// it ([`apply_early`]): Twilio may report before the sender has committed the SID it was
 /// given. A report about no message of ours changes nothing else, and goes with the day.
 pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     lock_sid(&mut tx, &report.sid).await?;
     let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE provider_id = $1")
@@ -127,7 +128,7 @@ pub async fn lock_sid(tx: &mut db::Tx, sid: &str) -> sqlx::Result<()> {
 
 /// Applies the final report kept for `sid` before its message had it, in the transaction that
 /// gives the message its SID (which has taken [`lock_sid`] before writing it), and forgets it.
-pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: i64) -> sqlx::Result<()> {
+pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: Millis) -> sqlx::Result<()> {
     let early: Option<(String, Option<String>)> = sqlx::query_as(
         "DELETE FROM early_provider_reports WHERE provider_id = $1 RETURNING status, error_code",
     )
@@ -146,7 +147,7 @@ pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: i64) -> sqlx::Result<(
 }
 
 /// What `report` does to the message with its SID.
-async fn apply(tx: &mut db::Tx, report: &Report, now: i64) -> sqlx::Result<()> {
+async fn apply(tx: &mut db::Tx, report: &Report, now: Millis) -> sqlx::Result<()> {
     match report.outcome() {
         Outcome::Delivered => {
             sqlx::query(

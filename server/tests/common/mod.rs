@@ -258,6 +258,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 }
 
 /// One message of the dev inbox (`GET /api/dev/inbox`), the server's own type.
+pub use server::clock::DurationMs;
 pub use server::notify::InboxMessage;
 
 /// The messages the dev inbox of the server at `base` holds, for `to` or for everyone, newest
@@ -495,7 +496,7 @@ impl TestApp {
     }
 
     pub fn advance(&self, seconds: i64) {
-        self.state.clock.advance(chrono::Duration::seconds(seconds));
+        self.state.clock.advance(DurationMs::seconds(seconds));
     }
 
     /// The id of the account whose email is `email`.

@@ -320,7 +320,7 @@ pub fn event(id: &str, kind: &str, object: Value) -> String {
 impl TestApp {
     /// The server's time in unix seconds: what Stripe's clock reads, as far as the test goes.
     pub fn unix_now(&self) -> i64 {
-        self.state.clock.now().timestamp()
+        self.state.clock.now_utc().timestamp()
     }
 
     /// Delivers `body` to our webhook with `signature` as its `Stripe-Signature` (none: no

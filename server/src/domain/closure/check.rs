@@ -1,7 +1,7 @@
 //! The closure check (seed 001, step 2.1): everything that blocks closing the account now, each
 //! item with its severity, what resolves it, and where.
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::Stored;
 use crate::domain::bills;
 use crate::domain::instances::{self, Instance};
@@ -101,7 +101,7 @@ pub(super) async fn check_on(
     state: &AppState,
     account_id: &str,
 ) -> Result<ClosureCheck, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut items = Vec::new();
     items.extend(overdue_item(conn, state, account_id, now).await?);
     items.extend(balance_item(conn, state, account_id).await?);
@@ -186,7 +186,7 @@ async fn overdue_item(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
     account_id: &str,
-    now: i64,
+    now: Millis,
 ) -> Result<Option<CheckItem>, ApiError> {
     let overdue = bills::overdue(conn, [account_id], now).await?;
     let totals = bills::totals(&overdue);

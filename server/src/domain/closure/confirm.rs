@@ -4,9 +4,9 @@
 use super::check::check_on;
 use super::decision::DecideClosure;
 use super::identity::{alipay_available, require_identity};
-use super::system_check::SYSTEM_CHECK_VALID_MS;
+use super::system_check::SYSTEM_CHECK_VALID;
 use crate::auth::CurrentSession;
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
@@ -32,7 +32,7 @@ pub async fn renounce_selected(
     form: &RenounceForm,
 ) -> Result<ClosureCheck, ApiError> {
     form.check()?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let account_id = &session.account_id;
     require_identity(session, now)?;
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
@@ -88,10 +88,10 @@ pub async fn confirm(
     form: &ConfirmClosureForm,
 ) -> Result<ClosureStatus, ApiError> {
     form.check()?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let account_id = &session.account_id;
     require_identity(session, now)?;
-    let done: Option<i64> = sqlx::query_scalar(
+    let done: Option<Millis> = sqlx::query_scalar(
         "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
     )
     .bind(&form.system_check_id)
@@ -99,7 +99,7 @@ pub async fn confirm(
     .fetch_optional(&state.db)
     .await?
     .flatten();
-    if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID_MS) {
+    if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID) {
         return Err(ApiError::SystemCheckRequired);
     }
     // The account's status, the items and the renounced balance are read in the transaction
@@ -124,7 +124,7 @@ pub async fn confirm(
         renounce(&mut tx, now, account_id, item).await?;
     }
     let closure_id = format!("cl-{}", uuid::Uuid::new_v4().simple());
-    let ends_at = now + state.config.cool_down_days * 86_400_000;
+    let ends_at = now + DurationMs::days(state.config.cool_down_days);
     let renounced: Vec<&str> = live.renounceable().map(|i| i.key.as_str()).collect();
     sqlx::query(
         "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES ($1, $2, 'cooling_down', $3, $4, $5, $6, $7)",
@@ -181,7 +181,7 @@ pub async fn confirm(
     Ok(ClosureStatus {
         state: ClosureState::CoolingDown,
         ends_at: Some(rfc3339(ends_at)),
-        remaining_seconds: Some((ends_at - now) / 1000),
+        remaining_seconds: Some((ends_at - now).as_secs()),
         service_linked_roles: vec![SERVICE_LINKED_ROLE.to_owned()],
         last_failure: None,
         cool_down_days: state.config.cool_down_days,
@@ -193,7 +193,7 @@ pub async fn confirm(
 
 async fn renounce(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     item: &CheckItem,
 ) -> Result<(), ApiError> {

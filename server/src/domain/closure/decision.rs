@@ -4,6 +4,7 @@
 //! number of closures with a few statements, so a day with 100,000 cool-downs ending at once
 //! settles in seconds; a single decision is a batch of one.
 
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Backend, HeldTx};
 use crate::domain::bills::{self, ChargeBill};
 use crate::domain::deletion;
@@ -19,7 +20,7 @@ use sqlx::pool::PoolConnection;
 use std::collections::{HashMap, HashSet};
 
 /// How long a decision waits before looking again at an account with money still moving.
-const MONEY_WAIT_MS: i64 = 3_600_000;
+const MONEY_WAIT: DurationMs = DurationMs::hours(1);
 
 /// What became of one closure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub enum Decision {
     /// New overdue payments: the account is restored.
     Failed,
     /// Money is still moving: decide again at this time.
-    Wait(i64),
+    Wait(Millis),
     /// Not cooling down (decided before, or gone): nothing to do.
     Moot,
 }
@@ -47,7 +48,7 @@ impl Job for DecideClosure {
 }
 
 async fn decide_one(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     decide_jobs(&state.outbox, &mut tx, std::slice::from_ref(job), now).await?;
     crash_if_asked(state);
@@ -65,7 +66,7 @@ pub async fn decide_batch(
     conn: &mut PoolConnection<Any>,
     batch: &[Claimed],
 ) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = db::begin_write_on(&state.db, conn).await?;
     if let Err(e) = decide_jobs(&state.outbox, &mut tx, batch, now).await {
         tracing::warn!(error = %e, "batched closure decisions failed; deciding them one by one");
@@ -87,7 +88,7 @@ async fn decide_jobs(
     outbox: &Outbox,
     tx: &mut HeldTx<'_>,
     batch: &[Claimed],
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     let ids: Vec<&str> = batch.iter().map(|job| job.subject.as_str()).collect();
     let decisions = decide(outbox, tx, &ids, now).await?;
@@ -113,7 +114,7 @@ async fn decide_one_by_one(
     outbox: &Outbox,
     tx: &mut HeldTx<'_>,
     batch: &[Claimed],
-    now: i64,
+    now: Millis,
 ) -> Result<(), ApiError> {
     for job in batch {
         sqlx::query("SAVEPOINT closure_decision")
@@ -171,7 +172,7 @@ pub async fn decide(
     outbox: &Outbox,
     tx: &mut HeldTx<'_>,
     ids: &[&str],
-    now: i64,
+    now: Millis,
 ) -> Result<HashMap<String, Decision>, ApiError> {
     let backend = Backend::of(tx);
     let mut decisions: HashMap<String, Decision> = ids
@@ -192,7 +193,7 @@ pub async fn decide(
         cooling.into_iter().partition(|c| waiting.contains(&c.1));
     for (closure, account_id, _, _) in waits {
         tracing::info!(account = %account_id, "closure decision waits for money still moving");
-        decisions.insert(closure, Decision::Wait(now + MONEY_WAIT_MS));
+        decisions.insert(closure, Decision::Wait(now + MONEY_WAIT));
     }
 
     let overdue = bills::overdue(tx, cooling.iter().map(|c| c.1.as_str()), now).await?;

@@ -61,27 +61,27 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     let orders_json: Vec<serde_json::Value> = orders
         .iter()
         .map(|o| {
-            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": o.starts_at.rfc3339(),
-                   "ends_at": o.ends_at.rfc3339(), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
+            json!({"id": o.id, "instance_id": o.instance_id, "product": o.product, "starts_at": rfc3339(o.starts_at),
+                   "ends_at": rfc3339(o.ends_at), "cash_paid": Money::from_minor(o.cash_minor, o.currency.0),
                    "credit_paid": Money::from_minor(o.credit_minor, o.currency.0), "paid_with": o.paid_with.0, "status": o.status.0,
-                   "paid_at": o.paid_at.rfc3339()})
+                   "paid_at": rfc3339(o.paid_at)})
         })
         .collect();
     // An invoice is issued for what was paid in cash.
     let invoices: Vec<serde_json::Value> = orders
         .iter()
         .filter(|o| o.cash_minor > 0)
-        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": Money::from_minor(o.cash_minor, o.currency.0), "issued_at": o.paid_at.rfc3339()}))
+        .map(|o| json!({"invoice_for": o.id, "description": o.product, "amount": Money::from_minor(o.cash_minor, o.currency.0), "issued_at": rfc3339(o.paid_at)}))
         .collect();
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
         .map(|r| {
             json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination.0,
-                   "status": r.status.0, "created_at": r.created_at.rfc3339(), "refunded_at": r.refunded_at.map(Millis::rfc3339)})
+                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
         })
         .collect();
     Ok(json!({
-        "exported_at": rfc3339(state.clock.now_ms()),
+        "exported_at": rfc3339(state.clock.now()),
         "account": crate::domain::account::view(db, account_id).await?,
         "billing_address": crate::domain::billing::address(db, account_id).await?,
         "orders": orders_json,

@@ -3,6 +3,7 @@
 //! A session that proved it may renounce items and confirm for the next 30 minutes.
 
 use crate::auth::CurrentSession;
+use crate::clock::{DurationMs, Millis};
 use crate::db::{Flag, Tx};
 use crate::domain::account;
 use crate::domain::verification;
@@ -14,16 +15,16 @@ use shared::api::CodeSent;
 use shared::api::{IdentityMethod, OperationDetail};
 
 /// The identity step stays valid this long within a session.
-const IDENTITY_VALID_MS: i64 = 30 * 60_000;
+const IDENTITY_VALID: DurationMs = DurationMs::minutes(30);
 
 /// Whether the session proved the owner's identity recently enough.
-pub(super) fn identity_fresh(session: &CurrentSession, now: i64) -> bool {
+pub(super) fn identity_fresh(session: &CurrentSession, now: Millis) -> bool {
     session
         .identity_verified_at
-        .is_some_and(|at| now - at <= IDENTITY_VALID_MS)
+        .is_some_and(|at| now - at <= IDENTITY_VALID)
 }
 
-pub(super) fn require_identity(session: &CurrentSession, now: i64) -> Result<(), ApiError> {
+pub(super) fn require_identity(session: &CurrentSession, now: Millis) -> Result<(), ApiError> {
     if !identity_fresh(session, now) {
         return Err(ApiError::IdentityNotVerified(
             "Verify your identity first (phone code or Alipay).".into(),
@@ -38,7 +39,7 @@ pub async fn send_identity_code(
     session: &CurrentSession,
     client: &str,
 ) -> Result<CodeSent, ApiError> {
-    let (phone, verified): (Option<String>, Option<i64>) =
+    let (phone, verified): (Option<String>, Option<Millis>) =
         sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = $1")
             .bind(&session.account_id)
             .fetch_one(&state.db)
@@ -64,7 +65,7 @@ pub async fn send_identity_code(
 async fn mark_identity(
     session: &CurrentSession,
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     method: IdentityMethod,
 ) -> Result<(), ApiError> {
     sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
@@ -87,7 +88,7 @@ pub async fn verify_identity(
     session: &CurrentSession,
     code: &VerificationCode,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let tx = account::begin_locked(&state.db, &session.account_id).await?;
     let (mut tx, _) = verification::check(
         tx,
@@ -114,7 +115,7 @@ pub async fn verify_identity_by_authenticator(
     mark_identity(
         session,
         &mut tx,
-        state.clock.now_ms(),
+        state.clock.now(),
         IdentityMethod::Authenticator,
     )
     .await?;
@@ -153,7 +154,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
                 .into(),
         ));
     }
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     mark_identity(session, &mut tx, now, IdentityMethod::Alipay).await?;
     tx.commit().await?;

@@ -25,16 +25,16 @@ pub use resolve::{
 pub use system_check::{advance_system_check, start_system_check, system_check};
 
 use crate::auth::CurrentSession;
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::error::ApiError;
 use crate::state::AppState;
 use identity::{alipay_available, identity_fresh};
 use shared::api::{ClosureFailure, ClosureState, ClosureStatus};
 
 pub async fn status(state: &AppState, session: &CurrentSession) -> Result<ClosureStatus, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let account_id = &session.account_id;
-    let cooling: Option<i64> = sqlx::query_scalar(
+    let cooling: Option<Millis> = sqlx::query_scalar(
         "SELECT ends_at FROM closures WHERE account_id = $1 AND status = 'cooling_down'",
     )
     .bind(account_id)
@@ -65,7 +65,7 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
             ClosureState::Open
         },
         ends_at: cooling.map(rfc3339),
-        remaining_seconds: cooling.map(|end| ((end - now).max(0)) / 1000),
+        remaining_seconds: cooling.map(|end| (end - now).max(DurationMs::ZERO).as_secs()),
         service_linked_roles: roles,
         last_failure: if cooling.is_some() {
             None

@@ -2,7 +2,7 @@
 //! relationships and reseller partnership, and the resolutions themselves. Each touches only
 //! the caller's account.
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{Flag, Stored};
 use crate::domain::account::{self, Writer};
 use crate::domain::bills;
@@ -22,13 +22,13 @@ struct BillRecord {
     amount_minor: i64,
     currency: Stored<Currency>,
     status: Stored<BillStatus>,
-    due_at: i64,
-    waived_at: Option<i64>,
+    due_at: Millis,
+    waived_at: Option<Millis>,
     overdue: Flag,
 }
 
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let bills: Vec<BillRecord> = sqlx::query_as(&format!(
         "SELECT id, description, amount_minor, currency, status, due_at, waived_at, {} AS overdue
          FROM bills WHERE account_id = $2 ORDER BY created_at DESC, id LIMIT 200",
@@ -157,7 +157,7 @@ pub async fn transfer_domain_out(
     account_id: &str,
     instance_id: &str,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     write_one(
         state,
         account_id,

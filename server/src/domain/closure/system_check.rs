@@ -3,6 +3,7 @@
 //! closure check's result. A confirmation needs a recent one.
 
 use super::check::check_on;
+use crate::clock::{DurationMs, Millis};
 use crate::db::{self, HeldTx, Stored};
 use crate::domain::account;
 use crate::error::ApiError;
@@ -11,10 +12,11 @@ use crate::state::AppState;
 use shared::api::{SystemCheckPhase, SystemCheckStatus, SystemCheckView};
 
 /// A system check older than this must be run again before confirming.
-pub(super) const SYSTEM_CHECK_VALID_MS: i64 = 30 * 60_000;
+pub(super) const SYSTEM_CHECK_VALID: DurationMs = DurationMs::minutes(30);
 /// How far one step takes the check: one step for each [`SystemCheckPhase`].
 const STEP: i64 = 100 / SystemCheckPhase::ALL.len() as i64;
-const STEP_MS: i64 = 1_000;
+/// The time between two steps.
+const STEP_EVERY: DurationMs = DurationMs::seconds(1);
 
 /// Takes a system check one step on, a step a second.
 pub struct AdvanceSystemCheck;
@@ -23,7 +25,7 @@ impl Job for AdvanceSystemCheck {
     const KIND: &'static str = "closure_system_check";
 
     async fn run(state: &AppState, job: &Claimed) -> Result<(), JobError> {
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         let mut tx = db::begin_write(&state.db).await?;
         let outcome = match advance_system_check(state, &mut tx, &job.subject, now).await? {
             Some(next) => Outcome::Again(next),
@@ -40,7 +42,7 @@ pub async fn start_system_check(
     state: &AppState,
     account_id: &str,
 ) -> Result<SystemCheckView, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let id = format!("chk-{}", uuid::Uuid::new_v4().simple());
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
@@ -88,8 +90,8 @@ pub async fn advance_system_check(
     state: &AppState,
     tx: &mut HeldTx<'_>,
     id: &str,
-    now: i64,
-) -> Result<Option<i64>, ApiError> {
+    now: Millis,
+) -> Result<Option<Millis>, ApiError> {
     let account_id: Option<String> =
         sqlx::query_scalar("SELECT account_id FROM closure_checks WHERE id = $1")
             .bind(id)
@@ -127,5 +129,5 @@ pub async fn advance_system_check(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(result.is_none().then_some(now + STEP_MS))
+    Ok(result.is_none().then_some(now + STEP_EVERY))
 }

@@ -5,7 +5,7 @@
 
 use super::record::records;
 use super::{OrderRow, destination, place};
-use crate::clock::rfc3339;
+use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{Flag, Stored};
 use crate::domain::instances::{self, Instance};
 use crate::error::ApiError;
@@ -26,29 +26,34 @@ struct RenewalRow {
     id: String,
     instance_id: String,
     product: String,
-    starts_at: i64,
-    ends_at: i64,
+    starts_at: Millis,
+    ends_at: Millis,
     cash_minor: i64,
     currency: Stored<Currency>,
     paid_with: Stored<PaidWith>,
-    paid_at: i64,
+    paid_at: Millis,
     method_label: Option<String>,
 }
 
 /// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
-fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, ApiError> {
+fn parse_time(raw: &str, end_of_day: bool) -> Result<Millis, ApiError> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.timestamp_millis());
+        return Ok(Millis(t.timestamp_millis()));
     }
     let bad = || {
         shared::Invalid::new(shared::ErrorCode::BadRequest, "Use a date like 2026-11-23.")
             .at(if end_of_day { "order_to" } else { "order_from" })
     };
     let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| bad())?;
-    let day = Utc
-        .from_utc_datetime(&date.and_time(NaiveTime::MIN))
-        .timestamp_millis();
-    Ok(if end_of_day { day + 86_400_000 } else { day })
+    let day = Millis(
+        Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+            .timestamp_millis(),
+    );
+    Ok(if end_of_day {
+        day + DurationMs::days(1)
+    } else {
+        day
+    })
 }
 
 /// An instance of a listed page beside one of its paid orders still in force (running or
@@ -58,14 +63,14 @@ struct PageRow {
     #[sqlx(flatten)]
     instance: Instance,
     order_id: Option<String>,
-    starts_at: Option<i64>,
-    ends_at: Option<i64>,
+    starts_at: Option<Millis>,
+    ends_at: Option<Millis>,
     cash_minor: Option<i64>,
     credit_minor: Option<i64>,
     currency: Option<Stored<Currency>>,
     paid_with: Option<Stored<PaidWith>>,
     payment_method_id: Option<String>,
-    paid_at: Option<i64>,
+    paid_at: Option<Millis>,
     drawn_milli: Option<i64>,
     /// The order's payment method, if it is still bound to the account.
     method_label: Option<String>,
@@ -96,8 +101,8 @@ struct Filter<'a> {
     account_id: &'a str,
     product: Option<&'a str>,
     instance_like: Option<&'a str>,
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<Millis>,
+    to: Option<Millis>,
 }
 
 /// What a tab calls the columns its filter reads.
@@ -320,7 +325,7 @@ pub async fn list(
         size: i64::from(page_size),
         offset,
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     match q.tab {
         UnsubscribeTab::Resource => {
             (list.groups, list.total, list.resources) =
@@ -342,7 +347,7 @@ async fn resources(
     filter: &Filter<'_>,
     q: &UnsubscribeQuery,
     page: Page,
-    now: i64,
+    now: Millis,
 ) -> Result<(Vec<GroupCount>, u32, Vec<UnsubscribableResource>), ApiError> {
     let (conditions, next) = filter.sql(&RESOURCE_COLUMNS);
     let conditions = format!("{conditions} AND status = 'running' AND billing = 'subscription'");
@@ -416,7 +421,7 @@ async fn renewals(
     state: &AppState,
     filter: &Filter<'_>,
     page: Page,
-    now: i64,
+    now: Millis,
 ) -> Result<(u32, Vec<PendingRenewal>), ApiError> {
     let (conditions, next) = filter.sql(&RENEWAL_COLUMNS);
     let from = format!(
@@ -503,7 +508,7 @@ async fn records_tab(
 fn resource_view(
     row: &Instance,
     orders: &[(OrderRow, Option<&str>)],
-    now: i64,
+    now: Millis,
 ) -> Result<UnsubscribableResource, ApiError> {
     let refund_type = row.refund_type();
     let quota_milli = row.quota_milli();
@@ -574,7 +579,7 @@ fn order_refund(
     label: Option<&str>,
     refund_type: RefundType,
     quota_milli: i64,
-    now: i64,
+    now: Millis,
 ) -> OrderRefund {
     let b = refund_breakdown(&order.period(quota_milli), refund_type, now);
     let destination = order.refund_destination(label.is_some(), now);
@@ -589,7 +594,10 @@ fn order_refund(
         consumed: b.consumed,
         refund: b.refund,
         paid_with: order.paid_with.0.as_str().to_owned(),
-        paid_days_ago: u32::try_from((now - order.paid_at).max(0) / 86_400_000).unwrap_or(u32::MAX),
+        paid_days_ago: u32::try_from(
+            (now - order.paid_at).max(DurationMs::ZERO) / DurationMs::days(1),
+        )
+        .unwrap_or(u32::MAX),
         destination,
         method_removed: order.payment_method_id.is_some() && label.is_none(),
         method_label: place(destination, label).method_label,
@@ -631,13 +639,13 @@ mod tests {
         let base = "account_id = $1";
         assert_eq!(filter.sql(&RESOURCE_COLUMNS), (base.to_owned(), 2));
         filter.product = Some("rds");
-        filter.to = Some(5);
+        filter.to = Some(Millis(5));
         assert_eq!(
             filter.sql(&RESOURCE_COLUMNS),
             (format!("{base} AND product = $2 AND created_at < $3"), 4)
         );
         filter.instance_like = Some("%i-1%");
-        filter.from = Some(1);
+        filter.from = Some(Millis(1));
         assert_eq!(
             filter.sql(&RESOURCE_COLUMNS),
             (

@@ -15,6 +15,7 @@ pub use record::record;
 pub use renewals::{unsubscribe_renewals, unsubscribe_renewals_batch};
 pub use resources::unsubscribe;
 
+use crate::clock::Millis;
 use crate::db::Stored;
 use shared::api::RefundPlace;
 use shared::money::{Currency, Money};
@@ -25,14 +26,14 @@ use shared::refund::{
 #[derive(sqlx::FromRow, Clone)]
 struct OrderRow {
     id: String,
-    starts_at: i64,
-    ends_at: i64,
+    starts_at: Millis,
+    ends_at: Millis,
     cash_minor: i64,
     credit_minor: i64,
     currency: Stored<Currency>,
     paid_with: Stored<PaidWith>,
     payment_method_id: Option<String>,
-    paid_at: i64,
+    paid_at: Millis,
     /// What pay-as-you-go usage drew of a plan's quota in this period (thousandths of its unit).
     drawn_milli: i64,
 }
@@ -44,7 +45,7 @@ impl OrderRow {
 
     /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
     /// the plan's quota per period ([`crate::domain::instances::Instance::quota_milli`]).
-    fn refund(&self, refund_type: RefundType, quota_milli: i64, now: i64) -> Money {
+    fn refund(&self, refund_type: RefundType, quota_milli: i64, now: Millis) -> Money {
         refund(&self.period(quota_milli), refund_type, now)
     }
 
@@ -60,7 +61,7 @@ impl OrderRow {
         }
     }
 
-    fn refund_destination(&self, method_still_bound: bool, now: i64) -> RefundDestination {
+    fn refund_destination(&self, method_still_bound: bool, now: Millis) -> RefundDestination {
         destination(self.paid_with.0, self.paid_at, method_still_bound, now)
     }
 }
@@ -70,9 +71,9 @@ impl OrderRow {
 /// account balance.
 fn destination(
     paid_with: PaidWith,
-    paid_at: i64,
+    paid_at: Millis,
     method_still_bound: bool,
-    now: i64,
+    now: Millis,
 ) -> RefundDestination {
     if method_still_bound {
         refund_destination(paid_with, paid_at, now)

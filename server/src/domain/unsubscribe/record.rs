@@ -2,7 +2,7 @@
 //! refund, where it went and whether it has arrived.
 
 use super::place;
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Backend, Stored};
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
@@ -129,10 +129,10 @@ fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> UnsubscribeRecord {
                 .iter()
                 .filter_map(|r| r.refunded_at)
                 .max()
-                .map(Millis::rfc3339)
+                .map(rfc3339)
         } else {
             None
         },
-        unsubscribed_at: row.created_at.rfc3339(),
+        unsubscribed_at: rfc3339(row.created_at),
     }
 }

@@ -10,6 +10,7 @@ use super::resources::{
     insert_unsubscription, load_instance, notify_unsubscribed, orders_of_tx, refund_orders,
     set_total,
 };
+use crate::clock::Millis;
 use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
@@ -65,7 +66,7 @@ async fn cancel(
     choices: &[RenewalChoice],
     items: Items,
 ) -> Result<Unsubscribed, ApiError> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let mut cancelled = Vec::with_capacity(choices.len());
     let mut total: Option<Money> = None;
@@ -120,7 +121,7 @@ async fn cancel(
 /// job) to when the chosen renewal would have begun. Returns the record's ID and the refund.
 async fn cancel_renewals_of(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     choice: &RenewalChoice,
 ) -> Result<(String, Money), ApiError> {

@@ -6,6 +6,7 @@
 
 use super::record::record;
 use super::{ORDER_COLUMNS, OrderRow};
+use crate::clock::Millis;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
@@ -26,7 +27,7 @@ use std::collections::BTreeMap;
 /// schedules each refund's settlement. Returns the total refunded.
 pub(super) async fn refund_orders(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     unsubscription_id: &str,
     orders: &[OrderRow],
@@ -84,7 +85,7 @@ pub(super) async fn refund_orders(
         queue::schedule::<SettleRefund>(
             tx,
             &refund_id,
-            now + refund_job::settle_after_ms(destination),
+            now + refund_job::settle_after(destination),
             now,
         )
         .await?;
@@ -94,7 +95,7 @@ pub(super) async fn refund_orders(
 
 pub(super) async fn insert_unsubscription(
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     scope: UnsubscribeScope,
     instance: &Instance,
@@ -148,7 +149,7 @@ pub(super) async fn load_instance(
 pub(super) async fn notify_unsubscribed(
     outbox: &Outbox,
     tx: &mut Tx,
-    now: i64,
+    now: Millis,
     account_id: &str,
     count: usize,
     total: Money,
@@ -186,7 +187,7 @@ pub async fn unsubscribe(
     let mut ids = form.instance_ids.clone();
     ids.sort();
     ids.dedup();
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     // In a batch, a refused resource is named, as Batch Refund/Renew names a renewal.
     let batch = ids.len() > 1;

@@ -446,6 +446,25 @@ pub(crate) async fn scratch() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
+/// Asserts that each variant of `T`, written by its strum name, reads back as itself through
+/// [`Stored`] (serde's name).
+#[cfg(test)]
+pub(crate) async fn stored_name_reads_back<T>(db: &Db)
+where
+    T: strum::VariantArray + Into<&'static str> + serde::de::DeserializeOwned,
+    T: PartialEq + std::fmt::Debug + Copy + Send + Unpin,
+{
+    for &value in T::VARIANTS {
+        let name: &'static str = value.into();
+        let read: Stored<T> = sqlx::query_scalar("SELECT $1")
+            .bind(name)
+            .fetch_one(db)
+            .await
+            .unwrap();
+        assert_eq!(read.0, value, "{name}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,55 +498,48 @@ mod tests {
         assert_eq!(kind.0, ResourceKind::ResourcePlan);
     }
 
-    /// What the server writes by `as_str` reads back as the same value, for each stored enum.
+    /// What the server writes by `as_str` (strum's name) reads back as the same value (serde's
+    /// name), for every variant of each enum kept by its name.
     #[tokio::test]
-    async fn each_status_written_by_its_name_reads_back_as_itself() {
+    async fn each_stored_name_written_reads_back_as_itself() {
         use crate::domain::purchase::OrderKind;
         use crate::domain::refund::RefundStatus;
-        use shared::api::{BillStatus, OrderStatus, UnsubscribeScope};
-        use shared::refund::{PaidWith, ResourceKind};
-        let (_dir, db) = scratch().await;
-        async fn reads_back<T>(db: &Db, values: &[T], name: fn(T) -> &'static str)
-        where
-            T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy + Send + Unpin,
-        {
-            for &value in values {
-                let read: Stored<T> = sqlx::query_scalar("SELECT $1")
-                    .bind(name(value))
-                    .fetch_one(db)
-                    .await
-                    .unwrap();
-                assert_eq!(read.0, value);
-            }
-        }
-        use BillStatus::{Paid, Unpaid, Waived};
-        reads_back(&db, &[Unpaid, Paid, Waived], BillStatus::as_str).await;
-        let orders = [OrderStatus::Paid, OrderStatus::Unsubscribed];
-        reads_back(&db, &orders, OrderStatus::as_str).await;
-        reads_back(
-            &db,
-            &[OrderKind::New, OrderKind::Renewal],
-            OrderKind::as_str,
-        )
-        .await;
-        let refunds = [RefundStatus::Processing, RefundStatus::Refunded];
-        reads_back(&db, &refunds, RefundStatus::as_str).await;
-        let scopes = [UnsubscribeScope::Resource, UnsubscribeScope::Renewal];
-        reads_back(&db, &scopes, UnsubscribeScope::as_str).await;
-        reads_back(&db, &PaidWith::ALL, PaidWith::as_str).await;
-        let kinds = [
-            ResourceKind::RegularCloudResource,
-            ResourceKind::ResourcePlan,
-        ];
-        reads_back(&db, &kinds, ResourceKind::as_str).await;
         use crate::queue::JobStatus;
-        let jobs = [
-            JobStatus::Pending,
-            JobStatus::Running,
-            JobStatus::Done,
-            JobStatus::Failed,
-        ];
-        reads_back(&db, &jobs, JobStatus::as_str).await;
+        use shared::api::*;
+        use shared::billing::AccountType;
+        use shared::catalog::Billing;
+        use shared::closure::RelationshipKind;
+        use shared::payment::CardBrand;
+        use shared::realname::RealNameKind;
+        use shared::refund::{PaidWith, RefundDestination, RefundType, ResourceKind};
+        let (_dir, db) = scratch().await;
+        stored_name_reads_back::<JobStatus>(&db).await;
+        stored_name_reads_back::<RefundStatus>(&db).await;
+        stored_name_reads_back::<OrderKind>(&db).await;
+        stored_name_reads_back::<shared::account::Channel>(&db).await;
+        stored_name_reads_back::<shared::account::Delivery>(&db).await;
+        stored_name_reads_back::<OperationCategory>(&db).await;
+        stored_name_reads_back::<ClosureReason>(&db).await;
+        stored_name_reads_back::<BillStatus>(&db).await;
+        stored_name_reads_back::<RelationshipRole>(&db).await;
+        stored_name_reads_back::<ResourceSort>(&db).await;
+        stored_name_reads_back::<SortDirection>(&db).await;
+        stored_name_reads_back::<UnsubscribeScope>(&db).await;
+        stored_name_reads_back::<OrderStatus>(&db).await;
+        stored_name_reads_back::<PaymentMethodKind>(&db).await;
+        stored_name_reads_back::<LedgerKind>(&db).await;
+        stored_name_reads_back::<Bucket>(&db).await;
+        stored_name_reads_back::<RelationshipKind>(&db).await;
+        stored_name_reads_back::<Billing>(&db).await;
+        stored_name_reads_back::<AccountType>(&db).await;
+        stored_name_reads_back::<ResourceKind>(&db).await;
+        stored_name_reads_back::<RefundType>(&db).await;
+        stored_name_reads_back::<RefundDestination>(&db).await;
+        stored_name_reads_back::<PaidWith>(&db).await;
+        stored_name_reads_back::<CardBrand>(&db).await;
+        stored_name_reads_back::<RealNameKind>(&db).await;
+        stored_name_reads_back::<crate::notify::Medium>(&db).await;
+        crate::domain::intent::stored_names_read_back(&db).await;
     }
 
     #[tokio::test]

@@ -19,8 +19,11 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How a message goes out: `outbox.channel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Medium {
     Email,
     Sms,
@@ -29,11 +32,7 @@ pub enum Medium {
 
 impl Medium {
     fn as_str(self) -> &'static str {
-        match self {
-            Medium::Email => "email",
-            Medium::Sms => "sms",
-            Medium::Voice => "voice",
-        }
+        self.into()
     }
 }
 

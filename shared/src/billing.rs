@@ -4,9 +4,21 @@ use crate::country::Country;
 use crate::error::{ErrorCode, FieldError, Invalid, collect_errors};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AccountType {
     #[default]
     Individual,
@@ -15,10 +27,7 @@ pub enum AccountType {
 
 impl AccountType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AccountType::Individual => "individual",
-            AccountType::Corporate => "corporate",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

@@ -202,9 +202,21 @@ impl Region {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Billing {
     #[default]
     Subscription,
@@ -213,10 +225,7 @@ pub enum Billing {
 
 impl Billing {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Billing::Subscription => "subscription",
-            Billing::Payg => "payg",
-        }
+        self.into()
     }
 }
 

@@ -41,9 +41,21 @@ pub enum BlockingKind {
     ResellerPartnership,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RelationshipKind {
     ResourceDirectory,
     FinanceTrusteeship,
@@ -60,12 +72,7 @@ impl RelationshipKind {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            RelationshipKind::ResourceDirectory => "resource_directory",
-            RelationshipKind::FinanceTrusteeship => "finance_trusteeship",
-            RelationshipKind::FinancialManagement => "financial_management",
-            RelationshipKind::EnterpriseMultiAccount => "enterprise_multi_account",
-        }
+        self.into()
     }
 
     pub fn blocking_kind(self) -> BlockingKind {

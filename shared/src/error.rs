@@ -5,9 +5,21 @@ use std::fmt;
 
 /// A stable machine code. Clients branch on these, so a code is never renamed; new ones are
 /// added at the end. Unknown codes from a newer server deserialise as [`ErrorCode::Unknown`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     // request shape
     BadRequest,
@@ -110,91 +122,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// The wire form, e.g. `"email_taken"`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::InvalidEmail => "invalid_email",
-            Self::InvalidPassword => "invalid_password",
-            Self::PasswordMismatch => "password_mismatch",
-            Self::AgreementRequired => "agreement_required",
-            Self::InvalidCountry => "invalid_country",
-            Self::InvalidPhone => "invalid_phone",
-            Self::InvalidCode => "invalid_code",
-            Self::InvalidChannel => "invalid_channel",
-            Self::EmailTaken => "email_taken",
-            Self::SignupNotFound => "signup_not_found",
-            Self::SignupExpired => "signup_expired",
-            Self::NoCodeSent => "no_code_sent",
-            Self::CodeIncorrect => "code_incorrect",
-            Self::CodeExpired => "code_expired",
-            Self::CodeUsed => "code_used",
-            Self::CodeAttemptsExceeded => "code_attempts_exceeded",
-            Self::ResendTooSoon => "resend_too_soon",
-            Self::TooManyCodes => "too_many_codes",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::SignInThrottled => "sign_in_throttled",
-            Self::Unauthenticated => "unauthenticated",
-            Self::CsrfFailed => "csrf_failed",
-            Self::RateLimited => "rate_limited",
-            Self::ServerBusy => "server_busy",
-            Self::NotFound => "not_found",
-            Self::Internal => "internal",
-            Self::FieldRequired => "field_required",
-            Self::FieldTooLong => "field_too_long",
-            Self::InvalidText => "invalid_text",
-            Self::InvalidPostalCode => "invalid_postal_code",
-            Self::ContactNotVerified => "contact_not_verified",
-            Self::InvalidIdNumber => "invalid_id_number",
-            Self::RealNameAlreadyVerified => "real_name_already_verified",
-            Self::BillingAddressRequired => "billing_address_required",
-            Self::InvalidCardNumber => "invalid_card_number",
-            Self::UnsupportedCardBrand => "unsupported_card_brand",
-            Self::CardTypeNotAccepted => "card_type_not_accepted",
-            Self::InvalidExpiry => "invalid_expiry",
-            Self::CardExpired => "card_expired",
-            Self::InvalidCvv => "invalid_cvv",
-            Self::CardAlreadyBound => "card_already_bound",
-            Self::PaymentDeclined => "payment_declined",
-            Self::InsufficientFunds => "insufficient_funds",
-            Self::GatewayError => "gateway_error",
-            Self::GatewayTimeout => "gateway_timeout",
-            Self::PaymentMethodNotAvailable => "payment_method_not_available",
-            Self::PaypalRegionNotSupported => "paypal_region_not_supported",
-            Self::PaypalCancelled => "paypal_cancelled",
-            Self::ReauthRequired => "reauth_required",
-            Self::LastPaymentMethod => "last_payment_method",
-            Self::IdempotencyKeyMissing => "idempotency_key_missing",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::IdempotencyInProgress => "idempotency_in_progress",
-            Self::InvalidProduct => "invalid_product",
-            Self::RealNameRequired => "real_name_required",
-            Self::PaymentMethodRequired => "payment_method_required",
-            Self::InsufficientBalance => "insufficient_balance",
-            Self::ConfirmationRequired => "confirmation_required",
-            Self::BatchTooLarge => "batch_too_large",
-            Self::BatchMixedRefundTypes => "batch_mixed_refund_types",
-            Self::AlreadyReleased => "already_released",
-            Self::NotUnsubscribable => "not_unsubscribable",
-            Self::PermissionDenied => "permission_denied",
-            Self::OwnerOnly => "owner_only",
-            Self::UsernameTaken => "username_taken",
-            Self::InvalidUsername => "invalid_username",
-            Self::AccountClosing => "account_closing",
-            Self::ClosureBlocked => "closure_blocked",
-            Self::IdentityNotVerified => "identity_not_verified",
-            Self::SystemCheckRequired => "system_check_required",
-            Self::CouponNotUsable => "coupon_not_usable",
-            Self::AmountInvalid => "amount_invalid",
-            Self::PayoutDestinationInvalid => "payout_destination_invalid",
-            Self::ResetNotFound => "reset_not_found",
-            Self::ResetExpired => "reset_expired",
-            Self::TwoStepRequired => "two_step_required",
-            Self::TwoStepExpired => "two_step_expired",
-            Self::TwoStepAlreadyOn => "two_step_already_on",
-            Self::TwoStepNotSetUp => "two_step_not_set_up",
-            Self::SignatureInvalid => "signature_invalid",
-            Self::WebhookEventEarly => "webhook_event_early",
-            Self::Unknown => "unknown",
-        }
+        self.into()
     }
 }
 
@@ -280,11 +208,9 @@ mod tests {
 
     #[test]
     fn codes_serialise_as_their_stable_names() {
-        for code in [
-            ErrorCode::EmailTaken,
-            ErrorCode::CodeAttemptsExceeded,
-            ErrorCode::CsrfFailed,
-        ] {
+        use strum::VariantArray;
+        assert_eq!(ErrorCode::EmailTaken.as_str(), "email_taken");
+        for &code in ErrorCode::VARIANTS {
             assert_eq!(
                 serde_json::to_value(code).unwrap(),
                 serde_json::json!(code.as_str())

@@ -4,9 +4,21 @@ use crate::billing::{Address, AddressFields, AddressForm, optional_text, require
 use crate::error::{ErrorCode, FieldError, Invalid, collect_errors};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CardBrand {
     Visa,
     Mastercard,
@@ -16,12 +28,7 @@ pub enum CardBrand {
 
 impl CardBrand {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CardBrand::Visa => "visa",
-            CardBrand::Mastercard => "mastercard",
-            CardBrand::Amex => "amex",
-            CardBrand::Jcb => "jcb",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

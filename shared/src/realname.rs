@@ -6,9 +6,21 @@ use crate::billing::required_text;
 use crate::error::{ErrorCode, FieldError, Invalid, collect_errors};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RealNameKind {
     #[default]
     Individual,
@@ -17,10 +29,7 @@ pub enum RealNameKind {
 
 impl RealNameKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RealNameKind::Individual => "individual",
-            RealNameKind::Enterprise => "enterprise",
-        }
+        self.into()
     }
 }
 

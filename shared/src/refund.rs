@@ -6,9 +6,21 @@ use crate::time::{DurationMs, Millis};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ResourceKind {
     RegularCloudResource,
     ResourcePlan,
@@ -17,16 +29,25 @@ pub enum ResourceKind {
 impl ResourceKind {
     /// Its serde name, as stored in `instances.resource_kind`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::RegularCloudResource => "regular_cloud_resource",
-            ResourceKind::ResourcePlan => "resource_plan",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RefundType {
     PartialRefund,
     Nonrefundable,
@@ -44,12 +65,7 @@ impl RefundType {
 
     /// Its name in the API (serde's) and in query strings.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RefundType::PartialRefund => "partial_refund",
-            RefundType::Nonrefundable => "nonrefundable",
-            RefundType::UnactivatedSubscriptionRefund => "unactivated_subscription_refund",
-            RefundType::FullRefundForUnusedResources => "full_refund_for_unused_resources",
-        }
+        self.into()
     }
 
     pub fn label(self) -> &'static str {
@@ -217,9 +233,20 @@ pub fn refund(period: &PaidPeriod, refund_type: RefundType, now: Millis) -> Mone
 /// Where a refund goes (seed 002): back to the card within 150 days of payment, to PayPal
 /// within 180 days, otherwise (and for balance payments) to the account balance. Paytm, which
 /// the seed does not list, follows the card rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RefundDestination {
     Card,
     Paypal,
@@ -229,18 +256,24 @@ pub enum RefundDestination {
 
 impl RefundDestination {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RefundDestination::Card => "card",
-            RefundDestination::Paypal => "paypal",
-            RefundDestination::Paytm => "paytm",
-            RefundDestination::Balance => "balance",
-        }
+        self.into()
     }
 }
 
 /// How an order was paid (`orders.paid_with`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PaidWith {
     Card,
     Paypal,
@@ -261,13 +294,7 @@ impl PaidWith {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PaidWith::Card => "card",
-            PaidWith::Paypal => "paypal",
-            PaidWith::Paytm => "paytm",
-            PaidWith::Balance => "balance",
-            PaidWith::Credit => "credit",
-        }
+        self.into()
     }
 }
 

@@ -30,8 +30,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Where an intent stands; see the module's comment for the ways between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 enum Status {
     Pending,
     Captured,
@@ -42,19 +45,16 @@ enum Status {
 
 impl Status {
     fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Captured => "captured",
-            Status::Failed => "failed",
-            Status::Reversing => "reversing",
-            Status::Reversed => "reversed",
-        }
+        self.into()
     }
 }
 
 /// What an intent moves at the gateway: `gateway_intents.operation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 enum Operation {
     /// A charge to a payment method.
     Charge,
@@ -66,11 +66,7 @@ enum Operation {
 
 impl Operation {
     fn as_str(self) -> &'static str {
-        match self {
-            Operation::Charge => "charge",
-            Operation::Hold => "hold",
-            Operation::Payout => "payout",
-        }
+        self.into()
     }
 }
 
@@ -609,4 +605,11 @@ async fn record_charge(
 
 fn minor(amount: Money) -> Result<i64, ApiError> {
     Ok(amount.to_minor()?)
+}
+
+/// For the test of every stored name (`db`): this module's own.
+#[cfg(test)]
+pub(crate) async fn stored_names_read_back(db: &crate::db::Db) {
+    crate::db::stored_name_reads_back::<Status>(db).await;
+    crate::db::stored_name_reads_back::<Operation>(db).await;
 }

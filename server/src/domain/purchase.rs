@@ -32,8 +32,11 @@ pub fn add_months(at: Millis, months: u32) -> Millis {
 }
 
 /// What an order paid for: `orders.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OrderKind {
     /// The instance's first period.
     New,
@@ -43,10 +46,7 @@ pub enum OrderKind {
 
 impl OrderKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            OrderKind::New => "new",
-            OrderKind::Renewal => "renewal",
-        }
+        self.into()
     }
 }
 

@@ -42,8 +42,19 @@ pub fn settle_after(destination: RefundDestination) -> DurationMs {
 }
 
 /// A refund is on its way until the gateway (or the balance) has paid it: `refunds.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RefundStatus {
     Processing,
     Refunded,
@@ -51,10 +62,7 @@ pub enum RefundStatus {
 
 impl RefundStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RefundStatus::Processing => "processing",
-            RefundStatus::Refunded => "refunded",
-        }
+        self.into()
     }
 }
 

@@ -2,9 +2,21 @@ use crate::error::{ErrorCode, Invalid};
 use serde::{Deserialize, Serialize};
 
 /// Where a verification code goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Channel {
     Email,
     Phone,
@@ -12,10 +24,7 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Phone => "phone",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -28,9 +37,22 @@ impl Channel {
 }
 
 /// How a phone code reaches the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Delivery {
     #[default]
     Sms,
@@ -39,10 +61,7 @@ pub enum Delivery {
 
 impl Delivery {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Delivery::Sms => "sms",
-            Delivery::Voice => "voice",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {

@@ -102,9 +102,20 @@ pub struct SystemCheckView {
     pub result: Option<ClosureCheck>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ClosureReason {
     NoLongerNeeded,
     SwitchingProvider,
@@ -116,14 +127,7 @@ pub enum ClosureReason {
 
 impl ClosureReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ClosureReason::NoLongerNeeded => "no_longer_needed",
-            ClosureReason::SwitchingProvider => "switching_provider",
-            ClosureReason::TooExpensive => "too_expensive",
-            ClosureReason::DuplicateAccount => "duplicate_account",
-            ClosureReason::PrivacyConcerns => "privacy_concerns",
-            ClosureReason::Other => "other",
-        }
+        self.into()
     }
 }
 
@@ -223,9 +227,20 @@ impl RenounceForm {
 }
 
 /// A bill's state: a waived one is no longer owed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum BillStatus {
     Unpaid,
     Paid,
@@ -236,18 +251,25 @@ impl BillStatus {
     /// Its serde name; `bills.status` holds `unpaid` or `paid` (a waived bill is an unpaid one
     /// with `waived_at`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            BillStatus::Unpaid => "unpaid",
-            BillStatus::Paid => "paid",
-            BillStatus::Waived => "waived",
-        }
+        self.into()
     }
 }
 
 /// The account's side of a relationship: an administrator must hand it over before closing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RelationshipRole {
     Administrator,
     Member,
@@ -255,10 +277,7 @@ pub enum RelationshipRole {
 
 impl RelationshipRole {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RelationshipRole::Administrator => "administrator",
-            RelationshipRole::Member => "member",
-        }
+        self.into()
     }
 }
 

@@ -15,9 +15,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The operation log's groups of actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OperationCategory {
     /// Sign-ins, passwords, two-step verification, sessions, RAM users.
     Security,
@@ -35,11 +46,7 @@ impl OperationCategory {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            OperationCategory::Security => "security",
-            OperationCategory::Money => "money",
-            OperationCategory::Closure => "closure",
-        }
+        self.into()
     }
 }
 

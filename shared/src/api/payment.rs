@@ -10,9 +10,20 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PaymentMethodKind {
     Card,
     Paypal,
@@ -21,11 +32,7 @@ pub enum PaymentMethodKind {
 
 impl PaymentMethodKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethodKind::Card => "card",
-            PaymentMethodKind::Paypal => "paypal",
-            PaymentMethodKind::Paytm => "paytm",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -163,9 +170,20 @@ impl PaytmForm {
 }
 
 /// What moved money in or out of a ledger bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum LedgerKind {
     /// A purchase or renewal paid from the balance or credit.
     Payment,
@@ -190,26 +208,25 @@ pub enum LedgerKind {
 
 impl LedgerKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LedgerKind::Payment => "payment",
-            LedgerKind::Charge => "charge",
-            LedgerKind::ChargeReversed => "charge_reversed",
-            LedgerKind::PreauthHold => "preauth_hold",
-            LedgerKind::PreauthRelease => "preauth_release",
-            LedgerKind::FreeCredit => "free_credit",
-            LedgerKind::Refund => "refund",
-            LedgerKind::Withdrawal => "withdrawal",
-            LedgerKind::Payout => "payout",
-            LedgerKind::Renounced => "renounced",
-            LedgerKind::TopUp => "top_up",
-        }
+        self.into()
     }
 }
 
 /// Where a ledger entry's money sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Bucket {
     Cash,
     Credit,
@@ -221,12 +238,7 @@ pub enum Bucket {
 
 impl Bucket {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::Cash => "cash",
-            Bucket::Credit => "credit",
-            Bucket::Hold => "hold",
-            Bucket::Gateway => "gateway",
-        }
+        self.into()
     }
 }
 

@@ -87,9 +87,20 @@ pub enum UnsubscribeTab {
 /// The resource tab's columns the server can order by. The refund if unsubscribed now and the
 /// refund type are not among them: they are worked out per order by `shared::refund` at
 /// the moment of asking, not stored, so the database cannot order the pages by them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ResourceSort {
     /// The instance ID.
     Instance,
@@ -114,13 +125,7 @@ impl ResourceSort {
 
     /// The name in a query string (its serde name).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceSort::Instance => "instance",
-            ResourceSort::Product => "product",
-            ResourceSort::OrderTime => "order_time",
-            ResourceSort::Expires => "expires",
-            ResourceSort::Paid => "paid",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -139,9 +144,20 @@ impl ResourceSort {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SortDirection {
     Asc,
     Desc,
@@ -149,10 +165,7 @@ pub enum SortDirection {
 
 impl SortDirection {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SortDirection::Asc => "asc",
-            SortDirection::Desc => "desc",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -383,9 +396,20 @@ impl RefundPlace {
 
 /// What an unsubscription covered: the resource (released, every paid order refunded), or
 /// only its pending renewals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum UnsubscribeScope {
     Resource,
     Renewal,
@@ -394,17 +418,25 @@ pub enum UnsubscribeScope {
 impl UnsubscribeScope {
     /// Its serde name, as stored in `unsubscriptions.scope`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            UnsubscribeScope::Resource => "resource",
-            UnsubscribeScope::Renewal => "renewal",
-        }
+        self.into()
     }
 }
 
 /// An order's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OrderStatus {
     Paid,
     Unsubscribed,
@@ -413,10 +445,7 @@ pub enum OrderStatus {
 impl OrderStatus {
     /// Its serde name, as stored in `orders.status`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Paid => "paid",
-            OrderStatus::Unsubscribed => "unsubscribed",
-        }
+        self.into()
     }
 }
 

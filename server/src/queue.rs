@@ -11,6 +11,7 @@ use crate::state::AppState;
 use sqlx::pool::PoolConnection;
 use sqlx::{Acquire, Any};
 use std::future::Future;
+use strum::{IntoStaticStr, VariantArray};
 
 /// How long a claimed job is ours; a crash mid-job frees it after this.
 pub const LEASE: DurationMs = DurationMs::minutes(1);
@@ -57,9 +58,7 @@ impl std::fmt::Display for JobError {
 }
 
 /// Where a job stands: `jobs.status`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum JobStatus {

@@ -5,6 +5,7 @@ use crate::api::RelationshipRole;
 use crate::money::{Currency, Money};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 /// A cash balance above this (in CNY) must be used up first; at or below it may be renounced.
 pub const BALANCE_LIMIT_CNY: i64 = 1_000;
@@ -42,16 +43,7 @@ pub enum BlockingKind {
 }
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -28,11 +28,10 @@ use shared::money::{Currency, Money};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use strum::{IntoStaticStr, VariantArray};
 
 /// Where an intent stands; see the module's comment for the ways between them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 enum Status {
@@ -50,9 +49,7 @@ impl Status {
 }
 
 /// What an intent moves at the gateway: `gateway_intents.operation`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 enum Operation {

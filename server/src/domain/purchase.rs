@@ -22,6 +22,7 @@ use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
 use shared::money::{Currency, Money};
 use shared::refund::{PaidWith, ResourceKind};
+use strum::{IntoStaticStr, VariantArray};
 
 /// `at` plus whole calendar months (a month from 31 January is the last day of February).
 pub fn add_months(at: Millis, months: u32) -> Millis {
@@ -32,9 +33,7 @@ pub fn add_months(at: Millis, months: u32) -> Millis {
 }
 
 /// What an order paid for: `orders.kind`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum OrderKind {

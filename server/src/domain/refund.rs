@@ -19,6 +19,7 @@ use crate::state::AppState;
 use shared::api::OperationDetail;
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
+use strum::{IntoStaticStr, VariantArray};
 
 /// Pays a processing refund out to where it goes, once its wait is over.
 pub struct SettleRefund;
@@ -50,8 +51,8 @@ pub fn settle_after(destination: RefundDestination) -> DurationMs {
     Eq,
     serde::Serialize,
     serde::Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

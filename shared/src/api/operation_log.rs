@@ -11,20 +11,13 @@ use crate::money::Money;
 use crate::payment::CardBrand;
 use serde::{Deserialize, Serialize};
 
+use strum::{IntoStaticStr, VariantArray};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
 /// The operation log's groups of actions.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -46,9 +46,9 @@ pub struct BatchedReads {
 }
 
 impl BatchedReads {
-    /// Starts a batcher for `columns FROM from_joins WHERE where_clause`, where the joins start
-    /// with `sessions s` and the WHERE clause names the read's token hash as `ask.hash` and
-    /// its time as `ask.now`. PostgreSQL only: `None` on SQLite.
+    /// Starts a batcher that reads `columns` of `joins` (tables joined to `sessions s`) for
+    /// each waiting read: the row whose `s.token_hash` is the read's, kept if `filter` holds,
+    /// which may name the read's time as `ask.now`. PostgreSQL only: `None` on SQLite.
     pub fn start(db: &Db, columns: &str, joins: &str, filter: &str) -> Option<BatchedReads> {
         if db::backend(db) != Backend::Postgres {
             return None;

@@ -519,6 +519,7 @@ mod tests {
         stored_name_reads_back::<shared::account::Channel>(&db).await;
         stored_name_reads_back::<shared::account::Delivery>(&db).await;
         stored_name_reads_back::<OperationCategory>(&db).await;
+        stored_name_reads_back::<OperationAction>(&db).await;
         stored_name_reads_back::<ClosureReason>(&db).await;
         stored_name_reads_back::<BillStatus>(&db).await;
         stored_name_reads_back::<RelationshipRole>(&db).await;

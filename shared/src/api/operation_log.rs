@@ -32,12 +32,6 @@ pub enum OperationCategory {
 }
 
 impl OperationCategory {
-    pub const ALL: [OperationCategory; 3] = [
-        OperationCategory::Security,
-        OperationCategory::Money,
-        OperationCategory::Closure,
-    ];
-
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -45,9 +39,12 @@ impl OperationCategory {
 
 /// What an entry records. The names are stable: the export keeps them, and the database
 /// stores them by [`OperationAction::as_str`], serde's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OperationAction {
     SignIn,
     /// The password of an account with two-step verification on: its code comes next.
@@ -78,62 +75,8 @@ pub enum OperationAction {
 }
 
 impl OperationAction {
-    pub const ALL: [OperationAction; 23] = {
-        use OperationAction::*;
-        [
-            SignIn,
-            SignInPasswordAccepted,
-            SignInFailed,
-            PasswordReset,
-            PasswordChanged,
-            SessionSignedOut,
-            TwoStepOn,
-            TwoStepOff,
-            RamUserCreated,
-            RamUserDeleted,
-            PaymentMethodAdded,
-            PaymentMethodRemoved,
-            DefaultPaymentMethodSet,
-            BillingAddressSaved,
-            Purchase,
-            Renewal,
-            Unsubscribe,
-            Withdrawal,
-            RefundReturnedToBalance,
-            PaymentDisputed,
-            ClosureIdentityVerified,
-            ClosureItemsRenounced,
-            ClosureConfirmed,
-        ]
-    };
-
     pub fn as_str(self) -> &'static str {
-        use OperationAction::*;
-        match self {
-            SignIn => "sign_in",
-            SignInPasswordAccepted => "sign_in_password_accepted",
-            SignInFailed => "sign_in_failed",
-            PasswordReset => "password_reset",
-            PasswordChanged => "password_changed",
-            SessionSignedOut => "session_signed_out",
-            TwoStepOn => "two_step_on",
-            TwoStepOff => "two_step_off",
-            RamUserCreated => "ram_user_created",
-            RamUserDeleted => "ram_user_deleted",
-            PaymentMethodAdded => "payment_method_added",
-            PaymentMethodRemoved => "payment_method_removed",
-            DefaultPaymentMethodSet => "default_payment_method_set",
-            BillingAddressSaved => "billing_address_saved",
-            Purchase => "purchase",
-            Renewal => "renewal",
-            Unsubscribe => "unsubscribe",
-            Withdrawal => "withdrawal",
-            RefundReturnedToBalance => "refund_returned_to_balance",
-            PaymentDisputed => "payment_disputed",
-            ClosureIdentityVerified => "closure_identity_verified",
-            ClosureItemsRenounced => "closure_items_renounced",
-            ClosureConfirmed => "closure_confirmed",
-        }
+        self.into()
     }
 
     /// The one group each action belongs to (what the log's filter and its column say).
@@ -374,7 +317,7 @@ mod tests {
 
     #[test]
     fn each_action_is_stored_by_its_serde_name_and_belongs_to_one_category() {
-        for action in OperationAction::ALL {
+        for &action in OperationAction::VARIANTS {
             assert_eq!(
                 serde_json::to_value(action).unwrap(),
                 serde_json::Value::String(action.as_str().to_owned())

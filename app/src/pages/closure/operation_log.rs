@@ -8,6 +8,7 @@ use crate::words::{operation_action, operation_actor, operation_category, operat
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::{OperationAction, OperationCategory, OperationEntry, OperationLogQuery};
+use strum::VariantArray;
 
 #[component]
 pub fn OperationLogPage() -> impl IntoView {
@@ -23,7 +24,7 @@ pub fn OperationLogPage() -> impl IntoView {
     });
     let choices = [None]
         .into_iter()
-        .chain(OperationCategory::ALL.map(Some))
+        .chain(OperationCategory::VARIANTS.iter().copied().map(Some))
         .map(|choice| {
             view! {
                 <button

@@ -61,13 +61,11 @@ export default defineConfig({
         hasTouch: true,
       },
     },
-    // Tests that move the server's clock by hours or days run alone, after the others: a
-    // session (24 h) or a code (10 min) of a test running beside them would expire. A failure in
-    // the projects above skips these.
+    // Tests that move the server's clock by hours or days, on a server of their own
+    // (fixtures/test.ts `clockServer`), one at a time: they share that server's clock.
     {
       name: 'server-clock',
       grep: SERVER_CLOCK,
-      dependencies: ['desktop', 'phone'],
       workers: 1,
       use: { viewport: { width: 1280, height: 800 } },
     },

@@ -533,7 +533,8 @@ pub(crate) mod tests {
             check_item_guidance(&tie),
             "Close the resource directory first, then close the account."
         );
-        for kind in RelationshipKind::ALL {
+        use strum::VariantArray;
+        for &kind in RelationshipKind::VARIANTS {
             for role in [RelationshipRole::Administrator, RelationshipRole::Member] {
                 assert!(!relationship_guidance(kind, role).is_empty());
             }

@@ -56,13 +56,6 @@ pub enum RelationshipKind {
 }
 
 impl RelationshipKind {
-    pub const ALL: [RelationshipKind; 4] = [
-        RelationshipKind::ResourceDirectory,
-        RelationshipKind::FinanceTrusteeship,
-        RelationshipKind::FinancialManagement,
-        RelationshipKind::EnterpriseMultiAccount,
-    ];
-
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -78,7 +71,10 @@ impl RelationshipKind {
 
     /// The relationship a blocking item of `kind` is about, if it is about one.
     pub fn of(kind: BlockingKind) -> Option<RelationshipKind> {
-        Self::ALL.into_iter().find(|r| r.blocking_kind() == kind)
+        Self::VARIANTS
+            .iter()
+            .copied()
+            .find(|r| r.blocking_kind() == kind)
     }
 }
 
@@ -201,7 +197,7 @@ mod tests {
 
     #[test]
     fn each_relationship_is_found_again_by_its_blocking_kind() {
-        for kind in RelationshipKind::ALL {
+        for &kind in RelationshipKind::VARIANTS {
             assert_eq!(RelationshipKind::of(kind.blocking_kind()), Some(kind));
             // The stored name, which the server decodes by the serde name.
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());

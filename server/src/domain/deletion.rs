@@ -27,6 +27,7 @@ use crate::domain::{session, signup};
 use crate::error::ApiError;
 use crate::queue::Job;
 use std::collections::{BTreeSet, HashMap};
+use strum::VariantArray;
 
 /// Each kind of job whose subject is the id of an account's row, and that row's table.
 const JOBS_BY_SUBJECT: [(&str, &str); 8] = [
@@ -58,7 +59,7 @@ pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(
     let signups = strings(tx, "SELECT id FROM signups WHERE email IN", &emails).await?;
     let mut subjects: Vec<String> = signups.iter().map(|id| signup::subject(id)).collect();
     for (id, ..) in &owners {
-        subjects.extend(Purpose::ALL.map(|purpose| purpose.subject(id)));
+        subjects.extend(Purpose::VARIANTS.iter().map(|purpose| purpose.subject(id)));
     }
     let subjects = db::json_texts(subjects.iter().map(String::as_str));
     // Every address those codes went to, besides the accounts' email and phone: a message with

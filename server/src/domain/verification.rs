@@ -23,7 +23,7 @@ const HOUR: DurationMs = DurationMs::hours(1);
 /// What a signed-in account proves with a code. Its codes' subject is `account:<id>:<purpose>`;
 /// a sign-up's is `signup:<sign-up id>` ([`crate::domain::signup`]). Deleting an account deletes
 /// the codes of every purpose by exact subject, which any collation compares alike.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, strum::VariantArray)]
 pub enum Purpose {
     /// The channel the sign-up did not verify, given with the billing address.
     Contact,
@@ -34,8 +34,6 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 3] = [Purpose::Contact, Purpose::Closure, Purpose::Paytm];
-
     pub fn subject(self, account_id: &str) -> String {
         let purpose = match self {
             Purpose::Contact => "contact",

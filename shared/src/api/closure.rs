@@ -63,7 +63,7 @@ pub enum SystemCheckStatus {
 
 /// The system check's steps, in order (seed 001): finances, resources, domains and filings,
 /// relationships.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SystemCheckPhase {
@@ -74,17 +74,10 @@ pub enum SystemCheckPhase {
 }
 
 impl SystemCheckPhase {
-    pub const ALL: [SystemCheckPhase; 4] = [
-        SystemCheckPhase::Finances,
-        SystemCheckPhase::Resources,
-        SystemCheckPhase::DomainsAndFilings,
-        SystemCheckPhase::Relationships,
-    ];
-
     /// The step a check `progress` per cent of the way through is on.
     pub fn at(progress: u8) -> SystemCheckPhase {
-        let step = usize::from(progress.min(99)) * Self::ALL.len() / 100;
-        Self::ALL[step]
+        let step = usize::from(progress.min(99)) * Self::VARIANTS.len() / 100;
+        Self::VARIANTS[step]
     }
 }
 

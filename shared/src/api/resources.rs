@@ -108,21 +108,13 @@ pub enum ResourceSort {
 }
 
 impl ResourceSort {
-    pub const ALL: [ResourceSort; 5] = [
-        ResourceSort::Instance,
-        ResourceSort::Product,
-        ResourceSort::OrderTime,
-        ResourceSort::Expires,
-        ResourceSort::Paid,
-    ];
-
     /// The name in a query string (its serde name).
     pub fn as_str(self) -> &'static str {
         self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+        Self::VARIANTS.iter().copied().find(|s| s.as_str() == raw)
     }
 
     /// The direction a first click on the column asks for: times and amounts newest or
@@ -900,7 +892,7 @@ mod tests {
             q.resource_order(),
             (ResourceSort::OrderTime, SortDirection::Desc)
         );
-        for sort in ResourceSort::ALL {
+        for &sort in ResourceSort::VARIANTS {
             assert_eq!(ResourceSort::parse(sort.as_str()), Some(sort));
             let json = serde_json::to_value(sort).unwrap();
             assert_eq!(

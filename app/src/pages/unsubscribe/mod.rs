@@ -31,6 +31,7 @@ use shared::api::{
     UnsubscribeTab, Unsubscribed,
 };
 use shared::refund::{RefundType, ResourceKind};
+use strum::VariantArray;
 
 const PAGE_SIZE: u32 = 20;
 
@@ -90,7 +91,10 @@ pub fn url_of(query: &UnsubscribeQuery) -> String {
 }
 
 fn refund_type_of(key: &str) -> Option<RefundType> {
-    RefundType::ALL.into_iter().find(|t| t.as_str() == key)
+    RefundType::VARIANTS
+        .iter()
+        .copied()
+        .find(|t| t.as_str() == key)
 }
 
 fn encode(value: &str) -> String {

@@ -10,11 +10,12 @@ use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::api::{SystemCheckPhase, SystemCheckStatus, SystemCheckView};
+use strum::VariantArray;
 
 /// A system check older than this must be run again before confirming.
 pub(super) const SYSTEM_CHECK_VALID: DurationMs = DurationMs::minutes(30);
 /// How far one step takes the check: one step for each [`SystemCheckPhase`].
-const STEP: i64 = 100 / SystemCheckPhase::ALL.len() as i64;
+const STEP: i64 = 100 / SystemCheckPhase::VARIANTS.len() as i64;
 /// The time between two steps.
 const STEP_EVERY: DurationMs = DurationMs::seconds(1);
 

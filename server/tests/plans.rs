@@ -144,7 +144,7 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     assert_eq!(row.refund, expected);
     // 149 of 365 days used weighs more than 5 of 500 GB: 48.50 of it is consumed.
     assert_eq!(row.refund, usd("70.30"));
-    let (started, released): (i64, i64) =
+    let (started, released): (Millis, Millis) =
         sqlx::query_as("SELECT started_at, released_at FROM instances WHERE id = $1")
             .bind(&bucket)
             .fetch_one(&app.state.db)

@@ -3,6 +3,7 @@
 use crate::error::{ErrorCode, Invalid};
 use crate::money::{Currency, Money};
 use crate::refund::ResourceKind;
+use crate::time::DurationMs;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantArray};
@@ -116,28 +117,31 @@ impl Product {
         Money::from_minor(self.monthly_cents * i64::from(months), Currency::USD)
     }
 
-    /// The charge for `millis` of pay-as-you-go use, rounded up to the cent.
-    pub fn usage_charge(&self, millis: i64) -> Option<Money> {
-        self.usage_charge_after_plan(millis, 0)
+    /// The charge for `used` of pay-as-you-go use, rounded up to the cent.
+    pub fn usage_charge(&self, used: DurationMs) -> Option<Money> {
+        self.usage_charge_after_plan(used, 0)
     }
 
-    /// The usage `millis` of pay-as-you-go use meters, in thousandths of the quota's unit,
+    /// The usage `used` of pay-as-you-go use meters, in thousandths of the quota's unit,
     /// rounded up (a started thousandth counts); 0 for a product without a quota.
-    pub fn metered_milli(&self, millis: i64) -> i64 {
+    pub fn metered_milli(&self, used: DurationMs) -> i64 {
         let Some(quota) = self.quota else { return 0 };
         let per_hour = quota.units_per_hour * MILLI;
         // i128: a long outage's catch-up must not overflow.
-        let metered = (i128::from(per_hour) * i128::from(millis.max(0)) + 3_599_999) / 3_600_000;
+        let hour = i128::from(DurationMs::hours(1).as_millis());
+        let metered =
+            (i128::from(per_hour) * i128::from(used.as_millis().max(0)) + hour - 1) / hour;
         i64::try_from(metered).unwrap_or(i64::MAX)
     }
 
-    /// The charge for `millis` of pay-as-you-go use of which plans covered `drawn_milli`: the
+    /// The charge for `used` of pay-as-you-go use of which plans covered `drawn_milli`: the
     /// part left over, at the hourly price, rounded up to the cent (SPEC §5: usage draws on an
     /// active plan before it is billed).
-    pub fn usage_charge_after_plan(&self, millis: i64, drawn_milli: i64) -> Option<Money> {
+    pub fn usage_charge_after_plan(&self, used: DurationMs, drawn_milli: i64) -> Option<Money> {
         let hourly = Decimal::new(self.hourly_centi_cents?, 4);
-        let full = hourly * Decimal::from(millis) / Decimal::from(3_600_000);
-        let metered = self.metered_milli(millis);
+        let full = hourly * Decimal::from(used.as_millis())
+            / Decimal::from(DurationMs::hours(1).as_millis());
+        let metered = self.metered_milli(used);
         let left = if metered > 0 {
             let billed = (metered - drawn_milli).clamp(0, metered);
             full * Decimal::from(billed) / Decimal::from(metered)
@@ -336,16 +340,21 @@ mod tests {
     fn usage_is_charged_by_the_hour_rounded_up_to_the_cent() {
         let ecs = Product::find("ecs").unwrap();
         assert_eq!(
-            ecs.usage_charge(3_600_000),
+            ecs.usage_charge(DurationMs::hours(1)),
             Some(Money::from_minor(5, Currency::USD))
         );
         assert_eq!(
-            ecs.usage_charge(1),
+            ecs.usage_charge(DurationMs::millis(1)),
             Some(Money::from_minor(1, Currency::USD))
         );
-        assert_eq!(ecs.usage_charge(0), Some(Money::zero(Currency::USD)));
         assert_eq!(
-            Product::find("domain").unwrap().usage_charge(3_600_000),
+            ecs.usage_charge(DurationMs::ZERO),
+            Some(Money::zero(Currency::USD))
+        );
+        assert_eq!(
+            Product::find("domain")
+                .unwrap()
+                .usage_charge(DurationMs::hours(1)),
             None
         );
     }
@@ -353,12 +362,12 @@ mod tests {
     #[test]
     fn oss_usage_meters_a_gb_an_hour_and_bills_only_what_no_plan_covered() {
         let oss = Product::find("oss").unwrap();
-        let hour = 3_600_000;
+        let hour = DurationMs::hours(1);
         assert_eq!(oss.quota_milli(), 500_000);
         assert_eq!(oss.metered_milli(hour), 1_000);
-        assert_eq!(oss.metered_milli(0), 0);
+        assert_eq!(oss.metered_milli(DurationMs::ZERO), 0);
         // A started thousandth of a GB counts.
-        assert_eq!(oss.metered_milli(1), 1);
+        assert_eq!(oss.metered_milli(DurationMs::millis(1)), 1);
         assert_eq!(Product::find("ecs").unwrap().metered_milli(hour), 0);
         let cents = |c| Some(Money::from_minor(c, Currency::USD));
         assert_eq!(oss.usage_charge(hour), cents(2));

@@ -71,6 +71,13 @@ impl DurationMs {
     }
 }
 
+impl From<std::time::Duration> for DurationMs {
+    /// To whole milliseconds (a part millisecond dropped), saturating at `i64::MAX`.
+    fn from(length: std::time::Duration) -> DurationMs {
+        DurationMs(i64::try_from(length.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
 impl Add<DurationMs> for Millis {
     type Output = Millis;
 
@@ -135,6 +142,17 @@ mod tests {
     use proptest::prelude::*;
 
     const NOV_2023: Millis = Millis(1_700_000_000_000);
+
+    #[test]
+    fn a_std_duration_is_its_whole_milliseconds_and_the_longest_saturates() {
+        use std::time::Duration;
+        assert_eq!(
+            DurationMs::from(Duration::from_micros(1_500_999)),
+            DurationMs(1_500)
+        );
+        assert_eq!(DurationMs::from(Duration::MAX), DurationMs(i64::MAX));
+        assert_eq!(NOV_2023 + DurationMs::from(Duration::MAX) * 2, Millis::MAX);
+    }
 
     #[test]
     fn a_time_plus_a_length_is_that_much_later() {

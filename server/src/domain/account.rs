@@ -107,7 +107,7 @@ pub struct ViewRow {
     uid: String,
     email: String,
     country: String,
-    verified_channel: String,
+    verified_channel: Stored<Channel>,
     email_verified_at: Option<Millis>,
     phone: Option<String>,
     phone_verified_at: Option<Millis>,
@@ -159,8 +159,7 @@ pub async fn view(db: &Db, account_id: &str) -> Result<AccountView, ApiError> {
 pub fn view_of(row: ViewRow) -> Result<AccountView, ApiError> {
     let country = Country::parse(&row.country)
         .map_err(|_| anyhow::anyhow!("stored country {}", row.country))?;
-    let verified_channel = Channel::parse(&row.verified_channel)
-        .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.verified_channel))?;
+    let verified_channel = row.verified_channel.0;
     let both_verified = row.email_verified_at.is_some() && row.phone_verified_at.is_some();
     let (has_address, has_method, real_name) = (row.has_address, row.has_method, row.real_name);
     Ok(AccountView {

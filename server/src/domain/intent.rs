@@ -115,8 +115,8 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
 /// When the job first looks at a pending intent: after the caller's own gateway call has
 /// surely timed out, with a minute to spare for its write.
 pub fn reconcile_at(state: &AppState, now: Millis) -> Millis {
-    let timeout = i64::try_from(state.config.gateway_timeout_ms).unwrap_or(i64::MAX / 4);
-    now + DurationMs::millis(timeout) * 2 + DurationMs::minutes(1)
+    let timeout = DurationMs::from(Duration::from_millis(state.config.gateway_timeout_ms));
+    now + timeout * 2 + DurationMs::minutes(1)
 }
 
 /// What a charge is taken from.

@@ -8,7 +8,7 @@
 
 use crate::auth::{self, CurrentSession};
 use crate::clock::{DurationMs, Millis, rfc3339};
-use crate::db::{self, Tx};
+use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
@@ -35,30 +35,22 @@ pub fn subject(reset_id: &str) -> String {
 #[derive(sqlx::FromRow)]
 struct Reset {
     account_id: Option<String>,
-    channel: String,
+    channel: Stored<Channel>,
     address: String,
-    delivery: Option<String>,
+    delivery: Option<Stored<Delivery>>,
     expires_at: Millis,
     used_at: Option<Millis>,
 }
 
 impl Reset {
-    fn destination(&self) -> Result<Destination<'_>, ApiError> {
-        let channel = Channel::parse(&self.channel)
-            .ok_or_else(|| anyhow::anyhow!("stored channel {}", self.channel))?;
-        let delivery = match self.delivery.as_deref() {
-            None => None,
-            Some(raw) => {
-                Some(Delivery::parse(raw).ok_or_else(|| anyhow::anyhow!("stored delivery {raw}"))?)
-            }
-        };
-        Ok(Destination {
-            channel,
+    fn destination(&self) -> Destination<'_> {
+        Destination {
+            channel: self.channel.0,
             address: &self.address,
-            delivery,
+            delivery: self.delivery.as_ref().map(|d| d.0),
             account_id: self.account_id.as_deref(),
             decoy: self.account_id.is_none(),
-        })
+        }
     }
 }
 
@@ -151,7 +143,7 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
     if let Some(account_id) = &reset.account_id {
         account::lock(&mut tx, account_id).await?;
     }
-    let to = reset.destination()?;
+    let to = reset.destination();
     verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
     tx.commit().await?;
     let sent_to = match to.channel {
@@ -205,7 +197,7 @@ pub async fn complete_reset(
     }
     let (mut tx, _) =
         verification::check(tx, &state.secrets, now, &subject(id), &parsed.code).await?;
-    let channel = reset.destination()?.channel;
+    let channel = reset.destination().channel;
     // A decoy's code was never sent: it matches only by a one-in-a-million guess, which
     // changes nothing.
     let Some(account_id) = reset.account_id else {

@@ -86,11 +86,11 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         }
         let product = Product::find(&instance.product)
             .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
-        let metered = product.metered_milli((until - from).as_millis());
+        let metered = product.metered_milli(until - from);
         // SPEC §5: usage draws on an active plan of the product first; the rest is billed.
         let drawn = plan::draw(&mut tx, &account_id, product, from, metered).await?;
         let charge = product
-            .usage_charge_after_plan((until - from).as_millis(), drawn.milli)
+            .usage_charge_after_plan(until - from, drawn.milli)
             .ok_or_else(|| anyhow::anyhow!("{} is not metered", product.code))?;
         if !charge.amount.is_zero() {
             let id = format!("bill-{}", uuid::Uuid::new_v4().simple());

@@ -2,7 +2,7 @@
 //! code, at most 5 codes an hour to one address and 20 an hour from one client.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, Tx};
+use crate::db::{self, Stored, Tx};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
@@ -200,7 +200,7 @@ pub struct Proven {
 #[derive(sqlx::FromRow)]
 struct LiveCode {
     id: String,
-    channel: String,
+    channel: Stored<Channel>,
     address: String,
     code_hash: String,
     attempts: i64,
@@ -278,10 +278,8 @@ async fn compare(
         .bind(&row.id)
         .execute(&mut **tx)
         .await?;
-    let channel = Channel::parse(&row.channel)
-        .ok_or_else(|| anyhow::anyhow!("stored channel {}", row.channel))?;
     Ok(Proven {
-        channel,
+        channel: row.channel.0,
         address: row.address,
     })
 }

@@ -18,14 +18,6 @@ impl Channel {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "email" => Some(Channel::Email),
-            "phone" => Some(Channel::Phone),
-            _ => None,
-        }
-    }
 }
 
 /// How a phone code reaches the phone.
@@ -54,14 +46,6 @@ pub enum Delivery {
 impl Delivery {
     pub fn as_str(self) -> &'static str {
         self.into()
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "sms" => Some(Delivery::Sms),
-            "voice" => Some(Delivery::Voice),
-            _ => None,
-        }
     }
 }
 

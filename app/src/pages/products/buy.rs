@@ -13,6 +13,7 @@ use leptos_router::components::A;
 use shared::api::{Purchased, RealNameStatus};
 use shared::catalog::{Billing, PRODUCTS, PayWith, Product, PurchaseForm, REGIONS, Region};
 use shared::money::Money;
+use shared::time::DurationMs;
 
 const FIELDS: &[&str] = &[
     "product",
@@ -25,7 +26,7 @@ const FIELDS: &[&str] = &[
 
 /// The pay-as-you-go price of one hour, by the formula the usage job bills with.
 fn hourly(product: &Product) -> Option<Money> {
-    product.usage_charge(3_600_000)
+    product.usage_charge(DurationMs::hours(1))
 }
 
 #[component]

@@ -35,6 +35,11 @@ use std::sync::Mutex;
 /// What an entry records: an action with the facts of its own shape (an instance, a payment
 /// method's last four, an amount), never a secret, an email or a phone number.
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    test,
+    derive(strum::EnumDiscriminants),
+    strum_discriminants(name(OperationKind), derive(strum::VariantArray))
+)]
 pub enum Operation {
     /// A session started: from which browser (its user agent, as the session keeps it), and
     /// whether a two-step code completed it.
@@ -450,4 +455,193 @@ pub async fn all(state: &AppState, account_id: &str) -> Result<Vec<OperationEntr
     .fetch_all(&state.db)
     .await?;
     rows.into_iter().map(Row::entry).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::PaymentMethodKind;
+    use shared::money::Currency;
+    use shared::payment::CardBrand;
+    use std::collections::HashSet;
+    use strum::VariantArray;
+
+    /// One operation of each kind, with the category its entry is filed under. The match has
+    /// an arm per kind, so a new variant does not compile until it has an example here.
+    fn example(kind: OperationKind) -> (OperationCategory, Operation) {
+        use OperationCategory as C;
+        use OperationKind as K;
+        let usd = |cents| Money::from_minor(cents, Currency::USD);
+        let visa = LoggedPaymentMethod {
+            kind: PaymentMethodKind::Card,
+            brand: Some(CardBrand::Visa),
+            last4: Some("4242".to_owned()),
+        };
+        match kind {
+            K::SignIn => (
+                C::Security,
+                Operation::SignIn {
+                    user_agent: Some("Mozilla/5.0 Firefox/133.0".to_owned()),
+                    two_step: true,
+                },
+            ),
+            K::SignInPasswordAccepted => (C::Security, Operation::SignInPasswordAccepted),
+            K::SignInFailed => (
+                C::Security,
+                Operation::SignInFailed {
+                    reason: SignInRefusal::WrongTwoStepCode,
+                },
+            ),
+            K::PasswordReset => (
+                C::Security,
+                Operation::PasswordReset {
+                    channel: Channel::Phone,
+                },
+            ),
+            K::PasswordChanged => (C::Security, Operation::PasswordChanged),
+            K::SessionSignedOut => (
+                C::Security,
+                Operation::SessionSignedOut { user_agent: None },
+            ),
+            K::OtherSessionsSignedOut => {
+                (C::Security, Operation::OtherSessionsSignedOut { count: 2 })
+            }
+            K::TwoStepOn => (C::Security, Operation::TwoStepOn),
+            K::TwoStepOff => (C::Security, Operation::TwoStepOff),
+            K::RamUserCreated => (
+                C::Security,
+                Operation::RamUserCreated {
+                    name: "ops".to_owned(),
+                    permissions: vec![Permission::BillingReadOnlyAccess],
+                },
+            ),
+            K::RamUserDeleted => (
+                C::Security,
+                Operation::RamUserDeleted {
+                    name: "ops".to_owned(),
+                },
+            ),
+            K::PaymentMethodAdded => (C::Money, Operation::PaymentMethodAdded(visa)),
+            K::PaymentMethodRemoved => (
+                C::Money,
+                Operation::PaymentMethodRemoved(LoggedPaymentMethod {
+                    kind: PaymentMethodKind::Paypal,
+                    brand: None,
+                    last4: None,
+                }),
+            ),
+            K::DefaultPaymentMethodSet => (C::Money, Operation::DefaultPaymentMethodSet(visa)),
+            K::BillingAddressSaved => (
+                C::Money,
+                Operation::BillingAddressSaved {
+                    country: "MY".to_owned(),
+                },
+            ),
+            K::SubscriptionPurchased => (
+                C::Money,
+                Operation::SubscriptionPurchased {
+                    instance: "i-1".to_owned(),
+                    product: "ecs".to_owned(),
+                    months: 12,
+                    price: usd(12_000),
+                },
+            ),
+            K::PayAsYouGoPurchased => (
+                C::Money,
+                Operation::PayAsYouGoPurchased {
+                    instance: "i-2".to_owned(),
+                    product: "oss".to_owned(),
+                },
+            ),
+            K::SubscriptionRenewed => (
+                C::Money,
+                Operation::SubscriptionRenewed {
+                    instance: "i-1".to_owned(),
+                    months: 1,
+                    price: usd(1_000),
+                },
+            ),
+            K::ResourcesUnsubscribed => (
+                C::Money,
+                Operation::ResourcesUnsubscribed {
+                    instances: vec!["i-1".to_owned(), "i-2".to_owned()],
+                    refund: usd(450),
+                },
+            ),
+            K::RenewalsCancelled => (
+                C::Money,
+                Operation::RenewalsCancelled {
+                    renewals: vec![RenewalRefund {
+                        instance: "i-1".to_owned(),
+                        refund: usd(1_000),
+                    }],
+                },
+            ),
+            K::BalanceWithdrawn => (
+                C::Money,
+                Operation::BalanceWithdrawn {
+                    amount: usd(500),
+                    to: visa,
+                },
+            ),
+            K::RefundReturnedToBalance => (
+                C::Money,
+                Operation::RefundReturnedToBalance { amount: usd(1) },
+            ),
+            K::PaymentDisputed => (
+                C::Money,
+                Operation::PaymentDisputed {
+                    amount: Some(usd(2_000)),
+                    reason: Some("fraudulent".to_owned()),
+                    dispute: "dp_1".to_owned(),
+                },
+            ),
+            K::ClosureIdentityVerified => (
+                C::Closure,
+                Operation::ClosureIdentityVerified {
+                    method: IdentityMethod::Alipay,
+                },
+            ),
+            K::ClosureItemsRenounced => (
+                C::Closure,
+                Operation::ClosureItemsRenounced {
+                    items: vec![BlockingKind::CashBalance, BlockingKind::OverduePayments],
+                },
+            ),
+            K::ClosureConfirmed => (
+                C::Closure,
+                Operation::ClosureConfirmed {
+                    cool_down_until: "2026-01-31T00:00:00Z".to_owned(),
+                },
+            ),
+        }
+    }
+
+    #[test]
+    fn each_operation_is_an_action_of_its_category_with_a_detail_that_reads_back() {
+        let mut written = HashSet::new();
+        for &kind in OperationKind::VARIANTS {
+            let (category, operation) = example(kind);
+            assert_eq!(OperationKind::from(&operation), kind);
+            let (action, detail) = operation.into_parts();
+            assert_eq!(action.category(), category, "{kind:?} as {action:?}");
+            assert!(
+                !matches!(detail, OperationDetail::Legacy { .. }),
+                "{kind:?} writes a legacy detail"
+            );
+            let json = serde_json::to_value(&detail).unwrap();
+            assert_eq!(
+                serde_json::from_value::<OperationDetail>(json.clone()).unwrap(),
+                detail,
+                "{kind:?}"
+            );
+            // One kind per pair of action and shape of detail: two kinds writing the same
+            // pair would be one operation under two names.
+            let shape = json["kind"].as_str().unwrap().to_owned();
+            assert!(
+                written.insert((action, shape)),
+                "{kind:?} writes the same as another kind"
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use server::oplog::Operation;
 use shared::ErrorCode;
 use shared::api::{
     OperationAction, OperationActor, OperationCategory, OperationDetail, OperationEntry,
@@ -197,10 +198,9 @@ async fn any_page_number_is_answered_and_an_unknown_category_is_refused() {
     assert_eq!(refusal(wrong).await.1, ErrorCode::BadRequest);
 }
 
-/// One entry of every shape of detail, as each action writes it.
-fn every_detail() -> Vec<(OperationAction, OperationDetail)> {
-    use OperationAction as A;
-    use OperationDetail as D;
+/// One operation of each kind, as the domain writes them.
+fn every_operation() -> Vec<Operation> {
+    use Operation as O;
     use shared::account::Channel;
     use shared::api::{IdentityMethod, LoggedPaymentMethod, PaymentMethodKind, RenewalRefund};
     use shared::closure::BlockingKind;
@@ -216,139 +216,81 @@ fn every_detail() -> Vec<(OperationAction, OperationDetail)> {
         last4: None,
     };
     vec![
-        (A::SignInPasswordAccepted, D::None),
-        (
-            A::SignIn,
-            D::SignIn {
-                user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0".to_owned()),
-                two_step: true,
-            },
-        ),
-        (
-            A::SignInFailed,
-            D::SignInRefused {
-                reason: SignInRefusal::WrongPassword,
-            },
-        ),
-        (
-            A::PasswordReset,
-            D::PasswordReset {
-                channel: Channel::Phone,
-            },
-        ),
-        (A::SessionSignedOut, D::Session { user_agent: None }),
-        (A::SessionSignedOut, D::OtherSessions { count: 3 }),
-        (
-            A::RamUserCreated,
-            D::RamUserCreated {
-                name: "ops".to_owned(),
-                permissions: vec![Permission::BillingReadOnlyAccess],
-            },
-        ),
-        (
-            A::RamUserDeleted,
-            D::RamUser {
-                name: "ops".to_owned(),
-            },
-        ),
-        (
-            A::PaymentMethodAdded,
-            D::PaymentMethod {
-                method: visa.clone(),
-            },
-        ),
-        (A::PaymentMethodRemoved, D::PaymentMethod { method: paypal }),
-        (
-            A::BillingAddressSaved,
-            D::BillingAddress {
-                country: "MY".to_owned(),
-            },
-        ),
-        (
-            A::Purchase,
-            D::Subscription {
+        O::SignInPasswordAccepted,
+        O::SignIn {
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0".to_owned()),
+            two_step: true,
+        },
+        O::SignInFailed {
+            reason: SignInRefusal::WrongPassword,
+        },
+        O::PasswordReset {
+            channel: Channel::Phone,
+        },
+        O::PasswordChanged,
+        O::SessionSignedOut { user_agent: None },
+        O::OtherSessionsSignedOut { count: 3 },
+        O::TwoStepOn,
+        O::TwoStepOff,
+        O::RamUserCreated {
+            name: "ops".to_owned(),
+            permissions: vec![Permission::BillingReadOnlyAccess],
+        },
+        O::RamUserDeleted {
+            name: "ops".to_owned(),
+        },
+        O::PaymentMethodAdded(visa.clone()),
+        O::PaymentMethodRemoved(paypal),
+        O::DefaultPaymentMethodSet(visa.clone()),
+        O::BillingAddressSaved {
+            country: "MY".to_owned(),
+        },
+        O::SubscriptionPurchased {
+            instance: "i-1".to_owned(),
+            product: "ecs".to_owned(),
+            months: 12,
+            price: usd("120.00"),
+        },
+        O::PayAsYouGoPurchased {
+            instance: "i-2".to_owned(),
+            product: "oss".to_owned(),
+        },
+        O::SubscriptionRenewed {
+            instance: "i-1".to_owned(),
+            months: 1,
+            price: usd("10.00"),
+        },
+        O::ResourcesUnsubscribed {
+            instances: vec!["i-1".to_owned(), "i-2".to_owned()],
+            refund: usd("4.50"),
+        },
+        O::RenewalsCancelled {
+            renewals: vec![RenewalRefund {
                 instance: "i-1".to_owned(),
-                product: "ecs".to_owned(),
-                months: 12,
-                price: usd("120.00"),
-            },
-        ),
-        (
-            A::Purchase,
-            D::PayAsYouGo {
-                instance: "i-2".to_owned(),
-                product: "oss".to_owned(),
-            },
-        ),
-        (
-            A::Renewal,
-            D::Renewal {
-                instance: "i-1".to_owned(),
-                months: 1,
-                price: usd("10.00"),
-            },
-        ),
-        (
-            A::Unsubscribe,
-            D::Unsubscribed {
-                instances: vec!["i-1".to_owned(), "i-2".to_owned()],
-                refund: usd("4.50"),
-            },
-        ),
-        (
-            A::Unsubscribe,
-            D::RenewalsCancelled {
-                renewals: vec![RenewalRefund {
-                    instance: "i-1".to_owned(),
-                    refund: usd("10.00"),
-                }],
-            },
-        ),
-        (
-            A::Withdrawal,
-            D::Withdrawal {
-                amount: usd("5.00"),
-                to: visa,
-            },
-        ),
-        (
-            A::RefundReturnedToBalance,
-            D::Amount {
-                amount: usd("0.01"),
-            },
-        ),
-        (
-            A::PaymentDisputed,
-            D::Dispute {
-                amount: Some(usd("20.00")),
-                reason: Some("fraudulent".to_owned()),
-                dispute: "dp_1".to_owned(),
-            },
-        ),
-        (
-            A::ClosureIdentityVerified,
-            D::Identity {
-                method: IdentityMethod::Alipay,
-            },
-        ),
-        (
-            A::ClosureItemsRenounced,
-            D::ItemsRenounced {
-                items: vec![BlockingKind::CashBalance, BlockingKind::OverduePayments],
-            },
-        ),
-        (
-            A::ClosureConfirmed,
-            D::CoolDown {
-                until: "2026-01-31T00:00:00Z".to_owned(),
-            },
-        ),
-        (
-            A::SignIn,
-            D::Legacy {
-                text: "Chrome on macOS".to_owned(),
-            },
-        ),
+                refund: usd("10.00"),
+            }],
+        },
+        O::BalanceWithdrawn {
+            amount: usd("5.00"),
+            to: visa,
+        },
+        O::RefundReturnedToBalance {
+            amount: usd("0.01"),
+        },
+        O::PaymentDisputed {
+            amount: Some(usd("20.00")),
+            reason: Some("fraudulent".to_owned()),
+            dispute: "dp_1".to_owned(),
+        },
+        O::ClosureIdentityVerified {
+            method: IdentityMethod::Alipay,
+        },
+        O::ClosureItemsRenounced {
+            items: vec![BlockingKind::CashBalance, BlockingKind::OverduePayments],
+        },
+        O::ClosureConfirmed {
+            cool_down_until: "2026-01-31T00:00:00Z".to_owned(),
+        },
     ]
 }
 
@@ -360,24 +302,42 @@ async fn account_id(app: &TestApp) -> String {
 }
 
 #[tokio::test]
-async fn every_detail_written_reads_back_as_the_same_facts() {
+async fn every_operation_written_reads_back_as_the_same_facts() {
     let mut owner = spawn_app().await;
     owner.signed_up("facts").await;
     let account = account_id(&owner).await;
-    let written = every_detail();
+    let operations = every_operation();
+    let mut written: Vec<(OperationAction, OperationDetail)> = operations
+        .iter()
+        .map(|operation| operation.clone().into_parts())
+        .collect();
     let mut tx = server::db::begin_write(&owner.state.db).await.unwrap();
-    for (at, (action, detail)) in written.iter().enumerate() {
+    for (at, operation) in operations.into_iter().enumerate() {
         server::oplog::record(
             &mut tx,
             &account,
-            *action,
-            detail,
+            operation,
             server::clock::Millis(at as i64),
         )
         .await
         .unwrap();
     }
     tx.commit().await.unwrap();
+    // No operation writes a legacy detail: the 0021 migration leaves them, as this row.
+    let legacy = OperationDetail::Legacy {
+        text: "Chrome on macOS".to_owned(),
+    };
+    sqlx::query(
+        "INSERT INTO operation_log (id, account_id, actor, action, category, detail, ip, created_at)
+         VALUES ('legacy', $1, 'system', 'sign_in', 'security', $2, NULL, $3)",
+    )
+    .bind(&account)
+    .bind(serde_json::to_string(&legacy).unwrap())
+    .bind(written.len() as i64)
+    .execute(&owner.state.db)
+    .await
+    .unwrap();
+    written.push((OperationAction::SignIn, legacy));
 
     let read: Vec<(OperationAction, OperationDetail)> = owner
         .get_as::<Export>("/api/closure/export")

@@ -6,10 +6,9 @@ use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::verification;
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use shared::account::{Channel, Email, VerificationCode};
-use shared::api::OperationDetail;
 use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
 use shared::billing::{AccountType, Address, BillingAddress};
 
@@ -248,8 +247,7 @@ pub async fn save(
     oplog::record(
         &mut tx,
         account_id,
-        Action::BillingAddressSaved,
-        &OperationDetail::BillingAddress {
+        Operation::BillingAddressSaved {
             country: a.country.clone(),
         },
         now,

@@ -11,16 +11,16 @@ use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
 use crate::gateway::{CardCheck, CardEntry, CardSource, PaymentGateway};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
+use shared::api::LoggedPaymentMethod;
 use shared::api::{
     CardEntry as CardEntryView, CodeSent, MethodAdded, PaymentMethodKind, PaymentMethodView,
     PaymentMethodsView, PaypalStarted,
 };
-use shared::api::{LoggedPaymentMethod, OperationDetail};
 use shared::country::Country;
 use shared::money::{Currency, Money};
 use shared::payment::{Card, CardBrand, CardForm, CardHolder, CardNumber, Expiry};
@@ -257,14 +257,11 @@ async fn bind(
     oplog::record(
         tx,
         account_id,
-        Action::PaymentMethodAdded,
-        &OperationDetail::PaymentMethod {
-            method: LoggedPaymentMethod {
-                kind: allowed.kind,
-                brand: card.map(|c| c.brand),
-                last4: card.map(|c| c.last4.to_owned()),
-            },
-        },
+        Operation::PaymentMethodAdded(LoggedPaymentMethod {
+            kind: allowed.kind,
+            brand: card.map(|c| c.brand),
+            last4: card.map(|c| c.last4.to_owned()),
+        }),
         now,
     )
     .await?;
@@ -713,8 +710,7 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
     oplog::record(
         &mut tx,
         account_id,
-        Action::DefaultPaymentMethodSet,
-        &OperationDetail::PaymentMethod { method },
+        Operation::DefaultPaymentMethodSet(method),
         now,
     )
     .await?;
@@ -741,8 +737,7 @@ pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     oplog::record(
         &mut tx,
         account_id,
-        Action::PaymentMethodRemoved,
-        &OperationDetail::PaymentMethod { method },
+        Operation::PaymentMethodRemoved(method),
         now,
     )
     .await?;

@@ -12,11 +12,10 @@ use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
 use crate::domain::{billing, bills};
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use chrono::{Months, TimeZone, Utc};
-use shared::api::OperationDetail;
 use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
@@ -234,11 +233,11 @@ pub async fn purchase(
         .execute(&mut *tx)
         .await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, now), now).await?;
-        let detail = OperationDetail::PayAsYouGo {
+        let purchased = Operation::PayAsYouGoPurchased {
             instance: instance_id.clone(),
             product: p.product.code.to_owned(),
         };
-        oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
+        oplog::record(&mut tx, account_id, purchased, now).await?;
         tx.commit().await?;
         return Ok(Purchased {
             instance: instance(state, account_id, &instance_id).await?,
@@ -309,13 +308,13 @@ pub async fn purchase(
         .await?;
         insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
-        let detail = OperationDetail::Subscription {
+        let purchased = Operation::SubscriptionPurchased {
             instance: instance_id.clone(),
             product: p.product.code.to_owned(),
             months: p.period_months,
             price,
         };
-        oplog::record(&mut tx, account_id, Action::Purchase, &detail, now).await?;
+        oplog::record(&mut tx, account_id, purchased, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
     }
@@ -493,12 +492,12 @@ pub async fn renew(
             .bind(instance_id)
             .execute(&mut *tx)
             .await?;
-        let detail = OperationDetail::Renewal {
+        let renewed = Operation::SubscriptionRenewed {
             instance: instance_id.to_owned(),
             months,
             price,
         };
-        oplog::record(&mut tx, account_id, Action::Renewal, &detail, now).await?;
+        oplog::record(&mut tx, account_id, renewed, now).await?;
         tx.commit().await?;
         Ok::<_, ApiError>(())
     }

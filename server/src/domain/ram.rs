@@ -7,9 +7,9 @@ use crate::db;
 use crate::domain::account::{self, AccountStatus};
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::state::AppState;
-use shared::api::{OperationActor, OperationDetail};
+use shared::api::OperationActor;
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
 fn permissions_text(permissions: &[Permission]) -> String {
@@ -57,14 +57,14 @@ pub async fn create(
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::UsernameTaken),
         other => other?,
     };
-    let detail = OperationDetail::RamUserCreated {
+    let created = Operation::RamUserCreated {
         name: username.clone(),
         permissions: permissions
             .split_whitespace()
             .filter_map(Permission::parse)
             .collect(),
     };
-    oplog::record(&mut tx, account_id, Action::RamUserCreated, &detail, now).await?;
+    oplog::record(&mut tx, account_id, created, now).await?;
     tx.commit().await?;
     Ok(to_view(id, username, &permissions, now))
 }
@@ -104,8 +104,8 @@ pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), 
     .await?
     .ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
-    let detail = OperationDetail::RamUser { name: username };
-    oplog::record(&mut tx, account_id, Action::RamUserDeleted, &detail, now).await?;
+    let deleted = Operation::RamUserDeleted { name: username };
+    oplog::record(&mut tx, account_id, deleted, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -153,8 +153,8 @@ pub async fn sign_in(
     oplog::set_actor(OperationActor::RamUser {
         name: username.clone(),
     });
-    let detail = crate::domain::session::signed_in(origin, false);
-    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
+    let signed_in = crate::domain::session::signed_in(origin, false);
+    oplog::record(&mut tx, &account_id, signed_in, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, ram_user = %ram_id, "RAM user signed in");
     Ok((account_id, ram_id, session))

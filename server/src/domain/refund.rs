@@ -13,10 +13,9 @@ use crate::error::ApiError;
 use crate::gateway::GatewayError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use shared::api::OperationDetail;
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
 use strum::{IntoStaticStr, VariantArray};
@@ -243,15 +242,8 @@ pub async fn return_to_balance(
         memo: "Refund returned by the card network: credited to the balance",
     };
     ledger::record(tx, now, entry).await?;
-    let detail = OperationDetail::Amount { amount };
-    oplog::record(
-        tx,
-        &refund.account_id,
-        Action::RefundReturnedToBalance,
-        &detail,
-        now,
-    )
-    .await?;
+    let returned = Operation::RefundReturnedToBalance { amount };
+    oplog::record(tx, &refund.account_id, returned, now).await?;
     let message = Outgoing {
         account_id: Some(&refund.account_id),
         medium: Medium::Email,

@@ -15,10 +15,9 @@ use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Email, Password};
-use shared::api::OperationDetail;
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
     ResetPasswordForm, SessionEntry, SessionList,
@@ -235,8 +234,8 @@ pub async fn complete_reset(
             Notice::PasswordReset { client },
         )
         .await?;
-    let detail = OperationDetail::PasswordReset { channel };
-    oplog::record(&mut tx, &account_id, Action::PasswordReset, &detail, now).await?;
+    let reset = Operation::PasswordReset { channel };
+    oplog::record(&mut tx, &account_id, reset, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "password reset");
     Ok(())
@@ -308,8 +307,7 @@ pub async fn change_password(
     oplog::record(
         &mut tx,
         &session.account_id,
-        Action::PasswordChanged,
-        &OperationDetail::None,
+        Operation::PasswordChanged,
         now,
     )
     .await?;
@@ -440,8 +438,7 @@ pub async fn sign_out_session(
     oplog::record(
         &mut tx,
         &session.account_id,
-        Action::SessionSignedOut,
-        &OperationDetail::Session { user_agent },
+        Operation::SessionSignedOut { user_agent },
         now,
     )
     .await?;
@@ -461,18 +458,11 @@ pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Resu
     .execute(&mut *tx)
     .await?;
     if deleted.rows_affected() > 0 {
-        let detail = OperationDetail::OtherSessions {
+        let signed_out = Operation::OtherSessionsSignedOut {
             count: deleted.rows_affected() as u32,
         };
         let now = state.clock.now();
-        oplog::record(
-            &mut tx,
-            &session.account_id,
-            Action::SessionSignedOut,
-            &detail,
-            now,
-        )
-        .await?;
+        oplog::record(&mut tx, &session.account_id, signed_out, now).await?;
     }
     tx.commit().await?;
     Ok(deleted.rows_affected() as u32)

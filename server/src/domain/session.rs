@@ -8,11 +8,11 @@ use crate::domain::account;
 use crate::domain::two_step;
 use crate::domain::verification::secs_until;
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::rate_limit;
 use crate::state::AppState;
 use shared::api::SignIn;
-use shared::api::{OperationDetail, SignInRefusal};
+use shared::api::SignInRefusal;
 
 const WINDOW: DurationMs = DurationMs::minutes(15);
 /// Failures allowed before waits begin, per email and per client.
@@ -217,10 +217,10 @@ pub async fn sign_in(
         attempt.failed(state).await?;
         // Only an account's own log can say so; a guess at an unknown email names none.
         if let Some(known) = &account_id {
-            let detail = OperationDetail::SignInRefused {
+            let refused = Operation::SignInFailed {
                 reason: SignInRefusal::WrongPassword,
             };
-            oplog::record_alone(state, known, Action::SignInFailed, &detail).await?;
+            oplog::record_alone(state, known, refused).await?;
         }
         tracing::info!("sign-in failed");
         return Err(ApiError::InvalidCredentials);
@@ -233,21 +233,13 @@ pub async fn sign_in(
         // the code, throttled the same way, completes the sign-in.
         attempt.succeeded(&mut tx).await?;
         let token = two_step::challenge(&mut tx, &account_id, now, origin).await?;
-        oplog::record(
-            &mut tx,
-            &account_id,
-            Action::SignInPasswordAccepted,
-            &OperationDetail::None,
-            now,
-        )
-        .await?;
+        oplog::record(&mut tx, &account_id, Operation::SignInPasswordAccepted, now).await?;
         tx.commit().await?;
         return Ok(SignedIn::TwoStep(token));
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
-    let detail = signed_in(origin, false);
-    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
+    oplog::record(&mut tx, &account_id, signed_in(origin, false), now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in");
     Ok(SignedIn::Session(account_id, session))
@@ -299,11 +291,10 @@ pub async fn reauthenticate(
     Ok(())
 }
 
-/// A new session's device, for the operation log: "Chrome on macOS".
-/// A sign-in's detail in the operation log: the browser it came from, and whether a two-step
-/// code completed it.
-pub fn signed_in(origin: &Origin, two_step: bool) -> OperationDetail {
-    OperationDetail::SignIn {
+/// A sign-in as the operation log records it: the browser it came from, and whether a
+/// two-step code completed it.
+pub fn signed_in(origin: &Origin, two_step: bool) -> Operation {
+    Operation::SignIn {
         user_agent: origin.user_agent.clone(),
         two_step,
     }

@@ -17,10 +17,9 @@ use crate::domain::account::{self, AccountStatus};
 use crate::domain::refund::{self, CardReturn, Returned};
 use crate::error::ApiError;
 use crate::gateway::stripe_webhook::{self, Dispute, Event, Refund, Report};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use axum::http::StatusCode;
-use shared::api::OperationDetail;
 use shared::money::{Currency, Money};
 
 /// Takes one delivery: `signature` is its `Stripe-Signature` header, `body` its bytes as
@@ -195,13 +194,13 @@ async fn dispute_created(
     let Some(mut tx) = begin_on_account(state, &account_id, event, now).await? else {
         return Ok(());
     };
-    let detail = OperationDetail::Dispute {
+    let disputed = Operation::PaymentDisputed {
         amount: Currency::parse(&dispute.currency.to_ascii_uppercase())
             .map(|currency| Money::from_minor(dispute.amount, currency)),
         reason: dispute.reason.clone(),
         dispute: dispute.id.clone(),
     };
-    oplog::record(&mut tx, &account_id, Action::PaymentDisputed, &detail, now).await?;
+    oplog::record(&mut tx, &account_id, disputed, now).await?;
     tx.commit().await?;
     tracing::warn!(
         event = %event.id, account = %account_id, dispute = %dispute.id,

@@ -14,14 +14,14 @@ use crate::domain::session::{begin_attempt, confirm_password};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rand::Rng;
 use shared::account::Email;
-use shared::api::{OperationDetail, SignInRefusal};
+use shared::api::SignInRefusal;
 use shared::api::{
     SecondFactor, TwoStepCodeForm, TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
 };
@@ -228,14 +228,7 @@ pub async fn enable(
         .await?;
     }
     tell(&state.outbox, &mut tx, &session.account_id, now, true).await?;
-    oplog::record(
-        &mut tx,
-        &session.account_id,
-        Action::TwoStepOn,
-        &OperationDetail::None,
-        now,
-    )
-    .await?;
+    oplog::record(&mut tx, &session.account_id, Operation::TwoStepOn, now).await?;
     tx.commit().await?;
     tracing::info!(account = %session.account_id, "two-step verification on");
     Ok(TwoStepEnabled {
@@ -316,8 +309,7 @@ async fn prove(
         oplog::record_alone(
             state,
             account_id,
-            Action::SignInFailed,
-            &OperationDetail::SignInRefused {
+            Operation::SignInFailed {
                 reason: SignInRefusal::WrongTwoStepCode,
             },
         )
@@ -365,15 +357,7 @@ pub async fn disable(
             .await?;
     }
     tell(&state.outbox, &mut tx, &session.account_id, now, false).await?;
-    let detail = OperationDetail::None;
-    oplog::record(
-        &mut tx,
-        &session.account_id,
-        Action::TwoStepOff,
-        &detail,
-        now,
-    )
-    .await?;
+    oplog::record(&mut tx, &session.account_id, Operation::TwoStepOff, now).await?;
     tx.commit().await?;
     tracing::info!(account = %session.account_id, "two-step verification off");
     Ok(())
@@ -434,8 +418,8 @@ pub async fn complete_sign_in(
     }
     attempt.signed_in(&mut tx).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
-    let detail = crate::domain::session::signed_in(origin, true);
-    oplog::record(&mut tx, &account_id, Action::SignIn, &detail, now).await?;
+    let signed_in = crate::domain::session::signed_in(origin, true);
+    oplog::record(&mut tx, &account_id, signed_in, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, "signed in with two-step verification");
     Ok((account_id, session))

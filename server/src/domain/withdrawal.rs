@@ -17,11 +17,10 @@ use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use anyhow::Context;
-use shared::api::OperationDetail;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
     WithdrawalsView,
@@ -216,11 +215,11 @@ pub async fn withdraw(
     .await?;
     queue::schedule::<PayOut>(&mut tx, &id, now, now).await?;
     let view = one(&mut tx, &id).await?;
-    let detail = OperationDetail::Withdrawal {
+    let withdrawn = Operation::BalanceWithdrawn {
         amount,
         to: destination.named.logged(),
     };
-    oplog::record(&mut tx, account_id, Action::Withdrawal, &detail, now).await?;
+    oplog::record(&mut tx, account_id, withdrawn, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, withdrawal = %id, amount = %amount, "withdrawal processing");
     Ok(view)

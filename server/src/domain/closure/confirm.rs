@@ -13,10 +13,9 @@ use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::OwnerNotice;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use shared::api::OperationDetail;
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -60,17 +59,10 @@ pub async fn renounce_selected(
     }
     let after = check_on(&mut tx, state, account_id).await?;
     if !renounced.is_empty() {
-        let detail = OperationDetail::ItemsRenounced {
+        let items_renounced = Operation::ClosureItemsRenounced {
             items: renounced.iter().map(|(_, kind)| *kind).collect(),
         };
-        oplog::record(
-            &mut tx,
-            account_id,
-            Action::ClosureItemsRenounced,
-            &detail,
-            now,
-        )
-        .await?;
+        oplog::record(&mut tx, account_id, items_renounced, now).await?;
     }
     tx.commit().await?;
     if !renounced.is_empty() {
@@ -172,10 +164,10 @@ pub async fn confirm(
             },
         )
         .await?;
-    let detail = OperationDetail::CoolDown {
-        until: rfc3339(ends_at),
+    let confirmed = Operation::ClosureConfirmed {
+        cool_down_until: rfc3339(ends_at),
     };
-    oplog::record(&mut tx, account_id, Action::ClosureConfirmed, &detail, now).await?;
+    oplog::record(&mut tx, account_id, confirmed, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, closure = %closure_id, "account closure confirmed; cooling down");
     Ok(ClosureStatus {

@@ -8,11 +8,11 @@ use crate::db::{Flag, Tx};
 use crate::domain::account;
 use crate::domain::verification;
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
-use shared::api::{IdentityMethod, OperationDetail};
+use shared::api::IdentityMethod;
 
 /// The identity step stays valid this long within a session.
 const IDENTITY_VALID: DurationMs = DurationMs::minutes(30);
@@ -76,8 +76,7 @@ async fn mark_identity(
     oplog::record(
         tx,
         &session.account_id,
-        Action::ClosureIdentityVerified,
-        &OperationDetail::Identity { method },
+        Operation::ClosureIdentityVerified { method },
         now,
     )
     .await

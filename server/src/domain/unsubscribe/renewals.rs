@@ -15,10 +15,10 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::error::ApiError;
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use shared::api::{OperationDetail, RenewalRefund};
+use shared::api::RenewalRefund;
 use shared::api::{
     RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,
     Unsubscribed,
@@ -95,7 +95,7 @@ async fn cancel(
         total,
     )
     .await?;
-    let detail = OperationDetail::RenewalsCancelled {
+    let cancelled_renewals = Operation::RenewalsCancelled {
         renewals: cancelled
             .iter()
             .map(|(_, instance, refund)| RenewalRefund {
@@ -104,7 +104,7 @@ async fn cancel(
             })
             .collect(),
     };
-    oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
+    oplog::record(&mut tx, account_id, cancelled_renewals, now).await?;
     tx.commit().await?;
     let mut records = Vec::with_capacity(cancelled.len());
     for (id, _, _) in &cancelled {

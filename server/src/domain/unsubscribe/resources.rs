@@ -14,10 +14,9 @@ use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
-use crate::oplog::{self, Action};
+use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use shared::api::OperationDetail;
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -256,11 +255,11 @@ pub async fn unsubscribe(
         total,
     )
     .await?;
-    let detail = OperationDetail::Unsubscribed {
+    let unsubscribed = Operation::ResourcesUnsubscribed {
         instances: instances.iter().map(|i| i.id.clone()).collect(),
         refund: total,
     };
-    oplog::record(&mut tx, account_id, Action::Unsubscribe, &detail, now).await?;
+    oplog::record(&mut tx, account_id, unsubscribed, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, count = instances.len(), total = %total, "unsubscribed");
     let mut records = Vec::with_capacity(unsubscriptions.len());

@@ -1402,13 +1402,7 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
 async fn a_closure_that_failed_before_the_upgrade_keeps_its_failure_as_facts() {
     let data = tempfile::tempdir().unwrap();
     let db = database_before(data.path(), "_closure_failure_facts.sql").await;
-    sqlx::query(
-        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
-         VALUES ('acc-old', 'old@example.com', 'x', 'SG', 'email', 0)",
-    )
-    .execute(&db)
-    .await
-    .unwrap();
+    insert_old_account(&db, "acc-old").await;
     for (id, status, failure) in [
         (
             "cl-failed",

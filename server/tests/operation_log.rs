@@ -400,13 +400,7 @@ async fn entries_written_before_the_upgrade_read_as_facts_or_as_their_old_words(
     use OperationDetail as D;
     let data = tempfile::tempdir().unwrap();
     let db = database_before(data.path(), "_operation_log_facts.sql").await;
-    sqlx::query(
-        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
-         VALUES ('acc-old', 'old@example.com', 'x', 'SG', 'email', 0)",
-    )
-    .execute(&db)
-    .await
-    .unwrap();
+    insert_old_account(&db, "acc-old").await;
     let old = [
         ("sign_in_failed", "wrong two-step code"),
         ("password_changed", "other sessions signed out"),

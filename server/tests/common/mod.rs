@@ -189,6 +189,20 @@ pub async fn database_before(data: &std::path::Path, migration: &str) -> server:
     db
 }
 
+/// An account row `id` as the schema of every version since the first could hold it: for an
+/// upgrade test's older rows to belong to ([`database_before`]).
+pub async fn insert_old_account(db: &server::db::Db, id: &str) {
+    sqlx::query(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
+         VALUES ($1, $2, 'x', 'SG', 'email', 0)",
+    )
+    .bind(id)
+    .bind(format!("{id}@example.com"))
+    .execute(db)
+    .await
+    .unwrap();
+}
+
 /// Server warnings and errors go to the test's captured output: shown when a test fails.
 fn log_to_test_output() {
     static ONCE: std::sync::Once = std::sync::Once::new();

@@ -166,8 +166,13 @@ pub async fn finish(
             .await?;
         }
         Outcome::Again(due_at) => {
+            // A time already past is stored as now: the job is due either way, but `claim`
+            // takes the oldest due time first, so a job catching up (an hour of usage billed
+            // per run after the scheduler was down for days) would otherwise be taken again
+            // and again ahead of every job already waiting (a code's delivery, a refund), and
+            // be listed as stuck while it runs.
             sqlx::query("UPDATE jobs SET status = 'pending', due_at = $1, attempts = 0, lease_until = NULL WHERE id = $2")
-                .bind(due_at)
+                .bind(due_at.max(now))
                 .bind(&job.id)
                 .execute(&mut **tx)
                 .await?;

@@ -209,6 +209,70 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
     assert_eq!(row, ("pending".to_owned(), 0, next_hour, None));
 }
 
+/// A recurring job put back at a time already past (pay-as-you-go billing catching up one
+/// hour per run after days without a scheduler) is due now, not then: the scheduler takes the
+/// oldest due time first, so it queues behind the jobs already waiting instead of being taken
+/// again ahead of them until it has caught up, and is not listed as stuck meanwhile. Fails on
+/// the old code, which kept the time it was given.
+#[tokio::test]
+async fn a_job_catching_up_queues_behind_the_jobs_already_due() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now();
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    queue::schedule::<BillUsage>(&mut tx, "instance-behind", now - DurationMs::hours(10), now)
+        .await
+        .unwrap();
+    queue::schedule::<SettleRefund>(&mut tx, "refund-waiting", now - DurationMs::minutes(1), now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let id: String = sqlx::query_scalar(
+        "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1 WHERE kind = $2 RETURNING id",
+    )
+    .bind(now + DurationMs::minutes(1))
+    .bind(BillUsage::KIND)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let job = Claimed {
+        id,
+        kind: BillUsage::KIND.into(),
+        subject: "instance-behind".into(),
+        attempts: 1,
+    };
+    // One hour billed; the next one was due nine hours ago.
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    queue::finish(
+        &mut tx,
+        &job,
+        Outcome::Again(now - DurationMs::hours(9)),
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let due: Vec<(String, Millis)> =
+        sqlx::query_as("SELECT subject, due_at FROM jobs WHERE status = 'pending' ORDER BY due_at")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        due,
+        [
+            ("refund-waiting".to_owned(), now - DurationMs::minutes(1)),
+            ("instance-behind".to_owned(), now),
+        ]
+    );
+    let stuck: Vec<String> = jobs::stuck(&app.state.db, now + DurationMs::minutes(5))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|job| job.subject)
+        .collect();
+    assert_eq!(stuck, Vec::<String>::new());
+}
+
 /// An install upgraded from a version that abandoned jobs after ten failures gets them back:
 /// the migration makes them pending, due at once, and they keep their failure count (so the
 /// listing shows them until they succeed). Finished and scheduled jobs are left as they were.

@@ -411,7 +411,7 @@ pub async fn page(
     account_id: &str,
     query: &OperationLogQuery,
 ) -> Result<OperationLog, ApiError> {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = shared::api::page_number(query.page);
     // Every category is a category `<>` none of them: one statement for both cases, with
     // every parameter typed (a NULL parameter has no type on PostgreSQL).
     let (operator, category) = match query.category {

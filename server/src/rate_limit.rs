@@ -109,17 +109,7 @@ pub async fn take_back(
     at: Millis,
     attempt: &str,
 ) -> sqlx::Result<()> {
-    // `at` with the scope and subject keeps this on the lookup index.
-    sqlx::query(
-        "DELETE FROM rate_events WHERE scope = $1 AND subject = $2 AND at = $3 AND attempt = $4",
-    )
-    .bind(scope)
-    .bind(subject)
-    .bind(at)
-    .bind(attempt)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    on_attempt_event(tx, "DELETE FROM rate_events", scope, subject, at, attempt).await
 }
 
 /// Lets the event [`record_attempt`] made for `attempt` stand as an event like any other, which
@@ -131,10 +121,23 @@ pub async fn settle(
     at: Millis,
     attempt: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE rate_events SET attempt = NULL
-         WHERE scope = $1 AND subject = $2 AND at = $3 AND attempt = $4",
-    )
+    let statement = "UPDATE rate_events SET attempt = NULL";
+    on_attempt_event(tx, statement, scope, subject, at, attempt).await
+}
+
+/// Runs `statement` on the one event [`record_attempt`] made for `attempt`.
+async fn on_attempt_event(
+    tx: &mut Tx,
+    statement: &str,
+    scope: &str,
+    subject: &str,
+    at: Millis,
+    attempt: &str,
+) -> sqlx::Result<()> {
+    // `at` with the scope and subject keeps this on the lookup index.
+    sqlx::query(&format!(
+        "{statement} WHERE scope = $1 AND subject = $2 AND at = $3 AND attempt = $4"
+    ))
     .bind(scope)
     .bind(subject)
     .bind(at)

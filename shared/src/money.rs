@@ -144,6 +144,14 @@ impl Money {
             currency: other.currency,
         })
     }
+
+    /// The sum of `amounts`, as a total shown beside a list of them: none when the list is
+    /// empty or mixes currencies (a total of two currencies is no amount at all).
+    pub fn total(amounts: impl IntoIterator<Item = Money>) -> Option<Money> {
+        let mut amounts = amounts.into_iter();
+        let first = amounts.next()?;
+        amounts.try_fold(first, |sum, m| sum.checked_add(m).ok())
+    }
 }
 
 impl fmt::Display for Money {
@@ -206,6 +214,16 @@ mod tests {
             Money::from_minor(200, Currency::USD)
         );
         assert_eq!(usd.checked_sub(usd).unwrap(), Money::zero(Currency::USD));
+    }
+
+    #[test]
+    fn a_total_is_of_one_currency_or_none() {
+        let usd = |minor| Money::from_minor(minor, Currency::USD);
+        assert_eq!(Money::total([]), None);
+        assert_eq!(Money::total([usd(150)]), Some(usd(150)));
+        assert_eq!(Money::total([usd(150), usd(250)]), Some(usd(400)));
+        let cny = Money::from_minor(100, Currency::CNY);
+        assert_eq!(Money::total([usd(150), cny, usd(250)]), None);
     }
 
     #[test]

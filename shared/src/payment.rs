@@ -278,7 +278,8 @@ pub struct Card {
     pub holder: CardHolder,
 }
 
-const CARD_ADDRESS: AddressFields = AddressFields {
+/// The card's billing address travels inside the card form, and its errors are named so.
+pub const CARD_ADDRESS: AddressFields = AddressFields {
     country: "billing_address.country",
     address_line1: "billing_address.address_line1",
     address_line2: "billing_address.address_line2",

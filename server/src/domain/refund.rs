@@ -77,6 +77,33 @@ struct Refund {
     email: String,
 }
 
+impl Refund {
+    fn amount(&self) -> Money {
+        Money::from_minor(self.amount_minor, self.currency.0)
+    }
+}
+
+/// Credits refund `id` to its owner's balance, wherever it was meant to go: as cash, the
+/// bucket that can be withdrawn, never as credit.
+async fn credit_balance(
+    tx: &mut Tx,
+    now: Millis,
+    refund: &Refund,
+    id: &str,
+    memo: &str,
+) -> Result<(), ApiError> {
+    let entry = Entry {
+        account_id: &refund.account_id,
+        kind: LedgerKind::Refund,
+        bucket: Bucket::Cash,
+        amount: refund.amount(),
+        payment_method_id: None,
+        reference: Some(id),
+        memo,
+    };
+    ledger::record(tx, now, entry).await
+}
+
 /// The refund `id` with its order's charge reference and its owner's email, if it exists.
 async fn read<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -101,8 +128,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         tx.commit().await?;
         return Ok(());
     };
-    let currency = refund.currency.0;
-    let amount = Money::from_minor(refund.amount_minor, currency);
+    let amount = refund.amount();
     let mut destination = refund.destination.0;
     if destination != RefundDestination::Balance {
         let gateway = state
@@ -139,16 +165,8 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         return Ok(());
     }
     if destination == RefundDestination::Balance {
-        let entry = Entry {
-            account_id: &refund.account_id,
-            kind: LedgerKind::Refund,
-            bucket: Bucket::Cash,
-            amount,
-            payment_method_id: None,
-            reference: Some(&job.subject),
-            memo: "Refund of an unsubscribed order",
-        };
-        ledger::record(&mut tx, now, entry).await?;
+        let memo = "Refund of an unsubscribed order";
+        credit_balance(&mut tx, now, &refund, &job.subject, memo).await?;
     }
     let message = Outgoing {
         account_id: Some(&refund.account_id),
@@ -231,17 +249,9 @@ pub async fn return_to_balance(
     .bind(refund_id)
     .execute(&mut **tx)
     .await?;
-    let amount = Money::from_minor(refund.amount_minor, currency);
-    let entry = Entry {
-        account_id: &refund.account_id,
-        kind: LedgerKind::Refund,
-        bucket: Bucket::Cash,
-        amount,
-        payment_method_id: None,
-        reference: Some(refund_id),
-        memo: "Refund returned by the card network: credited to the balance",
-    };
-    ledger::record(tx, now, entry).await?;
+    let memo = "Refund returned by the card network: credited to the balance";
+    credit_balance(tx, now, &refund, refund_id, memo).await?;
+    let amount = refund.amount();
     let returned = Operation::RefundReturnedToBalance { amount };
     oplog::record(tx, &refund.account_id, returned, now).await?;
     let message = Outgoing {

@@ -131,6 +131,30 @@ pub async fn confirm_password(
     Ok(attempt)
 }
 
+/// The signed-in owner proves the account's password again: [`confirm_password`], throttled by
+/// the account's email as its sign-ins are.
+pub async fn confirm_owner_password(
+    state: &AppState,
+    account_id: &str,
+    client: &str,
+    password: String,
+) -> Result<Attempt, ApiError> {
+    let (email, stored): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&state.db)
+            .await?;
+    confirm_password(
+        state,
+        &email,
+        client,
+        password,
+        stored,
+        ApiError::WrongPassword,
+    )
+    .await
+}
+
 /// When the wait ends, if `now` is in one: the failure counts and newest failures of the email
 /// and of the client, in that order.
 fn throttled_until(windows: [(i64, Option<Millis>); 2], now: Millis) -> Option<Millis> {
@@ -254,13 +278,8 @@ pub async fn reauthenticate(
     client: &str,
 ) -> Result<(), ApiError> {
     // A RAM user proves its own password; the throttle is keyed by the account email either way.
-    let (email, stored): (String, String) = match &session.ram_user {
-        None => {
-            sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-                .bind(&session.account_id)
-                .fetch_one(&state.db)
-                .await?
-        }
+    let attempt = match &session.ram_user {
+        None => confirm_owner_password(state, &session.account_id, client, password).await?,
         Some(user) => {
             let (email, username, stored): (String, String, String) = sqlx::query_as(
                 "SELECT a.email, r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
@@ -268,18 +287,18 @@ pub async fn reauthenticate(
             .bind(&user.id)
             .fetch_one(&state.db)
             .await?;
-            (ram_reauth_key(&email, &username), stored)
+            let key = ram_reauth_key(&email, &username);
+            confirm_password(
+                state,
+                &key,
+                client,
+                password,
+                stored,
+                ApiError::WrongPassword,
+            )
+            .await?
         }
     };
-    let attempt = confirm_password(
-        state,
-        &email,
-        client,
-        password,
-        stored,
-        ApiError::WrongPassword,
-    )
-    .await?;
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")

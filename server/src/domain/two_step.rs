@@ -10,7 +10,7 @@ use crate::auth::{self, CurrentSession, NewSession, Origin};
 use crate::clock::{DurationMs, Millis};
 use crate::db::Tx;
 use crate::domain::account;
-use crate::domain::session::{begin_attempt, confirm_password};
+use crate::domain::session::{begin_attempt, confirm_owner_password};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
@@ -330,20 +330,7 @@ pub async fn disable(
     if !is_enabled(&state.db, &session.account_id).await? {
         return Err(ApiError::TwoStepNotSetUp);
     }
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
-            .fetch_one(&state.db)
-            .await?;
-    let attempt = confirm_password(
-        state,
-        &email,
-        client,
-        password,
-        stored,
-        ApiError::WrongPassword,
-    )
-    .await?;
+    let attempt = confirm_owner_password(state, &session.account_id, client, password).await?;
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
     tx.commit().await?;

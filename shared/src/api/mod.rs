@@ -6,6 +6,7 @@
 mod billing;
 mod closure;
 mod operation_log;
+mod page;
 mod payment;
 mod resources;
 mod security;
@@ -15,6 +16,7 @@ mod withdrawal;
 pub use billing::*;
 pub use closure::*;
 pub use operation_log::*;
+pub use page::*;
 pub use payment::*;
 pub use resources::*;
 pub use security::*;

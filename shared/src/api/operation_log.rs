@@ -6,7 +6,7 @@
 use super::{PaymentMethodKind, Permission};
 use crate::account::Channel;
 use crate::closure::BlockingKind;
-use crate::error::{ErrorCode, FieldError, Invalid};
+use crate::error::FieldError;
 use crate::money::Money;
 use crate::payment::CardBrand;
 use serde::{Deserialize, Serialize};
@@ -274,14 +274,7 @@ pub struct OperationLogQuery {
 impl OperationLogQuery {
     /// Refuses a page past the documented maximum.
     pub fn check(&self) -> Result<(), FieldError> {
-        if self.page.is_some_and(|p| p > super::MAX_PAGE) {
-            return Err(Invalid::new(
-                ErrorCode::BadRequest,
-                format!("Choose a page from 1 to {}.", super::MAX_PAGE),
-            )
-            .at("page"));
-        }
-        Ok(())
+        super::check_page(self.page)
     }
 }
 

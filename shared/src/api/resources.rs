@@ -168,8 +168,6 @@ impl UnsubscribeQuery {
     }
 }
 
-/// The last page number `GET /api/unsubscribe` takes: the document's integers are 32-bit.
-pub const MAX_PAGE: u32 = 2_147_483_647;
 /// The most rows one page of `GET /api/unsubscribe` holds.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -519,13 +517,7 @@ impl UnsubscribeQuery {
     /// Refuses a page or page size past the documented maximum (clamping it instead would
     /// accept a request the document forbids), and an order time that ends before it starts.
     pub fn check(&self) -> Result<(), FieldError> {
-        if self.page.is_some_and(|p| p > MAX_PAGE) {
-            return Err(Invalid::new(
-                ErrorCode::BadRequest,
-                format!("Choose a page from 1 to {MAX_PAGE}."),
-            )
-            .at("page"));
-        }
+        super::check_page(self.page)?;
         if self.page_size.is_some_and(|s| s > MAX_PAGE_SIZE) {
             return Err(Invalid::new(
                 ErrorCode::BadRequest,

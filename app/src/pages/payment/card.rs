@@ -14,19 +14,9 @@ use crate::components::{
 use leptos::prelude::*;
 use shared::ErrorCode;
 use shared::api::{CardEntry, MethodAdded};
-use shared::billing::{AddressFields, AddressForm};
+use shared::billing::AddressForm;
 use shared::error::Invalid;
-use shared::payment::{CardForm, CardTokenForm};
-
-/// The card's address travels inside the card form, and its errors are named so.
-const CARD_ADDRESS: AddressFields = AddressFields {
-    country: "billing_address.country",
-    address_line1: "billing_address.address_line1",
-    address_line2: "billing_address.address_line2",
-    city: "billing_address.city",
-    state: "billing_address.state",
-    postal_code: "billing_address.postal_code",
-};
+use shared::payment::{CARD_ADDRESS, CardForm, CardTokenForm};
 
 const FIELDS: &[&str] = &[
     "number",

@@ -5,6 +5,7 @@ use crate::api::{self, IdempotencyKey};
 use crate::components::{CheckboxField, FormAlert, FormErrors, SubmitButton, money};
 use leptos::prelude::*;
 use shared::api::{UnsubscribableResource, UnsubscribeForm, Unsubscribed};
+use shared::money::Money;
 
 #[component]
 pub fn BatchReview(
@@ -21,15 +22,7 @@ pub fn BatchReview(
     );
     let amount_ok = RwSignal::new(false);
     let backed_up = RwSignal::new(false);
-    let total = resources
-        .iter()
-        .map(|r| r.refund)
-        .try_fold(None::<shared::money::Money>, |sum, m| match sum {
-            None => Ok(Some(m)),
-            Some(s) => s.checked_add(m).map(Some),
-        })
-        .ok()
-        .flatten();
+    let total = Money::total(resources.iter().map(|r| r.refund));
     let ids: Vec<String> = resources.iter().map(|r| r.instance_id.clone()).collect();
     let unsubscribe = super::money_back(
         errors,

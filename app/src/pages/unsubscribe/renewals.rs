@@ -35,9 +35,7 @@ pub struct ChosenRenewals {
 fn from_order(renewals: &[PendingRenewal], order_id: &str) -> Option<(Money, usize)> {
     let start = renewals.iter().position(|r| r.order_id == order_id)?;
     let later = &renewals[start..];
-    let refund = later[1..]
-        .iter()
-        .try_fold(later[0].refund, |sum, r| sum.checked_add(r.refund).ok())?;
+    let refund = Money::total(later.iter().map(|r| r.refund))?;
     Some((refund, later.len()))
 }
 
@@ -306,10 +304,7 @@ fn RenewalBatchReview(
     // The server's refusals name the instance (`renewals`): they show in the form's alert.
     let errors = FormErrors::new("renewal-batch", &["confirm_refund_amount"]);
     let amount_ok = RwSignal::new(false);
-    let total = chosen[..].split_first().and_then(|(first, rest)| {
-        rest.iter()
-            .try_fold(first.refund, |sum, c| sum.checked_add(c.refund).ok())
-    });
+    let total = Money::total(chosen.iter().map(|c| c.refund));
     let choices: Vec<RenewalChoice> = chosen
         .iter()
         .map(|c| RenewalChoice {

@@ -274,7 +274,7 @@ pub async fn list(
     q: &UnsubscribeQuery,
 ) -> Result<UnsubscribeList, ApiError> {
     q.check()?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = shared::api::page_number(q.page);
     let page_size = q.page_size.unwrap_or(20).max(1);
     let from = q
         .order_from

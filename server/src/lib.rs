@@ -174,7 +174,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     if outbox.twilio().is_none() && !config.is_dev() {
         tracing::warn!("no Twilio configured: SMS and voice codes stay in the outbox undelivered");
     }
-    Ok(AppState {
+    Ok(AppState::new(state::Services {
         outbox,
         gateway,
         acceptance: Arc::new(acceptance::CardAcceptance::shipped()?),
@@ -187,7 +187,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         secrets: Arc::new(secrets),
         config: Arc::new(config),
         metrics: Arc::new(metrics::Metrics::new()),
-    })
+    }))
 }
 
 pub fn start_workers(state: &AppState) {

@@ -326,7 +326,7 @@ async fn a_key_in_settings_other_than_the_files_is_kept_and_refused() {
     let data = tempfile::tempdir().unwrap();
     let url = database_for(data.path()).await;
     let app = build(data.path(), &url, &[]).await.unwrap();
-    let db = app.state().db;
+    let db = app.state().db.clone();
     let theirs = "5e".repeat(32);
     sqlx::query("INSERT INTO settings (key, value) VALUES ('fingerprint_key', $1)")
         .bind(&theirs)

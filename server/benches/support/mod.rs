@@ -222,6 +222,67 @@ pub struct Figures {
     pub elapsed: Duration,
     /// Sorted.
     pub latencies: Vec<Duration>,
+    /// The CPU time the load took, warm-up included, and the requests it was spent on.
+    pub cpu: Cpu,
+    pub cpu_requests: usize,
+}
+
+/// CPU time spent, user and system: by this process (the server under load and the load's
+/// client, which share it) and by every PostgreSQL process of the machine (its backends and
+/// helpers; none on SQLite). Read from Linux's `/proc` in its clock ticks of 10 ms, so a
+/// figure means something over many requests, not one.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cpu {
+    pub this_process: Duration,
+    pub postgres: Duration,
+}
+
+impl Cpu {
+    pub fn now() -> Cpu {
+        let mut postgres = Duration::ZERO;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let dir = entry.path();
+            let is_postgres = std::fs::read_to_string(dir.join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == "postgres");
+            if is_postgres {
+                postgres += cpu_of(&dir.join("stat"));
+            }
+        }
+        Cpu {
+            this_process: cpu_of(std::path::Path::new("/proc/self/stat")),
+            postgres,
+        }
+    }
+
+    fn since(self, earlier: Cpu) -> Cpu {
+        Cpu {
+            this_process: self.this_process.saturating_sub(earlier.this_process),
+            postgres: self.postgres.saturating_sub(earlier.postgres),
+        }
+    }
+
+    fn add(&mut self, other: Cpu) {
+        self.this_process += other.this_process;
+        self.postgres += other.postgres;
+    }
+}
+
+/// A process's user and system time from its `/proc/<pid>/stat`: fields 14 and 15, in clock
+/// ticks of 1/100 s (Linux's fixed `USER_HZ`); zero if it cannot be read (the process ended).
+fn cpu_of(stat: &std::path::Path) -> Duration {
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return Duration::ZERO;
+    };
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let Some((_, after_name)) = text.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 impl Figures {
@@ -232,6 +293,14 @@ impl Figures {
         self.elapsed += slice.elapsed;
         self.latencies.extend(slice.latencies);
         self.latencies.sort_unstable();
+        self.cpu.add(slice.cpu);
+        self.cpu_requests += slice.cpu_requests;
+    }
+
+    /// Microseconds of CPU per request: this process's, and PostgreSQL's.
+    pub fn cpu_per_request(&self) -> (f64, f64) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.cpu_requests.max(1) as f64;
+        (per(self.cpu.this_process), per(self.cpu.postgres))
     }
 
     pub fn per_second(&self) -> f64 {
@@ -288,6 +357,7 @@ where
 {
     let request = Arc::new(request);
     let warm_up = Duration::from_millis(500);
+    let cpu_before = Cpu::now();
     let started = Instant::now();
     let measure_from = started + warm_up;
     let end = duration.map(|d| measure_from + d);
@@ -305,6 +375,7 @@ where
                     }
                     let ok = request(worker, n).await;
                     n += 1;
+                    figures.cpu_requests += 1;
                     if at >= measure_from {
                         figures.requests += 1;
                         figures.latencies.push(at.elapsed());
@@ -323,7 +394,9 @@ where
         all.requests += f.requests;
         all.failures += f.failures;
         all.latencies.extend(f.latencies);
+        all.cpu_requests += f.cpu_requests;
     }
+    all.cpu = Cpu::now().since(cpu_before);
     all.elapsed = Instant::now().saturating_duration_since(measure_from);
     all.latencies.sort_unstable();
     all
@@ -331,15 +404,25 @@ where
 
 pub fn print_header() {
     println!(
-        "{:<46} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
-        "load", "req/s", "p50 ms", "p99 ms", "failed", "req/s ÷", "p99 ×"
+        "{:<46} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10} {:>12} {:>12}",
+        "load",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "failed",
+        "req/s ÷",
+        "p99 ×",
+        "µs CPU here",
+        "µs CPU pg"
     );
 }
 
-/// One line: the figures, then req/s as a share of the baseline's and p99 as a multiple of it.
+/// One line: the figures, req/s as a share of the baseline's and p99 as a multiple of it, then
+/// the CPU time a request took in this process (server and client) and in PostgreSQL.
 pub fn print_row(name: &str, f: &Figures, baseline: &Figures) {
+    let (here, postgres) = f.cpu_per_request();
     println!(
-        "{:<46} {:>9.0} {:>9.2} {:>9.2} {:>9} {:>9.0}% {:>9.1}×",
+        "{:<46} {:>9.0} {:>9.2} {:>9.2} {:>9} {:>9.0}% {:>9.1}× {:>12.1} {:>12.1}",
         name,
         f.per_second(),
         ms(f.p50()),
@@ -347,6 +430,8 @@ pub fn print_row(name: &str, f: &Figures, baseline: &Figures) {
         f.failures,
         100.0 * f.per_second() / baseline.per_second(),
         ms(f.p99()) / ms(baseline.p99()).max(0.001),
+        here,
+        postgres,
     );
 }
 

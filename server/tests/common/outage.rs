@@ -35,9 +35,7 @@ impl Outage {
             down,
             on: AtomicBool::new(true),
         });
-        let mut state = state.clone();
-        state.gateway = Some(outage.clone());
-        (state, outage)
+        (state.with_gateway(Some(outage.clone())), outage)
     }
 
     pub fn end(&self) {

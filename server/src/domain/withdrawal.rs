@@ -27,8 +27,8 @@ use shared::api::{
 };
 use shared::money::{Currency, Money};
 
-/// The job that pays a withdrawal out; its subject is the withdrawal's id.
-/// Pays a withdrawal out under its intent's key.
+/// The job that pays a withdrawal out under its intent's key; its subject is the withdrawal's
+/// id.
 pub struct PayOut;
 
 impl Job for PayOut {

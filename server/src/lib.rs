@@ -187,6 +187,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         secrets: Arc::new(secrets),
         config: Arc::new(config),
         metrics: Arc::new(metrics::Metrics::new()),
+        job_pass: Arc::default(),
     }))
 }
 

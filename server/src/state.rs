@@ -60,4 +60,7 @@ pub struct Services {
     pub rates: Arc<crate::rates::CnyRates>,
     /// What `/metrics` answers, on its own listener (`--metrics-bind`).
     pub metrics: Arc<Metrics>,
+    /// Held by each pass over the due jobs ([`run_due`](crate::jobs::run_due)), so this
+    /// process runs one at a time.
+    pub job_pass: Arc<tokio::sync::Mutex<()>>,
 }

@@ -273,6 +273,40 @@ async fn a_job_catching_up_queues_behind_the_jobs_already_due() {
     assert_eq!(stuck, Vec::<String>::new());
 }
 
+/// One pass over the due jobs at a time in a process: a pass called while another is under
+/// way (dev mode's `run-jobs` beside the scheduler's own) runs nothing until that one ends, so
+/// when it returns no job due at its call is still in the other's hands. A closure decided
+/// right after would otherwise find that pass's charge in flight and wait an hour (the e2e
+/// `@server-clock` closure test failed so on CI).
+#[tokio::test]
+async fn a_pass_over_the_due_jobs_waits_for_the_one_under_way() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now();
+    let mut tx = db::begin_write(&app.state.db).await.unwrap();
+    queue::schedule::<SettleRefund>(&mut tx, "refund-due", now, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let status = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM jobs WHERE subject = 'refund-due'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+    };
+
+    let under_way = app.state.job_pass.clone().lock_owned().await;
+    let state = app.state.clone();
+    let mut second = tokio::spawn(async move { jobs::run_due(&state).await });
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut second).await;
+    assert!(waited.is_err(), "the second pass ran beside the first");
+    assert_eq!(status().await, "pending");
+
+    drop(under_way);
+    // A refund that does not exist leaves its job nothing to do.
+    assert_eq!(second.await.unwrap().unwrap(), 1);
+    assert_eq!(status().await, "done");
+}
+
 /// An install upgraded from a version that abandoned jobs after ten failures gets them back:
 /// the migration makes them pending, due at once, and they keep their failure count (so the
 /// listing shows them until they succeed). Finished and scheduled jobs are left as they were.

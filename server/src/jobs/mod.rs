@@ -95,8 +95,13 @@ async fn decide_closures(
     }
 }
 
-/// Runs every job that is due now; returns how many ran.
+/// Runs every job that is due now; returns how many ran. One pass at a time in a process: a
+/// pass that starts while another is under way (dev mode's `run-jobs` beside the scheduler's
+/// own pass) waits for it, so when it returns, every job due when it was called has run or
+/// failed, none is still in the other pass's hands (a charge in flight that a closure decision
+/// would wait an hour for). Other instances' passes are kept off by the jobs' leases.
 pub async fn run_due(state: &AppState) -> Result<usize, JobError> {
+    let _one_pass = state.job_pass.lock().await;
     // One connection for every batch's claim and decision, see `db::begin_write_on`.
     let mut conn = state.db.acquire().await?;
     let decided = decide_closures(state, &mut conn).await;

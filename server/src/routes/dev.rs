@@ -176,6 +176,8 @@ pub struct JobsRun {
 }
 
 /// Runs every job that is due by the server's clock now (the scheduler does this each second).
+///
+/// A pass of the scheduler under way is waited for first: when this answers, those jobs have run.
 #[utoipa::path(post, path = "/api/dev/run-jobs", tag = "dev", responses((status = 200, body = JobsRun)))]
 async fn run_jobs(State(state): State<AppState>) -> Result<Json<JobsRun>, ApiError> {
     Ok(Json(JobsRun {

@@ -160,6 +160,27 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
     assert_eq!(open, [(Expire::KIND.to_owned(), instance)]);
 }
 
+/// The pending job of kind `J` for `subject`, claimed with a minute's lease as `run_due`
+/// would, so a test can finish it by hand.
+async fn claim_by_hand<J: Job>(app: &TestApp, subject: &str) -> Claimed {
+    let id: String = sqlx::query_scalar(
+        "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1
+         WHERE kind = $2 AND subject = $3 RETURNING id",
+    )
+    .bind(app.state.clock.now() + DurationMs::minutes(1))
+    .bind(J::KIND)
+    .bind(subject)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    Claimed {
+        id,
+        kind: J::KIND.into(),
+        subject: subject.into(),
+        attempts: 1,
+    }
+}
+
 /// Pay-as-you-go billing finishes its job (the hour billed, the next one scheduled) and then
 /// charges the bill: an error from the charge must not put the finished job back for a retry
 /// in seconds, which would bill the next hour ahead of its time. Fails on the old code, which
@@ -175,19 +196,7 @@ async fn a_failure_after_the_job_finished_leaves_it_finished() {
         .unwrap();
     tx.commit().await.unwrap();
     // Claimed (as `run_due` does), then finished in the transaction of its effect.
-    let id: String = sqlx::query_scalar(
-        "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1 RETURNING id",
-    )
-    .bind(now + DurationMs::minutes(1))
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
-    let job = Claimed {
-        id,
-        kind: BillUsage::KIND.into(),
-        subject: "instance-1".into(),
-        attempts: 1,
-    };
+    let job = claim_by_hand::<BillUsage>(&app, "instance-1").await;
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
     queue::finish(&mut tx, &job, Outcome::Again(next_hour), now)
         .await
@@ -226,20 +235,7 @@ async fn a_job_catching_up_queues_behind_the_jobs_already_due() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let id: String = sqlx::query_scalar(
-        "UPDATE jobs SET status = 'running', attempts = 1, lease_until = $1 WHERE kind = $2 RETURNING id",
-    )
-    .bind(now + DurationMs::minutes(1))
-    .bind(BillUsage::KIND)
-    .fetch_one(&app.state.db)
-    .await
-    .unwrap();
-    let job = Claimed {
-        id,
-        kind: BillUsage::KIND.into(),
-        subject: "instance-behind".into(),
-        attempts: 1,
-    };
+    let job = claim_by_hand::<BillUsage>(&app, "instance-behind").await;
     // One hour billed; the next one was due nine hours ago.
     let mut tx = db::begin_write(&app.state.db).await.unwrap();
     queue::finish(

@@ -1,14 +1,13 @@
 //! The one error shape of the API and its stable machine codes.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use strum::{IntoStaticStr, VariantArray};
 
 /// A stable machine code. Clients branch on these, so a code is never renamed; new ones are
 /// added at the end. Unknown codes from a newer server deserialise as [`ErrorCode::Unknown`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -107,7 +106,6 @@ pub enum ErrorCode {
     // webhooks
     SignatureInvalid,
     WebhookEventEarly,
-    #[serde(other)]
     Unknown,
 }
 
@@ -115,6 +113,28 @@ impl ErrorCode {
     /// The wire form, e.g. `"email_taken"`.
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// Read by name from [`ErrorCode::VARIANTS`], an unknown name as [`ErrorCode::Unknown`]: a
+/// search of the names `as_str` already holds, where serde's derive would compile a second
+/// matcher of every name into the browser app.
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(ErrorCode::VARIANTS
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == name)
+            .unwrap_or(ErrorCode::Unknown))
+    }
+}
+
+/// The wire name too: a derived `Debug` would put a second copy of every name, spelled as the
+/// variant, into the browser app (its error type is `Debug`, as errors are).
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -207,7 +227,16 @@ mod tests {
                 serde_json::to_value(code).unwrap(),
                 serde_json::json!(code.as_str())
             );
+            let read: ErrorCode = serde_json::from_value(serde_json::json!(code.as_str())).unwrap();
+            assert_eq!(read, code);
+            assert_eq!(format!("{code:?}"), code.as_str());
         }
+    }
+
+    #[test]
+    fn a_code_is_a_name_never_another_shape() {
+        assert!(serde_json::from_str::<ErrorCode>("7").is_err());
+        assert!(serde_json::from_str::<ErrorCode>("null").is_err());
     }
 
     #[test]

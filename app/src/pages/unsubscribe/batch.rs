@@ -5,7 +5,6 @@ use crate::api::{self, IdempotencyKey};
 use crate::components::{CheckboxField, FormAlert, FormErrors, SubmitButton, money};
 use leptos::prelude::*;
 use shared::api::{UnsubscribableResource, UnsubscribeForm, Unsubscribed};
-use shared::money::Money;
 
 #[component]
 pub fn BatchReview(
@@ -22,7 +21,6 @@ pub fn BatchReview(
     );
     let amount_ok = RwSignal::new(false);
     let backed_up = RwSignal::new(false);
-    let total = Money::total(resources.iter().map(|r| r.refund));
     let ids: Vec<String> = resources.iter().map(|r| r.instance_id.clone()).collect();
     let unsubscribe = super::money_back(
         errors,
@@ -73,9 +71,7 @@ pub fn BatchReview(
                     </tbody>
                 </table>
             </div>
-            <p class="amount-large">
-                {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
-            </p>
+            {super::total_refund(resources.iter().map(|r| r.refund))}
             <p class="field-help">{crate::words::REFUND_RULE}</p>
             <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
             <CheckboxField

@@ -18,7 +18,7 @@ pub use review::ReviewPage;
 use crate::api::{self, IdempotencyKey};
 use crate::app::use_auth;
 use crate::components::{
-    FormErrors, Loading, load_failed, retryable_action, set_title, use_reauth,
+    FormErrors, Loading, load_failed, money, retryable_action, set_title, use_reauth,
 };
 use crate::words::REFUND_RULE;
 use filters::Filters;
@@ -30,6 +30,7 @@ use shared::api::{
     Permission, ResourceSort, SortDirection, UnsubscribableResource, UnsubscribeQuery,
     UnsubscribeTab, Unsubscribed,
 };
+use shared::money::Money;
 use shared::refund::{RefundType, ResourceKind};
 use strum::VariantArray;
 
@@ -358,4 +359,15 @@ where
             }
         },
     )
+}
+
+/// A dialog's "Total refund" line: the sum of the refunds it lists, empty when they mix
+/// currencies (never one figure added across them).
+fn total_refund(refunds: impl IntoIterator<Item = Money>) -> impl IntoView {
+    let total = Money::total(refunds);
+    view! {
+        <p class="amount-large">
+            {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
+        </p>
+    }
 }

@@ -304,7 +304,6 @@ fn RenewalBatchReview(
     // The server's refusals name the instance (`renewals`): they show in the form's alert.
     let errors = FormErrors::new("renewal-batch", &["confirm_refund_amount"]);
     let amount_ok = RwSignal::new(false);
-    let total = Money::total(chosen.iter().map(|c| c.refund));
     let choices: Vec<RenewalChoice> = chosen
         .iter()
         .map(|c| RenewalChoice {
@@ -370,9 +369,7 @@ fn RenewalBatchReview(
                     </tbody>
                 </table>
             </div>
-            <p class="amount-large">
-                {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
-            </p>
+            {super::total_refund(chosen.iter().map(|c| c.refund))}
             <CheckboxField errors name="confirm_refund_amount" label="I have confirmed the refund amount." checked=amount_ok />
             <div class="actions">
                 <SubmitButton

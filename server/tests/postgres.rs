@@ -279,3 +279,65 @@ async fn session_reads_waiting_together_are_one_statement() {
     .unwrap();
     assert!(broken.read(&sessions[0].0, now).await.is_err());
 }
+
+/// The batched session read looks each ask's session up by its key, whatever the number of
+/// sessions: its plan, the generic one a prepared statement settles on, scans neither the
+/// sessions nor the accounts.
+#[tokio::test]
+async fn batched_session_reads_look_sessions_up_by_key() {
+    use server::auth::SessionRead;
+    let database = new_postgres_database().await;
+    let app = spawn_app_with(&["--database-url", &database]).await;
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&database)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at)
+         SELECT 'many-' || i, 'many-' || i || '@example.com', 'x', 'US', 'email', 0
+         FROM generate_series(1, 5000) i;
+         INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at,
+                               expires_at)
+         SELECT 'many-' || i, 'many-' || i, 'csrf', 0, 0, 0 FROM generate_series(1, 5000) i",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql("ANALYZE; SET plan_cache_mode = force_generic_plan")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    for read in [SessionRead::Session, SessionRead::SessionAndAccount] {
+        let batcher = app.state.batched_reads[read as usize]
+            .as_ref()
+            .expect("a batcher on PostgreSQL");
+        let plan: serde_json::Value =
+            sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {}", batcher.sql()))
+                .bind(r#"[[0, "many-1", 0], [1, "many-2", 0]]"#)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        let mut scans = Vec::new();
+        seq_scans(&plan, &mut scans);
+        assert!(
+            !scans.iter().any(|t| t == "sessions" || t == "accounts"),
+            "{read:?}: the plan scans {scans:?}: {plan:#}"
+        );
+    }
+}
+
+/// The tables a plan (`EXPLAIN (FORMAT JSON)`) reads with a sequential scan.
+fn seq_scans(node: &serde_json::Value, into: &mut Vec<String>) {
+    match node {
+        serde_json::Value::Object(fields) => {
+            if fields.get("Node Type").and_then(|t| t.as_str()) == Some("Seq Scan")
+                && let Some(table) = fields.get("Relation Name").and_then(|t| t.as_str())
+            {
+                into.push(table.to_owned());
+            }
+            fields.values().for_each(|v| seq_scans(v, into));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| seq_scans(v, into)),
+        _ => {}
+    }
+}

@@ -2,6 +2,7 @@ use crate::auth::{self, ClientIp, CurrentSession};
 use crate::domain::closure;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::ids::{BillId, IcpFilingId, RelationshipId, SystemCheckId};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -150,7 +151,7 @@ async fn start_system_check(
 async fn get_system_check(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<SystemCheckId>,
 ) -> Result<Json<SystemCheckView>, ApiError> {
     Ok(Json(
         closure::system_check(&state, &session.account_id, &id).await?,
@@ -215,9 +216,9 @@ async fn pay_bill(
     State(state): State<AppState>,
     session: CurrentSession,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<BillId>,
 ) -> Result<Response, ApiError> {
-    idempotency::once(&state, &session, &headers, &id, async {
+    idempotency::once(&state, &session, &headers, &id.as_str(), async {
         closure::pay_bill(&state, &session.account_id, &id).await?;
         Ok((
             StatusCode::OK,
@@ -233,7 +234,7 @@ async fn pay_bill(
 async fn cancel_icp_filing(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<IcpFilingId>,
 ) -> Result<Json<AccountTies>, ApiError> {
     closure::cancel_icp_filing(&state, &session.account_id, &id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))
@@ -245,7 +246,7 @@ async fn cancel_icp_filing(
 async fn remove_relationship(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipId>,
 ) -> Result<Json<AccountTies>, ApiError> {
     closure::remove_relationship(&state, &session.account_id, &id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))

@@ -1,6 +1,7 @@
 use crate::auth::CurrentSession;
 use crate::domain::ram;
 use crate::error::{ApiError, Json};
+use crate::ids::RamUserId;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -51,7 +52,7 @@ async fn create(
 async fn delete(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<RamUserId>,
 ) -> Result<StatusCode, ApiError> {
     ram::delete(&state, &session.account_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,7 @@
 use crate::auth::{ClientIp, Origin};
 use crate::domain::signup;
 use crate::error::{ApiError, Json};
+use crate::ids::SignupId;
 use crate::routes::session::signed_in;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -40,7 +41,7 @@ async fn start(
     responses((status = 200, body = SignupStarted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "code_used: already verified"), (status = 410, body = ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
 ) -> Result<Json<SignupStarted>, ApiError> {
     Ok(Json(signup::get(&state, &id).await?))
 }
@@ -58,7 +59,7 @@ async fn get(
 async fn send_code(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
     Json(form): Json<SendCodeForm>,
 ) -> Result<Json<CodeSent>, ApiError> {
     Ok(Json(signup::send_code(&state, &id, &form, &client).await?))
@@ -79,7 +80,7 @@ async fn send_code(
 async fn verify(
     State(state): State<AppState>,
     origin: Origin,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
     Json(form): Json<VerifyForm>,
 ) -> Result<Response, ApiError> {
     let (account_id, session) = signup::verify(&state, &id, &form.parse()?, &origin).await?;

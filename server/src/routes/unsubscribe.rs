@@ -2,6 +2,7 @@ use crate::auth::MemberSession;
 use crate::domain::unsubscribe;
 use crate::error::{ApiError, Json, Query};
 use crate::idempotency;
+use crate::ids::UnsubscriptionId;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -110,7 +111,7 @@ async fn unsubscribe_renewals_batch(
 async fn record(
     State(state): State<AppState>,
     member: MemberSession,
-    Path(id): Path<String>,
+    Path(id): Path<UnsubscriptionId>,
 ) -> Result<Json<UnsubscribeRecord>, ApiError> {
     member.require(Permission::BillingReadOnlyAccess)?;
     Ok(Json(

@@ -3,6 +3,7 @@ use crate::domain::closure;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
 use crate::ids::{BillId, IcpFilingId, RelationshipId, SystemCheckId};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -13,7 +14,7 @@ use shared::api::{
     TwoStepCodeForm, VerifyForm,
 };
 use shared::closure::ClosureCheck;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -7,6 +7,7 @@ use crate::domain::{closure, purchase};
 use crate::error::{ApiError, Json};
 use crate::idempotency;
 use crate::ids::InstanceId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +15,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use shared::ErrorBody;
 use shared::api::{InstanceView, Permission, Purchased, RenewForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -3,6 +3,7 @@ use crate::domain::{account, ledger, payment};
 use crate::error::{ApiError, Json};
 use crate::idempotency;
 use crate::ids::PaymentMethodId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +15,7 @@ use shared::api::{
     PaytmCodeForm, PaytmForm,
 };
 use shared::payment::{CardForm, CardTokenForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

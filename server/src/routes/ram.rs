@@ -2,12 +2,13 @@ use crate::auth::CurrentSession;
 use crate::domain::ram;
 use crate::error::{ApiError, Json};
 use crate::ids::RamUserId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use shared::ErrorBody;
 use shared::api::{RamUserForm, RamUserView};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

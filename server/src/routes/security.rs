@@ -3,6 +3,7 @@ use crate::domain::{security, two_step};
 use crate::error::{ApiError, Json, Query};
 use crate::ids::{ResetId, SessionListId};
 use crate::oplog;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -13,7 +14,7 @@ use shared::api::{
     PasswordResetStarted, ResetPasswordForm, SessionList, SignedOut, TwoStepCodeForm,
     TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,6 +2,7 @@ use crate::auth::{ClientIp, Origin};
 use crate::domain::signup;
 use crate::error::{ApiError, Json};
 use crate::ids::SignupId;
+use crate::routes::access::routes;
 use crate::routes::session::signed_in;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -9,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::ErrorBody;
 use shared::api::{CodeSent, SendCodeForm, SessionInfo, SignupForm, SignupStarted, VerifyForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

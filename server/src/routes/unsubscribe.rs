@@ -3,6 +3,7 @@ use crate::domain::unsubscribe;
 use crate::error::{ApiError, Json, Query};
 use crate::idempotency;
 use crate::ids::UnsubscriptionId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +13,7 @@ use shared::api::{
     Permission, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord,
     UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, Unsubscribed,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

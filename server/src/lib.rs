@@ -15,6 +15,7 @@ pub mod error;
 pub mod gateway;
 pub mod headers;
 pub mod idempotency;
+pub mod ids;
 pub mod inline_reads;
 pub mod jobs;
 pub mod metrics;

@@ -5,28 +5,10 @@
 //! is written once.
 
 use std::collections::BTreeMap;
-use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
-
-/// Operations anyone may call without a session: health, sign-up, sign-in (and its two-step
-/// code), forgot password, providers' webhooks (Twilio's and Stripe's, trusted by their
-/// signature, see `routes::webhooks`), and dev mode's inbox, clock and job runner. Every other operation
-/// loads the session first. The route matrix of `server/tests/security.rs` calls each operation
-/// without a session and holds this list to what the server does.
-pub fn is_public(method: &str, path: &str) -> bool {
-    path == "/api/health"
-        || path == "/api/ready"
-        || path.starts_with("/api/signup")
-        || path.starts_with("/api/password-reset")
-        || path.starts_with("/api/webhooks/")
-        || (method.eq_ignore_ascii_case("post")
-            && matches!(
-                path,
-                "/api/session" | "/api/session/ram" | "/api/session/two-step"
-            ))
-        || (path.starts_with("/api/dev/") && path != "/api/dev/seed-demo")
-}
 
 /// Operations that read their body as bytes, not through the JSON extractor: a webhook, whose
 /// signature covers the exact bytes sent. The extractor's answers (415, 422) are not theirs.
@@ -39,22 +21,58 @@ fn is_write(method: &str) -> bool {
 }
 
 /// Adds the common answers to every operation of `doc`; where a handler documents the same
-/// status with its own codes, the common codes follow its own in the description.
+/// status with its own codes, the common codes follow its own in the description. Whether an
+/// operation needs a session is the mark `routes::access` left on it; panics on an operation
+/// without one (routed other than by `routes::access::routes!`): every test server builds the
+/// document, so such a route cannot go unnoticed.
 pub fn add_common_answers(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        let operations = [
-            ("get", &mut item.get),
-            ("put", &mut item.put),
-            ("post", &mut item.post),
-            ("delete", &mut item.delete),
-            ("patch", &mut item.patch),
-        ];
-        for (method, operation) in operations {
-            if let Some(operation) = operation {
-                add_to(operation, method, path);
-            }
+        for (method, operation) in operations_mut(item) {
+            let Some(signed_in) = take_signed_in(operation) else {
+                panic!(
+                    "{method} {path} was routed without routes::access::routes!, which says whether it needs a session"
+                );
+            };
+            add_to(operation, method, path, signed_in);
         }
     }
+}
+
+/// The operations of a path, by their methods.
+pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation.as_mut()?)))
+}
+
+/// The extension the mark is kept in until [`add_common_answers`] reads it (and removes it:
+/// the document says it in its answers instead).
+const SIGNED_IN: &str = "x-signed-in";
+
+/// Marks `operation` with whether its handler needs a session.
+pub fn mark_signed_in(operation: &mut Operation, signed_in: bool) {
+    operation
+        .extensions
+        .get_or_insert_with(Extensions::default)
+        .insert(SIGNED_IN.to_owned(), signed_in.into());
+}
+
+fn take_signed_in(operation: &mut Operation) -> Option<bool> {
+    let extensions = operation.extensions.as_mut()?;
+    let mark = extensions.remove(SIGNED_IN)?.as_bool();
+    if extensions.is_empty() {
+        operation.extensions = None;
+    }
+    mark
 }
 
 /// The header every write of a signed-in session sends (`crate::csrf`).
@@ -68,8 +86,8 @@ fn csrf_header() -> Parameter {
         .build()
 }
 
-fn add_to(operation: &mut Operation, method: &str, path: &str) {
-    if is_write(method) && !is_public(method, path) {
+fn add_to(operation: &mut Operation, method: &str, path: &str, signed_in: bool) {
+    if is_write(method) && signed_in {
         let params = operation.parameters.get_or_insert_with(Vec::new);
         if !params.iter().any(|p| p.name == "X-CSRF-Token") {
             params.insert(0, csrf_header());
@@ -110,14 +128,14 @@ fn add_to(operation: &mut Operation, method: &str, path: &str) {
         answers.push(("409", "idempotency_in_progress"));
         answers.push(("422", "idempotency_key_reused"));
     }
-    if !is_public(method, path) {
+    if signed_in {
         answers.push(("401", "unauthenticated: no session, or it ended"));
         answers.push((
             "403",
             "csrf_failed (writes: a cross-site request, or without the session's X-CSRF-Token), account_closing (during a closure's cool-down), owner_only or permission_denied (RAM users)",
         ));
     }
-    if is_write(method) && is_public(method, path) {
+    if is_write(method) && !signed_in {
         answers.push(("403", "csrf_failed: a cross-site write"));
     }
     let mut by_status: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -445,7 +463,7 @@ mod tests {
             .parameter(Parameter::new("Idempotency-Key"))
             .response("422", ResponseBuilder::new().description("batch_too_large"))
             .build();
-        add_to(&mut operation, "post", "/api/unsubscribe");
+        add_to(&mut operation, "post", "/api/unsubscribe", true);
         assert_eq!(
             statuses(&operation),
             [
@@ -483,7 +501,7 @@ mod tests {
         let mut webhook = OperationBuilder::new()
             .request_body(Some(body_of("application/x-www-form-urlencoded")))
             .build();
-        add_to(&mut webhook, "post", "/api/webhooks/twilio");
+        add_to(&mut webhook, "post", "/api/webhooks/twilio", false);
         assert_eq!(
             statuses(&webhook),
             [("403", "csrf_failed: a cross-site write")]
@@ -493,10 +511,10 @@ mod tests {
     #[test]
     fn a_public_read_gets_nothing_and_a_public_write_only_the_cross_site_refusal() {
         let mut read = OperationBuilder::new().build();
-        add_to(&mut read, "get", "/api/health");
+        add_to(&mut read, "get", "/api/health", false);
         assert_eq!(statuses(&read), []);
         let mut write = OperationBuilder::new().build();
-        add_to(&mut write, "post", "/api/dev/run-jobs");
+        add_to(&mut write, "post", "/api/dev/run-jobs", false);
         assert_eq!(
             statuses(&write),
             [("403", "csrf_failed: a cross-site write")]
@@ -518,27 +536,42 @@ mod tests {
         let mut write = OperationBuilder::new()
             .parameter(Parameter::new("Idempotency-Key"))
             .build();
-        add_to(&mut write, "post", "/api/unsubscribe");
-        add_to(&mut write, "post", "/api/unsubscribe");
+        add_to(&mut write, "post", "/api/unsubscribe", true);
+        add_to(&mut write, "post", "/api/unsubscribe", true);
         assert_eq!(headers(&write), ["X-CSRF-Token"]);
         let mut read = OperationBuilder::new().build();
-        add_to(&mut read, "get", "/api/unsubscribe");
+        add_to(&mut read, "get", "/api/unsubscribe", true);
         let mut public_write = OperationBuilder::new().build();
-        add_to(&mut public_write, "post", "/api/session");
+        add_to(&mut public_write, "post", "/api/session", false);
         assert!(headers(&read).is_empty() && headers(&public_write).is_empty());
     }
 
+    fn document_with(operation: Operation) -> OpenApi {
+        let mut item = PathItem::default();
+        item.post = Some(operation);
+        let mut doc = OpenApi::default();
+        doc.paths.paths.insert("/api/things".to_owned(), item);
+        doc
+    }
+
+    /// The mark says which answers an operation gets, and is gone from the document served.
     #[test]
-    fn sign_up_and_sign_in_are_public_and_the_rest_is_not() {
-        assert!(is_public("post", "/api/signup/{id}/verify"));
-        assert!(is_public("post", "/api/session"));
-        assert!(!is_public("delete", "/api/session"));
-        assert!(!is_public("get", "/api/session"));
-        assert!(!is_public("post", "/api/dev/seed-demo"));
-        assert!(is_public("post", "/api/dev/clock"));
-        assert!(is_public("POST", "/api/password-reset/{id}/code"));
-        assert!(is_public("post", "/api/session/two-step"));
-        assert!(is_public("post", "/api/webhooks/twilio"));
-        assert!(is_public("post", "/api/webhooks/stripe"));
+    fn the_session_mark_becomes_answers_and_leaves_the_document() {
+        for signed_in in [true, false] {
+            let mut operation = OperationBuilder::new().build();
+            mark_signed_in(&mut operation, signed_in);
+            let mut doc = document_with(operation);
+            add_common_answers(&mut doc);
+            let operation = doc.paths.paths["/api/things"].post.as_ref().unwrap();
+            assert!(operation.extensions.is_none(), "{signed_in}");
+            assert_eq!(headers(operation) == ["X-CSRF-Token"], signed_in);
+            assert_eq!(operation.responses.responses.contains_key("401"), signed_in);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "post /api/things was routed without routes::access::routes!")]
+    fn an_operation_routed_without_the_mark_fails_the_build_of_the_document() {
+        add_common_answers(&mut document_with(OperationBuilder::new().build()));
     }
 }

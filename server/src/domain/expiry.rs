@@ -8,6 +8,7 @@ use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::{instances, purchase};
 use crate::error::ApiError;
+use crate::ids::InstanceId;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
@@ -52,7 +53,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             state,
             &instance.account_id,
             Writer::System,
-            &job.subject,
+            &InstanceId::from(job.subject.clone()),
             months,
             PayWith::DefaultMethod,
         )

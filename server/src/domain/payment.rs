@@ -11,6 +11,7 @@ use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
 use crate::gateway::{CardCheck, CardEntry, CardSource, PaymentGateway};
+use crate::ids::PaymentMethodId;
 use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
@@ -653,7 +654,7 @@ pub async fn add_paytm(
     added(state, &id, credit).await
 }
 
-async fn owned(tx: &mut Tx, account_id: &str, id: &str) -> Result<bool, ApiError> {
+async fn owned(tx: &mut Tx, account_id: &str, id: &PaymentMethodId) -> Result<bool, ApiError> {
     let found: Option<Flag> = sqlx::query_scalar(
         "SELECT is_default FROM payment_methods WHERE id = $1 AND account_id = $2",
     )
@@ -683,7 +684,7 @@ impl MethodNamed {
     }
 }
 
-async fn logged_method(tx: &mut Tx, id: &str) -> Result<LoggedPaymentMethod, ApiError> {
+async fn logged_method(tx: &mut Tx, id: &PaymentMethodId) -> Result<LoggedPaymentMethod, ApiError> {
     let named: MethodNamed =
         sqlx::query_as("SELECT kind, brand, last4 FROM payment_methods WHERE id = $1")
             .bind(id)
@@ -692,7 +693,11 @@ async fn logged_method(tx: &mut Tx, id: &str) -> Result<LoggedPaymentMethod, Api
     Ok(named.logged())
 }
 
-pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn set_default(
+    state: &AppState,
+    account_id: &str,
+    id: &PaymentMethodId,
+) -> Result<(), ApiError> {
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     owned(&mut tx, account_id, id).await?;
     sqlx::query(
@@ -719,7 +724,11 @@ pub async fn set_default(state: &AppState, account_id: &str, id: &str) -> Result
 }
 
 /// Removes a method; the newest remaining one becomes the default if the default went.
-pub async fn remove(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn remove(
+    state: &AppState,
+    account_id: &str,
+    id: &PaymentMethodId,
+) -> Result<(), ApiError> {
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let was_default = owned(&mut tx, account_id, id).await?;
     let (methods, Flag(running_payg)): (i64, Flag) = sqlx::query_as(

@@ -12,6 +12,7 @@ use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
 use crate::domain::{billing, bills};
 use crate::error::ApiError;
+use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
@@ -429,10 +430,11 @@ pub async fn renew(
     state: &AppState,
     account_id: &str,
     writer: Writer,
-    instance_id: &str,
+    instance_id: &InstanceId,
     months: u32,
     pay_with: PayWith,
 ) -> Result<Purchased, ApiError> {
+    let instance_id = instance_id.as_str();
     let found = instances::owned(&state.db, account_id, instance_id).await?;
     if !found.is_running() {
         return Err(ApiError::AlreadyReleased);
@@ -517,8 +519,9 @@ pub async fn renew(
 pub async fn activate(
     state: &AppState,
     account_id: &str,
-    instance_id: &str,
+    instance_id: &InstanceId,
 ) -> Result<InstanceView, ApiError> {
+    let instance_id = instance_id.as_str();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let updated = sqlx::query(
         "UPDATE instances SET activated = 1 WHERE id = $1 AND account_id = $2 AND resource_kind = 'resource_plan' AND status = 'running'",
@@ -640,8 +643,9 @@ pub async fn charge_bill(
 pub async fn release(
     state: &AppState,
     account_id: &str,
-    instance_id: &str,
+    instance_id: &InstanceId,
 ) -> Result<InstanceView, ApiError> {
+    let instance_id = instance_id.as_str();
     let now = state.clock.now();
     let updated = sqlx::query(
         "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND billing = 'payg' AND status = 'running'",

@@ -7,6 +7,7 @@ use crate::db;
 use crate::domain::account::{self, AccountStatus};
 use crate::domain::session::{begin_attempt, ram_sign_in_key};
 use crate::error::ApiError;
+use crate::ids::RamUserId;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use shared::api::OperationActor;
@@ -93,7 +94,7 @@ pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUse
 }
 
 /// Deleting a RAM user ends its sessions too (they cascade).
-pub async fn delete(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, account_id: &str, id: &RamUserId) -> Result<(), ApiError> {
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let username: String = sqlx::query_scalar(
         "DELETE FROM ram_users WHERE id = $1 AND account_id = $2 RETURNING username",

@@ -13,6 +13,7 @@ use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
+use crate::ids::{ResetId, SessionListId};
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
@@ -54,7 +55,7 @@ impl Reset {
 }
 
 /// A reset that can still be used, read inside `tx`.
-async fn load(tx: &mut Tx, id: &str, now: Millis) -> Result<Reset, ApiError> {
+async fn load(tx: &mut Tx, id: &ResetId, now: Millis) -> Result<Reset, ApiError> {
     let reset: Reset = sqlx::query_as(
         "SELECT account_id, channel, address, delivery, expires_at, used_at FROM password_resets WHERE id = $1",
     )
@@ -135,7 +136,11 @@ pub async fn start_reset(
 }
 
 /// Sends a reset's code again, after the same wait as any code.
-pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<CodeSent, ApiError> {
+pub async fn resend_code(
+    state: &AppState,
+    id: &ResetId,
+    client: &str,
+) -> Result<CodeSent, ApiError> {
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let reset = load(&mut tx, id, now).await?;
@@ -143,7 +148,7 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
         account::lock(&mut tx, account_id).await?;
     }
     let to = reset.destination();
-    verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
+    verification::issue(&mut tx, state, now, &subject(id.as_str()), &to, client).await?;
     tx.commit().await?;
     let sent_to = match to.channel {
         Channel::Email => Email::from_stored(reset.address.clone()).masked(),
@@ -156,7 +161,7 @@ pub async fn resend_code(state: &AppState, id: &str, client: &str) -> Result<Cod
 /// ends, and its verified email and phone are told.
 pub async fn complete_reset(
     state: &AppState,
-    id: &str,
+    id: &ResetId,
     form: &ResetPasswordForm,
     client: &str,
 ) -> Result<(), ApiError> {
@@ -172,7 +177,7 @@ pub async fn complete_reset(
         let tries: Option<(i64, Option<Millis>)> = sqlx::query_as(
             "SELECT attempts, consumed_at FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
         )
-        .bind(subject(id))
+        .bind(subject(id.as_str()))
         .fetch_optional(&mut *tx)
         .await?;
         match tries {
@@ -195,7 +200,7 @@ pub async fn complete_reset(
         account::lock(&mut tx, account_id).await?;
     }
     let (mut tx, _) =
-        verification::check(tx, &state.secrets, now, &subject(id), &parsed.code).await?;
+        verification::check(tx, &state.secrets, now, &subject(id.as_str()), &parsed.code).await?;
     let channel = reset.destination().channel;
     // A decoy's code was never sent: it matches only by a one-in-a-million guess, which
     // changes nothing.
@@ -417,8 +422,9 @@ pub async fn list_sessions(
 pub async fn sign_out_session(
     state: &AppState,
     session: &CurrentSession,
-    id: &str,
+    id: &SessionListId,
 ) -> Result<(), ApiError> {
+    let id = id.as_str();
     if id.len() != auth::PUBLIC_ID_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::NotFound);
     }

@@ -7,6 +7,7 @@ use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
+use crate::ids::SignupId;
 use crate::state::AppState;
 use shared::account::{Channel, VerificationCode};
 use shared::api::{CodeSent, CodeTarget, SendCodeForm, Signup, SignupStarted};
@@ -77,13 +78,13 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
     pending.view()
 }
 
-pub async fn get(state: &AppState, id: &str) -> Result<SignupStarted, ApiError> {
+pub async fn get(state: &AppState, id: &SignupId) -> Result<SignupStarted, ApiError> {
     let mut tx = state.db.begin().await?;
     load(&mut tx, id, state.clock.now()).await?.view()
 }
 
 /// Loads a sign-up that can still be verified.
-async fn load(tx: &mut Tx, id: &str, now: Millis) -> Result<Pending, ApiError> {
+async fn load(tx: &mut Tx, id: &SignupId, now: Millis) -> Result<Pending, ApiError> {
     let pending: Pending = sqlx::query_as(
         "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = $1",
     )
@@ -107,7 +108,7 @@ pub fn subject(id: &str) -> String {
 
 pub async fn send_code(
     state: &AppState,
-    id: &str,
+    id: &SignupId,
     form: &SendCodeForm,
     client: &str,
 ) -> Result<CodeSent, ApiError> {
@@ -138,7 +139,7 @@ pub async fn send_code(
         account_id: None,
         decoy: false,
     };
-    verification::issue(&mut tx, state, now, &subject(id), &to, client).await?;
+    verification::issue(&mut tx, state, now, &subject(id.as_str()), &to, client).await?;
     tx.commit().await?;
     Ok(verification::code_sent(channel, delivery, sent_to))
 }
@@ -146,14 +147,15 @@ pub async fn send_code(
 /// Proves the sign-up with `code`, creates the account and signs it in.
 pub async fn verify(
     state: &AppState,
-    id: &str,
+    id: &SignupId,
     code: &VerificationCode,
     origin: &Origin,
 ) -> Result<(String, NewSession), ApiError> {
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
-    let (mut tx, proven) = verification::check(tx, &state.secrets, now, &subject(id), code).await?;
+    let (mut tx, proven) =
+        verification::check(tx, &state.secrets, now, &subject(id.as_str()), code).await?;
     let account_id = uuid::Uuid::new_v4().to_string();
     let (email_verified_at, phone, phone_verified_at) = match proven.channel {
         Channel::Email => (Some(now), None, None),

@@ -1,6 +1,7 @@
 use crate::auth::{ClientIp, CurrentSession};
 use crate::domain::{account, billing, realname};
 use crate::error::{ApiError, Json};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use shared::ErrorBody;
@@ -9,7 +10,7 @@ use shared::api::{
 };
 use shared::billing::{BillingAddress, BillingAddressForm};
 use shared::realname::RealNameForm;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

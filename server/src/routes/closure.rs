@@ -2,6 +2,8 @@ use crate::auth::{self, ClientIp, CurrentSession};
 use crate::domain::closure;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::ids::{BillId, IcpFilingId, RelationshipId, SystemCheckId};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,7 +14,7 @@ use shared::api::{
     TwoStepCodeForm, VerifyForm,
 };
 use shared::closure::ClosureCheck;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -150,7 +152,7 @@ async fn start_system_check(
 async fn get_system_check(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<SystemCheckId>,
 ) -> Result<Json<SystemCheckView>, ApiError> {
     Ok(Json(
         closure::system_check(&state, &session.account_id, &id).await?,
@@ -215,9 +217,9 @@ async fn pay_bill(
     State(state): State<AppState>,
     session: CurrentSession,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<BillId>,
 ) -> Result<Response, ApiError> {
-    idempotency::once(&state, &session, &headers, &id, async {
+    idempotency::once(&state, &session, &headers, &id.as_str(), async {
         closure::pay_bill(&state, &session.account_id, &id).await?;
         Ok((
             StatusCode::OK,
@@ -233,7 +235,7 @@ async fn pay_bill(
 async fn cancel_icp_filing(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<IcpFilingId>,
 ) -> Result<Json<AccountTies>, ApiError> {
     closure::cancel_icp_filing(&state, &session.account_id, &id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))
@@ -245,7 +247,7 @@ async fn cancel_icp_filing(
 async fn remove_relationship(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<RelationshipId>,
 ) -> Result<Json<AccountTies>, ApiError> {
     closure::remove_relationship(&state, &session.account_id, &id).await?;
     Ok(Json(closure::ties(&state, &session.account_id).await?))

@@ -4,11 +4,12 @@
 use crate::clock::DurationMs;
 use crate::error::{ApiError, Json, Query};
 use crate::notify::{self, InboxMessage};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

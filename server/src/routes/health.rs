@@ -4,12 +4,13 @@
 
 use crate::db;
 use crate::error::Json;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use shared::api::{DatabaseState, Health, Serving};
 use std::time::Duration;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 /// How long readiness waits for the database before calling it unreachable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -6,6 +6,8 @@ use crate::domain::account::Writer;
 use crate::domain::{closure, purchase};
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::ids::InstanceId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +15,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use shared::ErrorBody;
 use shared::api::{InstanceView, Permission, Purchased, RenewForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn release(
     State(state): State<AppState>,
     member: MemberSession,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> Result<Json<InstanceView>, ApiError> {
     member.require(Permission::BillingFullAccess)?;
     Ok(Json(
@@ -69,7 +71,7 @@ async fn renew(
     State(state): State<AppState>,
     member: MemberSession,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
     Json(form): Json<RenewForm>,
 ) -> Result<Response, ApiError> {
     member.require(Permission::BillingFullAccess)?;
@@ -97,7 +99,7 @@ async fn renew(
 async fn activate(
     State(state): State<AppState>,
     member: MemberSession,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> Result<Json<InstanceView>, ApiError> {
     member.require(Permission::BillingFullAccess)?;
     Ok(Json(
@@ -111,7 +113,7 @@ async fn activate(
 async fn transfer_domain_out(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> Result<StatusCode, ApiError> {
     closure::transfer_domain_out(&state, &session.account_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -129,7 +131,7 @@ pub struct AutoRenew {
 async fn set_auto_renew(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
     Json(body): Json<AutoRenew>,
 ) -> Result<StatusCode, ApiError> {
     closure::set_auto_renew(&state, &session.account_id, &id, body.enabled).await?;

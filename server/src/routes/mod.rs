@@ -1,6 +1,9 @@
 //! HTTP handlers, one file per flow. Each is documented for the OpenAPI document by the same
-//! `utoipa-axum` registration that routes it, so the document cannot miss a route.
+//! `utoipa-axum` registration that routes it, so the document cannot miss a route; that
+//! registration ([`access::routes!`]) also reads from the handler's extractors whether the
+//! route needs a session.
 
+pub mod access;
 pub mod billing;
 pub mod closure;
 pub mod dev;

@@ -2,6 +2,7 @@ use crate::auth::MemberSession;
 use crate::domain::purchase;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,7 +10,7 @@ use axum::response::Response;
 use shared::ErrorBody;
 use shared::api::{CouponView, Permission, Purchased};
 use shared::catalog::PurchaseForm;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,6 +2,8 @@ use crate::auth::{ClientIp, CurrentSession};
 use crate::domain::{account, ledger, payment};
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::ids::PaymentMethodId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +15,7 @@ use shared::api::{
     PaytmCodeForm, PaytmForm,
 };
 use shared::payment::{CardForm, CardTokenForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -198,7 +200,7 @@ async fn add_paytm(
 async fn set_default(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<PaymentMethodId>,
 ) -> Result<Json<PaymentMethodsView>, ApiError> {
     session.require_recent_sign_in(state.clock.now())?;
     payment::set_default(&state, &session.account_id, &id).await?;
@@ -212,7 +214,7 @@ async fn set_default(
 async fn remove(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<PaymentMethodId>,
 ) -> Result<Json<PaymentMethodsView>, ApiError> {
     session.require_recent_sign_in(state.clock.now())?;
     payment::remove(&state, &session.account_id, &id).await?;

@@ -1,12 +1,14 @@
 use crate::auth::CurrentSession;
 use crate::domain::ram;
 use crate::error::{ApiError, Json};
+use crate::ids::RamUserId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use shared::ErrorBody;
 use shared::api::{RamUserForm, RamUserView};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,7 +53,7 @@ async fn create(
 async fn delete(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<RamUserId>,
 ) -> Result<StatusCode, ApiError> {
     ram::delete(&state, &session.account_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

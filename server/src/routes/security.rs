@@ -1,7 +1,9 @@
 use crate::auth::{self, ClientIp, CurrentSession};
 use crate::domain::{security, two_step};
 use crate::error::{ApiError, Json, Query};
+use crate::ids::{ResetId, SessionListId};
 use crate::oplog;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -12,7 +14,7 @@ use shared::api::{
     PasswordResetStarted, ResetPasswordForm, SessionList, SignedOut, TwoStepCodeForm,
     TwoStepDisableForm, TwoStepEnabled, TwoStepSetup, TwoStepStatus,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -137,7 +139,7 @@ async fn start_reset(
 async fn resend_reset_code(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<ResetId>,
 ) -> Result<Json<CodeSent>, ApiError> {
     Ok(Json(security::resend_code(&state, &id, &client).await?))
 }
@@ -158,7 +160,7 @@ async fn resend_reset_code(
 async fn complete_reset(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<ResetId>,
     Json(form): Json<ResetPasswordForm>,
 ) -> Result<StatusCode, ApiError> {
     security::complete_reset(&state, &id, &form, &client).await?;
@@ -201,10 +203,10 @@ async fn list_sessions(
 async fn sign_out_session(
     State(state): State<AppState>,
     session: CurrentSession,
-    Path(id): Path<String>,
+    Path(id): Path<SessionListId>,
 ) -> Result<Response, ApiError> {
     security::sign_out_session(&state, &session, &id).await?;
-    if auth::public_id(&session.token_hash) == id.to_ascii_lowercase() {
+    if auth::public_id(&session.token_hash) == id.as_str().to_ascii_lowercase() {
         let cookie = auth::clearing_cookie(!state.config.is_dev());
         return Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response());
     }

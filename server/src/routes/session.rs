@@ -3,6 +3,7 @@ use crate::clock::{Millis, rfc3339};
 use crate::domain::session::SignedIn;
 use crate::domain::{account, ram, session, two_step};
 use crate::error::{ApiError, Json};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -11,7 +12,7 @@ use shared::ErrorBody;
 use shared::api::{
     AccountView, RamSignInForm, ReauthForm, SessionInfo, SignInForm, TwoStepCodeForm,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,6 +1,8 @@
 use crate::auth::{ClientIp, Origin};
 use crate::domain::signup;
 use crate::error::{ApiError, Json};
+use crate::ids::SignupId;
+use crate::routes::access::routes;
 use crate::routes::session::signed_in;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -8,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use shared::ErrorBody;
 use shared::api::{CodeSent, SendCodeForm, SessionInfo, SignupForm, SignupStarted, VerifyForm};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,7 +42,7 @@ async fn start(
     responses((status = 200, body = SignupStarted), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "code_used: already verified"), (status = 410, body = ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
 ) -> Result<Json<SignupStarted>, ApiError> {
     Ok(Json(signup::get(&state, &id).await?))
 }
@@ -58,7 +60,7 @@ async fn get(
 async fn send_code(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
     Json(form): Json<SendCodeForm>,
 ) -> Result<Json<CodeSent>, ApiError> {
     Ok(Json(signup::send_code(&state, &id, &form, &client).await?))
@@ -79,7 +81,7 @@ async fn send_code(
 async fn verify(
     State(state): State<AppState>,
     origin: Origin,
-    Path(id): Path<String>,
+    Path(id): Path<SignupId>,
     Json(form): Json<VerifyForm>,
 ) -> Result<Response, ApiError> {
     let (account_id, session) = signup::verify(&state, &id, &form.parse()?, &origin).await?;

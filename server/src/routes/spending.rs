@@ -3,13 +3,14 @@
 use crate::auth::CurrentSession;
 use crate::domain::spending;
 use crate::error::{ApiError, Json};
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use shared::ErrorBody;
 use shared::api::SpendingView;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,6 +2,8 @@ use crate::auth::MemberSession;
 use crate::domain::unsubscribe;
 use crate::error::{ApiError, Json, Query};
 use crate::idempotency;
+use crate::ids::UnsubscriptionId;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,7 +13,7 @@ use shared::api::{
     Permission, UnsubscribeForm, UnsubscribeList, UnsubscribeQuery, UnsubscribeRecord,
     UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, Unsubscribed,
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -110,7 +112,7 @@ async fn unsubscribe_renewals_batch(
 async fn record(
     State(state): State<AppState>,
     member: MemberSession,
-    Path(id): Path<String>,
+    Path(id): Path<UnsubscriptionId>,
 ) -> Result<Json<UnsubscribeRecord>, ApiError> {
     member.require(Permission::BillingReadOnlyAccess)?;
     Ok(Json(

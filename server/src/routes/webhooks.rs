@@ -4,13 +4,14 @@
 
 use crate::domain::stripe_events;
 use crate::error::ApiError;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use crate::twilio::reports::{self, Report};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use shared::ErrorBody;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

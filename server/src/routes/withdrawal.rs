@@ -2,13 +2,14 @@ use crate::auth::MemberSession;
 use crate::domain::withdrawal;
 use crate::error::{ApiError, Json};
 use crate::idempotency;
+use crate::routes::access::routes;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use shared::ErrorBody;
 use shared::api::{Permission, WithdrawalForm, WithdrawalView, WithdrawalsView};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, withdraw))

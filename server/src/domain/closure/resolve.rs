@@ -8,6 +8,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
+use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
 use shared::api::{
     AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
@@ -101,7 +102,7 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
 }
 
 /// Pays an unpaid bill of the account with its default payment method.
-pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn pay_bill(state: &AppState, account_id: &str, id: &BillId) -> Result<(), ApiError> {
     let Flag(unpaid) = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid')",
     )
@@ -112,7 +113,9 @@ pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<()
     if !unpaid {
         return Err(ApiError::NotFound);
     }
-    match crate::domain::purchase::charge_bill(state, account_id, Writer::Member, id).await? {
+    match crate::domain::purchase::charge_bill(state, account_id, Writer::Member, id.as_str())
+        .await?
+    {
         crate::domain::purchase::BillCharge::Refused => Err(ApiError::PaymentDeclined),
         _ => Ok(()),
     }
@@ -122,7 +125,7 @@ pub async fn pay_bill(state: &AppState, account_id: &str, id: &str) -> Result<()
 pub async fn cancel_icp_filing(
     state: &AppState,
     account_id: &str,
-    id: &str,
+    id: &IcpFilingId,
 ) -> Result<(), ApiError> {
     write_one(state, account_id, sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id)).await
 }
@@ -130,7 +133,7 @@ pub async fn cancel_icp_filing(
 pub async fn remove_relationship(
     state: &AppState,
     account_id: &str,
-    id: &str,
+    id: &RelationshipId,
 ) -> Result<(), ApiError> {
     write_one(
         state,
@@ -155,7 +158,7 @@ pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), A
 pub async fn transfer_domain_out(
     state: &AppState,
     account_id: &str,
-    instance_id: &str,
+    instance_id: &InstanceId,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
     write_one(
@@ -172,7 +175,7 @@ pub async fn transfer_domain_out(
 pub async fn set_auto_renew(
     state: &AppState,
     account_id: &str,
-    instance_id: &str,
+    instance_id: &InstanceId,
     enabled: bool,
 ) -> Result<(), ApiError> {
     write_one(

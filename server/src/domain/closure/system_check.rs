@@ -7,6 +7,7 @@ use crate::clock::{DurationMs, Millis};
 use crate::db::{self, HeldTx, Stored};
 use crate::domain::account;
 use crate::error::ApiError;
+use crate::ids::SystemCheckId;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use shared::api::{SystemCheckPhase, SystemCheckStatus, SystemCheckView};
@@ -44,7 +45,7 @@ pub async fn start_system_check(
     account_id: &str,
 ) -> Result<SystemCheckView, ApiError> {
     let now = state.clock.now();
-    let id = format!("chk-{}", uuid::Uuid::new_v4().simple());
+    let id = SystemCheckId::from(format!("chk-{}", uuid::Uuid::new_v4().simple()));
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
         .bind(&id)
@@ -52,7 +53,7 @@ pub async fn start_system_check(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    queue::schedule::<AdvanceSystemCheck>(&mut tx, &id, now, now).await?;
+    queue::schedule::<AdvanceSystemCheck>(&mut tx, id.as_str(), now, now).await?;
     tx.commit().await?;
     system_check(state, account_id, &id).await
 }
@@ -60,7 +61,7 @@ pub async fn start_system_check(
 pub async fn system_check(
     state: &AppState,
     account_id: &str,
-    id: &str,
+    id: &SystemCheckId,
 ) -> Result<SystemCheckView, ApiError> {
     let (progress, Stored(status), result): (i64, Stored<SystemCheckStatus>, Option<String>) =
         sqlx::query_as(
@@ -77,7 +78,7 @@ pub async fn system_check(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let progress = progress.clamp(0, 100) as u8;
     Ok(SystemCheckView {
-        id: id.to_owned(),
+        id: id.as_str().to_owned(),
         status,
         progress,
         phase: (status == SystemCheckStatus::Running).then(|| SystemCheckPhase::at(progress)),

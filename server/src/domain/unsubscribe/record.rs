@@ -6,6 +6,7 @@ use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Backend, Stored};
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
+use crate::ids::UnsubscriptionId;
 use shared::api::{
     OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord, UnsubscribeScope,
 };
@@ -43,10 +44,10 @@ struct RecordRefund {
 pub async fn record(
     db: &db::Db,
     account_id: &str,
-    id: &str,
+    id: &UnsubscriptionId,
 ) -> Result<UnsubscribeRecord, ApiError> {
     let mut conn = db.acquire().await?;
-    records(&mut conn, account_id, &[id])
+    records(&mut conn, account_id, &[id.as_str()])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)

@@ -15,6 +15,7 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::error::ApiError;
+use crate::ids::UnsubscriptionId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
@@ -83,7 +84,11 @@ async fn cancel(
                 .checked_add(refunded)
                 .map_err(|e| ApiError::from(e).in_batch(&choice.instance_id))?,
         });
-        cancelled.push((id, choice.instance_id.as_str(), refunded));
+        cancelled.push((
+            UnsubscriptionId::from(id),
+            choice.instance_id.as_str(),
+            refunded,
+        ));
     }
     let total = total.ok_or_else(|| anyhow::anyhow!("no renewals to cancel: the form has one"))?;
     notify_unsubscribed(

@@ -12,6 +12,7 @@ use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
+use crate::ids::UnsubscriptionId;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
@@ -241,7 +242,7 @@ pub async fn unsubscribe(
             .bind(&instance.id)
             .execute(&mut *tx)
             .await?;
-        unsubscriptions.push(id);
+        unsubscriptions.push(UnsubscriptionId::from(id));
     }
     // Nothing to unsubscribe is refused by the form; a batch of resources without orders
     // refunds zero in the catalog's currency.

@@ -324,6 +324,7 @@ async fn a_retry_with_the_same_key_gets_the_first_answer() {
         .post_once("/api/payment-methods/cards", "key-1", &form)
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    // A replay is the same answer, every field of it: compared whole, not as the shared type.
     let first: Value = first.json().await.unwrap();
     let retry = app
         .post_once("/api/payment-methods/cards", "key-1", &form)
@@ -392,6 +393,7 @@ async fn a_key_knows_its_card_by_fingerprint_and_not_by_its_cvv() {
         )
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    // Each replay is the first answer whole, as above.
     let first: Value = first.json().await.unwrap();
     for (number, cvv) in [("4111111111111111", "123"), (VISA, "456")] {
         let retry = app

@@ -147,6 +147,7 @@ async fn a_hundred_identical_unsubscribes_at_once_refund_once() {
             "{status}"
         );
         if status == StatusCode::OK {
+            // Compared whole, every field, not as the shared type: a replay is the first answer.
             bodies.push(r.json::<Value>().await.unwrap());
         }
     }

@@ -130,8 +130,9 @@ async fn no_private_route_answers_without_a_session() {
             continue;
         }
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
+        let code = serde_json::from_str::<ErrorBody>(&body).map(|e| e.code);
         assert!(
-            body.contains("\"unauthenticated\""),
+            matches!(code, Ok(ErrorCode::Unauthenticated)),
             "{method} {path}: {body}"
         );
     }

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use shared::ErrorCode;
 use shared::api::SpendingView;
+use shared::money::Money;
 
 async fn add_bill(app: &TestApp, account: &str, id: &str, minor: i64, status: &str) {
     sqlx::query(
@@ -146,11 +147,10 @@ async fn the_csv_holds_the_accounts_bills_orders_and_refunds_and_nobody_elses() 
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    let cents = |m: &shared::money::Money| m.to_minor().unwrap();
-    let spent: i64 = view.months.iter().map(|m| cents(&m.spent)).sum();
-    let refunded: i64 = view.months.iter().map(|m| cents(&m.refunded)).sum();
-    assert_eq!(spent, paid + 5_25);
-    assert_eq!(refunded, refund);
+    let spent = Money::total(view.months.iter().map(|m| m.spent));
+    let refunded = Money::total(view.months.iter().map(|m| m.refunded));
+    assert_eq!(spent, Some(usd_minor(paid + 5_25)));
+    assert_eq!(refunded, Some(usd_minor(refund)));
     assert!(refund > 0);
     app.assert_no_unexpected_jobs(&[job_kinds::EXPIRY, job_kinds::REFUND])
         .await;

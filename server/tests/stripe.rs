@@ -349,8 +349,8 @@ async fn a_refund_stripe_refuses_goes_to_the_balance_once() {
     app.sign_in_again(&email).await;
     let after: WithdrawalsView = app.get_as("/api/withdrawals").await;
     assert_eq!(
-        after.withdrawable.to_minor().unwrap() - before.withdrawable.to_minor().unwrap(),
-        minor,
+        after.withdrawable.checked_sub(before.withdrawable).unwrap(),
+        usd_minor(minor),
         "the refund's amount credited to the cash balance"
     );
     let credits: i64 = sqlx::query_scalar(

@@ -149,9 +149,9 @@ async fn a_refund_the_card_network_returned_is_credited_to_the_balance_once() {
         stripe_refund["metadata"]["idempotency_key"], refund_id,
         "the adapter named our refund in the Refund's metadata"
     );
-    let amount_minor = stripe_refund["amount"].as_i64().unwrap();
-    assert!(amount_minor > 0);
-    let paid = usd(&format!("{}.{:02}", amount_minor / 100, amount_minor % 100));
+    // Stripe's Refund is its own JSON (not a shared type): its amount is in minor units.
+    let paid = usd_minor(stripe_refund["amount"].as_i64().unwrap());
+    assert!(paid.amount > rust_decimal::Decimal::ZERO);
     assert_eq!(cash(&app).await, usd("0.00"), "the refund went to the card");
     let entries_before = ledger(&app).await.entries.len();
 
@@ -335,7 +335,7 @@ async fn a_return_reported_while_the_refund_is_settling_is_refused_until_it_has_
         refund_status(&app, &refund_id).await,
         ("refunded".into(), "balance".into())
     );
-    assert_eq!(cash(&app).await.to_minor().unwrap(), amount);
+    assert_eq!(cash(&app).await, usd_minor(amount));
 }
 
 #[tokio::test]

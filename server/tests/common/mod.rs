@@ -565,6 +565,12 @@ pub fn usd(amount: &str) -> Money {
     Money::new(amount.parse::<Decimal>().unwrap(), Currency::USD)
 }
 
+/// An amount in US dollars from the integer of cents the database keeps (or a gateway sends):
+/// `usd_minor(20_00)`, to compare with what the API answers as `Money`.
+pub fn usd_minor(cents: i64) -> Money {
+    Money::from_minor(cents, Currency::USD)
+}
+
 /// A valid individual billing address in `country`.
 pub fn address_in(country: &str) -> Value {
     let (city, state, postal) = match country {

@@ -10,32 +10,35 @@ use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn,
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder};
 
-/// Operations that read their body as bytes, not through the JSON extractor: a webhook, whose
-/// signature covers the exact bytes sent. The extractor's answers (415, 422) are not theirs.
-fn reads_raw_body(path: &str) -> bool {
-    path == "/api/webhooks/stripe"
-}
-
 fn is_write(method: &str) -> bool {
     !matches!(method, "get" | "head" | "options")
 }
 
 /// Adds the common answers to every operation of `doc`; where a handler documents the same
 /// status with its own codes, the common codes follow its own in the description. Whether an
-/// operation needs a session is the mark `routes::access` left on it; panics on an operation
-/// without one (routed other than by `routes::access::routes!`): every test server builds the
-/// document, so such a route cannot go unnoticed.
+/// operation needs a session and reads a JSON body is the [`Mark`] `routes::access` left on
+/// it; panics on an operation without one (routed other than by `routes::access::routes!`):
+/// every test server builds the document, so such a route cannot go unnoticed.
 pub fn add_common_answers(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, operation) in operations_mut(item) {
-            let Some(signed_in) = take_signed_in(operation) else {
+            let Some(mark) = take_mark(operation) else {
                 panic!(
                     "{method} {path} was routed without routes::access::routes!, which says whether it needs a session"
                 );
             };
-            add_to(operation, method, path, signed_in);
+            add_to(operation, method, mark);
         }
     }
+}
+
+/// What a handler's extractors do, as `routes::access` reads them from their types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mark {
+    /// It refuses a request without a live session.
+    pub signed_in: bool,
+    /// It reads the body as JSON (not as raw bytes, as a signed webhook does).
+    pub json_body: bool,
 }
 
 /// The operations of a path, by their methods.
@@ -56,19 +59,20 @@ pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str
 
 /// The extension the mark is kept in until [`add_common_answers`] reads it (and removes it:
 /// the document says it in its answers instead).
-const SIGNED_IN: &str = "x-signed-in";
+const MARK: &str = "x-handler";
 
-/// Marks `operation` with whether its handler needs a session.
-pub fn mark_signed_in(operation: &mut Operation, signed_in: bool) {
+/// Marks `operation` with what its handler's extractors do.
+pub fn mark(operation: &mut Operation, mark: Mark) {
+    let value = serde_json::to_value(mark).expect("a mark is two booleans");
     operation
         .extensions
         .get_or_insert_with(Extensions::default)
-        .insert(SIGNED_IN.to_owned(), signed_in.into());
+        .insert(MARK.to_owned(), value);
 }
 
-fn take_signed_in(operation: &mut Operation) -> Option<bool> {
+fn take_mark(operation: &mut Operation) -> Option<Mark> {
     let extensions = operation.extensions.as_mut()?;
-    let mark = extensions.remove(SIGNED_IN)?.as_bool();
+    let mark = serde_json::from_value(extensions.remove(MARK)?).ok();
     if extensions.is_empty() {
         operation.extensions = None;
     }
@@ -86,7 +90,14 @@ fn csrf_header() -> Parameter {
         .build()
 }
 
-fn add_to(operation: &mut Operation, method: &str, path: &str, signed_in: bool) {
+fn add_to(
+    operation: &mut Operation,
+    method: &str,
+    Mark {
+        signed_in,
+        json_body,
+    }: Mark,
+) {
     if is_write(method) && signed_in {
         let params = operation.parameters.get_or_insert_with(Vec::new);
         if !params.iter().any(|p| p.name == "X-CSRF-Token") {
@@ -105,11 +116,7 @@ fn add_to(operation: &mut Operation, method: &str, path: &str, signed_in: bool) 
         .any(|p| matches!(p.parameter_in, ParameterIn::Query));
     let takes_idempotency_key = params.iter().any(|p| p.name == "Idempotency-Key");
     let mut answers: Vec<(&str, &str)> = Vec::new();
-    let takes_json = operation
-        .request_body
-        .as_ref()
-        .is_some_and(|body| body.content.contains_key("application/json"));
-    if takes_json && !reads_raw_body(path) {
+    if json_body {
         answers.push(("400", "bad_request: the body is not JSON"));
         answers.push((
             "415",
@@ -463,7 +470,14 @@ mod tests {
             .parameter(Parameter::new("Idempotency-Key"))
             .response("422", ResponseBuilder::new().description("batch_too_large"))
             .build();
-        add_to(&mut operation, "post", "/api/unsubscribe", true);
+        add_to(
+            &mut operation,
+            "post",
+            Mark {
+                signed_in: true,
+                json_body: true,
+            },
+        );
         assert_eq!(
             statuses(&operation),
             [
@@ -495,26 +509,50 @@ mod tests {
             .build()
     }
 
-    /// A webhook's form body is not JSON: the JSON extractor's answers are not its own.
+    /// A webhook's body is a form, or bytes whose signature it checks: not read as JSON, so
+    /// the JSON extractor's answers are not its own, whatever the document says it carries.
     #[test]
-    fn a_form_body_gets_none_of_the_json_answers() {
-        let mut webhook = OperationBuilder::new()
-            .request_body(Some(body_of("application/x-www-form-urlencoded")))
-            .build();
-        add_to(&mut webhook, "post", "/api/webhooks/twilio", false);
-        assert_eq!(
-            statuses(&webhook),
-            [("403", "csrf_failed: a cross-site write")]
-        );
+    fn a_body_not_read_as_json_gets_none_of_the_json_answers() {
+        for content_type in ["application/x-www-form-urlencoded", "application/json"] {
+            let mut webhook = OperationBuilder::new()
+                .request_body(Some(body_of(content_type)))
+                .build();
+            add_to(
+                &mut webhook,
+                "post",
+                Mark {
+                    signed_in: false,
+                    json_body: false,
+                },
+            );
+            assert_eq!(
+                statuses(&webhook),
+                [("403", "csrf_failed: a cross-site write")]
+            );
+        }
     }
 
     #[test]
     fn a_public_read_gets_nothing_and_a_public_write_only_the_cross_site_refusal() {
         let mut read = OperationBuilder::new().build();
-        add_to(&mut read, "get", "/api/health", false);
+        add_to(
+            &mut read,
+            "get",
+            Mark {
+                signed_in: false,
+                json_body: false,
+            },
+        );
         assert_eq!(statuses(&read), []);
         let mut write = OperationBuilder::new().build();
-        add_to(&mut write, "post", "/api/dev/run-jobs", false);
+        add_to(
+            &mut write,
+            "post",
+            Mark {
+                signed_in: false,
+                json_body: false,
+            },
+        );
         assert_eq!(
             statuses(&write),
             [("403", "csrf_failed: a cross-site write")]
@@ -536,13 +574,41 @@ mod tests {
         let mut write = OperationBuilder::new()
             .parameter(Parameter::new("Idempotency-Key"))
             .build();
-        add_to(&mut write, "post", "/api/unsubscribe", true);
-        add_to(&mut write, "post", "/api/unsubscribe", true);
+        add_to(
+            &mut write,
+            "post",
+            Mark {
+                signed_in: true,
+                json_body: false,
+            },
+        );
+        add_to(
+            &mut write,
+            "post",
+            Mark {
+                signed_in: true,
+                json_body: false,
+            },
+        );
         assert_eq!(headers(&write), ["X-CSRF-Token"]);
         let mut read = OperationBuilder::new().build();
-        add_to(&mut read, "get", "/api/unsubscribe", true);
+        add_to(
+            &mut read,
+            "get",
+            Mark {
+                signed_in: true,
+                json_body: false,
+            },
+        );
         let mut public_write = OperationBuilder::new().build();
-        add_to(&mut public_write, "post", "/api/session", false);
+        add_to(
+            &mut public_write,
+            "post",
+            Mark {
+                signed_in: false,
+                json_body: false,
+            },
+        );
         assert!(headers(&read).is_empty() && headers(&public_write).is_empty());
     }
 
@@ -559,7 +625,13 @@ mod tests {
     fn the_session_mark_becomes_answers_and_leaves_the_document() {
         for signed_in in [true, false] {
             let mut operation = OperationBuilder::new().build();
-            mark_signed_in(&mut operation, signed_in);
+            mark(
+                &mut operation,
+                Mark {
+                    signed_in,
+                    json_body: false,
+                },
+            );
             let mut doc = document_with(operation);
             add_common_answers(&mut doc);
             let operation = doc.paths.paths["/api/things"].post.as_ref().unwrap();

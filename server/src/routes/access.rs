@@ -1,14 +1,16 @@
-//! Which operations need a session, read from what their handlers extract rather than kept in
-//! a list: a handler that takes a session ([`CurrentSession`], [`MemberSession`],
-//! [`SessionAndAccount`]) is refused `401 unauthenticated` without one, and every other
-//! handler answers without one. [`routes!`] routes handlers as utoipa-axum's `routes!` does
-//! and marks each operation with that fact; `openapi::add_common_answers` turns the mark into
-//! the CSRF header and the 401/403 answers of a signed-in operation. A handler taking a new
-//! kind of extractor does not compile until the extractor says here whether it needs a session.
+//! Which operations need a session, and which read a JSON body, read from what their handlers
+//! extract rather than kept in lists: a handler that takes a session ([`CurrentSession`],
+//! [`MemberSession`], [`SessionAndAccount`]) is refused `401 unauthenticated` without one,
+//! and every other handler answers without one; a handler that takes [`Json`] refuses a body
+//! that is not JSON, and one that takes the raw [`Bytes`] (a signed webhook) does not.
+//! [`routes!`] routes handlers as utoipa-axum's `routes!` does and marks each operation with
+//! those facts; `openapi::add_common_answers` turns the mark into the CSRF header and the
+//! answers that follow from them. A handler taking a new kind of extractor does not compile
+//! until the extractor says here whether it needs a session.
 
 use crate::auth::{ClientIp, CurrentSession, MemberSession, Origin, SessionAndAccount};
 use crate::error::{Json, Query};
-use crate::openapi;
+use crate::openapi::{self, Mark};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,6 +21,8 @@ use utoipa_axum::router::UtoipaMethodRouter;
 pub trait Extractor {
     /// Whether it refuses a request without a live session (401 `unauthenticated`).
     const SIGNED_IN: bool;
+    /// Whether it reads the body as JSON, and so refuses one that is not (400, 415, 422).
+    const JSON_BODY: bool = false;
 }
 
 macro_rules! extractors {
@@ -38,6 +42,7 @@ impl<T> Extractor for Path<T> {
 
 impl<T> Extractor for Json<T> {
     const SIGNED_IN: bool = false;
+    const JSON_BODY: bool = true;
 }
 
 impl<T> Extractor for Query<T> {
@@ -45,9 +50,10 @@ impl<T> Extractor for Query<T> {
 }
 
 /// A handler, by the types of its arguments (`Args`, a tuple of them, as axum's `Handler`
-/// names them): it needs a session when any of them does.
+/// names them): it needs a session when any of them does, and reads a JSON body when any of
+/// them does.
 pub trait Extracts<Args> {
-    const SIGNED_IN: bool;
+    const MARK: Mark;
 }
 
 macro_rules! extracts {
@@ -56,7 +62,10 @@ macro_rules! extracts {
         where
             F: FnOnce($($arg),*) -> Fut,
         {
-            const SIGNED_IN: bool = false $(|| $arg::SIGNED_IN)*;
+            const MARK: Mark = Mark {
+                signed_in: false $(|| $arg::SIGNED_IN)*,
+                json_body: false $(|| $arg::JSON_BODY)*,
+            };
         }
     };
 }
@@ -72,14 +81,14 @@ extracts!(A, B, C, D, E, G);
 extracts!(A, B, C, D, E, G, H);
 extracts!(A, B, C, D, E, G, H, I);
 
-/// Marks the operations `routes!(handler)` made with whether `handler` needs a session.
+/// Marks the operations `routes!(handler)` made with what `handler`'s extractors do.
 pub fn marked<H: Extracts<Args>, Args>(
     _handler: &H,
     (schemas, mut paths, router): UtoipaMethodRouter<AppState>,
 ) -> UtoipaMethodRouter<AppState> {
     for item in paths.paths.values_mut() {
         for (_, operation) in openapi::operations_mut(item) {
-            openapi::mark_signed_in(operation, H::SIGNED_IN);
+            openapi::mark(operation, H::MARK);
         }
     }
     (schemas, paths, router)
@@ -123,7 +132,11 @@ mod tests {
     use super::*;
 
     fn signed_in<H: Extracts<Args>, Args>(_: &H) -> bool {
-        H::SIGNED_IN
+        H::MARK.signed_in
+    }
+
+    fn json_body<H: Extracts<Args>, Args>(_: &H) -> bool {
+        H::MARK.json_body
     }
 
     async fn health() {}
@@ -137,5 +150,13 @@ mod tests {
         assert!(!signed_in(&sign_up));
         assert!(signed_in(&renew));
         assert!(signed_in(&whoami));
+    }
+
+    async fn webhook(_: State<AppState>, _: HeaderMap, _: Bytes) {}
+
+    #[test]
+    fn a_handler_reads_a_json_body_when_it_extracts_one() {
+        assert!(json_body(&sign_up));
+        assert!(!json_body(&renew) && !json_body(&webhook) && !json_body(&health));
     }
 }

@@ -1,4 +1,4 @@
-//! Issue 18's randomized concurrency and crash test. Simulated users on a few accounts do random
+//! The randomized concurrency and crash test. Simulated users on a few accounts do random
 //! operations at once (buy, renew, unsubscribe, cancel renewals, pay bills, add and remove
 //! payment methods, switch the default, turn auto-renewal on and off, close an account) against
 //! the real binary, which is SIGKILLed and restarted at random points; the gateway's faults come

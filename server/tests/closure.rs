@@ -1534,10 +1534,10 @@ async fn only_the_owner_reaches_closure() {
     }
 }
 
-/// Issue 18, defect 1: a purchase whose charge is at the gateway when Confirm Deletion lands.
-/// Fails on the code before the account write gate (`account::begin_write`): the purchase
-/// answered 201 after the confirmation, and the closing account kept a running, paid
-/// subscription that the closure later deleted without a refund.
+/// A purchase whose charge is at the gateway when Confirm Deletion lands is refused by the
+/// account's write gate (`account::begin_write`) and its charge returned: otherwise it would
+/// answer 201 after the confirmation, and the closing account keep a running, paid
+/// subscription that the closure later deletes without a refund.
 #[tokio::test]
 async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and_its_charge_returned()
  {
@@ -1607,9 +1607,8 @@ async fn a_purchase_that_reaches_its_write_after_confirm_deletion_is_refused_and
     );
 }
 
-/// Issue 18, defect 5. Fails on the code before the decision waited for money in flight: the
-/// account was deleted at the end of the cool-down with its card refund still processing, and
-/// the refund went with it, never paid.
+/// The decision waits for money in flight: an account deleted at the end of its cool-down
+/// with a card refund still processing would take the refund with it, never paid.
 #[tokio::test]
 async fn the_closure_decision_waits_for_a_refund_still_processing() {
     let mut app = spawn_app_with(&["--cool-down-days", "1"]).await;

@@ -95,8 +95,8 @@ async fn the_simulated_gateway_answers_a_repeated_key_with_the_first_outcome_and
     assert_eq!(calls.len(), 3, "two charges and one refund: {calls:?}");
 }
 
-/// Issue 18, defect 7. Fails on the code before gateway intents: the charge whose answer was
-/// lost was dropped (the card paid for nothing, no record of it), and nothing ever asked again.
+/// A charge whose answer is lost is not dropped (the card paying for nothing, with no record
+/// of it): its intent is asked about again under its key, and the money returned.
 #[tokio::test]
 async fn a_charge_whose_answer_is_lost_is_reconciled_under_its_key_and_returned() {
     let mut app = spawn_app().await;
@@ -160,9 +160,9 @@ async fn a_declined_charge_is_failed_and_leaves_no_job_behind() {
     assert!(gateway_ledger(&app).await.is_empty(), "no money moved");
 }
 
-/// Issue 18, defect 3. Fails on the code before the renewal re-read its instance inside the
-/// write: a renewal whose charge was in flight while the instance was unsubscribed answered
-/// 201 and kept the renewal's money for a released instance.
+/// The renewal re-reads its instance inside the write: one whose charge was in flight while
+/// the instance was unsubscribed is refused, rather than answered 201 with the renewal's money
+/// kept for a released instance.
 #[tokio::test]
 async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
     let mut app = spawn_app_with(&["--simulator-latency-ms", "1500"]).await;
@@ -199,8 +199,8 @@ async fn a_renewal_racing_an_unsubscribe_is_refused_and_its_charge_returned() {
     assert_eq!(intent_statuses(&app).await, ["captured", "reversed"]);
 }
 
-/// Issue 18, defect 8. Fails on the code before holds were intents: a release that failed was
-/// only logged, never tried again, and the ledger showed the hold open for good.
+/// A verification hold is an intent: a release that fails is tried again by its job, rather
+/// than logged and left, with the ledger showing the hold open for good.
 #[tokio::test]
 async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
     let mut app = spawn_app().await;

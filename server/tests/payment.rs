@@ -377,10 +377,9 @@ async fn a_retry_with_the_same_key_gets_the_first_answer() {
     assert_eq!(theirs.status(), StatusCode::CREATED);
 }
 
-/// Issue 18, defect 13: a key remembers its card by the card's fingerprint and without its
-/// CVV, so a retry of the same card matches however the number was spaced, and another card
-/// does not. Fails on the old code, which hashed the form as typed, CVV included, and refused
-/// these retries as other requests.
+/// A key remembers its card by the card's fingerprint and without its CVV, so a retry of the
+/// same card matches however the number was spaced, and another card does not (a hash of the
+/// form as typed, CVV included, would refuse these retries as other requests).
 #[tokio::test]
 async fn a_key_knows_its_card_by_fingerprint_and_not_by_its_cvv() {
     let mut app = spawn_app().await;
@@ -604,9 +603,8 @@ async fn paypal_is_added_through_its_approval_page() {
     );
 }
 
-/// Issue 18, defect 12: completing a PayPal binding skipped the recent-sign-in check that
-/// starting it and every other change of payment methods make. Fails on the old code, where
-/// PayPal was bound an hour after the password.
+/// Completing a PayPal binding makes the recent-sign-in check that starting it and every other
+/// change of payment methods make: an hour after the password, PayPal is not bound.
 #[tokio::test]
 async fn completing_paypal_needs_a_recent_sign_in() {
     let mut app = spawn_app().await;
@@ -729,9 +727,8 @@ async fn india_accounts_add_paytm_and_only_paytm() {
     assert_eq!(added.method.label, "Paytm +91****6789");
 }
 
-/// Issue 18, defect 11: Paytm skipped the billing-address rule every other method follows, so
-/// an India account without an address bound Paytm and took the free credit. Fails on the old
-/// code, where the code was sent and Paytm bound.
+/// Paytm follows the billing-address rule every other method follows: an India account without
+/// an address neither gets the code nor binds Paytm (and so takes no free credit).
 #[tokio::test]
 async fn paytm_needs_a_billing_address_first() {
     let mut app = spawn_app().await;

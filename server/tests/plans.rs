@@ -117,10 +117,9 @@ async fn period(app: &TestApp, plan: &str) -> PaidPeriod {
     }
 }
 
-/// Issue 18's example: a 12-month plan (118.80) that usage drew on, unsubscribed 149 days in,
-/// is a Partial Refund of what time and usage left, not the 118.80 it paid. The list, the
-/// unsubscription and the refund row agree. Fails on the old code, where nothing ever drew on
-/// a plan and it stayed "Full Refund for Unused Resources" forever.
+/// A 12-month plan (118.80) that usage drew on, unsubscribed 149 days in, is a Partial Refund
+/// of what time and usage left, not the 118.80 it paid. The list, the unsubscription and the
+/// refund row agree: a plan drawn on is no longer "Full Refund for Unused Resources".
 #[tokio::test]
 async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_days() {
     let mut app = spawn_app().await;

@@ -91,10 +91,9 @@ async fn a_hundred_accounts_binding_one_card_at_once_bind_it_once() {
             .await
             .unwrap();
     assert_eq!(credits, 1);
-    // Issue 18, defect 8 (failed before holds were intents: only the winner's ledger showed
-    // its hold). Accounts that came after the winner's commit were refused before the gateway;
-    // every other one had its card held and released, the refused ones too, and each such
-    // account's ledger shows both.
+    // Accounts that came after the winner's commit were refused before the gateway; every
+    // other one had its card held and released, the refused ones too, and each such account's
+    // ledger shows both (holds are intents, recorded whoever wins).
     let count = |sql: &'static str| {
         let db = app.state.db.clone();
         async move {
@@ -199,8 +198,7 @@ async fn until_waiting(app: &TestApp, writers: i64) {
     panic!("{writers} requests never queued for the write lock");
 }
 
-/// Issue 18, defect 10: the last payment method removed while a pay-as-you-go purchase is in
-/// flight. A pay-as-you-go purchase makes no gateway call (its usage is charged later), so
+/// The last payment method removed while a pay-as-you-go purchase is in flight. A pay-as-you-go purchase makes no gateway call (its usage is charged later), so
 /// "in flight" is the span between the purchase reading the default method and writing its
 /// instance; the race is made deterministic with the account's lock instead of the simulator.
 /// The test holds the account's lock; the purchase queues for it (its idempotency key), then

@@ -763,9 +763,8 @@ async fn the_list_names_where_each_refund_would_go_and_the_unsubscription_sends_
         .await;
 }
 
-/// Issue 18, defect 4. Fails on the code before the expiry job was moved with the expiry:
-/// the job, already waiting for the end of both renewals, let the instance run a month past
-/// the expiry that cancelling the later renewal had set.
+/// The expiry job moves with the expiry: left waiting for the end of both renewals, it would
+/// let the instance run a month past the expiry that cancelling the later renewal set.
 #[tokio::test]
 async fn cancelling_a_later_renewal_brings_the_release_forward() {
     let mut app = spawn_app().await;

@@ -1,5 +1,5 @@
-//! API load: the release router on a temp SQLite file with 1,000 accounts,
-//! driven at a fixed concurrency over keep-alive connections on 127.0.0.1. Each load prints
+//! API load: the release router on a temp SQLite file with 1,000 accounts, each with a
+//! session of its own besides the clients' (as if signed in elsewhere), driven at a fixed concurrency over keep-alive connections on 127.0.0.1. Each load prints
 //! req/s, p50 and p99, and its ratio to the ceiling — a route that touches nothing — measured
 //! in the same run, in turns with it ([`ROUNDS`]). Targets: reads at least 50 % of the
 //! ceiling's req/s; the filtered unsubscribe listing of an account with 10,000 instances at
@@ -35,6 +35,7 @@ async fn main() {
     let accounts = seed_accounts(&server.state, ACCOUNTS, "load").await;
     let heavy = &accounts[0];
     seed_instances(&server.state, heavy, INSTANCES).await;
+    support::seed_sessions(&server.state, &accounts).await;
     support::analyze(&server.state.db).await;
     let http = client();
     let mut sessions = Vec::new();

@@ -170,6 +170,29 @@ pub async fn seed_accounts(state: &AppState, count: usize, tag: &str) -> Vec<See
     accounts
 }
 
+/// A session of each of `accounts`, as if each were signed in on another device: a live
+/// service's sessions table holds one or more per active account, and the plan of the session
+/// read depends on its size. Their tokens are never sent.
+pub async fn seed_sessions(state: &AppState, accounts: &[Seeded]) {
+    let now = state.clock.now();
+    let mut tx = server::db::begin_write(&state.db).await.unwrap();
+    for account in accounts {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $4, $5, $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&account.id)
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(now)
+        .bind(now + server::clock::DurationMs::days(1))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
 /// A real session: signed in through the API. Returns the `Cookie` header and the CSRF token.
 pub async fn sign_in(client: &Client, base: &str, email: &str) -> (String, String) {
     loop {

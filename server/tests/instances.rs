@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::process::{close_an_account, spawn, start, start_with_env};
+use common::process::{Server, close_an_account, spawn, start, start_with_env};
 use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use server::db::Db;
 use shared::api::{SessionInfo, SignupStarted};
 use shared::{ErrorBody, ErrorCode};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A data folder whose servers all use one new PostgreSQL database.
 async fn shared_postgres() -> (tempfile::TempDir, String) {
@@ -155,15 +155,22 @@ async fn move_stored_clock(db: &Db, seconds: i64) {
     .unwrap();
 }
 
+/// How long the test waits on the other processes' work (a start, a catch-up, a job) before it
+/// gives up. Their work takes a second or two on a quiet machine; a loaded one (another build,
+/// swapping) can stall a fresh process for far longer, and a short bound then fails the test
+/// although nothing is wrong. The waits poll, so a passing run waits only as long as the work.
+const PATIENCE: Duration = Duration::from_secs(180);
+
 async fn wait_for(db: &Db, sql: &str, want: i64, what: &str) {
-    for _ in 0..300 {
+    let began = Instant::now();
+    while began.elapsed() < PATIENCE {
         if count(db, sql).await == want {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!(
-        "{what}: {sql} never gave {want} (now {})",
+        "{what}: {sql} never gave {want} in {PATIENCE:?} (now {})",
         count(db, sql).await
     );
 }
@@ -239,24 +246,27 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
 
     // One instance dies inside its first closure decision, its job claimed and leased.
     // It may die before it even prints its address: the scheduler catches up at start.
-    let mut dying = spawn(
-        data.path(),
-        "dying.log",
-        &["--crash-at", "closure_decide"],
-        &[],
-    )
-    .await;
+    // Held as a `Server`: if it never dies, the failed test kills it.
+    let mut dying = Server {
+        child: spawn(
+            data.path(),
+            "dying.log",
+            &["--crash-at", "closure_decide"],
+            &[],
+        )
+        .await,
+        base: String::new(),
+    };
+    let began = Instant::now();
     let mut exit = None;
-    for _ in 0..100 {
-        exit = dying.try_wait().unwrap();
-        if exit.is_some() {
-            break;
-        }
+    while exit.is_none() && began.elapsed() < PATIENCE {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        exit = dying.child.try_wait().unwrap();
     }
     assert!(
         exit.is_some_and(|e| !e.success()),
-        "{}",
+        "the crashing instance: {exit:?} after {:?} (None: still running); its log: {}",
+        began.elapsed(),
         log(data.path(), "dying.log")
     );
 

@@ -6,6 +6,12 @@ use server::config::{Command, Config};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the C library's allocator: a request allocates and frees many small
+/// buffers on whichever worker thread runs it, and with mimalloc the API load served 15–25 %
+/// more requests a second on the same machine (README "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();

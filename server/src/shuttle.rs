@@ -14,6 +14,10 @@ use clap::Parser;
 use server::config::Config;
 use shuttle_runtime::SecretStore;
 
+/// The allocator the standalone binary uses too (see `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[shuttle_runtime::main]
 async fn main(
     #[shuttle_shared_db::Postgres] database_url: String,

@@ -20,6 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+/// The server binary's allocator (`src/main.rs`), so the benchmarks measure what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub const PASSWORD: &str = "Harbour7Lights";
 
 /// The release router in this process, on 127.0.0.1 port 0, over a fresh SQLite file.

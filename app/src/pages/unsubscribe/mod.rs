@@ -363,11 +363,12 @@ where
 
 /// A dialog's "Total refund" line: the sum of the refunds it lists, empty when they mix
 /// currencies (never one figure added across them).
-fn total_refund(refunds: impl IntoIterator<Item = Money>) -> impl IntoView {
+fn total_refund(refunds: impl IntoIterator<Item = Money>) -> AnyView {
     let total = Money::total(refunds);
     view! {
         <p class="amount-large">
             {total.map(|t| format!("Total refund {}", money(&t))).unwrap_or_default()}
         </p>
     }
+    .into_any()
 }

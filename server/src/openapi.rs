@@ -451,6 +451,16 @@ mod tests {
     use utoipa::openapi::path::{OperationBuilder, Parameter};
     use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 
+    /// A handler that takes a session, and one that does not; neither reads a JSON body.
+    const SIGNED_IN: Mark = Mark {
+        signed_in: true,
+        json_body: false,
+    };
+    const PUBLIC: Mark = Mark {
+        signed_in: false,
+        json_body: false,
+    };
+
     fn statuses(operation: &Operation) -> Vec<(&str, &str)> {
         operation
             .responses
@@ -517,14 +527,7 @@ mod tests {
             let mut webhook = OperationBuilder::new()
                 .request_body(Some(body_of(content_type)))
                 .build();
-            add_to(
-                &mut webhook,
-                "post",
-                Mark {
-                    signed_in: false,
-                    json_body: false,
-                },
-            );
+            add_to(&mut webhook, "post", PUBLIC);
             assert_eq!(
                 statuses(&webhook),
                 [("403", "csrf_failed: a cross-site write")]
@@ -535,24 +538,10 @@ mod tests {
     #[test]
     fn a_public_read_gets_nothing_and_a_public_write_only_the_cross_site_refusal() {
         let mut read = OperationBuilder::new().build();
-        add_to(
-            &mut read,
-            "get",
-            Mark {
-                signed_in: false,
-                json_body: false,
-            },
-        );
+        add_to(&mut read, "get", PUBLIC);
         assert_eq!(statuses(&read), []);
         let mut write = OperationBuilder::new().build();
-        add_to(
-            &mut write,
-            "post",
-            Mark {
-                signed_in: false,
-                json_body: false,
-            },
-        );
+        add_to(&mut write, "post", PUBLIC);
         assert_eq!(
             statuses(&write),
             [("403", "csrf_failed: a cross-site write")]
@@ -574,41 +563,13 @@ mod tests {
         let mut write = OperationBuilder::new()
             .parameter(Parameter::new("Idempotency-Key"))
             .build();
-        add_to(
-            &mut write,
-            "post",
-            Mark {
-                signed_in: true,
-                json_body: false,
-            },
-        );
-        add_to(
-            &mut write,
-            "post",
-            Mark {
-                signed_in: true,
-                json_body: false,
-            },
-        );
+        add_to(&mut write, "post", SIGNED_IN);
+        add_to(&mut write, "post", SIGNED_IN);
         assert_eq!(headers(&write), ["X-CSRF-Token"]);
         let mut read = OperationBuilder::new().build();
-        add_to(
-            &mut read,
-            "get",
-            Mark {
-                signed_in: true,
-                json_body: false,
-            },
-        );
+        add_to(&mut read, "get", SIGNED_IN);
         let mut public_write = OperationBuilder::new().build();
-        add_to(
-            &mut public_write,
-            "post",
-            Mark {
-                signed_in: false,
-                json_body: false,
-            },
-        );
+        add_to(&mut public_write, "post", PUBLIC);
         assert!(headers(&read).is_empty() && headers(&public_write).is_empty());
     }
 

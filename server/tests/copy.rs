@@ -155,32 +155,25 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
         spawn_app_with(&[&["--database-url", target.as_str()][..], &keys_flag].concat()).await;
     new.sign_in_again(&email).await;
     let after = views(&new).await;
-    assert_eq!(after.session, before.session, "session differs on the copy");
-    assert_eq!(
-        after.billing_address, before.billing_address,
-        "billing_address differs on the copy"
-    );
-    assert_eq!(
-        after.payment_methods, before.payment_methods,
-        "payment_methods differs on the copy"
-    );
-    assert_eq!(after.ledger, before.ledger, "ledger differs on the copy");
-    assert_eq!(
-        after.instances, before.instances,
-        "instances differs on the copy"
-    );
-    assert_eq!(
-        after.unsubscribable, before.unsubscribable,
-        "unsubscribable differs on the copy"
-    );
-    assert_eq!(
-        after.renewals, before.renewals,
-        "renewals differs on the copy"
-    );
-    assert_eq!(after.records, before.records, "records differs on the copy");
-    assert_eq!(
-        after.closure_check, before.closure_check,
-        "closure_check differs on the copy"
+    // Each page compared on its own, so a difference names the page.
+    macro_rules! same_on_the_copy {
+        ($($page:ident),+) => {$(
+            assert_eq!(
+                after.$page, before.$page,
+                concat!(stringify!($page), " differs on the copy")
+            );
+        )+};
+    }
+    same_on_the_copy!(
+        session,
+        billing_address,
+        payment_methods,
+        ledger,
+        instances,
+        unsubscribable,
+        renewals,
+        records,
+        closure_check
     );
 
     // The target now holds rows: a second copy is refused and adds nothing.

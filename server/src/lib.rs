@@ -30,6 +30,7 @@ pub mod rates;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod tables;
 pub mod twilio;
 
 use crate::clock::Clock;

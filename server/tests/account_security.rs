@@ -171,7 +171,7 @@ async fn an_address_no_account_verified_gets_the_same_answer_and_no_message() {
             .await;
         assert_eq!(refusal(resend).await.1, ErrorCode::ResendTooSoon);
     }
-    owner.advance(61);
+    owner.advance(DurationMs::seconds(61));
     for id in [&known.reset_id, &unknown.reset_id] {
         let resend = anonymous
             .post(&format!("/api/password-reset/{id}/code"), &json!({}))
@@ -423,7 +423,7 @@ async fn the_session_list_names_each_device_and_signs_out_one_or_all_others() {
     assert_eq!(device.label(), "Firefox on Linux");
 
     // Used ten minutes later: its last use moves, its start does not.
-    owner.advance(600);
+    owner.advance(DurationMs::minutes(10));
     assert_eq!(firefox.get("/api/instances").await.status(), StatusCode::OK);
     let later: SessionList = owner.get_as("/api/sessions").await;
     let moved = later.sessions.iter().find(|s| s.id == other.id).unwrap();
@@ -547,7 +547,7 @@ async fn an_account_cooling_down_before_closure_cannot_be_reset() {
     assert_eq!(refusal(late).await.1, ErrorCode::ResetExpired);
     assert_eq!(password_hash(&owner, &email).await, before);
 
-    owner.advance(61);
+    owner.advance(DurationMs::seconds(61));
     let messages = owner.inbox(&email).await.len();
     start_reset(&anonymous, &json!({"email": email})).await;
     assert_eq!(owner.inbox(&email).await.len(), messages, "nothing sent");

@@ -15,7 +15,7 @@
 mod common;
 
 use common::process::{self, Server};
-use common::usd_minor;
+use common::{DurationMs, usd_minor};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
@@ -101,13 +101,13 @@ impl Cluster {
 
     /// Moves every instance's clock forward by the same amount (the dev clock is each
     /// instance's, kept in the database for the next start).
-    async fn advance(&self, seconds: i64) {
+    async fn advance(&self, by: DurationMs) {
         let servers = self.servers.lock().await;
         let http = reqwest::Client::new();
         for server in servers.iter() {
             let moved = http
                 .post(format!("{}/api/dev/clock", server.base))
-                .json(&json!({"advance_seconds": seconds}))
+                .json(&json!({"advance_seconds": by.as_secs()}))
                 .send()
                 .await
                 .unwrap();
@@ -867,7 +867,9 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
         cluster.kill_and_restart(rng.usize(..instances)).await;
         // Past the idempotency keys and job leases the dead instance left (five minutes), and
         // on towards expiries, renewals and usage bills.
-        cluster.advance(rng.i64(301..3_600)).await;
+        cluster
+            .advance(DurationMs::seconds(rng.i64(301..3_600)))
+            .await;
         if kill == 1 {
             closer_go.store(true, Ordering::SeqCst);
         }
@@ -934,7 +936,7 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
         if strings(&db, unsettled).await.is_empty() {
             break;
         }
-        cluster.advance(600).await;
+        cluster.advance(DurationMs::minutes(10)).await;
         jobs_caught_up(&db).await;
     }
     assert_eq!(
@@ -985,7 +987,7 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
                      UNION ALL SELECT id FROM withdrawals WHERE status = 'processing'
                      UNION ALL SELECT id FROM closures WHERE status = 'cooling_down'";
     for week in 0.. {
-        cluster.advance(7 * 86_400).await;
+        cluster.advance(DurationMs::days(7)).await;
         jobs_caught_up(&db).await;
         let waiting = strings(&db, in_flight).await;
         if week >= 7 && waiting.is_empty() {
@@ -997,7 +999,9 @@ async fn random_operations_kills_and_gateway_faults_lose_or_double_no_money() {
             week + 1
         );
     }
-    cluster.advance(86_400 + 3_600).await;
+    cluster
+        .advance(DurationMs::days(1) + DurationMs::hours(1))
+        .await;
     jobs_caught_up(&db).await;
 
     mark("clock run on");

@@ -17,8 +17,6 @@ use shared::api::{
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, RelationshipKind, Severity};
 use shared::money::{Currency, Money};
 
-const DAY: i64 = 86_400;
-
 async fn check(app: &TestApp) -> ClosureCheck {
     app.get_as("/api/closure/check").await
 }
@@ -68,7 +66,7 @@ async fn system_check(app: &TestApp) -> (String, ClosureCheck) {
             );
             return (id, view.result.expect("a finished check has its result"));
         }
-        app.advance(1);
+        app.advance(DurationMs::seconds(1));
     }
     panic!("the system check did not finish: {seen:?}");
 }
@@ -353,7 +351,7 @@ async fn confirming_needs_identity_a_fresh_system_check_the_agreement_and_the_ri
         refusal(app.post("/api/closure", &bad).await).await.1,
         ErrorCode::SystemCheckRequired
     );
-    app.advance(31 * 60);
+    app.advance(DurationMs::minutes(31));
     assert_eq!(
         refusal(
             app.post("/api/closure", &form(true, json!(["cash_balance"]), true))
@@ -637,8 +635,12 @@ async fn the_cool_down_ends_every_session_and_refuses_everything_but_the_remaini
         status.service_linked_roles,
         [shared::closure::SERVICE_LINKED_ROLE]
     );
-    let remaining = status.remaining_seconds.unwrap();
-    assert!((7 * DAY - 60..=7 * DAY).contains(&remaining), "{remaining}");
+    let remaining = DurationMs::seconds(status.remaining_seconds.unwrap());
+    let cool_down = DurationMs::days(7);
+    assert!(
+        (cool_down - DurationMs::minutes(1)..=cool_down).contains(&remaining),
+        "{remaining:?}"
+    );
 
     let before = row_counts(&app).await;
     let addressed_before = addressed_to(&app, &email).await;
@@ -1071,14 +1073,14 @@ async fn when_the_cool_down_ends_cleanly_every_row_goes_and_the_email_and_card_a
         .await
         .unwrap();
 
-    app.advance(7 * DAY - 120);
+    app.advance(DurationMs::days(7) - DurationMs::minutes(2));
     app.run_jobs().await;
     assert_eq!(
         app.count("accounts").await,
         1,
         "not before the cool-down ends"
     );
-    app.advance(120);
+    app.advance(DurationMs::minutes(2));
     app.run_jobs().await;
     assert_eq!(app.run_jobs().await, 0, "decided once");
 
@@ -1179,7 +1181,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     let code = format!("/api/signup/{signup}/code");
     let by_phone = json!({"channel": "phone", "phone": "91234567", "delivery": "sms"});
     assert_eq!(app.post(&code, &by_phone).await.status(), StatusCode::OK);
-    app.advance(61);
+    app.advance(DurationMs::seconds(61));
     let by_email = json!({"channel": "email"});
     assert_eq!(app.post(&code, &by_email).await.status(), StatusCode::OK);
     let verified = app
@@ -1233,7 +1235,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
             .status(),
         StatusCode::OK
     );
-    app.advance(3 * DAY + 60);
+    app.advance(DurationMs::days(3) + DurationMs::minutes(1));
     app.run_jobs().await;
     let processing: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM refunds WHERE status = 'processing'")
@@ -1302,7 +1304,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
         "the search finds the account while it lives"
     );
 
-    app.advance(7 * DAY);
+    app.advance(DurationMs::days(7));
     app.run_jobs().await;
     assert_eq!(app.count("accounts").await, 0, "the closure succeeded");
     let decision: String =
@@ -1322,7 +1324,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     );
 
     // A day on, housekeeping has swept those too.
-    app.advance(DAY + 3_600);
+    app.advance(DurationMs::days(1) + DurationMs::hours(1));
     server::domain::housekeeping::ensure_scheduled(&app.state)
         .await
         .unwrap();
@@ -1346,7 +1348,7 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
         app.post_once("/api/orders", "payg", &payg).await.status(),
         StatusCode::CREATED
     );
-    app.advance(20 * 60);
+    app.advance(DurationMs::minutes(20));
     verify_identity(&app).await;
     assert_eq!(
         confirm(&app).await.status(),
@@ -1355,14 +1357,14 @@ async fn delayed_usage_that_cannot_be_paid_makes_the_closure_fail_and_restores_t
     );
 
     // Its last 20 minutes reach billing hours later; the card declines the charge.
-    app.advance(3 * 3600);
+    app.advance(DurationMs::hours(3));
     app.run_jobs().await;
     let unpaid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bills WHERE status = 'unpaid'")
         .fetch_one(&app.state.db)
         .await
         .unwrap();
     assert_eq!(unpaid, 1);
-    app.advance(7 * DAY);
+    app.advance(DurationMs::days(7));
     app.run_jobs().await;
 
     app.sign_in_again(&email).await;
@@ -1462,7 +1464,7 @@ async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_t
         app.post_once("/api/orders", "payg", &payg).await.status(),
         StatusCode::CREATED
     );
-    app.advance(20 * 60);
+    app.advance(DurationMs::minutes(20));
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
     let account: String = sqlx::query_scalar("SELECT id FROM accounts")
@@ -1472,7 +1474,7 @@ async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_t
 
     // The last 20 minutes reach billing while the gateway's charges are down.
     let (down, outage) = Outage::of(&app.state, Down::Charges);
-    app.advance(3 * 3600);
+    app.advance(DurationMs::hours(3));
     server::jobs::run_due(&down).await.unwrap();
     let bills = || async {
         sqlx::query_scalar::<_, String>("SELECT status FROM bills")
@@ -1482,7 +1484,7 @@ async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_t
     };
     assert_eq!(bills().await, ["unpaid"]);
     // The cool-down ends with the gateway still down: the decision waits for the charge.
-    app.advance(7 * DAY);
+    app.advance(DurationMs::days(7));
     server::jobs::run_due(&down).await.unwrap();
     assert_eq!(bills().await, ["unpaid"]);
     let status: String = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
@@ -1496,9 +1498,9 @@ async fn usage_billed_while_the_gateway_is_down_is_charged_when_it_is_back_and_t
     );
 
     outage.end();
-    app.advance(3600);
+    app.advance(DurationMs::hours(1));
     server::jobs::run_due(&down).await.unwrap();
-    app.advance(3600);
+    app.advance(DurationMs::hours(1));
     server::jobs::run_due(&down).await.unwrap();
     assert_eq!(
         app.count("accounts").await,
@@ -1626,7 +1628,7 @@ async fn the_closure_decision_waits_for_a_refund_still_processing() {
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
 
     // The cool-down ends; the card refund takes three days.
-    app.advance(DAY + 60);
+    app.advance(DurationMs::days(1) + DurationMs::minutes(1));
     app.run_jobs().await;
     assert_eq!(
         app.count("accounts").await,
@@ -1639,10 +1641,10 @@ async fn the_closure_decision_waits_for_a_refund_still_processing() {
         .unwrap();
     assert_eq!(status, "processing");
 
-    app.advance(3 * DAY);
+    app.advance(DurationMs::days(3));
     app.run_jobs().await;
     // The refund is paid; the decision looks again within the hour and closes the account.
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(app.count("accounts").await, 0);
     let refunded: i64 = sqlx::query_scalar(
@@ -1699,7 +1701,7 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     verify_identity(&app).await;
     assert_eq!(confirm(&app).await.status(), StatusCode::OK);
 
-    app.advance(DAY + 60);
+    app.advance(DurationMs::days(1) + DurationMs::minutes(1));
     app.run_jobs().await;
     assert_eq!(
         app.count("accounts").await,
@@ -1713,7 +1715,7 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     assert_eq!(status, "processing");
 
     outage.end();
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(
         app.count("accounts").await,
@@ -1721,7 +1723,7 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
         "the decision ran first: an hour more"
     );
     // Paid; the decision looks again within the hour and closes the account.
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(app.count("accounts").await, 0);
     assert_eq!(app.count("withdrawals").await, 0, "gone with the account");

@@ -118,7 +118,7 @@ async fn a_charge_whose_answer_is_lost_is_reconciled_under_its_key_and_returned(
     // Before the caller has surely given up, the job leaves the intent alone.
     app.run_jobs().await;
     assert_eq!(intent_statuses(&app).await, ["pending"]);
-    app.advance(120);
+    app.advance(DurationMs::minutes(2));
     app.run_jobs().await;
     assert_eq!(intent_statuses(&app).await, ["reversed"]);
     let calls = gateway_calls(&app).await;
@@ -243,7 +243,7 @@ async fn a_verification_hold_whose_release_fails_is_released_by_its_job() {
     server::jobs::run_due(&state).await.unwrap();
     assert_eq!(hold_status().await, "reversing");
     outage.end();
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     server::jobs::run_due(&state).await.unwrap();
     assert_eq!(hold_status().await, "reversed");
     assert_eq!(holds(&app).await, ["preauth_hold", "preauth_release"]);

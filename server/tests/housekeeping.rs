@@ -10,8 +10,6 @@ use server::clock::Millis;
 use server::domain::housekeeping::{self, Housekeeping};
 use server::queue::Job;
 
-const HOUR: i64 = 3_600;
-
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&app.state.db)
@@ -63,7 +61,7 @@ async fn expired_rows_go_and_rows_in_use_stay() {
 
     // Two days on, the keys, events and sessions are past their use, and the sign-up a day
     // past its expiry; the verified account's sign-up row stays (it names the account).
-    app.advance(49 * HOUR);
+    app.advance(DurationMs::hours(49));
     app.run_jobs().await;
     assert_eq!(count(&app, "idempotency_keys").await, 0);
     assert_eq!(count(&app, "rate_events").await, 0);
@@ -81,7 +79,7 @@ async fn expired_rows_go_and_rows_in_use_stay() {
     // A session made now survives the next pass; the job stays one row, due an hour on.
     app.sign_in_again(&email).await;
     housekeeping::ensure_scheduled(&app.state).await.unwrap();
-    app.advance(HOUR);
+    app.advance(DurationMs::hours(1));
     let pass_from = app.state.clock.now();
     app.run_jobs().await;
     let pass_to = app.state.clock.now();
@@ -133,14 +131,14 @@ async fn messages_codes_and_finished_jobs_go_a_day_on_and_pending_jobs_stay() {
 
     // Not quite a day on, all stay; then a newcomer's code and message, which the next pass
     // keeps while it sweeps the day-old rows.
-    app.advance(23 * HOUR);
+    app.advance(DurationMs::hours(23));
     app.run_jobs().await;
     assert_eq!(
         delivered_and_finished(&app).await,
         [messages, codes, done, pending]
     );
     app.another_client().signed_up_email("newcomer").await;
-    app.advance(2 * HOUR);
+    app.advance(DurationMs::hours(2));
     app.run_jobs().await;
     let [messages, codes, done, still_pending] = delivered_and_finished(&app).await;
     assert_eq!(
@@ -165,14 +163,14 @@ async fn stripe_event_ids_go_a_week_on() {
     .await
     .unwrap();
     housekeeping::ensure_scheduled(&app.state).await.unwrap();
-    app.advance(3 * 24 * HOUR);
+    app.advance(DurationMs::days(3));
     app.run_jobs().await;
     assert_eq!(
         count(&app, "stripe_events").await,
         1,
         "kept while Stripe may redeliver"
     );
-    app.advance(4 * 24 * HOUR + HOUR);
+    app.advance(DurationMs::days(4) + DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(count(&app, "stripe_events").await, 0);
 }
@@ -192,10 +190,10 @@ async fn early_provider_reports_go_a_day_on() {
     .await
     .unwrap();
     housekeeping::ensure_scheduled(&app.state).await.unwrap();
-    app.advance(23 * HOUR);
+    app.advance(DurationMs::hours(23));
     app.run_jobs().await;
     assert_eq!(count(&app, "early_provider_reports").await, 1, "kept a day");
-    app.advance(2 * HOUR);
+    app.advance(DurationMs::hours(2));
     app.run_jobs().await;
     assert_eq!(count(&app, "early_provider_reports").await, 0);
 }

@@ -176,10 +176,10 @@ async fn wait_for(db: &Db, sql: &str, want: i64, what: &str) {
 }
 
 /// Moves one running server's dev clock (and the stored offset later starts begin from).
-async fn advance(base: &str, seconds: i64) {
+async fn advance(base: &str, by: DurationMs) {
     let moved = Client::new()
         .post(format!("{base}/api/dev/clock"))
-        .json(&json!({"advance_seconds": seconds}))
+        .json(&json!({"advance_seconds": by.as_secs()}))
         .send()
         .await
         .unwrap();
@@ -202,7 +202,7 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
     let mut closing = Vec::new();
     for _ in 0..CLOSURES {
         // An hour apart: codes to one phone and from one client are limited per hour.
-        advance(&setup.base, 3_601).await;
+        advance(&setup.base, DurationMs::hours(1) + DurationMs::seconds(1)).await;
         closing.push(close_an_account(&setup.base).await);
     }
     drop(setup);
@@ -223,7 +223,7 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
             if i > 0 {
                 app = app.another_client();
             }
-            app.advance(3_601);
+            app.advance(DurationMs::seconds(3601));
             let email = app.ready_to_buy("refund").await;
             let instance = app.buy("ecs", 1, "default_method").await;
             let form = json!({"instance_ids": [instance], "confirm_refund_amount": true, "confirm_data_backed_up": true});
@@ -280,8 +280,8 @@ async fn refunds_and_closures_run_once_between_instances_even_when_one_dies_mid_
         "every refund settles",
     )
     .await;
-    advance(&c.base, 61).await;
-    advance(&d.base, 61).await;
+    advance(&c.base, DurationMs::seconds(61)).await;
+    advance(&d.base, DurationMs::seconds(61)).await;
     wait_for(
         &db,
         "SELECT COUNT(*) FROM jobs WHERE kind = 'closure_decide' AND status = 'done'",

@@ -18,8 +18,6 @@ use server::error::ApiError;
 use server::jobs;
 use server::queue::{self, Claimed, Job, Outcome};
 
-const DAY: i64 = 86_400;
-
 #[derive(Debug, sqlx::FromRow)]
 struct JobRow {
     id: String,
@@ -79,7 +77,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
 
     // The gateway's refunds are down when the card refund falls due.
     let (state, outage) = Outage::of(&app.state, Down::Refunds);
-    app.advance(3 * DAY);
+    app.advance(DurationMs::days(3));
     for attempts in 1..=15 {
         let before = app.state.clock.now();
         assert_eq!(jobs::run_due(&state).await.unwrap(), 1, "try {attempts}");

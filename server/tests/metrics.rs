@@ -334,7 +334,7 @@ async fn the_job_backlog_and_its_oldest_due_job_follow_the_servers_clock() {
     assert_eq!(due, 1.0, "the email's delivery is due at once");
     assert!((0.0..5.0).contains(&age), "due just now: {age}");
 
-    app.advance(600);
+    app.advance(DurationMs::minutes(10));
     let (due, age) = backlog(&scrape(&app).await, DELIVER);
     assert_eq!(due, 1.0);
     assert!(
@@ -347,7 +347,7 @@ async fn the_job_backlog_and_its_oldest_due_job_follow_the_servers_clock() {
     assert_eq!(backlog(&scrape(&app).await, DELIVER), (0.0, 0.0));
 
     // The first retry comes 5 s after the failure: due for the rest of the hour.
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     let (due, age) = backlog(&scrape(&app).await, DELIVER);
     assert_eq!(due, 1.0);
     assert!((3_595.0..3_600.0).contains(&age), "{age}");
@@ -395,7 +395,7 @@ async fn the_outbox_backlog_counts_unsent_messages_by_channel() {
     // Each email's eighth failed try gives it up (`notify.rs`).
     for _ in 0..8 {
         assert_eq!(app.run_jobs().await, 2);
-        app.advance(3_600);
+        app.advance(DurationMs::hours(1));
     }
     let given_up = scrape(&app).await;
     assert_eq!(outbox(&given_up, "email", "pending"), 0.0);

@@ -142,14 +142,14 @@ async fn an_unreachable_smtp_server_is_retried_with_the_queues_backoff_then_give
 
     // Each later try comes after the queue's wait; the eighth failure gives up.
     for tries in 2..=8 {
-        app.advance(3_600);
+        app.advance(DurationMs::hours(1));
         assert_eq!(app.run_jobs().await, 1, "try {tries}");
         assert_eq!(outbox_row(&app).await.1, tries);
     }
     let (status, attempts, error) = outbox_row(&app).await;
     assert_eq!((status.as_str(), attempts), ("failed", 8));
     assert!(error.is_some());
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     assert_eq!(
         app.run_jobs().await,
         0,

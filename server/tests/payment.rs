@@ -462,7 +462,7 @@ async fn a_gateway_failure_frees_the_key_for_a_real_retry() {
 async fn changing_payment_methods_needs_a_recent_sign_in() {
     let mut app = spawn_app().await;
     ready(&mut app, "reauth").await;
-    app.advance(3601);
+    app.advance(DurationMs::seconds(3601));
     let (status, code, _) = refusal(add_card(&app, VISA).await).await;
     assert_eq!(
         (status, code),
@@ -610,7 +610,7 @@ async fn completing_paypal_needs_a_recent_sign_in() {
     let mut app = spawn_app().await;
     ready(&mut app, "paypallate").await;
     let token = approve_at_paypal(&app, "late@example.com", "US").await;
-    app.advance(3601);
+    app.advance(DurationMs::seconds(3601));
     let body = json!({"token": token});
     let complete = || app.post("/api/payment-methods/paypal/complete", &body);
     let refused = complete().await;
@@ -869,7 +869,7 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
         (status, code),
         (StatusCode::CONFLICT, ErrorCode::IdempotencyInProgress)
     );
-    app.advance(5 * 60);
+    app.advance(DurationMs::minutes(5));
     assert_eq!(
         app.post_once("/api/payment-methods/cards", "died", &form)
             .await

@@ -16,8 +16,6 @@ use shared::catalog::Product;
 use shared::money::{Currency, Money};
 use shared::refund::{Drawn, PaidPeriod, RefundType, ResourceKind, refund};
 
-const HOUR: i64 = 3_600;
-const DAY: i64 = 86_400;
 /// Thousandths of a GB in the OSS plan's 500 GB.
 const QUOTA: i64 = 500_000;
 
@@ -128,11 +126,11 @@ async fn the_issues_twelve_month_plan_with_usage_drawn_refunds_partly_after_149_
     activate(&app, &plan).await;
     let bucket = payg_oss(&app).await;
     // Some five hours of use (a GB an hour), all drawn on the plan, nothing billed.
-    app.advance(5 * HOUR);
+    app.advance(DurationMs::hours(5));
     app.run_jobs().await;
     app.post(&format!("/api/instances/{bucket}/release"), &json!({}))
         .await;
-    app.advance(149 * DAY - 5 * HOUR);
+    app.advance(DurationMs::days(149) - DurationMs::hours(5));
     app.run_jobs().await;
     app.sign_in_again(&email).await;
     let row = listed(&app, &plan).await;
@@ -182,13 +180,13 @@ async fn usage_draws_on_an_active_plan_first_and_its_refund_counts_what_was_draw
     let ecs = app.buy("ecs", 1, "default_method").await;
     let bucket = payg_oss(&app).await;
     // The first hour, before activation, is billed in full: 2 cents.
-    app.advance(3 * HOUR);
+    app.advance(DurationMs::hours(3));
     app.run_jobs().await;
     assert_eq!(bills(&app, &bucket).await, vec![2]);
     assert_eq!(drawn(&app, &plan).await, 0);
     activate(&app, &plan).await;
     // 24 more hours: 24 GB drawn, nothing more billed.
-    app.advance(24 * HOUR);
+    app.advance(DurationMs::hours(24));
     app.run_jobs().await;
     assert_eq!(bills(&app, &bucket).await, vec![2]);
     assert_eq!(drawn(&app, &plan).await, 24_000);
@@ -225,7 +223,7 @@ async fn usage_draws_on_an_active_plan_first_and_its_refund_counts_what_was_draw
         row.refund.checked_add(ecs_refund).unwrap()
     );
     // Unsubscribed, the plan draws nothing more: the next hour is billed.
-    app.advance(HOUR);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(bills(&app, &bucket).await, vec![2, 2]);
     assert_eq!(drawn(&app, &plan).await, 24_000);
@@ -249,12 +247,12 @@ async fn a_plan_whose_quota_is_used_up_draws_nothing_more() {
         .await
         .unwrap();
     let bucket = payg_oss(&app).await;
-    app.advance(3 * HOUR);
+    app.advance(DurationMs::hours(3));
     app.run_jobs().await;
     // Half a GB left of the hour's one: half the hour's 2 cents is billed.
     assert_eq!(bills(&app, &bucket).await, vec![1]);
     assert_eq!(drawn(&app, &plan).await, QUOTA);
-    app.advance(HOUR);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(bills(&app, &bucket).await, vec![1, 2]);
     assert_eq!(drawn(&app, &plan).await, QUOTA);
@@ -276,7 +274,7 @@ async fn plans_nothing_drew_on_refund_their_cash_in_full() {
     let unactivated = app.buy("oss", 6, "default_method").await;
     let unused = app.buy("oss", 12, "default_method").await;
     activate(&app, &unused).await;
-    app.advance(149 * DAY);
+    app.advance(DurationMs::days(149));
     app.sign_in_again(&email).await;
     for (plan, refund_type, cash) in [
         (
@@ -313,7 +311,7 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
     let plan = app.buy("oss", 1, "default_method").await;
     activate(&app, &plan).await;
     let bucket = payg_oss(&app).await;
-    app.advance(3 * HOUR);
+    app.advance(DurationMs::hours(3));
     let job: Claimed = sqlx::query_as(
         "SELECT id, kind, subject, attempts FROM jobs WHERE kind = $1 AND subject = $2",
     )
@@ -341,7 +339,7 @@ async fn the_usage_job_run_twice_draws_an_hour_once() {
         "one hour billed"
     );
     // The next hour comes when it is due, once.
-    app.advance(HOUR);
+    app.advance(DurationMs::hours(1));
     app.run_jobs().await;
     assert_eq!(drawn(&app, &plan).await, 2_000);
     app.sign_in_again(&email).await;

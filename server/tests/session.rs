@@ -130,18 +130,18 @@ async fn sign_in_slows_down_after_five_failures_for_one_email() {
         StatusCode::TOO_MANY_REQUESTS
     );
 
-    app.advance(30);
+    app.advance(DurationMs::seconds(30));
     assert_eq!(
         sign_in(&app, &email, "Wrong7Password").await.status(),
         StatusCode::UNAUTHORIZED
     );
     // The sixth failure doubles the wait.
-    app.advance(30);
+    app.advance(DurationMs::seconds(30));
     assert_eq!(
         sign_in(&app, &email, PASSWORD).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
-    app.advance(30);
+    app.advance(DurationMs::seconds(30));
     assert_eq!(
         sign_in(&app, &email, PASSWORD).await.status(),
         StatusCode::OK
@@ -358,9 +358,9 @@ async fn a_stolen_cookie_stops_working_after_sign_out() {
 async fn a_session_expires_after_twenty_four_hours() {
     let mut app = spawn_app().await;
     app.signed_up("expiry").await;
-    app.advance(24 * 3600 - 60);
+    app.advance(DurationMs::days(1) - DurationMs::minutes(1));
     assert_eq!(app.get("/api/session").await.status(), StatusCode::OK);
-    app.advance(60);
+    app.advance(DurationMs::minutes(1));
     let (status, code, _) = refusal(app.get("/api/session").await).await;
     assert_eq!(
         (status, code),

@@ -254,7 +254,7 @@ async fn five_wrong_codes_kill_the_code() {
     assert_eq!(app.count("accounts").await, 0);
 
     // A new code (after the resend wait) can be used.
-    app.advance(60);
+    app.advance(DurationMs::minutes(1));
     send_code(&app, &id, json!({})).await;
     assert_eq!(
         verify(&app, &id, &app.code_for(&email).await)
@@ -271,7 +271,7 @@ async fn a_code_expires_after_ten_minutes() {
     let id = app.start_signup(&email).await;
     send_code(&app, &id, json!({})).await;
     let code = app.code_for(&email).await;
-    app.advance(600);
+    app.advance(DurationMs::minutes(10));
     let (status, got, _) = refusal(verify(&app, &id, &code).await).await;
     assert_eq!((status, got), (StatusCode::GONE, ErrorCode::CodeExpired));
 }
@@ -283,7 +283,7 @@ async fn a_code_still_works_just_before_ten_minutes() {
     let id = app.start_signup(&email).await;
     send_code(&app, &id, json!({})).await;
     let code = app.code_for(&email).await;
-    app.advance(595);
+    app.advance(DurationMs::seconds(595));
     assert_eq!(verify(&app, &id, &code).await.status(), StatusCode::OK);
 }
 
@@ -307,7 +307,7 @@ async fn a_new_code_replaces_the_old_one() {
     let id = app.start_signup(&email).await;
     send_code(&app, &id, json!({})).await;
     let old = app.code_for(&email).await;
-    app.advance(60);
+    app.advance(DurationMs::minutes(1));
     send_code(&app, &id, json!({})).await;
     let new = app.code_for(&email).await;
     if old != new {
@@ -345,7 +345,7 @@ async fn a_code_can_be_resent_only_after_sixty_seconds() {
         send_code(&app, &id, json!({})).await.status(),
         StatusCode::OK
     );
-    app.advance(30);
+    app.advance(DurationMs::seconds(30));
     let response = send_code(&app, &id, json!({})).await;
     assert_eq!(response.headers()["retry-after"], "30");
     let body: ErrorBody = body_as(response).await;
@@ -355,7 +355,7 @@ async fn a_code_can_be_resent_only_after_sixty_seconds() {
     let (_, code, _) =
         refusal(send_code(&app, &id, json!({"channel": "phone", "phone": "81234567"})).await).await;
     assert_eq!(code, ErrorCode::ResendTooSoon);
-    app.advance(30);
+    app.advance(DurationMs::seconds(30));
     assert_eq!(
         send_code(&app, &id, json!({})).await.status(),
         StatusCode::OK
@@ -376,14 +376,14 @@ async fn at_most_five_codes_an_hour_go_to_one_address() {
             StatusCode::OK,
             "code {i}"
         );
-        app.advance(61);
+        app.advance(DurationMs::seconds(61));
     }
     let (status, code, _) = refusal(send_code(&app, &second, json!({})).await).await;
     assert_eq!(
         (status, code),
         (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyCodes)
     );
-    app.advance(3600);
+    app.advance(DurationMs::hours(1));
     assert_eq!(
         send_code(&app, &second, json!({})).await.status(),
         StatusCode::OK
@@ -443,7 +443,7 @@ async fn an_unknown_or_expired_signup_is_refused() {
         app.get(&format!("/api/signup/{id}")).await.status(),
         StatusCode::OK
     );
-    app.advance(24 * 3600);
+    app.advance(DurationMs::days(1));
     let (status, code, _) = refusal(send_code(&app, &id, json!({})).await).await;
     assert_eq!((status, code), (StatusCode::GONE, ErrorCode::SignupExpired));
 }

@@ -172,7 +172,7 @@ async fn an_unsubscription_refunds_the_cards_charge_once_under_our_refunds_id() 
         unsubscribed.text().await.unwrap()
     );
     for _ in 0..3 {
-        app.advance(86_400);
+        app.advance(DurationMs::days(1));
         app.run_jobs().await;
     }
     let refunds = stripe.posts_to("/v1/refunds");
@@ -328,7 +328,7 @@ async fn a_refund_stripe_refuses_goes_to_the_balance_once() {
     let before: WithdrawalsView = app.get_as("/api/withdrawals").await;
     stripe.refuse_refunds();
     for _ in 0..3 {
-        app.advance(86_400);
+        app.advance(DurationMs::days(1));
         app.run_jobs().await;
     }
 

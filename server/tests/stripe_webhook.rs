@@ -69,7 +69,7 @@ async fn refunded_to_card(tag: &str, settle: bool) -> RefundedToCard {
         .await
         .unwrap();
     if settle {
-        app.advance(3 * 86_400);
+        app.advance(DurationMs::days(3));
         app.run_jobs().await;
         // Three days on, the session has ended.
         app.sign_in_again(&email).await;
@@ -246,7 +246,7 @@ async fn a_delivery_without_a_valid_signature_made_now_is_refused_and_changes_no
     let signed_for_body = signature(WEBHOOK_SECRET, now, &body);
     refused_signature(app.deliver(&tampered, Some(&signed_for_body)).await).await;
     // Signed now, delivered once the server's clock moved on 301 s: a replay.
-    app.advance(301);
+    app.advance(DurationMs::seconds(301));
     refused_signature(app.deliver(&body, Some(&signed_for_body)).await).await;
 
     assert_eq!(cash(&app).await, usd("0.00"));
@@ -322,7 +322,7 @@ async fn a_return_reported_while_the_refund_is_settling_is_refused_until_it_has_
     assert_eq!(app.count("stripe_events").await, 0, "to be delivered again");
     assert_eq!(cash(&app).await, usd("0.00"));
 
-    app.advance(3 * 86_400);
+    app.advance(DurationMs::days(3));
     app.run_jobs().await;
     app.sign_in_again(&email).await;
     assert_eq!(stripe.posts_to("/v1/refunds").len(), 1);

@@ -11,8 +11,6 @@ use shared::ErrorCode;
 use shared::api::{CouponView, Purchased, Unsubscribed};
 use shared::money::Currency;
 
-const DAY: i64 = 86_400;
-
 #[tokio::test]
 async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
     let mut app = spawn_app().await;
@@ -42,7 +40,7 @@ async fn a_coupon_pays_first_and_is_never_refunded_as_cash() {
     );
 
     // Unsubscribed at once, only the cash part can come back.
-    app.advance(DAY);
+    app.advance(DurationMs::days(1));
     app.sign_in_again(&email).await;
     let id = &bought.instance.id;
     let done: Unsubscribed = body_as(
@@ -85,7 +83,7 @@ async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
     let mut app = spawn_app().await;
     app.ready_to_buy("expires").await;
     let id = app.buy("ecs", 1, "default_method").await;
-    app.advance(20 * DAY);
+    app.advance(DurationMs::days(20));
     app.run_jobs().await;
     let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)
@@ -93,7 +91,7 @@ async fn a_subscription_without_auto_renew_is_released_when_it_expires() {
         .await
         .unwrap();
     assert_eq!(status, "running");
-    app.advance(12 * DAY);
+    app.advance(DurationMs::days(12));
     app.run_jobs().await;
     let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)
@@ -122,7 +120,7 @@ async fn auto_renew_charges_another_period_at_expiry() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    app.advance(32 * DAY);
+    app.advance(DurationMs::days(32));
     app.run_jobs().await;
     let (status, expiry): (String, Millis) =
         sqlx::query_as("SELECT status, expires_at FROM instances WHERE id = $1")
@@ -165,7 +163,7 @@ async fn an_auto_renewal_the_card_refuses_releases_the_resource() {
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "period_months": 1, "auto_renew": true, "pay_with": "credit"});
     let bought: Purchased = body_as(app.post_once("/api/orders", "a", &form).await).await;
     let id = bought.instance.id;
-    app.advance(32 * DAY);
+    app.advance(DurationMs::days(32));
     app.run_jobs().await;
     let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)

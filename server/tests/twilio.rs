@@ -462,7 +462,7 @@ async fn a_twilio_server_error_is_retried_and_the_message_then_sent_once() {
     assert_eq!(app.run_jobs().await, 0, "the retry waits");
     app.assert_no_unexpected_jobs(&[job_kinds::DELIVER]).await;
 
-    app.advance(60);
+    app.advance(DurationMs::minutes(1));
     assert_eq!(app.run_jobs().await, 1, "retried");
     let received = standin.received();
     let answered: Vec<u16> = received.iter().map(|r| r.answered).collect();
@@ -476,7 +476,7 @@ async fn a_twilio_server_error_is_retried_and_the_message_then_sent_once() {
     assert_eq!((row.status.as_str(), row.attempts), ("sent", 2));
     assert_eq!(row.provider_id, received[1].sid);
     assert_eq!(row.last_error, None);
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     assert_eq!(app.run_jobs().await, 0);
     assert_eq!(standin.received().len(), 2);
     app.assert_no_unexpected_jobs(&[]).await;
@@ -501,7 +501,7 @@ async fn an_invalid_number_fails_at_once_and_is_never_tried_again() {
     assert_eq!(row.provider_id, None);
 
     for _ in 0..3 {
-        app.advance(3_600);
+        app.advance(DurationMs::hours(1));
         assert_eq!(app.run_jobs().await, 0, "not tried again");
     }
     assert_eq!(

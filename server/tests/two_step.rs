@@ -11,6 +11,9 @@ use server::domain::two_step::{STEP_SECS, code_at};
 use shared::ErrorCode;
 use shared::api::{ClosureStatus, TwoStepEnabled, TwoStepSetup, TwoStepStatus};
 
+/// One step of the authenticator's codes.
+const STEP: DurationMs = DurationMs::seconds(STEP_SECS as i64);
+
 /// An account with two-step verification on: its email, secret and recovery codes.
 async fn with_two_step(app: &mut TestApp, tag: &str) -> (String, Vec<u8>, Vec<String>) {
     let email = app.signed_up(tag).await;
@@ -111,7 +114,7 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
     let browser = owner.another_client();
     let replay = sign_in_with(&browser, &email, &code_now(&owner, &secret)).await;
     assert_eq!(refusal(replay).await.1, ErrorCode::CodeIncorrect);
-    owner.advance(STEP_SECS as i64);
+    owner.advance(STEP);
     let signed_in = sign_in_with(&browser, &email, &code_now(&owner, &secret)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let cookies: Vec<&str> = signed_in
@@ -165,12 +168,12 @@ async fn signing_in_asks_for_the_authenticators_code_after_the_password() {
 async fn a_code_one_step_off_is_taken_two_steps_off_is_not_and_none_twice() {
     let mut owner = spawn_app().await;
     let (email, secret, _) = with_two_step(&mut owner, "window").await;
-    owner.advance(10 * STEP_SECS as i64);
+    owner.advance(STEP * 10);
     // To the start of a step: the codes below are reckoned from `now`, and every request must
     // reach the server within the same step, however slow the machine (crossing into the next
     // one made "two steps ahead" one step ahead, and accepted).
     let into_step = now_secs(&owner) % STEP_SECS;
-    owner.advance((STEP_SECS - into_step) as i64);
+    owner.advance(DurationMs::seconds((STEP_SECS - into_step) as i64));
     let now = now_secs(&owner);
     let at = |steps: i64| code_at(&secret, (now as i64 + steps * STEP_SECS as i64) as u64);
     for off in [-2, 2] {
@@ -295,7 +298,7 @@ async fn a_sign_in_waits_five_minutes_for_its_code_and_needs_its_cookie() {
         )
         .await;
     assert_eq!(refusal(first).await.1, ErrorCode::TwoStepRequired);
-    owner.advance(5 * 60 + 1);
+    owner.advance(DurationMs::minutes(5) + DurationMs::seconds(1));
     let late = browser
         .post(
             "/api/session/two-step",
@@ -311,7 +314,7 @@ async fn turning_it_off_needs_the_password_and_a_code() {
     let (email, secret, _) = with_two_step(&mut owner, "off").await;
     let again = owner.post("/api/account/two-step/setup", &json!({})).await;
     assert_eq!(refusal(again).await.1, ErrorCode::TwoStepAlreadyOn);
-    owner.advance(STEP_SECS as i64);
+    owner.advance(STEP);
     let wrong_password = owner
         .post(
             "/api/account/two-step/disable",
@@ -366,7 +369,7 @@ async fn the_authenticator_proves_the_owners_identity_for_closure() {
     let status: ClosureStatus = owner.get_as("/api/closure").await;
     assert!(status.authenticator_available);
     assert!(!status.identity_verified);
-    owner.advance(STEP_SECS as i64);
+    owner.advance(STEP);
     let proved = owner
         .post(
             "/api/closure/identity/authenticator",

@@ -30,8 +30,6 @@ fn paid_back_to_visa(places: &[RefundPlace]) -> bool {
         if label.starts_with("VISA"))
 }
 
-const DAY: i64 = 86_400;
-
 fn unsubscribe_form(ids: &[&str]) -> Value {
     json!({"instance_ids": ids, "confirm_refund_amount": true, "confirm_data_backed_up": true})
 }
@@ -120,7 +118,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     let mut app = spawn_app().await;
     let email = app.ready_to_buy("partial").await;
     let id = app.buy("ecs", 12, "default_method").await;
-    app.advance(40 * DAY + 3_333);
+    app.advance(DurationMs::days(40) + DurationMs::seconds(3333));
     app.sign_in_again(&email).await;
     let response = unsubscribe(&app, &[&id]).await;
     assert_eq!(
@@ -171,7 +169,7 @@ async fn a_partial_refund_follows_the_formula_to_the_cent_and_settles_later() {
     // The card channel takes days; the job settles it exactly once.
     app.run_jobs().await;
     assert_eq!(refunds(&app).await[0].3, "processing");
-    app.advance(3 * DAY);
+    app.advance(DurationMs::days(3));
     assert_eq!(app.run_jobs().await, 1);
     assert_eq!(app.run_jobs().await, 0);
     app.sign_in_again(&email).await;
@@ -223,7 +221,7 @@ async fn unsubscribing_a_resource_also_cancels_its_pending_renewals_in_full() {
         tab(&app, "tab=resource").await.resources[0].pending_renewals,
         2
     );
-    app.advance(5 * DAY);
+    app.advance(DurationMs::days(5));
     app.sign_in_again(&email).await;
     let body = unsubscribed(unsubscribe(&app, &[&id]).await).await;
     let refunds = refunds(&app).await;
@@ -437,7 +435,7 @@ async fn resource_plans_refund_in_full_until_activated_and_used() {
     let unused = app.buy("oss", 1, "default_method").await;
     app.post(&format!("/api/instances/{unused}/activate"), &json!({}))
         .await;
-    app.advance(10 * DAY);
+    app.advance(DurationMs::days(10));
     app.sign_in_again(&email).await;
     let list = tab(&app, "tab=resource&product=oss").await;
     let by_id = |id: &str| list.resources.iter().find(|r| r.instance_id == id).unwrap();
@@ -539,7 +537,7 @@ async fn unsubscribing_needs_a_recent_sign_in() {
     let mut app = spawn_app().await;
     app.ready_to_buy("recent").await;
     let id = app.buy("ecs", 1, "default_method").await;
-    app.advance(2 * 3600);
+    app.advance(DurationMs::hours(2));
     let (status, code, _) = refusal(unsubscribe(&app, &[&id]).await).await;
     assert_eq!(
         (status, code),
@@ -623,13 +621,13 @@ async fn pay_as_you_go_usage_is_billed_late_and_keeps_the_last_method() {
     let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
     let bought: Purchased = body_as(app.post_once("/api/orders", "payg-1", &form).await).await;
     let id = bought.instance.id;
-    app.advance(3600);
+    app.advance(DurationMs::hours(1));
     assert_eq!(
         app.run_jobs().await,
         0,
         "usage reaches billing two hours late"
     );
-    app.advance(2 * 3600);
+    app.advance(DurationMs::hours(2));
     assert_eq!(app.run_jobs().await, 1);
     let bills: Vec<(i64, String)> = sqlx::query_as("SELECT amount_minor, status FROM bills")
         .fetch_all(&app.state.db)
@@ -676,7 +674,7 @@ async fn usage_the_card_cannot_pay_stays_as_an_overdue_bill() {
         app.post_once("/api/orders", "payg", &form).await.status(),
         StatusCode::CREATED
     );
-    app.advance(3 * 3600);
+    app.advance(DurationMs::hours(3));
     app.run_jobs().await;
     let bills: Vec<(i64, String)> = sqlx::query_as("SELECT amount_minor, status FROM bills")
         .fetch_all(&app.state.db)
@@ -774,7 +772,7 @@ async fn cancelling_a_later_renewal_brings_the_release_forward() {
         assert_eq!(app.renew(&id, 1).await.status(), StatusCode::CREATED);
     }
     // The first period ends: the expiry job looks, and waits for the end of both renewals.
-    app.advance(32 * DAY);
+    app.advance(DurationMs::days(32));
     app.run_jobs().await;
     app.sign_in_again(&email).await;
     let later: String = sqlx::query_scalar(
@@ -790,7 +788,7 @@ async fn cancelling_a_later_renewal_brings_the_release_forward() {
     assert_eq!(cancelled.status(), StatusCode::OK);
 
     // A month on, the first renewal has ended, and so has the instance.
-    app.advance(31 * DAY);
+    app.advance(DurationMs::days(31));
     app.run_jobs().await;
     let status: String = sqlx::query_scalar("SELECT status FROM instances WHERE id = $1")
         .bind(&id)

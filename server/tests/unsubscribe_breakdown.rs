@@ -10,8 +10,6 @@ use shared::api::{UnsubscribeList, Unsubscribed};
 use shared::money::Money;
 use shared::refund::{RefundDestination, UsedBy};
 
-const DAY: i64 = 86_400;
-
 async fn resources(app: &TestApp, query: &str) -> UnsubscribeList {
     app.get(&format!(
         "/api/unsubscribe?tab=resource&page_size=100&{query}"
@@ -32,7 +30,7 @@ async fn the_breakdown_adds_up_to_the_refund_that_is_paid() {
     let email = app.ready_to_buy("breakdown").await;
     let id = app.buy("ecs", 1, "default_method").await;
     app.renewed(&id, 1).await;
-    app.advance(10 * DAY);
+    app.advance(DurationMs::days(10));
     app.sign_in_again(&email).await;
 
     let list = resources(&app, "").await;

@@ -267,7 +267,7 @@ async fn a_payout_during_a_gateway_outage_stays_processing_and_is_paid_once_afte
             WithdrawalStatus::Processing
         );
         // Past the retry's wait (5 s, then twice as long each time).
-        app.advance(5 << attempts);
+        app.advance(DurationMs::seconds(5 << attempts));
     }
     assert!(payouts(&app).await.is_empty());
 
@@ -275,7 +275,7 @@ async fn a_payout_during_a_gateway_outage_stays_processing_and_is_paid_once_afte
     assert_eq!(jobs::run_due(&state).await.unwrap(), 1);
     assert_eq!(page(&app).await.records[0].status, WithdrawalStatus::Paid);
     assert_eq!(payouts(&app).await.len(), 1, "paid out exactly once");
-    app.advance(3_600);
+    app.advance(DurationMs::hours(1));
     assert_eq!(jobs::run_due(&state).await.unwrap(), 0, "nothing left");
     assert_eq!(payouts(&app).await.len(), 1);
     app.assert_no_unexpected_jobs(&[]).await;

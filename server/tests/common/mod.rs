@@ -509,8 +509,8 @@ impl TestApp {
         );
     }
 
-    pub fn advance(&self, seconds: i64) {
-        self.state.clock.advance(DurationMs::seconds(seconds));
+    pub fn advance(&self, by: DurationMs) {
+        self.state.clock.advance(by);
     }
 
     /// The id of the account whose email is `email`.

@@ -8,6 +8,7 @@ use crate::domain::account::{self, AccountStatus};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
 use crate::state::AppState;
+use crate::tables::accounts;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -266,7 +267,7 @@ const SESSION_JOINS: &str = "sessions s JOIN accounts a ON a.id = s.account_id L
 pub enum SessionRead {
     /// The live session by its token's hash.
     Session,
-    /// The same, with the account's view columns ([`account::VIEW_COLUMNS`]).
+    /// The same, with the account's view columns ([`accounts::VIEW_COLUMNS`]).
     SessionAndAccount,
 }
 
@@ -275,7 +276,7 @@ impl SessionRead {
         match self {
             SessionRead::Session => SESSION_COLUMNS.to_owned(),
             SessionRead::SessionAndAccount => {
-                format!("{SESSION_COLUMNS}, {}", *account::VIEW_COLUMNS)
+                format!("{SESSION_COLUMNS}, {}", *accounts::VIEW_COLUMNS)
             }
         }
     }
@@ -406,14 +407,14 @@ struct SessionAndAccountRow {
     #[sqlx(flatten)]
     session: SessionRow,
     #[sqlx(flatten)]
-    account: account::ViewRow,
+    account: accounts::ViewRow,
 }
 
 impl InlineRow for SessionAndAccountRow {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionAndAccountRow> {
         Ok(SessionAndAccountRow {
             session: SessionRow::from_sqlite(row)?,
-            account: account::ViewRow::from_sqlite(row)?,
+            account: accounts::ViewRow::from_sqlite(row)?,
         })
     }
 }

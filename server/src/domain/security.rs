@@ -18,6 +18,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::account::{Channel, Delivery, Email, Password};
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
@@ -77,18 +78,7 @@ async fn account_verifying(
     tx: &mut Tx,
     address: &ResetAddress,
 ) -> Result<Option<String>, ApiError> {
-    let sql = match address {
-        ResetAddress::Email(_) => {
-            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
-        }
-        ResetAddress::Phone(..) => {
-            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
-        }
-    };
-    let mut found: Vec<String> = sqlx::query_scalar(sql)
-        .bind(address.as_str())
-        .fetch_all(&mut **tx)
-        .await?;
+    let mut found = accounts::active_verified_by(tx, address.channel(), address.as_str()).await?;
     Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
@@ -213,13 +203,7 @@ pub async fn complete_reset(
         return Err(e.at("password").into());
     }
     // A closure started since the reset began freezes the account: the reset is over.
-    let changed =
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND status = 'active'")
-            .bind(&password_hash)
-            .bind(&account_id)
-            .execute(&mut *tx)
-            .await?;
-    if changed.rows_affected() != 1 {
+    if !accounts::set_password_if_active(&mut tx, &account_id, &password_hash).await? {
         return Err(ApiError::ResetExpired);
     }
     sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2")
@@ -254,11 +238,7 @@ pub async fn change_password(
     form: &ChangePasswordForm,
     client: &str,
 ) -> Result<(), ApiError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (email, stored) = accounts::credentials(&state.db, &session.account_id).await?;
     let change = form.parse(&Email::from_stored(email.clone()))?;
     let attempt = confirm_password(
         state,
@@ -278,14 +258,7 @@ pub async fn change_password(
     attempt.succeeded(&mut tx).await?;
     // Only over the password just proven: a change made meanwhile by another session wins,
     // and this one must prove the password again.
-    let changed =
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
-            .bind(&password_hash)
-            .bind(&session.account_id)
-            .bind(&stored)
-            .execute(&mut *tx)
-            .await?;
-    if changed.rows_affected() != 1 {
+    if !accounts::replace_password(&mut tx, &session.account_id, &stored, &password_hash).await? {
         return Err(ApiError::WrongCurrentPassword);
     }
     sqlx::query(
@@ -332,22 +305,16 @@ struct Owner {
 
 impl Owner {
     async fn read(tx: &mut Tx, account_id: &str) -> Result<Owner, ApiError> {
-        let (email, email_verified_at, phone, phone_verified_at): (
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-        ) = sqlx::query_as(
-            "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = $1",
-        )
-        .bind(account_id)
-        .fetch_one(&mut **tx)
-        .await?;
+        let contact = accounts::contact(&mut **tx, account_id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
         Ok(Owner {
             id: account_id.to_owned(),
-            email: Email::from_stored(email),
-            verified_email: email_verified_at.is_some(),
-            verified_phone: phone.filter(|_| phone_verified_at.is_some()),
+            email: Email::from_stored(contact.email),
+            verified_email: contact.email_verified_at.is_some(),
+            verified_phone: contact
+                .phone
+                .filter(|_| contact.phone_verified_at.is_some()),
         })
     }
 

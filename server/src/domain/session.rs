@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::rate_limit;
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::api::SignIn;
 use shared::api::SignInRefusal;
 
@@ -139,11 +140,7 @@ pub async fn confirm_owner_password(
     client: &str,
     password: String,
 ) -> Result<Attempt, ApiError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (email, stored) = accounts::credentials(&state.db, account_id).await?;
     confirm_password(
         state,
         &email,
@@ -229,12 +226,7 @@ pub async fn sign_in(
 ) -> Result<SignedIn, ApiError> {
     let email = form.email.as_str();
     let attempt = begin_attempt(state, email, &origin.ip).await?;
-    let found: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'",
-    )
-    .bind(email)
-    .fetch_optional(&state.db)
-    .await?;
+    let found = accounts::live_by_email(&state.db, email).await?;
     let (account_id, stored) = found.unzip();
     let matches = attempt.check(state, form.password, stored).await?;
     let Some(account_id) = account_id.clone().filter(|_| matches) else {

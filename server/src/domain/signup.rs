@@ -4,11 +4,11 @@
 use crate::auth::{self, NewSession, Origin};
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{self, Stored, Tx};
-use crate::domain::account;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::ids::SignupId;
 use crate::state::AppState;
+use crate::tables::accounts::{self, NewAccount};
 use shared::account::{Channel, VerificationCode};
 use shared::api::{CodeSent, CodeTarget, SendCodeForm, Signup, SignupStarted};
 use shared::country::Country;
@@ -51,7 +51,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         .await?;
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
-    if account::live_email_exists(&mut tx, signup.email.as_str()).await? {
+    if accounts::live_email_exists(&mut tx, signup.email.as_str()).await? {
         return Err(ApiError::EmailTaken);
     }
     let pending = Pending {
@@ -116,7 +116,7 @@ pub async fn send_code(
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
     let target = form.parse(pending.country())?;
-    if account::live_email_exists(&mut tx, &pending.email).await? {
+    if accounts::live_email_exists(&mut tx, &pending.email).await? {
         return Err(ApiError::EmailTaken);
     }
     let (channel, address, delivery, sent_to) = match &target {
@@ -161,22 +161,19 @@ pub async fn verify(
         Channel::Email => (Some(now), None, None),
         Channel::Phone => (None, Some(proven.address.clone()), Some(now)),
     };
-    let inserted = sqlx::query(
-        "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&account_id)
-    .bind(new_uid())
-    .bind(&pending.email)
-    .bind(&pending.password_hash)
-    .bind(pending.country.0.code())
-    .bind(proven.channel.as_str())
-    .bind(email_verified_at)
-    .bind(phone)
-    .bind(phone_verified_at)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
+    let account = NewAccount {
+        id: &account_id,
+        uid: &new_uid(),
+        email: &pending.email,
+        password_hash: &pending.password_hash,
+        country: pending.country.0,
+        verified_channel: proven.channel,
+        email_verified_at,
+        phone: phone.as_deref(),
+        phone_verified_at,
+        created_at: now,
+    };
+    let inserted = accounts::insert(&mut tx, &account).await;
     match inserted {
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::EmailTaken),
         other => other?,

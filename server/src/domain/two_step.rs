@@ -17,6 +17,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
+use crate::tables::accounts;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rand::Rng;
@@ -141,10 +142,7 @@ pub async fn setup(state: &AppState, session: &CurrentSession) -> Result<TwoStep
     {
         return Err(ApiError::TwoStepAlreadyOn);
     }
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(&session.account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let email = accounts::email(&mut *tx, &session.account_id).await?;
     sqlx::query("DELETE FROM two_step WHERE account_id = $1")
         .bind(&session.account_id)
         .execute(&mut *tx)
@@ -289,10 +287,7 @@ async fn prove(
     factor: &SecondFactor,
     client: &str,
 ) -> Result<(Tx, crate::domain::session::Attempt), ApiError> {
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&state.db)
-        .await?;
+    let email = accounts::email(&state.db, account_id).await?;
     let attempt = begin_attempt(state, &email, client).await?;
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     if !consume(
@@ -433,11 +428,7 @@ async fn tell(
     now: Millis,
     on: bool,
 ) -> Result<(), ApiError> {
-    let (email, verified): (String, Option<Millis>) =
-        sqlx::query_as("SELECT email, email_verified_at FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let (email, verified) = accounts::email_verified(tx, account_id).await?;
     if verified.is_none() {
         return Ok(());
     }

@@ -10,6 +10,7 @@ use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
 use shared::api::IdentityMethod;
@@ -40,10 +41,7 @@ pub async fn send_identity_code(
     client: &str,
 ) -> Result<CodeSent, ApiError> {
     let (phone, verified): (Option<String>, Option<Millis>) =
-        sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
-            .fetch_one(&state.db)
-            .await?;
+        accounts::phone(&state.db, &session.account_id).await?;
     let Some(phone) = phone.filter(|_| verified.is_some()) else {
         return Err(ApiError::ContactNotVerified {
             needed: Channel::Phone,

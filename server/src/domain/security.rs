@@ -18,7 +18,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, sessions};
 use shared::account::{Channel, Delivery, Email, Password};
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
@@ -211,10 +211,7 @@ pub async fn complete_reset(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await?;
+    sessions::delete_of_account(&mut tx, &account_id).await?;
     owner
         .tell(
             &state.outbox,
@@ -261,18 +258,9 @@ pub async fn change_password(
     if !accounts::replace_password(&mut tx, &session.account_id, &stored, &password_hash).await? {
         return Err(ApiError::WrongCurrentPassword);
     }
-    sqlx::query(
-        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
-    )
-    .bind(&session.account_id)
-    .bind(&session.token_hash)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&session.token_hash)
-        .execute(&mut *tx)
+    sessions::delete_other_owner_sessions(&mut tx, &session.account_id, &session.token_hash)
         .await?;
+    sessions::set_authenticated(&mut tx, &session.token_hash, now).await?;
     Owner::read(&mut tx, &session.account_id)
         .await?
         .tell(
@@ -342,32 +330,13 @@ impl Owner {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    token_hash: String,
-    user_agent: Option<String>,
-    ip: Option<String>,
-    created_at: Millis,
-    last_used_at: Option<Millis>,
-    username: Option<String>,
-}
-
 /// The account's live sessions, the owner's and its RAM users': the asking one first, then the
 /// most recently used.
 pub async fn list_sessions(
     state: &AppState,
     session: &CurrentSession,
 ) -> Result<SessionList, ApiError> {
-    let rows: Vec<SessionRow> = sqlx::query_as(
-        "SELECT s.token_hash, s.user_agent, s.ip, s.created_at, s.last_used_at, r.username
-         FROM sessions s LEFT JOIN ram_users r ON r.id = s.ram_user_id
-         WHERE s.account_id = $1 AND s.expires_at > $2
-         ORDER BY COALESCE(s.last_used_at, s.created_at) DESC, s.created_at DESC",
-    )
-    .bind(&session.account_id)
-    .bind(state.clock.now())
-    .fetch_all(&state.db)
-    .await?;
+    let rows = sessions::live_of_account(&state.db, &session.account_id, state.clock.now()).await?;
     let mut sessions: Vec<SessionEntry> = rows
         .into_iter()
         .map(|row| SessionEntry {
@@ -396,14 +365,9 @@ pub async fn sign_out_session(
         return Err(ApiError::NotFound);
     }
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    let gone: Option<Option<String>> = sqlx::query_scalar(&format!(
-        "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2 RETURNING user_agent",
-        auth::PUBLIC_ID_CHARS
-    ))
-    .bind(&session.account_id)
-    .bind(id.to_ascii_lowercase())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let gone =
+        sessions::delete_by_public_id(&mut tx, &session.account_id, &id.to_ascii_lowercase())
+            .await?;
     let Some(user_agent) = gone else {
         return Err(ApiError::NotFound);
     };
@@ -423,20 +387,16 @@ pub async fn sign_out_session(
 /// Signs out the owner's other sessions (RAM users' stay: they are signed out one by one).
 pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Result<u32, ApiError> {
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    let deleted = sqlx::query(
-        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
-    )
-    .bind(&session.account_id)
-    .bind(&session.token_hash)
-    .execute(&mut *tx)
-    .await?;
-    if deleted.rows_affected() > 0 {
+    let deleted =
+        sessions::delete_other_owner_sessions(&mut tx, &session.account_id, &session.token_hash)
+            .await?;
+    if deleted > 0 {
         let signed_out = Operation::OtherSessionsSignedOut {
-            count: deleted.rows_affected() as u32,
+            count: deleted as u32,
         };
         let now = state.clock.now();
         oplog::record(&mut tx, &session.account_id, signed_out, now).await?;
     }
     tx.commit().await?;
-    Ok(deleted.rows_affected() as u32)
+    Ok(deleted as u32)
 }

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::rate_limit;
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, sessions};
 use shared::api::SignIn;
 use shared::api::SignInRefusal;
 
@@ -293,11 +293,7 @@ pub async fn reauthenticate(
     };
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
-    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
-        .bind(state.clock.now())
-        .bind(&session.token_hash)
-        .execute(&mut *tx)
-        .await?;
+    sessions::set_authenticated(&mut tx, &session.token_hash, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -312,11 +308,7 @@ pub fn signed_in(origin: &Origin, two_step: bool) -> Operation {
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(&session.token_hash)
-        .execute(&state.db)
-        .await?;
-    Ok(())
+    Ok(sessions::delete(&state.db, &session.token_hash).await?)
 }
 
 #[cfg(test)]

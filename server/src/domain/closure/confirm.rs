@@ -16,7 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, sessions};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -139,10 +139,7 @@ pub async fn confirm(
         .execute(&mut *tx)
         .await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    sessions::delete_of_account(&mut tx, account_id).await?;
     queue::schedule::<DecideClosure>(&mut tx, &closure_id, ends_at, now).await?;
     let (email, phone) = accounts::email_and_phone(&mut tx, account_id).await?;
     state

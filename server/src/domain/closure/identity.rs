@@ -10,7 +10,7 @@ use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, sessions};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
 use shared::api::IdentityMethod;
@@ -66,11 +66,7 @@ async fn mark_identity(
     now: Millis,
     method: IdentityMethod,
 ) -> Result<(), ApiError> {
-    sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&session.token_hash)
-        .execute(&mut **tx)
-        .await?;
+    sessions::set_identity_verified(tx, &session.token_hash, now).await?;
     oplog::record(
         tx,
         &session.account_id,

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::rate_limit;
 use crate::state::AppState;
-use crate::tables::{accounts, sessions};
+use crate::tables::{accounts, ram_users, sessions};
 use shared::api::SignIn;
 use shared::api::SignInRefusal;
 
@@ -273,12 +273,8 @@ pub async fn reauthenticate(
     let attempt = match &session.ram_user {
         None => confirm_owner_password(state, &session.account_id, client, password).await?,
         Some(user) => {
-            let (email, username, stored): (String, String, String) = sqlx::query_as(
-                "SELECT a.email, r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
-            )
-            .bind(&user.id)
-            .fetch_one(&state.db)
-            .await?;
+            let (email, username, stored) =
+                ram_users::for_reauthentication(&state.db, &user.id).await?;
             let key = ram_reauth_key(&email, &username);
             confirm_password(
                 state,

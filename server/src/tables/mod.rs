@@ -12,3 +12,4 @@
 
 pub mod accounts;
 pub mod sessions;
+pub mod ram_users;

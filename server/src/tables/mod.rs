@@ -13,3 +13,4 @@
 pub mod accounts;
 pub mod sessions;
 pub mod ram_users;
+pub mod real_name_registrations;

@@ -4,13 +4,13 @@
 
 use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis};
-use crate::db::{Flag, Tx};
+use crate::db::Tx;
 use crate::domain::account;
 use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
-use crate::tables::{accounts, sessions};
+use crate::tables::{accounts, real_name_registrations, sessions};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
 use shared::api::IdentityMethod;
@@ -116,21 +116,10 @@ pub async fn verify_identity_by_authenticator(
     Ok(())
 }
 
-/// Whether the account passed real-name registration.
-async fn real_name(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
-    let Flag(real_name) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
-    Ok(real_name)
-}
-
 /// Whether the Alipay authorization is open to the account: real-name registration (seed 001),
 /// and the simulated Alipay of dev mode.
 pub(super) async fn alipay_available(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
-    Ok(state.config.is_dev() && real_name(state, account_id).await?)
+    Ok(state.config.is_dev() && real_name_registrations::exists(&state.db, account_id).await?)
 }
 
 /// The simulated Alipay authorization: open to real-name-verified accounts only (seed 001).
@@ -141,7 +130,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
             "Alipay authorization is not available on this server: use the phone code.".into(),
         ));
     }
-    if !real_name(state, &session.account_id).await? {
+    if !real_name_registrations::exists(&state.db, &session.account_id).await? {
         return Err(ApiError::IdentityNotVerified(
             "Alipay authorization needs real-name registration. Verify with a phone code instead."
                 .into(),

@@ -15,3 +15,4 @@ pub mod ram_users;
 pub mod real_name_registrations;
 pub mod sessions;
 pub mod settings;
+pub mod signups;

@@ -8,7 +8,7 @@
 
 use crate::auth::{self, CurrentSession};
 use crate::clock::{DurationMs, Millis, rfc3339};
-use crate::db::{self, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
@@ -18,8 +18,9 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::password_resets::{self, NewReset, Reset};
 use crate::tables::{accounts, sessions};
-use shared::account::{Channel, Delivery, Email, Password};
+use shared::account::{Channel, Email, Password};
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
     ResetPasswordForm, SessionEntry, SessionList,
@@ -31,16 +32,6 @@ pub const RESET_TTL: DurationMs = DurationMs::hours(1);
 /// The subject of a reset's codes.
 pub fn subject(reset_id: &str) -> String {
     format!("reset:{reset_id}")
-}
-
-#[derive(sqlx::FromRow)]
-struct Reset {
-    account_id: Option<String>,
-    channel: Stored<Channel>,
-    address: String,
-    delivery: Option<Stored<Delivery>>,
-    expires_at: Millis,
-    used_at: Option<Millis>,
 }
 
 impl Reset {
@@ -57,13 +48,9 @@ impl Reset {
 
 /// A reset that can still be used, read inside `tx`.
 async fn load(tx: &mut Tx, id: &ResetId, now: Millis) -> Result<Reset, ApiError> {
-    let reset: Reset = sqlx::query_as(
-        "SELECT account_id, channel, address, delivery, expires_at, used_at FROM password_resets WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::ResetNotFound)?;
+    let reset = password_resets::find(tx, id.as_str())
+        .await?
+        .ok_or(ApiError::ResetNotFound)?;
     if reset.used_at.is_some() || now >= reset.expires_at {
         return Err(ApiError::ResetExpired);
     }
@@ -96,19 +83,16 @@ pub async fn start_reset(
         account::lock(&mut tx, account_id).await?;
     }
     let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(
-        "INSERT INTO password_resets (id, account_id, channel, address, delivery, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(account_id.as_deref())
-    .bind(address.channel().as_str())
-    .bind(address.as_str())
-    .bind(address.delivery().map(Delivery::as_str))
-    .bind(now)
-    .bind(now + RESET_TTL)
-    .execute(&mut *tx)
-    .await?;
+    let reset = NewReset {
+        id: &id,
+        account_id: account_id.as_deref(),
+        channel: address.channel(),
+        address: address.as_str(),
+        delivery: address.delivery(),
+        created_at: now,
+        expires_at: now + RESET_TTL,
+    };
+    password_resets::insert(&mut tx, &reset).await?;
     let to = Destination {
         channel: address.channel(),
         address: address.as_str(),
@@ -206,11 +190,7 @@ pub async fn complete_reset(
     if !accounts::set_password_if_active(&mut tx, &account_id, &password_hash).await? {
         return Err(ApiError::ResetExpired);
     }
-    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    password_resets::mark_used(&mut tx, id.as_str(), now).await?;
     sessions::delete_of_account(&mut tx, &account_id).await?;
     owner
         .tell(

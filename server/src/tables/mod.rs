@@ -11,6 +11,7 @@
 //! table by table, as the one list of that rule.
 
 pub mod accounts;
+pub mod password_resets;
 pub mod ram_users;
 pub mod real_name_registrations;
 pub mod sessions;

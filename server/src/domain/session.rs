@@ -244,7 +244,10 @@ pub async fn sign_in(
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &account_id).await?;
     // Read in the transaction that makes the session: turned on a moment ago, it is asked.
-    if two_step::is_enabled(&mut *tx, &account_id).await? {
+    if crate::tables::two_step::enabled_at(&mut *tx, &account_id)
+        .await?
+        .is_some()
+    {
         // The password does not count as a failure; the email's earlier failures stay until
         // the code, throttled the same way, completes the sign-in.
         attempt.succeeded(&mut tx).await?;

@@ -19,7 +19,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use crate::tables::password_resets::{self, NewReset, Reset};
-use crate::tables::{accounts, sessions};
+use crate::tables::{accounts, sessions, verification_codes};
 use shared::account::{Channel, Email, Password};
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
@@ -148,13 +148,7 @@ pub async fn complete_reset(
     {
         let mut tx = state.db.begin().await?;
         load(&mut tx, id, now).await?;
-        let tries: Option<(i64, Option<Millis>)> = sqlx::query_as(
-            "SELECT attempts, consumed_at FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(subject(id.as_str()))
-        .fetch_optional(&mut *tx)
-        .await?;
-        match tries {
+        match verification_codes::newest_tries(&mut tx, &subject(id.as_str())).await? {
             None => return Err(ApiError::NoCodeSent),
             Some((_, Some(_))) => return Err(ApiError::CodeUsed),
             Some((attempts, None)) if attempts >= verification::MAX_ATTEMPTS => {

@@ -20,3 +20,4 @@ pub mod settings;
 pub mod sign_in_challenges;
 pub mod signups;
 pub mod two_step;
+pub mod verification_codes;

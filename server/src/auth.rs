@@ -1,13 +1,13 @@
 //! Sessions: an opaque token in an HttpOnly cookie, its SHA-256 in the database, 24 h life.
 //! Every state-changing request of a signed-in session must echo the session's CSRF token.
 
-use crate::batched_reads::BatchedReads;
 use crate::clock::{DurationMs, Millis};
-use crate::db::{Stored, Tx};
+use crate::db::Tx;
 use crate::domain::account::{self, AccountStatus};
 use crate::error::ApiError;
 use crate::inline_reads::InlineRow;
 use crate::state::AppState;
+use crate::tables::sessions::{self, SessionAndAccountRow, SessionRow};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -17,7 +17,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use shared::api::{AccountView, Permission};
 use std::net::SocketAddr;
-use std::sync::LazyLock;
+
+pub use crate::tables::sessions::SessionRead;
 
 pub const COOKIE: &str = "ac_session";
 /// A sign-in whose password was right, waiting for its authenticator code.
@@ -154,20 +155,17 @@ pub async fn create(
         csrf_token: random_token(),
         expires_at: now + SESSION_TTL,
     };
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, authenticated_at, expires_at, ram_user_id, user_agent, ip, last_used_at)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $4)",
-    )
-    .bind(hash_token(&session.token))
-    .bind(account_id)
-    .bind(&session.csrf_token)
-    .bind(now)
-    .bind(session.expires_at)
-    .bind(ram_user_id)
-    .bind(origin.user_agent.as_deref())
-    .bind(&origin.ip)
-    .execute(&mut **tx)
-    .await?;
+    let row = sessions::NewSession {
+        token_hash: &hash_token(&session.token),
+        account_id,
+        csrf_token: &session.csrf_token,
+        created_at: now,
+        expires_at: session.expires_at,
+        ram_user_id,
+        user_agent: origin.user_agent.as_deref(),
+        ip: &origin.ip,
+    };
+    sessions::insert(tx, &row).await?;
     Ok(session)
 }
 
@@ -211,41 +209,6 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    token_hash: String,
-    account_id: String,
-    csrf_token: String,
-    expires_at: Millis,
-    authenticated_at: Millis,
-    ram_user_id: Option<String>,
-    username: Option<String>,
-    permissions: Option<String>,
-    account_status: Stored<AccountStatus>,
-    identity_verified_at: Option<Millis>,
-    last_used_at: Option<Millis>,
-}
-
-impl InlineRow for SessionRow {
-    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
-        Ok(SessionRow {
-            token_hash: row.get("token_hash")?,
-            account_id: row.get("account_id")?,
-            csrf_token: row.get("csrf_token")?,
-            expires_at: Millis(row.get("expires_at")?),
-            authenticated_at: Millis(row.get("authenticated_at")?),
-            ram_user_id: row.get("ram_user_id")?,
-            username: row.get("username")?,
-            permissions: row.get("permissions")?,
-            account_status: row.get("account_status")?,
-            identity_verified_at: row
-                .get::<_, Option<i64>>("identity_verified_at")?
-                .map(Millis),
-            last_used_at: row.get::<_, Option<i64>>("last_used_at")?.map(Millis),
-        })
-    }
-}
-
 /// What a session may still do while its account cools down before closure (SPEC §6.3): see
 /// the remaining time, and sign out.
 fn allowed_while_closing(method: &Method, path: &str) -> bool {
@@ -255,53 +218,9 @@ fn allowed_while_closing(method: &Method, path: &str) -> bool {
     )
 }
 
-/// The session's columns, and what they are read from: a live session by its token's hash.
-const SESSION_COLUMNS: &str =
-    "s.token_hash, s.account_id, s.csrf_token, s.expires_at, s.authenticated_at, s.ram_user_id,
-    r.username, r.permissions, a.status AS account_status, s.identity_verified_at, s.last_used_at";
-const SESSION_JOINS: &str = "sessions s JOIN accounts a ON a.id = s.account_id LEFT JOIN ram_users r ON r.id = s.ram_user_id";
-
-/// Which of the two session reads a request makes.
-#[derive(Debug, Clone, Copy)]
-pub enum SessionRead {
-    /// The live session by its token's hash.
-    Session,
-    /// The same, with the account's view columns ([`account::VIEW_COLUMNS`]).
-    SessionAndAccount,
-}
-
-impl SessionRead {
-    fn columns(self) -> String {
-        match self {
-            SessionRead::Session => SESSION_COLUMNS.to_owned(),
-            SessionRead::SessionAndAccount => {
-                format!("{SESSION_COLUMNS}, {}", *account::VIEW_COLUMNS)
-            }
-        }
-    }
-
-    /// The read of one session: its token's hash at `$1`, the time at `$2`.
-    fn sql(self) -> &'static str {
-        static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
-            [SessionRead::Session, SessionRead::SessionAndAccount].map(|read| {
-                format!(
-                    "SELECT {} FROM {SESSION_JOINS} WHERE s.token_hash = $1 AND s.expires_at > $2",
-                    read.columns()
-                )
-            })
-        });
-        &SQL[self as usize]
-    }
-
-    /// Its batcher on PostgreSQL (see [`BatchedReads`]).
-    pub fn batcher(self, db: &crate::db::Db) -> Option<BatchedReads> {
-        BatchedReads::start(db, &self.columns(), SESSION_JOINS, "s.expires_at > ask.now")
-    }
-}
-
 /// The request's live session row, as `read` reads it: on SQLite on this thread (see
 /// [`InlineReads`](crate::inline_reads::InlineReads)), on PostgreSQL in a statement shared with
-/// the reads waiting with it ([`BatchedReads`]), and through the pool if either fails.
+/// the reads waiting with it ([`BatchedReads`](crate::batched_reads::BatchedReads)), and through the pool if either fails.
 async fn fetch<R>(parts: &Parts, state: &AppState, read: SessionRead) -> Result<R, ApiError>
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + InlineRow + Send + Unpin,
@@ -321,10 +240,7 @@ where
         let row = row.ok_or(ApiError::Unauthenticated)?;
         return Ok(R::from_row(&row)?);
     }
-    sqlx::query_as(sql)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&state.db)
+    read.fetch(&state.db, &token_hash, now)
         .await?
         .ok_or(ApiError::Unauthenticated)
 }
@@ -387,12 +303,7 @@ async fn touch(state: &AppState, row: &SessionRow) {
     if row.last_used_at.is_some_and(|at| now - at < LAST_USED_STEP) {
         return;
     }
-    let moved = sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&row.token_hash)
-        .execute(&state.db)
-        .await;
-    if let Err(error) = moved {
+    if let Err(error) = sessions::set_last_used(&state.db, &row.token_hash, now).await {
         tracing::warn!(%error, "session's last use not recorded");
     }
 }
@@ -400,23 +311,6 @@ async fn touch(state: &AppState, row: &SessionRow) {
 /// A [`MemberSession`] and its account as the owner sees it, read in one statement: the app
 /// asks `GET /api/session` on every page load.
 pub struct SessionAndAccount(pub CurrentSession, pub AccountView);
-
-#[derive(sqlx::FromRow)]
-struct SessionAndAccountRow {
-    #[sqlx(flatten)]
-    session: SessionRow,
-    #[sqlx(flatten)]
-    account: account::ViewRow,
-}
-
-impl InlineRow for SessionAndAccountRow {
-    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionAndAccountRow> {
-        Ok(SessionAndAccountRow {
-            session: SessionRow::from_sqlite(row)?,
-            account: account::ViewRow::from_sqlite(row)?,
-        })
-    }
-}
 
 impl FromRequestParts<AppState> for SessionAndAccount {
     type Rejection = ApiError;

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::tables::settings;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 pub use shared::time::{DurationMs, Millis};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -46,11 +47,7 @@ impl Clock {
         if !config.is_dev() {
             return Ok(Clock::default());
         }
-        let offset: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(DEV_OFFSET_KEY)
-                .fetch_optional(db)
-                .await?;
+        let offset = settings::value(db, DEV_OFFSET_KEY).await?;
         Ok(Clock::with_offset(DurationMs::millis(
             offset.and_then(|o| o.parse().ok()).unwrap_or(0),
         )))

@@ -6,6 +6,7 @@
 
 use crate::db::{self, Backend, Db};
 use crate::secrets::LEGACY_ROWS;
+use crate::tables::settings;
 use anyhow::{Context, bail, ensure};
 use sqlx::{Any, Row};
 
@@ -109,14 +110,7 @@ async fn columns(source: &Db, table: &str) -> anyhow::Result<Vec<Column>> {
 /// there. Copied, they would sit beside the hashes they protect; left behind, the copy's
 /// fingerprints and codes could not be checked. Its server moves them into its key file.
 async fn refuse_secrets(source: &Db) -> anyhow::Result<()> {
-    let held: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM settings WHERE key IN ({})",
-        db::placeholders(1, LEGACY_ROWS.len())
-    ))
-    .bind(LEGACY_ROWS[0])
-    .bind(LEGACY_ROWS[1])
-    .fetch_one(source)
-    .await?;
+    let held = settings::count_of(source, &LEGACY_ROWS).await?;
     ensure!(
         held == 0,
         "the source still holds its HMAC keys in its settings table (it was last run by an \

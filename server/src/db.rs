@@ -514,6 +514,7 @@ mod tests {
         use shared::refund::{PaidWith, RefundDestination, RefundType, ResourceKind};
         let (_dir, db) = scratch().await;
         stored_name_reads_back::<JobStatus>(&db).await;
+        stored_name_reads_back::<crate::domain::account::AccountStatus>(&db).await;
         stored_name_reads_back::<RefundStatus>(&db).await;
         stored_name_reads_back::<OrderKind>(&db).await;
         stored_name_reads_back::<shared::account::Channel>(&db).await;

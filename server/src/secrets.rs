@@ -14,6 +14,7 @@
 //! fingerprints and codes stay valid.
 
 use crate::db::{self, Backend, Db};
+use crate::tables::settings;
 use anyhow::{Context, bail};
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -260,25 +261,11 @@ impl Secrets {
             conn.execute("PRAGMA secure_delete = ON").await?;
         }
         let mut tx = db::begin_write_on(db, &mut conn).await?;
-        sqlx::query(&format!(
-            "DELETE FROM settings WHERE key IN ({})",
-            db::placeholders(1, LEGACY_ROWS.len())
-        ))
-        .bind(LEGACY_ROWS[0])
-        .bind(LEGACY_ROWS[1])
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(CHECK_ROW)
-        .bind(self.check_value())
-        .execute(&mut *tx)
-        .await?;
-        let known: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(CHECK_ROW)
-            .fetch_one(&mut *tx)
-            .await?;
+        settings::delete(&mut tx, &LEGACY_ROWS).await?;
+        settings::set_if_unset(&mut tx, CHECK_ROW, &self.check_value()).await?;
+        let known = settings::value(&mut *tx, CHECK_ROW)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
         if known != self.check_value() {
             bail!(
                 "this database's card fingerprints and codes were made with other keys than \
@@ -305,14 +292,7 @@ struct Legacy {
 
 impl Legacy {
     async fn read(db: &Db) -> anyhow::Result<Self> {
-        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
-            "SELECT key, value FROM settings WHERE key IN ({})",
-            db::placeholders(1, LEGACY_ROWS.len())
-        ))
-        .bind(LEGACY_ROWS[0])
-        .bind(LEGACY_ROWS[1])
-        .fetch_all(db)
-        .await?;
+        let rows = settings::values_of(db, &LEGACY_ROWS).await?;
         let mut legacy = Legacy::default();
         for (name, value) in rows {
             let key = decode_key(&value)
@@ -341,12 +321,7 @@ impl Legacy {
 
 /// Whether an instance already made this database's keys (its check value is there).
 async fn has_keys(db: &Db) -> anyhow::Result<bool> {
-    let db::Flag(known) =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM settings WHERE key = $1)")
-            .bind(CHECK_ROW)
-            .fetch_one(db)
-            .await?;
-    Ok(known)
+    Ok(settings::exists(db, CHECK_ROW).await?)
 }
 
 /// Leaves no copy of the deleted rows in the database's files where a plain copy would find

@@ -1,24 +1,16 @@
 //! The billing address (SPEC §2) and the verification of the contact channel the account did
 //! not prove at sign-up, which must happen before the address is saved.
 
-use crate::clock::Millis;
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::accounts::{self, Contact};
 use shared::account::{Channel, Email, VerificationCode};
 use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
 use shared::billing::{AccountType, Address, BillingAddress};
-
-#[derive(sqlx::FromRow)]
-struct Contact {
-    email: String,
-    email_verified_at: Option<Millis>,
-    phone: Option<String>,
-    phone_verified_at: Option<Millis>,
-}
 
 impl Contact {
     /// The channel still to prove, if any.
@@ -32,13 +24,9 @@ impl Contact {
 }
 
 async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
-    sqlx::query_as(
-        "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(ApiError::Unauthenticated)
+    accounts::contact(db, account_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
 }
 
 #[derive(sqlx::FromRow)]
@@ -174,20 +162,10 @@ pub async fn verify_contact(
     .await?;
     match proven.channel {
         Channel::Email => {
-            sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND email = $3")
-                .bind(now)
-                .bind(account_id)
-                .bind(&proven.address)
-                .execute(&mut *tx)
-                .await?;
+            accounts::mark_email_verified(&mut tx, account_id, &proven.address, now).await?;
         }
         Channel::Phone => {
-            sqlx::query("UPDATE accounts SET phone = $1, phone_verified_at = $2 WHERE id = $3")
-                .bind(&proven.address)
-                .bind(now)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+            accounts::set_verified_phone(&mut tx, account_id, &proven.address, now).await?;
         }
     }
     tx.commit().await?;
@@ -203,12 +181,7 @@ pub async fn save(
 ) -> Result<BillingAddress, ApiError> {
     let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let (email_verified, phone_verified): (Option<Millis>, Option<Millis>) =
-        sqlx::query_as("SELECT email_verified_at, phone_verified_at FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    match (email_verified, phone_verified) {
+    match accounts::verified_at(&mut tx, account_id).await? {
         (Some(_), Some(_)) => {}
         (Some(_), None) => {
             return Err(ApiError::ContactNotVerified {

@@ -13,6 +13,7 @@ use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::catalog::{PayWith, Product};
 
 /// Renews or releases a subscription when its paid time ends.
@@ -84,10 +85,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     .execute(&mut *tx)
     .await?;
     if released.rows_affected() == 1 {
-        let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-            .bind(&instance.account_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let email = accounts::email(&mut *tx, &instance.account_id).await?;
         let message = Outgoing {
             account_id: Some(&instance.account_id),
             medium: Medium::Email,

@@ -3,7 +3,7 @@
 //! add a paid period after the current one.
 
 use crate::clock::{Millis, rfc3339};
-use crate::db::{Flag, Stored, Tx};
+use crate::db::{Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::domain::instances::{self, Instance};
@@ -16,6 +16,7 @@ use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::real_name_registrations;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
@@ -193,16 +194,8 @@ pub async fn purchase(
     p: Purchase,
 ) -> Result<Purchased, ApiError> {
     billing::require_address(&state.db, account_id).await?;
-    if p.region.mainland_china {
-        let Flag(registered) = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
-        )
-        .bind(account_id)
-        .fetch_one(&state.db)
-        .await?;
-        if !registered {
-            return Err(ApiError::RealNameRequired);
-        }
+    if p.region.mainland_china && !real_name_registrations::exists(&state.db, account_id).await? {
+        return Err(ApiError::RealNameRequired);
     }
     let now = state.clock.now();
     let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);

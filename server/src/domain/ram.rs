@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::ids::RamUserId;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::ram_users::{self, NewRamUser};
 use shared::api::OperationActor;
 use shared::api::{Permission, RamSignIn, RamUserForm, RamUserView};
 
@@ -43,17 +44,15 @@ pub async fn create(
     let now = state.clock.now();
     let permissions = permissions_text(&form.permissions);
     let mut tx = account::begin_locked(&state.db, account_id).await?;
-    let inserted = sqlx::query(
-        "INSERT INTO ram_users (id, account_id, username, password_hash, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(&username)
-    .bind(&hash)
-    .bind(&permissions)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
+    let user = NewRamUser {
+        id: &id,
+        account_id,
+        username: &username,
+        password_hash: &hash,
+        permissions: &permissions,
+        created_at: now,
+    };
+    let inserted = ram_users::insert(&mut tx, &user).await;
     match inserted {
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::UsernameTaken),
         other => other?,
@@ -71,39 +70,26 @@ pub async fn create(
 }
 
 pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<RamUserView>, ApiError> {
-    let rows: Vec<(String, String, String, Millis)> =
-        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE account_id = $1 ORDER BY username")
-            .bind(account_id)
-            .fetch_all(&state.db)
-            .await?;
+    let rows = ram_users::of_account(&state.db, account_id).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, u, p, c)| to_view(id, u, &p, c))
+        .map(|r| to_view(r.id, r.username, &r.permissions, r.created_at))
         .collect())
 }
 
 pub async fn view(state: &AppState, account_id: &str, id: &str) -> Result<RamUserView, ApiError> {
-    let (id, u, p, c): (String, String, String, Millis) =
-        sqlx::query_as("SELECT id, username, permissions, created_at FROM ram_users WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id)
-            .fetch_optional(&state.db)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    Ok(to_view(id, u, &p, c))
+    let r = ram_users::find(&state.db, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(to_view(r.id, r.username, &r.permissions, r.created_at))
 }
 
 /// Deleting a RAM user ends its sessions too (they cascade).
 pub async fn delete(state: &AppState, account_id: &str, id: &RamUserId) -> Result<(), ApiError> {
     let mut tx = account::begin_locked(&state.db, account_id).await?;
-    let username: String = sqlx::query_scalar(
-        "DELETE FROM ram_users WHERE id = $1 AND account_id = $2 RETURNING username",
-    )
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let username = ram_users::delete(&mut tx, account_id, id.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
     let deleted = Operation::RamUserDeleted { name: username };
     oplog::record(&mut tx, account_id, deleted, now).await?;
@@ -121,14 +107,7 @@ pub async fn sign_in(
     let username = form.username;
     let throttle_key = ram_sign_in_key(alias, &username);
     let attempt = begin_attempt(state, &throttle_key, &origin.ip).await?;
-    let found: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT a.id, r.id, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id
-         WHERE a.uid = $1 AND r.username = $2",
-    )
-    .bind(alias)
-    .bind(&username)
-    .fetch_optional(&state.db)
-    .await?;
+    let found = ram_users::for_sign_in(&state.db, alias, &username).await?;
     let (ids, stored) = match found {
         Some((account_id, ram_id, hash)) => (Some((account_id, ram_id)), Some(hash)),
         None => (None, None),

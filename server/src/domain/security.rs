@@ -8,7 +8,7 @@
 
 use crate::auth::{self, CurrentSession};
 use crate::clock::{DurationMs, Millis, rfc3339};
-use crate::db::{self, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::session::confirm_password;
 use crate::domain::verification::{self, Destination};
@@ -18,7 +18,9 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
-use shared::account::{Channel, Delivery, Email, Password};
+use crate::tables::password_resets::{self, NewReset, Reset};
+use crate::tables::{accounts, sessions, verification_codes};
+use shared::account::{Channel, Email, Password};
 use shared::api::{
     ChangePasswordForm, CodeSent, PasswordResetForm, PasswordResetStarted, ResetAddress,
     ResetPasswordForm, SessionEntry, SessionList,
@@ -30,16 +32,6 @@ pub const RESET_TTL: DurationMs = DurationMs::hours(1);
 /// The subject of a reset's codes.
 pub fn subject(reset_id: &str) -> String {
     format!("reset:{reset_id}")
-}
-
-#[derive(sqlx::FromRow)]
-struct Reset {
-    account_id: Option<String>,
-    channel: Stored<Channel>,
-    address: String,
-    delivery: Option<Stored<Delivery>>,
-    expires_at: Millis,
-    used_at: Option<Millis>,
 }
 
 impl Reset {
@@ -56,13 +48,9 @@ impl Reset {
 
 /// A reset that can still be used, read inside `tx`.
 async fn load(tx: &mut Tx, id: &ResetId, now: Millis) -> Result<Reset, ApiError> {
-    let reset: Reset = sqlx::query_as(
-        "SELECT account_id, channel, address, delivery, expires_at, used_at FROM password_resets WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::ResetNotFound)?;
+    let reset = password_resets::find(tx, id.as_str())
+        .await?
+        .ok_or(ApiError::ResetNotFound)?;
     if reset.used_at.is_some() || now >= reset.expires_at {
         return Err(ApiError::ResetExpired);
     }
@@ -77,18 +65,7 @@ async fn account_verifying(
     tx: &mut Tx,
     address: &ResetAddress,
 ) -> Result<Option<String>, ApiError> {
-    let sql = match address {
-        ResetAddress::Email(_) => {
-            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
-        }
-        ResetAddress::Phone(..) => {
-            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status = 'active' LIMIT 2"
-        }
-    };
-    let mut found: Vec<String> = sqlx::query_scalar(sql)
-        .bind(address.as_str())
-        .fetch_all(&mut **tx)
-        .await?;
+    let mut found = accounts::active_verified_by(tx, address.channel(), address.as_str()).await?;
     Ok(if found.len() == 1 { found.pop() } else { None })
 }
 
@@ -106,19 +83,16 @@ pub async fn start_reset(
         account::lock(&mut tx, account_id).await?;
     }
     let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(
-        "INSERT INTO password_resets (id, account_id, channel, address, delivery, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(account_id.as_deref())
-    .bind(address.channel().as_str())
-    .bind(address.as_str())
-    .bind(address.delivery().map(Delivery::as_str))
-    .bind(now)
-    .bind(now + RESET_TTL)
-    .execute(&mut *tx)
-    .await?;
+    let reset = NewReset {
+        id: &id,
+        account_id: account_id.as_deref(),
+        channel: address.channel(),
+        address: address.as_str(),
+        delivery: address.delivery(),
+        created_at: now,
+        expires_at: now + RESET_TTL,
+    };
+    password_resets::insert(&mut tx, &reset).await?;
     let to = Destination {
         channel: address.channel(),
         address: address.as_str(),
@@ -174,13 +148,7 @@ pub async fn complete_reset(
     {
         let mut tx = state.db.begin().await?;
         load(&mut tx, id, now).await?;
-        let tries: Option<(i64, Option<Millis>)> = sqlx::query_as(
-            "SELECT attempts, consumed_at FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(subject(id.as_str()))
-        .fetch_optional(&mut *tx)
-        .await?;
-        match tries {
+        match verification_codes::newest_tries(&mut tx, &subject(id.as_str())).await? {
             None => return Err(ApiError::NoCodeSent),
             Some((_, Some(_))) => return Err(ApiError::CodeUsed),
             Some((attempts, None)) if attempts >= verification::MAX_ATTEMPTS => {
@@ -213,24 +181,11 @@ pub async fn complete_reset(
         return Err(e.at("password").into());
     }
     // A closure started since the reset began freezes the account: the reset is over.
-    let changed =
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND status = 'active'")
-            .bind(&password_hash)
-            .bind(&account_id)
-            .execute(&mut *tx)
-            .await?;
-    if changed.rows_affected() != 1 {
+    if !accounts::set_password_if_active(&mut tx, &account_id, &password_hash).await? {
         return Err(ApiError::ResetExpired);
     }
-    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await?;
+    password_resets::mark_used(&mut tx, id.as_str(), now).await?;
+    sessions::delete_of_account(&mut tx, &account_id).await?;
     owner
         .tell(
             &state.outbox,
@@ -254,11 +209,7 @@ pub async fn change_password(
     form: &ChangePasswordForm,
     client: &str,
 ) -> Result<(), ApiError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (email, stored) = accounts::credentials(&state.db, &session.account_id).await?;
     let change = form.parse(&Email::from_stored(email.clone()))?;
     let attempt = confirm_password(
         state,
@@ -278,28 +229,12 @@ pub async fn change_password(
     attempt.succeeded(&mut tx).await?;
     // Only over the password just proven: a change made meanwhile by another session wins,
     // and this one must prove the password again.
-    let changed =
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
-            .bind(&password_hash)
-            .bind(&session.account_id)
-            .bind(&stored)
-            .execute(&mut *tx)
-            .await?;
-    if changed.rows_affected() != 1 {
+    if !accounts::replace_password(&mut tx, &session.account_id, &stored, &password_hash).await? {
         return Err(ApiError::WrongCurrentPassword);
     }
-    sqlx::query(
-        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
-    )
-    .bind(&session.account_id)
-    .bind(&session.token_hash)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&session.token_hash)
-        .execute(&mut *tx)
+    sessions::delete_other_owner_sessions(&mut tx, &session.account_id, &session.token_hash)
         .await?;
+    sessions::set_authenticated(&mut tx, &session.token_hash, now).await?;
     Owner::read(&mut tx, &session.account_id)
         .await?
         .tell(
@@ -332,22 +267,16 @@ struct Owner {
 
 impl Owner {
     async fn read(tx: &mut Tx, account_id: &str) -> Result<Owner, ApiError> {
-        let (email, email_verified_at, phone, phone_verified_at): (
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-        ) = sqlx::query_as(
-            "SELECT email, email_verified_at, phone, phone_verified_at FROM accounts WHERE id = $1",
-        )
-        .bind(account_id)
-        .fetch_one(&mut **tx)
-        .await?;
+        let contact = accounts::contact(&mut **tx, account_id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
         Ok(Owner {
             id: account_id.to_owned(),
-            email: Email::from_stored(email),
-            verified_email: email_verified_at.is_some(),
-            verified_phone: phone.filter(|_| phone_verified_at.is_some()),
+            email: Email::from_stored(contact.email),
+            verified_email: contact.email_verified_at.is_some(),
+            verified_phone: contact
+                .phone
+                .filter(|_| contact.phone_verified_at.is_some()),
         })
     }
 
@@ -375,32 +304,13 @@ impl Owner {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    token_hash: String,
-    user_agent: Option<String>,
-    ip: Option<String>,
-    created_at: Millis,
-    last_used_at: Option<Millis>,
-    username: Option<String>,
-}
-
 /// The account's live sessions, the owner's and its RAM users': the asking one first, then the
 /// most recently used.
 pub async fn list_sessions(
     state: &AppState,
     session: &CurrentSession,
 ) -> Result<SessionList, ApiError> {
-    let rows: Vec<SessionRow> = sqlx::query_as(
-        "SELECT s.token_hash, s.user_agent, s.ip, s.created_at, s.last_used_at, r.username
-         FROM sessions s LEFT JOIN ram_users r ON r.id = s.ram_user_id
-         WHERE s.account_id = $1 AND s.expires_at > $2
-         ORDER BY COALESCE(s.last_used_at, s.created_at) DESC, s.created_at DESC",
-    )
-    .bind(&session.account_id)
-    .bind(state.clock.now())
-    .fetch_all(&state.db)
-    .await?;
+    let rows = sessions::live_of_account(&state.db, &session.account_id, state.clock.now()).await?;
     let mut sessions: Vec<SessionEntry> = rows
         .into_iter()
         .map(|row| SessionEntry {
@@ -429,14 +339,9 @@ pub async fn sign_out_session(
         return Err(ApiError::NotFound);
     }
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    let gone: Option<Option<String>> = sqlx::query_scalar(&format!(
-        "DELETE FROM sessions WHERE account_id = $1 AND substr(token_hash, 1, {}) = $2 RETURNING user_agent",
-        auth::PUBLIC_ID_CHARS
-    ))
-    .bind(&session.account_id)
-    .bind(id.to_ascii_lowercase())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let gone =
+        sessions::delete_by_public_id(&mut tx, &session.account_id, &id.to_ascii_lowercase())
+            .await?;
     let Some(user_agent) = gone else {
         return Err(ApiError::NotFound);
     };
@@ -456,20 +361,16 @@ pub async fn sign_out_session(
 /// Signs out the owner's other sessions (RAM users' stay: they are signed out one by one).
 pub async fn sign_out_others(state: &AppState, session: &CurrentSession) -> Result<u32, ApiError> {
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    let deleted = sqlx::query(
-        "DELETE FROM sessions WHERE account_id = $1 AND ram_user_id IS NULL AND token_hash <> $2",
-    )
-    .bind(&session.account_id)
-    .bind(&session.token_hash)
-    .execute(&mut *tx)
-    .await?;
-    if deleted.rows_affected() > 0 {
+    let deleted =
+        sessions::delete_other_owner_sessions(&mut tx, &session.account_id, &session.token_hash)
+            .await?;
+    if deleted > 0 {
         let signed_out = Operation::OtherSessionsSignedOut {
-            count: deleted.rows_affected() as u32,
+            count: deleted as u32,
         };
         let now = state.clock.now();
         oplog::record(&mut tx, &session.account_id, signed_out, now).await?;
     }
     tx.commit().await?;
-    Ok(deleted.rows_affected() as u32)
+    Ok(deleted as u32)
 }

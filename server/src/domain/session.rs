@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::rate_limit;
 use crate::state::AppState;
+use crate::tables::{accounts, ram_users, sessions};
 use shared::api::SignIn;
 use shared::api::SignInRefusal;
 
@@ -139,11 +140,7 @@ pub async fn confirm_owner_password(
     client: &str,
     password: String,
 ) -> Result<Attempt, ApiError> {
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (email, stored) = accounts::credentials(&state.db, account_id).await?;
     confirm_password(
         state,
         &email,
@@ -229,12 +226,7 @@ pub async fn sign_in(
 ) -> Result<SignedIn, ApiError> {
     let email = form.email.as_str();
     let attempt = begin_attempt(state, email, &origin.ip).await?;
-    let found: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'",
-    )
-    .bind(email)
-    .fetch_optional(&state.db)
-    .await?;
+    let found = accounts::live_by_email(&state.db, email).await?;
     let (account_id, stored) = found.unzip();
     let matches = attempt.check(state, form.password, stored).await?;
     let Some(account_id) = account_id.clone().filter(|_| matches) else {
@@ -252,7 +244,10 @@ pub async fn sign_in(
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &account_id).await?;
     // Read in the transaction that makes the session: turned on a moment ago, it is asked.
-    if two_step::is_enabled(&mut *tx, &account_id).await? {
+    if crate::tables::two_step::enabled_at(&mut *tx, &account_id)
+        .await?
+        .is_some()
+    {
         // The password does not count as a failure; the email's earlier failures stay until
         // the code, throttled the same way, completes the sign-in.
         attempt.succeeded(&mut tx).await?;
@@ -281,12 +276,8 @@ pub async fn reauthenticate(
     let attempt = match &session.ram_user {
         None => confirm_owner_password(state, &session.account_id, client, password).await?,
         Some(user) => {
-            let (email, username, stored): (String, String, String) = sqlx::query_as(
-                "SELECT a.email, r.username, r.password_hash FROM ram_users r JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
-            )
-            .bind(&user.id)
-            .fetch_one(&state.db)
-            .await?;
+            let (email, username, stored) =
+                ram_users::for_reauthentication(&state.db, &user.id).await?;
             let key = ram_reauth_key(&email, &username);
             confirm_password(
                 state,
@@ -301,11 +292,7 @@ pub async fn reauthenticate(
     };
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
     attempt.succeeded(&mut tx).await?;
-    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
-        .bind(state.clock.now())
-        .bind(&session.token_hash)
-        .execute(&mut *tx)
-        .await?;
+    sessions::set_authenticated(&mut tx, &session.token_hash, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -320,11 +307,7 @@ pub fn signed_in(origin: &Origin, two_step: bool) -> Operation {
 }
 
 pub async fn sign_out(state: &AppState, session: &CurrentSession) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(&session.token_hash)
-        .execute(&state.db)
-        .await?;
-    Ok(())
+    Ok(sessions::delete(&state.db, &session.token_hash).await?)
 }
 
 #[cfg(test)]

@@ -4,27 +4,18 @@
 use crate::auth::{self, NewSession, Origin};
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{self, Stored, Tx};
-use crate::domain::account;
 use crate::domain::verification::{self, Destination};
 use crate::error::ApiError;
 use crate::ids::SignupId;
 use crate::state::AppState;
+use crate::tables::accounts::{self, NewAccount};
+use crate::tables::signups::{self, Pending};
 use shared::account::{Channel, VerificationCode};
 use shared::api::{CodeSent, CodeTarget, SendCodeForm, Signup, SignupStarted};
 use shared::country::Country;
 
 /// A pending sign-up is forgotten a day after it was made.
 pub const SIGNUP_TTL: DurationMs = DurationMs::hours(24);
-
-#[derive(sqlx::FromRow)]
-struct Pending {
-    id: String,
-    email: String,
-    password_hash: String,
-    country: Stored<Country>,
-    expires_at: Millis,
-    account_id: Option<String>,
-}
 
 impl Pending {
     fn country(&self) -> Country {
@@ -51,7 +42,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         .await?;
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
-    if account::live_email_exists(&mut tx, signup.email.as_str()).await? {
+    if accounts::live_email_exists(&mut tx, signup.email.as_str()).await? {
         return Err(ApiError::EmailTaken);
     }
     let pending = Pending {
@@ -62,17 +53,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
         expires_at: now + SIGNUP_TTL,
         account_id: None,
     };
-    sqlx::query(
-        "INSERT INTO signups (id, email, password_hash, country, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&pending.id)
-    .bind(&pending.email)
-    .bind(&pending.password_hash)
-    .bind(pending.country.0.code())
-    .bind(now)
-    .bind(pending.expires_at)
-    .execute(&mut *tx)
-    .await?;
+    signups::insert(&mut tx, &pending, now).await?;
     tx.commit().await?;
     tracing::info!(signup = %pending.id, "sign-up started");
     pending.view()
@@ -85,13 +66,9 @@ pub async fn get(state: &AppState, id: &SignupId) -> Result<SignupStarted, ApiEr
 
 /// Loads a sign-up that can still be verified.
 async fn load(tx: &mut Tx, id: &SignupId, now: Millis) -> Result<Pending, ApiError> {
-    let pending: Pending = sqlx::query_as(
-        "SELECT id, email, password_hash, country, expires_at, account_id FROM signups WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::SignupNotFound)?;
+    let pending = signups::find(tx, id.as_str())
+        .await?
+        .ok_or(ApiError::SignupNotFound)?;
     if pending.account_id.is_some() {
         return Err(ApiError::CodeUsed);
     }
@@ -116,7 +93,7 @@ pub async fn send_code(
     let mut tx = db::begin_write(&state.db).await?;
     let pending = load(&mut tx, id, now).await?;
     let target = form.parse(pending.country())?;
-    if account::live_email_exists(&mut tx, &pending.email).await? {
+    if accounts::live_email_exists(&mut tx, &pending.email).await? {
         return Err(ApiError::EmailTaken);
     }
     let (channel, address, delivery, sent_to) = match &target {
@@ -161,31 +138,24 @@ pub async fn verify(
         Channel::Email => (Some(now), None, None),
         Channel::Phone => (None, Some(proven.address.clone()), Some(now)),
     };
-    let inserted = sqlx::query(
-        "INSERT INTO accounts (id, uid, email, password_hash, country, verified_channel, email_verified_at, phone, phone_verified_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&account_id)
-    .bind(new_uid())
-    .bind(&pending.email)
-    .bind(&pending.password_hash)
-    .bind(pending.country.0.code())
-    .bind(proven.channel.as_str())
-    .bind(email_verified_at)
-    .bind(phone)
-    .bind(phone_verified_at)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
+    let account = NewAccount {
+        id: &account_id,
+        uid: &new_uid(),
+        email: &pending.email,
+        password_hash: &pending.password_hash,
+        country: pending.country.0,
+        verified_channel: proven.channel,
+        email_verified_at,
+        phone: phone.as_deref(),
+        phone_verified_at,
+        created_at: now,
+    };
+    let inserted = accounts::insert(&mut tx, &account).await;
     match inserted {
         Err(e) if db::is_unique_violation(&e) => return Err(ApiError::EmailTaken),
         other => other?,
     };
-    sqlx::query("UPDATE signups SET account_id = $1, password_hash = '' WHERE id = $2")
-        .bind(&account_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    signups::mark_verified(&mut tx, id.as_str(), &account_id).await?;
     let session = auth::create(&mut tx, &account_id, None, now, origin).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, channel = proven.channel.as_str(), "account created");

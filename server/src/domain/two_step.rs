@@ -17,6 +17,9 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
+use crate::tables::sign_in_challenges::{self, NewChallenge};
+use crate::tables::two_step::{self, TwoStepRow};
+use crate::tables::{accounts, recovery_codes};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rand::Rng;
@@ -71,55 +74,15 @@ fn new_recovery_code() -> String {
     format!("{}-{}", &chars[..5], &chars[5..])
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    secret_sealed: String,
-    enabled_at: Option<Millis>,
-    last_step: i64,
-}
-
-async fn row(tx: &mut Tx, account_id: &str) -> Result<Option<Row>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT secret_sealed, enabled_at, last_step FROM two_step WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(&mut **tx)
-    .await?)
-}
-
-fn opened(secrets: &Secrets, account_id: &str, row: &Row) -> Result<Vec<u8>, ApiError> {
+fn opened(secrets: &Secrets, account_id: &str, row: &TwoStepRow) -> Result<Vec<u8>, ApiError> {
     secrets.open(account_id, &row.secret_sealed).ok_or_else(|| {
         anyhow::anyhow!("the authenticator secret of {account_id} does not open").into()
     })
 }
 
-/// Whether the account has two-step verification on.
-pub async fn is_enabled<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    account_id: &str,
-) -> Result<bool, ApiError> {
-    let on: Option<Millis> = sqlx::query_scalar(
-        "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
-    )
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
-    Ok(on.is_some())
-}
-
 pub async fn status(state: &AppState, account_id: &str) -> Result<TwoStepStatus, ApiError> {
-    let enabled_at: Option<Millis> = sqlx::query_scalar(
-        "SELECT enabled_at FROM two_step WHERE account_id = $1 AND enabled_at IS NOT NULL",
-    )
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
-    let left: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
+    let enabled_at = two_step::enabled_at(&state.db, account_id).await?;
+    let left = recovery_codes::unused_count(&state.db, account_id).await?;
     Ok(TwoStepStatus {
         enabled: enabled_at.is_some(),
         enabled_at: enabled_at.map(crate::clock::rfc3339),
@@ -135,28 +98,16 @@ pub async fn setup(state: &AppState, session: &CurrentSession) -> Result<TwoStep
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::rngs::OsRng.fill(&mut secret[..]);
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    if row(&mut tx, &session.account_id)
+    if two_step::find(&mut tx, &session.account_id)
         .await?
         .is_some_and(|r| r.enabled_at.is_some())
     {
         return Err(ApiError::TwoStepAlreadyOn);
     }
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(&session.account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM two_step WHERE account_id = $1")
-        .bind(&session.account_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO two_step (account_id, secret_sealed, created_at, last_step) VALUES ($1, $2, $3, 0)",
-    )
-    .bind(&session.account_id)
-    .bind(state.secrets.seal(&session.account_id, &secret))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let email = accounts::email(&mut *tx, &session.account_id).await?;
+    two_step::delete(&mut tx, &session.account_id).await?;
+    let sealed = state.secrets.seal(&session.account_id, &secret);
+    two_step::insert_pending(&mut tx, &session.account_id, &sealed, now).await?;
     tx.commit().await?;
     let encoded = Secret::Raw(secret).to_encoded().to_string();
     // Key Uri Format: `otpauth://totp/Issuer:account?secret=…&issuer=Issuer`.
@@ -195,7 +146,7 @@ pub async fn enable(
     };
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &session.account_id).await?;
-    let Some(pending) = row(&mut tx, &session.account_id)
+    let Some(pending) = two_step::find(&mut tx, &session.account_id)
         .await?
         .filter(|r| r.enabled_at.is_none())
     else {
@@ -205,27 +156,13 @@ pub async fn enable(
     let Some(step) = matching_step(&secret, &code, now) else {
         return Err(ApiError::TotpIncorrect);
     };
-    sqlx::query("UPDATE two_step SET enabled_at = $1, last_step = $2 WHERE account_id = $3")
-        .bind(now)
-        .bind(step as i64)
-        .bind(&session.account_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
-        .bind(&session.account_id)
-        .execute(&mut *tx)
-        .await?;
+    two_step::enable(&mut tx, &session.account_id, now, step as i64).await?;
+    recovery_codes::delete_of_account(&mut tx, &session.account_id).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let subject = recovery_subject(&session.account_id);
     for code in &codes {
-        sqlx::query(
-            "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(&session.account_id)
-        .bind(state.secrets.code_hash(&subject, &code.replace('-', "")))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let code_hash = state.secrets.code_hash(&subject, &code.replace('-', ""));
+        recovery_codes::insert(&mut tx, &session.account_id, &code_hash, now).await?;
     }
     tell(&state.outbox, &mut tx, &session.account_id, now, true).await?;
     oplog::record(&mut tx, &session.account_id, Operation::TwoStepOn, now).await?;
@@ -248,7 +185,7 @@ async fn consume(
 ) -> Result<bool, ApiError> {
     match factor {
         SecondFactor::Totp(code) => {
-            let Some(on) = row(tx, account_id)
+            let Some(on) = two_step::find(tx, account_id)
                 .await?
                 .filter(|r| r.enabled_at.is_some())
             else {
@@ -259,23 +196,12 @@ async fn consume(
             else {
                 return Ok(false);
             };
-            sqlx::query("UPDATE two_step SET last_step = $1 WHERE account_id = $2")
-                .bind(step as i64)
-                .bind(account_id)
-                .execute(&mut **tx)
-                .await?;
+            two_step::set_last_step(tx, account_id, step as i64).await?;
             Ok(true)
         }
         SecondFactor::Recovery(code) => {
-            let used = sqlx::query(
-                "UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
-            )
-            .bind(now)
-            .bind(account_id)
-            .bind(secrets.code_hash(&recovery_subject(account_id), code))
-            .execute(&mut **tx)
-            .await?;
-            Ok(used.rows_affected() == 1)
+            let code_hash = secrets.code_hash(&recovery_subject(account_id), code);
+            Ok(recovery_codes::mark_used(tx, account_id, &code_hash, now).await?)
         }
     }
 }
@@ -289,10 +215,7 @@ async fn prove(
     factor: &SecondFactor,
     client: &str,
 ) -> Result<(Tx, crate::domain::session::Attempt), ApiError> {
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&state.db)
-        .await?;
+    let email = accounts::email(&state.db, account_id).await?;
     let attempt = begin_attempt(state, &email, client).await?;
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     if !consume(
@@ -327,7 +250,10 @@ pub async fn disable(
     client: &str,
 ) -> Result<(), ApiError> {
     let (password, factor) = form.parse()?;
-    if !is_enabled(&state.db, &session.account_id).await? {
+    if two_step::enabled_at(&state.db, &session.account_id)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::TwoStepNotSetUp);
     }
     let attempt = confirm_owner_password(state, &session.account_id, client, password).await?;
@@ -337,12 +263,8 @@ pub async fn disable(
     let (mut tx, attempt) = prove(state, &session.account_id, &factor, client).await?;
     attempt.succeeded(&mut tx).await?;
     let now = state.clock.now();
-    for table in ["two_step", "recovery_codes"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
-            .bind(&session.account_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    two_step::delete(&mut tx, &session.account_id).await?;
+    recovery_codes::delete_of_account(&mut tx, &session.account_id).await?;
     tell(&state.outbox, &mut tx, &session.account_id, now, false).await?;
     oplog::record(&mut tx, &session.account_id, Operation::TwoStepOff, now).await?;
     tx.commit().await?;
@@ -359,16 +281,14 @@ pub async fn challenge(
     origin: &Origin,
 ) -> Result<String, ApiError> {
     let token = auth::random_token();
-    sqlx::query(
-        "INSERT INTO sign_in_challenges (token_hash, account_id, created_at, expires_at, ip) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(auth::hash_token(&token))
-    .bind(account_id)
-    .bind(now)
-    .bind(now + CHALLENGE_TTL)
-    .bind(&origin.ip)
-    .execute(&mut **tx)
-    .await?;
+    let challenge = NewChallenge {
+        token_hash: &auth::hash_token(&token),
+        account_id,
+        created_at: now,
+        expires_at: now + CHALLENGE_TTL,
+        ip: &origin.ip,
+    };
+    sign_in_challenges::insert(tx, &challenge).await?;
     Ok(token)
 }
 
@@ -385,21 +305,11 @@ pub async fn complete_sign_in(
     let token_hash = challenge_token
         .map(auth::hash_token)
         .ok_or(ApiError::TwoStepExpired)?;
-    let account_id: String = sqlx::query_scalar(
-        "SELECT c.account_id FROM sign_in_challenges c JOIN accounts a ON a.id = c.account_id
-         WHERE c.token_hash = $1 AND c.expires_at > $2 AND a.status <> 'closed'",
-    )
-    .bind(&token_hash)
-    .bind(now)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or(ApiError::TwoStepExpired)?;
+    let account_id = sign_in_challenges::live_account(&state.db, &token_hash, now)
+        .await?
+        .ok_or(ApiError::TwoStepExpired)?;
     let (mut tx, attempt) = prove(state, &account_id, &factor, &origin.ip).await?;
-    let gone = sqlx::query("DELETE FROM sign_in_challenges WHERE token_hash = $1")
-        .bind(&token_hash)
-        .execute(&mut *tx)
-        .await?;
-    if gone.rows_affected() != 1 {
+    if !sign_in_challenges::delete(&mut tx, &token_hash).await? {
         // The same challenge completed beside this request.
         return Err(ApiError::TwoStepExpired);
     }
@@ -433,11 +343,7 @@ async fn tell(
     now: Millis,
     on: bool,
 ) -> Result<(), ApiError> {
-    let (email, verified): (String, Option<Millis>) =
-        sqlx::query_as("SELECT email, email_verified_at FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let (email, verified) = accounts::email_verified(tx, account_id).await?;
     if verified.is_none() {
         return Ok(());
     }

@@ -2,13 +2,14 @@
 //! code, at most 5 codes an hour to one address and 20 an hour from one client.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::rate_limit;
 use crate::secrets::Secrets;
 use crate::state::AppState;
+use crate::tables::verification_codes::{self, NewCode};
 use rand::Rng;
 use shared::account::{Channel, Delivery, VerificationCode};
 use shared::api::CodeSent;
@@ -70,24 +71,14 @@ pub async fn issue(
     let subject_key = format!("code-subject:{subject}");
     let address_key = format!("code-address:{}", to.address);
     rate_limit::lock(tx, &[("code_sent", client)], &[&subject_key, &address_key]).await?;
-    let last: Option<Millis> =
-        sqlx::query_scalar("SELECT MAX(created_at) FROM verification_codes WHERE subject = $1")
-            .bind(subject)
-            .fetch_one(&mut **tx)
-            .await?;
+    let last = verification_codes::newest_at(tx, subject).await?;
     if let Some(last) = last.filter(|&last| now - last < RESEND_AFTER) {
         return Err(ApiError::ResendTooSoon {
             retry_after: secs_until(last + RESEND_AFTER, now),
         });
     }
 
-    let (sent, oldest): (i64, Option<Millis>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM verification_codes WHERE address = $1 AND created_at > $2",
-    )
-    .bind(to.address)
-    .bind(now - HOUR)
-    .fetch_one(&mut **tx)
-    .await?;
+    let (sent, oldest) = verification_codes::sent_to_since(tx, to.address, now - HOUR).await?;
     if sent >= MAX_PER_ADDRESS_PER_HOUR {
         return Err(ApiError::TooManyCodes {
             retry_after: secs_until(oldest.unwrap_or(now) + HOUR, now),
@@ -101,26 +92,19 @@ pub async fn issue(
         });
     }
 
-    sqlx::query("UPDATE verification_codes SET superseded_at = $1 WHERE subject = $2 AND superseded_at IS NULL AND consumed_at IS NULL")
-        .bind(now)
-        .bind(subject)
-        .execute(&mut **tx)
-        .await?;
+    verification_codes::supersede(tx, subject, now).await?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
-    sqlx::query(
-        "INSERT INTO verification_codes (id, subject, channel, address, delivery, code_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(subject)
-    .bind(to.channel.as_str())
-    .bind(to.address)
-    .bind(to.delivery.map(Delivery::as_str))
-    .bind(state.secrets.code_hash(subject, &code))
-    .bind(now)
-    .bind(now + CODE_TTL)
-    .execute(&mut **tx)
-    .await?;
+    let new = NewCode {
+        id: &uuid::Uuid::new_v4().to_string(),
+        subject,
+        channel: to.channel,
+        address: to.address,
+        delivery: to.delivery,
+        code_hash: &state.secrets.code_hash(subject, &code),
+        created_at: now,
+        expires_at: now + CODE_TTL,
+    };
+    verification_codes::insert(tx, &new).await?;
     rate_limit::record(tx, "code_sent", client, now).await?;
     if !to.decoy {
         state.outbox.enqueue(tx, now, message(to, &code)).await?;
@@ -197,17 +181,6 @@ pub struct Proven {
     pub address: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct LiveCode {
-    id: String,
-    channel: Stored<Channel>,
-    address: String,
-    code_hash: String,
-    attempts: i64,
-    expires_at: Millis,
-    consumed_at: Option<Millis>,
-}
-
 /// Checks `code` against the newest code of `subject`, inside the caller's write transaction,
 /// which comes back for the caller's own writes. A wrong try must count even though the
 /// request fails, so on `CodeIncorrect` and `CodeAttemptsExceeded` the transaction is
@@ -238,14 +211,7 @@ async fn compare(
 ) -> Result<Proven, ApiError> {
     // A try is counted against the tries left that it read: one checker at a time per subject.
     db::lock_keys(tx, &[&format!("code-subject:{subject}")]).await?;
-    let newest: Option<LiveCode> = sqlx::query_as(
-        "SELECT id, channel, address, code_hash, attempts, expires_at, consumed_at
-         FROM verification_codes WHERE subject = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(subject)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = newest else {
+    let Some(row) = verification_codes::newest(tx, subject).await? else {
         return Err(ApiError::NoCodeSent);
     };
     if row.consumed_at.is_some() {
@@ -260,11 +226,7 @@ async fn compare(
     let typed = secrets.code_hash(subject, code.as_str());
     if !crate::auth::constant_time_eq(typed.as_bytes(), row.code_hash.as_bytes()) {
         let attempts = row.attempts + 1;
-        sqlx::query("UPDATE verification_codes SET attempts = $1 WHERE id = $2")
-            .bind(attempts)
-            .bind(&row.id)
-            .execute(&mut **tx)
-            .await?;
+        verification_codes::set_attempts(tx, &row.id, attempts).await?;
         return Err(if attempts >= MAX_ATTEMPTS {
             ApiError::CodeAttemptsExceeded
         } else {
@@ -273,11 +235,7 @@ async fn compare(
             }
         });
     }
-    sqlx::query("UPDATE verification_codes SET consumed_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&row.id)
-        .execute(&mut **tx)
-        .await?;
+    verification_codes::mark_consumed(tx, &row.id, now).await?;
     Ok(Proven {
         channel: row.channel.0,
         address: row.address,

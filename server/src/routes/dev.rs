@@ -6,6 +6,7 @@ use crate::error::{ApiError, Json, Query};
 use crate::notify::{self, InboxMessage};
 use crate::routes::access::routes;
 use crate::state::AppState;
+use crate::tables::settings;
 use axum::extract::State;
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
@@ -66,11 +67,8 @@ async fn advance_clock(
     state
         .clock
         .advance(DurationMs::seconds(body.advance_seconds));
-    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(crate::clock::DEV_OFFSET_KEY)
-        .bind(state.clock.offset().as_millis().to_string())
-        .execute(&state.db)
-        .await?;
+    let offset = state.clock.offset().as_millis().to_string();
+    settings::set(&state.db, crate::clock::DEV_OFFSET_KEY, &offset).await?;
     Ok(Json(ClockNow {
         now: state.clock.now_utc().to_rfc3339(),
     }))

@@ -9,3 +9,15 @@
 //!
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
+
+pub mod accounts;
+pub mod password_resets;
+pub mod ram_users;
+pub mod real_name_registrations;
+pub mod recovery_codes;
+pub mod sessions;
+pub mod settings;
+pub mod sign_in_challenges;
+pub mod signups;
+pub mod two_step;
+pub mod verification_codes;

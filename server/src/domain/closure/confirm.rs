@@ -8,7 +8,7 @@ use super::system_check::SYSTEM_CHECK_VALID;
 use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::Tx;
-use crate::domain::account::{self, Writer};
+use crate::domain::account::{self, AccountStatus, Writer};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
@@ -16,6 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::{accounts, sessions};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -130,10 +131,7 @@ pub async fn confirm(
     .bind(ends_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    accounts::set_status(&mut tx, account_id, AccountStatus::Closing).await?;
     sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(account_id)
         .bind(SERVICE_LINKED_ROLE)
@@ -141,16 +139,9 @@ pub async fn confirm(
         .execute(&mut *tx)
         .await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    sessions::delete_of_account(&mut tx, account_id).await?;
     queue::schedule::<DecideClosure>(&mut tx, &closure_id, ends_at, now).await?;
-    let (email, phone): (String, Option<String>) =
-        sqlx::query_as("SELECT email, phone FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (email, phone) = accounts::email_and_phone(&mut tx, account_id).await?;
     state
         .outbox
         .tell_owner(

@@ -6,6 +6,7 @@
 
 use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Backend, HeldTx};
+use crate::domain::account::AccountStatus;
 use crate::domain::bills::{self, ChargeBill};
 use crate::domain::deletion;
 use crate::error::ApiError;
@@ -13,6 +14,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -147,26 +149,6 @@ fn crash_if_asked(state: &AppState) {
     }
 }
 
-/// Locks the accounts of the closures `ids` (PostgreSQL; see `account::lock`), all before
-/// anything of them is read, in one order (their ids), so that two batches, or a batch and a
-/// member's write, cannot wait on each other in a circle. `FOR UPDATE`: most of them are
-/// deleted. Those locked by a member's write meanwhile are waited for, then read as it left them.
-async fn lock_accounts(tx: &mut HeldTx<'_>, ids: &[&str]) -> sqlx::Result<()> {
-    let backend = Backend::of(tx);
-    if backend == Backend::Sqlite {
-        return Ok(());
-    }
-    sqlx::query(&format!(
-        "SELECT a.id FROM accounts a JOIN closures c ON c.account_id = a.id
-         WHERE c.id IN {} ORDER BY a.id FOR UPDATE OF a",
-        db::in_json(backend, 1)
-    ))
-    .bind(db::json_texts(ids.iter().copied()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Decides the closures `ids` in `tx`; answers each one's decision.
 pub async fn decide(
     outbox: &Outbox,
@@ -179,7 +161,11 @@ pub async fn decide(
         .iter()
         .map(|id| ((*id).to_owned(), Decision::Moot))
         .collect();
-    lock_accounts(tx, ids).await?;
+    // The closures' accounts are locked (PostgreSQL; see `account::lock`) before anything of
+    // them is read, in one order (their ids), so that two batches, or a batch and a member's
+    // write, cannot wait on each other in a circle. Those locked by a member's write meanwhile
+    // are waited for, then read as it left them.
+    accounts::lock_of_closures(tx, ids).await?;
     let cooling: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
          WHERE c.status = 'cooling_down' AND c.id IN {}",
@@ -252,16 +238,15 @@ pub async fn decide(
             .execute(&mut **tx)
             .await?;
         }
-        let accounts = db::json_texts(failing.iter().map(|c| c.1.as_str()));
-        for sql in [
-            "UPDATE accounts SET status = 'active' WHERE id IN",
-            "DELETE FROM service_linked_roles WHERE account_id IN",
-        ] {
-            sqlx::query(&format!("{sql} {}", db::in_json(backend, 1)))
-                .bind(&accounts)
-                .execute(&mut **tx)
-                .await?;
-        }
+        let failed = failing.iter().map(|c| c.1.as_str());
+        accounts::set_status_of(tx, failed.clone(), AccountStatus::Active).await?;
+        sqlx::query(&format!(
+            "DELETE FROM service_linked_roles WHERE account_id IN {}",
+            db::in_json(backend, 1)
+        ))
+        .bind(db::json_texts(failed))
+        .execute(&mut **tx)
+        .await?;
         let mut messages = Vec::with_capacity(failing.len() * 2);
         for ((closure, account_id, email, phone), overdue) in failing.iter().zip(&totals) {
             messages.extend(

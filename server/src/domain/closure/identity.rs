@@ -4,12 +4,13 @@
 
 use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis};
-use crate::db::{Flag, Tx};
+use crate::db::Tx;
 use crate::domain::account;
 use crate::domain::verification;
 use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::{accounts, real_name_registrations, sessions};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::CodeSent;
 use shared::api::IdentityMethod;
@@ -40,10 +41,7 @@ pub async fn send_identity_code(
     client: &str,
 ) -> Result<CodeSent, ApiError> {
     let (phone, verified): (Option<String>, Option<Millis>) =
-        sqlx::query_as("SELECT phone, phone_verified_at FROM accounts WHERE id = $1")
-            .bind(&session.account_id)
-            .fetch_one(&state.db)
-            .await?;
+        accounts::phone(&state.db, &session.account_id).await?;
     let Some(phone) = phone.filter(|_| verified.is_some()) else {
         return Err(ApiError::ContactNotVerified {
             needed: Channel::Phone,
@@ -68,11 +66,7 @@ async fn mark_identity(
     now: Millis,
     method: IdentityMethod,
 ) -> Result<(), ApiError> {
-    sqlx::query("UPDATE sessions SET identity_verified_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(&session.token_hash)
-        .execute(&mut **tx)
-        .await?;
+    sessions::set_identity_verified(tx, &session.token_hash, now).await?;
     oplog::record(
         tx,
         &session.account_id,
@@ -122,21 +116,10 @@ pub async fn verify_identity_by_authenticator(
     Ok(())
 }
 
-/// Whether the account passed real-name registration.
-async fn real_name(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
-    let Flag(real_name) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = $1)",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
-    Ok(real_name)
-}
-
 /// Whether the Alipay authorization is open to the account: real-name registration (seed 001),
 /// and the simulated Alipay of dev mode.
 pub(super) async fn alipay_available(state: &AppState, account_id: &str) -> Result<bool, ApiError> {
-    Ok(state.config.is_dev() && real_name(state, account_id).await?)
+    Ok(state.config.is_dev() && real_name_registrations::exists(&state.db, account_id).await?)
 }
 
 /// The simulated Alipay authorization: open to real-name-verified accounts only (seed 001).
@@ -147,7 +130,7 @@ pub async fn alipay_authorize(state: &AppState, session: &CurrentSession) -> Res
             "Alipay authorization is not available on this server: use the phone code.".into(),
         ));
     }
-    if !real_name(state, &session.account_id).await? {
+    if !real_name_registrations::exists(&state.db, &session.account_id).await? {
         return Err(ApiError::IdentityNotVerified(
             "Alipay authorization needs real-name registration. Verify with a phone code instead."
                 .into(),

@@ -75,6 +75,8 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
         cool_down_days: state.config.cool_down_days,
         identity_verified: identity_fresh(session, now),
         alipay_available: alipay_available(state, account_id).await?,
-        authenticator_available: crate::domain::two_step::is_enabled(&state.db, account_id).await?,
+        authenticator_available: crate::tables::two_step::enabled_at(&state.db, account_id)
+            .await?
+            .is_some(),
     })
 }

@@ -18,6 +18,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::accounts;
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -154,10 +155,7 @@ pub(super) async fn notify_unsubscribed(
     count: usize,
     total: Money,
 ) -> Result<(), ApiError> {
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let email = accounts::email(&mut **tx, account_id).await?;
     outbox
         .tell_owner(
             tx,

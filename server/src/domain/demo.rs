@@ -10,11 +10,14 @@ use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::instances::{self, NewInstance};
 use shared::api::PaymentMethodKind;
 use shared::catalog::{PayWith, Product};
-use shared::refund::PaidWith;
+use shared::refund::{PaidWith, ResourceKind};
 
 const DAY: DurationMs = DurationMs::days(1);
+/// Where the demo's resources run.
+const REGION: &str = "ap-southeast-1";
 
 struct Demo {
     product: &'static str,
@@ -141,21 +144,16 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             periods.push((ends, next, OrderKind::Renewal));
             ends = next;
         }
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, used, auto_renew, started_at, expires_at, created_at)
-             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, $5, $6, 0, $7, $8, $9)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(product.code)
-        .bind(product.kind.as_str())
-        .bind(i64::from(demo.activated))
-        .bind(i64::from(demo.drawn_gb > 0))
-        .bind(bought)
-        .bind(ends)
-        .bind(bought)
-        .execute(&mut *tx)
-        .await?;
+        let new = NewInstance {
+            id: &instance_id,
+            account_id,
+            product: product.code,
+            region: REGION,
+            kind: product.kind,
+            started_at: bought,
+        };
+        let used = demo.drawn_gb > 0;
+        instances::insert_past_subscription(&mut *tx, &new, demo.activated, used, ends).await?;
         for (starts, ends, order_kind) in periods {
             let price = product.monthly_cents * i64::from(demo.months);
             let (cash, credit) = if paid_with == PaidWith::Credit {
@@ -207,17 +205,15 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
     if method.is_some() {
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
         let started = now - DurationMs::hours(3);
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES ($1, $2, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, $3, $4, $5)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(started)
-        .bind(started)
-        .bind(started)
-        .execute(&mut *tx)
-        .await?;
+        let new = NewInstance {
+            id: &instance_id,
+            account_id,
+            product: "ecs",
+            region: REGION,
+            kind: ResourceKind::RegularCloudResource,
+            started_at: started,
+        };
+        instances::insert_payg(&mut *tx, &new).await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, started), now)
             .await?;
         made += 1;

@@ -6,7 +6,8 @@
 use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
-use crate::domain::{instances, purchase};
+use crate::domain::purchase;
+use crate::tables::instances;
 use crate::error::ApiError;
 use crate::ids::InstanceId;
 use crate::notices::Notice;
@@ -75,15 +76,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         }
     }
     let mut tx = account::begin_locked(&state.db, &instance.account_id).await?;
-    let released = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND status = 'running' AND expires_at <= $3",
-    )
-    .bind(now)
-    .bind(&job.subject)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if released.rows_affected() == 1 {
+    if instances::release_expired(&mut *tx, &job.subject, now).await? {
         let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
             .bind(&instance.account_id)
             .fetch_one(&mut *tx)

@@ -6,6 +6,7 @@
 use crate::clock::Millis;
 use crate::db::Tx;
 use crate::error::ApiError;
+use crate::tables::instances;
 use shared::catalog::Product;
 
 /// What one stretch of usage drew on plans.
@@ -64,10 +65,7 @@ pub async fn draw(
         if updated.rows_affected() != 1 {
             continue;
         }
-        sqlx::query("UPDATE instances SET used = 1 WHERE id = $1")
-            .bind(&plan_id)
-            .execute(&mut **tx)
-            .await?;
+        instances::mark_used(&mut **tx, &plan_id).await?;
         drawn.milli += take;
         drawn.plans.push(plan_id);
     }

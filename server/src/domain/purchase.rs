@@ -6,7 +6,7 @@ use crate::clock::{Millis, rfc3339};
 use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
-use crate::domain::instances::{self, Instance};
+use crate::tables::instances::{self, Instance, NewInstance};
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
@@ -213,26 +213,21 @@ pub async fn purchase(
     } else {
         ResourceKind::RegularCloudResource
     };
+    let new_instance = NewInstance {
+        id: &instance_id,
+        account_id,
+        product: p.product.code,
+        region: p.region.code,
+        kind,
+        started_at: now,
+    };
 
     if p.billing == Billing::Payg {
         // Usage is charged to the default method later; it must exist now.
         let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
         // Inside the write: removing the last method waits for it, or is seen here.
         default_method(&mut *tx, account_id).await?;
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES ($1, $2, $3, $4, 'payg', $5, 1, 0, $6, $7, $8)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(p.product.code)
-        .bind(p.region.code)
-        .bind(kind.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        instances::insert_payg(&mut *tx, &new_instance).await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, now), now).await?;
         let purchased = Operation::PayAsYouGoPurchased {
             instance: instance_id.clone(),
@@ -291,22 +286,8 @@ pub async fn purchase(
             }
         }
         record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, 'subscription', $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(p.product.code)
-        .bind(p.region.code)
-        .bind(kind.as_str())
-        .bind(i64::from(!plan))
-        .bind(i64::from(p.auto_renew))
-        .bind(now)
-        .bind(ends_at)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        instances::insert_subscription(&mut *tx, &new_instance, !plan, p.auto_renew, ends_at)
+            .await?;
         insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let purchased = Operation::SubscriptionPurchased {
@@ -435,7 +416,9 @@ pub async fn renew(
     pay_with: PayWith,
 ) -> Result<Purchased, ApiError> {
     let instance_id = instance_id.as_str();
-    let found = instances::owned(&state.db, account_id, instance_id).await?;
+    let found = instances::owned(&state.db, account_id, instance_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !found.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
@@ -458,13 +441,9 @@ pub async fn renew(
         // Re-read inside the write lock: another renewal may have moved the expiry, and an
         // unsubscription, a transfer or the expiry job may have released the instance since
         // it was read above, and then this renewal has nothing to extend.
-        let current: Option<Option<Millis>> = sqlx::query_scalar(
-            "SELECT expires_at FROM instances WHERE id = $1 AND status = 'running'",
-        )
-        .bind(instance_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let current = current.ok_or(ApiError::AlreadyReleased)?;
+        let current = instances::running_expiry(&mut *tx, instance_id)
+            .await?
+            .ok_or(ApiError::AlreadyReleased)?;
         let starts_at = current.or(expires_at).unwrap_or(now).max(now);
         let ends_at = add_months(starts_at, months);
         record_payment(
@@ -489,11 +468,7 @@ pub async fn renew(
             now,
         )
         .await?;
-        sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
-            .bind(ends_at)
-            .bind(instance_id)
-            .execute(&mut *tx)
-            .await?;
+        instances::set_expiry(&mut *tx, instance_id, ends_at).await?;
         let renewed = Operation::SubscriptionRenewed {
             instance: instance_id.to_owned(),
             months,
@@ -523,14 +498,7 @@ pub async fn activate(
 ) -> Result<InstanceView, ApiError> {
     let instance_id = instance_id.as_str();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let updated = sqlx::query(
-        "UPDATE instances SET activated = 1 WHERE id = $1 AND account_id = $2 AND resource_kind = 'resource_plan' AND status = 'running'",
-    )
-    .bind(instance_id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !instances::activate_plan(&mut *tx, account_id, instance_id).await? {
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;
@@ -542,17 +510,14 @@ pub async fn instance(
     account_id: &str,
     id: &str,
 ) -> Result<InstanceView, ApiError> {
-    Ok(instances::owned(&state.db, account_id, id).await?.view())
+    Ok(instances::owned(&state.db, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .view())
 }
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
-    let rows: Vec<Instance> = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC, id LIMIT 500",
-        instances::COLUMNS
-    ))
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = instances::newest_running(&state.db, account_id).await?;
     Ok(rows.into_iter().map(Instance::view).collect())
 }
 
@@ -647,15 +612,7 @@ pub async fn release(
 ) -> Result<InstanceView, ApiError> {
     let instance_id = instance_id.as_str();
     let now = state.clock.now();
-    let updated = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND billing = 'payg' AND status = 'running'",
-    )
-    .bind(now)
-    .bind(instance_id)
-    .bind(account_id)
-    .execute(&state.db)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !instances::release_payg(&state.db, account_id, instance_id, now).await? {
         return Err(ApiError::NotFound);
     }
     instance(state, account_id, instance_id).await

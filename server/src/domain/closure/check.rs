@@ -4,7 +4,7 @@
 use crate::clock::{Millis, rfc3339};
 use crate::db::Stored;
 use crate::domain::bills;
-use crate::domain::instances::{self, Instance};
+use crate::tables::instances::{self, Instance};
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -106,13 +106,7 @@ pub(super) async fn check_on(
     items.extend(overdue_item(conn, state, account_id, now).await?);
     items.extend(balance_item(conn, state, account_id).await?);
 
-    let running: Vec<Instance> = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
-        instances::COLUMNS
-    ))
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let running = instances::running(&mut *conn, account_id).await?;
     let icp: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM icp_filings WHERE account_id = $1 AND status = 'active'",
     )

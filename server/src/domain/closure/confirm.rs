@@ -16,6 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -216,12 +217,7 @@ async fn renounce(
         }
         BlockingKind::PayAsYouGoResources => {
             for id in &item.subjects {
-                sqlx::query("UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'running'")
-                    .bind(now)
-                    .bind(id)
-                    .bind(account_id)
-                    .execute(&mut **tx)
-                    .await?;
+                instances::release_running(&mut **tx, account_id, id, now).await?;
             }
         }
         _ => {

@@ -3,13 +3,14 @@
 //! the caller's account.
 
 use crate::clock::{Millis, rfc3339};
-use crate::db::{Flag, Stored};
+use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::api::{
     AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
 };
@@ -161,15 +162,10 @@ pub async fn transfer_domain_out(
     instance_id: &InstanceId,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    write_one(
-        state,
-        account_id,
-        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, auto_renew = 0 WHERE id = $2 AND account_id = $3 AND product = 'domain' AND status = 'running'")
-            .bind(now)
-            .bind(instance_id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let released =
+        instances::release_product(&mut *tx, account_id, instance_id.as_str(), "domain", now).await?;
+    finish(tx, released).await
 }
 
 pub async fn set_auto_renew(
@@ -178,15 +174,25 @@ pub async fn set_auto_renew(
     instance_id: &InstanceId,
     enabled: bool,
 ) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2 AND account_id = $3 AND billing = 'subscription' AND status = 'running'")
-            .bind(i64::from(enabled))
-            .bind(instance_id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let set = instances::set_auto_renew(&mut *tx, account_id, instance_id.as_str(), enabled).await?;
+    finish(tx, set).await
+}
+
+/// Opens the account's write gate for one resolution (a member's write: none once the
+/// closure is confirmed).
+async fn begin(state: &AppState, account_id: &str) -> Result<Tx, ApiError> {
+    account::begin_write(&state.db, account_id, Writer::Member).await
+}
+
+/// Commits a resolution that `matched` a row of the account's; `NotFound` when it matched
+/// nothing.
+async fn finish(tx: Tx, matched: bool) -> Result<(), ApiError> {
+    if !matched {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Runs one resolution's statement through the account's write gate (a member's write: none

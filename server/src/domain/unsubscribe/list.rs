@@ -7,7 +7,7 @@ use super::record::records;
 use super::{OrderRow, destination, place};
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{Flag, Stored};
-use crate::domain::instances::{self, Instance};
+use crate::tables::instances::{self, Instance};
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};

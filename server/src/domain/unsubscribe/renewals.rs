@@ -15,6 +15,7 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::error::ApiError;
+use crate::tables::instances;
 use crate::ids::UnsubscriptionId;
 use crate::oplog::{self, Operation};
 use crate::queue;
@@ -168,11 +169,7 @@ async fn cancel_renewals_of(
     )
     .await?;
     set_total(tx, &id, total).await?;
-    sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
-        .bind(new_expiry)
-        .bind(&instance.id)
-        .execute(&mut **tx)
-        .await?;
+    instances::set_expiry(&mut **tx, &instance.id, new_expiry).await?;
     // The expiry job may already wait for the end of the renewals just cancelled.
     queue::move_to::<Expire>(tx, &instance.id, new_expiry).await?;
     Ok((id, total))

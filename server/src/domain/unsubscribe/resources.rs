@@ -9,7 +9,7 @@ use super::{ORDER_COLUMNS, OrderRow};
 use crate::clock::Millis;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::instances::{self, Instance};
+use crate::tables::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
 use crate::ids::UnsubscriptionId;
@@ -133,7 +133,9 @@ pub(super) async fn load_instance(
     account_id: &str,
     id: &str,
 ) -> Result<Instance, ApiError> {
-    let row = instances::owned(&mut **tx, account_id, id).await?;
+    let row = instances::owned(&mut **tx, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !row.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
@@ -236,12 +238,7 @@ pub async fn unsubscribe(
             None => refunded,
         });
         // Released for good: the data is deleted and nothing brings it back.
-        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, expires_at = $2, auto_renew = 0 WHERE id = $3")
-            .bind(now)
-            .bind(now)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
+        instances::release_unsubscribed(&mut *tx, &instance.id, now).await?;
         unsubscriptions.push(UnsubscriptionId::from(id));
     }
     // Nothing to unsubscribe is refused by the form; a batch of resources without orders

@@ -7,13 +7,13 @@ use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::purchase;
-use crate::tables::instances;
 use crate::error::ApiError;
 use crate::ids::InstanceId;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::catalog::{PayWith, Product};
 
 /// Renews or releases a subscription when its paid time ends.

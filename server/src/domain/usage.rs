@@ -10,12 +10,12 @@ use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::bills::{self, ChargeBill};
-use crate::domain::purchase::charge_bill;
 use crate::domain::plan;
-use crate::tables::instances;
+use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::catalog::Product;
 
 /// Bills a pay-as-you-go instance's next hour of use, then waits for the one after.

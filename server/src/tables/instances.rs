@@ -1,11 +1,13 @@
 //! `instances`: what each account bought and whether it still runs. No partial index reads a
 //! status, billing or kind here, so those values are bound by their stored names.
 
+use super::listing::{Filter, Page, RESOURCE_COLUMNS};
 use crate::clock::Millis;
-use crate::db::Stored;
-use shared::api::InstanceStatus;
-use shared::catalog::Billing;
-use shared::refund::ResourceKind;
+use crate::db::{Flag, Stored};
+use shared::api::{InstanceStatus, OrderStatus, ResourceSort, SortDirection, UnsubscribeQuery};
+use shared::catalog::{Billing, Product};
+use shared::money::Currency;
+use shared::refund::{PaidWith, RefundType, ResourceKind};
 use sqlx::{Any, Executor};
 
 /// The columns [`Instance`] reads, of `instances`.
@@ -36,7 +38,6 @@ pub struct Instance {
     pub billed_until: Option<Millis>,
     pub released_at: Option<Millis>,
 }
-
 
 /// A new instance: what every insert writes.
 pub struct NewInstance<'a> {
@@ -388,4 +389,190 @@ pub async fn release_unsubscribed<'e>(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The Unsubscribe page's resources: the account's running subscriptions the filter matches.
+/// The dynamic statements below spell their statuses and kinds from the enums into the text
+/// rather than binding them: the filter numbers the placeholders, and the values are the
+/// enums' stored names, never user input.
+fn listed_conditions(filter: &Filter<'_>) -> (String, usize) {
+    let (conditions, next) = filter.sql(&RESOURCE_COLUMNS);
+    let conditions = format!(
+        "{conditions} AND status = '{}' AND billing = '{}'",
+        InstanceStatus::Running.as_str(),
+        Billing::Subscription.as_str()
+    );
+    (conditions, next)
+}
+
+/// The listed resources counted by product, kind, activation and use: the tab's groups.
+pub async fn listed_groups<'e>(
+    db: impl Executor<'e, Database = Any>,
+    filter: &Filter<'_>,
+) -> sqlx::Result<Vec<(String, Stored<ResourceKind>, Flag, Flag, i64)>> {
+    let (conditions, _) = listed_conditions(filter);
+    filter
+        .bind(sqlx::query_as(&format!(
+            "SELECT product, resource_kind, activated, used, COUNT(*) FROM instances WHERE {conditions}
+             GROUP BY product, resource_kind, activated, used"
+        )))
+        .fetch_all(db)
+        .await
+}
+
+/// An instance of a listed page beside one of its paid orders still in force (running or
+/// pending), or beside none: the page and its orders come in one statement.
+#[derive(sqlx::FromRow)]
+pub struct ListedInstance {
+    #[sqlx(flatten)]
+    pub instance: Instance,
+    pub order_id: Option<String>,
+    pub starts_at: Option<Millis>,
+    pub ends_at: Option<Millis>,
+    pub cash_minor: Option<i64>,
+    pub credit_minor: Option<i64>,
+    pub currency: Option<Stored<Currency>>,
+    pub paid_with: Option<Stored<PaidWith>>,
+    pub payment_method_id: Option<String>,
+    pub paid_at: Option<Millis>,
+    pub drawn_milli: Option<i64>,
+    /// The order's payment method, if it is still bound to the account.
+    pub method_label: Option<String>,
+}
+
+/// One page of the listed resources that also match `q`'s type, refund-type and activation
+/// filters, in its order, each beside its paid orders.
+pub async fn listed_page<'e>(
+    db: impl Executor<'e, Database = Any>,
+    filter: &Filter<'_>,
+    q: &UnsubscribeQuery,
+    page: Page,
+) -> sqlx::Result<Vec<ListedInstance>> {
+    let (conditions, next) = listed_conditions(filter);
+    let page_conditions = format!("{conditions}{}", facet_sql(q));
+    let inner_order = resource_order(q, "instances.");
+    let outer_order = resource_order(q, "p.");
+    let paid = OrderStatus::Paid.as_str();
+    filter
+        .bind(sqlx::query_as(&format!(
+            "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
+                    o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
+             FROM (SELECT {COLUMNS} FROM instances WHERE {page_conditions}
+                   ORDER BY {inner_order} LIMIT ${next} OFFSET ${}) p
+             LEFT JOIN orders o ON o.instance_id = p.id AND o.status = '{paid}'
+             LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
+             ORDER BY {outer_order}, o.starts_at, o.id",
+            next + 1,
+        )))
+        .bind(page.size)
+        .bind(page.offset)
+        .fetch_all(db)
+        .await
+}
+
+/// The resource tab's type, refund-type and activation filters as SQL over `instances`. A
+/// refund type is the rule of [`refund_type`](shared::refund::refund_type) spelled in SQL: it depends on the product's
+/// refundability, which lives in the catalog, so the catalog's nonrefundable products are
+/// written in as literals (catalog codes, never user input).
+fn facet_sql(q: &UnsubscribeQuery) -> String {
+    let plan = ResourceKind::ResourcePlan.as_str();
+    let mut sql = String::new();
+    if let Some(kind) = q.kind {
+        sql.push_str(&match kind {
+            ResourceKind::ResourcePlan => format!(" AND resource_kind = '{plan}'"),
+            ResourceKind::RegularCloudResource => format!(" AND resource_kind <> '{plan}'"),
+        });
+    }
+    if let Some(activated) = q.activated {
+        sql.push_str(if activated {
+            " AND activated = 1"
+        } else {
+            " AND activated = 0"
+        });
+    }
+    if let Some(refund_type) = q.refund_type {
+        let nonrefundable: Vec<String> = shared::catalog::PRODUCTS
+            .iter()
+            .filter(|p| !p.refundable)
+            .map(|p| format!("'{}'", p.code))
+            .collect();
+        let in_nonrefundable = if nonrefundable.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("product IN ({})", nonrefundable.join(", "))
+        };
+        // Regular resources, and plans that usage has drawn on: refunded by their product's rule.
+        let by_product = format!("(resource_kind <> '{plan}' OR (activated = 1 AND used = 1))");
+        sql.push_str(&match refund_type {
+            RefundType::UnactivatedSubscriptionRefund => {
+                format!(" AND resource_kind = '{plan}' AND activated = 0")
+            }
+            RefundType::FullRefundForUnusedResources => {
+                format!(" AND resource_kind = '{plan}' AND activated = 1 AND used = 0")
+            }
+            RefundType::PartialRefund => format!(" AND {by_product} AND NOT ({in_nonrefundable})"),
+            RefundType::Nonrefundable => format!(" AND {by_product} AND {in_nonrefundable}"),
+        });
+    }
+    sql
+}
+
+/// The resource tab's `ORDER BY` for the column and direction asked for, over the instance
+/// columns of `t` (a table name or alias with its dot), with the instance ID as the last key
+/// so that pages never overlap. Built from the enums alone, and the catalog's codes and names
+/// (never user input).
+fn resource_order(q: &UnsubscribeQuery, t: &str) -> String {
+    let (sort, direction) = q.resource_order();
+    let dir = match direction {
+        SortDirection::Asc => "ASC",
+        SortDirection::Desc => "DESC",
+    };
+    let key = match sort {
+        ResourceSort::Instance => return format!("{t}id {dir}"),
+        // By the name the page shows, which the catalog holds: its codes ranked by name.
+        ResourceSort::Product => {
+            let mut products: Vec<&Product> = shared::catalog::PRODUCTS.iter().collect();
+            products.sort_by_key(|p| p.name);
+            let ranks: String = products
+                .iter()
+                .enumerate()
+                .map(|(rank, p)| format!(" WHEN '{}' THEN {rank}", p.code))
+                .collect();
+            format!("CASE {t}product{ranks} ELSE {} END", products.len())
+        }
+        ResourceSort::OrderTime => format!("{t}created_at"),
+        // A subscription always has an expiry; COALESCE keeps NULLs in one place on SQLite and
+        // PostgreSQL alike (they put them at opposite ends).
+        ResourceSort::Expires => format!("COALESCE({t}expires_at, 0)"),
+        // The cash the page shows as paid: the instance's paid orders.
+        ResourceSort::Paid => format!(
+            "(SELECT COALESCE(SUM(po.cash_minor), 0) FROM orders po WHERE po.instance_id = {t}id AND po.status = '{}')",
+            OrderStatus::Paid.as_str()
+        ),
+    };
+    format!("{key} {dir}, {t}id")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refund_type_filter_names_only_catalog_codes() {
+        // The codes are written into the SQL as literals: they must never need quoting.
+        assert!(shared::catalog::PRODUCTS.iter().all(|p| {
+            p.code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        }));
+        let q = UnsubscribeQuery {
+            refund_type: Some(RefundType::Nonrefundable),
+            ..Default::default()
+        };
+        assert!(
+            facet_sql(&q).contains("product IN ('domain'"),
+            "{}",
+            facet_sql(&q)
+        );
+    }
 }

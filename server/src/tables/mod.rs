@@ -11,3 +11,4 @@
 //! table by table, as the one list of that rule.
 
 pub mod instances;
+pub mod listing;

@@ -4,10 +4,10 @@
 use crate::clock::{Millis, rfc3339};
 use crate::db::Stored;
 use crate::domain::bills;
-use crate::tables::instances::{self, Instance};
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tables::instances::{self, Instance};
 use shared::api::RelationshipRole;
 use shared::catalog::Billing;
 use shared::closure::{

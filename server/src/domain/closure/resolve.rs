@@ -164,7 +164,8 @@ pub async fn transfer_domain_out(
     let now = state.clock.now();
     let mut tx = begin(state, account_id).await?;
     let released =
-        instances::release_product(&mut *tx, account_id, instance_id.as_str(), "domain", now).await?;
+        instances::release_product(&mut *tx, account_id, instance_id.as_str(), "domain", now)
+            .await?;
     finish(tx, released).await
 }
 
@@ -175,7 +176,8 @@ pub async fn set_auto_renew(
     enabled: bool,
 ) -> Result<(), ApiError> {
     let mut tx = begin(state, account_id).await?;
-    let set = instances::set_auto_renew(&mut *tx, account_id, instance_id.as_str(), enabled).await?;
+    let set =
+        instances::set_auto_renew(&mut *tx, account_id, instance_id.as_str(), enabled).await?;
     finish(tx, set).await
 }
 

@@ -15,11 +15,11 @@ use crate::db::Tx;
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
 use crate::error::ApiError;
-use crate::tables::instances;
 use crate::ids::UnsubscriptionId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::api::RenewalRefund;
 use shared::api::{
     RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,

@@ -11,8 +11,10 @@ use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::instances::{self, NewInstance};
+use crate::tables::orders::{self, NewOrder};
 use shared::api::PaymentMethodKind;
 use shared::catalog::{PayWith, Product};
+use shared::money::Currency;
 use shared::refund::{PaidWith, ResourceKind};
 
 const DAY: DurationMs = DurationMs::days(1);
@@ -161,33 +163,31 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             } else {
                 (price, 0)
             };
-            sqlx::query(
-                "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
-                                     paid_with, payment_method_id, gateway_reference, status, paid_at, created_at, drawn_milli)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 'paid', $14, $15, $16)",
-            )
-            .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
-            .bind(account_id)
-            .bind(&instance_id)
-            .bind(order_kind.as_str())
-            .bind(i64::from(demo.months))
-            .bind(starts)
-            .bind(ends)
-            .bind(price)
-            .bind(cash)
-            .bind(credit)
-            .bind(paid_with.as_str())
-            .bind(&method_id)
-            .bind(format!("demo-charge-{}", uuid::Uuid::new_v4().simple()))
-            .bind(bought)
-            .bind(bought)
-            .bind(if starts <= now && now < ends {
+            let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
+            let reference = format!("demo-charge-{}", uuid::Uuid::new_v4().simple());
+            let order = NewOrder {
+                id: &order_id,
+                account_id,
+                instance_id: &instance_id,
+                kind: order_kind,
+                months: demo.months,
+                starts_at: starts,
+                ends_at: ends,
+                currency: Currency::USD,
+                list_minor: price,
+                cash_minor: cash,
+                credit_minor: credit,
+                paid_with,
+                payment_method_id: method_id.as_deref(),
+                gateway_reference: Some(&reference),
+                paid_at: bought,
+            };
+            let drawn_milli = if starts <= now && now < ends {
                 demo.drawn_gb * shared::catalog::MILLI
             } else {
                 0
-            })
-            .execute(&mut *tx)
-            .await?;
+            };
+            orders::insert_paid_drawn(&mut *tx, &order, drawn_milli).await?;
         }
         queue::schedule::<Expire>(&mut tx, &instance_id, ends, now).await?;
         made += 1;

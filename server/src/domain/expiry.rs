@@ -13,7 +13,7 @@ use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use crate::tables::instances;
+use crate::tables::{instances, orders};
 use shared::catalog::{PayWith, Product};
 
 /// Renews or releases a subscription when its paid time ends.
@@ -40,12 +40,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     if instance.auto_renew {
         let product = Product::find(&instance.product)
             .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
-        let months: Option<i64> = sqlx::query_scalar(
-            "SELECT period_months FROM orders WHERE instance_id = $1 ORDER BY starts_at DESC LIMIT 1",
-        )
-        .bind(&job.subject)
-        .fetch_optional(&state.db)
-        .await?;
+        let months = orders::last_period_months(&state.db, &job.subject).await?;
         let months = months
             .and_then(|m| u32::try_from(m).ok())
             .filter(|m| product.periods.contains(m))

@@ -16,6 +16,7 @@ use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance, NewInstance};
+use crate::tables::orders::{self, NewOrder};
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
@@ -379,30 +380,24 @@ async fn insert_order(
     payment: &Payment,
     now: Millis,
 ) -> Result<(), ApiError> {
-    let minor = |m: Money| -> Result<i64, ApiError> { Ok(m.to_minor()?) };
-    sqlx::query(
-        "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
-                             paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'paid', $15, $16)",
-    )
-    .bind(order_id)
-    .bind(account_id)
-    .bind(instance_id)
-    .bind(kind.as_str())
-    .bind(i64::from(months))
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(price.currency.code())
-    .bind(minor(price)?)
-    .bind(minor(payment.cash)?)
-    .bind(minor(payment.credit)?)
-    .bind(payment.paid_with.as_str())
-    .bind(&payment.method_id)
-    .bind(payment.reference())
-    .bind(now)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let order = NewOrder {
+        id: order_id,
+        account_id,
+        instance_id,
+        kind,
+        months,
+        starts_at,
+        ends_at,
+        currency: price.currency,
+        list_minor: price.to_minor()?,
+        cash_minor: payment.cash.to_minor()?,
+        credit_minor: payment.credit.to_minor()?,
+        paid_with: payment.paid_with,
+        payment_method_id: payment.method_id.as_deref(),
+        gateway_reference: payment.reference(),
+        paid_at: now,
+    };
+    orders::insert_paid(&mut **tx, &order).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use crate::db::{Db, Stored};
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
+use crate::tables::orders;
 use shared::api::{BillStatus, OrderStatus, SpendMonth, SpendingView};
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
@@ -63,18 +64,6 @@ struct BillRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: String,
-    product: String,
-    kind: Stored<OrderKind>,
-    cash_minor: i64,
-    credit_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<OrderStatus>,
-    paid_at: Millis,
-}
-
-#[derive(sqlx::FromRow)]
 struct RefundRow {
     id: String,
     order_id: String,
@@ -93,13 +82,7 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let orders: Vec<OrderRow> = sqlx::query_as(
-        "SELECT o.id, i.product, o.kind, o.cash_minor, o.credit_minor, o.currency, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let orders = orders::spent(db, account_id).await?;
     let refunds: Vec<RefundRow> = sqlx::query_as(
         "SELECT id, order_id, amount_minor, currency, destination, status, created_at FROM refunds WHERE account_id = $1",
     )

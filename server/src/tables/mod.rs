@@ -12,3 +12,4 @@
 
 pub mod instances;
 pub mod listing;
+pub mod orders;

@@ -10,24 +10,9 @@ use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
-use shared::api::OrderStatus;
+use crate::tables::orders;
 use shared::money::{Currency, Money};
-use shared::refund::{PaidWith, RefundDestination};
-
-#[derive(sqlx::FromRow)]
-struct OrderRecord {
-    id: String,
-    instance_id: String,
-    product: String,
-    starts_at: Millis,
-    ends_at: Millis,
-    currency: Stored<Currency>,
-    cash_minor: i64,
-    credit_minor: i64,
-    paid_with: Stored<PaidWith>,
-    status: Stored<OrderStatus>,
-    paid_at: Millis,
-}
+use shared::refund::RefundDestination;
 
 #[derive(sqlx::FromRow)]
 struct RefundRecord {
@@ -45,13 +30,7 @@ struct RefundRecord {
 pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Value, ApiError> {
     use serde_json::json;
     let db = &state.db;
-    let orders: Vec<OrderRecord> = sqlx::query_as(
-        "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at, o.id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let orders = orders::exported(db, account_id).await?;
     let refunds: Vec<RefundRecord> = sqlx::query_as(
         "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at, id",
     )

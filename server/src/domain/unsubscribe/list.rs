@@ -4,13 +4,14 @@
 //! are read.
 
 use super::record::records;
-use super::{OrderRow, destination, place};
+use super::{destination, place};
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{Flag, Stored};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance, ListedInstance};
-use crate::tables::listing::{Filter, Page, RECORD_COLUMNS, RENEWAL_COLUMNS};
+use crate::tables::listing::{Filter, Page, RECORD_COLUMNS};
+use crate::tables::orders::{self, PaidOrder};
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
     GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, UnsubscribableResource,
@@ -18,23 +19,8 @@ use shared::api::{
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{PaidWith, RefundType, ResourceKind, refund_breakdown, refund_type};
+use shared::refund::{RefundType, ResourceKind, refund_breakdown, refund_type};
 use std::collections::BTreeMap;
-
-/// A pending renewal on the renewals tab, with its payment method while still bound.
-#[derive(sqlx::FromRow)]
-struct RenewalRow {
-    id: String,
-    instance_id: String,
-    product: String,
-    starts_at: Millis,
-    ends_at: Millis,
-    cash_minor: i64,
-    currency: Stored<Currency>,
-    paid_with: Stored<PaidWith>,
-    paid_at: Millis,
-    method_label: Option<String>,
-}
 
 /// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
 fn parse_time(raw: &str, end_of_day: bool) -> Result<Millis, ApiError> {
@@ -58,8 +44,8 @@ fn parse_time(raw: &str, end_of_day: bool) -> Result<Millis, ApiError> {
 }
 
 /// The paid order a listed instance is beside, if any.
-fn listed_order(row: &ListedInstance) -> Option<OrderRow> {
-    Some(OrderRow {
+fn listed_order(row: &ListedInstance) -> Option<PaidOrder> {
+    Some(PaidOrder {
         id: row.order_id.clone()?,
         starts_at: row.starts_at?,
         ends_at: row.ends_at?,
@@ -187,7 +173,7 @@ async fn resources(
     drop(conn);
     let mut resources = Vec::new();
     for same_instance in rows.chunk_by(|a, b| a.instance.id == b.instance.id) {
-        let orders: Vec<(OrderRow, Option<&str>)> = same_instance
+        let orders: Vec<(PaidOrder, Option<&str>)> = same_instance
             .iter()
             .filter_map(|r| Some((listed_order(r)?, r.method_label.as_deref())))
             .collect();
@@ -203,33 +189,9 @@ async fn renewals(
     page: Page,
     now: Millis,
 ) -> Result<(u32, Vec<PendingRenewal>), ApiError> {
-    let (conditions, next) = filter.sql(&RENEWAL_COLUMNS);
-    let from = format!(
-        "FROM orders o JOIN instances i ON i.id = o.instance_id
-         LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
-         WHERE {conditions} AND o.status = 'paid' AND o.starts_at > ${next} AND i.status = 'running'"
-    );
     let mut conn = state.db.acquire().await?;
-    let total: i64 = filter
-        .bind(sqlx::query_as(&format!("SELECT COUNT(*) {from}")))
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await
-        .map(|(n,): (i64,)| n)?;
-    let rows: Vec<RenewalRow> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency,
-                    o.paid_with, o.paid_at, m.label AS method_label
-             {from}
-             ORDER BY o.instance_id, o.starts_at, o.id LIMIT ${} OFFSET ${}",
-            next + 1,
-            next + 2
-        )))
-        .bind(now)
-        .bind(page.size)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
+    let total = orders::count_pending_renewals(&mut *conn, filter, now).await?;
+    let rows = orders::pending_renewals(&mut *conn, filter, now, page).await?;
     let renewals = rows
         .into_iter()
         .map(|r| {
@@ -287,7 +249,7 @@ async fn records_tab(
 /// its payment method's label while that method is still bound.
 fn resource_view(
     row: &Instance,
-    orders: &[(OrderRow, Option<&str>)],
+    orders: &[(PaidOrder, Option<&str>)],
     now: Millis,
 ) -> Result<UnsubscribableResource, ApiError> {
     let refund_type = row.refund_type();
@@ -313,7 +275,7 @@ fn resource_view(
             .into_iter()
             .try_fold(Money::zero(currency), Money::checked_add)
     };
-    let paid = |minor: fn(&OrderRow) -> i64| {
+    let paid = |minor: fn(&PaidOrder) -> i64| {
         total(
             orders
                 .iter()
@@ -355,7 +317,7 @@ fn resource_view(
 
 /// One order's part of a resource's refund, by the same formula that pays it.
 fn order_refund(
-    order: &OrderRow,
+    order: &PaidOrder,
     label: Option<&str>,
     refund_type: RefundType,
     quota_milli: i64,

@@ -4,7 +4,7 @@
 //! Refund/Renew", at most 50): either way one transaction, each instance by
 //! [`cancel_renewals_of`].
 
-use super::OrderRow;
+use super::PaidOrder;
 use super::record::record;
 use super::resources::{
     insert_unsubscription, load_instance, notify_unsubscribed, orders_of_tx, refund_orders,
@@ -143,7 +143,7 @@ async fn cancel_renewals_of(
         return Err(ApiError::NotUnsubscribable("That renewal has started or is not pending: choose a renewal that has not taken effect.".into()));
     };
     let new_expiry = target.starts_at;
-    let cancelled: Vec<OrderRow> = orders
+    let cancelled: Vec<PaidOrder> = orders
         .iter()
         .filter(|o| o.starts_at >= new_expiry)
         .cloned()

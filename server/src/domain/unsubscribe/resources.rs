@@ -5,7 +5,6 @@
 //! them too.
 
 use super::record::record;
-use super::{ORDER_COLUMNS, OrderRow};
 use crate::clock::Millis;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
@@ -18,6 +17,7 @@ use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance};
+use crate::tables::orders::{self, PaidOrder};
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -30,19 +30,13 @@ pub(super) async fn refund_orders(
     now: Millis,
     account_id: &str,
     unsubscription_id: &str,
-    orders: &[OrderRow],
+    orders: &[PaidOrder],
     refund_type: RefundType,
     quota_milli: i64,
 ) -> Result<Money, ApiError> {
-    let mut total = Money::zero(orders.first().map_or(Currency::USD, OrderRow::currency));
+    let mut total = Money::zero(orders.first().map_or(Currency::USD, PaidOrder::currency));
     for order in orders {
-        let updated = sqlx::query(
-            "UPDATE orders SET status = 'unsubscribed' WHERE id = $1 AND status = 'paid'",
-        )
-        .bind(&order.id)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        if !orders::mark_unsubscribed(&mut **tx, &order.id).await? {
             return Err(ApiError::AlreadyReleased);
         }
         let amount = order.refund(refund_type, quota_milli, now);
@@ -273,15 +267,10 @@ pub async fn unsubscribe(
 pub(super) async fn orders_of_tx(
     tx: &mut Tx,
     ids: &[String],
-) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
-    let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
+) -> Result<BTreeMap<String, Vec<PaidOrder>>, ApiError> {
+    let mut by_instance: BTreeMap<String, Vec<PaidOrder>> = BTreeMap::new();
     for id in ids {
-        let orders: Vec<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id = $1 ORDER BY starts_at"))
-                .bind(id)
-                .fetch_all(&mut **tx)
-                .await?;
-        by_instance.insert(id.clone(), orders);
+        by_instance.insert(id.clone(), orders::paid_of_instance(&mut **tx, id).await?);
     }
     Ok(by_instance)
 }

@@ -13,3 +13,4 @@
 pub mod instances;
 pub mod listing;
 pub mod orders;
+pub mod refunds;

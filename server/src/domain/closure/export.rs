@@ -3,40 +3,20 @@
 //! operation log.
 
 use super::resolve::ties;
-use crate::clock::{Millis, rfc3339};
-use crate::db::Stored;
+use crate::clock::rfc3339;
 use crate::domain::ledger;
-use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
-use crate::tables::orders;
-use shared::money::{Currency, Money};
-use shared::refund::RefundDestination;
-
-#[derive(sqlx::FromRow)]
-struct RefundRecord {
-    id: String,
-    order_id: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    destination: Stored<RefundDestination>,
-    status: Stored<RefundStatus>,
-    created_at: Millis,
-    refunded_at: Option<Millis>,
-}
+use crate::tables::{orders, refunds};
+use shared::money::Money;
 
 /// Everything the owner may want to keep: bills, orders, refunds and invoices, and the ledger.
 pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Value, ApiError> {
     use serde_json::json;
     let db = &state.db;
     let orders = orders::exported(db, account_id).await?;
-    let refunds: Vec<RefundRecord> = sqlx::query_as(
-        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at, id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let refunds = refunds::exported(db, account_id).await?;
     let orders_json: Vec<serde_json::Value> = orders
         .iter()
         .map(|o| {

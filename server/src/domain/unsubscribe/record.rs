@@ -7,12 +7,13 @@ use crate::db::{self, Backend, Stored};
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::ids::UnsubscriptionId;
+use crate::tables::refunds::{self, RecordRefund};
 use shared::api::{
     OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord, UnsubscribeScope,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{RefundDestination, RefundType};
+use shared::refund::RefundType;
 use std::collections::HashMap;
 
 /// An unsubscription as its record reads it.
@@ -26,18 +27,6 @@ struct RecordRow {
     refund_minor: i64,
     currency: Stored<Currency>,
     created_at: Millis,
-}
-
-/// One refund of an unsubscription, as its record reads it.
-#[derive(sqlx::FromRow)]
-struct RecordRefund {
-    unsubscription_id: String,
-    destination: Stored<RefundDestination>,
-    /// The payment method's label, while it is still bound.
-    label: Option<String>,
-    status: Stored<RefundStatus>,
-    refunded_at: Option<Millis>,
-    order_id: String,
 }
 
 /// One unsubscription of the account.
@@ -71,15 +60,7 @@ pub(super) async fn records(
     .bind(db::json_texts(ids.iter().copied()))
     .fetch_all(&mut *conn)
     .await?;
-    let refunds: Vec<RecordRefund> = sqlx::query_as(&format!(
-        "SELECT r.unsubscription_id, r.destination, p.label, r.status, r.refunded_at, r.order_id
-         FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
-         WHERE r.account_id = $1 AND r.unsubscription_id IN {list} ORDER BY r.created_at, r.id"
-    ))
-    .bind(account_id)
-    .bind(db::json_texts(ids.iter().copied()))
-    .fetch_all(&mut *conn)
-    .await?;
+    let refunds = refunds::of_unsubscriptions(conn, account_id, ids).await?;
     let mut refunds_of: HashMap<&str, Vec<&RecordRefund>> = HashMap::new();
     for refund in &refunds {
         refunds_of

@@ -18,6 +18,7 @@ use crate::queue;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance};
 use crate::tables::orders::{self, PaidOrder};
+use crate::tables::refunds::{self, NewRefund};
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -57,22 +58,22 @@ pub(super) async fn refund_orders(
         };
         let destination = order.refund_destination(method_exists, now);
         let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
-        let inserted = sqlx::query(
-            "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
-        )
-        .bind(&refund_id)
-        .bind(account_id)
-        .bind(unsubscription_id)
-        .bind(&order.id)
-        .bind(amount.to_minor()?)
-        .bind(amount.currency.code())
-        .bind(destination.as_str())
-        .bind(if destination == RefundDestination::Balance { None } else { order.payment_method_id.as_deref() })
-        .bind(now)
-        .execute(&mut **tx)
-        .await;
-        match inserted {
+        let refund = NewRefund {
+            id: &refund_id,
+            account_id,
+            unsubscription_id,
+            order_id: &order.id,
+            amount_minor: amount.to_minor()?,
+            currency: amount.currency,
+            destination,
+            payment_method_id: if destination == RefundDestination::Balance {
+                None
+            } else {
+                order.payment_method_id.as_deref()
+            },
+            created_at: now,
+        };
+        match refunds::insert_processing(&mut **tx, &refund).await {
             Err(e) if db::is_unique_violation(&e) => return Err(ApiError::AlreadyReleased),
             other => other?,
         };

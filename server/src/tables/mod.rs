@@ -14,3 +14,4 @@ pub mod instances;
 pub mod listing;
 pub mod orders;
 pub mod refunds;
+pub mod unsubscriptions;

@@ -10,8 +10,9 @@ use crate::db::{Flag, Stored};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance, ListedInstance};
-use crate::tables::listing::{Filter, Page, RECORD_COLUMNS};
+use crate::tables::listing::{Filter, Page};
 use crate::tables::orders::{self, PaidOrder};
+use crate::tables::unsubscriptions;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
     GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, UnsubscribableResource,
@@ -222,25 +223,10 @@ async fn records_tab(
     filter: &Filter<'_>,
     page: Page,
 ) -> Result<(u32, Vec<shared::api::UnsubscribeRecord>), ApiError> {
-    let (conditions, next) = filter.sql(&RECORD_COLUMNS);
     let mut conn = state.db.acquire().await?;
-    let (total,): (i64,) = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM unsubscriptions WHERE {conditions}"
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
-    let ids: Vec<(String,)> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT id FROM unsubscriptions WHERE {conditions}
-             ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}",
-            next + 1
-        )))
-        .bind(page.size)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
-    let ids: Vec<&str> = ids.iter().map(|(id,)| id.as_str()).collect();
+    let total = unsubscriptions::count_listed(&mut *conn, filter).await?;
+    let ids = unsubscriptions::listed_ids(&mut *conn, filter, page).await?;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let records = records(&mut conn, filter.account_id, &ids).await?;
     Ok((u32::try_from(total).unwrap_or(u32::MAX), records))
 }

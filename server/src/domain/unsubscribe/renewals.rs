@@ -8,7 +8,6 @@ use super::PaidOrder;
 use super::record::record;
 use super::resources::{
     insert_unsubscription, load_instance, notify_unsubscribed, orders_of_tx, refund_orders,
-    set_total,
 };
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -19,7 +18,7 @@ use crate::ids::UnsubscriptionId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::instances;
+use crate::tables::{instances, unsubscriptions};
 use shared::api::RenewalRefund;
 use shared::api::{
     RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,
@@ -168,7 +167,7 @@ async fn cancel_renewals_of(
         instance.quota_milli(),
     )
     .await?;
-    set_total(tx, &id, total).await?;
+    unsubscriptions::set_total(&mut **tx, &id, total.to_minor()?, total.currency).await?;
     instances::set_expiry(&mut **tx, &instance.id, new_expiry).await?;
     // The expiry job may already wait for the end of the renewals just cancelled.
     queue::move_to::<Expire>(tx, &instance.id, new_expiry).await?;

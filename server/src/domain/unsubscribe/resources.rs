@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::tables::instances::{self, Instance};
 use crate::tables::orders::{self, PaidOrder};
 use crate::tables::refunds::{self, NewRefund};
+use crate::tables::unsubscriptions::{self, NewUnsubscription};
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -97,30 +98,17 @@ pub(super) async fn insert_unsubscription(
     refund_type: RefundType,
 ) -> Result<String, ApiError> {
     let id = format!("us-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO unsubscriptions (id, account_id, scope, instance_id, product, refund_type, refund_minor, currency, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 'USD', $7)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(scope.as_str())
-    .bind(&instance.id)
-    .bind(&instance.product)
-    .bind(refund_type.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let new = NewUnsubscription {
+        id: &id,
+        account_id,
+        scope,
+        instance_id: &instance.id,
+        product: &instance.product,
+        refund_type,
+        created_at: now,
+    };
+    unsubscriptions::insert(&mut **tx, &new).await?;
     Ok(id)
-}
-
-pub(super) async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> {
-    sqlx::query("UPDATE unsubscriptions SET refund_minor = $1, currency = $2 WHERE id = $3")
-        .bind(total.to_minor()?)
-        .bind(total.currency.code())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 pub(super) async fn load_instance(
@@ -227,7 +215,7 @@ pub async fn unsubscribe(
             instance.quota_milli(),
         )
         .await?;
-        set_total(&mut tx, &id, refunded).await?;
+        unsubscriptions::set_total(&mut *tx, &id, refunded.to_minor()?, refunded.currency).await?;
         total = Some(match total {
             Some(sum) => sum.checked_add(refunded)?,
             None => refunded,

@@ -12,8 +12,10 @@ use crate::queue;
 use crate::state::AppState;
 use crate::tables::instances::{self, NewInstance};
 use crate::tables::orders::{self, NewOrder};
-use shared::api::PaymentMethodKind;
+use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
+use shared::api::{PaymentMethodKind, RelationshipRole};
 use shared::catalog::{PayWith, Product};
+use shared::closure::RelationshipKind;
 use shared::money::Currency;
 use shared::refund::{PaidWith, ResourceKind};
 
@@ -229,31 +231,24 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES ($1, $2, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', $3)")
-        .bind(id("icp"))
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let (number, website) = ("Zhejiang ICP 12345678-1", "example.cn");
+    icp_filings::insert_active(&mut *tx, &id("icp"), account_id, number, website, now).await?;
     for (kind, role, peer) in [
-        ("resource_directory", "administrator", "rd-demo-root"),
-        ("finance_trusteeship", "member", "finance@partner.example"),
+        (
+            RelationshipKind::ResourceDirectory,
+            RelationshipRole::Administrator,
+            "rd-demo-root",
+        ),
+        (
+            RelationshipKind::FinanceTrusteeship,
+            RelationshipRole::Member,
+            "finance@partner.example",
+        ),
     ] {
-        sqlx::query("INSERT INTO account_relationships (id, account_id, kind, role, peer, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id("rel"))
-            .bind(account_id)
-            .bind(kind)
-            .bind(role)
-            .bind(peer)
-            .bind(now)
-            .execute(&mut *tx)
+        account_relationships::insert(&mut *tx, &id("rel"), account_id, kind, role, peer, now)
             .await?;
     }
-    sqlx::query("INSERT INTO reseller_partnerships (account_id, partner_name, created_at) VALUES ($1, 'Demo Cloud Reseller Ltd', $2) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    reseller_partnerships::insert(&mut *tx, account_id, "Demo Cloud Reseller Ltd", now).await?;
     sqlx::query(
         "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
          VALUES ($1, $2, 'Object storage traffic, last month', 500, 'USD', 'unpaid', $3, $4)",

@@ -10,8 +10,11 @@
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
 
+pub mod account_relationships;
+pub mod icp_filings;
 pub mod instances;
 pub mod listing;
 pub mod orders;
 pub mod refunds;
+pub mod reseller_partnerships;
 pub mod unsubscriptions;

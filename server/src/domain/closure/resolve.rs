@@ -10,11 +10,8 @@ use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
-use crate::tables::instances;
-use shared::api::{
-    AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
-};
-use shared::closure::RelationshipKind;
+use crate::tables::{account_relationships, icp_filings, instances, reseller_partnerships};
+use shared::api::{AccountTies, BillStatus, BillView, IcpFilingView, RelationshipView};
 use shared::money::{Currency, Money};
 
 #[derive(sqlx::FromRow)]
@@ -40,27 +37,9 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    let icp: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, number, website FROM icp_filings WHERE account_id = $1 AND status = 'active'",
-    )
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
-    let relationships: Vec<(
-        String,
-        Stored<RelationshipKind>,
-        Stored<RelationshipRole>,
-        String,
-    )> =
-        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id")
-            .bind(account_id)
-            .fetch_all(&state.db)
-            .await?;
-    let partner: Option<String> =
-        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&state.db)
-            .await?;
+    let icp = icp_filings::active(&state.db, account_id).await?;
+    let relationships = account_relationships::of_account(&state.db, account_id).await?;
+    let partner = reseller_partnerships::partner_of(&state.db, account_id).await?;
     Ok(AccountTies {
         bills: bills
             .into_iter()
@@ -82,19 +61,19 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
             .collect(),
         icp_filings: icp
             .into_iter()
-            .map(|(id, number, website)| IcpFilingView {
-                id,
-                number,
-                website,
+            .map(|f| IcpFilingView {
+                id: f.id,
+                number: f.number,
+                website: f.website,
             })
             .collect(),
         relationships: relationships
             .into_iter()
-            .map(|(id, kind, role, peer)| RelationshipView {
-                id,
-                kind: kind.0,
-                role: role.0,
-                peer,
+            .map(|r| RelationshipView {
+                id: r.id,
+                kind: r.kind.0,
+                role: r.role.0,
+                peer: r.peer,
             })
             .collect(),
         reseller_partner: partner,
@@ -128,7 +107,9 @@ pub async fn cancel_icp_filing(
     account_id: &str,
     id: &IcpFilingId,
 ) -> Result<(), ApiError> {
-    write_one(state, account_id, sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id)).await
+    let mut tx = begin(state, account_id).await?;
+    let cancelled = icp_filings::cancel(&mut *tx, account_id, id.as_str()).await?;
+    finish(tx, cancelled).await
 }
 
 pub async fn remove_relationship(
@@ -136,23 +117,15 @@ pub async fn remove_relationship(
     account_id: &str,
     id: &RelationshipId,
 ) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("DELETE FROM account_relationships WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let removed = account_relationships::remove(&mut *tx, account_id, id.as_str()).await?;
+    finish(tx, removed).await
 }
 
 pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1").bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let ended = reseller_partnerships::end(&mut *tx, account_id).await?;
+    finish(tx, ended).await
 }
 
 /// Transfers a domain name out: it leaves this account (no refund: the registration went with it).
@@ -191,21 +164,6 @@ async fn begin(state: &AppState, account_id: &str) -> Result<Tx, ApiError> {
 /// nothing.
 async fn finish(tx: Tx, matched: bool) -> Result<(), ApiError> {
     if !matched {
-        return Err(ApiError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Runs one resolution's statement through the account's write gate (a member's write: none
-/// once the closure is confirmed); `NotFound` when it matched nothing of the account's.
-async fn write_one<'q>(
-    state: &AppState,
-    account_id: &str,
-    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-) -> Result<(), ApiError> {
-    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;

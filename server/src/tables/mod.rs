@@ -17,4 +17,5 @@ pub mod listing;
 pub mod orders;
 pub mod refunds;
 pub mod reseller_partnerships;
+pub mod service_linked_roles;
 pub mod unsubscriptions;

@@ -16,7 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::instances;
+use crate::tables::{instances, service_linked_roles};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -135,12 +135,7 @@ pub async fn confirm(
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(SERVICE_LINKED_ROLE)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    service_linked_roles::create(&mut *tx, account_id, SERVICE_LINKED_ROLE, now).await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
     sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account_id)

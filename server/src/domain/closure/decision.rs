@@ -13,6 +13,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
+use crate::tables::service_linked_roles;
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -253,15 +254,14 @@ pub async fn decide(
             .await?;
         }
         let accounts = db::json_texts(failing.iter().map(|c| c.1.as_str()));
-        for sql in [
-            "UPDATE accounts SET status = 'active' WHERE id IN",
-            "DELETE FROM service_linked_roles WHERE account_id IN",
-        ] {
-            sqlx::query(&format!("{sql} {}", db::in_json(backend, 1)))
-                .bind(&accounts)
-                .execute(&mut **tx)
-                .await?;
-        }
+        sqlx::query(&format!(
+            "UPDATE accounts SET status = 'active' WHERE id IN {}",
+            db::in_json(backend, 1)
+        ))
+        .bind(&accounts)
+        .execute(&mut **tx)
+        .await?;
+        service_linked_roles::remove_of_accounts(&mut **tx, backend, &accounts).await?;
         let mut messages = Vec::with_capacity(failing.len() * 2);
         for ((closure, account_id, email, phone), overdue) in failing.iter().zip(&totals) {
             messages.extend(

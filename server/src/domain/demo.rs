@@ -10,6 +10,7 @@ use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::coupons::{self, NewCoupon};
 use crate::tables::instances::{self, NewInstance};
 use crate::tables::orders::{self, NewOrder};
 use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
@@ -194,16 +195,16 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         queue::schedule::<Expire>(&mut tx, &instance_id, ends, now).await?;
         made += 1;
     }
-    sqlx::query(
-        "INSERT INTO coupons (id, account_id, description, amount_minor, remaining_minor, currency, expires_at, created_at)
-         VALUES ($1, $2, 'Welcome coupon: 20.00 USD off a subscription', 2000, 2000, 'USD', $3, $4)",
-    )
-    .bind(format!("cpn-{}", uuid::Uuid::new_v4().simple()))
-    .bind(account_id)
-    .bind(now + DAY * 90)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let coupon = NewCoupon {
+        id: &format!("cpn-{}", uuid::Uuid::new_v4().simple()),
+        account_id,
+        description: "Welcome coupon: 20.00 USD off a subscription",
+        amount_minor: 2000,
+        currency: Currency::USD,
+        expires_at: now + DAY * 90,
+        created_at: now,
+    };
+    coupons::insert(&mut *tx, &coupon).await?;
     if method.is_some() {
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
         let started = now - DurationMs::hours(3);

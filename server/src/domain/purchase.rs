@@ -15,6 +15,7 @@ use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::coupons;
 use crate::tables::instances::{self, Instance, NewInstance};
 use crate::tables::orders::{self, NewOrder};
 use chrono::{Months, TimeZone, Utc};
@@ -272,24 +273,35 @@ pub async fn purchase(
     let ends_at = add_months(now, p.period_months);
     let written = async {
         let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-        if let Some((coupon_id, part)) = &coupon {
-            let taken = sqlx::query(
-                "UPDATE coupons SET remaining_minor = remaining_minor - $1 WHERE id = $2 AND account_id = $3 AND remaining_minor >= $4",
-            )
-            .bind(part.to_minor()?)
-            .bind(coupon_id)
-            .bind(account_id)
-            .bind(part.to_minor()?)
-            .execute(&mut *tx)
-            .await?;
-            if taken.rows_affected() != 1 {
-                return Err(ApiError::CouponNotUsable);
-            }
+        if let Some((coupon_id, part)) = &coupon
+            && !coupons::take(&mut *tx, account_id, coupon_id, part.to_minor()?).await?
+        {
+            return Err(ApiError::CouponNotUsable);
         }
-        record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
+        record_payment(
+            &mut tx,
+            now,
+            account_id,
+            &payment,
+            &format!("Payment for order {order_id}"),
+        )
+        .await?;
         instances::insert_subscription(&mut *tx, &new_instance, !plan, p.auto_renew, ends_at)
             .await?;
-        insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
+        insert_order(
+            &mut tx,
+            account_id,
+            &instance_id,
+            &order_id,
+            OrderKind::New,
+            p.period_months,
+            now,
+            ends_at,
+            price,
+            &paid,
+            now,
+        )
+        .await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let purchased = Operation::SubscriptionPurchased {
             instance: instance_id.clone(),
@@ -322,14 +334,7 @@ async fn usable_coupon(
     now: Millis,
     price: Money,
 ) -> Result<(String, Money), ApiError> {
-    let found: Option<(i64, Stored<Currency>)> = sqlx::query_as(
-        "SELECT remaining_minor, currency FROM coupons WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND remaining_minor > 0",
-    )
-    .bind(id)
-    .bind(account_id)
-    .bind(now)
-    .fetch_optional(&state.db)
-    .await?;
+    let found = coupons::usable(&state.db, account_id, id, now).await?;
     let Some((remaining, Stored(currency))) = found.filter(|(_, c)| c.0 == price.currency) else {
         return Err(ApiError::CouponNotUsable);
     };
@@ -342,27 +347,16 @@ pub async fn coupons(
     state: &AppState,
     account_id: &str,
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
-    let rows: Vec<(String, String, i64, i64, Stored<Currency>, Millis)> = sqlx::query_as(
-        "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
-         WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at, id",
-    )
-    .bind(account_id)
-    .bind(state.clock.now())
-    .fetch_all(&state.db)
-    .await?;
+    let rows = coupons::usable_of_account(&state.db, account_id, state.clock.now()).await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, description, amount, remaining, Stored(currency), expires_at)| {
-                shared::api::CouponView {
-                    id,
-                    description,
-                    amount: Money::from_minor(amount, currency),
-                    remaining: Money::from_minor(remaining, currency),
-                    expires_at: rfc3339(expires_at),
-                }
-            },
-        )
+        .map(|c| shared::api::CouponView {
+            id: c.id,
+            description: c.description,
+            amount: Money::from_minor(c.amount_minor, c.currency.0),
+            remaining: Money::from_minor(c.remaining_minor, c.currency.0),
+            expires_at: rfc3339(c.expires_at),
+        })
         .collect())
 }
 

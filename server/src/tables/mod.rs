@@ -11,6 +11,7 @@
 //! table by table, as the one list of that rule.
 
 pub mod account_relationships;
+pub mod coupons;
 pub mod icp_filings;
 pub mod instances;
 pub mod listing;

@@ -92,13 +92,7 @@ pub async fn running<'e>(
     db: impl Executor<'e, Database = Any>,
     account_id: &str,
 ) -> sqlx::Result<Vec<Instance>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM instances WHERE account_id = $1 AND status = $2 ORDER BY created_at, id"
-    ))
-    .bind(account_id)
-    .bind(InstanceStatus::Running.as_str())
-    .fetch_all(db)
-    .await
+    running_by(db, account_id, "created_at, id").await
 }
 
 /// The account's 500 newest running instances, newest first.
@@ -106,8 +100,17 @@ pub async fn newest_running<'e>(
     db: impl Executor<'e, Database = Any>,
     account_id: &str,
 ) -> sqlx::Result<Vec<Instance>> {
+    running_by(db, account_id, "created_at DESC, id LIMIT 500").await
+}
+
+/// The account's running instances `ORDER BY order` (and its limit).
+async fn running_by<'e>(
+    db: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    order: &str,
+) -> sqlx::Result<Vec<Instance>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM instances WHERE account_id = $1 AND status = $2 ORDER BY created_at DESC, id LIMIT 500"
+        "SELECT {COLUMNS} FROM instances WHERE account_id = $1 AND status = $2 ORDER BY {order}"
     ))
     .bind(account_id)
     .bind(InstanceStatus::Running.as_str())
@@ -127,26 +130,37 @@ pub async fn running_expiry<'e>(
         .await
 }
 
+/// Binds `$1` to `$6` of an insert of an instance: its id, account, product, region, billing
+/// and kind.
+fn bind_new<'q>(
+    insert: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    new: &NewInstance<'q>,
+    billing: Billing,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    insert
+        .bind(new.id)
+        .bind(new.account_id)
+        .bind(new.product)
+        .bind(new.region)
+        .bind(billing.as_str())
+        .bind(new.kind.as_str())
+}
+
 /// A pay-as-you-go instance, running and billed from its start.
 pub async fn insert_payg<'e>(
     db: impl Executor<'e, Database = Any>,
     new: &NewInstance<'_>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 1, 0, $7, $8, $9)",
-    )
-    .bind(new.id)
-    .bind(new.account_id)
-    .bind(new.product)
-    .bind(new.region)
-    .bind(Billing::Payg.as_str())
-    .bind(new.kind.as_str())
-    .bind(new.started_at)
-    .bind(new.started_at)
-    .bind(new.started_at)
-    .execute(db)
-    .await?;
+    );
+    bind_new(insert, new, Billing::Payg)
+        .bind(new.started_at)
+        .bind(new.started_at)
+        .bind(new.started_at)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -158,23 +172,18 @@ pub async fn insert_subscription<'e>(
     auto_renew: bool,
     expires_at: Millis,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(new.id)
-    .bind(new.account_id)
-    .bind(new.product)
-    .bind(new.region)
-    .bind(Billing::Subscription.as_str())
-    .bind(new.kind.as_str())
-    .bind(i64::from(activated))
-    .bind(i64::from(auto_renew))
-    .bind(new.started_at)
-    .bind(expires_at)
-    .bind(new.started_at)
-    .execute(db)
-    .await?;
+    );
+    bind_new(insert, new, Billing::Subscription)
+        .bind(i64::from(activated))
+        .bind(i64::from(auto_renew))
+        .bind(new.started_at)
+        .bind(expires_at)
+        .bind(new.started_at)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -187,23 +196,18 @@ pub async fn insert_past_subscription<'e>(
     used: bool,
     expires_at: Millis,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, used, auto_renew, started_at, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)",
-    )
-    .bind(new.id)
-    .bind(new.account_id)
-    .bind(new.product)
-    .bind(new.region)
-    .bind(Billing::Subscription.as_str())
-    .bind(new.kind.as_str())
-    .bind(i64::from(activated))
-    .bind(i64::from(used))
-    .bind(new.started_at)
-    .bind(expires_at)
-    .bind(new.started_at)
-    .execute(db)
-    .await?;
+    );
+    bind_new(insert, new, Billing::Subscription)
+        .bind(i64::from(activated))
+        .bind(i64::from(used))
+        .bind(new.started_at)
+        .bind(expires_at)
+        .bind(new.started_at)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -96,35 +96,42 @@ pub struct NewOrder<'a> {
     pub paid_at: Millis,
 }
 
+/// Binds `$1` to `$17` of an insert of a paid order, in the columns' order.
+fn bind_paid<'q>(
+    insert: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    order: &NewOrder<'q>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    insert
+        .bind(order.id)
+        .bind(order.account_id)
+        .bind(order.instance_id)
+        .bind(order.kind.as_str())
+        .bind(i64::from(order.months))
+        .bind(order.starts_at)
+        .bind(order.ends_at)
+        .bind(order.currency.code())
+        .bind(order.list_minor)
+        .bind(order.cash_minor)
+        .bind(order.credit_minor)
+        .bind(order.paid_with.as_str())
+        .bind(order.payment_method_id)
+        .bind(order.gateway_reference)
+        .bind(OrderStatus::Paid.as_str())
+        .bind(order.paid_at)
+        .bind(order.paid_at)
+}
+
 /// Writes a paid order.
 pub async fn insert_paid<'e>(
     db: impl Executor<'e, Database = Any>,
     order: &NewOrder<'_>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
                              paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(order.id)
-    .bind(order.account_id)
-    .bind(order.instance_id)
-    .bind(order.kind.as_str())
-    .bind(i64::from(order.months))
-    .bind(order.starts_at)
-    .bind(order.ends_at)
-    .bind(order.currency.code())
-    .bind(order.list_minor)
-    .bind(order.cash_minor)
-    .bind(order.credit_minor)
-    .bind(order.paid_with.as_str())
-    .bind(order.payment_method_id)
-    .bind(order.gateway_reference)
-    .bind(OrderStatus::Paid.as_str())
-    .bind(order.paid_at)
-    .bind(order.paid_at)
-    .execute(db)
-    .await?;
+    );
+    bind_paid(insert, order).execute(db).await?;
     Ok(())
 }
 
@@ -134,31 +141,15 @@ pub async fn insert_paid_drawn<'e>(
     order: &NewOrder<'_>,
     drawn_milli: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
                              paid_with, payment_method_id, gateway_reference, status, paid_at, created_at, drawn_milli)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(order.id)
-    .bind(order.account_id)
-    .bind(order.instance_id)
-    .bind(order.kind.as_str())
-    .bind(i64::from(order.months))
-    .bind(order.starts_at)
-    .bind(order.ends_at)
-    .bind(order.currency.code())
-    .bind(order.list_minor)
-    .bind(order.cash_minor)
-    .bind(order.credit_minor)
-    .bind(order.paid_with.as_str())
-    .bind(order.payment_method_id)
-    .bind(order.gateway_reference)
-    .bind(OrderStatus::Paid.as_str())
-    .bind(order.paid_at)
-    .bind(order.paid_at)
-    .bind(drawn_milli)
-    .execute(db)
-    .await?;
+    );
+    bind_paid(insert, order)
+        .bind(drawn_milli)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -47,16 +47,11 @@ pub struct SpentRefund {
     pub created_at: Millis,
 }
 
-/// A refund as the closure's export keeps it.
+/// A refund as the closure's export keeps it: the spending report's, and when it arrived.
 #[derive(sqlx::FromRow)]
 pub struct ExportedRefund {
-    pub id: String,
-    pub order_id: String,
-    pub amount_minor: i64,
-    pub currency: Stored<Currency>,
-    pub destination: Stored<RefundDestination>,
-    pub status: Stored<RefundStatus>,
-    pub created_at: Millis,
+    #[sqlx(flatten)]
+    pub refund: SpentRefund,
     pub refunded_at: Option<Millis>,
 }
 

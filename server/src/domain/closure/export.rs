@@ -34,9 +34,10 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
         .collect();
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
-        .map(|r| {
+        .map(|exported| {
+            let (r, refunded_at) = (&exported.refund, exported.refunded_at);
             json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination.0,
-                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
+                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": refunded_at.map(rfc3339)})
         })
         .collect();
     Ok(json!({

@@ -528,6 +528,7 @@ mod tests {
         stored_name_reads_back::<SortDirection>(&db).await;
         stored_name_reads_back::<UnsubscribeScope>(&db).await;
         stored_name_reads_back::<OrderStatus>(&db).await;
+        stored_name_reads_back::<shared::api::InstanceStatus>(&db).await;
         stored_name_reads_back::<PaymentMethodKind>(&db).await;
         stored_name_reads_back::<LedgerKind>(&db).await;
         stored_name_reads_back::<Bucket>(&db).await;

@@ -10,11 +10,19 @@ use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
-use shared::api::PaymentMethodKind;
+use crate::tables::coupons::{self, NewCoupon};
+use crate::tables::instances::{self, NewInstance};
+use crate::tables::orders::{self, NewOrder};
+use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
+use shared::api::{PaymentMethodKind, RelationshipRole};
 use shared::catalog::{PayWith, Product};
-use shared::refund::PaidWith;
+use shared::closure::RelationshipKind;
+use shared::money::Currency;
+use shared::refund::{PaidWith, ResourceKind};
 
 const DAY: DurationMs = DurationMs::days(1);
+/// Where the demo's resources run.
+const REGION: &str = "ap-southeast-1";
 
 struct Demo {
     product: &'static str,
@@ -141,21 +149,16 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             periods.push((ends, next, OrderKind::Renewal));
             ends = next;
         }
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, used, auto_renew, started_at, expires_at, created_at)
-             VALUES ($1, $2, $3, 'ap-southeast-1', 'subscription', $4, $5, $6, 0, $7, $8, $9)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(product.code)
-        .bind(product.kind.as_str())
-        .bind(i64::from(demo.activated))
-        .bind(i64::from(demo.drawn_gb > 0))
-        .bind(bought)
-        .bind(ends)
-        .bind(bought)
-        .execute(&mut *tx)
-        .await?;
+        let new = NewInstance {
+            id: &instance_id,
+            account_id,
+            product: product.code,
+            region: REGION,
+            kind: product.kind,
+            started_at: bought,
+        };
+        let used = demo.drawn_gb > 0;
+        instances::insert_past_subscription(&mut *tx, &new, demo.activated, used, ends).await?;
         for (starts, ends, order_kind) in periods {
             let price = product.monthly_cents * i64::from(demo.months);
             let (cash, credit) = if paid_with == PaidWith::Credit {
@@ -163,61 +166,57 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
             } else {
                 (price, 0)
             };
-            sqlx::query(
-                "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
-                                     paid_with, payment_method_id, gateway_reference, status, paid_at, created_at, drawn_milli)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 'paid', $14, $15, $16)",
-            )
-            .bind(format!("ord-{}", uuid::Uuid::new_v4().simple()))
-            .bind(account_id)
-            .bind(&instance_id)
-            .bind(order_kind.as_str())
-            .bind(i64::from(demo.months))
-            .bind(starts)
-            .bind(ends)
-            .bind(price)
-            .bind(cash)
-            .bind(credit)
-            .bind(paid_with.as_str())
-            .bind(&method_id)
-            .bind(format!("demo-charge-{}", uuid::Uuid::new_v4().simple()))
-            .bind(bought)
-            .bind(bought)
-            .bind(if starts <= now && now < ends {
+            let order_id = format!("ord-{}", uuid::Uuid::new_v4().simple());
+            let reference = format!("demo-charge-{}", uuid::Uuid::new_v4().simple());
+            let order = NewOrder {
+                id: &order_id,
+                account_id,
+                instance_id: &instance_id,
+                kind: order_kind,
+                months: demo.months,
+                starts_at: starts,
+                ends_at: ends,
+                currency: Currency::USD,
+                list_minor: price,
+                cash_minor: cash,
+                credit_minor: credit,
+                paid_with,
+                payment_method_id: method_id.as_deref(),
+                gateway_reference: Some(&reference),
+                paid_at: bought,
+            };
+            let drawn_milli = if starts <= now && now < ends {
                 demo.drawn_gb * shared::catalog::MILLI
             } else {
                 0
-            })
-            .execute(&mut *tx)
-            .await?;
+            };
+            orders::insert_paid_drawn(&mut *tx, &order, drawn_milli).await?;
         }
         queue::schedule::<Expire>(&mut tx, &instance_id, ends, now).await?;
         made += 1;
     }
-    sqlx::query(
-        "INSERT INTO coupons (id, account_id, description, amount_minor, remaining_minor, currency, expires_at, created_at)
-         VALUES ($1, $2, 'Welcome coupon: 20.00 USD off a subscription', 2000, 2000, 'USD', $3, $4)",
-    )
-    .bind(format!("cpn-{}", uuid::Uuid::new_v4().simple()))
-    .bind(account_id)
-    .bind(now + DAY * 90)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let coupon = NewCoupon {
+        id: &format!("cpn-{}", uuid::Uuid::new_v4().simple()),
+        account_id,
+        description: "Welcome coupon: 20.00 USD off a subscription",
+        amount_minor: 2000,
+        currency: Currency::USD,
+        expires_at: now + DAY * 90,
+        created_at: now,
+    };
+    coupons::insert(&mut *tx, &coupon).await?;
     if method.is_some() {
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
         let started = now - DurationMs::hours(3);
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES ($1, $2, 'ecs', 'ap-southeast-1', 'payg', 'regular_cloud_resource', 1, 0, $3, $4, $5)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(started)
-        .bind(started)
-        .bind(started)
-        .execute(&mut *tx)
-        .await?;
+        let new = NewInstance {
+            id: &instance_id,
+            account_id,
+            product: "ecs",
+            region: REGION,
+            kind: ResourceKind::RegularCloudResource,
+            started_at: started,
+        };
+        instances::insert_payg(&mut *tx, &new).await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, started), now)
             .await?;
         made += 1;
@@ -233,31 +232,24 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let id = |prefix: &str| format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query("INSERT INTO icp_filings (id, account_id, number, website, status, created_at) VALUES ($1, $2, 'Zhejiang ICP 12345678-1', 'example.cn', 'active', $3)")
-        .bind(id("icp"))
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let (number, website) = ("Zhejiang ICP 12345678-1", "example.cn");
+    icp_filings::insert_active(&mut *tx, &id("icp"), account_id, number, website, now).await?;
     for (kind, role, peer) in [
-        ("resource_directory", "administrator", "rd-demo-root"),
-        ("finance_trusteeship", "member", "finance@partner.example"),
+        (
+            RelationshipKind::ResourceDirectory,
+            RelationshipRole::Administrator,
+            "rd-demo-root",
+        ),
+        (
+            RelationshipKind::FinanceTrusteeship,
+            RelationshipRole::Member,
+            "finance@partner.example",
+        ),
     ] {
-        sqlx::query("INSERT INTO account_relationships (id, account_id, kind, role, peer, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id("rel"))
-            .bind(account_id)
-            .bind(kind)
-            .bind(role)
-            .bind(peer)
-            .bind(now)
-            .execute(&mut *tx)
+        account_relationships::insert(&mut *tx, &id("rel"), account_id, kind, role, peer, now)
             .await?;
     }
-    sqlx::query("INSERT INTO reseller_partnerships (account_id, partner_name, created_at) VALUES ($1, 'Demo Cloud Reseller Ltd', $2) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    reseller_partnerships::insert(&mut *tx, account_id, "Demo Cloud Reseller Ltd", now).await?;
     sqlx::query(
         "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
          VALUES ($1, $2, 'Object storage traffic, last month', 500, 'USD', 'unpaid', $3, $4)",

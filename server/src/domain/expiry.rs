@@ -6,14 +6,14 @@
 use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
-use crate::domain::{instances, purchase};
+use crate::domain::purchase;
 use crate::error::ApiError;
 use crate::ids::InstanceId;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, instances, orders};
 use shared::catalog::{PayWith, Product};
 
 /// Renews or releases a subscription when its paid time ends.
@@ -40,12 +40,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     if instance.auto_renew {
         let product = Product::find(&instance.product)
             .ok_or_else(|| anyhow::anyhow!("product {}", instance.product))?;
-        let months: Option<i64> = sqlx::query_scalar(
-            "SELECT period_months FROM orders WHERE instance_id = $1 ORDER BY starts_at DESC LIMIT 1",
-        )
-        .bind(&job.subject)
-        .fetch_optional(&state.db)
-        .await?;
+        let months = orders::last_period_months(&state.db, &job.subject).await?;
         let months = months
             .and_then(|m| u32::try_from(m).ok())
             .filter(|m| product.periods.contains(m))
@@ -76,15 +71,7 @@ pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         }
     }
     let mut tx = account::begin_locked(&state.db, &instance.account_id).await?;
-    let released = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND status = 'running' AND expires_at <= $3",
-    )
-    .bind(now)
-    .bind(&job.subject)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if released.rows_affected() == 1 {
+    if instances::release_expired(&mut *tx, &job.subject, now).await? {
         let email = accounts::email(&mut *tx, &instance.account_id).await?;
         let message = Outgoing {
             account_id: Some(&instance.account_id),

@@ -1,70 +1,11 @@
-//! The `instances` table as the code reads it: one row type and its columns, its billing and
-//! resource kind decoded where they are read, and what follows from a row (its refund type,
-//! its plan's quota, how the API shows it).
+//! What follows from an instance's row ([`crate::tables::instances`]): its refund type, its
+//! plan's quota, how the API shows it.
 
-use crate::clock::{Millis, rfc3339};
-use crate::db::Stored;
-use crate::error::ApiError;
+use crate::clock::rfc3339;
+use crate::tables::instances::Instance;
 use shared::api::{InstanceStatus, InstanceView};
 use shared::catalog::{Billing, Product};
 use shared::refund::{RefundType, ResourceKind, refund_type};
-use sqlx::{Any, Executor};
-
-/// The columns [`Instance`] reads, of `instances`.
-pub const COLUMNS: &str = "id, account_id, product, region, billing, resource_kind, activated, used, \
-                           auto_renew, status, created_at, started_at, expires_at, billed_until, \
-                           released_at";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Instance {
-    pub id: String,
-    pub account_id: String,
-    pub product: String,
-    pub region: String,
-    pub billing: Stored<Billing>,
-    pub resource_kind: Stored<ResourceKind>,
-    #[sqlx(try_from = "crate::db::Flag")]
-    pub activated: bool,
-    /// Pay-as-you-go usage has drawn on this resource plan.
-    #[sqlx(try_from = "crate::db::Flag")]
-    pub used: bool,
-    #[sqlx(try_from = "crate::db::Flag")]
-    pub auto_renew: bool,
-    pub status: Stored<InstanceStatus>,
-    pub created_at: Millis,
-    pub started_at: Millis,
-    pub expires_at: Option<Millis>,
-    /// Pay-as-you-go: the end of the last hour billed.
-    pub billed_until: Option<Millis>,
-    pub released_at: Option<Millis>,
-}
-
-/// The instance `id`, whoever holds it.
-pub async fn find<'e>(
-    db: impl Executor<'e, Database = Any>,
-    id: &str,
-) -> sqlx::Result<Option<Instance>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
-}
-
-/// The instance `id` of `account_id`: another account's is not found.
-pub async fn owned<'e>(
-    db: impl Executor<'e, Database = Any>,
-    account_id: &str,
-    id: &str,
-) -> Result<Instance, ApiError> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM instances WHERE id = $1 AND account_id = $2"
-    ))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(ApiError::NotFound)
-}
 
 impl Instance {
     pub fn kind(&self) -> ResourceKind {

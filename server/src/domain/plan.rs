@@ -6,6 +6,7 @@
 use crate::clock::Millis;
 use crate::db::Tx;
 use crate::error::ApiError;
+use crate::tables::{instances, orders};
 use shared::catalog::Product;
 
 /// What one stretch of usage drew on plans.
@@ -34,40 +35,18 @@ pub async fn draw(
     if quota <= 0 || metered_milli <= 0 {
         return Ok(drawn);
     }
-    let orders: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT o.id, i.id, o.drawn_milli FROM orders o JOIN instances i ON i.id = o.instance_id
-         WHERE i.account_id = $1 AND i.product = $2 AND i.resource_kind = 'resource_plan'
-           AND i.billing = 'subscription' AND i.status = 'running' AND i.activated = 1
-           AND o.status = 'paid' AND o.starts_at <= $3 AND o.ends_at > $3 AND o.drawn_milli < $4
-         ORDER BY o.ends_at, o.id",
-    )
-    .bind(account_id)
-    .bind(product.code)
-    .bind(used_at)
-    .bind(quota)
-    .fetch_all(&mut **tx)
-    .await?;
-    for (order_id, plan_id, already) in orders {
+    let periods =
+        orders::plan_periods_to_draw(&mut **tx, account_id, product.code, used_at, quota).await?;
+    for (order_id, plan_id, already) in periods {
         let take = (metered_milli - drawn.milli).min(quota - already);
         if take <= 0 {
             break;
         }
         // The quota is checked again in the statement: an exhausted order draws nothing more.
-        let updated = sqlx::query(
-            "UPDATE orders SET drawn_milli = drawn_milli + $1 WHERE id = $2 AND drawn_milli <= $3",
-        )
-        .bind(take)
-        .bind(&order_id)
-        .bind(quota - take)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        if !orders::draw(&mut **tx, &order_id, take, quota - take).await? {
             continue;
         }
-        sqlx::query("UPDATE instances SET used = 1 WHERE id = $1")
-            .bind(&plan_id)
-            .execute(&mut **tx)
-            .await?;
+        instances::mark_used(&mut **tx, &plan_id).await?;
         drawn.milli += take;
         drawn.plans.push(plan_id);
     }

@@ -6,7 +6,6 @@ use crate::clock::{Millis, rfc3339};
 use crate::db::{Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::expiry::Expire;
-use crate::domain::instances::{self, Instance};
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
@@ -16,6 +15,9 @@ use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::coupons;
+use crate::tables::instances::{self, Instance, NewInstance};
+use crate::tables::orders::{self, NewOrder};
 use crate::tables::real_name_registrations;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
@@ -206,26 +208,21 @@ pub async fn purchase(
     } else {
         ResourceKind::RegularCloudResource
     };
+    let new_instance = NewInstance {
+        id: &instance_id,
+        account_id,
+        product: p.product.code,
+        region: p.region.code,
+        kind,
+        started_at: now,
+    };
 
     if p.billing == Billing::Payg {
         // Usage is charged to the default method later; it must exist now.
         let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
         // Inside the write: removing the last method waits for it, or is seen here.
         default_method(&mut *tx, account_id).await?;
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, billed_until, created_at)
-             VALUES ($1, $2, $3, $4, 'payg', $5, 1, 0, $6, $7, $8)",
-        )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(p.product.code)
-        .bind(p.region.code)
-        .bind(kind.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        instances::insert_payg(&mut *tx, &new_instance).await?;
         queue::schedule::<BillUsage>(&mut tx, &instance_id, usage::due_at(state, now), now).await?;
         let purchased = Operation::PayAsYouGoPurchased {
             instance: instance_id.clone(),
@@ -269,38 +266,35 @@ pub async fn purchase(
     let ends_at = add_months(now, p.period_months);
     let written = async {
         let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-        if let Some((coupon_id, part)) = &coupon {
-            let taken = sqlx::query(
-                "UPDATE coupons SET remaining_minor = remaining_minor - $1 WHERE id = $2 AND account_id = $3 AND remaining_minor >= $4",
-            )
-            .bind(part.to_minor()?)
-            .bind(coupon_id)
-            .bind(account_id)
-            .bind(part.to_minor()?)
-            .execute(&mut *tx)
-            .await?;
-            if taken.rows_affected() != 1 {
-                return Err(ApiError::CouponNotUsable);
-            }
+        if let Some((coupon_id, part)) = &coupon
+            && !coupons::take(&mut *tx, account_id, coupon_id, part.to_minor()?).await?
+        {
+            return Err(ApiError::CouponNotUsable);
         }
-        record_payment(&mut tx, now, account_id, &payment, &format!("Payment for order {order_id}")).await?;
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, product, region, billing, resource_kind, activated, auto_renew, started_at, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, 'subscription', $5, $6, $7, $8, $9, $10)",
+        record_payment(
+            &mut tx,
+            now,
+            account_id,
+            &payment,
+            &format!("Payment for order {order_id}"),
         )
-        .bind(&instance_id)
-        .bind(account_id)
-        .bind(p.product.code)
-        .bind(p.region.code)
-        .bind(kind.as_str())
-        .bind(i64::from(!plan))
-        .bind(i64::from(p.auto_renew))
-        .bind(now)
-        .bind(ends_at)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
-        insert_order(&mut tx, account_id, &instance_id, &order_id, OrderKind::New, p.period_months, now, ends_at, price, &paid, now).await?;
+        instances::insert_subscription(&mut *tx, &new_instance, !plan, p.auto_renew, ends_at)
+            .await?;
+        insert_order(
+            &mut tx,
+            account_id,
+            &instance_id,
+            &order_id,
+            OrderKind::New,
+            p.period_months,
+            now,
+            ends_at,
+            price,
+            &paid,
+            now,
+        )
+        .await?;
         queue::schedule::<Expire>(&mut tx, &instance_id, ends_at, now).await?;
         let purchased = Operation::SubscriptionPurchased {
             instance: instance_id.clone(),
@@ -333,14 +327,7 @@ async fn usable_coupon(
     now: Millis,
     price: Money,
 ) -> Result<(String, Money), ApiError> {
-    let found: Option<(i64, Stored<Currency>)> = sqlx::query_as(
-        "SELECT remaining_minor, currency FROM coupons WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND remaining_minor > 0",
-    )
-    .bind(id)
-    .bind(account_id)
-    .bind(now)
-    .fetch_optional(&state.db)
-    .await?;
+    let found = coupons::usable(&state.db, account_id, id, now).await?;
     let Some((remaining, Stored(currency))) = found.filter(|(_, c)| c.0 == price.currency) else {
         return Err(ApiError::CouponNotUsable);
     };
@@ -353,27 +340,16 @@ pub async fn coupons(
     state: &AppState,
     account_id: &str,
 ) -> Result<Vec<shared::api::CouponView>, ApiError> {
-    let rows: Vec<(String, String, i64, i64, Stored<Currency>, Millis)> = sqlx::query_as(
-        "SELECT id, description, amount_minor, remaining_minor, currency, expires_at FROM coupons
-         WHERE account_id = $1 AND remaining_minor > 0 AND expires_at > $2 ORDER BY expires_at, id",
-    )
-    .bind(account_id)
-    .bind(state.clock.now())
-    .fetch_all(&state.db)
-    .await?;
+    let rows = coupons::usable_of_account(&state.db, account_id, state.clock.now()).await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, description, amount, remaining, Stored(currency), expires_at)| {
-                shared::api::CouponView {
-                    id,
-                    description,
-                    amount: Money::from_minor(amount, currency),
-                    remaining: Money::from_minor(remaining, currency),
-                    expires_at: rfc3339(expires_at),
-                }
-            },
-        )
+        .map(|c| shared::api::CouponView {
+            id: c.id,
+            description: c.description,
+            amount: Money::from_minor(c.amount_minor, c.currency.0),
+            remaining: Money::from_minor(c.remaining_minor, c.currency.0),
+            expires_at: rfc3339(c.expires_at),
+        })
         .collect())
 }
 
@@ -391,30 +367,24 @@ async fn insert_order(
     payment: &Payment,
     now: Millis,
 ) -> Result<(), ApiError> {
-    let minor = |m: Money| -> Result<i64, ApiError> { Ok(m.to_minor()?) };
-    sqlx::query(
-        "INSERT INTO orders (id, account_id, instance_id, kind, period_months, starts_at, ends_at, currency, list_minor, cash_minor, credit_minor,
-                             paid_with, payment_method_id, gateway_reference, status, paid_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'paid', $15, $16)",
-    )
-    .bind(order_id)
-    .bind(account_id)
-    .bind(instance_id)
-    .bind(kind.as_str())
-    .bind(i64::from(months))
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(price.currency.code())
-    .bind(minor(price)?)
-    .bind(minor(payment.cash)?)
-    .bind(minor(payment.credit)?)
-    .bind(payment.paid_with.as_str())
-    .bind(&payment.method_id)
-    .bind(payment.reference())
-    .bind(now)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let order = NewOrder {
+        id: order_id,
+        account_id,
+        instance_id,
+        kind,
+        months,
+        starts_at,
+        ends_at,
+        currency: price.currency,
+        list_minor: price.to_minor()?,
+        cash_minor: payment.cash.to_minor()?,
+        credit_minor: payment.credit.to_minor()?,
+        paid_with: payment.paid_with,
+        payment_method_id: payment.method_id.as_deref(),
+        gateway_reference: payment.reference(),
+        paid_at: now,
+    };
+    orders::insert_paid(&mut **tx, &order).await?;
     Ok(())
 }
 
@@ -428,7 +398,9 @@ pub async fn renew(
     pay_with: PayWith,
 ) -> Result<Purchased, ApiError> {
     let instance_id = instance_id.as_str();
-    let found = instances::owned(&state.db, account_id, instance_id).await?;
+    let found = instances::owned(&state.db, account_id, instance_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !found.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
@@ -451,13 +423,9 @@ pub async fn renew(
         // Re-read inside the write lock: another renewal may have moved the expiry, and an
         // unsubscription, a transfer or the expiry job may have released the instance since
         // it was read above, and then this renewal has nothing to extend.
-        let current: Option<Option<Millis>> = sqlx::query_scalar(
-            "SELECT expires_at FROM instances WHERE id = $1 AND status = 'running'",
-        )
-        .bind(instance_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let current = current.ok_or(ApiError::AlreadyReleased)?;
+        let current = instances::running_expiry(&mut *tx, instance_id)
+            .await?
+            .ok_or(ApiError::AlreadyReleased)?;
         let starts_at = current.or(expires_at).unwrap_or(now).max(now);
         let ends_at = add_months(starts_at, months);
         record_payment(
@@ -482,11 +450,7 @@ pub async fn renew(
             now,
         )
         .await?;
-        sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
-            .bind(ends_at)
-            .bind(instance_id)
-            .execute(&mut *tx)
-            .await?;
+        instances::set_expiry(&mut *tx, instance_id, ends_at).await?;
         let renewed = Operation::SubscriptionRenewed {
             instance: instance_id.to_owned(),
             months,
@@ -516,14 +480,7 @@ pub async fn activate(
 ) -> Result<InstanceView, ApiError> {
     let instance_id = instance_id.as_str();
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    let updated = sqlx::query(
-        "UPDATE instances SET activated = 1 WHERE id = $1 AND account_id = $2 AND resource_kind = 'resource_plan' AND status = 'running'",
-    )
-    .bind(instance_id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !instances::activate_plan(&mut *tx, account_id, instance_id).await? {
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;
@@ -535,17 +492,14 @@ pub async fn instance(
     account_id: &str,
     id: &str,
 ) -> Result<InstanceView, ApiError> {
-    Ok(instances::owned(&state.db, account_id, id).await?.view())
+    Ok(instances::owned(&state.db, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .view())
 }
 
 pub async fn instances(state: &AppState, account_id: &str) -> Result<Vec<InstanceView>, ApiError> {
-    let rows: Vec<Instance> = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at DESC, id LIMIT 500",
-        instances::COLUMNS
-    ))
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = instances::newest_running(&state.db, account_id).await?;
     Ok(rows.into_iter().map(Instance::view).collect())
 }
 
@@ -640,15 +594,7 @@ pub async fn release(
 ) -> Result<InstanceView, ApiError> {
     let instance_id = instance_id.as_str();
     let now = state.clock.now();
-    let updated = sqlx::query(
-        "UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND billing = 'payg' AND status = 'running'",
-    )
-    .bind(now)
-    .bind(instance_id)
-    .bind(account_id)
-    .execute(&state.db)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !instances::release_payg(&state.db, account_id, instance_id, now).await? {
         return Err(ApiError::NotFound);
     }
     instance(state, account_id, instance_id).await

@@ -5,7 +5,7 @@
 //! [`return_to_balance`] credits it to the balance instead.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::intent;
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
@@ -16,7 +16,8 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use shared::money::{Currency, Money};
+use crate::tables::refunds::{self, Refund};
+use shared::money::Money;
 use shared::refund::RefundDestination;
 use strum::{IntoStaticStr, VariantArray};
 
@@ -66,17 +67,6 @@ impl RefundStatus {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Refund {
-    account_id: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    destination: Stored<RefundDestination>,
-    status: Stored<RefundStatus>,
-    gateway_reference: Option<String>,
-    email: String,
-}
-
 impl Refund {
     fn amount(&self) -> Money {
         Money::from_minor(self.amount_minor, self.currency.0)
@@ -104,22 +94,8 @@ async fn credit_balance(
     ledger::record(tx, now, entry).await
 }
 
-/// The refund `id` with its order's charge reference and its owner's email, if it exists.
-async fn read<'e>(
-    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: &str,
-) -> sqlx::Result<Option<Refund>> {
-    sqlx::query_as(
-        "SELECT r.account_id, r.amount_minor, r.currency, r.destination, r.status, o.gateway_reference, a.email
-         FROM refunds r JOIN orders o ON o.id = r.order_id JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await
-}
-
 pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let refund = read(&state.db, &job.subject).await?;
+    let refund = refunds::find(&state.db, &job.subject).await?;
     let now = state.clock.now();
     let Some(refund) = refund.filter(|r| r.status.0 == RefundStatus::Processing) else {
         // Gone with its account, or settled already: nothing left to do.
@@ -151,13 +127,7 @@ pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         }
     }
     let mut tx = account::begin_locked(&state.db, &refund.account_id).await?;
-    let updated = sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $1, destination = $3 WHERE id = $2 AND status = 'processing'")
-        .bind(now)
-        .bind(&job.subject)
-        .bind(destination.as_str())
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
+    if !refunds::mark_refunded(&mut *tx, &job.subject, destination, now).await? {
         // Another run settled it since we looked (a lease that ran out under a slow run):
         // its ledger entry and its message stand, this run adds neither.
         finish(&mut tx, job, Outcome::Done, now).await?;
@@ -221,7 +191,7 @@ pub async fn return_to_balance(
     returned: &CardReturn<'_>,
     now: Millis,
 ) -> Result<Returned, ApiError> {
-    let refund = read(&mut **tx, refund_id).await?;
+    let refund = refunds::find(&mut **tx, refund_id).await?;
     let Some(refund) = refund else {
         return Ok(Returned::Unknown);
     };
@@ -242,13 +212,7 @@ pub async fn return_to_balance(
     {
         return Ok(Returned::Mismatch);
     }
-    sqlx::query(
-        "UPDATE refunds SET destination = 'balance', refunded_at = $1 WHERE id = $2 AND destination = 'card' AND status = 'refunded'",
-    )
-    .bind(now)
-    .bind(refund_id)
-    .execute(&mut **tx)
-    .await?;
+    refunds::move_card_to_balance(&mut **tx, refund_id, now).await?;
     let memo = "Refund returned by the card network: credited to the balance";
     credit_balance(tx, now, &refund, refund_id, memo).await?;
     let amount = refund.amount();

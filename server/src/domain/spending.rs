@@ -7,9 +7,9 @@ use crate::db::{Db, Stored};
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
+use crate::tables::{orders, refunds};
 use shared::api::{BillStatus, OrderStatus, SpendMonth, SpendingView};
 use shared::money::{Currency, Money};
-use shared::refund::RefundDestination;
 use std::collections::BTreeMap;
 
 /// One bill, order or refund.
@@ -62,29 +62,6 @@ struct BillRow {
     paid_at: Option<Millis>,
 }
 
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: String,
-    product: String,
-    kind: Stored<OrderKind>,
-    cash_minor: i64,
-    credit_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<OrderStatus>,
-    paid_at: Millis,
-}
-
-#[derive(sqlx::FromRow)]
-struct RefundRow {
-    id: String,
-    order_id: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    destination: Stored<RefundDestination>,
-    status: Stored<RefundStatus>,
-    created_at: Millis,
-}
-
 /// The account's bills, orders and refunds, oldest first.
 pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     let bills: Vec<BillRow> = sqlx::query_as(
@@ -93,19 +70,8 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    let orders: Vec<OrderRow> = sqlx::query_as(
-        "SELECT o.id, i.product, o.kind, o.cash_minor, o.credit_minor, o.currency, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
-    let refunds: Vec<RefundRow> = sqlx::query_as(
-        "SELECT id, order_id, amount_minor, currency, destination, status, created_at FROM refunds WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let orders = orders::spent(db, account_id).await?;
+    let refunds = refunds::spent(db, account_id).await?;
 
     let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
     for b in bills {

@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::gateway::stripe_webhook::{self, Dispute, Event, Refund, Report};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::refunds;
 use axum::http::StatusCode;
 use shared::money::{Currency, Money};
 
@@ -119,12 +120,7 @@ async fn refund_failed(
 ) -> Result<(), ApiError> {
     let reason = returned.failure_reason.as_deref().unwrap_or("not given");
     let account_id: Option<String> = match returned.our_key() {
-        Some(key) => {
-            sqlx::query_scalar("SELECT account_id FROM refunds WHERE id = $1")
-                .bind(key)
-                .fetch_optional(&state.db)
-                .await?
-        }
+        Some(key) => refunds::account_of(&state.db, key).await?,
         None => None,
     };
     let (Some(key), Some(account_id)) = (returned.our_key(), account_id) else {

@@ -10,11 +10,12 @@ use crate::clock::{DurationMs, Millis};
 use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::bills::{self, ChargeBill};
+use crate::domain::plan;
 use crate::domain::purchase::charge_bill;
-use crate::domain::{instances, plan};
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::instances;
 use shared::catalog::Product;
 
 /// Bills a pay-as-you-go instance's next hour of use, then waits for the one after.
@@ -37,11 +38,7 @@ pub fn due_at(state: &AppState, billed_until: Millis) -> Millis {
 pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now();
     // Whose write gate to open; everything else is read again inside it.
-    let account_id: Option<String> =
-        sqlx::query_scalar("SELECT account_id FROM instances WHERE id = $1")
-            .bind(&job.subject)
-            .fetch_optional(&state.db)
-            .await?;
+    let account_id = instances::account_of(&state.db, &job.subject).await?;
     let Some(account_id) = account_id else {
         return nothing_left(state, job, now).await;
     };
@@ -71,16 +68,7 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     }
     if until > from {
         // Read and moved in the write transaction; the condition holds it to the hour read.
-        let claimed = sqlx::query(
-            "UPDATE instances SET billed_until = $1 WHERE id = $2 AND COALESCE(billed_until, $3) = $4",
-        )
-        .bind(until)
-        .bind(&job.subject)
-        .bind(from)
-        .bind(from)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !instances::claim_billed_hours(&mut *tx, &job.subject, from, until).await? {
             tx.rollback().await?;
             return Ok(());
         }

@@ -10,14 +10,24 @@
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
 
+pub mod account_relationships;
 pub mod accounts;
+pub mod coupons;
+pub mod icp_filings;
+pub mod instances;
+pub mod listing;
+pub mod orders;
 pub mod password_resets;
 pub mod ram_users;
 pub mod real_name_registrations;
 pub mod recovery_codes;
+pub mod refunds;
+pub mod reseller_partnerships;
+pub mod service_linked_roles;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in_challenges;
 pub mod signups;
 pub mod two_step;
+pub mod unsubscriptions;
 pub mod verification_codes;

@@ -30,12 +30,22 @@ pub struct InstanceView {
 }
 
 /// Whether an instance still runs. A released one is kept for its orders and records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InstanceStatus {
     Running,
     Released,
+}
+
+impl InstanceStatus {
+    /// Its serde name, as stored in `instances.status`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// The answer to a purchase.

@@ -2,17 +2,15 @@
 //! item with its severity, what resolves it, and where.
 
 use crate::clock::{Millis, rfc3339};
-use crate::db::Stored;
 use crate::domain::bills;
-use crate::domain::instances::{self, Instance};
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::state::AppState;
-use shared::api::RelationshipRole;
+use crate::tables::instances::{self, Instance};
+use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
 use shared::catalog::Billing;
 use shared::closure::{
-    BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, RelationshipKind,
-    Severity, classify,
+    BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, Severity, classify,
 };
 use shared::money::Money;
 
@@ -106,19 +104,8 @@ pub(super) async fn check_on(
     items.extend(overdue_item(conn, state, account_id, now).await?);
     items.extend(balance_item(conn, state, account_id).await?);
 
-    let running: Vec<Instance> = sqlx::query_as(&format!(
-        "SELECT {} FROM instances WHERE account_id = $1 AND status = 'running' ORDER BY created_at, id",
-        instances::COLUMNS
-    ))
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let icp: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM icp_filings WHERE account_id = $1 AND status = 'active'",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let running = instances::running(&mut *conn, account_id).await?;
+    let icp = icp_filings::active_ids(&mut *conn, account_id).await?;
     for listed in &LISTED {
         let subjects: Vec<String> = if listed.kind == BlockingKind::IcpFilings {
             icp.clone()
@@ -140,13 +127,7 @@ pub(super) async fn check_on(
         ));
     }
 
-    let relationships: Vec<(String, Stored<RelationshipKind>, Stored<RelationshipRole>)> =
-        sqlx::query_as(
-        "SELECT id, kind, role FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let relationships = account_relationships::kinds_of_account(&mut *conn, account_id).await?;
     for (id, kind, role) in relationships {
         let mut it = item(
             kind.0.blocking_kind(),
@@ -159,11 +140,7 @@ pub(super) async fn check_on(
         items.push(it);
     }
 
-    let partner: Option<String> =
-        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let partner = reseller_partnerships::partner_of(&mut *conn, account_id).await?;
     if let Some(partner) = partner {
         items.push(item(
             BlockingKind::ResellerPartnership,

@@ -16,7 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::{accounts, sessions};
+use crate::tables::{accounts, instances, service_linked_roles, sessions};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -132,12 +132,7 @@ pub async fn confirm(
     .execute(&mut *tx)
     .await?;
     accounts::set_status(&mut tx, account_id, AccountStatus::Closing).await?;
-    sqlx::query("INSERT INTO service_linked_roles (account_id, role_name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(SERVICE_LINKED_ROLE)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    service_linked_roles::create(&mut *tx, account_id, SERVICE_LINKED_ROLE, now).await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
     sessions::delete_of_account(&mut tx, account_id).await?;
     queue::schedule::<DecideClosure>(&mut tx, &closure_id, ends_at, now).await?;
@@ -207,12 +202,7 @@ async fn renounce(
         }
         BlockingKind::PayAsYouGoResources => {
             for id in &item.subjects {
-                sqlx::query("UPDATE instances SET status = 'released', released_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'running'")
-                    .bind(now)
-                    .bind(id)
-                    .bind(account_id)
-                    .execute(&mut **tx)
-                    .await?;
+                instances::release_running(&mut **tx, account_id, id, now).await?;
             }
         }
         _ => {

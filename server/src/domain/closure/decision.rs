@@ -14,7 +14,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
-use crate::tables::accounts;
+use crate::tables::{accounts, service_linked_roles};
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -240,13 +240,8 @@ pub async fn decide(
         }
         let failed = failing.iter().map(|c| c.1.as_str());
         accounts::set_status_of(tx, failed.clone(), AccountStatus::Active).await?;
-        sqlx::query(&format!(
-            "DELETE FROM service_linked_roles WHERE account_id IN {}",
-            db::in_json(backend, 1)
-        ))
-        .bind(db::json_texts(failed))
-        .execute(&mut **tx)
-        .await?;
+        let failed_ids = db::json_texts(failed);
+        service_linked_roles::remove_of_accounts(&mut **tx, backend, &failed_ids).await?;
         let mut messages = Vec::with_capacity(failing.len() * 2);
         for ((closure, account_id, email, phone), overdue) in failing.iter().zip(&totals) {
             messages.extend(

@@ -3,61 +3,20 @@
 //! operation log.
 
 use super::resolve::ties;
-use crate::clock::{Millis, rfc3339};
-use crate::db::Stored;
+use crate::clock::rfc3339;
 use crate::domain::ledger;
-use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::oplog;
 use crate::state::AppState;
-use shared::api::OrderStatus;
-use shared::money::{Currency, Money};
-use shared::refund::{PaidWith, RefundDestination};
-
-#[derive(sqlx::FromRow)]
-struct OrderRecord {
-    id: String,
-    instance_id: String,
-    product: String,
-    starts_at: Millis,
-    ends_at: Millis,
-    currency: Stored<Currency>,
-    cash_minor: i64,
-    credit_minor: i64,
-    paid_with: Stored<PaidWith>,
-    status: Stored<OrderStatus>,
-    paid_at: Millis,
-}
-
-#[derive(sqlx::FromRow)]
-struct RefundRecord {
-    id: String,
-    order_id: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    destination: Stored<RefundDestination>,
-    status: Stored<RefundStatus>,
-    created_at: Millis,
-    refunded_at: Option<Millis>,
-}
+use crate::tables::{orders, refunds};
+use shared::money::Money;
 
 /// Everything the owner may want to keep: bills, orders, refunds and invoices, and the ledger.
 pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Value, ApiError> {
     use serde_json::json;
     let db = &state.db;
-    let orders: Vec<OrderRecord> = sqlx::query_as(
-        "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.currency, o.cash_minor, o.credit_minor, o.paid_with, o.status, o.paid_at
-         FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1 ORDER BY o.created_at, o.id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
-    let refunds: Vec<RefundRecord> = sqlx::query_as(
-        "SELECT id, order_id, amount_minor, currency, destination, status, created_at, refunded_at FROM refunds WHERE account_id = $1 ORDER BY created_at, id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let orders = orders::exported(db, account_id).await?;
+    let refunds = refunds::exported(db, account_id).await?;
     let orders_json: Vec<serde_json::Value> = orders
         .iter()
         .map(|o| {
@@ -75,9 +34,10 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
         .collect();
     let refunds_json: Vec<serde_json::Value> = refunds
         .iter()
-        .map(|r| {
+        .map(|exported| {
+            let (r, refunded_at) = (&exported.refund, exported.refunded_at);
             json!({"id": r.id, "order_id": r.order_id, "amount": Money::from_minor(r.amount_minor, r.currency.0), "destination": r.destination.0,
-                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": r.refunded_at.map(rfc3339)})
+                   "status": r.status.0, "created_at": rfc3339(r.created_at), "refunded_at": refunded_at.map(rfc3339)})
         })
         .collect();
     Ok(json!({

@@ -28,6 +28,7 @@ use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tables::service_linked_roles;
 use identity::{alipay_available, identity_fresh};
 use shared::api::{ClosureFailure, ClosureState, ClosureStatus};
 
@@ -52,12 +53,7 @@ pub async fn status(state: &AppState, session: &CurrentSession) -> Result<Closur
         .map(|failure| serde_json::from_str(&failure))
         .transpose()
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("a closure's failure is corrupt: {e}")))?;
-    let roles: Vec<String> = sqlx::query_scalar(
-        "SELECT role_name FROM service_linked_roles WHERE account_id = $1 ORDER BY role_name",
-    )
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
+    let roles = service_linked_roles::of_account(&state.db, account_id).await?;
     Ok(ClosureStatus {
         state: if cooling.is_some() {
             ClosureState::CoolingDown

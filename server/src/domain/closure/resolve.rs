@@ -3,17 +3,15 @@
 //! the caller's account.
 
 use crate::clock::{Millis, rfc3339};
-use crate::db::{Flag, Stored};
+use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
-use shared::api::{
-    AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
-};
-use shared::closure::RelationshipKind;
+use crate::tables::{account_relationships, icp_filings, instances, reseller_partnerships};
+use shared::api::{AccountTies, BillStatus, BillView, IcpFilingView, RelationshipView};
 use shared::money::{Currency, Money};
 
 #[derive(sqlx::FromRow)]
@@ -39,27 +37,9 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     .bind(account_id)
     .fetch_all(&state.db)
     .await?;
-    let icp: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, number, website FROM icp_filings WHERE account_id = $1 AND status = 'active'",
-    )
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
-    let relationships: Vec<(
-        String,
-        Stored<RelationshipKind>,
-        Stored<RelationshipRole>,
-        String,
-    )> =
-        sqlx::query_as("SELECT id, kind, role, peer FROM account_relationships WHERE account_id = $1 ORDER BY created_at, id")
-            .bind(account_id)
-            .fetch_all(&state.db)
-            .await?;
-    let partner: Option<String> =
-        sqlx::query_scalar("SELECT partner_name FROM reseller_partnerships WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&state.db)
-            .await?;
+    let icp = icp_filings::active(&state.db, account_id).await?;
+    let relationships = account_relationships::of_account(&state.db, account_id).await?;
+    let partner = reseller_partnerships::partner_of(&state.db, account_id).await?;
     Ok(AccountTies {
         bills: bills
             .into_iter()
@@ -81,19 +61,19 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
             .collect(),
         icp_filings: icp
             .into_iter()
-            .map(|(id, number, website)| IcpFilingView {
-                id,
-                number,
-                website,
+            .map(|f| IcpFilingView {
+                id: f.id,
+                number: f.number,
+                website: f.website,
             })
             .collect(),
         relationships: relationships
             .into_iter()
-            .map(|(id, kind, role, peer)| RelationshipView {
-                id,
-                kind: kind.0,
-                role: role.0,
-                peer,
+            .map(|r| RelationshipView {
+                id: r.id,
+                kind: r.kind.0,
+                role: r.role.0,
+                peer: r.peer,
             })
             .collect(),
         reseller_partner: partner,
@@ -127,7 +107,9 @@ pub async fn cancel_icp_filing(
     account_id: &str,
     id: &IcpFilingId,
 ) -> Result<(), ApiError> {
-    write_one(state, account_id, sqlx::query("UPDATE icp_filings SET status = 'cancelled' WHERE id = $1 AND account_id = $2 AND status = 'active'").bind(id).bind(account_id)).await
+    let mut tx = begin(state, account_id).await?;
+    let cancelled = icp_filings::cancel(&mut *tx, account_id, id.as_str()).await?;
+    finish(tx, cancelled).await
 }
 
 pub async fn remove_relationship(
@@ -135,23 +117,15 @@ pub async fn remove_relationship(
     account_id: &str,
     id: &RelationshipId,
 ) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("DELETE FROM account_relationships WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let removed = account_relationships::remove(&mut *tx, account_id, id.as_str()).await?;
+    finish(tx, removed).await
 }
 
 pub async fn end_partnership(state: &AppState, account_id: &str) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("DELETE FROM reseller_partnerships WHERE account_id = $1").bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let ended = reseller_partnerships::end(&mut *tx, account_id).await?;
+    finish(tx, ended).await
 }
 
 /// Transfers a domain name out: it leaves this account (no refund: the registration went with it).
@@ -161,15 +135,11 @@ pub async fn transfer_domain_out(
     instance_id: &InstanceId,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    write_one(
-        state,
-        account_id,
-        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, auto_renew = 0 WHERE id = $2 AND account_id = $3 AND product = 'domain' AND status = 'running'")
-            .bind(now)
-            .bind(instance_id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let released =
+        instances::release_product(&mut *tx, account_id, instance_id.as_str(), "domain", now)
+            .await?;
+    finish(tx, released).await
 }
 
 pub async fn set_auto_renew(
@@ -178,26 +148,22 @@ pub async fn set_auto_renew(
     instance_id: &InstanceId,
     enabled: bool,
 ) -> Result<(), ApiError> {
-    write_one(
-        state,
-        account_id,
-        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2 AND account_id = $3 AND billing = 'subscription' AND status = 'running'")
-            .bind(i64::from(enabled))
-            .bind(instance_id)
-            .bind(account_id),
-    )
-    .await
+    let mut tx = begin(state, account_id).await?;
+    let set =
+        instances::set_auto_renew(&mut *tx, account_id, instance_id.as_str(), enabled).await?;
+    finish(tx, set).await
 }
 
-/// Runs one resolution's statement through the account's write gate (a member's write: none
-/// once the closure is confirmed); `NotFound` when it matched nothing of the account's.
-async fn write_one<'q>(
-    state: &AppState,
-    account_id: &str,
-    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-) -> Result<(), ApiError> {
-    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
-    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+/// Opens the account's write gate for one resolution (a member's write: none once the
+/// closure is confirmed).
+async fn begin(state: &AppState, account_id: &str) -> Result<Tx, ApiError> {
+    account::begin_write(&state.db, account_id, Writer::Member).await
+}
+
+/// Commits a resolution that `matched` a row of the account's; `NotFound` when it matched
+/// nothing.
+async fn finish(tx: Tx, matched: bool) -> Result<(), ApiError> {
+    if !matched {
         return Err(ApiError::NotFound);
     }
     tx.commit().await?;

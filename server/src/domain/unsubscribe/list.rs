@@ -4,36 +4,24 @@
 //! are read.
 
 use super::record::records;
-use super::{OrderRow, destination, place};
+use super::{destination, place};
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::{Flag, Stored};
-use crate::domain::instances::{self, Instance};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tables::instances::{self, Instance, ListedInstance};
+use crate::tables::listing::{Filter, Page};
+use crate::tables::orders::{self, PaidOrder};
+use crate::tables::unsubscriptions;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use shared::api::{
-    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, ResourceSort, SortDirection,
-    UnsubscribableResource, UnsubscribeList, UnsubscribeQuery, UnsubscribeTab,
+    GroupCount, OrderRefund, PendingRenewal, QuotaDrawn, RefundPlace, UnsubscribableResource,
+    UnsubscribeList, UnsubscribeQuery, UnsubscribeTab,
 };
 use shared::catalog::Product;
 use shared::money::{Currency, Money};
-use shared::refund::{PaidWith, RefundType, ResourceKind, refund_breakdown, refund_type};
+use shared::refund::{RefundType, ResourceKind, refund_breakdown, refund_type};
 use std::collections::BTreeMap;
-
-/// A pending renewal on the renewals tab, with its payment method while still bound.
-#[derive(sqlx::FromRow)]
-struct RenewalRow {
-    id: String,
-    instance_id: String,
-    product: String,
-    starts_at: Millis,
-    ends_at: Millis,
-    cash_minor: i64,
-    currency: Stored<Currency>,
-    paid_with: Stored<PaidWith>,
-    paid_at: Millis,
-    method_label: Option<String>,
-}
 
 /// `YYYY-MM-DD` (start of that day, UTC) or RFC 3339.
 fn parse_time(raw: &str, end_of_day: bool) -> Result<Millis, ApiError> {
@@ -56,215 +44,20 @@ fn parse_time(raw: &str, end_of_day: bool) -> Result<Millis, ApiError> {
     })
 }
 
-/// An instance of a listed page beside one of its paid orders still in force (running or
-/// pending), or beside none: the page and its orders come in one statement.
-#[derive(sqlx::FromRow)]
-struct PageRow {
-    #[sqlx(flatten)]
-    instance: Instance,
-    order_id: Option<String>,
-    starts_at: Option<Millis>,
-    ends_at: Option<Millis>,
-    cash_minor: Option<i64>,
-    credit_minor: Option<i64>,
-    currency: Option<Stored<Currency>>,
-    paid_with: Option<Stored<PaidWith>>,
-    payment_method_id: Option<String>,
-    paid_at: Option<Millis>,
-    drawn_milli: Option<i64>,
-    /// The order's payment method, if it is still bound to the account.
-    method_label: Option<String>,
-}
-
-impl PageRow {
-    fn order(&self) -> Option<OrderRow> {
-        Some(OrderRow {
-            id: self.order_id.clone()?,
-            starts_at: self.starts_at?,
-            ends_at: self.ends_at?,
-            cash_minor: self.cash_minor?,
-            credit_minor: self.credit_minor?,
-            currency: self.currency?,
-            paid_with: self.paid_with?,
-            payment_method_id: self.payment_method_id.clone(),
-            paid_at: self.paid_at?,
-            drawn_milli: self.drawn_milli?,
-        })
-    }
-}
-
-/// A tab's filter as SQL holding only the conditions asked for. A form such as
-/// `($2 IS NULL OR product = $2)` keeps one statement for every query, but the database then
-/// cannot look the product up in `instances_listing` (SQLite) nor in a generic plan
-/// (PostgreSQL): it counted every running instance of the account for each page.
-struct Filter<'a> {
-    account_id: &'a str,
-    product: Option<&'a str>,
-    instance_like: Option<&'a str>,
-    from: Option<Millis>,
-    to: Option<Millis>,
-}
-
-/// What a tab calls the columns its filter reads.
-struct Columns {
-    account: &'static str,
-    product: &'static str,
-    instance: &'static str,
-    /// The order time the From and To dates bound.
-    time: &'static str,
-}
-
-const RESOURCE_COLUMNS: Columns = Columns {
-    account: "account_id",
-    product: "product",
-    instance: "id",
-    time: "created_at",
-};
-
-const RENEWAL_COLUMNS: Columns = Columns {
-    account: "o.account_id",
-    product: "i.product",
-    instance: "i.id",
-    time: "o.created_at",
-};
-
-const RECORD_COLUMNS: Columns = Columns {
-    account: "account_id",
-    product: "product",
-    instance: "instance_id",
-    time: "created_at",
-};
-
-impl<'a> Filter<'a> {
-    /// The `WHERE` conditions over `columns`, and the number of the next free placeholder.
-    fn sql(&self, columns: &Columns) -> (String, usize) {
-        let mut sql = format!("{} = $1", columns.account);
-        let mut next = 2;
-        for (asked, column, op) in [
-            (self.product.is_some(), columns.product, "="),
-            (self.instance_like.is_some(), columns.instance, "LIKE"),
-            (self.from.is_some(), columns.time, ">="),
-            (self.to.is_some(), columns.time, "<"),
-        ] {
-            if asked {
-                sql.push_str(&format!(" AND {column} {op} ${next}"));
-                next += 1;
-            }
-        }
-        (sql, next)
-    }
-
-    /// Binds the values of [`Filter::sql`]'s placeholders, in its order.
-    fn bind<'q, O>(
-        &self,
-        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
-    where
-        'a: 'q,
-    {
-        let mut query = query.bind(self.account_id);
-        if let Some(product) = self.product {
-            query = query.bind(product);
-        }
-        if let Some(like) = self.instance_like {
-            query = query.bind(like);
-        }
-        if let Some(from) = self.from {
-            query = query.bind(from);
-        }
-        if let Some(to) = self.to {
-            query = query.bind(to);
-        }
-        query
-    }
-}
-
-/// A page: how many rows it holds and how many come before it.
-#[derive(Clone, Copy)]
-struct Page {
-    size: i64,
-    offset: i64,
-}
-
-/// The resource tab's type, refund-type and activation filters as SQL over `instances`. A
-/// refund type is the rule of [`refund_type`] spelled in SQL: it depends on the product's
-/// refundability, which lives in the catalog, so the catalog's nonrefundable products are
-/// written in as literals (catalog codes, never user input).
-fn facet_sql(q: &UnsubscribeQuery) -> String {
-    let mut sql = String::new();
-    if let Some(kind) = q.kind {
-        sql.push_str(match kind {
-            ResourceKind::ResourcePlan => " AND resource_kind = 'resource_plan'",
-            ResourceKind::RegularCloudResource => " AND resource_kind <> 'resource_plan'",
-        });
-    }
-    if let Some(activated) = q.activated {
-        sql.push_str(if activated {
-            " AND activated = 1"
-        } else {
-            " AND activated = 0"
-        });
-    }
-    if let Some(refund_type) = q.refund_type {
-        let nonrefundable: Vec<String> = shared::catalog::PRODUCTS
-            .iter()
-            .filter(|p| !p.refundable)
-            .map(|p| format!("'{}'", p.code))
-            .collect();
-        let in_nonrefundable = if nonrefundable.is_empty() {
-            "1 = 0".to_owned()
-        } else {
-            format!("product IN ({})", nonrefundable.join(", "))
-        };
-        // Regular resources, and plans that usage has drawn on: refunded by their product's rule.
-        let by_product = "(resource_kind <> 'resource_plan' OR (activated = 1 AND used = 1))";
-        sql.push_str(&match refund_type {
-            RefundType::UnactivatedSubscriptionRefund => {
-                " AND resource_kind = 'resource_plan' AND activated = 0".to_owned()
-            }
-            RefundType::FullRefundForUnusedResources => {
-                " AND resource_kind = 'resource_plan' AND activated = 1 AND used = 0".to_owned()
-            }
-            RefundType::PartialRefund => format!(" AND {by_product} AND NOT ({in_nonrefundable})"),
-            RefundType::Nonrefundable => format!(" AND {by_product} AND {in_nonrefundable}"),
-        });
-    }
-    sql
-}
-
-/// The resource tab's `ORDER BY` for the column and direction asked for, over the instance
-/// columns of `t` (a table name or alias with its dot), with the instance ID as the last key
-/// so that pages never overlap. Built from the enums alone, and the catalog's codes and names
-/// (never user input).
-fn resource_order(q: &UnsubscribeQuery, t: &str) -> String {
-    let (sort, direction) = q.resource_order();
-    let dir = match direction {
-        SortDirection::Asc => "ASC",
-        SortDirection::Desc => "DESC",
-    };
-    let key = match sort {
-        ResourceSort::Instance => return format!("{t}id {dir}"),
-        // By the name the page shows, which the catalog holds: its codes ranked by name.
-        ResourceSort::Product => {
-            let mut products: Vec<&Product> = shared::catalog::PRODUCTS.iter().collect();
-            products.sort_by_key(|p| p.name);
-            let ranks: String = products
-                .iter()
-                .enumerate()
-                .map(|(rank, p)| format!(" WHEN '{}' THEN {rank}", p.code))
-                .collect();
-            format!("CASE {t}product{ranks} ELSE {} END", products.len())
-        }
-        ResourceSort::OrderTime => format!("{t}created_at"),
-        // A subscription always has an expiry; COALESCE keeps NULLs in one place on SQLite and
-        // PostgreSQL alike (they put them at opposite ends).
-        ResourceSort::Expires => format!("COALESCE({t}expires_at, 0)"),
-        // The cash the page shows as paid: the instance's paid orders.
-        ResourceSort::Paid => format!(
-            "(SELECT COALESCE(SUM(po.cash_minor), 0) FROM orders po WHERE po.instance_id = {t}id AND po.status = 'paid')"
-        ),
-    };
-    format!("{key} {dir}, {t}id")
+/// The paid order a listed instance is beside, if any.
+fn listed_order(row: &ListedInstance) -> Option<PaidOrder> {
+    Some(PaidOrder {
+        id: row.order_id.clone()?,
+        starts_at: row.starts_at?,
+        ends_at: row.ends_at?,
+        cash_minor: row.cash_minor?,
+        credit_minor: row.credit_minor?,
+        currency: row.currency?,
+        paid_with: row.paid_with?,
+        payment_method_id: row.payment_method_id.clone(),
+        paid_at: row.paid_at?,
+        drawn_milli: row.drawn_milli?,
+    })
 }
 
 /// One page of the tab `q` asks for, with its filters.
@@ -349,18 +142,10 @@ async fn resources(
     page: Page,
     now: Millis,
 ) -> Result<(Vec<GroupCount>, u32, Vec<UnsubscribableResource>), ApiError> {
-    let (conditions, next) = filter.sql(&RESOURCE_COLUMNS);
-    let conditions = format!("{conditions} AND status = 'running' AND billing = 'subscription'");
     // One connection for both statements: each trip through the pool costs a ping on release
     // and, under load, another wait in its queue.
     let mut conn = state.db.acquire().await?;
-    let counts: Vec<(String, Stored<ResourceKind>, Flag, Flag, i64)> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT product, resource_kind, activated, used, COUNT(*) FROM instances WHERE {conditions}
-             GROUP BY product, resource_kind, activated, used"
-        )))
-        .fetch_all(&mut *conn)
-        .await?;
+    let counts = instances::listed_groups(&mut *conn, filter).await?;
     let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
         BTreeMap::new();
     for (product, Stored(kind), Flag(activated), Flag(used), count) in counts {
@@ -385,31 +170,13 @@ async fn resources(
         .filter(|g| g.matches(q))
         .map(|g| g.count)
         .sum();
-    let page_conditions = format!("{conditions}{}", facet_sql(q));
-    let inner_order = resource_order(q, "instances.");
-    let outer_order = resource_order(q, "p.");
-    let rows: Vec<PageRow> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT p.*, o.id AS order_id, o.starts_at, o.ends_at, o.cash_minor, o.credit_minor, o.currency,
-                    o.paid_with, o.payment_method_id, o.paid_at, o.drawn_milli, m.label AS method_label
-             FROM (SELECT {columns} FROM instances WHERE {page_conditions}
-                   ORDER BY {inner_order} LIMIT ${next} OFFSET ${}) p
-             LEFT JOIN orders o ON o.instance_id = p.id AND o.status = 'paid'
-             LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
-             ORDER BY {outer_order}, o.starts_at, o.id",
-            next + 1,
-            columns = instances::COLUMNS,
-        )))
-        .bind(page.size)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = instances::listed_page(&mut *conn, filter, q, page).await?;
     drop(conn);
     let mut resources = Vec::new();
     for same_instance in rows.chunk_by(|a, b| a.instance.id == b.instance.id) {
-        let orders: Vec<(OrderRow, Option<&str>)> = same_instance
+        let orders: Vec<(PaidOrder, Option<&str>)> = same_instance
             .iter()
-            .filter_map(|r| Some((r.order()?, r.method_label.as_deref())))
+            .filter_map(|r| Some((listed_order(r)?, r.method_label.as_deref())))
             .collect();
         resources.push(resource_view(&same_instance[0].instance, &orders, now)?);
     }
@@ -423,33 +190,9 @@ async fn renewals(
     page: Page,
     now: Millis,
 ) -> Result<(u32, Vec<PendingRenewal>), ApiError> {
-    let (conditions, next) = filter.sql(&RENEWAL_COLUMNS);
-    let from = format!(
-        "FROM orders o JOIN instances i ON i.id = o.instance_id
-         LEFT JOIN payment_methods m ON m.id = o.payment_method_id AND m.account_id = o.account_id
-         WHERE {conditions} AND o.status = 'paid' AND o.starts_at > ${next} AND i.status = 'running'"
-    );
     let mut conn = state.db.acquire().await?;
-    let total: i64 = filter
-        .bind(sqlx::query_as(&format!("SELECT COUNT(*) {from}")))
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await
-        .map(|(n,): (i64,)| n)?;
-    let rows: Vec<RenewalRow> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT o.id, o.instance_id, i.product, o.starts_at, o.ends_at, o.cash_minor, o.currency,
-                    o.paid_with, o.paid_at, m.label AS method_label
-             {from}
-             ORDER BY o.instance_id, o.starts_at, o.id LIMIT ${} OFFSET ${}",
-            next + 1,
-            next + 2
-        )))
-        .bind(now)
-        .bind(page.size)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
+    let total = orders::count_pending_renewals(&mut *conn, filter, now).await?;
+    let rows = orders::pending_renewals(&mut *conn, filter, now, page).await?;
     let renewals = rows
         .into_iter()
         .map(|r| {
@@ -480,25 +223,10 @@ async fn records_tab(
     filter: &Filter<'_>,
     page: Page,
 ) -> Result<(u32, Vec<shared::api::UnsubscribeRecord>), ApiError> {
-    let (conditions, next) = filter.sql(&RECORD_COLUMNS);
     let mut conn = state.db.acquire().await?;
-    let (total,): (i64,) = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM unsubscriptions WHERE {conditions}"
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
-    let ids: Vec<(String,)> = filter
-        .bind(sqlx::query_as(&format!(
-            "SELECT id FROM unsubscriptions WHERE {conditions}
-             ORDER BY created_at DESC, id LIMIT ${next} OFFSET ${}",
-            next + 1
-        )))
-        .bind(page.size)
-        .bind(page.offset)
-        .fetch_all(&mut *conn)
-        .await?;
-    let ids: Vec<&str> = ids.iter().map(|(id,)| id.as_str()).collect();
+    let total = unsubscriptions::count_listed(&mut *conn, filter).await?;
+    let ids = unsubscriptions::listed_ids(&mut *conn, filter, page).await?;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let records = records(&mut conn, filter.account_id, &ids).await?;
     Ok((u32::try_from(total).unwrap_or(u32::MAX), records))
 }
@@ -507,7 +235,7 @@ async fn records_tab(
 /// its payment method's label while that method is still bound.
 fn resource_view(
     row: &Instance,
-    orders: &[(OrderRow, Option<&str>)],
+    orders: &[(PaidOrder, Option<&str>)],
     now: Millis,
 ) -> Result<UnsubscribableResource, ApiError> {
     let refund_type = row.refund_type();
@@ -533,7 +261,7 @@ fn resource_view(
             .into_iter()
             .try_fold(Money::zero(currency), Money::checked_add)
     };
-    let paid = |minor: fn(&OrderRow) -> i64| {
+    let paid = |minor: fn(&PaidOrder) -> i64| {
         total(
             orders
                 .iter()
@@ -575,7 +303,7 @@ fn resource_view(
 
 /// One order's part of a resource's refund, by the same formula that pays it.
 fn order_refund(
-    order: &OrderRow,
+    order: &PaidOrder,
     label: Option<&str>,
     refund_type: RefundType,
     quota_milli: i64,
@@ -601,64 +329,5 @@ fn order_refund(
         destination,
         method_removed: order.payment_method_id.is_some() && label.is_none(),
         method_label: place(destination, label).method_label,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_refund_type_filter_names_only_catalog_codes() {
-        // The codes are written into the SQL as literals: they must never need quoting.
-        assert!(shared::catalog::PRODUCTS.iter().all(|p| {
-            p.code
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-        }));
-        let q = UnsubscribeQuery {
-            refund_type: Some(RefundType::Nonrefundable),
-            ..Default::default()
-        };
-        assert!(
-            facet_sql(&q).contains("product IN ('domain'"),
-            "{}",
-            facet_sql(&q)
-        );
-    }
-
-    #[test]
-    fn the_filter_numbers_only_the_conditions_asked_for() {
-        let mut filter = Filter {
-            account_id: "acc",
-            product: None,
-            instance_like: None,
-            from: None,
-            to: None,
-        };
-        let base = "account_id = $1";
-        assert_eq!(filter.sql(&RESOURCE_COLUMNS), (base.to_owned(), 2));
-        filter.product = Some("rds");
-        filter.to = Some(Millis(5));
-        assert_eq!(
-            filter.sql(&RESOURCE_COLUMNS),
-            (format!("{base} AND product = $2 AND created_at < $3"), 4)
-        );
-        filter.instance_like = Some("%i-1%");
-        filter.from = Some(Millis(1));
-        assert_eq!(
-            filter.sql(&RESOURCE_COLUMNS),
-            (
-                format!(
-                    "{base} AND product = $2 AND id LIKE $3 AND created_at >= $4 AND created_at < $5"
-                ),
-                6
-            )
-        );
-        // Each tab names its own columns.
-        assert_eq!(
-            filter.sql(&RENEWAL_COLUMNS).0,
-            "o.account_id = $1 AND i.product = $2 AND i.id LIKE $3 AND o.created_at >= $4 AND o.created_at < $5"
-        );
     }
 }

@@ -16,35 +16,20 @@ pub use renewals::{unsubscribe_renewals, unsubscribe_renewals_batch};
 pub use resources::unsubscribe;
 
 use crate::clock::Millis;
-use crate::db::Stored;
+use crate::tables::orders::PaidOrder;
 use shared::api::RefundPlace;
 use shared::money::{Currency, Money};
 use shared::refund::{
     Drawn, PaidPeriod, PaidWith, RefundDestination, RefundType, refund, refund_destination,
 };
 
-#[derive(sqlx::FromRow, Clone)]
-struct OrderRow {
-    id: String,
-    starts_at: Millis,
-    ends_at: Millis,
-    cash_minor: i64,
-    credit_minor: i64,
-    currency: Stored<Currency>,
-    paid_with: Stored<PaidWith>,
-    payment_method_id: Option<String>,
-    paid_at: Millis,
-    /// What pay-as-you-go usage drew of a plan's quota in this period (thousandths of its unit).
-    drawn_milli: i64,
-}
-
-impl OrderRow {
+impl PaidOrder {
     fn currency(&self) -> Currency {
         self.currency.0
     }
 
     /// The one refund the list, the review and the unsubscription all pay; `quota_milli` is
-    /// the plan's quota per period ([`crate::domain::instances::Instance::quota_milli`]).
+    /// the plan's quota per period ([`crate::tables::instances::Instance::quota_milli`]).
     fn refund(&self, refund_type: RefundType, quota_milli: i64, now: Millis) -> Money {
         refund(&self.period(quota_milli), refund_type, now)
     }
@@ -92,5 +77,3 @@ fn place(destination: RefundDestination, label: Option<&str>) -> RefundPlace {
             .map(str::to_owned),
     }
 }
-
-const ORDER_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";

@@ -2,43 +2,17 @@
 //! refund, where it went and whether it has arrived.
 
 use super::place;
-use crate::clock::{Millis, rfc3339};
-use crate::db::{self, Backend, Stored};
+use crate::clock::rfc3339;
+use crate::db;
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
 use crate::ids::UnsubscriptionId;
-use shared::api::{
-    OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord, UnsubscribeScope,
-};
+use crate::tables::refunds::{self, RecordRefund};
+use crate::tables::unsubscriptions::{self, Unsubscription};
+use shared::api::{OrderStatus, RecordRefundStatus, RefundPlace, UnsubscribeRecord};
 use shared::catalog::Product;
-use shared::money::{Currency, Money};
-use shared::refund::{RefundDestination, RefundType};
+use shared::money::Money;
 use std::collections::HashMap;
-
-/// An unsubscription as its record reads it.
-#[derive(sqlx::FromRow)]
-struct RecordRow {
-    id: String,
-    instance_id: String,
-    product: String,
-    scope: Stored<UnsubscribeScope>,
-    refund_type: Stored<RefundType>,
-    refund_minor: i64,
-    currency: Stored<Currency>,
-    created_at: Millis,
-}
-
-/// One refund of an unsubscription, as its record reads it.
-#[derive(sqlx::FromRow)]
-struct RecordRefund {
-    unsubscription_id: String,
-    destination: Stored<RefundDestination>,
-    /// The payment method's label, while it is still bound.
-    label: Option<String>,
-    status: Stored<RefundStatus>,
-    refunded_at: Option<Millis>,
-    order_id: String,
-}
 
 /// One unsubscription of the account.
 pub async fn record(
@@ -62,24 +36,8 @@ pub(super) async fn records(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let list = db::in_json(Backend::of(conn), 2);
-    let rows: Vec<RecordRow> = sqlx::query_as(&format!(
-        "SELECT id, instance_id, product, scope, refund_type, refund_minor, currency, created_at
-         FROM unsubscriptions WHERE account_id = $1 AND id IN {list}"
-    ))
-    .bind(account_id)
-    .bind(db::json_texts(ids.iter().copied()))
-    .fetch_all(&mut *conn)
-    .await?;
-    let refunds: Vec<RecordRefund> = sqlx::query_as(&format!(
-        "SELECT r.unsubscription_id, r.destination, p.label, r.status, r.refunded_at, r.order_id
-         FROM refunds r LEFT JOIN payment_methods p ON p.id = r.payment_method_id
-         WHERE r.account_id = $1 AND r.unsubscription_id IN {list} ORDER BY r.created_at, r.id"
-    ))
-    .bind(account_id)
-    .bind(db::json_texts(ids.iter().copied()))
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = unsubscriptions::of_account(conn, account_id, ids).await?;
+    let refunds = refunds::of_unsubscriptions(conn, account_id, ids).await?;
     let mut refunds_of: HashMap<&str, Vec<&RecordRefund>> = HashMap::new();
     for refund in &refunds {
         refunds_of
@@ -87,7 +45,8 @@ pub(super) async fn records(
             .or_default()
             .push(refund);
     }
-    let mut by_id: HashMap<&str, &RecordRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut by_id: HashMap<&str, &Unsubscription> =
+        rows.iter().map(|r| (r.id.as_str(), r)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| by_id.remove(id))
@@ -100,7 +59,7 @@ pub(super) async fn records(
         .collect())
 }
 
-fn view(row: &RecordRow, refunds: &[&RecordRefund]) -> UnsubscribeRecord {
+fn view(row: &Unsubscription, refunds: &[&RecordRefund]) -> UnsubscribeRecord {
     let all_refunded =
         !refunds.is_empty() && refunds.iter().all(|r| r.status.0 == RefundStatus::Refunded);
     UnsubscribeRecord {

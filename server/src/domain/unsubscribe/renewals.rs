@@ -4,11 +4,10 @@
 //! Refund/Renew", at most 50): either way one transaction, each instance by
 //! [`cancel_renewals_of`].
 
-use super::OrderRow;
+use super::PaidOrder;
 use super::record::record;
 use super::resources::{
     insert_unsubscription, load_instance, notify_unsubscribed, orders_of_tx, refund_orders,
-    set_total,
 };
 use crate::clock::Millis;
 use crate::db::Tx;
@@ -19,6 +18,7 @@ use crate::ids::UnsubscriptionId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::{instances, unsubscriptions};
 use shared::api::RenewalRefund;
 use shared::api::{
     RenewalChoice, UnsubscribeRenewalBatchForm, UnsubscribeRenewalForm, UnsubscribeScope,
@@ -142,7 +142,7 @@ async fn cancel_renewals_of(
         return Err(ApiError::NotUnsubscribable("That renewal has started or is not pending: choose a renewal that has not taken effect.".into()));
     };
     let new_expiry = target.starts_at;
-    let cancelled: Vec<OrderRow> = orders
+    let cancelled: Vec<PaidOrder> = orders
         .iter()
         .filter(|o| o.starts_at >= new_expiry)
         .cloned()
@@ -167,12 +167,8 @@ async fn cancel_renewals_of(
         instance.quota_milli(),
     )
     .await?;
-    set_total(tx, &id, total).await?;
-    sqlx::query("UPDATE instances SET expires_at = $1 WHERE id = $2")
-        .bind(new_expiry)
-        .bind(&instance.id)
-        .execute(&mut **tx)
-        .await?;
+    unsubscriptions::set_total(&mut **tx, &id, total.to_minor()?, total.currency).await?;
+    instances::set_expiry(&mut **tx, &instance.id, new_expiry).await?;
     // The expiry job may already wait for the end of the renewals just cancelled.
     queue::move_to::<Expire>(tx, &instance.id, new_expiry).await?;
     Ok((id, total))

@@ -5,11 +5,9 @@
 //! them too.
 
 use super::record::record;
-use super::{ORDER_COLUMNS, OrderRow};
 use crate::clock::Millis;
 use crate::db::{self, Flag, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
 use crate::ids::UnsubscriptionId;
@@ -19,6 +17,10 @@ use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::accounts;
+use crate::tables::instances::{self, Instance};
+use crate::tables::orders::{self, PaidOrder};
+use crate::tables::refunds::{self, NewRefund};
+use crate::tables::unsubscriptions::{self, NewUnsubscription};
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -31,19 +33,13 @@ pub(super) async fn refund_orders(
     now: Millis,
     account_id: &str,
     unsubscription_id: &str,
-    orders: &[OrderRow],
+    orders: &[PaidOrder],
     refund_type: RefundType,
     quota_milli: i64,
 ) -> Result<Money, ApiError> {
-    let mut total = Money::zero(orders.first().map_or(Currency::USD, OrderRow::currency));
+    let mut total = Money::zero(orders.first().map_or(Currency::USD, PaidOrder::currency));
     for order in orders {
-        let updated = sqlx::query(
-            "UPDATE orders SET status = 'unsubscribed' WHERE id = $1 AND status = 'paid'",
-        )
-        .bind(&order.id)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        if !orders::mark_unsubscribed(&mut **tx, &order.id).await? {
             return Err(ApiError::AlreadyReleased);
         }
         let amount = order.refund(refund_type, quota_milli, now);
@@ -64,22 +60,22 @@ pub(super) async fn refund_orders(
         };
         let destination = order.refund_destination(method_exists, now);
         let refund_id = format!("rf-{}", uuid::Uuid::new_v4().simple());
-        let inserted = sqlx::query(
-            "INSERT INTO refunds (id, account_id, unsubscription_id, order_id, amount_minor, currency, destination, payment_method_id, status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
-        )
-        .bind(&refund_id)
-        .bind(account_id)
-        .bind(unsubscription_id)
-        .bind(&order.id)
-        .bind(amount.to_minor()?)
-        .bind(amount.currency.code())
-        .bind(destination.as_str())
-        .bind(if destination == RefundDestination::Balance { None } else { order.payment_method_id.as_deref() })
-        .bind(now)
-        .execute(&mut **tx)
-        .await;
-        match inserted {
+        let refund = NewRefund {
+            id: &refund_id,
+            account_id,
+            unsubscription_id,
+            order_id: &order.id,
+            amount_minor: amount.to_minor()?,
+            currency: amount.currency,
+            destination,
+            payment_method_id: if destination == RefundDestination::Balance {
+                None
+            } else {
+                order.payment_method_id.as_deref()
+            },
+            created_at: now,
+        };
+        match refunds::insert_processing(&mut **tx, &refund).await {
             Err(e) if db::is_unique_violation(&e) => return Err(ApiError::AlreadyReleased),
             other => other?,
         };
@@ -103,30 +99,17 @@ pub(super) async fn insert_unsubscription(
     refund_type: RefundType,
 ) -> Result<String, ApiError> {
     let id = format!("us-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO unsubscriptions (id, account_id, scope, instance_id, product, refund_type, refund_minor, currency, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 'USD', $7)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(scope.as_str())
-    .bind(&instance.id)
-    .bind(&instance.product)
-    .bind(refund_type.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let new = NewUnsubscription {
+        id: &id,
+        account_id,
+        scope,
+        instance_id: &instance.id,
+        product: &instance.product,
+        refund_type,
+        created_at: now,
+    };
+    unsubscriptions::insert(&mut **tx, &new).await?;
     Ok(id)
-}
-
-pub(super) async fn set_total(tx: &mut Tx, id: &str, total: Money) -> Result<(), ApiError> {
-    sqlx::query("UPDATE unsubscriptions SET refund_minor = $1, currency = $2 WHERE id = $3")
-        .bind(total.to_minor()?)
-        .bind(total.currency.code())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 pub(super) async fn load_instance(
@@ -134,7 +117,9 @@ pub(super) async fn load_instance(
     account_id: &str,
     id: &str,
 ) -> Result<Instance, ApiError> {
-    let row = instances::owned(&mut **tx, account_id, id).await?;
+    let row = instances::owned(&mut **tx, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !row.is_running() {
         return Err(ApiError::AlreadyReleased);
     }
@@ -228,18 +213,13 @@ pub async fn unsubscribe(
             instance.quota_milli(),
         )
         .await?;
-        set_total(&mut tx, &id, refunded).await?;
+        unsubscriptions::set_total(&mut *tx, &id, refunded.to_minor()?, refunded.currency).await?;
         total = Some(match total {
             Some(sum) => sum.checked_add(refunded)?,
             None => refunded,
         });
         // Released for good: the data is deleted and nothing brings it back.
-        sqlx::query("UPDATE instances SET status = 'released', released_at = $1, expires_at = $2, auto_renew = 0 WHERE id = $3")
-            .bind(now)
-            .bind(now)
-            .bind(&instance.id)
-            .execute(&mut *tx)
-            .await?;
+        instances::release_unsubscribed(&mut *tx, &instance.id, now).await?;
         unsubscriptions.push(UnsubscriptionId::from(id));
     }
     // Nothing to unsubscribe is refused by the form; a batch of resources without orders
@@ -274,15 +254,10 @@ pub async fn unsubscribe(
 pub(super) async fn orders_of_tx(
     tx: &mut Tx,
     ids: &[String],
-) -> Result<BTreeMap<String, Vec<OrderRow>>, ApiError> {
-    let mut by_instance: BTreeMap<String, Vec<OrderRow>> = BTreeMap::new();
+) -> Result<BTreeMap<String, Vec<PaidOrder>>, ApiError> {
+    let mut by_instance: BTreeMap<String, Vec<PaidOrder>> = BTreeMap::new();
     for id in ids {
-        let orders: Vec<OrderRow> =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE status = 'paid' AND instance_id = $1 ORDER BY starts_at"))
-                .bind(id)
-                .fetch_all(&mut **tx)
-                .await?;
-        by_instance.insert(id.clone(), orders);
+        by_instance.insert(id.clone(), orders::paid_of_instance(&mut **tx, id).await?);
     }
     Ok(by_instance)
 }

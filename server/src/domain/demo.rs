@@ -2,7 +2,6 @@
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
 use crate::clock::DurationMs;
-use crate::db::Stored;
 use crate::domain::account;
 use crate::domain::expiry::Expire;
 use crate::domain::purchase::{OrderKind, add_months};
@@ -10,7 +9,7 @@ use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
-use shared::api::PaymentMethodKind;
+use crate::tables::payment_methods;
 use shared::catalog::{PayWith, Product};
 use shared::refund::PaidWith;
 
@@ -107,12 +106,7 @@ const MIX: &[Demo] = &[
 /// Adds the mix plus `extra` one-month ECS subscriptions; returns how many instances it made.
 pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
     let now = state.clock.now();
-    let method: Option<(String, Stored<PaymentMethodKind>)> = sqlx::query_as(
-        "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
-    )
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
+    let method = payment_methods::default_kind(&state.db, account_id).await?;
     let extras = (0..extra).map(|i| Demo {
         product: "ecs",
         months: 1,
@@ -130,7 +124,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         let bought = now - DAY * demo.bought_days_ago;
         let (paid_with, method_id) = match (&method, demo.paid_with) {
             (_, PayWith::Credit) => (PaidWith::Credit, None),
-            (Some((id, kind)), _) => (PaidWith::from(kind.0), Some(id.clone())),
+            (Some((id, kind)), _) => (PaidWith::from(*kind), Some(id.clone())),
             (None, _) => (PaidWith::Balance, None),
         };
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);

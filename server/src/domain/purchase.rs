@@ -16,6 +16,7 @@ use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::payment_methods;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
 use shared::api::{InstanceView, Purchased};
@@ -71,14 +72,12 @@ async fn default_method<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> Result<(String, PaymentMethodKind, String), ApiError> {
-    let found: Option<(String, Stored<PaymentMethodKind>, Option<String>)> = sqlx::query_as(
-        "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
-    )
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
-    match found {
-        Some((id, kind, Some(token))) => Ok((id, kind.0, token)),
+    match payment_methods::default_to_charge(db, account_id).await? {
+        Some(payment_methods::ChargeMethod {
+            id,
+            kind,
+            gateway_token: Some(token),
+        }) => Ok((id, kind.0, token)),
         _ => Err(ApiError::PaymentMethodRequired),
     }
 }

@@ -20,6 +20,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use crate::tables::payment_methods;
 use anyhow::Context;
 use shared::api::{
     PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
@@ -39,36 +40,18 @@ impl Job for PayOut {
     }
 }
 
-/// A card or PayPal of the account, with the gateway's token to pay it.
-#[derive(sqlx::FromRow)]
-struct DestinationRow {
-    id: String,
-    kind: Stored<PaymentMethodKind>,
-    label: String,
-    gateway_token: Option<String>,
-    #[sqlx(flatten)]
-    named: crate::domain::payment::MethodNamed,
-}
-
 async fn destinations<'e>(
     state: &AppState,
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
-) -> Result<Vec<DestinationRow>, ApiError> {
+) -> Result<Vec<payment_methods::Destination>, ApiError> {
     // A gateway that cannot pay out (Stripe without Connect) offers no destination, so no
     // withdrawal takes money from the balance that its job could never pay.
     if !state.gateway.as_ref().is_some_and(|g| g.pays_out()) {
         return Ok(Vec::new());
     }
     // Bound cards were verified by a hold when added; Paytm takes no payouts.
-    Ok(sqlx::query_as(
-        "SELECT id, kind, label, gateway_token, brand, last4 FROM payment_methods
-         WHERE account_id = $1 AND kind IN ('card', 'paypal') AND gateway_token IS NOT NULL
-         ORDER BY is_default DESC, created_at DESC, id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?)
+    Ok(payment_methods::payout_destinations(db, account_id).await?)
 }
 
 /// The cash that can be withdrawn: the cash bucket, never below zero.

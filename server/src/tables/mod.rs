@@ -9,3 +9,5 @@
 //!
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
+
+pub mod payment_methods;

@@ -7,7 +7,7 @@
 use super::record::record;
 use super::{ORDER_COLUMNS, OrderRow};
 use crate::clock::Millis;
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::instances::{self, Instance};
 use crate::domain::refund::{self as refund_job, SettleRefund};
@@ -18,6 +18,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::payment_methods;
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
 use shared::money::{Currency, Money};
 use shared::refund::{RefundDestination, RefundType};
@@ -51,14 +52,7 @@ pub(super) async fn refund_orders(
         }
         total = total.checked_add(amount)?;
         let method_exists: bool = match &order.payment_method_id {
-            Some(id) => sqlx::query_scalar::<_, Flag>(
-                "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = $1 AND account_id = $2)",
-            )
-            .bind(id)
-            .bind(account_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .0,
+            Some(id) => payment_methods::exists(tx, id, account_id).await?,
             None => false,
         };
         let destination = order.refund_destination(method_exists, now);

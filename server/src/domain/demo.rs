@@ -9,7 +9,7 @@ use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::payment_methods;
+use crate::tables::{bills, payment_methods};
 use shared::catalog::{PayWith, Product};
 use shared::refund::PaidWith;
 
@@ -252,16 +252,18 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
-         VALUES ($1, $2, 'Object storage traffic, last month', 500, 'USD', 'unpaid', $3, $4)",
-    )
-    .bind(id("bill"))
-    .bind(account_id)
-    .bind(now - DAY)
-    .bind(now - DAY)
-    .execute(&mut *tx)
-    .await?;
+    let bill = bills::New {
+        id: &id("bill"),
+        account_id,
+        instance_id: None,
+        description: "Object storage traffic, last month",
+        period: None,
+        amount_minor: 500,
+        currency: shared::money::Currency::USD,
+        due_at: now - DAY,
+        created_at: now - DAY,
+    };
+    bills::insert(&mut tx, bill).await?;
     let top_up = crate::domain::ledger::Entry {
         account_id,
         kind: crate::domain::ledger::LedgerKind::TopUp,

@@ -5,17 +5,18 @@
 use crate::clock::{Millis, rfc3339};
 use crate::db::{Flag, Stored, Tx};
 use crate::domain::account::{self, Writer};
+use crate::domain::billing;
 use crate::domain::expiry::Expire;
 use crate::domain::instances::{self, Instance};
 use crate::domain::intent::{self, Charged};
 use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
-use crate::domain::{billing, bills};
 use crate::error::ApiError;
 use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::bills;
 use crate::tables::payment_methods;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
@@ -562,7 +563,7 @@ pub enum BillCharge {
     /// Paid (or waived) by someone else meanwhile, e.g. the usage job and the owner at once.
     AlreadySettled,
     /// The default method refused or is missing: the bill stays unpaid, hence overdue. (A
-    /// gateway that could not be reached is an error instead: see [`bills::ChargeBill`].)
+    /// gateway that could not be reached is an error instead: see [`crate::domain::bills::ChargeBill`].)
     Refused,
 }
 
@@ -574,18 +575,9 @@ pub async fn charge_bill(
     writer: Writer,
     bill_id: &str,
 ) -> Result<BillCharge, ApiError> {
-    let bill: Option<(i64, Stored<Currency>)> = sqlx::query_as(&format!(
-        "SELECT amount_minor, currency FROM bills WHERE id = $1 AND account_id = $2 AND {}",
-        bills::PAYABLE
-    ))
-    .bind(bill_id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
-    let Some((minor, Stored(currency))) = bill else {
+    let Some(amount) = bills::payable_amount(&state.db, bill_id, account_id).await? else {
         return Ok(BillCharge::AlreadySettled);
     };
-    let amount = Money::from_minor(minor, currency);
     let purpose = format!("bill:{bill_id}");
     let payment = match pay(
         state,
@@ -608,15 +600,7 @@ pub async fn charge_bill(
     let written = async {
         let now = state.clock.now();
         let mut tx = account::begin_write(&state.db, account_id, writer).await?;
-        let updated = sqlx::query(&format!(
-            "UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND {}",
-            bills::PAYABLE
-        ))
-        .bind(now)
-        .bind(bill_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if !bills::mark_paid(&mut tx, bill_id, now).await? {
             return Ok(BillCharge::AlreadySettled);
         }
         record_payment(

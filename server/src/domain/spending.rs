@@ -7,6 +7,7 @@ use crate::db::{Db, Stored};
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
+use crate::tables::bills;
 use shared::api::{BillStatus, OrderStatus, SpendMonth, SpendingView};
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
@@ -52,17 +53,6 @@ impl Status {
 }
 
 #[derive(sqlx::FromRow)]
-struct BillRow {
-    id: String,
-    description: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<BillStatus>,
-    due_at: Millis,
-    paid_at: Option<Millis>,
-}
-
-#[derive(sqlx::FromRow)]
 struct OrderRow {
     id: String,
     product: String,
@@ -87,12 +77,7 @@ struct RefundRow {
 
 /// The account's bills, orders and refunds, oldest first.
 pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
-    let bills: Vec<BillRow> = sqlx::query_as(
-        "SELECT id, description, amount_minor, currency, status, due_at, paid_at FROM bills WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let bills = bills::of_account(db, account_id).await?;
     let orders: Vec<OrderRow> = sqlx::query_as(
         "SELECT o.id, i.product, o.kind, o.cash_minor, o.credit_minor, o.currency, o.status, o.paid_at
          FROM orders o JOIN instances i ON i.id = o.instance_id WHERE o.account_id = $1",

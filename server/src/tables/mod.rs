@@ -10,4 +10,5 @@
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
 
+pub mod bills;
 pub mod payment_methods;

@@ -16,6 +16,7 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::bills;
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -206,12 +207,7 @@ async fn renounce(
         }
         BlockingKind::OverduePayments => {
             for id in &item.subjects {
-                sqlx::query("UPDATE bills SET waived_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'unpaid'")
-                    .bind(now)
-                    .bind(id)
-                    .bind(account_id)
-                    .execute(&mut **tx)
-                    .await?;
+                bills::waive(tx, id, account_id, now).await?;
             }
         }
         BlockingKind::PayAsYouGoResources => {

@@ -13,6 +13,7 @@ use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
+use crate::tables::bills as bill_rows;
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -196,8 +197,8 @@ pub async fn decide(
         decisions.insert(closure, Decision::Wait(now + MONEY_WAIT));
     }
 
-    let overdue = bills::overdue(tx, cooling.iter().map(|c| c.1.as_str()), now).await?;
-    let mut overdue_of: HashMap<&str, Vec<&bills::Overdue>> = HashMap::new();
+    let overdue = bill_rows::overdue(tx, cooling.iter().map(|c| c.1.as_str()), now).await?;
+    let mut overdue_of: HashMap<&str, Vec<&bill_rows::Overdue>> = HashMap::new();
     for bill in &overdue {
         overdue_of.entry(&bill.account_id).or_default().push(bill);
     }

@@ -264,7 +264,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
         created_at: now - DAY,
     };
     bills::insert(&mut tx, bill).await?;
-    let top_up = crate::domain::ledger::Entry {
+    let top_up = crate::tables::ledger_entries::Entry {
         account_id,
         kind: crate::domain::ledger::LedgerKind::TopUp,
         bucket: crate::domain::ledger::Bucket::Cash,
@@ -273,7 +273,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
         reference: None,
         memo: "Demo top-up",
     };
-    crate::domain::ledger::record(&mut tx, now, top_up).await?;
+    crate::tables::ledger_entries::insert(&mut tx, now, top_up).await?;
     tx.commit().await?;
     Ok(())
 }

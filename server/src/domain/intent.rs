@@ -19,11 +19,12 @@
 use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::gateway::{Authorization, CardSource, GatewayError, PaymentGateway};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
 use shared::money::{Currency, Money};
 use std::future::Future;
 use std::sync::Arc;
@@ -287,7 +288,7 @@ pub async fn hold(
         reference,
         memo: "Card verification: pre-authorization hold",
     };
-    ledger::record(&mut tx, now, entry).await?;
+    ledger_entries::insert(&mut tx, now, entry).await?;
     queue::move_to::<Reconcile>(&mut tx, &intent_id, now).await?;
     tx.commit().await?;
     if let Err(e) = reverse(state, &intent_id).await {
@@ -550,7 +551,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     )
     .await?
     {
-        ledger::record(&mut tx, now, entry).await?;
+        ledger_entries::insert(&mut tx, now, entry).await?;
         queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     }
     tx.commit().await?;
@@ -597,7 +598,7 @@ async fn record_charge(
         reference: Some(&charged.reference),
         memo: "Charged to a payment method",
     };
-    ledger::record(tx, now, entry).await
+    Ok(ledger_entries::insert(tx, now, entry).await?)
 }
 
 fn minor(amount: Money) -> Result<i64, ApiError> {

@@ -4,9 +4,9 @@
 
 use crate::acceptance::CardType;
 use crate::clock::{DurationMs, Millis, rfc3339};
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
@@ -15,6 +15,7 @@ use crate::ids::PaymentMethodId;
 use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
 use crate::tables::payment_methods;
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
@@ -138,12 +139,7 @@ fn view(method: payment_methods::Method) -> PaymentMethodView {
 pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsView, ApiError> {
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
     let methods = payment_methods::list(&state.db, account_id).await?;
-    let Flag(granted) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
+    let granted = ledger_entries::free_credit_granted(&state.db, account_id).await?;
     Ok(PaymentMethodsView {
         methods: methods.into_iter().map(view).collect(),
         // What is offered and what this server's gateway takes (Stripe: cards alone).
@@ -236,15 +232,7 @@ async fn bind(
     )
     .await?;
 
-    let Flag(credit_taken) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')
-             OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = $2)",
-    )
-    .bind(account_id)
-    .bind(method.fingerprint)
-    .fetch_one(&mut **tx)
-    .await?;
-    if credit_taken {
+    if ledger_entries::free_credit_taken(tx, account_id, method.fingerprint).await? {
         return Ok((id, None));
     }
     sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES ($1, $2)")
@@ -253,7 +241,7 @@ async fn bind(
         .execute(&mut **tx)
         .await?;
     let credit = free_credit();
-    ledger::record(
+    ledger_entries::insert(
         tx,
         now,
         Entry {

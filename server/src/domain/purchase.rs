@@ -9,7 +9,7 @@ use crate::domain::billing;
 use crate::domain::expiry::Expire;
 use crate::domain::instances::{self, Instance};
 use crate::domain::intent::{self, Charged};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
 use crate::error::ApiError;
 use crate::ids::InstanceId;
@@ -17,6 +17,7 @@ use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::bills;
+use crate::tables::ledger_entries::{self, Entry};
 use crate::tables::payment_methods;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
@@ -148,20 +149,12 @@ async fn record_payment(
     if amount.amount.is_zero() {
         return Ok(());
     }
-    let held: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
-    )
-    .bind(account_id)
-    .bind(bucket.as_str())
-    .bind(amount.currency.code())
-    .fetch_one(&mut **tx)
-    .await?;
-    let needed = amount.to_minor()?;
-    if held < needed {
+    let held = ledger_entries::sum(&mut **tx, account_id, bucket, amount.currency).await?;
+    if held.to_minor()? < amount.to_minor()? {
         return Err(ApiError::InsufficientBalance(what));
     }
     let debit = Money::new(-amount.amount, amount.currency);
-    ledger::record(
+    ledger_entries::insert(
         tx,
         now,
         Entry {
@@ -174,7 +167,8 @@ async fn record_payment(
             memo,
         },
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Gives back a gateway charge whose order could not be written (see [`intent::abandon`]).

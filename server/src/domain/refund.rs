@@ -8,7 +8,7 @@ use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account;
 use crate::domain::intent;
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::gateway::GatewayError;
 use crate::notices::Notice;
@@ -16,6 +16,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
 use shared::money::{Currency, Money};
 use shared::refund::RefundDestination;
 use strum::{IntoStaticStr, VariantArray};
@@ -101,7 +102,7 @@ async fn credit_balance(
         reference: Some(id),
         memo,
     };
-    ledger::record(tx, now, entry).await
+    Ok(ledger_entries::insert(tx, now, entry).await?)
 }
 
 /// The refund `id` with its order's charge reference and its owner's email, if it exists.

@@ -13,13 +13,14 @@ use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Stored, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{self, Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
 use crate::tables::payment_methods;
 use anyhow::Context;
 use shared::api::{
@@ -180,7 +181,7 @@ pub async fn withdraw(
         reference: Some(&id),
         memo: "Withdrawal of the balance",
     };
-    ledger::record(&mut tx, now, entry).await?;
+    ledger_entries::insert(&mut tx, now, entry).await?;
     sqlx::query(
         "INSERT INTO withdrawals (id, account_id, intent_id, payment_method_id, destination_kind, destination_label, amount_minor, currency, status, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
@@ -275,7 +276,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             reference: Some(&payout.reference),
             memo: "Withdrawal paid out to a payment method",
         };
-        ledger::record(&mut tx, now, entry).await?;
+        ledger_entries::insert(&mut tx, now, entry).await?;
         let message = Outgoing {
             account_id: Some(&row.account_id),
             medium: Medium::Email,

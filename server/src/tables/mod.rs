@@ -11,4 +11,5 @@
 //! table by table, as the one list of that rule.
 
 pub mod bills;
+pub mod ledger_entries;
 pub mod payment_methods;

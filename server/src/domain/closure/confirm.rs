@@ -9,7 +9,7 @@ use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::Tx;
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::OwnerNotice;
@@ -17,6 +17,7 @@ use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
 use crate::tables::bills;
+use crate::tables::ledger_entries::{self, Entry};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -202,7 +203,7 @@ async fn renounce(
                     reference: None,
                     memo: "Balance renounced with the account closure",
                 };
-                ledger::record(tx, now, entry).await?;
+                ledger_entries::insert(tx, now, entry).await?;
             }
         }
         BlockingKind::OverduePayments => {

@@ -11,5 +11,6 @@
 //! table by table, as the one list of that rule.
 
 pub mod bills;
+pub mod gateway_intents;
 pub mod ledger_entries;
 pub mod payment_methods;

@@ -14,3 +14,4 @@ pub mod bills;
 pub mod gateway_intents;
 pub mod ledger_entries;
 pub mod payment_methods;
+pub mod withdrawals;

@@ -11,6 +11,8 @@
 //! table by table, as the one list of that rule.
 
 pub mod bills;
+pub mod closure_checks;
+pub mod closures;
 pub mod gateway_intents;
 pub mod ledger_entries;
 pub mod payment_methods;

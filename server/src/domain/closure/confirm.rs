@@ -16,8 +16,8 @@ use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::bills;
 use crate::tables::ledger_entries::{self, Entry};
+use crate::tables::{bills, closure_checks, closures};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -85,14 +85,7 @@ pub async fn confirm(
     let now = state.clock.now();
     let account_id = &session.account_id;
     require_identity(session, now)?;
-    let done: Option<Millis> = sqlx::query_scalar(
-        "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
-    )
-    .bind(&form.system_check_id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?
-    .flatten();
+    let done = closure_checks::done_at(&state.db, &form.system_check_id, account_id).await?;
     if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID) {
         return Err(ApiError::SystemCheckRequired);
     }
@@ -120,18 +113,16 @@ pub async fn confirm(
     let closure_id = format!("cl-{}", uuid::Uuid::new_v4().simple());
     let ends_at = now + DurationMs::days(state.config.cool_down_days);
     let renounced: Vec<&str> = live.renounceable().map(|i| i.key.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES ($1, $2, 'cooling_down', $3, $4, $5, $6, $7)",
-    )
-    .bind(&closure_id)
-    .bind(account_id)
-    .bind(form.reason.map(|r| r.as_str()))
-    .bind(Some(form.reason_detail.trim()).filter(|d| !d.is_empty()))
-    .bind(renounced.join(" "))
-    .bind(now)
-    .bind(ends_at)
-    .execute(&mut *tx)
-    .await?;
+    let closure = closures::New {
+        id: &closure_id,
+        account_id,
+        reason: form.reason.map(|r| r.as_str()),
+        reason_detail: Some(form.reason_detail.trim()).filter(|d| !d.is_empty()),
+        renounced: &renounced.join(" "),
+        started_at: now,
+        ends_at,
+    };
+    closures::insert(&mut tx, closure).await?;
     sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = $1")
         .bind(account_id)
         .execute(&mut *tx)

@@ -14,6 +14,7 @@ use crate::notify::{Outbox, OwnerNotice};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
 use crate::state::AppState;
 use crate::tables::bills as bill_rows;
+use crate::tables::closures;
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -181,14 +182,7 @@ pub async fn decide(
         .map(|id| ((*id).to_owned(), Decision::Moot))
         .collect();
     lock_accounts(tx, ids).await?;
-    let cooling: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
-         WHERE c.status = 'cooling_down' AND c.id IN {}",
-        db::in_json(backend, 1)
-    ))
-    .bind(db::json_texts(ids.iter().copied()))
-    .fetch_all(&mut **tx)
-    .await?;
+    let cooling = closures::cooling_down_among(tx, ids).await?;
     let waiting = with_money_in_flight(tx, cooling.iter().map(|c| c.1.as_str())).await?;
     let (waits, cooling): (Vec<_>, Vec<_>) =
         cooling.into_iter().partition(|c| waiting.contains(&c.1));
@@ -242,16 +236,8 @@ pub async fn decide(
             .map_err(|e| ApiError::Internal(e.into()))?;
             by_failure.entry(failure).or_default().push(&c.0);
         }
-        for (failure, closures) in by_failure {
-            sqlx::query(&format!(
-                "UPDATE closures SET status = 'failed', decided_at = $1, failure = $2 WHERE id IN {}",
-                db::in_json(backend, 3)
-            ))
-            .bind(now)
-            .bind(failure)
-            .bind(db::json_texts(closures))
-            .execute(&mut **tx)
-            .await?;
+        for (failure, failed) in by_failure {
+            closures::mark_failed(tx, failed, &failure, now).await?;
         }
         let accounts = db::json_texts(failing.iter().map(|c| c.1.as_str()));
         for sql in [

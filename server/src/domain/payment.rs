@@ -16,7 +16,7 @@ use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::tables::ledger_entries::{self, Entry};
-use crate::tables::payment_methods;
+use crate::tables::{billing_addresses, payment_methods};
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::LoggedPaymentMethod;
@@ -148,7 +148,9 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsVi
             .filter(|kind| state.gateway.as_ref().is_none_or(|g| g.takes(*kind)))
             .collect(),
         accepted_brands: state.acceptance.brands_for(country.code()).to_vec(),
-        billing_address_added: billing::address(&state.db, account_id).await?.is_some(),
+        billing_address_added: billing_addresses::get(&state.db, account_id)
+            .await?
+            .is_some(),
         verification_hold: verification_hold(country, registered),
         card_entry: match &state.config.stripe_publishable_key {
             Some(key) => CardEntryView::Stripe {

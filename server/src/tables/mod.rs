@@ -10,6 +10,7 @@
 //! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
 //! table by table, as the one list of that rule.
 
+pub mod billing_addresses;
 pub mod bills;
 pub mod closure_checks;
 pub mod closures;

@@ -11,7 +11,7 @@ use crate::domain::deletion;
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
-use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
+use crate::queue::{Claimed, Job, JobError, Outcome, finish, finish_all, retry_later};
 use crate::state::AppState;
 use crate::tables::bills as bill_rows;
 use crate::tables::closures;
@@ -101,14 +101,7 @@ async fn decide_jobs(
             _ => finished.push(job.id.as_str()),
         }
     }
-    sqlx::query(&format!(
-        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN {}",
-        db::in_json(Backend::of(tx), 2)
-    ))
-    .bind(now)
-    .bind(db::json_texts(finished))
-    .execute(&mut **tx)
-    .await?;
+    finish_all(tx, finished, now).await?;
     Ok(())
 }
 

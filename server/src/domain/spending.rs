@@ -93,13 +93,14 @@ pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
     .await?;
 
     let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
-    for b in bills {
+    for spent in bills {
+        let b = spent.bill;
         rows.push(Row {
             status: Status::Bill(b.status.0),
+            amount: b.amount(),
+            at: spent.paid_at.unwrap_or(b.due_at),
             id: b.id,
-            at: b.paid_at.unwrap_or(b.due_at),
             description: b.description,
-            amount: Money::from_minor(b.amount_minor, b.currency.0),
         });
     }
     for o in orders {

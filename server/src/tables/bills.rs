@@ -90,15 +90,28 @@ pub async fn overdue<'a>(
         .collect())
 }
 
-/// A bill as the closure's list of the account's ties shows it.
+/// The columns every listing of bills shows.
 #[derive(sqlx::FromRow)]
-pub struct Tie {
+pub struct Bill {
     pub id: String,
     pub description: String,
     pub amount_minor: i64,
     pub currency: Stored<Currency>,
     pub status: Stored<BillStatus>,
     pub due_at: Millis,
+}
+
+impl Bill {
+    pub fn amount(&self) -> Money {
+        Money::from_minor(self.amount_minor, self.currency.0)
+    }
+}
+
+/// A bill as the closure's list of the account's ties shows it.
+#[derive(sqlx::FromRow)]
+pub struct Tie {
+    #[sqlx(flatten)]
+    pub bill: Bill,
     pub waived_at: Option<Millis>,
     pub overdue: Flag,
 }
@@ -119,12 +132,8 @@ pub async fn latest_with_overdue(db: &Db, account_id: &str, now: Millis) -> sqlx
 /// A bill as the spending history shows it.
 #[derive(sqlx::FromRow)]
 pub struct Spent {
-    pub id: String,
-    pub description: String,
-    pub amount_minor: i64,
-    pub currency: Stored<Currency>,
-    pub status: Stored<BillStatus>,
-    pub due_at: Millis,
+    #[sqlx(flatten)]
+    pub bill: Bill,
     pub paid_at: Option<Millis>,
 }
 

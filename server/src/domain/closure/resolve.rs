@@ -14,7 +14,6 @@ use shared::api::{
     AccountTies, BillStatus, BillView, IcpFilingView, RelationshipRole, RelationshipView,
 };
 use shared::closure::RelationshipKind;
-use shared::money::Money;
 
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now();
@@ -43,15 +42,16 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
     Ok(AccountTies {
         bills: bills
             .into_iter()
-            .map(|b| {
-                let status = if b.waived_at.is_some() {
+            .map(|tie| {
+                let b = tie.bill;
+                let status = if tie.waived_at.is_some() {
                     BillStatus::Waived
                 } else {
                     b.status.0
                 };
                 BillView {
-                    overdue: b.overdue.0,
-                    amount: Money::from_minor(b.amount_minor, b.currency.0),
+                    overdue: tie.overdue.0,
+                    amount: b.amount(),
                     id: b.id,
                     description: b.description,
                     status,

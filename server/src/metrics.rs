@@ -388,14 +388,7 @@ async fn read_backlog(db: &Db, now: Millis) -> sqlx::Result<Backlog> {
             None => jobs.push((kind, count, age)),
         }
     }
-    // No index on the status: the housekeeping job deletes messages a day old, so this counts
-    // at most a day's messages.
-    let unsent: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT channel, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed')
-         GROUP BY channel, status",
-    )
-    .fetch_all(db)
-    .await?;
+    let unsent = crate::notify::unsent_counts(db).await?;
     let mut outbox: Vec<(String, String, i64)> = Vec::new();
     for channel in ["email", "sms", "voice"] {
         for status in ["pending", "failed"] {

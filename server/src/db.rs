@@ -523,6 +523,9 @@ mod tests {
         stored_name_reads_back::<OperationAction>(&db).await;
         stored_name_reads_back::<ClosureReason>(&db).await;
         stored_name_reads_back::<BillStatus>(&db).await;
+        stored_name_reads_back::<WithdrawalStatus>(&db).await;
+        stored_name_reads_back::<SystemCheckStatus>(&db).await;
+        stored_name_reads_back::<crate::tables::closures::Status>(&db).await;
         stored_name_reads_back::<RelationshipRole>(&db).await;
         stored_name_reads_back::<ResourceSort>(&db).await;
         stored_name_reads_back::<SortDirection>(&db).await;

@@ -55,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         // Reads only: the schema stays as it is (the server migrates it when it starts).
         let db = server::db::open_existing(&config.database_url()).await?;
         let now = Clock::of_server(&config, &db).await?.now();
-        let stuck = server::jobs::stuck(&db, now)
+        let stuck = server::queue::stuck(&db, now)
             .await
             .context("cannot read the jobs")?;
         if stuck.is_empty() {

@@ -376,16 +376,7 @@ struct Backlog {
 /// The job and outbox backlogs at `now`. Every kind of job and every channel is listed, at 0
 /// when nothing waits, so that a series does not vanish when its backlog empties.
 async fn read_backlog(db: &Db, now: Millis) -> sqlx::Result<Backlog> {
-    // `jobs_due` (status, due_at) finds both halves; a claimable job's due time is as
-    // `jobs::stuck` reads it: a running job whose lease ran out is due since its lease's end.
-    let due: Vec<(String, i64, Millis)> = sqlx::query_as(
-        "SELECT kind, COUNT(*), MIN(COALESCE(lease_until, due_at)) FROM jobs
-         WHERE (status = 'pending' AND due_at <= $1) OR (status = 'running' AND lease_until <= $1)
-         GROUP BY kind",
-    )
-    .bind(now)
-    .fetch_all(db)
-    .await?;
+    let due = crate::queue::claimable_by_kind(db, now).await?;
     let mut jobs: Vec<(String, i64, f64)> = crate::jobs::kinds()
         .into_iter()
         .map(|kind| (kind.to_owned(), 0, 0.0))
@@ -397,14 +388,7 @@ async fn read_backlog(db: &Db, now: Millis) -> sqlx::Result<Backlog> {
             None => jobs.push((kind, count, age)),
         }
     }
-    // No index on the status: the housekeeping job deletes messages a day old, so this counts
-    // at most a day's messages.
-    let unsent: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT channel, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed')
-         GROUP BY channel, status",
-    )
-    .fetch_all(db)
-    .await?;
+    let unsent = crate::notify::unsent_counts(db).await?;
     let mut outbox: Vec<(String, String, i64)> = Vec::new();
     for channel in ["email", "sms", "voice"] {
         for status in ["pending", "failed"] {

@@ -119,6 +119,83 @@ pub async fn inbox(db: &Db, to: Option<&str>, limit: i64) -> sqlx::Result<Vec<In
 /// never lets a second instance take the job and send the message again.
 const SMTP_TIMEOUT: Duration = Duration::from_millis(queue::LEASE.as_millis() as u64 / 2);
 
+/// Whether a message has the provider's id `provider_id` (Twilio's SID).
+pub async fn has_provider_id(tx: &mut HeldTx<'_>, provider_id: &str) -> sqlx::Result<bool> {
+    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE provider_id = $1")
+        .bind(provider_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(known.is_some())
+}
+
+/// Records the provider's word that the sent message `provider_id` was delivered.
+pub async fn mark_delivered(
+    tx: &mut HeldTx<'_>,
+    provider_id: &str,
+    provider_status: &str,
+    now: Millis,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET provider_status = $1, delivered_at = $2
+         WHERE provider_id = $3 AND status = 'sent'",
+    )
+    .bind(provider_status)
+    .bind(now)
+    .bind(provider_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks the sent message `provider_id` failed, as its provider reports; answers its id, or
+/// `None` when no sent message has that provider id.
+pub async fn mark_failed_by_provider(
+    tx: &mut HeldTx<'_>,
+    provider_id: &str,
+    provider_status: &str,
+    error: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "UPDATE outbox SET status = 'failed', provider_status = $1, last_error = $2
+         WHERE provider_id = $3 AND status = 'sent' RETURNING id",
+    )
+    .bind(provider_status)
+    .bind(error)
+    .bind(provider_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Records the provider's status of a sent message on its way, unless it was delivered already
+/// (reports may arrive out of order: a late `sent` does not hide a `delivered`).
+pub async fn note_provider_status(
+    tx: &mut HeldTx<'_>,
+    provider_id: &str,
+    provider_status: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET provider_status = $1
+         WHERE provider_id = $2 AND status = 'sent' AND delivered_at IS NULL",
+    )
+    .bind(provider_status)
+    .bind(provider_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many messages are pending and how many failed, by channel and status. No index on the
+/// status: the housekeeping job deletes messages a day old, so this counts at most a day's
+/// messages.
+pub async fn unsent_counts(db: &Db) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query_as(
+        "SELECT channel, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'failed')
+         GROUP BY channel, status",
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// The postmen of this process, by medium: where a queued message goes.
 pub struct Outbox {
     templates: Templates,

@@ -6,7 +6,7 @@
 //! to the rule it runs in `domain/`; `jobs/` dispatches claimed rows to them.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, Backend, HeldTx, Tx};
+use crate::db::{self, Backend, Db, HeldTx, Stored, Tx};
 use crate::state::AppState;
 use sqlx::pool::PoolConnection;
 use sqlx::{Acquire, Any};
@@ -181,6 +181,24 @@ pub async fn finish(
     Ok(())
 }
 
+/// Marks the jobs `ids` finished, in one statement, inside the transaction that made their
+/// effects.
+pub async fn finish_all<'a>(
+    tx: &mut HeldTx<'_>,
+    ids: impl IntoIterator<Item = &'a str>,
+    now: Millis,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN {}",
+        db::in_json(Backend::of(tx), 2)
+    ))
+    .bind(now)
+    .bind(db::json_texts(ids))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Marks the job of kind `J` for `subject` done, inside the transaction that made it needless.
 pub async fn done<J: Job>(tx: &mut HeldTx<'_>, subject: &str, now: Millis) -> sqlx::Result<()> {
     sqlx::query(
@@ -346,6 +364,51 @@ fn log_failure(job: &Claimed, error: &(dyn std::fmt::Display + Sync), wait: Dura
             "job failed; it will be retried"
         );
     }
+}
+
+/// A job an operator should look at (`jobs::stuck_table` lists them).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StuckJob {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    /// Pending, running, or failed (a row an older version abandoned).
+    pub status: Stored<JobStatus>,
+    /// Failed tries in a row, counting a try under way.
+    pub attempts: i64,
+    /// When the scheduler may take it next: its due time, or the end of a running try's lease.
+    pub due_at: Millis,
+    pub last_error: Option<String>,
+}
+
+/// The stuck jobs at `now`, those that failed most often first: [`STUCK_AFTER_ATTEMPTS`]
+/// failures in a row or more, or claimable for [`STUCK_OVERDUE`] and still not taken.
+pub async fn stuck(db: &Db, now: Millis) -> sqlx::Result<Vec<StuckJob>> {
+    sqlx::query_as(
+        "SELECT id, kind, subject, status, attempts, COALESCE(lease_until, due_at) AS due_at, last_error
+         FROM jobs
+         WHERE status IN ('pending', 'running', 'failed')
+           AND (attempts >= $1 OR COALESCE(lease_until, due_at) <= $2)
+         ORDER BY attempts DESC, due_at, id",
+    )
+    .bind(STUCK_AFTER_ATTEMPTS)
+    .bind(now - STUCK_OVERDUE)
+    .fetch_all(db)
+    .await
+}
+
+/// The jobs claimable at `now`, by kind: how many, and since when the oldest has been.
+/// `jobs_due` (status, due_at) finds both halves; a claimable job's due time is as [`stuck`]
+/// reads it: a running job whose lease ran out is due since its lease's end.
+pub async fn claimable_by_kind(db: &Db, now: Millis) -> sqlx::Result<Vec<(String, i64, Millis)>> {
+    sqlx::query_as(
+        "SELECT kind, COUNT(*), MIN(COALESCE(lease_until, due_at)) FROM jobs
+         WHERE (status = 'pending' AND due_at <= $1) OR (status = 'running' AND lease_until <= $1)
+         GROUP BY kind",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await
 }
 
 #[cfg(test)]

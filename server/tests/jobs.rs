@@ -103,7 +103,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
 
     // The operator sees it: in the listing, and through the command.
     let job = settlement_of(&app, &refund_id).await;
-    let stuck = jobs::stuck(&app.state.db, app.state.clock.now())
+    let stuck = queue::stuck(&app.state.db, app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(stuck.len(), 1, "{stuck:?}");
@@ -144,7 +144,7 @@ async fn a_refund_is_retried_through_a_long_gateway_outage_and_settles_after_it(
     assert_eq!(settlement_of(&app, &refund_id).await.status, "done");
     assert_eq!(refund_status(&app, &refund_id).await, "refunded");
     assert!(
-        jobs::stuck(&app.state.db, app.state.clock.now())
+        queue::stuck(&app.state.db, app.state.clock.now())
             .await
             .unwrap()
             .is_empty()
@@ -258,7 +258,7 @@ async fn a_job_catching_up_queues_behind_the_jobs_already_due() {
             ("instance-behind".to_owned(), now),
         ]
     );
-    let stuck: Vec<String> = jobs::stuck(&app.state.db, now + DurationMs::minutes(5))
+    let stuck: Vec<String> = queue::stuck(&app.state.db, now + DurationMs::minutes(5))
         .await
         .unwrap()
         .into_iter()
@@ -361,7 +361,7 @@ async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
         rows,
         expected.map(|(id, status, attempts)| (id.to_owned(), status.to_owned(), attempts))
     );
-    let stuck: Vec<String> = jobs::stuck(&db, now)
+    let stuck: Vec<String> = queue::stuck(&db, now)
         .await
         .unwrap()
         .into_iter()

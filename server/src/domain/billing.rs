@@ -8,9 +8,10 @@ use crate::error::ApiError;
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
 use crate::tables::accounts::{self, Contact};
+use crate::tables::billing_addresses;
 use shared::account::{Channel, Email, VerificationCode};
 use shared::api::{BillingAddressView, CodeSent, CodeTarget, SendCodeForm};
-use shared::billing::{AccountType, Address, BillingAddress};
+use shared::billing::BillingAddress;
 
 impl Contact {
     /// The channel still to prove, if any.
@@ -29,67 +30,21 @@ async fn contact(db: &db::Db, account_id: &str) -> Result<Contact, ApiError> {
         .ok_or(ApiError::Unauthenticated)
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    account_type: db::Stored<AccountType>,
-    last_name: String,
-    first_name: String,
-    company_name: Option<String>,
-    country: String,
-    address_line1: String,
-    address_line2: Option<String>,
-    city: String,
-    state: String,
-    postal_code: Option<String>,
-}
-
 /// The address comes before any purchase or payment method (SPEC §2): the one check of that
 /// rule, for every payment method and for purchases.
 pub async fn require_address(db: &db::Db, account_id: &str) -> Result<(), ApiError> {
-    let db::Flag(added) =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = $1)")
-            .bind(account_id)
-            .fetch_one(db)
-            .await?;
-    if added {
+    if billing_addresses::exists(db, account_id).await? {
         Ok(())
     } else {
         Err(ApiError::BillingAddressRequired)
     }
 }
 
-pub async fn address(db: &db::Db, account_id: &str) -> Result<Option<BillingAddress>, ApiError> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code
-         FROM billing_addresses WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
-    row.map(|r| {
-        Ok(BillingAddress {
-            account_type: r.account_type.0,
-            last_name: r.last_name,
-            first_name: r.first_name,
-            company_name: r.company_name,
-            address: Address {
-                country: r.country,
-                address_line1: r.address_line1,
-                address_line2: r.address_line2,
-                city: r.city,
-                state: r.state,
-                postal_code: r.postal_code,
-            },
-        })
-    })
-    .transpose()
-}
-
 pub async fn view(state: &AppState, account_id: &str) -> Result<BillingAddressView, ApiError> {
     let contact = contact(&state.db, account_id).await?;
     let (country, _) = account::country_and_created(&state.db, account_id).await?;
     Ok(BillingAddressView {
-        address: address(&state.db, account_id).await?,
+        address: billing_addresses::get(&state.db, account_id).await?,
         email_verified: contact.email_verified_at.is_some(),
         phone_verified: contact.phone_verified_at.is_some(),
         contact_to_verify: contact.to_verify(),
@@ -194,34 +149,12 @@ pub async fn save(
             });
         }
     }
-    let a = &address.address;
-    sqlx::query(
-        "INSERT INTO billing_addresses (account_id, account_type, last_name, first_name, company_name, country, address_line1, address_line2, city, state, postal_code, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (account_id) DO UPDATE SET account_type = excluded.account_type, last_name = excluded.last_name,
-           first_name = excluded.first_name, company_name = excluded.company_name, country = excluded.country,
-           address_line1 = excluded.address_line1, address_line2 = excluded.address_line2, city = excluded.city,
-           state = excluded.state, postal_code = excluded.postal_code, updated_at = excluded.updated_at",
-    )
-    .bind(account_id)
-    .bind(address.account_type.as_str())
-    .bind(&address.last_name)
-    .bind(&address.first_name)
-    .bind(&address.company_name)
-    .bind(&a.country)
-    .bind(&a.address_line1)
-    .bind(&a.address_line2)
-    .bind(&a.city)
-    .bind(&a.state)
-    .bind(&a.postal_code)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    billing_addresses::save(&mut tx, account_id, &address, now).await?;
     oplog::record(
         &mut tx,
         account_id,
         Operation::BillingAddressSaved {
-            country: a.country.clone(),
+            country: address.address.country.clone(),
         },
         now,
     )

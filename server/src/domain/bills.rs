@@ -1,6 +1,7 @@
 //! Pay-as-you-go bills: when one is overdue. A bill is payable while it is unpaid and not waived
 //! (renounced with a closure, seed 001), and overdue once it is payable and its due time has
-//! come. The closure check, the closure decision and the bills list all ask here.
+//! come. The closure check, the closure decision and the bills list all ask `tables::bills`,
+//! where that condition is written once.
 //!
 //! [`ChargeBill`] charges a pay-as-you-go bill until the gateway answers. The usage job charges
 //! a new bill at once; when the gateway could not be reached (the network failed, the answer
@@ -10,62 +11,15 @@
 //! closing account's decision waits for it (money in flight, SPEC §6.4).
 
 use crate::clock::Millis;
-use crate::db::{self, Backend, Stored};
+use crate::db;
 use crate::domain::account::Writer;
 use crate::domain::intent;
 use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
-use shared::money::{Currency, Money};
-
-/// The SQL condition of a payable bill.
-pub const PAYABLE: &str = "status = 'unpaid' AND waived_at IS NULL";
-
-/// The SQL condition of an overdue bill, with the time now as the query's first parameter.
-pub fn overdue_condition() -> String {
-    format!("{PAYABLE} AND due_at <= $1")
-}
-
-/// A column that says whether the bill is overdue (1) or not (0), with the time now as the
-/// query's first parameter.
-pub fn overdue_column() -> String {
-    format!("CASE WHEN {} THEN 1 ELSE 0 END", overdue_condition())
-}
-
-/// An overdue bill of an account.
-#[derive(Debug, Clone)]
-pub struct Overdue {
-    pub id: String,
-    pub account_id: String,
-    pub amount: Money,
-}
-
-/// The overdue bills of `accounts` at `now`, oldest first.
-pub async fn overdue<'a>(
-    conn: &mut sqlx::AnyConnection,
-    accounts: impl IntoIterator<Item = &'a str>,
-    now: Millis,
-) -> Result<Vec<Overdue>, ApiError> {
-    let rows: Vec<(String, String, i64, Stored<Currency>)> = sqlx::query_as(&format!(
-        "SELECT id, account_id, amount_minor, currency FROM bills
-         WHERE {} AND account_id IN {} ORDER BY due_at, id",
-        overdue_condition(),
-        db::in_json(Backend::of(conn), 2)
-    ))
-    .bind(now)
-    .bind(db::json_texts(accounts))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, account_id, minor, Stored(currency))| Overdue {
-            id,
-            account_id,
-            amount: Money::from_minor(minor, currency),
-        })
-        .collect())
-}
+use crate::tables::bills::{self, Overdue};
+use shared::money::Money;
 
 /// What `bills` add up to, one sum per currency, in the order the currencies first appear:
 /// amounts in two currencies are never added together.
@@ -111,11 +65,7 @@ pub fn first_try_at(state: &AppState, now: Millis) -> Millis {
 /// Charges the bill `job.subject` unless it was paid, waived or deleted meanwhile; an error
 /// reaching the gateway leaves the job to be retried.
 pub async fn charge(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let account: Option<String> = sqlx::query_scalar("SELECT account_id FROM bills WHERE id = $1")
-        .bind(&job.subject)
-        .fetch_optional(&state.db)
-        .await?;
-    if let Some(account_id) = account {
+    if let Some(account_id) = bills::account_of(&state.db, &job.subject).await? {
         charge_bill(state, &account_id, Writer::System, &job.subject).await?;
     }
     let now = state.clock.now();
@@ -129,6 +79,7 @@ pub async fn charge(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 mod tests {
     use super::*;
     use rust_decimal::Decimal;
+    use shared::money::Currency;
 
     fn dec(minor: i64) -> Decimal {
         Decimal::new(minor, 2)

@@ -2,7 +2,6 @@
 //! owns, bought in the past, so every tab and refund type of the console has something to show.
 
 use crate::clock::DurationMs;
-use crate::db::Stored;
 use crate::domain::account;
 use crate::domain::expiry::Expire;
 use crate::domain::purchase::{OrderKind, add_months};
@@ -13,8 +12,10 @@ use crate::state::AppState;
 use crate::tables::coupons::{self, NewCoupon};
 use crate::tables::instances::{self, NewInstance};
 use crate::tables::orders::{self, NewOrder};
-use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
-use shared::api::{PaymentMethodKind, RelationshipRole};
+use crate::tables::{
+    account_relationships, bills, icp_filings, payment_methods, reseller_partnerships,
+};
+use shared::api::RelationshipRole;
 use shared::catalog::{PayWith, Product};
 use shared::closure::RelationshipKind;
 use shared::money::Currency;
@@ -115,12 +116,7 @@ const MIX: &[Demo] = &[
 /// Adds the mix plus `extra` one-month ECS subscriptions; returns how many instances it made.
 pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32, ApiError> {
     let now = state.clock.now();
-    let method: Option<(String, Stored<PaymentMethodKind>)> = sqlx::query_as(
-        "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
-    )
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
+    let method = payment_methods::default_kind(&state.db, account_id).await?;
     let extras = (0..extra).map(|i| Demo {
         product: "ecs",
         months: 1,
@@ -138,7 +134,7 @@ pub async fn seed(state: &AppState, account_id: &str, extra: u32) -> Result<u32,
         let bought = now - DAY * demo.bought_days_ago;
         let (paid_with, method_id) = match (&method, demo.paid_with) {
             (_, PayWith::Credit) => (PaidWith::Credit, None),
-            (Some((id, kind)), _) => (PaidWith::from(kind.0), Some(id.clone())),
+            (Some((id, kind)), _) => (PaidWith::from(*kind), Some(id.clone())),
             (None, _) => (PaidWith::Balance, None),
         };
         let instance_id = format!("i-{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
@@ -250,17 +246,19 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
             .await?;
     }
     reseller_partnerships::insert(&mut *tx, account_id, "Demo Cloud Reseller Ltd", now).await?;
-    sqlx::query(
-        "INSERT INTO bills (id, account_id, description, amount_minor, currency, status, due_at, created_at)
-         VALUES ($1, $2, 'Object storage traffic, last month', 500, 'USD', 'unpaid', $3, $4)",
-    )
-    .bind(id("bill"))
-    .bind(account_id)
-    .bind(now - DAY)
-    .bind(now - DAY)
-    .execute(&mut *tx)
-    .await?;
-    let top_up = crate::domain::ledger::Entry {
+    let bill = bills::New {
+        id: &id("bill"),
+        account_id,
+        instance_id: None,
+        description: "Object storage traffic, last month",
+        period: None,
+        amount_minor: 500,
+        currency: shared::money::Currency::USD,
+        due_at: now - DAY,
+        created_at: now - DAY,
+    };
+    bills::insert(&mut tx, bill).await?;
+    let top_up = crate::tables::ledger_entries::Entry {
         account_id,
         kind: crate::domain::ledger::LedgerKind::TopUp,
         bucket: crate::domain::ledger::Bucket::Cash,
@@ -269,7 +267,7 @@ pub async fn seed_blockers(state: &AppState, account_id: &str) -> Result<(), Api
         reference: None,
         memo: "Demo top-up",
     };
-    crate::domain::ledger::record(&mut tx, now, top_up).await?;
+    crate::tables::ledger_entries::insert(&mut tx, now, top_up).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,14 +17,16 @@
 //! card is then bound.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::gateway::{Authorization, CardSource, GatewayError, PaymentGateway};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
-use shared::money::{Currency, Money};
+use crate::tables::gateway_intents;
+use crate::tables::ledger_entries::{self, Entry};
+use shared::money::Money;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +36,7 @@ use strum::{IntoStaticStr, VariantArray};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
-enum Status {
+pub enum Status {
     Pending,
     Captured,
     Failed,
@@ -43,7 +45,7 @@ enum Status {
 }
 
 impl Status {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         self.into()
     }
 }
@@ -52,7 +54,7 @@ impl Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
-enum Operation {
+pub enum Operation {
     /// A charge to a payment method.
     Charge,
     /// A card verification's hold.
@@ -62,7 +64,7 @@ enum Operation {
 }
 
 impl Operation {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         self.into()
     }
 }
@@ -184,7 +186,7 @@ pub async fn capture(
     charged: &Charged,
     now: Millis,
 ) -> Result<(), ApiError> {
-    if !set_status(
+    if !gateway_intents::set_status(
         tx,
         &charged.intent_id,
         Status::Pending,
@@ -209,7 +211,7 @@ pub async fn abandon(
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
-    if set_status(
+    if gateway_intents::set_status(
         &mut tx,
         &charged.intent_id,
         Status::Pending,
@@ -264,7 +266,7 @@ pub async fn hold(
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, account_id).await?;
     let reference = Some(authorization.reference.as_str());
-    if !set_status(
+    if !gateway_intents::set_status(
         &mut tx,
         &intent_id,
         Status::Pending,
@@ -287,7 +289,7 @@ pub async fn hold(
         reference,
         memo: "Card verification: pre-authorization hold",
     };
-    ledger::record(&mut tx, now, entry).await?;
+    ledger_entries::insert(&mut tx, now, entry).await?;
     queue::move_to::<Reconcile>(&mut tx, &intent_id, now).await?;
     tx.commit().await?;
     if let Err(e) = reverse(state, &intent_id).await {
@@ -309,7 +311,15 @@ async fn record(
 ) -> Result<String, ApiError> {
     let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, account_id, writer).await?;
-    let intent_id = insert(&mut tx, account_id, operation, purpose, method, amount, now).await?;
+    let new = gateway_intents::New {
+        account_id,
+        operation,
+        purpose,
+        method: method.map(|m| (m.id, m.token)),
+        amount,
+        now,
+    };
+    let intent_id = gateway_intents::insert(&mut tx, new).await?;
     queue::schedule::<Reconcile>(&mut tx, &intent_id, reconcile_at(state, now), now).await?;
     tx.commit().await?;
     Ok(intent_id)
@@ -327,16 +337,15 @@ pub async fn record_payout(
     purpose: &str,
     now: Millis,
 ) -> Result<String, ApiError> {
-    insert(
-        tx,
+    let new = gateway_intents::New {
         account_id,
-        Operation::Payout,
+        operation: Operation::Payout,
         purpose,
-        Some(&method),
+        method: Some((method.id, method.token)),
         amount,
         now,
-    )
-    .await
+    };
+    Ok(gateway_intents::insert(tx, new).await?)
 }
 
 /// Records inside `tx` that the gateway made the payout `intent_id`; false when it was no
@@ -347,7 +356,7 @@ pub async fn paid_out(
     reference: &str,
     now: Millis,
 ) -> Result<bool, ApiError> {
-    set_status(
+    Ok(gateway_intents::set_status(
         tx,
         intent_id,
         Status::Pending,
@@ -355,42 +364,14 @@ pub async fn paid_out(
         Some(reference),
         now,
     )
-    .await
-}
-
-async fn insert(
-    tx: &mut Tx,
-    account_id: &str,
-    operation: Operation,
-    purpose: &str,
-    method: Option<&Method<'_>>,
-    amount: Money,
-    now: Millis,
-) -> Result<String, ApiError> {
-    let intent_id = format!("gi-{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO gateway_intents (id, account_id, operation, purpose, payment_method_id, method_token, amount_minor, currency, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
-    )
-    .bind(&intent_id)
-    .bind(account_id)
-    .bind(operation.as_str())
-    .bind(purpose)
-    .bind(method.map(|m| m.id))
-    .bind(method.map(|m| m.token))
-    .bind(minor(amount)?)
-    .bind(amount.currency.code())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(intent_id)
+    .await?)
 }
 
 /// Records that the gateway refused a pending intent: nothing moved, nothing to settle.
 async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
-    set_status(
+    gateway_intents::set_status(
         &mut tx,
         intent_id,
         Status::Pending,
@@ -404,41 +385,16 @@ async fn fail(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct IntentRow {
-    account_id: String,
-    operation: Stored<Operation>,
-    method_token: Option<String>,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<Status>,
-    gateway_reference: Option<String>,
-}
-
-async fn load(state: &AppState, intent_id: &str) -> Result<Option<IntentRow>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT account_id, operation, method_token, amount_minor, currency, status, gateway_reference FROM gateway_intents WHERE id = $1",
-    )
-    .bind(intent_id)
-    .fetch_optional(&state.db)
-    .await?)
-}
-
-fn amount_of(row: &IntentRow) -> Result<Money, ApiError> {
-    let currency = row.currency.0;
-    Ok(Money::from_minor(row.amount_minor, currency))
-}
-
 /// The job: a `pending` intent whose caller gave up is asked about again under its key (a
 /// charge found made is reversed: its order was never written); a `reversing` one is refunded.
 /// An error leaves the job to be retried.
 pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let Some(row) = load(state, &job.subject).await? else {
+    let Some(row) = gateway_intents::get(&state.db, &job.subject).await? else {
         return finish(state, job).await;
     };
     if row.status.0 == Status::Pending {
         let gateway = gateway(state)?;
-        let amount = amount_of(&row)?;
+        let amount = row.amount();
         let asked = match &row.method_token {
             Some(token) => within(state, gateway.charge(token, amount, &job.subject)).await,
             // A hold left pending by a crash: see `hold`.
@@ -453,7 +409,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
                     reference: charge.reference,
                     amount,
                 };
-                if set_status(
+                if gateway_intents::set_status(
                     &mut tx,
                     &job.subject,
                     Status::Pending,
@@ -468,7 +424,7 @@ pub async fn reconcile(state: &AppState, job: &Claimed) -> Result<(), ApiError> 
                 }
             }
             Err(e) if e.is_refusal() => {
-                set_status(
+                gateway_intents::set_status(
                     &mut tx,
                     &job.subject,
                     Status::Pending,
@@ -497,14 +453,14 @@ async fn finish(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 /// Refunds a `reversing` intent under its reversal key and records it; does nothing to an
 /// intent in any other state.
 async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
-    let Some(row) = load(state, intent_id)
+    let Some(row) = gateway_intents::get(&state.db, intent_id)
         .await?
         .filter(|r| r.status.0 == Status::Reversing)
     else {
         return Ok(());
     };
     let gateway = gateway(state)?;
-    let amount = amount_of(&row)?;
+    let amount = row.amount();
     let reference = row
         .gateway_reference
         .as_deref()
@@ -540,7 +496,7 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     returned.map_err(|e| anyhow::anyhow!("returning {} {reference}: {e}", operation.as_str()))?;
     let now = state.clock.now();
     let mut tx = account::begin_locked(&state.db, &row.account_id).await?;
-    if set_status(
+    if gateway_intents::set_status(
         &mut tx,
         intent_id,
         Status::Reversing,
@@ -550,35 +506,12 @@ async fn reverse(state: &AppState, intent_id: &str) -> Result<(), ApiError> {
     )
     .await?
     {
-        ledger::record(&mut tx, now, entry).await?;
+        ledger_entries::insert(&mut tx, now, entry).await?;
         queue::done::<Reconcile>(&mut tx, intent_id, now).await?;
     }
     tx.commit().await?;
     tracing::info!(intent = %intent_id, %reference, operation = operation.as_str(), "returned at the gateway");
     Ok(())
-}
-
-/// Moves an intent from `from` to `to`; false when it was not in `from` (someone else moved it).
-async fn set_status(
-    tx: &mut Tx,
-    intent_id: &str,
-    from: Status,
-    to: Status,
-    reference: Option<&str>,
-    now: Millis,
-) -> Result<bool, ApiError> {
-    let moved = sqlx::query(
-        "UPDATE gateway_intents SET status = $1, gateway_reference = COALESCE($2, gateway_reference), updated_at = $3
-         WHERE id = $4 AND status = $5",
-    )
-    .bind(to.as_str())
-    .bind(reference)
-    .bind(now)
-    .bind(intent_id)
-    .bind(from.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(moved.rows_affected() == 1)
 }
 
 /// The ledger's line for money taken at the gateway.
@@ -597,11 +530,7 @@ async fn record_charge(
         reference: Some(&charged.reference),
         memo: "Charged to a payment method",
     };
-    ledger::record(tx, now, entry).await
-}
-
-fn minor(amount: Money) -> Result<i64, ApiError> {
-    Ok(amount.to_minor()?)
+    Ok(ledger_entries::insert(tx, now, entry).await?)
 }
 
 /// For the test of every stored name (`db`): this module's own.

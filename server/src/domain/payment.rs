@@ -4,9 +4,9 @@
 
 use crate::acceptance::CardType;
 use crate::clock::{DurationMs, Millis, rfc3339};
-use crate::db::{self, Flag, Stored, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::domain::verification;
 use crate::domain::{billing, intent};
 use crate::error::ApiError;
@@ -15,6 +15,8 @@ use crate::ids::PaymentMethodId;
 use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
+use crate::tables::{billing_addresses, payment_methods};
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::LoggedPaymentMethod;
@@ -118,63 +120,37 @@ fn gateway(state: &AppState) -> Result<&Arc<dyn PaymentGateway>, ApiError> {
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    kind: Stored<PaymentMethodKind>,
-    label: String,
-    brand: Option<String>,
-    exp_month: Option<i64>,
-    exp_year: Option<i64>,
-    holder_name: Option<String>,
-    #[sqlx(try_from = "crate::db::Flag")]
-    is_default: bool,
-    created_at: Millis,
-}
-
-impl Row {
-    fn view(self) -> Result<PaymentMethodView, ApiError> {
-        Ok(PaymentMethodView {
-            kind: self.kind.0,
-            brand: self.brand.as_deref().and_then(CardBrand::parse),
-            expiry: self
-                .exp_month
-                .zip(self.exp_year)
-                .map(|(m, y)| format!("{m:02}/{:02}", y % 100)),
-            id: self.id,
-            label: self.label,
-            holder_name: self.holder_name,
-            is_default: self.is_default,
-            created_at: rfc3339(self.created_at),
-        })
+fn view(method: payment_methods::Method) -> PaymentMethodView {
+    PaymentMethodView {
+        kind: method.kind.0,
+        brand: method.brand.as_deref().and_then(CardBrand::parse),
+        expiry: method
+            .exp_month
+            .zip(method.exp_year)
+            .map(|(m, y)| format!("{m:02}/{:02}", y % 100)),
+        id: method.id,
+        label: method.label,
+        holder_name: method.holder_name,
+        is_default: method.is_default,
+        created_at: rfc3339(method.created_at),
     }
 }
 
-const SELECT: &str = "SELECT id, kind, label, brand, exp_month, exp_year, holder_name, is_default, created_at FROM payment_methods";
-
 pub async fn list(state: &AppState, account_id: &str) -> Result<PaymentMethodsView, ApiError> {
     let (country, registered) = account::country_and_created(&state.db, account_id).await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE account_id = $1 ORDER BY is_default DESC, created_at, id"
-    ))
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
-    let Flag(granted) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
+    let methods = payment_methods::list(&state.db, account_id).await?;
+    let granted = ledger_entries::free_credit_granted(&state.db, account_id).await?;
     Ok(PaymentMethodsView {
-        methods: rows.into_iter().map(Row::view).collect::<Result<_, _>>()?,
+        methods: methods.into_iter().map(view).collect(),
         // What is offered and what this server's gateway takes (Stripe: cards alone).
         available: available_kinds(country, registered)
             .into_iter()
             .filter(|kind| state.gateway.as_ref().is_none_or(|g| g.takes(*kind)))
             .collect(),
         accepted_brands: state.acceptance.brands_for(country.code()).to_vec(),
-        billing_address_added: billing::address(&state.db, account_id).await?.is_some(),
+        billing_address_added: billing_addresses::get(&state.db, account_id)
+            .await?
+            .is_some(),
         verification_hold: verification_hold(country, registered),
         card_entry: match &state.config.stripe_publishable_key {
             Some(key) => CardEntryView::Stripe {
@@ -208,12 +184,7 @@ async fn bind(
     already_bound: ApiError,
 ) -> Result<(String, Option<Money>), ApiError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let Flag(has_default) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1 AND is_default = 1)",
-    )
-    .bind(account_id)
-    .fetch_one(&mut **tx)
-    .await?;
+    let has_default = payment_methods::has_default(tx, account_id).await?;
     let card = method.card.as_ref();
     let holder = card.map(|c| {
         [
@@ -230,28 +201,24 @@ async fn bind(
         .map(|c| serde_json::to_string(&c.holder.billing_address))
         .transpose()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let inserted = sqlx::query(
-        "INSERT INTO payment_methods (id, account_id, kind, fingerprint, brand, last4, exp_month, exp_year, holder_name, company_name, card_address, label, is_default, created_at, gateway_token)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(allowed.kind.as_str())
-    .bind(method.fingerprint)
-    .bind(card.map(|c| c.brand.as_str()))
-    .bind(card.map(|c| c.last4))
-    .bind(card.map(|c| i64::from(c.expiry.month)))
-    .bind(card.map(|c| i64::from(c.expiry.year)))
-    .bind(holder)
-    .bind(card.and_then(|c| c.holder.company_name.clone()))
-    .bind(card_address)
-    .bind(&method.label)
-    .bind(i64::from(!has_default))
-    .bind(now)
-    .bind(&method.gateway_token)
-    .execute(&mut **tx)
-    .await;
-    match inserted {
+    let new = payment_methods::New {
+        id: &id,
+        account_id,
+        kind: allowed.kind,
+        fingerprint: method.fingerprint,
+        brand: card.map(|c| c.brand),
+        last4: card.map(|c| c.last4),
+        exp_month: card.map(|c| i64::from(c.expiry.month)),
+        exp_year: card.map(|c| i64::from(c.expiry.year)),
+        holder_name: holder,
+        company_name: card.and_then(|c| c.holder.company_name.clone()),
+        card_address,
+        label: &method.label,
+        is_default: !has_default,
+        created_at: now,
+        gateway_token: &method.gateway_token,
+    };
+    match payment_methods::insert(tx, new).await {
         Err(e) if db::is_unique_violation(&e) => return Err(already_bound),
         other => other?,
     };
@@ -267,15 +234,7 @@ async fn bind(
     )
     .await?;
 
-    let Flag(credit_taken) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')
-             OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = $2)",
-    )
-    .bind(account_id)
-    .bind(method.fingerprint)
-    .fetch_one(&mut **tx)
-    .await?;
-    if credit_taken {
+    if ledger_entries::free_credit_taken(tx, account_id, method.fingerprint).await? {
         return Ok((id, None));
     }
     sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES ($1, $2)")
@@ -284,7 +243,7 @@ async fn bind(
         .execute(&mut **tx)
         .await?;
     let credit = free_credit();
-    ledger::record(
+    ledger_entries::insert(
         tx,
         now,
         Entry {
@@ -302,12 +261,9 @@ async fn bind(
 }
 
 async fn added(state: &AppState, id: &str, credit: Option<Money>) -> Result<MethodAdded, ApiError> {
-    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_one(&state.db)
-        .await?;
+    let method = payment_methods::get(&state.db, id).await?;
     Ok(MethodAdded {
-        method: row.view()?,
+        method: view(method),
         free_credit_granted: credit,
     })
 }
@@ -364,12 +320,7 @@ async fn check_card(
     if !card_type.accepted() {
         return Err(ApiError::CardTypeNotAccepted(card_type.name()));
     }
-    let Flag(bound) =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payment_methods WHERE fingerprint = $1)")
-            .bind(fingerprint)
-            .fetch_one(&state.db)
-            .await?;
-    if bound {
+    if payment_methods::fingerprint_bound(&state.db, fingerprint).await? {
         return Err(ApiError::CardAlreadyBound);
     }
     Ok(brand)
@@ -508,13 +459,7 @@ pub fn token_fingerprint(secrets: &Secrets, gateway_fingerprint: &str) -> String
 /// Starts adding PayPal: the browser goes to PayPal to log in and agree, then comes back.
 pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalStarted, ApiError> {
     Allowed::check(state, account_id, PaymentMethodKind::Paypal).await?;
-    let Flag(has_paypal) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE account_id = $1 AND kind = 'paypal')",
-    )
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
-    if has_paypal {
+    if payment_methods::has_paypal(&state.db, account_id).await? {
         return Err(ApiError::MethodAlreadyBound { kind: "PayPal" });
     }
     let gateway = gateway(state)?;
@@ -654,43 +599,11 @@ pub async fn add_paytm(
     added(state, &id, credit).await
 }
 
+/// Whether the account's method is its default; not found when it is not the account's.
 async fn owned(tx: &mut Tx, account_id: &str, id: &PaymentMethodId) -> Result<bool, ApiError> {
-    let found: Option<Flag> = sqlx::query_scalar(
-        "SELECT is_default FROM payment_methods WHERE id = $1 AND account_id = $2",
-    )
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    found.map(bool::from).ok_or(ApiError::NotFound)
-}
-
-/// The columns that name a method in the operation log: its kind, and a card's brand and last
-/// four digits.
-#[derive(sqlx::FromRow)]
-pub(crate) struct MethodNamed {
-    kind: Stored<PaymentMethodKind>,
-    brand: Option<Stored<CardBrand>>,
-    last4: Option<String>,
-}
-
-impl MethodNamed {
-    pub(crate) fn logged(&self) -> LoggedPaymentMethod {
-        LoggedPaymentMethod {
-            kind: self.kind.0,
-            brand: self.brand.map(|b| b.0),
-            last4: self.last4.clone(),
-        }
-    }
-}
-
-async fn logged_method(tx: &mut Tx, id: &PaymentMethodId) -> Result<LoggedPaymentMethod, ApiError> {
-    let named: MethodNamed =
-        sqlx::query_as("SELECT kind, brand, last4 FROM payment_methods WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(named.logged())
+    payment_methods::is_default(tx, account_id, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 pub async fn set_default(
@@ -700,17 +613,8 @@ pub async fn set_default(
 ) -> Result<(), ApiError> {
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     owned(&mut tx, account_id, id).await?;
-    sqlx::query(
-        "UPDATE payment_methods SET is_default = 0 WHERE account_id = $1 AND is_default = 1",
-    )
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE payment_methods SET is_default = 1 WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let method = logged_method(&mut tx, id).await?;
+    payment_methods::make_default(&mut tx, account_id, id).await?;
+    let method = payment_methods::named(&mut tx, id).await?.logged();
     let now = state.clock.now();
     oplog::record(
         &mut tx,
@@ -731,17 +635,12 @@ pub async fn remove(
 ) -> Result<(), ApiError> {
     let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
     let was_default = owned(&mut tx, account_id, id).await?;
-    let (methods, Flag(running_payg)): (i64, Flag) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = $1),
-                EXISTS (SELECT 1 FROM instances WHERE account_id = $1 AND billing = 'payg' AND status = 'running')",
-    )
-    .bind(account_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (methods, running_payg) =
+        payment_methods::count_and_running_payg(&mut tx, account_id).await?;
     if methods == 1 && running_payg {
         return Err(ApiError::LastPaymentMethod);
     }
-    let method = logged_method(&mut tx, id).await?;
+    let method = payment_methods::named(&mut tx, id).await?.logged();
     let now = state.clock.now();
     oplog::record(
         &mut tx,
@@ -750,17 +649,9 @@ pub async fn remove(
         now,
     )
     .await?;
-    sqlx::query("DELETE FROM payment_methods WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    payment_methods::delete(&mut tx, id).await?;
     if was_default {
-        sqlx::query(
-            "UPDATE payment_methods SET is_default = 1 WHERE id = (SELECT id FROM payment_methods WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1)",
-        )
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+        payment_methods::make_newest_default(&mut tx, account_id).await?;
     }
     tx.commit().await?;
     tracing::info!(account = %account_id, method = %id, "payment method removed");

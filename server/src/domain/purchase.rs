@@ -5,19 +5,22 @@
 use crate::clock::{Millis, rfc3339};
 use crate::db::{Stored, Tx};
 use crate::domain::account::{self, Writer};
+use crate::domain::billing;
 use crate::domain::expiry::Expire;
 use crate::domain::intent::{self, Charged};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::domain::usage::{self, BillUsage};
-use crate::domain::{billing, bills};
 use crate::error::ApiError;
 use crate::ids::InstanceId;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
+use crate::tables::bills;
 use crate::tables::coupons;
 use crate::tables::instances::{self, Instance, NewInstance};
+use crate::tables::ledger_entries::{self, Entry};
 use crate::tables::orders::{self, NewOrder};
+use crate::tables::payment_methods;
 use crate::tables::real_name_registrations;
 use chrono::{Months, TimeZone, Utc};
 use shared::api::PaymentMethodKind;
@@ -74,14 +77,12 @@ async fn default_method<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> Result<(String, PaymentMethodKind, String), ApiError> {
-    let found: Option<(String, Stored<PaymentMethodKind>, Option<String>)> = sqlx::query_as(
-        "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
-    )
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?;
-    match found {
-        Some((id, kind, Some(token))) => Ok((id, kind.0, token)),
+    match payment_methods::default_to_charge(db, account_id).await? {
+        Some(payment_methods::ChargeMethod {
+            id,
+            kind,
+            gateway_token: Some(token),
+        }) => Ok((id, kind.0, token)),
         _ => Err(ApiError::PaymentMethodRequired),
     }
 }
@@ -151,20 +152,12 @@ async fn record_payment(
     if amount.amount.is_zero() {
         return Ok(());
     }
-    let held: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries WHERE account_id = $1 AND bucket = $2 AND currency = $3",
-    )
-    .bind(account_id)
-    .bind(bucket.as_str())
-    .bind(amount.currency.code())
-    .fetch_one(&mut **tx)
-    .await?;
-    let needed = amount.to_minor()?;
-    if held < needed {
+    let held = ledger_entries::sum(&mut **tx, account_id, bucket, amount.currency).await?;
+    if held.to_minor()? < amount.to_minor()? {
         return Err(ApiError::InsufficientBalance(what));
     }
     let debit = Money::new(-amount.amount, amount.currency);
-    ledger::record(
+    ledger_entries::insert(
         tx,
         now,
         Entry {
@@ -177,7 +170,8 @@ async fn record_payment(
             memo,
         },
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Gives back a gateway charge whose order could not be written (see [`intent::abandon`]).
@@ -510,7 +504,7 @@ pub enum BillCharge {
     /// Paid (or waived) by someone else meanwhile, e.g. the usage job and the owner at once.
     AlreadySettled,
     /// The default method refused or is missing: the bill stays unpaid, hence overdue. (A
-    /// gateway that could not be reached is an error instead: see [`bills::ChargeBill`].)
+    /// gateway that could not be reached is an error instead: see [`crate::domain::bills::ChargeBill`].)
     Refused,
 }
 
@@ -522,18 +516,9 @@ pub async fn charge_bill(
     writer: Writer,
     bill_id: &str,
 ) -> Result<BillCharge, ApiError> {
-    let bill: Option<(i64, Stored<Currency>)> = sqlx::query_as(&format!(
-        "SELECT amount_minor, currency FROM bills WHERE id = $1 AND account_id = $2 AND {}",
-        bills::PAYABLE
-    ))
-    .bind(bill_id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
-    let Some((minor, Stored(currency))) = bill else {
+    let Some(amount) = bills::payable_amount(&state.db, bill_id, account_id).await? else {
         return Ok(BillCharge::AlreadySettled);
     };
-    let amount = Money::from_minor(minor, currency);
     let purpose = format!("bill:{bill_id}");
     let payment = match pay(
         state,
@@ -556,15 +541,7 @@ pub async fn charge_bill(
     let written = async {
         let now = state.clock.now();
         let mut tx = account::begin_write(&state.db, account_id, writer).await?;
-        let updated = sqlx::query(&format!(
-            "UPDATE bills SET status = 'paid', paid_at = $1 WHERE id = $2 AND {}",
-            bills::PAYABLE
-        ))
-        .bind(now)
-        .bind(bill_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if !bills::mark_paid(&mut tx, bill_id, now).await? {
             return Ok(BillCharge::AlreadySettled);
         }
         record_payment(

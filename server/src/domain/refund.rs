@@ -8,7 +8,7 @@ use crate::clock::{DurationMs, Millis};
 use crate::db::{self, Tx};
 use crate::domain::account;
 use crate::domain::intent;
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::gateway::GatewayError;
 use crate::notices::Notice;
@@ -16,6 +16,7 @@ use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
 use crate::tables::refunds::{self, Refund};
 use shared::money::Money;
 use shared::refund::RefundDestination;
@@ -91,7 +92,7 @@ async fn credit_balance(
         reference: Some(id),
         memo,
     };
-    ledger::record(tx, now, entry).await
+    Ok(ledger_entries::insert(tx, now, entry).await?)
 }
 
 pub async fn settle(state: &AppState, job: &Claimed) -> Result<(), ApiError> {

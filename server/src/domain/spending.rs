@@ -3,13 +3,13 @@
 //! to the account asking.
 
 use crate::clock::{Millis, rfc3339};
-use crate::db::{Db, Stored};
+use crate::db::Db;
 use crate::domain::purchase::OrderKind;
 use crate::domain::refund::RefundStatus;
 use crate::error::ApiError;
-use crate::tables::{orders, refunds};
+use crate::tables::{bills, orders, refunds};
 use shared::api::{BillStatus, OrderStatus, SpendMonth, SpendingView};
-use shared::money::{Currency, Money};
+use shared::money::Money;
 use std::collections::BTreeMap;
 
 /// One bill, order or refund.
@@ -51,36 +51,21 @@ impl Status {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct BillRow {
-    id: String,
-    description: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<BillStatus>,
-    due_at: Millis,
-    paid_at: Option<Millis>,
-}
-
 /// The account's bills, orders and refunds, oldest first.
 pub async fn rows(db: &Db, account_id: &str) -> Result<Vec<Row>, ApiError> {
-    let bills: Vec<BillRow> = sqlx::query_as(
-        "SELECT id, description, amount_minor, currency, status, due_at, paid_at FROM bills WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?;
+    let bills = bills::of_account(db, account_id).await?;
     let orders = orders::spent(db, account_id).await?;
     let refunds = refunds::spent(db, account_id).await?;
 
     let mut rows = Vec::with_capacity(bills.len() + orders.len() + refunds.len());
-    for b in bills {
+    for spent in bills {
+        let b = spent.bill;
         rows.push(Row {
             status: Status::Bill(b.status.0),
+            amount: b.amount(),
+            at: spent.paid_at.unwrap_or(b.due_at),
             id: b.id,
-            at: b.paid_at.unwrap_or(b.due_at),
             description: b.description,
-            amount: Money::from_minor(b.amount_minor, b.currency.0),
         });
     }
     for o in orders {
@@ -187,6 +172,7 @@ fn text_field(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::clock::DurationMs;
+    use shared::money::Currency;
 
     fn row(status: Status, at: Millis, minor: i64) -> Row {
         Row {

@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::gateway::stripe_webhook::{self, Dispute, Event, Refund, Report};
 use crate::oplog::{self, Operation};
 use crate::state::AppState;
+use crate::tables::gateway_intents;
 use crate::tables::refunds;
 use axum::http::StatusCode;
 use shared::money::{Currency, Money};
@@ -169,14 +170,7 @@ async fn dispute_created(
 ) -> Result<(), ApiError> {
     let reason = dispute.reason.as_deref().unwrap_or("not given");
     let account_id: Option<String> = match dispute.payment_intent.as_deref() {
-        Some(reference) => {
-            sqlx::query_scalar(
-                "SELECT account_id FROM gateway_intents WHERE gateway_reference = $1 LIMIT 1",
-            )
-            .bind(reference)
-            .fetch_optional(&state.db)
-            .await?
-        }
+        Some(reference) => gateway_intents::account_by_reference(&state.db, reference).await?,
         None => None,
     };
     let Some(account_id) = account_id else {

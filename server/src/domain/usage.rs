@@ -15,6 +15,7 @@ use crate::domain::purchase::charge_bill;
 use crate::error::ApiError;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::bills as bill_rows;
 use crate::tables::instances;
 use shared::catalog::Product;
 
@@ -92,22 +93,18 @@ pub async fn bill(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
                     drawn.plans.join(", ")
                 ),
             };
-            sqlx::query(
-                "INSERT INTO bills (id, account_id, instance_id, description, period_start, period_end, amount_minor, currency, status, due_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unpaid', $9, $10)",
-            )
-            .bind(&id)
-            .bind(&account_id)
-            .bind(&job.subject)
-            .bind(description)
-            .bind(from)
-            .bind(until)
-            .bind(charge.to_minor()?)
-            .bind(charge.currency.code())
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            let bill = bill_rows::New {
+                id: &id,
+                account_id: &account_id,
+                instance_id: Some(&job.subject),
+                description: &description,
+                period: Some((from, until)),
+                amount_minor: charge.to_minor()?,
+                currency: charge.currency,
+                due_at: now,
+                created_at: now,
+            };
+            bill_rows::insert(&mut tx, bill).await?;
             // Charged below, after the commit; if the gateway cannot be reached then, this
             // job charges it later ([`ChargeBill`]).
             queue::schedule::<ChargeBill>(&mut tx, &id, bills::first_try_at(state, now), now)

@@ -9,23 +9,24 @@
 //! second sees the first's debit. The job pays out under the intent's key, retried by the jobs'
 //! policy until the gateway confirms, so a payout is made once whatever fails in between.
 
-use crate::clock::{Millis, rfc3339};
-use crate::db::{self, Stored, Tx};
+use crate::clock::rfc3339;
+use crate::db;
 use crate::domain::account::{self, Writer};
 use crate::domain::intent::{self, Method};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{self, Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Medium, Outgoing};
 use crate::oplog::{self, Operation};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
+use crate::tables::ledger_entries::{self, Entry};
+use crate::tables::{payment_methods, withdrawals};
 use anyhow::Context;
 use shared::api::{
-    PaymentMethodKind, PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView,
-    WithdrawalsView,
+    PayoutDestination, WithdrawalForm, WithdrawalStatus, WithdrawalView, WithdrawalsView,
 };
-use shared::money::{Currency, Money};
+use shared::money::Money;
 
 /// The job that pays a withdrawal out under its intent's key; its subject is the withdrawal's
 /// id.
@@ -39,36 +40,18 @@ impl Job for PayOut {
     }
 }
 
-/// A card or PayPal of the account, with the gateway's token to pay it.
-#[derive(sqlx::FromRow)]
-struct DestinationRow {
-    id: String,
-    kind: Stored<PaymentMethodKind>,
-    label: String,
-    gateway_token: Option<String>,
-    #[sqlx(flatten)]
-    named: crate::domain::payment::MethodNamed,
-}
-
 async fn destinations<'e>(
     state: &AppState,
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
-) -> Result<Vec<DestinationRow>, ApiError> {
+) -> Result<Vec<payment_methods::Destination>, ApiError> {
     // A gateway that cannot pay out (Stripe without Connect) offers no destination, so no
     // withdrawal takes money from the balance that its job could never pay.
     if !state.gateway.as_ref().is_some_and(|g| g.pays_out()) {
         return Ok(Vec::new());
     }
     // Bound cards were verified by a hold when added; Paytm takes no payouts.
-    Ok(sqlx::query_as(
-        "SELECT id, kind, label, gateway_token, brand, last4 FROM payment_methods
-         WHERE account_id = $1 AND kind IN ('card', 'paypal') AND gateway_token IS NOT NULL
-         ORDER BY is_default DESC, created_at DESC, id",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?)
+    Ok(payment_methods::payout_destinations(db, account_id).await?)
 }
 
 /// The cash that can be withdrawn: the cash bucket, never below zero.
@@ -76,33 +59,15 @@ fn withdrawable(cash: Money) -> Money {
     Money::new(cash.amount.max(rust_decimal::Decimal::ZERO), cash.currency)
 }
 
-#[derive(sqlx::FromRow)]
-struct WithdrawalRow {
-    id: String,
-    destination_kind: Stored<PaymentMethodKind>,
-    destination_label: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<WithdrawalStatus>,
-    created_at: Millis,
-    paid_at: Option<Millis>,
-}
-
-const COLUMNS: &str =
-    "id, destination_kind, destination_label, amount_minor, currency, status, created_at, paid_at";
-
-impl WithdrawalRow {
-    fn view(self) -> Result<WithdrawalView, ApiError> {
-        let currency = self.currency.0;
-        Ok(WithdrawalView {
-            id: self.id,
-            amount: Money::from_minor(self.amount_minor, currency),
-            destination_kind: self.destination_kind.0,
-            destination: self.destination_label,
-            status: self.status.0,
-            created_at: rfc3339(self.created_at),
-            paid_at: self.paid_at.map(rfc3339),
-        })
+fn record_view(row: withdrawals::Withdrawal) -> WithdrawalView {
+    WithdrawalView {
+        id: row.id,
+        amount: Money::from_minor(row.amount_minor, row.currency.0),
+        destination_kind: row.destination_kind.0,
+        destination: row.destination_label,
+        status: row.status.0,
+        created_at: rfc3339(row.created_at),
+        paid_at: row.paid_at.map(rfc3339),
     }
 }
 
@@ -123,30 +88,13 @@ pub async fn view(state: &AppState, account_id: &str) -> Result<WithdrawalsView,
             })
         })
         .collect::<Result<_, ApiError>>()?;
-    let rows: Vec<WithdrawalRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM withdrawals WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500"
-    ))
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = withdrawals::latest(&mut *conn, account_id).await?;
     Ok(WithdrawalsView {
         withdrawable: withdrawable(cash),
         credit,
         destinations,
-        records: rows
-            .into_iter()
-            .map(WithdrawalRow::view)
-            .collect::<Result<_, _>>()?,
+        records: rows.into_iter().map(record_view).collect(),
     })
-}
-
-async fn one(tx: &mut Tx, id: &str) -> Result<WithdrawalView, ApiError> {
-    let row: WithdrawalRow =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM withdrawals WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-    row.view()
 }
 
 /// Takes the amount from the balance and starts its payout (see the module's comment).
@@ -197,24 +145,21 @@ pub async fn withdraw(
         reference: Some(&id),
         memo: "Withdrawal of the balance",
     };
-    ledger::record(&mut tx, now, entry).await?;
-    sqlx::query(
-        "INSERT INTO withdrawals (id, account_id, intent_id, payment_method_id, destination_kind, destination_label, amount_minor, currency, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'processing', $9)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(&intent_id)
-    .bind(&destination.id)
-    .bind(destination.kind.0.as_str())
-    .bind(&destination.label)
-    .bind(minor)
-    .bind(amount.currency.code())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    ledger_entries::insert(&mut tx, now, entry).await?;
+    let withdrawal = withdrawals::New {
+        id: &id,
+        account_id,
+        intent_id: &intent_id,
+        payment_method_id: &destination.id,
+        destination_kind: destination.kind.0,
+        destination_label: &destination.label,
+        amount_minor: minor,
+        currency: amount.currency,
+        created_at: now,
+    };
+    withdrawals::insert(&mut tx, withdrawal).await?;
     queue::schedule::<PayOut>(&mut tx, &id, now, now).await?;
-    let view = one(&mut tx, &id).await?;
+    let view = record_view(withdrawals::get(&mut tx, &id).await?);
     let withdrawn = Operation::BalanceWithdrawn {
         amount,
         to: destination.named.logged(),
@@ -225,30 +170,11 @@ pub async fn withdraw(
     Ok(view)
 }
 
-#[derive(sqlx::FromRow)]
-struct PayoutRow {
-    account_id: String,
-    intent_id: String,
-    method_token: Option<String>,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<WithdrawalStatus>,
-    destination_label: String,
-    email: String,
-}
-
 /// The job: pays a processing withdrawal out under its intent's key and marks it Paid. Any
 /// error leaves the job to be retried (`queue::retry_at`): the money has left the balance, so
 /// the payout is never given up; asked again under the same key, the gateway pays once.
 pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
-    let row: Option<PayoutRow> = sqlx::query_as(
-        "SELECT w.account_id, w.intent_id, i.method_token, w.amount_minor, w.currency, w.status, w.destination_label, a.email
-         FROM withdrawals w JOIN gateway_intents i ON i.id = w.intent_id JOIN accounts a ON a.id = w.account_id
-         WHERE w.id = $1",
-    )
-    .bind(&job.subject)
-    .fetch_optional(&state.db)
-    .await?;
+    let row = withdrawals::payout(&state.db, &job.subject).await?;
     let Some(row) = row.filter(|r| r.status.0 == WithdrawalStatus::Processing) else {
         // Paid already, or gone with its account: nothing left to do.
         let now = state.clock.now();
@@ -257,8 +183,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
         tx.commit().await?;
         return Ok(());
     };
-    let currency = row.currency.0;
-    let amount = Money::from_minor(row.amount_minor, currency);
+    let amount = row.amount();
     let token = row
         .method_token
         .as_deref()
@@ -273,15 +198,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
 
     let now = state.clock.now();
     let mut tx = account::begin_write(&state.db, &row.account_id, Writer::System).await?;
-    let paid = sqlx::query(
-        "UPDATE withdrawals SET status = 'paid', paid_at = $1, gateway_reference = $2 WHERE id = $3 AND status = 'processing'",
-    )
-    .bind(now)
-    .bind(&payout.reference)
-    .bind(&job.subject)
-    .execute(&mut *tx)
-    .await?;
-    if paid.rows_affected() == 1 {
+    if withdrawals::mark_paid(&mut tx, &job.subject, &payout.reference, now).await? {
         intent::paid_out(&mut tx, &row.intent_id, &payout.reference, now).await?;
         let entry = Entry {
             account_id: &row.account_id,
@@ -292,7 +209,7 @@ pub async fn pay_out(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
             reference: Some(&payout.reference),
             memo: "Withdrawal paid out to a payment method",
         };
-        ledger::record(&mut tx, now, entry).await?;
+        ledger_entries::insert(&mut tx, now, entry).await?;
         let message = Outgoing {
             account_id: Some(&row.account_id),
             medium: Medium::Email,

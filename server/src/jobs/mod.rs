@@ -5,7 +5,7 @@
 
 mod stuck;
 
-pub use stuck::{StuckJob, stuck, stuck_table};
+pub use stuck::stuck_table;
 
 use crate::db;
 use crate::domain::bills::ChargeBill;

@@ -1,42 +1,11 @@
 //! Jobs an operator should look at: those that keep failing (a refund the gateway keeps
 //! refusing, a closure decision the database keeps rejecting) and those due long ago that no
-//! scheduler has taken. Listed by `account-center stuck-jobs`; the scheduler also logs each
-//! failure of a stuck job at error level.
+//! scheduler has taken (`queue::stuck` reads them). Listed by `account-center stuck-jobs`;
+//! the scheduler also logs each failure of a stuck job at error level.
 
-use crate::clock::{Millis, rfc3339};
-use crate::db::{Db, Stored};
-use crate::queue::{JobStatus, STUCK_AFTER_ATTEMPTS, STUCK_OVERDUE};
+use crate::clock::rfc3339;
+use crate::queue::StuckJob;
 use std::fmt::Write;
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct StuckJob {
-    pub id: String,
-    pub kind: String,
-    pub subject: String,
-    /// Pending, running, or failed (a row an older version abandoned).
-    pub status: Stored<JobStatus>,
-    /// Failed tries in a row, counting a try under way.
-    pub attempts: i64,
-    /// When the scheduler may take it next: its due time, or the end of a running try's lease.
-    pub due_at: Millis,
-    pub last_error: Option<String>,
-}
-
-/// The stuck jobs at `now`, those that failed most often first: [`STUCK_AFTER_ATTEMPTS`]
-/// failures in a row or more, or claimable for [`STUCK_OVERDUE`] and still not taken.
-pub async fn stuck(db: &Db, now: Millis) -> sqlx::Result<Vec<StuckJob>> {
-    sqlx::query_as(
-        "SELECT id, kind, subject, status, attempts, COALESCE(lease_until, due_at) AS due_at, last_error
-         FROM jobs
-         WHERE status IN ('pending', 'running', 'failed')
-           AND (attempts >= $1 OR COALESCE(lease_until, due_at) <= $2)
-         ORDER BY attempts DESC, due_at, id",
-    )
-    .bind(STUCK_AFTER_ATTEMPTS)
-    .bind(now - STUCK_OVERDUE)
-    .fetch_all(db)
-    .await
-}
 
 /// `jobs` as a table for a terminal, one job a line, each error on its line's end.
 pub fn stuck_table(jobs: &[StuckJob]) -> String {
@@ -64,6 +33,9 @@ pub fn stuck_table(jobs: &[StuckJob]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Millis;
+    use crate::db::Stored;
+    use crate::queue::JobStatus;
 
     #[test]
     fn the_table_has_a_header_and_one_line_per_job() {

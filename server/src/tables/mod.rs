@@ -12,12 +12,19 @@
 
 pub mod account_relationships;
 pub mod accounts;
+pub mod billing_addresses;
+pub mod bills;
+pub mod closure_checks;
+pub mod closures;
 pub mod coupons;
+pub mod gateway_intents;
 pub mod icp_filings;
 pub mod instances;
+pub mod ledger_entries;
 pub mod listing;
 pub mod orders;
 pub mod password_resets;
+pub mod payment_methods;
 pub mod ram_users;
 pub mod real_name_registrations;
 pub mod recovery_codes;
@@ -31,3 +38,4 @@ pub mod signups;
 pub mod two_step;
 pub mod unsubscriptions;
 pub mod verification_codes;
+pub mod withdrawals;

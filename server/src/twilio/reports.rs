@@ -5,6 +5,7 @@
 use super::Twilio;
 use crate::clock::Millis;
 use crate::db;
+use crate::notify;
 use crate::state::AppState;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -94,11 +95,7 @@ pub async fn record(state: &AppState, report: &Report) -> sqlx::Result<()> {
     let now = state.clock.now();
     let mut tx = db::begin_write(&state.db).await?;
     lock_sid(&mut tx, &report.sid).await?;
-    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE provider_id = $1")
-        .bind(&report.sid)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if known.is_some() {
+    if notify::has_provider_id(&mut tx, &report.sid).await? {
         apply(&mut tx, report, now).await?;
     } else if report.outcome() != Outcome::OnTheWay {
         sqlx::query(
@@ -150,30 +147,15 @@ pub async fn apply_early(tx: &mut db::Tx, sid: &str, now: Millis) -> sqlx::Resul
 async fn apply(tx: &mut db::Tx, report: &Report, now: Millis) -> sqlx::Result<()> {
     match report.outcome() {
         Outcome::Delivered => {
-            sqlx::query(
-                "UPDATE outbox SET provider_status = $1, delivered_at = $2
-                 WHERE provider_id = $3 AND status = 'sent'",
-            )
-            .bind(&report.status)
-            .bind(now)
-            .bind(&report.sid)
-            .execute(&mut **tx)
-            .await?;
+            notify::mark_delivered(tx, &report.sid, &report.status, now).await?;
         }
         Outcome::Failed => {
             let error = match &report.error_code {
                 Some(code) => format!("Twilio reports it {} (error {code})", report.status),
                 None => format!("Twilio reports it {}", report.status),
             };
-            let failed: Option<String> = sqlx::query_scalar(
-                "UPDATE outbox SET status = 'failed', provider_status = $1, last_error = $2
-                 WHERE provider_id = $3 AND status = 'sent' RETURNING id",
-            )
-            .bind(&report.status)
-            .bind(&error)
-            .bind(&report.sid)
-            .fetch_optional(&mut **tx)
-            .await?;
+            let failed =
+                notify::mark_failed_by_provider(tx, &report.sid, &report.status, &error).await?;
             if let Some(id) = failed {
                 tracing::error!(outbox_id = %id, twilio_sid = %report.sid, twilio_status = %report.status,
                     twilio_error = report.error_code.as_deref().unwrap_or("none"),
@@ -181,15 +163,7 @@ async fn apply(tx: &mut db::Tx, report: &Report, now: Millis) -> sqlx::Result<()
             }
         }
         Outcome::OnTheWay => {
-            // Reports may arrive out of order: a late `sent` does not hide a `delivered`.
-            sqlx::query(
-                "UPDATE outbox SET provider_status = $1
-                 WHERE provider_id = $2 AND status = 'sent' AND delivered_at IS NULL",
-            )
-            .bind(&report.status)
-            .bind(&report.sid)
-            .execute(&mut **tx)
-            .await?;
+            notify::note_provider_status(tx, &report.sid, &report.status).await?;
         }
     }
     Ok(())

@@ -53,12 +53,22 @@ pub struct ClosureFailure {
     pub overdue: Vec<Money>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SystemCheckStatus {
     Running,
     Done,
+}
+
+impl SystemCheckStatus {
+    /// Its serde name, as `closure_checks.status` holds it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// The system check's steps, in order (seed 001): finances, resources, domains and filings,

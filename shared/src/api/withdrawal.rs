@@ -5,6 +5,7 @@ use crate::error::FieldError;
 use crate::money::Money;
 use crate::withdrawal::{self, WithdrawalRequest};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -37,14 +38,24 @@ impl WithdrawalForm {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum WithdrawalStatus {
     /// Taken from the balance, on its way to the card or PayPal.
     Processing,
     /// The gateway has paid it out.
     Paid,
+}
+
+impl WithdrawalStatus {
+    /// Its serde name, as `withdrawals.status` holds it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Where a withdrawal can go: a bound card or the bound PayPal.

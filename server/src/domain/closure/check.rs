@@ -165,7 +165,7 @@ async fn overdue_item(
     account_id: &str,
     now: Millis,
 ) -> Result<Option<CheckItem>, ApiError> {
-    let overdue = bills::overdue(conn, [account_id], now).await?;
+    let overdue = crate::tables::bills::overdue(conn, [account_id], now).await?;
     let totals = bills::totals(&overdue);
     let Some(first) = totals.first() else {
         return Ok(None);

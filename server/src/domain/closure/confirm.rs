@@ -9,14 +9,17 @@ use crate::auth::CurrentSession;
 use crate::clock::{DurationMs, Millis, rfc3339};
 use crate::db::Tx;
 use crate::domain::account::{self, AccountStatus, Writer};
-use crate::domain::ledger::{self, Bucket, Entry, LedgerKind};
+use crate::domain::ledger::{Bucket, LedgerKind};
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::OwnerNotice;
 use crate::oplog::{self, Operation};
 use crate::queue;
 use crate::state::AppState;
-use crate::tables::{accounts, instances, service_linked_roles, sessions};
+use crate::tables::ledger_entries::{self, Entry};
+use crate::tables::{
+    accounts, bills, closure_checks, closures, instances, service_linked_roles, sessions,
+};
 use shared::api::{ClosureState, ClosureStatus, ConfirmClosureForm, RenounceForm};
 use shared::closure::{BlockingKind, CheckItem, ClosureCheck, SERVICE_LINKED_ROLE, Severity};
 use shared::money::Money;
@@ -84,14 +87,7 @@ pub async fn confirm(
     let now = state.clock.now();
     let account_id = &session.account_id;
     require_identity(session, now)?;
-    let done: Option<Millis> = sqlx::query_scalar(
-        "SELECT done_at FROM closure_checks WHERE id = $1 AND account_id = $2 AND status = 'done'",
-    )
-    .bind(&form.system_check_id)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?
-    .flatten();
+    let done = closure_checks::done_at(&state.db, &form.system_check_id, account_id).await?;
     if done.is_none_or(|at| now - at > SYSTEM_CHECK_VALID) {
         return Err(ApiError::SystemCheckRequired);
     }
@@ -119,18 +115,16 @@ pub async fn confirm(
     let closure_id = format!("cl-{}", uuid::Uuid::new_v4().simple());
     let ends_at = now + DurationMs::days(state.config.cool_down_days);
     let renounced: Vec<&str> = live.renounceable().map(|i| i.key.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO closures (id, account_id, status, reason, reason_detail, renounced, started_at, ends_at) VALUES ($1, $2, 'cooling_down', $3, $4, $5, $6, $7)",
-    )
-    .bind(&closure_id)
-    .bind(account_id)
-    .bind(form.reason.map(|r| r.as_str()))
-    .bind(Some(form.reason_detail.trim()).filter(|d| !d.is_empty()))
-    .bind(renounced.join(" "))
-    .bind(now)
-    .bind(ends_at)
-    .execute(&mut *tx)
-    .await?;
+    let closure = closures::New {
+        id: &closure_id,
+        account_id,
+        reason: form.reason.map(|r| r.as_str()),
+        reason_detail: Some(form.reason_detail.trim()).filter(|d| !d.is_empty()),
+        renounced: &renounced.join(" "),
+        started_at: now,
+        ends_at,
+    };
+    closures::insert(&mut tx, closure).await?;
     accounts::set_status(&mut tx, account_id, AccountStatus::Closing).await?;
     service_linked_roles::create(&mut *tx, account_id, SERVICE_LINKED_ROLE, now).await?;
     // All sessions end: the owner's everywhere, and every RAM user's.
@@ -187,17 +181,12 @@ async fn renounce(
                     reference: None,
                     memo: "Balance renounced with the account closure",
                 };
-                ledger::record(tx, now, entry).await?;
+                ledger_entries::insert(tx, now, entry).await?;
             }
         }
         BlockingKind::OverduePayments => {
             for id in &item.subjects {
-                sqlx::query("UPDATE bills SET waived_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'unpaid'")
-                    .bind(now)
-                    .bind(id)
-                    .bind(account_id)
-                    .execute(&mut **tx)
-                    .await?;
+                bills::waive(tx, id, account_id, now).await?;
             }
         }
         BlockingKind::PayAsYouGoResources => {

@@ -12,9 +12,10 @@ use crate::domain::deletion;
 use crate::error::ApiError;
 use crate::notices::Notice;
 use crate::notify::{Outbox, OwnerNotice};
-use crate::queue::{Claimed, Job, JobError, Outcome, finish, retry_later};
+use crate::queue::{Claimed, Job, JobError, Outcome, finish, finish_all, retry_later};
 use crate::state::AppState;
-use crate::tables::{accounts, service_linked_roles};
+use crate::tables::bills as bill_rows;
+use crate::tables::{accounts, closures, service_linked_roles};
 use shared::api::ClosureFailure;
 use shared::money::Money;
 use sqlx::Any;
@@ -101,14 +102,7 @@ async fn decide_jobs(
             _ => finished.push(job.id.as_str()),
         }
     }
-    sqlx::query(&format!(
-        "UPDATE jobs SET status = 'done', done_at = $1, lease_until = NULL WHERE id IN {}",
-        db::in_json(Backend::of(tx), 2)
-    ))
-    .bind(now)
-    .bind(db::json_texts(finished))
-    .execute(&mut **tx)
-    .await?;
+    finish_all(tx, finished, now).await?;
     Ok(())
 }
 
@@ -166,14 +160,7 @@ pub async fn decide(
     // write, cannot wait on each other in a circle. Those locked by a member's write meanwhile
     // are waited for, then read as it left them.
     accounts::lock_of_closures(tx, ids).await?;
-    let cooling: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
-         WHERE c.status = 'cooling_down' AND c.id IN {}",
-        db::in_json(backend, 1)
-    ))
-    .bind(db::json_texts(ids.iter().copied()))
-    .fetch_all(&mut **tx)
-    .await?;
+    let cooling = closures::cooling_down_among(tx, ids).await?;
     let waiting = with_money_in_flight(tx, cooling.iter().map(|c| c.1.as_str())).await?;
     let (waits, cooling): (Vec<_>, Vec<_>) =
         cooling.into_iter().partition(|c| waiting.contains(&c.1));
@@ -182,8 +169,8 @@ pub async fn decide(
         decisions.insert(closure, Decision::Wait(now + MONEY_WAIT));
     }
 
-    let overdue = bills::overdue(tx, cooling.iter().map(|c| c.1.as_str()), now).await?;
-    let mut overdue_of: HashMap<&str, Vec<&bills::Overdue>> = HashMap::new();
+    let overdue = bill_rows::overdue(tx, cooling.iter().map(|c| c.1.as_str()), now).await?;
+    let mut overdue_of: HashMap<&str, Vec<&bill_rows::Overdue>> = HashMap::new();
     for bill in &overdue {
         overdue_of.entry(&bill.account_id).or_default().push(bill);
     }
@@ -227,16 +214,8 @@ pub async fn decide(
             .map_err(|e| ApiError::Internal(e.into()))?;
             by_failure.entry(failure).or_default().push(&c.0);
         }
-        for (failure, closures) in by_failure {
-            sqlx::query(&format!(
-                "UPDATE closures SET status = 'failed', decided_at = $1, failure = $2 WHERE id IN {}",
-                db::in_json(backend, 3)
-            ))
-            .bind(now)
-            .bind(failure)
-            .bind(db::json_texts(closures))
-            .execute(&mut **tx)
-            .await?;
+        for (failure, failed) in by_failure {
+            closures::mark_failed(tx, failed, &failure, now).await?;
         }
         let failed = failing.iter().map(|c| c.1.as_str());
         accounts::set_status_of(tx, failed.clone(), AccountStatus::Active).await?;

@@ -43,7 +43,7 @@ pub async fn export(state: &AppState, account_id: &str) -> Result<serde_json::Va
     Ok(json!({
         "exported_at": rfc3339(state.clock.now()),
         "account": crate::domain::account::view(db, account_id).await?,
-        "billing_address": crate::domain::billing::address(db, account_id).await?,
+        "billing_address": crate::tables::billing_addresses::get(db, account_id).await?,
         "orders": orders_json,
         "invoices": invoices,
         "refunds": refunds_json,

@@ -25,9 +25,10 @@ pub use resolve::{
 pub use system_check::{advance_system_check, start_system_check, system_check};
 
 use crate::auth::CurrentSession;
-use crate::clock::{DurationMs, Millis, rfc3339};
+use crate::clock::{DurationMs, rfc3339};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tables::closures;
 use crate::tables::service_linked_roles;
 use identity::{alipay_available, identity_fresh};
 use shared::api::{ClosureFailure, ClosureState, ClosureStatus};
@@ -35,19 +36,8 @@ use shared::api::{ClosureFailure, ClosureState, ClosureStatus};
 pub async fn status(state: &AppState, session: &CurrentSession) -> Result<ClosureStatus, ApiError> {
     let now = state.clock.now();
     let account_id = &session.account_id;
-    let cooling: Option<Millis> = sqlx::query_scalar(
-        "SELECT ends_at FROM closures WHERE account_id = $1 AND status = 'cooling_down'",
-    )
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
-    let last_failure: Option<String> = sqlx::query_scalar(
-        "SELECT failure FROM closures WHERE account_id = $1 AND status = 'failed' ORDER BY decided_at DESC LIMIT 1",
-    )
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?
-    .flatten();
+    let cooling = closures::cooling_down_ends_at(&state.db, account_id).await?;
+    let last_failure = closures::last_failure(&state.db, account_id).await?;
     // Written by the decision as a `ClosureFailure`: anything else is a corrupt row.
     let last_failure: Option<ClosureFailure> = last_failure
         .map(|failure| serde_json::from_str(&failure))

@@ -2,56 +2,35 @@
 //! relationships and reseller partnership, and the resolutions themselves. Each touches only
 //! the caller's account.
 
-use crate::clock::{Millis, rfc3339};
-use crate::db::{Flag, Stored, Tx};
+use crate::clock::rfc3339;
+use crate::db::Tx;
 use crate::domain::account::{self, Writer};
-use crate::domain::bills;
 use crate::domain::ledger::{self, Bucket};
 use crate::error::ApiError;
 use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
-use crate::tables::{account_relationships, icp_filings, instances, reseller_partnerships};
+use crate::tables::{account_relationships, bills, icp_filings, instances, reseller_partnerships};
 use shared::api::{AccountTies, BillStatus, BillView, IcpFilingView, RelationshipView};
-use shared::money::{Currency, Money};
-
-#[derive(sqlx::FromRow)]
-struct BillRecord {
-    id: String,
-    description: String,
-    amount_minor: i64,
-    currency: Stored<Currency>,
-    status: Stored<BillStatus>,
-    due_at: Millis,
-    waived_at: Option<Millis>,
-    overdue: Flag,
-}
 
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now();
-    let bills: Vec<BillRecord> = sqlx::query_as(&format!(
-        "SELECT id, description, amount_minor, currency, status, due_at, waived_at, {} AS overdue
-         FROM bills WHERE account_id = $2 ORDER BY created_at DESC, id LIMIT 200",
-        bills::overdue_column()
-    ))
-    .bind(now)
-    .bind(account_id)
-    .fetch_all(&state.db)
-    .await?;
+    let bills = bills::latest_with_overdue(&state.db, account_id, now).await?;
     let icp = icp_filings::active(&state.db, account_id).await?;
     let relationships = account_relationships::of_account(&state.db, account_id).await?;
     let partner = reseller_partnerships::partner_of(&state.db, account_id).await?;
     Ok(AccountTies {
         bills: bills
             .into_iter()
-            .map(|b| {
-                let status = if b.waived_at.is_some() {
+            .map(|tie| {
+                let b = tie.bill;
+                let status = if tie.waived_at.is_some() {
                     BillStatus::Waived
                 } else {
                     b.status.0
                 };
                 BillView {
-                    overdue: b.overdue.0,
-                    amount: Money::from_minor(b.amount_minor, b.currency.0),
+                    overdue: tie.overdue.0,
+                    amount: b.amount(),
                     id: b.id,
                     description: b.description,
                     status,
@@ -83,14 +62,7 @@ pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, Api
 
 /// Pays an unpaid bill of the account with its default payment method.
 pub async fn pay_bill(state: &AppState, account_id: &str, id: &BillId) -> Result<(), ApiError> {
-    let Flag(unpaid) = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM bills WHERE id = $1 AND account_id = $2 AND status = 'unpaid')",
-    )
-    .bind(id)
-    .bind(account_id)
-    .fetch_one(&state.db)
-    .await?;
-    if !unpaid {
+    if !bills::is_unpaid(&state.db, id.as_str(), account_id).await? {
         return Err(ApiError::NotFound);
     }
     match crate::domain::purchase::charge_bill(state, account_id, Writer::Member, id.as_str())

@@ -4,12 +4,13 @@
 
 use super::check::check_on;
 use crate::clock::{DurationMs, Millis};
-use crate::db::{self, HeldTx, Stored};
+use crate::db::{self, HeldTx};
 use crate::domain::account;
 use crate::error::ApiError;
 use crate::ids::SystemCheckId;
 use crate::queue::{self, Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
+use crate::tables::closure_checks;
 use shared::api::{SystemCheckPhase, SystemCheckStatus, SystemCheckView};
 use strum::VariantArray;
 
@@ -47,12 +48,7 @@ pub async fn start_system_check(
     let now = state.clock.now();
     let id = SystemCheckId::from(format!("chk-{}", uuid::Uuid::new_v4().simple()));
     let mut tx = account::begin_locked(&state.db, account_id).await?;
-    sqlx::query("INSERT INTO closure_checks (id, account_id, progress, status, created_at) VALUES ($1, $2, 0, 'running', $3)")
-        .bind(&id)
-        .bind(account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    closure_checks::insert(&mut tx, &id, account_id, now).await?;
     queue::schedule::<AdvanceSystemCheck>(&mut tx, id.as_str(), now, now).await?;
     tx.commit().await?;
     system_check(state, account_id, &id).await
@@ -63,13 +59,7 @@ pub async fn system_check(
     account_id: &str,
     id: &SystemCheckId,
 ) -> Result<SystemCheckView, ApiError> {
-    let (progress, Stored(status), result): (i64, Stored<SystemCheckStatus>, Option<String>) =
-        sqlx::query_as(
-            "SELECT progress, status, result FROM closure_checks WHERE id = $1 AND account_id = $2",
-        )
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&state.db)
+    let (progress, status, result) = closure_checks::get(&state.db, id, account_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let result = result
@@ -94,24 +84,13 @@ pub async fn advance_system_check(
     id: &str,
     now: Millis,
 ) -> Result<Option<Millis>, ApiError> {
-    let account_id: Option<String> =
-        sqlx::query_scalar("SELECT account_id FROM closure_checks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let Some(account_id) = account_id else {
+    let Some(account_id) = closure_checks::account_of(tx, id).await? else {
         return Ok(None);
     };
     // The check reads the account's blockers and moves its progress: under the account's lock,
     // and read again under it.
     account::lock(tx, &account_id).await?;
-    let progress: Option<i64> = sqlx::query_scalar(
-        "SELECT progress FROM closure_checks WHERE id = $1 AND status = 'running'",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(progress) = progress else {
+    let Some(progress) = closure_checks::running_progress(tx, id).await? else {
         return Ok(None);
     };
     let next = (progress + STEP).min(100);
@@ -121,15 +100,6 @@ pub async fn advance_system_check(
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE closure_checks SET progress = $1, status = $2, result = $3, done_at = $4 WHERE id = $5",
-    )
-    .bind(next)
-    .bind(if result.is_some() { "done" } else { "running" })
-    .bind(&result)
-    .bind(result.as_ref().map(|_| now))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    closure_checks::advance(tx, id, next, result.as_deref(), now).await?;
     Ok(result.is_none().then_some(now + STEP_EVERY))
 }

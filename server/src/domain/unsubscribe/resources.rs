@@ -6,7 +6,7 @@
 
 use super::record::record;
 use crate::clock::Millis;
-use crate::db::{self, Flag, Tx};
+use crate::db::{self, Tx};
 use crate::domain::account::{self, Writer};
 use crate::domain::refund::{self as refund_job, SettleRefund};
 use crate::error::ApiError;
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::tables::accounts;
 use crate::tables::instances::{self, Instance};
 use crate::tables::orders::{self, PaidOrder};
+use crate::tables::payment_methods;
 use crate::tables::refunds::{self, NewRefund};
 use crate::tables::unsubscriptions::{self, NewUnsubscription};
 use shared::api::{UnsubscribeForm, UnsubscribeScope, Unsubscribed};
@@ -48,14 +49,7 @@ pub(super) async fn refund_orders(
         }
         total = total.checked_add(amount)?;
         let method_exists: bool = match &order.payment_method_id {
-            Some(id) => sqlx::query_scalar::<_, Flag>(
-                "SELECT EXISTS (SELECT 1 FROM payment_methods WHERE id = $1 AND account_id = $2)",
-            )
-            .bind(id)
-            .bind(account_id)
-            .fetch_one(&mut **tx)
-            .await?
-            .0,
+            Some(id) => payment_methods::exists(tx, id, account_id).await?,
             None => false,
         };
         let destination = order.refund_destination(method_exists, now);

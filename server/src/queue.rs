@@ -81,6 +81,10 @@ impl JobStatus {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: String,
+    /// A [`Job::KIND`], matched by the scheduler's one dispatch. Kept as the stored text, not
+    /// decoded into an enum here: during a rolling upgrade an instance may claim a kind only a
+    /// newer version knows, and that must fail as that one job's try (retried, and listed by
+    /// `stuck-jobs` if it keeps failing), not as every claim of every instance.
     pub kind: String,
     pub subject: String,
     pub attempts: i64,

@@ -7,8 +7,19 @@
 //! `FROM`); one that writes lives with the table it writes. Functions answer `sqlx::Result`:
 //! what a missing row or a refused write means to the API is the caller's to say.
 //!
-//! One deliberate exception: `domain/deletion.rs` states what deleting an account deletes,
-//! table by table, as the one list of that rule.
+//! A status or kind is bound by its stored name (the enum's `as_str`), except where a partial
+//! index is written with the literal: the statement then spells the index's condition, so that
+//! the index serves it, and says so.
+//!
+//! Exceptions, each a rule stated once over many tables:
+//! - `domain/deletion.rs`: what deleting an account deletes, table by table;
+//! - `domain/housekeeping.rs`: how long expired rows are kept, table by table;
+//! - `domain/closure/decision.rs` (`with_money_in_flight`): whether any of an account's money
+//!   is still moving, one union over refunds, intents, withdrawals and bills;
+//! - `copy.rs`: moving a whole install from SQLite to PostgreSQL, every table alike.
+//!
+//! `listing.rs` is not a table: it is the Unsubscribe page's filter, which its three tabs'
+//! tables (`instances`, `orders`, `unsubscriptions`) apply to their own columns.
 
 pub mod account_relationships;
 pub mod accounts;

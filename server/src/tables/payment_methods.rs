@@ -9,7 +9,8 @@
 use crate::clock::Millis;
 use crate::db::{Flag, HeldTx, Stored};
 use crate::ids::PaymentMethodId;
-use shared::api::{LoggedPaymentMethod, PaymentMethodKind};
+use shared::api::{InstanceStatus, LoggedPaymentMethod, PaymentMethodKind};
+use shared::catalog::Billing;
 use shared::payment::CardBrand;
 
 /// A method as the account's list of methods shows it.
@@ -240,18 +241,19 @@ pub async fn make_default(
     Ok(())
 }
 
-/// How many methods the account has, and whether it runs a pay-as-you-go instance.
-///
-/// Reads `instances` too, and spells its `billing` and `status` values: they are that table's.
+/// How many methods the account has, and whether it runs a pay-as-you-go instance (one
+/// statement, read under the account's lock before a method is removed).
 pub async fn count_and_running_payg(
     tx: &mut HeldTx<'_>,
     account_id: &str,
 ) -> sqlx::Result<(i64, bool)> {
     let (methods, Flag(running_payg)): (i64, Flag) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM payment_methods WHERE account_id = $1),
-                EXISTS (SELECT 1 FROM instances WHERE account_id = $1 AND billing = 'payg' AND status = 'running')",
+                EXISTS (SELECT 1 FROM instances WHERE account_id = $1 AND billing = $2 AND status = $3)",
     )
     .bind(account_id)
+    .bind(Billing::Payg.as_str())
+    .bind(InstanceStatus::Running.as_str())
     .fetch_one(&mut **tx)
     .await?;
     Ok((methods, running_payg))

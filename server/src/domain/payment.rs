@@ -16,7 +16,7 @@ use crate::oplog::{self, Operation};
 use crate::secrets::Secrets;
 use crate::state::AppState;
 use crate::tables::ledger_entries::{self, Entry};
-use crate::tables::{billing_addresses, payment_methods};
+use crate::tables::{billing_addresses, free_credit_identities, payment_methods, paypal_approvals};
 use chrono::{TimeZone, Utc};
 use shared::account::{Channel, Delivery, Phone, VerificationCode};
 use shared::api::LoggedPaymentMethod;
@@ -237,11 +237,7 @@ async fn bind(
     if ledger_entries::free_credit_taken(tx, account_id, method.fingerprint).await? {
         return Ok((id, None));
     }
-    sqlx::query("INSERT INTO free_credit_identities (fingerprint, granted_at) VALUES ($1, $2)")
-        .bind(method.fingerprint)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    free_credit_identities::insert(tx, method.fingerprint, now).await?;
     let credit = free_credit();
     ledger_entries::insert(
         tx,
@@ -465,13 +461,14 @@ pub async fn start_paypal(state: &AppState, account_id: &str) -> Result<PaypalSt
     let gateway = gateway(state)?;
     let token = format!("PP-{}", uuid::Uuid::new_v4().simple());
     let now = state.clock.now();
-    sqlx::query("INSERT INTO paypal_approvals (token, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(&token)
-        .bind(account_id)
-        .bind(now)
-        .bind(now + DurationMs::hours(3))
-        .execute(&state.db)
-        .await?;
+    paypal_approvals::insert(
+        &state.db,
+        &token,
+        account_id,
+        now,
+        now + DurationMs::hours(3),
+    )
+    .await?;
     Ok(PaypalStarted {
         approval_url: gateway.paypal_approval_url(&token),
         token,
@@ -485,14 +482,7 @@ pub async fn complete_paypal(
     token: &str,
 ) -> Result<MethodAdded, ApiError> {
     let now = state.clock.now();
-    let approval: Option<(Millis, Option<Millis>)> = sqlx::query_as(
-        "SELECT expires_at, completed_at FROM paypal_approvals WHERE token = $1 AND account_id = $2",
-    )
-    .bind(token)
-    .bind(account_id)
-    .fetch_optional(&state.db)
-    .await?;
-    match approval {
+    match paypal_approvals::find(&state.db, token, account_id).await? {
         None => return Err(ApiError::NotFound),
         Some((_, Some(_))) => return Err(ApiError::MethodAlreadyBound { kind: "PayPal" }),
         Some((expires, None)) if now >= expires => return Err(ApiError::PaypalNotApproved),
@@ -528,11 +518,7 @@ pub async fn complete_paypal(
         ApiError::MethodAlreadyBound { kind: "PayPal" },
     )
     .await?;
-    sqlx::query("UPDATE paypal_approvals SET completed_at = $1 WHERE token = $2")
-        .bind(now)
-        .bind(token)
-        .execute(&mut *tx)
-        .await?;
+    paypal_approvals::complete(&mut tx, token, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account_id, method = %id, "PayPal added");
     added(state, &id, credit).await

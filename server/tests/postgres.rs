@@ -8,6 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use server::clock::{DurationMs, Millis};
 use server::db::{self, Db};
+use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// A table as both databases can describe it: columns in order with their type and whether
@@ -311,12 +312,8 @@ async fn batched_session_reads_look_sessions_up_by_key() {
         let batcher = app.state.batched_reads[read as usize]
             .as_ref()
             .expect("a batcher on PostgreSQL");
-        let plan: serde_json::Value =
-            sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {}", batcher.sql()))
-                .bind(r#"[[0, "many-1", 0], [1, "many-2", 0]]"#)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap();
+        let asks = r#"'[[0, "many-1", 0], [1, "many-2", 0]]'"#;
+        let plan = generic_plan(&mut conn, batcher.sql(), "text", asks).await;
         let mut scans = Vec::new();
         seq_scans(&plan, &mut scans);
         assert!(
@@ -326,7 +323,67 @@ async fn batched_session_reads_look_sessions_up_by_key() {
     }
 }
 
-/// The tables a plan (`EXPLAIN (FORMAT JSON)`) reads with a sequential scan.
+/// Every lookup of an account by its email is served by `accounts_live_email`, also as a
+/// prepared statement's generic plan, which knows no parameter's value: a status bound as a
+/// parameter, where the index's condition needs it spelled, reads every account instead.
+#[tokio::test]
+async fn accounts_are_looked_up_by_email_in_the_live_email_index() {
+    let database = new_postgres_database().await;
+    let _app = spawn_app_with(&["--database-url", &database]).await;
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&database)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO accounts (id, email, password_hash, country, verified_channel, created_at,
+                               email_verified_at)
+         SELECT 'many-' || i, 'many-' || i || '@example.com', 'x', 'US', 'email', 0, 0
+         FROM generate_series(1, 5000) i;
+         ANALYZE; SET plan_cache_mode = force_generic_plan",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    for sql in server::tables::accounts::BY_EMAIL {
+        let plan = generic_plan(&mut conn, sql, "text", "'many-1@example.com'").await;
+        let mut scans = Vec::new();
+        seq_scans(&plan, &mut scans);
+        assert!(
+            scans.is_empty(),
+            "{sql}: the plan scans {scans:?}: {plan:#}"
+        );
+        assert!(
+            plan.to_string().contains("accounts_live_email"),
+            "{sql}: {plan:#}"
+        );
+    }
+}
+
+/// The plan PostgreSQL runs `sql` by once prepared, with `plan_cache_mode` set to
+/// `force_generic_plan`: the generic plan, made without the parameters' values (`EXPLAIN` of a
+/// statement with bound values plans for those values instead). `types` and `args` are SQL
+/// lists, e.g. `text` and `'a'`.
+async fn generic_plan(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    types: &str,
+    args: &str,
+) -> serde_json::Value {
+    let plan = sqlx::raw_sql(&format!(
+        "PREPARE explained({types}) AS {sql};
+         EXPLAIN (FORMAT JSON) EXECUTE explained({args})"
+    ))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
+    .get(0);
+    sqlx::raw_sql("DEALLOCATE explained")
+        .execute(conn)
+        .await
+        .unwrap();
+    plan
+}
+
 fn seq_scans(node: &serde_json::Value, into: &mut Vec<String>) {
     match node {
         serde_json::Value::Object(fields) => {

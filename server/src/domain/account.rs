@@ -65,8 +65,8 @@ pub async fn begin_locked(db: &Db, account_id: &str) -> Result<Tx, ApiError> {
 /// Locks `account_id`'s row until `tx` ends and reads its status (`None`: no such account).
 /// On PostgreSQL the lock serialises this account's writers on every instance, and no one
 /// else's; it comes first in its transaction (before any [`db::lock_keys`]), so that two
-/// writers cannot take the same locks in opposite orders (how the row is locked:
-/// [`accounts::lock`]).
+/// writers cannot take the same locks in opposite orders. Writers call this, not
+/// [`accounts::lock`] (how the row is locked), so that the rule is read where they take it.
 pub async fn lock(tx: &mut HeldTx<'_>, account_id: &str) -> sqlx::Result<Option<AccountStatus>> {
     accounts::lock(tx, account_id).await
 }

@@ -1,8 +1,8 @@
 //! `accounts`: one row per account, its contact addresses, password hash and status
 //! ([`AccountStatus`], the domain's, bound by its stored name). The partial unique index
 //! `accounts_live_email` (`WHERE status <> 'closed'`) keeps one live account per email: the
-//! statements that look an account up by its email spell that same condition, literal
-//! included, so that the index serves them.
+//! statements that look an account up by its email spell a condition that implies it, literal
+//! included, so that the index serves them ([`BY_EMAIL`]).
 
 use crate::clock::Millis;
 use crate::db::{self, Backend, Db, Flag, HeldTx, Stored};
@@ -83,22 +83,29 @@ pub async fn insert(tx: &mut HeldTx<'_>, account: &NewAccount<'_>) -> sqlx::Resu
     Ok(())
 }
 
+/// The statements that find an account by its email (`$1`, their one parameter). Each spells
+/// a status condition that implies `accounts_live_email`'s `status <> 'closed'`, so that the
+/// index serves it: with the status bound instead, PostgreSQL's generic plan cannot tell, and
+/// reads every account (`tests/postgres.rs` checks their plans).
+pub const BY_EMAIL: [&str; 3] = [LIVE_EMAIL_EXISTS, LIVE_BY_EMAIL, ACTIVE_VERIFIED_BY_EMAIL];
+const LIVE_EMAIL_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1 AND status <> 'closed')";
+const LIVE_BY_EMAIL: &str =
+    "SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'";
+const ACTIVE_VERIFIED_BY_EMAIL: &str = "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status = 'active' LIMIT 2";
+
 /// Whether an account not closed holds `email`.
 pub async fn live_email_exists(tx: &mut HeldTx<'_>, email: &str) -> sqlx::Result<bool> {
-    // 'closed' spelled as in the partial index accounts_live_email, so that the index serves.
-    sqlx::query_scalar::<_, Flag>(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1 AND status <> 'closed')",
-    )
-    .bind(email)
-    .fetch_one(&mut **tx)
-    .await
-    .map(bool::from)
+    sqlx::query_scalar::<_, Flag>(LIVE_EMAIL_EXISTS)
+        .bind(email)
+        .fetch_one(&mut **tx)
+        .await
+        .map(bool::from)
 }
 
 /// The id and password hash of the account not closed that holds `email`.
 pub async fn live_by_email(db: &Db, email: &str) -> sqlx::Result<Option<(String, String)>> {
-    // 'closed' spelled as in the partial index accounts_live_email, so that the index serves.
-    sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = $1 AND status <> 'closed'")
+    sqlx::query_as(LIVE_BY_EMAIL)
         .bind(email)
         .fetch_optional(db)
         .await
@@ -111,19 +118,15 @@ pub async fn active_verified_by(
     channel: Channel,
     address: &str,
 ) -> sqlx::Result<Vec<String>> {
-    let sql = match channel {
-        Channel::Email => {
-            "SELECT id FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL AND status = $2 LIMIT 2"
-        }
-        Channel::Phone => {
-            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status = $2 LIMIT 2"
-        }
-    };
-    sqlx::query_scalar(sql)
+    let query = match channel {
+        Channel::Email => sqlx::query_scalar(ACTIVE_VERIFIED_BY_EMAIL).bind(address),
+        Channel::Phone => sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE phone = $1 AND phone_verified_at IS NOT NULL AND status = $2 LIMIT 2",
+        )
         .bind(address)
-        .bind(AccountStatus::Active.as_str())
-        .fetch_all(&mut **tx)
-        .await
+        .bind(AccountStatus::Active.as_str()),
+    };
+    query.fetch_all(&mut **tx).await
 }
 
 /// The account's email.

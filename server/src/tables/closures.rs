@@ -56,6 +56,7 @@ pub async fn insert(tx: &mut HeldTx<'_>, new: New<'_>) -> sqlx::Result<()> {
 
 /// When the account's cooling-down closure ends, if it has one.
 pub async fn cooling_down_ends_at(db: &Db, account_id: &str) -> sqlx::Result<Option<Millis>> {
+    // `'cooling_down'` spelled as `closures_one_cooling_down` is: that index answers it.
     sqlx::query_scalar(
         "SELECT ends_at FROM closures WHERE account_id = $1 AND status = 'cooling_down'",
     )
@@ -82,6 +83,7 @@ pub async fn cooling_down_among(
     tx: &mut HeldTx<'_>,
     ids: &[&str],
 ) -> sqlx::Result<Vec<(String, String, String, Option<String>)>> {
+    // `'cooling_down'` spelled as `closures_one_cooling_down` is.
     sqlx::query_as(&format!(
         "SELECT c.id, c.account_id, a.email, a.phone FROM closures c JOIN accounts a ON a.id = c.account_id
          WHERE c.status = 'cooling_down' AND c.id IN {}",

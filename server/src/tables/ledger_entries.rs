@@ -89,6 +89,7 @@ pub async fn latest(db: &Db, account_id: &str) -> sqlx::Result<Vec<Row>> {
 
 /// Whether the account was granted the free credit.
 pub async fn free_credit_granted(db: &Db, account_id: &str) -> sqlx::Result<bool> {
+    // `'free_credit'` spelled as `ledger_entries_one_free_credit` is: that index answers it.
     sqlx::query_scalar::<_, Flag>(
         "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')",
     )
@@ -105,6 +106,7 @@ pub async fn free_credit_taken(
     account_id: &str,
     fingerprint: &str,
 ) -> sqlx::Result<bool> {
+    // `'free_credit'` spelled as `ledger_entries_one_free_credit` is: that index answers it.
     sqlx::query_scalar::<_, Flag>(
         "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = $1 AND kind = 'free_credit')
              OR EXISTS (SELECT 1 FROM free_credit_identities WHERE fingerprint = $2)",

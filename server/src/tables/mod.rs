@@ -9,7 +9,8 @@
 //!
 //! A status or kind is bound by its stored name (the enum's `as_str`), except where a partial
 //! index is written with the literal: the statement then spells the index's condition, so that
-//! the index serves it, and says so.
+//! the index serves it, and says so. A condition composed into several statements, whose
+//! parameters are numbered differently, spells its values too (`bills::PAYABLE`).
 //!
 //! Exceptions, each a rule stated once over many tables:
 //! - `domain/deletion.rs`: what deleting an account deletes, table by table;

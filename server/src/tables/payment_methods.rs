@@ -200,6 +200,7 @@ pub async fn default_to_charge<'e>(
     db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     account_id: &str,
 ) -> sqlx::Result<Option<ChargeMethod>> {
+    // `is_default = 1` spelled as `payment_methods_one_default` is: that index answers it.
     sqlx::query_as(
         "SELECT id, kind, gateway_token FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
@@ -213,6 +214,7 @@ pub async fn default_kind(
     db: &crate::db::Db,
     account_id: &str,
 ) -> sqlx::Result<Option<(String, PaymentMethodKind)>> {
+    // `is_default = 1` spelled as `payment_methods_one_default` is: that index answers it.
     let found: Option<(String, Stored<PaymentMethodKind>)> = sqlx::query_as(
         "SELECT id, kind FROM payment_methods WHERE account_id = $1 AND is_default = 1",
     )
@@ -228,6 +230,7 @@ pub async fn make_default(
     account_id: &str,
     id: &PaymentMethodId,
 ) -> sqlx::Result<()> {
+    // `is_default = 1` spelled as `payment_methods_one_default` is: that index answers it.
     sqlx::query(
         "UPDATE payment_methods SET is_default = 0 WHERE account_id = $1 AND is_default = 1",
     )

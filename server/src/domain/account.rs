@@ -4,6 +4,7 @@ use crate::clock::{Millis, rfc3339};
 use crate::db::{self, Db, HeldTx, Tx};
 use crate::domain::{ledger, payment};
 use crate::error::ApiError;
+pub use crate::tables::accounts::AccountStatus;
 use crate::tables::accounts::{self, ViewRow};
 use shared::api::{AccountView, NextStep, NextStepKey, RealNameStatus};
 use shared::country::Country;
@@ -16,26 +17,6 @@ pub enum Writer {
     Member,
     /// A job: usage billing, refunds and reconciliation go on during the cool-down.
     System,
-}
-
-/// An account's life: open, or cooling down before its closure is decided (SPEC §6.3). A closed
-/// account is deleted; `closed` is the status of one whose deletion an older version left.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum AccountStatus {
-    Active,
-    Closing,
-    Closed,
-}
-
-impl AccountStatus {
-    /// Its name in the `status` column.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// Opens a write transaction on `account_id`'s data: the one door every account-scoped write

@@ -25,49 +25,12 @@ use crate::gateway::{Authorization, CardSource, GatewayError, PaymentGateway};
 use crate::queue::{self, Claimed, Job, JobError, Outcome};
 use crate::state::AppState;
 use crate::tables::gateway_intents;
+pub use crate::tables::gateway_intents::{Operation, Status};
 use crate::tables::ledger_entries::{self, Entry};
 use shared::money::Money;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use strum::{IntoStaticStr, VariantArray};
-
-/// Where an intent stands; see the module's comment for the ways between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Status {
-    Pending,
-    Captured,
-    Failed,
-    Reversing,
-    Reversed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-/// What an intent moves at the gateway: `gateway_intents.operation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Operation {
-    /// A charge to a payment method.
-    Charge,
-    /// A card verification's hold.
-    Hold,
-    /// A withdrawal's payout.
-    Payout,
-}
-
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
 
 /// The job that reconciles or reverses an intent.
 /// Asks the gateway what became of an intent whose answer never arrived.

@@ -7,12 +7,10 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::tables::ledger_entries;
 use shared::api::LedgerEntryView;
-use shared::money::{Currency, Money};
+use shared::money::Money;
 
+pub use crate::tables::ledger_entries::ACCOUNT_CURRENCY;
 pub use shared::api::{Bucket, LedgerKind};
-
-/// Credit and cash are kept in US dollars.
-pub const ACCOUNT_CURRENCY: Currency = Currency::USD;
 
 /// The account's balance in `bucket`, in [`ACCOUNT_CURRENCY`].
 pub async fn balance<'e>(

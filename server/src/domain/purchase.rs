@@ -19,6 +19,7 @@ use crate::tables::bills;
 use crate::tables::coupons;
 use crate::tables::instances::{self, Instance, NewInstance};
 use crate::tables::ledger_entries::{self, Entry};
+pub use crate::tables::orders::OrderKind;
 use crate::tables::orders::{self, NewOrder};
 use crate::tables::payment_methods;
 use crate::tables::real_name_registrations;
@@ -28,7 +29,6 @@ use shared::api::{InstanceView, Purchased};
 use shared::catalog::{Billing, PayWith, Product, Purchase};
 use shared::money::{Currency, Money};
 use shared::refund::{PaidWith, ResourceKind};
-use strum::{IntoStaticStr, VariantArray};
 
 /// `at` plus whole calendar months (a month from 31 January is the last day of February).
 pub fn add_months(at: Millis, months: u32) -> Millis {
@@ -36,23 +36,6 @@ pub fn add_months(at: Millis, months: u32) -> Millis {
         .single()
         .and_then(|t| t.checked_add_months(Months::new(months)))
         .map_or(at, |t| Millis(t.timestamp_millis()))
-}
-
-/// What an order paid for: `orders.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum OrderKind {
-    /// The instance's first period.
-    New,
-    /// A period after the current one.
-    Renewal,
-}
-
-impl OrderKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// A payment made, or to be recorded in the order's transaction.

@@ -17,10 +17,10 @@ use crate::oplog::{self, Operation};
 use crate::queue::{Claimed, Job, JobError, Outcome, finish};
 use crate::state::AppState;
 use crate::tables::ledger_entries::{self, Entry};
+pub use crate::tables::refunds::RefundStatus;
 use crate::tables::refunds::{self, Refund};
 use shared::money::Money;
 use shared::refund::RefundDestination;
-use strum::{IntoStaticStr, VariantArray};
 
 /// Pays a processing refund out to where it goes, once its wait is over.
 pub struct SettleRefund;
@@ -40,31 +40,6 @@ pub fn settle_after(destination: RefundDestination) -> DurationMs {
         RefundDestination::Card | RefundDestination::Paypal | RefundDestination::Paytm => {
             DurationMs::days(3)
         }
-    }
-}
-
-/// A refund is on its way until the gateway (or the balance) has paid it: `refunds.status`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    IntoStaticStr,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum RefundStatus {
-    Processing,
-    Refunded,
-}
-
-impl RefundStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
 }
 

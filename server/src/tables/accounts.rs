@@ -1,18 +1,38 @@
 //! `accounts`: one row per account, its contact addresses, password hash and status
-//! ([`AccountStatus`], the domain's, bound by its stored name). The partial unique index
+//! ([`AccountStatus`], bound by its stored name). The partial unique index
 //! `accounts_live_email` (`WHERE status <> 'closed'`) keeps one live account per email: the
 //! statements that look an account up by its email spell a condition that implies it, literal
 //! included, so that the index serves them ([`BY_EMAIL`]).
 
+use super::ledger_entries::ACCOUNT_CURRENCY;
 use crate::clock::Millis;
 use crate::db::{self, Backend, Db, Flag, HeldTx, Stored};
-use crate::domain::account::AccountStatus;
-use crate::domain::ledger;
 use crate::inline_reads::InlineRow;
 use shared::account::Channel;
+use shared::api::Bucket;
 use shared::country::Country;
 use sqlx::{Any, Executor};
 use std::sync::LazyLock;
+
+/// An account's life: open, or cooling down before its closure is decided (SPEC §6.3). A closed
+/// account is deleted; `closed` is the status of one whose deletion an older version left.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Closing,
+    Closed,
+}
+
+impl AccountStatus {
+    /// Its name in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// Locks `account_id`'s row until `tx` ends and reads its status (`None`: no such account).
 /// `FOR NO KEY UPDATE` on PostgreSQL leaves rows referring to the account (a log line, a
@@ -335,8 +355,8 @@ pub static VIEW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
          EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = a.id AND kind = 'free_credit') AS credit_granted,
          (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
           WHERE account_id = a.id AND bucket = '{}' AND currency = '{}') AS credit_minor",
-        ledger::Bucket::Credit.as_str(),
-        ledger::ACCOUNT_CURRENCY.code(),
+        Bucket::Credit.as_str(),
+        ACCOUNT_CURRENCY.code(),
     )
 });
 

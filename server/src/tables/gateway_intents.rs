@@ -3,8 +3,45 @@
 
 use crate::clock::Millis;
 use crate::db::{Db, HeldTx, Stored};
-use crate::domain::intent::{Operation, Status};
 use shared::money::{Currency, Money};
+use strum::{IntoStaticStr, VariantArray};
+
+/// Where an intent stands; see the module's comment for the ways between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Captured,
+    Failed,
+    Reversing,
+    Reversed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What an intent moves at the gateway: `gateway_intents.operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Operation {
+    /// A charge to a payment method.
+    Charge,
+    /// A card verification's hold.
+    Hold,
+    /// A withdrawal's payout.
+    Payout,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// A new intent, `pending`.
 pub struct New<'a> {

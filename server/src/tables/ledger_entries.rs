@@ -10,6 +10,9 @@ use crate::db::{Db, Flag, HeldTx, Stored};
 use shared::api::{Bucket, LedgerKind};
 use shared::money::{Currency, Money};
 
+/// Credit and cash are kept in US dollars.
+pub const ACCOUNT_CURRENCY: Currency = Currency::USD;
+
 /// A new entry.
 pub struct Entry<'a> {
     pub account_id: &'a str,

@@ -5,7 +5,9 @@
 //!
 //! A statement that reads several tables lives with the table whose rows it answers (its
 //! `FROM`); one that writes lives with the table it writes. Functions answer `sqlx::Result`:
-//! what a missing row or a refused write means to the API is the caller's to say.
+//! what a missing row or a refused write means to the API is the caller's to say. Nothing here
+//! imports `domain/`: the domain re-exports the enums it names (`AccountStatus`, `OrderKind`,
+//! `RefundStatus`, an intent's `Status` and `Operation`) from their tables.
 //!
 //! A status or kind is bound by its stored name (the enum's `as_str`), except where a partial
 //! index is written with the literal: the statement then spells the index's condition, so that

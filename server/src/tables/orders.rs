@@ -5,12 +5,29 @@
 use super::listing::{Filter, Page, RENEWAL_COLUMNS};
 use crate::clock::Millis;
 use crate::db::Stored;
-use crate::domain::purchase::OrderKind;
 use shared::api::{InstanceStatus, OrderStatus};
 use shared::catalog::Billing;
 use shared::money::Currency;
 use shared::refund::{PaidWith, ResourceKind};
 use sqlx::{Any, Executor};
+use strum::{IntoStaticStr, VariantArray};
+
+/// What an order paid for: `orders.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum OrderKind {
+    /// The instance's first period.
+    New,
+    /// A period after the current one.
+    Renewal,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// The columns [`PaidOrder`] reads, of `orders`.
 const PAID_COLUMNS: &str = "id, starts_at, ends_at, cash_minor, credit_minor, currency, paid_with, payment_method_id, paid_at, drawn_milli";

@@ -5,10 +5,35 @@
 
 use crate::clock::Millis;
 use crate::db::{self, Backend, Stored};
-use crate::domain::refund::RefundStatus;
 use shared::money::Currency;
 use shared::refund::RefundDestination;
 use sqlx::{Any, Executor};
+use strum::{IntoStaticStr, VariantArray};
+
+/// A refund is on its way until the gateway (or the balance) has paid it: `refunds.status`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RefundStatus {
+    Processing,
+    Refunded,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// A refund as its settlement reads it, with its order's charge reference and its owner's
 /// email.

@@ -8,8 +8,8 @@
 use crate::batched_reads::BatchedReads;
 use crate::clock::Millis;
 use crate::db::{Db, HeldTx, Stored};
-use crate::domain::account::AccountStatus;
 use crate::inline_reads::InlineRow;
+use crate::tables::accounts::AccountStatus;
 use crate::tables::accounts::{self, ViewRow};
 use std::sync::LazyLock;
 

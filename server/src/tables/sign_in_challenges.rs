@@ -3,7 +3,7 @@
 
 use crate::clock::Millis;
 use crate::db::{Db, HeldTx};
-use crate::domain::account::AccountStatus;
+use crate::tables::accounts::AccountStatus;
 
 /// A challenge to insert.
 pub struct NewChallenge<'a> {

@@ -47,6 +47,10 @@ pub fn milli_units(milli: i64) -> String {
     Decimal::new(milli, 3).normalize().to_string()
 }
 
+/// The domain name registration's product code: the closure asks for its own kind of tie
+/// (seed 001: unexpired domain names are transferred out, not unsubscribed).
+pub const DOMAIN: &str = "domain";
+
 pub static PRODUCTS: &[Product] = &[
     Product {
         code: "ecs",
@@ -84,7 +88,7 @@ pub static PRODUCTS: &[Product] = &[
         }),
     },
     Product {
-        code: "domain",
+        code: DOMAIN,
         name: "Domain name registration",
         kind: ResourceKind::RegularCloudResource,
         refundable: false,

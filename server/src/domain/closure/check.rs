@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tables::instances::{self, Instance};
 use crate::tables::{account_relationships, icp_filings, reseller_partnerships};
-use shared::catalog::Billing;
+use shared::catalog::{Billing, DOMAIN};
 use shared::closure::{
     BALANCE_LIMIT_CNY, BlockingKind, CheckItem, ClosureCheck, OVERDUE_LIMIT_CNY, Severity, classify,
 };
@@ -54,8 +54,8 @@ const LISTED: [Listed; 5] = [
 fn is_subject(instance: &Instance, kind: BlockingKind) -> bool {
     let subscription = instance.is_subscription();
     match kind {
-        BlockingKind::UnexpiredDomains => subscription && instance.product == "domain",
-        BlockingKind::RunningSubscriptions => subscription && instance.product != "domain",
+        BlockingKind::UnexpiredDomains => subscription && instance.product == DOMAIN,
+        BlockingKind::RunningSubscriptions => subscription && instance.product != DOMAIN,
         BlockingKind::AutoRenewingSubscriptions => subscription && instance.auto_renew,
         BlockingKind::PayAsYouGoResources => instance.billing.0 == Billing::Payg,
         _ => false,

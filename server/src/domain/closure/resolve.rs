@@ -11,6 +11,7 @@ use crate::ids::{BillId, IcpFilingId, InstanceId, RelationshipId};
 use crate::state::AppState;
 use crate::tables::{account_relationships, bills, icp_filings, instances, reseller_partnerships};
 use shared::api::{AccountTies, BillStatus, BillView, IcpFilingView, RelationshipView};
+use shared::catalog::DOMAIN;
 
 pub async fn ties(state: &AppState, account_id: &str) -> Result<AccountTies, ApiError> {
     let now = state.clock.now();
@@ -109,8 +110,7 @@ pub async fn transfer_domain_out(
     let now = state.clock.now();
     let mut tx = begin(state, account_id).await?;
     let released =
-        instances::release_product(&mut *tx, account_id, instance_id.as_str(), "domain", now)
-            .await?;
+        instances::release_product(&mut *tx, account_id, instance_id.as_str(), DOMAIN, now).await?;
     finish(tx, released).await
 }
 

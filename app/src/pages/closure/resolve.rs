@@ -14,7 +14,7 @@ use crate::words::{self, grouped};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::api::{AccountTies, BillStatus, BillView, InstanceStatus, InstanceView};
-use shared::catalog::Billing;
+use shared::catalog::{Billing, DOMAIN};
 use shared::closure::{BALANCE_LIMIT_CNY, OVERDUE_LIMIT_CNY};
 use wasm_bindgen::JsCast;
 
@@ -171,7 +171,7 @@ fn Blockers(
         .collect();
     let domains: Vec<InstanceView> = running
         .iter()
-        .filter(|i| i.product == "domain")
+        .filter(|i| i.product == DOMAIN)
         .map(|i| (*i).clone())
         .collect();
     let renewing: Vec<InstanceView> = running
@@ -179,7 +179,7 @@ fn Blockers(
         .filter(|i| i.auto_renew)
         .map(|i| (*i).clone())
         .collect();
-    let subscriptions = running.iter().filter(|i| i.product != "domain").count();
+    let subscriptions = running.iter().filter(|i| i.product != DOMAIN).count();
     let balance = grouped(BALANCE_LIMIT_CNY);
     let bills: Vec<BillView> = ties
         .bills

@@ -5,15 +5,121 @@
 
 use crate::metrics;
 use anyhow::Context;
+use futures_core::future::BoxFuture;
+use futures_core::stream::BoxStream;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Connection, Database, Decode, Executor, Transaction, Type};
+use sqlx::{
+    Any, AnyPool, Connection, Database, Decode, Either, Execute, Executor, Transaction, Type,
+};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub type Db = AnyPool;
+/// The database's connections.
+/// - SQLite: a pool of readers and one writing connection. SQLite lets one connection write at
+///   a time, and its own wait for that lock polls: a writer that commits and begins again at
+///   once (the scheduler catching up on thousands of due jobs) wins nearly every poll, and a
+///   request's write waiting beside it failed when the busy timeout ran out. Writers here
+///   queue for the writing connection instead, first come first served, so each waits only
+///   for the transactions ahead of it. The readers are `query_only`: a write that does not go
+///   through [`begin_write`] (or [`Db::writer`]) fails at once rather than racing the queue.
+/// - PostgreSQL: one pool, reading and writing.
+///
+/// Queries run on `&Db` go to the readers; its pool's own methods (`acquire`, `begin`,
+/// `options`) are the readers' too.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    writer: Option<AnyPool>,
+    /// Write transactions waiting to begin, in this process.
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Db {
+    fn new(pool: AnyPool, writer: Option<AnyPool>) -> Db {
+        Db {
+            pool,
+            writer,
+            waiting: Arc::default(),
+        }
+    }
+
+    /// Where writes go: SQLite's one writing connection, or PostgreSQL's pool.
+    pub fn writer(&self) -> &AnyPool {
+        self.writer.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// How many write transactions of this process wait to begin ([`begin_write`]): on SQLite
+    /// for their turn at the writing connection, on PostgreSQL for a pooled connection.
+    pub fn writers_waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Closes every connection; what is in flight finishes first.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = AnyPool;
+
+    fn deref(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// `&Db` runs queries as its readers' pool does.
+impl<'p> Executor<'p> for &'p Db {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, sqlx::Result<Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        (&self.pool).fetch_many(query)
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, sqlx::Result<Option<sqlx::any::AnyRow>>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        (&self.pool).fetch_optional(query)
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<sqlx::any::AnyStatement<'q>>>
+    where
+        'p: 'e,
+    {
+        (&self.pool).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<Any>>>
+    where
+        'p: 'e,
+    {
+        (&self.pool).describe(sql)
+    }
+}
+
 pub type Tx = Transaction<'static, Any>;
 /// A transaction on a connection the caller holds (see [`begin_write_on`]). Code that takes
 /// `&mut HeldTx<'_>` takes a [`Tx`] too.
@@ -61,9 +167,9 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 
 /// [`connect`] with `connections` in the pool rather than [`default_pool_size`].
 pub async fn connect_sized(url: &str, connections: Option<u32>) -> anyhow::Result<Db> {
-    let pool = open_sized(url, connections).await?;
-    migrate(&pool).await?;
-    Ok(pool)
+    let db = open_sized(url, connections).await?;
+    migrate(&db).await?;
+    Ok(db)
 }
 
 /// Opens the pool without touching the schema.
@@ -112,9 +218,51 @@ async fn open_sized(url: &str, connections: Option<u32>) -> anyhow::Result<Db> {
     };
     let options = AnyConnectOptions::from_str(&url)
         .with_context(|| format!("bad database URL {}", redact(&url)))?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(connections.unwrap_or_else(|| default_pool_size(backend)))
-        .acquire_timeout(Duration::from_secs(10))
+    let connections = connections.unwrap_or_else(|| default_pool_size(backend));
+    let opened = |role: Role, connections: u32| {
+        let connecting = pool_options(backend, role, connections).connect_with(options.clone());
+        let url = &url;
+        async move {
+            connecting
+                .await
+                .with_context(|| format!("cannot open the database at {}", redact(url)))
+        }
+    };
+    match backend {
+        // The writer first: it creates the file and puts it in WAL mode, which a reader,
+        // query-only, could not.
+        Backend::Sqlite => {
+            let writer = opened(Role::Writer, 1).await?;
+            let pool = opened(Role::Reader, connections).await?;
+            Ok(Db::new(pool, Some(writer)))
+        }
+        Backend::Postgres => Ok(Db::new(opened(Role::Both, connections).await?, None)),
+    }
+}
+
+/// What a pool's connections are for (see [`Db`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// SQLite's one writing connection.
+    Writer,
+    /// SQLite's readers, refused any write.
+    Reader,
+    /// PostgreSQL's connections, which do both.
+    Both,
+}
+
+/// How long a write waits for its turn at SQLite's writing connection before it fails. The
+/// turn comes after every transaction queued before it, each short; the longest seen is a
+/// dev-mode seed of ten thousand subscriptions, some seconds.
+const WRITER_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn pool_options(backend: Backend, role: Role, connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(match role {
+            Role::Writer => WRITER_QUEUE_TIMEOUT,
+            Role::Reader | Role::Both => Duration::from_secs(10),
+        })
         // sqlx pings a connection when it goes back to the pool, and by default again when it
         // is taken out: on SQLite each ping is a round trip to the connection's thread, on
         // PostgreSQL one over the network, and a signed-in read paid two for every query.
@@ -134,20 +282,21 @@ async fn open_sized(url: &str, connections: Option<u32>) -> anyhow::Result<Db> {
                 if backend == Backend::Sqlite {
                     // WAL lets readers run beside the one writer. FULL, not NORMAL: in WAL
                     // mode NORMAL may lose the last commits on power loss, and a lost commit
-                    // here can be a lost refund. The cost is one fsync per commit.
+                    // here can be a lost refund. The cost is one fsync per commit. The busy
+                    // timeout is for another process on the same file (a tool such as
+                    // `stuck-jobs`); this one's writers queue for the writing connection.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                     )
                     .await?;
+                    if role == Role::Reader {
+                        conn.execute("PRAGMA query_only = ON").await?;
+                    }
                 }
                 Ok(())
             })
         })
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
-    Ok(pool)
 }
 
 /// How long a pooled connection may sit unused before it is pinged again before use.
@@ -157,16 +306,21 @@ const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 /// the same tables, columns and indexes (the `schema` test compares them).
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match backend(db) {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(db).await,
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(db).await,
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(db.writer()).await,
+        Backend::Postgres => {
+            sqlx::migrate!("./migrations/postgres")
+                .run(db.writer())
+                .await
+        }
     }
     .context("migrations failed")
 }
 
 /// Starts a transaction that will write. The two databases need different words for it:
-/// - SQLite: `BEGIN IMMEDIATE` takes the database's one write lock up front (a plain `BEGIN`
-///   that reads and then writes can fail with "database is locked" when another writer got in
-///   between), so writers run one at a time and nothing more is needed.
+/// - SQLite: on the one writing connection, once this writer's turn comes (see [`Db`]), with
+///   `BEGIN IMMEDIATE`, which takes the database's write lock up front (a plain `BEGIN` that
+///   reads and then writes can fail with "database is locked" when another process wrote in
+///   between). Writers run one at a time and nothing more is needed.
 /// - PostgreSQL: a plain transaction, so that writers of different accounts run side by side
 ///   on every instance. What must not interleave is serialised where it lives: one account's
 ///   writes by the lock on its row (`account::begin_write`, first in the transaction); a check
@@ -175,29 +329,49 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 ///   PayPal or Paytm identity, the free credit once per identity, one refund per order).
 ///   Reads never wait for any of them.
 ///
-/// The wait to begin is timed for the metrics (`db_write_wait_seconds`).
+/// The wait to begin is timed for the metrics (`db_write_wait_seconds`), and counted while
+/// it lasts ([`Db::writers_waiting`]).
 pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
-    match backend(db) {
-        Backend::Sqlite => metrics::time_write_wait(db.begin_with("BEGIN IMMEDIATE")).await,
-        Backend::Postgres => {
-            let mut tx = metrics::time_write_wait(db.begin()).await?;
-            serialise_all_if_asked(&mut tx).await?;
-            Ok(tx)
+    let mut tx = {
+        let _waiting = Waiting::count(&db.waiting);
+        match backend(db) {
+            Backend::Sqlite => {
+                metrics::time_write_wait(db.writer().begin_with("BEGIN IMMEDIATE")).await?
+            }
+            Backend::Postgres => metrics::time_write_wait(db.begin()).await?,
         }
+    };
+    serialise_all_if_asked(&mut tx).await?;
+    Ok(tx)
+}
+
+/// One writer counted in [`Db::writers_waiting`] until it drops, however its wait ends.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Waiting<'a> {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
     }
 }
 
-/// [`begin_write`] on a connection the caller holds across several transactions. On SQLite
-/// that keeps the connection's page cache: a connection that finds the database changed by
-/// another one since its last transaction drops its whole cache, so a long run of write
-/// transactions taking whichever pooled connection comes next reads every page back from the
-/// file each time.
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// [`begin_write`] on a connection the caller holds across several transactions, on
+/// PostgreSQL: a long run of write transactions (the scheduler's batches) then does not go
+/// back to the pool between them. On SQLite every write goes through the one writing
+/// connection, which keeps its page cache from one transaction to the next (no other
+/// connection changes the file under it), and `conn` is not used.
 pub async fn begin_write_on<'c>(
     db: &Db,
     conn: &'c mut PoolConnection<Any>,
 ) -> sqlx::Result<HeldTx<'c>> {
     match backend(db) {
-        Backend::Sqlite => metrics::time_write_wait(conn.begin_with("BEGIN IMMEDIATE")).await,
+        Backend::Sqlite => begin_write(db).await,
         Backend::Postgres => {
             let mut tx = metrics::time_write_wait(conn.begin()).await?;
             serialise_all_if_asked(&mut tx).await?;
@@ -243,7 +417,7 @@ pub fn serialise_all_writers(on: bool) {
 }
 
 async fn serialise_all_if_asked(tx: &mut HeldTx<'_>) -> sqlx::Result<()> {
-    if SERIALISE_ALL.load(Ordering::Relaxed) {
+    if SERIALISE_ALL.load(Ordering::Relaxed) && Backend::of(tx) == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(ALL_WRITERS_KEY)
             .execute(&mut **tx)
@@ -585,6 +759,84 @@ mod tests {
             let error = read(corrupt).await.unwrap_err().to_string();
             assert!(error.contains("Money"), "{error}");
         }
+    }
+
+    /// On SQLite a write that skips the queue for the writing connection is refused, not left
+    /// to race it; reads see what the writer committed.
+    #[tokio::test]
+    async fn a_write_on_the_readers_fails_and_the_writers_commits_are_read() {
+        let (_dir, db) = scratch().await;
+        sqlx::raw_sql("CREATE TABLE t (n BIGINT NOT NULL)")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let refused = sqlx::query("INSERT INTO t (n) VALUES (1)")
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        let mut tx = begin_write(&db).await.unwrap();
+        sqlx::query("INSERT INTO t (n) VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let read: Vec<i64> = sqlx::query_scalar("SELECT n FROM t")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(read, [2]);
+    }
+
+    /// SQLite's own wait for its write lock polls, and a writer that commits and begins again
+    /// at once (the job runner catching up) wins nearly every poll: another writer, a request,
+    /// waited out the 5 s busy timeout and failed (the API fuzzing's `POST /api/dev/clock`
+    /// while the scheduler caught up on 20,000 expiries). Fails on the old code, 3 runs of 3,
+    /// with "database is locked" at the first write. Writers now queue for the one writing
+    /// connection, first come first served (sqlx's pool is fair), so each waits only for the
+    /// transactions ahead of it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_gets_its_turn_beside_one_that_writes_without_pause() {
+        let (_dir, db) = scratch().await;
+        sqlx::raw_sql("CREATE TABLE t (n BIGINT NOT NULL)")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let busy = db.clone();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let job_runner = tokio::spawn(async move {
+            let mut conn = busy.acquire().await.unwrap();
+            let mut commits = 0_u64;
+            while !stopped.load(Ordering::Relaxed) {
+                let mut tx = begin_write_on(&busy, &mut conn).await.unwrap();
+                for _ in 0..500 {
+                    sqlx::query("INSERT INTO t (n) VALUES (1)")
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                }
+                tx.commit().await.unwrap();
+                commits += 1;
+            }
+            commits
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for _ in 0..20 {
+            let mut tx = begin_write(&db).await.expect("a turn to write");
+            sqlx::query("INSERT INTO t (n) VALUES (2)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(job_runner.await.unwrap() > 0);
+        let ours: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t WHERE n = 2")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(ours, 20);
     }
 
     #[test]

@@ -154,14 +154,14 @@ where
                 .bind(&body)
                 .bind(&session.account_id)
                 .bind(&key)
-                .execute(&state.db)
+                .execute(state.db.writer())
                 .await?;
         }
         None => {
             sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2")
                 .bind(&session.account_id)
                 .bind(&key)
-                .execute(&state.db)
+                .execute(state.db.writer())
                 .await?;
         }
     }

@@ -107,7 +107,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let db = crate::db::open(&url).await.unwrap();
         sqlx::raw_sql("CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT NOT NULL)")
-            .execute(&db)
+            .execute(db.writer())
             .await
             .unwrap();
         let reads = InlineReads::for_url(&url).unwrap();
@@ -123,7 +123,7 @@ mod tests {
             ("UPDATE t SET v = 2 WHERE k = 'a'", Some(2)),
             ("DELETE FROM t WHERE k = 'a'", None),
         ] {
-            sqlx::raw_sql(sql).execute(&db).await.unwrap();
+            sqlx::raw_sql(sql).execute(db.writer()).await.unwrap();
             assert_eq!(read(), expected, "after {sql}");
         }
     }

@@ -37,9 +37,10 @@ const REQUEST_BUCKETS: [f64; 11] = [
 ];
 
 /// Waits to begin a write transaction, in seconds: most take well under a millisecond, a queue
-/// behind SQLite's one writer a few, and the pool gives up at 10 s.
-const WRITE_WAIT_BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 10.0,
+/// behind SQLite's one writer a few, and a wait gives up at 10 s for a pooled connection and
+/// 30 s for SQLite's writing one.
+const WRITE_WAIT_BUCKETS: [f64; 13] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 10.0, 30.0,
 ];
 
 /// The longest a scrape waits for the database: a scrape when every connection is taken
@@ -95,6 +96,7 @@ pub struct Metrics {
     password_hash_limit: Gauge,
     pool_connections: Family<Held, Gauge>,
     pool_max_connections: Gauge,
+    writers_waiting: Gauge,
     /// One scrape at a time: each sets the gauges it then encodes.
     scraping: tokio::sync::Mutex<()>,
 }
@@ -142,7 +144,7 @@ impl Metrics {
         registry.register_with_unit(
             "db_write_wait",
             "Time to begin a write transaction: waiting for a pooled connection and, on SQLite, \
-             for the database's one write lock (BEGIN IMMEDIATE); by requests and the scheduler",
+             for the turn at the database's one writing connection; by requests and the scheduler",
             Unit::Seconds,
             write_wait_seconds.clone(),
         );
@@ -201,6 +203,13 @@ impl Metrics {
             "The most connections the database pool opens (--database-pool-size)",
             pool_max_connections.clone(),
         );
+        let writers_waiting = Gauge::default();
+        registry.register(
+            "db_writers_waiting",
+            "Write transactions waiting to begin: on SQLite for their turn at the one writing \
+             connection, on PostgreSQL for a pooled connection",
+            writers_waiting.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -215,6 +224,7 @@ impl Metrics {
             password_hash_limit,
             pool_connections,
             pool_max_connections,
+            writers_waiting,
             scraping: tokio::sync::Mutex::new(()),
         }
     }
@@ -265,6 +275,7 @@ impl Metrics {
         gauge("idle").set(as_gauge(idle));
         self.pool_max_connections
             .set(i64::from(db.options().get_max_connections()));
+        self.writers_waiting.set(as_gauge(db.writers_waiting()));
     }
 
     fn set_backlog(&self, backlog: Option<Backlog>) {

@@ -257,7 +257,7 @@ pub(crate) async fn claim(state: &AppState) -> sqlx::Result<Option<Claimed>> {
             sqlx::query_as(&claim_sql("FOR UPDATE SKIP LOCKED"))
                 .bind(now + LEASE)
                 .bind(now)
-                .fetch_optional(&state.db)
+                .fetch_optional(state.db.writer())
                 .await?
         }
     };

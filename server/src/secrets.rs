@@ -254,13 +254,13 @@ impl Secrets {
             }
         }
         let backend = db::backend(db);
-        let mut conn = db.acquire().await?;
         let moving = legacy.any();
+        let mut tx = db::begin_write(db).await?;
         if moving && backend == Backend::Sqlite {
-            // Zeroes the deleted rows' bytes instead of only unlinking them from the page.
-            conn.execute("PRAGMA secure_delete = ON").await?;
+            // Zeroes the deleted rows' bytes instead of only unlinking them from the page: a
+            // setting of the writing connection, which `scrub` sets back.
+            tx.execute("PRAGMA secure_delete = ON").await?;
         }
-        let mut tx = db::begin_write_on(db, &mut conn).await?;
         settings::delete(&mut tx, &LEGACY_ROWS).await?;
         settings::set_if_unset(&mut tx, CHECK_ROW, &self.check_value()).await?;
         let known = settings::value(&mut *tx, CHECK_ROW)
@@ -276,7 +276,7 @@ impl Secrets {
         }
         tx.commit().await?;
         if moving {
-            scrub(&mut conn, backend).await;
+            scrub(db, backend).await;
             tracing::info!("moved the HMAC keys out of the database into {source}");
         }
         Ok(())
@@ -328,12 +328,12 @@ async fn has_keys(db: &Db) -> anyhow::Result<bool> {
 /// them: SQLite's write-ahead log is checkpointed and emptied; PostgreSQL rewrites the table
 /// without its dead rows. Backups made before, and PostgreSQL's own WAL archive, still hold
 /// the old rows (README "Secret keys"). Best effort: the keys are already out of the rows.
-async fn scrub(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, backend: Backend) {
+async fn scrub(db: &Db, backend: Backend) {
     let sql = match backend {
         Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF",
         Backend::Postgres => "VACUUM FULL settings",
     };
-    if let Err(e) = conn.execute(sql).await {
+    if let Err(e) = db.writer().execute(sql).await {
         tracing::warn!(error = %e, "the deleted key rows may linger in the database files");
     }
 }

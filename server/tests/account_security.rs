@@ -534,7 +534,7 @@ async fn an_account_cooling_down_before_closure_cannot_be_reset() {
     // matters.
     sqlx::query("UPDATE accounts SET status = 'closing' WHERE email = $1")
         .bind(&email)
-        .execute(&owner.state.db)
+        .execute(owner.state.db.writer())
         .await
         .unwrap();
     let before = password_hash(&owner, &email).await;

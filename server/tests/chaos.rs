@@ -738,7 +738,7 @@ async fn open_account(base: &str, db: &Db, n: usize) -> Account {
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(&id)
     .bind(TOP_UP_MINOR)
-    .execute(db)
+    .execute(db.writer())
     .await
     .unwrap();
     Account { id, email, phone }

@@ -249,7 +249,7 @@ async fn a_balance_over_a_thousand_cny_must_be_used_up_first() {
         .unwrap();
     sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ('t', $1, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
         .bind(&account)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     // 141.00 USD at 7.10 = 1,001.10 CNY.
@@ -1253,7 +1253,7 @@ async fn after_a_closure_no_row_anywhere_names_the_account_its_email_or_its_phon
     sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ($1, $2, 'top_up', 'cash', 2500, 'USD', 'test', 0)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&account)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     let withdrawals: WithdrawalsView = app.get_as("/api/withdrawals").await;
@@ -1422,7 +1422,7 @@ async fn a_closure_that_failed_before_the_upgrade_keeps_its_failure_as_facts() {
         .bind(id)
         .bind(status)
         .bind(failure)
-        .execute(&db)
+        .execute(db.writer())
         .await
         .unwrap();
     }
@@ -1673,7 +1673,7 @@ async fn the_closure_decision_waits_for_a_withdrawal_still_processing() {
     sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, bucket, amount_minor, currency, memo, created_at) VALUES ($1, $2, 'top_up', 'cash', 14100, 'USD', 'test', 0)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&account)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     // Over 1,000 CNY: the check sends the owner to withdraw it.

@@ -56,7 +56,7 @@ async fn a_server_down_at_the_deadline_decides_when_it_starts_again() {
     let later = offset.parse::<i64>().unwrap() + 86_401_000;
     sqlx::query("UPDATE settings SET value = $1 WHERE key = 'dev_clock_offset_ms'")
         .bind(later.to_string())
-        .execute(&db)
+        .execute(db.writer())
         .await
         .unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM accounts").await, 1);

@@ -197,7 +197,7 @@ async fn a_source_still_holding_its_keys_is_refused() {
     let old = spawn_app_with(&["--database-url", &sqlite]).await;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('fingerprint_key', $1)")
         .bind("ab".repeat(32))
-        .execute(&old.state.db)
+        .execute(old.state.db.writer())
         .await
         .unwrap();
 

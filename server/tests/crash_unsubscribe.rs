@@ -292,7 +292,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
          VALUES ($1, 'individual', 'Tan', 'Mei', 'SG', '1 Main Street', 'Singapore', 'Singapore', '048616', 0)",
     )
     .bind(&owner.account_id)
-    .execute(&db)
+    .execute(db.writer())
     .await
     .unwrap();
     sqlx::query(
@@ -302,7 +302,7 @@ async fn a_server_killed_again_and_again_while_unsubscribing_loses_and_doubles_n
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(&owner.account_id)
     .bind(TOP_UP_MINOR)
-    .execute(&db)
+    .execute(db.writer())
     .await
     .unwrap();
     let mut instances = Vec::new();

@@ -272,7 +272,7 @@ async fn a_call_whose_caller_died_is_finished_by_the_gateway_and_answered_under_
         )
         .bind(&token)
         .bind(created_at)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
     };
     interrupted(chrono::Utc::now().timestamp_millis())
         .await
@@ -284,7 +284,7 @@ async fn a_call_whose_caller_died_is_finished_by_the_gateway_and_answered_under_
     );
 
     sqlx::query("UPDATE sim_gateway_calls SET created_at = created_at - 60000")
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     let first = gateway.charge(&token, amount, "died-1").await.unwrap();

@@ -159,7 +159,7 @@ async fn stripe_event_ids_go_a_week_on() {
         "INSERT INTO stripe_events (id, type, received_at) VALUES ('evt_1', 'refund.failed', $1)",
     )
     .bind(now)
-    .execute(&app.state.db)
+    .execute(app.state.db.writer())
     .await
     .unwrap();
     housekeeping::ensure_scheduled(&app.state).await.unwrap();
@@ -186,7 +186,7 @@ async fn early_provider_reports_go_a_day_on() {
          VALUES ('SM_stranger', 'undelivered', $1)",
     )
     .bind(now)
-    .execute(&app.state.db)
+    .execute(app.state.db.writer())
     .await
     .unwrap();
     housekeeping::ensure_scheduled(&app.state).await.unwrap();

@@ -150,7 +150,7 @@ async fn move_stored_clock(db: &Db, seconds: i64) {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind((offset + seconds * 1000).to_string())
-    .execute(db)
+    .execute(db.writer())
     .await
     .unwrap();
 }

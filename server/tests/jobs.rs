@@ -168,7 +168,7 @@ async fn claim_by_hand<J: Job>(app: &TestApp, subject: &str) -> Claimed {
     .bind(app.state.clock.now() + DurationMs::minutes(1))
     .bind(J::KIND)
     .bind(subject)
-    .fetch_one(&app.state.db)
+    .fetch_one(app.state.db.writer())
     .await
     .unwrap();
     Claimed {
@@ -340,7 +340,7 @@ async fn jobs_an_older_version_abandoned_run_again_after_the_upgrade() {
         .bind(attempts)
         .bind((status == "failed").then_some("gateway refund: network down"))
         .bind(now - day * 2)
-        .execute(&db)
+        .execute(db.writer())
         .await
         .unwrap();
     }

@@ -167,6 +167,10 @@ async fn metrics_are_served_only_on_the_metrics_listener() {
         matches!((in_use, idle), (Some(u), Some(i)) if u + i <= 3.0),
         "{in_use:?} {idle:?}"
     );
+    assert_eq!(
+        scraped.value("account_center_db_writers_waiting", &[]),
+        Some(0.0)
+    );
     let cores = std::thread::available_parallelism().unwrap().get() as f64;
     assert_eq!(
         scraped.value("account_center_password_hash_limit", &[]),

@@ -180,7 +180,7 @@ async fn a_message_queued_before_smtp_was_configured_is_delivered_once_it_is() {
          VALUES ('early', 'email', 'early@example.com', 'Hello', 'Queued earlier.', $1)",
     )
     .bind(now)
-    .execute(&app.state.db)
+    .execute(app.state.db.writer())
     .await
     .unwrap();
     app.state

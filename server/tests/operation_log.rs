@@ -334,7 +334,7 @@ async fn every_operation_written_reads_back_as_the_same_facts() {
     .bind(&account)
     .bind(serde_json::to_string(&legacy).unwrap())
     .bind(written.len() as i64)
-    .execute(&owner.state.db)
+    .execute(owner.state.db.writer())
     .await
     .unwrap();
     written.push((OperationAction::SignIn, legacy));
@@ -368,7 +368,7 @@ async fn a_corrupt_entry_fails_the_read() {
         ("someone", "sign_in", "security", r#"{"kind":"none"}"#),
     ] {
         sqlx::query("DELETE FROM operation_log")
-            .execute(&owner.state.db)
+            .execute(owner.state.db.writer())
             .await
             .unwrap();
         sqlx::query(
@@ -380,7 +380,7 @@ async fn a_corrupt_entry_fails_the_read() {
         .bind(action)
         .bind(category)
         .bind(detail)
-        .execute(&owner.state.db)
+        .execute(owner.state.db.writer())
         .await
         .unwrap();
         let read = owner.get("/api/operation-log").await;
@@ -434,7 +434,7 @@ async fn entries_written_before_the_upgrade_read_as_facts_or_as_their_old_words(
         .bind(action)
         .bind(detail)
         .bind(n as i64)
-        .execute(&db)
+        .execute(db.writer())
         .await
         .unwrap();
     }

@@ -857,7 +857,7 @@ async fn a_key_whose_first_request_died_can_be_retried_after_five_minutes() {
         .bind(&account)
         .bind(app.state.secrets.request_hash(&body))
         .bind(app.state.clock.now())
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     let (status, code, _) = refusal(

@@ -243,7 +243,7 @@ async fn a_plan_whose_quota_is_used_up_draws_nothing_more() {
     // As if 499.5 GB had been drawn already.
     sqlx::query("UPDATE orders SET drawn_milli = 499500 WHERE instance_id = $1")
         .bind(&plan)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
     let bucket = payg_oss(&app).await;

@@ -168,7 +168,7 @@ async fn a_time_round_trips_through_both_databases_and_keeps_its_order() {
             sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ('time', $1, $2)")
                 .bind(n.to_string())
                 .bind(at)
-                .execute(db)
+                .execute(db.writer())
                 .await
                 .unwrap();
         }

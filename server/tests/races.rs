@@ -169,10 +169,8 @@ async fn a_hundred_identical_unsubscribes_at_once_refund_once() {
 }
 
 /// Requests queued behind the account lock the test holds. PostgreSQL lists them (a backend
-/// waiting for a lock, in `pg_stat_activity`). SQLite does not: there the test's transaction
-/// holds the one write lock, and each waiter keeps a pooled connection while its `BEGIN
-/// IMMEDIATE` retries, so the pool's busy connections beyond the test's own are counted, reads
-/// in flight included.
+/// waiting for a lock, in `pg_stat_activity`). On SQLite the test's transaction holds the one
+/// writing connection, and the server counts the writers queued for their turn.
 async fn waiting_writers(app: &TestApp) -> i64 {
     let db = &app.state.db;
     if on_postgres() {
@@ -183,12 +181,12 @@ async fn waiting_writers(app: &TestApp) -> i64 {
         .await
         .unwrap()
     } else {
-        i64::from(db.size()) - db.num_idle() as i64 - 1
+        i64::try_from(db.writers_waiting()).unwrap()
     }
 }
 
 async fn until_waiting(app: &TestApp, writers: i64) {
-    // A bound, not a timing: SQLite's waiters give up after its 5 s busy timeout.
+    // A bound, not a timing: SQLite's waiters give up after 30 s in the writers' queue.
     for _ in 0..400 {
         if waiting_writers(app).await >= writers {
             return;
@@ -208,13 +206,12 @@ async fn until_waiting(app: &TestApp, writers: i64) {
 /// instance and no charge. Never a running pay-as-you-go instance on an account with no
 /// payment method, which the console (like AWS's and Alibaba Cloud's) refuses to leave.
 ///
-/// On PostgreSQL the lock's queue is first come, first served, so the order above is certain,
-/// and the test fails there on the code before the write gate (2363029), which read the
-/// default method before taking the lock: the purchase answered 201 and its instance ran with
-/// no method (checked: 3 runs of 3). SQLite's waiters retry in no set order, so there either
-/// order may win and the test checks only that the outcome is coherent: the removal refused
-/// (`last_payment_method`) with the instance running, or the purchase refused with the method
-/// gone; on SQLite the old code passes it.
+/// Both queues are first come, first served (PostgreSQL's lock, SQLite's writing connection),
+/// so the order above is certain. The test fails on PostgreSQL on the code before the write
+/// gate (2363029), which read the default method before taking the lock: the purchase
+/// answered 201 and its instance ran with no method (checked: 3 runs of 3). On SQLite it
+/// failed before the writers' queue: SQLite's own waiters retried in no set order, and the
+/// removal could lose its turn to the purchase's write.
 #[tokio::test]
 async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_leaves_no_instance_without_a_method()
  {
@@ -258,21 +255,14 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
             .unwrap_or_else(|e| panic!("{e}: {answer:?}"))
             .code
     };
-    let removal_won = removed.0 == StatusCode::OK;
-    if removal_won {
-        assert_eq!(bought.0, StatusCode::CONFLICT, "{}", bought.1);
-        assert_eq!(code(&bought), ErrorCode::PaymentMethodRequired);
-        assert_eq!((payg, methods), (0, 0));
-    } else {
-        assert!(
-            !on_postgres(),
-            "on PostgreSQL the removal is next in the queue: {removed:?}"
-        );
-        assert_eq!(removed.0, StatusCode::CONFLICT, "{}", removed.1);
-        assert_eq!(code(&removed), ErrorCode::LastPaymentMethod);
-        assert_eq!(bought.0, StatusCode::CREATED, "{}", bought.1);
-        assert_eq!((payg, methods), (1, 1));
-    }
+    assert_eq!(
+        removed.0,
+        StatusCode::OK,
+        "the removal is next in the queue: {removed:?}"
+    );
+    assert_eq!(bought.0, StatusCode::CONFLICT, "{}", bought.1);
+    assert_eq!(code(&bought), ErrorCode::PaymentMethodRequired);
+    assert_eq!((payg, methods), (0, 0));
     let charges: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM gateway_intents WHERE account_id = $1 AND operation = 'charge'",
     )

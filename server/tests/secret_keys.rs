@@ -190,14 +190,14 @@ async fn keys_kept_in_settings_move_to_the_key_file_and_stay_valid() {
     let keys = keys_in(&text);
     let db = &before.state.db;
     sqlx::query("DELETE FROM settings WHERE key <> 'dev_clock_offset_ms'")
-        .execute(db)
+        .execute(db.writer())
         .await
         .unwrap();
     for (name, value) in &keys {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
             .bind(name)
             .bind(value)
-            .execute(db)
+            .execute(db.writer())
             .await
             .unwrap();
     }
@@ -330,7 +330,7 @@ async fn a_key_in_settings_other_than_the_files_is_kept_and_refused() {
     let theirs = "5e".repeat(32);
     sqlx::query("INSERT INTO settings (key, value) VALUES ('fingerprint_key', $1)")
         .bind(&theirs)
-        .execute(&db)
+        .execute(db.writer())
         .await
         .unwrap();
     let refused = build(data.path(), &url, &[]).await.err().expect("refused");

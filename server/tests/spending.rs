@@ -22,7 +22,7 @@ async fn add_bill(app: &TestApp, account: &str, id: &str, minor: i64, status: &s
     .bind(minor)
     .bind(status)
     .bind((status == "paid").then_some(0_i64))
-    .execute(&app.state.db)
+    .execute(app.state.db.writer())
     .await
     .unwrap();
 }

@@ -31,7 +31,7 @@ async fn top_up(app: &TestApp, cents: i64) {
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&account)
         .bind(cents)
-        .execute(&app.state.db)
+        .execute(app.state.db.writer())
         .await
         .unwrap();
 }

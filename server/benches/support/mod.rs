@@ -71,7 +71,10 @@ pub async fn database_url(data: &std::path::Path) -> String {
 /// measures what production does.
 pub async fn analyze(db: &server::db::Db) {
     if database_name() == "postgres" {
-        sqlx::raw_sql("VACUUM ANALYZE").execute(db).await.unwrap();
+        sqlx::raw_sql("VACUUM ANALYZE")
+            .execute(db.writer())
+            .await
+            .unwrap();
     }
 }
 

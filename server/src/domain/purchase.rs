@@ -554,8 +554,10 @@ pub async fn release(
 ) -> Result<InstanceView, ApiError> {
     let instance_id = instance_id.as_str();
     let now = state.clock.now();
-    if !instances::release_payg(&state.db, account_id, instance_id, now).await? {
+    let mut tx = account::begin_write(&state.db, account_id, Writer::Member).await?;
+    if !instances::release_payg(&mut *tx, account_id, instance_id, now).await? {
         return Err(ApiError::NotFound);
     }
+    tx.commit().await?;
     instance(state, account_id, instance_id).await
 }

@@ -93,7 +93,7 @@ impl SimulatedGateway {
         .bind(minor)
         .bind(call.amount.currency.code())
         .bind(now)
-        .execute(&self.db)
+        .execute(self.db.writer())
         .await
         .map_err(unreachable)?
         .rows_affected()
@@ -136,7 +136,7 @@ impl SimulatedGateway {
                 "DELETE FROM sim_gateway_calls WHERE idempotency_key = $1 AND outcome IS NULL",
             )
             .bind(call.key)
-            .execute(&self.db)
+            .execute(self.db.writer())
             .await
             .map_err(unreachable)?;
             return result;
@@ -153,7 +153,7 @@ impl SimulatedGateway {
         .bind(outcome)
         .bind(reference)
         .bind(call.key)
-        .execute(&self.db)
+        .execute(self.db.writer())
         .await
         .map_err(unreachable)?
         .rows_affected()

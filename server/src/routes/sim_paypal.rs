@@ -104,7 +104,7 @@ pub async fn consent(
     .bind(email.as_str())
     .bind(country)
     .bind(state.clock.now())
-    .execute(&state.db)
+    .execute(state.db.writer())
     .await?;
     Ok(Redirect::to(&return_url(&form.token, false)).into_response())
 }

@@ -9,6 +9,10 @@
 //! imports `domain/`: the domain re-exports the enums it names (`AccountStatus`, `OrderKind`,
 //! `RefundStatus`, an intent's `Status` and `Operation`) from their tables.
 //!
+//! A write runs in the caller's write transaction (`&mut HeldTx`) or, a lone statement that
+//! needs none (a session's last use, a setting), on `db.writer()`: on SQLite the connections
+//! behind `&Db` only read (`db::Db`).
+//!
 //! A status or kind is bound by its stored name (the enum's `as_str`), except where a partial
 //! index is written with the literal: the statement then spells the index's condition, so that
 //! the index serves it, and says so. A condition composed into several statements, whose

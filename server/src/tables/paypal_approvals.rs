@@ -17,7 +17,7 @@ pub async fn insert(
         .bind(account_id)
         .bind(created_at)
         .bind(expires_at)
-        .execute(db)
+        .execute(db.writer())
         .await
         .map(drop)
 }

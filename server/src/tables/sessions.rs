@@ -158,7 +158,7 @@ pub async fn set_last_used(db: &Db, token_hash: &str, now: Millis) -> sqlx::Resu
     sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(token_hash)
-        .execute(db)
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -224,7 +224,7 @@ pub async fn live_of_account(
 pub async fn delete(db: &Db, token_hash: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(db)
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -55,7 +55,7 @@ pub async fn set(db: &Db, key: &str, value: &str) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
-        .execute(db)
+        .execute(db.writer())
         .await?;
     Ok(())
 }

@@ -183,7 +183,7 @@ pub async fn database_before(data: &std::path::Path, migration: &str) -> server:
     sqlx::migrate::Migrator::new(older.as_path())
         .await
         .unwrap()
-        .run(&db)
+        .run(db.writer())
         .await
         .unwrap();
     db
@@ -198,7 +198,7 @@ pub async fn insert_old_account(db: &server::db::Db, id: &str) {
     )
     .bind(id)
     .bind(format!("{id}@example.com"))
-    .execute(db)
+    .execute(db.writer())
     .await
     .unwrap();
 }
@@ -524,7 +524,7 @@ impl TestApp {
 
     pub async fn delete_rows(&self, table: &str) {
         sqlx::query(&format!("DELETE FROM {table}"))
-            .execute(&self.state.db)
+            .execute(self.state.db.writer())
             .await
             .unwrap();
     }

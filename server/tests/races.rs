@@ -275,3 +275,62 @@ async fn the_last_method_removed_while_a_pay_as_you_go_purchase_is_in_flight_lea
         "a pay-as-you-go purchase charges nothing up front"
     );
 }
+
+/// A pay-as-you-go release whose request passed the session's checks while the account was
+/// active, but reaches its write after the closure's cool-down began, is refused there: the
+/// release writes through the account's write gate, like every member's write. Fails on the
+/// old code, which released the instance with a lone UPDATE outside the gate: answered 200
+/// during the cool-down.
+#[tokio::test]
+async fn a_release_that_reaches_its_write_after_the_cool_down_began_is_refused() {
+    let mut app = spawn_app().await;
+    let email = app.ready_to_buy("late-release").await;
+    let account = app.account_id(&email).await;
+    let form = json!({"product": "ecs", "region": "ap-southeast-1", "billing": "payg"});
+    let bought = app.post_once("/api/orders", "late-release", &form).await;
+    assert_eq!(bought.status(), StatusCode::CREATED);
+    let instance = body_as::<shared::api::Purchased>(bought).await.instance.id;
+
+    // The confirmation's transaction, held open: the account is closing once it commits.
+    let mut gate = server::domain::account::begin_locked(&app.state.db, &account)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE accounts SET status = 'closing' WHERE id = $1")
+        .bind(&account)
+        .execute(&mut *gate)
+        .await
+        .unwrap();
+    let path = format!("/api/instances/{instance}/release");
+    let empty = json!({});
+    let answered = std::sync::atomic::AtomicBool::new(false);
+    let releasing = async {
+        let answer = app.post(&path, &empty).await;
+        answered.store(true, std::sync::atomic::Ordering::Relaxed);
+        answer
+    };
+    // Commits once the release waits for the account, or has answered without waiting (the
+    // old code); a bound, not a timing.
+    let confirming = async {
+        for _ in 0..400 {
+            if answered.load(std::sync::atomic::Ordering::Relaxed)
+                || waiting_writers(&app).await >= 1
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        gate.commit().await.unwrap();
+    };
+    let (released, ()) = tokio::join!(releasing, confirming);
+    assert_eq!(
+        refusal(released).await,
+        (StatusCode::FORBIDDEN, ErrorCode::AccountClosing, None)
+    );
+    let released_at: Option<i64> =
+        sqlx::query_scalar("SELECT released_at FROM instances WHERE id = $1")
+            .bind(&instance)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(released_at, None, "the instance was not released");
+}

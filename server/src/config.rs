@@ -58,8 +58,9 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Connections in this instance's database pool; by default 8 on SQLite, and twice the
-    /// machine's cores (at least 4) on PostgreSQL.
+    /// Connections in this instance's database pool; by default 8 on SQLite (its readers,
+    /// beside the one writing connection), and twice the machine's cores (at least 4) on
+    /// PostgreSQL.
     #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     pub database_pool_size: Option<u32>,
 

@@ -188,8 +188,8 @@ pub async fn open_existing(url: &str) -> anyhow::Result<Db> {
 }
 
 /// How many connections a pool keeps when not told.
-/// - SQLite: 8. One of them writes at a time; the others read beside it (WAL), and the
-///   session read every request makes does not come here (`inline_reads`).
+/// - SQLite: 8 readers, beside the one writing connection (WAL), which is not counted here;
+///   the session read every request makes does not come here (`inline_reads`).
 /// - PostgreSQL: twice this machine's cores, at least 4: PostgreSQL's own advice for the
 ///   database's machine, and with the database beside the server (as here) more connections
 ///   only queue on the same cores. On 2 cores, 4 against 16 took the filtered listing's p99
@@ -283,8 +283,8 @@ fn pool_options(backend: Backend, role: Role, connections: u32) -> AnyPoolOption
                     // WAL lets readers run beside the one writer. FULL, not NORMAL: in WAL
                     // mode NORMAL may lose the last commits on power loss, and a lost commit
                     // here can be a lost refund. The cost is one fsync per commit. The busy
-                    // timeout is for another process on the same file (a tool such as
-                    // `stuck-jobs`); this one's writers queue for the writing connection.
+                    // timeout is for another process writing the same file (the server's
+                    // own writers queue for the writing connection).
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
@@ -805,6 +805,8 @@ mod tests {
         let busy = db.clone();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let (running, started) = tokio::sync::oneshot::channel();
+        let mut running = Some(running);
         let job_runner = tokio::spawn(async move {
             let mut conn = busy.acquire().await.unwrap();
             let mut commits = 0_u64;
@@ -818,10 +820,14 @@ mod tests {
                 }
                 tx.commit().await.unwrap();
                 commits += 1;
+                if let Some(running) = running.take() {
+                    running.send(()).unwrap();
+                }
             }
             commits
         });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Ours begin once the runner is in its stride.
+        started.await.unwrap();
         for _ in 0..20 {
             let mut tx = begin_write(&db).await.expect("a turn to write");
             sqlx::query("INSERT INTO t (n) VALUES (2)")

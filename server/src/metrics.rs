@@ -194,13 +194,14 @@ impl Metrics {
         let pool_connections = Family::<Held, Gauge>::default();
         registry.register(
             "db_pool_connections",
-            "Open connections of the database pool, by state: in_use or idle",
+            "Open connections of the database pool (on SQLite its readers), by state: in_use or idle",
             pool_connections.clone(),
         );
         let pool_max_connections = Gauge::default();
         registry.register(
             "db_pool_max_connections",
-            "The most connections the database pool opens (--database-pool-size)",
+            "The most connections the database pool opens (--database-pool-size; on SQLite its \
+             readers, beside the one writing connection)",
             pool_max_connections.clone(),
         );
         let writers_waiting = Gauge::default();

@@ -330,11 +330,17 @@ async fn has_keys(db: &Db) -> anyhow::Result<bool> {
 /// the old rows (README "Secret keys"). Best effort: the keys are already out of the rows.
 async fn scrub(db: &Db, backend: Backend) {
     let sql = match backend {
-        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF",
+        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
         Backend::Postgres => "VACUUM FULL settings",
     };
     if let Err(e) = db.writer().execute(sql).await {
         tracing::warn!(error = %e, "the deleted key rows may linger in the database files");
+    }
+    // The writing connection is the server's one: off again whether the checkpoint worked or not.
+    if backend == Backend::Sqlite
+        && let Err(e) = db.writer().execute("PRAGMA secure_delete = OFF").await
+    {
+        tracing::warn!(error = %e, "secure_delete stays on for the writing connection");
     }
 }
 

@@ -197,3 +197,41 @@ async fn early_provider_reports_go_a_day_on() {
     app.run_jobs().await;
     assert_eq!(count(&app, "early_provider_reports").await, 0);
 }
+
+/// A pass that finds more expired rows than one of its transactions deletes goes on, chunk
+/// after chunk, until they are all gone, and leaves the rows still in use.
+#[tokio::test]
+async fn a_pass_deletes_more_rows_than_one_chunk_and_keeps_those_in_use() {
+    let app = spawn_app().await;
+    let now = app.state.clock.now();
+    let expired = 2 * housekeeping::CHUNK + 1;
+    sqlx::query(
+        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         INSERT INTO rate_events (scope, subject, at) SELECT 'chunks', 'old', $2 FROM n",
+    )
+    .bind(expired)
+    .bind(now)
+    .execute(app.state.db.writer())
+    .await
+    .unwrap();
+    housekeeping::ensure_scheduled(&app.state).await.unwrap();
+    app.advance(server::rate_limit::KEEP + DurationMs::hours(1));
+    let fresh = app.state.clock.now();
+    sqlx::query("INSERT INTO rate_events (scope, subject, at) VALUES ('chunks', 'new', $1)")
+        .bind(fresh)
+        .execute(app.state.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(count(&app, "rate_events").await, expired + 1);
+    app.run_jobs().await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT subject FROM rate_events")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, ["new"]);
+    assert_eq!(
+        schedule(&app).await.len(),
+        1,
+        "one schedule of the next pass"
+    );
+}

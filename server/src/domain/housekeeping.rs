@@ -4,7 +4,7 @@
 //! scheduler starts; like every job it is claimed with a lease, so one instance runs each pass.
 
 use crate::clock::{DurationMs, Millis};
-use crate::db;
+use crate::db::{self, Backend};
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::queue::{Claimed, Job, JobError, Outcome, finish, schedule};
@@ -88,18 +88,43 @@ pub async fn ensure_scheduled(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// One pass: every sweep and the next pass's schedule in one transaction.
+/// Rows one transaction of a pass deletes at most. Writers wait behind a transaction that
+/// writes (on SQLite one at a time, `db::Db`), and a pass after a long outage or a large
+/// batch of closures can find hundreds of thousands of rows: in chunks, a request's write
+/// waits for one chunk, not for the whole pass.
+pub const CHUNK: i64 = 5_000;
+
+/// One pass: each sweep in chunks of [`CHUNK`] rows, each chunk its own transaction, then
+/// the next pass's schedule. A pass cut short deletes the rest when its job runs again.
 pub async fn run(state: &AppState, job: &Claimed) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let mut tx = db::begin_write(&state.db).await?;
+    let row = match db::backend(&state.db) {
+        Backend::Sqlite => "rowid",
+        Backend::Postgres => "ctid",
+    };
     let mut deleted = Vec::new();
     for (table, condition, cutoff) in sweeps(now) {
-        let done = sqlx::query(&format!("DELETE FROM {table} WHERE {condition}"))
-            .bind(cutoff)
-            .execute(&mut *tx)
-            .await?;
-        deleted.push((table, done.rows_affected()));
+        let sql = format!(
+            "DELETE FROM {table} WHERE {row} IN (SELECT {row} FROM {table} WHERE {condition} LIMIT $2)"
+        );
+        let mut rows = 0;
+        loop {
+            let mut tx = db::begin_write(&state.db).await?;
+            let done = sqlx::query(&sql)
+                .bind(cutoff)
+                .bind(CHUNK)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            rows += done;
+            if done < CHUNK.unsigned_abs() {
+                break;
+            }
+        }
+        deleted.push((table, rows));
     }
+    let mut tx = db::begin_write(&state.db).await?;
     finish(&mut tx, job, Outcome::Again(now + EVERY), now).await?;
     tx.commit().await?;
     tracing::info!(?deleted, "housekeeping pass");

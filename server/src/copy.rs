@@ -61,7 +61,7 @@ pub async fn copy_to_postgres(source_url: &str, target_url: &str) -> anyhow::Res
         let columns = columns(&source, &table).await?;
         tables.push((table, columns));
     }
-    let mut tx = target.begin().await?;
+    let mut tx = target.writer().begin().await?;
     for (table, columns) in &tables {
         copy_table(&source, &mut tx, table, columns).await?;
     }

@@ -28,8 +28,8 @@ use std::time::Duration;
 ///   through [`begin_write`] (or [`Db::writer`]) fails at once rather than racing the queue.
 /// - PostgreSQL: one pool, reading and writing.
 ///
-/// Queries run on `&Db` go to the readers; its pool's own methods (`acquire`, `begin`,
-/// `options`) are the readers' too.
+/// Queries run on `&Db` go to the readers, as do connections and transactions taken from
+/// [`Db::readers`].
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -45,6 +45,14 @@ impl Db {
             writer,
             waiting: Arc::default(),
         }
+    }
+
+    /// Where reads go: SQLite's readers (`query_only`), or PostgreSQL's one pool. A
+    /// transaction taken here reads; one that writes comes from [`begin_write`], or from
+    /// [`begin_write_on`] on a connection held from here (which SQLite leaves unused: taking
+    /// its writing connection to hold would keep every other writer waiting).
+    pub fn readers(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Where writes go: SQLite's one writing connection, or PostgreSQL's pool.
@@ -64,14 +72,6 @@ impl Db {
         if let Some(writer) = &self.writer {
             writer.close().await;
         }
-    }
-}
-
-impl std::ops::Deref for Db {
-    type Target = AnyPool;
-
-    fn deref(&self) -> &AnyPool {
-        &self.pool
     }
 }
 
@@ -154,7 +154,7 @@ impl Backend {
 }
 
 pub fn backend(db: &Db) -> Backend {
-    match db.connect_options().database_url.scheme() {
+    match db.readers().connect_options().database_url.scheme() {
         "sqlite" => Backend::Sqlite,
         _ => Backend::Postgres,
     }
@@ -338,7 +338,7 @@ pub async fn begin_write(db: &Db) -> sqlx::Result<Tx> {
             Backend::Sqlite => {
                 metrics::time_write_wait(db.writer().begin_with("BEGIN IMMEDIATE")).await?
             }
-            Backend::Postgres => metrics::time_write_wait(db.begin()).await?,
+            Backend::Postgres => metrics::time_write_wait(db.writer().begin()).await?,
         }
     };
     serialise_all_if_asked(&mut tx).await?;
@@ -438,7 +438,7 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
 
 /// True when the database answers a trivial query: the readiness probe.
 pub async fn ping(db: &Db) -> bool {
-    match db.acquire().await {
+    match db.readers().acquire().await {
         Ok(mut conn) => conn.ping().await.is_ok(),
         Err(_) => false,
     }
@@ -648,9 +648,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("p.db").display());
         let sized = open_sized(&url, Some(3)).await.unwrap();
-        assert_eq!(sized.options().get_max_connections(), 3);
+        assert_eq!(sized.readers().options().get_max_connections(), 3);
         let default = open(&url).await.unwrap();
-        assert_eq!(default.options().get_max_connections(), 8);
+        assert_eq!(default.readers().options().get_max_connections(), 8);
         let cores = std::thread::available_parallelism().unwrap().get() as u32;
         assert_eq!(default_pool_size(Backend::Postgres), (2 * cores).max(4));
     }
@@ -808,7 +808,7 @@ mod tests {
         let (running, started) = tokio::sync::oneshot::channel();
         let mut running = Some(running);
         let job_runner = tokio::spawn(async move {
-            let mut conn = busy.acquire().await.unwrap();
+            let mut conn = busy.readers().acquire().await.unwrap();
             let mut commits = 0_u64;
             while !stopped.load(Ordering::Relaxed) {
                 let mut tx = begin_write_on(&busy, &mut conn).await.unwrap();

@@ -269,13 +269,13 @@ impl Metrics {
     }
 
     fn set_pool(&self, db: &Db) {
-        let open = db.size() as usize;
-        let idle = db.num_idle().min(open);
+        let open = db.readers().size() as usize;
+        let idle = db.readers().num_idle().min(open);
         let gauge = |state| self.pool_connections.get_or_create_owned(&Held { state });
         gauge("in_use").set(as_gauge(open - idle));
         gauge("idle").set(as_gauge(idle));
         self.pool_max_connections
-            .set(i64::from(db.options().get_max_connections()));
+            .set(i64::from(db.readers().options().get_max_connections()));
         self.writers_waiting.set(as_gauge(db.writers_waiting()));
     }
 

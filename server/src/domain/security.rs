@@ -146,7 +146,7 @@ pub async fn complete_reset(
     // Refuse what cannot succeed before the hasher's work: a reset unknown, used or expired,
     // or a code already spent or tried five times. The transaction below checks it all again.
     {
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.db.readers().begin().await?;
         load(&mut tx, id, now).await?;
         match verification_codes::newest_tries(&mut tx, &subject(id.as_str())).await? {
             None => return Err(ApiError::NoCodeSent),

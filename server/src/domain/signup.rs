@@ -60,7 +60,7 @@ pub async fn start(state: &AppState, signup: Signup) -> Result<SignupStarted, Ap
 }
 
 pub async fn get(state: &AppState, id: &SignupId) -> Result<SignupStarted, ApiError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.readers().begin().await?;
     load(&mut tx, id, state.clock.now()).await?.view()
 }
 

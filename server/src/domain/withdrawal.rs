@@ -74,7 +74,7 @@ fn record_view(row: withdrawals::Withdrawal) -> WithdrawalView {
 /// What the withdrawal page shows: the withdrawable cash, the credit that is not, where the
 /// money can go, and the record, newest first.
 pub async fn view(state: &AppState, account_id: &str) -> Result<WithdrawalsView, ApiError> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     let cash = ledger::balance(&mut *conn, account_id, Bucket::Cash).await?;
     let credit = ledger::balance(&mut *conn, account_id, Bucket::Credit).await?;
     let destinations = destinations(state, &mut *conn, account_id)

@@ -103,7 +103,7 @@ async fn decide_closures(
 pub async fn run_due(state: &AppState) -> Result<usize, JobError> {
     let _one_pass = state.job_pass.lock().await;
     // One connection for every batch's claim and decision, see `db::begin_write_on`.
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     let decided = decide_closures(state, &mut conn).await;
     drop(conn);
     let mut ran = decided?;

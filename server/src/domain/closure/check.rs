@@ -88,7 +88,7 @@ fn item(
 
 /// Everything that blocks closing the account right now.
 pub async fn check(state: &AppState, account_id: &str) -> Result<ClosureCheck, ApiError> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     check_on(&mut conn, state, account_id).await
 }
 

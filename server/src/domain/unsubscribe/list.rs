@@ -144,7 +144,7 @@ async fn resources(
 ) -> Result<(Vec<GroupCount>, u32, Vec<UnsubscribableResource>), ApiError> {
     // One connection for both statements: each trip through the pool costs a ping on release
     // and, under load, another wait in its queue.
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     let counts = instances::listed_groups(&mut *conn, filter).await?;
     let mut groups: BTreeMap<(String, String, bool), (ResourceKind, RefundType, u32)> =
         BTreeMap::new();
@@ -190,7 +190,7 @@ async fn renewals(
     page: Page,
     now: Millis,
 ) -> Result<(u32, Vec<PendingRenewal>), ApiError> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     let total = orders::count_pending_renewals(&mut *conn, filter, now).await?;
     let rows = orders::pending_renewals(&mut *conn, filter, now, page).await?;
     let renewals = rows
@@ -223,7 +223,7 @@ async fn records_tab(
     filter: &Filter<'_>,
     page: Page,
 ) -> Result<(u32, Vec<shared::api::UnsubscribeRecord>), ApiError> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = state.db.readers().acquire().await?;
     let total = unsubscriptions::count_listed(&mut *conn, filter).await?;
     let ids = unsubscriptions::listed_ids(&mut *conn, filter, page).await?;
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -20,7 +20,7 @@ pub async fn record(
     account_id: &str,
     id: &UnsubscriptionId,
 ) -> Result<UnsubscribeRecord, ApiError> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.readers().acquire().await?;
     records(&mut conn, account_id, &[id.as_str()])
         .await?
         .pop()

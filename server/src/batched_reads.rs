@@ -122,6 +122,11 @@ async fn run(
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
+        // Let the tasks already runnable on this thread go first: requests being parsed
+        // whose reads come a moment later. At rest none is, and this costs nothing; under the
+        // API load it took a statement from 2.7 reads to 6, and PostgreSQL's CPU per read
+        // from 43–46 µs to 26–29.
+        tokio::task::yield_now().await;
         // Waiting for a slot is when the batch grows.
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {

@@ -281,6 +281,41 @@ async fn session_reads_waiting_together_are_one_statement() {
     assert!(broken.read(&sessions[0].0, now).await.is_err());
 }
 
+/// A read that arrives while the batcher is about to send its statement, from a request that
+/// was already runnable, joins that statement rather than waiting for the next: the batcher
+/// lets such tasks run first. Under load this is what makes batches larger than a couple of
+/// reads. The test's runtime runs one task at a time, in the order they became runnable.
+#[tokio::test]
+async fn a_read_runnable_when_the_batcher_wakes_joins_its_statement() {
+    use server::auth::SessionRead;
+    let database = new_postgres_database().await;
+    let mut app = spawn_app_with(&["--database-url", &database]).await;
+    app.signed_up("wakes-0").await;
+    app.another_client().signed_up("wakes-1").await;
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(hashes.len(), 2);
+    let batcher = app.state.batched_reads[SessionRead::SessionAndAccount as usize]
+        .as_ref()
+        .expect("a batcher on PostgreSQL");
+    let now = app.state.clock.now();
+
+    let before = batcher.statements();
+    // The first read wakes the batcher; the second asks once its task runs again, which is
+    // after the batcher has woken.
+    let (first, second) = tokio::join!(batcher.read(&hashes[0], now), async {
+        tokio::task::yield_now().await;
+        batcher.read(&hashes[1], now).await
+    });
+    assert_eq!(batcher.statements() - before, 1, "two reads, one statement");
+    for (row, hash) in [first, second].into_iter().zip(&hashes) {
+        let row = row.unwrap().expect("a live session");
+        assert_eq!(&sqlx::Row::get::<String, _>(&row, "token_hash"), hash);
+    }
+}
+
 /// The batched session read looks each ask's session up by its key, whatever the number of
 /// sessions: its plan, the generic one a prepared statement settles on, scans neither the
 /// sessions nor the accounts.

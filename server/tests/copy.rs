@@ -120,6 +120,20 @@ async fn a_seeded_sqlite_install_moves_to_postgres_whole_and_only_once() {
         assert_eq!(from, to, "{table}");
     }
 
+    // The copy turned the tables' triggers off while it wrote their rows, and on again.
+    let off: Vec<String> = sqlx::query_scalar(
+        "SELECT tgname::text FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'D'",
+    )
+    .fetch_all(&target_db)
+    .await
+    .unwrap();
+    assert!(off.is_empty(), "triggers left off: {off:?}");
+    let on: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_trigger WHERE NOT tgisinternal")
+        .fetch_one(&target_db)
+        .await
+        .unwrap();
+    assert!(on >= 8, "the summary's triggers are there: {on}");
+
     // The copy carries no key: a server on it needs the install's key file, and refuses to
     // start with new keys.
     let held: Vec<String> = sqlx::query_scalar("SELECT value FROM settings")

@@ -4,12 +4,10 @@
 //! statements that look an account up by its email spell a condition that implies it, literal
 //! included, so that the index serves them ([`BY_EMAIL`]).
 
-use super::ledger_entries::ACCOUNT_CURRENCY;
 use crate::clock::Millis;
 use crate::db::{self, Backend, Db, Flag, HeldTx, Stored};
 use crate::inline_reads::InlineRow;
 use shared::account::Channel;
-use shared::api::Bucket;
 use shared::country::Country;
 use sqlx::{Any, Executor};
 use std::sync::LazyLock;
@@ -341,24 +339,13 @@ pub async fn country_and_created(
     Ok(row.map(|(Stored(country), created_at)| (country, created_at)))
 }
 
-/// The columns [`ViewRow`] reads, of `accounts a`: the account, its next steps and its credit
-/// in one statement. `GET /api/session` reads them on every page load with the session itself
-/// (see `auth::SessionAndAccount`), and each statement is a round trip to the database. The
-/// session read's plan is checked on PostgreSQL: its text does not change, literals included.
-pub static VIEW_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "a.status, a.id, a.uid, a.email, a.country, a.verified_channel, a.email_verified_at, a.phone,
-         a.phone_verified_at, a.created_at,
-         EXISTS (SELECT 1 FROM billing_addresses WHERE account_id = a.id) AS has_address,
-         EXISTS (SELECT 1 FROM payment_methods WHERE account_id = a.id) AS has_method,
-         EXISTS (SELECT 1 FROM real_name_registrations WHERE account_id = a.id) AS real_name,
-         EXISTS (SELECT 1 FROM ledger_entries WHERE account_id = a.id AND kind = 'free_credit') AS credit_granted,
-         (SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries
-          WHERE account_id = a.id AND bucket = '{}' AND currency = '{}') AS credit_minor",
-        Bucket::Credit.as_str(),
-        ACCOUNT_CURRENCY.code(),
-    )
-});
+/// The columns [`ViewRow`] reads, of `accounts a`: the account, its next steps and its credit,
+/// all on its row (migration `0022_account_summary`: triggers keep the figures drawn from the
+/// other tables). `GET /api/session` reads them on every page load with the session itself
+/// (see `auth::SessionAndAccount`). The session read's plan is checked on PostgreSQL.
+pub const VIEW_COLUMNS: &str = "a.status, a.id, a.uid, a.email, a.country, a.verified_channel,
+    a.email_verified_at, a.phone, a.phone_verified_at, a.created_at, a.has_address, a.has_method,
+    a.real_name, a.credit_granted, a.credit_minor";
 
 /// The account as its owner sees it, with what its next steps depend on.
 #[derive(sqlx::FromRow)]
@@ -409,7 +396,7 @@ impl InlineRow for ViewRow {
 /// The account's [`ViewRow`].
 pub async fn view(db: &Db, account_id: &str) -> sqlx::Result<Option<ViewRow>> {
     static VIEW_SQL: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {} FROM accounts a WHERE a.id = $1", *VIEW_COLUMNS));
+        LazyLock::new(|| format!("SELECT {VIEW_COLUMNS} FROM accounts a WHERE a.id = $1"));
     sqlx::query_as(&VIEW_SQL)
         .bind(account_id)
         .fetch_optional(db)

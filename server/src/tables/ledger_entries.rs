@@ -1,6 +1,10 @@
 //! `ledger_entries`: every movement of cash or credit and every card hold, as signed minor
 //! units in a bucket. A bucket's balance is the sum of its entries, always.
 //!
+//! The account's row also keeps its credit balance and whether the free credit was granted,
+//! for the account's view only (triggers of migration `0022_account_summary` keep them with
+//! every write here). Whatever moves money reads [`sum`], in its transaction.
+//!
 //! The free credit comes once per account: the partial unique index
 //! `ledger_entries_one_free_credit` (`WHERE kind = 'free_credit'`) says so, and the reads of it
 //! below spell the kind as the index does, so the index answers them.

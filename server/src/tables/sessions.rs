@@ -34,7 +34,7 @@ impl SessionRead {
         match self {
             SessionRead::Session => SESSION_COLUMNS.to_owned(),
             SessionRead::SessionAndAccount => {
-                format!("{SESSION_COLUMNS}, {}", *accounts::VIEW_COLUMNS)
+                format!("{SESSION_COLUMNS}, {}", accounts::VIEW_COLUMNS)
             }
         }
     }

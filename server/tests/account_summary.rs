@@ -239,6 +239,19 @@ async fn the_figures_on_the_account_row_follow_every_write_of_their_rows() {
     // The other account's row was never touched by its neighbour's writes.
     assert_eq!(kept(db, "acc-other").await, counted(db, "acc-other").await);
     assert_eq!(kept(db, "acc-other").await.credit_minor, 0);
+
+    // A row moved to another account counts for that one, and no longer for the first.
+    run(db, &method(3), account).await;
+    run(
+        db,
+        "UPDATE payment_methods SET account_id = 'acc-other' WHERE id = $1 || '-pm3'",
+        account,
+    )
+    .await;
+    assert!(!check("its method moved away").await.has_method);
+    let other = kept(db, "acc-other").await;
+    assert_eq!(other, counted(db, "acc-other").await);
+    assert!(other.has_method);
 }
 
 /// Accounts that had their rows before the upgrade read the same figures after it.

@@ -14,13 +14,17 @@ ALTER TABLE accounts
     ADD COLUMN credit_granted INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN credit_minor BIGINT NOT NULL DEFAULT 0;
 
--- The figures of the accounts `ids`, computed again from their rows. The account's row is
--- locked first, so that the recount (a statement of its own, with a snapshot of its own) sees
--- every write committed before it: an insert that added to a figure while this waited is
--- counted, not overwritten.
-CREATE FUNCTION account_summary_recount(ids TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
+-- The figures of `account`, computed again from its rows. The account's row is locked first,
+-- so that the recount (a statement of its own, with a snapshot of its own) sees every write
+-- committed before it: an insert that added to a figure while this waited is counted, not
+-- overwritten. No row to lock means the account is being deleted with its rows (a cascade):
+-- there is nothing to keep.
+CREATE FUNCTION account_summary_recount(account TEXT) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM accounts WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+    PERFORM 1 FROM accounts WHERE id = account FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
     UPDATE accounts a SET
         has_address = (EXISTS (SELECT 1 FROM billing_addresses t WHERE t.account_id = a.id))::int,
         has_method = (EXISTS (SELECT 1 FROM payment_methods t WHERE t.account_id = a.id))::int,
@@ -29,10 +33,10 @@ BEGIN
                                   WHERE t.account_id = a.id AND t.kind = 'free_credit'))::int,
         credit_minor = (SELECT COALESCE(SUM(t.amount_minor), 0) FROM ledger_entries t
                         WHERE t.account_id = a.id AND t.bucket = 'credit' AND t.currency = 'USD')
-    WHERE a.id = ANY (ids);
+    WHERE a.id = account;
 END $$;
 
-SELECT account_summary_recount(ARRAY(SELECT id FROM accounts));
+SELECT account_summary_recount(id) FROM accounts ORDER BY id;
 
 -- A row added: its flag set, or its amount added.
 CREATE FUNCTION account_summary_added() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -56,10 +60,12 @@ END $$;
 -- A row deleted, or what a figure depends on changed: the figures computed again.
 CREATE FUNCTION account_summary_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM account_summary_recount(ARRAY[OLD.account_id]);
+    IF TG_OP = 'UPDATE' AND NEW.account_id <> OLD.account_id THEN
+        -- Two accounts: locked in the order of their ids, as every batch locks accounts.
+        PERFORM account_summary_recount(LEAST(OLD.account_id, NEW.account_id));
+        PERFORM account_summary_recount(GREATEST(OLD.account_id, NEW.account_id));
     ELSE
-        PERFORM account_summary_recount(ARRAY[OLD.account_id, NEW.account_id]);
+        PERFORM account_summary_recount(OLD.account_id);
     END IF;
     RETURN NULL;
 END $$;

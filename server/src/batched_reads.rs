@@ -125,7 +125,7 @@ async fn run(
         // Let the tasks already runnable on this thread go first: requests being parsed
         // whose reads come a moment later. At rest none is, and this costs nothing; under the
         // API load it took a statement from 2.7 reads to 6, and PostgreSQL's CPU per read
-        // from 43–46 µs to 26–29.
+        // from 43–44 µs to 25–26 (three runs in turns, docs/performance-history.md).
         tokio::task::yield_now().await;
         // Waiting for a slot is when the batch grows.
         let mut batch = vec![first];

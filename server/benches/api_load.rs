@@ -127,6 +127,18 @@ async fn main() {
     // included (as `cpu_requests` counts).
     let batcher = server.state.batched_reads[SessionRead::SessionAndAccount as usize].as_ref();
     let mut statements = 0;
+    // One load alone for 30 s, to watch under a profiler: `API_LOAD_ONLY=ceiling` or `read`.
+    if let Ok(only) = std::env::var("API_LOAD_ONLY") {
+        let alone = Duration::from_secs(30);
+        let figures = match only.as_str() {
+            "ceiling" => drive(CONCURRENCY, alone, ceiling).await,
+            "read" => drive(CONCURRENCY, alone, account_read).await,
+            _ => panic!("API_LOAD_ONLY is `ceiling` or `read`, not {only:?}"),
+        };
+        print_header();
+        print_row(&format!("{only}, alone"), &figures, &figures);
+        return;
+    }
     for _ in 0..ROUNDS {
         figures[0].add(drive(CONCURRENCY, slice, ceiling.clone()).await);
         let before = batcher.map(|b| b.statements());

@@ -223,7 +223,11 @@ fn allowed_while_closing(method: &Method, path: &str) -> bool {
 /// the reads waiting with it ([`BatchedReads`](crate::batched_reads::BatchedReads)), and through the pool if either fails.
 async fn fetch<R>(parts: &Parts, state: &AppState, read: SessionRead) -> Result<R, ApiError>
 where
-    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + InlineRow + Send + Unpin,
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + InlineRow
+        + Send
+        + Unpin,
 {
     let token = token_from(&parts.headers).ok_or(ApiError::Unauthenticated)?;
     let (token_hash, now) = (hash_token(&token), state.clock.now());

@@ -10,6 +10,7 @@ use futures_core::stream::BoxStream;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgTypeInfo, PgValueRef, Postgres};
 use sqlx::{
     Any, AnyPool, Connection, Database, Decode, Either, Execute, Executor, Transaction, Type,
 };
@@ -540,6 +541,37 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
+/// The same, read by PostgreSQL's own driver (the batched session reads, `batched_reads`):
+/// a boolean, or an integer that is not 0.
+impl Type<Postgres> for Flag {
+    fn type_info() -> PgTypeInfo {
+        <bool as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <bool as Type<Postgres>>::compatible(ty)
+            || <i16 as Type<Postgres>>::compatible(ty)
+            || <i32 as Type<Postgres>>::compatible(ty)
+            || <i64 as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Flag {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        use sqlx::ValueRef;
+        let ty = value.type_info().into_owned();
+        Ok(Flag(if <bool as Type<Postgres>>::compatible(&ty) {
+            <bool as Decode<Postgres>>::decode(value)?
+        } else if <i16 as Type<Postgres>>::compatible(&ty) {
+            <i16 as Decode<Postgres>>::decode(value)? != 0
+        } else if <i32 as Type<Postgres>>::compatible(&ty) {
+            <i32 as Decode<Postgres>>::decode(value)? != 0
+        } else {
+            <i64 as Decode<Postgres>>::decode(value)? != 0
+        }))
+    }
+}
+
 /// A value kept in a text column by its name, the name serde gives it (the API's: `USD`,
 /// `card`, `payg`, `resource_plan`). Reading a name the server does not know fails the query:
 /// a corrupt value is an error, never a default.
@@ -556,9 +588,8 @@ impl<T> Type<Any> for Stored<T> {
     }
 }
 
-impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
-    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        let name = <&str as Decode<Any>>::decode(value)?;
+impl<T: serde::de::DeserializeOwned> Stored<T> {
+    fn from_name(name: &str) -> Result<Self, BoxDynError> {
         serde_json::from_value(serde_json::Value::String(name.to_owned()))
             .map(Stored)
             .map_err(|_| {
@@ -568,6 +599,28 @@ impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
                 )
                 .into()
             })
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Any> for Stored<T> {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Stored::from_name(<&str as Decode<Any>>::decode(value)?)
+    }
+}
+
+impl<T> Type<Postgres> for Stored<T> {
+    fn type_info() -> PgTypeInfo {
+        <String as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <String as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r, T: serde::de::DeserializeOwned> Decode<'r, Postgres> for Stored<T> {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Stored::from_name(<&str as Decode<Postgres>>::decode(value)?)
     }
 }
 

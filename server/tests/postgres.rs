@@ -316,6 +316,75 @@ async fn a_read_runnable_when_the_batcher_wakes_joins_its_statement() {
     }
 }
 
+/// The batched statements run on connections of their own: a read is answered while every
+/// pooled connection is taken, and none once the pool is closed. (Through the pool, each statement also paid sqlx's check of the
+/// connection going back: a round trip more, the batched read's largest cost after its own.)
+#[tokio::test]
+async fn batched_session_reads_need_no_pooled_connection() {
+    use server::auth::SessionRead;
+    let database = new_postgres_database().await;
+    let mut app = spawn_app_with(&["--database-url", &database, "--database-pool-size", "1"]).await;
+    app.signed_up("own-connection").await;
+    let hash: String = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let batcher = app.state.batched_reads[SessionRead::SessionAndAccount as usize]
+        .as_ref()
+        .expect("a batcher on PostgreSQL");
+
+    let held = app.state.db.readers().acquire().await.unwrap();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        batcher.read(&hash, app.state.clock.now()),
+    )
+    .await
+    .expect("answered while the pool's one connection is held");
+    let row = read.unwrap().expect("a live session");
+    assert_eq!(row.get::<String, _>("token_hash"), hash);
+
+    // Closing the pool (the server shutting down) ends them too: each asker meets the closed pool.
+    drop(held);
+    app.state.db.close().await;
+    assert!(batcher.read(&hash, app.state.clock.now()).await.is_err());
+}
+
+/// A batched statement whose connection was cut answers no one (each asker reads through the
+/// pool), and the next statement opens a new connection and is answered.
+#[tokio::test]
+async fn a_batched_read_after_its_connection_was_cut_opens_another() {
+    use server::auth::SessionRead;
+    let database = new_postgres_database().await;
+    let mut app = spawn_app_with(&["--database-url", &database]).await;
+    app.signed_up("cut-connection").await;
+    let hash: String = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let batcher = app.state.batched_reads[SessionRead::Session as usize]
+        .as_ref()
+        .expect("a batcher on PostgreSQL");
+    let now = app.state.clock.now();
+    assert!(batcher.read(&hash, now).await.unwrap().is_some());
+
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_url())
+        .await
+        .unwrap();
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND query LIKE '%ask_index%'",
+    )
+    .bind(database.rsplit('/').next().unwrap())
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(cut, [true], "the batcher's one connection");
+
+    assert!(batcher.read(&hash, now).await.is_err(), "the cut statement");
+    let again = batcher.read(&hash, now).await.expect("a new connection");
+    assert_eq!(again.unwrap().get::<String, _>("token_hash"), hash);
+}
+
 /// The batched session read looks each ask's session up by its key, whatever the number of
 /// sessions: its plan, the generic one a prepared statement settles on, scans neither the
 /// sessions nor the accounts.

@@ -32,6 +32,7 @@ const FAILING_EVERY: i64 = 10;
 
 #[tokio::main]
 async fn main() {
+    support::log_from_env();
     let accounts: i64 = std::env::var("ACCOUNTS")
         .ok()
         .and_then(|n| n.parse().ok())

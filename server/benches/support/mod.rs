@@ -465,6 +465,18 @@ pub fn print_row(name: &str, f: &Figures, baseline: &Figures) {
     );
 }
 
+/// Logs to stderr what `RUST_LOG` asks for, if it is set: `RUST_LOG=sqlx::query=debug` prints
+/// every statement with its time, the way the closure settle's growing deletion was found.
+pub fn log_from_env() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    }
+}
+
 pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")

@@ -44,8 +44,6 @@ const JOBS_BY_SUBJECT: [(&str, &str); 8] = [
 /// Which list a statement of [`DELETES`] takes.
 #[derive(Debug, Clone, Copy)]
 enum List {
-    /// The codes' subjects: the accounts' own and their emails' sign-ups'.
-    Subjects,
     /// Every address the accounts' messages and codes went to.
     Addresses,
     Accounts,
@@ -55,11 +53,7 @@ enum List {
 
 /// The last deletions, in order, each by its list of values (`IN` ends each one). Every
 /// statement reads the index of the column before its `IN` (a test checks SQLite's plans).
-const DELETES: [(&str, List); 9] = [
-    (
-        "DELETE FROM verification_codes WHERE subject IN",
-        List::Subjects,
-    ),
+const DELETES: [(&str, List); 8] = [
     // Resets name an account by id (a cascade) or, typed before it existed, by address;
     // their codes went to the account's addresses and go with them below.
     (
@@ -113,13 +107,16 @@ pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(
         subjects.extend(Purpose::VARIANTS.iter().map(|purpose| purpose.subject(id)));
     }
     let subjects = db::json_texts(subjects.iter().map(String::as_str));
-    // Every address those codes went to, besides the accounts' email and phone: a message with
-    // no account (a sign-up's code, an earlier closure's notice) is found by its address.
-    let mut addresses: BTreeSet<String> = strings(
-        tx,
-        "SELECT DISTINCT address FROM verification_codes WHERE subject IN",
-        &subjects,
-    )
+    // The codes go, and what they answer is every address they went to, besides the accounts'
+    // email and phone: a message with no account (a sign-up's code, an earlier closure's
+    // notice) is found by its address. One statement, where a read and a delete each looked
+    // the subjects up (about 5 % of the closure decisions' time at 100,000).
+    let mut addresses: BTreeSet<String> = sqlx::query_scalar(&format!(
+        "DELETE FROM verification_codes WHERE subject IN {} RETURNING address",
+        db::in_json(backend, 1)
+    ))
+    .bind(&subjects)
+    .fetch_all(&mut **tx)
     .await?
     .into_iter()
     .collect();
@@ -174,7 +171,6 @@ pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(
     let signups = db::json_texts(signups.iter().map(String::as_str));
     for (sql, list) in DELETES {
         let list = match list {
-            List::Subjects => &subjects,
             List::Addresses => &addresses,
             List::Accounts => &ids,
             List::Signups => &signups,

@@ -109,8 +109,7 @@ pub async fn delete_accounts(tx: &mut HeldTx<'_>, accounts: &[&str]) -> Result<(
     let subjects = db::json_texts(subjects.iter().map(String::as_str));
     // The codes go, and what they answer is every address they went to, besides the accounts'
     // email and phone: a message with no account (a sign-up's code, an earlier closure's
-    // notice) is found by its address. One statement, where a read and a delete each looked
-    // the subjects up (about 5 % of the closure decisions' time at 100,000).
+    // notice) is found by its address.
     let mut addresses: BTreeSet<String> = sqlx::query_scalar(&format!(
         "DELETE FROM verification_codes WHERE subject IN {} RETURNING address",
         db::in_json(backend, 1)

@@ -1,7 +1,9 @@
 //! The database: SQLite by default, PostgreSQL for several instances (`DATABASE_URL`
 //! `postgres://…`). Both run the same queries through sqlx's `Any` driver, written with
 //! numbered `$1` parameters and types both understand (BIGINT times and money in minor units,
-//! TEXT, booleans read through [`Flag`]); where the two must differ this module says so.
+//! TEXT, booleans read through [`Flag`]); where the two must differ this module says so. One
+//! read leaves `Any` on PostgreSQL: the batched session reads (`batched_reads`), on
+//! connections of their own, whose rows [`Flag`] and [`Stored`] also decode.
 
 use crate::metrics;
 use anyhow::Context;

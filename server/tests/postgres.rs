@@ -317,8 +317,9 @@ async fn a_read_runnable_when_the_batcher_wakes_joins_its_statement() {
 }
 
 /// The batched statements run on connections of their own: a read is answered while every
-/// pooled connection is taken, and none once the pool is closed. (Through the pool, each statement also paid sqlx's check of the
-/// connection going back: a round trip more, the batched read's largest cost after its own.)
+/// pooled connection is taken, and none once the pool is closed. (Through the pool, each
+/// statement also paid sqlx's check of the connection going back: a round trip more, the
+/// batched read's largest cost after its own.)
 #[tokio::test]
 async fn batched_session_reads_need_no_pooled_connection() {
     use server::auth::SessionRead;
